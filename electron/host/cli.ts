@@ -1,0 +1,118 @@
+/**
+ * `node out/main/host.js`: runs the hub and the browser host without Electron. Used by `npm start` where the
+ * Electron binary is missing, by the e2e tests, and for a browser view on a demo screen.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DisplayRole, validate } from '../../protocol';
+import { Hub, createLogger, defaultDataDir } from '../hub';
+import { startBrowserHost } from './server';
+
+const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--role ROLE] [--open] [--json]
+  --port N          listen on 127.0.0.1:N (default: a free port)
+  --data-dir DIR    hub data (settings, cache); default: ${defaultDataDir()}
+  --renderer-dir    built renderer (default: out/renderer next to this file)
+  --role ROLE       display role for the opened window: ${DisplayRole.options.join(', ')}
+  --open            open the console in Chromium's app mode (closing it stops the host)
+  --json            print {"url":...} as one JSON line when ready (for scripts and tests)`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+export function findChromium(candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']): string | null {
+  return candidates.find((path) => existsSync(path)) ?? null;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'renderer-dir': { type: 'string' },
+        role: { type: 'string' },
+        open: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (args.help) {
+    process.stdout.write(usage + '\n');
+    return;
+  }
+  const port = args.port === undefined ? 0 : Number(args.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0-65535, got ${args.port}`);
+  const role = validate(DisplayRole, args.role ?? 'combined');
+  if (!role.ok) fail(`--role must be one of ${DisplayRole.options.join(', ')}`);
+  const here = dirname(fileURLToPath(import.meta.url));
+  const rendererDir = resolve(args['renderer-dir'] ?? join(here, '../renderer'));
+  if (!existsSync(join(rendererDir, 'index.html'))) fail(`no built renderer in ${rendererDir} (run: npm run build)`);
+  const dataDir = resolve(args['data-dir'] ?? defaultDataDir());
+  mkdirSync(dataDir, { recursive: true });
+
+  const log = createLogger('host');
+  const hub = new Hub({ dataDir, version: __APP_VERSION__, log: createLogger('hub') });
+  if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
+  const host = await startBrowserHost({ hub, rendererDir, port });
+  const url = host.urlFor(role.value);
+
+  let browser: ChildProcess | null = null;
+  const shutdown = async (code: number): Promise<void> => {
+    browser?.kill();
+    await host.close();
+    hub.close();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  if (args.json) process.stdout.write(JSON.stringify({ url, port: host.port, dataDir }) + '\n');
+  else process.stdout.write(`综治指挥调度台 browser host: ${url}\n`);
+
+  if (args.open) {
+    const chromium = findChromium();
+    if (!chromium || !process.env.DISPLAY) {
+      process.stdout.write(
+        !chromium
+          ? `Chromium not found: open this address in a browser: ${url}\n`
+          : `No display (DISPLAY unset): open this address in a browser: ${url}\n`,
+      );
+      return;
+    }
+    browser = spawn(
+      chromium,
+      [
+        `--app=${url}`,
+        `--user-data-dir=${join(dataDir, 'chromium-profile')}`,
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--window-position=0,0',
+        '--window-size=1920,1080',
+        '--disable-features=Translate', // the console is Chinese on purpose: no "translate this page?" bar
+        // Chromium refuses to run as root without --no-sandbox; --test-type hides its warning bar on a wall.
+        ...(process.getuid?.() === 0 ? ['--no-sandbox', '--test-type'] : []),
+      ],
+      { stdio: 'ignore' },
+    );
+    browser.on('exit', (code) => {
+      log.info('console window closed; stopping the host', { code });
+      void shutdown(0);
+    });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`host failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
