@@ -1,0 +1,85 @@
+/**
+ * Electron main: lifecycle, single instance, windows, IPC binding. Thin by design: the hub does the work and
+ * is plain Node, so everything but this file and preload/ runs and is tested outside Electron.
+ */
+import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DisplayRole, validate } from '../protocol';
+import { Hub, createLogger } from './hub';
+import { bindHubIpc } from './ipc';
+import { respondFromRendererDir } from './app-protocol';
+import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const preloadPath = join(here, '../preload/index.cjs');
+const rendererDir = join(here, '../renderer');
+const log = createLogger('main');
+
+// Must happen before "ready": app:// behaves like https (secure context, fetch, workers) for our pages only.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, codeCache: true } },
+]);
+
+/** Permissions the console needs: microphone/camera for calls, notifications for alarms, fullscreen for walls. */
+const ALLOWED_PERMISSIONS = new Set(['media', 'notifications', 'fullscreen']);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another console already runs on this machine: it owns the hub and the cache. Hand over and leave.
+  app.quit();
+} else {
+  const windowRoles = new Map<number, DisplayRole>();
+  let hub: Hub | null = null;
+  let unbindIpc: (() => void) | null = null;
+
+  const createConsoleWindow = (role: DisplayRole): BrowserWindow => {
+    const win = new BrowserWindow(secureWindowOptions(preloadPath));
+    const contentsId = win.webContents.id;
+    windowRoles.set(contentsId, role);
+    win.on('closed', () => windowRoles.delete(contentsId));
+    attachRecovery(win, `${role}#${contentsId}`, log);
+    win.once('ready-to-show', () => win.show());
+    void win.loadURL(consoleUrl(role));
+    return win;
+  };
+
+  app.on('second-instance', () => {
+    const [first] = BrowserWindow.getAllWindows();
+    if (first) {
+      if (first.isMinimized()) first.restore();
+      first.focus();
+    }
+  });
+
+  app.on('web-contents-created', (_event, contents) => lockNavigation(contents, log));
+
+  app.whenReady().then(
+    () => {
+      hub = new Hub({ dataDir: app.getPath('userData'), version: app.getVersion(), log: createLogger('hub') });
+      if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
+      protocol.handle(APP_SCHEME, (request) => respondFromRendererDir(rendererDir, request.url));
+      session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
+        callback(ALLOWED_PERMISSIONS.has(permission) && isAppUrl(contents.getURL()));
+      });
+      unbindIpc = bindHubIpc({
+        ipcMain,
+        hub,
+        trustedOrigin: APP_ORIGIN,
+        roleOf: (contents) => windowRoles.get(contents.id) ?? null,
+      });
+      const requested = validate(DisplayRole, process.env.ZONGZHI_ROLE ?? 'combined');
+      createConsoleWindow(requested.ok ? requested.value : 'combined');
+    },
+    (e: unknown) => {
+      log.error('startup failed', { error: String(e) });
+      app.exit(1);
+    },
+  );
+
+  // A console has no dock life of its own: closing the last window ends it on every platform.
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => {
+    unbindIpc?.();
+    hub?.close();
+  });
+}
