@@ -1,0 +1,80 @@
+import type zh from './zh-CN';
+
+const en: typeof zh = {
+  app: { title: 'Command & Dispatch Console', subtitle: 'City Social Governance Command Center' },
+  workspace: { map: '3D Situation', kpi: 'KPI Board', video: 'Video Wall', dispatch: 'Dispatch Desk' },
+  level: {
+    daily: 'Daily',
+    reinforced: 'Reinforced',
+    emergency: 'Emergency',
+    unknown: 'Level unknown',
+    label: 'Command level',
+    unknownHint: 'The command level has not been received from the backend yet',
+  },
+  connection: {
+    online: 'Online',
+    connecting: 'Connecting',
+    reconnecting: 'Reconnecting',
+    offline: 'Offline',
+    offlineSince: 'Offline since {time}',
+    reconnectingDetail: 'attempt {attempt}, next try at {time}',
+    pending: '{n} commands pending',
+    rejected: '{n} rejected',
+    noBackend: 'no backend link',
+    backend: 'Backend',
+    hubUnreachable: 'Local hub not connected',
+    unknown: 'unknown',
+    embedded: 'embedded backend',
+  },
+  bridge: { ipc: 'Local hub · desktop', websocket: 'Local hub · browser' },
+  status: { version: 'Version {v}', language: '中文', languageTitle: 'Switch to Chinese' },
+  loading: { hub: 'Connecting to the local hub…' },
+  errors: {
+    title: 'Something went wrong',
+    details: 'Technical details',
+    hideDetails: 'Hide details',
+    reload: 'Reload',
+    dismiss: 'Dismiss',
+    code: {
+      'unknown-method': 'The console and the local hub are different versions; please reload.',
+      'invalid-params': 'The submitted data was not valid and was not accepted.',
+      unauthorized: 'Cannot reach the local hub: the access token is wrong or the hub is not running. Open the console with the address printed at start.',
+      'not-found': 'The requested item does not exist.',
+      unavailable: 'This function is not available right now.',
+      internal: 'Internal error in the local hub; it has been logged.',
+      linkLost: 'The link to the local hub was lost; please reload the page.',
+    },
+  },
+  shortcuts: {
+    title: 'Keyboard shortcuts',
+    open: 'Shortcuts (F1)',
+    close: 'Close',
+    switchWorkspace: 'Go to “{name}”',
+    help: 'Show / hide this help',
+  },
+  placeholder: {
+    coming: 'This workspace arrives in a later release. Planned content:',
+    status: 'Under construction',
+    map: [
+      'Offline 3D city base map, grid boundaries and codes, drill-down city → district → street → community → grid',
+      'Live grid-staff positions and status, cameras with view cones, event icons and heat map',
+      'Search by grid code, staff name or event id and fly there',
+    ],
+    kpi: [
+      'Reporting coverage, real-time dispatch rate, closure rate, on-time closure rate, satisfaction rate',
+      'Overdue events, staff online rate, camera online rate, 12345 hotline volume',
+      'By source, category and district; trends and district ranking (weekly, monthly)',
+    ],
+    video: [
+      '1 / 4 / 9 / 16 layouts and big-tile layouts; drag cameras from the map onto tiles',
+      'Camera tours, snapshots, stall detection with automatic reconnect, latency correction',
+      'Nearest cameras of an event in one click; video-alarm linkage',
+    ],
+    dispatch: [
+      'The five-step loop: report → dispatch → handle → follow up → evaluate & close',
+      'Event queue, step time-limit countdowns, overdue alerts and alarm acknowledgement',
+      'Responsible department from the responsibility list and nearest staff; keyboard dispatch',
+    ],
+  },
+};
+export default en;

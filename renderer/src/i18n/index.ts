@@ -1,0 +1,25 @@
+import { createI18n } from 'vue-i18n';
+import type { Locale } from '../../../protocol';
+import zhCN from './zh-CN';
+import en from './en';
+
+export type MessageSchema = typeof zhCN;
+
+export function createConsoleI18n(locale: Locale = 'zh-CN') {
+  return createI18n<[MessageSchema], Locale, false>({
+    legacy: false,
+    locale,
+    fallbackLocale: 'zh-CN',
+    messages: { 'zh-CN': zhCN, en },
+    datetimeFormats: {
+      'zh-CN': {
+        clock: { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false },
+        date: { year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' },
+      },
+      en: {
+        clock: { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false },
+        date: { year: 'numeric', month: 'short', day: 'numeric', weekday: 'short' },
+      },
+    },
+  });
+}

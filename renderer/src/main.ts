@@ -1,0 +1,17 @@
+import { createApp } from 'vue';
+import { createPinia } from 'pinia';
+import App from './App.vue';
+import { createConsoleRouter } from './router';
+import { createConsoleI18n } from './i18n';
+import { connectHub } from './hub/connect';
+import { useHubStore } from './stores/hub';
+import './styles/theme.css';
+
+const app = createApp(App);
+const pinia = createPinia();
+app.use(pinia).use(createConsoleRouter()).use(createConsoleI18n());
+app.mount('#app');
+
+const hub = useHubStore(pinia);
+void hub.attach(() => connectHub((detail) => hub.linkLost(detail)));
+window.addEventListener('beforeunload', () => void hub.detach());

@@ -1,0 +1,23 @@
+import { createRouter, createWebHashHistory, type Router } from 'vue-router';
+import { WORKSPACES } from './workspaces';
+
+const views = {
+  map: () => import('./views/MapView.vue'),
+  kpi: () => import('./views/KpiView.vue'),
+  video: () => import('./views/VideoWallView.vue'),
+  dispatch: () => import('./views/DispatchView.vue'),
+} as const;
+
+/** Captured before the router's catch-all rewrites the address: did the user ask for a workspace? */
+export const launchedWithWorkspace = /^#\/[a-z]/.test(window.location.hash);
+
+/** Hash history: works the same on app:// in Electron and on the browser host. */
+export function createConsoleRouter(): Router {
+  return createRouter({
+    history: createWebHashHistory(),
+    routes: [
+      ...WORKSPACES.map((w) => ({ path: w.path, name: w.id, component: views[w.id] })),
+      { path: '/:pathMatch(.*)*', redirect: '/map' },
+    ],
+  });
+}

@@ -1,0 +1,70 @@
+/** The window's view of the hub: bridge, connection truth, settings. Everything else reads from here. */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { HubError, type ConnectionState, type HelloResult, type HubApi, type Settings, type SettingsPatch } from '../../../protocol';
+
+export type HubPhase = 'connecting' | 'ready' | 'failed';
+
+/** An error as the user sees it: a Chinese message chosen by code, with the technical detail one click away. */
+export interface UserFacingError {
+  code: string;
+  detail: string;
+}
+
+export function toUserFacingError(e: unknown): UserFacingError {
+  if (e instanceof HubError) return { code: e.code, detail: e.message };
+  return { code: 'internal', detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+}
+
+export const useHubStore = defineStore('hub', () => {
+  const api = shallowRef<HubApi | null>(null);
+  const phase = ref<HubPhase>('connecting');
+  const hello = ref<HelloResult | null>(null);
+  const connection = ref<ConnectionState | null>(null);
+  const settings = ref<Settings | null>(null);
+  const error = ref<UserFacingError | null>(null);
+  const stops: Array<() => Promise<void>> = [];
+
+  const commandLevel = computed(() => connection.value?.commandLevel ?? null);
+
+  async function attach(connect: () => Promise<HubApi>): Promise<void> {
+    phase.value = 'connecting';
+    try {
+      const hub = await connect();
+      api.value = hub;
+      hello.value = await hub.hello();
+      stops.push(await hub.subscribe({ topic: 'settings' }, (value) => (settings.value = value)));
+      stops.push(await hub.subscribe({ topic: 'connection' }, (value) => (connection.value = value)));
+      phase.value = 'ready';
+    } catch (e) {
+      error.value = toUserFacingError(e);
+      phase.value = 'failed';
+    }
+  }
+
+  function linkLost(detail: string): void {
+    error.value = { code: 'linkLost', detail };
+    phase.value = 'failed';
+  }
+
+  async function updateSettings(patch: SettingsPatch): Promise<void> {
+    if (!api.value) return;
+    try {
+      settings.value = await api.value.updateSettings(patch);
+    } catch (e) {
+      error.value = toUserFacingError(e);
+    }
+  }
+
+  function dismissError(): void {
+    if (phase.value !== 'failed') error.value = null;
+  }
+
+  async function detach(): Promise<void> {
+    await Promise.allSettled(stops.splice(0).map((stop) => stop()));
+    api.value?.close();
+    api.value = null;
+  }
+
+  return { api, phase, hello, connection, settings, error, commandLevel, attach, linkLost, updateSettings, dismissError, detach };
+});
