@@ -1,0 +1,1 @@
+export function findElectronBinary(projectRoot: string): string | null;

@@ -1,0 +1,13 @@
+/** Builds the app once before the e2e files run, so they test what users run (out/), not the sources. */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CHROMIUM_PATH, PROJECT_ROOT } from '../support/browser';
+
+export default function setup(): void {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`e2e needs Chromium at ${CHROMIUM_PATH} (Debian: apt-get install chromium)`);
+  execFileSync(process.execPath, [join(PROJECT_ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}

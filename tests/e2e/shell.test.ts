@@ -1,0 +1,163 @@
+/**
+ * The console shell as a user sees it: the built renderer served by the real browser host (child process),
+ * in Debian Chromium at 1920x1080, in Chinese. Screenshots go to test-results/e2e/.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../support/browser';
+import { makeTempDir } from '../support/temp';
+
+const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
+mkdirSync(SHOTS, { recursive: true });
+
+let browser: Browser;
+let temp: ReturnType<typeof makeTempDir>;
+let host: HostProcess;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+/** Every page records console errors, page errors and requests leaving the host, and each test asserts none. */
+interface WatchedPage {
+  page: Page;
+  context: BrowserContext;
+  problems: string[];
+  foreignRequests: string[];
+}
+
+async function openConsole(url: string, allowErrors = false): Promise<WatchedPage> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  const foreignRequests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !allowErrors) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => {
+    if (!r.url().startsWith(host.origin) && !r.url().startsWith('ws://127.0.0.1')) foreignRequests.push(r.url());
+  });
+  await page.goto(url);
+  return { page, context, problems, foreignRequests };
+}
+
+beforeEach(async () => {
+  temp = makeTempDir();
+  host = await startHostProcess(join(temp.dir, 'data'));
+});
+afterEach(async () => {
+  await host.stop();
+  temp.cleanup();
+});
+
+describe('console shell (browser host, Chromium, 1920x1080)', () => {
+  it('shows the Chinese shell with an honest status bar, no console errors and no outbound requests', async () => {
+    const w = await openConsole(host.url);
+    const { page } = w;
+    await page.getByTestId('workspace-map').waitFor();
+    await expect(page.locator('h1').textContent()).resolves.toBe('综治指挥调度台');
+    for (const name of ['三维态势', '指标看板', '视频墙', '调度台']) await expect(page.locator('nav').getByText(name).count()).resolves.toBe(1);
+    await expect(page.getByTestId('command-level').textContent()).resolves.toContain('等级未知');
+    const status = page.getByTestId('connection-status');
+    await expect(status.getAttribute('data-status')).resolves.toBe('offline');
+    await expect(status.textContent()).resolves.toMatch(/离线（自 \d{2}:\d{2}:\d{2} 起）/);
+    await expect(status.textContent()).resolves.toContain('未接入后台');
+    await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 0 条');
+    await expect(page.getByTestId('bridge').textContent()).resolves.toBe('本地中枢 · 浏览器');
+    await expect(page.getByTestId('clock').textContent()).resolves.toMatch(/\d{2}:\d{2}:\d{2}/);
+    // CJK glyphs come from a real CJK font (no tofu): the font must be installed and used.
+    expect(await page.evaluate(() => document.fonts.check('16px "Noto Sans CJK SC"', '综治'))).toBe(true);
+    // The token left the address bar once read.
+    expect(page.url()).not.toContain('token=');
+    await page.screenshot({ path: join(SHOTS, 'shell-zh-1920x1080.png') });
+    expect(w.problems).toEqual([]);
+    expect(w.foreignRequests).toEqual([]);
+    await w.context.close();
+  });
+
+  it('reaches all four workspaces by click and by Alt+1..4; F1 shows the shortcuts', async () => {
+    const w = await openConsole(host.url);
+    const { page } = w;
+    await page.getByTestId('workspace-map').waitFor();
+    const order = [
+      ['kpi', '指标看板', '2'],
+      ['video', '视频墙', '3'],
+      ['dispatch', '调度台', '4'],
+      ['map', '三维态势', '1'],
+    ] as const;
+    for (const [id, name] of order) {
+      await page.locator(`nav [data-workspace="${id}"]`).click();
+      await page.getByTestId(`workspace-${id}`).waitFor();
+      await expect(page.getByTestId(`workspace-${id}`).locator('h2').textContent()).resolves.toBe(name);
+      expect(new URL(page.url()).hash).toBe(`#/${id}`);
+    }
+    for (const [id, , key] of order) {
+      await page.keyboard.press(`Alt+${key}`);
+      await page.getByTestId(`workspace-${id}`).waitFor();
+    }
+    await page.keyboard.press('F1');
+    await page.getByTestId('shortcut-help').waitFor();
+    await expect(page.getByTestId('shortcut-help').textContent()).resolves.toContain('切换到「视频墙」');
+    await page.screenshot({ path: join(SHOTS, 'shortcuts-zh.png') });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('shortcut-help').waitFor({ state: 'detached' });
+    expect(w.problems).toEqual([]);
+    await w.context.close();
+  });
+
+  it('switches to English, keeps it across a reload (stored by the hub), and back', async () => {
+    const w = await openConsole(host.url);
+    const { page } = w;
+    await page.getByTestId('toggle-locale').click();
+    await page.getByText('Command & Dispatch Console').waitFor();
+    await page.reload();
+    await page.getByText('Command & Dispatch Console').waitFor();
+    await expect(page.getByTestId('connection-status').textContent()).resolves.toMatch(/Offline since/);
+    await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe('en');
+    await page.getByTestId('toggle-locale').click();
+    await page.getByText('综治指挥调度台').first().waitFor();
+    expect(w.problems).toEqual([]);
+    await w.context.close();
+  });
+
+  it('a display role in the URL opens that role’s workspace', async () => {
+    const w = await openConsole(host.url.replace('role=combined', 'role=video'));
+    await w.page.getByTestId('workspace-video').waitFor();
+    expect(w.problems).toEqual([]);
+    await w.context.close();
+  });
+
+  it('a wrong token gets a clear Chinese message with the technical detail one click away', async () => {
+    const w = await openConsole(`${host.origin}/?token=wrong`, true);
+    const { page } = w;
+    const notice = page.getByTestId('error-notice');
+    await notice.waitFor();
+    await expect(notice.getAttribute('data-code')).resolves.toBe('unauthorized');
+    await expect(notice.textContent()).resolves.toContain('无法连接本地中枢：访问令牌无效');
+    await expect(page.getByTestId('connection-status').textContent()).resolves.toContain('未连接本地中枢');
+    await page.getByText('技术详情').click();
+    await expect(page.getByTestId('error-detail').textContent()).resolves.toMatch(/WebSocket closed/);
+    await page.screenshot({ path: join(SHOTS, 'error-bad-token.png') });
+    expect(w.problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
+    await w.context.close();
+  });
+
+  it('when the host goes away the page says the link is lost instead of showing stale truth', async () => {
+    const w = await openConsole(host.url, true);
+    const { page } = w;
+    await page.getByTestId('workspace-map').waitFor();
+    await host.stop();
+    const notice = page.getByTestId('error-notice');
+    await notice.waitFor();
+    await expect(notice.getAttribute('data-code')).resolves.toBe('linkLost');
+    await expect(notice.textContent()).resolves.toContain('与本地中枢的连接已断开');
+    expect(w.problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
+    await w.context.close();
+  });
+});

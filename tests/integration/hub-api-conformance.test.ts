@@ -1,0 +1,172 @@
+/**
+ * One Hub API contract, checked against both bridges: the browser host's WebSocket (real server, real socket)
+ * and Electron IPC (the real preload and IPC binding, with the Electron pair faked). Each case runs on a real
+ * hub with its settings file in a temp dir.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hub, SETTINGS_FILE_NAME } from '../../electron/hub';
+import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
+import { bindHubIpc } from '../../electron/ipc';
+import { buildPreloadApi } from '../../preload/api';
+import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings } from '../../protocol';
+import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
+import { createIpcTransport } from '../../renderer/src/hub/ipc-transport';
+import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../support/fake-electron';
+import { makeTempDir, waitFor } from '../support/temp';
+
+interface BridgeFixture {
+  /** A new window/page connected to the shared hub: its API and the raw transport under it. */
+  open(): Promise<{ api: HubApi; transport: HubTransport }>;
+  close(): Promise<void>;
+}
+
+type BridgeFactory = (hub: Hub, rendererDir: string) => Promise<BridgeFixture>;
+
+const websocketBridge: BridgeFactory = async (hub, rendererDir) => {
+  const host: BrowserHost = await startBrowserHost({ hub, rendererDir });
+  const opened: HubApi[] = [];
+  return {
+    async open() {
+      const transport = await connectWsTransport({ origin: host.origin, token: host.token, role: 'kpi' });
+      const api = createHubClient(transport, 'websocket');
+      opened.push(api);
+      return { api, transport };
+    },
+    async close() {
+      for (const api of opened) api.close();
+      await host.close();
+    },
+  };
+};
+
+const ipcBridge: BridgeFactory = async (hub) => {
+  const ipcMain = new FakeIpcMain();
+  const roles = new Map<number, 'kpi'>();
+  const unbind = bindHubIpc({ ipcMain, hub, trustedOrigin: 'app://console', roleOf: (c) => roles.get(c.id) ?? null });
+  const opened: HubApi[] = [];
+  return {
+    async open() {
+      const contents = new FakeWebContents('app://console/index.html?role=kpi');
+      roles.set(contents.id, 'kpi');
+      const transport = createIpcTransport(buildPreloadApi(new FakeIpcRenderer(ipcMain, contents)));
+      const api = createHubClient(transport, 'ipc');
+      opened.push(api);
+      return { api, transport };
+    },
+    async close() {
+      for (const api of opened) api.close();
+      unbind();
+    },
+  };
+};
+
+describe.each([
+  ['websocket', websocketBridge],
+  ['ipc', ipcBridge],
+] as const)('Hub API conformance over %s', (bridgeName, makeBridge) => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let hub: Hub;
+  let bridge: BridgeFixture;
+
+  beforeEach(async () => {
+    temp = makeTempDir();
+    hub = new Hub({ dataDir: temp.dir, version: '9.9.9-test' });
+    bridge = await makeBridge(hub, temp.dir);
+  });
+  afterEach(async () => {
+    await bridge.close();
+    hub.close();
+    temp.cleanup();
+  });
+
+  it('hello names the API version, the bridge and the window role', async () => {
+    const { api } = await bridge.open();
+    const hello = await api.hello();
+    expect(hello).toMatchObject({ apiVersion: 1, hubVersion: '9.9.9-test', bridge: bridgeName, displayRole: 'kpi' });
+    expect(Date.parse(hello.hubStartedAt)).toBeGreaterThan(0);
+  });
+
+  it('settings start at the defaults, persist to disk, and reach every subscribed window', async () => {
+    const a = await bridge.open();
+    const b = await bridge.open();
+    expect(await a.api.getSettings()).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null });
+    const seenByB: Settings[] = [];
+    await b.api.subscribe({ topic: 'settings' }, (s) => seenByB.push(s));
+    const updated = await a.api.updateSettings({ locale: 'en', backendUrl: 'wss://backend.example:8443/ws' });
+    expect(updated).toEqual({ locale: 'en', theme: 'day', backendUrl: 'wss://backend.example:8443/ws' });
+    await waitFor(() => seenByB.some((s) => s.locale === 'en'), 'the settings update in the other window');
+    expect(JSON.parse(readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8'))).toEqual(updated);
+    // A restarted hub reads the same settings back.
+    expect(new Hub({ dataDir: temp.dir, version: 'x' }).settings.settings.value).toEqual(updated);
+  });
+
+  it('refuses invalid settings with the failing field, and changes nothing', async () => {
+    const { api } = await bridge.open();
+    await api.updateSettings({ theme: 'night' });
+    const before = readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8');
+    for (const bad of [{ locale: 'fr' }, { backendUrl: 'http://not-a-websocket' }, { unknownKey: 1 }] as const) {
+      const error = await api.updateSettings(bad as never).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(HubError);
+      expect((error as HubError).code).toBe('invalid-params');
+      expect((error as HubError).issues?.length).toBeGreaterThan(0);
+    }
+    expect(readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8')).toBe(before);
+    expect((await api.getSettings()).theme).toBe('night');
+  });
+
+  it('delivers the connection state on subscribe and every change after, until unsubscribed', async () => {
+    const { api } = await bridge.open();
+    const seen: ConnectionState[] = [];
+    const unsubscribe = await api.subscribe({ topic: 'connection' }, (s) => seen.push(s));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ status: 'offline', pendingCommands: 0, commandLevel: null });
+    hub.connection.set({ ...hub.connection.value, status: 'reconnecting', reconnectAttempt: 2 });
+    await waitFor(() => seen.length === 2, 'the second connection snapshot');
+    expect(seen[1]).toMatchObject({ status: 'reconnecting', reconnectAttempt: 2 });
+    await unsubscribe();
+    hub.connection.set({ ...hub.connection.value, status: 'online' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toHaveLength(2);
+  });
+
+  it('answers unknown methods, bad params and unknown subscriptions with typed errors', async () => {
+    const { transport } = await bridge.open();
+    // A method the preload does not expose cannot even be called over IPC; over WebSocket the hub refuses it.
+    if (bridgeName === 'websocket') {
+      const reply = await transport.call('dropDatabase' as never, {});
+      expect(reply).toMatchObject({ ok: false, error: { code: 'unknown-method' } });
+    }
+    expect(await transport.call('subscribe', { query: { topic: 'secrets' } })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('subscribe', 'not an object')).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('unsubscribe', { subscriptionId: 'sub-doesnotexist' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    expect(await transport.call('hello', { displayRole: 'kitchen' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+  });
+
+  it('takes commands only in the contract shape, and says honestly that they cannot be sent yet', async () => {
+    const { api, transport } = await bridge.open();
+    expect(await transport.call('submitCommand', { commandId: 'x', type: 'event.dispatch', payload: {} })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-params' },
+    });
+    const error = await api.submitCommand({ commandId: 'cmd-0001-abcd', type: 'event.dispatch', payload: { eventId: 'e1' } }).catch((e: unknown) => e);
+    expect((error as HubError).code).toBe('unavailable');
+  });
+
+  it('closing a window frees its session and subscriptions on the hub', async () => {
+    const { api } = await bridge.open();
+    await api.subscribe({ topic: 'connection' }, () => {});
+    expect(hub.sessionCount).toBe(1);
+    api.close();
+    if (bridgeName === 'ipc') {
+      // In Electron the session ends with the window's webContents, not with the page's close().
+      expect(hub.sessionCount).toBe(1);
+      return;
+    }
+    await waitFor(() => hub.sessionCount === 0, 'the session to close');
+  });
+});

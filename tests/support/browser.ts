@@ -1,0 +1,62 @@
+/** Real Chromium (Debian's) driven by playwright-core, and the real browser host as a child process. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const PROJECT_ROOT = join(import.meta.dirname, '../..');
+
+/** Flags that keep Chromium quiet on a machine without internet (no background calls to Google). */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-default-apps',
+];
+
+export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH)`);
+  return chromium.launch({ executablePath: CHROMIUM_PATH, ...options, args: [...CHROMIUM_ARGS, ...(options.args ?? [])] });
+}
+
+export interface HostProcess {
+  url: string;
+  origin: string;
+  process: ChildProcess;
+  stderr: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `node out/main/host.js --json` (the built program users run) and waits for its URL line. */
+export async function startHostProcess(dataDir: string, extraArgs: string[] = []): Promise<HostProcess> {
+  const hostJs = join(PROJECT_ROOT, 'out/main/host.js');
+  if (!existsSync(hostJs)) throw new Error('out/main/host.js missing: the e2e global setup builds it');
+  const child = spawn(process.execPath, [hostJs, '--json', '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start in 15 s: ${stderr.join('\n')}`)), 15_000);
+    child.once('exit', (code) => reject(new Error(`host exited with ${code}: ${stderr.join('\n')}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { url: string }).url);
+    });
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    process: child,
+    stderr,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

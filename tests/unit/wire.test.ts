@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_FRAME_BYTES, WireProtocolError, decodeFrame, encodeFrame, errorFrame, utf8ByteLength } from '../../protocol';
+
+describe('wire protocol v1 envelope', () => {
+  it('round-trips a frame', () => {
+    const text = encodeFrame('command.ack', { ok: true }, 'c-1');
+    expect(decodeFrame(text)).toEqual({ ok: true, frame: { v: 1, type: 'command.ack', id: 'c-1', payload: { ok: true } } });
+  });
+
+  it.each([
+    ['not JSON', '{"v":1,', 'malformed'],
+    ['a JSON array', '[1,2]', 'malformed'],
+    ['no type', '{"v":1,"payload":{}}', 'malformed'],
+    ['a bad type name', '{"v":1,"type":"Drop Table","payload":{}}', 'malformed'],
+    ['a newer version', '{"v":2,"type":"hello","payload":{}}', 'unsupported-version'],
+    ['a version as text', '{"v":"1","type":"hello","payload":{}}', 'unsupported-version'],
+  ])('refuses %s with a typed error', (_name, raw, code) => {
+    const decoded = decodeFrame(raw);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) {
+      expect(decoded.error).toBeInstanceOf(WireProtocolError);
+      expect(decoded.error.code).toBe(code);
+      expect(decoded.error.message.length).toBeGreaterThan(5);
+    }
+  });
+
+  it('refuses frames over the size limit, counting UTF-8 bytes, not characters', () => {
+    const limit = 100;
+    const ascii = JSON.stringify({ v: 1, type: 'x', payload: 'a'.repeat(60) });
+    expect(decodeFrame(ascii, limit).ok).toBe(true);
+    // 40 CJK characters are 120 UTF-8 bytes: over the limit although under 100 characters.
+    const cjk = JSON.stringify({ v: 1, type: 'x', payload: '网'.repeat(40) });
+    expect(cjk.length).toBeLessThan(limit);
+    const decoded = decodeFrame(cjk, limit);
+    expect(decoded.ok || decoded.error.code).toBe('frame-too-large');
+    expect(decodeFrame('x'.repeat(MAX_FRAME_BYTES + 1)).ok).toBe(false);
+  });
+
+  it('counts UTF-8 bytes like Buffer does, surrogate pairs included', () => {
+    for (const s of ['', 'abc', '网格员', '😀 ok', 'é'.repeat(10)]) expect(utf8ByteLength(s)).toBe(Buffer.byteLength(s, 'utf8'));
+  });
+
+  it('will not encode an oversized frame (a bug on the sending side)', () => {
+    expect(() => encodeFrame('snapshot.chunk', 'x'.repeat(200), undefined, 100)).toThrow(/refusing/);
+  });
+
+  it('builds error frames that validate', () => {
+    const text = errorFrame({ code: 'forbidden', message: 'viewer may not dispatch', retryable: false }, 'c-9');
+    const decoded = decodeFrame(text);
+    expect(decoded.ok && decoded.frame).toMatchObject({ type: 'error', id: 'c-9', payload: { code: 'forbidden' } });
+    expect(() => errorFrame({ code: 'nonsense' as never, message: '', retryable: false })).toThrow();
+  });
+});
