@@ -54,7 +54,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['electron/hub/**', 'electron/host/**', 'electron/security/**', 'backend/**'],
+    files: ['electron/hub/**', 'electron/host/**', 'electron/security/**', 'backend/**', 'common/**'],
     rules: { 'no-restricted-imports': ['error', electronImport] },
   },
   {

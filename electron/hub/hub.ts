@@ -16,7 +16,7 @@ import {
 } from '../../protocol';
 import { ObservableValue } from './observable';
 import { SettingsStore } from './settings-store';
-import { silentLogger, type Logger } from './logger';
+import { silentLogger, type Logger } from '../../common/logger';
 
 export interface HubOptions {
   /** Where the hub keeps its files (settings now; the SQLite cache and outbox with the backend link). */

@@ -1,5 +1,5 @@
 export { Hub, HubSession, MAX_SUBSCRIPTIONS_PER_SESSION, type HubOptions, type SessionInfo } from './hub';
 export { SettingsStore, SETTINGS_FILE_NAME } from './settings-store';
-export { createLogger, silentLogger, type Logger, type LogLevel } from './logger';
+export { createLogger, silentLogger, type Logger, type LogLevel } from '../../common/logger';
 export { ObservableValue } from './observable';
 export { defaultDataDir } from './paths';

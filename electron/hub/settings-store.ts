@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, copyFileSync, exist
 import { dirname, join } from 'node:path';
 import { DEFAULT_SETTINGS, HubError, Settings, SettingsPatch, describeIssues, validate } from '../../protocol';
 import { ObservableValue } from './observable';
-import type { Logger } from './logger';
+import type { Logger } from '../../common/logger';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 
