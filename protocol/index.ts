@@ -5,3 +5,5 @@ export * from './wire';
 export * from './hub-client';
 export * from './preload-api';
 export * from './ipc-channels';
+export * from './model';
+export * from './wire-messages';

@@ -1,0 +1,318 @@
+/**
+ * The domain model carried by wire protocol v1: the administrative hierarchy and grids, staff, departments and
+ * the responsibility list, cameras, events with their five-step loop, command level, duty hand-over, KPIs.
+ * Fields holding personal data are listed in PRIVATE_FIELDS so demo screens can mask them.
+ */
+import { z } from 'zod';
+import { CommandLevel } from './domain';
+
+export const IsoTime = z.iso.datetime({ offset: true });
+/** [longitude, latitude] in WGS84 degrees. */
+export const LonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
+export type LonLat = z.infer<typeof LonLat>;
+/** A closed ring (first point not repeated). */
+export const Ring = z.array(LonLat).min(3).max(10_000);
+
+export const AdminLevel = z.enum(['city', 'district', 'street', 'community']);
+export type AdminLevel = z.infer<typeof AdminLevel>;
+
+export const AdminUnit = z.object({
+  id: z.string(),
+  level: AdminLevel,
+  code: z.string().regex(/^\d{4,12}$/),
+  name: z.string(),
+  parentId: z.string().nullable(),
+  polygon: Ring,
+  center: LonLat,
+});
+export type AdminUnit = z.infer<typeof AdminUnit>;
+
+export const Grid = z.object({
+  id: z.string(),
+  /** 网格编码: fixed 15-digit code (city 4 + district 2 + street 3 + community 3 + grid 3). */
+  code: z.string().regex(/^\d{15}$/),
+  name: z.string(),
+  communityId: z.string(),
+  streetId: z.string(),
+  districtId: z.string(),
+  polygon: Ring,
+  center: LonLat,
+  households: z.number().int().nonnegative(),
+  population: z.number().int().nonnegative(),
+});
+export type Grid = z.infer<typeof Grid>;
+
+export const StaffRole = z.enum(['grid-leader', 'full-time', 'part-time']); // 网格长 / 专职 / 兼职
+export const StaffStatus = z.enum(['patrolling', 'handling', 'idle', 'offline']);
+export type StaffStatus = z.infer<typeof StaffStatus>;
+
+export const Staff = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Private: masked on demo screens. */
+  phone: z.string(),
+  role: StaffRole,
+  gridId: z.string(),
+  districtId: z.string(),
+  status: StaffStatus,
+  position: LonLat.nullable(),
+  /** SIP user part for calls (音视频调度). */
+  sipUser: z.string(),
+  /** Open events currently assigned to this person (current load). */
+  openTasks: z.number().int().nonnegative(),
+  updatedAt: IsoTime,
+});
+export type Staff = z.infer<typeof Staff>;
+
+export const Department = z.object({ id: z.string(), code: z.string(), name: z.string() });
+export type Department = z.infer<typeof Department>;
+
+export const EventStep = z.enum(['report', 'dispatch', 'handle', 'followup', 'close']); // the five steps
+export type EventStep = z.infer<typeof EventStep>;
+
+/** Time limits per step in minutes (时限). */
+export const StepLimits = z.object({
+  report: z.number().int().positive(), // to accept (受理)
+  dispatch: z.number().int().positive(), // to dispatch and be signed for
+  handle: z.number().int().positive(), // to handle
+  followup: z.number().int().positive(), // to follow up with the citizen
+  close: z.number().int().positive(), // to evaluate and close
+});
+export type StepLimits = z.infer<typeof StepLimits>;
+
+/** 权责清单: one row per event category. */
+export const ResponsibilityRule = z.object({
+  category: z.string(),
+  categoryName: z.string(),
+  departmentId: z.string(),
+  limits: StepLimits,
+  /** Highest level expected to solve it without escalation. */
+  handlingLevel: z.enum(['grid', 'street', 'district', 'city']),
+});
+export type ResponsibilityRule = z.infer<typeof ResponsibilityRule>;
+
+export const StreamProtocol = z.enum(['webrtc', 'mpegts', 'flv', 'hls']);
+export const CameraStream = z.object({ protocol: StreamProtocol, url: z.string(), codec: z.enum(['h264', 'h265']) });
+
+export const Camera = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['tianwang', 'xueliang']), // 天网 (urban) / 雪亮 (rural)
+  position: LonLat,
+  /** Degrees clockwise from north. */
+  heading: z.number().min(0).max(360),
+  fov: z.number().min(1).max(360),
+  gridId: z.string(),
+  districtId: z.string(),
+  online: z.boolean(),
+  /** Stream URLs per protocol, best first; empty until the video platform provides them. */
+  streams: z.array(CameraStream),
+});
+export type Camera = z.infer<typeof Camera>;
+
+export const ResourceKind = z.enum(['police-station', 'intercom', 'sensor']);
+export const Resource = z.object({
+  id: z.string(),
+  kind: ResourceKind,
+  name: z.string(),
+  position: LonLat,
+  gridId: z.string(),
+  districtId: z.string(),
+  online: z.boolean(),
+});
+export type Resource = z.infer<typeof Resource>;
+
+export const EventSource = z.enum(['grid-app', 'hotline', 'video-ai', 'sensor', 'citizen-app', 'leader']);
+export type EventSource = z.infer<typeof EventSource>;
+
+/**
+ * Where an event stands, and the step whose time limit runs: new (report: awaiting 受理); accepted and
+ * dispatched (dispatch: awaiting 派遣, then the department's sign-for); handling (handle); handled (followup:
+ * awaiting 回访); followed-up (close: awaiting 评价结案); closed. merged events leave the loop.
+ */
+export const EventStatus = z.enum(['new', 'accepted', 'dispatched', 'handling', 'handled', 'followed-up', 'closed', 'merged']);
+export type EventStatus = z.infer<typeof EventStatus>;
+
+export const STEP_OF_STATUS: Record<EventStatus, EventStep> = {
+  new: 'report',
+  accepted: 'dispatch',
+  dispatched: 'dispatch',
+  handling: 'handle',
+  handled: 'followup',
+  'followed-up': 'close',
+  closed: 'close',
+  merged: 'close',
+};
+
+export const Severity = z.number().int().min(1).max(4); // 1 general … 4 critical
+export const EscalationLevel = z.enum(['grid', 'street', 'district', 'city']);
+export type EscalationLevel = z.infer<typeof EscalationLevel>;
+export const Satisfaction = z.enum(['satisfied', 'basic', 'unsatisfied']); // 满意 / 基本满意 / 不满意
+
+export const TimelineEntry = z.object({
+  at: IsoTime,
+  /** User id, or "sim:<who>" for simulated departments and staff. */
+  actor: z.string(),
+  actorName: z.string(),
+  action: z.string(),
+  note: z.string().optional(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntry>;
+
+export const CoHandlingRequest = z.object({
+  id: z.string(),
+  departmentId: z.string(),
+  reason: z.string(),
+  state: z.enum(['pending', 'approved', 'refused']),
+  requestedAt: IsoTime,
+});
+
+export const GovEvent = z.object({
+  id: z.string(),
+  source: EventSource,
+  category: z.string(),
+  severity: Severity,
+  title: z.string(),
+  description: z.string(),
+  location: LonLat,
+  address: z.string(),
+  gridId: z.string(),
+  districtId: z.string(),
+  status: EventStatus,
+  step: EventStep,
+  reportedAt: IsoTime,
+  /** Deadline of the current step; null when closed or merged. */
+  stepDeadline: IsoTime.nullable(),
+  /** Deadline of the whole loop (sum of the step limits from the report). */
+  finalDeadline: IsoTime,
+  assignee: z.object({ departmentId: z.string().nullable(), staffId: z.string().nullable() }).nullable(),
+  coHandlers: z.array(z.string()),
+  coHandlingRequests: z.array(CoHandlingRequest),
+  supervised: z.boolean(),
+  escalation: EscalationLevel,
+  mergedInto: z.string().nullable(),
+  /** Private: the reporting citizen (masked on demo screens). */
+  reporter: z.object({ name: z.string(), phone: z.string() }).nullable(),
+  evaluation: z.object({ satisfaction: Satisfaction, comment: z.string() }).nullable(),
+  closedAt: IsoTime.nullable(),
+  /** Times the step changed, for the dispatch-in-time and on-time KPIs. */
+  acceptedAt: IsoTime.nullable(),
+  dispatchedAt: IsoTime.nullable(),
+  handledAt: IsoTime.nullable(),
+  timeline: z.array(TimelineEntry),
+  cameraId: z.string().nullable(),
+  /** Bumped on every change: the base for optimistic concurrency. */
+  version: z.number().int().positive(),
+});
+export type GovEvent = z.infer<typeof GovEvent>;
+
+export const CommandLevelState = z.object({
+  id: z.literal('current'),
+  level: CommandLevel,
+  since: IsoTime,
+  by: z.string(),
+  reason: z.string(),
+});
+export type CommandLevelState = z.infer<typeof CommandLevelState>;
+
+export const DutyHandover = z.object({
+  id: z.string(),
+  at: IsoTime,
+  fromUserId: z.string(),
+  fromName: z.string(),
+  toUserId: z.string().nullable(),
+  notes: z.string(),
+  openItems: z.array(z.object({ text: z.string(), eventId: z.string().nullable() })),
+  acknowledgedAt: IsoTime.nullable(),
+  acknowledgedBy: z.string().nullable(),
+});
+export type DutyHandover = z.infer<typeof DutyHandover>;
+
+/** A ratio that explains itself: the value and what it was computed from. */
+export const Ratio = z.object({ numerator: z.number(), denominator: z.number(), value: z.number().nullable() });
+export type Ratio = z.infer<typeof Ratio>;
+
+export const KpiPeriod = z.enum(['today', '7d', '30d']);
+export type KpiPeriod = z.infer<typeof KpiPeriod>;
+
+export const KpiSnapshot = z.object({
+  id: KpiPeriod,
+  computedAt: IsoTime,
+  from: IsoTime,
+  to: IsoTime,
+  reportingCoverage: Ratio, // 信息上报覆盖率
+  dispatchInTimeRate: Ratio, // 实时派单率
+  closureRate: Ratio, // 处置办结率
+  onTimeClosureRate: Ratio, // 按时办结率
+  satisfactionRate: Ratio, // 满意率
+  overdueCount: z.number().int().nonnegative(),
+  staffOnlineRate: Ratio,
+  cameraOnlineRate: Ratio,
+  hotlineVolume: z.number().int().nonnegative(),
+  bySource: z.record(z.string(), z.number().int()),
+  byCategory: z.record(z.string(), z.number().int()),
+  byDistrict: z.array(
+    z.object({
+      districtId: z.string(),
+      reported: z.number().int(),
+      closed: z.number().int(),
+      overdue: z.number().int(),
+      closureRate: Ratio,
+      satisfactionRate: Ratio,
+      /** Composite score for the district ranking (一周一统计, 一月一通报); higher is better. */
+      score: z.number(),
+    }),
+  ),
+  trend: z.array(z.object({ date: z.string(), reported: z.number().int(), closed: z.number().int() })),
+});
+export type KpiSnapshot = z.infer<typeof KpiSnapshot>;
+
+/** Collections a client holds, each keyed by id. Order matters: a snapshot sends them in this order. */
+export const COLLECTIONS = [
+  'adminUnits',
+  'grids',
+  'departments',
+  'rules',
+  'staff',
+  'cameras',
+  'resources',
+  'events',
+  'commandLevel',
+  'handovers',
+  'kpis',
+] as const;
+export type CollectionName = (typeof COLLECTIONS)[number];
+
+export const collectionSchemas = {
+  adminUnits: AdminUnit,
+  grids: Grid,
+  departments: Department,
+  rules: ResponsibilityRule.extend({ id: z.string() }),
+  staff: Staff,
+  cameras: Camera,
+  resources: Resource,
+  events: GovEvent,
+  commandLevel: CommandLevelState,
+  handovers: DutyHandover,
+  kpis: KpiSnapshot,
+} as const satisfies Record<CollectionName, z.ZodType>;
+
+export interface CollectionTypes {
+  adminUnits: AdminUnit;
+  grids: Grid;
+  departments: Department;
+  rules: ResponsibilityRule & { id: string };
+  staff: Staff;
+  cameras: Camera;
+  resources: Resource;
+  events: GovEvent;
+  commandLevel: CommandLevelState;
+  handovers: DutyHandover;
+  kpis: KpiSnapshot;
+}
+
+/** Personal data per collection: demo mode masks these everywhere. */
+export const PRIVATE_FIELDS: Partial<Record<CollectionName, readonly string[]>> = {
+  staff: ['phone'],
+  events: ['reporter'],
+};

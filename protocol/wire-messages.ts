@@ -1,0 +1,178 @@
+/**
+ * Wire protocol v1 message set, on top of the envelope in wire.ts. Client → server: hello, ping, command.
+ * Server → client: welcome, pong, snapshot.begin/chunk/end, delta, staff.positions, command.ack, error, notice.
+ * Documented in docs/protocol.md; JSON Schema in protocol/schema/wire-v1.schema.json.
+ */
+import { z } from 'zod';
+import { CommandLevel } from './domain';
+import { COLLECTIONS, EventSource, IsoTime, LonLat, Satisfaction, Severity, StaffStatus } from './model';
+
+export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer']); // 调度员 / 领导 / 值班员 / 演示(只读)
+export type UserRole = z.infer<typeof UserRole>;
+
+export const ClientId = z.string().regex(/^[0-9A-Za-z_-]{8,64}$/);
+const Seq = z.number().int().nonnegative();
+
+// ── client → server ──────────────────────────────────────────────────────────────────────────────────────
+export const HelloPayload = z.object({
+  token: z.string().min(1).max(512),
+  clientId: ClientId,
+  protocolVersion: z.number().int(),
+  /** Last sequence number applied by the client; null when it holds nothing (then a snapshot follows). */
+  lastSeq: Seq.nullable(),
+  /** Resume an interrupted snapshot: its id and the next chunk index the client needs. */
+  resumeSnapshot: z.object({ snapshotId: z.string().max(64), nextIndex: z.number().int().nonnegative() }).optional(),
+  clientName: z.string().max(100).optional(),
+});
+export type HelloPayload = z.infer<typeof HelloPayload>;
+
+export const PingPayload = z.object({ clientTime: IsoTime });
+
+const EventRef = { eventId: z.string().min(1).max(64), baseVersion: z.number().int().positive().optional() };
+const Text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Every command type and its payload. The server checks role and area scope for each. */
+export const commandPayloads = {
+  'event.report': z.object({
+    source: EventSource,
+    category: z.string().max(64),
+    severity: Severity,
+    title: Text(200),
+    description: z.string().max(4000),
+    location: LonLat,
+    address: z.string().max(200).optional(),
+    reporter: z.object({ name: z.string().max(50), phone: z.string().max(30) }).optional(),
+    cameraId: z.string().max(64).optional(),
+  }),
+  'event.accept': z.object({ ...EventRef }),
+  'event.dispatch': z
+    .object({ ...EventRef, departmentId: z.string().max(64).optional(), staffId: z.string().max(64).optional(), note: z.string().max(2000).optional() })
+    .refine((p) => p.departmentId !== undefined || p.staffId !== undefined, { message: 'dispatch needs a department or a staff member' }),
+  'event.reassign': z
+    .object({ ...EventRef, departmentId: z.string().max(64).optional(), staffId: z.string().max(64).optional(), reason: Text(2000) })
+    .refine((p) => p.departmentId !== undefined || p.staffId !== undefined, { message: 'reassign needs a department or a staff member' }),
+  'event.cohandle.request': z.object({ ...EventRef, departmentId: z.string().max(64), reason: Text(2000) }),
+  'event.cohandle.decide': z.object({ ...EventRef, requestId: z.string().max(64), approve: z.boolean(), note: z.string().max(2000).optional() }),
+  'event.supervise': z.object({ ...EventRef, note: Text(2000) }),
+  'event.escalate': z.object({ ...EventRef, reason: Text(2000) }),
+  'event.sign': z.object({ ...EventRef }),
+  'event.feedback': z.object({ ...EventRef, note: Text(4000) }),
+  'event.followup': z.object({ ...EventRef, note: Text(2000), reached: z.boolean() }),
+  'event.close': z.object({ ...EventRef, satisfaction: Satisfaction, comment: z.string().max(2000) }),
+  'event.reopen': z.object({ ...EventRef, reason: Text(2000) }),
+  'event.merge': z.object({ ...EventRef, intoEventId: z.string().min(1).max(64) }),
+  'event.comment': z.object({ ...EventRef, text: Text(2000) }),
+  'event.assign': z.object({
+    title: Text(200),
+    instructions: Text(4000),
+    category: z.string().max(64),
+    severity: Severity,
+    location: LonLat,
+    departmentId: z.string().max(64).optional(),
+  }),
+  'level.set': z.object({ level: CommandLevel, reason: Text(500) }),
+  'duty.handover': z.object({
+    notes: z.string().max(8000),
+    openItems: z.array(z.object({ text: Text(500), eventId: z.string().max(64).nullable() })).max(200),
+    toUserId: z.string().max(64).nullable(),
+  }),
+  'duty.acknowledge': z.object({ handoverId: z.string().max(64) }),
+} as const;
+
+export type CommandType = keyof typeof commandPayloads;
+export const COMMAND_TYPES = Object.keys(commandPayloads) as CommandType[];
+export type CommandPayload<T extends CommandType> = z.infer<(typeof commandPayloads)[T]>;
+
+export const CommandFrame = z.object({
+  commandId: z.string().regex(/^[0-9a-zA-Z_-]{8,64}$/),
+  type: z.string().max(64),
+  payload: z.unknown(),
+  issuedAt: IsoTime,
+  /** Time-sensitive commands (e.g. a dispatch decided on stale data) are refused after this. */
+  expiresAt: IsoTime.optional(),
+});
+export type CommandFrame = z.infer<typeof CommandFrame>;
+
+// ── server → client ──────────────────────────────────────────────────────────────────────────────────────
+export const WelcomePayload = z.object({
+  sessionId: z.string(),
+  user: z.object({ id: z.string(), name: z.string(), role: UserRole }),
+  /** District ids this user may see and act on; null = the whole city. */
+  districtScope: z.array(z.string()).nullable(),
+  serverTime: IsoTime,
+  /** Simulated clock speed (1 = real time): clients run countdowns on server time. */
+  clockRate: z.number().positive(),
+  currentSeq: Seq,
+  sync: z.enum(['snapshot', 'deltas', 'resume-snapshot']),
+  heartbeatIntervalMs: z.number().int().positive(),
+  limits: z.object({ maxFrameBytes: z.number().int(), commandsPerSecond: z.number(), framesPerSecond: z.number() }),
+});
+export type WelcomePayload = z.infer<typeof WelcomePayload>;
+
+export const Collection = z.enum(COLLECTIONS);
+
+export const SnapshotBegin = z.object({
+  snapshotId: z.string(),
+  seq: Seq,
+  chunkCount: z.number().int().nonnegative(),
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+  /** Index of the first chunk that follows (non-zero when resuming). */
+  fromIndex: z.number().int().nonnegative(),
+});
+export const SnapshotChunk = z.object({
+  snapshotId: z.string(),
+  index: z.number().int().nonnegative(),
+  collection: Collection,
+  items: z.array(z.unknown()),
+});
+export const SnapshotEnd = z.object({ snapshotId: z.string(), seq: Seq });
+
+export const Change = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('upsert'), collection: Collection, id: z.string(), data: z.unknown() }),
+  z.object({ op: z.literal('remove'), collection: Collection, id: z.string() }),
+]);
+export type Change = z.infer<typeof Change>;
+
+/**
+ * One committed batch. Every seq reaches every client, in order: a client whose area scope hides all of a
+ * batch's changes still gets it with an empty list, so a missing seq always means a gap.
+ */
+export const DeltaPayload = z.object({ seq: z.number().int().positive(), at: IsoTime, changes: z.array(Change) });
+export type DeltaPayload = z.infer<typeof DeltaPayload>;
+
+/** Status codes in position frames (compact: 10,000 staff at 1 Hz). */
+export const STAFF_STATUS_CODES = StaffStatus.options;
+/** Live staff positions: ephemeral presence, not sequenced (the snapshot carries the latest). */
+export const PositionsPayload = z.object({
+  at: IsoTime,
+  /** [staffId, lon, lat, statusCode index into STAFF_STATUS_CODES] */
+  items: z.array(z.tuple([z.string(), z.number(), z.number(), z.number().int().min(0).max(3)])),
+});
+export type PositionsPayload = z.infer<typeof PositionsPayload>;
+
+export const CommandAck = z.object({
+  commandId: z.string(),
+  /** Sequence number of the change it made (the client applies the delta of that seq). */
+  seq: z.number().int().positive(),
+  result: z.record(z.string(), z.unknown()),
+  /** True when this command id was applied before: this is the first answer again, nothing changed. */
+  duplicate: z.boolean(),
+});
+export type CommandAck = z.infer<typeof CommandAck>;
+
+export const NoticePayload = z.object({ level: z.enum(['info', 'warning']), message: z.string() });
+
+export const wireFrames = {
+  clientToServer: { hello: HelloPayload, ping: PingPayload, command: CommandFrame },
+  serverToClient: {
+    welcome: WelcomePayload,
+    pong: z.object({ clientTime: IsoTime, serverTime: IsoTime }),
+    'snapshot.begin': SnapshotBegin,
+    'snapshot.chunk': SnapshotChunk,
+    'snapshot.end': SnapshotEnd,
+    delta: DeltaPayload,
+    'staff.positions': PositionsPayload,
+    'command.ack': CommandAck,
+    notice: NoticePayload,
+  },
+} as const;
