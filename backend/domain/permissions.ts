@@ -1,0 +1,37 @@
+/** Which role may run which command (分层授权). Area scope is checked separately, per event or location. */
+import type { CommandType, UserRole } from '../../protocol';
+
+const EVENT_WORK: CommandType[] = [
+  'event.report',
+  'event.accept',
+  'event.dispatch',
+  'event.reassign',
+  'event.cohandle.request',
+  'event.cohandle.decide',
+  'event.supervise',
+  'event.escalate',
+  'event.sign',
+  'event.feedback',
+  'event.followup',
+  'event.close',
+  'event.reopen',
+  'event.merge',
+  'event.comment',
+];
+
+export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
+  dispatcher: new Set(EVENT_WORK),
+  // The duty officer runs the loop at night, switches the level and writes the hand-over log.
+  duty: new Set([...EVENT_WORK, 'level.set', 'duty.handover', 'duty.acknowledge']),
+  // Leaders steer: assign (交办), supervise (督办), escalate, comment, switch the command level.
+  leader: new Set(['event.assign', 'event.supervise', 'event.escalate', 'event.comment', 'level.set', 'duty.acknowledge']),
+  viewer: new Set(),
+};
+
+export function mayRun(role: UserRole | 'system', type: CommandType): boolean {
+  return role === 'system' || ROLE_COMMANDS[role].has(type);
+}
+
+export function inScope(scope: readonly string[] | null, districtId: string): boolean {
+  return scope === null || scope.includes(districtId);
+}

@@ -1,0 +1,547 @@
+/**
+ * The reference backend's WebSocket server (wire protocol v1). One serialized command pipeline over an
+ * in-memory state that the store makes durable before anything is acknowledged or broadcast.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  COLLECTIONS,
+  CommandFrame,
+  HelloPayload,
+  MAX_FRAME_BYTES,
+  PingPayload,
+  SNAPSHOT_CHUNK_TARGET_BYTES,
+  STAFF_STATUS_CODES,
+  WIRE_PROTOCOL_VERSION,
+  WireCloseCode,
+  decodeFrame,
+  describeIssues,
+  encodeFrame,
+  errorFrame,
+  validate,
+  type Change,
+  type CollectionName,
+  type CommandAck,
+  type DeltaPayload,
+  type Envelope,
+  type StaffStatus,
+  type WelcomePayload,
+  type WireErrorPayload,
+} from '../protocol';
+import { CommandError, executeCommand, type Actor, type CommandContext } from './domain/commands';
+import type { CityState } from './state';
+import type { SimClock } from './clock';
+import type { BackendStore, CommandRecord } from './store/types';
+import { hashToken } from './users';
+import { TokenBucket } from './rate-limit';
+import type { Logger } from '../common/logger';
+
+export interface ServerLimits {
+  heartbeatIntervalMs: number;
+  commandsPerSecond: number;
+  framesPerSecond: number;
+  /** Seconds a client has to say hello. */
+  helloTimeoutMs: number;
+  /** Catch-up by deltas up to this many batches; beyond it a snapshot is cheaper. */
+  maxCatchUpBatches: number;
+  /** A client whose send buffer exceeds this skips position frames until it drains (they supersede). */
+  positionsBackpressureBytes: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  heartbeatIntervalMs: 15_000,
+  commandsPerSecond: 20,
+  framesPerSecond: 100,
+  helloTimeoutMs: 10_000,
+  maxCatchUpBatches: 20_000,
+  positionsBackpressureBytes: 4 * 1024 * 1024,
+};
+
+export interface BackendServerOptions {
+  store: BackendStore;
+  state: CityState;
+  clock: SimClock;
+  log: Logger;
+  locate: CommandContext['locate'];
+  newId: CommandContext['newId'];
+  port?: number;
+  limits?: Partial<ServerLimits>;
+  /** Extra HTTP routes (the field client page, city assets). Return true when handled. */
+  httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+type Phase = 'handshake' | 'syncing' | 'live' | 'closed';
+
+interface Session {
+  id: string;
+  ws: WebSocket;
+  phase: Phase;
+  clientId: string | null;
+  actor: Actor | null;
+  /** Deltas that happened while this client was being brought up to date. */
+  held: DeltaPayload[];
+  frames: TokenBucket;
+  commands: TokenBucket;
+  overLimit: number;
+  strikes: number;
+  alive: boolean;
+  remote: string;
+}
+
+interface CachedSnapshot {
+  id: string;
+  seq: number;
+  scopeKey: string;
+  chunks: string[]; // encoded snapshot.chunk frames
+  counts: Record<string, number>;
+  createdAt: number;
+}
+
+/** Collections filtered by the user's district scope (分级授权). */
+const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'events']);
+
+function visible(scope: string[] | null, collection: CollectionName, data: unknown): boolean {
+  if (scope === null || !SCOPED.has(collection)) return true;
+  return scope.includes((data as { districtId: string }).districtId);
+}
+
+const scopeKeyOf = (scope: string[] | null): string => (scope === null ? '*' : [...scope].sort().join(','));
+
+export class BackendServer {
+  readonly limits: ServerLimits;
+  private readonly sessions = new Set<Session>();
+  private readonly snapshots = new Map<string, CachedSnapshot>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly inflight = new Map<string, Promise<{ frame: string; ack?: CommandAck }>>();
+  private http: Server | null = null;
+  private wss: WebSocketServer | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** Removed ids per collection since the last scoped lookup: a removal must reach clients of any scope. */
+  private readonly lastKnownDistrict = new Map<string, string>();
+  port = 0;
+
+  constructor(private readonly options: BackendServerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+  }
+
+  get state(): CityState {
+    return this.options.state;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async start(): Promise<void> {
+    const http = createServer((req, res) => {
+      if (req.url === '/healthz') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, sessions: this.sessions.size, serverTime: this.options.clock.now() }));
+        return;
+      }
+      if (this.options.httpRoutes?.(req, res)) return;
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
+    });
+    const wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    wss.on('connection', (ws, req) => this.accept(ws, req));
+    this.http = http;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.port = (http.address() as AddressInfo).port;
+    this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  // ── connections ──────────────────────────────────────────────────────────────────────────────────────
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const session: Session = {
+      id: randomBytes(6).toString('hex'),
+      ws,
+      phase: 'handshake',
+      clientId: null,
+      actor: null,
+      held: [],
+      frames: new TokenBucket(this.limits.framesPerSecond, this.limits.framesPerSecond * 2),
+      commands: new TokenBucket(this.limits.commandsPerSecond, this.limits.commandsPerSecond * 2),
+      overLimit: 0,
+      strikes: 0,
+      alive: true,
+      remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+    };
+    this.sessions.add(session);
+    const helloTimer = setTimeout(() => {
+      if (session.phase === 'handshake') this.refuse(session, 'unauthorized', 'no hello within the time limit', WireCloseCode.unauthorized);
+    }, this.limits.helloTimeoutMs);
+    ws.on('pong', () => (session.alive = true));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (isBinary) return this.fail(session, { code: 'malformed', message: 'binary frames are not part of protocol v1', retryable: false });
+      void this.onFrame(session, data.toString());
+    });
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      session.phase = 'closed';
+      this.sessions.delete(session);
+      if (session.actor) {
+        void this.options.store.audit([{ at: this.options.clock.now().toISOString(), userId: session.actor.id, kind: 'disconnect', detail: { session: session.id, clientId: session.clientId } }]);
+      }
+    });
+    ws.on('error', (e) => this.options.log.warn('socket error', { session: session.id, error: e.message }));
+  }
+
+  private beat(): void {
+    for (const session of this.sessions) {
+      if (!session.alive) {
+        this.options.log.warn('heartbeat missed: dropping connection', { session: session.id });
+        session.ws.terminate();
+        continue;
+      }
+      session.alive = false;
+      session.ws.ping();
+    }
+  }
+
+  private send(session: Session, text: string): void {
+    if (session.phase !== 'closed' && session.ws.readyState === session.ws.OPEN) session.ws.send(text);
+  }
+
+  private sendError(session: Session, error: WireErrorPayload, id?: string): void {
+    this.send(session, errorFrame(error, id));
+  }
+
+  /** A protocol error: answer it; repeated ones (a broken client) end the connection. */
+  private fail(session: Session, error: WireErrorPayload, id?: string): void {
+    this.sendError(session, error, id);
+    session.strikes++;
+    if (session.strikes >= 20) session.ws.close(WireCloseCode.protocolError, 'too many invalid frames');
+  }
+
+  private refuse(session: Session, code: WireErrorPayload['code'], message: string, closeCode: number): void {
+    this.sendError(session, { code, message, retryable: false });
+    session.ws.close(closeCode, message.slice(0, 120));
+  }
+
+  private async onFrame(session: Session, raw: string): Promise<void> {
+    if (!session.frames.take()) {
+      session.overLimit++;
+      if (session.overLimit > this.limits.framesPerSecond * 3) {
+        this.refuse(session, 'rate-limited', 'frame flood: connection closed', WireCloseCode.rateLimited);
+        return;
+      }
+      this.sendError(session, { code: 'rate-limited', message: `more than ${this.limits.framesPerSecond} frames per second`, retryable: true });
+      return;
+    }
+    session.overLimit = 0;
+    const decoded = decodeFrame(raw);
+    if (!decoded.ok) {
+      if (decoded.error.code === 'unsupported-version') {
+        this.refuse(session, 'unsupported-version', decoded.error.message, WireCloseCode.unsupportedVersion);
+        return;
+      }
+      return this.fail(session, { code: decoded.error.code, message: decoded.error.message, retryable: false, ...(decoded.error.issues ? { issues: decoded.error.issues } : {}) });
+    }
+    const frame = decoded.frame;
+    if (session.phase === 'handshake') {
+      if (frame.type !== 'hello') return this.refuse(session, 'unauthorized', `the first frame must be hello, got ${frame.type}`, WireCloseCode.unauthorized);
+      return this.onHello(session, frame);
+    }
+    switch (frame.type) {
+      case 'ping': {
+        const ping = validate(PingPayload, frame.payload);
+        if (!ping.ok) return this.fail(session, { code: 'invalid', message: describeIssues(ping.issues), inReplyTo: 'ping', retryable: false });
+        this.send(session, encodeFrame('pong', { clientTime: ping.value.clientTime, serverTime: this.options.clock.now().toISOString() }, frame.id));
+        return;
+      }
+      case 'command':
+        return this.onCommand(session, frame);
+      case 'hello':
+        return this.fail(session, { code: 'invalid', message: 'already said hello', inReplyTo: 'hello', retryable: false });
+      default:
+        return this.fail(session, { code: 'unknown-type', message: `unknown frame type ${frame.type}`, inReplyTo: frame.type, retryable: false });
+    }
+  }
+
+  // ── handshake and sync ───────────────────────────────────────────────────────────────────────────────
+
+  private async onHello(session: Session, frame: Envelope): Promise<void> {
+    const hello = validate(HelloPayload, frame.payload);
+    if (!hello.ok) return this.refuse(session, 'invalid', `bad hello: ${describeIssues(hello.issues)}`, WireCloseCode.protocolError);
+    const h = hello.value;
+    const at = this.options.clock.now().toISOString();
+    if (h.protocolVersion !== WIRE_PROTOCOL_VERSION) {
+      return this.refuse(session, 'unsupported-version', `client speaks protocol ${h.protocolVersion}, this server speaks ${WIRE_PROTOCOL_VERSION}`, WireCloseCode.unsupportedVersion);
+    }
+    const user = await this.options.store.findUserByTokenHash(hashToken(h.token));
+    if (!user) {
+      await this.options.store.audit([{ at, userId: null, kind: 'login-refused', detail: { clientId: h.clientId, remote: session.remote } }]);
+      return this.refuse(session, 'unauthorized', 'unknown or revoked token', WireCloseCode.unauthorized);
+    }
+    if (session.phase !== 'handshake') return; // closed meanwhile
+    // One connection per client id: a reconnecting client replaces its stale connection.
+    for (const other of this.sessions) {
+      if (other !== session && other.clientId === h.clientId) other.ws.close(WireCloseCode.replaced, 'replaced by a newer connection from the same client');
+    }
+    session.clientId = h.clientId;
+    session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope };
+    session.phase = 'syncing';
+    await this.options.store.audit([{ at, userId: user.id, kind: 'login', detail: { clientId: h.clientId, clientName: h.clientName ?? null, remote: session.remote, lastSeq: h.lastSeq } }]);
+
+    const scopeKey = scopeKeyOf(user.districtScope);
+    const cached = h.resumeSnapshot ? this.snapshots.get(h.resumeSnapshot.snapshotId) : undefined;
+    let sync: WelcomePayload['sync'];
+    let catchUp: DeltaPayload[] | null = null;
+    if (cached && cached.scopeKey === scopeKey && h.resumeSnapshot!.nextIndex <= cached.chunks.length) {
+      sync = 'resume-snapshot';
+    } else if (h.lastSeq !== null && h.lastSeq <= this.state.seq) {
+      const batches = h.lastSeq === this.state.seq ? [] : await this.options.store.changesSince(h.lastSeq, this.limits.maxCatchUpBatches + 1);
+      if (batches && batches.length <= this.limits.maxCatchUpBatches) {
+        catchUp = batches.map((b) => ({ seq: b.seq, at: b.at, changes: b.changes }));
+        sync = 'deltas';
+      } else sync = 'snapshot';
+    } else {
+      // No cursor, or a cursor from the future (the server's database was replaced): start over.
+      sync = 'snapshot';
+    }
+    const welcome: WelcomePayload = {
+      sessionId: session.id,
+      user: { id: user.id, name: user.name, role: user.role },
+      districtScope: user.districtScope,
+      serverTime: this.options.clock.now().toISOString(),
+      clockRate: this.options.clock.rate,
+      currentSeq: this.state.seq,
+      sync,
+      heartbeatIntervalMs: this.limits.heartbeatIntervalMs,
+      limits: { maxFrameBytes: MAX_FRAME_BYTES, commandsPerSecond: this.limits.commandsPerSecond, framesPerSecond: this.limits.framesPerSecond },
+    };
+    this.send(session, encodeFrame('welcome', welcome, frame.id));
+    this.options.log.info('client connected', { session: session.id, user: user.id, clientId: h.clientId, sync, lastSeq: h.lastSeq, seq: this.state.seq });
+
+    let upTo: number;
+    if (sync === 'deltas') {
+      for (const delta of catchUp!) this.send(session, encodeFrame('delta', this.scoped(delta, session)));
+      upTo = catchUp!.at(-1)?.seq ?? h.lastSeq!;
+    } else {
+      const snapshot = sync === 'resume-snapshot' ? cached! : this.snapshotFor(scopeKey, user.districtScope);
+      const fromIndex = sync === 'resume-snapshot' ? h.resumeSnapshot!.nextIndex : 0;
+      upTo = await this.streamSnapshot(session, snapshot, fromIndex);
+    }
+    // Deltas committed while this client was syncing, newer than what it got, then live.
+    for (const delta of session.held) if (delta.seq > upTo) this.send(session, encodeFrame('delta', delta));
+    session.held = [];
+    if (session.phase === 'syncing') session.phase = 'live';
+  }
+
+  private snapshotFor(scopeKey: string, scope: string[] | null): CachedSnapshot {
+    for (const s of this.snapshots.values()) if (s.scopeKey === scopeKey && s.seq === this.state.seq) return s;
+    const id = `snap-${this.state.seq}-${randomBytes(4).toString('hex')}`;
+    const chunks: string[] = [];
+    const counts: Record<string, number> = {};
+    for (const collection of COLLECTIONS) {
+      let items: string[] = [];
+      let bytes = 0;
+      counts[collection] = 0;
+      const flush = (): void => {
+        chunks.push(`{"v":1,"type":"snapshot.chunk","payload":{"snapshotId":"${id}","index":${chunks.length},"collection":"${collection}","items":[${items.join(',')}]}}`);
+        items = [];
+        bytes = 0;
+      };
+      for (const item of this.state.all(collection)) {
+        if (!visible(scope, collection, item)) continue;
+        const json = JSON.stringify(item);
+        if (bytes + json.length > SNAPSHOT_CHUNK_TARGET_BYTES && items.length > 0) flush();
+        items.push(json);
+        bytes += json.length + 1;
+        counts[collection]++;
+      }
+      if (items.length > 0) flush();
+    }
+    const snapshot: CachedSnapshot = { id, seq: this.state.seq, scopeKey, chunks, counts, createdAt: Date.now() };
+    this.snapshots.set(id, snapshot);
+    // Keep a few recent snapshots for resumption; drop the old ones.
+    for (const [key, s] of this.snapshots) if (Date.now() - s.createdAt > 10 * 60_000 || this.snapshots.size > 8) this.snapshots.delete(key);
+    this.snapshots.set(id, snapshot);
+    return snapshot;
+  }
+
+  /** Sends the chunks with backpressure; returns the seq the snapshot reflects. */
+  private async streamSnapshot(session: Session, snapshot: CachedSnapshot, fromIndex: number): Promise<number> {
+    this.send(session, encodeFrame('snapshot.begin', { snapshotId: snapshot.id, seq: snapshot.seq, chunkCount: snapshot.chunks.length, counts: snapshot.counts, fromIndex }));
+    const isOpen = (): boolean => session.phase !== 'closed';
+    for (let i = fromIndex; i < snapshot.chunks.length && isOpen(); i++) {
+      this.send(session, snapshot.chunks[i]!);
+      while (session.ws.bufferedAmount > 2 * SNAPSHOT_CHUNK_TARGET_BYTES && isOpen()) await new Promise((r) => setTimeout(r, 5));
+    }
+    this.send(session, encodeFrame('snapshot.end', { snapshotId: snapshot.id, seq: snapshot.seq }));
+    return snapshot.seq;
+  }
+
+  private scoped(delta: DeltaPayload, session: Session): DeltaPayload {
+    const scope = session.actor?.districtScope ?? null;
+    if (scope === null) return delta;
+    return { ...delta, changes: delta.changes.filter((c) => this.changeVisible(scope, c)) };
+  }
+
+  private changeVisible(scope: string[], change: Change): boolean {
+    if (!SCOPED.has(change.collection)) return true;
+    const district = change.op === 'upsert' ? (change.data as { districtId: string }).districtId : this.lastKnownDistrict.get(`${change.collection}:${change.id}`);
+    return district === undefined || scope.includes(district);
+  }
+
+  // ── commands ─────────────────────────────────────────────────────────────────────────────────────────
+
+  private async onCommand(session: Session, frame: Envelope): Promise<void> {
+    const parsed = validate(CommandFrame, frame.payload);
+    if (!parsed.ok) return this.fail(session, { code: 'invalid', message: `bad command frame: ${describeIssues(parsed.issues)}`, inReplyTo: 'command', issues: parsed.issues, retryable: false }, frame.id);
+    const command = parsed.value;
+    if (!session.commands.take()) {
+      this.sendError(session, { code: 'rate-limited', message: `more than ${this.limits.commandsPerSecond} commands per second; send it again later`, inReplyTo: 'command', retryable: true }, command.commandId);
+      return;
+    }
+    const { frame: reply } = await this.submit(session.actor!, command.commandId, command.type, command.payload, command.expiresAt);
+    this.send(session, reply);
+  }
+
+  /**
+   * Runs one command through the serialized pipeline. A command id seen before returns its first answer and
+   * changes nothing (replays are harmless). Also used by the simulator (actor "system" / "sim:*").
+   */
+  submit(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<{ frame: string; ack?: CommandAck }> {
+    const running = this.inflight.get(commandId);
+    if (running) return running.then((r) => ({ frame: r.ack ? encodeFrame('command.ack', { ...r.ack, duplicate: true }, commandId) : r.frame, ...(r.ack ? { ack: { ...r.ack, duplicate: true } } : {}) }));
+    const work = this.queue.then(() => this.run(actor, commandId, type, payload, expiresAt));
+    this.queue = work.catch(() => undefined);
+    this.inflight.set(commandId, work);
+    void work.finally(() => this.inflight.delete(commandId));
+    return work;
+  }
+
+  private async run(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<{ frame: string; ack?: CommandAck }> {
+    const store = this.options.store;
+    const previous = await store.findCommand(commandId);
+    if (previous) {
+      if (previous.userId !== actor.id) {
+        return { frame: errorFrame({ code: 'conflict', message: `command id ${commandId} was already used by another user`, inReplyTo: 'command', retryable: false }, commandId) };
+      }
+      if (previous.outcome.status === 'applied') {
+        const ack: CommandAck = { commandId, seq: previous.outcome.seq, result: previous.outcome.result, duplicate: true };
+        return { frame: encodeFrame('command.ack', ack, commandId), ack };
+      }
+      return { frame: errorFrame({ code: previous.outcome.code as WireErrorPayload['code'], message: previous.outcome.message, inReplyTo: 'command', retryable: false }, commandId) };
+    }
+    const now = this.options.clock.now();
+    const at = now.toISOString();
+    const reject = async (code: 'invalid' | 'forbidden' | 'conflict' | 'expired', message: string): Promise<{ frame: string }> => {
+      const record: CommandRecord = { commandId, userId: actor.id, type, outcome: { status: 'rejected', code, message }, at };
+      await store.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message } });
+      return { frame: errorFrame({ code, message, inReplyTo: 'command', retryable: false }, commandId) };
+    };
+    // Expiry is judged on real time: it protects decisions made on stale screens, whatever the sim speed.
+    if (expiresAt && Date.parse(expiresAt) < Date.now()) return reject('expired', `command expired at ${expiresAt}`);
+    let outcome;
+    try {
+      outcome = executeCommand({ state: this.state, actor, now, newId: this.options.newId, locate: this.options.locate }, type, payload);
+    } catch (e) {
+      if (e instanceof CommandError) return reject(e.code, e.message);
+      this.options.log.error('command handler crashed', { commandId, type, error: (e as Error).stack });
+      return { frame: errorFrame({ code: 'internal', message: 'internal error while running the command', inReplyTo: 'command', retryable: true }, commandId) };
+    }
+    const seq = this.state.seq + 1;
+    await store.commit({
+      seq,
+      at,
+      changes: outcome.changes,
+      command: { commandId, userId: actor.id, type, outcome: { status: 'applied', seq, result: outcome.result }, at },
+      audit: [{ at, userId: actor.id, kind: 'command', detail: { commandId, type, payload: payload as Record<string, unknown>, seq } }],
+    });
+    this.publish(seq, at, outcome.changes);
+    const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };
+    return { frame: encodeFrame('command.ack', ack, commandId), ack };
+  }
+
+  /**
+   * Commits changes made by the server itself (simulator, KPI refresh) as one batch through the same
+   * pipeline, so they are sequenced with the commands.
+   */
+  commitSystemChanges(build: () => Change[]): Promise<number | null> {
+    const work = this.queue.then(async () => {
+      const changes = build();
+      if (changes.length === 0) return null;
+      const seq = this.state.seq + 1;
+      const at = this.options.clock.now().toISOString();
+      await this.options.store.commit({ seq, at, changes });
+      this.publish(seq, at, changes);
+      return seq;
+    });
+    this.queue = work.catch(() => undefined);
+    return work;
+  }
+
+  private publish(seq: number, at: string, changes: Change[]): void {
+    for (const change of changes) {
+      if (SCOPED.has(change.collection) && change.op === 'upsert') this.lastKnownDistrict.set(`${change.collection}:${change.id}`, (change.data as { districtId: string }).districtId);
+    }
+    this.state.apply(changes);
+    this.state.seq = seq;
+    const delta: DeltaPayload = { seq, at, changes };
+    const full = encodeFrame('delta', delta);
+    for (const session of this.sessions) {
+      if (session.phase === 'syncing') session.held.push(this.scoped(delta, session));
+      else if (session.phase === 'live') this.send(session, session.actor?.districtScope ? encodeFrame('delta', this.scoped(delta, session)) : full);
+    }
+    for (const change of changes) if (change.op === 'remove') this.lastKnownDistrict.delete(`${change.collection}:${change.id}`);
+  }
+
+  // ── positions (ephemeral presence) ────────────────────────────────────────────────────────────────────
+
+  /** Sends live positions to every live client, one encoding per scope, skipping clients that lag behind. */
+  broadcastPositions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>): void {
+    const frames = new Map<string, string[]>();
+    const code = (s: StaffStatus): number => STAFF_STATUS_CODES.indexOf(s);
+    for (const session of this.sessions) {
+      if (session.phase !== 'live' || !session.actor) continue;
+      if (session.ws.bufferedAmount > this.limits.positionsBackpressureBytes) continue;
+      const scope = session.actor.districtScope;
+      const key = scopeKeyOf(scope);
+      let encoded = frames.get(key);
+      if (!encoded) {
+        const rows = items.filter((i) => scope === null || scope.includes(i.districtId)).map((i) => [i.id, i.lon, i.lat, code(i.status)] as const);
+        encoded = [];
+        // Stay well under the frame limit: ~40 bytes a row.
+        const perFrame = Math.floor(MAX_FRAME_BYTES / 64);
+        for (let i = 0; i < rows.length; i += perFrame) encoded.push(encodeFrame('staff.positions', { at, items: rows.slice(i, i + perFrame) }));
+        frames.set(key, encoded);
+      }
+      for (const text of encoded) this.send(session, text);
+    }
+  }
+
+  /** Tells every client something (e.g. a scenario started). */
+  notice(level: 'info' | 'warning', message: string): void {
+    const text = encodeFrame('notice', { level, message });
+    for (const session of this.sessions) if (session.phase === 'live') this.send(session, text);
+  }
+
+  async close(reason = 'server shutting down'): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const session of this.sessions) {
+      this.send(session, encodeFrame('notice', { level: 'warning', message: reason }));
+      session.ws.close(WireCloseCode.serverShutdown, reason);
+    }
+    // Wait for the sockets to finish closing (their handlers write audit lines) before the store closes.
+    const deadline = Date.now() + 2000;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const session of this.sessions) session.ws.terminate();
+    await this.queue;
+    this.wss?.close();
+    this.http?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+  }
+}

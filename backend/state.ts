@@ -1,0 +1,33 @@
+/** The backend's live state in memory: every collection by id, and the seq it reflects. */
+import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../protocol';
+import type { LoadedState } from './store/types';
+
+export class CityState {
+  readonly collections: LoadedState;
+  seq: number;
+
+  constructor(collections?: LoadedState, seq = 0) {
+    this.collections = collections ?? (Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState);
+    this.seq = seq;
+  }
+
+  get<C extends CollectionName>(collection: C, id: string): CollectionTypes[C] | undefined {
+    return this.collections[collection].get(id);
+  }
+
+  all<C extends CollectionName>(collection: C): IterableIterator<CollectionTypes[C]> {
+    return this.collections[collection].values();
+  }
+
+  apply(changes: readonly Change[]): void {
+    for (const change of changes) {
+      const map = this.collections[change.collection] as Map<string, unknown>;
+      if (change.op === 'upsert') map.set(change.id, change.data);
+      else map.delete(change.id);
+    }
+  }
+}
+
+export function upsert<C extends CollectionName>(collection: C, item: CollectionTypes[C] & { id: string }): Change {
+  return { op: 'upsert', collection, id: item.id, data: item };
+}

@@ -1,0 +1,198 @@
+import Database from 'better-sqlite3';
+import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
+import { BACKEND_MIGRATIONS, type Migration } from './migrations';
+import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch, LoadedState, UserRecord } from './types';
+
+export class StoreVersionError extends Error {
+  constructor(found: number, known: number) {
+    super(`database schema version ${found} is newer than this program knows (${known}): refusing to open it; use a newer backend`);
+    this.name = 'StoreVersionError';
+  }
+}
+
+/** Applies pending migrations in order, each in its own transaction; refuses a newer-than-known database. */
+export function migrate(db: Database.Database, migrations: readonly Migration[]): number {
+  const known = migrations.at(-1)?.version ?? 0;
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > known) throw new StoreVersionError(current, known);
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return known;
+}
+
+/** The reference backend's store: one SQLite file in WAL mode. */
+export class SqliteStore implements BackendStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across app crashes, fast commits
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db, BACKEND_MIGRATIONS);
+    const db = this.db;
+    this.statements = {
+      allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
+      putEntity: db.prepare<[string, string, string]>('INSERT INTO entities (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
+      removeEntity: db.prepare<[string, string]>('DELETE FROM entities WHERE collection = ? AND id = ?'),
+      insertChange: db.prepare<[number, string, string]>('INSERT INTO changes (seq, at, changes) VALUES (?, ?, ?)'),
+      maxSeq: db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM changes'),
+      minSeq: db.prepare<[], { seq: number | null }>('SELECT MIN(seq) AS seq FROM changes'),
+      changesAfter: db.prepare<[number, number], { seq: number; at: string; changes: string }>('SELECT seq, at, changes FROM changes WHERE seq > ? ORDER BY seq LIMIT ?'),
+      insertCommand: db.prepare<[string, string, string, string, string]>('INSERT INTO commands (command_id, user_id, type, outcome, at) VALUES (?, ?, ?, ?, ?)'),
+      findCommand: db.prepare<[string], { command_id: string; user_id: string; type: string; outcome: string; at: string }>('SELECT * FROM commands WHERE command_id = ?'),
+      insertAudit: db.prepare<[string, string | null, string, string]>('INSERT INTO audit (at, user_id, kind, detail) VALUES (?, ?, ?, ?)'),
+      getStaff: db.prepare<[string], { data: string }>("SELECT data FROM entities WHERE collection = 'staff' AND id = ?"),
+      userByToken: db.prepare<[string], { id: string; name: string; role: string; district_scope: string | null; token_hash: string }>('SELECT * FROM users WHERE token_hash = ?'),
+      upsertUser: db.prepare<[string, string, string, string | null, string]>(
+        'INSERT INTO users (id, name, role, district_scope, token_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash',
+      ),
+      countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE seq <= ?'),
+    };
+  }
+
+  private lastSeq(): number {
+    return this.statements.maxSeq.get()?.seq ?? Number(this.statements.getMeta.get('baseSeq')?.value ?? 0);
+  }
+
+  async load(): Promise<{ state: LoadedState; seq: number }> {
+    const state = Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState;
+    for (const row of this.statements.allEntities.iterate()) {
+      const map = state[row.collection as CollectionName] as Map<string, unknown> | undefined;
+      if (map) map.set(row.id, JSON.parse(row.data));
+    }
+    return { state, seq: this.lastSeq() };
+  }
+
+  private applyChanges(changes: readonly Change[]): void {
+    for (const change of changes) {
+      if (change.op === 'upsert') this.statements.putEntity.run(change.collection, change.id, JSON.stringify(change.data));
+      else this.statements.removeEntity.run(change.collection, change.id);
+    }
+  }
+
+  async commit(batch: CommitBatch): Promise<void> {
+    this.db.transaction(() => {
+      const last = this.lastSeq();
+      if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
+      this.applyChanges(batch.changes);
+      this.statements.insertChange.run(batch.seq, batch.at, JSON.stringify(batch.changes));
+      if (batch.command) this.insertCommand(batch.command);
+      for (const entry of batch.audit ?? []) this.insertAudit(entry);
+    })();
+  }
+
+  /** Bulk initial load (the generated city, history backfill) without a change log: clients get it by snapshot. */
+  seedEntities<C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): void {
+    this.db.transaction(() => {
+      for (const item of items) this.statements.putEntity.run(collection, (item as { id: string }).id, JSON.stringify(item));
+    })();
+  }
+
+  private insertCommand(record: CommandRecord): void {
+    this.statements.insertCommand.run(record.commandId, record.userId, record.type, JSON.stringify(record.outcome), record.at);
+  }
+
+  private insertAudit(entry: AuditEntry): void {
+    this.statements.insertAudit.run(entry.at, entry.userId, entry.kind, JSON.stringify(entry.detail));
+  }
+
+  async changesSince(seq: number, limit: number): Promise<ChangeBatch[] | null> {
+    const oldest = this.statements.minSeq.get()?.seq ?? null;
+    const last = this.lastSeq();
+    if (seq >= last) return [];
+    // The client must hold seq; we need seq+1 onwards. If seq+1 was pruned (or never logged), it is too old.
+    if (oldest === null || seq + 1 < oldest) return null;
+    return this.statements.changesAfter.all(seq, limit).map((row) => ({ seq: row.seq, at: row.at, changes: JSON.parse(row.changes) as Change[] }));
+  }
+
+  async findCommand(commandId: string): Promise<CommandRecord | null> {
+    const row = this.statements.findCommand.get(commandId);
+    if (!row) return null;
+    return { commandId: row.command_id, userId: row.user_id, type: row.type, outcome: JSON.parse(row.outcome) as CommandRecord['outcome'], at: row.at };
+  }
+
+  async recordRejected(command: CommandRecord, audit: AuditEntry): Promise<void> {
+    this.db.transaction(() => {
+      this.insertCommand(command);
+      this.insertAudit(audit);
+    })();
+  }
+
+  async audit(entries: AuditEntry[]): Promise<void> {
+    this.db.transaction(() => entries.forEach((e) => this.insertAudit(e)))();
+  }
+
+  async savePositions(items: Array<[string, number, number]>): Promise<void> {
+    this.db.transaction(() => {
+      for (const [id, lon, lat] of items) {
+        const row = this.statements.getStaff.get(id);
+        if (!row) continue;
+        const staff = JSON.parse(row.data) as CollectionTypes['staff'];
+        staff.position = [lon, lat];
+        this.statements.putEntity.run('staff', id, JSON.stringify(staff));
+      }
+    })();
+  }
+
+  async findUserByTokenHash(tokenHash: string): Promise<UserRecord | null> {
+    const row = this.statements.userByToken.get(tokenHash);
+    if (!row) return null;
+    return {
+      id: row.id,
+      name: row.name,
+      role: row.role as UserRecord['role'],
+      districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
+      tokenHash: row.token_hash,
+    };
+  }
+
+  async upsertUsers(users: UserRecord[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const u of users) this.statements.upsertUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash);
+    })();
+  }
+
+  async countUsers(): Promise<number> {
+    return this.statements.countUsers.get()?.n ?? 0;
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    return this.statements.getMeta.get(key)?.value ?? null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.statements.setMeta.run(key, value);
+  }
+
+  async pruneChanges(keep: number): Promise<number> {
+    const last = this.lastSeq();
+    if (last - keep <= 0) return 0;
+    return this.db.transaction(() => {
+      // Remember where the log starts so lastSeq stays right even if every batch is pruned.
+      this.statements.setMeta.run('baseSeq', String(last));
+      return this.statements.pruneChanges.run(last - keep).changes;
+    })();
+  }
+
+  /** Reads the audit log (tests, operators). */
+  auditLog(limit = 1000): AuditEntry[] {
+    return this.db
+      .prepare<[number], { at: string; user_id: string | null; kind: string; detail: string }>('SELECT at, user_id, kind, detail FROM audit ORDER BY id DESC LIMIT ?')
+      .all(limit)
+      .map((r) => ({ at: r.at, userId: r.user_id, kind: r.kind as AuditEntry['kind'], detail: JSON.parse(r.detail) as Record<string, unknown> }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
