@@ -10,8 +10,9 @@ export default defineConfig({
   main: {
     define,
     build: {
-      // Two programs from one build: the Electron main process, and the browser host that runs without Electron.
-      rolldownOptions: { input: { index: resolve('electron/main.ts'), host: resolve('electron/host/cli.ts') } },
+      // Three programs from one build: the Electron main process, the browser host that runs without Electron,
+      // and the reference backend the console starts as its embedded default.
+      rolldownOptions: { input: { index: resolve('electron/main.ts'), host: resolve('electron/host/cli.ts'), backend: resolve('backend/cli.ts') } },
     },
   },
   preload: {

@@ -1,0 +1,89 @@
+/**
+ * `npm run backend -- [options]`: the reference backend and simulated city, standalone (for a room of
+ * consoles) or as the console's embedded default.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { createLogger } from '../common/logger';
+import { startBackend } from './index';
+
+const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--scenario flood|crowd[@SECONDS]] [--json]
+  --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
+  --db FILE         SQLite database (default ./data/backend.sqlite); tokens.json is written beside it
+  --seed N          city seed on a fresh database (default 1)
+  --scale X         city size: 1 ≈ 708 grids, 8.5 ≈ 6,000 grids (fresh database only)
+  --staff-per-grid  grid staff per grid (default 3)
+  --speed X         simulated clock rate (60 = one hour a minute)
+  --no-sim          serve the city without simulating (no new events, no movement)
+  --history-days N  days of history generated on a fresh database (default 30)
+  --scenario K@S    inject a scripted scenario (flood or crowd) S seconds after start (default 10)
+  --json            print {"url","tokensFile"} as one JSON line when ready`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n${usage}\n`);
+  process.exit(2);
+}
+
+function numberOption(name: string, value: string | undefined, fallback: number, check: (n: number) => boolean): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) fail(`--${name}: invalid value ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        port: { type: 'string' },
+        db: { type: 'string' },
+        seed: { type: 'string' },
+        scale: { type: 'string' },
+        'staff-per-grid': { type: 'string' },
+        speed: { type: 'string' },
+        'no-sim': { type: 'boolean', default: false },
+        'history-days': { type: 'string' },
+        scenario: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    }).values;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (args.help) {
+    process.stdout.write(usage + '\n');
+    return;
+  }
+  const scenario = args.scenario ? /^(flood|crowd)(?:@(\d+))?$/.exec(args.scenario) : null;
+  if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
+  const dbFile = resolve(args.db ?? 'data/backend.sqlite');
+  const backend = await startBackend({
+    dbFile,
+    port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
+    seed: args.seed === undefined ? undefined : numberOption('seed', args.seed, 1, Number.isInteger),
+    scale: args.scale === undefined ? undefined : numberOption('scale', args.scale, 1, (n) => n > 0 && n <= 20),
+    staffPerGrid: numberOption('staff-per-grid', args['staff-per-grid'], 3, (n) => n >= 0 && n <= 20),
+    speed: numberOption('speed', args.speed, 1, (n) => n > 0 && n <= 10_000),
+    simulate: !args['no-sim'],
+    historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
+    log: createLogger('backend'),
+  });
+  const tokensFile = resolve(dbFile, '../tokens.json');
+  if (args.json) process.stdout.write(JSON.stringify({ url: backend.url, port: backend.port, tokensFile }) + '\n');
+  else process.stdout.write(`综治 reference backend: ${backend.url}  (tokens: ${tokensFile})\n`);
+  if (scenario) {
+    setTimeout(() => void backend.injectScenario(scenario[1] as 'flood' | 'crowd'), Number(scenario[2] ?? 10) * 1000);
+  }
+  const stop = (): void => {
+    void backend.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`backend failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,257 @@
+/**
+ * Starts the reference backend: store, generated city (first start: seeded with 30 days of history run
+ * through the real command handlers), WebSocket server, live simulator, KPI refresh. Used by the CLI,
+ * the console's embedded mode and the tests.
+ */
+import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { KpiPeriod, type Change, type CollectionName, type CollectionTypes, type KpiSnapshot, type LonLat } from '../protocol';
+import { createLogger, silentLogger, type Logger } from '../common/logger';
+import { SimClock } from './clock';
+import { CityState, upsert } from './state';
+import { SqliteStore } from './store/sqlite-store';
+import { BackendServer, type ServerLimits } from './server';
+import { ensureUsers } from './users';
+import { executeCommand, CommandError, type Actor } from './domain/commands';
+import { computeKpis } from './domain/kpi';
+import { generateCity, type City } from './sim/city';
+import { SimulationEngine, type ApplyCommand } from './simulator/engine';
+
+export interface BackendConfig {
+  /** SQLite file (created with its directory). */
+  dbFile: string;
+  port?: number;
+  seed?: number;
+  scale?: number;
+  staffPerGrid?: number;
+  /** Simulated clock rate: 1 = real time, 60 = an hour a minute. */
+  speed?: number;
+  /** Run the living city (events, staff, departments). Off for tests that drive everything themselves. */
+  simulate?: boolean;
+  /** Days of history generated on a fresh database. */
+  historyDays?: number;
+  /** Fixed tokens per user id (tests, deployments); otherwise random ones are written to tokensFile. */
+  tokens?: Record<string, string>;
+  tokensFile?: string | null;
+  log?: Logger;
+  limits?: Partial<ServerLimits>;
+  tickMs?: number;
+  kpiIntervalMs?: number;
+}
+
+export interface RunningBackend {
+  url: string;
+  port: number;
+  tokens: Record<string, string>;
+  server: BackendServer;
+  store: SqliteStore;
+  state: CityState;
+  clock: SimClock;
+  city: City;
+  engine: SimulationEngine;
+  /** Runs one simulator tick now (tests). */
+  tick(): Promise<void>;
+  refreshKpis(): Promise<void>;
+  injectScenario(kind: 'flood' | 'crowd', districtId?: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const PERIODS = KpiPeriod.options;
+
+/** Event ids people can read out on the phone: E + local date + 5-digit counter (E2026112200042). */
+function eventIdFactory(state: CityState, clock: () => number): (kind: 'event' | 'cohandle' | 'handover') => string {
+  const counters = new Map<string, number>();
+  for (const id of state.collections.events.keys()) {
+    const m = /^E(\d{8})(\d{5})$/.exec(id);
+    if (m) counters.set(m[1]!, Math.max(counters.get(m[1]!) ?? 0, Number(m[2])));
+  }
+  let other = 0;
+  return (kind) => {
+    const day = new Date(clock() + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
+    if (kind !== 'event') return `${kind === 'cohandle' ? 'CH' : 'HO'}${day}${Date.now().toString(36)}${(other++).toString(36)}`;
+    for (;;) {
+      const next = (counters.get(day) ?? 0) + 1;
+      counters.set(day, next);
+      const id = `E${day}${String(next).padStart(5, '0')}`;
+      if (!state.collections.events.has(id)) return id;
+    }
+  };
+}
+
+function locator(city: City): (location: LonLat) => { gridId: string; districtId: string; address: string } | null {
+  return ([lon, lat]) => {
+    const index = city.gridIndexOf(lon, lat);
+    if (index === null) return null;
+    const grid = city.grids[index]!;
+    const place = city.placeOfGrid(index);
+    return { gridId: grid.id, districtId: grid.districtId, address: `${place.districtName}${place.streetName}${place.communityName}` };
+  };
+}
+
+function seedCity(store: SqliteStore, city: City, at: string): void {
+  const put = <C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): void => store.seedEntities(collection, items);
+  put('adminUnits', city.adminUnits);
+  put('grids', city.grids);
+  put('departments', city.departments);
+  put('rules', city.rules.map((r) => ({ ...r, id: r.category })));
+  put('staff', city.staff);
+  put('cameras', city.cameras);
+  put('resources', city.resources);
+  put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖' }]);
+}
+
+/** Runs `days` of city life through the real command handlers on an in-memory state (no seqs, no deltas). */
+async function backfillHistory(state: CityState, city: City, seed: number, fromMs: number, toMs: number): Promise<{ applied: number; refused: number }> {
+  const nextId = eventIdFactory(state, () => currentMs);
+  let currentMs = fromMs;
+  const locate = locator(city);
+  const apply: ApplyCommand = async (actor: Actor, type, payload, atMs) => {
+    currentMs = atMs;
+    try {
+      const outcome = executeCommand({ state, actor, now: new Date(atMs), newId: nextId, locate }, type, payload);
+      state.apply(outcome.changes);
+      return { ok: true, result: outcome.result };
+    } catch (e) {
+      if (e instanceof CommandError) return { ok: false, reason: e.message };
+      throw e;
+    }
+  };
+  const engine = new SimulationEngine({ city, state, seed: `history:${seed}`, apply });
+  engine.adoptOpenEvents(fromMs);
+  // Hour by hour so staff duty follows the clock and overdue events get supervised as they would live.
+  for (let t = fromMs; t < toMs; t += 3_600_000) {
+    const until = Math.min(toMs, t + 3_600_000);
+    const { changes } = engine.moveStaff(until, 3_600_000);
+    state.apply(changes);
+    await engine.advance(until);
+    await engine.superviseOverdue(until, 50);
+  }
+  return { applied: engine.actionsApplied, refused: engine.actionsRefused };
+}
+
+export async function startBackend(config: BackendConfig): Promise<RunningBackend> {
+  const log = config.log ?? silentLogger;
+  mkdirSync(dirname(config.dbFile), { recursive: true });
+  const store = new SqliteStore(config.dbFile);
+  const storedCity = await store.getMeta('city');
+  const cityParams = storedCity
+    ? (JSON.parse(storedCity) as { seed: number; scale: number; staffPerGrid: number })
+    : { seed: config.seed ?? 1, scale: config.scale ?? 1, staffPerGrid: config.staffPerGrid ?? 3 };
+  if (storedCity && (config.seed !== undefined || config.scale !== undefined) && (config.seed !== cityParams.seed || (config.scale ?? 1) !== cityParams.scale)) {
+    log.warn('database already holds a city; ignoring --seed/--scale', { stored: cityParams });
+  }
+  const started = performance.now();
+  const city = generateCity({ seed: cityParams.seed, scale: cityParams.scale, staffPerGrid: cityParams.staffPerGrid, epoch: new Date().toISOString() });
+  log.info('city generated', { grids: city.grids.length, staff: city.staff.length, cameras: city.cameras.length, buildings: city.buildings.count, ms: Math.round(performance.now() - started) });
+
+  if (!storedCity) {
+    const now = Date.now();
+    seedCity(store, city, new Date(now).toISOString());
+    const days = config.historyDays ?? 30;
+    if (days > 0) {
+      const { state } = await store.load();
+      const history = new CityState(state);
+      const t0 = performance.now();
+      const counts = await backfillHistory(history, city, cityParams.seed, now - days * 86_400_000, now);
+      store.seedEntities('events', history.all('events'));
+      store.seedEntities('staff', history.all('staff'));
+      log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
+    }
+    await store.setMeta('city', JSON.stringify(cityParams));
+  }
+
+  const tokens = await ensureUsers(store, config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile, config.tokens);
+  const loaded = await store.load();
+  const state = new CityState(loaded.state, loaded.seq);
+  const storedSim = Number(await store.getMeta('simTime'));
+  const clock = new SimClock(config.speed ?? 1, Math.max(Number.isFinite(storedSim) ? storedSim : 0, Date.now()));
+  const newId = eventIdFactory(state, () => clock.nowMs());
+  const server = new BackendServer({ store, state, clock, log, locate: locator(city), newId, port: config.port ?? 0, ...(config.limits ? { limits: config.limits } : {}) });
+
+  let simCommand = 0;
+  const simRun = `${Date.now().toString(36)}`;
+  const apply: ApplyCommand = async (actor, type, payload) => {
+    const { ack, frame } = await server.submit(actor, `sim-${simRun}-${simCommand++}`, type, payload);
+    return ack ? { ok: true, result: ack.result } : { ok: false, reason: frame };
+  };
+  const engine = new SimulationEngine({ city, state, seed: `live:${cityParams.seed}:${simRun}`, apply });
+
+  // KPIs: recomputed when events changed, at most every kpiIntervalMs; committed as sequenced changes.
+  let kpiSeq = -1;
+  const refreshKpis = async (): Promise<void> => {
+    if (state.seq === kpiSeq && state.collections.kpis.size === PERIODS.length) return;
+    const seq = await server.commitSystemChanges(() => {
+      const now = clock.now();
+      return PERIODS.map((period): Change => upsert('kpis', computeKpis(state, period, now) as KpiSnapshot));
+    });
+    kpiSeq = seq ?? state.seq;
+  };
+  await refreshKpis();
+
+  await server.start();
+  log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate });
+
+  let lastTick = clock.nowMs();
+  let ticks = 0;
+  let ticking = false;
+  const tick = async (): Promise<void> => {
+    if (ticking) return;
+    ticking = true;
+    try {
+      const now = clock.nowMs();
+      const dt = now - lastTick;
+      lastTick = now;
+      if (ticks % 10 === 0) {
+        engine.adoptOpenEvents(now);
+        await engine.superviseOverdue(now);
+      }
+      await engine.advance(now);
+      const moved = engine.moveStaff(now, dt);
+      if (moved.changes.length > 0) await server.commitSystemChanges(() => moved.changes);
+      server.broadcastPositions(new Date(now).toISOString(), moved.positions);
+      if (ticks % 30 === 29) {
+        await store.savePositions(moved.positions.map((p) => [p.id, p.lon, p.lat]));
+        await store.setMeta('simTime', String(now));
+      }
+      if (ticks % 600 === 599) await store.pruneChanges(50_000);
+      ticks++;
+    } catch (e) {
+      log.error('simulator tick failed', { error: (e as Error).stack });
+    } finally {
+      ticking = false;
+    }
+  };
+  const timers: NodeJS.Timeout[] = [];
+  if (config.simulate !== false) {
+    engine.adoptOpenEvents(clock.nowMs());
+    timers.push(setInterval(() => void tick(), config.tickMs ?? 1000));
+  }
+  timers.push(setInterval(() => void refreshKpis(), config.kpiIntervalMs ?? 10_000));
+
+  return {
+    url: server.url,
+    port: server.port,
+    tokens,
+    server,
+    store,
+    state,
+    clock,
+    city,
+    engine,
+    tick,
+    refreshKpis,
+    async injectScenario(kind, districtId) {
+      const ids = await engine.injectScenario(kind, clock.nowMs(), districtId);
+      server.notice('warning', kind === 'flood' ? `模拟场景：暴雨内涝，已生成 ${ids.length} 条事件` : `模拟场景：大型活动人员聚集，已生成 ${ids.length} 条事件`);
+      return ids;
+    },
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await server.close();
+      await store.setMeta('simTime', String(clock.nowMs()));
+      store.close();
+    },
+  };
+}
+
+export { createLogger };
