@@ -1,0 +1,82 @@
+/** The living city: simulated reports from all sources, loops that close, staff on the move, scenarios. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GovEvent, KpiSnapshot } from '../../protocol';
+import { startTestBackend, TEST_TOKENS } from '../support/backend';
+import { WireClient, until } from '../support/wire-client';
+
+let backend: Awaited<ReturnType<typeof startTestBackend>>;
+
+beforeAll(async () => {
+  // Ten minutes of city life per real second.
+  backend = await startTestBackend({ simulate: true, speed: 600, tickMs: 250, kpiIntervalMs: 500, historyDays: 3 });
+}, 60_000);
+afterAll(async () => {
+  await backend.close();
+  backend.cleanup();
+});
+
+describe('simulated city', () => {
+  it('history: loops from every source closed through the real handlers, some overdue, some unsatisfied', () => {
+    const events = [...backend.state.all('events')];
+    expect(events.length).toBeGreaterThan(300);
+    const sources = new Set(events.map((e) => e.source));
+    for (const s of ['grid-app', 'hotline', 'video-ai', 'sensor', 'citizen-app', 'leader']) expect(sources).toContain(s);
+    const closed = events.filter((e) => e.status === 'closed');
+    expect(closed.length / events.length).toBeGreaterThan(0.5);
+    expect(closed.some((e) => e.evaluation?.satisfaction === 'unsatisfied')).toBe(true);
+    expect(closed.some((e) => Date.parse(e.closedAt!) > Date.parse(e.finalDeadline)) || events.some((e) => e.supervised)).toBe(true);
+    for (const e of closed.slice(0, 80)) {
+      const actions = e.timeline.map((t) => t.action);
+      // Leader assignments (交办) start already accepted; everything else starts with a report.
+      expect(actions[0]).toBe(e.source === 'leader' ? 'assign' : 'report');
+      expect(actions).toEqual(expect.arrayContaining(['sign', 'feedback', 'close']));
+      expect(actions.at(-1)).toBe('close');
+    }
+  });
+
+  it('live: new events arrive, move through the steps, and staff positions stream at 1 Hz', async () => {
+    const c = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await c.waitSynced();
+    const known = new Set(c.all<GovEvent>('events').map((e) => e.id));
+    await until(() => c.all<GovEvent>('events').some((e) => !known.has(e.id)), 'a new simulated event', 15_000);
+    await until(() => c.positions.length >= 2, 'position frames', 10_000);
+    const frame = c.positions.at(-1)!;
+    expect(frame.items.length).toBeGreaterThan(0);
+    const [id, lon, lat, status] = frame.items[0]!;
+    expect(backend.state.get('staff', id)).toBeDefined();
+    expect(lon).toBeGreaterThan(116);
+    expect(lat).toBeGreaterThan(36);
+    expect(status).toBeGreaterThanOrEqual(0);
+    const fresh = c.all<GovEvent>('events').filter((e) => !known.has(e.id));
+    await until(() => fresh.some((e) => c.get<GovEvent>('events', e.id)!.status !== 'new'), 'a new event to be worked on', 20_000);
+    expect(c.gaps).toEqual([]);
+    c.close();
+  });
+
+  it('KPIs follow the events, each ratio explaining itself', async () => {
+    const c = new WireClient({ url: backend.url, token: TEST_TOKENS.leader });
+    await c.waitSynced();
+    const kpi = c.get<KpiSnapshot>('kpis', '7d')!;
+    for (const r of [kpi.reportingCoverage, kpi.closureRate, kpi.onTimeClosureRate, kpi.satisfactionRate, kpi.dispatchInTimeRate, kpi.staffOnlineRate, kpi.cameraOnlineRate]) {
+      expect(r.denominator).toBeGreaterThan(0);
+      expect(r.value).toBeCloseTo(r.numerator / r.denominator, 3);
+    }
+    expect(kpi.byDistrict).toHaveLength(5);
+    expect(kpi.trend.length).toBe(7);
+    const first = kpi.computedAt;
+    await until(() => c.get<KpiSnapshot>('kpis', '7d')!.computedAt !== first, 'a KPI refresh', 10_000);
+    c.close();
+  });
+
+  it('a flood scenario brings a burst of flood reports in one area and a notice', async () => {
+    const c = new WireClient({ url: backend.url, token: TEST_TOKENS.duty, record: true });
+    await c.waitSynced();
+    const ids = await backend.injectScenario('flood', 'd02');
+    expect(ids.length).toBeGreaterThanOrEqual(20);
+    const events = ids.map((id) => backend.state.get('events', id)!);
+    expect(events.every((e) => e.category === 'flood' && e.districtId === 'd02')).toBe(true);
+    expect(new Set(events.map((e) => e.source))).toEqual(new Set(['hotline', 'sensor', 'video-ai']));
+    await until(() => c.frames.some((f) => f.type === 'notice'), 'the scenario notice');
+    c.close();
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * A minimal protocol-v1 client for tests and benches: real WebSocket, applies snapshot + deltas into maps,
+ * checks sequence continuity, sends commands and awaits their answers.
+ */
+import { WebSocket } from 'ws';
+import { randomBytes } from 'node:crypto';
+import {
+  COLLECTIONS,
+  WIRE_PROTOCOL_VERSION,
+  decodeFrame,
+  encodeFrame,
+  type CommandAck,
+  type DeltaPayload,
+  type Envelope,
+  type PositionsPayload,
+  type WelcomePayload,
+  type WireErrorPayload,
+} from '../../protocol';
+
+export interface WireClientOptions {
+  url: string;
+  token: string;
+  clientId?: string;
+  lastSeq?: number | null;
+  resumeSnapshot?: { snapshotId: string; nextIndex: number };
+  /** Keep every frame received (tests that inspect the stream). */
+  record?: boolean;
+}
+
+export class WireClient {
+  readonly ws: WebSocket;
+  readonly clientId: string;
+  readonly collections = new Map<string, Map<string, unknown>>(COLLECTIONS.map((c) => [c, new Map()]));
+  readonly frames: Envelope[] = [];
+  readonly errors: WireErrorPayload[] = [];
+  readonly gaps: string[] = [];
+  readonly positions: PositionsPayload[] = [];
+  welcome: WelcomePayload | null = null;
+  seq = 0;
+  snapshotChunksReceived = 0;
+  snapshotId: string | null = null;
+  synced = false;
+  closed: { code: number; reason: string } | null = null;
+  private readonly waiters = new Map<string, (frame: Envelope) => void>();
+  private readonly syncWaiters: Array<() => void> = [];
+  private stagedSnapshot: Map<string, Map<string, unknown>> | null = null;
+  onPositions?: (p: PositionsPayload, receivedAt: number) => void;
+
+  constructor(private readonly options: WireClientOptions) {
+    this.clientId = options.clientId ?? `test-${randomBytes(6).toString('hex')}`;
+    this.seq = options.lastSeq ?? 0;
+    this.ws = new WebSocket(options.url);
+    this.ws.on('open', () => {
+      this.ws.send(
+        encodeFrame('hello', {
+          token: options.token,
+          clientId: this.clientId,
+          protocolVersion: WIRE_PROTOCOL_VERSION,
+          lastSeq: options.lastSeq ?? null,
+          ...(options.resumeSnapshot ? { resumeSnapshot: options.resumeSnapshot } : {}),
+        }),
+      );
+    });
+    this.ws.on('message', (data) => this.onMessage(data.toString()));
+    this.ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      for (const w of this.syncWaiters.splice(0)) w();
+    });
+    this.ws.on('error', () => {});
+  }
+
+  private onMessage(raw: string): void {
+    const decoded = decodeFrame(raw);
+    if (!decoded.ok) throw new Error(`server sent a bad frame: ${decoded.error.message}`);
+    const frame = decoded.frame;
+    if (this.options.record) this.frames.push(frame);
+    const p = frame.payload as Record<string, unknown>;
+    switch (frame.type) {
+      case 'welcome':
+        this.welcome = frame.payload as WelcomePayload;
+        if (this.welcome.sync === 'deltas' && this.welcome.currentSeq === this.seq) this.markSynced();
+        break;
+      case 'snapshot.begin':
+        this.snapshotId = p.snapshotId as string;
+        if ((p.fromIndex as number) === 0 || !this.stagedSnapshot) this.stagedSnapshot = new Map(COLLECTIONS.map((c) => [c, new Map()]));
+        break;
+      case 'snapshot.chunk': {
+        const target = this.stagedSnapshot!.get(p.collection as string)!;
+        for (const item of p.items as Array<{ id: string }>) target.set(item.id, item);
+        this.snapshotChunksReceived = (p.index as number) + 1;
+        break;
+      }
+      case 'snapshot.end':
+        for (const [name, map] of this.stagedSnapshot!) this.collections.set(name, map);
+        this.stagedSnapshot = null;
+        this.seq = p.seq as number;
+        this.markSynced();
+        break;
+      case 'delta': {
+        const delta = frame.payload as DeltaPayload;
+        if (delta.seq !== this.seq + 1) this.gaps.push(`expected ${this.seq + 1}, got ${delta.seq}`);
+        this.seq = delta.seq;
+        for (const change of delta.changes) {
+          const map = this.collections.get(change.collection)!;
+          if (change.op === 'upsert') map.set(change.id, change.data);
+          else map.delete(change.id);
+        }
+        if (this.welcome && this.seq >= this.welcome.currentSeq) this.markSynced();
+        break;
+      }
+      case 'staff.positions':
+        this.positions.push(frame.payload as PositionsPayload);
+        this.onPositions?.(frame.payload as PositionsPayload, Date.now());
+        if (this.positions.length > 100) this.positions.shift();
+        break;
+      case 'error':
+        this.errors.push(frame.payload as WireErrorPayload);
+        break;
+    }
+    if (frame.id && (frame.type === 'command.ack' || frame.type === 'error' || frame.type === 'pong')) {
+      this.waiters.get(frame.id)?.(frame);
+      this.waiters.delete(frame.id);
+    }
+  }
+
+  private markSynced(): void {
+    this.synced = true;
+    for (const w of this.syncWaiters.splice(0)) w();
+  }
+
+  /** Resolves when the initial snapshot or catch-up is complete (or the socket closed). */
+  waitSynced(timeoutMs = 20_000): Promise<void> {
+    if (this.synced || this.closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not synced after ${timeoutMs} ms (seq ${this.seq})`)), timeoutMs);
+      this.syncWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  waitClosed(timeoutMs = 10_000): Promise<{ code: number; reason: string }> {
+    if (this.closed) return Promise.resolve(this.closed);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('socket did not close')), timeoutMs);
+      this.ws.once('close', (code, reason) => {
+        clearTimeout(timer);
+        resolve({ code, reason: reason.toString() });
+      });
+    });
+  }
+
+  /** Sends a command and resolves with its ack, or rejects with the error payload. */
+  command(type: string, payload: unknown, commandId = `cmd-${randomBytes(8).toString('hex')}`, expiresAt?: string): Promise<CommandAck> {
+    return new Promise((resolve, reject) => {
+      this.waiters.set(commandId, (frame) => (frame.type === 'command.ack' ? resolve(frame.payload as CommandAck) : reject(Object.assign(new Error((frame.payload as WireErrorPayload).message), { wire: frame.payload as WireErrorPayload }))));
+      this.ws.send(encodeFrame('command', { commandId, type, payload, issuedAt: new Date().toISOString(), ...(expiresAt ? { expiresAt } : {}) }));
+    });
+  }
+
+  sendRaw(text: string | Buffer): void {
+    this.ws.send(text);
+  }
+
+  get<T>(collection: string, id: string): T | undefined {
+    return this.collections.get(collection)?.get(id) as T | undefined;
+  }
+
+  all<T>(collection: string): T[] {
+    return [...(this.collections.get(collection)?.values() ?? [])] as T[];
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Waits until the predicate holds, polling. */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!predicate()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { SqliteStore, StoreVersionError, migrate } from '../../backend/store/sqlite-store';
+import { BACKEND_MIGRATIONS } from '../../backend/store/migrations';
+import { SimClock } from '../../backend/clock';
+import { TokenBucket } from '../../backend/rate-limit';
+import { ratio, periodStart } from '../../backend/domain/kpi';
+import { poisson } from '../../backend/simulator/timing';
+import { MinHeap } from '../../backend/simulator/heap';
+import { Rng } from '../../backend/sim/random';
+import { makeTempDir } from '../support/temp';
+
+describe('backend store migrations', () => {
+  it('migration 1 creates the schema and sets user_version', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(expect.arrayContaining(['entities', 'changes', 'commands', 'audit', 'users', 'meta']));
+    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(1); // idempotent
+  });
+
+  it('refuses a database from a newer program, clearly, without touching it', () => {
+    const temp = makeTempDir();
+    const file = join(temp.dir, 'future.sqlite');
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => new SqliteStore(file)).toThrow(StoreVersionError);
+    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(1\)/);
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(99);
+    check.close();
+    temp.cleanup();
+  });
+
+  it('commits batches atomically and refuses a seq that does not advance', async () => {
+    const temp = makeTempDir();
+    const store = new SqliteStore(join(temp.dir, 's.sqlite'));
+    await store.commit({ seq: 1, at: 'x', changes: [{ op: 'upsert', collection: 'departments', id: 'd', data: { id: 'd', code: 'D', name: '部门' } }] });
+    await expect(store.commit({ seq: 1, at: 'x', changes: [{ op: 'remove', collection: 'departments', id: 'd' }] })).rejects.toThrow(/not after/);
+    expect((await store.load()).state.departments.get('d')).toMatchObject({ name: '部门' });
+    expect(await store.changesSince(0, 10)).toHaveLength(1);
+    expect(await store.pruneChanges(0)).toBe(1);
+    expect(await store.changesSince(0, 10)).toBeNull(); // too old now: the caller sends a snapshot
+    expect((await store.load()).seq).toBe(1);
+    store.close();
+    temp.cleanup();
+  });
+});
+
+describe('clock, rate limit, KPI helpers, simulator parts', () => {
+  it('the simulated clock runs at its rate and refuses nonsense rates', () => {
+    let real = 1000;
+    const clock = new SimClock(60, 5000, () => real);
+    real += 1000;
+    expect(clock.nowMs()).toBe(5000 + 60_000);
+    expect(clock.realDelayUntil(5000 + 120_000)).toBe(1000);
+    expect(() => new SimClock(0)).toThrow(/rate/);
+    expect(() => new SimClock(Number.NaN)).toThrow(/rate/);
+  });
+
+  it('the token bucket allows bursts then the rate', () => {
+    let t = 0;
+    const bucket = new TokenBucket(10, 20, () => t);
+    let allowed = 0;
+    for (let i = 0; i < 50; i++) if (bucket.take()) allowed++;
+    expect(allowed).toBe(20);
+    t += 500;
+    allowed = 0;
+    for (let i = 0; i < 50; i++) if (bucket.take()) allowed++;
+    expect(allowed).toBe(5);
+  });
+
+  it('ratios keep numerator and denominator, and say "no data" instead of dividing by zero', () => {
+    expect(ratio(3, 4)).toEqual({ numerator: 3, denominator: 4, value: 0.75 });
+    expect(ratio(0, 0)).toEqual({ numerator: 0, denominator: 0, value: null });
+  });
+
+  it('periods start at local (UTC+8) midnight', () => {
+    const now = new Date('2026-11-22T03:00:00Z'); // 11:00 in Beijing
+    expect(periodStart('today', now).toISOString()).toBe('2026-11-21T16:00:00.000Z');
+    expect(periodStart('7d', now).toISOString()).toBe('2026-11-15T16:00:00.000Z');
+  });
+
+  it('poisson draws have the right mean', () => {
+    const rng = new Rng('poisson');
+    for (const mean of [0.3, 4, 50]) {
+      let sum = 0;
+      for (let i = 0; i < 4000; i++) sum += poisson(rng, mean);
+      expect(sum / 4000).toBeCloseTo(mean, mean < 1 ? 1 : 0);
+    }
+  });
+
+  it('the agenda heap pops in time order', () => {
+    const heap = new MinHeap<{ at: number }>();
+    const rng = new Rng('heap');
+    const values = Array.from({ length: 500 }, () => rng.int(0, 10_000));
+    for (const at of values) heap.push({ at });
+    const out: number[] = [];
+    while (heap.size) out.push(heap.pop()!.at);
+    expect(out).toEqual([...values].sort((a, b) => a - b));
+  });
+});
