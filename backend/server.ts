@@ -503,7 +503,8 @@ export class BackendServer {
 
   /** Sends live positions to every live client, one encoding per scope, skipping clients that lag behind. */
   broadcastPositions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>): void {
-    const frames = new Map<string, string[]>();
+    // Encoded once per scope to UTF-8 bytes and the same buffer sent to every socket of that scope.
+    const frames = new Map<string, Buffer[]>();
     const code = (s: StaffStatus): number => STAFF_STATUS_CODES.indexOf(s);
     for (const session of this.sessions) {
       if (session.phase !== 'live' || !session.actor) continue;
@@ -516,10 +517,10 @@ export class BackendServer {
         encoded = [];
         // Stay well under the frame limit: ~40 bytes a row.
         const perFrame = Math.floor(MAX_FRAME_BYTES / 64);
-        for (let i = 0; i < rows.length; i += perFrame) encoded.push(encodeFrame('staff.positions', { at, items: rows.slice(i, i + perFrame) }));
+        for (let i = 0; i < rows.length; i += perFrame) encoded.push(Buffer.from(encodeFrame('staff.positions', { at, items: rows.slice(i, i + perFrame) }), 'utf8'));
         frames.set(key, encoded);
       }
-      for (const text of encoded) this.send(session, text);
+      for (const bytes of encoded) if (session.ws.readyState === session.ws.OPEN) session.ws.send(bytes, { binary: false });
     }
   }
 
