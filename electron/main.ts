@@ -6,7 +6,7 @@ import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../protocol';
-import { Hub, createLogger } from './hub';
+import { Hub, createLogger, startEmbeddedBackend, type EmbeddedBackend } from './hub';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
@@ -43,6 +43,24 @@ if (!app.requestSingleInstanceLock()) {
     return win;
   };
 
+  let embedded: EmbeddedBackend | null = null;
+  const startEmbedded = async (target: Hub): Promise<void> => {
+    try {
+      embedded = await startEmbeddedBackend({
+        script: join(here, 'backend.js'),
+        dataDir: join(app.getPath('userData'), 'backend'),
+        log,
+        // Electron's own binary runs the backend as plain Node.
+        execPath: process.execPath,
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      });
+      target.setBackend(embedded.url, 'embedded backend running; the hub link arrives with the hub issue');
+    } catch (e) {
+      log.error('embedded backend failed to start', { error: (e as Error).message });
+      target.setBackend(null, `embedded backend failed to start: ${(e as Error).message}`);
+    }
+  };
+
   app.on('second-instance', () => {
     const [first] = BrowserWindow.getAllWindows();
     if (first) {
@@ -57,6 +75,9 @@ if (!app.requestSingleInstanceLock()) {
     () => {
       hub = new Hub({ dataDir: app.getPath('userData'), version: app.getVersion(), log: createLogger('hub') });
       if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
+      const configured = hub.settings.settings.value.backendUrl;
+      if (configured) hub.setBackend(configured, 'configured backend; the hub link arrives with the hub issue');
+      else void startEmbedded(hub);
       protocol.handle(APP_SCHEME, (request) => respondFromRendererDir(rendererDir, request.url));
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
         callback(ALLOWED_PERMISSIONS.has(permission) && isAppUrl(contents.getURL()));
@@ -81,5 +102,6 @@ if (!app.requestSingleInstanceLock()) {
   app.on('before-quit', () => {
     unbindIpc?.();
     hub?.close();
+    void embedded?.stop();
   });
 }

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DisplayRole, validate } from '../../protocol';
-import { Hub, createLogger, defaultDataDir } from '../hub';
+import { Hub, createLogger, defaultDataDir, startEmbeddedBackend, type EmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
 
 const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--role ROLE] [--open] [--json]
@@ -17,7 +17,9 @@ const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--r
   --renderer-dir    built renderer (default: out/renderer next to this file)
   --role ROLE       display role for the opened window: ${DisplayRole.options.join(', ')}
   --open            open the console in Chromium's app mode (closing it stops the host)
-  --json            print {"url":...} as one JSON line when ready (for scripts and tests)`;
+  --json            print {"url":...} as one JSON line when ready (for scripts and tests)
+  --no-backend      do not start the embedded backend (when no backend URL is configured)
+  --speed X         simulated clock rate of the embedded backend (demos)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${usage}\n`);
@@ -39,6 +41,8 @@ async function main(): Promise<void> {
         role: { type: 'string' },
         open: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        'no-backend': { type: 'boolean', default: false },
+        speed: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -62,12 +66,27 @@ async function main(): Promise<void> {
   const log = createLogger('host');
   const hub = new Hub({ dataDir, version: __APP_VERSION__, log: createLogger('hub') });
   if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
+  const speed = args.speed === undefined ? undefined : Number(args.speed);
+  if (speed !== undefined && !(speed > 0 && speed <= 10_000)) fail('--speed must be a number in (0, 10000]');
+  let embedded: EmbeddedBackend | null = null;
+  const configured = hub.settings.settings.value.backendUrl;
+  if (configured) hub.setBackend(configured, 'configured backend; the hub link arrives with the hub issue');
+  else if (!args['no-backend']) {
+    try {
+      embedded = await startEmbeddedBackend({ script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) });
+      hub.setBackend(embedded.url, 'embedded backend running; the hub link arrives with the hub issue');
+    } catch (e) {
+      log.error('embedded backend failed to start', { error: (e as Error).message });
+      hub.setBackend(null, `embedded backend failed to start: ${(e as Error).message}`);
+    }
+  }
   const host = await startBrowserHost({ hub, rendererDir, port });
   const url = host.urlFor(role.value);
 
   let browser: ChildProcess | null = null;
   const shutdown = async (code: number): Promise<void> => {
     browser?.kill();
+    await embedded?.stop();
     await host.close();
     hub.close();
     process.exit(code);
@@ -75,7 +94,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
-  if (args.json) process.stdout.write(JSON.stringify({ url, port: host.port, dataDir }) + '\n');
+  if (args.json) process.stdout.write(JSON.stringify({ url, port: host.port, dataDir, backendUrl: embedded?.url ?? configured ?? null }) + '\n');
   else process.stdout.write(`综治指挥调度台 browser host: ${url}\n`);
 
   if (args.open) {

@@ -80,6 +80,15 @@ export class Hub {
     return this.sessions.size;
   }
 
+  /** Records where the backend runs (embedded or configured); the link to it arrives with the hub issue. */
+  setBackend(url: string | null, detail: string): void {
+    this.connection.set({
+      ...this.connection.value,
+      backendUrl: url,
+      lastError: { code: 'no-backend-link', message: detail },
+    });
+  }
+
   close(): void {
     for (const session of [...this.sessions]) session.close();
   }

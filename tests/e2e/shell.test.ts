@@ -49,7 +49,8 @@ async function openConsole(url: string, allowErrors = false): Promise<WatchedPag
 
 beforeEach(async () => {
   temp = makeTempDir();
-  host = await startHostProcess(join(temp.dir, 'data'));
+  // The shell tests need no backend; the embedded one has its own test below.
+  host = await startHostProcess(join(temp.dir, 'data'), ['--no-backend']);
 });
 afterEach(async () => {
   await host.stop();
@@ -159,5 +160,35 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     await expect(notice.textContent()).resolves.toContain('与本地中枢的连接已断开');
     expect(w.problems.filter((p) => p.startsWith('pageerror'))).toEqual([]);
     await w.context.close();
+  });
+});
+
+describe('embedded backend (npm start with no backend configured)', () => {
+  it('starts the reference backend with the console, shows it honestly, and stops it with the console', async () => {
+    const dir = makeTempDir();
+    const withBackend = await startHostProcess(join(dir.dir, 'data'));
+    try {
+      const line = withBackend.stderr.join('\n');
+      expect(line).toContain('embedded backend ready');
+      const backendUrl = /"url":"(ws:\/\/127\.0\.0\.1:\d+\/ws)"/.exec(line)?.[1];
+      expect(backendUrl).toBeDefined();
+      const health = (await (await fetch(backendUrl!.replace('ws://', 'http://').replace('/ws', '/healthz'))).json()) as { ok: boolean; seq: number };
+      expect(health.ok).toBe(true);
+      const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+      const page = await context.newPage();
+      await page.goto(withBackend.url);
+      const status = page.getByTestId('connection-status');
+      await expect(status.textContent()).resolves.toContain(`${backendUrl}（中枢尚未接入）`);
+      await context.close();
+      const pid = Number(/"pid":(\d+)/.exec(line)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      await withBackend.stop();
+      // No orphan: the backend process ends with the console.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      await withBackend.stop();
+      dir.cleanup();
+    }
   });
 });

@@ -24,6 +24,7 @@ const en: typeof zh = {
     backend: 'Backend',
     hubUnreachable: 'Local hub not connected',
     unknown: 'unknown',
+    notLinked: 'hub link not yet available',
     embedded: 'embedded backend',
   },
   bridge: { ipc: 'Local hub · desktop', websocket: 'Local hub · browser' },

@@ -27,6 +27,7 @@ export default {
     backend: '后台',
     hubUnreachable: '未连接本地中枢',
     unknown: '未知',
+    notLinked: '中枢尚未接入',
     embedded: '内置后台',
   },
   bridge: { ipc: '本地中枢 · 桌面', websocket: '本地中枢 · 浏览器' },

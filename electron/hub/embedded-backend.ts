@@ -1,0 +1,76 @@
+/**
+ * The embedded default: when no backend URL is configured, the console starts the reference backend and
+ * simulator as a child process on 127.0.0.1 (its own process, so the simulator never competes with the hub
+ * or a window for the event loop). Plain Node: Electron passes its own binary with ELECTRON_RUN_AS_NODE.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Logger } from '../../common/logger';
+
+export interface EmbeddedBackendOptions {
+  /** out/main/backend.js */
+  script: string;
+  /** Where the backend keeps its database and tokens (a folder of the hub's data dir). */
+  dataDir: string;
+  log: Logger;
+  /** The Node binary; in Electron its own executable with ELECTRON_RUN_AS_NODE=1. */
+  execPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Simulated clock rate for demos. */
+  speed?: number;
+  startTimeoutMs?: number;
+}
+
+export interface EmbeddedBackend {
+  url: string;
+  /** Tokens per user id, from the backend's tokens.json (kept in memory only). */
+  tokens: Record<string, string>;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
+  if (!existsSync(options.script)) throw new Error(`embedded backend not built: ${options.script} is missing (run npm run build)`);
+  const dbFile = join(options.dataDir, 'backend.sqlite');
+  const args = [options.script, '--port', '0', '--db', dbFile, '--json', ...(options.speed ? ['--speed', String(options.speed)] : [])];
+  const child = spawn(options.execPath ?? process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (stderr.length < 200) stderr.push(line);
+    options.log.debug('embedded backend', { line });
+  });
+  const ready = await new Promise<{ url: string; tokensFile: string }>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`embedded backend did not start within ${options.startTimeoutMs ?? 60_000} ms`));
+    }, options.startTimeoutMs ?? 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`embedded backend exited with code ${code}: ${stderr.slice(-5).join(' | ')}`));
+    });
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as { url: string; tokensFile: string });
+      } catch {
+        reject(new Error(`embedded backend printed an unexpected line: ${line}`));
+      }
+    });
+  });
+  const tokens = JSON.parse(readFileSync(ready.tokensFile, 'utf8')) as Record<string, string>;
+  options.log.info('embedded backend ready', { url: ready.url, pid: child.pid });
+  return {
+    url: ready.url,
+    tokens,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
