@@ -2,8 +2,8 @@
  * `npm run backend -- [options]`: the reference backend and simulated city, standalone (for a room of
  * consoles) or as the console's embedded default.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { parseCli } from '../common/cli';
 import { createLogger } from '../common/logger';
 import { startBackend } from './index';
 
@@ -19,43 +19,31 @@ const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--s
   --scenario K@S    inject a scripted scenario (flood or crowd) S seconds after start (default 10)
   --json            print {"url","tokensFile"} as one JSON line when ready`;
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${usage}\n`);
-  process.exit(2);
-}
-
-function numberOption(name: string, value: string | undefined, fallback: number, check: (n: number) => boolean): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || !check(n)) fail(`--${name}: invalid value ${JSON.stringify(value)}`);
-  return n;
-}
-
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        port: { type: 'string' },
-        db: { type: 'string' },
-        seed: { type: 'string' },
-        scale: { type: 'string' },
-        'staff-per-grid': { type: 'string' },
-        speed: { type: 'string' },
-        'no-sim': { type: 'boolean', default: false },
-        'history-days': { type: 'string' },
-        scenario: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  if (args.help) {
-    process.stdout.write(usage + '\n');
-    return;
-  }
+  const cli = parseCli(
+    {
+      port: { type: 'string' },
+      db: { type: 'string' },
+      seed: { type: 'string' },
+      scale: { type: 'string' },
+      'staff-per-grid': { type: 'string' },
+      speed: { type: 'string' },
+      'no-sim': { type: 'boolean', default: false },
+      'history-days': { type: 'string' },
+      scenario: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    usage,
+  );
+  const args = cli.values;
+  // Explicitly typed so calls narrow types like any never-returning function.
+  const fail: (message: string) => never = cli.fail;
+  const numberOption = (name: string, value: string | undefined, fallback: number, check: (n: number) => boolean): number => {
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isFinite(n) || !check(n)) fail(`--${name}: invalid value ${JSON.stringify(value)}`);
+    return n;
+  };
   const scenario = args.scenario ? /^(flood|crowd)(?:@(\d+))?$/.exec(args.scenario) : null;
   if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
   const dbFile = resolve(args.db ?? 'data/backend.sqlite');

@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DisplayRole, validate } from '../../protocol';
+import { parseCli } from '../../common/cli';
 import { Hub, createLogger, defaultDataDir, startEmbeddedBackend, type EmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
 
@@ -21,38 +21,27 @@ const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--r
   --no-backend      do not start the embedded backend (when no backend URL is configured)
   --speed X         simulated clock rate of the embedded backend (demos)`;
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${usage}\n`);
-  process.exit(2);
-}
-
 export function findChromium(candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']): string | null {
   return candidates.find((path) => existsSync(path)) ?? null;
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        port: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'renderer-dir': { type: 'string' },
-        role: { type: 'string' },
-        open: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        'no-backend': { type: 'boolean', default: false },
-        speed: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (e) {
-    fail((e as Error).message);
-  }
-  if (args.help) {
-    process.stdout.write(usage + '\n');
-    return;
-  }
+  const cli = parseCli(
+    {
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'renderer-dir': { type: 'string' },
+      role: { type: 'string' },
+      open: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'no-backend': { type: 'boolean', default: false },
+      speed: { type: 'string' },
+    },
+    usage,
+  );
+  const args = cli.values;
+  // Explicitly typed so calls narrow types like any never-returning function.
+  const fail: (message: string) => never = cli.fail;
   const port = args.port === undefined ? 0 : Number(args.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0-65535, got ${args.port}`);
   const role = validate(DisplayRole, args.role ?? 'combined');

@@ -1,0 +1,29 @@
+/** The programs' command lines: bad input gives a clear message and exit code 2, --help the usage. */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '../..');
+const run = (script: string, args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, script), ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+
+describe('command lines', () => {
+  it.each([
+    ['backend/cli.ts', ['--speed', 'fast'], /--speed: invalid value "fast"/],
+    ['backend/cli.ts', ['--scale', '99'], /--scale: invalid value "99"/],
+    ['backend/cli.ts', ['--scenario', 'earthquake'], /--scenario must be flood or crowd/],
+    ['backend/cli.ts', ['--bogus'], /Unknown option '--bogus'/],
+    ['electron/host/cli.ts', ['--port', '70000'], /--port must be 0-65535/],
+    ['electron/host/cli.ts', ['--role', 'kitchen'], /--role must be one of combined, map, kpi, video, dispatch/],
+  ])('%s %j is refused clearly', (script, args, message) => {
+    const result = run(script, args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).toContain('usage:');
+  });
+
+  it('--help prints the usage and exits 0', () => {
+    const result = run('backend/cli.ts', ['--help']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('--speed X');
+  });
+});
