@@ -2,6 +2,7 @@
 // - nothing under electron/hub, electron/host, electron/security, protocol/, backend/ imports 'electron'
 //   (they must run in plain Node: the browser host, tests, CI);
 // - protocol/ imports neither Node nor DOM APIs (every process and a backend in another language use it);
+// - domain/ (the loop's rules, shared by backend and hub) imports protocol/ only;
 // - the renderer never imports hub/host/backend code (it talks through the Hub API).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -56,6 +57,20 @@ export default tseslint.config(
   {
     files: ['electron/hub/**', 'electron/host/**', 'electron/security/**', 'backend/**', 'common/**'],
     rules: { 'no-restricted-imports': ['error', electronImport] },
+  },
+  {
+    // The loop's rules run in the backend, the hub and (for enabling actions) the renderer: pure code only.
+    files: ['domain/**'],
+    languageOptions: { globals: { ...globals.es2021 } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...electronImport.paths, ...nodeModulePaths('domain/ is pure: no Node APIs.')],
+          patterns: [...electronImport.patterns, { group: ['../*', '!../protocol'], message: 'domain/ imports protocol/ only.' }],
+        },
+      ],
+    },
   },
   {
     files: ['protocol/**'],

@@ -8,12 +8,12 @@ import { mkdirSync } from 'node:fs';
 import { KpiPeriod, type Change, type CollectionName, type CollectionTypes, type KpiSnapshot, type LonLat } from '../protocol';
 import { createLogger, silentLogger, type Logger } from '../common/logger';
 import { SimClock } from './clock';
-import { CityState, upsert } from './state';
+import { CityState, upsert } from '../domain';
 import { SqliteStore } from './store/sqlite-store';
 import { BackendServer, type ServerLimits } from './server';
 import { ensureUsers } from './users';
-import { executeCommand, CommandError, type Actor } from './domain/commands';
-import { computeKpis } from './domain/kpi';
+import { executeCommand, CommandError, type Actor } from '../domain';
+import { computeKpis } from './kpi';
 import { generateCity, type City } from './sim/city';
 import { SimulationEngine, type ApplyCommand } from './simulator/engine';
 

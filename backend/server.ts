@@ -30,8 +30,8 @@ import {
   type WelcomePayload,
   type WireErrorPayload,
 } from '../protocol';
-import { CommandError, executeCommand, type Actor, type CommandContext } from './domain/commands';
-import type { CityState } from './state';
+import { CommandError, executeCommand, type Actor, type CommandContext } from '../domain';
+import type { CityState } from '../domain';
 import type { SimClock } from './clock';
 import type { BackendStore, CommandRecord } from './store/types';
 import { hashToken } from './users';

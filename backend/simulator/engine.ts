@@ -5,9 +5,8 @@
  * audited), and for the history backfill directly on an in-memory state with a virtual clock.
  */
 import type { EventSource, GovEvent, Grid, LonLat, ResponsibilityRule, Staff, StaffStatus } from '../../protocol';
-import type { Actor } from '../domain/commands';
-import type { CityState } from '../state';
-import { upsert } from '../state';
+import type { Actor } from '../../domain';
+import { upsert, type CityState } from '../../domain';
 import { Rng } from '../sim/random';
 import { eventContent, pickCategory, pickSeverity, categoryById, type EventPlace } from '../sim/catalog';
 import { mobilePhone, personName } from '../sim/names';

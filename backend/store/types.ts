@@ -3,7 +3,8 @@
  * the store makes each change durable before it is acknowledged or broadcast. Async on purpose: a PostgreSQL
  * store implements the same interface; the SQLite store answers synchronously inside resolved promises.
  */
-import type { Change, CollectionName, CollectionTypes, UserRole } from '../../protocol';
+import type { Change, UserRole } from '../../protocol';
+import type { LoadedState } from '../../domain';
 
 export interface ChangeBatch {
   seq: number;
@@ -42,7 +43,7 @@ export interface CommitBatch extends ChangeBatch {
   audit?: AuditEntry[];
 }
 
-export type LoadedState = { [C in CollectionName]: Map<string, CollectionTypes[C]> };
+export type { LoadedState } from '../../domain';
 
 export interface BackendStore {
   /** Current state of every collection and the seq it reflects. */

@@ -5,7 +5,7 @@ import { SqliteStore, StoreVersionError, migrate } from '../../backend/store/sql
 import { BACKEND_MIGRATIONS } from '../../backend/store/migrations';
 import { SimClock } from '../../backend/clock';
 import { TokenBucket } from '../../backend/rate-limit';
-import { ratio, periodStart } from '../../backend/domain/kpi';
+import { ratio, periodStart } from '../../backend/kpi';
 import { poisson } from '../../backend/simulator/timing';
 import { MinHeap } from '../../backend/simulator/heap';
 import { Rng } from '../../backend/sim/random';

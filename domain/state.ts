@@ -1,6 +1,6 @@
-/** The backend's live state in memory: every collection by id, and the seq it reflects. */
+/** A city's state in memory: every collection by id, and the seq it reflects (backend and hub alike). */
+export type LoadedState = { [C in CollectionName]: Map<string, CollectionTypes[C]> };
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../protocol';
-import type { LoadedState } from './store/types';
 
 export class CityState {
   readonly collections: LoadedState;

@@ -2,8 +2,8 @@
  * KPIs computed from the events, with the seed definitions (考核指标). Each ratio carries its numerator and
  * denominator so every number can explain itself on hover.
  */
-import type { GovEvent, KpiPeriod, KpiSnapshot, Ratio } from '../../protocol';
-import type { CityState } from '../state';
+import type { GovEvent, KpiPeriod, KpiSnapshot, Ratio } from '../protocol';
+import type { CityState } from '../domain';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;

@@ -20,9 +20,9 @@ import {
   type TimelineEntry,
   type UserRole,
   type WireErrorCode,
-} from '../../protocol';
-import type { CityState } from '../state';
-import { upsert } from '../state';
+} from '../protocol';
+import type { CityState } from './state';
+import { upsert } from './state';
 import { inScope, mayRun } from './permissions';
 
 export interface Actor {

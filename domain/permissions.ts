@@ -1,5 +1,5 @@
 /** Which role may run which command (分层授权). Area scope is checked separately, per event or location. */
-import type { CommandType, UserRole } from '../../protocol';
+import type { CommandType, UserRole } from '../protocol';
 
 const EVENT_WORK: CommandType[] = [
   'event.report',

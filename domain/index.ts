@@ -1,0 +1,7 @@
+/**
+ * The loop's rules, shared by the backend (authoritative) and the hub (optimistic prediction): the state
+ * container, the command handlers and the role table. Pure TypeScript: imports protocol/ only.
+ */
+export { CityState, upsert, type LoadedState } from './state';
+export { CommandError, executeCommand, type Actor, type CommandContext, type CommandOutcome } from './commands';
+export { ROLE_COMMANDS, inScope, mayRun } from './permissions';
