@@ -52,8 +52,10 @@ export interface ServerLimits {
 
 export const DEFAULT_LIMITS: ServerLimits = {
   heartbeatIntervalMs: 15_000,
-  commandsPerSecond: 20,
-  framesPerSecond: 100,
+  // A console replaying its offline queue sends hundreds of commands at once: legitimate, so allowed;
+  // floods beyond several times this still close the connection.
+  commandsPerSecond: 200,
+  framesPerSecond: 400,
   helloTimeoutMs: 10_000,
   maxCatchUpBatches: 20_000,
   positionsBackpressureBytes: 4 * 1024 * 1024,

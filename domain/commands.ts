@@ -9,6 +9,8 @@ import {
   describeIssues,
   validate,
   type Change,
+  type CollectionName,
+  type CollectionTypes,
   type CommandPayload,
   type CommandType,
   type EscalationLevel,
@@ -21,7 +23,6 @@ import {
   type UserRole,
   type WireErrorCode,
 } from '../protocol';
-import type { CityState } from './state';
 import { upsert } from './state';
 import { inScope, mayRun } from './permissions';
 
@@ -42,8 +43,13 @@ export class CommandError extends Error {
   }
 }
 
+/** What the handlers read: the server's state, or the hub's overlay of pending guesses on its cache. */
+export interface StateReader {
+  get<C extends CollectionName>(collection: C, id: string): CollectionTypes[C] | undefined;
+}
+
 export interface CommandContext {
-  state: CityState;
+  state: StateReader;
   actor: Actor;
   /** Simulated time (the backend's clock). */
   now: Date;

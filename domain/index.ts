@@ -3,5 +3,5 @@
  * container, the command handlers and the role table. Pure TypeScript: imports protocol/ only.
  */
 export { CityState, upsert, type LoadedState } from './state';
-export { CommandError, executeCommand, type Actor, type CommandContext, type CommandOutcome } from './commands';
+export { CommandError, executeCommand, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands';
 export { ROLE_COMMANDS, inScope, mayRun } from './permissions';

@@ -6,7 +6,7 @@ import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../protocol';
-import { Hub, createLogger, startEmbeddedBackend, type EmbeddedBackend } from './hub';
+import { Hub, configuredCredentials, createLogger, embeddedCredentials, startEmbeddedBackend, type EmbeddedBackend } from './hub';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
@@ -54,10 +54,12 @@ if (!app.requestSingleInstanceLock()) {
         execPath: process.execPath,
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       });
-      target.setBackend(embedded.url, 'embedded backend running; the hub link arrives with the hub issue');
+      const login = embeddedCredentials(embedded.url, embedded.tokens);
+      if (login.ok) target.connectTo(login.credentials);
+      else target.unavailable(embedded.url, login.code, login.message);
     } catch (e) {
       log.error('embedded backend failed to start', { error: (e as Error).message });
-      target.setBackend(null, `embedded backend failed to start: ${(e as Error).message}`);
+      target.unavailable(null, 'embedded-failed', `embedded backend failed to start: ${(e as Error).message}`);
     }
   };
 
@@ -76,8 +78,11 @@ if (!app.requestSingleInstanceLock()) {
       hub = new Hub({ dataDir: app.getPath('userData'), version: app.getVersion(), log: createLogger('hub') });
       if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
       const configured = hub.settings.settings.value.backendUrl;
-      if (configured) hub.setBackend(configured, 'configured backend; the hub link arrives with the hub issue');
-      else void startEmbedded(hub);
+      if (configured) {
+        const login = configuredCredentials(app.getPath('userData'), configured);
+        if (login.ok) hub.connectTo(login.credentials);
+        else hub.unavailable(configured, login.code, login.message);
+      } else void startEmbedded(hub);
       protocol.handle(APP_SCHEME, (request) => respondFromRendererDir(rendererDir, request.url));
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
         callback(ALLOWED_PERMISSIONS.has(permission) && isAppUrl(contents.getURL()));

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { CommandLevel, DisplayRole, Locale, Theme } from './domain';
+import { EventSource, EventStatus, type CollectionName, type CollectionTypes } from './model';
+import { Collection, UserRole } from './wire-messages';
 import type { HubMethodName } from './ipc-channels';
 
 export const HUB_API_VERSION = 1;
@@ -48,15 +50,63 @@ export const ConnectionState = z.object({
   lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
   /** Command level as last known from the backend; null when never received. */
   commandLevel: CommandLevel.nullable(),
+  /** Who the hub is logged in as at the backend (from the last welcome); null before the first one. */
+  user: z.object({ id: z.string(), name: z.string(), role: UserRole }).nullable(),
+  districtScope: z.array(z.string()).nullable(),
+  /** Server clock: serverNow = serverTime + (localNow - localTime) × clockRate (the backend may run faster). */
+  serverClock: z.object({ serverTime: IsoTime, localTime: IsoTime, clockRate: z.number().positive() }).nullable(),
+  /** Last applied sequence number and when the cache was last in step with the backend. */
+  lastSeq: z.number().int().nonnegative(),
+  lastSyncedAt: IsoTime.nullable(),
+  /** A one-time message for the user (e.g. the cache was rebuilt); null when none. */
+  notice: z.string().nullable(),
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
 
-/** Subscribable topics. Each later feature adds its own (events by filter, staff in view, KPIs...). */
+/** Which rows of a collection a window wants. Every condition given must hold. */
+export const CollectionFilter = z
+  .object({
+    ids: z.array(z.string()).max(10_000).optional(),
+    districtIds: z.array(z.string()).max(100).optional(),
+    gridIds: z.array(z.string()).max(10_000).optional(),
+    statuses: z.array(EventStatus).optional(),
+    sources: z.array(EventSource).optional(),
+    categories: z.array(z.string()).max(100).optional(),
+    /** Events: only those not closed or merged. */
+    openOnly: z.boolean().optional(),
+  })
+  .strict();
+export type CollectionFilter = z.infer<typeof CollectionFilter>;
+
+/** Subscribable topics: connection state, settings, any collection by filter, live positions, the outbox. */
 export const Query = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('connection') }).strict(),
   z.object({ topic: z.literal('settings') }).strict(),
+  z.object({ topic: z.literal('collection'), collection: Collection, filter: CollectionFilter.optional() }).strict(),
+  z.object({ topic: z.literal('positions') }).strict(),
+  z.object({ topic: z.literal('outbox') }).strict(),
 ]);
 export type Query = z.infer<typeof Query>;
+
+/** A command waiting in the hub's outbox, or refused by the backend and kept for the user to retry or discard. */
+export const OutboxEntry = z.object({
+  id: z.string(), // the command id
+  type: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  status: z.enum(['pending', 'rejected', 'expired']),
+  queuedAt: IsoTime,
+  expiresAt: IsoTime.nullable(),
+  attempts: z.number().int().nonnegative(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type OutboxEntry = z.infer<typeof OutboxEntry>;
+
+/** One staff member's live position: [lon, lat] and status code (index into STAFF_STATUS_CODES). */
+export const PositionRow = z.object({ id: z.string(), p: z.tuple([z.number(), z.number()]), s: z.number().int().min(0).max(3) });
+export type PositionRow = z.infer<typeof PositionRow>;
+
+/** A collection row as a window sees it: the entity, marked when it shows the guess of a pending command. */
+export type ViewRow<C extends CollectionName> = CollectionTypes[C] & { pending?: true };
 
 export interface TopicData {
   connection: ConnectionState;
@@ -130,6 +180,8 @@ export const CommandRequest = z.object({
   /** Command type from the wire protocol's command set, e.g. "event.dispatch". */
   type: z.string().regex(/^[a-z]+(\.[a-z-]+)+$/),
   payload: z.record(z.string(), z.unknown()),
+  /** Time-sensitive commands are not sent after this (marked expired instead). */
+  expiresAt: IsoTime.optional(),
 });
 export type CommandRequest = z.infer<typeof CommandRequest>;
 
@@ -137,6 +189,8 @@ export const CommandReceipt = z.object({
   commandId: CommandId,
   status: z.enum(['pending', 'acked', 'rejected', 'expired']),
   queuedAt: IsoTime,
+  /** False when the hub could not predict the effect locally (the backend still decides). */
+  predicted: z.boolean(),
 });
 export type CommandReceipt = z.infer<typeof CommandReceipt>;
 
@@ -161,6 +215,10 @@ export const hubMethods = {
   subscribe: { params: z.object({ query: Query }).strict(), result: z.object({ subscriptionId: SubscriptionId }) },
   unsubscribe: { params: z.object({ subscriptionId: SubscriptionId }).strict(), result: Empty },
   submitCommand: { params: CommandRequest, result: CommandReceipt },
+  /** Sends a rejected or expired command again, as a new command (a new id: the old one has its answer). */
+  retryCommand: { params: z.object({ commandId: CommandId }).strict(), result: CommandReceipt },
+  /** Drops a rejected, expired or still pending command from the outbox. */
+  discardCommand: { params: z.object({ commandId: CommandId }).strict(), result: Empty },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -202,13 +260,27 @@ export type UpdateListener<T extends Topic> = (data: TopicData[T]) => void;
  * The interface both renderer bridges implement and the conformance suite checks.
  * subscribe resolves once the first snapshot was delivered to the listener.
  */
+export interface RowsChange<R> {
+  upserts: R[];
+  removes: string[];
+  /** True for the first (whole) result. */
+  reset: boolean;
+}
+export type RowsListener<R> = (rows: ReadonlyMap<string, R>, change: RowsChange<R>) => void;
+
 export interface HubApi {
   readonly bridge: 'ipc' | 'websocket';
   hello(params?: HubParams<'hello'>): Promise<HelloResult>;
   getSettings(): Promise<Settings>;
   updateSettings(patch: SettingsPatch): Promise<Settings>;
   submitCommand(command: CommandRequest): Promise<CommandReceipt>;
+  retryCommand(commandId: string): Promise<CommandReceipt>;
+  discardCommand(commandId: string): Promise<void>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
+  /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
+  subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;
+  subscribeRows(query: { topic: 'positions' }, listener: RowsListener<PositionRow>): Promise<() => Promise<void>>;
+  subscribeRows(query: { topic: 'outbox' }, listener: RowsListener<OutboxEntry>): Promise<() => Promise<void>>;
   close(): void;
 }
 

@@ -12,6 +12,7 @@ import {
   type HubResult,
   type HubTransport,
   type Query,
+  type RowsChange,
   type SubscriptionUpdate,
   type Topic,
   type TopicData,
@@ -24,7 +25,12 @@ import { describeIssues, validate } from './validate';
 const topicSchemas = { connection: ConnectionState, settings: Settings } as const;
 
 export function createHubClient(transport: HubTransport, bridge: HubApi['bridge']): HubApi {
-  type Entry = { topic: Topic; deliver: (data: unknown) => void; fail: (error: HubError) => void };
+  type Entry = {
+    topic: string;
+    deliver: (data: unknown) => void;
+    patch?: (upserts: Array<Record<string, unknown>>, removes: string[]) => void;
+    fail: (error: HubError) => void;
+  };
   const subscriptions = new Map<string, Entry>();
   // Updates can arrive before subscribe()'s reply names the id: keep them until the listener is known.
   const early = new Map<string, SubscriptionUpdate[]>();
@@ -42,7 +48,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
       return;
     }
     if (update.kind === 'snapshot') entry.deliver(update.data);
-    // Patches are for collection topics; the two topics defined so far are single objects sent as snapshots.
+    else entry.patch?.(update.upserts, update.removes);
   }
   const stopUpdates = transport.onUpdate(route);
 
@@ -54,6 +60,19 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     return checked.value as HubResult<M>;
   }
 
+  /** Subscribes, routes updates to `entry`, resolves after the first snapshot; returns the unsubscribe. */
+  async function open(query: Query, entry: Entry, first: Promise<void>): Promise<() => Promise<void>> {
+    const { subscriptionId } = await call('subscribe', { query });
+    subscriptions.set(subscriptionId, entry);
+    for (const update of early.get(subscriptionId) ?? []) route(update);
+    early.delete(subscriptionId);
+    await first;
+    return async () => {
+      if (!subscriptions.delete(subscriptionId)) return;
+      await call('unsubscribe', { subscriptionId });
+    };
+  }
+
   return {
     bridge,
     hello: (params = {}) => call('hello', params),
@@ -61,7 +80,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     updateSettings: (patch) => call('updateSettings', patch),
     submitCommand: (command) => call('submitCommand', command),
     async subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>) {
-      const topic = query.topic as T;
+      const topic = (query as { topic: T }).topic;
       let firstResolve: () => void = () => {};
       const first = new Promise<void>((resolve) => (firstResolve = resolve));
       const entry: Entry = {
@@ -77,15 +96,42 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
         },
         fail: (error) => console.error(`subscription to ${topic} failed: ${error.message}`),
       };
-      const { subscriptionId } = await call('subscribe', { query });
-      subscriptions.set(subscriptionId, entry);
-      for (const update of early.get(subscriptionId) ?? []) route(update);
-      early.delete(subscriptionId);
-      await first;
-      return async () => {
-        if (!subscriptions.delete(subscriptionId)) return;
-        await call('unsubscribe', { subscriptionId });
+      return open(query, entry, first);
+    },
+    async subscribeRows(query: Query, listener: (rows: ReadonlyMap<string, never>, change: RowsChange<never>) => void) {
+      const rows = new Map<string, Record<string, unknown>>();
+      let firstResolve: () => void = () => {};
+      const first = new Promise<void>((resolve) => (firstResolve = resolve));
+      const emit = (change: RowsChange<Record<string, unknown>>): void => (listener as unknown as (r: typeof rows, c: typeof change) => void)(rows, change);
+      // Rows are checked for shape (objects with a string id); full schema checks of 100,000 events per
+      // window would cost more than they protect between two parts of the same application.
+      const isRow = (row: unknown): row is Record<string, unknown> & { id: string } =>
+        typeof row === 'object' && row !== null && typeof (row as { id?: unknown }).id === 'string';
+      const entry: Entry = {
+        topic: query.topic,
+        deliver: (data) => {
+          if (!Array.isArray(data) || !data.every(isRow)) {
+            console.error(`hub sent an invalid ${query.topic} result`);
+            return;
+          }
+          rows.clear();
+          for (const row of data) rows.set(row.id, row);
+          emit({ upserts: data, removes: [], reset: true });
+          firstResolve();
+        },
+        patch: (upserts, removes) => {
+          const valid = upserts.filter(isRow);
+          for (const id of removes) rows.delete(id);
+          for (const row of valid) rows.set(row.id, row);
+          emit({ upserts: valid, removes, reset: false });
+        },
+        fail: (error) => console.error(`subscription to ${query.topic} failed: ${error.message}`),
       };
+      return open(query, entry, first);
+    },
+    retryCommand: (commandId) => call('retryCommand', { commandId }),
+    discardCommand: async (commandId) => {
+      await call('discardCommand', { commandId });
     },
     close() {
       subscriptions.clear();

@@ -37,7 +37,13 @@ export function generateSchemas(): Record<string, unknown> {
       apiVersion: protocol.HUB_API_VERSION,
       methods,
       subscriptionUpdate: z.toJSONSchema(protocol.SubscriptionUpdate),
-      topics: { connection: z.toJSONSchema(protocol.ConnectionState), settings: z.toJSONSchema(protocol.Settings) },
+      topics: {
+        connection: z.toJSONSchema(protocol.ConnectionState),
+        settings: z.toJSONSchema(protocol.Settings),
+        outboxRow: z.toJSONSchema(protocol.OutboxEntry),
+        positionRow: z.toJSONSchema(protocol.PositionRow),
+        collectionFilter: z.toJSONSchema(protocol.CollectionFilter),
+      },
       websocketFraming: { request: z.toJSONSchema(protocol.HubWsRequest), serverMessage: z.toJSONSchema(protocol.HubWsServerMessage) },
     },
   };

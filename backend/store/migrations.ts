@@ -1,9 +1,5 @@
 /** Numbered SQLite migrations for the backend store; the version lives in PRAGMA user_version. */
-export interface Migration {
-  version: number;
-  description: string;
-  sql: string;
-}
+import type { Migration } from '../../common/sqlite';
 
 export const BACKEND_MIGRATIONS: readonly Migration[] = [
   {

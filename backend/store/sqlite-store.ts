@@ -1,29 +1,10 @@
 import Database from 'better-sqlite3';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
-import { BACKEND_MIGRATIONS, type Migration } from './migrations';
+import { BACKEND_MIGRATIONS } from './migrations';
+import { StoreVersionError, migrate } from '../../common/sqlite';
 import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch, LoadedState, UserRecord } from './types';
 
-export class StoreVersionError extends Error {
-  constructor(found: number, known: number) {
-    super(`database schema version ${found} is newer than this program knows (${known}): refusing to open it; use a newer backend`);
-    this.name = 'StoreVersionError';
-  }
-}
-
-/** Applies pending migrations in order, each in its own transaction; refuses a newer-than-known database. */
-export function migrate(db: Database.Database, migrations: readonly Migration[]): number {
-  const known = migrations.at(-1)?.version ?? 0;
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > known) throw new StoreVersionError(current, known);
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.pragma(`user_version = ${m.version}`);
-    })();
-  }
-  return known;
-}
+export { StoreVersionError, migrate };
 
 /** The reference backend's store: one SQLite file in WAL mode. */
 export class SqliteStore implements BackendStore {

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../../protocol';
 import { parseCli } from '../../common/cli';
-import { Hub, createLogger, defaultDataDir, startEmbeddedBackend, type EmbeddedBackend } from '../hub';
+import { Hub, configuredCredentials, createLogger, defaultDataDir, embeddedCredentials, startEmbeddedBackend, type EmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
 
 const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--role ROLE] [--open] [--json]
@@ -59,14 +59,19 @@ async function main(): Promise<void> {
   if (speed !== undefined && !(speed > 0 && speed <= 10_000)) fail('--speed must be a number in (0, 10000]');
   let embedded: EmbeddedBackend | null = null;
   const configured = hub.settings.settings.value.backendUrl;
-  if (configured) hub.setBackend(configured, 'configured backend; the hub link arrives with the hub issue');
-  else if (!args['no-backend']) {
+  if (configured) {
+    const login = configuredCredentials(dataDir, configured);
+    if (login.ok) hub.connectTo(login.credentials);
+    else hub.unavailable(configured, login.code, login.message);
+  } else if (!args['no-backend']) {
     try {
       embedded = await startEmbeddedBackend({ script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) });
-      hub.setBackend(embedded.url, 'embedded backend running; the hub link arrives with the hub issue');
+      const login = embeddedCredentials(embedded.url, embedded.tokens);
+      if (login.ok) hub.connectTo(login.credentials);
+      else hub.unavailable(embedded.url, login.code, login.message);
     } catch (e) {
       log.error('embedded backend failed to start', { error: (e as Error).message });
-      hub.setBackend(null, `embedded backend failed to start: ${(e as Error).message}`);
+      hub.unavailable(null, 'embedded-failed', `embedded backend failed to start: ${(e as Error).message}`);
     }
   }
   const host = await startBrowserHost({ hub, rendererDir, port });

@@ -1,28 +1,53 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   HUB_API_VERSION,
   HubError,
+  STAFF_STATUS_CODES,
   hubMethods,
   isHubMethod,
   describeIssues,
   validate,
+  type Change,
+  type CollectionFilter,
+  type CollectionName,
+  type CommandReceipt,
+  type CommandRequest,
   type ConnectionState,
   type DisplayRole,
   type HelloResult,
   type HubMethod,
   type HubReply,
+  type OutboxEntry,
+  type PositionsPayload,
   type Query,
   type SubscriptionUpdate,
 } from '../../protocol';
+import type { Actor, CityState } from '../../domain';
 import { ObservableValue } from './observable';
 import { SettingsStore } from './settings-store';
 import { silentLogger, type Logger } from '../../common/logger';
+import { CACHE_FILE_NAME, HubCache } from './cache/cache';
+import { BackendLink, type LinkOptions, type LinkStatePatch } from './link';
+import { OptimisticView, checkCommandShape } from './view';
+import { gridLocator } from './locate';
+
+export interface BackendCredentials {
+  url: string;
+  token: string;
+}
 
 export interface HubOptions {
-  /** Where the hub keeps its files (settings now; the SQLite cache and outbox with the backend link). */
+  /** Where the hub keeps its files: settings.json and cache.sqlite. */
   dataDir: string;
   version: string;
   log?: Logger;
+  /** The backend to link to (embedded or configured); without one the hub serves its cache, offline. */
+  backend?: BackendCredentials | null;
+  link?: Partial<Pick<LinkOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'silenceLimitMs'>>;
+  /** How often a subscription's changes are sent to its window at most (coalescing). */
+  flushIntervalMs?: number;
 }
 
 export interface SessionInfo {
@@ -36,6 +61,38 @@ export interface SessionInfo {
 /** A window may hold this many live subscriptions; beyond it is a leak in the renderer, refused loudly. */
 export const MAX_SUBSCRIPTIONS_PER_SESSION = 256;
 
+type RowKind = 'collection' | 'positions' | 'outbox';
+
+/** One window's subscription to rows, with what it holds and what is waiting to be sent. */
+interface RowSubscription {
+  id: string;
+  session: HubSession;
+  kind: RowKind;
+  collection?: CollectionName;
+  filter?: CollectionFilter;
+  /** Ids the window holds now. */
+  held: Set<string>;
+  upserts: Map<string, Record<string, unknown>>;
+  removes: Set<string>;
+  /** Send the whole result next time instead of a patch. */
+  reset: boolean;
+  timer: NodeJS.Timeout | null;
+}
+
+const OPEN_STATUSES = new Set(['new', 'accepted', 'dispatched', 'handling', 'handled', 'followed-up']);
+
+function matches(filter: CollectionFilter | undefined, row: Record<string, unknown>): boolean {
+  if (!filter) return true;
+  if (filter.ids && !filter.ids.includes(row.id as string)) return false;
+  if (filter.districtIds && !filter.districtIds.includes(row.districtId as string)) return false;
+  if (filter.gridIds && !filter.gridIds.includes(row.gridId as string)) return false;
+  if (filter.statuses && !filter.statuses.includes(row.status as never)) return false;
+  if (filter.sources && !filter.sources.includes(row.source as never)) return false;
+  if (filter.categories && !filter.categories.includes(row.category as string)) return false;
+  if (filter.openOnly && !OPEN_STATUSES.has(row.status as string)) return false;
+  return true;
+}
+
 /**
  * The console's local brain: one per machine, shared by every window, plain Node (never imports electron).
  * Windows reach it through sessions, one per window or browser-host socket.
@@ -45,24 +102,395 @@ export class Hub {
   readonly settings: SettingsStore;
   readonly connection: ObservableValue<ConnectionState>;
   readonly log: Logger;
+  readonly cache: HubCache;
+  readonly confirmed: CityState;
+  readonly view: OptimisticView;
+  readonly clientId: string;
+  private link: BackendLink | null = null;
   private readonly sessions = new Set<HubSession>();
+  private readonly rowSubs = new Set<RowSubscription>();
+  private readonly dirty = new Map<string, [CollectionName, string]>();
+  private needRebase = false;
+  private resetAll = false;
+  private processScheduled = false;
+  private locate: ReturnType<typeof gridLocator> | null = null;
+  private positionsTimer: NodeJS.Timeout | null = null;
+  private lastSyncedWrite = 0;
+  private closed = false;
 
   constructor(readonly options: HubOptions) {
     this.log = options.log ?? silentLogger;
+    mkdirSync(options.dataDir, { recursive: true });
     this.settings = new SettingsStore(options.dataDir, this.log);
+    this.cache = new HubCache(join(options.dataDir, CACHE_FILE_NAME), this.log);
+    this.confirmed = this.cache.loadState();
+    this.view = new OptimisticView(this.confirmed);
+    let clientId = this.cache.getMeta('clientId');
+    if (!clientId) {
+      clientId = `hub-${randomBytes(9).toString('base64url')}`;
+      this.cache.setMeta('clientId', clientId);
+    }
+    this.clientId = clientId;
+    const user = this.cache.getMeta('user');
+    const known = user ? (JSON.parse(user) as { id: string; name: string; role: NonNullable<ConnectionState['user']>['role']; districtScope: string[] | null }) : null;
+    const counts = this.cache.outboxCounts();
+    const lastSyncedAt = this.cache.getMeta('lastSyncedAt');
     this.connection = new ObservableValue<ConnectionState>({
-      status: 'offline',
-      since: this.startedAt.toISOString(),
-      backendUrl: this.settings.settings.value.backendUrl,
-      pendingCommands: 0,
-      rejectedCommands: 0,
+      status: options.backend ? 'connecting' : 'offline',
+      // Offline since the cache was last in step with the backend (a cold start shows how old the picture is).
+      since: lastSyncedAt ?? this.startedAt.toISOString(),
+      backendUrl: options.backend?.url ?? this.settings.settings.value.backendUrl,
+      pendingCommands: counts.pending,
+      rejectedCommands: counts.rejected,
       reconnectAttempt: 0,
       nextRetryAt: null,
-      // Until the backend link lands (hub issue) the hub has no backend to talk to; it says so instead of pretending.
-      lastError: { code: 'no-backend-link', message: 'this hub build has no backend link yet' },
-      commandLevel: null,
+      lastError: options.backend ? null : { code: 'no-backend', message: 'no backend configured or started' },
+      commandLevel: this.confirmed.get('commandLevel', 'current')?.level ?? null,
+      user: known ? { id: known.id, name: known.name, role: known.role } : null,
+      districtScope: known?.districtScope ?? null,
+      serverClock: null,
+      lastSeq: this.cache.lastSeq,
+      lastSyncedAt,
+      notice: this.cache.notice ?? this.settings.startupNotice,
+    });
+    this.rebase();
+    // Live positions are volatile: kept in memory, written to the cache now and then for cold starts.
+    this.positionsTimer = setInterval(() => this.cache.savePositions(this.confirmed), 30_000);
+    this.positionsTimer.unref();
+    if (options.backend) this.connectTo(options.backend);
+  }
+
+  /** Links to a backend (replacing any previous link). */
+  connectTo(backend: BackendCredentials): void {
+    this.link?.stop();
+    this.patchConnection({ backendUrl: backend.url, status: 'connecting', lastError: null });
+    this.link = new BackendLink({
+      url: backend.url,
+      token: backend.token,
+      clientId: this.clientId,
+      cache: this.cache,
+      log: this.log,
+      ...this.options.link,
+      callbacks: {
+        state: (patch) => this.onLinkState(patch),
+        confirmed: (change) => this.onConfirmed(change),
+        positions: (payload) => this.onPositions(payload),
+        acked: (ack) => {
+          this.cache.removeCommand(ack.commandId);
+          this.outboxChanged();
+        },
+        refused: (commandId, error) => {
+          this.cache.markCommand(commandId, error.code === 'expired' ? 'expired' : 'rejected', { code: error.code, message: error.message });
+          this.log.warn('command refused by the backend', { commandId, code: error.code, message: error.message });
+          this.outboxChanged();
+        },
+        notice: (message) => this.patchConnection({ notice: message }),
+        pending: () => this.cache.pendingCommands(),
+      },
+    });
+    this.link.start();
+  }
+
+  /** No backend can be linked (none configured, no login, embedded one failed): offline, with the reason. */
+  unavailable(backendUrl: string | null, code: string, message: string): void {
+    this.link?.stop();
+    this.link = null;
+    this.patchConnection({ status: 'offline', backendUrl, lastError: { code, message } });
+  }
+
+  /** The link, for tests and diagnostics. */
+  get backendLink(): BackendLink | null {
+    return this.link;
+  }
+
+  private patchConnection(patch: Partial<ConnectionState>): void {
+    this.connection.set({ ...this.connection.value, ...patch });
+  }
+
+  private onLinkState(patch: LinkStatePatch): void {
+    const current = this.connection.value;
+    const next: Partial<ConnectionState> = {};
+    if (patch.status) {
+      next.status = patch.status;
+      const wasOnline = current.status === 'online';
+      const isOnline = patch.status === 'online';
+      if (wasOnline !== isOnline) next.since = new Date().toISOString();
+      if (isOnline) next.lastSyncedAt = this.markSynced(true);
+      if (wasOnline && !isOnline) this.markSynced(true);
+    }
+    if (patch.reconnectAttempt !== undefined) next.reconnectAttempt = patch.reconnectAttempt;
+    if (patch.nextRetryAt !== undefined) next.nextRetryAt = patch.nextRetryAt;
+    if (patch.lastError !== undefined) next.lastError = patch.lastError;
+    if (patch.welcome) {
+      const w = patch.welcome;
+      next.user = w.user;
+      next.districtScope = w.districtScope;
+      next.serverClock = { serverTime: w.serverTime, localTime: new Date().toISOString(), clockRate: w.clockRate };
+      this.needRebase = true;
+      this.scheduleProcess();
+    }
+    this.patchConnection(next);
+  }
+
+  private markSynced(force = false): string {
+    const now = new Date().toISOString();
+    if (force || Date.now() - this.lastSyncedWrite > 5000) {
+      this.cache.setMeta('lastSyncedAt', now);
+      this.lastSyncedWrite = Date.now();
+    }
+    return now;
+  }
+
+  private onConfirmed(change: { seq: number; changes: readonly Change[] } | { seq: number; reset: true }): void {
+    if ('reset' in change) {
+      const fresh = this.cache.loadState();
+      for (const [name, map] of Object.entries(fresh.collections)) {
+        const target = this.confirmed.collections[name as CollectionName] as Map<string, unknown>;
+        target.clear();
+        for (const [id, value] of map) target.set(id, value);
+      }
+      this.confirmed.seq = change.seq;
+      this.locate = null;
+      this.resetAll = true;
+    } else {
+      this.confirmed.apply(change.changes);
+      this.confirmed.seq = change.seq;
+      for (const c of change.changes) {
+        this.dirty.set(`${c.collection}\u0000${c.id}`, [c.collection, c.id]);
+        if (c.collection === 'grids') this.locate = null;
+      }
+    }
+    const level = this.confirmed.get('commandLevel', 'current')?.level ?? null;
+    const patch: Partial<ConnectionState> = { lastSeq: change.seq };
+    if (level !== this.connection.value.commandLevel) patch.commandLevel = level;
+    if (this.connection.value.status === 'online') patch.lastSyncedAt = this.markSynced();
+    this.patchConnection(patch);
+    this.needRebase = true;
+    this.scheduleProcess();
+  }
+
+  private onPositions(payload: PositionsPayload): void {
+    const rows = new Map<string, Record<string, unknown>>();
+    for (const [id, lon, lat, s] of payload.items) {
+      const staff = this.confirmed.collections.staff.get(id);
+      if (staff) staff.position = [lon, lat];
+      rows.set(id, { id, p: [lon, lat], s });
+    }
+    for (const sub of this.rowSubs) {
+      if (sub.kind !== 'positions') continue;
+      for (const [id, row] of rows) {
+        sub.upserts.set(id, row);
+        sub.held.add(id);
+      }
+      this.scheduleFlush(sub);
+    }
+  }
+
+  private actor(): Actor | null {
+    const user = this.connection.value.user;
+    return user ? { id: user.id, name: user.name, role: user.role, districtScope: this.connection.value.districtScope } : null;
+  }
+
+  /** Server time now, from the last welcome's clock (the backend may run faster than real time). */
+  serverNow(): Date {
+    const clock = this.connection.value.serverClock;
+    if (!clock) return new Date();
+    return new Date(Date.parse(clock.serverTime) + (Date.now() - Date.parse(clock.localTime)) * clock.clockRate);
+  }
+
+  private rebase(): Array<[CollectionName, string]> {
+    this.locate ??= gridLocator(this.confirmed);
+    return this.view.rebuild(this.cache.pendingCommands(), this.actor(), this.serverNow(), this.locate);
+  }
+
+  private scheduleProcess(): void {
+    if (this.processScheduled || this.closed) return;
+    this.processScheduled = true;
+    setImmediate(() => {
+      this.processScheduled = false;
+      this.process();
     });
   }
+
+  /** Brings every row subscription up to date with what changed since the last run. */
+  private process(): void {
+    if (this.closed) return;
+    if (this.needRebase) {
+      this.needRebase = false;
+      for (const pair of this.rebase()) this.dirty.set(`${pair[0]}\u0000${pair[1]}`, pair);
+    }
+    const resetAll = this.resetAll;
+    this.resetAll = false;
+    const dirty = [...this.dirty.values()];
+    this.dirty.clear();
+    for (const sub of this.rowSubs) {
+      if (sub.kind !== 'collection') continue;
+      if (resetAll) {
+        sub.reset = true;
+        this.scheduleFlush(sub);
+        continue;
+      }
+      let touched = false;
+      for (const [collection, id] of dirty) {
+        if (collection !== sub.collection) continue;
+        this.touch(sub, id);
+        touched = true;
+      }
+      if (touched) this.scheduleFlush(sub);
+    }
+  }
+
+  private viewRow(collection: CollectionName, id: string): Record<string, unknown> | undefined {
+    const row = this.view.get(collection, id) as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    return this.view.isGuess(collection, id) ? { ...row, pending: true } : row;
+  }
+
+  private touch(sub: RowSubscription, id: string): void {
+    const row = this.viewRow(sub.collection!, id);
+    if (row && matches(sub.filter, row)) {
+      sub.upserts.set(id, row);
+      sub.removes.delete(id);
+      sub.held.add(id);
+    } else if (sub.held.has(id)) {
+      sub.held.delete(id);
+      sub.upserts.delete(id);
+      sub.removes.add(id);
+    }
+  }
+
+  /** The whole current result of a row subscription. */
+  private rowsOf(sub: RowSubscription): Array<Record<string, unknown>> {
+    if (sub.kind === 'outbox') return this.cache.outbox() as unknown as Array<Record<string, unknown>>;
+    if (sub.kind === 'positions') {
+      const rows: Array<Record<string, unknown>> = [];
+      for (const staff of this.confirmed.all('staff')) {
+        if (staff.position && staff.status !== 'offline') rows.push({ id: staff.id, p: staff.position, s: STAFF_STATUS_CODES.indexOf(staff.status) });
+      }
+      return rows;
+    }
+    const collection = sub.collection!;
+    const rows: Array<Record<string, unknown>> = [];
+    const seen = new Set<string>();
+    for (const id of this.confirmed.collections[collection].keys()) {
+      seen.add(id);
+      const row = this.viewRow(collection, id);
+      if (row && matches(sub.filter, row)) rows.push(row);
+    }
+    for (const [c, id] of this.view.guessedKeys()) {
+      if (c !== collection || seen.has(id)) continue;
+      const row = this.viewRow(collection, id);
+      if (row && matches(sub.filter, row)) rows.push(row);
+    }
+    return rows;
+  }
+
+  private scheduleFlush(sub: RowSubscription): void {
+    if (sub.timer || this.closed) return;
+    sub.timer = setTimeout(() => {
+      sub.timer = null;
+      this.flush(sub);
+    }, this.options.flushIntervalMs ?? 100);
+  }
+
+  private flush(sub: RowSubscription): void {
+    if (!sub.session.owns(sub.id)) return;
+    const topic = sub.kind === 'collection' ? `collection:${sub.collection}` : sub.kind;
+    if (sub.reset) {
+      sub.reset = false;
+      const rows = this.rowsOf(sub);
+      sub.held = new Set(rows.map((r) => r.id as string));
+      sub.upserts.clear();
+      sub.removes.clear();
+      sub.session.push({ kind: 'snapshot', subscriptionId: sub.id, topic, data: rows });
+      return;
+    }
+    if (sub.upserts.size === 0 && sub.removes.size === 0) return;
+    const upserts = [...sub.upserts.values()];
+    const removes = [...sub.removes];
+    sub.upserts.clear();
+    sub.removes.clear();
+    sub.session.push({ kind: 'patch', subscriptionId: sub.id, topic, upserts, removes });
+  }
+
+  /** @internal a session opens a row subscription: the first result goes out right after the reply. */
+  addRowSubscription(session: HubSession, id: string, query: Extract<Query, { topic: 'collection' | 'positions' | 'outbox' }>): () => void {
+    const sub: RowSubscription = {
+      id,
+      session,
+      kind: query.topic,
+      ...(query.topic === 'collection' ? { collection: query.collection, ...(query.filter ? { filter: query.filter } : {}) } : {}),
+      held: new Set(),
+      upserts: new Map(),
+      removes: new Set(),
+      reset: true,
+      timer: null,
+    };
+    this.rowSubs.add(sub);
+    setImmediate(() => this.flush(sub));
+    return () => {
+      if (sub.timer) clearTimeout(sub.timer);
+      this.rowSubs.delete(sub);
+    };
+  }
+
+  private outboxChanged(): void {
+    const counts = this.cache.outboxCounts();
+    this.patchConnection({ pendingCommands: counts.pending, rejectedCommands: counts.rejected });
+    for (const sub of this.rowSubs) {
+      if (sub.kind !== 'outbox') continue;
+      const rows = this.rowsOf(sub);
+      const now = new Set(rows.map((r) => r.id as string));
+      for (const row of rows) sub.upserts.set(row.id as string, row);
+      for (const id of sub.held) if (!now.has(id)) sub.removes.add(id);
+      sub.held = now;
+      this.scheduleFlush(sub);
+    }
+    this.needRebase = true;
+    this.scheduleProcess();
+  }
+
+  // ── commands ─────────────────────────────────────────────────────────────────────────────────────────
+
+  submitCommand(request: CommandRequest): CommandReceipt {
+    const problem = checkCommandShape(request.type, request.payload);
+    if (problem) throw new HubError('invalid-params', `invalid ${request.type} command: ${problem}`);
+    const existing = this.cache.command(request.commandId);
+    if (existing) return this.receipt(existing); // submitting the same id twice queues it once
+    const queuedAt = this.serverNow().toISOString();
+    this.cache.addCommand({ id: request.commandId, type: request.type, payload: request.payload, queuedAt, expiresAt: request.expiresAt ?? null });
+    // Predict now so the receipt says whether the guess could be made; windows get it with the next flush.
+    for (const pair of this.rebase()) this.dirty.set(`${pair[0]}\u0000${pair[1]}`, pair);
+    this.outboxChanged();
+    this.link?.sendCommands();
+    return this.receipt(this.cache.command(request.commandId)!);
+  }
+
+  private receipt(entry: OutboxEntry): CommandReceipt {
+    return {
+      commandId: entry.id,
+      status: entry.status === 'pending' ? 'pending' : entry.status,
+      queuedAt: entry.queuedAt,
+      predicted: this.view.predictions.get(entry.id)?.predicted ?? false,
+    };
+  }
+
+  retryCommand(commandId: string): CommandReceipt {
+    const entry = this.cache.command(commandId);
+    if (!entry) throw new HubError('not-found', `no command ${commandId} in the outbox`);
+    if (entry.status === 'pending') throw new HubError('invalid-params', `command ${commandId} is still pending`);
+    this.cache.removeCommand(commandId);
+    // A new id: the backend already answered the old one and would answer the same again.
+    return this.submitCommand({ commandId: `retry-${randomBytes(12).toString('base64url')}`, type: entry.type, payload: entry.payload });
+  }
+
+  discardCommand(commandId: string): void {
+    if (!this.cache.command(commandId)) throw new HubError('not-found', `no command ${commandId} in the outbox`);
+    this.cache.removeCommand(commandId);
+    this.outboxChanged();
+  }
+
+  // ── sessions ─────────────────────────────────────────────────────────────────────────────────────────
 
   openSession(info: SessionInfo, push: (update: SubscriptionUpdate) => void): HubSession {
     const session = new HubSession(this, info, push);
@@ -80,17 +508,14 @@ export class Hub {
     return this.sessions.size;
   }
 
-  /** Records where the backend runs (embedded or configured); the link to it arrives with the hub issue. */
-  setBackend(url: string | null, detail: string): void {
-    this.connection.set({
-      ...this.connection.value,
-      backendUrl: url,
-      lastError: { code: 'no-backend-link', message: detail },
-    });
-  }
-
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     for (const session of [...this.sessions]) session.close();
+    this.link?.stop();
+    if (this.positionsTimer) clearInterval(this.positionsTimer);
+    this.cache.savePositions(this.confirmed);
+    this.cache.close();
   }
 }
 
@@ -101,8 +526,12 @@ export class HubSession {
   constructor(
     private readonly hub: Hub,
     readonly info: SessionInfo,
-    private readonly push: (update: SubscriptionUpdate) => void,
+    readonly push: (update: SubscriptionUpdate) => void,
   ) {}
+
+  owns(subscriptionId: string): boolean {
+    return !this.closed && this.subscriptions.has(subscriptionId);
+  }
 
   /** Validates and runs one call. Never throws: errors come back as a typed reply. */
   async handle(method: unknown, params: unknown): Promise<HubReply> {
@@ -148,8 +577,12 @@ export class HubSession {
         return {};
       }
       case 'submitCommand':
-        // The contract is fixed now; the outbox that makes commands safe offline arrives with the backend link.
-        throw new HubError('unavailable', 'commands need the backend link and outbox, which this hub build does not have yet');
+        return this.hub.submitCommand(params as CommandRequest);
+      case 'retryCommand':
+        return this.hub.retryCommand((params as { commandId: string }).commandId);
+      case 'discardCommand':
+        this.hub.discardCommand((params as { commandId: string }).commandId);
+        return {};
     }
   }
 
@@ -158,14 +591,16 @@ export class HubSession {
       throw new HubError('unavailable', `too many subscriptions in this window (${MAX_SUBSCRIPTIONS_PER_SESSION}); a view is leaking them`);
     }
     const subscriptionId = `sub-${randomBytes(6).toString('hex')}`;
-    const source = query.topic === 'connection' ? this.hub.connection : this.hub.settings.settings;
+    if (query.topic === 'collection' || query.topic === 'positions' || query.topic === 'outbox') {
+      this.subscriptions.set(subscriptionId, this.hub.addRowSubscription(this, subscriptionId, query));
+      return subscriptionId;
+    }
+    const source = (query.topic === 'connection' ? this.hub.connection : this.hub.settings.settings) as unknown as ObservableValue<unknown>;
     // Deliver after the reply has been sent, so the client knows the id before the first snapshot arrives.
     let stop: (() => void) | null = null;
     const timer = setImmediate(() => {
       if (this.closed || !this.subscriptions.has(subscriptionId)) return;
-      stop = (source as ObservableValue<unknown>).subscribe((data) =>
-        this.push({ kind: 'snapshot', subscriptionId, topic: query.topic, data }),
-      );
+      stop = source.subscribe((data) => this.push({ kind: 'snapshot', subscriptionId, topic: query.topic, data }));
     });
     this.subscriptions.set(subscriptionId, () => {
       clearImmediate(timer);

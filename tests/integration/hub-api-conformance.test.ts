@@ -124,7 +124,7 @@ describe.each([
     const seen: ConnectionState[] = [];
     const unsubscribe = await api.subscribe({ topic: 'connection' }, (s) => seen.push(s));
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ status: 'offline', pendingCommands: 0, commandLevel: null });
+    expect(seen[0]).toMatchObject({ status: 'offline', pendingCommands: 0, commandLevel: null, lastError: { code: 'no-backend' } });
     hub.connection.set({ ...hub.connection.value, status: 'reconnecting', reconnectAttempt: 2 });
     await waitFor(() => seen.length === 2, 'the second connection snapshot');
     expect(seen[1]).toMatchObject({ status: 'reconnecting', reconnectAttempt: 2 });
@@ -147,14 +147,39 @@ describe.each([
     expect(await transport.call('hello', { displayRole: 'kitchen' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
   });
 
-  it('takes commands only in the contract shape, and says honestly that they cannot be sent yet', async () => {
+  it('queues well-formed commands (pending until a backend acks them) and refuses malformed ones', async () => {
     const { api, transport } = await bridge.open();
-    expect(await transport.call('submitCommand', { commandId: 'x', type: 'event.dispatch', payload: {} })).toMatchObject({
-      ok: false,
-      error: { code: 'invalid-params' },
+    expect(await transport.call('submitCommand', { commandId: 'x', type: 'event.dispatch', payload: {} })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    const bad = await api.submitCommand({ commandId: 'cmd-bad-0001', type: 'event.dispatch', payload: { eventId: 'e1' } }).catch((e: unknown) => e);
+    expect((bad as HubError).code).toBe('invalid-params'); // neither department nor staff: never valid
+    const outbox: Array<{ id: string; status: string }> = [];
+    await api.subscribeRows({ topic: 'outbox' }, (rows) => {
+      outbox.splice(0, outbox.length, ...rows.values());
     });
-    const error = await api.submitCommand({ commandId: 'cmd-0001-abcd', type: 'event.dispatch', payload: { eventId: 'e1' } }).catch((e: unknown) => e);
-    expect((error as HubError).code).toBe('unavailable');
+    const receipt = await api.submitCommand({ commandId: 'cmd-0001-abcd', type: 'event.comment', payload: { eventId: 'E2026010100001', text: '已电话联系' } });
+    expect(receipt).toMatchObject({ commandId: 'cmd-0001-abcd', status: 'pending', predicted: false });
+    // Submitting the same id again queues it once.
+    await api.submitCommand({ commandId: 'cmd-0001-abcd', type: 'event.comment', payload: { eventId: 'E2026010100001', text: '已电话联系' } });
+    await waitFor(() => outbox.length === 1, 'the outbox row');
+    expect(outbox[0]).toMatchObject({ id: 'cmd-0001-abcd', status: 'pending' });
+    expect(hub.connection.value.pendingCommands).toBe(1);
+    await expect(api.retryCommand('cmd-0001-abcd')).rejects.toMatchObject({ code: 'invalid-params' }); // still pending
+    await api.discardCommand('cmd-0001-abcd');
+    await waitFor(() => outbox.length === 0, 'the discard');
+    await expect(api.discardCommand('cmd-0001-abcd')).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('serves collections by filter: the whole result, then patches', async () => {
+    const { api } = await bridge.open();
+    let seen: ReadonlyMap<string, { id: string }> = new Map();
+    let resets = 0;
+    await api.subscribeRows({ topic: 'collection', collection: 'departments' }, (rows, change) => {
+      seen = rows;
+      if (change.reset) resets++;
+    });
+    expect(resets).toBe(1);
+    expect(seen.size).toBe(0); // an empty cache: offline, nothing known yet
+    await expect(api.subscribeRows({ topic: 'collection', collection: 'secrets' as never }, () => {})).rejects.toMatchObject({ code: 'invalid-params' });
   });
 
   it('closing a window frees its session and subscriptions on the hub', async () => {

@@ -1,0 +1,42 @@
+/** Numbered migrations of the hub's cache; the version lives in PRAGMA user_version. Each has its own test. */
+import type { Migration } from '../../../common/sqlite';
+
+export const CACHE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'confirmed entities, sync meta, outbox, staged snapshot chunks',
+    sql: `
+      CREATE TABLE entities (
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (collection, id)
+      ) WITHOUT ROWID;
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE outbox (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        command_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'rejected', 'expired')),
+        queued_at TEXT NOT NULL,
+        expires_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error_code TEXT,
+        error_message TEXT
+      );
+      CREATE TABLE snapshot_chunks (
+        snapshot_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        collection TEXT NOT NULL,
+        items TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, idx)
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: 'index the outbox by status (the status bar counts pending and rejected on every change)',
+    sql: `CREATE INDEX outbox_status ON outbox(status);`,
+  },
+];

@@ -1,0 +1,99 @@
+/**
+ * What windows see: the confirmed state with every pending command replayed on top (rebase). The guesses
+ * come from the same command handlers the backend runs (domain/), over an overlay that never touches the
+ * confirmed state; the backend's answer replaces them as acks and deltas arrive.
+ */
+import { commandPayloads, type Change, type CollectionName, type CollectionTypes, type LonLat, type OutboxEntry } from '../../protocol';
+import { CommandError, executeCommand, type Actor, type CityState, type StateReader } from '../../domain';
+
+const key = (collection: string, id: string): string => `${collection}\u0000${id}`;
+
+class Overlay implements StateReader {
+  readonly entries = new Map<string, unknown>();
+  constructor(private readonly base: CityState) {}
+  get<C extends CollectionName>(collection: C, id: string): CollectionTypes[C] | undefined {
+    const k = key(collection, id);
+    if (this.entries.has(k)) return (this.entries.get(k) ?? undefined) as CollectionTypes[C] | undefined;
+    return this.base.get(collection, id);
+  }
+  apply(changes: readonly Change[]): void {
+    for (const c of changes) this.entries.set(key(c.collection, c.id), c.op === 'upsert' ? c.data : null);
+  }
+}
+
+export interface Prediction {
+  /** Whether the guess could be made (false: no known user yet, or the handlers refused it locally). */
+  predicted: boolean;
+  /** The local handlers' reason when they refused it (the backend still decides). */
+  localError: string | null;
+}
+
+export class OptimisticView {
+  private overlay: Overlay;
+  readonly predictions = new Map<string, Prediction>();
+
+  constructor(private readonly confirmed: CityState) {
+    this.overlay = new Overlay(confirmed);
+  }
+
+  /** The row a window sees (undefined when it does not exist, or a pending command removes it). */
+  get<C extends CollectionName>(collection: C, id: string): CollectionTypes[C] | undefined {
+    return this.overlay.get(collection, id);
+  }
+
+  isGuess(collection: string, id: string): boolean {
+    return this.overlay.entries.has(key(collection, id));
+  }
+
+  /** Keys (collection, id) the overlay touches now. */
+  guessedKeys(): Array<[CollectionName, string]> {
+    return [...this.overlay.entries.keys()].map((k) => k.split('\u0000') as [CollectionName, string]);
+  }
+
+  /**
+   * Replays the pending commands on a fresh overlay. Returns every (collection, id) whose view may have
+   * changed: what the old and the new overlay touch.
+   */
+  rebuild(pending: readonly OutboxEntry[], actor: Actor | null, now: Date, locate: (l: LonLat) => { gridId: string; districtId: string; address: string } | null): Array<[CollectionName, string]> {
+    const before = this.guessedKeys();
+    const overlay = new Overlay(this.confirmed);
+    this.predictions.clear();
+    for (const entry of pending) {
+      if (entry.status !== 'pending') continue;
+      if (!actor) {
+        this.predictions.set(entry.id, { predicted: false, localError: null });
+        continue;
+      }
+      try {
+        const outcome = executeCommand(
+          { state: overlay, actor, now, newId: (kind) => (kind === 'event' ? `PENDING-${entry.id}` : `pending-${kind}-${entry.id}`), locate },
+          entry.type,
+          entry.payload,
+        );
+        overlay.apply(outcome.changes);
+        this.predictions.set(entry.id, { predicted: true, localError: null });
+      } catch (e) {
+        if (!(e instanceof CommandError)) throw e;
+        this.predictions.set(entry.id, { predicted: false, localError: e.message });
+      }
+    }
+    this.overlay = overlay;
+    const seen = new Set<string>();
+    const touched: Array<[CollectionName, string]> = [];
+    for (const pair of [...before, ...this.guessedKeys()]) {
+      const k = key(pair[0], pair[1]);
+      if (!seen.has(k)) {
+        seen.add(k);
+        touched.push(pair);
+      }
+    }
+    return touched;
+  }
+}
+
+/** Whether a command's payload is well-formed (checked before it is queued: a malformed one never will be). */
+export function checkCommandShape(type: string, payload: unknown): string | null {
+  if (!Object.prototype.hasOwnProperty.call(commandPayloads, type)) return `unknown command type ${JSON.stringify(type)}`;
+  const result = commandPayloads[type as keyof typeof commandPayloads].safeParse(payload);
+  return result.success ? null : result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
