@@ -6,7 +6,7 @@ import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../protocol';
-import { Hub, configuredCredentials, createLogger, embeddedCredentials, startEmbeddedBackend, type EmbeddedBackend } from './hub';
+import { Hub, configuredCredentials, createLogger, embeddedCredentials, superviseEmbeddedBackend } from './hub';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
@@ -43,24 +43,24 @@ if (!app.requestSingleInstanceLock()) {
     return win;
   };
 
-  let embedded: EmbeddedBackend | null = null;
-  const startEmbedded = async (target: Hub): Promise<void> => {
-    try {
-      embedded = await startEmbeddedBackend({
+  let embedded: { stop(): Promise<void> } | null = null;
+  const startEmbedded = (target: Hub): void => {
+    embedded = superviseEmbeddedBackend(
+      {
         script: join(here, 'backend.js'),
         dataDir: join(app.getPath('userData'), 'backend'),
         log,
         // Electron's own binary runs the backend as plain Node.
         execPath: process.execPath,
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      });
-      const login = embeddedCredentials(embedded.url, embedded.tokens);
-      if (login.ok) target.connectTo(login.credentials);
-      else target.unavailable(embedded.url, login.code, login.message);
-    } catch (e) {
-      log.error('embedded backend failed to start', { error: (e as Error).message });
-      target.unavailable(null, 'embedded-failed', `embedded backend failed to start: ${(e as Error).message}`);
-    }
+      },
+      (backend) => {
+        const login = embeddedCredentials(backend.url, backend.tokens);
+        if (login.ok) target.connectTo(login.credentials);
+        else target.unavailable(backend.url, login.code, login.message);
+      },
+      (e) => log.error('embedded backend unavailable', { error: e.message }),
+    );
   };
 
   app.on('second-instance', () => {
@@ -82,7 +82,7 @@ if (!app.requestSingleInstanceLock()) {
         const login = configuredCredentials(app.getPath('userData'), configured);
         if (login.ok) hub.connectTo(login.credentials);
         else hub.unavailable(configured, login.code, login.message);
-      } else void startEmbedded(hub);
+      } else startEmbedded(hub);
       protocol.handle(APP_SCHEME, (request) => respondFromRendererDir(rendererDir, request.url));
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
         callback(ALLOWED_PERMISSIONS.has(permission) && isAppUrl(contents.getURL()));

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../../protocol';
 import { parseCli } from '../../common/cli';
-import { Hub, configuredCredentials, createLogger, defaultDataDir, embeddedCredentials, startEmbeddedBackend, type EmbeddedBackend } from '../hub';
+import { Hub, configuredCredentials, createLogger, defaultDataDir, embeddedCredentials, superviseEmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
 
 const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--role ROLE] [--open] [--json]
@@ -57,22 +57,22 @@ async function main(): Promise<void> {
   if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
   const speed = args.speed === undefined ? undefined : Number(args.speed);
   if (speed !== undefined && !(speed > 0 && speed <= 10_000)) fail('--speed must be a number in (0, 10000]');
-  let embedded: EmbeddedBackend | null = null;
+  let embedded: { stop(): Promise<void> } | null = null;
   const configured = hub.settings.settings.value.backendUrl;
   if (configured) {
     const login = configuredCredentials(dataDir, configured);
     if (login.ok) hub.connectTo(login.credentials);
     else hub.unavailable(configured, login.code, login.message);
   } else if (!args['no-backend']) {
-    try {
-      embedded = await startEmbeddedBackend({ script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) });
-      const login = embeddedCredentials(embedded.url, embedded.tokens);
-      if (login.ok) hub.connectTo(login.credentials);
-      else hub.unavailable(embedded.url, login.code, login.message);
-    } catch (e) {
-      log.error('embedded backend failed to start', { error: (e as Error).message });
-      hub.unavailable(null, 'embedded-failed', `embedded backend failed to start: ${(e as Error).message}`);
-    }
+    embedded = superviseEmbeddedBackend(
+      { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) },
+      (backend) => {
+        const login = embeddedCredentials(backend.url, backend.tokens);
+        if (login.ok) hub.connectTo(login.credentials);
+        else hub.unavailable(backend.url, login.code, login.message);
+      },
+      (e) => log.error('embedded backend unavailable', { error: e.message }),
+    );
   }
   const host = await startBrowserHost({ hub, rendererDir, port });
   const url = host.urlFor(role.value);
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
-  if (args.json) process.stdout.write(JSON.stringify({ url, port: host.port, dataDir, backendUrl: embedded?.url ?? configured ?? null }) + '\n');
+  if (args.json) process.stdout.write(JSON.stringify({ url, port: host.port, dataDir }) + '\n');
   else process.stdout.write(`综治指挥调度台 browser host: ${url}\n`);
 
   if (args.open) {

@@ -74,3 +74,49 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
       }),
   };
 }
+
+/**
+ * Keeps the embedded backend running: started now, and restarted (after a pause) if it ever exits on its
+ * own, each time handing the new address and tokens to `onReady`. A wall must not stay offline because a
+ * child process died.
+ */
+export function superviseEmbeddedBackend(
+  options: EmbeddedBackendOptions,
+  onReady: (backend: EmbeddedBackend) => void,
+  onFailed: (error: Error) => void,
+  restartDelayMs = 2000,
+): { stop(): Promise<void> } {
+  let current: EmbeddedBackend | null = null;
+  let stopping = false;
+  let timer: NodeJS.Timeout | null = null;
+  const launch = (): void => {
+    startEmbeddedBackend(options).then(
+      (backend) => {
+        if (stopping) {
+          void backend.stop();
+          return;
+        }
+        current = backend;
+        backend.process.once('exit', (code, signal) => {
+          if (stopping) return;
+          options.log.error('embedded backend exited; restarting it', { code, signal });
+          onFailed(new Error(`embedded backend exited (${signal ?? code})`));
+          timer = setTimeout(launch, restartDelayMs);
+        });
+        onReady(backend);
+      },
+      (e: unknown) => {
+        onFailed(e as Error);
+        if (!stopping) timer = setTimeout(launch, restartDelayMs * 5);
+      },
+    );
+  };
+  launch();
+  return {
+    async stop() {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      await current?.stop();
+    },
+  };
+}

@@ -5,5 +5,5 @@ export { SettingsStore, SETTINGS_FILE_NAME } from './settings-store';
 export { createLogger, silentLogger, type Logger, type LogLevel } from '../../common/logger';
 export { ObservableValue } from './observable';
 export { defaultDataDir } from './paths';
-export { startEmbeddedBackend, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';
+export { startEmbeddedBackend, superviseEmbeddedBackend, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';
 export { configuredCredentials, embeddedCredentials, CREDENTIALS_FILE_NAME } from './credentials';

@@ -88,6 +88,8 @@ export class BackendLink {
   private readonly tokenHash: string;
   /** Frames refused from the backend (for tests and logs). */
   violations = 0;
+  /** Why this side dropped the connection, so the close that follows does not hide it. */
+  private resetReason: { code: string; message: string } | null = null;
 
   constructor(private readonly o: LinkOptions) {
     this.tokenHash = createHash('sha256').update(o.token).digest('hex');
@@ -118,6 +120,7 @@ export class BackendLink {
 
   private connect(): void {
     if (this.stopped) return;
+    this.resetReason = null;
     this.synced = false;
     this.welcome = null;
     this.inflight.clear();
@@ -153,11 +156,12 @@ export class BackendLink {
         if (e instanceof ProtocolViolation) {
           this.violations++;
           this.o.log.error('refused data from the backend; resetting the link', { error: e.message });
-          this.o.callbacks.state({ lastError: { code: 'bad-data', message: e.message } });
+          this.resetReason = { code: 'bad-data', message: e.message };
         } else {
           this.o.log.error('failed to handle a frame from the backend; resetting the link', { error: (e as Error).stack ?? String(e) });
-          this.o.callbacks.state({ lastError: { code: 'internal', message: (e as Error).message } });
+          this.resetReason = { code: 'internal', message: (e as Error).message };
         }
+        this.o.callbacks.state({ lastError: this.resetReason });
         ws.terminate();
       }
     });
@@ -170,7 +174,8 @@ export class BackendLink {
       this.o.log.warn('backend link error', { error: e.message });
       if (ws === this.ws && e.message.includes('Max payload size exceeded')) {
         this.violations++;
-        this.o.callbacks.state({ lastError: { code: 'bad-data', message: `backend sent a frame over ${MAX_FRAME_BYTES} bytes` } });
+        this.resetReason = { code: 'bad-data', message: `backend sent a frame over ${MAX_FRAME_BYTES} bytes` };
+        this.o.callbacks.state({ lastError: this.resetReason });
       }
     });
   }
@@ -182,13 +187,15 @@ export class BackendLink {
     this.inflight.clear();
     if (this.stopped) return;
     const explained =
-      code === 4001
+      this.resetReason ??
+      (code === 4001
         ? { code: 'unsupported-version', message: `the backend does not speak protocol v${WIRE_PROTOCOL_VERSION}: ${reason}` }
         : code === 4003
           ? { code: 'unauthorized', message: `the backend refused the login: ${reason}` }
           : code === 1006
             ? { code: 'unreachable', message: 'backend unreachable or the link dropped' }
-            : { code: `closed-${code}`, message: reason || `link closed (${code})` };
+            : { code: `closed-${code}`, message: reason || `link closed (${code})` });
+    this.resetReason = null;
     // A refused version or login will not fix itself quickly: wait the longest.
     const slow = code === 4001 || code === 4003;
     const delay = slow ? (this.o.backoffMaxMs ?? 30_000) : backoffDelay(this.attempt, this.o.backoffBaseMs ?? 500, this.o.backoffMaxMs ?? 30_000);

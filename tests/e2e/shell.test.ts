@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
+import { createHubClient, type GovEvent } from '../../protocol';
+import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
 
 const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
 mkdirSync(SHOTS, { recursive: true });
@@ -68,7 +70,7 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     const status = page.getByTestId('connection-status');
     await expect(status.getAttribute('data-status')).resolves.toBe('offline');
     await expect(status.textContent()).resolves.toMatch(/离线（自 \d{2}:\d{2}:\d{2} 起）/);
-    await expect(status.textContent()).resolves.toContain('未接入后台');
+    await expect(page.getByTestId('connection-reason').textContent()).resolves.toBe('（未配置后台）');
     await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 0 条');
     await expect(page.getByTestId('bridge').textContent()).resolves.toBe('本地中枢 · 浏览器');
     await expect(page.getByTestId('clock').textContent()).resolves.toMatch(/\d{2}:\d{2}:\d{2}/);
@@ -163,30 +165,63 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
   });
 });
 
-describe('embedded backend (npm start with no backend configured)', () => {
-  it('starts the reference backend with the console, shows it honestly, and stops it with the console', async () => {
+describe('embedded backend and the hub link (npm start with no backend configured)', () => {
+  it('links to the embedded backend, shows refused commands with reasons, survives the backend dying, leaves no orphan', async () => {
     const dir = makeTempDir();
     const withBackend = await startHostProcess(join(dir.dir, 'data'));
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
     try {
-      const line = withBackend.stderr.join('\n');
-      expect(line).toContain('embedded backend ready');
-      const backendUrl = /"url":"(ws:\/\/127\.0\.0\.1:\d+\/ws)"/.exec(line)?.[1];
-      expect(backendUrl).toBeDefined();
-      const health = (await (await fetch(backendUrl!.replace('ws://', 'http://').replace('/ws', '/healthz'))).json()) as { ok: boolean; seq: number };
-      expect(health.ok).toBe(true);
-      const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
       const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(withBackend.url);
       const status = page.getByTestId('connection-status');
-      await expect(status.textContent()).resolves.toContain(`${backendUrl}（中枢尚未接入）`);
-      await context.close();
-      const pid = Number(/"pid":(\d+)/.exec(line)?.[1]);
-      expect(pid).toBeGreaterThan(0);
+      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+      await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/在线（自 \d{2}:\d{2}:\d{2} 起）/);
+      await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('调度员 张敏');
+
+      // Another window of the same hub (over the Hub API) sends a command the backend will refuse.
+      const token = new URL(withBackend.url).searchParams.get('token')!;
+      const api = createHubClient(await connectWsTransport({ origin: withBackend.origin, token }), 'websocket');
+      let closed: GovEvent | undefined;
+      const stop = await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { statuses: ['closed'] } }, (rows) => {
+        closed ??= rows.values().next().value;
+      });
+      expect(closed).toBeDefined();
+      await api.submitCommand({ commandId: 'e2e-refused-0001', type: 'event.accept', payload: { eventId: closed!.id } });
+      await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
+      await expect(page.getByTestId('rejected-commands').textContent()).resolves.toBe('被拒绝 1 条');
+      await page.getByTestId('pending-commands').click();
+      await page.getByTestId('outbox-panel').waitFor();
+      await expect(page.getByTestId('outbox-row').first().textContent()).resolves.toContain('受理');
+      await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/与当前状态冲突：cannot accept event .* it is closed/);
+      await page.screenshot({ path: join(SHOTS, 'outbox-rejected.png') });
+      await page.getByTestId('outbox-discard').first().click();
+      await page.getByTestId('outbox-empty').waitFor();
+      await page.keyboard.press('Escape');
+      await stop();
+      api.close();
+
+      // The backend dies: the truth is "offline since T", with the reason and the age of the data shown.
+      const firstPid = Number([...withBackend.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
+      process.kill(firstPid, 'SIGKILL');
+      await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
+      await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/离线（自 \d{2}:\d{2}:\d{2} 起）/);
+      await expect(page.getByTestId('connection-reason').textContent()).resolves.toBe('（后台不可达）');
+      await expect(page.getByTestId('cache-age').textContent()).resolves.toMatch(/数据截至/);
+      await page.screenshot({ path: join(SHOTS, 'offline-since.png') });
+      // The console restarts its embedded backend and links again by itself.
+      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+      expect(problems).toEqual([]);
+      await expect(status.getAttribute('data-status')).resolves.toBe('online');
+
+      const pid = Number([...withBackend.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
+      expect(pid).not.toBe(firstPid);
       await withBackend.stop();
-      // No orphan: the backend process ends with the console.
       await new Promise((r) => setTimeout(r, 500));
-      expect(() => process.kill(pid, 0)).toThrow();
+      expect(() => process.kill(pid, 0)).toThrow(); // no orphan
     } finally {
+      await context.close();
       await withBackend.stop();
       dir.cleanup();
     }

@@ -202,3 +202,15 @@ describe('hub sync', () => {
     other.close();
   }, 90_000);
 });
+
+describe('cache recovery', () => {
+  it('a corrupt cache file is moved aside and rebuilt from the backend, with a visible notice', async () => {
+    const dir = hubDir(temp.dir, 'corrupt-hub');
+    (await import('node:fs')).mkdirSync(dir, { recursive: true });
+    (await import('node:fs')).writeFileSync(`${dir}/cache.sqlite`, Buffer.alloc(8192, 7));
+    hub = makeHub(dir, proxy);
+    expect(hub.connection.value.notice).toMatch(/本地缓存文件损坏/);
+    await waitCaughtUp(hub, backend);
+    expectInStep(hub, backend);
+  });
+});

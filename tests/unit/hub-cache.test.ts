@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HubCache, CACHE_FILE_NAME, backoffDelay } from '../../electron/hub';
+import { CACHE_MIGRATIONS } from '../../electron/hub/cache/migrations';
+import { StoreVersionError, migrate } from '../../common/sqlite';
+import { silentLogger } from '../../common/logger';
+import { makeTempDir } from '../support/temp';
+
+describe('hub cache migrations (one test each)', () => {
+  it('1: entities, meta, outbox, snapshot chunks', () => {
+    const db = new Database(':memory:');
+    migrate(db, CACHE_MIGRATIONS.slice(0, 1));
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(expect.arrayContaining(['entities', 'meta', 'outbox', 'snapshot_chunks']));
+    // The outbox keeps insertion order and refuses unknown states.
+    db.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at) VALUES ('a', 't', '{}', 'pending', 'x')").run();
+    expect(() => db.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at) VALUES ('b', 't', '{}', 'lost', 'x')").run()).toThrow(/CHECK/);
+  });
+
+  it('2: an index on the outbox status, keeping rows written under version 1', () => {
+    const db = new Database(':memory:');
+    migrate(db, CACHE_MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at) VALUES ('a', 't', '{}', 'pending', 'x')").run();
+    migrate(db, CACHE_MIGRATIONS);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'outbox_status'").get()).toBeDefined();
+    expect(db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 1 });
+  });
+
+  it('refuses a cache written by a newer program, and leaves it alone', () => {
+    const temp = makeTempDir();
+    const file = join(temp.dir, CACHE_FILE_NAME);
+    const db = new Database(file);
+    db.pragma('user_version = 42');
+    db.close();
+    expect(() => new HubCache(file, silentLogger)).toThrow(StoreVersionError);
+    expect(readdirSync(temp.dir).filter((f) => f.includes('corrupt'))).toEqual([]);
+    temp.cleanup();
+  });
+
+  it('moves a corrupt file aside and starts fresh, with a notice', () => {
+    const temp = makeTempDir();
+    const file = join(temp.dir, CACHE_FILE_NAME);
+    writeFileSync(file, 'this is not a database, it is a shift report');
+    const cache = new HubCache(file, silentLogger);
+    expect(cache.notice).toMatch(/本地缓存文件损坏，已移至 .*corrupt-\d+，正在从后台重建/);
+    expect(cache.lastSeq).toBe(0);
+    const aside = readdirSync(temp.dir).find((f) => f.startsWith(`${CACHE_FILE_NAME}.corrupt-`) && !f.endsWith('-wal') && !f.endsWith('-shm'))!;
+    expect(readFileSync(join(temp.dir, aside), 'utf8')).toContain('shift report');
+    cache.close();
+    expect(existsSync(file)).toBe(true);
+    temp.cleanup();
+  });
+});
+
+describe('outbox and staged snapshots', () => {
+  it('keeps commands in order across reopen; rejection keeps the reason', () => {
+    const temp = makeTempDir();
+    const file = join(temp.dir, CACHE_FILE_NAME);
+    let cache = new HubCache(file, silentLogger);
+    for (let i = 0; i < 5; i++) cache.addCommand({ id: `cmd-${i}-xxxxxx`, type: 'event.comment', payload: { i }, queuedAt: new Date().toISOString(), expiresAt: null });
+    cache.markCommand('cmd-2-xxxxxx', 'rejected', { code: 'conflict', message: 'it is closed' });
+    cache.close();
+    cache = new HubCache(file, silentLogger);
+    expect(cache.pendingCommands().map((c) => c.id)).toEqual(['cmd-0-xxxxxx', 'cmd-1-xxxxxx', 'cmd-3-xxxxxx', 'cmd-4-xxxxxx']);
+    expect(cache.command('cmd-2-xxxxxx')).toMatchObject({ status: 'rejected', error: { code: 'conflict', message: 'it is closed' } });
+    expect(cache.outboxCounts()).toEqual({ pending: 4, rejected: 1 });
+    expect(() => cache.addCommand({ id: 'cmd-0-xxxxxx', type: 'x', payload: {}, queuedAt: 'x', expiresAt: null })).toThrow(/UNIQUE/);
+    cache.close();
+    temp.cleanup();
+  });
+
+  it('stages a snapshot chunk by chunk, survives a reopen, and swaps it in atomically', () => {
+    const temp = makeTempDir();
+    const file = join(temp.dir, CACHE_FILE_NAME);
+    let cache = new HubCache(file, silentLogger);
+    cache.applyDelta(5, [{ op: 'upsert', collection: 'departments', id: 'old', data: { id: 'old', code: 'O', name: '旧' } }]);
+    cache.beginSnapshot('snap-1', 0);
+    cache.stageChunk('snap-1', 0, 'departments', [{ id: 'a', code: 'A', name: '甲' }]);
+    cache.close();
+    cache = new HubCache(file, silentLogger);
+    expect(cache.stagedSnapshot()).toEqual({ snapshotId: 'snap-1', nextIndex: 1 });
+    expect(cache.loadState().get('departments', 'old')).toBeDefined(); // the confirmed state is untouched meanwhile
+    cache.beginSnapshot('snap-1', 1);
+    cache.stageChunk('snap-1', 1, 'departments', [{ id: 'b', code: 'B', name: '乙' }]);
+    cache.finishSnapshot('snap-1', 9);
+    const state = cache.loadState();
+    expect([...state.collections.departments.keys()].sort()).toEqual(['a', 'b']);
+    expect(cache.lastSeq).toBe(9);
+    expect(cache.stagedSnapshot()).toBeNull();
+    cache.close();
+    temp.cleanup();
+  });
+});
+
+describe('reconnect backoff', () => {
+  it('grows exponentially with jitter and is capped', () => {
+    expect(backoffDelay(0, 500, 30_000, () => 0)).toBe(250);
+    expect(backoffDelay(0, 500, 30_000, () => 1)).toBe(500);
+    expect(backoffDelay(3, 500, 30_000, () => 0.5)).toBe(3000);
+    expect(backoffDelay(20, 500, 30_000, () => 1)).toBe(30_000);
+    expect(backoffDelay(1000, 500, 30_000, () => 0)).toBe(15_000);
+  });
+});
