@@ -71,6 +71,14 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 
 class ProtocolViolation extends Error {}
 
+/** What a close (or a refusal before welcome) means, in words an operator can act on. */
+function explainClose(code: number | string, reason: string): { code: string; message: string } {
+  if (code === 4001 || code === 'unsupported-version') return { code: 'unsupported-version', message: `the backend does not speak protocol v${WIRE_PROTOCOL_VERSION}: ${reason}` };
+  if (code === 4003 || code === 'unauthorized') return { code: 'unauthorized', message: `the backend refused the login: ${reason}` };
+  if (code === 1006) return { code: 'unreachable', message: 'backend unreachable or the link dropped' };
+  return { code: `closed-${code}`, message: reason || `link closed (${code})` };
+}
+
 export class BackendLink {
   private ws: WebSocket | null = null;
   private stopped = false;
@@ -186,15 +194,7 @@ export class BackendLink {
     this.synced = false;
     this.inflight.clear();
     if (this.stopped) return;
-    const explained =
-      this.resetReason ??
-      (code === 4001
-        ? { code: 'unsupported-version', message: `the backend does not speak protocol v${WIRE_PROTOCOL_VERSION}: ${reason}` }
-        : code === 4003
-          ? { code: 'unauthorized', message: `the backend refused the login: ${reason}` }
-          : code === 1006
-            ? { code: 'unreachable', message: 'backend unreachable or the link dropped' }
-            : { code: `closed-${code}`, message: reason || `link closed (${code})` });
+    const explained = this.resetReason ?? explainClose(code, reason);
     this.resetReason = null;
     // A refused version or login will not fix itself quickly: wait the longest.
     const slow = code === 4001 || code === 4003;
@@ -316,7 +316,11 @@ export class BackendLink {
           return;
         }
         this.o.log.warn('backend reported an error', { code: error.code, message: error.message });
-        this.o.callbacks.state({ lastError: { code: error.code, message: error.message } });
+        if (!this.welcome) {
+          // A refusal of the handshake: the close follows; say it once, explained.
+          this.resetReason = explainClose(error.code, error.message);
+          this.o.callbacks.state({ lastError: this.resetReason });
+        } else this.o.callbacks.state({ lastError: { code: error.code, message: error.message } });
         return;
       }
       case 'pong':

@@ -119,7 +119,7 @@ describe('bad data from the backend is refused, the link reset, the cache intact
     };
     proxy.targetPort = fakePort;
     proxy.cut();
-    await waitFor(() => hub.connection.value.lastError?.code === 'unsupported-version', 'the version refusal');
+    await waitFor(() => hub.connection.value.lastError?.code === 'unsupported-version' && hub.connection.value.status === 'offline', 'the version refusal');
     expect(hub.connection.value.lastError!.message).toMatch(/does not speak protocol v1/);
     expect(Date.parse(hub.connection.value.nextRetryAt!) - Date.now()).toBeGreaterThan(200); // the longest backoff (400 ms here)
     proxy.targetPort = backend.port;
