@@ -101,8 +101,11 @@ export const OutboxEntry = z.object({
 });
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
-/** One staff member's live position: [lon, lat] and status code (index into STAFF_STATUS_CODES). */
-export const PositionRow = z.object({ id: z.string(), p: z.tuple([z.number(), z.number()]), s: z.number().int().min(0).max(3) });
+/**
+ * One staff member's live position: [lon, lat], status code (index into STAFF_STATUS_CODES), and the server
+ * time of the fix in ms (t), so a window can tell a stale dot from a live one.
+ */
+export const PositionRow = z.object({ id: z.string(), p: z.tuple([z.number(), z.number()]), s: z.number().int().min(0).max(3), t: z.number() });
 export type PositionRow = z.infer<typeof PositionRow>;
 
 /** A collection row as a window sees it: the entity, marked when it shows the guess of a pending command. */

@@ -116,6 +116,10 @@ export class Hub {
   private locate: ReturnType<typeof gridLocator> | null = null;
   private positionsTimer: NodeJS.Timeout | null = null;
   private lastSyncedWrite = 0;
+  private lastRebaseAt = 0;
+  private rebaseTimer: NodeJS.Timeout | null = null;
+  /** When each staff position was last reported (server time, ms): volatile like the positions. */
+  private readonly positionTimes = new Map<string, number>();
   private closed = false;
 
   constructor(readonly options: HubOptions) {
@@ -271,10 +275,14 @@ export class Hub {
 
   private onPositions(payload: PositionsPayload): void {
     const rows = new Map<string, Record<string, unknown>>();
+    const t = Date.parse(payload.at);
     for (const [id, lon, lat, s] of payload.items) {
       const staff = this.confirmed.collections.staff.get(id);
-      if (staff) staff.position = [lon, lat];
-      rows.set(id, { id, p: [lon, lat], s });
+      if (staff) {
+        staff.position = [lon, lat];
+        this.positionTimes.set(id, t);
+      }
+      rows.set(id, { id, p: [lon, lat], s, t });
     }
     for (const sub of this.rowSubs) {
       if (sub.kind !== 'positions') continue;
@@ -316,8 +324,20 @@ export class Hub {
   private process(): void {
     if (this.closed) return;
     if (this.needRebase) {
-      this.needRebase = false;
-      for (const pair of this.rebase()) this.dirty.set(`${pair[0]}\u0000${pair[1]}`, pair);
+      // A rebase replays the whole queue: with a long queue (an offline backlog draining), at most every 100 ms.
+      const wait = this.connection.value.pendingCommands > 50 ? this.lastRebaseAt + 100 - Date.now() : 0;
+      if (wait > 0) {
+        if (!this.rebaseTimer) {
+          this.rebaseTimer = setTimeout(() => {
+            this.rebaseTimer = null;
+            this.scheduleProcess();
+          }, wait);
+        }
+      } else {
+        this.needRebase = false;
+        this.lastRebaseAt = Date.now();
+        for (const pair of this.rebase()) this.dirty.set(`${pair[0]}\u0000${pair[1]}`, pair);
+      }
     }
     const resetAll = this.resetAll;
     this.resetAll = false;
@@ -365,7 +385,9 @@ export class Hub {
     if (sub.kind === 'positions') {
       const rows: Array<Record<string, unknown>> = [];
       for (const staff of this.confirmed.all('staff')) {
-        if (staff.position && staff.status !== 'offline') rows.push({ id: staff.id, p: staff.position, s: STAFF_STATUS_CODES.indexOf(staff.status) });
+        if (staff.position && staff.status !== 'offline') {
+          rows.push({ id: staff.id, p: staff.position, s: STAFF_STATUS_CODES.indexOf(staff.status), t: this.positionTimes.get(staff.id) ?? Date.parse(staff.updatedAt) });
+        }
       }
       return rows;
     }
@@ -434,7 +456,7 @@ export class Hub {
     };
   }
 
-  private outboxChanged(): void {
+  private outboxChanged(rebase = true): void {
     const counts = this.cache.outboxCounts();
     this.patchConnection({ pendingCommands: counts.pending, rejectedCommands: counts.rejected });
     for (const sub of this.rowSubs) {
@@ -446,7 +468,7 @@ export class Hub {
       sub.held = now;
       this.scheduleFlush(sub);
     }
-    this.needRebase = true;
+    if (rebase) this.needRebase = true;
     this.scheduleProcess();
   }
 
@@ -459,9 +481,12 @@ export class Hub {
     if (existing) return this.receipt(existing); // submitting the same id twice queues it once
     const queuedAt = this.serverNow().toISOString();
     this.cache.addCommand({ id: request.commandId, type: request.type, payload: request.payload, queuedAt, expiresAt: request.expiresAt ?? null });
-    // Predict now so the receipt says whether the guess could be made; windows get it with the next flush.
-    for (const pair of this.rebase()) this.dirty.set(`${pair[0]}\u0000${pair[1]}`, pair);
-    this.outboxChanged();
+    // Predict it on top of the queue now (the receipt says whether the guess could be made); windows get the
+    // change with the next flush.
+    this.locate ??= gridLocator(this.confirmed);
+    const entry = this.cache.command(request.commandId)!;
+    for (const pair of this.view.append(entry, this.actor(), this.serverNow(), this.locate)) this.dirty.set(`${pair[0]}\u0000${pair[1]}`, pair);
+    this.outboxChanged(false);
     this.link?.sendCommands();
     return this.receipt(this.cache.command(request.commandId)!);
   }
@@ -514,6 +539,7 @@ export class Hub {
     for (const session of [...this.sessions]) session.close();
     this.link?.stop();
     if (this.positionsTimer) clearInterval(this.positionsTimer);
+    if (this.rebaseTimer) clearTimeout(this.rebaseTimer);
     this.cache.savePositions(this.confirmed);
     this.cache.close();
   }

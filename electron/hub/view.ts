@@ -51,6 +51,31 @@ export class OptimisticView {
   }
 
   /**
+   * Predicts one command queued after all the others: the same as a full replay with it at the end, without
+   * replaying the rest (queueing thousands of commands offline stays linear). Returns what it touched.
+   */
+  append(entry: OutboxEntry, actor: Actor | null, now: Date, locate: (l: LonLat) => { gridId: string; districtId: string; address: string } | null): Array<[CollectionName, string]> {
+    if (!actor) {
+      this.predictions.set(entry.id, { predicted: false, localError: null });
+      return [];
+    }
+    try {
+      const outcome = executeCommand(
+        { state: this.overlay, actor, now, newId: (kind) => (kind === 'event' ? `PENDING-${entry.id}` : `pending-${kind}-${entry.id}`), locate },
+        entry.type,
+        entry.payload,
+      );
+      this.overlay.apply(outcome.changes);
+      this.predictions.set(entry.id, { predicted: true, localError: null });
+      return outcome.changes.map((c) => [c.collection, c.id]);
+    } catch (e) {
+      if (!(e instanceof CommandError)) throw e;
+      this.predictions.set(entry.id, { predicted: false, localError: e.message });
+      return [];
+    }
+  }
+
+  /**
    * Replays the pending commands on a fresh overlay. Returns every (collection, id) whose view may have
    * changed: what the old and the new overlay touch.
    */
