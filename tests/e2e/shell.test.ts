@@ -121,6 +121,8 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     await page.getByText('Command & Dispatch Console').waitFor();
     await page.reload();
     await page.getByText('Command & Dispatch Console').waitFor();
+    // Settings arrive a moment before the connection state; the workspace shows once both are known.
+    await page.getByTestId('workspace-map').waitFor();
     await expect(page.getByTestId('connection-status').textContent()).resolves.toMatch(/Offline since/);
     await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe('en');
     await page.getByTestId('toggle-locale').click();

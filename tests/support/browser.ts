@@ -33,10 +33,10 @@ export interface HostProcess {
 }
 
 /** Starts `node out/main/host.js --json` (the built program users run) and waits for its URL line. */
-export async function startHostProcess(dataDir: string, extraArgs: string[] = []): Promise<HostProcess> {
+export async function startHostProcess(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<HostProcess> {
   const hostJs = join(PROJECT_ROOT, 'out/main/host.js');
   if (!existsSync(hostJs)) throw new Error('out/main/host.js missing: the e2e global setup builds it');
-  const child = spawn(process.execPath, [hostJs, '--json', '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [hostJs, '--json', '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const url = await new Promise<string>((resolve, reject) => {

@@ -1,0 +1,59 @@
+/**
+ * Dispatch suggestions: the responsible department from the responsibility list (权责清单), and the nearest
+ * available grid staff with their distance and current load. Pure functions, shared by the dispatch desk
+ * and its tests. When data is missing they say so instead of guessing: no rule → no department (ask a human),
+ * nobody on duty → no staff.
+ */
+import type { Department, GovEvent, LonLat, ResponsibilityRule, Staff } from '../protocol';
+
+export interface DepartmentSuggestion {
+  departmentId: string;
+  name: string;
+  /** The category's rule, for the tooltip (time limits). */
+  rule: ResponsibilityRule;
+}
+
+export function suggestDepartment(event: Pick<GovEvent, 'category'>, rules: ReadonlyMap<string, ResponsibilityRule>, departments: ReadonlyMap<string, Department>): DepartmentSuggestion | null {
+  const rule = rules.get(event.category);
+  if (!rule) return null;
+  const department = departments.get(rule.departmentId);
+  if (!department) return null;
+  return { departmentId: department.id, name: department.name, rule };
+}
+
+export interface StaffSuggestion {
+  staff: Staff;
+  /** Metres from the event. */
+  distance: number;
+  /** Open events assigned now. */
+  load: number;
+  /** Works the event's own grid. */
+  ownGrid: boolean;
+}
+
+/** Great-circle distance in metres (haversine; the city is small, but districts span tens of km). */
+export function distanceMetres(a: LonLat, b: LonLat): number {
+  const rad = Math.PI / 180;
+  const dLat = (b[1] - a[1]) * rad;
+  const dLon = (b[0] - a[0]) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6_371_000 * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/**
+ * The nearest staff who can take the event now: on duty (not offline), with a known position, inside the
+ * dispatcher's area scope (null: anywhere). Ordered by distance, with each 5 open tasks counting like a
+ * kilometre more, so a free colleague a little further away comes before an overloaded one next door.
+ * District borders do not matter: staff of the neighbouring district are suggested when nearer.
+ */
+export function suggestStaff(event: Pick<GovEvent, 'location' | 'gridId'>, staff: Iterable<Staff>, scope: readonly string[] | null, limit = 3): StaffSuggestion[] {
+  const candidates: Array<StaffSuggestion & { score: number }> = [];
+  for (const s of staff) {
+    if (s.status === 'offline' || !s.position) continue;
+    if (scope !== null && !scope.includes(s.districtId)) continue;
+    const distance = distanceMetres(event.location, s.position);
+    candidates.push({ staff: s, distance, load: s.openTasks, ownGrid: s.gridId === event.gridId, score: distance + s.openTasks * 200 });
+  }
+  candidates.sort((a, b) => a.score - b.score || a.staff.id.localeCompare(b.staff.id));
+  return candidates.slice(0, limit).map(({ score: _score, ...rest }) => rest);
+}

@@ -1,0 +1,181 @@
+/**
+ * The dispatch desk's data: open events (the queue), the selected event (even after it closes), and what
+ * suggestions need (rules, departments, staff, grids). Rows come from the hub as a whole result then patches;
+ * maps are kept raw and a version counter drives Vue, so 10,000 staff never become deep reactive objects.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, ref, watch } from 'vue';
+import type { AdminUnit, Department, EventSource, EventStep, Grid, ResponsibilityRule, Staff, ViewRow } from '../../../protocol';
+import { suggestDepartment, suggestStaff } from '../../../domain';
+import { toUserFacingError, useHubStore } from './hub';
+
+export type EventRow = ViewRow<'events'>;
+
+export interface QueueFilters {
+  text: string;
+  sources: EventSource[];
+  minSeverity: number;
+  step: EventStep | null;
+  districtId: string | null;
+  /** Only events I touched (my user id in the timeline). */
+  mine: boolean;
+}
+
+export const useDispatchStore = defineStore('dispatch', () => {
+  const hub = useHubStore();
+  const version = ref(0);
+  const loading = ref(true);
+  const maps = {
+    events: markRaw(new Map<string, EventRow>()) as ReadonlyMap<string, EventRow>,
+    selected: markRaw(new Map<string, EventRow>()) as ReadonlyMap<string, EventRow>,
+    departments: markRaw(new Map<string, Department>()) as ReadonlyMap<string, Department>,
+    rules: markRaw(new Map<string, ResponsibilityRule>()) as ReadonlyMap<string, ResponsibilityRule>,
+    staff: markRaw(new Map<string, Staff>()) as ReadonlyMap<string, Staff>,
+    grids: markRaw(new Map<string, Grid>()) as ReadonlyMap<string, Grid>,
+    units: markRaw(new Map<string, AdminUnit>()) as ReadonlyMap<string, AdminUnit>,
+  };
+  const selectedId = ref<string | null>(null);
+  const filters = ref<QueueFilters>({ text: '', sources: [], minSeverity: 1, step: null, districtId: null, mine: false });
+  const stops: Array<() => Promise<void>> = [];
+  let stopSelected: (() => Promise<void>) | null = null;
+  const tick = ref(Date.now());
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  async function start(): Promise<void> {
+    const api = hub.api;
+    if (!api || stops.length > 0) return;
+    loading.value = true;
+    const bump = (): void => void version.value++;
+    try {
+      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows) => ((maps.events = rows), bump())));
+      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'departments' }, (rows) => ((maps.departments = rows), bump())));
+      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'rules' }, (rows) => ((maps.rules = rows as ReadonlyMap<string, ResponsibilityRule>), bump())));
+      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'staff' }, (rows) => ((maps.staff = rows), bump())));
+      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => ((maps.grids = rows), bump())));
+      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'adminUnits' }, (rows) => ((maps.units = rows), bump())));
+    } catch (e) {
+      hub.error = toUserFacingError(e);
+    }
+    loading.value = false;
+    timer = setInterval(() => (tick.value = Date.now()), 1000);
+  }
+
+  async function stop(): Promise<void> {
+    if (timer) clearInterval(timer);
+    timer = null;
+    await Promise.allSettled([...stops.splice(0), ...(stopSelected ? [stopSelected] : [])].map((s) => s()));
+    stopSelected = null;
+  }
+
+  // The selected event has its own subscription, so it stays on screen after it leaves the open queue.
+  watch(selectedId, async (id) => {
+    const previous = stopSelected;
+    stopSelected = null;
+    await previous?.();
+    maps.selected = markRaw(new Map());
+    version.value++;
+    if (!id || !hub.api) return;
+    stopSelected = await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+      maps.selected = rows;
+      version.value++;
+    });
+  });
+
+  /** Server time now (the backend's clock may run faster than real time in a demo). */
+  const serverNow = computed(() => {
+    void tick.value;
+    const clock = hub.connection?.serverClock;
+    if (!clock) return Date.now();
+    return Date.parse(clock.serverTime) + (Date.now() - Date.parse(clock.localTime)) * clock.clockRate;
+  });
+
+  const queue = computed<EventRow[]>(() => {
+    void version.value;
+    const f = filters.value;
+    const text = f.text.trim().toLowerCase();
+    const me = hub.connection?.user?.id;
+    const rows = [...maps.events.values()].filter(
+      (e) =>
+        e.severity >= f.minSeverity &&
+        (f.sources.length === 0 || f.sources.includes(e.source)) &&
+        (f.step === null || e.step === f.step) &&
+        (f.districtId === null || e.districtId === f.districtId) &&
+        (!f.mine || (me !== undefined && e.timeline.some((t) => t.actor === me))) &&
+        (text === '' || e.id.toLowerCase().includes(text) || e.title.toLowerCase().includes(text) || e.address.toLowerCase().includes(text)),
+    );
+    const now = serverNow.value;
+    const overdue = (e: EventRow): boolean => e.stepDeadline !== null && Date.parse(e.stepDeadline) < now;
+    // Overdue first, then the nearest deadline, then the most severe.
+    return rows.sort((a, b) => Number(overdue(b)) - Number(overdue(a)) || (a.stepDeadline ?? '').localeCompare(b.stepDeadline ?? '') || b.severity - a.severity);
+  });
+
+  const selected = computed<EventRow | null>(() => {
+    void version.value;
+    return selectedId.value ? (maps.selected.get(selectedId.value) ?? maps.events.get(selectedId.value) ?? null) : null;
+  });
+
+  const departmentSuggestion = computed(() => {
+    void version.value;
+    return selected.value ? suggestDepartment(selected.value, maps.rules, maps.departments) : null;
+  });
+
+  const staffSuggestions = computed(() => {
+    void version.value;
+    return selected.value ? suggestStaff(selected.value, maps.staff.values(), hub.connection?.districtScope ?? null) : [];
+  });
+
+  /** Possible duplicates: open, same category, within 500 m and 24 h of the selected event. */
+  const duplicates = computed<EventRow[]>(() => {
+    void version.value;
+    const e = selected.value;
+    if (!e || e.status === 'closed' || e.status === 'merged') return [];
+    const t = Date.parse(e.reportedAt);
+    return [...maps.events.values()].filter((o) => {
+      if (o.id === e.id || o.category !== e.category) return false;
+      if (Math.abs(Date.parse(o.reportedAt) - t) > 86_400_000) return false;
+      const dx = (o.location[0] - e.location[0]) * 89_000;
+      const dy = (o.location[1] - e.location[1]) * 111_000;
+      return Math.hypot(dx, dy) < 500;
+    });
+  });
+
+  const names = {
+    department: (id: string | null | undefined) => (id ? (maps.departments.get(id)?.name ?? id) : ''),
+    staff: (id: string | null | undefined) => (id ? (maps.staff.get(id)?.name ?? id) : ''),
+    grid: (id: string) => maps.grids.get(id)?.name ?? id,
+    district: (id: string) => maps.units.get(id)?.name ?? id,
+    category: (id: string) => maps.rules.get(id)?.categoryName ?? id,
+  };
+
+  const departmentList = computed(() => {
+    void version.value;
+    return [...maps.departments.values()].sort((a, b) => a.code.localeCompare(b.code));
+  });
+
+  const districts = computed(() => {
+    void version.value;
+    return [...maps.units.values()].filter((u) => u.level === 'district').sort((a, b) => a.code.localeCompare(b.code));
+  });
+
+  function move(delta: number): void {
+    const list = queue.value;
+    if (list.length === 0) return;
+    const index = list.findIndex((e) => e.id === selectedId.value);
+    const next = index < 0 ? 0 : Math.min(list.length - 1, Math.max(0, index + delta));
+    selectedId.value = list[next]!.id;
+  }
+
+  /** Sends a command through the hub (queued offline, shown pending until the backend answers). */
+  async function run(type: string, payload: Record<string, unknown>): Promise<boolean> {
+    if (!hub.api) return false;
+    try {
+      await hub.api.submitCommand({ commandId: crypto.randomUUID(), type, payload });
+      return true;
+    } catch (e) {
+      hub.error = toUserFacingError(e);
+      return false;
+    }
+  }
+
+  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, start, stop, move, run };
+});

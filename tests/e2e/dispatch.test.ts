@@ -1,0 +1,175 @@
+/**
+ * The dispatch desk (调度台) in Chromium against the real browser host, hub and embedded backend: events from
+ * every source run through the five-step loop from the UI; a dispatch made while the backend is down shows as
+ * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { createHubClient, type GovEvent, type Grid, type HubApi } from '../../protocol';
+import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
+import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../support/browser';
+import { makeTempDir } from '../support/temp';
+import { startJsonChild } from '../../bench/support/procs';
+import { WireClient } from '../support/wire-client';
+
+const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+async function bridge(host: HostProcess): Promise<HubApi> {
+  const url = new URL(host.url);
+  return createHubClient(await connectWsTransport({ origin: url.origin, token: url.searchParams.get('token')! }), 'websocket');
+}
+
+async function openDesk(host: HostProcess): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const page = await context.newPage();
+  await page.goto(`${host.url}#/dispatch`);
+  await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+  await page.getByTestId('queue-row').first().waitFor({ timeout: 30_000 });
+  return page;
+}
+
+const status = (page: Page, value: string) => page.locator(`[data-testid="detail-status"][data-status="${value}"]`).waitFor({ timeout: 15_000 });
+
+describe('dispatch desk', () => {
+  it('an event from each source runs the whole loop from the UI (keyboard for accept and dispatch)', async () => {
+    const dir = makeTempDir();
+    const host = await startHostProcess(join(dir.dir, 'data'));
+    try {
+      const page = await openDesk(host);
+      const api = await bridge(host);
+      let grid: Grid | undefined;
+      const stop = await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value));
+      await stop();
+      // Intake from every source (what the hotline, the grid app, the video platform… report).
+      const sources = ['grid-app', 'hotline', 'video-ai', 'sensor', 'citizen-app', 'leader'] as const;
+      const ids: string[] = [];
+      for (const source of sources) {
+        const cmd = `e2e-intake-${source}`;
+        await api.submitCommand({ commandId: cmd, type: 'event.report', payload: { source, category: 'sanitation', severity: 3, title: `端到端测试：${source} 上报的环境卫生问题`, description: '端到端测试事件', location: grid!.center } });
+      }
+      await page.getByTestId('dispatch-search').fill('端到端测试');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 6, undefined, { timeout: 15_000 });
+      for (const row of await page.getByTestId('queue-row').all()) ids.push((await row.getAttribute('data-event-id'))!);
+      await page.getByTestId('dispatch-search').fill('');
+      await page.keyboard.press('Escape');
+
+      const loopTimes: number[] = [];
+      for (const id of ids) {
+        const started = Date.now();
+        await page.getByTestId('dispatch-search').fill(id);
+        await page.locator(`[data-event-id="${id}"]`).click();
+        await status(page, 'new');
+        await page.keyboard.press('a');
+        await status(page, 'accepted');
+        await page.keyboard.press('d');
+        await status(page, 'dispatched');
+        await page.getByTestId('act-sign').click();
+        await status(page, 'handling');
+        await page.getByTestId('action-note').fill('已组织清运，现场整洁');
+        await page.getByTestId('act-feedback').click();
+        await status(page, 'handled');
+        await page.getByTestId('action-note').fill('电话回访，群众表示满意');
+        await page.getByTestId('act-followup').click();
+        await status(page, 'followed-up');
+        await page.getByTestId('satisfaction').selectOption('satisfied');
+        await page.getByTestId('act-close').click();
+        await status(page, 'closed');
+        loopTimes.push(Date.now() - started);
+      }
+      await page.screenshot({ path: join(SHOTS, 'dispatch-closed.png') });
+      const actions = await page.getByTestId('timeline').textContent();
+      expect(actions).toContain('评价结案');
+      expect(actions).toContain('派遣');
+      console.log(`e2e loop (report → closed) per event: ${loopTimes.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')}`);
+      api.close();
+    } finally {
+      await host.stop();
+      dir.cleanup();
+    }
+  }, 180_000);
+
+  it('a dispatch made while the backend is down shows pending, survives a console restart, and lands once', async () => {
+    const dir = makeTempDir();
+    const data = join(dir.dir, 'data');
+    const db = join(dir.dir, 'backend', 'backend.sqlite');
+    const backendArgs = ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', db, '--json', '--no-sim', '--history-days', '1'];
+    let backend = await startJsonChild<{ url: string; port: number; tokensFile: string }>(process.execPath, backendArgs);
+    const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'day', backendUrl: backend.ready.url }));
+    writeFileSync(join(data, 'credentials.json'), JSON.stringify({ token: tokens.dispatcher! }), { mode: 0o600 });
+    let host = await startHostProcess(data);
+    try {
+      let page = await openDesk(host);
+      await page.getByTestId('filter-step').selectOption('report');
+      const row = page.locator('[data-testid="queue-row"][data-status="new"]').first();
+      const id = (await row.getAttribute('data-event-id'))!;
+      await row.click();
+      await backend.stop();
+      await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
+      await page.keyboard.press('d');
+      await page.getByTestId('detail-pending').waitFor();
+      await status(page, 'dispatched'); // the guess, marked pending
+      await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 1 条');
+      await page.screenshot({ path: join(SHOTS, 'dispatch-pending-offline.png') });
+
+      // Restart the console while the backend is still down: the dispatch is still queued and shown.
+      await page.context().close();
+      await host.stop();
+      host = await startHostProcess(data);
+      page = await browser.newContext({ viewport: { width: 1920, height: 1080 } }).then((c) => c.newPage());
+      await page.goto(`${host.url}#/dispatch`);
+      await page.getByTestId('dispatch-search').fill(id);
+      await page.locator(`[data-event-id="${id}"]`).click();
+      await page.getByTestId('detail-pending').waitFor({ timeout: 15_000 });
+      await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 1 条');
+
+      // The backend returns on the same address: the dispatch lands, once.
+      backendArgs[4] = String(backend.ready.port);
+      backend = await startJsonChild(process.execPath, backendArgs);
+      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+      await page.getByTestId('detail-pending').waitFor({ state: 'detached', timeout: 15_000 });
+      await status(page, 'dispatched');
+      await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 0 条');
+      const check = new WireClient({ url: backend.ready.url, token: tokens.dispatcher! });
+      await check.waitSynced();
+      const event = check.get<GovEvent>('events', id)!;
+      expect(event.status).toBe('dispatched');
+      expect(event.timeline.filter((t) => t.action === 'dispatch')).toHaveLength(1);
+      check.close();
+      await page.context().close();
+    } finally {
+      await host.stop();
+      await backend.stop();
+      dir.cleanup();
+    }
+  }, 180_000);
+
+  it('a viewer (demo screen) is refused, with the reason in Chinese', async () => {
+    const dir = makeTempDir();
+    const host = await startHostProcess(join(dir.dir, 'data'), [], { ZONGZHI_USER: 'viewer' });
+    try {
+      const page = await openDesk(host);
+      await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('演示大屏');
+      await page.getByTestId('queue-row').first().click();
+      await page.keyboard.press('s');
+      await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
+      await page.getByTestId('pending-commands').click();
+      await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/无权执行：role viewer may not run event.supervise/);
+      await page.context().close();
+    } finally {
+      await host.stop();
+      dir.cleanup();
+    }
+  }, 120_000);
+});
