@@ -33,6 +33,8 @@ export function secureWindowOptions(preloadPath: string, bounds?: { x: number; y
       webviewTag: false,
       spellcheck: false,
       navigateOnDragDrop: false,
+      // Alarms must sound on an unattended wall, before anyone clicked.
+      autoplayPolicy: 'no-user-gesture-required',
     },
   };
 }

@@ -113,6 +113,7 @@ async function main(): Promise<void> {
         '--window-position=0,0',
         '--window-size=1920,1080',
         '--disable-features=Translate', // the console is Chinese on purpose: no "translate this page?" bar
+        '--autoplay-policy=no-user-gesture-required', // alarms must sound on an unattended wall
         // Chromium refuses to run as root without --no-sandbox; --test-type hides its warning bar on a wall.
         ...(process.getuid?.() === 0 ? ['--no-sandbox', '--test-type'] : []),
       ],

@@ -172,4 +172,30 @@ describe('dispatch desk', () => {
       dir.cleanup();
     }
   }, 120_000);
+
+  it('a new serious event raises an alarm that sounds until it is acknowledged (F2)', async () => {
+    const dir = makeTempDir();
+    const host = await startHostProcess(join(dir.dir, 'data'));
+    try {
+      const page = await openDesk(host);
+      const api = await bridge(host);
+      let grid: Grid | undefined;
+      await (await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value)))();
+      await page.waitForTimeout(1500); // the alarm store has taken its first picture
+      await api.submitCommand({ commandId: 'e2e-alarm-0001', type: 'event.report', payload: { source: 'video-ai', category: 'fire-hazard', severity: 4, title: '端到端测试：仓库冒烟', description: '视频分析发现浓烟', location: grid!.center } });
+      const bar = page.getByTestId('alarm-bar');
+      await bar.waitFor({ timeout: 15_000 });
+      await expect(page.getByTestId('alarm').first().textContent()).resolves.toContain('重大事件告警');
+      await expect(page.getByTestId('alarm').first().textContent()).resolves.toContain('端到端测试：仓库冒烟');
+      await page.locator('[data-testid="alarm-bar"][data-sound="playing"]').waitFor({ timeout: 5000 });
+      await page.screenshot({ path: join(SHOTS, 'alarm.png') });
+      await page.keyboard.press('F2');
+      await bar.waitFor({ state: 'detached' });
+      api.close();
+      await page.context().close();
+    } finally {
+      await host.stop();
+      dir.cleanup();
+    }
+  }, 120_000);
 });

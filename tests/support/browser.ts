@@ -17,6 +17,7 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
   '--disable-default-apps',
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {

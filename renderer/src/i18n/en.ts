@@ -145,6 +145,7 @@ const en: typeof zh = {
       duty_acknowledge: 'Acknowledge hand-over',
     },
   },
+  alarms: { severe: 'Serious event', overdue: 'Overdue', acknowledge: 'Acknowledge (F2)', escalated: 'not acknowledged in time: escalated to the duty officer', more: '{n} more alarms' },
   notice: { title: 'Notice', dismiss: 'OK' },
   shortcuts: {
     title: 'Keyboard shortcuts',
@@ -158,6 +159,7 @@ const en: typeof zh = {
     dispatch: 'Dispatch to the suggestion',
     supervise: 'Supervise',
     search: 'Search',
+    acknowledge: 'Acknowledge the oldest alarm',
   },
   placeholder: {
     coming: 'This workspace arrives in a later release. Planned content:',

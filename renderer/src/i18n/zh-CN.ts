@@ -153,6 +153,7 @@ export default {
       duty_acknowledge: '接班确认',
     },
   },
+  alarms: { severe: '重大事件告警', overdue: '超期告警', acknowledge: '确认 (F2)', escalated: '超时未确认，已升级值班员督办', more: '另有 {n} 条告警' },
   notice: { title: '提示', dismiss: '知道了' },
   shortcuts: {
     title: '快捷键',
@@ -166,6 +167,7 @@ export default {
     dispatch: '派往建议单位',
     supervise: '督办',
     search: '搜索',
+    acknowledge: '确认最早的告警',
   },
   placeholder: {
     coming: '本工作区的功能将在后续版本中接入，以下为规划内容：',
