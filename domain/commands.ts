@@ -135,8 +135,10 @@ function staffFor(ctx: CommandContext, staffId: string): Staff {
   return staff;
 }
 
-function departmentExists(ctx: CommandContext, departmentId: string): void {
-  if (!ctx.state.get('departments', departmentId)) throw new CommandError('invalid', `department ${departmentId} does not exist`);
+function departmentExists(ctx: CommandContext, departmentId: string): string {
+  const department = ctx.state.get('departments', departmentId);
+  if (!department) throw new CommandError('invalid', `department ${departmentId} does not exist`);
+  return department.name;
 }
 
 /** Staff load changes when assignments start or end. */
@@ -265,7 +267,7 @@ const handlers: Handlers = {
   'event.cohandle.request'(ctx, p) {
     const event = eventFor(ctx, p);
     requireStatus(event, ['dispatched', 'handling'], 'request co-handling for');
-    departmentExists(ctx, p.departmentId);
+    const departmentName = departmentExists(ctx, p.departmentId);
     if (event.coHandlers.includes(p.departmentId) || event.assignee?.departmentId === p.departmentId) {
       throw new CommandError('conflict', `${p.departmentId} already handles event ${event.id}`);
     }
@@ -273,7 +275,7 @@ const handlers: Handlers = {
       throw new CommandError('conflict', `a co-handling request for ${p.departmentId} is already pending`);
     }
     const request = { id: ctx.newId('cohandle'), departmentId: p.departmentId, reason: p.reason, state: 'pending' as const, requestedAt: iso(ctx.now) };
-    const next = evolve(ctx, event, { coHandlingRequests: [...event.coHandlingRequests, request] }, [entry(ctx, 'cohandle-request', `${p.departmentId}: ${p.reason}`)]);
+    const next = evolve(ctx, event, { coHandlingRequests: [...event.coHandlingRequests, request] }, [entry(ctx, 'cohandle-request', `${departmentName}：${p.reason}`)]);
     return { changes: [upsert('events', next)], result: { eventId: event.id, requestId: request.id, version: next.version } };
   },
 
@@ -285,7 +287,7 @@ const handlers: Handlers = {
     requireStatus(event, ['dispatched', 'handling'], 'decide co-handling for');
     const requests = event.coHandlingRequests.map((r) => (r.id === p.requestId ? { ...r, state: p.approve ? ('approved' as const) : ('refused' as const) } : r));
     const coHandlers = p.approve ? [...event.coHandlers, request.departmentId] : event.coHandlers;
-    const next = evolve(ctx, event, { coHandlingRequests: requests, coHandlers }, [entry(ctx, p.approve ? 'cohandle-approve' : 'cohandle-refuse', p.note ?? request.departmentId)]);
+    const next = evolve(ctx, event, { coHandlingRequests: requests, coHandlers }, [entry(ctx, p.approve ? 'cohandle-approve' : 'cohandle-refuse', p.note ?? ctx.state.get('departments', request.departmentId)?.name ?? request.departmentId)]);
     return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
   },
 

@@ -198,4 +198,50 @@ describe('dispatch desk', () => {
       dir.cleanup();
     }
   }, 120_000);
+
+  it('a storm: 20 hotline calls about one flood merged in one step; reassign and co-handling from the detail', async () => {
+    const dir = makeTempDir();
+    const host = await startHostProcess(join(dir.dir, 'data'));
+    try {
+      const page = await openDesk(host);
+      const api = await bridge(host);
+      let grid: Grid | undefined;
+      await (await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value)))();
+      for (let i = 0; i < 20; i++) {
+        await api.submitCommand({ commandId: `e2e-storm-${String(i).padStart(3, '0')}`, type: 'event.report', payload: { source: 'hotline', category: 'flood', severity: 2, title: `风暴测试：路口积水 ${i}`, description: '市民来电反映路口积水', location: grid!.center } });
+      }
+      await page.getByTestId('dispatch-search').fill('风暴测试');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 20, undefined, { timeout: 15_000 });
+      await page.getByTestId('check-all').click();
+      await expect(page.getByTestId('bulk-bar').textContent()).resolves.toContain('已选 20 条');
+      await page.getByTestId('bulk-merge').click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 1, undefined, { timeout: 30_000 });
+      const target = (await page.getByTestId('queue-row').first().getAttribute('data-event-id'))!;
+      let merged = 0;
+      await (await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { statuses: ['merged'] } }, (rows) => {
+        merged = [...rows.values()].filter((e) => e.mergedInto === target && !e.pending).length;
+      }))();
+      expect(merged).toBe(19);
+
+      // Dispatch the remaining call, then reassign it and get a second department to help.
+      await page.locator(`[data-event-id="${target}"]`).click();
+      await page.keyboard.press('d');
+      await status(page, 'dispatched');
+      await page.getByTestId('reassign').selectOption({ label: '市应急管理局' });
+      await page.getByTestId('act-reassign').click();
+      await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]')?.textContent?.includes('改派'), undefined, { timeout: 15_000 });
+      await page.getByTestId('cohandle-dept').selectOption({ label: '市水务局' });
+      await page.getByTestId('act-cohandle').click();
+      await page.getByTestId('cohandle-request').waitFor({ timeout: 15_000 });
+      await page.getByTestId('act-cohandle-approve').click();
+      await page.getByTestId('cohandle-request').waitFor({ state: 'detached', timeout: 15_000 });
+      await expect(page.getByTestId('actions').textContent()).resolves.toContain('协同部门：市水务局');
+      await page.screenshot({ path: join(SHOTS, 'dispatch-storm-merged.png') });
+      api.close();
+      await page.context().close();
+    } finally {
+      await host.stop();
+      dir.cleanup();
+    }
+  }, 120_000);
 });

@@ -157,6 +157,37 @@ export const useDispatchStore = defineStore('dispatch', () => {
     return [...maps.units.values()].filter((u) => u.level === 'district').sort((a, b) => a.code.localeCompare(b.code));
   });
 
+  /** Rows ticked for a bulk action (storms: merge 20 hotline calls about one flood in one step). */
+  const checked = ref<Set<string>>(new Set());
+
+  function toggleChecked(id: string): void {
+    const next = new Set(checked.value);
+    if (next.has(id)) next.delete(id);
+    else next.add(id);
+    checked.value = next;
+  }
+
+  function checkAllVisible(): void {
+    checked.value = new Set(queue.value.map((e) => e.id));
+  }
+
+  /** Merges every ticked event into the earliest reported of them. Returns the target's id. */
+  async function mergeChecked(): Promise<string | null> {
+    const rows = [...checked.value].map((id) => maps.events.get(id)).filter((e): e is EventRow => !!e);
+    if (rows.length < 2) return null;
+    rows.sort((a, b) => a.reportedAt.localeCompare(b.reportedAt));
+    const [target, ...rest] = rows;
+    for (const row of rest) await run('event.merge', { eventId: row.id, intoEventId: target!.id });
+    checked.value = new Set();
+    selectedId.value = target!.id;
+    return target!.id;
+  }
+
+  async function superviseChecked(note: string): Promise<void> {
+    for (const id of checked.value) await run('event.supervise', { eventId: id, note });
+    checked.value = new Set();
+  }
+
   function move(delta: number): void {
     const list = queue.value;
     if (list.length === 0) return;
@@ -177,5 +208,5 @@ export const useDispatchStore = defineStore('dispatch', () => {
     }
   }
 
-  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, start, stop, move, run };
+  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
 });
