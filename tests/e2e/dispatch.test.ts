@@ -244,4 +244,31 @@ describe('dispatch desk', () => {
       dir.cleanup();
     }
   }, 120_000);
+
+  it('takes a phone report through the intake form (N), from the keyboard and a few fields', async () => {
+    const dir = makeTempDir();
+    const host = await startHostProcess(join(dir.dir, 'data'));
+    try {
+      const page = await openDesk(host);
+      await page.keyboard.press('n');
+      await page.getByTestId('new-event-form').waitFor();
+      await page.getByTestId('intake-category').selectOption({ label: '噪音扰民' });
+      const gridName = await page.locator('#intake-grids option').first().getAttribute('value');
+      await page.getByTestId('intake-grid').fill(gridName!);
+      await page.getByTestId('intake-title').fill('表单测试：夜间装修噪音');
+      await page.getByTestId('intake-description').fill('居民来电反映楼上夜间装修');
+      await page.screenshot({ path: join(SHOTS, 'dispatch-intake.png') });
+      await page.getByTestId('intake-submit').click();
+      await page.getByTestId('new-event-form').waitFor({ state: 'detached' });
+      await page.getByTestId('dispatch-search').fill('表单测试');
+      const row = page.locator('[data-testid="queue-row"][data-status="new"]').first();
+      await row.waitFor({ timeout: 15_000 });
+      // Once the backend confirms, the row carries its real event id.
+      await page.waitForFunction(() => /^E\d{13}$/.test(document.querySelector('[data-testid="queue-row"]')?.getAttribute('data-event-id') ?? ''), undefined, { timeout: 15_000 });
+      await page.context().close();
+    } finally {
+      await host.stop();
+      dir.cleanup();
+    }
+  }, 120_000);
 });

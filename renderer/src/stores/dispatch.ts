@@ -11,8 +11,12 @@ import { toUserFacingError, useHubStore } from './hub';
 
 export type EventRow = ViewRow<'events'>;
 
+export type QueueSort = 'urgency' | 'newest' | 'severity';
+
 export interface QueueFilters {
   text: string;
+  category: string | null;
+  sort: QueueSort;
   sources: EventSource[];
   minSeverity: number;
   step: EventStep | null;
@@ -35,7 +39,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
     units: markRaw(new Map<string, AdminUnit>()) as ReadonlyMap<string, AdminUnit>,
   };
   const selectedId = ref<string | null>(null);
-  const filters = ref<QueueFilters>({ text: '', sources: [], minSeverity: 1, step: null, districtId: null, mine: false });
+  const filters = ref<QueueFilters>({ text: '', category: null, sort: 'urgency', sources: [], minSeverity: 1, step: null, districtId: null, mine: false });
   const stops: Array<() => Promise<void>> = [];
   let stopSelected: (() => Promise<void>) | null = null;
   const tick = ref(Date.now());
@@ -99,13 +103,20 @@ export const useDispatchStore = defineStore('dispatch', () => {
         e.severity >= f.minSeverity &&
         (f.sources.length === 0 || f.sources.includes(e.source)) &&
         (f.step === null || e.step === f.step) &&
+        (f.category === null || e.category === f.category) &&
         (f.districtId === null || e.districtId === f.districtId) &&
         (!f.mine || (me !== undefined && e.timeline.some((t) => t.actor === me))) &&
-        (text === '' || e.id.toLowerCase().includes(text) || e.title.toLowerCase().includes(text) || e.address.toLowerCase().includes(text)),
+        (text === '' ||
+          e.id.toLowerCase().includes(text) ||
+          e.title.toLowerCase().includes(text) ||
+          e.address.toLowerCase().includes(text) ||
+          (maps.grids.get(e.gridId)?.name.toLowerCase().includes(text) ?? false)),
     );
     const now = serverNow.value;
     const overdue = (e: EventRow): boolean => e.stepDeadline !== null && Date.parse(e.stepDeadline) < now;
-    // Overdue first, then the nearest deadline, then the most severe.
+    if (f.sort === 'newest') return rows.sort((a, b) => b.reportedAt.localeCompare(a.reportedAt));
+    if (f.sort === 'severity') return rows.sort((a, b) => b.severity - a.severity || Number(overdue(b)) - Number(overdue(a)) || b.reportedAt.localeCompare(a.reportedAt));
+    // Urgency: overdue first, then the nearest deadline, then the most severe.
     return rows.sort((a, b) => Number(overdue(b)) - Number(overdue(a)) || (a.stepDeadline ?? '').localeCompare(b.stepDeadline ?? '') || b.severity - a.severity);
   });
 
@@ -150,6 +161,24 @@ export const useDispatchStore = defineStore('dispatch', () => {
   const departmentList = computed(() => {
     void version.value;
     return [...maps.departments.values()].sort((a, b) => a.code.localeCompare(b.code));
+  });
+
+  const ruleList = computed(() => {
+    void version.value;
+    return [...maps.rules.values()].sort((a, b) => a.categoryName.localeCompare(b.categoryName, 'zh-CN'));
+  });
+
+  const gridList = computed(() => {
+    void version.value;
+    return [...maps.grids.values()].sort((a, b) => a.code.localeCompare(b.code));
+  });
+
+  /** The grid staff of the selected event's grid, on duty first. */
+  const gridStaff = computed<Staff[]>(() => {
+    void version.value;
+    const e = selected.value;
+    if (!e) return [];
+    return [...maps.staff.values()].filter((s) => s.gridId === e.gridId).sort((a, b) => Number(a.status === 'offline') - Number(b.status === 'offline') || a.name.localeCompare(b.name, 'zh-CN'));
   });
 
   const districts = computed(() => {
@@ -208,5 +237,5 @@ export const useDispatchStore = defineStore('dispatch', () => {
     }
   }
 
-  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
+  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, ruleList, gridList, gridStaff, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
 });
