@@ -69,7 +69,12 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     await first;
     return async () => {
       if (!subscriptions.delete(subscriptionId)) return;
-      await call('unsubscribe', { subscriptionId });
+      try {
+        await call('unsubscribe', { subscriptionId });
+      } catch (e) {
+        // With the link to the hub gone the hub has already dropped this window's subscriptions.
+        if (!(e instanceof HubError && e.code === 'unavailable')) throw e;
+      }
     };
   }
 

@@ -195,3 +195,18 @@ describe.each([
     await waitFor(() => hub.sessionCount === 0, 'the session to close');
   });
 });
+
+describe('a window whose hub link is gone', () => {
+  it('unsubscribes without an error (the hub dropped its subscriptions with the socket)', async () => {
+    const temp = makeTempDir();
+    const hub = new Hub({ dataDir: temp.dir, version: 't' });
+    const host = await startBrowserHost({ hub, rendererDir: temp.dir });
+    const api = createHubClient(await connectWsTransport({ origin: host.origin, token: host.token }), 'websocket');
+    const stop = await api.subscribe({ topic: 'connection' }, () => {});
+    await host.close();
+    await expect(stop()).resolves.toBeUndefined();
+    api.close();
+    hub.close();
+    temp.cleanup();
+  });
+});
