@@ -25,7 +25,8 @@ export async function startJsonChild<T>(command: string, args: string[], env: No
     ready,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // A process ended by a signal has signalCode set and exitCode null: both mean it is gone.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

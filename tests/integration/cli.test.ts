@@ -27,3 +27,25 @@ describe('command lines', () => {
     expect(result.stdout).toContain('--speed X');
   });
 });
+
+describe('the embedded backend supervisor', () => {
+  it('stops cleanly even when the backend it supervises was killed by a signal (no hang on quit)', async () => {
+    const { superviseEmbeddedBackend } = await import('../../electron/hub/embedded-backend');
+    const { makeTempDir } = await import('../support/temp');
+    const { silentLogger } = await import('../../common/logger');
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
+    const temp = makeTempDir();
+    let ready: { process: { pid?: number } } | null = null;
+    const supervisor = superviseEmbeddedBackend({ script: join(root, 'out/main/backend.js'), dataDir: temp.dir, log: silentLogger }, (b) => (ready = b), () => {}, 60_000);
+    const started = Date.now();
+    while (!ready && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
+    expect(ready).not.toBeNull();
+    process.kill(ready!.process.pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await supervisor.stop();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    temp.cleanup();
+  }, 60_000);
+});

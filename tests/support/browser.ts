@@ -55,7 +55,8 @@ export async function startHostProcess(dataDir: string, extraArgs: string[] = []
     stderr,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // A process ended by a signal has signalCode set and exitCode null: both mean it is gone.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { KpiSnapshot } from '../../protocol';
+import { THRESHOLDS, categoryOption, levelOf, percent, ranking, rankingOption, sourceOption, tiles, trendOption } from '../../renderer/src/charts/kpi';
+
+const r = (numerator: number, denominator: number) => ({ numerator, denominator, value: denominator ? numerator / denominator : null });
+const kpi: KpiSnapshot = {
+  id: '7d',
+  computedAt: '2026-11-22T04:00:00.000Z',
+  from: '2026-11-15T16:00:00.000Z',
+  to: '2026-11-22T04:00:00.000Z',
+  reportingCoverage: r(700, 720),
+  dispatchInTimeRate: r(90, 100),
+  closureRate: r(70, 100),
+  onTimeClosureRate: r(0, 0),
+  satisfactionRate: r(95, 100),
+  overdueCount: 3,
+  staffOnlineRate: r(1000, 2000),
+  cameraOnlineRate: r(1290, 1300),
+  hotlineVolume: 42,
+  bySource: { hotline: 10, 'grid-app': 50, sensor: 2 },
+  byCategory: Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`c${i}`, i + 1])),
+  byDistrict: [
+    { districtId: 'd01', reported: 10, closed: 8, overdue: 1, closureRate: r(8, 10), satisfactionRate: r(9, 10), score: 80.5 },
+    { districtId: 'd02', reported: 10, closed: 9, overdue: 0, closureRate: r(9, 10), satisfactionRate: r(9, 10), score: 90.1 },
+  ],
+  trend: [
+    { date: '2026-11-21', reported: 5, closed: 4 },
+    { date: '2026-11-22', reported: 7, closed: 2 },
+  ],
+};
+
+describe('KPI tiles', () => {
+  it('colour each value by its threshold and keep what it was computed from', () => {
+    const byKey = Object.fromEntries(tiles(kpi).map((t) => [t.key, t]));
+    expect(byKey.reportingCoverage).toMatchObject({ text: '97.2%', level: 'good', ratio: { numerator: 700, denominator: 720 } });
+    expect(byKey.dispatchInTimeRate!.level).toBe('warn');
+    expect(byKey.closureRate!.level).toBe('bad');
+    expect(byKey.onTimeClosureRate).toMatchObject({ text: '—', level: 'none' }); // no data is not 0 %
+    expect(byKey.overdueCount).toMatchObject({ text: '3', level: 'warn' });
+    expect(byKey.hotlineVolume!.text).toBe('42');
+  });
+  it('thresholds are inclusive at the boundary', () => {
+    expect(levelOf(0.9, THRESHOLDS.closureRate)).toBe('good');
+    expect(levelOf(0.8, THRESHOLDS.closureRate)).toBe('warn');
+    expect(levelOf(0.7999, THRESHOLDS.closureRate)).toBe('bad');
+    expect(levelOf(null, THRESHOLDS.closureRate)).toBe('none');
+    expect(percent(0.5)).toBe('50.0%');
+  });
+});
+
+describe('chart options', () => {
+  it('trend: one point per bucket, dates shortened', () => {
+    const o = trendOption(kpi, { reported: '上报', closed: '办结' });
+    expect(o.xAxis.data).toEqual(['11-21', '11-22']);
+    expect(o.series.map((s) => s.data)).toEqual([[5, 7], [4, 2]]);
+  });
+  it('sources: largest first, named', () => {
+    const o = sourceOption(kpi, (id) => `name:${id}`);
+    expect(o.series[0]!.data.map((d) => d.name)).toEqual(['name:grid-app', 'name:hotline', 'name:sensor']);
+  });
+  it('categories: the top 10, largest at the top, ids kept for drill-down', () => {
+    const o = categoryOption(kpi, (id) => id.toUpperCase());
+    expect(o.yAxis.data).toHaveLength(10);
+    expect(o.yAxis.data.at(-1)).toBe('C13');
+    expect(o.series[0]!.data.at(-1)).toEqual({ value: 14, id: 'c13' });
+  });
+  it('ranking: best score first; the chart highlights the leader and keeps ids', () => {
+    const rows = ranking(kpi, (id) => `区${id}`);
+    expect(rows.map((x) => x.districtId)).toEqual(['d02', 'd01']);
+    expect(rows[0]).toMatchObject({ name: '区d02', closureRate: '90.0%' });
+    const o = rankingOption(rows);
+    expect(o.yAxis.data).toEqual(['区d01', '区d02']);
+    expect(o.series[0]!.data[1]).toMatchObject({ value: 90.1, id: 'd02' });
+  });
+  it('copes with an empty period', () => {
+    const empty = { ...kpi, bySource: {}, byCategory: {}, byDistrict: [], trend: [] };
+    expect(sourceOption(empty, String).series[0]!.data).toEqual([]);
+    expect(categoryOption(empty, String).yAxis.data).toEqual([]);
+    expect(ranking(empty, String)).toEqual([]);
+  });
+});
