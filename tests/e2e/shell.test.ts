@@ -97,8 +97,9 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     for (const [id, name] of order) {
       await page.locator(`nav [data-workspace="${id}"]`).click();
       await page.getByTestId(`workspace-${id}`).waitFor();
-      // The dispatch desk is built; the other workspaces are still placeholders naming themselves.
+      // Dispatch desk and KPI wall are built; map and video are still placeholders naming themselves.
       if (id === 'dispatch') await page.getByTestId('event-queue').waitFor();
+      else if (id === 'kpi') await expect(page.getByTestId('workspace-kpi').textContent()).resolves.toContain('后台尚未提供指标数据');
       else await expect(page.getByTestId(`workspace-${id}`).locator('h2').textContent()).resolves.toBe(name);
       expect(new URL(page.url()).hash).toBe(`#/${id}`);
     }
