@@ -10,6 +10,18 @@ const en: typeof zh = {
     unknown: 'Level unknown',
     label: 'Command level',
     unknownHint: 'The command level has not been received from the backend yet',
+    switchTitle: 'Switch the command level',
+    notAllowed: 'Only leaders and duty officers can switch the command level.',
+    current: 'current',
+    reason: 'Reason (audited)',
+    confirmEmergency: 'Entering emergency response: type “{word}” to confirm',
+    apply: 'Switch',
+    switchHint: 'Click to switch the command level',
+    describe: {
+      daily: 'Daily: full coverage, normal operation',
+      reinforced: 'Reinforced: key areas and periods, extra staff on duty',
+      emergency: 'Emergency: all staff to their grids, the plan runs',
+    },
   },
   connection: {
     online: 'Online',
@@ -39,7 +51,7 @@ const en: typeof zh = {
     embedded: 'embedded backend',
   },
   bridge: { ipc: 'Local hub · desktop', websocket: 'Local hub · browser' },
-  status: { version: 'Version {v}', language: '中文', languageTitle: 'Switch to Chinese' },
+  status: { version: 'Version {v}', language: '中文', languageTitle: 'Switch to Chinese', night: 'Night mode', day: 'Day mode', themeTitle: 'Dim the whole console for the night shift' },
   loading: { hub: 'Connecting to the local hub…' },
   errors: {
     title: 'Something went wrong',

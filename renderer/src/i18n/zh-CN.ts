@@ -13,6 +13,18 @@ export default {
     unknown: '等级未知',
     label: '指挥等级',
     unknownHint: '尚未从后台获得指挥等级',
+    switchTitle: '平急转换：切换指挥等级',
+    notAllowed: '只有领导和值班员可以切换指挥等级。',
+    current: '当前等级',
+    reason: '切换原因（记入审计日志）',
+    confirmEmergency: '进入应急响应：请输入“{word}”确认',
+    apply: '切换',
+    switchHint: '点击切换指挥等级',
+    describe: {
+      daily: '日常全域覆盖：常态化运行',
+      reinforced: '重点区域、时段加强：下沉干部到岗',
+      emergency: '应急响应：全员到岗，启动预案',
+    },
   },
   connection: {
     online: '在线',
@@ -42,7 +54,7 @@ export default {
     embedded: '内置后台',
   },
   bridge: { ipc: '本地中枢 · 桌面', websocket: '本地中枢 · 浏览器' },
-  status: { version: '版本 {v}', language: 'English', languageTitle: '切换为英文界面' },
+  status: { version: '版本 {v}', language: 'English', languageTitle: '切换为英文界面', night: '夜间模式', day: '日间模式', themeTitle: '夜班时调暗整个界面' },
   loading: { hub: '正在连接本地中枢…' },
   errors: {
     title: '出错了',

@@ -1,0 +1,86 @@
+/** 平急转换 and the night theme, in Chromium against the real host, hub and embedded backend. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { PROJECT_ROOT, launchChromium, startHostProcess } from '../support/browser';
+import { makeTempDir } from '../support/temp';
+
+const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser.close();
+});
+
+async function open(url: string, hash = '#/kpi'): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const page = await context.newPage();
+  await page.goto(`${url}${hash}`);
+  await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+  return page;
+}
+
+describe('command level (平急转换)', () => {
+  it('a leader switches to emergency with a typed confirmation; every window follows; a dispatcher may not', async () => {
+    const dir = makeTempDir();
+    const host = await startHostProcess(join(dir.dir, 'data'), [], { ZONGZHI_USER: 'leader' });
+    try {
+      const wall = await open(host.url, '#/kpi');
+      const desk = await open(host.url, '#/dispatch');
+      await expect(wall.getByTestId('command-level').getAttribute('data-level')).resolves.toBe('daily');
+      await desk.getByTestId('command-level').click();
+      await desk.getByTestId('level-switch').waitFor();
+      await desk.getByTestId('level-emergency').click();
+      await desk.getByTestId('level-reason').fill('暴雨红色预警，启动防汛应急预案');
+      // Not without the confirmation word.
+      expect(await desk.getByTestId('level-apply').isDisabled()).toBe(true);
+      await desk.getByTestId('level-confirm').fill('应急');
+      await desk.getByTestId('level-apply').click();
+      // Every window changes at once: label and colour.
+      for (const page of [desk, wall]) {
+        await page.locator('[data-testid="command-level"][data-level="emergency"]').waitFor({ timeout: 15_000 });
+        await expect(page.getByTestId('command-level').textContent()).resolves.toContain('应急');
+        await expect(page.evaluate(() => document.documentElement.dataset.level)).resolves.toBe('emergency');
+      }
+      await wall.screenshot({ path: join(SHOTS, 'kpi-wall-emergency.png') });
+      // Back to daily (no confirmation needed to stand down).
+      await desk.getByTestId('command-level').click();
+      await desk.getByTestId('level-daily').click();
+      await desk.getByTestId('level-reason').fill('预警解除');
+      await desk.getByTestId('level-apply').click();
+      await wall.locator('[data-testid="command-level"][data-level="daily"]').waitFor({ timeout: 15_000 });
+      await wall.context().close();
+      await desk.context().close();
+    } finally {
+      await host.stop();
+      dir.cleanup();
+    }
+  }, 120_000);
+
+  it('a dispatcher sees why the levels are locked; the night theme dims the console and is remembered', async () => {
+    const dir = makeTempDir();
+    const host = await startHostProcess(join(dir.dir, 'data'));
+    try {
+      const page = await open(host.url, '#/kpi');
+      await page.getByTestId('command-level').click();
+      await expect(page.getByTestId('level-not-allowed').textContent()).resolves.toContain('只有领导和值班员可以切换指挥等级');
+      expect(await page.getByTestId('level-emergency').isDisabled()).toBe(true);
+      await page.keyboard.press('Escape');
+      await page.getByTestId('level-switch').waitFor({ state: 'detached' });
+      await page.getByTestId('toggle-theme').click();
+      await page.waitForFunction(() => document.documentElement.dataset.theme === 'night');
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe('rgb(5, 9, 15)');
+      await page.getByTestId('kpi-closureRate').waitFor();
+      await page.screenshot({ path: join(SHOTS, 'kpi-wall-night.png') });
+      await page.reload();
+      await page.waitForFunction(() => document.documentElement.dataset.theme === 'night');
+      await page.context().close();
+    } finally {
+      await host.stop();
+      dir.cleanup();
+    }
+  }, 120_000);
+});
