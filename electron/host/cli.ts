@@ -19,7 +19,8 @@ const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--r
   --open            open the console in Chromium's app mode (closing it stops the host)
   --json            print {"url":...} as one JSON line when ready (for scripts and tests)
   --no-backend      do not start the embedded backend (when no backend URL is configured)
-  --speed X         simulated clock rate of the embedded backend (demos)`;
+  --speed X         simulated clock rate of the embedded backend (demos)
+  --demo            open as a demo / inspection screen: names and phone numbers masked (迎检演示)`;
 
 export function findChromium(candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']): string | null {
   return candidates.find((path) => existsSync(path)) ?? null;
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       'no-backend': { type: 'boolean', default: false },
       speed: { type: 'string' },
+      demo: { type: 'boolean', default: false },
     },
     usage,
   );
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     );
   }
   const host = await startBrowserHost({ hub, rendererDir, port });
-  const url = host.urlFor(role.value);
+  const url = host.urlFor(role.value, args.demo);
 
   let browser: ChildProcess | null = null;
   const shutdown = async (code: number): Promise<void> => {

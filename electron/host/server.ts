@@ -34,8 +34,8 @@ export interface BrowserHost {
   readonly port: number;
   readonly token: string;
   readonly origin: string;
-  /** The URL to open, carrying the token (and optionally the display role). */
-  urlFor(role?: DisplayRole): string;
+  /** The URL to open, carrying the token (and optionally the display role, and demo masking). */
+  urlFor(role?: DisplayRole, demo?: boolean): string;
   readonly connectionCount: number;
   close(): Promise<void>;
 }
@@ -88,14 +88,15 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (!tokensMatch(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
     const role = validate(DisplayRole, url.searchParams.get('role') ?? 'combined');
     if (!role.ok) return refuse(400, 'Bad Role');
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, role.value, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+    const demo = url.searchParams.get('demo') === '1';
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, role.value, `${req.socket.remoteAddress}:${req.socket.remotePort}`, demo));
   });
 
-  function attach(ws: WebSocket, displayRole: DisplayRole, label: string): void {
+  function attach(ws: WebSocket, displayRole: DisplayRole, label: string, demo: boolean): void {
     const send = (message: HubWsServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
-    const session = hub.openSession({ bridge: 'websocket', displayRole, label }, (update: SubscriptionUpdate) => send({ update }));
+    const session = hub.openSession({ bridge: 'websocket', displayRole, label, demo }, (update: SubscriptionUpdate) => send({ update }));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) {
         ws.close(HostCloseCode.badFrame, 'binary frames are not part of the Hub API');
@@ -138,7 +139,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     port,
     token,
     origin,
-    urlFor: (role?: DisplayRole) => `${origin}/?token=${encodeURIComponent(token)}${role ? `&role=${role}` : ''}`,
+    urlFor: (role?: DisplayRole, demo?: boolean) => `${origin}/?token=${encodeURIComponent(token)}${role ? `&role=${role}` : ''}${demo ? '&demo=1' : ''}`,
     get connectionCount() {
       return wss.clients.size;
     },

@@ -24,7 +24,7 @@ import {
   type Query,
   type SubscriptionUpdate,
 } from '../../protocol';
-import type { Actor, CityState } from '../../domain';
+import { maskPayload, maskRow, type Actor, type CityState } from '../../domain';
 import { ObservableValue } from './observable';
 import { SettingsStore } from './settings-store';
 import { silentLogger, type Logger } from '../../common/logger';
@@ -56,6 +56,8 @@ export interface SessionInfo {
   displayRole: DisplayRole;
   /** For logs: which window or socket this is. */
   label: string;
+  /** A demo / inspection screen (迎检演示): personal data is masked before it reaches this window. */
+  demo?: boolean;
 }
 
 /** A window may hold this many live subscriptions; beyond it is a leak in the renderer, refused loudly. */
@@ -360,14 +362,20 @@ export class Hub {
     }
   }
 
-  private viewRow(collection: CollectionName, id: string): Record<string, unknown> | undefined {
-    const row = this.view.get(collection, id) as Record<string, unknown> | undefined;
-    if (!row) return undefined;
+  /** Demo screens, and every window of a console logged in with the demo (viewer) account, see masked data. */
+  private masked(session: HubSession): boolean {
+    return session.info.demo === true || this.connection.value.user?.role === 'viewer';
+  }
+
+  private viewRow(collection: CollectionName, id: string, masked: boolean): Record<string, unknown> | undefined {
+    const found = this.view.get(collection, id) as Record<string, unknown> | undefined;
+    if (!found) return undefined;
+    const row = masked ? maskRow(collection, found) : found;
     return this.view.isGuess(collection, id) ? { ...row, pending: true } : row;
   }
 
   private touch(sub: RowSubscription, id: string): void {
-    const row = this.viewRow(sub.collection!, id);
+    const row = this.viewRow(sub.collection!, id, this.masked(sub.session));
     if (row && matches(sub.filter, row)) {
       sub.upserts.set(id, row);
       sub.removes.delete(id);
@@ -381,7 +389,11 @@ export class Hub {
 
   /** The whole current result of a row subscription. */
   private rowsOf(sub: RowSubscription): Array<Record<string, unknown>> {
-    if (sub.kind === 'outbox') return this.cache.outbox() as unknown as Array<Record<string, unknown>>;
+    const masked = this.masked(sub.session);
+    if (sub.kind === 'outbox') {
+      const entries = this.cache.outbox();
+      return (masked ? entries.map((e) => ({ ...e, payload: maskPayload(e.payload) })) : entries) as unknown as Array<Record<string, unknown>>;
+    }
     if (sub.kind === 'positions') {
       const rows: Array<Record<string, unknown>> = [];
       for (const staff of this.confirmed.all('staff')) {
@@ -396,12 +408,12 @@ export class Hub {
     const seen = new Set<string>();
     for (const id of this.confirmed.collections[collection].keys()) {
       seen.add(id);
-      const row = this.viewRow(collection, id);
+      const row = this.viewRow(collection, id, masked);
       if (row && matches(sub.filter, row)) rows.push(row);
     }
     for (const [c, id] of this.view.guessedKeys()) {
       if (c !== collection || seen.has(id)) continue;
-      const row = this.viewRow(collection, id);
+      const row = this.viewRow(collection, id, masked);
       if (row && matches(sub.filter, row)) rows.push(row);
     }
     return rows;

@@ -99,7 +99,7 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
       await page.getByTestId(`workspace-${id}`).waitFor();
       // Dispatch desk and KPI wall are built; map and video are still placeholders naming themselves.
       if (id === 'dispatch') await page.getByTestId('event-queue').waitFor();
-      else if (id === 'kpi') await expect(page.getByTestId('workspace-kpi').textContent()).resolves.toContain('后台尚未提供指标数据');
+      else if (id === 'kpi') await page.getByTestId('workspace-kpi').getByText('后台尚未提供指标数据').waitFor();
       else await expect(page.getByTestId(`workspace-${id}`).locator('h2').textContent()).resolves.toBe(name);
       expect(new URL(page.url()).hash).toBe(`#/${id}`);
     }

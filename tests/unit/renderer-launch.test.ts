@@ -13,8 +13,9 @@ function memoryStorage() {
 describe('renderer launch parameters', () => {
   it('takes the token from the URL and keeps it for reloads (after the URL was cleaned)', () => {
     const storage = memoryStorage();
-    expect(readLaunchParams({ origin: 'http://127.0.0.1:1', search: '?token=abc&role=kpi' }, storage)).toEqual({ token: 'abc', role: 'kpi' });
-    expect(readLaunchParams({ origin: 'http://127.0.0.1:1', search: '' }, storage)).toEqual({ token: 'abc', role: null });
+    expect(readLaunchParams({ origin: 'http://127.0.0.1:1', search: '?token=abc&role=kpi' }, storage)).toEqual({ token: 'abc', role: 'kpi', demo: false });
+    expect(readLaunchParams({ origin: 'http://127.0.0.1:1', search: '' }, storage)).toEqual({ token: 'abc', role: null, demo: false });
+    expect(readLaunchParams({ origin: 'http://x', search: '?demo=1' }, storage).demo).toBe(true);
   });
   it('has no token when none was ever given', () => {
     expect(readLaunchParams({ origin: 'http://x', search: '?role=map' }, memoryStorage()).token).toBeNull();

@@ -13,24 +13,24 @@ export interface PageLocation {
   readonly search: string;
 }
 
-export function readLaunchParams(location: PageLocation, storage: Pick<Storage, 'getItem' | 'setItem'>): { token: string | null; role: string | null } {
+export function readLaunchParams(location: PageLocation, storage: Pick<Storage, 'getItem' | 'setItem'>): { token: string | null; role: string | null; demo: boolean } {
   const params = new URLSearchParams(location.search);
   const fromUrl = params.get('token');
   if (fromUrl) storage.setItem(TOKEN_KEY, fromUrl);
-  return { token: fromUrl ?? storage.getItem(TOKEN_KEY), role: params.get('role') };
+  return { token: fromUrl ?? storage.getItem(TOKEN_KEY), role: params.get('role'), demo: params.get('demo') === '1' };
 }
 
 export async function connectHub(onLinkLost: (detail: string) => void): Promise<HubApi> {
   const preload = (window as unknown as Record<string, PreloadHubApi | undefined>)[PRELOAD_GLOBAL_NAME];
   if (preload) return createHubClient(createIpcTransport(preload), 'ipc');
 
-  const { token, role } = readLaunchParams(window.location, window.sessionStorage);
+  const { token, role, demo } = readLaunchParams(window.location, window.sessionStorage);
   if (window.location.search.includes('token=')) {
     const clean = new URL(window.location.href);
     clean.searchParams.delete('token');
     window.history.replaceState(null, '', clean.toString());
   }
   if (!token) throw new HubError('unauthorized', 'the page address has no access token (open the URL printed by the host)');
-  const transport = await connectWsTransport({ origin: window.location.origin, token, role: role ?? undefined, onClosed: onLinkLost });
+  const transport = await connectWsTransport({ origin: window.location.origin, token, role: role ?? undefined, demo, onClosed: onLinkLost });
   return createHubClient(transport, 'websocket');
 }

@@ -8,21 +8,24 @@ export interface WsTransportOptions {
   origin: string;
   token: string;
   role?: string;
+  /** A demo screen: the hub masks personal data for it. */
+  demo?: boolean;
   /** Called once if the link to the hub drops after it was open. */
   onClosed?: (detail: string) => void;
 }
 
-export function hubSocketUrl(origin: string, token: string, role?: string): string {
+export function hubSocketUrl(origin: string, token: string, role?: string, demo?: boolean): string {
   const url = new URL(HUB_WS_PATH, origin);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('token', token);
   if (role) url.searchParams.set('role', role);
+  if (demo) url.searchParams.set('demo', '1');
   return url.toString();
 }
 
 export function connectWsTransport(options: WsTransportOptions): Promise<HubTransport> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(hubSocketUrl(options.origin, options.token, options.role));
+    const socket = new WebSocket(hubSocketUrl(options.origin, options.token, options.role, options.demo));
     const pending = new Map<number, { resolve: (reply: HubReply) => void; timer: ReturnType<typeof setTimeout> }>();
     const listeners = new Set<(update: SubscriptionUpdate) => void>();
     let nextId = 1;

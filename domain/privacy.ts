@@ -1,0 +1,64 @@
+/**
+ * Privacy masking for demo and inspection screens (迎检演示): personal names keep only the surname, phone
+ * numbers disappear entirely, and any long digit run in free text (a phone typed into a note) is blanked.
+ * Organisations (departments, simulated units) keep their names. Pure: applied by the hub per window.
+ */
+import type { CollectionName, GovEvent, Staff, TimelineEntry } from '../protocol';
+
+export const HIDDEN = '（已隐藏）';
+
+/** 张三丰 → 张**; a role prefix is kept: "调度员 张敏" → "调度员 张*". */
+export function maskName(name: string): string {
+  const trimmed = name.trim();
+  const space = trimmed.lastIndexOf(' ');
+  const prefix = space >= 0 ? trimmed.slice(0, space + 1) : '';
+  const person = space >= 0 ? trimmed.slice(space + 1) : trimmed;
+  if (person.length === 0) return trimmed;
+  return prefix + person[0] + '*'.repeat(Math.max(1, person.length - 1));
+}
+
+/** Runs of 7+ digits (with spaces or dashes inside) are phone-like: blanked in free text. */
+export function maskDigits(text: string): string {
+  return text.replace(/\d[\d\s-]{5,}\d/g, (run) => (run.replace(/\D/g, '').length >= 7 ? '***' : run));
+}
+
+/** Timeline actors that are people (users, grid staff), not units: their names are masked. */
+function personActor(entry: TimelineEntry): boolean {
+  return !entry.actor.startsWith('sim:dept') && entry.actor !== 'sim:seat' && entry.actor !== 'sim:duty' && entry.actor !== 'sim:leader';
+}
+
+function maskEvent(event: GovEvent): GovEvent {
+  return {
+    ...event,
+    title: maskDigits(event.title),
+    description: maskDigits(event.description),
+    reporter: event.reporter ? { name: maskName(event.reporter.name), phone: HIDDEN } : null,
+    timeline: event.timeline.map((t) => ({ ...t, actorName: personActor(t) ? maskName(t.actorName) : t.actorName, ...(t.note !== undefined ? { note: maskDigits(t.note) } : {}) })),
+    evaluation: event.evaluation ? { ...event.evaluation, comment: maskDigits(event.evaluation.comment) } : null,
+  };
+}
+
+function maskStaff(staff: Staff): Staff {
+  return { ...staff, name: maskName(staff.name), phone: HIDDEN };
+}
+
+/** The row as a demo screen may see it. Collections without personal data pass through unchanged. */
+export function maskRow<T>(collection: CollectionName, row: T): T {
+  if (collection === 'events') return maskEvent(row as GovEvent) as T;
+  if (collection === 'staff') return maskStaff(row as Staff) as T;
+  if (collection === 'handovers') {
+    const h = row as { fromName: string; notes: string; acknowledgedBy: string | null };
+    return { ...row, fromName: maskName(h.fromName), notes: maskDigits(h.notes), acknowledgedBy: h.acknowledgedBy ? maskName(h.acknowledgedBy) : null } as T;
+  }
+  return row;
+}
+
+/** A queued command's payload (reports carry the reporter). */
+export function maskPayload(payload: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (k === 'reporter' && v && typeof v === 'object') out[k] = { name: maskName(String((v as { name?: unknown }).name ?? '')), phone: HIDDEN };
+    else out[k] = typeof v === 'string' ? maskDigits(v) : v;
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { GovEvent, Staff } from '../../protocol';
+import { HIDDEN, maskDigits, maskName, maskPayload, maskRow } from '../../domain';
+
+describe('privacy masking (迎检演示)', () => {
+  it('keeps only the surname, and a role prefix', () => {
+    expect(maskName('张三丰')).toBe('张**');
+    expect(maskName('李强')).toBe('李*');
+    expect(maskName('调度员 张敏')).toBe('调度员 张*');
+    expect(maskName('王')).toBe('王*');
+  });
+  it('blanks phone-like digit runs in free text, keeps short numbers', () => {
+    expect(maskDigits('请联系 13800001234 或 0531-8888 6666')).toBe('请联系 *** 或 ***');
+    expect(maskDigits('12号楼3单元 502 室，2 人受伤')).toBe('12号楼3单元 502 室，2 人受伤');
+  });
+  it('masks staff and event rows; leaves units and other collections alone', () => {
+    const staff = { id: 's1', name: '刘云淑', phone: '15721956415' } as Staff;
+    expect(maskRow('staff', staff)).toMatchObject({ name: '刘**', phone: HIDDEN });
+    const event = {
+      id: 'E1',
+      title: '来电 15721956415 反映噪音',
+      description: '报事人电话 15721956415',
+      reporter: { name: '刘云淑', phone: '15721956415' },
+      evaluation: null,
+      timeline: [
+        { at: 't', actor: 'dispatcher', actorName: '调度员 张敏', action: 'accept' },
+        { at: 't', actor: 'sim:dept-urban', actorName: '市城市管理局（模拟）', action: 'sign' },
+        { at: 't', actor: 'sim:s00001', actorName: '王建', action: 'report', note: '电话 15721956415' },
+      ],
+    } as unknown as GovEvent;
+    const masked = maskRow('events', event);
+    expect(JSON.stringify(masked)).not.toMatch(/\d{7,}/);
+    expect(masked.reporter).toEqual({ name: '刘**', phone: HIDDEN });
+    expect(masked.timeline.map((t) => t.actorName)).toEqual(['调度员 张*', '市城市管理局（模拟）', '王*']);
+    expect(maskRow('departments', { id: 'd', code: 'x', name: '市公安局' })).toEqual({ id: 'd', code: 'x', name: '市公安局' });
+    expect(event.reporter!.phone).toBe('15721956415'); // the original is untouched
+  });
+  it('masks reporters in queued command payloads', () => {
+    expect(maskPayload({ title: 'x 13800001234', reporter: { name: '赵六', phone: '13800001234' }, severity: 2 })).toEqual({ title: 'x ***', reporter: { name: '赵*', phone: HIDDEN }, severity: 2 });
+  });
+});
