@@ -1,0 +1,55 @@
+/**
+ * Soak (issue 7, 24/7): all four walls open in one Chromium, against the real host, hub and embedded backend
+ * with the simulated city running at accelerated time, for BENCH_MINUTES (default 30). Samples each page's JS
+ * heap (after a forced GC) every minute and prints the growth after the warm-up. Not a test: prints figures.
+ * Run: npm run bench -- soak   (BENCH_MINUTES, BENCH_WARMUP_MINUTES, BENCH_SPEED)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { launchChromium, startHostProcess } from '../tests/support/browser';
+
+const minutes = Number(process.env.BENCH_MINUTES ?? 30);
+const warmup = Number(process.env.BENCH_WARMUP_MINUTES ?? 5);
+const speed = Number(process.env.BENCH_SPEED ?? 60);
+const root = join(import.meta.dirname, '..');
+execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
+const dir = mkdtempSync(join(tmpdir(), 'zongzhi-soak-'));
+const host = await startHostProcess(join(dir, 'data'), ['--speed', String(speed)]);
+const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
+const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+const walls = ['map', 'kpi', 'video', 'dispatch'];
+const pages: Page[] = [];
+for (const wall of walls) {
+  const page = await context.newPage();
+  await page.goto(`${host.url.replace('role=combined', `role=${wall}`)}#/${wall}`);
+  pages.push(page);
+}
+const heap = async (): Promise<number[]> =>
+  Promise.all(
+    pages.map((p) =>
+      p.evaluate(() => {
+        (globalThis as { gc?: () => void }).gc?.();
+        return (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize;
+      }),
+    ),
+  );
+console.log(`soak: ${walls.length} walls, simulated clock ×${speed}, ${minutes} min (warm-up ${warmup} min)`);
+const samples: Array<{ minute: number; mb: number[] }> = [];
+for (let minute = 0; minute <= minutes; minute++) {
+  if (minute > 0) await new Promise((r) => setTimeout(r, 60_000));
+  const mb = (await heap()).map((b) => Math.round((b / 1024 / 1024) * 10) / 10);
+  samples.push({ minute, mb });
+  console.log(`  min ${String(minute).padStart(2)}: ${walls.map((w, i) => `${w} ${mb[i]} MiB`).join(' · ')}`);
+}
+const base = samples.find((s) => s.minute === warmup) ?? samples[0]!;
+const last = samples.at(-1)!;
+console.log('');
+console.log(`growth after warm-up (minute ${warmup} → ${last.minute}):`);
+walls.forEach((w, i) => console.log(`  ${w}: ${base.mb[i]} → ${last.mb[i]} MiB (${(((last.mb[i]! - base.mb[i]!) / base.mb[i]!) * 100).toFixed(1)} %)`));
+await browser.close();
+await host.stop();
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);
