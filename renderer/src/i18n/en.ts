@@ -208,6 +208,7 @@ const en: typeof zh = {
     },
   },
   alarms: { severe: 'Serious event', overdue: 'Overdue', acknowledge: 'Acknowledge (F2)', escalated: 'not acknowledged in time: escalated to the duty officer', more: '{n} more alarms' },
+  handover: { open: 'Hand-over', title: 'Shift hand-over', pending: 'Awaiting acknowledgement', nonePending: 'No hand-over awaiting acknowledgement.', acknowledge: 'Take over', waiting: 'waiting for the next officer', write: 'Write the hand-over', notesHint: 'How the shift went, what to watch…', itemsHint: 'Tick what the next shift must follow up (overdue or supervised events):', submit: 'Hand over', recent: 'Recent hand-overs', items: '{n} items' },
   notice: { title: 'Notice', dismiss: 'OK' },
   shortcuts: {
     title: 'Keyboard shortcuts',
