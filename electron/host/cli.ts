@@ -20,7 +20,8 @@ const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--r
   --json            print {"url":...} as one JSON line when ready (for scripts and tests)
   --no-backend      do not start the embedded backend (when no backend URL is configured)
   --speed X         simulated clock rate of the embedded backend (demos)
-  --demo            open as a demo / inspection screen: names and phone numbers masked (迎检演示)`;
+  --demo            open as a demo / inspection screen: names and phone numbers masked (迎检演示),
+                    rotating through the workspaces every 30 s (a touch pauses it for two minutes)`;
 
 export function findChromium(candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']): string | null {
   return candidates.find((path) => existsSync(path)) ?? null;

@@ -139,7 +139,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     port,
     token,
     origin,
-    urlFor: (role?: DisplayRole, demo?: boolean) => `${origin}/?token=${encodeURIComponent(token)}${role ? `&role=${role}` : ''}${demo ? '&demo=1' : ''}`,
+    urlFor: (role?: DisplayRole, demo?: boolean) => `${origin}/?token=${encodeURIComponent(token)}${role ? `&role=${role}` : ''}${demo ? '&demo=1&playlist=30' : ''}`,
     get connectionCount() {
       return wss.clients.size;
     },

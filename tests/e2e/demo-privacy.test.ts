@@ -26,7 +26,7 @@ describe('demo / inspection screens', () => {
     const data = join(dir.dir, 'data');
     const host = await startHostProcess(data, ['--demo']);
     try {
-      expect(host.url).toContain('demo=1');
+      expect(host.url).toContain('demo=1&playlist=30');
       await waitFor(() => host.stderr.some((l) => l.includes('embedded backend ready')), 'the embedded backend', 30_000);
       const backendUrl = /"url":"(ws:\/\/127\.0\.0\.1:\d+\/ws)"/.exec(host.stderr.join('\n'))![1]!;
       const tokens = JSON.parse(readFileSync(join(data, 'backend', 'tokens.json'), 'utf8')) as Record<string, string>;
@@ -73,7 +73,7 @@ describe('demo / inspection screens', () => {
 
       // The same event on a normal window shows the phone: the check above is not blind.
       const normal = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
-      const plainUrl = host.url.replace('&demo=1', '');
+      const plainUrl = host.url.replace('&demo=1', '').replace('&playlist=30', '');
       await normal.goto(`${plainUrl}#/dispatch`);
       await normal.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
       const sample = withReporter[0]!;
