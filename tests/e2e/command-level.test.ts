@@ -1,21 +1,15 @@
 /** 平急转换 and the night theme, in Chromium against the real host, hub and embedded backend. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHOTS, sharedBrowser } from '../support/e2e';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { PROJECT_ROOT, launchChromium, startHostProcess } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { startHostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 
-const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser.close();
-});
+const browser = sharedBrowser();
 
 async function open(url: string, hash = '#/kpi'): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
   const page = await context.newPage();
   await page.goto(`${url}${hash}`);
   await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });

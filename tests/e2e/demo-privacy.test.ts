@@ -3,22 +3,17 @@
  * surname. Every staff and reporter phone is taken from the backend itself and searched for in every
  * workspace; a normal window shows them (so the check can fail).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedBrowser } from '../support/e2e';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { GovEvent, Staff } from '../../protocol';
-import { launchChromium, startHostProcess } from '../support/browser';
+import { startHostProcess } from '../support/browser';
 import { makeTempDir, waitFor } from '../support/temp';
 import { WireClient } from '../support/wire-client';
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser.close();
-});
+const browser = sharedBrowser();
 
 describe('demo / inspection screens', () => {
   it('show no phone number and no full name on any screen', async () => {
@@ -47,7 +42,7 @@ describe('demo / inspection screens', () => {
         return found.map((f) => `${where}: ${f}`);
       };
 
-      const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+      const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
       const page = await context.newPage();
       await page.goto(host.url);
       await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
@@ -72,7 +67,7 @@ describe('demo / inspection screens', () => {
       await context.close();
 
       // The same event on a normal window shows the phone: the check above is not blind.
-      const normal = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
+      const normal = await (await browser().newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
       const plainUrl = host.url.replace('&demo=1', '').replace('&playlist=30', '');
       await normal.goto(`${plainUrl}#/dispatch`);
       await normal.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });

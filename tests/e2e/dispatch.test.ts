@@ -3,34 +3,22 @@
  * every source run through the five-step loop from the UI; a dispatch made while the backend is down shows as
  * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHOTS, anyGrid, hubBridge, sharedBrowser } from '../support/e2e';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { createHubClient, type GovEvent, type Grid, type HubApi } from '../../protocol';
-import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
-import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { type GovEvent } from '../../protocol';
+import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 import { startJsonChild } from '../../bench/support/procs';
 import { WireClient } from '../support/wire-client';
 
-const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
-let browser: Browser;
+const browser = sharedBrowser();
 
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser.close();
-});
-
-async function bridge(host: HostProcess): Promise<HubApi> {
-  const url = new URL(host.url);
-  return createHubClient(await connectWsTransport({ origin: url.origin, token: url.searchParams.get('token')! }), 'websocket');
-}
 
 async function openDesk(host: HostProcess): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
   const page = await context.newPage();
   await page.goto(`${host.url}#/dispatch`);
   await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
@@ -46,16 +34,14 @@ describe('dispatch desk', () => {
     const host = await startHostProcess(join(dir.dir, 'data'));
     try {
       const page = await openDesk(host);
-      const api = await bridge(host);
-      let grid: Grid | undefined;
-      const stop = await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value));
-      await stop();
+      const api = await hubBridge(host);
+      const grid = await anyGrid(api);
       // Intake from every source (what the hotline, the grid app, the video platform… report).
       const sources = ['grid-app', 'hotline', 'video-ai', 'sensor', 'citizen-app', 'leader'] as const;
       const ids: string[] = [];
       for (const source of sources) {
         const cmd = `e2e-intake-${source}`;
-        await api.submitCommand({ commandId: cmd, type: 'event.report', payload: { source, category: 'sanitation', severity: 3, title: `端到端测试：${source} 上报的环境卫生问题`, description: '端到端测试事件', location: grid!.center } });
+        await api.submitCommand({ commandId: cmd, type: 'event.report', payload: { source, category: 'sanitation', severity: 3, title: `端到端测试：${source} 上报的环境卫生问题`, description: '端到端测试事件', location: grid.center } });
       }
       await page.getByTestId('dispatch-search').fill('端到端测试');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 6, undefined, { timeout: 15_000 });
@@ -127,7 +113,7 @@ describe('dispatch desk', () => {
       await page.context().close();
       await host.stop();
       host = await startHostProcess(data);
-      page = await browser.newContext({ viewport: { width: 1920, height: 1080 } }).then((c) => c.newPage());
+      page = await browser().newContext({ viewport: { width: 1920, height: 1080 } }).then((c) => c.newPage());
       await page.goto(`${host.url}#/dispatch`);
       await page.getByTestId('dispatch-search').fill(id);
       await page.locator(`[data-event-id="${id}"]`).click();
@@ -178,11 +164,10 @@ describe('dispatch desk', () => {
     const host = await startHostProcess(join(dir.dir, 'data'));
     try {
       const page = await openDesk(host);
-      const api = await bridge(host);
-      let grid: Grid | undefined;
-      await (await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value)))();
+      const api = await hubBridge(host);
+      const grid = await anyGrid(api);
       await page.waitForTimeout(1500); // the alarm store has taken its first picture
-      await api.submitCommand({ commandId: 'e2e-alarm-0001', type: 'event.report', payload: { source: 'video-ai', category: 'fire-hazard', severity: 4, title: '端到端测试：仓库冒烟', description: '视频分析发现浓烟', location: grid!.center } });
+      await api.submitCommand({ commandId: 'e2e-alarm-0001', type: 'event.report', payload: { source: 'video-ai', category: 'fire-hazard', severity: 4, title: '端到端测试：仓库冒烟', description: '视频分析发现浓烟', location: grid.center } });
       const bar = page.getByTestId('alarm-bar');
       // The living city may ring too (its own serious events): find ours among them.
       const ours = page.getByTestId('alarm').filter({ hasText: '端到端测试：仓库冒烟' });
@@ -210,11 +195,10 @@ describe('dispatch desk', () => {
     const host = await startHostProcess(join(dir.dir, 'data'));
     try {
       const page = await openDesk(host);
-      const api = await bridge(host);
-      let grid: Grid | undefined;
-      await (await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value)))();
+      const api = await hubBridge(host);
+      const grid = await anyGrid(api);
       for (let i = 0; i < 20; i++) {
-        await api.submitCommand({ commandId: `e2e-storm-${String(i).padStart(3, '0')}`, type: 'event.report', payload: { source: 'hotline', category: 'flood', severity: 2, title: `风暴测试：路口积水 ${i}`, description: '市民来电反映路口积水', location: grid!.center } });
+        await api.submitCommand({ commandId: `e2e-storm-${String(i).padStart(3, '0')}`, type: 'event.report', payload: { source: 'hotline', category: 'flood', severity: 2, title: `风暴测试：路口积水 ${i}`, description: '市民来电反映路口积水', location: grid.center } });
       }
       await page.getByTestId('dispatch-search').fill('风暴测试');
       await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 20, undefined, { timeout: 15_000 });

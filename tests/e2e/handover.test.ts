@@ -1,20 +1,14 @@
 /** 交接班 between two duty officers on two consoles, against one standalone backend. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHOTS, sharedBrowser } from '../support/e2e';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
-import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 import { startJsonChild } from '../../bench/support/procs';
 
-const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser.close();
-});
+const browser = sharedBrowser();
 
 async function consoleFor(dir: string, name: string, url: string, token: string): Promise<HostProcess> {
   const data = join(dir, name);
@@ -25,7 +19,7 @@ async function consoleFor(dir: string, name: string, url: string, token: string)
 }
 
 async function openPanel(host: HostProcess): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
+  const page = await (await browser().newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
   await page.goto(`${host.url}#/dispatch`);
   await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
   await page.getByTestId('open-handover').click();

@@ -1,24 +1,17 @@
 /** The KPI wall (指标看板) against the real host, hub and embedded backend, in Chromium at 1920x1080. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHOTS, sharedBrowser } from '../support/e2e';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { PROJECT_ROOT, launchChromium, startHostProcess } from '../support/browser';
+import { startHostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 
-const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser.close();
-});
+const browser = sharedBrowser();
 
 describe('KPI wall', () => {
   it('shows the seed KPIs with their thresholds and definitions, switches period, drills down, and greys out offline', async () => {
     const dir = makeTempDir();
     const host = await startHostProcess(join(dir.dir, 'data'));
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
     try {
       const page = await context.newPage();
       const errors: string[] = [];

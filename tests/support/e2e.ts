@@ -1,0 +1,40 @@
+/** Shared pieces of the e2e files: one Chromium per file, the screenshot folder, a second window's Hub API. */
+import { afterAll, beforeAll } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { createHubClient, type Grid, type HubApi } from '../../protocol';
+import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
+import { PROJECT_ROOT, launchChromium, type HostProcess } from './browser';
+
+export const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
+mkdirSync(SHOTS, { recursive: true });
+
+/** Launches Chromium before the file's tests and closes it after; returns the getter. */
+export function sharedBrowser(): () => Browser {
+  let browser: Browser | null = null;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('the browser is not launched yet');
+    return browser;
+  };
+}
+
+/** The Hub API as another window of this console would have it (the browser host's WebSocket bridge). */
+export async function hubBridge(host: HostProcess): Promise<HubApi> {
+  const url = new URL(host.url);
+  return createHubClient(await connectWsTransport({ origin: url.origin, token: url.searchParams.get('token')! }), 'websocket');
+}
+
+/** Some grid of the city (to place reports in). */
+export async function anyGrid(api: HubApi): Promise<Grid> {
+  let grid: Grid | undefined;
+  await (await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value)))();
+  if (!grid) throw new Error('the hub has no grids yet');
+  return grid;
+}
