@@ -120,8 +120,6 @@ export class BackendServer {
   private http: Server | null = null;
   private wss: WebSocketServer | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
-  /** Removed ids per collection since the last scoped lookup: a removal must reach clients of any scope. */
-  private readonly lastKnownDistrict = new Map<string, string>();
   port = 0;
 
   constructor(private readonly options: BackendServerOptions) {
@@ -366,9 +364,9 @@ export class BackendServer {
       if (items.length > 0) flush();
     }
     const snapshot: CachedSnapshot = { id, seq: this.state.seq, scopeKey, chunks, counts, createdAt: Date.now() };
-    this.snapshots.set(id, snapshot);
-    // Keep a few recent snapshots for resumption; drop the old ones.
-    for (const [key, s] of this.snapshots) if (Date.now() - s.createdAt > 10 * 60_000 || this.snapshots.size > 8) this.snapshots.delete(key);
+    // Keep a few recent snapshots for resumption: drop expired ones, then the oldest beyond eight.
+    for (const [key, old] of this.snapshots) if (Date.now() - old.createdAt > 10 * 60_000) this.snapshots.delete(key);
+    while (this.snapshots.size >= 8) this.snapshots.delete(this.snapshots.keys().next().value!);
     this.snapshots.set(id, snapshot);
     return snapshot;
   }
@@ -385,16 +383,22 @@ export class BackendServer {
     return snapshot.seq;
   }
 
-  private scoped(delta: DeltaPayload, session: Session): DeltaPayload {
+  /**
+   * The delta as a scoped user may see it. An upsert carries its district; a removal's district comes from
+   * `removedDistricts` (read from the state before the batch was applied). A removal whose district is not
+   * known (catch-up from the log) is passed on: removing an id the client does not hold is harmless.
+   */
+  private scoped(delta: DeltaPayload, session: Session, removedDistricts?: ReadonlyMap<string, string>): DeltaPayload {
     const scope = session.actor?.districtScope ?? null;
     if (scope === null) return delta;
-    return { ...delta, changes: delta.changes.filter((c) => this.changeVisible(scope, c)) };
-  }
-
-  private changeVisible(scope: string[], change: Change): boolean {
-    if (!SCOPED.has(change.collection)) return true;
-    const district = change.op === 'upsert' ? (change.data as { districtId: string }).districtId : this.lastKnownDistrict.get(`${change.collection}:${change.id}`);
-    return district === undefined || scope.includes(district);
+    return {
+      ...delta,
+      changes: delta.changes.filter((change) => {
+        if (!SCOPED.has(change.collection)) return true;
+        const district = change.op === 'upsert' ? (change.data as { districtId: string }).districtId : removedDistricts?.get(`${change.collection}:${change.id}`);
+        return district === undefined || scope.includes(district);
+      }),
+    };
   }
 
   // ── commands ─────────────────────────────────────────────────────────────────────────────────────────
@@ -487,18 +491,20 @@ export class BackendServer {
   }
 
   private publish(seq: number, at: string, changes: Change[]): void {
+    const removedDistricts = new Map<string, string>();
     for (const change of changes) {
-      if (SCOPED.has(change.collection) && change.op === 'upsert') this.lastKnownDistrict.set(`${change.collection}:${change.id}`, (change.data as { districtId: string }).districtId);
+      if (change.op !== 'remove' || !SCOPED.has(change.collection)) continue;
+      const district = (this.state.get(change.collection, change.id) as { districtId?: string } | undefined)?.districtId;
+      if (district) removedDistricts.set(`${change.collection}:${change.id}`, district);
     }
     this.state.apply(changes);
     this.state.seq = seq;
     const delta: DeltaPayload = { seq, at, changes };
     const full = encodeFrame('delta', delta);
     for (const session of this.sessions) {
-      if (session.phase === 'syncing') session.held.push(this.scoped(delta, session));
-      else if (session.phase === 'live') this.send(session, session.actor?.districtScope ? encodeFrame('delta', this.scoped(delta, session)) : full);
+      if (session.phase === 'syncing') session.held.push(this.scoped(delta, session, removedDistricts));
+      else if (session.phase === 'live') this.send(session, session.actor?.districtScope ? encodeFrame('delta', this.scoped(delta, session, removedDistricts)) : full);
     }
-    for (const change of changes) if (change.op === 'remove') this.lastKnownDistrict.delete(`${change.collection}:${change.id}`);
   }
 
   // ── positions (ephemeral presence) ────────────────────────────────────────────────────────────────────

@@ -200,6 +200,25 @@ describe('roles and area scopes', () => {
     scoped.close();
   });
 
+  it('a removal reaches a district-scoped console only when the removed item was in its district', async () => {
+    const cityWide = await connect();
+    const scoped = new WireClient({ url: backend.url, token: TEST_TOKENS['dispatcher-d01'], record: true });
+    await scoped.waitSynced();
+    const [inside, outside] = ['d01', 'd02'].map((d) => [...backend.state.all('resources')].find((r) => r.districtId === d)!);
+    await backend.server.commitSystemChanges(() => [
+      { op: 'remove', collection: 'resources', id: inside!.id },
+      { op: 'remove', collection: 'resources', id: outside!.id },
+    ]);
+    await until(() => cityWide.get('resources', outside!.id) === undefined && scoped.seq === cityWide.seq, 'the removal delta');
+    expect(cityWide.get('resources', inside!.id)).toBeUndefined();
+    expect(scoped.get('resources', inside!.id)).toBeUndefined();
+    const last = scoped.frames.filter((f) => f.type === 'delta').at(-1)!.payload as { changes: Array<{ id: string }> };
+    expect(last.changes.map((c) => c.id)).toEqual([inside!.id]);
+    expect(scoped.gaps).toEqual([]);
+    cityWide.close();
+    scoped.close();
+  });
+
   it('dispatching to an offline staff member is refused with a reason a dispatcher can act on', async () => {
     const d = await connect();
     const offline = [...backend.state.all('staff')].find((s) => s.status === 'offline' && s.districtId === 'd01');
