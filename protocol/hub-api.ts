@@ -63,6 +63,12 @@ export const ConnectionState = z.object({
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
 
+/** Server time now (ms) from the last welcome's clock; local time when none is known yet. */
+export function serverNowMs(clock: ConnectionState['serverClock'], localNowMs: number = Date.now()): number {
+  if (!clock) return localNowMs;
+  return Date.parse(clock.serverTime) + (localNowMs - Date.parse(clock.localTime)) * clock.clockRate;
+}
+
 /** Which rows of a collection a window wants. Every condition given must hold. */
 export const CollectionFilter = z
   .object({

@@ -7,6 +7,7 @@ import {
   STAFF_STATUS_CODES,
   hubMethods,
   isHubMethod,
+  serverNowMs,
   describeIssues,
   validate,
   type Change,
@@ -303,9 +304,7 @@ export class Hub {
 
   /** Server time now, from the last welcome's clock (the backend may run faster than real time). */
   serverNow(): Date {
-    const clock = this.connection.value.serverClock;
-    if (!clock) return new Date();
-    return new Date(Date.parse(clock.serverTime) + (Date.now() - Date.parse(clock.localTime)) * clock.clockRate);
+    return new Date(serverNowMs(this.connection.value.serverClock));
   }
 
   private rebase(): Array<[CollectionName, string]> {

@@ -16,7 +16,7 @@ async function ruleErrors(code: string, filePath: string): Promise<string[]> {
 }
 
 describe('import boundaries (lint rules)', () => {
-  it.each(['electron/hub/x.ts', 'electron/host/x.ts', 'protocol/x.ts', 'backend/x.ts', 'electron/security/x.ts', 'common/x.ts'])('%s may not import electron', async (path) => {
+  it.each(['electron/hub/x.ts', 'electron/host/x.ts', 'protocol/x.ts', 'domain/x.ts', 'backend/x.ts', 'electron/security/x.ts', 'common/x.ts'])('%s may not import electron', async (path) => {
     expect(await ruleErrors("import { app } from 'electron';\nexport { app };\n", path)).toHaveLength(1);
     expect(await ruleErrors("import x from 'electron/main';\nexport { x };\n", path)).toHaveLength(1);
   });
@@ -34,6 +34,12 @@ describe('import boundaries (lint rules)', () => {
     expect(await ruleErrors("import { z } from 'zod';\nimport { Locale } from './domain';\nexport { z, Locale };\n", 'protocol/x.ts')).toHaveLength(0);
   });
 
+  it('domain/ is pure: no Node modules, and no project code but protocol/', async () => {
+    expect(await ruleErrors("import fs from 'node:fs';\nexport { fs };\n", 'domain/x.ts')).toHaveLength(1);
+    expect(await ruleErrors("import { Hub } from '../electron/hub';\nexport { Hub };\n", 'domain/x.ts')).toHaveLength(1);
+    expect(await ruleErrors("import { Locale } from '../protocol';\nexport { Locale };\n", 'domain/x.ts')).toHaveLength(0);
+  });
+
   it('the renderer may not import hub code or Node modules', async () => {
     expect(await ruleErrors("import { Hub } from '../../electron/hub';\nexport { Hub };\n", 'renderer/src/x.ts')).toHaveLength(1);
     expect(await ruleErrors("import fs from 'node:fs';\nexport { fs };\n", 'renderer/src/x.ts')).toHaveLength(1);
@@ -47,8 +53,8 @@ describe('import boundaries (the real sources)', () => {
       return statSync(full).isDirectory() ? files(full) : /\.(ts|vue)$/.test(name) ? [full] : [];
     });
   }
-  it('no file under electron/hub, electron/host, electron/security, protocol, backend or common imports electron', () => {
-    const plainNode = ['electron/hub', 'electron/host', 'electron/security', 'protocol', 'backend', 'common'].flatMap((d) => {
+  it('no file under electron/hub, electron/host, electron/security, protocol, domain, backend or common imports electron', () => {
+    const plainNode = ['electron/hub', 'electron/host', 'electron/security', 'protocol', 'domain', 'backend', 'common'].flatMap((d) => {
       try {
         return files(join(root, d));
       } catch {

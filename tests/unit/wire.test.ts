@@ -51,3 +51,12 @@ describe('wire protocol v1 envelope', () => {
     expect(() => errorFrame({ code: 'nonsense' as never, message: '', retryable: false })).toThrow();
   });
 });
+
+describe('server clock', () => {
+  it('runs the backend clock forward at its rate from the last welcome', async () => {
+    const { serverNowMs } = await import('../../protocol');
+    const clock = { serverTime: '2026-11-22T00:00:00.000Z', localTime: '2026-11-22T10:00:00.000Z', clockRate: 60 };
+    expect(serverNowMs(clock, Date.parse('2026-11-22T10:00:10.000Z'))).toBe(Date.parse('2026-11-22T00:10:00.000Z'));
+    expect(serverNowMs(null, 1234)).toBe(1234);
+  });
+});

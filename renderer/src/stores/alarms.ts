@@ -7,7 +7,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref } from 'vue';
-import type { ViewRow } from '../../../protocol';
+import { serverNowMs, type ViewRow } from '../../../protocol';
 import { toUserFacingError, useHubStore } from './hub';
 
 export const ESCALATE_AFTER_MS = 3 * 60_000;
@@ -32,10 +32,6 @@ export const useAlarmStore = defineStore('alarms', () => {
   let stop: (() => Promise<void>) | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
 
-  function serverNow(): number {
-    const clock = hub.connection?.serverClock;
-    return clock ? Date.parse(clock.serverTime) + (Date.now() - Date.parse(clock.localTime)) * clock.clockRate : Date.now();
-  }
 
   function raise(event: ViewRow<'events'>, kind: Alarm['kind']): void {
     const key = `${kind}:${event.id}`;
@@ -44,7 +40,7 @@ export const useAlarmStore = defineStore('alarms', () => {
   }
 
   function check(): void {
-    const now = serverNow();
+    const now = serverNowMs(hub.connection?.serverClock ?? null);
     const overdueNow = new Set<string>();
     for (const event of events.values()) {
       if (event.stepDeadline && Date.parse(event.stepDeadline) < now) overdueNow.add(event.id);

@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, watch } from 'vue';
-import type { AdminUnit, Department, EventSource, EventStep, Grid, ResponsibilityRule, Staff, ViewRow } from '../../../protocol';
+import { serverNowMs, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
 import { suggestDepartment, suggestStaff } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
 
@@ -88,9 +88,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
   /** Server time now (the backend's clock may run faster than real time in a demo). */
   const serverNow = computed(() => {
     void tick.value;
-    const clock = hub.connection?.serverClock;
-    if (!clock) return Date.now();
-    return Date.parse(clock.serverTime) + (Date.now() - Date.parse(clock.localTime)) * clock.clockRate;
+    return serverNowMs(hub.connection?.serverClock ?? null);
   });
 
   const queue = computed<EventRow[]>(() => {
