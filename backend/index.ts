@@ -97,7 +97,7 @@ function seedCity(store: SqliteStore, city: City, at: string): void {
   put('staff', city.staff);
   put('cameras', city.cameras);
   put('resources', city.resources);
-  put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖' }]);
+  put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', plan: [] }]);
 }
 
 /** Runs `days` of city life through the real command handlers on an in-memory state (no seqs, no deltas). */

@@ -25,6 +25,7 @@ import {
 } from '../protocol';
 import { upsert } from './state';
 import { inScope, mayRun } from './permissions';
+import { openPlan, planTemplateFor } from './plans';
 
 export interface Actor {
   id: string;
@@ -378,8 +379,35 @@ const handlers: Handlers = {
   'level.set'(ctx, p) {
     const current = ctx.state.get('commandLevel', 'current');
     if (current?.level === p.level) throw new CommandError('conflict', `the command level is already ${p.level}`);
-    const next = { id: 'current' as const, level: p.level, since: iso(ctx.now), by: ctx.actor.name, reason: p.reason };
-    return { changes: [upsert('commandLevel', next)], result: { level: p.level, previous: current?.level ?? null } };
+    const incident = p.incidentId ? eventFor(ctx, { eventId: p.incidentId }) : null;
+    if (incident && !OPEN.has(incident.status)) throw new CommandError('invalid', `event ${incident.id} is ${incident.status}; an emergency is raised for an open event`);
+    const template = planTemplateFor(incident?.category ?? null);
+    const emergency = p.level === 'emergency';
+    const next = {
+      id: 'current' as const,
+      level: p.level,
+      since: iso(ctx.now),
+      by: ctx.actor.name,
+      reason: p.reason,
+      incidentId: incident?.id ?? null,
+      planTitle: emergency ? template.title : '',
+      plan: emergency ? openPlan(template) : [],
+    };
+    const changes: Change[] = [upsert('commandLevel', next)];
+    // The incident's own timeline records that the level was raised for it.
+    if (incident) changes.push(upsert('events', evolve(ctx, incident, {}, [entry(ctx, `level-${p.level}`, p.reason)])));
+    return { changes, result: { level: p.level, previous: current?.level ?? null } };
+  },
+
+  'plan.tick'(ctx, p) {
+    const current = ctx.state.get('commandLevel', 'current');
+    if (!current || current.level !== 'emergency') throw new CommandError('conflict', 'no emergency plan is open (the command level is not emergency)');
+    const item = current.plan.find((x) => x.id === p.itemId);
+    if (!item) throw new CommandError('invalid', `plan step ${p.itemId} does not exist`);
+    if ((item.doneAt !== null) === p.done) throw new CommandError('conflict', `plan step ${p.itemId} is already ${p.done ? 'done' : 'open'}`);
+    const ticked = { ...item, doneAt: p.done ? iso(ctx.now) : null, doneBy: p.done ? ctx.actor.name : null };
+    const next = { ...current, plan: current.plan.map((x) => (x.id === item.id ? ticked : x)) };
+    return { changes: [upsert('commandLevel', next)], result: { itemId: item.id, done: p.done } };
   },
 
   'duty.handover'(ctx, p) {

@@ -5,5 +5,6 @@
 export { CityState, upsert, type LoadedState } from './state';
 export { CommandError, executeCommand, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands';
 export { ROLE_COMMANDS, inScope, mayRun } from './permissions';
-export { distanceMetres, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
+export { distanceMetres, nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
+export { openPlan, planTemplateFor, type PlanTemplate } from './plans';
 export { HIDDEN, maskDigits, maskName, maskPayload, maskRow } from './privacy';

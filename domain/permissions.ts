@@ -20,11 +20,12 @@ const EVENT_WORK: CommandType[] = [
 ];
 
 export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
-  dispatcher: new Set(EVENT_WORK),
+  // Dispatchers also tick the plan steps they coordinate during an emergency.
+  dispatcher: new Set([...EVENT_WORK, 'plan.tick']),
   // The duty officer runs the loop at night, switches the level and writes the hand-over log.
-  duty: new Set([...EVENT_WORK, 'level.set', 'duty.handover', 'duty.acknowledge']),
+  duty: new Set([...EVENT_WORK, 'level.set', 'plan.tick', 'duty.handover', 'duty.acknowledge']),
   // Leaders steer: assign (交办), supervise (督办), escalate, comment, switch the command level.
-  leader: new Set(['event.assign', 'event.supervise', 'event.escalate', 'event.comment', 'level.set', 'duty.acknowledge']),
+  leader: new Set(['event.assign', 'event.supervise', 'event.escalate', 'event.comment', 'level.set', 'plan.tick', 'duty.acknowledge']),
   viewer: new Set(),
 };
 

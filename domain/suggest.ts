@@ -57,3 +57,16 @@ export function suggestStaff(event: Pick<GovEvent, 'location' | 'gridId'>, staff
   candidates.sort((a, b) => a.score - b.score || a.staff.id.localeCompare(b.staff.id));
   return candidates.slice(0, limit).map(({ score: _score, ...rest }) => rest);
 }
+
+/** What is around a point: items within `radius` metres, nearest first, at most `limit`, with their distance. */
+export function nearest<T>(items: Iterable<T>, at: LonLat, radius: number, limit: number, positionOf: (item: T) => LonLat | null): Array<{ item: T; distance: number }> {
+  const found: Array<{ item: T; distance: number }> = [];
+  for (const item of items) {
+    const position = positionOf(item);
+    if (!position) continue;
+    const distance = distanceMetres(at, position);
+    if (distance <= radius) found.push({ item, distance });
+  }
+  found.sort((a, b) => a.distance - b.distance);
+  return found.slice(0, limit);
+}

@@ -70,7 +70,8 @@ export const commandPayloads = {
     location: LonLat,
     departmentId: z.string().max(64).optional(),
   }),
-  'level.set': z.object({ level: CommandLevel, reason: Text(500) }),
+  'level.set': z.object({ level: CommandLevel, reason: Text(500), incidentId: z.string().min(1).max(64).nullable().optional() }),
+  'plan.tick': z.object({ itemId: z.string().min(1).max(64), done: z.boolean() }),
   'duty.handover': z.object({
     notes: z.string().max(8000),
     openItems: z.array(z.object({ text: Text(500), eventId: z.string().max(64).nullable() })).max(200),

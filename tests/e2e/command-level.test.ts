@@ -31,6 +31,10 @@ describe('command level (平急转换)', () => {
       // Not without the confirmation word.
       expect(await desk.getByTestId('level-apply').isDisabled()).toBe(true);
       await desk.getByTestId('level-confirm').fill('应急');
+      // The incident is preselected: the most severe open event.
+      const incident = desk.getByTestId('level-incident');
+      await desk.waitForFunction(() => (document.querySelector<HTMLSelectElement>('[data-testid="level-incident"]')?.value ?? '') !== '');
+      const incidentTitle = (await incident.locator('option:checked').textContent())!.split(' · ')[1]!;
       await desk.getByTestId('level-apply').click();
       // Every window changes at once: label and colour.
       for (const page of [desk, wall]) {
@@ -38,6 +42,22 @@ describe('command level (平急转换)', () => {
         await expect(page.getByTestId('command-level').textContent()).resolves.toContain('应急');
         await expect(page.evaluate(() => document.documentElement.dataset.level)).resolves.toBe('emergency');
       }
+      // Every wall shows the incident board first: the incident, its plan with owners, a timeline.
+      for (const page of [desk, wall]) {
+        await page.getByTestId('emergency-board').waitFor();
+        await page.locator('[data-testid="emergency-incident"] .incident-title').waitFor({ timeout: 15_000 });
+        await expect(page.getByTestId('emergency-incident').textContent()).resolves.toContain(incidentTitle);
+        await page.locator('[data-testid="plan-step-1"]').waitFor();
+        await expect(page.getByTestId('emergency-timeline').textContent()).resolves.toContain('切换为应急');
+      }
+      // A tick on one console shows on the other, with who did it.
+      const steps = await wall.locator('[data-testid="emergency-plan"] li').count();
+      expect(steps).toBeGreaterThan(4);
+      await desk.locator('[data-testid="plan-step-1"] input').check();
+      await wall.locator('[data-testid="plan-step-1"].done').waitFor({ timeout: 15_000 });
+      await expect(wall.getByTestId('plan-progress').textContent()).resolves.toBe(`1 / ${steps}`);
+      await expect(wall.getByTestId('plan-step-1').textContent()).resolves.toMatch(/于 .* 完成/);
+      await wall.getByTestId('kpi-closureRate').waitFor();
       await wall.screenshot({ path: join(SHOTS, 'kpi-wall-emergency.png') });
       // Back to daily (no confirmation needed to stand down).
       await desk.getByTestId('command-level').click();

@@ -3,7 +3,7 @@
  * five-step loop with acks, reconnect from the last seq, snapshot resume, idempotent replays, restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GovEvent, Grid } from '../../protocol';
+import type { CommandLevelState, GovEvent, Grid } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../support/backend';
 import { WireClient, until } from '../support/wire-client';
 import type { RunningBackend } from '../../backend/index';
@@ -159,6 +159,38 @@ describe('the five-step closed loop', () => {
     await until(() => next.get<{ acknowledgedBy: string | null }>('handovers', String(handover.result.handoverId))?.acknowledgedBy === '值班员 陈静', 'acknowledgement');
     await leader.command('level.set', { level: 'daily', reason: '预警解除' });
     for (const c of [leader, duty, next]) c.close();
+  });
+});
+
+describe('the emergency level opens the incident\'s plan (预案)', () => {
+  it('raises 应急 for a flood event with the flood plan, ticks steps with owners, and refuses what does not fit', async () => {
+    const leader = await connect(TEST_TOKENS.leader);
+    const duty = await connect(TEST_TOKENS.duty);
+    const viewer = await connect(TEST_TOKENS.viewer);
+    const incidentId = await report(duty, someGrid(duty), { category: 'flood', severity: 4 });
+    await leader.command('level.set', { level: 'emergency', reason: '暴雨内涝', incidentId });
+    await until(() => duty.get<CommandLevelState>('commandLevel', 'current')?.level === 'emergency', 'the emergency level');
+    const level = duty.get<CommandLevelState>('commandLevel', 'current')!;
+    expect(level).toMatchObject({ incidentId, planTitle: '城市防汛应急预案（Ⅰ级响应）' });
+    expect(level.plan.length).toBeGreaterThan(4);
+    expect(level.plan.every((step) => step.ownerDepartmentId.startsWith('dept-') && step.doneAt === null)).toBe(true);
+    // The incident's own timeline says the level was raised for it.
+    await until(() => duty.get<GovEvent>('events', incidentId)?.timeline.some((e) => e.action === 'level-emergency') === true, 'the incident timeline entry');
+
+    await duty.command('plan.tick', { itemId: 'step-1', done: true });
+    await until(() => typeof leader.get<CommandLevelState>('commandLevel', 'current')?.plan[0]?.doneAt === 'string', 'the tick');
+    expect(leader.get<CommandLevelState>('commandLevel', 'current')!.plan[0]!.doneBy).toMatch(/值班/);
+    await expect(duty.command('plan.tick', { itemId: 'step-1', done: true })).rejects.toMatchObject({ wire: { code: 'conflict' } });
+    await expect(duty.command('plan.tick', { itemId: 'step-99', done: true })).rejects.toMatchObject({ wire: { code: 'invalid' } });
+    await expect(viewer.command('plan.tick', { itemId: 'step-2', done: true })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
+    await duty.command('plan.tick', { itemId: 'step-1', done: false });
+
+    await leader.command('level.set', { level: 'daily', reason: '险情解除' });
+    await until(() => duty.get<CommandLevelState>('commandLevel', 'current')?.level === 'daily', 'back to daily');
+    expect(duty.get<CommandLevelState>('commandLevel', 'current')).toMatchObject({ incidentId: null, plan: [] });
+    await expect(duty.command('plan.tick', { itemId: 'step-1', done: true })).rejects.toMatchObject({ wire: { code: 'conflict' } });
+    await expect(leader.command('level.set', { level: 'emergency', reason: 'x', incidentId: 'no-such-event' })).rejects.toMatchObject({ wire: { code: 'invalid' } });
+    for (const c of [leader, duty, viewer]) c.close();
   });
 });
 

@@ -57,6 +57,9 @@ describe('chart options', () => {
   it('sources: largest first, named', () => {
     const o = sourceOption(kpi, (id) => `name:${id}`);
     expect(o.series[0]!.data.map((d) => d.name)).toEqual(['name:grid-app', 'name:hotline', 'name:sensor']);
+    // A narrow panel moves the legend under the ring (it would cover it beside).
+    expect(o.media[0]!.query.maxWidth).toBeLessThanOrEqual(400);
+    expect(o.media[0]!.option.legend.orient).toBe('horizontal');
   });
   it('categories: the top 10, largest at the top, ids kept for drill-down', () => {
     const o = categoryOption(kpi, (id) => id.toUpperCase());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Department, ResponsibilityRule, Staff } from '../../protocol';
-import { distanceMetres, suggestDepartment, suggestStaff } from '../../domain';
+import type { Department, LonLat, ResponsibilityRule, Staff } from '../../protocol';
+import { distanceMetres, nearest, openPlan, planTemplateFor, suggestDepartment, suggestStaff } from '../../domain';
+import { DEPARTMENTS } from '../../backend/sim/catalog';
 
 const rule = (category: string, departmentId: string): ResponsibilityRule => ({
   category,
@@ -75,5 +76,41 @@ describe('nearest available staff', () => {
   it('returns at most the limit, deterministically', () => {
     const list = Array.from({ length: 10 }, (_, i) => staff(`s${i}`, [117.001, 36.6]));
     expect(suggestStaff(event, list, null, 3).map((x) => x.staff.id)).toEqual(['s0', 's1', 's2']);
+  });
+});
+
+describe('what is around an incident', () => {
+  const at: LonLat = [117.0, 36.0];
+  const points = [
+    { id: 'far', p: [117.05, 36.0] as LonLat },
+    { id: 'near', p: [117.001, 36.0] as LonLat },
+    { id: 'mid', p: [117.01, 36.0] as LonLat },
+    { id: 'unknown', p: null },
+  ];
+  it('keeps those inside the radius, nearest first, up to the limit', () => {
+    const found = nearest(points, at, 2_000, 10, (x) => x.p);
+    expect(found.map((x) => x.item.id)).toEqual(['near', 'mid']);
+    expect(found[0]!.distance).toBeGreaterThan(80);
+    expect(found[0]!.distance).toBeLessThan(100);
+    expect(nearest(points, at, 10_000, 1, (x) => x.p).map((x) => x.item.id)).toEqual(['near']);
+  });
+  it('nothing around → empty, not an error', () => {
+    expect(nearest([], at, 1_000, 5, () => at)).toEqual([]);
+  });
+});
+
+describe('emergency plans (预案)', () => {
+  it('a flood gets the flood plan, an unknown category the general one, every step owned and open', () => {
+    expect(planTemplateFor('flood').title).toContain('防汛');
+    expect(planTemplateFor('no-such-category')).toBe(planTemplateFor(null));
+    const plan = openPlan(planTemplateFor('fire-hazard'));
+    expect(plan.map((s) => s.id)).toEqual(plan.map((_, i) => `step-${i + 1}`));
+    expect(plan.every((s) => s.ownerDepartmentId.startsWith('dept-') && s.doneAt === null && s.doneBy === null)).toBe(true);
+  });
+  it('every owner is a department of the city catalog', () => {
+    const known = new Set(DEPARTMENTS.map((d) => d.id));
+    for (const category of [null, 'flood', 'public-security', 'fire-hazard', 'building-safety', 'work-safety', 'traffic']) {
+      for (const step of openPlan(planTemplateFor(category))) expect(known.has(step.ownerDepartmentId)).toBe(true);
+    }
   });
 });

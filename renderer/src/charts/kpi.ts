@@ -94,8 +94,18 @@ export function sourceOption(kpi: KpiSnapshot, sourceName: (id: string) => strin
     animation: false,
     color: theme.series,
     tooltip: { trigger: 'item', formatter: '{b}：{c}（{d}%）' },
-    legend: { orient: 'vertical', right: 0, top: 'middle', textStyle: { color: theme.dim } },
-    series: [{ type: 'pie', radius: ['45%', '72%'], center: ['38%', '50%'], label: { show: false }, data }],
+    legend: { orient: 'vertical', left: '66%', top: 'middle', textStyle: { color: theme.dim } },
+    series: [{ type: 'pie', radius: ['45%', '72%'], center: ['33%', '50%'], label: { show: false }, data }],
+    // Narrow panels (the emergency layout, portrait walls) put the legend under the ring instead of beside it.
+    media: [
+      {
+        query: { maxWidth: 360 },
+        option: {
+          legend: { orient: 'horizontal', left: 'center', top: 'bottom', itemWidth: 12, itemGap: 6 },
+          series: [{ radius: ['32%', '52%'], center: ['50%', '36%'] }],
+        },
+      },
+    ],
   };
 }
 
