@@ -2,7 +2,7 @@
  * Electron main: lifecycle, single instance, windows, IPC binding. Thin by design: the hub does the work and
  * is plain Node, so everything but this file and preload/ runs and is tested outside Electron.
  */
-import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, screen, session, type Display } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../protocol';
@@ -10,6 +10,7 @@ import { Hub, configuredCredentials, createLogger, embeddedCredentials, supervis
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
+import { loadLayout, planForNewDisplay, restorePlans, roleFromUrl, saveLayout, type DisplayInfo, type SavedWindow, type WindowPlan } from './display-layout';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const preloadPath = join(here, '../preload/index.cjs');
@@ -31,15 +32,57 @@ if (!app.requestSingleInstanceLock()) {
   const windowRoles = new Map<number, DisplayRole>();
   let hub: Hub | null = null;
   let unbindIpc: (() => void) | null = null;
+  let quitting = false;
 
-  const createConsoleWindow = (role: DisplayRole): BrowserWindow => {
-    const win = new BrowserWindow(secureWindowOptions(preloadPath));
+  const displayInfo = (d: Display): DisplayInfo => ({ id: d.id, label: d.label, bounds: d.bounds, workArea: d.workArea, primary: d.id === screen.getPrimaryDisplay().id });
+
+  /** What each window shows, where: written when a window moves, resizes, changes fullscreen or workspace. */
+  const currentLayout = (): SavedWindow[] =>
+    BrowserWindow.getAllWindows()
+      .filter((win) => !win.isDestroyed() && windowRoles.has(win.webContents.id))
+      .map((win) => {
+        const bounds = win.getNormalBounds();
+        const display = screen.getDisplayMatching(bounds);
+        return {
+          displayId: display.id,
+          displayLabel: display.label,
+          displaySize: [display.bounds.width, display.bounds.height],
+          role: roleFromUrl(win.webContents.getURL(), windowRoles.get(win.webContents.id)!),
+          bounds,
+          fullscreen: win.isFullScreen(),
+          kiosk: win.isKiosk(),
+        };
+      });
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  const persistLayout = (): void => {
+    if (quitting) return;
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => {
+      saveTimer = null;
+      try {
+        saveLayout(app.getPath('userData'), { version: 1, windows: currentLayout() });
+      } catch (e) {
+        log.warn('could not save the wall layout', { error: String(e) });
+      }
+    }, 1000);
+  };
+
+  const createConsoleWindow = (plan: WindowPlan): BrowserWindow => {
+    const win = new BrowserWindow({ ...secureWindowOptions(preloadPath, plan.bounds), fullscreen: plan.fullscreen, kiosk: plan.kiosk });
     const contentsId = win.webContents.id;
-    windowRoles.set(contentsId, role);
-    win.on('closed', () => windowRoles.delete(contentsId));
-    attachRecovery(win, `${role}#${contentsId}`, log);
+    windowRoles.set(contentsId, plan.role);
+    win.on('closed', () => {
+      windowRoles.delete(contentsId);
+      persistLayout(); // a wall closed on purpose stays closed next time (not while quitting: see before-quit)
+    });
+    win.on('moved', persistLayout);
+    win.on('resized', persistLayout);
+    win.on('enter-full-screen', persistLayout);
+    win.on('leave-full-screen', persistLayout);
+    win.webContents.on('did-navigate-in-page', persistLayout);
+    attachRecovery(win, `${plan.role}#${contentsId}`, log);
     win.once('ready-to-show', () => win.show());
-    void win.loadURL(consoleUrl(role));
+    void win.loadURL(consoleUrl(plan.role));
     return win;
   };
 
@@ -93,8 +136,20 @@ if (!app.requestSingleInstanceLock()) {
         trustedOrigin: APP_ORIGIN,
         roleOf: (contents) => windowRoles.get(contents.id) ?? null,
       });
-      const requested = validate(DisplayRole, process.env.ZONGZHI_ROLE ?? 'combined');
-      createConsoleWindow(requested.ok ? requested.value : 'combined');
+      const displays = screen.getAllDisplays().map(displayInfo);
+      // ZONGZHI_ROLE opens a single window of that role (one-screen setups, testing); otherwise the saved wall layout.
+      const requested = process.env.ZONGZHI_ROLE ? validate(DisplayRole, process.env.ZONGZHI_ROLE) : null;
+      const primary = displays.find((d) => d.primary) ?? displays[0];
+      const restored = requested?.ok && primary
+        ? { plans: [{ role: requested.value, displayId: primary.id, bounds: primary.workArea, fullscreen: false, kiosk: false }], notes: [] }
+        : restorePlans(loadLayout(app.getPath('userData'), log), displays);
+      for (const note of restored.notes) log.warn(note);
+      for (const plan of restored.plans) createConsoleWindow(plan);
+      // A display plugged in while the console runs gets the first wall not yet on screen.
+      screen.on('display-added', (_event, display) => {
+        const open = [...windowRoles.values()];
+        createConsoleWindow(planForNewDisplay(displayInfo(display), open));
+      });
     },
     (e: unknown) => {
       log.error('startup failed', { error: String(e) });
@@ -105,6 +160,15 @@ if (!app.requestSingleInstanceLock()) {
   // A console has no dock life of its own: closing the last window ends it on every platform.
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => {
+    // Keep the layout as it is now, before the windows close one by one.
+    if (!quitting) {
+      try {
+        saveLayout(app.getPath('userData'), { version: 1, windows: currentLayout() });
+      } catch (e) {
+        log.warn('could not save the wall layout', { error: String(e) });
+      }
+    }
+    quitting = true;
     unbindIpc?.();
     hub?.close();
     void embedded?.stop();

@@ -4,7 +4,7 @@
  * with internet `npm install` fetches Electron and these run.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { _electron } from 'playwright-core';
@@ -31,6 +31,31 @@ describe.skipIf(!binary)('Electron app (real binary)', () => {
       expect(await page.evaluate(() => typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer)).toBe('undefined');
       expect(await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().length)).toBe(1);
       expect(await page.evaluate(() => Object.keys((globalThis as unknown as { zongzhiHub: object }).zongzhiHub).sort())).toContain('hello');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('remembers what each window shows and restores it at the next start (clamped to the displays connected)', async () => {
+    const userData = mkdtempSync(join(tmpdir(), 'zongzhi-electron-'));
+    const launch = () => _electron.launch({ executablePath: binary!, args: [join(PROJECT_ROOT, 'out/main/index.js'), `--user-data-dir=${userData}`] });
+    let app = await launch();
+    const page = await app.firstWindow();
+    await page.getByTestId('workspace-map').waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Alt+2');
+    await page.getByTestId('workspace-kpi').waitFor();
+    await app.close();
+    const saved = JSON.parse(readFileSync(join(userData, 'wall-layout.json'), 'utf8')) as { windows: Array<{ role: string; bounds: { x: number } }> };
+    expect(saved.windows.map((w) => w.role)).toEqual(['kpi']);
+    // Saved far off-screen: the window comes back inside the display, on the KPI wall.
+    saved.windows[0]!.bounds.x = -20_000;
+    writeFileSync(join(userData, 'wall-layout.json'), JSON.stringify(saved));
+    app = await launch();
+    try {
+      const again = await app.firstWindow();
+      await again.getByTestId('workspace-kpi').waitFor({ timeout: 30_000 });
+      const x = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows()[0]!.getBounds().x);
+      expect(x).toBeGreaterThanOrEqual(0);
     } finally {
       await app.close();
     }
