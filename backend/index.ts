@@ -15,6 +15,7 @@ import { ensureUsers } from './users';
 import { executeCommand, CommandError, type Actor } from '../domain';
 import { computeKpis } from './kpi';
 import { generateCity, type City } from './sim/city';
+import { cityLayerRoutes } from './city-layers';
 import { SimulationEngine, type ApplyCommand } from './simulator/engine';
 
 export interface BackendConfig {
@@ -166,7 +167,17 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const storedSim = Number(await store.getMeta('simTime'));
   const clock = new SimClock(config.speed ?? 1, Math.max(Number.isFinite(storedSim) ? storedSim : 0, Date.now()));
   const newId = eventIdFactory(state, () => clock.nowMs());
-  const server = new BackendServer({ store, state, clock, log, locate: locator(city), newId, port: config.port ?? 0, ...(config.limits ? { limits: config.limits } : {}) });
+  const server = new BackendServer({
+    store,
+    state,
+    clock,
+    log,
+    locate: locator(city),
+    newId,
+    port: config.port ?? 0,
+    httpRoutes: cityLayerRoutes(store, city.buildings),
+    ...(config.limits ? { limits: config.limits } : {}),
+  });
 
   let simCommand = 0;
   const simRun = `${Date.now().toString(36)}`;

@@ -217,6 +217,26 @@ export type HelloResult = z.infer<typeof HelloResult>;
 const Empty = z.object({}).strict();
 
 /** The method table. Params are validated by the hub; results are validated by the client bridges. */
+/**
+ * Static city layers the map draws but the live protocol does not carry (they never change while running):
+ * the synthetic city's building footprints. Columns, not objects: 50,000 buildings cross a bridge as six arrays.
+ */
+export const CityLayerName = z.enum(['buildings']);
+export type CityLayerName = z.infer<typeof CityLayerName>;
+export const BuildingsLayer = z.object({
+  count: z.number().int().nonnegative().max(1_000_000),
+  /** Footprint centres, degrees. */
+  lon: z.array(z.number()),
+  lat: z.array(z.number()),
+  /** Metres: side along the rotation axis, side across it, height. */
+  width: z.array(z.number()),
+  depth: z.array(z.number()),
+  height: z.array(z.number()),
+  /** Degrees counter-clockwise from east. */
+  rotation: z.array(z.number()),
+}).refine((b) => [b.lon, b.lat, b.width, b.depth, b.height, b.rotation].every((column) => column.length === b.count), 'every column must have count entries');
+export type BuildingsLayer = z.infer<typeof BuildingsLayer>;
+
 export const hubMethods = {
   hello: { params: HelloParams, result: HelloResult },
   getSettings: { params: Empty, result: Settings },
@@ -228,6 +248,8 @@ export const hubMethods = {
   retryCommand: { params: z.object({ commandId: CommandId }).strict(), result: CommandReceipt },
   /** Drops a rejected, expired or still pending command from the outbox. */
   discardCommand: { params: z.object({ commandId: CommandId }).strict(), result: Empty },
+  /** A static city layer from the backend, cached by the hub so the map draws it offline too. */
+  getCityLayer: { params: z.object({ layer: CityLayerName }).strict(), result: BuildingsLayer },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -285,6 +307,7 @@ export interface HubApi {
   submitCommand(command: CommandRequest): Promise<CommandReceipt>;
   retryCommand(commandId: string): Promise<CommandReceipt>;
   discardCommand(commandId: string): Promise<void>;
+  getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

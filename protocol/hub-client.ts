@@ -135,6 +135,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
       return open(query, entry, first);
     },
     retryCommand: (commandId) => call('retryCommand', { commandId }),
+    getCityLayer: (layer) => call('getCityLayer', { layer }),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BuildingsLayer,
   HUB_API_VERSION,
   HubError,
   STAFF_STATUS_CODES,
@@ -11,6 +12,7 @@ import {
   describeIssues,
   validate,
   type Change,
+  type CityLayerName,
   type CollectionFilter,
   type CollectionName,
   type CommandReceipt,
@@ -110,6 +112,8 @@ export class Hub {
   readonly view: OptimisticView;
   readonly clientId: string;
   private link: BackendLink | null = null;
+  private backend: BackendCredentials | null = null;
+  private readonly layerFetches = new Map<CityLayerName, Promise<BuildingsLayer>>();
   private readonly sessions = new Set<HubSession>();
   private readonly rowSubs = new Set<RowSubscription>();
   private readonly dirty = new Map<string, [CollectionName, string]>();
@@ -170,6 +174,7 @@ export class Hub {
   /** Links to a backend (replacing any previous link). */
   connectTo(backend: BackendCredentials): void {
     this.link?.stop();
+    this.backend = backend;
     this.patchConnection({ backendUrl: backend.url, status: 'connecting', lastError: null });
     this.link = new BackendLink({
       url: backend.url,
@@ -196,6 +201,42 @@ export class Hub {
       },
     });
     this.link.start();
+  }
+
+  /**
+   * A static city layer: from the cache when it came from this backend (or no backend is linked: offline start),
+   * else fetched once over HTTP with the link's token, validated, and cached. Concurrent asks share one fetch.
+   */
+  cityLayer(layer: CityLayerName): Promise<BuildingsLayer> {
+    const running = this.layerFetches.get(layer);
+    if (running) return running;
+    const job = this.loadCityLayer(layer).finally(() => this.layerFetches.delete(layer));
+    this.layerFetches.set(layer, job);
+    return job;
+  }
+
+  private async loadCityLayer(layer: CityLayerName): Promise<BuildingsLayer> {
+    const key = `layer:${layer}`;
+    const cached = this.cache.getMeta(key);
+    if (cached) {
+      const { url, data } = JSON.parse(cached) as { url: string; data: unknown };
+      const checked = validate(BuildingsLayer, data);
+      if (checked.ok && (this.backend === null || this.backend.url === url)) return checked.value;
+    }
+    const backend = this.backend;
+    if (!backend) throw new HubError('unavailable', `the ${layer} layer is not cached and no backend is linked`);
+    const url = `${backend.url.replace(/^ws/, 'http').replace(/\/ws$/, '')}/city/${layer}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { Authorization: `Bearer ${backend.token}` }, signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+      throw new HubError('unavailable', `could not fetch the ${layer} layer from ${url}: ${(e as Error).message}`);
+    }
+    if (!response.ok) throw new HubError('unavailable', `the backend answered ${response.status} for ${url}`);
+    const checked = validate(BuildingsLayer, await response.json().catch(() => null));
+    if (!checked.ok) throw new HubError('unavailable', `the backend sent an invalid ${layer} layer: ${describeIssues(checked.issues)}`);
+    this.cache.setMeta(key, JSON.stringify({ url: backend.url, data: checked.value }));
+    return checked.value;
   }
 
   /** No backend can be linked (none configured, no login, embedded one failed): offline, with the reason. */
@@ -620,6 +661,8 @@ export class HubSession {
       case 'discardCommand':
         this.hub.discardCommand((params as { commandId: string }).commandId);
         return {};
+      case 'getCityLayer':
+        return this.hub.cityLayer((params as { layer: CityLayerName }).layer);
     }
   }
 

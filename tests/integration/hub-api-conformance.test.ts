@@ -145,6 +145,9 @@ describe.each([
     expect(await transport.call('subscribe', 'not an object')).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     expect(await transport.call('unsubscribe', { subscriptionId: 'sub-doesnotexist' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
     expect(await transport.call('hello', { displayRole: 'kitchen' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('getCityLayer', { layer: 'sewers' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    // This hub has no backend and nothing cached: the layer is unavailable, with the reason.
+    expect(await transport.call('getCityLayer', { layer: 'buildings' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });
 
   it('queues well-formed commands (pending until a backend acks them) and refuses malformed ones', async () => {

@@ -1,0 +1,54 @@
+/** Static city layers: backend HTTP route → hub (fetch, validate, cache) → offline start, over real sockets and files. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Hub } from '../../electron/hub';
+import { startTestBackend, TEST_TOKENS } from '../support/backend';
+import { makeTempDir } from '../support/temp';
+
+const temp = makeTempDir();
+let backend: Awaited<ReturnType<typeof startTestBackend>>;
+beforeAll(async () => {
+  backend = await startTestBackend({ historyDays: 0 }, temp.dir);
+}, 60_000);
+afterAll(async () => {
+  await backend?.close();
+  temp.cleanup();
+});
+
+describe('city layers', () => {
+  it('the backend serves the buildings to a valid token only', async () => {
+    const url = `${backend.url.replace(/^ws/, 'http').replace(/\/ws$/, '')}/city/buildings`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { Authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${TEST_TOKENS.viewer}` } })).status).toBe(405);
+    const ok = await fetch(url, { headers: { Authorization: `Bearer ${TEST_TOKENS.viewer}` } });
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { count: number; lon: number[] };
+    expect(body.count).toBe(backend.city.buildings.count);
+    expect(body.lon).toHaveLength(body.count);
+  });
+
+  it('the hub fetches once, caches, and serves the layer offline after a restart', async () => {
+    const dataDir = join(temp.dir, 'hub');
+    const hub = new Hub({ dataDir, version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
+    const [a, b] = await Promise.all([hub.cityLayer('buildings'), hub.cityLayer('buildings')]);
+    expect(a).toBe(b); // one fetch for concurrent asks
+    expect(a.count).toBeGreaterThan(10_000);
+    expect(a.height.every((h) => h >= 6 && h <= 120)).toBe(true);
+    hub.close();
+    // No backend now: the cache answers.
+    const offline = new Hub({ dataDir, version: 'test' });
+    expect((await offline.cityLayer('buildings')).count).toBe(a.count);
+    offline.close();
+  }, 60_000);
+
+  it('no backend and nothing cached, or a refused token: a clear unavailable error, nothing cached', async () => {
+    const empty = new Hub({ dataDir: join(temp.dir, 'empty'), version: 'test' });
+    await expect(empty.cityLayer('buildings')).rejects.toMatchObject({ code: 'unavailable', message: /not cached and no backend/ });
+    empty.close();
+    const refused = new Hub({ dataDir: join(temp.dir, 'refused'), version: 'test', backend: { url: backend.url, token: 'not-a-token' } });
+    await expect(refused.cityLayer('buildings')).rejects.toMatchObject({ code: 'unavailable', message: /answered 401/ });
+    expect(refused.cache.getMeta('layer:buildings')).toBeNull();
+    refused.close();
+  });
+});
