@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { buildContentSecurityPolicy } from './security/csp';
 import { mimeTypeFor, resolveStaticPath } from './host/static-files';
 
-export async function respondFromRendererDir(rendererDir: string, requestUrl: string): Promise<Response> {
+/** `csp` is asked per response: the map sources in the settings may have changed. */
+export async function respondFromRendererDir(rendererDir: string, requestUrl: string, csp: () => string = () => buildContentSecurityPolicy()): Promise<Response> {
   const url = new URL(requestUrl);
   const file = resolveStaticPath(rendererDir, url.pathname);
   if (!file) return new Response('bad path', { status: 400 });
@@ -13,7 +14,7 @@ export async function respondFromRendererDir(rendererDir: string, requestUrl: st
       status: 200,
       headers: {
         'Content-Type': mimeTypeFor(file),
-        'Content-Security-Policy': buildContentSecurityPolicy(),
+        'Content-Security-Policy': csp(),
         'X-Content-Type-Options': 'nosniff',
       },
     });

@@ -5,7 +5,8 @@
 import { app, BrowserWindow, ipcMain, protocol, screen, session, type Display } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DisplayRole, validate } from '../protocol';
+import { DisplayRole, mapSourceOrigins, validate } from '../protocol';
+import { buildContentSecurityPolicy } from './security/csp';
 import { Hub, configuredCredentials, createLogger, embeddedCredentials, superviseEmbeddedBackend } from './hub';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
@@ -126,7 +127,10 @@ if (!app.requestSingleInstanceLock()) {
         if (login.ok) hub.connectTo(login.credentials);
         else hub.unavailable(configured, login.code, login.message);
       } else startEmbedded(hub);
-      protocol.handle(APP_SCHEME, (request) => respondFromRendererDir(rendererDir, request.url));
+      const hubForCsp = hub;
+      protocol.handle(APP_SCHEME, (request) =>
+        respondFromRendererDir(rendererDir, request.url, () => buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map) })),
+      );
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
         callback(ALLOWED_PERMISSIONS.has(permission) && isAppUrl(contents.getURL()));
       });

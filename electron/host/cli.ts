@@ -108,6 +108,9 @@ async function main(): Promise<void> {
       chromium,
       [
         `--app=${url}`,
+        // The 3D map: use the GPU even on blocklisted drivers, and llvmpipe (not SwiftShader) where there is none.
+        '--ignore-gpu-blocklist',
+        '--use-angle=gl-egl',
         `--user-data-dir=${join(dataDir, 'chromium-profile')}`,
         '--no-first-run',
         '--disable-background-networking',

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
+  mapSourceOrigins,
   DisplayRole,
   HUB_WS_MAX_FRAME_BYTES,
   HUB_WS_PATH,
@@ -53,19 +54,20 @@ export function tokensMatch(expected: string, given: string | null): boolean {
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const { hub, rendererDir } = options;
   const token = options.token ?? randomBytes(24).toString('base64url');
-  const securityHeaders = {
-    'Content-Security-Policy': buildContentSecurityPolicy(),
+  // The CSP follows the settings: configured map sources (city tile servers, 3D Tiles) are allowed, nothing else.
+  const securityHeaders = (): Record<string, string> => ({
+    'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map) }),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',
-  };
+  });
 
   const server: Server = createServer((req, res) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, sessions: hub.sessionCount }));
       return;
     }
-    serveStatic(rendererDir, req, res, securityHeaders).catch((e: unknown) => {
+    serveStatic(rendererDir, req, res, securityHeaders()).catch((e: unknown) => {
       hub.log.error('static file error', { url: req.url, error: String(e) });
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();

@@ -5,6 +5,8 @@
 export interface CspOptions {
   /** Extra origins the renderer may connect to directly (SIP over WebSocket, video gateways), e.g. "wss://sip.example". */
   extraConnectSources?: readonly string[];
+  /** Origins of configured map sources (imagery tiles, terrain, 3D Tiles, GeoJSON): images and fetches from them. */
+  mapOrigins?: readonly string[];
 }
 
 const SOURCE_PATTERN = /^(wss?|https?):\/\/[a-z0-9.-]+(:\d{1,5}|:\*)?$/i;
@@ -14,14 +16,19 @@ export function buildContentSecurityPolicy(options: CspOptions = {}): string {
     if (!SOURCE_PATTERN.test(source)) throw new Error(`not a valid CSP connect source: ${JSON.stringify(source)}`);
     return true;
   });
+  const map = (options.mapOrigins ?? []).filter((source) => {
+    if (!SOURCE_PATTERN.test(source)) throw new Error(`not a valid map source origin: ${JSON.stringify(source)}`);
+    return true;
+  });
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
-    'script-src': ["'self'"],
+    // wasm-unsafe-eval: Cesium decodes Draco/KTX2 in 3D Tiles (oblique photography) with WebAssembly; no JS eval.
+    'script-src': ["'self'", "'wasm-unsafe-eval'"],
     // Libraries (ECharts tooltips, Cesium widgets) set inline style attributes; scripts stay strict.
     'style-src': ["'self'", "'unsafe-inline'"],
-    'img-src': ["'self'", 'data:', 'blob:'],
+    'img-src': ["'self'", 'data:', 'blob:', ...map],
     'font-src': ["'self'", 'data:'],
-    'connect-src': ["'self'", ...extra],
+    'connect-src': ["'self'", ...extra, ...map],
     'worker-src': ["'self'", 'blob:'],
     'media-src': ["'self'", 'blob:', 'mediastream:'],
     'object-src': ["'none'"],

@@ -1,0 +1,263 @@
+/**
+ * One Cesium viewer per window with everything off that would reach the internet (no Ion, no geocoder, no
+ * base-layer picker): the bundled NaturalEarthII base, or the city's own imagery/terrain/3D Tiles when the
+ * settings name them. Render on request only; WebGL context loss is caught and reported so the view can
+ * rebuild the map; layers are created here and destroyed with it.
+ */
+import {
+  buildModuleUrl,
+  Cartesian2,
+  Cartesian3,
+  Cartographic,
+  Cesium3DTileset,
+  CesiumTerrainProvider,
+  Color,
+  Credit,
+  EllipsoidTerrainProvider,
+  CesiumWidget,
+  BoundingSphere,
+  HeadingPitchRange,
+  ColorGeometryInstanceAttribute,
+  GeometryInstance,
+  PolylineColorAppearance,
+  PolylineGeometry,
+  Primitive,
+  ImageryLayer,
+  Ion,
+  Math as CesiumMath,
+  ScreenSpaceEventHandler,
+  ScreenSpaceEventType,
+  TileMapServiceImageryProvider,
+  UrlTemplateImageryProvider,
+  WebMapTileServiceImageryProvider,
+  type ImageryProvider,
+} from 'cesium';
+import 'cesium/Build/Cesium/Widgets/widgets.css';
+import type { LonLat, MapSources } from '../../../protocol';
+import type { Box } from './model';
+import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceLayer, StaffLayer, type LayerId, type Picked } from './layers';
+
+// Cesium's workers and assets are served beside the renderer (copied at build time): no CDN, no Ion. Cesium
+// reads the base URL lazily, on first use, so setting it here (before any viewer exists) is in time.
+(globalThis as { CESIUM_BASE_URL?: string }).CESIUM_BASE_URL = './cesium/';
+Ion.defaultAccessToken = '';
+
+export interface MapEvents {
+  click(picked: Picked | null, at: LonLat | null): void;
+  rightClick(picked: Picked | null, at: LonLat | null, screen: { x: number; y: number }): void;
+  hover(picked: Picked | null, screen: { x: number; y: number }): void;
+  /** Camera height in metres after a move (layers switch detail with it). */
+  cameraMoved(height: number): void;
+  contextLost(): void;
+  /** A configured source failed (bad URL, server down): the map stays up on what it has. */
+  sourceFailed(what: string, detail: string): void;
+}
+
+function imageryFor(sources: MapSources): Promise<ImageryProvider> {
+  const s = sources.imagery;
+  if (!s) return TileMapServiceImageryProvider.fromUrl(buildModuleUrl('Assets/Textures/NaturalEarthII'));
+  const credit = s.credit ? new Credit(s.credit) : undefined;
+  if (s.type === 'xyz') return Promise.resolve(new UrlTemplateImageryProvider({ url: s.url, ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(s.subdomains ? { subdomains: s.subdomains } : {}), ...(credit ? { credit } : {}) }));
+  if (s.type === 'tms') return TileMapServiceImageryProvider.fromUrl(s.url, { ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(credit ? { credit } : {}) });
+  return Promise.resolve(new WebMapTileServiceImageryProvider({ url: s.url, layer: s.layer, style: s.style, tileMatrixSetID: s.tileMatrixSetID, format: s.format, ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(credit ? { credit } : {}) }));
+}
+
+/** The city's own grid boundaries (GeoJSON Polygon/MultiPolygon features) as one batched outline primitive. */
+async function loadGridOutlines(url: string): Promise<Primitive> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+  const json = (await response.json()) as { features?: Array<{ geometry?: { type?: string; coordinates?: unknown } }> };
+  const rings: number[][][] = [];
+  for (const f of json.features ?? []) {
+    const g = f.geometry;
+    if (g?.type === 'Polygon') rings.push(...(g.coordinates as number[][][]));
+    else if (g?.type === 'MultiPolygon') for (const polygon of g.coordinates as number[][][][]) rings.push(...polygon);
+  }
+  if (rings.length === 0) throw new Error(`${url} has no Polygon or MultiPolygon features`);
+  return new Primitive({
+    geometryInstances: rings.map(
+      (ring) =>
+        new GeometryInstance({
+          geometry: new PolylineGeometry({ positions: ring.map(([lon, lat]) => Cartesian3.fromDegrees(lon!, lat!, 2)), width: 2, vertexFormat: PolylineColorAppearance.VERTEX_FORMAT }),
+          attributes: { color: ColorGeometryInstanceAttribute.fromColor(Color.fromCssColorString('#ffd166')) },
+        }),
+    ),
+    appearance: new PolylineColorAppearance(),
+    asynchronous: true,
+    allowPicking: false,
+  });
+}
+
+export class CityMap {
+  /** CesiumWidget, not Viewer: the Viewer's knockout bindings evaluate strings, which our CSP forbids. */
+  readonly viewer: CesiumWidget;
+  readonly layers: {
+    buildings: BuildingLayer;
+    grids: GridLayer;
+    staff: StaffLayer;
+    cameras: CameraLayer;
+    events: EventLayer;
+    heat: HeatLayer;
+    resources: ResourceLayer;
+  };
+  private readonly handler: ScreenSpaceEventHandler;
+  private readonly onContextLost: (e: Event) => void;
+  private tileset: Cesium3DTileset | null = null;
+  private readonly pump: ReturnType<typeof setInterval>;
+  private lastHover = 0;
+
+  constructor(container: HTMLElement, sources: MapSources, private readonly events: MapEvents) {
+    this.viewer = new CesiumWidget(container, {
+      baseLayer: ImageryLayer.fromProviderAsync(imageryFor(sources)),
+      terrainProvider: new EllipsoidTerrainProvider(),
+      requestRenderMode: true,
+      maximumRenderTimeChange: Infinity,
+      msaaSamples: 1,
+    });
+    const scene = this.viewer.scene;
+    scene.globe.baseColor = Color.fromCssColorString('#0a1324');
+    scene.backgroundColor = Color.fromCssColorString('#050a14');
+    if (scene.skyAtmosphere) scene.skyAtmosphere.show = false;
+    scene.fog.enabled = false;
+    scene.globe.showGroundAtmosphere = false;
+    if (scene.skyBox) scene.skyBox.show = false;
+    if (scene.sun) scene.sun.show = false;
+    if (scene.moon) scene.moon.show = false;
+    scene.globe.depthTestAgainstTerrain = false;
+    // Dark big-screen style: dim the base imagery so overlays carry the picture.
+    const base = this.viewer.imageryLayers.get(0);
+    if (base) {
+      base.brightness = 0.45;
+      base.saturation = 0.4;
+    }
+    // Credits only for configured sources that ask for them; the bundled base needs none on a wall.
+    container.classList.toggle('no-credits', !sources.imagery?.credit);
+
+    this.layers = {
+      heat: new HeatLayer(scene),
+      grids: new GridLayer(scene),
+      buildings: new BuildingLayer(scene),
+      resources: new ResourceLayer(scene),
+      cameras: new CameraLayer(scene),
+      staff: new StaffLayer(scene),
+      events: new EventLayer(scene),
+    };
+
+    if (sources.terrainUrl) {
+      CesiumTerrainProvider.fromUrl(sources.terrainUrl).then(
+        (terrain) => (this.viewer.terrainProvider = terrain),
+        (e: unknown) => this.events.sourceFailed('terrain', String(e)),
+      );
+    }
+    if (sources.tilesetUrl) {
+      Cesium3DTileset.fromUrl(sources.tilesetUrl, { maximumScreenSpaceError: 8 }).then(
+        (tileset) => {
+          this.tileset = scene.primitives.add(tileset) as Cesium3DTileset;
+          this.layers.buildings.setVisible(false); // the real city replaces the synthetic boxes
+        },
+        (e: unknown) => this.events.sourceFailed('tileset', String(e)),
+      );
+    }
+    if (sources.gridsGeoJsonUrl) {
+      loadGridOutlines(sources.gridsGeoJsonUrl).then(
+        (primitive) => void scene.primitives.add(primitive),
+        (e: unknown) => this.events.sourceFailed('grids GeoJSON', String(e)),
+      );
+    }
+
+    this.handler = new ScreenSpaceEventHandler(scene.canvas);
+    this.handler.setInputAction((e: { position: Cartesian2 }) => this.events.click(this.pick(e.position), this.lonLatAt(e.position)), ScreenSpaceEventType.LEFT_CLICK);
+    this.handler.setInputAction((e: { position: Cartesian2 }) => this.events.rightClick(this.pick(e.position), this.lonLatAt(e.position), { x: e.position.x, y: e.position.y }), ScreenSpaceEventType.RIGHT_CLICK);
+    this.handler.setInputAction((e: { endPosition: Cartesian2 }) => {
+      // Picking renders a frame: at most 10 hover picks a second.
+      const now = performance.now();
+      if (now - this.lastHover < 100) return;
+      this.lastHover = now;
+      this.events.hover(this.pick(e.endPosition), { x: e.endPosition.x, y: e.endPosition.y });
+    }, ScreenSpaceEventType.MOUSE_MOVE);
+    this.viewer.camera.moveEnd.addEventListener(() => this.events.cameraMoved(this.viewer.camera.positionCartographic.height));
+    this.viewer.camera.percentageChanged = 0.05;
+    this.viewer.camera.changed.addEventListener(() => this.events.cameraMoved(this.viewer.camera.positionCartographic.height));
+
+    // In request-render mode nothing draws unless asked, and a primitive built in a worker only becomes ready
+    // during a draw: keep asking (4 times a second) while any layer is still building.
+    this.pump = setInterval(() => {
+      if (Object.values(this.layers).some((layer) => layer.loading)) scene.requestRender();
+    }, 250);
+
+    this.onContextLost = (e: Event) => {
+      e.preventDefault(); // allows the browser to restore it
+      // A lost context has a zero-sized drawing buffer: stop drawing before Cesium trips over it.
+      this.viewer.useDefaultRenderLoop = false;
+      clearInterval(this.pump);
+      this.events.contextLost();
+    };
+    scene.canvas.addEventListener('webglcontextlost', this.onContextLost);
+  }
+
+  private pick(position: Cartesian2): Picked | null {
+    const hit: unknown = this.viewer.scene.pick(position);
+    const id = (hit as { id?: unknown } | undefined)?.id;
+    if (id && typeof id === 'object' && 'layer' in id && 'id' in id) return id as Picked;
+    return null;
+  }
+
+  lonLatAt(position: Cartesian2): LonLat | null {
+    const cartesian = this.viewer.camera.pickEllipsoid(position, this.viewer.scene.globe.ellipsoid);
+    if (!cartesian) return null;
+    const c = Cartographic.fromCartesian(cartesian);
+    return [CesiumMath.toDegrees(c.longitude), CesiumMath.toDegrees(c.latitude)];
+  }
+
+  /** Canvas pixel of a place (for tests and for anchoring cards), null when behind the globe. */
+  toScreen(p: LonLat, height = 0): { x: number; y: number } | null {
+    const s = this.viewer.scene.cartesianToCanvasCoordinates(Cartesian3.fromDegrees(p[0], p[1], height));
+    return s ? { x: s.x, y: s.y } : null;
+  }
+
+  flyToBox(box: Box, seconds = 1.2): void {
+    // Look at the box's centre from the south, tilted: a box seen straight down hides the buildings' height.
+    const centre = Cartesian3.fromDegrees((box.west + box.east) / 2, (box.south + box.north) / 2, 0);
+    const metresEW = (box.east - box.west) * 111_320 * Math.cos((((box.south + box.north) / 2) * Math.PI) / 180);
+    const metresNS = (box.north - box.south) * 111_320;
+    const range = Math.max(600, Math.max(metresEW / 1.6, metresNS) * 1.25);
+    this.viewer.camera.flyToBoundingSphere(new BoundingSphere(centre, 1), { offset: new HeadingPitchRange(0, CesiumMath.toRadians(-55), range), duration: seconds });
+  }
+
+  flyTo(p: LonLat, height = 1_500, seconds = 1.2): void {
+    // Stand south of the point, looking north and down at it.
+    const back = height / Math.tan(CesiumMath.toRadians(55)) / 111_320;
+    this.viewer.camera.flyTo({ destination: Cartesian3.fromDegrees(p[0], p[1] - back, height), orientation: { heading: 0, pitch: CesiumMath.toRadians(-55), roll: 0 }, duration: seconds });
+  }
+
+  /** Where the camera looks from: lon/lat/height (for tests, the status line and saving the view). */
+  cameraState(): { lon: number; lat: number; height: number } {
+    const c = this.viewer.camera.positionCartographic;
+    return { lon: CesiumMath.toDegrees(c.longitude), lat: CesiumMath.toDegrees(c.latitude), height: c.height };
+  }
+
+  setLayerVisible(id: LayerId, visible: boolean): void {
+    this.layers[id].setVisible(visible);
+    if (id === 'buildings' && this.tileset) this.tileset.show = visible;
+  }
+
+  isLayerVisible(id: LayerId): boolean {
+    return this.layers[id].visible;
+  }
+
+  requestRender(): void {
+    this.viewer.scene.requestRender();
+  }
+
+  get loading(): boolean {
+    return Object.values(this.layers).some((layer) => layer.loading);
+  }
+
+  destroy(): void {
+    clearInterval(this.pump);
+    this.viewer.scene.canvas.removeEventListener('webglcontextlost', this.onContextLost);
+    this.handler.destroy();
+    for (const layer of Object.values(this.layers)) layer.destroy();
+    if (!this.viewer.isDestroyed()) this.viewer.destroy();
+  }
+}

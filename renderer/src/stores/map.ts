@@ -1,0 +1,45 @@
+/**
+ * What the map wall shows and where it should look, shared with the other workspaces: layer visibility, the
+ * choropleth metric, the drill-down path, and focus requests ("show this event on the map" from the desk or
+ * the KPI wall). Layer choices are remembered per window (localStorage), like a wall operator expects.
+ */
+import { defineStore } from 'pinia';
+import { ref, watch } from 'vue';
+import type { LayerId } from '../map/layers';
+import type { ChoroplethMetric, DrillPath } from '../map/model';
+
+export type FocusRequest = { kind: 'event' | 'grid' | 'staff' | 'camera'; id: string };
+
+const STORAGE_KEY = 'zongzhi.map.layers';
+const DEFAULT_LAYERS: Record<LayerId, boolean> = { buildings: true, grids: true, staff: true, cameras: true, events: true, heat: false, resources: true };
+
+function loadLayers(): Record<LayerId, boolean> {
+  try {
+    const raw: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null');
+    if (raw && typeof raw === 'object') {
+      const out = { ...DEFAULT_LAYERS };
+      for (const key of Object.keys(DEFAULT_LAYERS) as LayerId[]) {
+        const v = (raw as Record<string, unknown>)[key];
+        if (typeof v === 'boolean') out[key] = v;
+      }
+      return out;
+    }
+  } catch {
+    /* unreadable: defaults */
+  }
+  return { ...DEFAULT_LAYERS };
+}
+
+export const useMapStore = defineStore('map', () => {
+  const layers = ref<Record<LayerId, boolean>>(loadLayers());
+  const metric = ref<ChoroplethMetric>('openEvents');
+  const path = ref<DrillPath>({ units: [], gridId: null });
+  const focus = ref<FocusRequest | null>(null);
+  watch(layers, (value) => localStorage.setItem(STORAGE_KEY, JSON.stringify(value)), { deep: true });
+
+  function show(request: FocusRequest): void {
+    focus.value = request;
+  }
+
+  return { layers, metric, path, focus, show };
+});

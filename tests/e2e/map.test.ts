@@ -1,0 +1,122 @@
+/**
+ * 三维态势 in Chromium (llvmpipe WebGL) against the real host, hub and embedded backend: the map renders (pixel
+ * check), makes no request outside the console's own origin, a click on a grid drills down to it, search flies
+ * to a grid and selects it, layer toggles work, and a lost WebGL context rebuilds the map.
+ */
+import { SHOTS, anyGrid, hubBridge, sharedBrowser } from '../support/e2e';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { Grid } from '../../protocol';
+import { startHostProcess, type HostProcess } from '../support/browser';
+import { makeTempDir } from '../support/temp';
+
+const browser = sharedBrowser();
+const dir = makeTempDir();
+let host: HostProcess;
+let grid: Grid;
+
+interface Probe {
+  toScreen(lon: number, lat: number): { x: number; y: number } | null;
+  camera(): { lon: number; lat: number; height: number } | null;
+  staffCount(): number;
+  gridsReady(): boolean;
+  selected(): { layer: string; id: string } | null;
+  path(): { units: string[]; gridId: string | null };
+  layerVisible(id: string): boolean;
+  sample(): Promise<{ lit: number; samples: number; colors: number }>;
+  loseContext(): void;
+}
+const probe = <R>(page: Page, fn: (p: Probe) => R | Promise<R>): Promise<R> =>
+  page.evaluate(`(${fn.toString()})(window.zongzhiMap)`) as Promise<R>;
+
+beforeAll(async () => {
+  host = await startHostProcess(join(dir.dir, 'data'));
+  const api = await hubBridge(host);
+  // The embedded backend starts beside the host: wait until the hub has the city.
+  for (let tries = 0; ; tries++) {
+    try {
+      grid = await anyGrid(api);
+      break;
+    } catch (e) {
+      if (tries > 120) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  api.close();
+}, 90_000);
+afterAll(async () => {
+  await host?.stop();
+  dir.cleanup();
+});
+
+describe('3D map (三维态势)', () => {
+  it('renders the city offline, drills down on click, searches, toggles layers, survives a lost context', async () => {
+    const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
+    const page = await context.newPage();
+    const outside: string[] = [];
+    const errors: string[] = [];
+    const origin = new URL(host.url).origin;
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(origin) && !url.startsWith('data:') && !url.startsWith('blob:')) outside.push(url);
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    try {
+      await page.goto(`${host.url}#/map`);
+      await page.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => (window as unknown as { zongzhiMap?: Probe }).zongzhiMap?.gridsReady() === true, undefined, { timeout: 90_000 });
+      await page.waitForFunction(() => ((window as unknown as { zongzhiMap: Probe }).zongzhiMap.staffCount() ?? 0) > 100, undefined, { timeout: 60_000 });
+      // Non-blank: most of the frame is lit and it has many colours (imagery, grids, buildings, icons).
+      const frame = await probe(page, (p) => p.sample());
+      expect(frame.lit / frame.samples).toBeGreaterThan(0.3);
+      expect(frame.colors).toBeGreaterThan(20);
+      await page.waitForTimeout(3000); // buildings arrive after the grids
+      await page.screenshot({ path: join(SHOTS, 'map-city-1920x1080.png') });
+
+      // A click on the grid's centre drills into its district (city → district).
+      const box = (await page.getByTestId('map-canvas').boundingBox())!;
+      const at = (await page.evaluate(([lon, lat]) => (window as unknown as { zongzhiMap: Probe }).zongzhiMap.toScreen(lon!, lat!), grid.center))!;
+      expect(at).not.toBeNull();
+      await page.mouse.click(box.x + at.x, box.y + at.y);
+      await page.waitForFunction((d) => (window as unknown as { zongzhiMap: Probe }).zongzhiMap.path().units[0] === d, grid.districtId, { timeout: 15_000 });
+      await expect(page.getByTestId('map-breadcrumb').textContent()).resolves.toMatch(/全市›.+区/);
+
+      // Search by the 15-digit code flies there and selects the grid.
+      await page.keyboard.press('/');
+      await page.getByTestId('map-search').fill(grid.code);
+      await page.getByTestId('map-hits').waitFor();
+      await page.keyboard.press('Enter');
+      await expect(page.getByTestId('map-detail-code').textContent()).resolves.toBe(grid.code);
+      expect(await probe(page, (p) => p.selected())).toEqual({ layer: 'grids', id: grid.id });
+      await page.waitForTimeout(2500); // the flight
+      const camera = (await probe(page, (p) => p.camera()))!;
+      expect(Math.abs(camera.lon - grid.center[0])).toBeLessThan(0.03);
+      expect(Math.abs(camera.lat - grid.center[1])).toBeLessThan(0.05);
+      expect(camera.height).toBeLessThan(10_000);
+      await page.screenshot({ path: join(SHOTS, 'map-grid-drilldown-1920x1080.png') });
+
+      // Layer toggles: the staff layer off and on again, remembered for the window.
+      await page.getByTestId('layer-staff').uncheck();
+      expect(await probe(page, (p) => p.layerVisible('staff'))).toBe(false);
+      await page.getByTestId('layer-heat').check();
+      expect(await probe(page, (p) => p.layerVisible('heat'))).toBe(true);
+      await page.getByTestId('layer-staff').check();
+      expect(await probe(page, (p) => p.layerVisible('staff'))).toBe(true);
+      await page.getByTestId('map-metric').selectOption('staffOnline');
+      await expect(page.getByTestId('map-legend').textContent()).resolves.toContain('%');
+
+      // A lost WebGL context: the map says so and rebuilds itself.
+      await probe(page, (p) => p.loseContext());
+      await page.locator('[data-testid="workspace-map"][data-phase="lost"]').waitFor({ timeout: 10_000 });
+      await page.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 60_000 });
+      await page.waitForFunction(() => (window as unknown as { zongzhiMap: Probe }).zongzhiMap.gridsReady() === true, undefined, { timeout: 90_000 });
+
+      expect(outside).toEqual([]);
+      expect(errors.filter((e) => !/WebGL context was lost|CONTEXT_LOST/i.test(e))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 300_000);
+});
