@@ -75,6 +75,11 @@ describe('3D map (三维态势)', () => {
       await page.waitForTimeout(3000); // buildings arrive after the grids
       await page.screenshot({ path: join(SHOTS, 'map-city-1920x1080.png') });
 
+      // Layer toggles: point layers off (their icons would take the click below), remembered for the window.
+      for (const id of ['staff', 'events', 'cameras', 'resources']) await page.getByTestId(`layer-${id}`).uncheck();
+      expect(await probe(page, (p) => p.layerVisible('staff'))).toBe(false);
+      expect(await probe(page, (p) => p.layerVisible('events'))).toBe(false);
+
       // A click on the grid's centre drills into its district (city → district).
       const box = (await page.getByTestId('map-canvas').boundingBox())!;
       const at = (await page.evaluate(([lon, lat]) => (window as unknown as { zongzhiMap: Probe }).zongzhiMap.toScreen(lon!, lat!), grid.center))!;
@@ -97,9 +102,8 @@ describe('3D map (三维态势)', () => {
       expect(camera.height).toBeLessThan(10_000);
       await page.screenshot({ path: join(SHOTS, 'map-grid-drilldown-1920x1080.png') });
 
-      // Layer toggles: the staff layer off and on again, remembered for the window.
-      await page.getByTestId('layer-staff').uncheck();
-      expect(await probe(page, (p) => p.layerVisible('staff'))).toBe(false);
+      // ... and back on; the heat map on.
+      for (const id of ['events', 'cameras', 'resources']) await page.getByTestId(`layer-${id}`).check();
       await page.getByTestId('layer-heat').check();
       expect(await probe(page, (p) => p.layerVisible('heat'))).toBe(true);
       await page.getByTestId('layer-staff').check();

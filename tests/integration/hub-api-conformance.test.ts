@@ -10,7 +10,7 @@ import { Hub, SETTINGS_FILE_NAME } from '../../electron/hub';
 import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
 import { bindHubIpc } from '../../electron/ipc';
 import { buildPreloadApi } from '../../preload/api';
-import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings } from '../../protocol';
+import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
 import { createIpcTransport } from '../../renderer/src/hub/ipc-transport';
 import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../support/fake-electron';
@@ -91,11 +91,11 @@ describe.each([
   it('settings start at the defaults, persist to disk, and reach every subscribed window', async () => {
     const a = await bridge.open();
     const b = await bridge.open();
-    expect(await a.api.getSettings()).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null });
+    expect(await a.api.getSettings()).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES });
     const seenByB: Settings[] = [];
     await b.api.subscribe({ topic: 'settings' }, (s) => seenByB.push(s));
     const updated = await a.api.updateSettings({ locale: 'en', backendUrl: 'wss://backend.example:8443/ws' });
-    expect(updated).toEqual({ locale: 'en', theme: 'day', backendUrl: 'wss://backend.example:8443/ws' });
+    expect(updated).toEqual({ locale: 'en', theme: 'day', backendUrl: 'wss://backend.example:8443/ws', map: DEFAULT_MAP_SOURCES });
     await waitFor(() => seenByB.some((s) => s.locale === 'en'), 'the settings update in the other window');
     expect(JSON.parse(readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8'))).toEqual(updated);
     // A restarted hub reads the same settings back.

@@ -9,6 +9,6 @@ describe('checked-in JSON Schema', () => {
   });
   it('describes every Hub API method', () => {
     const hub = generateSchemas()['hub-api-v1.schema.json'] as { methods: Record<string, unknown> };
-    expect(Object.keys(hub.methods).sort()).toEqual(['discardCommand', 'getSettings', 'hello', 'retryCommand', 'submitCommand', 'subscribe', 'unsubscribe', 'updateSettings']);
+    expect(Object.keys(hub.methods).sort()).toEqual(['discardCommand', 'getCityLayer', 'getSettings', 'hello', 'retryCommand', 'submitCommand', 'subscribe', 'unsubscribe', 'updateSettings']);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HubError } from '../../protocol';
+import { HubError, DEFAULT_MAP_SOURCES } from '../../protocol';
 import { SETTINGS_FILE_NAME, SettingsStore, silentLogger } from '../../electron/hub';
 import { makeTempDir } from '../support/temp';
 
@@ -22,7 +22,7 @@ describe('settings store (a real file)', () => {
   it('keeps a corrupt file aside, uses defaults and says so', () => {
     writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), '{"locale": "zh-CN", "theme":');
     const store = new SettingsStore(temp.dir, silentLogger);
-    expect(store.settings.value).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null });
+    expect(store.settings.value).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES });
     expect(store.startupNotice).toMatch(/unusable/);
     const aside = readdirSync(temp.dir).find((f) => f.startsWith(`${SETTINGS_FILE_NAME}.corrupt-`));
     expect(aside).toBeDefined();
@@ -39,7 +39,7 @@ describe('settings store (a real file)', () => {
   it('fills keys added by newer versions from the defaults', () => {
     writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), JSON.stringify({ locale: 'en' }));
     const store = new SettingsStore(temp.dir, silentLogger);
-    expect(store.settings.value).toEqual({ locale: 'en', theme: 'day', backendUrl: null });
+    expect(store.settings.value).toEqual({ locale: 'en', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES });
     expect(store.startupNotice).toBeNull();
   });
 

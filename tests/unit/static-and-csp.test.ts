@@ -24,8 +24,9 @@ describe('content security policy', () => {
   it('is strict by default', () => {
     const csp = buildContentSecurityPolicy();
     expect(csp).toMatch(/default-src 'self'/);
-    expect(csp).toMatch(/script-src 'self';/);
-    expect(csp).not.toMatch(/unsafe-eval/);
+    // No eval of strings; WebAssembly only (Cesium's Draco/KTX2 decoders for 3D Tiles).
+    expect(csp).toMatch(/script-src 'self' 'wasm-unsafe-eval';/);
+    expect(csp).not.toMatch(/'unsafe-eval'/);
   });
   it('adds configured connect sources and rejects anything that could smuggle a directive', () => {
     expect(buildContentSecurityPolicy({ extraConnectSources: ['wss://sip.city.gov.cn:7443'] })).toContain("connect-src 'self' wss://sip.city.gov.cn:7443");
