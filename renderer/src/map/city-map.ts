@@ -105,6 +105,8 @@ export class CityMap {
   private tileset: Cesium3DTileset | null = null;
   private readonly pump: ReturnType<typeof setInterval>;
   private lastHover = 0;
+  /** Set once the WebGL context is gone: nothing may draw or pick (picking draws) until the rebuild. */
+  private lost = false;
 
   constructor(container: HTMLElement, sources: MapSources, private readonly events: MapEvents) {
     this.viewer = new CesiumWidget(container, {
@@ -188,6 +190,7 @@ export class CityMap {
     this.onContextLost = (e: Event) => {
       e.preventDefault(); // allows the browser to restore it
       // A lost context has a zero-sized drawing buffer: stop drawing before Cesium trips over it.
+      this.lost = true;
       this.viewer.useDefaultRenderLoop = false;
       clearInterval(this.pump);
       this.events.contextLost();
@@ -196,6 +199,7 @@ export class CityMap {
   }
 
   private pick(position: Cartesian2): Picked | null {
+    if (this.lost) return null;
     const hit: unknown = this.viewer.scene.pick(position);
     const id = (hit as { id?: unknown } | undefined)?.id;
     if (id && typeof id === 'object' && 'layer' in id && 'id' in id) return id as Picked;
