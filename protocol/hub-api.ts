@@ -145,6 +145,7 @@ export const Query = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('collection'), collection: Collection, filter: CollectionFilter.optional() }).strict(),
   z.object({ topic: z.literal('positions') }).strict(),
   z.object({ topic: z.literal('outbox') }).strict(),
+  z.object({ topic: z.literal('wall') }).strict(),
 ]);
 export type Query = z.infer<typeof Query>;
 
@@ -171,9 +172,33 @@ export type PositionRow = z.infer<typeof PositionRow>;
 /** A collection row as a window sees it: the entity, marked when it shows the guess of a pending command. */
 export type ViewRow<C extends CollectionName> = CollectionTypes[C] & { pending?: true };
 
+/**
+ * "Show this on the wall", from any window to the windows that show that wall: the desk asks, the map wall
+ * flies there. The hub keeps the latest request; windows act only on requests made after they subscribed.
+ */
+export const WallRequest = z.discriminatedUnion('wall', [
+  z.object({ wall: z.literal('map'), kind: z.enum(['event', 'grid', 'staff', 'camera']), id: z.string().min(1).max(200) }).strict(),
+]);
+export type WallRequest = z.infer<typeof WallRequest>;
+export const WallRequestState = z.object({
+  /** 0 before the first request; then one more per request. */
+  seq: z.number().int().nonnegative(),
+  at: IsoTime,
+  request: WallRequest.nullable(),
+  /** The asking window's display role. */
+  from: DisplayRole.nullable(),
+});
+export type WallRequestState = z.infer<typeof WallRequestState>;
+export const ShowOnWallResult = z.object({
+  /** How many other windows show that wall (0: the asking window should show it itself). */
+  walls: z.number().int().nonnegative(),
+});
+export type ShowOnWallResult = z.infer<typeof ShowOnWallResult>;
+
 export interface TopicData {
   connection: ConnectionState;
   settings: Settings;
+  wall: WallRequestState;
 }
 export type Topic = keyof TopicData;
 
@@ -304,6 +329,8 @@ export const hubMethods = {
   discardCommand: { params: z.object({ commandId: CommandId }).strict(), result: Empty },
   /** A static city layer from the backend, cached by the hub so the map draws it offline too. */
   getCityLayer: { params: z.object({ layer: CityLayerName }).strict(), result: BuildingsLayer },
+  /** Asks the windows that show a wall to show something (see WallRequest). */
+  showOnWall: { params: WallRequest, result: ShowOnWallResult },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -362,6 +389,7 @@ export interface HubApi {
   retryCommand(commandId: string): Promise<CommandReceipt>;
   discardCommand(commandId: string): Promise<void>;
   getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
+  showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

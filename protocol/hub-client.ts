@@ -19,10 +19,11 @@ import {
   type UpdateListener,
   ConnectionState,
   Settings,
+  WallRequestState,
 } from './hub-api';
 import { describeIssues, validate } from './validate';
 
-const topicSchemas = { connection: ConnectionState, settings: Settings } as const;
+const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState } as const;
 
 export function createHubClient(transport: HubTransport, bridge: HubApi['bridge']): HubApi {
   type Entry = {
@@ -136,6 +137,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     },
     retryCommand: (commandId) => call('retryCommand', { commandId }),
     getCityLayer: (layer) => call('getCityLayer', { layer }),
+    showOnWall: (request) => call('showOnWall', request),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

@@ -25,7 +25,10 @@ import {
   type OutboxEntry,
   type PositionsPayload,
   type Query,
+  type ShowOnWallResult,
   type SubscriptionUpdate,
+  type WallRequest,
+  type WallRequestState,
 } from '../../protocol';
 import { maskPayload, maskRow, type Actor, type CityState } from '../../domain';
 import { ObservableValue } from './observable';
@@ -106,6 +109,8 @@ export class Hub {
   readonly startedAt = new Date();
   readonly settings: SettingsStore;
   readonly connection: ObservableValue<ConnectionState>;
+  /** The latest "show this on the wall" request, for the windows that show that wall. */
+  readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null });
   readonly log: Logger;
   readonly cache: HubCache;
   readonly confirmed: CityState;
@@ -576,6 +581,15 @@ export class Hub {
     return session;
   }
 
+  /** Passes a wall request to every window; answers how many other windows show that wall. */
+  showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult {
+    const seq = this.wallRequest.value.seq + 1;
+    this.wallRequest.set({ seq, at: new Date().toISOString(), request, from: from.info.displayRole });
+    let walls = 0;
+    for (const session of this.sessions) if (session !== from && session.info.displayRole === request.wall) walls++;
+    return { walls };
+  }
+
   /** @internal called by HubSession.close */
   forget(session: HubSession): void {
     this.sessions.delete(session);
@@ -663,6 +677,8 @@ export class HubSession {
         return {};
       case 'getCityLayer':
         return this.hub.cityLayer((params as { layer: CityLayerName }).layer);
+      case 'showOnWall':
+        return this.hub.showOnWall(this, params as WallRequest);
     }
   }
 
@@ -675,7 +691,8 @@ export class HubSession {
       this.subscriptions.set(subscriptionId, this.hub.addRowSubscription(this, subscriptionId, query));
       return subscriptionId;
     }
-    const source = (query.topic === 'connection' ? this.hub.connection : this.hub.settings.settings) as unknown as ObservableValue<unknown>;
+    const sources = { connection: this.hub.connection, settings: this.hub.settings.settings, wall: this.hub.wallRequest };
+    const source = sources[query.topic] as unknown as ObservableValue<unknown>;
     // Deliver after the reply has been sent, so the client knows the id before the first snapshot arrives.
     let stop: (() => void) | null = null;
     const timer = setImmediate(() => {

@@ -10,7 +10,7 @@ import { Hub, SETTINGS_FILE_NAME } from '../../electron/hub';
 import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
 import { bindHubIpc } from '../../electron/ipc';
 import { buildPreloadApi } from '../../preload/api';
-import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES } from '../../protocol';
+import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES, type DisplayRole, type WallRequestState } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
 import { createIpcTransport } from '../../renderer/src/hub/ipc-transport';
 import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../support/fake-electron';
@@ -18,7 +18,7 @@ import { makeTempDir, waitFor } from '../support/temp';
 
 interface BridgeFixture {
   /** A new window/page connected to the shared hub: its API and the raw transport under it. */
-  open(): Promise<{ api: HubApi; transport: HubTransport }>;
+  open(role?: DisplayRole): Promise<{ api: HubApi; transport: HubTransport }>;
   close(): Promise<void>;
 }
 
@@ -28,8 +28,8 @@ const websocketBridge: BridgeFactory = async (hub, rendererDir) => {
   const host: BrowserHost = await startBrowserHost({ hub, rendererDir });
   const opened: HubApi[] = [];
   return {
-    async open() {
-      const transport = await connectWsTransport({ origin: host.origin, token: host.token, role: 'kpi' });
+    async open(role = 'kpi') {
+      const transport = await connectWsTransport({ origin: host.origin, token: host.token, role });
       const api = createHubClient(transport, 'websocket');
       opened.push(api);
       return { api, transport };
@@ -43,13 +43,13 @@ const websocketBridge: BridgeFactory = async (hub, rendererDir) => {
 
 const ipcBridge: BridgeFactory = async (hub) => {
   const ipcMain = new FakeIpcMain();
-  const roles = new Map<number, 'kpi'>();
+  const roles = new Map<number, DisplayRole>();
   const unbind = bindHubIpc({ ipcMain, hub, trustedOrigin: 'app://console', roleOf: (c) => roles.get(c.id) ?? null });
   const opened: HubApi[] = [];
   return {
-    async open() {
-      const contents = new FakeWebContents('app://console/index.html?role=kpi');
-      roles.set(contents.id, 'kpi');
+    async open(role = 'kpi') {
+      const contents = new FakeWebContents(`app://console/index.html?role=${role}`);
+      roles.set(contents.id, role);
       const transport = createIpcTransport(buildPreloadApi(new FakeIpcRenderer(ipcMain, contents)));
       const api = createHubClient(transport, 'ipc');
       opened.push(api);
@@ -148,6 +148,24 @@ describe.each([
     expect(await transport.call('getCityLayer', { layer: 'sewers' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     // This hub has no backend and nothing cached: the layer is unavailable, with the reason.
     expect(await transport.call('getCityLayer', { layer: 'buildings' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+  });
+
+  it('passes "show on the wall" requests to every window and counts the windows showing that wall', async () => {
+    const desk = await bridge.open('dispatch');
+    const wall = await bridge.open('map');
+    const seen: WallRequestState[] = [];
+    await wall.api.subscribe({ topic: 'wall' }, (state) => seen.push(state));
+    const before = seen.at(-1)!.seq;
+    expect(await desk.api.showOnWall({ wall: 'map', kind: 'event', id: 'E2026010100001' })).toEqual({ walls: 1 });
+    await waitFor(() => seen.at(-1)!.seq === before + 1, 'the request on the wall');
+    expect(seen.at(-1)).toMatchObject({ request: { wall: 'map', kind: 'event', id: 'E2026010100001' }, from: 'dispatch' });
+    // The map wall asking for itself counts the other map walls only (none here).
+    expect(await wall.api.showOnWall({ wall: 'map', kind: 'grid', id: 'G1' })).toEqual({ walls: 0 });
+    // Bad requests are refused and change nothing.
+    expect(await desk.transport.call('showOnWall', { wall: 'map', kind: 'planet', id: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await desk.transport.call('showOnWall', { wall: 'map', kind: 'event', id: '' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.at(-1)!.seq).toBe(before + 2);
   });
 
   it('queues well-formed commands (pending until a backend acks them) and refuses malformed ones', async () => {

@@ -1,7 +1,7 @@
 /** The window's view of the hub: bridge, connection truth, settings. Everything else reads from here. */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { HubError, type ConnectionState, type HelloResult, type HubApi, type Settings, type SettingsPatch } from '../../../protocol';
+import { HubError, type ConnectionState, type HelloResult, type HubApi, type Settings, type SettingsPatch, type WallRequestState } from '../../../protocol';
 
 export type HubPhase = 'connecting' | 'ready' | 'failed';
 
@@ -24,6 +24,9 @@ export const useHubStore = defineStore('hub', () => {
   const settings = ref<Settings | null>(null);
   const error = ref<UserFacingError | null>(null);
   const stops: Array<() => Promise<void>> = [];
+  /** The latest wall request made after this window opened (older ones were for the walls of that time). */
+  const wallRequest = shallowRef<WallRequestState | null>(null);
+  let wallSeqSeen = -1;
 
   const commandLevel = computed(() => connection.value?.commandLevel ?? null);
 
@@ -35,6 +38,12 @@ export const useHubStore = defineStore('hub', () => {
       hello.value = await hub.hello();
       stops.push(await hub.subscribe({ topic: 'settings' }, (value) => (settings.value = value)));
       stops.push(await hub.subscribe({ topic: 'connection' }, (value) => (connection.value = value)));
+      stops.push(
+        await hub.subscribe({ topic: 'wall' }, (value) => {
+          if (wallSeqSeen >= 0 && value.seq > wallSeqSeen) wallRequest.value = value;
+          wallSeqSeen = value.seq;
+        }),
+      );
       phase.value = 'ready';
     } catch (e) {
       error.value = toUserFacingError(e);
@@ -66,5 +75,5 @@ export const useHubStore = defineStore('hub', () => {
     api.value = null;
   }
 
-  return { api, phase, hello, connection, settings, error, commandLevel, attach, linkLost, updateSettings, dismissError, detach };
+  return { api, phase, hello, connection, settings, error, commandLevel, wallRequest, attach, linkLost, updateSettings, dismissError, detach };
 });

@@ -7,6 +7,7 @@ import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 import type { LayerId } from '../map/layers';
 import type { ChoroplethMetric, DrillPath } from '../map/model';
+import { useHubStore } from './hub';
 
 export type FocusRequest = { kind: 'event' | 'grid' | 'staff' | 'camera'; id: string };
 
@@ -41,5 +42,21 @@ export const useMapStore = defineStore('map', () => {
     focus.value = request;
   }
 
-  return { layers, metric, path, focus, show };
+  /**
+   * "Show on the map" from any window: the map walls of the room fly there. Answers 'wall' when another
+   * window shows the map, 'here' when none does (the caller then opens its own map), so nothing is lost.
+   */
+  async function showOnWall(request: FocusRequest): Promise<'wall' | 'here'> {
+    show(request);
+    const api = useHubStore().api;
+    if (!api) return 'here';
+    try {
+      const { walls } = await api.showOnWall({ wall: 'map', kind: request.kind, id: request.id });
+      return walls > 0 ? 'wall' : 'here';
+    } catch {
+      return 'here';
+    }
+  }
+
+  return { layers, metric, path, focus, show, showOnWall };
 });
