@@ -66,7 +66,8 @@ export const DARK: ChartTheme = { text: '#e6eefb', dim: '#8ea6c8', grid: 'rgba(1
 
 const axisCommon = (theme: ChartTheme) => ({
   axisLine: { lineStyle: { color: theme.grid } },
-  axisLabel: { color: theme.dim },
+  // Narrow panels (the emergency layout) drop labels that would run into each other.
+  axisLabel: { color: theme.dim, hideOverlap: true },
   splitLine: { lineStyle: { color: theme.grid } },
 });
 

@@ -10,6 +10,7 @@ import {
   Cartesian3,
   Cartographic,
   Cesium3DTileset,
+  DirectionalLight,
   CesiumTerrainProvider,
   Color,
   Credit,
@@ -42,6 +43,8 @@ import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceL
 (globalThis as { CESIUM_BASE_URL?: string }).CESIUM_BASE_URL = './cesium/';
 Ion.defaultAccessToken = '';
 
+const lightScratch = new Cartesian3();
+
 export interface MapEvents {
   click(picked: Picked | null, at: LonLat | null): void;
   rightClick(picked: Picked | null, at: LonLat | null, screen: { x: number; y: number }): void;
@@ -49,6 +52,8 @@ export interface MapEvents {
   /** Camera height in metres after a move (layers switch detail with it). */
   cameraMoved(height: number): void;
   contextLost(): void;
+  /** Rendering stopped on an error that is not a lost context. */
+  renderFailed(detail: string): void;
   /** A configured source failed (bad URL, server down): the map stays up on what it has. */
   sourceFailed(what: string, detail: string): void;
 }
@@ -115,11 +120,22 @@ export class CityMap {
       requestRenderMode: true,
       maximumRenderTimeChange: Infinity,
       msaaSamples: 1,
+      // Render errors come to us (below): a Chinese notice and a rebuild, not Cesium's English panel.
+      showRenderLoopErrors: false,
     });
     const scene = this.viewer.scene;
     scene.globe.baseColor = Color.fromCssColorString('#0a1324');
     scene.backgroundColor = Color.fromCssColorString('#050a14');
     if (scene.skyAtmosphere) scene.skyAtmosphere.show = false;
+    // A light that follows the camera (from over the viewer's right shoulder), not the sun: the simulated
+    // clock runs through the night, and buildings must stay readable at any hour.
+    const light = new DirectionalLight({ direction: Cartesian3.clone(this.viewer.camera.directionWC) });
+    scene.light = light;
+    scene.preRender.addEventListener(() => {
+      const camera = this.viewer.camera;
+      Cartesian3.add(camera.directionWC, Cartesian3.multiplyByScalar(camera.rightWC, 0.35, lightScratch), light.direction);
+      Cartesian3.normalize(light.direction, light.direction);
+    });
     scene.fog.enabled = false;
     scene.globe.showGroundAtmosphere = false;
     if (scene.skyBox) scene.skyBox.show = false;
@@ -189,13 +205,23 @@ export class CityMap {
 
     this.onContextLost = (e: Event) => {
       e.preventDefault(); // allows the browser to restore it
-      // A lost context has a zero-sized drawing buffer: stop drawing before Cesium trips over it.
-      this.lost = true;
-      this.viewer.useDefaultRenderLoop = false;
-      clearInterval(this.pump);
-      this.events.contextLost();
+      this.markLost();
     };
+    // The context can be gone a frame before the browser's event says so: that frame's error is the loss too.
+    scene.renderError.addEventListener((_scene: unknown, error: unknown) => {
+      if (this.lost || scene.drawingBufferWidth === 0) this.markLost();
+      else this.events.renderFailed(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    });
     scene.canvas.addEventListener('webglcontextlost', this.onContextLost);
+  }
+
+  private markLost(): void {
+    if (this.lost) return;
+    // A lost context has a zero-sized drawing buffer: stop drawing (and picking) before Cesium trips over it.
+    this.lost = true;
+    this.viewer.useDefaultRenderLoop = false;
+    clearInterval(this.pump);
+    this.events.contextLost();
   }
 
   private pick(position: Cartesian2): Picked | null {

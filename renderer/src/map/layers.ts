@@ -71,7 +71,8 @@ export class BuildingLayer implements Layer {
 
   setData(b: BuildingsLayer): void {
     this.destroy();
-    const unit = BoxGeometry.fromDimensions({ dimensions: new Cartesian3(1, 1, 1), vertexFormat: PerInstanceColorAppearance.FLAT_VERTEX_FORMAT });
+    // Normals for shading: lit tops and darker sides read as a city; flat colour reads as a floor plan.
+    const unit = BoxGeometry.fromDimensions({ dimensions: new Cartesian3(1, 1, 1), vertexFormat: PerInstanceColorAppearance.VERTEX_FORMAT });
     const instances: GeometryInstance[] = new Array(b.count);
     const rotation = new Matrix3();
     const scratch = new Matrix4();
@@ -80,8 +81,8 @@ export class BuildingLayer implements Layer {
       Matrix3.fromRotationZ(CesiumMath.toRadians(b.rotation[i]!), rotation);
       const local = Matrix4.fromRotationTranslation(rotation, new Cartesian3(0, 0, b.height[i]! / 2), scratch);
       Matrix4.multiplyByScale(local, new Cartesian3(b.width[i]!, b.depth[i]!, b.height[i]!), local);
-      // Taller is lighter: flat shading still reads as a skyline on the dark wall.
-      const shade = 0.22 + Math.min(1, b.height[i]! / 120) * 0.4;
+      // Taller is lighter: reads as a skyline on the dark wall.
+      const shade = 0.3 + Math.min(1, b.height[i]! / 120) * 0.45;
       instances[i] = new GeometryInstance({
         geometry: unit,
         modelMatrix: Matrix4.multiply(enu, local, new Matrix4()),
@@ -89,7 +90,7 @@ export class BuildingLayer implements Layer {
       });
     }
     this.primitive = this.scene.primitives.add(
-      new Primitive({ geometryInstances: instances, appearance: new PerInstanceColorAppearance({ flat: true, translucent: false }), asynchronous: true, releaseGeometryInstances: true, allowPicking: false }),
+      new Primitive({ geometryInstances: instances, appearance: new PerInstanceColorAppearance({ flat: false, translucent: false }), asynchronous: true, releaseGeometryInstances: true, allowPicking: false }),
     ) as Primitive;
     this.primitive.show = this.visible;
     this.scene.requestRender();
