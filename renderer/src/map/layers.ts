@@ -311,8 +311,23 @@ const STAFF_SCALE = new NearFarScalar(2_000, 1.3, 60_000, 0.5);
 // ── icons drawn on canvases (no image files to fetch, crisp at any scale) ──────────────────────────────
 
 const iconCache = new Map<string, HTMLCanvasElement>();
+const iconKey = (glyph: string, fill: string, size: number, ring: string): string => `glyph:${glyph}|${fill}|${size}|${ring}`;
+
+/**
+ * Gives a billboard its icon under a stable id. A canvas handed over as `image` gets a fresh id on every
+ * add, so the collection's texture atlas kept a copy per add and grew without end on a busy map.
+ */
+function setGlyph(billboard: Billboard, glyph: string, fill: string, size: number, ring = '#0a1324'): Billboard {
+  const key = iconKey(glyph, fill, size, ring);
+  if ((billboard as Billboard & { glyphKey?: string }).glyphKey !== key) {
+    billboard.setImage(key, glyphIcon(glyph, fill, size, ring));
+    (billboard as Billboard & { glyphKey?: string }).glyphKey = key;
+  }
+  return billboard;
+}
+
 export function glyphIcon(glyph: string, fill: string, size = 30, ring = '#0a1324'): HTMLCanvasElement {
-  const key = `${glyph}|${fill}|${size}|${ring}`;
+  const key = iconKey(glyph, fill, size, ring);
   const hit = iconCache.get(key);
   if (hit) return hit;
   const c = document.createElement('canvas');
@@ -337,6 +352,9 @@ export function glyphIcon(glyph: string, fill: string, size = 30, ring = '#0a132
 
 // ── cameras: icons and view cones (cones only when zoomed in) ──────────────────────────────────────────
 
+const CAMERA_SCALE = new NearFarScalar(1_000, 1.2, 40_000, 0.35);
+const CAMERA_FADE = new NearFarScalar(20_000, 1, 80_000, 0);
+
 export class CameraLayer implements Layer {
   readonly id = 'cameras';
   private readonly icons: BillboardCollection;
@@ -352,15 +370,15 @@ export class CameraLayer implements Layer {
     if (this.cones) this.scene.primitives.remove(this.cones);
     const cones: GeometryInstance[] = [];
     for (const c of cameras) {
-      this.icons.add({
+      const icon = this.icons.add({
         id: { layer: 'cameras', id: c.id } satisfies Picked,
         position: degrees(c.position, 6),
-        image: glyphIcon('摄', c.online ? '#7fd1ff' : '#5d6f8a', 22),
         width: 20,
         height: 20,
-        scaleByDistance: new NearFarScalar(1_000, 1.2, 40_000, 0.35),
-        translucencyByDistance: new NearFarScalar(20_000, 1, 80_000, 0),
+        scaleByDistance: CAMERA_SCALE,
+        translucencyByDistance: CAMERA_FADE,
       });
+      setGlyph(icon, '摄', c.online ? '#7fd1ff' : '#5d6f8a', 22);
       cones.push(new GeometryInstance({ geometry: coneGeometry(c), attributes: { color: ColorGeometryInstanceAttribute.fromColor(Color.fromCssColorString(c.online ? '#7fd1ff' : '#5d6f8a').withAlpha(0.22)) } }));
     }
     this.cones = this.scene.primitives.add(new Primitive({ geometryInstances: cones, appearance: new PerInstanceColorAppearance({ flat: true, translucent: true }), asynchronous: true, allowPicking: false })) as Primitive;
@@ -414,6 +432,7 @@ function coneGeometry(c: Camera): PolygonGeometry {
 // ── events: icons by category and severity, clusters when zoomed out, a pulse for new severe ones ──────
 
 export const SEVERITY_COLORS = ['#3fb4ff', '#3fb4ff', '#7fd1ff', '#ffb020', '#ff4d4f'];
+const EVENT_SCALE = new NearFarScalar(1_000, 1.3, 50_000, 0.6);
 
 export class EventLayer implements Layer {
   readonly id = 'events';
@@ -422,6 +441,9 @@ export class EventLayer implements Layer {
   private readonly counts: LabelCollection;
   private readonly pulses: PointPrimitiveCollection;
   private readonly pulseStarted = new Map<string, { point: PointPrimitive; at: number }>();
+  private readonly byId = new Map<string, Billboard>();
+  private clusterData: readonly Cluster[] = [];
+  private clusterSignature = '';
   visible = true;
   private clustered = false;
   private pulseTimer: ReturnType<typeof setInterval> | null = null;
@@ -436,38 +458,60 @@ export class EventLayer implements Layer {
   }
 
   setData(events: Iterable<GovEvent>, glyphOf: (category: string) => string, clusters: readonly Cluster[]): void {
-    this.icons.removeAll();
+    // Updated in place (called about once a second on a busy city): only new events add, only gone ones remove.
     const now = performance.now();
     const seen = new Set<string>();
     for (const e of events) {
       seen.add(e.id);
-      this.icons.add({
-        id: { layer: 'events', id: e.id } satisfies Picked,
-        position: degrees(e.location, 12),
-        image: glyphIcon(glyphOf(e.category), SEVERITY_COLORS[e.severity] ?? '#3fb4ff', 30),
-        width: 26,
-        height: 26,
-        verticalOrigin: VerticalOrigin.BOTTOM,
-        scaleByDistance: new NearFarScalar(1_000, 1.3, 50_000, 0.6),
-        disableDepthTestDistance: Number.POSITIVE_INFINITY,
-      });
+      let icon = this.byId.get(e.id);
+      if (icon) icon.position = degrees(e.location, 12, scratch);
+      else {
+        icon = this.icons.add({
+          id: { layer: 'events', id: e.id } satisfies Picked,
+          position: degrees(e.location, 12),
+          width: 26,
+          height: 26,
+          verticalOrigin: VerticalOrigin.BOTTOM,
+          scaleByDistance: EVENT_SCALE,
+          disableDepthTestDistance: Number.POSITIVE_INFINITY,
+        });
+        this.byId.set(e.id, icon);
+      }
+      setGlyph(icon, glyphOf(e.category), SEVERITY_COLORS[e.severity] ?? '#3fb4ff', 30);
       // A new high-severity event pulses for a minute (not the ones already there when the map opened).
       if (!this.first && !this.known.has(e.id) && e.severity >= 3) {
         this.pulseStarted.set(e.id, { point: this.pulses.add({ position: degrees(e.location, 12), color: Color.fromCssColorString('#ff4d4f').withAlpha(0.5), pixelSize: 10, disableDepthTestDistance: Number.POSITIVE_INFINITY }), at: now });
       }
     }
+    for (const [id, icon] of this.byId) {
+      if (seen.has(id)) continue;
+      this.icons.remove(icon);
+      this.byId.delete(id);
+    }
     this.known.clear();
     for (const id of seen) this.known.add(id);
     this.first = false;
-    this.clusters.removeAll();
-    this.counts.removeAll();
-    for (const c of clusters) {
-      const size = 28 + Math.min(30, Math.sqrt(c.count) * 5);
-      this.clusters.add({ id: { layer: 'cluster', id: c.key } satisfies Picked, position: degrees(c.position, 20), image: glyphIcon('', SEVERITY_COLORS[c.maxSeverity] ?? '#3fb4ff', 40), width: size, height: size, disableDepthTestDistance: Number.POSITIVE_INFINITY });
-      this.counts.add({ position: degrees(c.position, 20), text: String(c.count), font: 'bold 15px "Noto Sans CJK SC", sans-serif', fillColor: Color.fromCssColorString('#0a1324'), style: LabelStyle.FILL, horizontalOrigin: HorizontalOrigin.CENTER, verticalOrigin: VerticalOrigin.CENTER, pixelOffset: new Cartesian2(0, 1), disableDepthTestDistance: Number.POSITIVE_INFINITY });
-    }
+    this.clusterData = clusters;
+    if (this.clustered) this.drawClusters();
     this.apply();
     this.startPulsing();
+  }
+
+  /**
+   * Street clusters, drawn only while shown and only when they changed: a hidden LabelCollection never runs
+   * its glyph requests, so labels rebuilt behind it every second piled up unfinished.
+   */
+  private drawClusters(): void {
+    const signature = this.clusterData.map((c) => `${c.key}:${c.count}:${c.maxSeverity}`).join('|');
+    if (signature === this.clusterSignature) return;
+    this.clusterSignature = signature;
+    this.clusters.removeAll();
+    this.counts.removeAll();
+    for (const c of this.clusterData) {
+      const size = 28 + Math.min(30, Math.sqrt(c.count) * 5);
+      setGlyph(this.clusters.add({ id: { layer: 'cluster', id: c.key } satisfies Picked, position: degrees(c.position, 20), width: size, height: size, disableDepthTestDistance: Number.POSITIVE_INFINITY }), '', SEVERITY_COLORS[c.maxSeverity] ?? '#3fb4ff', 40);
+      this.counts.add({ position: degrees(c.position, 20), text: String(c.count), font: 'bold 15px "Noto Sans CJK SC", sans-serif', fillColor: Color.fromCssColorString('#0a1324'), style: LabelStyle.FILL, horizontalOrigin: HorizontalOrigin.CENTER, verticalOrigin: VerticalOrigin.CENTER, pixelOffset: new Cartesian2(0, 1), disableDepthTestDistance: Number.POSITIVE_INFINITY });
+    }
   }
 
   private startPulsing(): void {
@@ -501,6 +545,7 @@ export class EventLayer implements Layer {
   setClustered(clustered: boolean): void {
     if (clustered === this.clustered) return;
     this.clustered = clustered;
+    if (clustered) this.drawClusters();
     this.apply();
   }
 
@@ -522,6 +567,7 @@ export class EventLayer implements Layer {
 
   destroy(): void {
     if (this.pulseTimer) clearInterval(this.pulseTimer);
+    this.byId.clear();
     for (const c of [this.icons, this.clusters, this.counts, this.pulses]) this.scene.primitives.remove(c);
   }
 }
@@ -603,6 +649,9 @@ function ramp(a: number): [number, number, number] {
 
 const RESOURCE_GLYPH: Record<string, [string, string]> = { 'police-station': ['警', '#4f8dff'], intercom: ['话', '#b78cff'], sensor: ['感', '#35d0c0'] };
 
+const RESOURCE_SCALE = new NearFarScalar(1_000, 1.2, 40_000, 0.4);
+const RESOURCE_FADE = new NearFarScalar(25_000, 1, 90_000, 0);
+
 export class ResourceLayer implements Layer {
   readonly id = 'resources';
   visible = true;
@@ -615,16 +664,15 @@ export class ResourceLayer implements Layer {
     this.icons.removeAll();
     for (const r of resources) {
       const [glyph, color] = RESOURCE_GLYPH[r.kind] ?? ['?', '#ffffff'];
-      const b: Billboard = this.icons.add({
+      const icon = this.icons.add({
         id: { layer: 'resources', id: r.id } satisfies Picked,
         position: degrees(r.position, 5),
-        image: glyphIcon(glyph, r.online ? color : '#5d6f8a', 24),
         width: r.kind === 'police-station' ? 24 : 18,
         height: r.kind === 'police-station' ? 24 : 18,
-        scaleByDistance: new NearFarScalar(1_000, 1.2, 40_000, 0.4),
-        translucencyByDistance: new NearFarScalar(25_000, 1, 90_000, 0),
+        scaleByDistance: RESOURCE_SCALE,
+        translucencyByDistance: RESOURCE_FADE,
       });
-      void b;
+      setGlyph(icon, glyph, r.online ? color : '#5d6f8a', 24);
     }
     this.scene.requestRender();
   }
