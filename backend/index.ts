@@ -16,6 +16,7 @@ import { executeCommand, CommandError, type Actor } from '../domain';
 import { computeKpis } from './kpi';
 import { generateCity, type City } from './sim/city';
 import { cityLayerRoutes } from './city-layers';
+import { CameraStreams } from './video/camera-streams';
 import { SimulationEngine, type ApplyCommand } from './simulator/engine';
 
 export interface BackendConfig {
@@ -37,6 +38,8 @@ export interface BackendConfig {
   log?: Logger;
   limits?: Partial<ServerLimits>;
   tickMs?: number;
+  /** The encoder for the synthetic cameras (default: ffmpeg on the PATH). */
+  ffmpegPath?: string;
   kpiIntervalMs?: number;
 }
 
@@ -50,6 +53,8 @@ export interface RunningBackend {
   clock: SimClock;
   city: City;
   engine: SimulationEngine;
+  /** The synthetic cameras' live streams (ffmpeg per watched camera). */
+  video: CameraStreams;
   /** Runs one simulator tick now (tests). */
   tick(): Promise<void>;
   refreshKpis(): Promise<void>;
@@ -167,6 +172,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const storedSim = Number(await store.getMeta('simTime'));
   const clock = new SimClock(config.speed ?? 1, Math.max(Number.isFinite(storedSim) ? storedSim : 0, Date.now()));
   const newId = eventIdFactory(state, () => clock.nowMs());
+  const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const server = new BackendServer({
     store,
     state,
@@ -176,6 +182,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     newId,
     port: config.port ?? 0,
     httpRoutes: cityLayerRoutes(store, city.buildings),
+    upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
+    onStop: () => video.close(),
     ...(config.limits ? { limits: config.limits } : {}),
   });
 
@@ -249,6 +257,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     clock,
     city,
     engine,
+    video,
     tick,
     refreshKpis,
     async injectScenario(kind, districtId) {

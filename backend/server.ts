@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   COLLECTIONS,
@@ -72,6 +73,10 @@ export interface BackendServerOptions {
   limits?: Partial<ServerLimits>;
   /** Extra HTTP routes (the field client page, city assets). Return true when handled. */
   httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Extra WebSocket endpoints (live video). Return true when the upgrade was taken. */
+  upgradeRoutes?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** Called on stop, before the HTTP server closes (ends what the extra routes started). */
+  onStop?: () => void | Promise<void>;
 }
 
 type Phase = 'handshake' | 'syncing' | 'live' | 'closed';
@@ -147,8 +152,15 @@ export class BackendServer {
       if (this.options.httpRoutes?.(req, res)) return;
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
     });
-    const wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    // One HTTP server, several WebSocket endpoints: the protocol at /ws, the extra routes (video) beside it.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     wss.on('connection', (ws, req) => this.accept(ws, req));
+    http.on('upgrade', (req, socket, head) => {
+      if ((req.url ?? '').split('?')[0] === '/ws') wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      else if (!this.options.upgradeRoutes?.(req, socket, head)) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
     this.http = http;
     this.wss = wss;
     await new Promise<void>((resolve, reject) => {
@@ -550,6 +562,7 @@ export class BackendServer {
     for (const session of this.sessions) session.ws.terminate();
     await this.queue;
     this.wss?.close();
+    await this.options.onStop?.();
     this.http?.closeAllConnections();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
   }

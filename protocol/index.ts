@@ -7,3 +7,4 @@ export * from './preload-api';
 export * from './ipc-channels';
 export * from './model';
 export * from './wire-messages';
+export * from './video';

@@ -170,8 +170,9 @@ export function generateCameras(rng: Rng, ctx: AssetContext, perGrid: number): C
     for (let s = 0; s < n; s++) {
       const k = slots[s] as number;
       const placed = rng.chance(0.65) ? cameraAtCorner(ctx, rng, g, k) : cameraOnEdge(ctx, rng, g, k);
+      const id = `cam${pad(cameras.length + 1, 4)}`;
       cameras.push({
-        id: `cam${pad(cameras.length + 1, 4)}`,
+        id,
         name: uniqueName(placed.name),
         kind,
         position: placed.position,
@@ -180,7 +181,9 @@ export function generateCameras(rng: Rng, ctx: AssetContext, perGrid: number): C
         gridId: grid.id,
         districtId: grid.districtId,
         online: rng.chance(0.97),
-        streams: [],
+        // Served live by the backend (relative to its URL). A few old cameras only speak H.265, which many
+        // PCs cannot decode: the wall must say so rather than show black.
+        streams: [{ protocol: 'mpegts', url: `/video/${id}`, codec: cameras.length % 97 === 41 ? 'h265' : 'h264' }],
       });
     }
   });

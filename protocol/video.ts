@@ -1,0 +1,69 @@
+/**
+ * Live camera streams of the reference backend: MPEG-TS over WebSocket at `/video/<cameraId>` (what
+ * ZLMediaKit and MediaMTX call WS-TS), one encoder per camera shared by all viewers. The close codes say why
+ * a stream ended, so a tile can tell the user something better than a black picture.
+ */
+export const VIDEO_PATH_PREFIX = '/video/';
+
+export const VideoCloseCode = {
+  unknownCamera: 4001,
+  /** The backend machine has no ffmpeg: synthetic cameras cannot run. */
+  encoderMissing: 4002,
+  /** Too many streams or viewers. */
+  busy: 4003,
+  cameraOffline: 4004,
+  /** The encoder exited; the player reconnects. */
+  sourceEnded: 4005,
+  /** The encoder stopped producing; the backend restarted it; the player reconnects. */
+  sourceStalled: 4006,
+  /** This viewer fell too far behind and was dropped (the others play on). */
+  tooSlow: 4007,
+} as const;
+export type VideoCloseReason = keyof typeof VideoCloseCode;
+
+export function videoCloseReason(code: number): VideoCloseReason | null {
+  const hit = Object.entries(VideoCloseCode).find(([, c]) => c === code);
+  return hit ? (hit[0] as VideoCloseReason) : null;
+}
+
+/** Camera ids as the backend makes them; anything else in a stream path is refused before any lookup. */
+export const CAMERA_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Where a stream URL of a camera record points: absolute URLs (a video platform) as they are, relative
+ * ones against the backend the console is connected to (ws:// for wss-less http backends, and so on).
+ */
+export function resolveStreamUrl(url: string, backendUrl: string | null): string | null {
+  try {
+    return new URL(url, backendUrl ?? undefined).toString();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The synthetic cameras burn the wall clock into every frame twice: as text for people, and as a strip of
+ * CLOCK_BITS white/black boxes (the clock in ms, modulo 2^CLOCK_BITS) along the bottom for machines, so
+ * glass-to-glass latency can be read off any decoded frame.
+ */
+export const CLOCK_BITS = 22;
+export const CLOCK_STRIP = { x0: 24, y: 338, box: 16, pitch: 26, width: 640, height: 360 } as const;
+
+/** The clock (ms mod 2^CLOCK_BITS) in a frame, from its luma (0–255) at picture coordinates; null if unreadable. */
+export function decodeClockStrip(lumaAt: (x: number, y: number) => number): number | null {
+  const { x0, y, box, pitch } = CLOCK_STRIP;
+  let value = 0;
+  for (let k = 0; k < CLOCK_BITS; k++) {
+    const luma = lumaAt(x0 + k * pitch + box / 2, y + box / 2);
+    // Compression blurs edges, never the middle of a box: anything in between means no strip here.
+    if (luma > 60 && luma < 190) return null;
+    if (luma >= 190) value += 2 ** k;
+  }
+  return value;
+}
+
+/** Milliseconds from a burnt-in clock value to now (both modulo 2^CLOCK_BITS). */
+export function clockLatencyMs(burnt: number, nowMs: number): number {
+  const period = 2 ** CLOCK_BITS;
+  return (((nowMs % period) - burnt) % period + period) % period;
+}
