@@ -5,7 +5,7 @@
 import { app, BrowserWindow, ipcMain, protocol, screen, session, type Display } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DisplayRole, mapSourceOrigins, validate } from '../protocol';
+import { DisplayRole, backendMediaOrigins, mapSourceOrigins, validate } from '../protocol';
 import { buildContentSecurityPolicy } from './security/csp';
 import { Hub, configuredCredentials, createLogger, embeddedCredentials, superviseEmbeddedBackend } from './hub';
 import { bindHubIpc } from './ipc';
@@ -129,7 +129,9 @@ if (!app.requestSingleInstanceLock()) {
       } else startEmbedded(hub);
       const hubForCsp = hub;
       protocol.handle(APP_SCHEME, (request) =>
-        respondFromRendererDir(rendererDir, request.url, () => buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map) })),
+        respondFromRendererDir(rendererDir, request.url, () =>
+          buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map), mediaOrigins: backendMediaOrigins(hubForCsp.connection.value.backendUrl) }),
+        ),
       );
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
         callback(ALLOWED_PERMISSIONS.has(permission) && isAppUrl(contents.getURL()));

@@ -178,6 +178,8 @@ export type ViewRow<C extends CollectionName> = CollectionTypes[C] & { pending?:
  */
 export const WallRequest = z.discriminatedUnion('wall', [
   z.object({ wall: z.literal('map'), kind: z.enum(['event', 'grid', 'staff', 'camera']), id: z.string().min(1).max(200) }).strict(),
+  /** Open these cameras in the video wall's tiles, first tile first. */
+  z.object({ wall: z.literal('video'), cameraIds: z.array(z.string().min(1).max(64)).min(1).max(16) }).strict(),
 ]);
 export type WallRequest = z.infer<typeof WallRequest>;
 export const WallRequestState = z.object({

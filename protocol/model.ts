@@ -93,6 +93,7 @@ export type ResponsibilityRule = z.infer<typeof ResponsibilityRule>;
 
 export const StreamProtocol = z.enum(['webrtc', 'mpegts', 'flv', 'hls']);
 export const CameraStream = z.object({ protocol: StreamProtocol, url: z.string(), codec: z.enum(['h264', 'h265']) });
+export type CameraStream = z.infer<typeof CameraStream>;
 
 export const Camera = z.object({
   id: z.string(),

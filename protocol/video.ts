@@ -67,3 +67,19 @@ export function clockLatencyMs(burnt: number, nowMs: number): number {
   const period = 2 ** CLOCK_BITS;
   return (((nowMs % period) - burnt) % period + period) % period;
 }
+
+/**
+ * Origins the renderer may stream video from: the backend's own (its relative stream URLs), as ws(s) and
+ * http(s) (MPEG-TS over WebSocket, HLS over HTTP). Anything unparsable gives nothing.
+ */
+export function backendMediaOrigins(backendUrl: string | null): string[] {
+  if (!backendUrl) return [];
+  try {
+    const u = new URL(backendUrl);
+    const secure = u.protocol === 'wss:' || u.protocol === 'https:';
+    if (!['ws:', 'wss:', 'http:', 'https:'].includes(u.protocol)) return [];
+    return [`${secure ? 'wss' : 'ws'}://${u.host}`, `${secure ? 'https' : 'http'}://${u.host}`];
+  } catch {
+    return [];
+  }
+}

@@ -60,8 +60,8 @@ export function ffmpegArgs(camera: Camera, fontFile: string | null, utcOffsetSec
   ];
   if (fontFile) {
     filters.push(
-      `drawtext=fontfile=${fontFile}:text='${overlayText(camera.name)}':x=12:y=12:fontsize=22:fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=6`,
-      `drawtext=fontfile=${fontFile}:text='%{pts\\:hms\\:${utcOffsetSeconds}\\:24HH}':x=12:y=48:fontsize=26:fontcolor=yellow:box=1:boxcolor=black@0.55:boxborderw=6`,
+      `drawtext=fontfile=${fontFile}:text='${overlayText(camera.name)}':x=12:y=34:fontsize=22:fontcolor=white:box=1:boxcolor=black@0.55:boxborderw=6`,
+      `drawtext=fontfile=${fontFile}:text='%{pts\\:hms\\:${utcOffsetSeconds}\\:24HH}':x=12:y=70:fontsize=26:fontcolor=yellow:box=1:boxcolor=black@0.55:boxborderw=6`,
     );
   }
   filters.push('setpts=N/(15*TB)');

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   mapSourceOrigins,
+  backendMediaOrigins,
   DisplayRole,
   HUB_WS_MAX_FRAME_BYTES,
   HUB_WS_PATH,
@@ -56,7 +57,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const token = options.token ?? randomBytes(24).toString('base64url');
   // The CSP follows the settings: configured map sources (city tile servers, 3D Tiles) are allowed, nothing else.
   const securityHeaders = (): Record<string, string> => ({
-    'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map) }),
+    'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map), mediaOrigins: backendMediaOrigins(hub.connection.value.backendUrl) }),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',

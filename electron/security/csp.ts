@@ -7,6 +7,8 @@ export interface CspOptions {
   extraConnectSources?: readonly string[];
   /** Origins of configured map sources (imagery tiles, terrain, 3D Tiles, GeoJSON): images and fetches from them. */
   mapOrigins?: readonly string[];
+  /** Origins live video comes from (the backend's synthetic cameras, a video platform): connections only. */
+  mediaOrigins?: readonly string[];
 }
 
 const SOURCE_PATTERN = /^(wss?|https?):\/\/[a-z0-9.-]+(:\d{1,5}|:\*)?$/i;
@@ -20,6 +22,10 @@ export function buildContentSecurityPolicy(options: CspOptions = {}): string {
     if (!SOURCE_PATTERN.test(source)) throw new Error(`not a valid map source origin: ${JSON.stringify(source)}`);
     return true;
   });
+  const media = (options.mediaOrigins ?? []).filter((source) => {
+    if (!SOURCE_PATTERN.test(source)) throw new Error(`not a valid media origin: ${JSON.stringify(source)}`);
+    return true;
+  });
   const directives: Record<string, string[]> = {
     'default-src': ["'self'"],
     // wasm-unsafe-eval: Cesium decodes Draco/KTX2 in 3D Tiles (oblique photography) with WebAssembly; no JS eval.
@@ -28,7 +34,7 @@ export function buildContentSecurityPolicy(options: CspOptions = {}): string {
     'style-src': ["'self'", "'unsafe-inline'"],
     'img-src': ["'self'", 'data:', 'blob:', ...map],
     'font-src': ["'self'", 'data:'],
-    'connect-src': ["'self'", ...extra, ...map],
+    'connect-src': ["'self'", ...extra, ...map, ...media],
     'worker-src': ["'self'", 'blob:'],
     'media-src': ["'self'", 'blob:', 'mediastream:'],
     'object-src': ["'none'"],

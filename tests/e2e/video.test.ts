@@ -1,0 +1,113 @@
+/**
+ * 视频墙 in Chromium against the real host, hub, embedded backend and its real ffmpeg cameras (MPEG-TS over
+ * WebSocket into mpegts.js): tiles play (time advances, frames decoded), a frozen stream shows "stalled" and
+ * recovers by itself, a tour rotates, an H.265-only camera says why it cannot play, the layout is remembered.
+ */
+import { SHOTS, hubBridge, sharedBrowser } from '../support/e2e';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { Camera } from '../../protocol';
+import { startHostProcess, type HostProcess } from '../support/browser';
+import { makeTempDir } from '../support/temp';
+
+const browser = sharedBrowser();
+const dir = makeTempDir();
+let host: HostProcess;
+let cameras: Camera[] = [];
+
+beforeAll(async () => {
+  host = await startHostProcess(join(dir.dir, 'data'));
+  const api = await hubBridge(host);
+  for (let tries = 0; cameras.length === 0; tries++) {
+    await (await api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras = [...rows.values()])))();
+    if (cameras.length === 0) {
+      if (tries > 120) throw new Error('no cameras from the hub');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  api.close();
+}, 90_000);
+afterAll(async () => {
+  await host?.stop();
+  dir.cleanup();
+});
+
+const playable = (): Camera[] => cameras.filter((c) => c.online && c.streams[0]?.codec === 'h264');
+const tileState = (page: Page, index: number): Promise<string | null> => page.locator(`[data-testid="video-tile"][data-index="${index}"]`).getAttribute('data-state');
+/** currentTime and decoded frames of every tile's video. */
+const playback = (page: Page): Promise<Array<{ time: number; frames: number }>> =>
+  page.evaluate(() => [...document.querySelectorAll<HTMLVideoElement>('[data-testid="video-tile"] video')].map((v) => ({ time: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames })));
+
+async function openWall(query: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+  const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`${host.url.replace('role=combined', 'role=video')}#/video${query}`);
+  await page.getByTestId('workspace-video').waitFor();
+  return { page, errors, close: () => context.close() };
+}
+
+describe('video wall (视频墙)', () => {
+  it('plays four live cameras; a frozen stream shows stalled and recovers by itself', async () => {
+    const ids = playable().slice(0, 4).map((c) => c.id);
+    const { page, errors, close } = await openWall(`?camera=${ids.join(',')}`);
+    try {
+      for (let i = 0; i < 4; i++) await page.locator(`[data-testid="video-tile"][data-index="${i}"][data-state="playing"]`).waitFor({ timeout: 30_000 });
+      const before = await playback(page);
+      await page.waitForTimeout(2000);
+      const after = await playback(page);
+      after.forEach((p, i) => {
+        expect(p.time).toBeGreaterThan(before[i]!.time + 1);
+        expect(p.frames).toBeGreaterThan(before[i]!.frames + 10);
+      });
+      await page.screenshot({ path: join(SHOTS, 'video-wall-4-1920x1080.png') });
+
+      // Freeze the encoder of the first tile's camera: the tile says so, and plays again without anyone acting.
+      const pid = execFileSync('pgrep', ['-f', `zongzhi-camera:${ids[0]}`], { encoding: 'utf8' }).trim().split('\n')[0]!;
+      process.kill(Number(pid), 'SIGSTOP');
+      await page.locator('[data-testid="video-tile"][data-index="0"][data-state="stalled"]').waitFor({ timeout: 10_000 });
+      await expect(page.locator('[data-testid="video-tile"][data-index="0"] [data-testid="video-tile-message"]').textContent()).resolves.toContain('画面中断');
+      await page.locator('[data-testid="video-tile"][data-index="0"][data-state="playing"]').waitFor({ timeout: 30_000 });
+      // The other tiles never stopped.
+      for (let i = 1; i < 4; i++) expect(await tileState(page, i)).toBe('playing');
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 120_000);
+
+  it('tours a camera group, says why an H.265 camera cannot play, and remembers the layout', async () => {
+    const h265 = cameras.find((c) => c.online && c.streams[0]?.codec === 'h265')!;
+    expect(h265).toBeDefined();
+    const { page, errors, close } = await openWall(`?camera=${h265.id}`);
+    try {
+      await page.locator('[data-testid="video-tile"][data-index="0"][data-state="unsupported-codec"]').waitFor({ timeout: 15_000 });
+      await expect(page.locator('[data-testid="video-tile"][data-index="0"] [data-testid="video-tile-message"]').textContent()).resolves.toContain('H.265');
+
+      // 轮巡 every 10 s through all online cameras, 4 at a time.
+      await page.getByTestId('layout-4').click();
+      await page.getByTestId('tour-interval').selectOption('10');
+      await page.getByTestId('tour-toggle').click();
+      await page.getByTestId('tour-status').waitFor();
+      const first = await page.locator('[data-testid="video-tile"]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-camera-id')));
+      await page.waitForFunction((ids) => [...document.querySelectorAll('[data-testid="video-tile"]')].map((t) => t.getAttribute('data-camera-id')).join() !== ids.join(), first, { timeout: 15_000 });
+      const second = await page.locator('[data-testid="video-tile"]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-camera-id')));
+      expect(second).toHaveLength(4);
+      expect(second).not.toEqual(first);
+      await page.getByTestId('tour-toggle').click();
+
+      // Layout 1+5 is remembered for the window.
+      await page.getByTestId('layout-1+5').click();
+      await page.reload();
+      await page.locator('[data-testid="video-grid"][data-layout="1+5"]').waitFor();
+      expect(await page.locator('[data-testid="video-tile"]').count()).toBe(6);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 90_000);
+});
