@@ -164,8 +164,15 @@ describe.each([
     // Bad requests are refused and change nothing.
     expect(await desk.transport.call('showOnWall', { wall: 'map', kind: 'planet', id: 'x' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     expect(await desk.transport.call('showOnWall', { wall: 'map', kind: 'event', id: '' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await desk.transport.call('showOnWall', { wall: 'video', cameraIds: [] })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await desk.transport.call('showOnWall', { wall: 'video', cameraIds: Array.from({ length: 17 }, (_, i) => `cam${i}`) })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await desk.transport.call('showOnWall', { wall: 'kitchen', cameraIds: ['cam1'] })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     await new Promise((r) => setTimeout(r, 50));
     expect(seen.at(-1)!.seq).toBe(before + 2);
+    // Cameras for the video walls (none open here).
+    expect(await desk.api.showOnWall({ wall: 'video', cameraIds: ['cam0001', 'cam0002'] })).toEqual({ walls: 0 });
+    await waitFor(() => seen.at(-1)!.seq === before + 3, 'the video request');
+    expect(seen.at(-1)!.request).toEqual({ wall: 'video', cameraIds: ['cam0001', 'cam0002'] });
   });
 
   it('queues well-formed commands (pending until a backend acks them) and refuses malformed ones', async () => {

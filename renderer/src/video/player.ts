@@ -9,6 +9,7 @@ import mpegts from 'mpegts.js';
 import Hls from 'hls.js';
 import { VideoCloseCode, resolveStreamUrl, type Camera, type CameraStream } from '../../../protocol';
 import { reportingWsLoader, type LoaderReport } from './ws-ts-loader';
+import { playableStreams } from './streams';
 
 export type TileState =
   | 'idle'
@@ -42,22 +43,6 @@ export interface PlayerEvents {
 // The tiles report every stream problem themselves (state + detail); mpegts.js's own console lines would only
 // be noise on a wall that must run with a clean console.
 mpegts.LoggingControl.applyConfig({ enableAll: false, enableDebug: false, enableVerbose: false, enableInfo: false, enableWarn: false, enableError: false });
-
-const CODEC_MIME: Record<CameraStream['codec'], string> = {
-  h264: 'video/mp4; codecs="avc1.42E01E"',
-  h265: 'video/mp4; codecs="hvc1.1.6.L93.B0"',
-};
-/** Best first; WebRTC (WHEP) is left for the deployment work (it needs a media server to test against). */
-const PROTOCOL_ORDER: ReadonlyArray<CameraStream['protocol']> = ['mpegts', 'flv', 'hls'];
-
-export function canDecode(codec: CameraStream['codec']): boolean {
-  return typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported(CODEC_MIME[codec]);
-}
-
-/** The camera's streams this machine can play, best first. */
-export function playableStreams(camera: Camera, decodable: (codec: CameraStream['codec']) => boolean = canDecode): CameraStream[] {
-  return camera.streams.filter((s) => PROTOCOL_ORDER.includes(s.protocol) && decodable(s.codec)).sort((a, b) => PROTOCOL_ORDER.indexOf(a.protocol) - PROTOCOL_ORDER.indexOf(b.protocol));
-}
 
 const STALL_MS = 3000;
 const FIRST_FRAME_MS = 8000;

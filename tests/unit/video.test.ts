@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { CLOCK_BITS, CLOCK_STRIP, VideoCloseCode, backendMediaOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, videoCloseReason, type Camera } from '../../protocol';
+import { layoutFor, tourPage } from '../../renderer/src/stores/video';
+import { playableStreams } from '../../renderer/src/video/streams';
+import { buildContentSecurityPolicy } from '../../electron/security/csp';
+
+const camera = (streams: Camera['streams']): Camera => ({ id: 'cam0001', name: 'x', kind: 'tianwang', position: [117, 36], heading: 0, fov: 60, gridId: 'g', districtId: 'd', online: true, streams });
+
+describe('video wall rules', () => {
+  it('tours page through a group and wrap around; layouts grow to fit', () => {
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    expect(tourPage(ids, 0, 4)).toEqual(['a', 'b', 'c', 'd']);
+    expect(tourPage(ids, 1, 4)).toEqual(['e', 'a', 'b', 'c']);
+    expect(tourPage(ids, 0, 9)).toEqual(ids); // a group smaller than the layout: each camera once
+    expect(tourPage([], 3, 4)).toEqual([]);
+    expect([1, 2, 4, 5, 9, 10, 16, 40].map(layoutFor)).toEqual(['1', '4', '4', '9', '9', '16', '16', '16']);
+  });
+
+  it('plays the best stream this machine can decode, none when it can decode none', () => {
+    const h264only = (codec: string): boolean => codec === 'h264';
+    const cam = camera([
+      { protocol: 'hls', url: 'http://v/1.m3u8', codec: 'h264' },
+      { protocol: 'mpegts', url: '/video/cam0001', codec: 'h264' },
+      { protocol: 'flv', url: 'ws://v/1.flv', codec: 'h265' },
+      { protocol: 'webrtc', url: 'http://v/whep', codec: 'h264' },
+    ]);
+    expect(playableStreams(cam, h264only).map((s) => s.protocol)).toEqual(['mpegts', 'hls']);
+    expect(playableStreams(camera([{ protocol: 'mpegts', url: '/video/x', codec: 'h265' }]), h264only)).toEqual([]);
+  });
+
+  it('resolves relative stream URLs against the backend and allows exactly its media origins', () => {
+    expect(resolveStreamUrl('/video/cam0001', 'ws://127.0.0.1:38899/ws')).toBe('ws://127.0.0.1:38899/video/cam0001');
+    expect(resolveStreamUrl('https://vp.example/live/1.m3u8', 'ws://127.0.0.1:1/ws')).toBe('https://vp.example/live/1.m3u8');
+    expect(resolveStreamUrl('/video/x', null)).toBeNull();
+    expect(backendMediaOrigins('wss://zz.example:8443/ws')).toEqual(['wss://zz.example:8443', 'https://zz.example:8443']);
+    expect(backendMediaOrigins('ws://127.0.0.1:38899/ws')).toEqual(['ws://127.0.0.1:38899', 'http://127.0.0.1:38899']);
+    expect(backendMediaOrigins('not a url')).toEqual([]);
+    expect(backendMediaOrigins('file:///etc/passwd')).toEqual([]);
+    expect(buildContentSecurityPolicy({ mediaOrigins: backendMediaOrigins('ws://127.0.0.1:38899/ws') })).toContain("connect-src 'self' ws://127.0.0.1:38899 http://127.0.0.1:38899");
+    expect(() => buildContentSecurityPolicy({ mediaOrigins: ["ws://a; script-src 'unsafe-eval'"] })).toThrow(/not a valid media origin/);
+  });
+
+  it('reads the burnt-in clock strip and the latency from it, refusing a picture without one', () => {
+    const value = 0b1011001110001111000101;
+    const luma = (x: number, y: number): number => {
+      const k = Math.round((x - CLOCK_STRIP.x0 - CLOCK_STRIP.box / 2) / CLOCK_STRIP.pitch);
+      return y > CLOCK_STRIP.y && (value >> k) & 1 ? 235 : 16;
+    };
+    expect(decodeClockStrip(luma)).toBe(value);
+    expect(decodeClockStrip(() => 128)).toBeNull(); // grey: not a strip
+    const now = 1_790_000_000_123;
+    expect(clockLatencyMs((now - 250) % 2 ** CLOCK_BITS, now)).toBe(250);
+    // Across the wrap of the 22-bit clock.
+    expect(clockLatencyMs(2 ** CLOCK_BITS - 100, 2 ** CLOCK_BITS * 7 + 50)).toBe(150);
+    expect(videoCloseReason(VideoCloseCode.encoderMissing)).toBe('encoderMissing');
+    expect(videoCloseReason(1000)).toBeNull();
+  });
+});
