@@ -173,6 +173,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const clock = new SimClock(config.speed ?? 1, Math.max(Number.isFinite(storedSim) ? storedSim : 0, Date.now()));
   const newId = eventIdFactory(state, () => clock.nowMs());
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
+  const cityRoutes = cityLayerRoutes(store, city.buildings);
   const server = new BackendServer({
     store,
     state,
@@ -181,7 +182,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: locator(city),
     newId,
     port: config.port ?? 0,
-    httpRoutes: cityLayerRoutes(store, city.buildings),
+    httpRoutes: (req, res) => cityRoutes(req, res) || video.handleHttp(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     onStop: () => video.close(),
     ...(config.limits ? { limits: config.limits } : {}),

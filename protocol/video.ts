@@ -31,11 +31,16 @@ export const CAMERA_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Where a stream URL of a camera record points: absolute URLs (a video platform) as they are, relative
- * ones against the backend the console is connected to (ws:// for wss-less http backends, and so on).
+ * ones against the backend the console is connected to, over WebSocket (MPEG-TS/FLV live streams) or HTTP
+ * (HLS), secure when the backend link is.
  */
-export function resolveStreamUrl(url: string, backendUrl: string | null): string | null {
+export function resolveStreamUrl(url: string, backendUrl: string | null, over: 'ws' | 'http' = 'ws'): string | null {
   try {
-    return new URL(url, backendUrl ?? undefined).toString();
+    const resolved = new URL(url, backendUrl ?? undefined);
+    if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return resolved.toString();
+    const secure = resolved.protocol === 'wss:' || resolved.protocol === 'https:';
+    resolved.protocol = over === 'ws' ? (secure ? 'wss:' : 'ws:') : secure ? 'https:' : 'http:';
+    return resolved.toString();
   } catch {
     return null;
   }

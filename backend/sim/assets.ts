@@ -183,7 +183,7 @@ export function generateCameras(rng: Rng, ctx: AssetContext, perGrid: number): C
         online: rng.chance(0.97),
         // Served live by the backend (relative to its URL). A few old cameras only speak H.265, which many
         // PCs cannot decode: the wall must say so rather than show black.
-        streams: [{ protocol: 'mpegts', url: `/video/${id}`, codec: cameras.length % 97 === 41 ? 'h265' : 'h264' }],
+        streams: (['mpegts', 'hls'] as const).map((protocol) => ({ protocol, url: protocol === 'hls' ? `/video/${id}/index.m3u8` : `/video/${id}`, codec: cameras.length % 97 === 41 ? 'h265' : 'h264' })),
       });
     }
   });

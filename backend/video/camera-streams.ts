@@ -7,8 +7,10 @@
  * the others.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CAMERA_ID_PATTERN, CLOCK_BITS, CLOCK_STRIP, VIDEO_PATH_PREFIX, VideoCloseCode, type Camera } from '../../protocol';
@@ -30,7 +32,22 @@ export interface CameraStreamsOptions {
   maxViewersPerCamera?: number;
   /** A viewer whose socket holds more than this unsent is dropped. */
   maxBufferedBytes?: number;
+  /** An HLS encoder nobody asked for its playlist this long is stopped. */
+  hlsIdleMs?: number;
 }
+
+/** An HLS encoder: segments in a temp dir, stopped when nobody asked for its playlist for a while. */
+interface HlsSource {
+  cameraId: string;
+  process: ChildProcess;
+  dir: string;
+  lastRequestAt: number;
+  stderr: string[];
+}
+
+/** HLS players poll the playlist every ~0.5 s: this long without a request means nobody watches. */
+const HLS_IDLE_MS = 10_000;
+const HLS_PATH = /^\/video\/([^/]+)\/(index\.m3u8|seg\d{5}\.ts)$/;
 
 interface Source {
   cameraId: string;
@@ -49,7 +66,10 @@ function overlayText(name: string): string {
   return name.replace(/[^\p{L}\p{N} ()（）·_-]/gu, '').slice(0, 40);
 }
 
-export function ffmpegArgs(camera: Camera, fontFile: string | null, utcOffsetSeconds: number): string[] {
+/** Where an encoder writes: MPEG-TS to its stdout (WebSocket viewers), or an HLS playlist with 0.5 s segments. */
+export type EncoderOutput = { kind: 'pipe' } | { kind: 'hls'; dir: string };
+
+export function ffmpegArgs(camera: Camera, fontFile: string | null, utcOffsetSeconds: number, output: EncoderOutput = { kind: 'pipe' }): string[] {
   const { x0, y, box, pitch, width, height } = CLOCK_STRIP;
   const filters = [
     // Frame time := the wall clock (µs) when the frame is made; restored to a regular 15 fps below.
@@ -66,9 +86,16 @@ export function ffmpegArgs(camera: Camera, fontFile: string | null, utcOffsetSec
   }
   filters.push('setpts=N/(15*TB)');
   const h265 = camera.streams.every((s) => s.codec === 'h265') && camera.streams.length > 0;
+  // A keyframe every second for WebSocket viewers (the GOP cache starts joiners there), every half second for
+  // HLS (each 0.5 s segment must start with one).
+  const gop = output.kind === 'hls' ? 8 : 15;
   const codec = h265
-    ? ['-c:v', 'libx265', '-preset', 'ultrafast', '-tune', 'zerolatency', '-x265-params', 'keyint=15:min-keyint=15:log-level=error']
-    : ['-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-keyint_min', '15', '-sc_threshold', '0'];
+    ? ['-c:v', 'libx265', '-preset', 'ultrafast', '-tune', 'zerolatency', '-x265-params', `keyint=${gop}:min-keyint=${gop}:log-level=error`]
+    : ['-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0'];
+  const sink =
+    output.kind === 'hls'
+      ? ['-f', 'hls', '-hls_time', '0.5', '-hls_list_size', '6', '-hls_flags', 'delete_segments+independent_segments+omit_endlist', '-hls_segment_filename', join(output.dir, 'seg%05d.ts'), join(output.dir, 'index.m3u8')]
+      : ['-f', 'mpegts', '-flush_packets', '1', '-muxdelay', '0', '-muxpreload', '0', 'pipe:1'];
   return [
     '-hide_banner',
     '-loglevel', 'error',
@@ -83,16 +110,14 @@ export function ffmpegArgs(camera: Camera, fontFile: string | null, utcOffsetSec
     '-threads', '1',
     // Marks the process as this camera's encoder (ps, tests).
     '-metadata', `title=zongzhi-camera:${camera.id}`,
-    '-f', 'mpegts',
-    '-flush_packets', '1',
-    '-muxdelay', '0',
-    '-muxpreload', '0',
-    'pipe:1',
+    ...sink,
   ];
 }
 
 export class CameraStreams {
   private readonly sources = new Map<string, Source>();
+  private readonly hls = new Map<string, HlsSource>();
+  private hlsRoot: string | null = null;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false });
   private readonly watchdog: NodeJS.Timeout;
   private encoderMissing = false;
@@ -118,9 +143,79 @@ export class CameraStreams {
     return true;
   }
 
+  /**
+   * For BackendServer's httpRoutes: HLS at `/video/<cameraId>/index.m3u8` and its segments. The playlist
+   * request of a cold camera waits (up to 8 s) for the encoder's first segments instead of failing.
+   */
+  handleHttp(req: IncomingMessage, res: ServerResponse): boolean {
+    const match = HLS_PATH.exec((req.url ?? '').split('?')[0] ?? '');
+    if (!match) return false;
+    // Test pictures, fetched cross-origin by the console's player (hls.js): any origin may read them.
+    const headers = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-cache' };
+    const fail = (status: number, text: string): void => void res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(text);
+    if (req.method !== 'GET') return (fail(405, 'GET only'), true);
+    const cameraId = decodeURIComponent(match[1]!);
+    const camera = CAMERA_ID_PATTERN.test(cameraId) ? this.options.cameraById(cameraId) : undefined;
+    if (!camera) return (fail(404, `no camera ${cameraId}`), true);
+    if (!camera.online) return (fail(404, `camera ${cameraId} is offline`), true);
+    if (this.encoderMissing || this.closed) return (fail(503, this.closed ? 'server stopping' : 'ffmpeg is not installed on the backend machine'), true);
+    let source = this.hls.get(cameraId);
+    if (!source) {
+      if (this.sources.size + this.hls.size >= (this.options.maxSources ?? 48)) return (fail(503, 'too many live cameras'), true);
+      source = this.startHls(camera);
+    }
+    source.lastRequestAt = Date.now();
+    const file = join(source.dir, match[2]!);
+    const isPlaylist = match[2] === 'index.m3u8';
+    void (async () => {
+      const deadline = Date.now() + (isPlaylist ? 8000 : 0);
+      while (!existsSync(file) && Date.now() < deadline && this.hls.get(cameraId) === source) await new Promise((r) => setTimeout(r, 100));
+      if (!existsSync(file)) return fail(404, isPlaylist ? 'the stream did not start' : 'segment gone');
+      res.writeHead(200, { ...headers, 'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t', 'Content-Length': statSync(file).size });
+      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    })().catch(() => res.destroy());
+    return true;
+  }
+
+  private startHls(camera: Camera): HlsSource {
+    this.hlsRoot ??= mkdtempSync(join(tmpdir(), 'zongzhi-hls-'));
+    const dir = join(this.hlsRoot, camera.id);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const offset = -new Date().getTimezoneOffset() * 60;
+    const ffmpeg = spawn(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset, { kind: 'hls', dir }), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const source: HlsSource = { cameraId: camera.id, process: ffmpeg, dir, lastRequestAt: Date.now(), stderr: [] };
+    this.hls.set(camera.id, source);
+    this.options.log.info('camera HLS stream started', { camera: camera.id, pid: ffmpeg.pid });
+    ffmpeg.stderr!.on('data', (chunk: Buffer) => {
+      source.stderr.push(chunk.toString('utf8'));
+      if (source.stderr.length > 20) source.stderr.shift();
+    });
+    ffmpeg.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') this.encoderMissing = true;
+      this.stopHls(source);
+    });
+    ffmpeg.on('exit', (code, signal) => {
+      if (this.hls.get(camera.id) === source) {
+        this.options.log.warn('camera HLS encoder exited', { camera: camera.id, code, signal, stderr: source.stderr.join('').slice(-500) });
+        this.stopHls(source);
+      }
+    });
+    return source;
+  }
+
+  private stopHls(source: HlsSource): void {
+    if (this.hls.get(source.cameraId) === source) this.hls.delete(source.cameraId);
+    if (source.process.exitCode === null && source.process.signalCode === null) source.process.kill('SIGKILL');
+    rmSync(source.dir, { recursive: true, force: true });
+  }
+
   /** Live encoders (for tests and the health line). */
-  get running(): Array<{ cameraId: string; viewers: number; pid: number | undefined }> {
-    return [...this.sources.values()].map((s) => ({ cameraId: s.cameraId, viewers: s.viewers.size, pid: s.process.pid }));
+  get running(): Array<{ cameraId: string; viewers: number; pid: number | undefined; kind: 'ws' | 'hls' }> {
+    return [
+      ...[...this.sources.values()].map((s) => ({ cameraId: s.cameraId, viewers: s.viewers.size, pid: s.process.pid, kind: 'ws' as const })),
+      ...[...this.hls.values()].map((s) => ({ cameraId: s.cameraId, viewers: 0, pid: s.process.pid, kind: 'hls' as const })),
+    ];
   }
 
   private attach(ws: WebSocket, cameraId: string): void {
@@ -217,6 +312,7 @@ export class CameraStreams {
 
   private checkStalls(): void {
     const now = Date.now();
+    for (const source of [...this.hls.values()]) if (now - source.lastRequestAt > (this.options.hlsIdleMs ?? HLS_IDLE_MS)) this.stopHls(source);
     for (const source of [...this.sources.values()]) {
       if (source.viewers.size === 0 || now - source.lastDataAt <= this.stallMs) continue;
       this.options.log.warn('camera encoder stalled: restarting', { camera: source.cameraId, silentMs: now - source.lastDataAt });
@@ -233,7 +329,9 @@ export class CameraStreams {
       source.stopping = true;
       this.end(source, 1001, 'server stopping');
     }
+    for (const source of [...this.hls.values()]) this.stopHls(source);
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 2000))]);
     this.wss.close();
+    if (this.hlsRoot) rmSync(this.hlsRoot, { recursive: true, force: true });
   }
 }

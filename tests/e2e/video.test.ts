@@ -110,4 +110,18 @@ describe('video wall (视频墙)', () => {
       await close();
     }
   }, 90_000);
+
+  it('plays HLS (hls.js) when that is the protocol to use', async () => {
+    const id = playable()[5]!.id;
+    const { page, errors, close } = await openWall(`?camera=${id}&protocol=hls`);
+    try {
+      await page.locator('[data-testid="video-tile"][data-index="0"][data-state="playing"][data-protocol="hls"]').waitFor({ timeout: 30_000 });
+      const before = await playback(page);
+      await page.waitForTimeout(2000);
+      expect((await playback(page))[0]!.time).toBeGreaterThan(before[0]!.time + 1);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  }, 60_000);
 });

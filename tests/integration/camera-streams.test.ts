@@ -103,6 +103,36 @@ describe('synthetic camera streams', () => {
   }, 20_000);
 });
 
+describe('synthetic cameras over HLS', () => {
+  it('serves a live playlist of 0.5 s H.264 segments to any origin; refuses unknown and offline cameras', async () => {
+    const http = base.replace(/^ws/, 'http');
+    const camera = onlineCameras()[2]!;
+    expect(camera.streams.map((s) => s.protocol)).toEqual(['mpegts', 'hls']);
+    const started = Date.now();
+    const playlist = await fetch(`${http}/video/${camera.id}/index.m3u8`);
+    expect(playlist.status).toBe(200);
+    expect(playlist.headers.get('access-control-allow-origin')).toBe('*');
+    expect(playlist.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    const text = await playlist.text();
+    expect(text).toContain('#EXTM3U');
+    expect(Date.now() - started).toBeLessThan(8_000);
+    const segment = /^(seg\d{5}\.ts)$/m.exec(text)![1]!;
+    const body = Buffer.from(await (await fetch(`${http}/video/${camera.id}/${segment}`)).arrayBuffer());
+    expect(body[0]).toBe(0x47);
+    const file = join(temp.dir, 'segment.ts');
+    writeFileSync(file, body);
+    const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width', '-of', 'json', file], { encoding: 'utf8' })) as { streams: Array<{ codec_name: string; width: number }> };
+    expect(probe.streams[0]).toMatchObject({ codec_name: 'h264', width: 640 });
+    expect((await fetch(`${http}/video/nosuchcamera/index.m3u8`)).status).toBe(404);
+    expect((await fetch(`${http}/video/${camera.id}/seg99999.ts`)).status).toBe(404);
+    expect((await fetch(`${http}/video/${camera.id}/../../etc/passwd`)).status).toBe(404);
+    const offline = [...backend.state.collections.cameras.values()].find((c) => !c.online)!;
+    expect((await fetch(`${http}/video/${offline.id}/index.m3u8`)).status).toBe(404);
+    expect((await fetch(`${http}/video/${camera.id}/index.m3u8`, { method: 'POST' })).status).toBe(405);
+    expect(backend.video.running.filter((r) => r.kind === 'hls').map((r) => r.cameraId)).toEqual([camera.id]);
+  }, 30_000);
+});
+
 describe('synthetic camera faults (standalone service)', () => {
   const camera: Camera = { id: 'cam9001', name: '测试路口', kind: 'tianwang', position: [117, 36.6], heading: 0, fov: 60, gridId: 'g1', districtId: 'd1', online: true, streams: [{ protocol: 'mpegts', url: '/video/cam9001', codec: 'h264' }] };
   let server: Server | null = null;
@@ -141,6 +171,20 @@ describe('synthetic camera faults (standalone service)', () => {
     again.ws.close();
     await streams.close();
     server?.close();
+  }, 30_000);
+
+  it('stops an HLS encoder nobody polls any more', async () => {
+    const streams = new CameraStreams({ cameraById: (id) => (id === camera.id ? camera : undefined), log: silentLogger, hlsIdleMs: 1500 });
+    const http = createServer((req, res) => {
+      if (!streams.handleHttp(req, res)) res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/video/${camera.id}/index.m3u8`;
+    expect((await fetch(url)).status).toBe(200);
+    expect(streams.running).toHaveLength(1);
+    await waitFor(() => streams.running.length === 0, 'the idle HLS encoder stopping', 10_000);
+    await streams.close();
+    http.close();
   }, 30_000);
 });
 

@@ -31,6 +31,9 @@ describe('video wall rules', () => {
   it('resolves relative stream URLs against the backend and allows exactly its media origins', () => {
     expect(resolveStreamUrl('/video/cam0001', 'ws://127.0.0.1:38899/ws')).toBe('ws://127.0.0.1:38899/video/cam0001');
     expect(resolveStreamUrl('https://vp.example/live/1.m3u8', 'ws://127.0.0.1:1/ws')).toBe('https://vp.example/live/1.m3u8');
+    expect(resolveStreamUrl('/video/cam0001/index.m3u8', 'ws://127.0.0.1:38899/ws', 'http')).toBe('http://127.0.0.1:38899/video/cam0001/index.m3u8');
+    expect(resolveStreamUrl('/video/cam0001/index.m3u8', 'wss://zz.example/ws', 'http')).toBe('https://zz.example/video/cam0001/index.m3u8');
+    expect(resolveStreamUrl('ws://vp.example/live/1.flv', 'wss://zz.example/ws', 'http')).toBe('ws://vp.example/live/1.flv');
     expect(resolveStreamUrl('/video/x', null)).toBeNull();
     expect(backendMediaOrigins('wss://zz.example:8443/ws')).toEqual(['wss://zz.example:8443', 'https://zz.example:8443']);
     expect(backendMediaOrigins('ws://127.0.0.1:38899/ws')).toEqual(['ws://127.0.0.1:38899', 'http://127.0.0.1:38899']);

@@ -77,6 +77,8 @@ export class TilePlayer {
     private readonly camera: Camera,
     private readonly backendUrl: string | null,
     private readonly events: PlayerEvents,
+    /** Only this protocol (an operator's choice, e.g. HLS where a proxy blocks WebSockets; the bench). */
+    private readonly onlyProtocol: CameraStream['protocol'] | null = null,
   ) {
     video.muted = true;
     video.playsInline = true;
@@ -87,7 +89,7 @@ export class TilePlayer {
     this.running = true;
     if (!this.camera.online) return this.setState('offline', '');
     if (this.camera.streams.length === 0) return this.setState('no-stream', '');
-    this.streams = playableStreams(this.camera);
+    this.streams = playableStreams(this.camera).filter((s) => !this.onlyProtocol || s.protocol === this.onlyProtocol);
     if (this.streams.length === 0) {
       return this.setState('unsupported-codec', this.camera.streams.map((s) => `${s.protocol}/${s.codec}`).join(', '));
     }
@@ -109,7 +111,7 @@ export class TilePlayer {
   private open(): void {
     this.close();
     const stream = this.streams[this.streamIndex]!;
-    const url = resolveStreamUrl(stream.url, this.backendUrl);
+    const url = resolveStreamUrl(stream.url, this.backendUrl, stream.protocol === 'hls' ? 'http' : 'ws');
     if (!url) return this.fail(`bad stream URL ${stream.url}`);
     this.report = { bytes: 0, closed: null };
     this.lastBytes = 0;
