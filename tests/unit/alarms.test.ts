@@ -80,4 +80,20 @@ describe('alarms', () => {
     expect(sent).toHaveLength(1);
     await alarms.dispose();
   });
+
+  it('drops alarms whose event is closed, so an unattended wall does not collect them forever', async () => {
+    const alarms = useAlarmStore();
+    await alarms.start();
+    const rows = new Map<string, Row>();
+    push(rows, { upserts: [], removes: [], reset: true });
+    for (let i = 0; i < 500; i++) {
+      rows.set(`s${i}`, event(`s${i}`, { severity: 4 }));
+      push(rows, { upserts: [rows.get(`s${i}`)!], removes: [], reset: false });
+      if (i >= 10) rows.delete(`s${i - 10}`); // closed ten events later
+    }
+    push(rows, { upserts: [], removes: ['s489'], reset: false });
+    expect(alarms.active.length).toBeLessThanOrEqual(11);
+    expect(alarms.active.every((a) => rows.has(a.eventId))).toBe(true);
+    await alarms.dispose();
+  });
 });

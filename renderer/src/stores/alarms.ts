@@ -59,6 +59,10 @@ export const useAlarmStore = defineStore('alarms', () => {
     }
     for (const id of overdueNow) if (!overdue!.has(id)) raise(events.get(id)!, 'overdue');
     overdue = overdueNow;
+    // An alarm about an event that is no longer open (closed, merged) has nothing left to act on; and the ids
+    // seen only need to cover the open events. Both stay bounded on a wall that runs unattended for days.
+    if (alarms.value.some((a) => !events.has(a.eventId))) alarms.value = alarms.value.filter((a) => events.has(a.eventId));
+    if (seen.size > events.size * 2 + 1000) seen = new Set([...seen].filter((id) => events.has(id)));
     // Escalate what nobody acknowledged in time.
     for (const alarm of alarms.value) {
       if (alarm.escalated || Date.now() - alarm.raisedAt < ESCALATE_AFTER_MS) continue;
