@@ -100,6 +100,12 @@ describe('video wall (视频墙)', () => {
       expect(second).not.toEqual(first);
       await page.getByTestId('tour-toggle').click();
 
+      // Drag a camera from the list onto the second tile.
+      const item = page.getByTestId('camera-item').nth(3);
+      const dragged = (await item.getAttribute('data-camera-id'))!;
+      await item.dragTo(page.locator('[data-testid="video-tile"][data-index="1"]'));
+      await page.locator(`[data-testid="video-tile"][data-index="1"][data-camera-id="${dragged}"]`).waitFor({ timeout: 5_000 });
+
       // Layout 1+5 is remembered for the window.
       await page.getByTestId('layout-1+5').click();
       await page.reload();

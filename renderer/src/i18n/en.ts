@@ -50,6 +50,8 @@ const en: typeof zh = {
     openInDesk: 'Open at the dispatch desk',
     trailHint: 'Their track is drawn on the map',
     openNearby: 'All to the wall ({n})',
+    dragCamera: 'Drag to the video wall',
+    dragCameraHint: 'Drag onto any tile of the video wall to play it',
     openCamera: 'Open video',
     altitude: 'Altitude {km} km',
     actions: { dispatch: 'Dispatch (desk)', call: 'Audio/video call', callLater: 'Available once calls are connected', cameras: 'Cameras nearby' },

@@ -53,6 +53,8 @@ export default {
     openInDesk: '在调度台打开',
     trailHint: '地图上显示其移动轨迹',
     openNearby: '全部上墙（{n} 路）',
+    dragCamera: '拖到视频墙',
+    dragCameraHint: '按住拖到视频墙的任一画面上播放',
     openCamera: '打开视频',
     altitude: '视高 {km} 公里',
     actions: { dispatch: '派遣处置（调度台）', call: '音视频呼叫', callLater: '音视频调度接入后可用', cameras: '附近视频' },
