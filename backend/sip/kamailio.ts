@@ -1,0 +1,93 @@
+/**
+ * Kamailio, the SIP registrar/proxy the console's calls go through (SIP over WebSocket), run from the
+ * project's config in resources/sip/kamailio.cfg. Used by the tests, the bench, and the embedded default
+ * when Kamailio is installed. Accounts need no database: a user's SIP password is md5(secret ":" username),
+ * computed here for the signed-in user and checked by Kamailio with the same secret.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const KAMAILIO_BINARY = process.env.KAMAILIO_PATH ?? '/usr/sbin/kamailio';
+export const KAMAILIO_CONFIG = join(import.meta.dirname, '../../resources/sip/kamailio.cfg');
+
+/** The SIP password of an account, as Kamailio's config computes it. */
+export function sipPassword(secret: string, username: string): string {
+  return createHash('md5').update(`${secret}:${username}`).digest('hex');
+}
+
+export interface RunningKamailio {
+  /** ws://127.0.0.1:PORT — the SIP over WebSocket address. */
+  url: string;
+  port: number;
+  secret: string;
+  process: ChildProcess;
+  /** Its log lines (stderr), newest last, for failures. */
+  log: string[];
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Starts Kamailio on 127.0.0.1 (a free port unless given) and waits until it accepts connections. */
+export async function startKamailio(options: { secret: string; port?: number; binary?: string; config?: string }): Promise<RunningKamailio> {
+  const binary = options.binary ?? KAMAILIO_BINARY;
+  if (!existsSync(binary)) throw new Error(`Kamailio not found at ${binary}: apt-get install kamailio kamailio-websocket-modules`);
+  if (!/^[A-Za-z0-9_.~-]{8,128}$/.test(options.secret)) throw new Error('the SIP secret must be 8–128 letters, digits or _.~-');
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'zongzhi-kamailio-'));
+  const config = join(dir, 'kamailio.cfg');
+  writeFileSync(config, readFileSync(options.config ?? KAMAILIO_CONFIG, 'utf8').replace('listen=@LISTEN@', `listen=tcp:127.0.0.1:${port}`).replace('SIP_SECRET "@SECRET@"', `SIP_SECRET "${options.secret}"`));
+  // -DD: stay in the foreground; -E: log to stderr; -Y: its runtime dir; -m/-M: shared/private memory (MB).
+  const child = spawn(binary, ['-f', config, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const log: string[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    log.push(...chunk.split('\n').filter(Boolean));
+    if (log.length > 400) log.splice(0, log.length - 400);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  while (!(await portOpen(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`Kamailio did not start: ${log.slice(-15).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    port,
+    secret: options.secret,
+    process: child,
+    log,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
