@@ -130,4 +130,25 @@ describe('video wall (视频墙)', () => {
       await close();
     }
   }, 60_000);
+
+  it('the dispatch desk opens the cameras nearest an event (V); with no video wall open, in its own window', async () => {
+    const context = await browser().newContext({ viewport: { width: 1600, height: 900 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.goto(`${host.url.replace('role=combined', 'role=dispatch')}#/dispatch`);
+      await page.getByTestId('queue-row').first().waitFor({ timeout: 30_000 });
+      await page.getByTestId('queue-row').first().click();
+      await page.keyboard.press('v');
+      await page.getByTestId('workspace-video').waitFor({ timeout: 10_000 });
+      await page.locator('[data-testid="video-tile"]:not([data-camera-id=""])').first().waitFor({ timeout: 10_000 });
+      const assigned = await page.locator('[data-testid="video-tile"]:not([data-camera-id=""])').count();
+      expect(assigned).toBeGreaterThan(0);
+      expect(page.url()).toMatch(/#\/video\?camera=cam\d+/);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });

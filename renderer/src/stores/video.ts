@@ -5,7 +5,8 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
-import type { Camera, GovEvent } from '../../../protocol';
+import type { Camera, GovEvent, LonLat } from '../../../protocol';
+import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
 
 export const LAYOUTS = ['1', '4', '9', '16', '1+5', '1+7'] as const;
@@ -166,6 +167,17 @@ export const useVideoStore = defineStore('video', () => {
     }
   }
 
+  /** The n nearest online cameras around a place (a one-off read when this window has no camera list). */
+  async function camerasNear(at: LonLat, n = 4, radius = 1_500): Promise<string[]> {
+    let list: Iterable<Camera> = cameras.value.values();
+    if (cameras.value.size === 0 && hub.api) {
+      let rows: ReadonlyMap<string, Camera> = new Map();
+      await (await hub.api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (r) => (rows = r)))();
+      list = rows.values();
+    }
+    return nearest([...list].filter((c) => c.online), at, radius, n, (c) => c.position).map((c) => c.item.id);
+  }
+
   function clearAlarmQueue(): void {
     alarmQueue.value = [];
   }
@@ -203,5 +215,5 @@ export const useVideoStore = defineStore('video', () => {
     await Promise.allSettled(pending.map((s) => s()));
   }
 
-  return { layout, tiles, selected, enlarged, tour, cameras, districts, alarmQueue, alarmsShown, slotCount, alarmSlot, setLayout, assign, open, startTour, stopTour, alarm, clearAlarmQueue, showOnWall, start, stop };
+  return { layout, tiles, selected, enlarged, tour, cameras, districts, alarmQueue, alarmsShown, slotCount, alarmSlot, setLayout, assign, open, startTour, stopTour, alarm, clearAlarmQueue, showOnWall, camerasNear, start, stop };
 });
