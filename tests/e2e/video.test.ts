@@ -6,6 +6,7 @@
 import { SHOTS, hubBridge, sharedBrowser } from '../support/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Camera } from '../../protocol';
@@ -34,6 +35,18 @@ afterAll(async () => {
   dir.cleanup();
 });
 
+/** The pid of this host's encoder for a camera (another console on the machine may run the same camera). */
+function encoderOf(cameraId: string): number {
+  const parentOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+  const descends = (pid: number): boolean => {
+    for (let p = pid; p > 1; p = parentOf(p)) if (p === host.process.pid) return true;
+    return false;
+  };
+  const pids = execFileSync('pgrep', ['-f', `zongzhi-camera:${cameraId}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const mine = pids.find(descends);
+  if (!mine) throw new Error(`no encoder of ${cameraId} under this host`);
+  return mine;
+}
 const playable = (): Camera[] => cameras.filter((c) => c.online && c.streams[0]?.codec === 'h264');
 const tileState = (page: Page, index: number): Promise<string | null> => page.locator(`[data-testid="video-tile"][data-index="${index}"]`).getAttribute('data-state');
 /** currentTime and decoded frames of every tile's video. */
@@ -67,13 +80,19 @@ describe('video wall (视频墙)', () => {
       await page.screenshot({ path: join(SHOTS, 'video-wall-4-1920x1080.png') });
 
       // Freeze the encoder of the first tile's camera: the tile says so, and plays again without anyone acting.
-      const pid = execFileSync('pgrep', ['-f', `zongzhi-camera:${ids[0]}`], { encoding: 'utf8' }).trim().split('\n')[0]!;
-      process.kill(Number(pid), 'SIGSTOP');
+      process.kill(encoderOf(ids[0]!), 'SIGSTOP');
       await page.locator('[data-testid="video-tile"][data-index="0"][data-state="stalled"]').waitFor({ timeout: 10_000 });
       await expect(page.locator('[data-testid="video-tile"][data-index="0"] [data-testid="video-tile-message"]').textContent()).resolves.toContain('画面中断');
       await page.locator('[data-testid="video-tile"][data-index="0"][data-state="playing"]').waitFor({ timeout: 30_000 });
       // The other tiles never stopped.
       for (let i = 1; i < 4; i++) expect(await tileState(page, i)).toBe('playing');
+
+      // Enlarged (double-click): the tiles out of sight stop decoding; Esc brings them back.
+      await page.locator('[data-testid="video-tile"][data-index="0"]').dblclick();
+      for (let i = 1; i < 4; i++) await page.locator(`[data-testid="video-tile"][data-index="${i}"][data-state="hidden"]`).waitFor({ state: 'attached', timeout: 5_000 });
+      expect(await tileState(page, 0)).toBe('playing');
+      await page.keyboard.press('Escape');
+      for (let i = 1; i < 4; i++) await page.locator(`[data-testid="video-tile"][data-index="${i}"][data-state="playing"]`).waitFor({ timeout: 20_000 });
       expect(errors).toEqual([]);
     } finally {
       await close();

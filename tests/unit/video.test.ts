@@ -59,3 +59,43 @@ describe('video wall rules', () => {
     expect(videoCloseReason(1000)).toBeNull();
   });
 });
+
+describe('video wall store', () => {
+  it('video alarms take a tile one per 10 s; a burst waits in a counted queue; a camera already shown is not queued', async () => {
+    const { createPinia, setActivePinia } = await import('pinia');
+    const { vi } = await import('vitest');
+    const { ALARM_MIN_INTERVAL_MS, useVideoStore } = await import('../../renderer/src/stores/video');
+    vi.useFakeTimers();
+    const storage = new Map<string, string>();
+    vi.stubGlobal('localStorage', { getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => storage.set(k, v) });
+    try {
+      setActivePinia(createPinia());
+      const wall = useVideoStore();
+      wall.setLayout('1+5');
+      wall.open(['a', 'b']);
+      expect(wall.layout).toBe('1+5');
+      wall.alarm('x');
+      expect(wall.tiles[wall.alarmSlot]).toBe('x'); // the big tile
+      wall.alarm('y');
+      wall.alarm('z');
+      wall.alarm('y'); // already waiting
+      wall.alarm('b'); // already on the wall
+      expect(wall.alarmQueue).toEqual(['y', 'z']);
+      vi.advanceTimersByTime(ALARM_MIN_INTERVAL_MS - 1);
+      wall.alarm('w');
+      expect(wall.tiles[0]).toBe('x');
+      vi.advanceTimersByTime(1);
+      wall.alarm('w'); // drains on the next alarm or tick
+      expect(wall.tiles[0]).toBe('y');
+      expect(wall.alarmQueue).toEqual(['z', 'w']);
+      wall.clearAlarmQueue();
+      expect(wall.alarmQueue).toEqual([]);
+      // Layout and tiles are remembered.
+      await (await import('vue')).nextTick();
+      expect(JSON.parse(storage.get('zongzhi.video.wall')!)).toMatchObject({ layout: '1+5' });
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+});

@@ -136,8 +136,7 @@ export const useVideoStore = defineStore('video', () => {
   const alarmSlot = computed(() => (layout.value.startsWith('1+') || layout.value === '1' ? 0 : slotCount.value - 1));
 
   function alarm(cameraId: string): void {
-    if (tiles.value.slice(0, slotCount.value).includes(cameraId) || alarmQueue.value.includes(cameraId)) return;
-    alarmQueue.value = [...alarmQueue.value, cameraId];
+    if (!tiles.value.slice(0, slotCount.value).includes(cameraId) && !alarmQueue.value.includes(cameraId)) alarmQueue.value = [...alarmQueue.value, cameraId];
     drainAlarms();
   }
 
