@@ -7,7 +7,7 @@ import { parseCli } from '../common/cli';
 import { createLogger } from '../common/logger';
 import { startBackend } from './index';
 
-const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--scenario flood|crowd[@SECONDS]] [--json]
+const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --db FILE         SQLite database (default ./data/backend.sqlite); tokens.json is written beside it
   --seed N          city seed on a fresh database (default 1)
@@ -17,6 +17,8 @@ const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--s
   --no-sim          serve the city without simulating (no new events, no movement)
   --history-days N  days of history generated on a fresh database (default 30)
   --scenario K@S    inject a scripted scenario (flood or crowd) S seconds after start (default 10)
+  --sip MODE        calls: auto (start Kamailio from resources/sip when installed; default), off, or the
+                    ws(s):// URL of your SIP server (its secret in ZONGZHI_SIP_SECRET)
   --json            print {"url","tokensFile"} as one JSON line when ready`;
 
 async function main(): Promise<void> {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
       'no-sim': { type: 'boolean', default: false },
       'history-days': { type: 'string' },
       scenario: { type: 'string' },
+      sip: { type: 'string', default: 'auto' },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -47,6 +50,15 @@ async function main(): Promise<void> {
   const scenario = args.scenario ? /^(flood|crowd)(?:@(\d+))?$/.exec(args.scenario) : null;
   if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
   const dbFile = resolve(args.db ?? 'data/backend.sqlite');
+  const sipMode = args.sip ?? 'auto';
+  let sip: { url: string; secret: string } | 'auto' | undefined;
+  if (sipMode === 'auto') sip = 'auto';
+  else if (sipMode === 'off') sip = undefined;
+  else if (/^wss?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(sipMode)) {
+    const secret = process.env.ZONGZHI_SIP_SECRET ?? '';
+    if (secret.length < 8) fail('--sip URL needs the SIP secret (8+ characters) in ZONGZHI_SIP_SECRET, the same as in the SIP server\'s config');
+    sip = { url: sipMode, secret };
+  } else fail('--sip must be auto, off, or a ws:// or wss:// URL');
   const backend = await startBackend({
     dbFile,
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
@@ -56,6 +68,7 @@ async function main(): Promise<void> {
     speed: numberOption('speed', args.speed, 1, (n) => n > 0 && n <= 10_000),
     simulate: !args['no-sim'],
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
+    ...(sip ? { sip } : {}),
     log: createLogger('backend'),
   });
   const tokensFile = resolve(dbFile, '../tokens.json');

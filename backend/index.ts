@@ -4,8 +4,9 @@
  * the console's embedded mode and the tests.
  */
 import { dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import { KpiPeriod, type Change, type CollectionName, type CollectionTypes, type KpiSnapshot, type LonLat } from '../protocol';
+import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { KpiPeriod, type Change, type CollectionName, type CollectionTypes, type KpiSnapshot, type LonLat, type SipAccount } from '../protocol';
 import { createLogger, silentLogger, type Logger } from '../common/logger';
 import { SimClock } from './clock';
 import { CityState, upsert } from '../domain';
@@ -17,6 +18,7 @@ import { computeKpis } from './kpi';
 import { generateCity, type City } from './sim/city';
 import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
+import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { SimulationEngine, type ApplyCommand } from './simulator/engine';
 
 export interface BackendConfig {
@@ -40,6 +42,11 @@ export interface BackendConfig {
   tickMs?: number;
   /** The encoder for the synthetic cameras (default: ffmpeg on the PATH). */
   ffmpegPath?: string;
+  /**
+   * The SIP server for calls: its WebSocket URL and the secret shared with it (users' SIP passwords derive
+   * from it), or 'auto' to start Kamailio from resources/sip when it is installed. Absent: no calls.
+   */
+  sip?: { url: string; secret: string } | 'auto';
   kpiIntervalMs?: number;
 }
 
@@ -55,6 +62,8 @@ export interface RunningBackend {
   engine: SimulationEngine;
   /** The synthetic cameras' live streams (ffmpeg per watched camera). */
   video: CameraStreams;
+  /** The SIP account of a user (what the welcome carries), null without a SIP server. */
+  sipAccountFor(userId: string): SipAccount | null;
   /** Runs one simulator tick now (tests). */
   tick(): Promise<void>;
   refreshKpis(): Promise<void>;
@@ -174,6 +183,21 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const newId = eventIdFactory(state, () => clock.nowMs());
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const cityRoutes = cityLayerRoutes(store, city.buildings);
+  let kamailio: RunningKamailio | null = null;
+  let sip: { url: string; secret: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
+  if (config.sip === 'auto') {
+    if (existsSync(KAMAILIO_BINARY)) {
+      try {
+        kamailio = await startKamailio({ secret: randomBytes(18).toString('base64url') });
+        sip = { url: kamailio.url, secret: kamailio.secret };
+        log.info('SIP server started', { url: kamailio.url });
+      } catch (e) {
+        log.warn('SIP server could not start: calls are off', { error: (e as Error).message });
+      }
+    } else log.warn('Kamailio is not installed: calls are off (apt-get install kamailio kamailio-websocket-modules)');
+  }
+  const sipAccountFor = (userId: string): SipAccount | null =>
+    sip && /^[A-Za-z0-9_.-]{1,64}$/.test(userId) ? { url: sip.url, username: userId, password: sipPassword(sip.secret, userId), realm: SIP_REALM, domain: new URL(sip.url).hostname } : null;
   const server = new BackendServer({
     store,
     state,
@@ -184,7 +208,11 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     port: config.port ?? 0,
     httpRoutes: (req, res) => cityRoutes(req, res) || video.handleHttp(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
-    onStop: () => video.close(),
+    sipAccountFor,
+    onStop: async () => {
+      await video.close();
+      await kamailio?.stop();
+    },
     ...(config.limits ? { limits: config.limits } : {}),
   });
 
@@ -259,6 +287,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     city,
     engine,
     video,
+    sipAccountFor,
     tick,
     refreshKpis,
     async injectScenario(kind, districtId) {

@@ -28,6 +28,7 @@ import {
   type DeltaPayload,
   type Envelope,
   type StaffStatus,
+  type SipAccount,
   type WelcomePayload,
   type WireErrorPayload,
 } from '../protocol';
@@ -75,6 +76,8 @@ export interface BackendServerOptions {
   httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Extra WebSocket endpoints (live video). Return true when the upgrade was taken. */
   upgradeRoutes?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** The SIP account a signed-in user gets in the welcome (null or absent: no SIP server). */
+  sipAccountFor?: (userId: string) => SipAccount | null;
   /** Called on stop, before the HTTP server closes (ends what the extra routes started). */
   onStop?: () => void | Promise<void>;
 }
@@ -332,6 +335,7 @@ export class BackendServer {
       sync,
       heartbeatIntervalMs: this.limits.heartbeatIntervalMs,
       limits: { maxFrameBytes: MAX_FRAME_BYTES, commandsPerSecond: this.limits.commandsPerSecond, framesPerSecond: this.limits.framesPerSecond },
+      sip: this.options.sipAccountFor?.(user.id) ?? null,
     };
     this.send(session, encodeFrame('welcome', welcome, frame.id));
     this.options.log.info('client connected', { session: session.id, user: user.id, clientId: h.clientId, sync, lastSeq: h.lastSeq, seq: this.state.seq });

@@ -130,7 +130,7 @@ if (!app.requestSingleInstanceLock()) {
       const hubForCsp = hub;
       protocol.handle(APP_SCHEME, (request) =>
         respondFromRendererDir(rendererDir, request.url, () =>
-          buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map), mediaOrigins: backendMediaOrigins(hubForCsp.connection.value.backendUrl) }),
+          buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map), mediaOrigins: [...backendMediaOrigins(hubForCsp.connection.value.backendUrl), ...backendMediaOrigins(hubForCsp.sipAccount.value.account?.url ?? null)] }),
         ),
       );
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {

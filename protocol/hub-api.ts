@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CommandLevel, DisplayRole, Locale, Theme } from './domain';
 import { EventSource, EventStatus, type CollectionName, type CollectionTypes } from './model';
-import { Collection, UserRole } from './wire-messages';
+import { Collection, SipAccount, UserRole } from './wire-messages';
 import type { HubMethodName } from './ipc-channels';
 
 export const HUB_API_VERSION = 1;
@@ -146,6 +146,7 @@ export const Query = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('positions') }).strict(),
   z.object({ topic: z.literal('outbox') }).strict(),
   z.object({ topic: z.literal('wall') }).strict(),
+  z.object({ topic: z.literal('sip') }).strict(),
 ]);
 export type Query = z.infer<typeof Query>;
 
@@ -197,10 +198,15 @@ export const ShowOnWallResult = z.object({
 });
 export type ShowOnWallResult = z.infer<typeof ShowOnWallResult>;
 
+/** The window's SIP account for calls, from the backend via the hub (memory only). */
+export const SipState = z.object({ account: SipAccount.nullable() });
+export type SipState = z.infer<typeof SipState>;
+
 export interface TopicData {
   connection: ConnectionState;
   settings: Settings;
   wall: WallRequestState;
+  sip: SipState;
 }
 export type Topic = keyof TopicData;
 

@@ -20,10 +20,11 @@ import {
   ConnectionState,
   Settings,
   WallRequestState,
+  SipState,
 } from './hub-api';
 import { describeIssues, validate } from './validate';
 
-const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState } as const;
+const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState } as const;
 
 export function createHubClient(transport: HubTransport, bridge: HubApi['bridge']): HubApi {
   type Entry = {

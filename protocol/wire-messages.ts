@@ -95,6 +95,20 @@ export const CommandFrame = z.object({
 export type CommandFrame = z.infer<typeof CommandFrame>;
 
 // ── server → client ──────────────────────────────────────────────────────────────────────────────────────
+/** The signed-in user's SIP account for audio/video calls (SIP over WebSocket); kept in memory only. */
+export const SipAccount = z
+  .object({
+    /** ws:// or wss:// address of the SIP server's WebSocket listener. */
+    url: z.string().regex(/^wss?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i).max(500),
+    username: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    password: z.string().min(1).max(128),
+    realm: z.string().min(1).max(64),
+    /** The host part of SIP URIs (sip:user@domain). */
+    domain: z.string().regex(/^[A-Za-z0-9.-]{1,255}$/),
+  })
+  .strict();
+export type SipAccount = z.infer<typeof SipAccount>;
+
 export const WelcomePayload = z.object({
   sessionId: z.string(),
   user: z.object({ id: z.string(), name: z.string(), role: UserRole }),
@@ -107,6 +121,8 @@ export const WelcomePayload = z.object({
   sync: z.enum(['snapshot', 'deltas', 'resume-snapshot']),
   heartbeatIntervalMs: z.number().int().positive(),
   limits: z.object({ maxFrameBytes: z.number().int(), commandsPerSecond: z.number(), framesPerSecond: z.number() }),
+  /** null: no SIP server configured (calls unavailable, and the console says so). */
+  sip: SipAccount.nullable().default(null),
 });
 export type WelcomePayload = z.infer<typeof WelcomePayload>;
 

@@ -6,13 +6,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const KAMAILIO_BINARY = process.env.KAMAILIO_PATH ?? '/usr/sbin/kamailio';
 export const KAMAILIO_CONFIG = join(import.meta.dirname, '../../resources/sip/kamailio.cfg');
+/** The digest realm in resources/sip/kamailio.cfg. */
+export const SIP_REALM = 'zongzhi';
 
 /** The SIP password of an account, as Kamailio's config computes it. */
 export function sipPassword(secret: string, username: string): string {
@@ -49,11 +51,30 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/**
+ * Kamailio processes of ours left behind by a backend that was killed outright (their parent is gone, so
+ * init adopted them): stopped before a new one starts, so a supervised restart does not pile them up.
+ */
+function stopOrphans(binary: string): void {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.startsWith(binary) || !cmdline.includes('zongzhi-kamailio-')) continue;
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === 1) process.kill(Number(entry), 'SIGTERM');
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+}
+
 /** Starts Kamailio on 127.0.0.1 (a free port unless given) and waits until it accepts connections. */
 export async function startKamailio(options: { secret: string; port?: number; binary?: string; config?: string }): Promise<RunningKamailio> {
   const binary = options.binary ?? KAMAILIO_BINARY;
   if (!existsSync(binary)) throw new Error(`Kamailio not found at ${binary}: apt-get install kamailio kamailio-websocket-modules`);
   if (!/^[A-Za-z0-9_.~-]{8,128}$/.test(options.secret)) throw new Error('the SIP secret must be 8–128 letters, digits or _.~-');
+  if (process.platform === 'linux') stopOrphans(binary);
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'zongzhi-kamailio-'));
   const config = join(dir, 'kamailio.cfg');

@@ -57,7 +57,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const token = options.token ?? randomBytes(24).toString('base64url');
   // The CSP follows the settings: configured map sources (city tile servers, 3D Tiles) are allowed, nothing else.
   const securityHeaders = (): Record<string, string> => ({
-    'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map), mediaOrigins: backendMediaOrigins(hub.connection.value.backendUrl) }),
+    'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map), mediaOrigins: [...backendMediaOrigins(hub.connection.value.backendUrl), ...backendMediaOrigins(hub.sipAccount.value.account?.url ?? null)] }),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',

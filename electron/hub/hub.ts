@@ -26,6 +26,7 @@ import {
   type PositionsPayload,
   type Query,
   type ShowOnWallResult,
+  type SipState,
   type SubscriptionUpdate,
   type WallRequest,
   type WallRequestState,
@@ -109,6 +110,8 @@ export class Hub {
   readonly startedAt = new Date();
   readonly settings: SettingsStore;
   readonly connection: ObservableValue<ConnectionState>;
+  /** The signed-in user's SIP account from the backend (null: no SIP server, or not signed in yet). */
+  readonly sipAccount = new ObservableValue<SipState>({ account: null });
   /** The latest "show this on the wall" request, for the windows that show that wall. */
   readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null });
   readonly log: Logger;
@@ -279,6 +282,8 @@ export class Hub {
       next.user = w.user;
       next.districtScope = w.districtScope;
       next.serverClock = { serverTime: w.serverTime, localTime: new Date().toISOString(), clockRate: w.clockRate };
+      // Memory only: the password is never written to the cache (a new one comes with every login).
+      this.sipAccount.set({ account: w.sip ?? null });
       this.needRebase = true;
       this.scheduleProcess();
     }
@@ -691,8 +696,10 @@ export class HubSession {
       this.subscriptions.set(subscriptionId, this.hub.addRowSubscription(this, subscriptionId, query));
       return subscriptionId;
     }
-    const sources = { connection: this.hub.connection, settings: this.hub.settings.settings, wall: this.hub.wallRequest };
-    const source = sources[query.topic] as unknown as ObservableValue<unknown>;
+    const sources = { connection: this.hub.connection, settings: this.hub.settings.settings, wall: this.hub.wallRequest, sip: this.hub.sipAccount };
+    let source = sources[query.topic] as unknown as ObservableValue<unknown>;
+    // Demo / inspection screens never get credentials (nobody calls from them).
+    if (query.topic === 'sip' && this.info.demo) source = new ObservableValue<unknown>({ account: null });
     // Deliver after the reply has been sent, so the client knows the id before the first snapshot arrives.
     let stop: (() => void) | null = null;
     const timer = setImmediate(() => {

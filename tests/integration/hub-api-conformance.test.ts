@@ -150,6 +150,13 @@ describe.each([
     expect(await transport.call('getCityLayer', { layer: 'buildings' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });
 
+  it('has no SIP account without a backend (calls unavailable, said by the console)', async () => {
+    const { api } = await bridge.open();
+    const states: Array<{ account: unknown }> = [];
+    await api.subscribe({ topic: 'sip' }, (state) => states.push(state));
+    expect(states.at(-1)).toEqual({ account: null });
+  });
+
   it('passes "show on the wall" requests to every window and counts the windows showing that wall', async () => {
     const desk = await bridge.open('dispatch');
     const wall = await bridge.open('map');

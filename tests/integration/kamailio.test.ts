@@ -8,6 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { Registerer, RegistererState, UserAgent } from 'sip.js';
 import { sipPassword, startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
+import { Hub } from '../../electron/hub';
+import { startTestBackend, TEST_TOKENS } from '../support/backend';
+import { makeTempDir, waitFor } from '../support/temp';
 
 const SECRET = 'test-secret-0123456789';
 let kamailio: RunningKamailio;
@@ -120,4 +123,28 @@ describe('Kamailio (SIP over WebSocket)', () => {
     ws.close();
     other.close();
   });
+
+  it('the backend gives the signed-in user a SIP account (through the hub, memory only) that Kamailio accepts', async () => {
+    const temp = makeTempDir();
+    const backend = await startTestBackend({ historyDays: 0, sip: { url: kamailio.url, secret: SECRET } }, temp.dir);
+    const hub = new Hub({ dataDir: temp.dir + '/hub', version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
+    try {
+      await waitFor(() => hub.sipAccount.value.account !== null, 'the SIP account from the welcome', 20_000);
+      const account = hub.sipAccount.value.account!;
+      expect(account).toMatchObject({ url: kamailio.url, username: 'dispatcher', realm: 'zongzhi', domain: '127.0.0.1' });
+      const userAgent = new UserAgent({ uri: UserAgent.makeURI(`sip:${account.username}@${account.domain}`)!, transportOptions: { server: account.url }, authorizationUsername: account.username, authorizationPassword: account.password, logLevel: 'error' });
+      await userAgent.start();
+      const registerer = new Registerer(userAgent);
+      const registered = new Promise<void>((resolve) => registerer.stateChange.addListener((s) => s === RegistererState.Registered && resolve()));
+      await registerer.register();
+      await registered;
+      await userAgent.stop();
+      // Never in the cache file.
+      expect(JSON.stringify(hub.cache.getMeta('user'))).not.toContain(account.password);
+    } finally {
+      hub.close();
+      await backend.close();
+      temp.cleanup();
+    }
+  }, 60_000);
 });
