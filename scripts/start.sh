@@ -4,5 +4,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib/setup.sh"
 ensure_node
 ensure_npm_packages
+offer_debian_packages "${DEMO_DEBIAN_PACKAGES[@]}"
 cd "$PROJECT_ROOT"
 exec npm start --silent -- "$@"

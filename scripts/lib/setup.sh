@@ -66,3 +66,21 @@ ensure_debian_packages() {
   DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || die "apt-get install failed for: ${missing[*]}"
 }
+
+# Debian packages the demo uses when present (live cameras, SIP calls, CJK text): installed when root or with
+# passwordless sudo; otherwise named, and the console runs without them (its tiles say what is missing).
+DEMO_DEBIAN_PACKAGES=(ffmpeg kamailio kamailio-websocket-modules fonts-noto-cjk)
+
+offer_debian_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  command -v apt-get >/dev/null 2>&1 || { say "optional packages not found: ${missing[*]} (live demo cameras and calls stay off)"; return; }
+  if [ "$(id -u)" -eq 0 ] || sudo -n true 2>/dev/null; then
+    ( ensure_debian_packages "${missing[@]}" ) || say "could not install ${missing[*]}: live demo cameras and calls stay off"
+  else
+    say "for live demo cameras and calls: sudo apt-get install ${missing[*]}"
+  fi
+}
