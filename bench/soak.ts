@@ -1,6 +1,7 @@
 /**
- * Soak (issue 7, 24/7): all four walls open in one Chromium, against the real host, hub and embedded backend
- * with the simulated city running at accelerated time, for BENCH_MINUTES (default 30). Samples each page's JS
+ * Soak (issue 7, 24/7): all four walls open in one Chromium (the video wall playing four live cameras),
+ * against the real host, hub and embedded backend with the simulated city running at accelerated time, for
+ * BENCH_MINUTES (default 30). Samples each page's JS
  * heap (after a forced GC) every minute and prints the growth after the warm-up. Not a test: prints figures.
  * Run: npm run bench -- soak   (BENCH_MINUTES, BENCH_WARMUP_MINUTES, BENCH_SPEED)
  */
@@ -9,7 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { Camera } from '../protocol';
 import { launchChromium, startHostProcess } from '../tests/support/browser';
+import { hubBridge } from '../tests/support/e2e';
 
 const minutes = Number(process.env.BENCH_MINUTES ?? 30);
 const warmup = Number(process.env.BENCH_WARMUP_MINUTES ?? 5);
@@ -20,11 +23,22 @@ const dir = mkdtempSync(join(tmpdir(), 'zongzhi-soak-'));
 const host = await startHostProcess(join(dir, 'data'), ['--speed', String(speed)]);
 const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enable-precise-memory-info'] });
 const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+// The video wall plays four live cameras for the whole run (real ffmpeg encoders, MPEG-TS over WebSocket).
+const api = await hubBridge(host);
+let cameras: Camera[] = [];
+while (cameras.length === 0) {
+  await (await api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras = [...rows.values()])))();
+  if (cameras.length === 0) await new Promise((r) => setTimeout(r, 500));
+}
+api.close();
+const playing = cameras.filter((c) => c.online && c.streams[0]?.codec === 'h264').slice(0, 4).map((c) => c.id);
 const walls = ['map', 'kpi', 'video', 'dispatch'];
 const pages: Page[] = [];
 for (const wall of walls) {
   const page = await context.newPage();
-  await page.goto(`${host.url.replace('role=combined', `role=${wall}`)}#/${wall}`);
+  page.on('crash', () => console.log(`  !! the ${wall} page crashed`));
+  page.on('close', () => console.log(`  !! the ${wall} page closed`));
+  await page.goto(`${host.url.replace('role=combined', `role=${wall}`)}#/${wall}${wall === 'video' ? `?camera=${playing.join(',')}` : ''}`);
   pages.push(page);
 }
 const heap = async (): Promise<number[]> =>
@@ -42,7 +56,8 @@ for (let minute = 0; minute <= minutes; minute++) {
   if (minute > 0) await new Promise((r) => setTimeout(r, 60_000));
   const mb = (await heap()).map((b) => Math.round((b / 1024 / 1024) * 10) / 10);
   samples.push({ minute, mb });
-  console.log(`  min ${String(minute).padStart(2)}: ${walls.map((w, i) => `${w} ${mb[i]} MiB`).join(' · ')}`);
+  const tiles = await pages[2]!.locator('[data-testid="video-tile"][data-state="playing"]').count();
+  console.log(`  min ${String(minute).padStart(2)}: ${walls.map((w, i) => `${w} ${mb[i]} MiB`).join(' · ')} · ${tiles} tiles playing`);
 }
 const base = samples.find((s) => s.minute === warmup) ?? samples[0]!;
 const last = samples.at(-1)!;
