@@ -5,6 +5,7 @@ import { createConsoleRouter } from './router';
 import { createConsoleI18n } from './i18n';
 import { connectHub } from './hub/connect';
 import { useHubStore } from './stores/hub';
+import { installCspRecovery } from './csp-recovery';
 import './styles/theme.css';
 
 const app = createApp(App);
@@ -13,5 +14,6 @@ app.use(pinia).use(createConsoleRouter()).use(createConsoleI18n());
 app.mount('#app');
 
 const hub = useHubStore(pinia);
+installCspRecovery(() => [hub.connection?.backendUrl ?? null]);
 void hub.attach(() => connectHub((detail) => hub.linkLost(detail)));
 window.addEventListener('beforeunload', () => void hub.detach());

@@ -171,3 +171,22 @@ describe('video wall (视频墙)', () => {
     }
   }, 60_000);
 });
+
+describe('video wall opened before the embedded backend is up', () => {
+  it('recovers by itself: the refused stream reloads the page once, with a CSP that allows the backend', async () => {
+    const early = makeTempDir();
+    const late = await startHostProcess(join(early.dir, 'data'));
+    const context = await browser().newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const page = await context.newPage();
+      // At once: the backend is still generating its city, so this page's CSP does not name it yet.
+      await page.goto(`${late.url.replace('role=combined', 'role=video')}#/video?camera=cam0001,cam0002,cam0003,cam0004`);
+      await page.locator('[data-testid="video-tile"][data-state="playing"]').first().waitFor({ timeout: 90_000 });
+    } finally {
+      await context.close();
+      await late.stop();
+      early.cleanup();
+    }
+  }, 120_000);
+});
+

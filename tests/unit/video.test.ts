@@ -99,3 +99,19 @@ describe('video wall store', () => {
     }
   });
 });
+
+describe('CSP recovery', () => {
+  it('reloads once for a connection refused to the backend it trusts now, never for strangers', async () => {
+    const { cspReloadOrigin } = await import('../../renderer/src/csp-recovery');
+    const tried = new Set<string>();
+    const backend = 'ws://127.0.0.1:40123/ws';
+    expect(cspReloadOrigin('ws://127.0.0.1:40123/video/cam0001', [backend], (o) => tried.has(o))).toBe('ws://127.0.0.1:40123');
+    expect(cspReloadOrigin('http://127.0.0.1:40123/video/cam0001/index.m3u8', [backend], (o) => tried.has(o))).toBe('http://127.0.0.1:40123');
+    tried.add('ws://127.0.0.1:40123');
+    expect(cspReloadOrigin('ws://127.0.0.1:40123/video/cam0002', [backend], (o) => tried.has(o))).toBeNull(); // once only
+    expect(cspReloadOrigin('wss://evil.example/x', [backend], () => false)).toBeNull();
+    expect(cspReloadOrigin('ws://127.0.0.1:40124/video/x', [backend], () => false)).toBeNull(); // another port
+    expect(cspReloadOrigin('inline', [backend], () => false)).toBeNull();
+    expect(cspReloadOrigin('ws://127.0.0.1:40123/x', [null], () => false)).toBeNull();
+  });
+});

@@ -1,0 +1,32 @@
+/**
+ * The page's CSP names the backend's and the SIP server's origins as they were when the page loaded. A window
+ * that opened before the embedded backend was up (or before it restarted on another port) gets its video and
+ * SIP connections refused: such a window reloads itself once per origin, and the fresh page carries a CSP that
+ * allows them. Never a reload loop: each origin gets one try per window session.
+ */
+import { backendMediaOrigins } from '../../protocol';
+
+/** The origin to reload for, or null: only connections to origins the console trusts now, only once each. */
+export function cspReloadOrigin(blockedUri: string, trustedUrls: ReadonlyArray<string | null>, alreadyTried: (origin: string) => boolean): string | null {
+  let origin: string;
+  try {
+    const u = new URL(blockedUri);
+    origin = `${u.protocol}//${u.host}`;
+  } catch {
+    return null;
+  }
+  const trusted = trustedUrls.flatMap((url) => backendMediaOrigins(url));
+  if (!trusted.includes(origin) || alreadyTried(origin)) return null;
+  return origin;
+}
+
+export function installCspRecovery(trustedUrls: () => ReadonlyArray<string | null>): void {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    if (e.effectiveDirective !== 'connect-src') return;
+    const key = (origin: string): string => `zongzhi.cspReload.${origin}`;
+    const origin = cspReloadOrigin(e.blockedURI, trustedUrls(), (o) => sessionStorage.getItem(key(o)) !== null);
+    if (!origin) return;
+    sessionStorage.setItem(key(origin), new Date().toISOString());
+    window.location.reload();
+  });
+}
