@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { parseCli } from '../common/cli';
 import { createLogger } from '../common/logger';
 import { startBackend } from './index';
+import { SipAccount, validate } from '../protocol';
 
 const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   let sip: { url: string; secret: string } | 'auto' | undefined;
   if (sipMode === 'auto') sip = 'auto';
   else if (sipMode === 'off') sip = undefined;
-  else if (/^wss?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/i.test(sipMode)) {
+  else if (validate(SipAccount.shape.url, sipMode).ok) {
     const secret = process.env.ZONGZHI_SIP_SECRET ?? '';
     if (secret.length < 8) fail('--sip URL needs the SIP secret (8+ characters) in ZONGZHI_SIP_SECRET, the same as in the SIP server\'s config');
     sip = { url: sipMode, secret };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Camera } from '../protocol';
 import { launchChromium, startHostProcess } from '../tests/support/browser';
-import { hubBridge } from '../tests/support/e2e';
+import { hubBridge, syncedRows } from '../tests/support/e2e';
 
 const minutes = Number(process.env.BENCH_MINUTES ?? 30);
 const warmup = Number(process.env.BENCH_WARMUP_MINUTES ?? 5);
@@ -25,11 +25,7 @@ const browser = await launchChromium({ args: ['--js-flags=--expose-gc', '--enabl
 const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
 // The video wall plays four live cameras for the whole run (real ffmpeg encoders, MPEG-TS over WebSocket).
 const api = await hubBridge(host);
-let cameras: Camera[] = [];
-while (cameras.length === 0) {
-  await (await api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras = [...rows.values()])))();
-  if (cameras.length === 0) await new Promise((r) => setTimeout(r, 500));
-}
+const cameras: Camera[] = await syncedRows(api, 'cameras');
 api.close();
 const playing = cameras.filter((c) => c.online && c.streams[0]?.codec === 'h264').slice(0, 4).map((c) => c.id);
 const walls = ['map', 'kpi', 'video', 'dispatch'];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Camera } from '../protocol';
 import { CLOCK_BITS, CLOCK_STRIP } from '../protocol';
 import { launchChromium, startHostProcess } from '../tests/support/browser';
-import { hubBridge } from '../tests/support/e2e';
+import { hubBridge, syncedRows } from '../tests/support/e2e';
 import { cpuSeconds, percentile } from './support/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
@@ -26,11 +26,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/elect
 const dir = mkdtempSync(join(tmpdir(), 'zongzhi-video-bench-'));
 const host = await startHostProcess(join(dir, 'data'));
 const api = await hubBridge(host);
-let cameras: Camera[] = [];
-while (cameras.length === 0) {
-  await (await api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras = [...rows.values()])))();
-  if (cameras.length === 0) await new Promise((r) => setTimeout(r, 500));
-}
+const cameras: Camera[] = await syncedRows(api, 'cameras');
 api.close();
 const playable = cameras.filter((c) => c.online && c.streams[0]?.codec === 'h264');
 

@@ -19,12 +19,6 @@ export const VideoCloseCode = {
   /** This viewer fell too far behind and was dropped (the others play on). */
   tooSlow: 4007,
 } as const;
-export type VideoCloseReason = keyof typeof VideoCloseCode;
-
-export function videoCloseReason(code: number): VideoCloseReason | null {
-  const hit = Object.entries(VideoCloseCode).find(([, c]) => c === code);
-  return hit ? (hit[0] as VideoCloseReason) : null;
-}
 
 /** Camera ids as the backend makes them; anything else in a stream path is refused before any lookup. */
 export const CAMERA_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -54,7 +54,6 @@ interface Source {
   process: ChildProcess;
   cache: TsGopCache;
   viewers: Set<WebSocket>;
-  startedAt: number;
   lastDataAt: number;
   linger: NodeJS.Timeout | null;
   stopping: boolean;
@@ -253,7 +252,7 @@ export class CameraStreams {
     const offset = -new Date().getTimezoneOffset() * 60;
     const ffmpeg = spawn(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset), { stdio: ['ignore', 'pipe', 'pipe'] });
     const now = Date.now();
-    const source: Source = { cameraId: camera.id, process: ffmpeg, cache: new TsGopCache(), viewers: new Set(), startedAt: now, lastDataAt: now, linger: null, stopping: false, stderr: [] };
+    const source: Source = { cameraId: camera.id, process: ffmpeg, cache: new TsGopCache(), viewers: new Set(), lastDataAt: now, linger: null, stopping: false, stderr: [] };
     this.sources.set(camera.id, source);
     this.options.log.info('camera stream started', { camera: camera.id, pid: ffmpeg.pid });
     ffmpeg.stdout!.on('data', (chunk: Buffer) => {

@@ -1,44 +1,27 @@
 /**
- * The scene `bench/map.ts` measures: the console's own map layers (renderer/src/map/layers.ts) on a bare
- * CesiumWidget configured as the console configures it, plus the Entity-API version of the staff layer that
+ * The scene `bench/map.ts` measures: the console's own map layers (renderer/src/map/layers.ts) on the
+ * console's own CesiumWidget (createCityWidget), plus the Entity-API version of the staff layer that
  * the layer replaces. The bench drives it through `window.mapBench`.
  */
 import {
-  buildModuleUrl,
   Cartesian3,
   Color,
   ConstantPositionProperty,
   ConstantProperty,
-  CesiumWidget,
   CustomDataSource,
   DataSourceCollection,
   DataSourceDisplay,
-  EllipsoidTerrainProvider,
-  ImageryLayer,
-  Ion,
   Math as CesiumMath,
   NearFarScalar,
-  TileMapServiceImageryProvider,
   type Entity,
 } from 'cesium';
-import 'cesium/Build/Cesium/Widgets/widgets.css';
-import type { BuildingsLayer, Grid, PositionRow } from '../../protocol';
+import { DEFAULT_MAP_SOURCES, STAFF_STATUS_CODES, type BuildingsLayer, type Grid, type PositionRow } from '../../protocol';
 import { BuildingLayer, GridLayer, STAFF_COLORS, StaffLayer } from '../../renderer/src/map/layers';
-import { STAFF_STATUS_CODES } from '../../protocol';
+import { createCityWidget } from '../../renderer/src/map/city-map';
 
-(globalThis as { CESIUM_BASE_URL?: string }).CESIUM_BASE_URL = './cesium/';
-Ion.defaultAccessToken = '';
-
-const widget = new CesiumWidget(document.getElementById('map')!, {
-  baseLayer: ImageryLayer.fromProviderAsync(TileMapServiceImageryProvider.fromUrl(buildModuleUrl('Assets/Textures/NaturalEarthII'))),
-  terrainProvider: new EllipsoidTerrainProvider(),
-  requestRenderMode: true,
-  maximumRenderTimeChange: Infinity,
-  msaaSamples: 1,
-});
+// The console's own widget and scene look (city-map.ts also points Cesium at ./cesium/ and turns Ion off).
+const widget = createCityWidget(document.getElementById('map')!, DEFAULT_MAP_SOURCES);
 const scene = widget.scene;
-if (scene.skyAtmosphere) scene.skyAtmosphere.show = false;
-scene.globe.showGroundAtmosphere = false;
 
 const CENTER: [number, number] = [117.02, 36.66];
 function look(height: number, heading = 0): void {

@@ -3,7 +3,7 @@
  * check), makes no request outside the console's own origin, a click on a grid drills down to it, search flies
  * to a grid and selects it, layer toggles work, and a lost WebGL context rebuilds the map.
  */
-import { SHOTS, anyGrid, hubBridge, sharedBrowser } from '../support/e2e';
+import { SHOTS, hubBridge, sharedBrowser, syncedRows } from '../support/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -33,16 +33,7 @@ const probe = <R>(page: Page, fn: (p: Probe) => R | Promise<R>): Promise<R> =>
 beforeAll(async () => {
   host = await startHostProcess(join(dir.dir, 'data'));
   const api = await hubBridge(host);
-  // The embedded backend starts beside the host: wait until the hub has the city.
-  for (let tries = 0; ; tries++) {
-    try {
-      grid = await anyGrid(api);
-      break;
-    } catch (e) {
-      if (tries > 120) throw e;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  grid = (await syncedRows(api, 'grids'))[0]!;
   api.close();
 }, 90_000);
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * WebSocket into mpegts.js): tiles play (time advances, frames decoded), a frozen stream shows "stalled" and
  * recovers by itself, a tour rotates, an H.265-only camera says why it cannot play, the layout is remembered.
  */
-import { SHOTS, hubBridge, sharedBrowser } from '../support/e2e';
+import { SHOTS, hubBridge, sharedBrowser, syncedRows } from '../support/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -21,13 +21,7 @@ let cameras: Camera[] = [];
 beforeAll(async () => {
   host = await startHostProcess(join(dir.dir, 'data'));
   const api = await hubBridge(host);
-  for (let tries = 0; cameras.length === 0; tries++) {
-    await (await api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras = [...rows.values()])))();
-    if (cameras.length === 0) {
-      if (tries > 120) throw new Error('no cameras from the hub');
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  cameras = await syncedRows(api, 'cameras');
   api.close();
 }, 90_000);
 afterAll(async () => {

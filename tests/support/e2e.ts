@@ -3,7 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import { createHubClient, type Grid, type HubApi } from '../../protocol';
+import { createHubClient, type CollectionName, type Grid, type HubApi, type ViewRow } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
 import { PROJECT_ROOT, launchChromium, type HostProcess } from './browser';
 
@@ -37,4 +37,16 @@ export async function anyGrid(api: HubApi): Promise<Grid> {
   await (await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => (grid ??= rows.values().next().value)))();
   if (!grid) throw new Error('the hub has no grids yet');
   return grid;
+}
+
+/** A collection's rows once the hub has them: the embedded backend starts beside the host, so they come later. */
+export async function syncedRows<C extends CollectionName>(api: HubApi, collection: C, timeoutMs = 60_000): Promise<Array<ViewRow<C>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let rows: Array<ViewRow<C>> = [];
+    await (await api.subscribeRows({ topic: 'collection', collection }, (r) => (rows = [...r.values()])))();
+    if (rows.length > 0) return rows;
+    if (Date.now() > deadline) throw new Error(`the hub has no ${collection} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }

@@ -93,6 +93,48 @@ async function loadGridOutlines(url: string): Promise<Primitive> {
   });
 }
 
+/**
+ * The console's Cesium widget and scene look (dark, no sky, a light that follows the camera, dimmed base
+ * imagery). Also what the map bench measures, so its figures are the console's.
+ */
+export function createCityWidget(container: HTMLElement, sources: MapSources): CesiumWidget {
+  const widget = new CesiumWidget(container, {
+    baseLayer: ImageryLayer.fromProviderAsync(imageryFor(sources)),
+    terrainProvider: new EllipsoidTerrainProvider(),
+    requestRenderMode: true,
+    maximumRenderTimeChange: Infinity,
+    msaaSamples: 1,
+    // Render errors come to CityMap (scene.renderError): a Chinese notice and a rebuild, not Cesium's English panel.
+    showRenderLoopErrors: false,
+  });
+  const scene = widget.scene;
+  scene.globe.baseColor = Color.fromCssColorString('#0a1324');
+  scene.backgroundColor = Color.fromCssColorString('#050a14');
+  if (scene.skyAtmosphere) scene.skyAtmosphere.show = false;
+  // A light that follows the camera (from over the viewer's right shoulder), not the sun: the simulated
+  // clock runs through the night, and buildings must stay readable at any hour.
+  const light = new DirectionalLight({ direction: Cartesian3.clone(widget.camera.directionWC) });
+  scene.light = light;
+  scene.preRender.addEventListener(() => {
+    const camera = widget.camera;
+    Cartesian3.add(camera.directionWC, Cartesian3.multiplyByScalar(camera.rightWC, 0.35, lightScratch), light.direction);
+    Cartesian3.normalize(light.direction, light.direction);
+  });
+  scene.fog.enabled = false;
+  scene.globe.showGroundAtmosphere = false;
+  if (scene.skyBox) scene.skyBox.show = false;
+  if (scene.sun) scene.sun.show = false;
+  if (scene.moon) scene.moon.show = false;
+  scene.globe.depthTestAgainstTerrain = false;
+  // Dark big-screen style: dim the base imagery so overlays carry the picture.
+  const base = widget.imageryLayers.get(0);
+  if (base) {
+    base.brightness = 0.45;
+    base.saturation = 0.4;
+  }
+  return widget;
+}
+
 export class CityMap {
   /** CesiumWidget, not Viewer: the Viewer's knockout bindings evaluate strings, which our CSP forbids. */
   readonly viewer: CesiumWidget;
@@ -114,40 +156,8 @@ export class CityMap {
   private lost = false;
 
   constructor(container: HTMLElement, sources: MapSources, private readonly events: MapEvents) {
-    this.viewer = new CesiumWidget(container, {
-      baseLayer: ImageryLayer.fromProviderAsync(imageryFor(sources)),
-      terrainProvider: new EllipsoidTerrainProvider(),
-      requestRenderMode: true,
-      maximumRenderTimeChange: Infinity,
-      msaaSamples: 1,
-      // Render errors come to us (below): a Chinese notice and a rebuild, not Cesium's English panel.
-      showRenderLoopErrors: false,
-    });
+    this.viewer = createCityWidget(container, sources);
     const scene = this.viewer.scene;
-    scene.globe.baseColor = Color.fromCssColorString('#0a1324');
-    scene.backgroundColor = Color.fromCssColorString('#050a14');
-    if (scene.skyAtmosphere) scene.skyAtmosphere.show = false;
-    // A light that follows the camera (from over the viewer's right shoulder), not the sun: the simulated
-    // clock runs through the night, and buildings must stay readable at any hour.
-    const light = new DirectionalLight({ direction: Cartesian3.clone(this.viewer.camera.directionWC) });
-    scene.light = light;
-    scene.preRender.addEventListener(() => {
-      const camera = this.viewer.camera;
-      Cartesian3.add(camera.directionWC, Cartesian3.multiplyByScalar(camera.rightWC, 0.35, lightScratch), light.direction);
-      Cartesian3.normalize(light.direction, light.direction);
-    });
-    scene.fog.enabled = false;
-    scene.globe.showGroundAtmosphere = false;
-    if (scene.skyBox) scene.skyBox.show = false;
-    if (scene.sun) scene.sun.show = false;
-    if (scene.moon) scene.moon.show = false;
-    scene.globe.depthTestAgainstTerrain = false;
-    // Dark big-screen style: dim the base imagery so overlays carry the picture.
-    const base = this.viewer.imageryLayers.get(0);
-    if (base) {
-      base.brightness = 0.45;
-      base.saturation = 0.4;
-    }
     // Credits only for configured sources that ask for them; the bundled base needs none on a wall.
     container.classList.toggle('no-credits', !sources.imagery?.credit);
 

@@ -61,16 +61,41 @@ interface Layer {
 
 const degrees = (p: LonLat, height = 0, result?: Cartesian3): Cartesian3 => Cartesian3.fromDegrees(p[0], p[1], height, undefined, result);
 
+/** A layer drawn as one primitive, replaced whole when its data changes (buildings, heat). */
+abstract class SinglePrimitiveLayer {
+  visible = true;
+  protected primitive: Primitive | null = null;
+  constructor(protected readonly scene: Scene) {}
+
+  /** Puts the new primitive in place of the old one (destroyed), showing it as the layer is shown. */
+  protected replace(primitive: Primitive): void {
+    this.destroy();
+    this.primitive = this.scene.primitives.add(primitive) as Primitive;
+    this.setVisible(this.visible);
+  }
+
+  get loading(): boolean {
+    return this.primitive !== null && !this.primitive.ready;
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (this.primitive) this.primitive.show = visible;
+    this.scene.requestRender();
+  }
+
+  destroy(): void {
+    if (this.primitive) this.scene.primitives.remove(this.primitive); // remove() destroys it
+    this.primitive = null;
+  }
+}
+
 // ── buildings: one batched primitive of unit boxes scaled per instance ─────────────────────────────────
 
-export class BuildingLayer implements Layer {
+export class BuildingLayer extends SinglePrimitiveLayer implements Layer {
   readonly id = 'buildings';
-  visible = true;
-  private primitive: Primitive | null = null;
-  constructor(private readonly scene: Scene) {}
 
   setData(b: BuildingsLayer): void {
-    this.destroy();
     // Normals for shading: lit tops and darker sides read as a city; flat colour reads as a floor plan.
     const unit = BoxGeometry.fromDimensions({ dimensions: new Cartesian3(1, 1, 1), vertexFormat: PerInstanceColorAppearance.VERTEX_FORMAT });
     const instances: GeometryInstance[] = new Array(b.count);
@@ -89,26 +114,7 @@ export class BuildingLayer implements Layer {
         attributes: { color: ColorGeometryInstanceAttribute.fromColor(new Color(shade * 0.75, shade * 0.9, shade * 1.2, 1)) },
       });
     }
-    this.primitive = this.scene.primitives.add(
-      new Primitive({ geometryInstances: instances, appearance: new PerInstanceColorAppearance({ flat: false, translucent: false }), asynchronous: true, releaseGeometryInstances: true, allowPicking: false }),
-    ) as Primitive;
-    this.primitive.show = this.visible;
-    this.scene.requestRender();
-  }
-
-  get loading(): boolean {
-    return this.primitive !== null && !this.primitive.ready;
-  }
-
-  setVisible(visible: boolean): void {
-    this.visible = visible;
-    if (this.primitive) this.primitive.show = visible;
-    this.scene.requestRender();
-  }
-
-  destroy(): void {
-    if (this.primitive) this.scene.primitives.remove(this.primitive); // remove() destroys it
-    this.primitive = null;
+    this.replace(new Primitive({ geometryInstances: instances, appearance: new PerInstanceColorAppearance({ flat: false, translucent: false }), asynchronous: true, releaseGeometryInstances: true, allowPicking: false }));
   }
 }
 
@@ -574,15 +580,11 @@ export class EventLayer implements Layer {
 
 // ── heat map: open events blurred into a texture draped over the city ──────────────────────────────────
 
-export class HeatLayer implements Layer {
+export class HeatLayer extends SinglePrimitiveLayer implements Layer {
   readonly id = 'heat';
-  private primitive: Primitive | null = null;
-  visible = false;
-  constructor(private readonly scene: Scene) {}
+  override visible = false;
 
   setData(points: Iterable<{ position: LonLat; weight: number }>, box: Box): void {
-    if (this.primitive) this.scene.primitives.remove(this.primitive);
-    this.primitive = null;
     const size = 512;
     const canvas = document.createElement('canvas');
     canvas.width = canvas.height = size;
@@ -612,30 +614,14 @@ export class HeatLayer implements Layer {
       d[i + 3] = Math.min(220, 60 + a * 255);
     }
     g.putImageData(image, 0, 0);
-    this.primitive = this.scene.primitives.add(
+    this.replace(
       new Primitive({
         geometryInstances: new GeometryInstance({ geometry: new RectangleGeometry({ rectangle: Rectangle.fromDegrees(box.west, box.south, box.east, box.north), height: 2, vertexFormat: EllipsoidSurfaceAppearance.VERTEX_FORMAT }) }),
         appearance: new EllipsoidSurfaceAppearance({ material: Material.fromType('Image', { image: canvas.toDataURL() }), aboveGround: true }),
         asynchronous: true,
         allowPicking: false,
       }),
-    ) as Primitive;
-    this.setVisible(this.visible);
-  }
-
-  get loading(): boolean {
-    return this.primitive !== null && !this.primitive.ready;
-  }
-
-  setVisible(visible: boolean): void {
-    this.visible = visible;
-    if (this.primitive) this.primitive.show = visible;
-    this.scene.requestRender();
-  }
-
-  destroy(): void {
-    if (this.primitive) this.scene.primitives.remove(this.primitive);
-    this.primitive = null;
+    );
   }
 }
 

@@ -70,7 +70,6 @@ export const useVideoStore = defineStore('video', () => {
   /** District id → name, for the camera list and tour groups. */
   const districts = shallowRef<ReadonlyMap<string, string>>(markRaw(new Map()));
   const alarmQueue = ref<string[]>([]);
-  const alarmsShown = ref(0);
   let lastAlarmAt = 0;
   let tourTimer: ReturnType<typeof setInterval> | null = null;
   let alarmTimer: ReturnType<typeof setInterval> | null = null;
@@ -148,7 +147,6 @@ export const useVideoStore = defineStore('video', () => {
     lastAlarmAt = now;
     stopTour();
     assign(alarmSlot.value, next!);
-    alarmsShown.value++;
   }
 
   /**
@@ -214,5 +212,5 @@ export const useVideoStore = defineStore('video', () => {
     await Promise.allSettled(pending.map((s) => s()));
   }
 
-  return { layout, tiles, selected, enlarged, tour, cameras, districts, alarmQueue, alarmsShown, slotCount, alarmSlot, setLayout, assign, open, startTour, stopTour, alarm, clearAlarmQueue, showOnWall, camerasNear, start, stop };
+  return { layout, tiles, selected, enlarged, tour, cameras, districts, alarmQueue, slotCount, alarmSlot, setLayout, assign, open, startTour, stopTour, alarm, clearAlarmQueue, showOnWall, camerasNear, start, stop };
 });

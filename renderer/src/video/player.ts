@@ -266,10 +266,6 @@ export class TilePlayer {
     this.events.state(state, detail);
   }
 
-  get currentState(): TileState {
-    return this.state;
-  }
-
   destroy(): void {
     this.stop();
   }
