@@ -89,7 +89,8 @@ describe('dispatch desk', () => {
     const data = join(dir.dir, 'data');
     const db = join(dir.dir, 'backend', 'backend.sqlite');
     const backendArgs = ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', db, '--json', '--no-sim', '--history-days', '1'];
-    let backend = await startJsonChild<{ url: string; port: number; tokensFile: string }>(process.execPath, backendArgs);
+    // A scripted scenario right away: the one-day history may hold no 'new' event in the city's small hours.
+    let backend = await startJsonChild<{ url: string; port: number; tokensFile: string }>(process.execPath, [...backendArgs, '--scenario', 'crowd@0']);
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'day', backendUrl: backend.ready.url }));
