@@ -30,7 +30,8 @@ export default defineConfig({
       __INTLIFY_PROD_DEVTOOLS__: 'false',
     },
     build: {
-      rolldownOptions: { input: resolve('renderer/index.html') },
+      // The console, and the field client page the backend serves at /field/ (backend/sip/field.ts).
+      rolldownOptions: { input: { index: resolve('renderer/index.html'), field: resolve('renderer/field.html') } },
       chunkSizeWarningLimit: 2048,
     },
     plugins: [vue(), cesiumStatic()],

@@ -8,7 +8,7 @@ import { createLogger } from '../common/logger';
 import { startBackend } from './index';
 import { SipAccount, validate } from '../protocol';
 
-const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--json]
+const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --db FILE         SQLite database (default ./data/backend.sqlite); tokens.json is written beside it
   --seed N          city seed on a fresh database (default 1)
@@ -20,6 +20,10 @@ const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--s
   --scenario K@S    inject a scripted scenario (flood or crowd) S seconds after start (default 10)
   --sip MODE        calls: auto (start Kamailio from resources/sip when installed; default), off, or the
                     ws(s):// URL of your SIP server (its secret in ZONGZHI_SIP_SECRET)
+  --sip-field-url URL  the SIP server's address as field staff's phones reach it (e.g. a public wss://
+                    gateway), when not the consoles' address
+                    (with --sip auto, simulated field staff answer calls for staff not signed in, in a
+                    headless Chromium when installed; ZONGZHI_SIMULATED_STAFF=off turns them off)
   --json            print {"url","tokensFile"} as one JSON line when ready`;
 
 async function main(): Promise<void> {
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
       'history-days': { type: 'string' },
       scenario: { type: 'string' },
       sip: { type: 'string', default: 'auto' },
+      'sip-field-url': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -52,14 +57,17 @@ async function main(): Promise<void> {
   if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
   const dbFile = resolve(args.db ?? 'data/backend.sqlite');
   const sipMode = args.sip ?? 'auto';
-  let sip: { url: string; secret: string } | 'auto' | undefined;
+  let sip: { url: string; secret: string; fieldUrl?: string } | 'auto' | undefined;
   if (sipMode === 'auto') sip = 'auto';
   else if (sipMode === 'off') sip = undefined;
   else if (validate(SipAccount.shape.url, sipMode).ok) {
     const secret = process.env.ZONGZHI_SIP_SECRET ?? '';
     if (secret.length < 8) fail('--sip URL needs the SIP secret (8+ characters) in ZONGZHI_SIP_SECRET, the same as in the SIP server\'s config');
-    sip = { url: sipMode, secret };
+    const fieldUrl = args['sip-field-url'];
+    if (fieldUrl !== undefined && !validate(SipAccount.shape.url, fieldUrl).ok) fail('--sip-field-url must be a ws:// or wss:// URL');
+    sip = { url: sipMode, secret, ...(fieldUrl ? { fieldUrl } : {}) };
   } else fail('--sip must be auto, off, or a ws:// or wss:// URL');
+  if (args['sip-field-url'] && typeof sip !== 'object') fail('--sip-field-url goes with --sip URL');
   const backend = await startBackend({
     dbFile,
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
@@ -70,6 +78,8 @@ async function main(): Promise<void> {
     simulate: !args['no-sim'],
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
     ...(sip ? { sip } : {}),
+    // The demo's simulated field staff run a headless Chromium: ZONGZHI_SIMULATED_STAFF=off saves it (tests).
+    ...(process.env.ZONGZHI_SIMULATED_STAFF === 'off' ? { simulatedStaff: false as const } : {}),
     log: createLogger('backend'),
   });
   const tokensFile = resolve(dbFile, '../tokens.json');

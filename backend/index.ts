@@ -19,6 +19,8 @@ import { generateCity, type City } from './sim/city';
 import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
+import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
+import { findChromiumBinary, startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
 import { SimulationEngine, type ApplyCommand } from './simulator/engine';
 
 export interface BackendConfig {
@@ -46,7 +48,14 @@ export interface BackendConfig {
    * The SIP server for calls: its WebSocket URL and the secret shared with it (users' SIP passwords derive
    * from it), or 'auto' to start Kamailio from resources/sip when it is installed. Absent: no calls.
    */
-  sip?: { url: string; secret: string } | 'auto';
+  sip?: { url: string; secret: string; fieldUrl?: string } | 'auto';
+  /**
+   * Simulated field staff answering calls for staff who are not signed in (headless Chromium running the
+   * field page; demo). 'auto' (default with sip 'auto'): when Chromium is installed and the page is built.
+   */
+  simulatedStaff?: 'auto' | false;
+  /** Where the built field page is (default: found next to the build, see backend/sip/field.ts). */
+  fieldAssetsDir?: string | null;
   kpiIntervalMs?: number;
 }
 
@@ -64,6 +73,8 @@ export interface RunningBackend {
   video: CameraStreams;
   /** The SIP account of a user (what the welcome carries), null without a SIP server. */
   sipAccountFor(userId: string): SipAccount | null;
+  /** A field staff member's passcode for the field client (/field/), null without a SIP server. */
+  fieldPasscode(staffId: string): string | null;
   /** Runs one simulator tick now (tests). */
   tick(): Promise<void>;
   refreshKpis(): Promise<void>;
@@ -184,11 +195,14 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   let kamailio: RunningKamailio | null = null;
-  let sip: { url: string; secret: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
+  let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
   if (config.sip === 'auto') {
     if (existsSync(KAMAILIO_BINARY)) {
       try {
-        kamailio = await startKamailio({ secret: randomBytes(18).toString('base64url') });
+        // Kept with the city: field staff's passcodes (derived from it) stay valid across restarts.
+        let secret = await store.getMeta('sipSecret');
+        if (!secret) await store.setMeta('sipSecret', (secret = randomBytes(18).toString('base64url')));
+        kamailio = await startKamailio({ secret, simulatedStaff: config.simulatedStaff !== false });
         sip = { url: kamailio.url, secret: kamailio.secret };
         log.info('SIP server started', { url: kamailio.url });
       } catch (e) {
@@ -196,8 +210,23 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       }
     } else log.warn('Kamailio is not installed: calls are off (apt-get install kamailio kamailio-websocket-modules)');
   }
-  const sipAccountFor = (userId: string): SipAccount | null =>
-    sip && /^[A-Za-z0-9_.-]{1,64}$/.test(userId) ? { url: sip.url, username: userId, password: sipPassword(sip.secret, userId), realm: SIP_REALM, domain: new URL(sip.url).hostname } : null;
+  /** Consoles get the SIP server's address; field staff its fieldUrl when set (how phones outside reach it). */
+  const sipAccountFor = (userId: string, audience: 'console' | 'field' = 'console'): SipAccount | null => {
+    if (!sip || !/^[A-Za-z0-9_.-]{1,64}$/.test(userId)) return null;
+    const url = audience === 'field' ? (sip.fieldUrl ?? sip.url) : sip.url;
+    // One domain for everyone (the consoles'), whichever address a client connects to.
+    return { url, username: userId, password: sipPassword(sip.secret, userId), realm: SIP_REALM, domain: new URL(sip.url).hostname };
+  };
+  const fieldAssetsDir = config.fieldAssetsDir === undefined ? findFieldAssets() : config.fieldAssetsDir;
+  const field = fieldRoutes({
+    secret: () => sip?.secret ?? null,
+    sipAccountFor: (user) => sipAccountFor(user, 'field'),
+    staffById: (id) => state.get('staff', id),
+    openEventsOf: (staffId) => [...state.collections.events.values()].filter((e) => e.assignee?.staffId === staffId && e.status !== 'closed' && e.status !== 'merged'),
+    signedInUsers: () => server.signedInUsers(),
+    assetsDir: fieldAssetsDir,
+  });
+  let simulator: FieldSimulator | null = null;
   const server = new BackendServer({
     store,
     state,
@@ -206,10 +235,11 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: locator(city),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => cityRoutes(req, res) || video.handleHttp(req, res),
+    httpRoutes: (req, res) => cityRoutes(req, res) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
-    sipAccountFor,
+    sipAccountFor: (userId) => sipAccountFor(userId),
     onStop: async () => {
+      await simulator?.stop();
       await video.close();
       await kamailio?.stop();
     },
@@ -238,6 +268,19 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
 
   await server.start();
   log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate });
+  if (kamailio && sip && config.simulatedStaff !== false) {
+    const chromium = findChromiumBinary();
+    if (!chromium) log.warn('Chromium is not installed: no simulated field staff answer calls (apt-get install chromium)');
+    else if (!fieldAssetsDir) log.warn('the field page is not built: no simulated field staff answer calls (npm run build)');
+    else {
+      const credentials = `${SIMULATED_STAFF_USER}:${fieldPasscode(sip.secret, SIMULATED_STAFF_USER)}`;
+      simulator = startFieldSimulator({ chromium, pageUrl: `http://127.0.0.1:${server.port}/field/?simulate=1#${credentials}`, log });
+    }
+  }
+  if (sip && fieldAssetsDir) {
+    const example = state.collections.staff.values().next().value;
+    if (example) log.info('field client (外勤端) ready', { url: `http://127.0.0.1:${server.port}/field/`, example: `${example.id} / ${fieldPasscode(sip.secret, example.id)}` });
+  }
 
   let lastTick = clock.nowMs();
   let ticks = 0;
@@ -288,6 +331,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     engine,
     video,
     sipAccountFor,
+    fieldPasscode: (staffId) => (sip ? fieldPasscode(sip.secret, staffId) : null),
     tick,
     refreshKpis,
     async injectScenario(kind, districtId) {

@@ -146,6 +146,11 @@ export class BackendServer {
     return this.sessions.size;
   }
 
+  /** Who is signed in now (one row per session): the field client offers these as 指挥中心 to call. */
+  signedInUsers(): { id: string; name: string; role: string }[] {
+    return [...this.sessions].flatMap((s) => (s.actor && s.phase !== 'closed' ? [{ id: s.actor.id, name: s.actor.name, role: s.actor.role }] : []));
+  }
+
   async start(): Promise<void> {
     const http = createServer((req, res) => {
       if (req.url === '/healthz') {

@@ -147,6 +147,7 @@ export const Query = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('outbox') }).strict(),
   z.object({ topic: z.literal('wall') }).strict(),
   z.object({ topic: z.literal('sip') }).strict(),
+  z.object({ topic: z.literal('calls') }).strict(),
 ]);
 export type Query = z.infer<typeof Query>;
 
@@ -198,6 +199,42 @@ export const ShowOnWallResult = z.object({
 });
 export type ShowOnWallResult = z.infer<typeof ShowOnWallResult>;
 
+/** How a call ended (音视频调度 call log). */
+export const CallResult = z.enum(['answered', 'declined', 'busy', 'no-answer', 'unreachable', 'cancelled', 'failed', 'transferred']);
+export type CallResult = z.infer<typeof CallResult>;
+const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
+
+/** One call in the console's call log (kept in the hub cache; shown in the event's timeline when about one). */
+export const CallLogEntry = z
+  .object({
+    id: z.string().regex(/^call-[0-9a-z-]{1,60}$/),
+    direction: z.enum(['outgoing', 'incoming']),
+    peer: SipUser,
+    peerName: z.string().max(100),
+    video: z.boolean(),
+    startedAt: IsoTime,
+    answeredAt: IsoTime.nullable(),
+    endedAt: IsoTime,
+    /** Talk time in seconds (answer to hang-up); 0 when never answered. */
+    durationS: z.number().nonnegative().max(7 * 86_400),
+    result: CallResult,
+    /** SIP status or reason behind a failed result. */
+    cause: z.string().max(300),
+    /** The event the call was about, when made from one. */
+    eventId: z.string().max(64).nullable(),
+    /** Set for the calls of one group call (点对多 / 多方会商). */
+    groupId: z.string().max(64).nullable(),
+    /** Who made or took it at this console. */
+    userId: z.string().max(64),
+  })
+  .strict()
+  .refine((e) => Date.parse(e.endedAt) >= Date.parse(e.startedAt), 'a call cannot end before it started');
+export type CallLogEntry = z.infer<typeof CallLogEntry>;
+export const CALL_LOG_LIMIT = 500;
+/** The newest calls first (at most CALL_LOG_LIMIT). */
+export const CallLogState = z.object({ entries: z.array(CallLogEntry) });
+export type CallLogState = z.infer<typeof CallLogState>;
+
 /** The window's SIP account for calls, from the backend via the hub (memory only). */
 export const SipState = z.object({ account: SipAccount.nullable() });
 export type SipState = z.infer<typeof SipState>;
@@ -207,6 +244,7 @@ export interface TopicData {
   settings: Settings;
   wall: WallRequestState;
   sip: SipState;
+  calls: CallLogState;
 }
 export type Topic = keyof TopicData;
 
@@ -339,6 +377,8 @@ export const hubMethods = {
   getCityLayer: { params: z.object({ layer: CityLayerName }).strict(), result: BuildingsLayer },
   /** Asks the windows that show a wall to show something (see WallRequest). */
   showOnWall: { params: WallRequest, result: ShowOnWallResult },
+  /** Adds a finished call to the call log (hub cache); the same id twice is kept once. */
+  logCall: { params: CallLogEntry, result: Empty },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -398,6 +438,7 @@ export interface HubApi {
   discardCommand(commandId: string): Promise<void>;
   getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
   showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
+  logCall(entry: CallLogEntry): Promise<void>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

@@ -21,10 +21,11 @@ import {
   Settings,
   WallRequestState,
   SipState,
+  CallLogState,
 } from './hub-api';
 import { describeIssues, validate } from './validate';
 
-const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState } as const;
+const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState, calls: CallLogState } as const;
 
 export function createHubClient(transport: HubTransport, bridge: HubApi['bridge']): HubApi {
   type Entry = {
@@ -139,6 +140,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     retryCommand: (commandId) => call('retryCommand', { commandId }),
     getCityLayer: (layer) => call('getCityLayer', { layer }),
     showOnWall: (request) => call('showOnWall', request),
+    logCall: async (entry) => void (await call('logCall', entry)),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

@@ -8,3 +8,4 @@ export * from './ipc-channels';
 export * from './model';
 export * from './wire-messages';
 export * from './video';
+export * from './field';

@@ -70,7 +70,14 @@ function stopOrphans(binary: string): void {
 }
 
 /** Starts Kamailio on 127.0.0.1 (a free port unless given) and waits until it accepts connections. */
-export async function startKamailio(options: { secret: string; port?: number; binary?: string; config?: string }): Promise<RunningKamailio> {
+export async function startKamailio(options: {
+  secret: string;
+  port?: number;
+  binary?: string;
+  config?: string;
+  /** Demo: calls for staff who are not signed in reach the simulated field staff (backend/sip/field-simulator). */
+  simulatedStaff?: boolean;
+}): Promise<RunningKamailio> {
   const binary = options.binary ?? KAMAILIO_BINARY;
   if (!existsSync(binary)) throw new Error(`Kamailio not found at ${binary}: apt-get install kamailio kamailio-websocket-modules`);
   if (!/^[A-Za-z0-9_.~-]{8,128}$/.test(options.secret)) throw new Error('the SIP secret must be 8–128 letters, digits or _.~-');
@@ -78,7 +85,8 @@ export async function startKamailio(options: { secret: string; port?: number; bi
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'zongzhi-kamailio-'));
   const config = join(dir, 'kamailio.cfg');
-  writeFileSync(config, readFileSync(options.config ?? KAMAILIO_CONFIG, 'utf8').replace('listen=@LISTEN@', `listen=tcp:127.0.0.1:${port}`).replace('SIP_SECRET "@SECRET@"', `SIP_SECRET "${options.secret}"`));
+  const text = readFileSync(options.config ?? KAMAILIO_CONFIG, 'utf8');
+  writeFileSync(config, (options.simulatedStaff ? text.replace('#!KAMAILIO\n', '#!KAMAILIO\n#!define WITH_SIMULATED_STAFF\n') : text).replace('listen=@LISTEN@', `listen=tcp:127.0.0.1:${port}`).replace('SIP_SECRET "@SECRET@"', `SIP_SECRET "${options.secret}"`));
   // -DD: stay in the foreground; -E: log to stderr; -Y: its runtime dir; -m/-M: shared/private memory (MB).
   const child = spawn(binary, ['-f', config, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const log: string[] = [];

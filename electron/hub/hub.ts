@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CALL_LOG_LIMIT,
+  type CallLogEntry,
+  type CallLogState,
   BuildingsLayer,
   HUB_API_VERSION,
   HubError,
@@ -112,6 +115,8 @@ export class Hub {
   readonly connection: ObservableValue<ConnectionState>;
   /** The signed-in user's SIP account from the backend (null: no SIP server, or not signed in yet). */
   readonly sipAccount = new ObservableValue<SipState>({ account: null });
+  /** The call log, newest first (from the cache; calls are logged by the window that made or took them). */
+  readonly callLog: ObservableValue<CallLogState>;
   /** The latest "show this on the wall" request, for the windows that show that wall. */
   readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null });
   readonly log: Logger;
@@ -142,6 +147,7 @@ export class Hub {
     mkdirSync(options.dataDir, { recursive: true });
     this.settings = new SettingsStore(options.dataDir, this.log);
     this.cache = new HubCache(join(options.dataDir, CACHE_FILE_NAME), this.log);
+    this.callLog = new ObservableValue<CallLogState>({ entries: this.cache.recentCalls(CALL_LOG_LIMIT) });
     this.confirmed = this.cache.loadState();
     this.view = new OptimisticView(this.confirmed);
     let clientId = this.cache.getMeta('clientId');
@@ -595,6 +601,12 @@ export class Hub {
     return { walls };
   }
 
+  logCall(entry: CallLogEntry): void {
+    this.cache.addCall(entry, CALL_LOG_LIMIT);
+    if (this.callLog.value.entries.some((e) => e.id === entry.id)) return;
+    this.callLog.set({ entries: [entry, ...this.callLog.value.entries].sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, CALL_LOG_LIMIT) });
+  }
+
   /** @internal called by HubSession.close */
   forget(session: HubSession): void {
     this.sessions.delete(session);
@@ -684,6 +696,11 @@ export class HubSession {
         return this.hub.cityLayer((params as { layer: CityLayerName }).layer);
       case 'showOnWall':
         return this.hub.showOnWall(this, params as WallRequest);
+      case 'logCall':
+        // Demo / inspection screens make no calls; a window only logs its own user's calls.
+        if (this.info.demo) throw new HubError('unauthorized', 'a demo screen makes no calls');
+        this.hub.logCall(params as CallLogEntry);
+        return {};
     }
   }
 
@@ -696,10 +713,10 @@ export class HubSession {
       this.subscriptions.set(subscriptionId, this.hub.addRowSubscription(this, subscriptionId, query));
       return subscriptionId;
     }
-    const sources = { connection: this.hub.connection, settings: this.hub.settings.settings, wall: this.hub.wallRequest, sip: this.hub.sipAccount };
+    const sources = { connection: this.hub.connection, settings: this.hub.settings.settings, wall: this.hub.wallRequest, sip: this.hub.sipAccount, calls: this.hub.callLog };
     let source = sources[query.topic] as unknown as ObservableValue<unknown>;
     // Demo / inspection screens never get credentials (nobody calls from them).
-    if (query.topic === 'sip' && this.info.demo) source = new ObservableValue<unknown>({ account: null });
+    if ((query.topic === 'sip' || query.topic === 'calls') && this.info.demo) source = new ObservableValue<unknown>(query.topic === 'sip' ? { account: null } : { entries: [] });
     // Deliver after the reply has been sent, so the client knows the id before the first snapshot arrives.
     let stop: (() => void) | null = null;
     const timer = setImmediate(() => {

@@ -5,6 +5,7 @@ import { createConsoleRouter } from './router';
 import { createConsoleI18n } from './i18n';
 import { connectHub } from './hub/connect';
 import { useHubStore } from './stores/hub';
+import { useCallsStore } from './stores/calls';
 import { installCspRecovery } from './csp-recovery';
 import './styles/theme.css';
 
@@ -14,6 +15,8 @@ app.use(pinia).use(createConsoleRouter()).use(createConsoleI18n());
 app.mount('#app');
 
 const hub = useHubStore(pinia);
-installCspRecovery(() => [hub.connection?.backendUrl ?? null]);
+const calls = useCallsStore(pinia);
+// The SIP server is trusted like the backend: a window opened before either was known reloads once.
+installCspRecovery(() => [hub.connection?.backendUrl ?? null, calls.account?.url ?? null]);
 void hub.attach(() => connectHub((detail) => hub.linkLost(detail)));
 window.addEventListener('beforeunload', () => void hub.detach());

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, renameSync } from 'node:fs';
-import { COLLECTIONS, type Change, type CollectionName, type OutboxEntry } from '../../../protocol';
+import { COLLECTIONS, type Change, type CollectionName, type CallLogEntry, type OutboxEntry } from '../../../protocol';
 import { CityState, type LoadedState } from '../../../domain';
 import { StoreVersionError, migrate, timed } from '../../../common/sqlite';
 import type { Logger } from '../../../common/logger';
@@ -100,6 +100,9 @@ export class HubCache {
       chunkAt: db.prepare<[string, number], { collection: string; items: string }>('SELECT collection, items FROM snapshot_chunks WHERE snapshot_id = ? AND idx = ?'),
       chunkCount: db.prepare<[string], { n: number; next: number | null }>('SELECT COUNT(*) AS n, MAX(idx) + 1 AS next FROM snapshot_chunks WHERE snapshot_id = ?'),
       chunksClear: db.prepare('DELETE FROM snapshot_chunks'),
+      callAdd: db.prepare<[string, string, string | null, string]>('INSERT OR IGNORE INTO call_log (id, started_at, event_id, data) VALUES (?, ?, ?, ?)'),
+      callRecent: db.prepare<[number], { data: string }>('SELECT data FROM call_log ORDER BY started_at DESC LIMIT ?'),
+      callPrune: db.prepare<[number]>('DELETE FROM call_log WHERE id NOT IN (SELECT id FROM call_log ORDER BY started_at DESC LIMIT ?)'),
     };
   }
 
@@ -114,6 +117,18 @@ export class HubCache {
       }
       return new CityState(collections, this.lastSeq);
     }, 500);
+  }
+
+  // ── call log ─────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Adds a call (ignored when the id is already there); keeps the newest `keep`. */
+  addCall(entry: CallLogEntry, keep: number): void {
+    this.s.callAdd.run(entry.id, entry.startedAt, entry.eventId, JSON.stringify(entry));
+    this.s.callPrune.run(keep);
+  }
+
+  recentCalls(limit: number): CallLogEntry[] {
+    return this.s.callRecent.all(limit).map((row) => JSON.parse(row.data) as CallLogEntry);
   }
 
   get lastSeq(): number {

@@ -39,4 +39,17 @@ export const CACHE_MIGRATIONS: readonly Migration[] = [
     description: 'index the outbox by status (the status bar counts pending and rejected on every change)',
     sql: `CREATE INDEX outbox_status ON outbox(status);`,
   },
+  {
+    version: 3,
+    description: 'the call log (音视频调度): one row per finished call, newest read first',
+    sql: `
+      CREATE TABLE call_log (
+        id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        event_id TEXT,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX call_log_started ON call_log(started_at);
+    `,
+  },
 ];

@@ -1,0 +1,76 @@
+/**
+ * Simulated field staff for the demo: the field client page in auto-answer mode, run by a headless Chromium
+ * (WebRTC needs a browser). It registers as SIMULATED_STAFF_USER; the demo's Kamailio sends it the calls for
+ * staff who are not signed in, and it answers each one after a short ring with a generated picture (the
+ * staff member's name, a clock) and a tone. Without Chromium the demo still runs: such calls get 404 and the
+ * console says the staff member is not online.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+export function findChromiumBinary(candidates = CHROMIUM_CANDIDATES): string | null {
+  const given = process.env.CHROMIUM_PATH;
+  if (given && existsSync(given)) return given;
+  return candidates.find((c) => existsSync(c)) ?? null;
+}
+
+export interface FieldSimulator {
+  readonly process: ChildProcess | null;
+  stop(): Promise<void>;
+}
+
+interface Log {
+  info(message: string, detail?: Record<string, unknown>): void;
+  warn(message: string, detail?: Record<string, unknown>): void;
+}
+
+/** Starts the headless simulated staff against `pageUrl` (credentials in the fragment, never sent). */
+export function startFieldSimulator(options: { chromium: string; pageUrl: string; log: Log }): FieldSimulator {
+  const profile = mkdtempSync(join(tmpdir(), 'zongzhi-field-sim-'));
+  let child: ChildProcess | null = null;
+  let stopped = false;
+  let restarts = 0;
+  const launch = (): void => {
+    const args = [
+      '--headless=new',
+      '--disable-gpu',
+      '--no-first-run',
+      '--no-default-browser-check',
+      '--mute-audio',
+      // On a loopback-only machine WebRTC gathers no candidates without this (calls connect with no media).
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+      `--user-data-dir=${profile}`,
+      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+      options.pageUrl,
+    ];
+    child = spawn(options.chromium, args, { stdio: 'ignore' });
+    child.once('exit', (code, signal) => {
+      if (stopped) return;
+      options.log.warn('simulated field staff (headless Chromium) exited', { code, signal, restarts });
+      if (restarts++ < 5) setTimeout(launch, 2000 * restarts).unref();
+    });
+  };
+  launch();
+  options.log.info('simulated field staff started (headless Chromium)', { url: options.pageUrl.split('#')[0] });
+  return {
+    get process() {
+      return child;
+    },
+    async stop() {
+      stopped = true;
+      const running = child;
+      if (running && running.exitCode === null && running.signalCode === null) {
+        const exited = new Promise((r) => running.once('exit', r));
+        running.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
+      }
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * The console's softphone (音视频调度): registers with the user's SIP account (from the backend through the
+ * hub, memory only), calls staff from the desk and the map, takes incoming calls, runs group calls with the
+ * console as the mixing focus (see sip/conference.ts), and logs every finished call in the hub cache.
+ * Only the desk (dispatch) and single-window (combined) consoles carry a phone: the walls never ring.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
+import type { CallLogEntry, SipAccount } from '../../../protocol';
+import { SipPhone, type CallInfo, type PhoneFailure, type PhoneStatus } from '../sip/phone';
+import { ConferenceMixer, GROUP_CALL_LIMIT } from '../sip/conference';
+import { useHubStore } from './hub';
+
+export type SoftphoneStatus = PhoneStatus | 'unavailable' | 'disabled';
+export interface CallTarget {
+  sipUser: string;
+  name: string;
+}
+/** Ended calls stay on the call bar this long, with how they ended. */
+const ENDED_LINGER_MS = 4000;
+
+export const useCallsStore = defineStore('calls', () => {
+  const hub = useHubStore();
+  const account = shallowRef<SipAccount | null>(null);
+  const status = ref<SoftphoneStatus>('disabled');
+  const failure = ref<PhoneFailure | null>(null);
+  const failureDetail = ref('');
+  const calls = ref<CallInfo[]>([]);
+  const media = reactive<Record<string, { audio: number; video: number; kbps: number }>>({});
+  const log = shallowRef<CallLogEntry[]>([]);
+  /** Bumped on every phone change so views re-read streams. */
+  const version = ref(0);
+  let phone: SipPhone | null = null;
+  let mixer: ConferenceMixer | null = null;
+  const logged = new Set<string>();
+  const stops: Array<() => Promise<void>> = [];
+  let statsTimer: ReturnType<typeof setInterval> | null = null;
+  let groupCounter = 0;
+
+  const enabled = computed(() => hub.hello?.displayRole === 'dispatch' || hub.hello?.displayRole === 'combined');
+  const active = computed(() => calls.value.filter((c) => c.state !== 'ended'));
+  const incoming = computed(() => calls.value.filter((c) => c.state === 'incoming'));
+
+  function sync(): void {
+    if (!phone) return;
+    status.value = phone.status;
+    failure.value = phone.failure;
+    failureDetail.value = phone.failureDetail;
+    const now = Date.now();
+    for (const [id, call] of phone.calls) {
+      if (call.state !== 'ended') continue;
+      if (!logged.has(id)) {
+        logged.add(id);
+        mixer?.remove(id);
+        void record(call);
+      }
+      if (call.endedAt !== null && now - call.endedAt > ENDED_LINGER_MS) {
+        phone.calls.delete(id);
+        delete media[id];
+      }
+    }
+    calls.value = [...phone.calls.values()].map((c) => ({ ...c, tags: { ...c.tags } }));
+    version.value++;
+  }
+
+  async function record(call: CallInfo): Promise<void> {
+    const entry: CallLogEntry = {
+      id: call.id,
+      direction: call.direction,
+      peer: call.peer || 'unknown',
+      peerName: call.peerName.slice(0, 100),
+      video: call.video,
+      startedAt: new Date(call.startedAt).toISOString(),
+      answeredAt: call.answeredAt ? new Date(call.answeredAt).toISOString() : null,
+      endedAt: new Date(call.endedAt ?? Date.now()).toISOString(),
+      durationS: call.answeredAt ? Math.round(((call.endedAt ?? Date.now()) - call.answeredAt) / 1000) : 0,
+      result: call.result ?? 'failed',
+      cause: call.cause.slice(0, 300),
+      eventId: call.tags.eventId ?? null,
+      groupId: call.tags.groupId ?? null,
+      userId: account.value?.username ?? '',
+    };
+    try {
+      await hub.api?.logCall(entry);
+    } catch {
+      /* the hub is gone with the window: nothing to keep it in */
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (!hub.api || stops.length > 0) return;
+    stops.push(await hub.api.subscribe({ topic: 'calls' }, (value) => (log.value = value.entries)));
+    stops.push(
+      await hub.api.subscribe({ topic: 'sip' }, (value) => {
+        const next = value.account;
+        if (JSON.stringify(next) === JSON.stringify(account.value)) return;
+        account.value = next;
+        void connect();
+      }),
+    );
+    statsTimer = setInterval(() => void updateStats(), 1000);
+  }
+
+  async function connect(): Promise<void> {
+    const old = phone;
+    phone = null;
+    await old?.stop();
+    if (!enabled.value) return void (status.value = 'disabled');
+    if (!account.value) return void (status.value = 'unavailable');
+    const current = account.value;
+    const next = new SipPhone({
+      account: current,
+      displayName: hub.connection?.user?.name ?? current.username,
+      iceServers: [],
+      onChange: () => phone === next && sync(),
+      localMedia: (constraints, call) => {
+        if (call.tags.groupId) return (mixer ??= new ConferenceMixer((c) => navigator.mediaDevices.getUserMedia(c))).streamFor(call.id, constraints);
+        return navigator.mediaDevices.getUserMedia(constraints);
+      },
+    });
+    phone = markRaw(next);
+    try {
+      await next.start();
+    } catch {
+      sync();
+    }
+  }
+
+  async function updateStats(): Promise<void> {
+    if (!phone) return;
+    for (const call of phone.calls.values()) {
+      if (call.state === 'ended' || call.state === 'incoming') continue;
+      const bytes = await phone.receivedBytes(call.id);
+      const before = media[call.id];
+      const kbps = before ? Math.max(0, Math.round(((bytes.audio + bytes.video - before.audio - before.video) * 8) / 1000)) : 0;
+      media[call.id] = { ...bytes, kbps };
+      // A group member's voice joins the mix once it arrived.
+      if (call.tags.groupId && call.state === 'established' && mixer) {
+        const remote = phone.remoteStream(call.id);
+        if (remote) mixer.addVoice(call.id, remote);
+      }
+    }
+    // Ended calls leave the bar after the linger time even when nothing else changes.
+    if (calls.value.some((c) => c.state === 'ended')) sync();
+  }
+
+  function call(target: CallTarget, options: { video: boolean; eventId?: string }): CallInfo | null {
+    if (!phone) return null;
+    return phone.call(target.sipUser, { video: options.video, name: target.name, tags: options.eventId ? { eventId: options.eventId } : {} });
+  }
+
+  /** Calls every member at once (点对多); answered members talk with the dispatcher and each other. */
+  function groupCall(members: CallTarget[], options: { video: boolean; eventId?: string }): string | null {
+    if (!phone || members.length === 0) return null;
+    const groupId = `group-${Date.now().toString(36)}-${groupCounter++}`;
+    for (const member of members.slice(0, GROUP_CALL_LIMIT)) {
+      phone.call(member.sipUser, { video: options.video, name: member.name, tags: { groupId, ...(options.eventId ? { eventId: options.eventId } : {}) } });
+    }
+    return groupId;
+  }
+
+  const withPhone = <A extends unknown[]>(fn: (p: SipPhone, ...args: A) => unknown) => (...args: A): void => {
+    if (phone) void Promise.resolve(fn(phone, ...args)).catch((e: Error) => ((failureDetail.value = e.message), sync()));
+  };
+  const answer = withPhone((p, id: string, video?: boolean) => p.answer(id, video === undefined ? {} : { video }));
+  const decline = withPhone((p, id: string) => p.decline(id));
+  const hangup = withPhone((p, id: string) => p.hangup(id));
+  const hangupGroup = withPhone((p, groupId: string) => {
+    for (const c of p.calls.values()) if (c.tags.groupId === groupId) p.hangup(c.id);
+  });
+  const toggleMute = withPhone((p, id: string) => {
+    const current = p.calls.get(id);
+    if (!current) return;
+    p.setMuted(id, !current.muted);
+    if (current.tags.groupId) mixer?.setMicMuted(!current.muted);
+  });
+  const toggleHold = withPhone((p, id: string) => p.setHeld(id, !p.calls.get(id)?.held));
+  const transferBlind = withPhone((p, id: string, user: string) => p.transferBlind(id, user));
+
+  function remoteStream(id: string): MediaStream | null {
+    return phone?.remoteStream(id) ?? null;
+  }
+  function localStream(id: string): MediaStream | null {
+    return phone?.localStream(id) ?? null;
+  }
+
+  async function stop(): Promise<void> {
+    if (statsTimer) clearInterval(statsTimer);
+    await Promise.allSettled(stops.splice(0).map((s) => s()));
+    await phone?.stop();
+    phone = null;
+    mixer?.close();
+    mixer = null;
+  }
+
+  // The window's role arrives with hello: a desk that became one starts its phone.
+  watch(enabled, () => void connect());
+
+  return { account, status, failure, failureDetail, calls, active, incoming, media, log, version, enabled, start, stop, call, groupCall, answer, decline, hangup, hangupGroup, toggleMute, toggleHold, transferBlind, remoteStream, localStream };
+});

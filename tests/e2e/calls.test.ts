@@ -1,0 +1,231 @@
+/**
+ * 音视频调度 end to end: the console (browser host, its softphone) and field clients (the backend's /field/ page)
+ * in Chromium with fake camera and microphone, through the project's real Kamailio. Media is asserted from
+ * getStats (inbound-rtp bytes growing for audio and video), never from SIP state alone. The console reaches
+ * Kamailio through a TCP proxy the test cuts, to prove a call survives the console's network drop.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SHOTS } from '../support/e2e';
+import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../support/browser';
+import { makeTempDir } from '../support/temp';
+import { TcpProxy } from '../support/tcp-proxy';
+import { startJsonChild } from '../../bench/support/procs';
+import { startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
+import { fieldPasscode } from '../../backend/sip/field';
+
+const SECRET = 'calls-e2e-secret-0123456789';
+const MEDIA_ARGS = ['--allow-loopback-in-peer-connection', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+const dir = makeTempDir();
+let browser: Browser;
+let kamailio: RunningKamailio;
+let proxy: TcpProxy;
+let backend: Awaited<ReturnType<typeof startJsonChild<{ url: string; port: number; tokensFile: string }>>>;
+let host: HostProcess;
+let desk: Page;
+/** Field staff of the selected event's grid, on duty: each signed in on a field page. */
+const field = new Map<string, Page>();
+let staffIds: string[] = [];
+
+async function startConsole(name: string, backendUrl: string, token: string): Promise<HostProcess> {
+  const data = join(dir.dir, name);
+  mkdirSync(data, { recursive: true });
+  writeFileSync(join(data, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'night', backendUrl }));
+  writeFileSync(join(data, 'credentials.json'), JSON.stringify({ token }), { mode: 0o600 });
+  return startHostProcess(data);
+}
+
+async function openDesk(console: HostProcess): Promise<{ page: Page; context: BrowserContext }> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const page = await context.newPage();
+  await page.goto(`${console.url}#/dispatch`);
+  await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+  return { page, context };
+}
+
+async function openField(staffId: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 400, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${backend.ready.port}/field/#${staffId}:${fieldPasscode(SECRET, staffId)}`);
+  await page.locator('main[data-status="registered"]').waitFor({ timeout: 20_000 });
+  return page;
+}
+
+/** Bytes received on an element carrying data-audio-bytes / data-video-bytes (updated from getStats each second). */
+async function bytes(locator: ReturnType<Page['locator']>): Promise<{ audio: number; video: number }> {
+  return { audio: Number(await locator.getAttribute('data-audio-bytes')), video: Number(await locator.getAttribute('data-video-bytes')) };
+}
+/** Waits until both audio and video bytes grew past what they were. */
+async function mediaGrows(locator: ReturnType<Page['locator']>, what: string, video = true): Promise<void> {
+  const before = await bytes(locator);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const now = await bytes(locator);
+    if (now.audio > before.audio + 1000 && (!video || now.video > before.video + 5000)) return;
+    if (Date.now() > deadline) throw new Error(`${what}: media did not flow (before ${JSON.stringify(before)}, now ${JSON.stringify(now)})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+beforeAll(async () => {
+  browser = await launchChromium({ args: MEDIA_ARGS });
+  kamailio = await startKamailio({ secret: SECRET });
+  proxy = await TcpProxy.start(kamailio.port);
+  backend = await startJsonChild(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dir.dir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '1', '--staff-per-grid', '4',
+      '--sip', `ws://127.0.0.1:${proxy.port}`, '--sip-field-url', kamailio.url],
+    { ...process.env, ZONGZHI_SIP_SECRET: SECRET },
+  );
+  const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
+  host = await startConsole('console', backend.ready.url, tokens.dispatcher!);
+  ({ page: desk } = await openDesk(host));
+  await desk.locator('[data-testid="call-bar"]').waitFor({ state: 'detached', timeout: 20_000 }).catch(() => undefined);
+  // An event whose grid has at least three staff on duty: they sign in on their phones.
+  const rows = desk.getByTestId('queue-row');
+  await rows.first().waitFor({ timeout: 30_000 });
+  for (let i = 0; i < 30 && staffIds.length < 3; i++) {
+    await rows.nth(i).click();
+    await desk.locator('[data-testid="call-video"]').first().waitFor({ timeout: 20_000 });
+    staffIds = await desk.locator('[data-testid="grid-staff"] .person:not(.offline)').evaluateAll((els) => els.map((el) => el.getAttribute('data-staff')!));
+  }
+  expect(staffIds.length).toBeGreaterThanOrEqual(3);
+  staffIds = staffIds.slice(0, 3);
+  for (const id of staffIds) field.set(id, await openField(id));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.stop();
+  await backend?.stop();
+  await proxy?.close();
+  await kamailio?.stop();
+  dir.cleanup();
+});
+
+const deskCall = (peer: string): ReturnType<Page['locator']> => desk.locator(`[data-testid="call"][data-peer="${peer}"]`);
+const fieldCall = (page: Page): ReturnType<Page['locator']> => page.getByTestId('active-call');
+
+describe('audio/video calls (音视频调度)', () => {
+  it('the dispatcher video-calls a field staff member in one click; media flows both ways; hang-up ends it at the far end', async () => {
+    const [a] = staffIds as [string];
+    const phone = field.get(a)!;
+    await desk.locator(`[data-staff="${a}"] [data-testid="call-video"]`).click();
+    await phone.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await expect(phone.getByTestId('incoming').textContent()).resolves.toContain('视频来电');
+    await phone.getByRole('button', { name: '接听', exact: true }).click();
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await mediaGrows(deskCall(a), 'console ← field');
+    await mediaGrows(fieldCall(phone), 'field ← console');
+    await desk.screenshot({ path: join(SHOTS, 'calls-video-1920x1080.png') });
+    await phone.screenshot({ path: join(SHOTS, 'calls-field-client.png') });
+
+    await deskCall(a).getByTestId('hangup-call').click();
+    await fieldCall(phone).waitFor({ state: 'detached', timeout: 10_000 });
+    await desk.locator(`[data-testid="call"][data-peer="${a}"][data-result="answered"]`).waitFor({ timeout: 5000 });
+    // The call log: in the event's timeline.
+    await desk.getByTestId('timeline-call').first().waitFor({ timeout: 10_000 });
+    await expect(desk.getByTestId('timeline-call').first().textContent()).resolves.toMatch(/呼出视频通话 .+：已挂断，时长/);
+  }, 60_000);
+
+  it('an incoming call from the field rings at the desk and is answered (Alt+A)', async () => {
+    const [, b] = staffIds as [string, string];
+    const phone = field.get(b)!;
+    await phone.reload();
+    await phone.locator('main[data-status="registered"]').waitFor({ timeout: 20_000 });
+    await phone.locator('.person button', { hasText: '视频' }).first().click();
+    await desk.getByTestId('incoming-call').waitFor({ timeout: 10_000 });
+    await desk.keyboard.press('Alt+a');
+    await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await mediaGrows(deskCall(b), 'console ← field (incoming)');
+    await mediaGrows(fieldCall(phone), 'field ← console (incoming)');
+    await phone.getByRole('button', { name: '挂断' }).click();
+    await deskCall(b).and(desk.locator('[data-state="ended"]')).waitFor({ timeout: 10_000 });
+  }, 60_000);
+
+  it('a group call reaches the grid\'s three staff on duty; everyone hears the others', async () => {
+    await desk.getByTestId('call-grid').click();
+    for (const id of staffIds) {
+      const phone = field.get(id)!;
+      await phone.getByTestId('incoming').waitFor({ timeout: 10_000 });
+      await phone.getByRole('button', { name: '接听', exact: true }).click();
+    }
+    const group = desk.getByTestId('group-call');
+    for (const id of staffIds) {
+      const member = group.locator(`[data-testid="group-member"][data-peer="${id}"]`);
+      await member.and(desk.locator('[data-state="established"]')).waitFor({ timeout: 15_000 });
+      await mediaGrows(member, `group: console ← ${id}`);
+      await mediaGrows(fieldCall(field.get(id)!), `group: ${id} ← console mix`);
+    }
+    await desk.screenshot({ path: join(SHOTS, 'calls-group-1920x1080.png') });
+    await group.getByTestId('hangup-group').click();
+    for (const id of staffIds) await fieldCall(field.get(id)!).waitFor({ state: 'detached', timeout: 10_000 });
+  }, 90_000);
+
+  it('a call survives the console losing its SIP connection: reconnecting, then re-registered and re-INVITEd (ICE restart)', async () => {
+    const [a] = staffIds as [string];
+    const phone = field.get(a)!;
+    await desk.locator(`[data-staff="${a}"] [data-testid="call-voice"]`).click();
+    await phone.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phone.getByRole('button', { name: '接听', exact: true }).click();
+    const call = deskCall(a).and(desk.locator('[data-state="established"]'));
+    await call.waitFor({ timeout: 10_000 });
+
+    const cutAt = Date.now();
+    proxy.block();
+    proxy.cut();
+    await deskCall(a).and(desk.locator('[data-state="reconnecting"]')).waitFor({ timeout: 10_000 });
+    await expect(desk.getByTestId('phone-status').textContent()).resolves.toContain('正在重连');
+    await new Promise((r) => setTimeout(r, 3000));
+    proxy.unblock();
+    await desk.locator(`[data-testid="call"][data-peer="${a}"][data-state="established"][data-recoveries="1"]`).waitFor({ timeout: 15_000 });
+    expect(Date.now() - cutAt).toBeLessThan(15_000 + 3000);
+    await mediaGrows(deskCall(a), 'after recovery: console ← field', false);
+    await mediaGrows(fieldCall(phone), 'after recovery: field ← console', false);
+    // The dialog works after the drop: the hang-up reaches the field phone.
+    await desk.keyboard.press('Alt+h');
+    await fieldCall(phone).waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
+  it('blind transfer: the field staff member is handed to a colleague and the desk leaves the call', async () => {
+    const [a, b] = staffIds as [string, string];
+    await desk.locator(`[data-staff="${a}"] [data-testid="call-voice"]`).click();
+    await field.get(a)!.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await field.get(a)!.getByRole('button', { name: '接听', exact: true }).click();
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(a).getByTestId('transfer-call').click();
+    await deskCall(a).getByTestId('transfer-target').fill(b);
+    await deskCall(a).getByTestId('transfer-go').click();
+    await desk.locator(`[data-testid="call"][data-peer="${a}"][data-result="transferred"]`).waitFor({ timeout: 3000 });
+    await field.get(b)!.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await field.get(b)!.getByRole('button', { name: '接听', exact: true }).click();
+    await fieldCall(field.get(b)!).and(field.get(b)!.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await mediaGrows(fieldCall(field.get(b)!), 'transferred: b ← a', false);
+    await field.get(b)!.getByRole('button', { name: '挂断' }).click();
+    await fieldCall(field.get(a)!).waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
+  it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async () => {
+    const other = await startJsonChild<{ url: string; port: number; tokensFile: string }>(
+      process.execPath,
+      ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dir.dir, 'wrong', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', kamailio.url],
+      { ...process.env, ZONGZHI_SIP_SECRET: 'not-the-kamailio-secret' },
+    );
+    const tokens = JSON.parse(readFileSync(other.ready.tokensFile, 'utf8')) as Record<string, string>;
+    const console2 = await startConsole('wrong-console', other.ready.url, tokens.dispatcher!);
+    try {
+      const { page, context } = await openDesk(console2);
+      await page.locator('[data-testid="call-bar"][data-phone="failed"]').waitFor({ timeout: 20_000 });
+      await expect(page.getByTestId('phone-status').textContent()).resolves.toContain('通话账号认证失败：SIP 密码错误');
+      await context.close();
+      // The well-configured console still calls.
+      expect(await desk.locator('[data-testid="call-bar"][data-phone="failed"]').count()).toBe(0);
+    } finally {
+      await console2.stop();
+      await other.stop();
+    }
+  }, 90_000);
+});
