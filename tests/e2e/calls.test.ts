@@ -229,3 +229,34 @@ describe('audio/video calls (音视频调度)', () => {
     }
   }, 90_000);
 });
+
+describe('the demo: simulated field staff (embedded backend, its own Kamailio)', () => {
+  it('a staff member with no phone signed in is answered by the simulated staff, with a picture and a tone', async () => {
+    // The quick start's set-up: the host starts the embedded backend, which starts Kamailio and the simulator.
+    const demo = await startHostProcess(join(dir.dir, 'demo'), [], { ZONGZHI_SIMULATED_STAFF: 'on' });
+    try {
+      const { page, context } = await openDesk(demo);
+      await page.getByTestId('queue-row').first().click();
+      // Any staff member of the grid (at night most are off duty: the simulated staff answer anyway).
+      const button = page.locator('[data-testid="grid-staff"] [data-testid="call-video"]').first();
+      await button.waitFor({ timeout: 30_000 });
+      const staffId = (await button.locator('xpath=..').getAttribute('data-staff'))!;
+      // The simulator registers a few seconds after the backend is up.
+      for (let attempt = 0; ; attempt++) {
+        await button.click();
+        const call = page.locator(`[data-testid="call"][data-peer="${staffId}"]`).last();
+        await page.locator(`[data-testid="call"][data-peer="${staffId}"]:is([data-state="established"], [data-state="ended"])`).last().waitFor({ timeout: 15_000 });
+        if ((await call.getAttribute('data-state')) === 'established') break;
+        if (attempt >= 10) throw new Error(`the simulated staff never answered: ${await call.getAttribute('data-result')}`);
+        await page.waitForTimeout(2000);
+      }
+      const call = page.locator(`[data-testid="call"][data-peer="${staffId}"][data-state="established"]`);
+      await mediaGrows(call, 'console ← simulated staff');
+      await page.screenshot({ path: join(SHOTS, 'calls-simulated-staff-1920x1080.png') });
+      await call.getByTestId('hangup-call').click();
+      await context.close();
+    } finally {
+      await demo.stop();
+    }
+  }, 120_000);
+});

@@ -157,6 +157,23 @@ describe.each([
     expect(states.at(-1)).toEqual({ account: null });
   });
 
+  it('logs finished calls (each id once) for every window, and refuses malformed entries', async () => {
+    const desk = await bridge.open('dispatch');
+    const other = await bridge.open('kpi');
+    const seen: Array<{ entries: Array<{ id: string }> }> = [];
+    await other.api.subscribe({ topic: 'calls' }, (state) => seen.push(state));
+    const entry = { id: 'call-test-1', direction: 'outgoing' as const, peer: 's00001', peerName: '网格员', video: true, startedAt: '2026-11-22T01:00:00.000Z', answeredAt: '2026-11-22T01:00:02.000Z', endedAt: '2026-11-22T01:01:00.000Z', durationS: 58, result: 'answered' as const, cause: '', eventId: 'E2026112200001', groupId: null, userId: 'dispatcher' };
+    await desk.api.logCall(entry);
+    await desk.api.logCall(entry);
+    await waitFor(() => seen.at(-1)!.entries.length === 1, 'the call in the log');
+    expect(seen.at(-1)!.entries[0]).toEqual(entry);
+    for (const bad of [{ ...entry, id: 'x' }, { ...entry, peer: 'a b' }, { ...entry, result: 'vanished' }, { ...entry, endedAt: '2026-11-22T00:00:00.000Z' }, { ...entry, extra: 1 }]) {
+      expect(await desk.transport.call('logCall', bad)).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.at(-1)!.entries).toHaveLength(1);
+  });
+
   it('passes "show on the wall" requests to every window and counts the windows showing that wall', async () => {
     const desk = await bridge.open('dispatch');
     const wall = await bridge.open('map');

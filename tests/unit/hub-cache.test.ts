@@ -7,6 +7,7 @@ import { CACHE_MIGRATIONS } from '../../electron/hub/cache/migrations';
 import { StoreVersionError, migrate } from '../../common/sqlite';
 import { silentLogger } from '../../common/logger';
 import { makeTempDir } from '../support/temp';
+import type { CallLogEntry } from '../../protocol';
 
 describe('hub cache migrations (one test each)', () => {
   it('1: entities, meta, outbox, snapshot chunks', () => {
@@ -24,10 +25,34 @@ describe('hub cache migrations (one test each)', () => {
     const db = new Database(':memory:');
     migrate(db, CACHE_MIGRATIONS.slice(0, 1));
     db.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at) VALUES ('a', 't', '{}', 'pending', 'x')").run();
-    migrate(db, CACHE_MIGRATIONS);
+    migrate(db, CACHE_MIGRATIONS.slice(0, 2));
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'outbox_status'").get()).toBeDefined();
     expect(db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 1 });
+  });
+
+  it('3: the call log, keeping what versions 1–2 wrote; a finished call is kept once and read newest first', () => {
+    const temp = makeTempDir();
+    const file = join(temp.dir, CACHE_FILE_NAME);
+    const old = new Database(file);
+    migrate(old, CACHE_MIGRATIONS.slice(0, 2));
+    old.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at) VALUES ('a', 't', '{}', 'pending', 'x')").run();
+    old.close();
+    const entry = (id: string, startedAt: string): CallLogEntry => ({ id, direction: 'outgoing', peer: 's00001', peerName: '张三', video: true, startedAt, answeredAt: startedAt, endedAt: startedAt, durationS: 0, result: 'answered', cause: '', eventId: 'E1', groupId: null, userId: 'dispatcher' });
+    let cache = new HubCache(file, silentLogger);
+    expect(cache.db.pragma('user_version', { simple: true })).toBe(CACHE_MIGRATIONS.length);
+    cache.addCall(entry('call-a', '2026-11-22T01:00:00.000Z'), 2);
+    cache.addCall(entry('call-a', '2026-11-22T01:00:00.000Z'), 2);
+    cache.addCall(entry('call-b', '2026-11-22T03:00:00.000Z'), 2);
+    cache.addCall(entry('call-c', '2026-11-22T02:00:00.000Z'), 2);
+    cache.close();
+    cache = new HubCache(file, silentLogger);
+    // Only the newest two are kept (the limit), newest first; the outbox row from version 1 is still there.
+    expect(cache.recentCalls(10).map((c) => c.id)).toEqual(['call-b', 'call-c']);
+    expect(cache.recentCalls(10)[0]).toEqual(entry('call-b', '2026-11-22T03:00:00.000Z'));
+    expect(cache.command('a')).not.toBeNull();
+    cache.close();
+    temp.cleanup();
   });
 
   it('refuses a cache written by a newer program, and leaves it alone', () => {
