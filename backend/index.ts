@@ -202,7 +202,9 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
         // Kept with the city: field staff's passcodes (derived from it) stay valid across restarts.
         let secret = await store.getMeta('sipSecret');
         if (!secret) await store.setMeta('sipSecret', (secret = randomBytes(18).toString('base64url')));
-        kamailio = await startKamailio({ secret, simulatedStaff: config.simulatedStaff !== false });
+        const preferredPort = Number(await store.getMeta('sipPort')) || undefined;
+        kamailio = await startKamailio({ secret, simulatedStaff: config.simulatedStaff !== false, ...(preferredPort ? { preferredPort } : {}) });
+        await store.setMeta('sipPort', String(kamailio.port));
         sip = { url: kamailio.url, secret: kamailio.secret };
         log.info('SIP server started', { url: kamailio.url });
       } catch (e) {

@@ -7,9 +7,9 @@
  *   GET /field/api/me    Authorization: Field <staffId>:<passcode>
  *     → { staff, sip, center, tasks }   (401 wrong credentials, 503 calls off, 400 malformed)
  *
- * Passcodes need no database: HMAC(SIP secret, "field:" + staffId), 8 digits, handed to each staff member
- * by the operator (`backend --field-passcode ID` prints one). The simulated staff (SIMULATED_STAFF_USER)
- * sign in the same way.
+ * Passcodes need no database: HMAC(SIP secret, "field:" + staffId), 8 digits (fieldPasscode below), handed
+ * to each staff member by the operator; the backend logs one example at start. The simulated staff
+ * (SIMULATED_STAFF_USER) sign in the same way.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';

@@ -43,6 +43,14 @@ async function freePort(): Promise<number> {
   });
 }
 
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
@@ -75,6 +83,8 @@ export async function startKamailio(options: {
   port?: number;
   binary?: string;
   config?: string;
+  /** A port to use when it is free (the last run's: consoles' CSPs and sessions keep naming it). */
+  preferredPort?: number;
   /** Demo: calls for staff who are not signed in reach the simulated field staff (backend/sip/field-simulator). */
   simulatedStaff?: boolean;
 }): Promise<RunningKamailio> {
@@ -82,7 +92,7 @@ export async function startKamailio(options: {
   if (!existsSync(binary)) throw new Error(`Kamailio not found at ${binary}: apt-get install kamailio kamailio-websocket-modules`);
   if (!/^[A-Za-z0-9_.~-]{8,128}$/.test(options.secret)) throw new Error('the SIP secret must be 8–128 letters, digits or _.~-');
   if (process.platform === 'linux') stopOrphans(binary);
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (options.preferredPort && (await portFree(options.preferredPort)) ? options.preferredPort : await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'zongzhi-kamailio-'));
   const config = join(dir, 'kamailio.cfg');
   const text = readFileSync(options.config ?? KAMAILIO_CONFIG, 'utf8');

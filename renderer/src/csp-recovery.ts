@@ -20,10 +20,12 @@ export function cspReloadOrigin(blockedUri: string, trustedUrls: ReadonlyArray<s
   return origin;
 }
 
+const reloadKey = (origin: string): string => `zongzhi.cspReload.${origin}`;
+
 export function installCspRecovery(trustedUrls: () => ReadonlyArray<string | null>): void {
   document.addEventListener('securitypolicyviolation', (e) => {
     if (e.effectiveDirective !== 'connect-src') return;
-    const key = (origin: string): string => `zongzhi.cspReload.${origin}`;
+    const key = reloadKey;
     const origin = cspReloadOrigin(e.blockedURI, trustedUrls(), (o) => sessionStorage.getItem(key(o)) !== null);
     if (!origin) return;
     sessionStorage.setItem(key(origin), new Date().toISOString());

@@ -311,8 +311,8 @@ const en: typeof zh = {
       registered: 'Calls ready',
       reconnecting: 'Call network lost, reconnecting…',
       failed: 'Calls unavailable',
+      reload: 'The SIP server is ready: reload this page to enable calls',
       unavailable: 'Calls off: the backend has no SIP server (install kamailio and kamailio-websocket-modules and restart, or pass --sip)',
-      disabled: '',
     },
     failure: {
       auth: 'SIP authentication failed: wrong password — ask the administrator to check the SIP server secret',
@@ -349,6 +349,7 @@ const en: typeof zh = {
     group: 'Group call ({n})',
     noMedia: 'No media from the other end',
     detail: 'Technical detail',
+    reloadNow: 'Reload',
     callVoice: 'Voice call',
     callVideo: 'Video call',
     callStaff: 'Call {name}',

@@ -319,8 +319,8 @@ export default {
       registered: '通话就绪',
       reconnecting: '通话网络中断，正在重连…',
       failed: '通话不可用',
+      reload: '通话服务器已就绪，需重新加载本页面以启用通话',
       unavailable: '通话未启用：后台未配置 SIP 服务器（安装 kamailio、kamailio-websocket-modules 后重启，或用 --sip 指定服务器）',
-      disabled: '',
     },
     failure: {
       auth: '通话账号认证失败：SIP 密码错误，请联系管理员核对 SIP 服务器密钥',
@@ -357,6 +357,7 @@ export default {
     group: '多方通话（{n} 人）',
     noMedia: '未收到对方媒体',
     detail: '技术详情',
+    reloadNow: '重新加载',
     callVoice: '语音呼叫',
     callVideo: '视频呼叫',
     callStaff: '呼叫 {name}',

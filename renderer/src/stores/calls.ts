@@ -11,7 +11,8 @@ import { SipPhone, type CallInfo, type PhoneFailure, type PhoneStatus } from '..
 import { ConferenceMixer, GROUP_CALL_LIMIT } from '../sip/conference';
 import { useHubStore } from './hub';
 
-export type SoftphoneStatus = PhoneStatus | 'unavailable' | 'disabled';
+/** reload: the SIP server appeared after this page loaded; its security policy needs a reload to allow it. */
+export type SoftphoneStatus = PhoneStatus | 'unavailable' | 'disabled' | 'reload';
 export interface CallTarget {
   sipUser: string;
   name: string;
@@ -90,10 +91,20 @@ export const useCallsStore = defineStore('calls', () => {
   async function start(): Promise<void> {
     if (!hub.api || stops.length > 0) return;
     stops.push(await hub.api.subscribe({ topic: 'calls' }, (value) => (log.value = value.entries)));
+    // The SIP server known when this page loaded is in its CSP; one that appeared later (the embedded backend
+    // came up after the window, or moved) is not: reload once rather than have the connection refused.
+    let loadedWith: string | null | undefined;
     stops.push(
       await hub.api.subscribe({ topic: 'sip' }, (value) => {
         const next = value.account;
+        if (loadedWith === undefined) loadedWith = next?.url ?? null;
         if (JSON.stringify(next) === JSON.stringify(account.value)) return;
+        // Reloading by itself would throw away the dispatcher's work: ask instead (one click, in the bar).
+        if (next && enabled.value && next.url !== loadedWith) {
+          account.value = next;
+          status.value = 'reload';
+          return;
+        }
         account.value = next;
         void connect();
       }),
