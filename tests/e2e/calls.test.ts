@@ -236,6 +236,12 @@ describe('the demo: simulated field staff (embedded backend, its own Kamailio)',
     const demo = await startHostProcess(join(dir.dir, 'demo'), [], { ZONGZHI_SIMULATED_STAFF: 'on' });
     try {
       const { page, context } = await openDesk(demo);
+      // Opened before the embedded backend (and its Kamailio) was up: the call bar asks for one reload.
+      const reload = page.getByTestId('reload-for-calls');
+      if (await reload.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
+        await reload.click();
+        await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+      }
       await page.getByTestId('queue-row').first().click();
       // Any staff member of the grid (at night most are off duty: the simulated staff answer anyway).
       const button = page.locator('[data-testid="grid-staff"] [data-testid="call-video"]').first();
