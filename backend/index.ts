@@ -20,7 +20,8 @@ import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
-import { findChromiumBinary, startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
+import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
+import { findChromium } from '../common/chromium';
 import { SimulationEngine, type ApplyCommand } from './simulator/engine';
 
 export interface BackendConfig {
@@ -271,7 +272,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   await server.start();
   log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate });
   if (kamailio && sip && config.simulatedStaff !== false) {
-    const chromium = findChromiumBinary();
+    const chromium = findChromium();
     if (!chromium) log.warn('Chromium is not installed: no simulated field staff answer calls (apt-get install chromium)');
     else if (!fieldAssetsDir) log.warn('the field page is not built: no simulated field staff answer calls (npm run build)');
     else {

@@ -6,17 +6,9 @@
  * console says the staff member is not online.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export const CHROMIUM_CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-
-export function findChromiumBinary(candidates = CHROMIUM_CANDIDATES): string | null {
-  const given = process.env.CHROMIUM_PATH;
-  if (given && existsSync(given)) return given;
-  return candidates.find((c) => existsSync(c)) ?? null;
-}
 
 export interface FieldSimulator {
   readonly process: ChildProcess | null;

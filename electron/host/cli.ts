@@ -10,6 +10,7 @@ import { DisplayRole, validate } from '../../protocol';
 import { parseCli } from '../../common/cli';
 import { Hub, configuredCredentials, createLogger, defaultDataDir, embeddedCredentials, superviseEmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
+import { findChromium } from '../../common/chromium';
 
 const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--role ROLE] [--open] [--json]
   --port N          listen on 127.0.0.1:N (default: a free port)
@@ -22,10 +23,6 @@ const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--r
   --speed X         simulated clock rate of the embedded backend (demos)
   --demo            open as a demo / inspection screen: names and phone numbers masked (迎检演示),
                     rotating through the workspaces every 30 s (a touch pauses it for two minutes)`;
-
-export function findChromium(candidates = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']): string | null {
-  return candidates.find((path) => existsSync(path)) ?? null;
-}
 
 async function main(): Promise<void> {
   const cli = parseCli(
