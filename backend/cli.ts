@@ -8,7 +8,7 @@ import { createLogger } from '../common/logger';
 import { startBackend } from './index';
 import { SipAccount, validate } from '../protocol';
 
-const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--json]
+const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --db FILE         SQLite database (default ./data/backend.sqlite); tokens.json is written beside it
   --seed N          city seed on a fresh database (default 1)
@@ -17,6 +17,8 @@ const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--s
   --speed X         simulated clock rate (60 = one hour a minute)
   --no-sim          serve the city without simulating (no new events, no movement)
   --history-days N  days of history generated on a fresh database (default 30)
+  --start-at HH:MM  fresh database only: the simulated clock starts at the last HH:MM Beijing time (UTC+8)
+                    instead of now (e.g. show the day shift in an evening demo)
   --scenario K@S    inject a scripted scenario (flood or crowd) S seconds after start (default 10)
   --sip MODE        calls: auto (start Kamailio from resources/sip when installed; default), off, or the
                     ws(s):// URL of your SIP server (its secret in ZONGZHI_SIP_SECRET)
@@ -37,6 +39,7 @@ async function main(): Promise<void> {
       speed: { type: 'string' },
       'no-sim': { type: 'boolean', default: false },
       'history-days': { type: 'string' },
+      'start-at': { type: 'string' },
       scenario: { type: 'string' },
       sip: { type: 'string', default: 'auto' },
       'sip-field-url': { type: 'string' },
@@ -56,6 +59,8 @@ async function main(): Promise<void> {
   const scenario = args.scenario ? /^(flood|crowd)(?:@(\d+))?$/.exec(args.scenario) : null;
   if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
   const dbFile = resolve(args.db ?? 'data/backend.sqlite');
+  const startAt = args['start-at'] === undefined ? undefined : /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(args['start-at']);
+  if (startAt === null) fail('--start-at must be a time of day HH:MM (Beijing time), e.g. 10:00');
   const sipMode = args.sip ?? 'auto';
   let sip: { url: string; secret: string; fieldUrl?: string } | 'auto' | undefined;
   if (sipMode === 'auto') sip = 'auto';
@@ -76,6 +81,7 @@ async function main(): Promise<void> {
     staffPerGrid: numberOption('staff-per-grid', args['staff-per-grid'], 3, (n) => n >= 0 && n <= 20),
     speed: numberOption('speed', args.speed, 1, (n) => n > 0 && n <= 10_000),
     simulate: !args['no-sim'],
+    ...(startAt ? { startAtMs: lastBeijingTime(Number(startAt[1]), Number(startAt[2]), Date.now()) } : {}),
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
     ...(sip ? { sip } : {}),
     // The demo's simulated field staff run a headless Chromium: ZONGZHI_SIMULATED_STAFF=off saves it (tests).
@@ -93,6 +99,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The most recent instant (at or before `nowMs`) when Beijing clocks (UTC+8) showed hour:minute. */
+function lastBeijingTime(hour: number, minute: number, nowMs: number): number {
+  const beijing = new Date(nowMs + 8 * 3_600_000);
+  const candidate = Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth(), beijing.getUTCDate(), hour, minute) - 8 * 3_600_000;
+  return candidate <= nowMs ? candidate : candidate - 86_400_000;
 }
 
 main().catch((e: unknown) => {

@@ -37,6 +37,11 @@ export interface BackendConfig {
   simulate?: boolean;
   /** Days of history generated on a fresh database. */
   historyDays?: number;
+  /**
+   * Where the simulated clock starts on a fresh database (epoch ms, not in the future; default now): a demo of
+   * the day shift in the evening, or tests that need the same duty roster whenever they run.
+   */
+  startAtMs?: number;
   /** Fixed tokens per user id (tests, deployments); otherwise random ones are written to tokensFile. */
   tokens?: Record<string, string>;
   tokensFile?: string | null;
@@ -158,6 +163,7 @@ async function backfillHistory(state: CityState, city: City, seed: number, fromM
 
 export async function startBackend(config: BackendConfig): Promise<RunningBackend> {
   const log = config.log ?? silentLogger;
+  if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
   mkdirSync(dirname(config.dbFile), { recursive: true });
   const store = new SqliteStore(config.dbFile);
   const storedCity = await store.getMeta('city');
@@ -171,8 +177,9 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const city = generateCity({ seed: cityParams.seed, scale: cityParams.scale, staffPerGrid: cityParams.staffPerGrid, epoch: new Date().toISOString() });
   log.info('city generated', { grids: city.grids.length, staff: city.staff.length, cameras: city.cameras.length, buildings: city.buildings.count, ms: Math.round(performance.now() - started) });
 
+  if (storedCity && config.startAtMs !== undefined) log.warn('database already has a clock; ignoring the start time');
   if (!storedCity) {
-    const now = Date.now();
+    const now = config.startAtMs ?? Date.now();
     seedCity(store, city, new Date(now).toISOString());
     const days = config.historyDays ?? 30;
     if (days > 0) {
@@ -191,7 +198,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const loaded = await store.load();
   const state = new CityState(loaded.state, loaded.seq);
   const storedSim = Number(await store.getMeta('simTime'));
-  const clock = new SimClock(config.speed ?? 1, Math.max(Number.isFinite(storedSim) ? storedSim : 0, Date.now()));
+  // A fresh city starts at the chosen start; a known one at the later of where it stopped and now (never backwards).
+  const clock = new SimClock(config.speed ?? 1, !storedCity && config.startAtMs !== undefined ? config.startAtMs : Math.max(storedSim > 0 ? storedSim : 0, Date.now()));
   const newId = eventIdFactory(state, () => clock.nowMs());
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const cityRoutes = cityLayerRoutes(store, city.buildings);

@@ -80,3 +80,28 @@ describe('simulated city', () => {
     c.close();
   });
 });
+
+describe('a chosen start time (--start-at)', () => {
+  it('the clock starts there and the duty roster is that hour\'s, whenever the test runs; a future start is refused', async () => {
+    const hour = 3_600_000;
+    // The last 10:00 and 03:00 Beijing time (UTC+8) before now.
+    const last = (h: number): number => {
+      const t = Math.floor((Date.now() + 8 * hour) / (24 * hour)) * 24 * hour + h * hour - 8 * hour;
+      return t <= Date.now() ? t : t - 24 * hour;
+    };
+    const onDutyShare = async (startAtMs: number): Promise<number> => {
+      const b = await startTestBackend({ startAtMs });
+      try {
+        expect(Math.abs(b.clock.nowMs() - startAtMs)).toBeLessThan(60_000);
+        const staff = [...b.state.all('staff')];
+        return staff.filter((s) => s.status !== 'offline').length / staff.length;
+      } finally {
+        await b.close();
+        b.cleanup();
+      }
+    };
+    expect(await onDutyShare(last(10))).toBeGreaterThan(0.85);
+    expect(await onDutyShare(last(3))).toBeLessThan(0.2);
+    await expect(startTestBackend({ startAtMs: Date.now() + hour })).rejects.toThrow(/cannot start in the future/);
+  }, 60_000);
+});

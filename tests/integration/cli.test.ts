@@ -11,6 +11,7 @@ describe('command lines', () => {
     ['backend/cli.ts', ['--speed', 'fast'], /--speed: invalid value "fast"/],
     ['backend/cli.ts', ['--scale', '99'], /--scale: invalid value "99"/],
     ['backend/cli.ts', ['--scenario', 'earthquake'], /--scenario must be flood or crowd/],
+    ['backend/cli.ts', ['--start-at', '25:00'], /--start-at must be a time of day HH:MM/],
     ['backend/cli.ts', ['--bogus'], /Unknown option '--bogus'/],
     ['electron/host/cli.ts', ['--port', '70000'], /--port must be 0-65535/],
     ['electron/host/cli.ts', ['--role', 'kitchen'], /--role must be one of combined, map, kpi, video, dispatch/],

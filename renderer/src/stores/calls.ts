@@ -89,6 +89,18 @@ export const useCallsStore = defineStore('calls', () => {
   }
 
   async function start(): Promise<void> {
+    try {
+      await subscribeToHub();
+    } catch {
+      // The hub went away while subscribing (host quitting, link lost): the shell already says so, and the
+      // next 'ready' starts again from nothing.
+      await Promise.allSettled(stops.splice(0).map((s) => s()));
+      if (statsTimer) clearInterval(statsTimer);
+      statsTimer = null;
+    }
+  }
+
+  async function subscribeToHub(): Promise<void> {
     if (!hub.api || stops.length > 0) return;
     stops.push(await hub.api.subscribe({ topic: 'calls' }, (value) => (log.value = value.entries)));
     // The SIP server known when this page loaded is in its CSP; one that appeared later (the embedded backend
