@@ -6,9 +6,10 @@ import { resolve } from 'node:path';
 import { parseCli } from '../common/cli';
 import { createLogger } from '../common/logger';
 import { startBackend } from './index';
+import { lastBeijingTime } from './simulator/timing';
 import { SipAccount, validate } from '../protocol';
 
-const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--json]
+const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --db FILE         SQLite database (default ./data/backend.sqlite); tokens.json is written beside it
   --seed N          city seed on a fresh database (default 1)
@@ -26,6 +27,8 @@ const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--s
                     gateway), when not the consoles' address
                     (with --sip auto, simulated field staff answer calls for staff not signed in, in a
                     headless Chromium when installed; ZONGZHI_SIMULATED_STAFF=off turns them off)
+  --janus URL       WebRTC camera streams through your Janus server's HTTP API (e.g. http://127.0.0.1:8088/janus,
+                    its api_secret in ZONGZHI_JANUS_SECRET); cameras then offer WebRTC first
   --json            print {"url","tokensFile"} as one JSON line when ready`;
 
 async function main(): Promise<void> {
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
       scenario: { type: 'string' },
       sip: { type: 'string', default: 'auto' },
       'sip-field-url': { type: 'string' },
+      janus: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -73,7 +77,13 @@ async function main(): Promise<void> {
     sip = { url: sipMode, secret, ...(fieldUrl ? { fieldUrl } : {}) };
   } else fail('--sip must be auto, off, or a ws:// or wss:// URL');
   if (args['sip-field-url'] && typeof sip !== 'object') fail('--sip-field-url goes with --sip URL');
+  let webrtc: { janusUrl: string; apiSecret: string } | undefined;
+  if (args.janus !== undefined) {
+    if (!/^https?:\/\/[^/\s]+\/\S*$/.test(args.janus)) fail('--janus must be the http(s):// URL of Janus\'s HTTP API, e.g. http://127.0.0.1:8088/janus');
+    webrtc = { janusUrl: args.janus, apiSecret: process.env.ZONGZHI_JANUS_SECRET ?? '' };
+  }
   const backend = await startBackend({
+    ...(webrtc ? { webrtc } : {}),
     dbFile,
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     seed: args.seed === undefined ? undefined : numberOption('seed', args.seed, 1, Number.isInteger),
@@ -99,13 +109,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-}
-
-/** The most recent instant (at or before `nowMs`) when Beijing clocks (UTC+8) showed hour:minute. */
-function lastBeijingTime(hour: number, minute: number, nowMs: number): number {
-  const beijing = new Date(nowMs + 8 * 3_600_000);
-  const candidate = Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth(), beijing.getUTCDate(), hour, minute) - 8 * 3_600_000;
-  return candidate <= nowMs ? candidate : candidate - 86_400_000;
 }
 
 main().catch((e: unknown) => {

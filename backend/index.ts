@@ -18,6 +18,7 @@ import { computeKpis } from './kpi';
 import { generateCity, type City } from './sim/city';
 import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
+import { WebRtcStreams, whepPath } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
@@ -55,6 +56,11 @@ export interface BackendConfig {
    * from it), or 'auto' to start Kamailio from resources/sip when it is installed. Absent: no calls.
    */
   sip?: { url: string; secret: string; fieldUrl?: string } | 'auto';
+  /**
+   * WebRTC camera streams through a Janus server (its HTTP API and API secret): cameras then offer WebRTC
+   * first. Absent: no WebRTC (MPEG-TS and HLS only). Janus ignores loopback: it needs a real interface.
+   */
+  webrtc?: { janusUrl: string; apiSecret: string };
   /**
    * Simulated field staff answering calls for staff who are not signed in (headless Chromium running the
    * field page; demo). 'auto' (default with sip 'auto'): when Chromium is installed and the page is built.
@@ -161,6 +167,20 @@ async function backfillHistory(state: CityState, city: City, seed: number, fromM
   return { applied: engine.actionsApplied, refused: engine.actionsRefused };
 }
 
+/** Camera records changed so that their own WebRTC stream is listed first when served, and absent when not. */
+function advertiseWebRtc(state: CityState, served: boolean): Change[] {
+  const changes: Change[] = [];
+  for (const camera of state.all('cameras')) {
+    const own = whepPath(camera.id);
+    const others = camera.streams.filter((s) => !(s.protocol === 'webrtc' && s.url === own));
+    // Browsers' WebRTC has no H.265: an H.265-only camera keeps its other streams (and its clear message).
+    const codec = camera.streams.find((s) => s.codec === 'h264')?.codec;
+    const streams = served && codec ? [{ protocol: 'webrtc' as const, url: own, codec, offer: 'server' as const }, ...others] : others;
+    if (JSON.stringify(streams) !== JSON.stringify(camera.streams)) changes.push(upsert('cameras', { ...camera, streams }));
+  }
+  return changes;
+}
+
 export async function startBackend(config: BackendConfig): Promise<RunningBackend> {
   const log = config.log ?? silentLogger;
   if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
@@ -202,6 +222,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const clock = new SimClock(config.speed ?? 1, !storedCity && config.startAtMs !== undefined ? config.startAtMs : Math.max(storedSim > 0 ? storedSim : 0, Date.now()));
   const newId = eventIdFactory(state, () => clock.nowMs());
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
+  const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
@@ -246,12 +267,13 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: locator(city),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => cityRoutes(req, res) || video.handleHttp(req, res) || field(req, res),
+    httpRoutes: (req, res) => cityRoutes(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
     onStop: async () => {
       await simulator?.stop();
       await video.close();
+      await webrtc?.close();
       await kamailio?.stop();
     },
     ...(config.limits ? { limits: config.limits } : {}),
@@ -276,6 +298,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     kpiSeq = seq ?? state.seq;
   };
   await refreshKpis();
+  // Cameras offer WebRTC exactly when this backend can serve it (a Janus is configured), best first.
+  await server.commitSystemChanges(() => advertiseWebRtc(state, webrtc !== null));
 
   await server.start();
   log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate });

@@ -92,7 +92,17 @@ export const ResponsibilityRule = z.object({
 export type ResponsibilityRule = z.infer<typeof ResponsibilityRule>;
 
 export const StreamProtocol = z.enum(['webrtc', 'mpegts', 'flv', 'hls']);
-export const CameraStream = z.object({ protocol: StreamProtocol, url: z.string(), codec: z.enum(['h264', 'h265']) });
+export const CameraStream = z.object({
+  protocol: StreamProtocol,
+  url: z.string(),
+  codec: z.enum(['h264', 'h265']),
+  /**
+   * WebRTC only: WHEP as standardised (the player offers: ZLMediaKit, MediaMTX, Janus 1.2+), or the server
+   * offers and the player answers with PATCH (draft-murillo-whep-01; Janus 1.1's streaming plugin, which the
+   * reference backend fronts). Default 'client'.
+   */
+  offer: z.enum(['client', 'server']).optional(),
+});
 export type CameraStream = z.infer<typeof CameraStream>;
 
 export const Camera = z.object({

@@ -26,6 +26,13 @@ export function localHour(ms: number): number {
   return new Date(ms + 8 * 3_600_000).getUTCHours();
 }
 
+/** The most recent instant (at or before `nowMs`) when Beijing clocks (UTC+8) showed hour:minute. */
+export function lastBeijingTime(hour: number, minute: number, nowMs: number): number {
+  const beijing = new Date(nowMs + 8 * 3_600_000);
+  const candidate = Date.UTC(beijing.getUTCFullYear(), beijing.getUTCMonth(), beijing.getUTCDate(), hour, minute) - 8 * 3_600_000;
+  return candidate <= nowMs ? candidate : candidate - 86_400_000;
+}
+
 export function hourlyFactor(ms: number): number {
   return HOURLY[localHour(ms)]! / HOURLY_MEAN;
 }

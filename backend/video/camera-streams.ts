@@ -20,6 +20,11 @@ import { TsGopCache } from './ts-gop';
 
 const FONT_CANDIDATES = ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'];
 
+/** The font the overlay uses: CJK when installed (camera names are Chinese), else DejaVu, else none. */
+export function defaultFontFile(): string | null {
+  return FONT_CANDIDATES.find((f) => existsSync(f)) ?? null;
+}
+
 export interface CameraStreamsOptions {
   cameraById(id: string): Camera | undefined;
   log: Logger;
@@ -66,7 +71,7 @@ function overlayText(name: string): string {
 }
 
 /** Where an encoder writes: MPEG-TS to its stdout (WebSocket viewers), or an HLS playlist with 0.5 s segments. */
-export type EncoderOutput = { kind: 'pipe' } | { kind: 'hls'; dir: string };
+export type EncoderOutput = { kind: 'pipe' } | { kind: 'hls'; dir: string } | { kind: 'rtp'; host: string; port: number };
 
 export function ffmpegArgs(camera: Camera, fontFile: string | null, utcOffsetSeconds: number, output: EncoderOutput = { kind: 'pipe' }): string[] {
   const { x0, y, box, pitch, width, height } = CLOCK_STRIP;
@@ -92,7 +97,10 @@ export function ffmpegArgs(camera: Camera, fontFile: string | null, utcOffsetSec
     ? ['-c:v', 'libx265', '-preset', 'ultrafast', '-tune', 'zerolatency', '-x265-params', `keyint=${gop}:min-keyint=${gop}:log-level=error`]
     : ['-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0'];
   const sink =
-    output.kind === 'hls'
+    output.kind === 'rtp'
+      ? // H.264 in RTP to a media server's mountpoint (Janus streaming), SPS/PPS in-band with every keyframe.
+        ['-f', 'rtp', '-payload_type', '96', `rtp://${output.host}:${output.port}?pkt_size=1200`]
+      : output.kind === 'hls'
       ? ['-f', 'hls', '-hls_time', '0.5', '-hls_list_size', '6', '-hls_flags', 'delete_segments+independent_segments+omit_endlist', '-hls_segment_filename', join(output.dir, 'seg%05d.ts'), join(output.dir, 'index.m3u8')]
       : ['-f', 'mpegts', '-flush_packets', '1', '-muxdelay', '0', '-muxpreload', '0', 'pipe:1'];
   return [
@@ -126,7 +134,7 @@ export class CameraStreams {
   private closed = false;
 
   constructor(private readonly options: CameraStreamsOptions) {
-    this.fontFile = options.fontFile === undefined ? (FONT_CANDIDATES.find((f) => existsSync(f)) ?? null) : options.fontFile;
+    this.fontFile = options.fontFile === undefined ? defaultFontFile() : options.fontFile;
     this.lingerMs = options.lingerMs ?? 3000;
     this.stallMs = options.stallMs ?? 3000;
     this.watchdog = setInterval(() => this.checkStalls(), 500);

@@ -5,11 +5,11 @@
  * Kamailio through a TCP proxy the test cuts, to prove a call survives the console's network drop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SHOTS } from '../support/e2e';
-import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../support/browser';
+import { PROJECT_ROOT, launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 import { TcpProxy } from '../support/tcp-proxy';
 import { startJsonChild } from '../../bench/support/procs';
@@ -30,12 +30,8 @@ let desk: Page;
 const field = new Map<string, Page>();
 let staffIds: string[] = [];
 
-async function startConsole(name: string, backendUrl: string, token: string): Promise<HostProcess> {
-  const data = join(dir.dir, name);
-  mkdirSync(data, { recursive: true });
-  writeFileSync(join(data, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'night', backendUrl }));
-  writeFileSync(join(data, 'credentials.json'), JSON.stringify({ token }), { mode: 0o600 });
-  return startHostProcess(data);
+function startConsole(name: string, backendUrl: string, token: string): Promise<HostProcess> {
+  return startConsoleFor(join(dir.dir, name), backendUrl, token);
 }
 
 async function openDesk(console: HostProcess): Promise<{ page: Page; context: BrowserContext }> {

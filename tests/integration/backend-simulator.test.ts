@@ -2,13 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GovEvent, KpiSnapshot } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../support/backend';
+import { lastBeijingTime } from '../../backend/simulator/timing';
 import { WireClient, until } from '../support/wire-client';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
 beforeAll(async () => {
-  // Ten minutes of city life per real second.
-  backend = await startTestBackend({ simulate: true, speed: 600, tickMs: 250, kpiIntervalMs: 500, historyDays: 3 });
+  // Ten minutes of city life per real second, from a morning (at night the city is too quiet to watch).
+  backend = await startTestBackend({ simulate: true, speed: 600, tickMs: 250, kpiIntervalMs: 500, historyDays: 3, startAtMs: lastBeijingTime(9, 0, Date.now()) });
 }, 60_000);
 afterAll(async () => {
   await backend.close();
@@ -84,11 +85,7 @@ describe('simulated city', () => {
 describe('a chosen start time (--start-at)', () => {
   it('the clock starts there and the duty roster is that hour\'s, whenever the test runs; a future start is refused', async () => {
     const hour = 3_600_000;
-    // The last 10:00 and 03:00 Beijing time (UTC+8) before now.
-    const last = (h: number): number => {
-      const t = Math.floor((Date.now() + 8 * hour) / (24 * hour)) * 24 * hour + h * hour - 8 * hour;
-      return t <= Date.now() ? t : t - 24 * hour;
-    };
+    const last = (h: number): number => lastBeijingTime(h, 0, Date.now());
     const onDutyShare = async (startAtMs: number): Promise<number> => {
       const b = await startTestBackend({ startAtMs });
       try {

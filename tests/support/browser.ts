@@ -1,6 +1,6 @@
 /** Real Chromium (Debian's) driven by playwright-core, and the real browser host as a child process. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
@@ -65,4 +65,12 @@ export async function startHostProcess(dataDir: string, extraArgs: string[] = []
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** A console host linked to a backend of the test's own (settings and credentials written as the UI would). */
+export async function startConsoleFor(dataDir: string, backendUrl: string, token: string): Promise<HostProcess> {
+  mkdirSync(dataDir, { recursive: true });
+  writeFileSync(join(dataDir, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'night', backendUrl }));
+  writeFileSync(join(dataDir, 'credentials.json'), JSON.stringify({ token }), { mode: 0o600 });
+  return startHostProcess(dataDir);
 }

@@ -24,7 +24,9 @@ describe('video wall rules', () => {
       { protocol: 'flv', url: 'ws://v/1.flv', codec: 'h265' },
       { protocol: 'webrtc', url: 'http://v/whep', codec: 'h264' },
     ]);
-    expect(playableStreams(cam, h264only).map((s) => s.protocol)).toEqual(['mpegts', 'hls']);
+    expect(playableStreams(cam, h264only).map((s) => s.protocol)).toEqual(['webrtc', 'mpegts', 'hls']);
+    // A machine whose WebRTC stack lacks H.264 (or has no WebRTC) plays the MSE streams.
+    expect(playableStreams(cam, (codec, protocol) => codec === 'h264' && protocol !== 'webrtc').map((s) => s.protocol)).toEqual(['mpegts', 'hls']);
     expect(playableStreams(camera([{ protocol: 'mpegts', url: '/video/x', codec: 'h265' }]), h264only)).toEqual([]);
   });
 

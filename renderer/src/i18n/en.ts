@@ -86,6 +86,7 @@ const en: typeof zh = {
     failed: 'The video cannot be played',
     dropped: 'dropped {n}',
     buffer: 'buffer {ms} ms',
+    fellBack: 'A better protocol was unavailable; switched to this one automatically ({reason})',
     clearTile: 'Close this tile',
   },
   emergency: {

@@ -89,6 +89,7 @@ export default {
     failed: '视频无法播放',
     dropped: '丢帧 {n}',
     buffer: '缓冲 {ms} ms',
+    fellBack: '更优的协议不可用，已自动改用此协议（{reason}）',
     clearTile: '关闭此画面',
   },
   emergency: {

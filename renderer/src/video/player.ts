@@ -1,6 +1,6 @@
 /**
- * One camera tile's player: picks the best stream the camera offers that this machine can decode (WebRTC is
- * the deployments' path and not built yet → MPEG-TS or FLV over MSE with mpegts.js → HLS with hls.js), falls
+ * One camera tile's player: picks the best stream the camera offers that this machine can decode (WebRTC over
+ * WHEP → MPEG-TS or FLV over MSE with mpegts.js → HLS with hls.js), falls
  * back by itself when one fails, and watches the picture: a picture that stops advancing for more than 3 s is
  * "stalled" and reconnects with backoff; a live buffer that drifts behind is jumped back to the live edge.
  * Never a black tile without a reason: every end has a state the tile shows in words.
@@ -10,6 +10,7 @@ import Hls from 'hls.js';
 import { VideoCloseCode, resolveStreamUrl, type Camera, type CameraStream } from '../../../protocol';
 import { reportingWsLoader, type LoaderReport } from './ws-ts-loader';
 import { playableStreams } from './streams';
+import { openWhep } from './whep';
 
 export type TileState =
   | 'idle'
@@ -33,6 +34,8 @@ export interface TileStats {
   bufferMs: number | null;
   liveJumps: number;
   reconnects: number;
+  /** Why a better protocol was given up for this one (shown on the protocol badge), null when none was. */
+  fallbackReason: string | null;
 }
 
 export interface PlayerEvents {
@@ -52,6 +55,8 @@ const MAX_LIVE_LAG_S = 1.5;
 
 interface Engine {
   destroy(): void;
+  /** Extra words for the technical detail when it fails (connection states). */
+  describe?(): string;
 }
 
 export class TilePlayer {
@@ -67,9 +72,11 @@ export class TilePlayer {
   private lastFrames = -1;
   private openedAt = 0;
   private playingSince = 0;
+  /** Whether the stream opened last showed a picture (a failure before that moves on to the next protocol). */
+  private playedSinceOpen = false;
   private lastBytes = 0;
   private state: TileState = 'idle';
-  private readonly stats: TileStats = { protocol: null, kbps: 0, droppedFrames: 0, decodedFrames: 0, bufferMs: null, liveJumps: 0, reconnects: 0 };
+  private readonly stats: TileStats = { protocol: null, kbps: 0, droppedFrames: 0, decodedFrames: 0, bufferMs: null, liveJumps: 0, reconnects: 0, fallbackReason: null };
   private running = false;
 
   constructor(
@@ -111,15 +118,17 @@ export class TilePlayer {
   private open(): void {
     this.close();
     const stream = this.streams[this.streamIndex]!;
-    const url = resolveStreamUrl(stream.url, this.backendUrl, stream.protocol === 'hls' ? 'http' : 'ws');
+    const url = resolveStreamUrl(stream.url, this.backendUrl, stream.protocol === 'hls' || stream.protocol === 'webrtc' ? 'http' : 'ws');
     if (!url) return this.fail(`bad stream URL ${stream.url}`);
     this.report = { bytes: 0, closed: null };
     this.lastBytes = 0;
     this.stats.protocol = stream.protocol;
     this.openedAt = this.lastProgressAt = performance.now();
     this.lastTime = this.lastFrames = -1;
+    this.playedSinceOpen = false;
     this.setState('connecting', url);
-    if (stream.protocol === 'hls') this.engine = this.openHls(url);
+    if (stream.protocol === 'webrtc') this.engine = this.openWebRtc(url, stream.offer ?? 'client');
+    else if (stream.protocol === 'hls') this.engine = this.openHls(url);
     else this.engine = this.openMpegts(url, stream.protocol === 'flv' ? 'flv' : 'mpegts');
     void this.video.play().catch(() => {
       /* autoplay of a muted video is allowed; a refusal shows as no progress and is retried */
@@ -160,6 +169,20 @@ export class TilePlayer {
     };
   }
 
+  private openWebRtc(url: string, offer: NonNullable<CameraStream['offer']>): Engine {
+    const report = this.report;
+    const session = openWhep(url, offer, this.video, { failed: (detail) => this.report === report && this.onEngineError(detail) });
+    // The watchdog reads bytes from the report, as the MSE loaders fill it.
+    const poll = setInterval(() => void session.bytesReceived().then((bytes) => (report.bytes = bytes)), 1000);
+    return {
+      describe: () => `${session.describe()}, ${report.bytes} bytes`,
+      destroy: () => {
+        clearInterval(poll);
+        session.destroy();
+      },
+    };
+  }
+
   private openHls(url: string): Engine {
     if (!Hls.isSupported()) {
       this.onEngineError('hls.js not supported here');
@@ -178,6 +201,7 @@ export class TilePlayer {
   private close(): void {
     this.engine?.destroy();
     this.engine = null;
+    this.video.srcObject = null;
     this.video.removeAttribute('src');
   }
 
@@ -192,7 +216,9 @@ export class TilePlayer {
       return this.scheduleReconnect();
     }
     // A stream that never played on this protocol: try the next one the camera offers.
-    if (this.stats.decodedFrames === 0 && this.streamIndex + 1 < this.streams.length && this.state === 'connecting') {
+    // (Counted per open, not by the element's frame counter: after a loss, WebRTC's server may be the thing gone.)
+    if (!this.playedSinceOpen && this.streamIndex + 1 < this.streams.length && this.state === 'connecting') {
+      this.stats.fallbackReason = `${this.streams[this.streamIndex]!.protocol}: ${detail}`;
       this.streamIndex++;
       this.open();
       return;
@@ -235,7 +261,9 @@ export class TilePlayer {
     this.stats.droppedFrames = quality.droppedVideoFrames;
     this.stats.kbps = Math.round(((this.report.bytes - this.lastBytes) * 8) / 1000);
     this.lastBytes = this.report.bytes;
-    const moved = this.video.currentTime !== this.lastTime || quality.totalVideoFrames !== this.lastFrames;
+    // A WebRTC element's clock runs on with no frames arriving: there only new frames count as progress.
+    const framesMoved = quality.totalVideoFrames !== this.lastFrames;
+    const moved = this.stats.protocol === 'webrtc' ? framesMoved : framesMoved || this.video.currentTime !== this.lastTime;
     this.lastTime = this.video.currentTime;
     this.lastFrames = quality.totalVideoFrames;
     const buffered = this.video.buffered;
@@ -243,6 +271,7 @@ export class TilePlayer {
     this.stats.bufferMs = end === null ? null : Math.max(0, Math.round((end - this.video.currentTime) * 1000));
     if (this.engine && moved && this.video.currentTime > 0) {
       this.lastProgressAt = now;
+      this.playedSinceOpen = true;
       if (this.state !== 'playing') {
         this.playingSince = now;
         this.setState('playing', '');
@@ -256,7 +285,7 @@ export class TilePlayer {
       this.setState('stalled', `no new picture for ${Math.round((now - this.lastProgressAt) / 1000)} s`);
       this.scheduleReconnect();
     } else if (this.engine && this.state === 'connecting' && now - this.openedAt > FIRST_FRAME_MS) {
-      this.onEngineError(`no picture within ${FIRST_FRAME_MS / 1000} s`);
+      this.onEngineError(`no picture within ${FIRST_FRAME_MS / 1000} s${this.engine.describe ? ` (${this.engine.describe()})` : ''}`);
     }
     this.events.stats({ ...this.stats });
   }
