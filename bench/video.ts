@@ -3,28 +3,48 @@
  * wall in Debian's Chromium. For 1, 4, 9 and 16 tiles: glass-to-glass latency (the wall clock the encoder
  * burnt into each frame as a bit strip, read off the displayed picture, against the page's clock), decoded
  * and dropped frames per tile, and CPU of Chromium (all its processes) and of the ffmpeg encoders.
- * MPEG-TS over WebSocket (mpegts.js) at 1/4/9/16 tiles, HLS (hls.js, 0.5 s segments) at 1/4.
- * Run: npm run bench -- video   (BENCH_SECONDS per run, default 20; BENCH_TILES, default 1,4,9,16; BENCH_HLS_TILES, default 1,4)
+ * MPEG-TS over WebSocket (mpegts.js) at 1/4/9/16 tiles, HLS (hls.js, 0.5 s segments) at 1/4, WebRTC (WHEP
+ * through the backend to Janus's streaming plugin) at 1/4/9/16. Janus ignores loopback, so the WebRTC runs
+ * happen inside a network namespace with a veth pair this bench makes (root; otherwise they are skipped, said).
+ * Run: npm run bench -- video   (BENCH_SECONDS per run, default 20; BENCH_TILES, default 1,4,9,16;
+ * BENCH_HLS_TILES, default 1,4; BENCH_WEBRTC_TILES, default 1,4,9,16)
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Camera } from '../protocol';
 import { CLOCK_BITS, CLOCK_STRIP } from '../protocol';
-import { launchChromium, startHostProcess } from '../tests/support/browser';
+import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../tests/support/browser';
 import { hubBridge, syncedRows } from '../tests/support/e2e';
-import { cpuSeconds, percentile } from './support/procs';
+import { createNetns, netnsUnavailable } from '../tests/support/netns';
+import { JANUS_BINARY, startJanus, type RunningJanus } from '../backend/video/janus';
+import { cpuSeconds, percentile, startJsonChild } from './support/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
-const runs = [
-  ...(process.env.BENCH_TILES ?? '1,4,9,16').split(',').filter(Boolean).map((n) => ({ protocol: 'mpegts', tiles: Number(n) })),
-  ...(process.env.BENCH_HLS_TILES ?? '1,4').split(',').filter(Boolean).map((n) => ({ protocol: 'hls', tiles: Number(n) })),
-];
+const inNetns = process.env.ZONGZHI_NETNS !== undefined;
+const tilesOf = (name: string, fallback: string): number[] => (process.env[name] ?? fallback).split(',').filter(Boolean).map(Number);
+const webrtcTiles = tilesOf('BENCH_WEBRTC_TILES', '1,4,9,16');
+const runs = inNetns
+  ? webrtcTiles.map((tiles) => ({ protocol: 'webrtc', tiles }))
+  : [...tilesOf('BENCH_TILES', '1,4,9,16').map((tiles) => ({ protocol: 'mpegts', tiles })), ...tilesOf('BENCH_HLS_TILES', '1,4').map((tiles) => ({ protocol: 'hls', tiles }))];
 const root = join(import.meta.dirname, '..');
-execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
+if (!inNetns) execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
 const dir = mkdtempSync(join(tmpdir(), 'zongzhi-video-bench-'));
-const host = await startHostProcess(join(dir, 'data'));
+let janus: RunningJanus | null = null;
+let backend: Awaited<ReturnType<typeof startJsonChild<{ url: string; port: number; tokensFile: string }>>> | null = null;
+let host: HostProcess;
+if (inNetns) {
+  // Inside the namespace: Janus on its veth ends, a backend fronting it, a console linked to that backend.
+  janus = await startJanus({ iceInterfaces: 'zz' });
+  backend = await startJsonChild(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'backend/cli.ts'), '--port', '0', '--db', join(dir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url],
+    { ...process.env, ZONGZHI_JANUS_SECRET: janus.apiSecret },
+  );
+  const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
+  host = await startConsoleFor(join(dir, 'console'), backend.ready.url, tokens.dispatcher!);
+} else host = await startHostProcess(join(dir, 'data'));
 const api = await hubBridge(host);
 const cameras: Camera[] = await syncedRows(api, 'cameras');
 api.close();
@@ -48,8 +68,10 @@ const cpuOf = (list: number[]): number => list.reduce((sum, pid) => {
   }
 }, 0);
 
-console.log(`video bench: 640x360@15 H.264 baseline cameras, ${seconds} s per run, Chromium ${browser.version()}, glass-to-glass = clock in the picture vs page clock`);
-console.log('protocol | tiles | latency p50 / p95 (ms) | fps per tile (min–max) | dropped | Chromium CPU | encoders CPU');
+if (!inNetns) {
+  console.log(`video bench: 640x360@15 H.264 baseline cameras, ${seconds} s per run, Chromium ${browser.version()}, glass-to-glass = clock in the picture vs page clock`);
+  console.log('protocol | tiles | latency p50 / p95 (ms) | fps per tile (min–max) | dropped | Chromium CPU | encoders CPU');
+}
 for (const { protocol, tiles: n } of runs) {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   const page = await context.newPage();
@@ -58,7 +80,7 @@ for (const { protocol, tiles: n } of runs) {
   await page.waitForFunction((count) => document.querySelectorAll('[data-testid="video-tile"][data-state="playing"]').length >= count, n, { timeout: 60_000 });
   await page.waitForTimeout(5000);
   const chromium = pids('chromium');
-  const encoders = pids('zongzhi-camera:');
+  const encoders = [...pids('zongzhi-camera:'), ...(janus?.process.pid ? [janus.process.pid] : [])];
   const quality = (): Promise<Array<{ totalVideoFrames: number; droppedVideoFrames: number }>> =>
     page.evaluate(() => [...document.querySelectorAll<HTMLVideoElement>('[data-testid="video-tile"]:not([data-camera-id=""]) video')].map((v) => v.getVideoPlaybackQuality()).map((q) => ({ totalVideoFrames: q.totalVideoFrames, droppedVideoFrames: q.droppedVideoFrames })));
   const frames0 = await quality();
@@ -105,12 +127,28 @@ for (const { protocol, tiles: n } of runs) {
   const dropped = frames1.reduce((s, f, i) => s + f.droppedVideoFrames - frames0[i]!.droppedVideoFrames, 0);
   latencies.sort((a, b) => a - b);
   console.log(
-    `${protocol.padEnd(8)} | ${String(n).padStart(5)} | ${percentile(latencies, 50).toFixed(0)} / ${percentile(latencies, 95).toFixed(0)} (${latencies.length} readings) | ${Math.min(...fps).toFixed(1)}–${Math.max(...fps).toFixed(1)} | ${dropped} | ${cpu.chromium.toFixed(0)} % of a core | ${cpu.encoders.toFixed(0)} % (${encoders.length} ffmpeg)`,
+    `${protocol.padEnd(8)} | ${String(n).padStart(5)} | ${percentile(latencies, 50).toFixed(0)} / ${percentile(latencies, 95).toFixed(0)} (${latencies.length} readings) | ${Math.min(...fps).toFixed(1)}–${Math.max(...fps).toFixed(1)} | ${dropped} | ${cpu.chromium.toFixed(0)} % of a core | ${cpu.encoders.toFixed(0)} % (${encoders.length - (janus ? 1 : 0)} ffmpeg${janus ? ' + Janus' : ''})`,
   );
   await context.close();
   await new Promise((r) => setTimeout(r, protocol === 'hls' ? 12_000 : 4000)); // encoders stop after their linger / idle time
 }
 await browser.close();
 await host.stop();
+await backend?.stop();
+await janus?.stop();
 rmSync(dir, { recursive: true, force: true });
+
+// WebRTC: this bench again, inside a network namespace it makes (Janus ignores loopback).
+if (!inNetns && webrtcTiles.length > 0) {
+  const why = netnsUnavailable() ?? (existsSync(JANUS_BINARY) ? null : 'Janus is not installed (apt-get install janus)');
+  if (why) console.log(`webrtc   | skipped: ${why}`);
+  else {
+    const ns = createNetns(`bench${process.pid}`);
+    try {
+      spawnSync('ip', ['netns', 'exec', ns.name, process.execPath, '--import', 'tsx', join(root, 'bench/video.ts')], { cwd: root, stdio: 'inherit', env: { ...process.env, ZONGZHI_NETNS: ns.name } });
+    } finally {
+      ns.remove();
+    }
+  }
+}
 process.exit(0);
