@@ -5,9 +5,9 @@
 import { app, BrowserWindow, ipcMain, protocol, screen, session, type Display } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DisplayRole, backendMediaOrigins, mapSourceOrigins, validate } from '../protocol';
+import { DisplayRole, mapSourceOrigins, validate } from '../protocol';
 import { buildContentSecurityPolicy } from './security/csp';
-import { Hub, configuredCredentials, createLogger, embeddedCredentials, superviseEmbeddedBackend } from './hub';
+import { Hub, configuredCredentials, consoleMediaOrigins, createLogger, embeddedCredentials, superviseEmbeddedBackend } from './hub';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
@@ -130,7 +130,7 @@ if (!app.requestSingleInstanceLock()) {
       const hubForCsp = hub;
       protocol.handle(APP_SCHEME, (request) =>
         respondFromRendererDir(rendererDir, request.url, () =>
-          buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map), mediaOrigins: [...backendMediaOrigins(hubForCsp.connection.value.backendUrl), ...backendMediaOrigins(hubForCsp.sipAccount.value.account?.url ?? null)] }),
+          buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map), mediaOrigins: consoleMediaOrigins(hubForCsp) }),
         ),
       );
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {

@@ -82,3 +82,26 @@ export function backendMediaOrigins(backendUrl: string | null): string[] {
     return [];
   }
 }
+
+/**
+ * Origins of the video platforms the cameras' absolute stream URLs point at (ZLMediaKit, MediaMTX, WVP…), so
+ * the page's CSP lets the player reach them: each as scheme://host[:port], ws(s) and http(s) only, at most
+ * `limit` of them (a platform has one or a few; hundreds would be bad data, not a deployment).
+ */
+export function videoPlatformOrigins(cameras: Iterable<{ streams: ReadonlyArray<{ url: string }> }>, limit = 32): string[] {
+  const origins = new Set<string>();
+  for (const camera of cameras) {
+    for (const stream of camera.streams) {
+      if (!/^(wss?|https?):\/\//i.test(stream.url)) continue;
+      try {
+        const u = new URL(stream.url);
+        if (!/^[a-z0-9.-]+$/i.test(u.hostname)) continue; // IPv6 literals and odd names stay out of the CSP
+        origins.add(`${u.protocol}//${u.host}`);
+      } catch {
+        /* not a URL: that stream just fails in its tile, with its message */
+      }
+      if (origins.size >= limit) return [...origins];
+    }
+  }
+  return [...origins];
+}

@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import {
   mapSourceOrigins,
-  backendMediaOrigins,
   DisplayRole,
   HUB_WS_MAX_FRAME_BYTES,
   HUB_WS_PATH,
@@ -18,7 +17,7 @@ import {
   type HubWsServerMessage,
   type SubscriptionUpdate,
 } from '../../protocol';
-import type { Hub } from '../hub';
+import { consoleMediaOrigins, type Hub } from '../hub';
 import { buildContentSecurityPolicy } from '../security/csp';
 import { serveStatic } from './static-files';
 
@@ -57,7 +56,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   const token = options.token ?? randomBytes(24).toString('base64url');
   // The CSP follows the settings: configured map sources (city tile servers, 3D Tiles) are allowed, nothing else.
   const securityHeaders = (): Record<string, string> => ({
-    'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map), mediaOrigins: [...backendMediaOrigins(hub.connection.value.backendUrl), ...backendMediaOrigins(hub.sipAccount.value.account?.url ?? null)] }),
+    'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map), mediaOrigins: consoleMediaOrigins(hub) }),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
     'Cross-Origin-Opener-Policy': 'same-origin',

@@ -7,3 +7,4 @@ export { ObservableValue } from './observable';
 export { defaultDataDir } from './paths';
 export { startEmbeddedBackend, superviseEmbeddedBackend, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';
 export { configuredCredentials, embeddedCredentials, CREDENTIALS_FILE_NAME } from './credentials';
+export { consoleMediaOrigins } from './media-origins';

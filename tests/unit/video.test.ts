@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_BITS, CLOCK_STRIP, backendMediaOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, type Camera } from '../../protocol';
+import { CLOCK_BITS, CLOCK_STRIP, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, type Camera } from '../../protocol';
 import { layoutFor, tourPage } from '../../renderer/src/stores/video';
 import { playableStreams } from '../../renderer/src/video/streams';
 import { buildContentSecurityPolicy } from '../../electron/security/csp';
@@ -43,6 +43,15 @@ describe('video wall rules', () => {
     expect(backendMediaOrigins('file:///etc/passwd')).toEqual([]);
     expect(buildContentSecurityPolicy({ mediaOrigins: backendMediaOrigins('ws://127.0.0.1:38899/ws') })).toContain("connect-src 'self' ws://127.0.0.1:38899 http://127.0.0.1:38899");
     expect(() => buildContentSecurityPolicy({ mediaOrigins: ["ws://a; script-src 'unsafe-eval'"] })).toThrow(/not a valid media origin/);
+    // The video platforms the cameras name (absolute URLs) join the CSP; relative URLs, junk and odd hosts do not.
+    const platforms = videoPlatformOrigins([
+      camera([{ protocol: 'webrtc', url: 'https://zlm.example:8443/index/api/whep?app=live&stream=1', codec: 'h264' }, { protocol: 'flv', url: 'ws://zlm.example:80/live/1.live.flv', codec: 'h264' }]),
+      camera([{ protocol: 'mpegts', url: '/video/cam0001', codec: 'h264' }, { protocol: 'hls', url: 'http://[::1]:8080/a.m3u8', codec: 'h264' }, { protocol: 'hls', url: "https://x.example/a'; script-src *", codec: 'h264' }]),
+      camera([{ protocol: 'hls', url: 'https://zlm.example:8443/live/2.m3u8', codec: 'h264' }, { protocol: 'hls', url: 'javascript:alert(1)', codec: 'h264' }]),
+    ]);
+    expect(platforms).toEqual(['https://zlm.example:8443', 'ws://zlm.example', 'https://x.example']);
+    expect(() => buildContentSecurityPolicy({ mediaOrigins: platforms })).not.toThrow();
+    expect(videoPlatformOrigins(Array.from({ length: 100 }, (_, i) => camera([{ protocol: 'hls', url: `https://p${i}.example/a.m3u8`, codec: 'h264' }])))).toHaveLength(32);
   });
 
   it('reads the burnt-in clock strip and the latency from it, refusing a picture without one', () => {
