@@ -1,4 +1,6 @@
 /** Local TCP ports for the servers the backend runs beside itself (Kamailio, Janus): all on 127.0.0.1. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
 export async function freePort(): Promise<number> {
@@ -26,4 +28,49 @@ export function portOpen(port: number): Promise<boolean> {
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
   });
+}
+
+export interface LocalServerProcess {
+  process: ChildProcess;
+  /** Its log lines (stdout and stderr as asked), newest last, for failures. */
+  log: string[];
+  /** SIGTERM, SIGKILL after 3 s, then its runtime directory removed. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a server we configure ourselves (Kamailio, Janus) from its runtime directory and waits until it accepts
+ * connections on 127.0.0.1:port; one that exits or stays closed is killed and its directory removed.
+ */
+export async function startLocalServer(options: { name: string; binary: string; args: string[]; port: number; dir: string; logStdout?: boolean; startMs?: number }): Promise<LocalServerProcess> {
+  const child = spawn(options.binary, options.args, { stdio: ['ignore', options.logStdout ? 'pipe' : 'ignore', 'pipe'] });
+  const log: string[] = [];
+  const keep = (chunk: string): void => {
+    log.push(...chunk.split('\n').filter(Boolean));
+    if (log.length > 400) log.splice(0, log.length - 400);
+  };
+  child.stdout?.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + (options.startMs ?? 10_000);
+  while (!(await portOpen(options.port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(options.dir, { recursive: true, force: true });
+      throw new Error(`${options.name} did not start: ${log.slice(-15).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    process: child,
+    log,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+      rmSync(options.dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,12 +4,12 @@
  * when Kamailio is installed. Accounts need no database: a user's SIP password is md5(secret ":" username),
  * computed here for the signed-in user and checked by Kamailio with the same secret.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, portFree, portOpen } from '../ports';
+import { freePort, portFree, startLocalServer } from '../ports';
 
 export const KAMAILIO_BINARY = process.env.KAMAILIO_PATH ?? '/usr/sbin/kamailio';
 export const KAMAILIO_CONFIG = join(import.meta.dirname, '../../resources/sip/kamailio.cfg');
@@ -71,35 +71,6 @@ export async function startKamailio(options: {
   const text = readFileSync(options.config ?? KAMAILIO_CONFIG, 'utf8');
   writeFileSync(config, (options.simulatedStaff ? text.replace('#!KAMAILIO\n', '#!KAMAILIO\n#!define WITH_SIMULATED_STAFF\n') : text).replace('listen=@LISTEN@', `listen=tcp:127.0.0.1:${port}`).replace('SIP_SECRET "@SECRET@"', `SIP_SECRET "${options.secret}"`));
   // -DD: stay in the foreground; -E: log to stderr; -Y: its runtime dir; -m/-M: shared/private memory (MB).
-  const child = spawn(binary, ['-f', config, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const log: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    log.push(...chunk.split('\n').filter(Boolean));
-    if (log.length > 400) log.splice(0, log.length - 400);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 10_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`Kamailio did not start: ${log.slice(-15).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    port,
-    secret: options.secret,
-    process: child,
-    log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startLocalServer({ name: 'Kamailio', binary, port, dir, args: ['-f', config, '-DD', '-E', '-Y', dir, '-P', join(dir, 'kamailio.pid'), '-m', '64', '-M', '8'] });
+  return { url: `ws://127.0.0.1:${port}`, port, secret: options.secret, ...server };
 }

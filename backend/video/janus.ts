@@ -5,13 +5,13 @@
  * interface is loopback it gathers no candidates, so the tests and the bench run it inside a network
  * namespace with a veth pair (tests/support/netns.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { freePort, portOpen } from '../ports';
+import { freePort, startLocalServer } from '../ports';
 
 export const JANUS_BINARY = process.env.JANUS_PATH ?? '/usr/bin/janus';
 const STREAMING = 'janus.plugin.streaming';
@@ -107,39 +107,8 @@ admin: {
   );
   // No mountpoints in the config: the backend creates one per camera when someone watches it.
   writeFileSync(join(dir, 'janus.plugin.streaming.jcfg'), 'general: {\n}\n');
-  const child = spawn(binary, ['-F', dir, '-o'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log: string[] = [];
-  const keep = (chunk: string): void => {
-    log.push(...chunk.split('\n').filter(Boolean));
-    if (log.length > 400) log.splice(0, log.length - 400);
-  };
-  child.stdout!.setEncoding('utf8').on('data', keep);
-  child.stderr!.setEncoding('utf8').on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const deadline = Date.now() + 15_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`Janus did not start: ${log.slice(-15).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: `http://127.0.0.1:${port}/janus`,
-    port,
-    apiSecret,
-    process: child,
-    log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startLocalServer({ name: 'Janus', binary, port, dir, args: ['-F', dir, '-o'], logStdout: true, startMs: 15_000 });
+  return { url: `http://127.0.0.1:${port}/janus`, port, apiSecret, ...server };
 }
 
 /** What Janus answers; only the parts the client reads are checked. */
