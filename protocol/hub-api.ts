@@ -174,6 +174,8 @@ export type PositionRow = z.infer<typeof PositionRow>;
 /** A collection row as a window sees it: the entity, marked when it shows the guess of a pending command. */
 export type ViewRow<C extends CollectionName> = CollectionTypes[C] & { pending?: true };
 
+const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
+
 /**
  * "Show this on the wall", from any window to the windows that show that wall: the desk asks, the map wall
  * flies there. The hub keeps the latest request; windows act only on requests made after they subscribed.
@@ -182,6 +184,13 @@ export const WallRequest = z.discriminatedUnion('wall', [
   z.object({ wall: z.literal('map'), kind: z.enum(['event', 'grid', 'staff', 'camera']), id: z.string().min(1).max(200) }).strict(),
   /** Open these cameras in the video wall's tiles, first tile first. */
   z.object({ wall: z.literal('video'), cameraIds: z.array(z.string().min(1).max(64)).min(1).max(16) }).strict(),
+  /** Call this person from the room's phone (a map wall has none: the desk's softphone places the call). */
+  z
+    .object({
+      wall: z.literal('dispatch'),
+      call: z.object({ sipUser: SipUser, name: z.string().max(100), video: z.boolean(), eventId: z.string().min(1).max(200).optional() }).strict(),
+    })
+    .strict(),
 ]);
 export type WallRequest = z.infer<typeof WallRequest>;
 export const WallRequestState = z.object({
@@ -191,6 +200,11 @@ export const WallRequestState = z.object({
   request: WallRequest.nullable(),
   /** The asking window's display role. */
   from: DisplayRole.nullable(),
+  /**
+   * The display role that acts on the request: the wall's own role, except that a call goes to the desk
+   * ('dispatch') and, when no desk is open, to a single-window console ('combined'), which has the phone too.
+   */
+  actBy: DisplayRole.nullable(),
 });
 export type WallRequestState = z.infer<typeof WallRequestState>;
 export const ShowOnWallResult = z.object({
@@ -202,7 +216,6 @@ export type ShowOnWallResult = z.infer<typeof ShowOnWallResult>;
 /** How a call ended (音视频调度 call log). */
 export const CallResult = z.enum(['answered', 'declined', 'busy', 'no-answer', 'unreachable', 'cancelled', 'failed', 'transferred']);
 export type CallResult = z.infer<typeof CallResult>;
-const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
 /** One call in the console's call log (kept in the hub cache; shown in the event's timeline when about one). */
 export const CallLogEntry = z

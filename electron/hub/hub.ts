@@ -118,7 +118,7 @@ export class Hub {
   /** The call log, newest first (from the cache; calls are logged by the window that made or took them). */
   readonly callLog: ObservableValue<CallLogState>;
   /** The latest "show this on the wall" request, for the windows that show that wall. */
-  readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null });
+  readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null, actBy: null });
   readonly log: Logger;
   readonly cache: HubCache;
   readonly confirmed: CityState;
@@ -595,10 +595,12 @@ export class Hub {
   /** Passes a wall request to every window; answers how many other windows show that wall. */
   showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult {
     const seq = this.wallRequest.value.seq + 1;
-    this.wallRequest.set({ seq, at: new Date().toISOString(), request, from: from.info.displayRole });
-    let walls = 0;
-    for (const session of this.sessions) if (session !== from && session.info.displayRole === request.wall) walls++;
-    return { walls };
+    const others = [...this.sessions].filter((session) => session !== from);
+    const count = (role: DisplayRole): number => others.filter((session) => session.info.displayRole === role).length;
+    // A call goes to the desk's phone; with no desk open, a single-window console's.
+    const actBy: DisplayRole = request.wall === 'dispatch' && count('dispatch') === 0 && count('combined') > 0 ? 'combined' : request.wall;
+    this.wallRequest.set({ seq, at: new Date().toISOString(), request, from: from.info.displayRole, actBy });
+    return { walls: count(actBy) };
   }
 
   logCall(entry: CallLogEntry): void {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { SHOTS } from '../support/e2e';
+import { SHOTS, hubBridge } from '../support/e2e';
 import { PROJECT_ROOT, launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -105,6 +105,8 @@ afterAll(async () => {
 });
 
 const deskCall = (peer: string): ReturnType<Page['locator']> => desk.locator(`[data-testid="call"][data-peer="${peer}"]`);
+/** The call with `peer` still in progress (an ended one lingers on the bar for a few seconds). */
+const liveCall = (peer: string): ReturnType<Page['locator']> => desk.locator(`[data-testid="call"][data-peer="${peer}"]:not([data-state="ended"])`);
 const fieldCall = (page: Page): ReturnType<Page['locator']> => page.getByTestId('active-call');
 
 describe('audio/video calls (音视频调度)', () => {
@@ -194,9 +196,10 @@ describe('audio/video calls (音视频调度)', () => {
     await field.get(a)!.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await field.get(a)!.getByRole('button', { name: '接听', exact: true }).click();
     await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    // Transfer opens the roster; its search finds the colleague by staff id too.
     await deskCall(a).getByTestId('transfer-call').click();
-    await deskCall(a).getByTestId('transfer-target').fill(b);
-    await deskCall(a).getByTestId('transfer-go').click();
+    await desk.getByTestId('roster-search').fill(b);
+    await desk.locator(`[data-testid="roster-person"][data-sip="${b}"] [data-testid="roster-transfer"]`).click();
     await desk.locator(`[data-testid="call"][data-peer="${a}"][data-result="transferred"]`).waitFor({ timeout: 3000 });
     await field.get(b)!.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await field.get(b)!.getByRole('button', { name: '接听', exact: true }).click();
@@ -205,6 +208,94 @@ describe('audio/video calls (音视频调度)', () => {
     await field.get(b)!.getByRole('button', { name: '挂断' }).click();
     await fieldCall(field.get(a)!).waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
+
+  it('attended transfer: called from the roster, the caller waits on hold while the dispatcher consults a colleague, then the two talk', async () => {
+    const [a, b] = staffIds as [string, string];
+    const [phoneA, phoneB] = [field.get(a)!, field.get(b)!];
+    // The roster (Alt+D): anyone in scope, not only the selected event's grid.
+    await desk.keyboard.press('Alt+d');
+    await desk.getByTestId('roster-search').fill(a);
+    await desk.locator(`[data-testid="roster-person"][data-sip="${a}"] [data-testid="roster-voice"]`).click();
+    await expect(desk.getByTestId('call-roster').count()).resolves.toBe(0);
+    await phoneA.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phoneA.getByRole('button', { name: '接听', exact: true }).click();
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+
+    // 咨询转接: a is put on hold, b is called.
+    await liveCall(a).getByTestId('transfer-call').click();
+    await desk.getByTestId('roster-search').fill(b);
+    await desk.getByTestId('call-roster').screenshot({ path: join(SHOTS, 'calls-roster-transfer.png') });
+    await desk.locator(`[data-testid="roster-person"][data-sip="${b}"] [data-testid="roster-consult"]`).click();
+    await liveCall(a).getByTestId('hold-call').and(desk.locator('[aria-pressed="true"]')).waitFor({ timeout: 10_000 });
+    await phoneB.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phoneB.getByRole('button', { name: '接听', exact: true }).click();
+    await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await liveCall(b).getByTestId('consulting').waitFor();
+    await mediaGrows(deskCall(b), 'consultation: console ← b', false);
+    await desk.screenshot({ path: join(SHOTS, 'calls-consult-1920x1080.png') });
+
+    // Complete: a calls b with Replaces, b's phone swaps the consultation for a; the desk leaves both calls.
+    await liveCall(b).getByTestId('complete-transfer').click();
+    await desk.locator(`[data-testid="call"][data-peer="${a}"][data-result="transferred"]`).last().waitFor({ timeout: 10_000 });
+    await desk.locator(`[data-testid="call"][data-peer="${b}"][data-result="transferred"]`).last().waitFor({ timeout: 10_000 });
+    await fieldCall(phoneB).and(phoneB.locator(`[data-peer="${a}"][data-state="established"]`)).waitFor({ timeout: 10_000 });
+    await fieldCall(phoneA).and(phoneA.locator(`[data-peer="${b}"][data-state="established"]`)).waitFor({ timeout: 10_000 });
+    await mediaGrows(fieldCall(phoneB), 'transferred: b ← a', false);
+    await mediaGrows(fieldCall(phoneA), 'transferred: a ← b', false);
+    await phoneB.getByRole('button', { name: '挂断' }).click();
+    await fieldCall(phoneA).waitFor({ state: 'detached', timeout: 10_000 });
+  }, 90_000);
+
+  it('a consultation the colleague declines: the caller comes back off hold and the desk still talks to them', async () => {
+    const [a, b] = staffIds as [string, string];
+    const [phoneA, phoneB] = [field.get(a)!, field.get(b)!];
+    await desk.locator(`[data-staff="${a}"] [data-testid="call-voice"]`).click();
+    await phoneA.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phoneA.getByRole('button', { name: '接听', exact: true }).click();
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await liveCall(a).getByTestId('transfer-call').click();
+    await desk.getByTestId('roster-search').fill(b);
+    await desk.keyboard.press('Escape'); // closes the roster: nothing happens
+    await expect(desk.getByTestId('call-roster').count()).resolves.toBe(0);
+    await liveCall(a).getByTestId('transfer-call').click();
+    await desk.getByTestId('roster-search').fill(b);
+    await desk.locator(`[data-testid="roster-person"][data-sip="${b}"] [data-testid="roster-consult"]`).click();
+    await phoneB.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phoneB.getByRole('button', { name: '拒绝' }).click();
+    await desk.locator(`[data-testid="call"][data-peer="${b}"][data-result="declined"]`).last().waitFor({ timeout: 10_000 });
+    await liveCall(a).getByTestId('hold-call').and(desk.locator('[aria-pressed="false"]')).waitFor({ timeout: 10_000 });
+    await mediaGrows(fieldCall(phoneA), 'back from hold: a ← console', false);
+    await liveCall(a).getByTestId('hangup-call').click();
+    await fieldCall(phoneA).waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+
+  it('a map wall has no phone: calling a staff member from its card has the desk place the call', async () => {
+    const [, , c] = staffIds as [string, string, string];
+    const phoneC = field.get(c)!;
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const wall = await context.newPage();
+      await wall.goto(`${host.url.replace('role=combined', 'role=map')}#/map`);
+      await wall.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 60_000 });
+      // The desk shows the staff member on the map wall; the wall's card calls them.
+      const api = await hubBridge(host);
+      try {
+        expect(await api.showOnWall({ wall: 'map', kind: 'staff', id: c })).toEqual({ walls: 1 });
+      } finally {
+        api.close();
+      }
+      await wall.getByTestId('map-call-voice').click();
+      await expect(wall.getByTestId('map-call-note').textContent()).resolves.toContain('已请调度台呼叫');
+      await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
+      await phoneC.getByRole('button', { name: '接听', exact: true }).click();
+      await deskCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+      await mediaGrows(deskCall(c), 'called from the map wall: console ← c', false);
+      await deskCall(c).getByTestId('hangup-call').click();
+      await fieldCall(phoneC).waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
 
   it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async () => {
     const other = await startJsonChild<{ url: string; port: number; tokensFile: string }>(

@@ -199,6 +199,37 @@ describe.each([
     expect(seen.at(-1)!.request).toEqual({ wall: 'video', cameraIds: ['cam0001', 'cam0002'] });
   });
 
+  it('a call asked for from a map wall goes to the desk\'s phone, or to a single-window console when no desk is open', async () => {
+    const wall = await bridge.open('map');
+    const seen: WallRequestState[] = [];
+    await wall.api.subscribe({ topic: 'wall' }, (state) => seen.push(state));
+    const call = { sipUser: 's00042', name: '王网格', video: true, eventId: 'E2026010100001' };
+    // No window with a phone: nobody acts; the asking wall says so.
+    expect(await wall.api.showOnWall({ wall: 'dispatch', call })).toEqual({ walls: 0 });
+    const combined = await bridge.open('combined');
+    await combined.api.hello(); // a window is a session once it spoke
+    expect(await wall.api.showOnWall({ wall: 'dispatch', call })).toEqual({ walls: 1 });
+    await waitFor(() => seen.at(-1)!.actBy === 'combined', 'the request for the single-window console');
+    expect(seen.at(-1)).toMatchObject({ request: { wall: 'dispatch', call }, from: 'map', actBy: 'combined' });
+    // A desk takes precedence: only it places the call (no second phone rings the same person).
+    await (await bridge.open('dispatch')).api.hello();
+    const seq = seen.at(-1)!.seq;
+    expect(await wall.api.showOnWall({ wall: 'dispatch', call: { ...call, video: false } })).toEqual({ walls: 1 });
+    await waitFor(() => seen.at(-1)!.seq === seq + 1, 'the request for the desk');
+    expect(seen.at(-1)!.actBy).toBe('dispatch');
+    // Map requests are still for the map walls.
+    expect(await combined.api.showOnWall({ wall: 'map', kind: 'staff', id: 'S1' })).toEqual({ walls: 1 });
+    await waitFor(() => seen.at(-1)!.seq === seq + 2, 'the map request');
+    expect(seen.at(-1)!.actBy).toBe('map');
+    // Malformed calls are refused and change nothing.
+    for (const bad of [{ ...call, sipUser: 'a b' }, { ...call, sipUser: '' }, { ...call, name: 'x'.repeat(101) }, { ...call, video: 'yes' }, { ...call, eventId: '' }, { ...call, extra: 1 }]) {
+      expect(await wall.transport.call('showOnWall', { wall: 'dispatch', call: bad })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    }
+    expect(await wall.transport.call('showOnWall', { wall: 'dispatch' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen.at(-1)!.seq).toBe(seq + 2);
+  });
+
   it('queues well-formed commands (pending until a backend acks them) and refuses malformed ones', async () => {
     const { api, transport } = await bridge.open();
     expect(await transport.call('submitCommand', { commandId: 'x', type: 'event.dispatch', payload: {} })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });

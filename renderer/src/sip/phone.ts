@@ -1,6 +1,6 @@
 /**
  * One SIP phone over WebSocket (sip.js): registration that survives network drops, audio/video calls in and
- * out, mute, hold, blind transfer, and the far end's REFER / Replaces for being transferred.
+ * out, mute, hold, blind and attended transfer, and the far end's REFER / Replaces for being transferred.
  * Shared by the console's softphone and the field client page (real staff, the simulated staff, the tests).
  *
  * Drop recovery (what no reference does well): when the SIP WebSocket drops, calls in progress go to
@@ -289,6 +289,36 @@ export class SipPhone {
     await this.refer(record, UserAgent.makeURI(`sip:${user}@${this.options.account.domain}`)!);
   }
 
+  /**
+   * Attended transfer (咨询转接): after the dispatcher talked to the colleague on `consultId`, the far end of
+   * `id` is REFERred to them with Replaces, so it takes over the consultation call; both our calls end.
+   */
+  async transferAttended(id: string, consultId: string): Promise<void> {
+    const record = this.records.get(id);
+    const consult = this.records.get(consultId);
+    if (!record || !consult || id === consultId) throw new Error('attended transfer needs two calls');
+    if (record.session.state !== SessionState.Established || consult.session.state !== SessionState.Established) throw new Error('both calls must be established to transfer');
+    const dialog = consult.session.dialog;
+    if (!dialog || !SIP_USER.test(consult.info.peer)) throw new Error('the consultation call has no dialog to replace');
+    // Refer-To names the colleague's address of record (sip.js would name their device's contact, which
+    // the transferee then shows and logs as a random user), with Replaces for the consultation dialog.
+    const target = UserAgent.makeURI(`sip:${consult.info.peer}@${this.options.account.domain}`)!;
+    target.setHeader('Replaces', encodeURIComponent(`${dialog.callId};to-tag=${dialog.remoteTag};from-tag=${dialog.localTag}`));
+    // A URI with headers must travel in name-addr form (<…>), which sip.js writes only for its own
+    // contact-based Refer-To: this one writes itself so, with the colleague's name for the transferee's screen.
+    const uri = target.toString();
+    const name = consult.info.peerName.replace(/["\\\r\n]/g, '');
+    target.toString = () => `${name ? `"${name}" ` : ''}<${uri}>`;
+    // The colleague's BYE (their phone replaced our call with the transferred one) means transferred.
+    consult.transferring = true;
+    try {
+      await this.refer(record, target);
+    } catch (e) {
+      consult.transferring = false;
+      throw e;
+    }
+  }
+
   private async refer(record: CallRecord, target: Parameters<Session['refer']>[0]): Promise<void> {
     record.transferring = true;
     await new Promise<void>((resolve, reject) => {
@@ -365,7 +395,11 @@ export class SipPhone {
         if (info.state !== 'reconnecting') info.state = 'established';
         this.changed();
       } else if (state === SessionState.Terminated && info.state !== 'ended') {
-        this.end(info.id, info.answeredAt ? 'answered' : direction === 'incoming' ? 'cancelled' : 'failed', info.answeredAt ? '' : 'terminated');
+        const settle = (): void => this.end(info.id, info.answeredAt ? 'answered' : direction === 'incoming' ? 'cancelled' : 'failed', info.answeredAt ? '' : 'terminated');
+        // sip.js reports a rejected INVITE's status code (declined, busy…) just after this change: let it name
+        // the result, or every unanswered call would be logged as failed.
+        if (direction === 'outgoing' && !info.answeredAt) setTimeout(settle, 0);
+        else settle();
       }
     });
     session.delegate = {
@@ -379,7 +413,7 @@ export class SipPhone {
         void referral.accept().then(() => {
           const inviter = referral.makeInviter({ sessionDescriptionHandlerOptions: { constraints: { audio: true, video: info.video } } });
           const target = inviter.remoteIdentity.uri.user ?? '';
-          const next = this.track(inviter, 'outgoing', target, '', info.video, { ...info.tags, transferredFrom: info.peer });
+          const next = this.track(inviter, 'outgoing', target, referral.referTo.displayName ?? '', info.video, { ...info.tags, transferredFrom: info.peer });
           void inviter.invite().catch((e: Error) => this.end(next.id, 'failed', e.message));
           this.options.onTransferred?.(next);
           this.end(info.id, 'transferred', '');
@@ -404,9 +438,10 @@ export class SipPhone {
       const replaced = [...this.records.values()].find((r) => r.session.dialog?.callId === callId && r.info.state !== 'ended');
       if (replaced) {
         info.tags = { ...replaced.info.tags, replaced: replaced.info.peer };
+        // sip.js hangs up the replaced call itself once this one is answered (a BYE of ours first would
+        // make its own fail, and with it the answer).
         this.answer(info.id, { video: replaced.info.video });
         this.end(replaced.info.id, 'transferred', '');
-        if (replaced.session.state === SessionState.Established) replaced.session.bye().catch(() => undefined);
         this.options.onTransferred?.(info);
         return;
       }

@@ -1,6 +1,7 @@
 /**
  * The console's softphone (音视频调度): registers with the user's SIP account (from the backend through the
- * hub, memory only), calls staff from the desk and the map, takes incoming calls, runs group calls with the
+ * hub, memory only), calls staff from the desk, the map and the roster (a map wall asks the desk's phone),
+ * takes incoming calls, blind and attended transfers, runs group calls with the
  * console as the mixing focus (see sip/conference.ts), and logs every finished call in the hub cache.
  * Only the desk (dispatch) and single-window (combined) consoles carry a phone: the walls never ring.
  */
@@ -29,6 +30,14 @@ export const useCallsStore = defineStore('calls', () => {
   const calls = ref<CallInfo[]>([]);
   const media = reactive<Record<string, { audio: number; video: number; kbps: number }>>({});
   const log = shallowRef<CallLogEntry[]>([]);
+  /** The last call action that could not be carried out (technical detail; the bar says it in words). */
+  const actionError = ref('');
+  let actionErrorTimer: ReturnType<typeof setTimeout> | null = null;
+  function actionFailed(e: unknown): void {
+    actionError.value = e instanceof Error ? e.message : String(e);
+    if (actionErrorTimer) clearTimeout(actionErrorTimer);
+    actionErrorTimer = setTimeout(() => (actionError.value = ''), 8000);
+  }
   /** Bumped on every phone change so views re-read streams. */
   const version = ref(0);
   let phone: SipPhone | null = null;
@@ -54,6 +63,9 @@ export const useCallsStore = defineStore('calls', () => {
         logged.add(id);
         mixer?.remove(id);
         void record(call);
+        // A consultation that did not become a transfer: back to the call on hold.
+        const held = call.tags.consultFor ? phone.calls.get(call.tags.consultFor) : undefined;
+        if (held?.held && held.state === 'established' && call.result !== 'transferred') void phone.setHeld(held.id, false).catch(() => undefined);
       }
       if (call.endedAt !== null && now - call.endedAt > ENDED_LINGER_MS) {
         phone.calls.delete(id);
@@ -167,9 +179,41 @@ export const useCallsStore = defineStore('calls', () => {
     if (calls.value.some((c) => c.state === 'ended')) sync();
   }
 
-  function call(target: CallTarget, options: { video: boolean; eventId?: string }): CallInfo | null {
+  function call(target: CallTarget, options: { video: boolean; eventId?: string; tags?: Record<string, string> }): CallInfo | null {
     if (!phone) return null;
-    return phone.call(target.sipUser, { video: options.video, name: target.name, tags: options.eventId ? { eventId: options.eventId } : {} });
+    try {
+      return phone.call(target.sipUser, { video: options.video, name: target.name, tags: { ...options.tags, ...(options.eventId ? { eventId: options.eventId } : {}) } });
+    } catch (e) {
+      // Not registered or a bad SIP user from the data: said in the bar, nothing placed.
+      actionFailed(e);
+      return null;
+    }
+  }
+
+  /**
+   * A call from any window: here when this window has the phone (desk, single-window console), else the
+   * room's desk places it (a map wall has no phone). 'none': no window with a phone is open.
+   */
+  async function placeCall(target: CallTarget, options: { video: boolean; eventId?: string }): Promise<'here' | 'desk' | 'none'> {
+    if (enabled.value) return call(target, options) ? 'here' : 'none';
+    try {
+      const { walls } = (await hub.api?.showOnWall({ wall: 'dispatch', call: { sipUser: target.sipUser, name: target.name.slice(0, 100), video: options.video, ...(options.eventId ? { eventId: options.eventId } : {}) } })) ?? { walls: 0 };
+      return walls > 0 ? 'desk' : 'none';
+    } catch {
+      return 'none';
+    }
+  }
+
+  /** 咨询转接, first half: the call on `id` waits on hold while the dispatcher talks to the colleague. */
+  async function consult(id: string, target: CallTarget): Promise<void> {
+    const original = phone?.calls.get(id);
+    if (!phone || !original || original.state !== 'established') return;
+    try {
+      if (!original.held) await phone.setHeld(id, true);
+    } catch (e) {
+      return actionFailed(e);
+    }
+    call(target, { video: original.video, tags: { ...(original.tags.eventId ? { eventId: original.tags.eventId } : {}), consultFor: id } });
   }
 
   /** Calls every member at once (点对多); answered members talk with the dispatcher and each other. */
@@ -183,7 +227,12 @@ export const useCallsStore = defineStore('calls', () => {
   }
 
   const withPhone = <A extends unknown[]>(fn: (p: SipPhone, ...args: A) => unknown) => (...args: A): void => {
-    if (phone) void Promise.resolve(fn(phone, ...args)).catch((e: Error) => ((failureDetail.value = e.message), sync()));
+    if (!phone) return;
+    try {
+      void Promise.resolve(fn(phone, ...args)).catch(actionFailed);
+    } catch (e) {
+      actionFailed(e);
+    }
   };
   const answer = withPhone((p, id: string, video?: boolean) => p.answer(id, video === undefined ? {} : { video }));
   const decline = withPhone((p, id: string) => p.decline(id));
@@ -199,6 +248,12 @@ export const useCallsStore = defineStore('calls', () => {
   });
   const toggleHold = withPhone((p, id: string) => p.setHeld(id, !p.calls.get(id)?.held));
   const transferBlind = withPhone((p, id: string, user: string) => p.transferBlind(id, user));
+  /** 咨询转接, second half: the caller on hold takes over the consultation call; the dispatcher leaves both. */
+  const completeTransfer = withPhone((p, consultId: string) => {
+    const original = p.calls.get(consultId)?.tags.consultFor;
+    if (!original) throw new Error('not a consultation call');
+    return p.transferAttended(original, consultId);
+  });
 
   function remoteStream(id: string): MediaStream | null {
     return phone?.remoteStream(id) ?? null;
@@ -219,5 +274,5 @@ export const useCallsStore = defineStore('calls', () => {
   // The window's role arrives with hello: a desk that became one starts its phone.
   watch(enabled, () => void connect());
 
-  return { account, status, failure, failureDetail, calls, active, incoming, media, log, version, enabled, start, stop, call, groupCall, answer, decline, hangup, hangupGroup, toggleMute, toggleHold, transferBlind, remoteStream, localStream };
+  return { account, status, failure, failureDetail, actionError, calls, active, incoming, media, log, version, enabled, start, stop, call, placeCall, groupCall, answer, decline, hangup, hangupGroup, toggleMute, toggleHold, transferBlind, consult, completeTransfer, remoteStream, localStream };
 });

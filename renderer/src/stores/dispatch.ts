@@ -6,8 +6,9 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, watch } from 'vue';
 import { serverNowMs, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
-import { suggestDepartment, suggestStaff } from '../../../domain';
+import { nearest, suggestDepartment, suggestStaff } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
+import { GROUP_CALL_LIMIT } from '../sip/conference';
 
 export type EventRow = ViewRow<'events'>;
 
@@ -24,6 +25,9 @@ export interface QueueFilters {
   /** Only events I touched (my user id in the timeline). */
   mine: boolean;
 }
+
+/** 周边 group calls: staff on duty within this distance of the event (at most a group call's worth). */
+export const NEARBY_STAFF_RADIUS_M = 1000;
 
 export const useDispatchStore = defineStore('dispatch', () => {
   const hub = useHubStore();
@@ -179,6 +183,15 @@ export const useDispatchStore = defineStore('dispatch', () => {
     return [...maps.staff.values()].filter((s) => s.gridId === e.gridId).sort((a, b) => Number(a.status === 'offline') - Number(b.status === 'offline') || a.name.localeCompare(b.name, 'zh-CN'));
   });
 
+  /** Staff on duty around the selected event (any grid), nearest first: whom a 周边 group call reaches. */
+  const staffAround = computed<Staff[]>(() => {
+    void version.value;
+    const e = selected.value;
+    if (!e) return [];
+    const onDuty = [...maps.staff.values()].filter((s) => s.status !== 'offline');
+    return nearest(onDuty, e.location, NEARBY_STAFF_RADIUS_M, GROUP_CALL_LIMIT, (s) => s.position).map((n) => n.item);
+  });
+
   const districts = computed(() => {
     void version.value;
     return [...maps.units.values()].filter((u) => u.level === 'district').sort((a, b) => a.code.localeCompare(b.code));
@@ -235,5 +248,5 @@ export const useDispatchStore = defineStore('dispatch', () => {
     }
   }
 
-  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, ruleList, gridList, gridStaff, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
+  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, ruleList, gridList, gridStaff, staffAround, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
 });
