@@ -297,6 +297,50 @@ describe('audio/video calls (音视频调度)', () => {
     }
   }, 120_000);
 
+  it('上墙: a video call\'s picture goes to the console\'s video wall window (another window: relayed over a loopback peer connection)', async () => {
+    const [, , c] = staffIds as [string, string, string];
+    const phoneC = field.get(c)!;
+    await desk.locator(`[data-staff="${c}"] [data-testid="call-video"]`).click();
+    await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phoneC.getByRole('button', { name: '接听', exact: true }).click();
+    await liveCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await mediaGrows(liveCall(c), 'before 上墙: console ← c');
+    // No video wall open yet: said so, nothing else happens.
+    await liveCall(c).getByTestId('call-to-wall').click();
+    await desk.getByTestId('no-video-wall').waitFor({ timeout: 5000 });
+    await expect(desk.getByTestId('no-video-wall').textContent()).resolves.toContain('没有打开的视频墙窗口');
+
+    // The video wall: another window of the same console (its own page in the same browser profile).
+    const wall = await desk.context().newPage();
+    try {
+      await wall.goto(`${host.url.replace('role=combined', 'role=video')}#/video`);
+      await wall.getByTestId('workspace-video').waitFor({ timeout: 30_000 });
+      // Garbage on the relay channel (another page of the origin misbehaving) is ignored.
+      await wall.evaluate(() => {
+        const channel = new BroadcastChannel('zongzhi-call-wall');
+        for (const junk of [null, 'offer', { type: 'offer', callId: '../x', wallId: 'w', name: 'x', sdp: 42 }, { type: 'here', callId: 'a b', wallId: 'w' }, { type: 'end' }]) channel.postMessage(junk);
+        channel.close();
+      });
+      await liveCall(c).getByTestId('call-to-wall').click();
+      await liveCall(c).getByTestId('on-wall').waitFor({ timeout: 10_000 });
+      const tile = wall.getByTestId('wall-call-tile');
+      await tile.waitFor({ timeout: 10_000 });
+      await expect(tile.textContent()).resolves.toContain('调度通话');
+      // The picture plays: decoded frames keep coming on the wall.
+      const frames = (): Promise<number> => tile.locator('video').evaluate((v: HTMLVideoElement) => (v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0));
+      await expect.poll(frames, { timeout: 10_000 }).toBeGreaterThan(0);
+      const before = await frames();
+      await expect.poll(frames, { timeout: 10_000 }).toBeGreaterThan(before + 10);
+      await wall.screenshot({ path: join(SHOTS, 'calls-on-video-wall-1920x1080.png') });
+      // Hanging up takes it off the wall.
+      await liveCall(c).getByTestId('hangup-call').click();
+      await tile.waitFor({ state: 'detached', timeout: 10_000 });
+      await fieldCall(phoneC).waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      await wall.close();
+    }
+  }, 90_000);
+
   it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async () => {
     const other = await startJsonChild<{ url: string; port: number; tokensFile: string }>(
       process.execPath,

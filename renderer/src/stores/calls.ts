@@ -10,6 +10,7 @@ import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue';
 import type { CallLogEntry, SipAccount } from '../../../protocol';
 import { SipPhone, type CallInfo, type PhoneFailure, type PhoneStatus } from '../sip/phone';
 import { ConferenceMixer, GROUP_CALL_LIMIT } from '../sip/conference';
+import { CallWallSender } from '../sip/wall-relay';
 import { useHubStore } from './hub';
 
 /** reload: the SIP server appeared after this page loaded; its security policy needs a reload to allow it. */
@@ -42,6 +43,11 @@ export const useCallsStore = defineStore('calls', () => {
   const version = ref(0);
   let phone: SipPhone | null = null;
   let mixer: ConferenceMixer | null = null;
+  let wallSender: CallWallSender | null = null;
+  /** Calls whose picture is on the video wall (上墙). */
+  const onWall = ref<string[]>([]);
+  /** Said for a few seconds after 上墙 found no video wall open. */
+  const noWall = ref(false);
   const logged = new Set<string>();
   const stops: Array<() => Promise<void>> = [];
   let statsTimer: ReturnType<typeof setInterval> | null = null;
@@ -62,6 +68,7 @@ export const useCallsStore = defineStore('calls', () => {
       if (!logged.has(id)) {
         logged.add(id);
         mixer?.remove(id);
+        takeOffWall(id);
         void record(call);
         // A consultation that did not become a transfer: back to the call on hold.
         const held = call.tags.consultFor ? phone.calls.get(call.tags.consultFor) : undefined;
@@ -255,6 +262,29 @@ export const useCallsStore = defineStore('calls', () => {
     return p.transferAttended(original, consultId);
   });
 
+  function takeOffWall(id: string): void {
+    wallSender?.stop(id);
+    if (onWall.value.includes(id)) onWall.value = onWall.value.filter((c) => c !== id);
+  }
+
+  /** 上墙: the call's picture on the console's video wall windows, or off again. */
+  async function toggleWall(id: string): Promise<void> {
+    if (onWall.value.includes(id)) return takeOffWall(id);
+    const current = phone?.calls.get(id);
+    const remote = phone?.remoteStream(id);
+    if (!current || !remote) return;
+    try {
+      const walls = await (wallSender ??= new CallWallSender()).share(id, current.peerName || current.peer, remote);
+      if (walls > 0) onWall.value = [...onWall.value, id];
+      else {
+        noWall.value = true;
+        setTimeout(() => (noWall.value = false), 5000);
+      }
+    } catch (e) {
+      actionFailed(e);
+    }
+  }
+
   function remoteStream(id: string): MediaStream | null {
     return phone?.remoteStream(id) ?? null;
   }
@@ -269,10 +299,13 @@ export const useCallsStore = defineStore('calls', () => {
     phone = null;
     mixer?.close();
     mixer = null;
+    wallSender?.close();
+    wallSender = null;
+    onWall.value = [];
   }
 
   // The window's role arrives with hello: a desk that became one starts its phone.
   watch(enabled, () => void connect());
 
-  return { account, status, failure, failureDetail, actionError, calls, active, incoming, media, log, version, enabled, start, stop, call, placeCall, groupCall, answer, decline, hangup, hangupGroup, toggleMute, toggleHold, transferBlind, consult, completeTransfer, remoteStream, localStream };
+  return { account, status, failure, failureDetail, actionError, calls, active, incoming, media, log, version, enabled, start, stop, call, placeCall, groupCall, answer, decline, hangup, hangupGroup, toggleMute, toggleHold, onWall, noWall, toggleWall, transferBlind, consult, completeTransfer, remoteStream, localStream };
 });
