@@ -107,6 +107,10 @@ if (!app.requestSingleInstanceLock()) {
     );
   };
 
+  // WebRTC between this machine's own ends (the embedded Kamailio's simulated staff, a call's picture relayed
+  // to the video wall window) must work with the network down: loopback candidates allowed.
+  app.commandLine.appendSwitch('allow-loopback-in-peer-connection');
+
   app.on('second-instance', () => {
     const [first] = BrowserWindow.getAllWindows();
     if (first) {

@@ -117,6 +117,9 @@ async function main(): Promise<void> {
         '--window-size=1920,1080',
         '--disable-features=Translate', // the console is Chinese on purpose: no "translate this page?" bar
         '--autoplay-policy=no-user-gesture-required', // alarms must sound on an unattended wall
+        // WebRTC between this machine's own ends (the embedded Kamailio's simulated staff, a call's picture
+        // relayed to the video wall window) must work with the network down: loopback candidates allowed.
+        '--allow-loopback-in-peer-connection',
         // Chromium refuses to run as root without --no-sandbox; --test-type hides its warning bar on a wall.
         ...(process.getuid?.() === 0 ? ['--no-sandbox', '--test-type'] : []),
       ],
