@@ -118,7 +118,7 @@ describe('audio/video calls (音视频调度)', () => {
     await expect(phone.getByTestId('incoming').textContent()).resolves.toContain('视频来电');
     await phone.getByRole('button', { name: '接听', exact: true }).click();
     await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
-    await mediaGrows(deskCall(a), 'console ← field');
+    await mediaGrows(liveCall(a), 'console ← field');
     await mediaGrows(fieldCall(phone), 'field ← console');
     await desk.screenshot({ path: join(SHOTS, 'calls-video-1920x1080.png') });
     await phone.screenshot({ path: join(SHOTS, 'calls-field-client.png') });
@@ -140,7 +140,7 @@ describe('audio/video calls (音视频调度)', () => {
     await desk.getByTestId('incoming-call').waitFor({ timeout: 10_000 });
     await desk.keyboard.press('Alt+a');
     await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
-    await mediaGrows(deskCall(b), 'console ← field (incoming)');
+    await mediaGrows(liveCall(b), 'console ← field (incoming)');
     await mediaGrows(fieldCall(phone), 'field ← console (incoming)');
     await phone.getByRole('button', { name: '挂断' }).click();
     await deskCall(b).and(desk.locator('[data-state="ended"]')).waitFor({ timeout: 10_000 });
@@ -183,12 +183,41 @@ describe('audio/video calls (音视频调度)', () => {
     proxy.unblock();
     await desk.locator(`[data-testid="call"][data-peer="${a}"][data-state="established"][data-recoveries="1"]`).waitFor({ timeout: 15_000 });
     expect(Date.now() - cutAt).toBeLessThan(15_000 + 3000);
-    await mediaGrows(deskCall(a), 'after recovery: console ← field', false);
+    await mediaGrows(liveCall(a), 'after recovery: console ← field', false);
     await mediaGrows(fieldCall(phone), 'after recovery: field ← console', false);
     // The dialog works after the drop: the hang-up reaches the field phone.
     await desk.keyboard.press('Alt+h');
     await fieldCall(phone).waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
+
+  it('a call survives the SIP server itself stopping and restarting: both ends reconnect, register again, and the call comes back', async () => {
+    const [, b] = staffIds as [string, string];
+    const phone = field.get(b)!;
+    await desk.locator(`[data-staff="${b}"] [data-testid="call-video"]`).click();
+    await phone.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phone.getByRole('button', { name: '接听', exact: true }).click();
+    await liveCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await mediaGrows(liveCall(b), 'before the restart: console ← field');
+
+    // Kamailio goes away with every connection and its in-memory registrations, then starts again.
+    const port = kamailio.port;
+    await kamailio.stop();
+    await liveCall(b).and(desk.locator('[data-state="reconnecting"]')).waitFor({ timeout: 10_000 });
+    await fieldCall(phone).and(phone.locator('[data-state="reconnecting"]')).waitFor({ timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const restartedAt = Date.now();
+    kamailio = await startKamailio({ secret: SECRET, port });
+    await liveCall(b).and(desk.locator('[data-state="established"][data-recoveries="1"]')).waitFor({ timeout: 15_000 });
+    await fieldCall(phone).and(phone.locator('[data-state="established"]')).waitFor({ timeout: 15_000 });
+    const recoveredMs = Date.now() - restartedAt;
+    console.log(`call back ${recoveredMs} ms after the SIP server restarted`);
+    expect(recoveredMs).toBeLessThan(15_000);
+    await mediaGrows(liveCall(b), 'after the restart: console ← field');
+    await mediaGrows(fieldCall(phone), 'after the restart: field ← console');
+    // The dialog works after the restart: the hang-up reaches the field phone.
+    await liveCall(b).getByTestId('hangup-call').click();
+    await fieldCall(phone).waitFor({ state: 'detached', timeout: 10_000 });
+  }, 90_000);
 
   it('blind transfer: the field staff member is handed to a colleague and the desk leaves the call', async () => {
     const [a, b] = staffIds as [string, string];
@@ -231,7 +260,7 @@ describe('audio/video calls (音视频调度)', () => {
     await phoneB.getByRole('button', { name: '接听', exact: true }).click();
     await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
     await liveCall(b).getByTestId('consulting').waitFor();
-    await mediaGrows(deskCall(b), 'consultation: console ← b', false);
+    await mediaGrows(liveCall(b), 'consultation: console ← b', false);
     await desk.screenshot({ path: join(SHOTS, 'calls-consult-1920x1080.png') });
 
     // Complete: a calls b with Replaces, b's phone swaps the consultation for a; the desk leaves both calls.
@@ -289,7 +318,7 @@ describe('audio/video calls (音视频调度)', () => {
       await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
       await phoneC.getByRole('button', { name: '接听', exact: true }).click();
       await deskCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
-      await mediaGrows(deskCall(c), 'called from the map wall: console ← c', false);
+      await mediaGrows(liveCall(c), 'called from the map wall: console ← c', false);
       await deskCall(c).getByTestId('hangup-call').click();
       await fieldCall(phoneC).waitFor({ state: 'detached', timeout: 10_000 });
     } finally {

@@ -6,7 +6,10 @@
  * Drop recovery (what no reference does well): when the SIP WebSocket drops, calls in progress go to
  * 'reconnecting' (media keeps flowing peer to peer meanwhile); the phone reconnects with backoff, registers
  * again, and re-INVITEs every call with an ICE restart, so the dialog learns the new connection and the media
- * path is renegotiated. A call not back within RECOVERY_LIMIT_MS is ended as failed.
+ * path is renegotiated. The re-INVITE names the far end's address of record, so it also finds a far end that
+ * reconnected itself (the SIP server restarted: both ends lost their connections and the server its
+ * registrations); the caller re-INVITEs first, the callee only if none came (no glare). A call not back within
+ * RECOVERY_LIMIT_MS is ended as failed.
  */
 import {
   Invitation,
@@ -18,6 +21,8 @@ import {
   UserAgent,
   type Session,
   type SessionDescriptionHandlerFactory,
+  type URI,
+  NameAddrHeader,
 } from 'sip.js';
 import { SessionDescriptionHandler, type SessionDescriptionHandlerOptions } from 'sip.js/lib/platform/web';
 import type { SipAccount } from '../../../protocol/wire-messages';
@@ -74,8 +79,15 @@ export interface PhoneOptions {
   recoveryLimitMs?: number;
 }
 
+/** sip.js keeps a dialog's remote target in protected state and offers no setter. */
+function setRemoteTarget(dialog: NonNullable<Session['dialog']>, target: URI): void {
+  (dialog as unknown as { dialogState: { remoteTarget: URI } }).dialogState.remoteTarget = target;
+}
+
 export const RECOVERY_LIMIT_MS = 15_000;
 const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 3000];
+/** How long the callee of a dropped call waits for the caller's recovery re-INVITE before sending its own. */
+const CALLEE_REINVITE_DELAY_MS = 2500;
 const SIP_USER = /^[A-Za-z0-9_.-]{1,64}$/;
 
 interface CallRecord {
@@ -408,6 +420,10 @@ export class SipPhone {
         void bye.accept();
         this.end(info.id, record.transferring ? 'transferred' : info.answeredAt ? 'answered' : 'cancelled', '');
       },
+      // The far end's recovery re-INVITE (it reconnected first): this call is back too.
+      onInvite: (_request, _response, statusCode) => {
+        if (statusCode === 200) this.recovered(record);
+      },
       onRefer: (referral) => {
         // Transferred by the other end: call the target (with Replaces when attended), then leave this call.
         void referral.accept().then(() => {
@@ -500,27 +516,56 @@ export class SipPhone {
     if (this.stopped) return;
     for (const record of [...this.records.values()]) {
       if (record.info.state !== 'reconnecting') continue;
-      record.session.sessionDescriptionHandlerOptionsReInvite = { hold: record.info.held, offerOptions: { iceRestart: true } } as SessionDescriptionHandlerOptions;
-      record.session
-        .invite({
-          requestDelegate: {
-            onAccept: () => {
-              if (record.recoveryTimer) clearTimeout(record.recoveryTimer);
-              record.recoveryTimer = null;
-              if (record.info.state === 'ended') return;
-              record.info.state = 'established';
-              record.info.recoveredAt = Date.now();
-              record.info.recoveries++;
-              this.changed();
-            },
-            onReject: (r) => {
-              this.end(record.info.id, 'failed', `re-INVITE refused: ${r.message.statusCode} ${r.message.reasonPhrase}`);
-              record.session.bye().catch(() => undefined);
-            },
-          },
-        })
-        .catch((e: Error) => this.end(record.info.id, 'failed', e.message));
+      // Both ends may be recovering (the SIP server restarted): the caller re-INVITEs at once, the callee
+      // only if no re-INVITE reached it meanwhile, so the two do not cross (glare, 491).
+      if (record.info.direction === 'outgoing') this.reInvite(record);
+      else setTimeout(() => record.info.state === 'reconnecting' && !this.stopped && this.reInvite(record), CALLEE_REINVITE_DELAY_MS);
     }
+  }
+
+  /**
+   * The recovery re-INVITE, with an ICE restart. It names the far end's address of record, not its contact:
+   * the contact's alias names the connection it had, which is gone when the far end or the server
+   * reconnected; the server finds the far end again by its registration (resources/sip/kamailio.cfg).
+   * Retried while the far end is not registered again yet, until the recovery limit ends the call.
+   */
+  private reInvite(record: CallRecord): void {
+    const dialog = record.session.dialog;
+    if (!dialog || record.info.state !== 'reconnecting') return;
+    setRemoteTarget(dialog, record.session.remoteIdentity.uri.clone());
+    record.session.sessionDescriptionHandlerOptionsReInvite = { hold: record.info.held, offerOptions: { iceRestart: true } } as SessionDescriptionHandlerOptions;
+    const retry = (ms: number): void => void setTimeout(() => this.reInvite(record), ms);
+    record.session
+      .invite({
+        requestDelegate: {
+          onAccept: (response) => {
+            // The answer's Contact is where the far end is now (sip.js refreshes the target only as the
+            // receiver of a re-INVITE): later requests, the BYE, go there, not to the address of record.
+            const contact: unknown = response.message.parseHeader('contact');
+            if (contact instanceof NameAddrHeader) setRemoteTarget(dialog, contact.uri);
+            this.recovered(record);
+          },
+          onReject: (r) => {
+            const code = r.message.statusCode ?? 0;
+            if (code === 491) return retry(500 + Math.random() * 1500);
+            // Not registered again yet, or its connection not up yet: try again shortly.
+            if (code === 404 || code === 408 || code === 480 || code === 477 || code === 503) return retry(1000);
+            this.end(record.info.id, 'failed', `re-INVITE refused: ${code} ${r.message.reasonPhrase}`);
+            record.session.bye().catch(() => undefined);
+          },
+        },
+      })
+      .catch(() => retry(1000));
+  }
+
+  private recovered(record: CallRecord): void {
+    if (record.recoveryTimer) clearTimeout(record.recoveryTimer);
+    record.recoveryTimer = null;
+    if (record.info.state !== 'reconnecting') return;
+    record.info.state = 'established';
+    record.info.recoveredAt = Date.now();
+    record.info.recoveries++;
+    this.changed();
   }
 
   private fail(failure: PhoneFailure, detail: string): void {
