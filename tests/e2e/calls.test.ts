@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { SHOTS, hubBridge } from '../support/e2e';
+import { SHOTS, hubBridge, syncedRows } from '../support/e2e';
+import { nearest } from '../../domain';
 import { PROJECT_ROOT, launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -164,6 +165,33 @@ describe('audio/video calls (音视频调度)', () => {
     await group.getByTestId('hangup-group').click();
     for (const id of staffIds) await fieldCall(field.get(id)!).waitFor({ state: 'detached', timeout: 10_000 });
   }, 90_000);
+
+  it('R calls everyone on duty within 1 km of the event, whatever their grid: the nearest, at most 8', async () => {
+    // Whom the desk should reach, computed here from the hub's own rows.
+    const eventId = (await desk.locator('[data-testid="queue-row"].selected').getAttribute('data-event-id'))!;
+    const api = await hubBridge(host);
+    let expected: string[];
+    try {
+      const event = (await syncedRows(api, 'events')).find((e) => e.id === eventId)!;
+      const onDuty = (await syncedRows(api, 'staff')).filter((s) => s.status !== 'offline');
+      expected = nearest(onDuty, event.location, 1000, 8, (s) => s.position).map((n) => n.item.sipUser);
+    } finally {
+      api.close();
+    }
+    expect(expected.length).toBeGreaterThan(0);
+    await expect(desk.getByTestId('call-around').textContent()).resolves.toContain(`（${expected.length}）`);
+    await desk.locator('body').click({ position: { x: 5, y: 5 } }); // keys go to the desk, not a field
+    // The grid call before this one may still linger on the bar, ended: the new group is the last.
+    await desk.getByTestId('group-call').waitFor({ state: 'detached', timeout: 10_000 });
+    await desk.keyboard.press('r');
+    const group = desk.getByTestId('group-call');
+    await group.waitFor({ timeout: 10_000 });
+    await expect.poll(() => group.getByTestId('group-member').evaluateAll((els) => els.map((el) => el.getAttribute('data-peer')).sort())).toEqual([...expected].sort());
+    // Staff not signed in on a phone are unreachable (no simulated staff here); hang up the rest.
+    await group.getByTestId('hangup-group').click();
+    for (const id of staffIds) await field.get(id)!.getByTestId('incoming').waitFor({ state: 'detached', timeout: 10_000 });
+    await group.waitFor({ state: 'detached', timeout: 15_000 });
+  }, 60_000);
 
   it('a call survives the console losing its SIP connection: reconnecting, then re-registered and re-INVITEd (ICE restart)', async () => {
     const [a] = staffIds as [string];
