@@ -95,6 +95,12 @@ export class CallWallSender {
     if (message.type === 'here' && !entry.walls.has(message.wallId)) {
       const pc = new RTCPeerConnection({ iceServers: [] });
       entry.walls.set(message.wallId, pc);
+      // A wall window closed or reloaded: its connection fails; let it go (the call goes on).
+      pc.onconnectionstatechange = () => {
+        if (pc.connectionState !== 'failed') return;
+        pc.close();
+        if (entry.walls.get(message.wallId) === pc) entry.walls.delete(message.wallId);
+      };
       pc.addTrack(entry.track, new MediaStream([entry.track]));
       await pc.setLocalDescription(await pc.createOffer());
       await gathered(pc);
