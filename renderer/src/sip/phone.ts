@@ -86,6 +86,8 @@ function setRemoteTarget(dialog: NonNullable<Session['dialog']>, target: URI): v
 
 export const RECOVERY_LIMIT_MS = 15_000;
 const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 3000];
+/** How long a recovery waits for its REGISTER to be answered before reconnecting again. */
+const REGISTER_TIMEOUT_MS = 5000;
 /** How long the callee of a dropped call waits for the caller's recovery re-INVITE before sending its own. */
 const CALLEE_REINVITE_DELAY_MS = 2500;
 const SIP_USER = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -504,7 +506,8 @@ export class SipPhone {
       try {
         await this.userAgent.reconnect();
         this.reconnecting = false;
-        await this.register();
+        // A REGISTER whose connection dropped again gets no answer at all: try the next round instead.
+        await Promise.race([this.register(), new Promise((_, reject) => setTimeout(() => reject(new Error('REGISTER unanswered')), REGISTER_TIMEOUT_MS))]);
         break;
       } catch (e) {
         this.reconnecting = true;
