@@ -349,6 +349,7 @@ describe('audio/video calls (音视频调度)', () => {
       }
       await wall.getByTestId('map-call-voice').click();
       await expect(wall.getByTestId('map-call-note').textContent()).resolves.toContain('已请调度台呼叫');
+      await wall.getByTestId('map-detail').screenshot({ path: join(SHOTS, 'calls-map-card.png') });
       await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
       await phoneC.getByRole('button', { name: '接听', exact: true }).click();
       await deskCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });

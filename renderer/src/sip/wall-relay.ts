@@ -53,27 +53,29 @@ function gathered(pc: RTCPeerConnection): Promise<void> {
 /** The desk's side: offers calls' pictures to the walls. */
 export class CallWallSender {
   private readonly channel: BroadcastChannel;
-  /** callId → wallId → the connection to that wall. */
-  private readonly shared = new Map<string, { name: string; track: MediaStreamTrack; walls: Map<string, RTCPeerConnection> }>();
+  /** callId → wallId → the connection to that wall; `answered` settles when the first wall takes it. */
+  private readonly shared = new Map<string, { name: string; track: MediaStreamTrack; walls: Map<string, RTCPeerConnection>; answered: () => void }>();
 
   constructor() {
     this.channel = openChannel((message) => void this.onMessage(message));
   }
 
-  isShared(callId: string): boolean {
-    return this.shared.has(callId);
-  }
-
-  /** Offers the call's picture; resolves with how many walls took it (0: no video wall open). */
-  async share(callId: string, name: string, remote: MediaStream): Promise<number> {
+  /**
+   * Offers the call's picture; resolves once a wall took it (true), or false when none answered in time
+   * (no video wall open). Walls answering later still get it.
+   */
+  async share(callId: string, name: string, remote: MediaStream): Promise<boolean> {
     const track = remote.getVideoTracks()[0];
     if (!track) throw new Error('the call has no video to show');
-    this.shared.set(callId, { name, track, walls: new Map() });
-    this.post({ type: 'offering', callId });
-    await new Promise((r) => setTimeout(r, WALL_ANSWER_MS));
-    const walls = this.shared.get(callId)?.walls.size ?? 0;
-    if (walls === 0) this.shared.delete(callId);
-    return walls;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const taken = await new Promise<boolean>((resolve) => {
+      this.shared.set(callId, { name, track, walls: new Map(), answered: () => resolve(true) });
+      timer = setTimeout(() => resolve(false), WALL_ANSWER_MS);
+      this.post({ type: 'offering', callId });
+    });
+    clearTimeout(timer);
+    if (!taken) this.shared.delete(callId);
+    return taken;
   }
 
   stop(callId: string): void {
@@ -95,6 +97,7 @@ export class CallWallSender {
     if (message.type === 'here' && !entry.walls.has(message.wallId)) {
       const pc = new RTCPeerConnection({ iceServers: [] });
       entry.walls.set(message.wallId, pc);
+      entry.answered();
       // A wall window closed or reloaded: its connection fails; let it go (the call goes on).
       pc.onconnectionstatechange = () => {
         if (pc.connectionState !== 'failed') return;

@@ -274,8 +274,8 @@ export const useCallsStore = defineStore('calls', () => {
     const remote = phone?.remoteStream(id);
     if (!current || !remote) return;
     try {
-      const walls = await (wallSender ??= new CallWallSender()).share(id, current.peerName || current.peer, remote);
-      if (walls > 0) onWall.value = [...onWall.value, id];
+      const taken = await (wallSender ??= new CallWallSender()).share(id, current.peerName || current.peer, remote);
+      if (taken) onWall.value = [...onWall.value, id];
       else {
         noWall.value = true;
         setTimeout(() => (noWall.value = false), 5000);
