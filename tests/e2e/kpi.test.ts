@@ -1,11 +1,24 @@
 /** The KPI wall (指标看板) against the real host, hub and embedded backend, in Chromium at 1920x1080. */
-import { SHOTS, sharedBrowser } from '../support/e2e';
+import { SHOTS, hubBridge, sharedBrowser } from '../support/e2e';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { startHostProcess } from '../support/browser';
+import { startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 
 const browser = sharedBrowser();
+
+/** The SIP server the console's softphone uses (from the hub, as a window gets it), or null without one. */
+async function sipServerUrl(host: HostProcess): Promise<string | null> {
+  const api = await hubBridge(host);
+  try {
+    let url: string | null | undefined;
+    await api.subscribe({ topic: 'sip' }, (state) => (url = state.account?.url ?? null));
+    for (let i = 0; i < 50 && url === undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    return url ?? null;
+  } finally {
+    api.close();
+  }
+}
 
 describe('KPI wall', () => {
   it('shows the seed KPIs with their thresholds and definitions, switches period, drills down, and greys out offline', async () => {
@@ -58,6 +71,11 @@ describe('KPI wall', () => {
       // The link drops: the wall greys out and says its data is not live.
       await page.goto(`${host.url}#/kpi`);
       await page.getByTestId('kpi-closureRate').waitFor();
+      // The embedded backend runs the SIP server and restarts it with itself; the softphone of this window
+      // keeps trying to reach it meanwhile, and Chromium logs each refused attempt itself. Those, and only
+      // those, are expected while the backend is down.
+      const sipUrl = await sipServerUrl(host);
+      const errorsBeforeKill = errors.length;
       const pid = Number([...host.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
       process.kill(pid, 'SIGKILL'); // the console restarts it after a pause: the wall must look stale meanwhile
       await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
@@ -72,7 +90,9 @@ describe('KPI wall', () => {
       // …and comes back to life on its own.
       await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
       await expect(page.locator('.kpi.stale').count()).resolves.toBe(0);
-      expect(errors).toEqual([]);
+      expect(errors.slice(0, errorsBeforeKill)).toEqual([]);
+      const refusedSip = sipUrl ? `WebSocket connection to '${sipUrl}/' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED` : null;
+      expect(errors.slice(errorsBeforeKill).filter((e) => e !== refusedSip)).toEqual([]);
     } finally {
       await context.close();
       await host.stop();
