@@ -10,9 +10,11 @@ export const WIRE_PROTOCOL_VERSION = 1;
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Snapshot chunks are cut well below the frame limit so a chunk never trips it. */
 export const SNAPSHOT_CHUNK_TARGET_BYTES = 256 * 1024;
+/** Deepest nesting of arrays/objects a frame may have (the deepest real payload is 6): refused before parsing. */
+export const MAX_FRAME_DEPTH = 32;
 
 /** Frame type names: lowercase words separated by dots, e.g. "command.ack". */
-export const FrameType = z.string().regex(/^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)*$/, 'frame type must look like "word.word"');
+export const FrameType = z.string().max(64).regex(/^[a-z][a-z0-9]*(\.[a-z][a-z0-9]*)*$/, 'frame type must look like "word.word"');
 
 export const Envelope = z.object({
   v: z.literal(WIRE_PROTOCOL_VERSION),
@@ -77,11 +79,37 @@ export function utf8ByteLength(text: string): number {
   return bytes;
 }
 
+/**
+ * How deep arrays and objects nest in a JSON text, counted without parsing (brackets inside strings do not
+ * count); stops counting once past `stopAbove`. Deeply nested input is cheap to send and expensive to walk
+ * (every recursive serialiser or validator after JSON.parse would overflow the stack), so it is refused first.
+ */
+export function nestingDepth(text: string, stopAbove = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max && (max = depth) > stopAbove) return max;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 /** Decodes one text frame. Never throws: every failure becomes a typed error the caller can send back. */
 export function decodeFrame(raw: string, maxBytes = MAX_FRAME_BYTES): DecodedFrame {
   // Cheap upper bound first (a UTF-16 unit is at most 3 UTF-8 bytes) so huge frames are not scanned twice.
   if (raw.length > maxBytes || (raw.length * 3 > maxBytes && utf8ByteLength(raw) > maxBytes)) {
     return { ok: false, error: new WireProtocolError('frame-too-large', `frame exceeds ${maxBytes} bytes`) };
+  }
+  const depth = nestingDepth(raw, MAX_FRAME_DEPTH);
+  if (depth > MAX_FRAME_DEPTH) {
+    return { ok: false, error: new WireProtocolError('malformed', `frame nests deeper than ${MAX_FRAME_DEPTH} levels`) };
   }
   let json: unknown;
   try {
@@ -94,7 +122,7 @@ export function decodeFrame(raw: string, maxBytes = MAX_FRAME_BYTES): DecodedFra
       ok: false,
       error: new WireProtocolError(
         'unsupported-version',
-        `protocol version ${JSON.stringify(json.v)} is not supported (this side speaks ${WIRE_PROTOCOL_VERSION})`,
+        `protocol version ${clip(JSON.stringify(json.v) ?? String(json.v), 40)} is not supported (this side speaks ${WIRE_PROTOCOL_VERSION})`,
       ),
     };
   }
@@ -115,8 +143,22 @@ export function encodeFrame(type: string, payload: unknown, id?: string, maxByte
   return text;
 }
 
+const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const FRAME_ID = /^[\x21-\x7e]{1,64}$/;
+
+/**
+ * Builds an error frame, and cannot fail: whatever it echoes (a type, an id, a message quoting the input)
+ * is cut to the schema's limits first, so a hostile input can never make the reply itself invalid.
+ */
 export function errorFrame(error: WireErrorPayload, id?: string): string {
-  return encodeFrame('error', WireErrorPayload.parse(error), id);
+  const safe: WireErrorPayload = {
+    code: WireErrorCode.safeParse(error.code).success ? error.code : 'internal',
+    message: clip(String(error.message), 2000),
+    retryable: error.retryable === true,
+    ...(error.inReplyTo !== undefined ? { inReplyTo: clip(String(error.inReplyTo), 64) } : {}),
+    ...(error.issues ? { issues: error.issues.slice(0, 50).map((i) => ({ path: clip(String(i.path), 200), message: clip(String(i.message), 300) })) } : {}),
+  };
+  return encodeFrame('error', safe, id !== undefined && FRAME_ID.test(id) ? id : undefined);
 }
 
 /** WebSocket close codes the server uses with a reason text (4000-4999 is the application range). */
