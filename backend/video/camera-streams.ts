@@ -16,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CAMERA_ID_PATTERN, CLOCK_BITS, CLOCK_STRIP, VIDEO_PATH_PREFIX, VideoCloseCode, type Camera } from '../../protocol';
 import type { Logger } from '../../common/logger';
 import { TsGopCache } from './ts-gop';
+import { decodeSegment } from '../../common/http-guard';
 
 
 const FONT_CANDIDATES = ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'];
@@ -145,7 +146,11 @@ export class CameraStreams {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!path.startsWith(VIDEO_PATH_PREFIX)) return false;
-    const cameraId = decodeURIComponent(path.slice(VIDEO_PATH_PREFIX.length));
+    const cameraId = decodeSegment(path.slice(VIDEO_PATH_PREFIX.length));
+    if (cameraId === null) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, cameraId));
     return true;
   }
@@ -161,7 +166,8 @@ export class CameraStreams {
     const headers = { 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-cache' };
     const fail = (status: number, text: string): void => void res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }).end(text);
     if (req.method !== 'GET') return (fail(405, 'GET only'), true);
-    const cameraId = decodeURIComponent(match[1]!);
+    const cameraId = decodeSegment(match[1]!);
+    if (cameraId === null) return (fail(400, 'bad camera id encoding'), true);
     const camera = CAMERA_ID_PATTERN.test(cameraId) ? this.options.cameraById(cameraId) : undefined;
     if (!camera) return (fail(404, `no camera ${cameraId}`), true);
     if (!camera.online) return (fail(404, `camera ${cameraId} is offline`), true);

@@ -13,6 +13,7 @@ import { CAMERA_ID_PATTERN, type Camera } from '../../protocol';
 import type { Logger } from '../../common/logger';
 import { defaultFontFile, ffmpegArgs } from './camera-streams';
 import { JanusClient } from './janus';
+import { decodeSegment } from '../../common/http-guard';
 
 export interface WebRtcStreamsOptions {
   cameraById(id: string): Camera | undefined;
@@ -103,7 +104,11 @@ export class WebRtcStreams {
     if (!match) return false;
     // The console runs on its own origin: WHEP's PATCH and Location need CORS.
     const cors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Location', 'Cache-Control': 'no-store' };
-    const cameraId = decodeURIComponent(match[1]!);
+    const cameraId = decodeSegment(match[1]!);
+    if (cameraId === null) {
+      res.writeHead(400, { ...cors, 'Content-Type': 'text/plain; charset=utf-8' }).end('bad camera id encoding');
+      return true;
+    }
     const resource = match[2];
     const reply = (status: number, headers: Record<string, string | number> = {}, body = ''): void => void res.writeHead(status, { ...cors, ...headers }).end(body);
     const fail = (e: unknown): void => {
