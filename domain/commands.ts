@@ -26,6 +26,7 @@ import {
 import { upsert } from './state';
 import { inScope, mayRun } from './permissions';
 import { openPlan, planTemplateFor } from './plans';
+import { EVENT_SOFT_BYTES, boundEvent, recordBytes } from './bounds';
 
 export interface Actor {
   id: string;
@@ -72,15 +73,18 @@ const MINUTE = 60_000;
 const iso = (d: Date): string => d.toISOString();
 const plusMinutes = (d: Date, minutes: number): string => new Date(d.getTime() + minutes * MINUTE).toISOString();
 
-/** Validates, authorises and runs one command. Throws CommandError with the reason when refused. */
-export function executeCommand(ctx: CommandContext, type: string, rawPayload: unknown): CommandOutcome {
+/**
+ * Validates, authorises and runs one command. Throws CommandError with the reason when refused. Returns the
+ * validated payload too (unknown keys stripped, every field within its limits): what the audit keeps.
+ */
+export function executeCommand(ctx: CommandContext, type: string, rawPayload: unknown): CommandOutcome & { payload: Record<string, unknown> } {
   if (!Object.prototype.hasOwnProperty.call(commandPayloads, type)) throw new CommandError('invalid', `unknown command type ${JSON.stringify(type)}`);
   const commandType = type as CommandType;
   if (!mayRun(ctx.actor.role, commandType)) throw new CommandError('forbidden', `role ${ctx.actor.role} may not run ${commandType}`);
   const checked = validate(commandPayloads[commandType], rawPayload);
   if (!checked.ok) throw new CommandError('invalid', `invalid ${commandType} payload: ${describeIssues(checked.issues)}`);
   const handler = handlers[commandType] as (ctx: CommandContext, payload: unknown) => CommandOutcome;
-  return handler(ctx, checked.value);
+  return { ...handler(ctx, checked.value), payload: checked.value as Record<string, unknown> };
 }
 
 type Handlers = { [T in CommandType]: (ctx: CommandContext, payload: CommandPayload<T>) => CommandOutcome };
@@ -119,7 +123,7 @@ function entry(ctx: CommandContext, action: string, note?: string): TimelineEntr
 /** The next version of an event: new status (with its step and deadline), appended timeline, bumped version. */
 function evolve(ctx: CommandContext, event: GovEvent, patch: Partial<GovEvent>, timeline: TimelineEntry[], stepDeadline?: string | null): GovEvent {
   const status = patch.status ?? event.status;
-  return {
+  return boundEvent({
     ...event,
     ...patch,
     status,
@@ -127,7 +131,7 @@ function evolve(ctx: CommandContext, event: GovEvent, patch: Partial<GovEvent>, 
     stepDeadline: stepDeadline === undefined ? event.stepDeadline : stepDeadline,
     timeline: [...event.timeline, ...timeline],
     version: event.version + 1,
-  };
+  });
 }
 
 function staffFor(ctx: CommandContext, staffId: string): Staff {
@@ -354,7 +358,11 @@ const handlers: Handlers = {
 
   'event.comment'(ctx, p) {
     const event = eventFor(ctx, p);
-    const next = evolve(ctx, event, {}, [entry(ctx, 'comment', p.text)]);
+    const note = entry(ctx, 'comment', p.text);
+    if (recordBytes(event) + recordBytes(note) > EVENT_SOFT_BYTES) {
+      throw new CommandError('conflict', `event ${event.id} has reached its size limit for comments (${EVENT_SOFT_BYTES / 1024} KB); its steps can still be taken`);
+    }
+    const next = evolve(ctx, event, {}, [note]);
     return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
   },
 
