@@ -154,7 +154,19 @@ export type Change = z.infer<typeof Change>;
  * One committed batch. Every seq reaches every client, in order: a client whose area scope hides all of a
  * batch's changes still gets it with an empty list, so a missing seq always means a gap.
  */
-export const DeltaPayload = z.object({ seq: z.number().int().positive(), at: IsoTime, changes: z.array(Change) });
+export const DeltaPayload = z.object({
+  seq: z.number().int().positive(),
+  at: IsoTime,
+  changes: z.array(Change),
+  /**
+   * A batch too large for one frame comes as consecutive parts with the same seq (index 0 … count-1), each
+   * within the frame limit; the client applies the batch whole, once its last part has arrived.
+   */
+  part: z
+    .object({ index: z.number().int().nonnegative(), count: z.number().int().min(2).max(10_000) })
+    .refine((p) => p.index < p.count, { message: 'part index must be below the count' })
+    .optional(),
+});
 export type DeltaPayload = z.infer<typeof DeltaPayload>;
 
 /** Status codes in position frames (compact: 10,000 staff at 1 Hz). */

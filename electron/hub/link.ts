@@ -90,6 +90,8 @@ export class BackendLink {
   private synced = false;
   private expectedChunk = 0;
   private snapshotId: string | null = null;
+  /** A delta arriving in parts (one batch larger than a frame): held until its last part, then applied whole. */
+  private deltaParts: { seq: number; count: number; next: number; changes: DeltaPayload['changes'] } | null = null;
   private readonly inflight = new Set<string>();
   private sendTokens = 0;
   private sendTimer: NodeJS.Timeout | null = null;
@@ -131,6 +133,7 @@ export class BackendLink {
     this.resetReason = null;
     this.synced = false;
     this.welcome = null;
+    this.deltaParts = null;
     this.inflight.clear();
     this.o.callbacks.state({ status: this.attempt === 0 ? 'connecting' : 'reconnecting', nextRetryAt: null });
     const ws = new WebSocket(this.o.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000, perMessageDeflate: false });
@@ -235,6 +238,21 @@ export class BackendLink {
     return checked.value as T;
   }
 
+  /** Collects the parts of one batch in order; returns the whole batch with its last part, else null. */
+  private assembleParts(delta: DeltaPayload): DeltaPayload | null {
+    const held = this.deltaParts;
+    if (!delta.part) throw new ProtocolViolation(`delta ${delta.seq} while delta ${held?.seq} still had parts to come`);
+    if (delta.part.index === 0 && !held) this.deltaParts = { seq: delta.seq, count: delta.part.count, next: 1, changes: [...delta.changes] };
+    else if (held && held.seq === delta.seq && held.count === delta.part.count && delta.part.index === held.next) {
+      held.changes.push(...delta.changes);
+      held.next++;
+    } else throw new ProtocolViolation(`delta part ${delta.part.index}/${delta.part.count} of ${delta.seq} out of order`);
+    if (delta.part.index < delta.part.count - 1) return null;
+    const changes = this.deltaParts!.changes;
+    this.deltaParts = null;
+    return { seq: delta.seq, at: delta.at, changes };
+  }
+
   private onFrame(raw: string): void {
     const decoded = decodeFrame(raw);
     if (!decoded.ok) throw new ProtocolViolation(`invalid frame: ${decoded.error.message}`);
@@ -281,7 +299,12 @@ export class BackendLink {
         return;
       }
       case 'delta': {
-        const delta = this.check<DeltaPayload>(DeltaPayload, payload, 'delta');
+        let delta = this.check<DeltaPayload>(DeltaPayload, payload, 'delta');
+        if (delta.part || this.deltaParts) {
+          const whole = this.assembleParts(delta);
+          if (!whole) return;
+          delta = whole;
+        }
         const last = this.o.cache.lastSeq;
         if (delta.seq <= last) throw new ProtocolViolation(`sequence went backwards: delta ${delta.seq} after ${last}`);
         if (delta.seq !== last + 1) {

@@ -38,6 +38,9 @@ export class WireClient {
   welcome: WelcomePayload | null = null;
   seq = 0;
   snapshotChunksReceived = 0;
+  /** Delta frames that were parts of a larger batch. */
+  deltaParts = 0;
+  private parts: DeltaPayload['changes'] = [];
   snapshotId: string | null = null;
   synced = false;
   closed: { code: number; reason: string } | null = null;
@@ -97,7 +100,16 @@ export class WireClient {
         this.markSynced();
         break;
       case 'delta': {
-        const delta = frame.payload as DeltaPayload;
+        let delta = frame.payload as DeltaPayload;
+        // A batch larger than a frame comes in parts with one seq: applied whole with its last part.
+        if (delta.part) {
+          if (delta.part.index === 0) this.parts = [];
+          this.parts.push(...delta.changes);
+          this.deltaParts++;
+          if (delta.part.index < delta.part.count - 1) break;
+          delta = { seq: delta.seq, at: delta.at, changes: this.parts };
+          this.parts = [];
+        }
         if (delta.seq !== this.seq + 1) this.gaps.push(`expected ${this.seq + 1}, got ${delta.seq}`);
         this.seq = delta.seq;
         for (const change of delta.changes) {
