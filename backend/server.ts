@@ -21,6 +21,7 @@ import {
   describeIssues,
   encodeFrame,
   errorFrame,
+  utf8ByteLength,
   validate,
   type Change,
   type CollectionName,
@@ -33,11 +34,13 @@ import {
   type WireErrorPayload,
 } from '../protocol';
 import { CommandError, executeCommand, type Actor, type CommandContext } from '../domain';
+import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeInput, guardHttp, guardUpgrade, requestPath } from '../common/http-guard';
+import { deltaFrames, fitRecord } from './wire-out';
+import { RefusalAudit, SessionFlow, type Admission } from './flow-control';
 import type { CityState } from '../domain';
 import type { SimClock } from './clock';
-import type { BackendStore, CommandRecord } from './store/types';
+import type { AuditEntry, BackendStore, CommandRecord } from './store/types';
 import { hashToken } from './users';
-import { TokenBucket } from './rate-limit';
 import type { Logger } from '../common/logger';
 
 export interface ServerLimits {
@@ -50,6 +53,12 @@ export interface ServerLimits {
   maxCatchUpBatches: number;
   /** A client whose send buffer exceeds this skips position frames until it drains (they supersede). */
   positionsBackpressureBytes: number;
+  /** A client that lets this much pile up unread is cut off (it reconnects and catches up by deltas). */
+  maxBufferedBytes: number;
+  /** Connections one user may hold at once (a console holds one; a few for consoles on several desks). */
+  connectionsPerUser: number;
+  /** Commands of one connection waiting for the serial pipeline at once. */
+  maxQueuedCommands: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -58,9 +67,12 @@ export const DEFAULT_LIMITS: ServerLimits = {
   // floods beyond several times this still close the connection.
   commandsPerSecond: 200,
   framesPerSecond: 400,
-  helloTimeoutMs: 10_000,
+  helloTimeoutMs: 5_000,
   maxCatchUpBatches: 20_000,
   positionsBackpressureBytes: 4 * 1024 * 1024,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  connectionsPerUser: 8,
+  maxQueuedCommands: 400,
 };
 
 export interface BackendServerOptions {
@@ -92,9 +104,8 @@ interface Session {
   actor: Actor | null;
   /** Deltas that happened while this client was being brought up to date. */
   held: DeltaPayload[];
-  frames: TokenBucket;
-  commands: TokenBucket;
-  overLimit: number;
+  flow: SessionFlow;
+  refusals: RefusalAudit | null;
   strikes: number;
   alive: boolean;
   remote: string;
@@ -152,22 +163,35 @@ export class BackendServer {
   }
 
   async start(): Promise<void> {
-    const http = createServer((req, res) => {
-      if (req.url === '/healthz') {
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, sessions: this.sessions.size, serverTime: this.options.clock.now() }));
-        return;
-      }
-      if (this.options.httpRoutes?.(req, res)) return;
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
-    });
+    const log = this.options.log;
+    const http = createServer(
+      GUARDED_HTTP_OPTIONS,
+      guardHttp(log, 'backend', (req, res) => {
+        if (req.url === '/healthz') {
+          const memory = process.memoryUsage();
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
+          return;
+        }
+        if (this.options.httpRoutes?.(req, res)) return;
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
+      }),
+    );
     // One HTTP server, several WebSocket endpoints: the protocol at /ws, the extra routes (video) beside it.
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     wss.on('connection', (ws, req) => this.accept(ws, req));
-    http.on('upgrade', (req, socket, head) => {
-      if ((req.url ?? '').split('?')[0] === '/ws') wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
-      else if (!this.options.upgradeRoutes?.(req, socket, head)) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      }
+    http.on(
+      'upgrade',
+      guardUpgrade(log, 'backend', (req, socket, head) => {
+        if (requestPath(req) === '/ws') wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+        else if (!this.options.upgradeRoutes?.(req, socket, head)) {
+          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        }
+      }),
+    );
+    closeSilentConnections(http);
+    http.on('clientError', (_e, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      socket.destroy();
     });
     this.http = http;
     this.wss = wss;
@@ -190,9 +214,8 @@ export class BackendServer {
       clientId: null,
       actor: null,
       held: [],
-      frames: new TokenBucket(this.limits.framesPerSecond, this.limits.framesPerSecond * 2),
-      commands: new TokenBucket(this.limits.commandsPerSecond, this.limits.commandsPerSecond * 2),
-      overLimit: 0,
+      flow: new SessionFlow(this.limits),
+      refusals: null,
       strikes: 0,
       alive: true,
       remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
@@ -203,16 +226,15 @@ export class BackendServer {
     }, this.limits.helloTimeoutMs);
     ws.on('pong', () => (session.alive = true));
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) return this.fail(session, { code: 'malformed', message: 'binary frames are not part of protocol v1', retryable: false });
-      void this.onFrame(session, data.toString());
+      const raw = isBinary ? null : rawText(data);
+      this.guard(session, raw ?? '', () => (raw === null ? this.fail(session, { code: 'malformed', message: 'binary frames are not part of protocol v1', retryable: false }) : this.onFrame(session, raw)));
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
       session.phase = 'closed';
       this.sessions.delete(session);
-      if (session.actor) {
-        void this.options.store.audit([{ at: this.options.clock.now().toISOString(), userId: session.actor.id, kind: 'disconnect', detail: { session: session.id, clientId: session.clientId } }]);
-      }
+      session.refusals?.flush();
+      if (session.actor) this.auditLater([{ at: this.options.clock.now().toISOString(), userId: session.actor.id, kind: 'disconnect', detail: { session: session.id, clientId: session.clientId } }]);
     });
     ws.on('error', (e) => this.options.log.warn('socket error', { session: session.id, error: e.message }));
   }
@@ -229,8 +251,45 @@ export class BackendServer {
     }
   }
 
-  private send(session: Session, text: string): void {
-    if (session.phase !== 'closed' && session.ws.readyState === session.ws.OPEN) session.ws.send(text);
+  /**
+   * The boundary every frame is handled in: whatever handling it throws (now or later) becomes a refusal for
+   * this client alone — an error frame naming the frame's id or command id when one can be read, else close
+   * 1011 — logged once with the client and the input's shape, never its text. The process keeps serving.
+   */
+  private guard(session: Session, raw: string, work: () => void | Promise<void>): void {
+    const failed = (e: unknown): void => {
+      const id = correlationId(raw);
+      this.options.log.error('frame handling failed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote, input: describeInput(raw), id, error: (e as Error)?.stack?.split('\n').slice(0, 6).join(' | ') ?? String(e) });
+      try {
+        if (id) this.sendError(session, { code: 'internal', message: 'the server could not handle this frame', retryable: false }, id);
+        else session.ws.close(1011, 'internal error');
+      } catch {
+        session.ws.terminate();
+      }
+    };
+    try {
+      const result = work();
+      if (result) result.catch(failed);
+    } catch (e) {
+      failed(e);
+    }
+  }
+
+  /** Audit lines written without waiting; a failed write is logged, never an unhandled rejection. */
+  private auditLater(entries: AuditEntry[]): void {
+    this.options.store.audit(entries).catch((e: unknown) => this.options.log.error('audit write failed', { kinds: entries.map((e) => e.kind), error: (e as Error).message }));
+  }
+
+  private send(session: Session, text: string | Buffer): void {
+    if (session.phase === 'closed' || session.ws.readyState !== session.ws.OPEN) return;
+    // A client that stopped reading cannot hold the server's memory hostage: cut it off; it catches up by deltas.
+    if (session.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.options.log.warn('client does not read: connection dropped', { session: session.id, user: session.actor?.id ?? null, buffered: session.ws.bufferedAmount });
+      session.phase = 'closed';
+      session.ws.terminate();
+      return;
+    }
+    session.ws.send(text);
   }
 
   private sendError(session: Session, error: WireErrorPayload, id?: string): void {
@@ -246,21 +305,34 @@ export class BackendServer {
 
   private refuse(session: Session, code: WireErrorPayload['code'], message: string, closeCode: number): void {
     this.sendError(session, { code, message, retryable: false });
-    session.ws.close(closeCode, message.slice(0, 120));
+    session.ws.close(closeCode, closeReason(message));
+  }
+
+  /** A frame or command over the client's budget: refused naming it; a client that keeps on is closed (4029). */
+  private rateLimited(session: Session, admission: Exclude<Admission, 'ok'>, frame: Envelope | null, commandId: string | null): void {
+    const message =
+      admission === 'frames'
+        ? `more than ${this.limits.framesPerSecond} frames per second; send it again later`
+        : admission === 'queue'
+          ? `more than ${this.limits.maxQueuedCommands} commands of this connection are waiting; send it again later`
+          : `more than ${this.limits.commandsPerSecond} commands per second; send it again later`;
+    const type = frame?.type === 'command' ? (commandTypeOf(frame.payload) ?? null) : null;
+    if (frame?.type === 'command') session.refusals?.note({ commandId, type, code: `rate-limited:${admission}` });
+    if (session.flow.refused()) {
+      this.options.log.warn('flood: connection closed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote });
+      this.refuse(session, 'rate-limited', `flood: too many frames past the limit (${this.limits.framesPerSecond}/s, ${this.limits.commandsPerSecond} commands/s); connection closed`, WireCloseCode.rateLimited);
+      return;
+    }
+    this.sendError(session, { code: 'rate-limited', message, retryable: true, ...(frame ? { inReplyTo: frame.type } : {}) }, commandId ?? frame?.id);
   }
 
   private async onFrame(session: Session, raw: string): Promise<void> {
-    if (!session.frames.take()) {
-      session.overLimit++;
-      if (session.overLimit > this.limits.framesPerSecond * 3) {
-        this.refuse(session, 'rate-limited', 'frame flood: connection closed', WireCloseCode.rateLimited);
-        return;
-      }
-      this.sendError(session, { code: 'rate-limited', message: `more than ${this.limits.framesPerSecond} frames per second`, retryable: true });
-      return;
-    }
-    session.overLimit = 0;
+    // Decoded before the budget is checked (bounded work: the size and depth are refused before parsing), so
+    // that a refusal can name what it refuses.
     const decoded = decodeFrame(raw);
+    const commandId = decoded.ok && decoded.frame.type === 'command' ? commandIdOf(decoded.frame.payload) : null;
+    const admission = session.flow.admit(decoded.ok && decoded.frame.type === 'command' && session.phase !== 'handshake');
+    if (admission !== 'ok') return this.rateLimited(session, admission, decoded.ok ? decoded.frame : null, commandId);
     if (!decoded.ok) {
       if (decoded.error.code === 'unsupported-version') {
         this.refuse(session, 'unsupported-version', decoded.error.message, WireCloseCode.unsupportedVersion);
@@ -306,12 +378,20 @@ export class BackendServer {
     }
     if (session.phase !== 'handshake') return; // closed meanwhile
     // One connection per client id: a reconnecting client replaces its stale connection.
+    let sameUser = 0;
     for (const other of this.sessions) {
-      if (other !== session && other.clientId === h.clientId) other.ws.close(WireCloseCode.replaced, 'replaced by a newer connection from the same client');
+      if (other === session || other.phase === 'closed') continue;
+      if (other.clientId === h.clientId) other.ws.close(WireCloseCode.replaced, 'replaced by a newer connection from the same client');
+      else if (other.actor?.id === user.id) sameUser++;
+    }
+    if (sameUser >= this.limits.connectionsPerUser) {
+      this.auditLater([{ at, userId: user.id, kind: 'login-refused', detail: { clientId: h.clientId, remote: session.remote, reason: 'too-many-connections', limit: this.limits.connectionsPerUser } }]);
+      return this.refuse(session, 'rate-limited', `user ${user.id} already has ${sameUser} connections open (limit ${this.limits.connectionsPerUser})`, WireCloseCode.rateLimited);
     }
     session.clientId = h.clientId;
     session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope };
     session.phase = 'syncing';
+    session.refusals = new RefusalAudit((entries) => this.auditLater(entries), () => ({ realMs: Date.now(), at: this.options.clock.now().toISOString() }), { userId: user.id, session: session.id });
     await this.options.store.audit([{ at, userId: user.id, kind: 'login', detail: { clientId: h.clientId, clientName: h.clientName ?? null, remote: session.remote, lastSeq: h.lastSeq } }]);
 
     const scopeKey = scopeKeyOf(user.districtScope);
@@ -347,7 +427,7 @@ export class BackendServer {
 
     let upTo: number;
     if (sync === 'deltas') {
-      for (const delta of catchUp!) this.send(session, encodeFrame('delta', this.scoped(delta, session)));
+      for (const delta of catchUp!) for (const text of deltaFrames(this.scoped(delta, session), this.options.log)) this.send(session, text);
       upTo = catchUp!.at(-1)?.seq ?? h.lastSeq!;
     } else {
       const snapshot = sync === 'resume-snapshot' ? cached! : this.snapshotFor(scopeKey, user.districtScope);
@@ -355,7 +435,7 @@ export class BackendServer {
       upTo = await this.streamSnapshot(session, snapshot, fromIndex);
     }
     // Deltas committed while this client was syncing, newer than what it got, then live.
-    for (const delta of session.held) if (delta.seq > upTo) this.send(session, encodeFrame('delta', delta));
+    for (const delta of session.held) if (delta.seq > upTo) for (const text of deltaFrames(delta, this.options.log)) this.send(session, text);
     session.held = [];
     if (session.phase === 'syncing') session.phase = 'live';
   }
@@ -376,10 +456,13 @@ export class BackendServer {
       };
       for (const item of this.state.all(collection)) {
         if (!visible(scope, collection, item)) continue;
-        const json = JSON.stringify(item);
-        if (bytes + json.length > SNAPSHOT_CHUNK_TARGET_BYTES && items.length > 0) flush();
-        items.push(json);
-        bytes += json.length + 1;
+        // Within the frame limit by construction: an oversize record is served compacted (or left out, logged).
+        const fitted = fitRecord(collection, (item as { id: string }).id, item, JSON.stringify(item), this.options.log);
+        if (!fitted) continue;
+        const size = utf8ByteLength(fitted.json);
+        if (bytes + size > SNAPSHOT_CHUNK_TARGET_BYTES && items.length > 0) flush();
+        items.push(fitted.json);
+        bytes += size + 1;
         counts[collection]++;
       }
       if (items.length > 0) flush();
@@ -428,12 +511,13 @@ export class BackendServer {
     const parsed = validate(CommandFrame, frame.payload);
     if (!parsed.ok) return this.fail(session, { code: 'invalid', message: `bad command frame: ${describeIssues(parsed.issues)}`, inReplyTo: 'command', issues: parsed.issues, retryable: false }, frame.id);
     const command = parsed.value;
-    if (!session.commands.take()) {
-      this.sendError(session, { code: 'rate-limited', message: `more than ${this.limits.commandsPerSecond} commands per second; send it again later`, inReplyTo: 'command', retryable: true }, command.commandId);
-      return;
+    session.flow.queued++;
+    try {
+      const { frame: reply } = await this.submit(session.actor!, command.commandId, command.type, command.payload, command.expiresAt);
+      this.send(session, reply);
+    } finally {
+      session.flow.queued--;
     }
-    const { frame: reply } = await this.submit(session.actor!, command.commandId, command.type, command.payload, command.expiresAt);
-    this.send(session, reply);
   }
 
   /**
@@ -467,7 +551,7 @@ export class BackendServer {
     const at = now.toISOString();
     const reject = async (code: 'invalid' | 'forbidden' | 'conflict' | 'expired', message: string): Promise<{ frame: string }> => {
       const record: CommandRecord = { commandId, userId: actor.id, type, outcome: { status: 'rejected', code, message }, at };
-      await store.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message } });
+      await store.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message: message.slice(0, 2000) } });
       return { frame: errorFrame({ code, message, inReplyTo: 'command', retryable: false }, commandId) };
     };
     // Expiry is judged on real time: it protects decisions made on stale screens, whatever the sim speed.
@@ -486,7 +570,8 @@ export class BackendServer {
       at,
       changes: outcome.changes,
       command: { commandId, userId: actor.id, type, outcome: { status: 'applied', seq, result: outcome.result }, at },
-      audit: [{ at, userId: actor.id, kind: 'command', detail: { commandId, type, payload: payload as Record<string, unknown>, seq } }],
+      // The validated payload (unknown keys stripped, every field within its schema's limits), never the raw one.
+      audit: [{ at, userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq } }],
     });
     this.publish(seq, at, outcome.changes);
     const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };
@@ -521,10 +606,22 @@ export class BackendServer {
     this.state.apply(changes);
     this.state.seq = seq;
     const delta: DeltaPayload = { seq, at, changes };
-    const full = encodeFrame('delta', delta);
+    // Encoded once per scope (split into parts when larger than a frame), the same text to every client of it.
+    const encoded = new Map<string, string[]>();
     for (const session of this.sessions) {
-      if (session.phase === 'syncing') session.held.push(this.scoped(delta, session, removedDistricts));
-      else if (session.phase === 'live') this.send(session, session.actor?.districtScope ? encodeFrame('delta', this.scoped(delta, session, removedDistricts)) : full);
+      try {
+        if (session.phase === 'syncing') session.held.push(this.scoped(delta, session, removedDistricts));
+        else if (session.phase === 'live') {
+          const key = scopeKeyOf(session.actor?.districtScope ?? null);
+          let frames = encoded.get(key);
+          if (!frames) encoded.set(key, (frames = deltaFrames(this.scoped(delta, session, removedDistricts), this.options.log)));
+          for (const text of frames) this.send(session, text);
+        }
+      } catch (e) {
+        // Committed is committed: a client that cannot be sent to is dropped (it catches up), the others go on.
+        this.options.log.error('delta could not be sent to a client', { session: session.id, seq, error: (e as Error).message });
+        session.ws.terminate();
+      }
     }
   }
 
@@ -575,4 +672,39 @@ export class BackendServer {
     this.http?.closeAllConnections();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
   }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+const ID_SHAPE = /^[0-9a-zA-Z_-]{8,64}$/;
+
+function commandIdOf(payload: unknown): string | null {
+  const id = typeof payload === 'object' && payload !== null ? (payload as { commandId?: unknown }).commandId : undefined;
+  return typeof id === 'string' && ID_SHAPE.test(id) ? id : null;
+}
+
+function commandTypeOf(payload: unknown): string | null {
+  const type = typeof payload === 'object' && payload !== null ? (payload as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type.slice(0, 64) : null;
+}
+
+/**
+ * The id to answer a frame that could not be handled: its command id, else its frame id — read from the text
+ * with a bounded pattern (the frame may be what failed to parse), null when none is there.
+ */
+function correlationId(raw: string): string | null {
+  const head = raw.slice(0, 4096);
+  const found = /"commandId"\s*:\s*"([0-9a-zA-Z_-]{8,64})"/.exec(head) ?? /"id"\s*:\s*"([\x21\x23-\x5b\x5d-\x7e]{1,64})"/.exec(head);
+  return found?.[1] ?? null;
+}
+
+/** A WebSocket close reason: at most 123 bytes of UTF-8 (longer makes ws throw), cut on a character boundary. */
+export function closeReason(text: string): string {
+  let out = text.slice(0, 123);
+  while (Buffer.byteLength(out, 'utf8') > 123) out = out.slice(0, -1);
+  return out;
 }
