@@ -8,6 +8,7 @@ import { createLogger } from '../common/logger';
 import { startBackend } from './index';
 import { lastBeijingTime } from './simulator/timing';
 import { SipAccount, validate } from '../protocol';
+import { StoreOpenError } from './store/open-check';
 
 const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -29,7 +30,9 @@ const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--s
                     headless Chromium when installed; ZONGZHI_SIMULATED_STAFF=off turns them off)
   --janus URL       WebRTC camera streams through your Janus server's HTTP API (e.g. http://127.0.0.1:8088/janus,
                     its api_secret in ZONGZHI_JANUS_SECRET); cameras then offer WebRTC first
-  --json            print {"url","tokensFile"} as one JSON line when ready`;
+  --new-tokens      make new tokens for every user, replacing tokens.json (consoles need the new ones)
+  --json            print {"url","tokensFile"} as one JSON line when ready
+exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one line says what), 1 other failures`;
 
 async function main(): Promise<void> {
   const cli = parseCli(
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
       sip: { type: 'string', default: 'auto' },
       'sip-field-url': { type: 'string' },
       janus: { type: 'string' },
+      'new-tokens': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -85,6 +89,7 @@ async function main(): Promise<void> {
   const backend = await startBackend({
     ...(webrtc ? { webrtc } : {}),
     dbFile,
+    rotateTokens: args['new-tokens'],
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     seed: args.seed === undefined ? undefined : numberOption('seed', args.seed, 1, Number.isInteger),
     scale: args.scale === undefined ? undefined : numberOption('scale', args.scale, 1, (n) => n > 0 && n <= 20),
@@ -112,6 +117,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`backend failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  // One line a person (and the console's supervisor) can act on; exit 3 = do not retry, the data needs a person.
+  if (e instanceof StoreOpenError) {
+    process.stderr.write(`backend refused to start [${e.code}]: ${e.message}\n`);
+    process.exit(3);
+  }
+  if ((e as { code?: unknown })?.code === 'EADDRINUSE') {
+    process.stderr.write(`backend refused to start [port-in-use]: ${(e as Error).message}; choose another --port\n`);
+    process.exit(3);
+  }
+  process.stderr.write(`backend refused to start [start-failed]: ${(e as Error).message}\n${(e as Error).stack ?? ''}\n`);
   process.exit(1);
 });

@@ -46,6 +46,8 @@ export interface BackendConfig {
   /** Fixed tokens per user id (tests, deployments); otherwise random ones are written to tokensFile. */
   tokens?: Record<string, string>;
   tokensFile?: string | null;
+  /** Make new tokens for every user even though tokensFile exists (--new-tokens). */
+  rotateTokens?: boolean;
   log?: Logger;
   limits?: Partial<ServerLimits>;
   tickMs?: number;
@@ -186,6 +188,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
   mkdirSync(dirname(config.dbFile), { recursive: true });
   const store = new SqliteStore(config.dbFile);
+  // Users first: a tokens file that cannot be used stops the start before anything is written.
+  const tokens = await ensureUsers(store, config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile, config.tokens, config.rotateTokens === true);
   const storedCity = await store.getMeta('city');
   const cityParams = storedCity
     ? (JSON.parse(storedCity) as { seed: number; scale: number; staffPerGrid: number })
@@ -214,7 +218,6 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     await store.setMeta('city', JSON.stringify(cityParams));
   }
 
-  const tokens = await ensureUsers(store, config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile, config.tokens);
   const loaded = await store.load();
   const state = new CityState(loaded.state, loaded.seq);
   const storedSim = Number(await store.getMeta('simTime'));

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { UserRole } from '../protocol';
 import type { BackendStore, UserRecord } from './store/types';
+import { StoreOpenError } from './store/open-check';
 
 export interface UserSpec {
   id: string;
@@ -25,16 +26,20 @@ export function hashToken(token: string): string {
 }
 
 /**
- * Makes sure users exist. Given tokens (tests, deployments) are stored as given; otherwise fresh random tokens
- * are made once and written to `tokensFile` (mode 600) for the operator and the embedded console.
+ * Makes sure users exist. Given tokens (tests, deployments) are stored as given. Otherwise the tokens in
+ * `tokensFile` are kept — also when the database is new (its users are made from them): tokens consoles
+ * already hold are never regenerated unless `rotate` says so (--new-tokens). Only with no file (or `rotate`)
+ * are fresh random tokens made and written (mode 600). A file that cannot be read as tokens is refused.
  */
-export async function ensureUsers(store: BackendStore, tokensFile: string | null, given?: Record<string, string>): Promise<Record<string, string>> {
+export async function ensureUsers(store: BackendStore, tokensFile: string | null, given?: Record<string, string>, rotate = false): Promise<Record<string, string>> {
   if (given) {
     await store.upsertUsers(DEFAULT_USERS.filter((u) => given[u.id]).map((u) => ({ ...u, tokenHash: hashToken(given[u.id]!) })));
     return given;
   }
-  if (tokensFile && existsSync(tokensFile) && (await store.countUsers()) > 0) {
-    return JSON.parse(readFileSync(tokensFile, 'utf8')) as Record<string, string>;
+  if (tokensFile && existsSync(tokensFile) && !rotate) {
+    const kept = readTokensFile(tokensFile);
+    if ((await store.countUsers()) === 0) await store.upsertUsers(DEFAULT_USERS.filter((u) => kept[u.id]).map((u) => ({ ...u, tokenHash: hashToken(kept[u.id]!) })));
+    return kept;
   }
   const tokens = Object.fromEntries(DEFAULT_USERS.map((u) => [u.id, randomBytes(24).toString('base64url')]));
   const records: UserRecord[] = DEFAULT_USERS.map((u) => ({ ...u, tokenHash: hashToken(tokens[u.id]!) }));
@@ -44,4 +49,20 @@ export async function ensureUsers(store: BackendStore, tokensFile: string | null
     chmodSync(tokensFile, 0o600);
   }
   return tokens;
+}
+
+function readTokensFile(file: string): Record<string, string> {
+  const refuse = (why: string): never => {
+    throw new StoreOpenError('tokens-unreadable', `${file} cannot be used (${why}); restore it, or start with --new-tokens to make new tokens for every user`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return refuse(`not JSON: ${(e as Error).message.slice(0, 100)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse('not an object of user ids and tokens');
+  const entries = Object.entries(parsed);
+  if (entries.length === 0 || entries.some(([, token]) => typeof token !== 'string' || token.length < 16 || token.length > 512)) return refuse('a token is missing or malformed');
+  return Object.fromEntries(entries) as Record<string, string>;
 }

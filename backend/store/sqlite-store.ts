@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
 import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../common/sqlite';
+import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
 import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch, LoadedState, UserRecord } from './types';
 
 export { StoreVersionError, migrate };
@@ -12,11 +13,31 @@ export class SqliteStore implements BackendStore {
   private readonly statements;
 
   constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across app crashes, fast commits
-    this.db.pragma('foreign_keys = ON');
-    migrate(this.db, BACKEND_MIGRATIONS);
+    // Empty, truncated, not SQLite, another program's, damaged or newer: refused with the reason, never taken as new.
+    checkDatabaseFile(file);
+    let opened: Database.Database | null = null;
+    try {
+      opened = new Database(file);
+      opened.pragma('journal_mode = WAL');
+      opened.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across app crashes, fast commits
+      opened.pragma('foreign_keys = ON');
+      const version = opened.pragma('user_version', { simple: true }) as number;
+      const tables = new Set(opened.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name));
+      if ((version === 0 && tables.size > 0) || (version > 0 && !tables.has('entities'))) {
+        throw new StoreOpenError('database-not-ours', `${file} is a SQLite database of another program (tables: ${[...tables].slice(0, 5).join(', ')}); check the --db path`);
+      }
+      try {
+        migrate(opened, BACKEND_MIGRATIONS);
+      } catch (e) {
+        if (e instanceof StoreVersionError) throw new StoreOpenError('database-newer', `${file}: ${e.message}`);
+        throw e;
+      }
+      if ((opened.pragma('application_id', { simple: true }) as number) !== APPLICATION_ID) opened.pragma(`application_id = ${APPLICATION_ID}`);
+    } catch (e) {
+      opened?.close();
+      throw storeErrorOf(e, file);
+    }
+    this.db = opened;
     const db = this.db;
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
@@ -49,7 +70,12 @@ export class SqliteStore implements BackendStore {
     const state = Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState;
     for (const row of this.statements.allEntities.iterate()) {
       const map = state[row.collection as CollectionName] as Map<string, unknown> | undefined;
-      if (map) map.set(row.id, JSON.parse(row.data));
+      if (!map) continue;
+      try {
+        map.set(row.id, JSON.parse(row.data));
+      } catch {
+        throw new StoreOpenError('database-corrupt', `the database's ${row.collection} record ${row.id.slice(0, 64)} is not valid JSON; restore the database from a backup`);
+      }
     }
     return { state, seq: this.lastSeq() };
   }
