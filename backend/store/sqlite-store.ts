@@ -18,14 +18,15 @@ export class SqliteStore implements BackendStore {
     let opened: Database.Database | null = null;
     try {
       opened = new Database(file);
-      opened.pragma('journal_mode = WAL');
-      opened.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across app crashes, fast commits
-      opened.pragma('foreign_keys = ON');
+      // Whose file this is, asked before anything is written to it (even the journal mode changes the header).
       const version = opened.pragma('user_version', { simple: true }) as number;
       const tables = new Set(opened.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name));
       if ((version === 0 && tables.size > 0) || (version > 0 && !tables.has('entities'))) {
         throw new StoreOpenError('database-not-ours', `${file} is a SQLite database of another program (tables: ${[...tables].slice(0, 5).join(', ')}); check the --db path`);
       }
+      opened.pragma('journal_mode = WAL');
+      opened.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable across app crashes, fast commits
+      opened.pragma('foreign_keys = ON');
       try {
         migrate(opened, BACKEND_MIGRATIONS);
       } catch (e) {
