@@ -106,6 +106,8 @@ interface Session {
   held: DeltaPayload[];
   flow: SessionFlow;
   refusals: RefusalAudit | null;
+  /** The server has decided to close it: what it still sends is dropped unread (a flood must not cost CPU). */
+  closing: boolean;
   strikes: number;
   alive: boolean;
   remote: string;
@@ -216,6 +218,7 @@ export class BackendServer {
       held: [],
       flow: new SessionFlow(this.limits),
       refusals: null,
+      closing: false,
       strikes: 0,
       alive: true,
       remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
@@ -226,6 +229,7 @@ export class BackendServer {
     }, this.limits.helloTimeoutMs);
     ws.on('pong', () => (session.alive = true));
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (session.closing) return;
       const raw = isBinary ? null : rawText(data);
       this.guard(session, raw ?? '', () => (raw === null ? this.fail(session, { code: 'malformed', message: 'binary frames are not part of protocol v1', retryable: false }) : this.onFrame(session, raw)));
     });
@@ -262,7 +266,7 @@ export class BackendServer {
       this.options.log.error('frame handling failed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote, input: describeInput(raw), id, error: (e as Error)?.stack?.split('\n').slice(0, 6).join(' | ') ?? String(e) });
       try {
         if (id) this.sendError(session, { code: 'internal', message: 'the server could not handle this frame', retryable: false }, id);
-        else session.ws.close(1011, 'internal error');
+        else this.closeSession(session, 1011, 'internal error');
       } catch {
         session.ws.terminate();
       }
@@ -300,12 +304,20 @@ export class BackendServer {
   private fail(session: Session, error: WireErrorPayload, id?: string): void {
     this.sendError(session, error, id);
     session.strikes++;
-    if (session.strikes >= 20) session.ws.close(WireCloseCode.protocolError, 'too many invalid frames');
+    if (session.strikes >= 20) this.closeSession(session, WireCloseCode.protocolError, 'too many invalid frames');
   }
 
   private refuse(session: Session, code: WireErrorPayload['code'], message: string, closeCode: number): void {
     this.sendError(session, { code, message, retryable: false });
-    session.ws.close(closeCode, closeReason(message));
+    this.closeSession(session, closeCode, message);
+  }
+
+  /** Closes with a code and reason; input after that is dropped, and a peer that does not close is cut off. */
+  private closeSession(session: Session, code: number, reason: string): void {
+    if (session.closing) return;
+    session.closing = true;
+    session.ws.close(code, closeReason(reason));
+    setTimeout(() => session.ws.terminate(), 3000).unref();
   }
 
   /** A frame or command over the client's budget: refused naming it; a client that keeps on is closed (4029). */
@@ -381,7 +393,7 @@ export class BackendServer {
     let sameUser = 0;
     for (const other of this.sessions) {
       if (other === session || other.phase === 'closed') continue;
-      if (other.clientId === h.clientId) other.ws.close(WireCloseCode.replaced, 'replaced by a newer connection from the same client');
+      if (other.clientId === h.clientId) this.closeSession(other, WireCloseCode.replaced, 'replaced by a newer connection from the same client');
       else if (other.actor?.id === user.id) sameUser++;
     }
     if (sameUser >= this.limits.connectionsPerUser) {
@@ -509,7 +521,7 @@ export class BackendServer {
 
   private async onCommand(session: Session, frame: Envelope): Promise<void> {
     const parsed = validate(CommandFrame, frame.payload);
-    if (!parsed.ok) return this.fail(session, { code: 'invalid', message: `bad command frame: ${describeIssues(parsed.issues)}`, inReplyTo: 'command', issues: parsed.issues, retryable: false }, frame.id);
+    if (!parsed.ok) return this.fail(session, { code: 'invalid', message: `bad command frame: ${describeIssues(parsed.issues)}`, inReplyTo: 'command', issues: parsed.issues, retryable: false }, commandIdOf(frame.payload) ?? frame.id);
     const command = parsed.value;
     session.flow.queued++;
     try {
