@@ -82,6 +82,11 @@ async function main(): Promise<void> {
     if (!/^https?:\/\/[^/\s]+\/\S*$/.test(args.janus)) fail('--janus must be the http(s):// URL of Janus\'s HTTP API, e.g. http://127.0.0.1:8088/janus');
     webrtc = { janusUrl: args.janus, apiSecret: process.env.ZONGZHI_JANUS_SECRET ?? '' };
   }
+  // The console starts its embedded backend with an IPC channel (nothing is sent over it): the channel ends when
+  // the console's process ends, however it ends and on every platform (Linux also sends SIGTERM, see
+  // common/child-process.ts). Still starting: nothing to close yet, and what was started follows us.
+  let stop: (() => void) | null = null;
+  if (process.send) process.on('disconnect', () => (stop ? stop() : process.exit(0)));
   const backend = await startBackend({
     ...(webrtc ? { webrtc } : {}),
     dbFile,
@@ -104,8 +109,16 @@ async function main(): Promise<void> {
   if (scenario) {
     setTimeout(() => void backend.injectScenario(scenario[1] as 'flood' | 'crowd'), Number(scenario[2] ?? 10) * 1000);
   }
-  const stop = (): void => {
-    void backend.close().then(() => process.exit(0));
+  let stopping = false;
+  stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    // A close that hangs must not leave an orphaned backend (and what it started) running.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    void backend.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

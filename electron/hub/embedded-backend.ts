@@ -3,11 +3,12 @@
  * simulator as a child process on 127.0.0.1 (its own process, so the simulator never competes with the hub
  * or a window for the event loop). Plain Node: Electron passes its own binary with ELECTRON_RUN_AS_NODE.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../common/logger';
+import { spawnOwned } from '../../common/child-process';
 
 export interface EmbeddedBackendOptions {
   /** out/main/backend.js */
@@ -35,7 +36,16 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
   if (!existsSync(options.script)) throw new Error(`embedded backend not built: ${options.script} is missing (run npm run build)`);
   const dbFile = join(options.dataDir, 'backend.sqlite');
   const args = [options.script, '--port', '0', '--db', dbFile, '--json', ...(options.speed ? ['--speed', String(options.speed)] : [])];
-  const child = spawn(options.execPath ?? process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  // Ends with the console however the console ends: SIGTERM on Linux (the backend then stops its Kamailio,
+  // encoders and simulated staff itself), and on every platform the IPC channel, whose end the backend
+  // watches (backend/cli.ts). Nothing is sent over it.
+  const child = spawnOwned(options.execPath ?? process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: options.env ?? process.env,
+    parentDeathSignal: 'SIGTERM',
+  });
+  // The channel must not keep the console's own process alive once everything else has stopped.
+  child.channel?.unref();
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
     if (stderr.length < 200) stderr.push(line);
