@@ -2,12 +2,14 @@
  * `npm run backend -- [options]`: the reference backend and simulated city, standalone (for a room of
  * consoles) or as the console's embedded default.
  */
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseCli } from '../common/cli';
 import { createLogger } from '../common/logger';
 import { startBackend } from './index';
 import { lastBeijingTime } from './simulator/timing';
 import { SipAccount, validate } from '../protocol';
+import { BackendRefusal, describeRefusal } from '../common/backend-refusal';
 
 const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -85,6 +87,9 @@ async function main(): Promise<void> {
   // The console starts its embedded backend with an IPC channel (nothing is sent over it): the channel ends when
   // the console's process ends, however it ends and on every platform (Linux also sends SIGTERM, see
   // common/child-process.ts). Still starting: nothing to close yet, and what was started follows us.
+  // A database file that is there but empty was truncated or never written: starting would put a new city
+  // where the old one should be. A person decides (the console says so and stops retrying).
+  if (existsSync(dbFile) && statSync(dbFile).size === 0) throw new BackendRefusal('database-empty', `the database file ${dbFile} is empty (0 bytes)`);
   let stop: (() => void) | null = null;
   if (process.send) process.on('disconnect', () => (stop ? stop() : process.exit(0)));
   const backend = await startBackend({
@@ -125,6 +130,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`backend failed to start: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
+  // The contract with whoever started us (common/backend-refusal.ts): one line, last; an unexpected error's stack before it, for the log.
+  const refusal = describeRefusal(e);
+  if (refusal.code === 'start-failed') process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.stderr.write(`${refusal.line}\n`);
+  process.exit(refusal.exitCode);
 });
