@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../../protocol';
 import { parseCli } from '../../common/cli';
-import { Hub, configuredCredentials, createLogger, defaultDataDir, embeddedCredentials, superviseEmbeddedBackend } from '../hub';
+import { Hub, configuredCredentials, createLogger, defaultDataDir, runEmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
 import { findChromium } from '../../common/chromium';
 import { spawnOwned } from '../../common/child-process';
@@ -65,15 +65,7 @@ async function main(): Promise<void> {
     if (login.ok) hub.connectTo(login.credentials);
     else hub.unavailable(configured, login.code, login.message);
   } else if (!args['no-backend']) {
-    embedded = superviseEmbeddedBackend(
-      { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) },
-      (backend) => {
-        const login = embeddedCredentials(backend.url, backend.tokens);
-        if (login.ok) hub.connectTo(login.credentials);
-        else hub.unavailable(backend.url, login.code, login.message);
-      },
-      (e) => log.error('embedded backend unavailable', { error: e.message }),
-    );
+    embedded = runEmbeddedBackend(hub, { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) });
   }
   const host = await startBrowserHost({ hub, rendererDir, port });
   const url = host.urlFor(role.value, args.demo);
