@@ -8,7 +8,7 @@ import { createLogger } from '../common/logger';
 import { startBackend } from './index';
 import { lastBeijingTime } from './simulator/timing';
 import { SipAccount, validate } from '../protocol';
-import { StoreOpenError } from './store/open-check';
+import { describeRefusal } from '../common/backend-refusal';
 
 const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -86,6 +86,11 @@ async function main(): Promise<void> {
     if (!/^https?:\/\/[^/\s]+\/\S*$/.test(args.janus)) fail('--janus must be the http(s):// URL of Janus\'s HTTP API, e.g. http://127.0.0.1:8088/janus');
     webrtc = { janusUrl: args.janus, apiSecret: process.env.ZONGZHI_JANUS_SECRET ?? '' };
   }
+  // The console starts its embedded backend with an IPC channel (nothing is sent over it): the channel ends when
+  // the console's process ends, however it ends and on every platform (Linux also sends SIGTERM, see
+  // common/child-process.ts). Still starting: nothing to close yet, and what was started follows us.
+  let stop: (() => void) | null = null;
+  if (process.send) process.on('disconnect', () => (stop ? stop() : process.exit(0)));
   const backend = await startBackend({
     ...(webrtc ? { webrtc } : {}),
     dbFile,
@@ -109,23 +114,25 @@ async function main(): Promise<void> {
   if (scenario) {
     setTimeout(() => void backend.injectScenario(scenario[1] as 'flood' | 'crowd'), Number(scenario[2] ?? 10) * 1000);
   }
-  const stop = (): void => {
-    void backend.close().then(() => process.exit(0));
+  let stopping = false;
+  stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    // A close that hangs must not leave an orphaned backend (and what it started) running.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    void backend.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
 main().catch((e: unknown) => {
-  // One line a person (and the console's supervisor) can act on; exit 3 = do not retry, the data needs a person.
-  if (e instanceof StoreOpenError) {
-    process.stderr.write(`backend refused to start [${e.code}]: ${e.message}\n`);
-    process.exit(3);
-  }
-  if ((e as { code?: unknown })?.code === 'EADDRINUSE') {
-    process.stderr.write(`backend refused to start [port-in-use]: ${(e as Error).message}; choose another --port\n`);
-    process.exit(3);
-  }
-  process.stderr.write(`backend refused to start [start-failed]: ${(e as Error).message}\n${(e as Error).stack ?? ''}\n`);
-  process.exit(1);
+  // The contract with whoever started us (common/backend-refusal.ts): one line, last; an unexpected error's stack before it, for the log.
+  const refusal = describeRefusal(e);
+  if (refusal.code === 'start-failed') process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.stderr.write(`${refusal.line}\n`);
+  process.exit(refusal.exitCode);
 });

@@ -1,7 +1,8 @@
 /** Local TCP ports for the servers the backend runs beside itself (Kamailio, Janus): all on 127.0.0.1. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { spawnOwned } from '../common/child-process';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -43,7 +44,8 @@ export interface LocalServerProcess {
  * connections on 127.0.0.1:port; one that exits or stays closed is killed and its directory removed.
  */
 export async function startLocalServer(options: { name: string; binary: string; args: string[]; port: number; dir: string; logStdout?: boolean; startMs?: number }): Promise<LocalServerProcess> {
-  const child = spawn(options.binary, options.args, { stdio: ['ignore', options.logStdout ? 'pipe' : 'ignore', 'pipe'] });
+  // SIGTERM when the backend dies: Kamailio takes its worker processes down only then (SIGKILL orphans them).
+  const child = spawnOwned(options.binary, options.args, { stdio: ['ignore', options.logStdout ? 'pipe' : 'ignore', 'pipe'], parentDeathSignal: 'SIGTERM' });
   const log: string[] = [];
   const keep = (chunk: string): void => {
     log.push(...chunk.split('\n').filter(Boolean));

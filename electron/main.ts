@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, mapSourceOrigins, validate } from '../protocol';
 import { buildContentSecurityPolicy } from './security/csp';
-import { Hub, configuredCredentials, consoleMediaOrigins, createLogger, embeddedCredentials, superviseEmbeddedBackend } from './hub';
+import { Hub, configuredCredentials, consoleMediaOrigins, createLogger, runEmbeddedBackend } from './hub';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
@@ -89,22 +89,14 @@ if (!app.requestSingleInstanceLock()) {
 
   let embedded: { stop(): Promise<void> } | null = null;
   const startEmbedded = (target: Hub): void => {
-    embedded = superviseEmbeddedBackend(
-      {
-        script: join(here, 'backend.js'),
-        dataDir: join(app.getPath('userData'), 'backend'),
-        log,
-        // Electron's own binary runs the backend as plain Node.
-        execPath: process.execPath,
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      },
-      (backend) => {
-        const login = embeddedCredentials(backend.url, backend.tokens);
-        if (login.ok) target.connectTo(login.credentials);
-        else target.unavailable(backend.url, login.code, login.message);
-      },
-      (e) => log.error('embedded backend unavailable', { error: e.message }),
-    );
+    embedded = runEmbeddedBackend(target, {
+      script: join(here, 'backend.js'),
+      dataDir: join(app.getPath('userData'), 'backend'),
+      log,
+      // Electron's own binary runs the backend as plain Node.
+      execPath: process.execPath,
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
   };
 
   // WebRTC between this machine's own ends (the embedded Kamailio's simulated staff, a call's picture relayed

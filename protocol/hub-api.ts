@@ -88,6 +88,26 @@ export type SettingsPatch = z.infer<typeof SettingsPatch>;
 export const ConnectionStatus = z.enum(['online', 'connecting', 'reconnecting', 'offline']);
 export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
 
+/**
+ * The embedded backend as the console's supervisor sees it. 'retrying': a start failed or the backend exited,
+ * the next try is at nextRetryAt (the pause grows with each failure in a row). 'failed': the supervisor has
+ * stopped trying — the backend said its data needs a person, or it failed too often in a row — until a person
+ * has fixed the cause and asks for a start (restartBackend).
+ */
+export const EmbeddedBackendState = z.object({
+  state: z.enum(['starting', 'running', 'retrying', 'failed']),
+  /** Failed starts (or exits soon after a start) in a row; 0 once it has run a while. */
+  failures: z.number().int().nonnegative(),
+  nextRetryAt: IsoTime.nullable(),
+  /**
+   * Why the last try failed: the backend's own refusal code (database-empty, database-not-ours,
+   * database-corrupt, database-newer, tokens-unreadable, port-in-use, start-failed) or the supervisor's
+   * (exited, start-timeout, not-built). `message` is the technical detail in English; `path` the file concerned.
+   */
+  lastError: z.object({ code: z.string().max(64), message: z.string().max(4000), path: z.string().max(4096).nullable() }).nullable(),
+});
+export type EmbeddedBackendState = z.infer<typeof EmbeddedBackendState>;
+
 /** The truth about the backend link, always visible in the status bar. */
 export const ConnectionState = z.object({
   status: ConnectionStatus,
@@ -114,6 +134,8 @@ export const ConnectionState = z.object({
   lastSyncedAt: IsoTime.nullable(),
   /** A one-time message for the user (e.g. the cache was rebuilt); null when none. */
   notice: z.string().nullable(),
+  /** The embedded backend's supervisor; null when the console links to a configured backend (or none). */
+  embeddedBackend: EmbeddedBackendState.nullable(),
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
 
@@ -392,6 +414,11 @@ export const hubMethods = {
   showOnWall: { params: WallRequest, result: ShowOnWallResult },
   /** Adds a finished call to the call log (hub cache); the same id twice is kept once. */
   logCall: { params: CallLogEntry, result: Empty },
+  /**
+   * Starts the embedded backend again now, with a fresh count of failures (the 重试 button, once a person has
+   * fixed what stopped it). 'unavailable' when the console uses a configured backend instead.
+   */
+  restartBackend: { params: Empty, result: Empty },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -452,6 +479,7 @@ export interface HubApi {
   getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
   showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
   logCall(entry: CallLogEntry): Promise<void>;
+  restartBackend(): Promise<void>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

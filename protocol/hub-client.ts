@@ -141,6 +141,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     getCityLayer: (layer) => call('getCityLayer', { layer }),
     showOnWall: (request) => call('showOnWall', request),
     logCall: async (entry) => void (await call('logCall', entry)),
+    restartBackend: async () => void (await call('restartBackend', {})),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

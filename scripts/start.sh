@@ -6,4 +6,6 @@ ensure_node
 ensure_npm_packages
 offer_debian_packages "${DEMO_DEBIAN_PACKAGES[@]}"
 cd "$PROJECT_ROOT"
-exec npm start --silent -- "$@"
+# node itself, not `npm start`: npm runs it under `sh -c`, which does not pass SIGTERM on, so stopping this
+# script with SIGTERM left the console running. Now a signal to this script's pid reaches the launcher.
+exec node scripts/start.mjs "$@"

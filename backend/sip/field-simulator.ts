@@ -5,10 +5,11 @@
  * staff member's name, a clock) and a tone. Without Chromium the demo still runs: such calls get 404 and the
  * console says the staff member is not online.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnOwned } from '../../common/child-process';
 
 export interface FieldSimulator {
   readonly process: ChildProcess | null;
@@ -40,7 +41,9 @@ export function startFieldSimulator(options: { chromium: string; pageUrl: string
       ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
       options.pageUrl,
     ];
-    child = spawn(options.chromium, args, { stdio: 'ignore' });
+    // SIGKILL when the backend dies: a throwaway profile, nothing to save, and Chromium's own helper processes
+    // (zygotes, renderers, GPU) end with its browser process however it ends.
+    child = spawnOwned(options.chromium, args, { stdio: 'ignore', parentDeathSignal: 'SIGKILL' });
     child.once('exit', (code, signal) => {
       if (stopped) return;
       options.log.warn('simulated field staff (headless Chromium) exited', { code, signal, restarts });

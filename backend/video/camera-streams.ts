@@ -6,7 +6,7 @@
  * leaves. A watchdog restarts an encoder that stops producing; a slow viewer is dropped without holding up
  * the others.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CAMERA_ID_PATTERN, CLOCK_BITS, CLOCK_STRIP, VIDEO_PATH_PREFIX, VideoCloseCode, type Camera } from '../../protocol';
 import type { Logger } from '../../common/logger';
+// Encoders end with the backend however it ends (SIGKILL: an encoder has nothing to save and no children).
+import { spawnOwned } from '../../common/child-process';
 import { TsGopCache } from './ts-gop';
 import { decodeSegment } from '../../common/http-guard';
 
@@ -196,7 +198,7 @@ export class CameraStreams {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const offset = -new Date().getTimezoneOffset() * 60;
-    const ffmpeg = spawn(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset, { kind: 'hls', dir }), { stdio: ['ignore', 'ignore', 'pipe'] });
+    const ffmpeg = spawnOwned(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset, { kind: 'hls', dir }), { stdio: ['ignore', 'ignore', 'pipe'] });
     const source: HlsSource = { cameraId: camera.id, process: ffmpeg, dir, lastRequestAt: Date.now(), stderr: [] };
     this.hls.set(camera.id, source);
     this.options.log.info('camera HLS stream started', { camera: camera.id, pid: ffmpeg.pid });
@@ -264,7 +266,7 @@ export class CameraStreams {
 
   private start(camera: Camera): Source {
     const offset = -new Date().getTimezoneOffset() * 60;
-    const ffmpeg = spawn(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ffmpeg = spawnOwned(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset), { stdio: ['ignore', 'pipe', 'pipe'] });
     const now = Date.now();
     const source: Source = { cameraId: camera.id, process: ffmpeg, cache: new TsGopCache(), viewers: new Set(), lastDataAt: now, linger: null, stopping: false, stderr: [] };
     this.sources.set(camera.id, source);

@@ -5,12 +5,14 @@
  * it when done. The backend creates the camera's mountpoint and starts its RTP encoder on the first viewer
  * and stops both a little after the last one leaves (shared by every viewer, like the WebSocket streams).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CAMERA_ID_PATTERN, type Camera } from '../../protocol';
 import type { Logger } from '../../common/logger';
+// RTP encoders end with the backend however it ends (SIGKILL: nothing to save, no children).
+import { spawnOwned } from '../../common/child-process';
 import { defaultFontFile, ffmpegArgs } from './camera-streams';
 import { JanusClient } from './janus';
 import { decodeSegment } from '../../common/http-guard';
@@ -261,7 +263,7 @@ export class WebRtcStreams {
       if (this.feeds.get(camera.id) !== feed) return;
       const offset = -new Date().getTimezoneOffset() * 60;
       const host = new URL(this.options.janus.url).hostname;
-      const ffmpeg = spawn(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset, { kind: 'rtp', host, port: feed.port }), { stdio: ['ignore', 'ignore', 'pipe'] });
+      const ffmpeg = spawnOwned(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset, { kind: 'rtp', host, port: feed.port }), { stdio: ['ignore', 'ignore', 'pipe'] });
       feed.process = ffmpeg;
       this.options.log.info('camera WebRTC feed started', { camera: camera.id, mountpoint: feed.mountpoint, pid: ffmpeg.pid });
       ffmpeg.stderr!.on('data', (chunk: Buffer) => {

@@ -2,15 +2,16 @@
  * `node out/main/host.js`: runs the hub and the browser host without Electron. Used by `npm start` where the
  * Electron binary is missing, by the e2e tests, and for a browser view on a demo screen.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../../protocol';
 import { parseCli } from '../../common/cli';
-import { Hub, configuredCredentials, createLogger, defaultDataDir, embeddedCredentials, superviseEmbeddedBackend } from '../hub';
+import { Hub, configuredCredentials, createLogger, defaultDataDir, runEmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
 import { findChromium } from '../../common/chromium';
+import { spawnOwned } from '../../common/child-process';
 
 const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--role ROLE] [--open] [--json]
   --port N          listen on 127.0.0.1:N (default: a free port)
@@ -64,15 +65,7 @@ async function main(): Promise<void> {
     if (login.ok) hub.connectTo(login.credentials);
     else hub.unavailable(configured, login.code, login.message);
   } else if (!args['no-backend']) {
-    embedded = superviseEmbeddedBackend(
-      { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) },
-      (backend) => {
-        const login = embeddedCredentials(backend.url, backend.tokens);
-        if (login.ok) hub.connectTo(login.credentials);
-        else hub.unavailable(backend.url, login.code, login.message);
-      },
-      (e) => log.error('embedded backend unavailable', { error: e.message }),
-    );
+    embedded = runEmbeddedBackend(hub, { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) });
   }
   const host = await startBrowserHost({ hub, rendererDir, port });
   const url = host.urlFor(role.value, args.demo);
@@ -101,7 +94,9 @@ async function main(): Promise<void> {
       );
       return;
     }
-    browser = spawn(
+    // SIGTERM when the host dies, however it dies: the window closes like a user closed it (its profile saved,
+    // no "Chromium did not shut down correctly" bar on the wall next time).
+    browser = spawnOwned(
       chromium,
       [
         `--app=${url}`,
@@ -123,7 +118,7 @@ async function main(): Promise<void> {
         // Chromium refuses to run as root without --no-sandbox; --test-type hides its warning bar on a wall.
         ...(process.getuid?.() === 0 ? ['--no-sandbox', '--test-type'] : []),
       ],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', parentDeathSignal: 'SIGTERM' },
     );
     browser.on('exit', (code) => {
       log.info('console window closed; stopping the host', { code });

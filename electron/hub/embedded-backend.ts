@@ -2,12 +2,15 @@
  * The embedded default: when no backend URL is configured, the console starts the reference backend and
  * simulator as a child process on 127.0.0.1 (its own process, so the simulator never competes with the hub
  * or a window for the event loop). Plain Node: Electron passes its own binary with ELECTRON_RUN_AS_NODE.
+ * Keeping it running (restarts, back-off, giving up) is backend-supervisor.ts's job.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../common/logger';
+import { spawnOwned } from '../../common/child-process';
+import { EXIT_NEEDS_PERSON, parseRefusal } from '../../common/backend-refusal';
 
 export interface EmbeddedBackendOptions {
   /** out/main/backend.js */
@@ -31,35 +34,95 @@ export interface EmbeddedBackend {
   stop(): Promise<void>;
 }
 
+export const BACKEND_DB_FILE = 'backend.sqlite';
+export const BACKEND_TOKENS_FILE = 'tokens.json';
+
+/**
+ * Why a start failed. `code`: the backend's refusal code (common/backend-refusal.ts), or 'not-built',
+ * 'start-timeout', 'exited' (no refusal line: a crash or a signal). `needsPerson`: retrying cannot help.
+ */
+export class EmbeddedBackendError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly needsPerson: boolean,
+    /** The file the failure is about (the database, the tokens), for the person who must look at it. */
+    readonly path: string | null = null,
+  ) {
+    super(message);
+    this.name = 'EmbeddedBackendError';
+  }
+}
+
+/** The file a refusal code is about, in the backend's data dir. */
+export function refusalPath(code: string, dataDir: string): string | null {
+  if (code.startsWith('database-')) return join(dataDir, BACKEND_DB_FILE);
+  if (code === 'tokens-unreadable') return join(dataDir, BACKEND_TOKENS_FILE);
+  return null;
+}
+
 export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
-  if (!existsSync(options.script)) throw new Error(`embedded backend not built: ${options.script} is missing (run npm run build)`);
-  const dbFile = join(options.dataDir, 'backend.sqlite');
+  if (!existsSync(options.script)) throw new EmbeddedBackendError('not-built', `embedded backend not built: ${options.script} is missing (run npm run build)`, true);
+  const dbFile = join(options.dataDir, BACKEND_DB_FILE);
   const args = [options.script, '--port', '0', '--db', dbFile, '--json', ...(options.speed ? ['--speed', String(options.speed)] : [])];
-  const child = spawn(options.execPath ?? process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  // Ends with the console however the console ends: SIGTERM on Linux (the backend then stops its Kamailio,
+  // encoders and simulated staff itself), and on every platform the IPC channel, whose end the backend
+  // watches (backend/cli.ts). Nothing is sent over it.
+  const child = spawnOwned(options.execPath ?? process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: options.env ?? process.env,
+    parentDeathSignal: 'SIGTERM',
+  });
+  // The channel must not keep the console's own process alive once everything else has stopped.
+  child.channel?.unref();
   const stderr: string[] = [];
+  let refusal: { code: string; message: string } | null = null;
   createInterface({ input: child.stderr! }).on('line', (line) => {
     if (stderr.length < 200) stderr.push(line);
+    refusal = parseRefusal(line) ?? refusal;
     options.log.debug('embedded backend', { line });
   });
+  // Every stderr line is read by 'close', which can come after 'exit' (the refusal line is the last one);
+  // not waited for long, in case a descendant still holds one of the pipes.
+  const closed = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    child.once('exit', () => setTimeout(resolve, 1000).unref());
+  });
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
   const ready = await new Promise<{ url: string; tokensFile: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error(`embedded backend did not start within ${options.startTimeoutMs ?? 60_000} ms`));
-    }, options.startTimeoutMs ?? 60_000);
-    child.once('exit', (code) => {
+      reject(new EmbeddedBackendError('start-timeout', `embedded backend did not start within ${timeoutMs} ms: ${stderr.slice(-5).join(' | ')}`, false));
+    }, timeoutMs);
+    child.once('error', (e) => {
       clearTimeout(timer);
-      reject(new Error(`embedded backend exited with code ${code}: ${stderr.slice(-5).join(' | ')}`));
+      reject(new EmbeddedBackendError('exited', `embedded backend could not be started: ${e.message}`, false));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      void closed.then(() => {
+        const said: { code: string; message: string } | null = refusal;
+        if (said) reject(new EmbeddedBackendError(said.code, said.message, code === EXIT_NEEDS_PERSON, refusalPath(said.code, options.dataDir)));
+        else reject(new EmbeddedBackendError('exited', `embedded backend exited (${signal ?? `code ${code}`}) while starting: ${stderr.slice(-5).join(' | ')}`, false));
+      });
     });
     createInterface({ input: child.stdout! }).once('line', (line) => {
       clearTimeout(timer);
       try {
         resolve(JSON.parse(line) as { url: string; tokensFile: string });
       } catch {
-        reject(new Error(`embedded backend printed an unexpected line: ${line}`));
+        child.kill();
+        reject(new EmbeddedBackendError('exited', `embedded backend printed an unexpected line: ${line}`, false));
       }
     });
   });
-  const tokens = JSON.parse(readFileSync(ready.tokensFile, 'utf8')) as Record<string, string>;
+  let tokens: Record<string, string>;
+  try {
+    tokens = JSON.parse(readFileSync(ready.tokensFile, 'utf8')) as Record<string, string>;
+  } catch (e) {
+    child.kill();
+    throw new EmbeddedBackendError('tokens-unreadable', `${ready.tokensFile}: ${(e as Error).message}`, true, ready.tokensFile);
+  }
   options.log.info('embedded backend ready', { url: ready.url, pid: child.pid });
   return {
     url: ready.url,
@@ -73,51 +136,5 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
       }),
-  };
-}
-
-/**
- * Keeps the embedded backend running: started now, and restarted (after a pause) if it ever exits on its
- * own, each time handing the new address and tokens to `onReady`. A wall must not stay offline because a
- * child process died.
- */
-export function superviseEmbeddedBackend(
-  options: EmbeddedBackendOptions,
-  onReady: (backend: EmbeddedBackend) => void,
-  onFailed: (error: Error) => void,
-  restartDelayMs = 2000,
-): { stop(): Promise<void> } {
-  let current: EmbeddedBackend | null = null;
-  let stopping = false;
-  let timer: NodeJS.Timeout | null = null;
-  const launch = (): void => {
-    startEmbeddedBackend(options).then(
-      (backend) => {
-        if (stopping) {
-          void backend.stop();
-          return;
-        }
-        current = backend;
-        backend.process.once('exit', (code, signal) => {
-          if (stopping) return;
-          options.log.error('embedded backend exited; restarting it', { code, signal });
-          onFailed(new Error(`embedded backend exited (${signal ?? code})`));
-          timer = setTimeout(launch, restartDelayMs);
-        });
-        onReady(backend);
-      },
-      (e: unknown) => {
-        onFailed(e as Error);
-        if (!stopping) timer = setTimeout(launch, restartDelayMs * 5);
-      },
-    );
-  };
-  launch();
-  return {
-    async stop() {
-      stopping = true;
-      if (timer) clearTimeout(timer);
-      await current?.stop();
-    },
   };
 }

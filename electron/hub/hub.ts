@@ -22,6 +22,7 @@ import {
   type CommandRequest,
   type ConnectionState,
   type DisplayRole,
+  type EmbeddedBackendState,
   type HelloResult,
   type HubMethod,
   type HubReply,
@@ -141,6 +142,8 @@ export class Hub {
   /** When each staff position was last reported (server time, ms): volatile like the positions. */
   private readonly positionTimes = new Map<string, number>();
   private closed = false;
+  /** Starts the embedded backend again (runEmbeddedBackend sets it); null with a configured backend. */
+  private backendRestart: (() => void) | null = null;
 
   constructor(readonly options: HubOptions) {
     this.log = options.log ?? silentLogger;
@@ -177,6 +180,7 @@ export class Hub {
       lastSeq: this.cache.lastSeq,
       lastSyncedAt,
       notice: this.cache.notice ?? this.settings.startupNotice,
+      embeddedBackend: null,
     });
     this.rebase();
     // Live positions are volatile: kept in memory, written to the cache now and then for cold starts.
@@ -254,10 +258,32 @@ export class Hub {
   }
 
   /** No backend can be linked (none configured, no login, embedded one failed): offline, with the reason. */
-  unavailable(backendUrl: string | null, code: string, message: string): void {
+  unavailable(backendUrl: string | null, code: string, message: string, extra: Partial<ConnectionState> = {}): void {
     this.link?.stop();
     this.link = null;
-    this.patchConnection({ status: 'offline', backendUrl, lastError: { code, message } });
+    // As for a link that dropped: `since` and the last sync move, and the stopped link's retry plan is gone.
+    this.onLinkState({ status: 'offline', reconnectAttempt: 0, nextRetryAt: null, lastError: { code, message } }, { backendUrl, ...extra });
+  }
+
+  /**
+   * The embedded backend's supervisor state (see backend-supervisor.ts), shown with the connection. A failed
+   * start or an exit takes the link down at once, with the reason, rather than leaving it to find out.
+   */
+  setEmbeddedBackend(state: EmbeddedBackendState): void {
+    const error = state.lastError;
+    if ((state.state === 'retrying' || state.state === 'failed') && error) {
+      this.unavailable(null, 'embedded-failed', `${error.code}: ${error.message}`, { embeddedBackend: state });
+    } else this.patchConnection({ embeddedBackend: state });
+  }
+
+  setBackendRestart(restart: (() => void) | null): void {
+    this.backendRestart = restart;
+  }
+
+  /** A person's 重试: the embedded backend starts again now. */
+  restartBackend(): void {
+    if (!this.backendRestart) throw new HubError('unavailable', 'this console links to a configured backend: there is no embedded backend to start');
+    this.backendRestart();
   }
 
   /** The link, for tests and diagnostics. */
@@ -269,7 +295,7 @@ export class Hub {
     this.connection.set({ ...this.connection.value, ...patch });
   }
 
-  private onLinkState(patch: LinkStatePatch): void {
+  private onLinkState(patch: LinkStatePatch, extra: Partial<ConnectionState> = {}): void {
     const current = this.connection.value;
     const next: Partial<ConnectionState> = {};
     if (patch.status) {
@@ -293,7 +319,7 @@ export class Hub {
       this.needRebase = true;
       this.scheduleProcess();
     }
-    this.patchConnection(next);
+    this.patchConnection({ ...next, ...extra });
   }
 
   private markSynced(force = false): string {
@@ -702,6 +728,11 @@ export class HubSession {
         // Demo / inspection screens make no calls; a window only logs its own user's calls.
         if (this.info.demo) throw new HubError('unauthorized', 'a demo screen makes no calls');
         this.hub.logCall(params as CallLogEntry);
+        return {};
+      case 'restartBackend':
+        // An inspection screen shows; it does not run the console.
+        if (this.info.demo) throw new HubError('unauthorized', 'a demo screen does not start the backend');
+        this.hub.restartBackend();
         return {};
     }
   }

@@ -5,6 +5,7 @@ export { SettingsStore, SETTINGS_FILE_NAME } from './settings-store';
 export { createLogger, silentLogger, type Logger, type LogLevel } from '../../common/logger';
 export { ObservableValue } from './observable';
 export { defaultDataDir } from './paths';
-export { startEmbeddedBackend, superviseEmbeddedBackend, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';
+export { startEmbeddedBackend, EmbeddedBackendError, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';
+export { superviseEmbeddedBackend, runEmbeddedBackend, retryDelayMs, DEFAULT_BACKOFF, type BackendSupervisor, type BackoffPolicy } from './backend-supervisor';
 export { configuredCredentials, embeddedCredentials, CREDENTIALS_FILE_NAME } from './credentials';
 export { consoleMediaOrigins } from './media-origins';

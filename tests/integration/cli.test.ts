@@ -31,14 +31,21 @@ describe('command lines', () => {
 
 describe('the embedded backend supervisor', () => {
   it('stops cleanly even when the backend it supervises was killed by a signal (no hang on quit)', async () => {
-    const { superviseEmbeddedBackend } = await import('../../electron/hub/embedded-backend');
+    const { superviseEmbeddedBackend } = await import('../../electron/hub/backend-supervisor');
+    const { startEmbeddedBackend } = await import('../../electron/hub/embedded-backend');
     const { makeTempDir } = await import('../support/temp');
     const { silentLogger } = await import('../../common/logger');
     const { execFileSync } = await import('node:child_process');
     execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
     const temp = makeTempDir();
     let ready: { process: { pid?: number } } | null = null;
-    const supervisor = superviseEmbeddedBackend({ script: join(root, 'out/main/backend.js'), dataDir: temp.dir, log: silentLogger }, (b) => (ready = b), () => {}, 60_000);
+    const supervisor = superviseEmbeddedBackend({
+      start: () => startEmbeddedBackend({ script: join(root, 'out/main/backend.js'), dataDir: temp.dir, log: silentLogger }),
+      log: silentLogger,
+      onReady: (b) => (ready = b),
+      onState: () => {},
+      policy: { firstDelayMs: 60_000 },
+    });
     const started = Date.now();
     while (!ready && Date.now() - started < 30_000) await new Promise((r) => setTimeout(r, 50));
     expect(ready).not.toBeNull();

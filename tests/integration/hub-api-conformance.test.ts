@@ -134,6 +134,23 @@ describe.each([
     expect(seen).toHaveLength(2);
   });
 
+  it('shows a failed embedded backend with its reason, and restartBackend starts it again (unavailable without one)', async () => {
+    const { api, transport } = await bridge.open();
+    await expect(api.restartBackend()).rejects.toMatchObject({ code: 'unavailable' });
+    let restarts = 0;
+    hub.setBackendRestart(() => restarts++);
+    const seen: ConnectionState[] = [];
+    await api.subscribe({ topic: 'connection' }, (s) => seen.push(s));
+    const lastError = { code: 'database-empty', message: 'the database file /d/backend.sqlite is empty (0 bytes)', path: '/d/backend.sqlite' };
+    hub.setEmbeddedBackend({ state: 'failed', failures: 1, nextRetryAt: null, lastError });
+    await waitFor(() => seen.some((s) => s.embeddedBackend?.state === 'failed'), 'the failed embedded backend');
+    expect(seen.at(-1)).toMatchObject({ status: 'offline', backendUrl: null, embeddedBackend: { lastError }, lastError: { code: 'embedded-failed' } });
+    await api.restartBackend();
+    expect(restarts).toBe(1);
+    expect(await transport.call('restartBackend', { now: true })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(restarts).toBe(1);
+  });
+
   it('answers unknown methods, bad params and unknown subscriptions with typed errors', async () => {
     const { transport } = await bridge.open();
     // A method the preload does not expose cannot even be called over IPC; over WebSocket the hub refuses it.

@@ -65,6 +65,16 @@ export const useHubStore = defineStore('hub', () => {
     }
   }
 
+  /** A person's 重试 for the embedded backend the supervisor gave up on. */
+  async function restartBackend(): Promise<void> {
+    if (!api.value) return;
+    try {
+      await api.value.restartBackend();
+    } catch (e) {
+      error.value = toUserFacingError(e);
+    }
+  }
+
   function dismissError(): void {
     if (phase.value !== 'failed') error.value = null;
   }
@@ -75,5 +85,5 @@ export const useHubStore = defineStore('hub', () => {
     api.value = null;
   }
 
-  return { api, phase, hello, connection, settings, error, commandLevel, wallRequest, attach, linkLost, updateSettings, dismissError, detach };
+  return { api, phase, hello, connection, settings, error, commandLevel, wallRequest, attach, linkLost, updateSettings, restartBackend, dismissError, detach };
 });
