@@ -44,6 +44,8 @@ it('a refused embedded backend is shown in Chinese with its reason, not retried,
     // The technical detail, one click away.
     await page.getByTestId('embedded-detail-toggle').click();
     expect(await page.getByTestId('embedded-detail').textContent()).toBe(`database-empty: the database file ${dbFile} is empty (0 bytes); restore it from a backup, or delete it to start a new city`);
+    // The call bar does not send anyone to fix a SIP server: the backend is what is missing.
+    expect(await page.getByTestId('phone-status').textContent()).toContain('通话待后台连接后可用');
     await page.screenshot({ path: join(SHOTS, 'embedded-backend-refused-zh-1920x1080.png') });
 
     // A person moves the broken file away and presses 重试: a fresh city, and the console is online.

@@ -334,6 +334,7 @@ const en: typeof zh = {
       reconnecting: 'Call network lost, reconnecting…',
       failed: 'Calls unavailable',
       reload: 'The SIP server is ready: reload this page to enable calls',
+      waitingBackend: 'Calls become available once the backend is connected',
       unavailable: 'Calls off: the backend has no SIP server (install kamailio and kamailio-websocket-modules and restart, or pass --sip)',
     },
     failure: {

@@ -342,6 +342,7 @@ export default {
       reconnecting: '通话网络中断，正在重连…',
       failed: '通话不可用',
       reload: '通话服务器已就绪，需重新加载本页面以启用通话',
+      waitingBackend: '通话待后台连接后可用',
       unavailable: '通话未启用：后台未配置 SIP 服务器（安装 kamailio、kamailio-websocket-modules 后重启，或用 --sip 指定服务器）',
     },
     failure: {
