@@ -212,6 +212,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       const t0 = performance.now();
       const counts = await backfillHistory(history, city, cityParams.seed, now - days * 86_400_000, now);
       store.seedEntities('events', history.all('events'));
+      store.seedEntities('timeline', history.all('timeline'));
       store.seedEntities('staff', history.all('staff'));
       log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
     }

@@ -35,7 +35,7 @@ import {
 } from '../protocol';
 import { CommandError, executeCommand, type Actor, type CommandContext } from '../domain';
 import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeInput, guardHttp, guardUpgrade, requestPath } from '../common/http-guard';
-import { deltaFrames, fitRecord } from './wire-out';
+import { deltaFrames, fits } from './wire-out';
 import { RefusalAudit, SessionFlow, type Admission } from './flow-control';
 import type { CityState } from '../domain';
 import type { SimClock } from './clock';
@@ -123,7 +123,7 @@ interface CachedSnapshot {
 }
 
 /** Collections filtered by the user's district scope (分级授权). */
-const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'events']);
+const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'events', 'timeline']);
 
 function visible(scope: string[] | null, collection: CollectionName, data: unknown): boolean {
   if (scope === null || !SCOPED.has(collection)) return true;
@@ -468,12 +468,12 @@ export class BackendServer {
       };
       for (const item of this.state.all(collection)) {
         if (!visible(scope, collection, item)) continue;
-        // Within the frame limit by construction: an oversize record is served compacted (or left out, logged).
-        const fitted = fitRecord(collection, (item as { id: string }).id, item, JSON.stringify(item), this.options.log);
-        if (!fitted) continue;
-        const size = utf8ByteLength(fitted.json);
+        // Within the frame limit by construction: a record larger than a frame is left out (and logged).
+        const json = JSON.stringify(item);
+        if (!fits(collection, (item as { id: string }).id, json, this.options.log)) continue;
+        const size = utf8ByteLength(json);
         if (bytes + size > SNAPSHOT_CHUNK_TARGET_BYTES && items.length > 0) flush();
-        items.push(fitted.json);
+        items.push(json);
         bytes += size + 1;
         counts[collection]++;
       }

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Change, GovEvent } from '../protocol';
+import type { Change, GovEvent, TimelineRecord } from '../protocol';
 import { CACHE_FILE_NAME, Hub, HubCache } from '../electron/hub';
 import { silentLogger } from '../common/logger';
 import { generateCity } from '../backend/sim/city';
@@ -30,14 +30,19 @@ const rules = rulesFromCatalog();
 const day = 86_400_000;
 for (let start = 0; start < eventCount; start += 5000) {
   const batch: GovEvent[] = [];
+  const history: TimelineRecord[] = [];
   for (let i = start; i < Math.min(eventCount, start + 5000); i++) {
     const grid = city.grids[rng.int(0, city.grids.length - 1)]!;
     const rule = rng.pick(rules);
     const reported = Date.now() - rng.float(0, 365) * day;
     const open = i % 40 === 0; // ~2.5 % open, as in the simulated city
     const at = (ms: number): string => new Date(reported + ms).toISOString();
+    const id = `E${String(i).padStart(13, '0')}`;
+    const actions = ['report', 'accept', 'dispatch', 'sign', ...(open ? [] : ['feedback', 'followup', 'close'])];
+    // The history: records of their own, as the backend keeps them.
+    actions.forEach((action, k) => history.push({ id: `${id}.${String(k).padStart(4, '0')}`, eventId: id, districtId: grid.districtId, index: k, at: at(k * 600_000), actor: 'sim:seat', actorName: '其他坐席（模拟）', action }));
     batch.push({
-      id: `E${String(i).padStart(13, '0')}`,
+      id,
       source: 'grid-app',
       category: rule.category,
       severity: rng.int(1, 4),
@@ -64,12 +69,14 @@ for (let start = 0; start < eventCount; start += 5000) {
       acceptedAt: at(600_000),
       dispatchedAt: at(1_200_000),
       handledAt: open ? null : at(day / 2),
-      timeline: ['report', 'accept', 'dispatch', 'sign', ...(open ? [] : ['feedback', 'followup', 'close'])].map((action, k) => ({ at: at(k * 600_000), actor: 'sim:seat', actorName: '其他坐席（模拟）', action })),
+      timelineCount: actions.length,
+      actors: ['sim:seat'],
       cameraId: null,
       version: 7,
     });
   }
   put(upserts('events', batch));
+  put(upserts('timeline', history));
 }
 cache.setMeta('user', JSON.stringify({ id: 'dispatcher', name: '调度员', role: 'dispatcher', districtScope: null }));
 cache.close();

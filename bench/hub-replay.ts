@@ -34,7 +34,7 @@ await until(() => hub.connection.value.pendingCommands === 0 && hub.connection.v
 const replayMs = performance.now() - r0;
 
 const seen = new Map<string, number>();
-for (const event of backend.state.all('events')) for (const t of event.timeline) if (t.note?.startsWith('回放 #')) seen.set(t.note, (seen.get(t.note) ?? 0) + 1);
+for (const t of backend.state.all('timeline')) if (t.note?.startsWith('回放 #')) seen.set(t.note, (seen.get(t.note) ?? 0) + 1);
 const duplicates = [...seen.values()].reduce((sum, n) => sum + (n - 1), 0);
 console.log('');
 console.log(`replay of ${count} queued commands`);

@@ -20,13 +20,14 @@ import {
   type ResponsibilityRule,
   type Staff,
   type TimelineEntry,
+  type TimelineRecord,
   type UserRole,
   type WireErrorCode,
 } from '../protocol';
 import { upsert } from './state';
 import { inScope, mayRun } from './permissions';
 import { openPlan, planTemplateFor } from './plans';
-import { EVENT_SOFT_BYTES, boundEvent, recordBytes } from './bounds';
+import { MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES, MAX_ACTORS } from './bounds';
 
 export interface Actor {
   id: string;
@@ -120,18 +121,43 @@ function entry(ctx: CommandContext, action: string, note?: string): TimelineEntr
   return note === undefined ? { at: iso(ctx.now), actor: ctx.actor.id, actorName: ctx.actor.name, action } : { at: iso(ctx.now), actor: ctx.actor.id, actorName: ctx.actor.name, action, note };
 }
 
-/** The next version of an event: new status (with its step and deadline), appended timeline, bumped version. */
-function evolve(ctx: CommandContext, event: GovEvent, patch: Partial<GovEvent>, timeline: TimelineEntry[], stepDeadline?: string | null): GovEvent {
+/** An event's next version and the history entries it appends, each a `timeline` record of its own. */
+interface Evolved {
+  event: GovEvent;
+  entries: TimelineRecord[];
+}
+
+function timelineRecord(event: GovEvent, index: number, e: TimelineEntry): TimelineRecord {
+  return { ...e, id: `${event.id}.${String(index).padStart(4, '0')}`, eventId: event.id, districtId: event.districtId, index };
+}
+
+const withActor = (actors: readonly string[], id: string): string[] => [...actors.filter((a) => a !== id), id].slice(-MAX_ACTORS);
+
+/** The next version of an event: new status (with its step and deadline), appended history, bumped version. */
+function evolve(ctx: CommandContext, event: GovEvent, patch: Partial<GovEvent>, timeline: TimelineEntry[], stepDeadline?: string | null): Evolved {
   const status = patch.status ?? event.status;
-  return boundEvent({
+  const next: GovEvent = {
     ...event,
     ...patch,
     status,
     step: STEP_OF_STATUS[status],
     stepDeadline: stepDeadline === undefined ? event.stepDeadline : stepDeadline,
-    timeline: [...event.timeline, ...timeline],
+    timelineCount: event.timelineCount + timeline.length,
+    actors: withActor(event.actors, ctx.actor.id),
     version: event.version + 1,
-  });
+  };
+  return { event: next, entries: timeline.map((e, i) => timelineRecord(next, event.timelineCount + i, e)) };
+}
+
+/** A new event with the first entry of its history. */
+function born(ctx: CommandContext, event: GovEvent, first: TimelineEntry): Evolved {
+  const made: GovEvent = { ...event, timelineCount: 1, actors: [ctx.actor.id] };
+  return { event: made, entries: [timelineRecord(made, 0, first)] };
+}
+
+/** What evolving events commits: each event and its new history records. */
+function eventChanges(...evolved: Evolved[]): Change[] {
+  return evolved.flatMap(({ event, entries }) => [upsert('events', event), ...entries.map((r) => upsert('timeline', r))]);
 }
 
 function staffFor(ctx: CommandContext, staffId: string): Staff {
@@ -210,7 +236,8 @@ function newEvent(ctx: CommandContext, input: {
     acceptedAt: null,
     dispatchedAt: null,
     handledAt: null,
-    timeline: [entry(ctx, 'report')],
+    timelineCount: 0,
+    actors: [],
     cameraId: input.cameraId ?? null,
     version: 1,
   };
@@ -220,8 +247,8 @@ function newEvent(ctx: CommandContext, input: {
 
 const handlers: Handlers = {
   'event.report'(ctx, p) {
-    const event = newEvent(ctx, p);
-    return { changes: [upsert('events', event)], result: { eventId: event.id } };
+    const made = born(ctx, newEvent(ctx, p), entry(ctx, 'report'));
+    return { changes: eventChanges(made), result: { eventId: made.event.id } };
   },
 
   'event.accept'(ctx, p) {
@@ -229,7 +256,7 @@ const handlers: Handlers = {
     requireStatus(event, ['new'], 'accept');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'accepted', acceptedAt: iso(ctx.now) }, [entry(ctx, 'accept')], plusMinutes(ctx.now, rule.limits.dispatch));
-    return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.dispatch'(ctx, p) {
@@ -246,7 +273,7 @@ const handlers: Handlers = {
       // The sign-for must happen within the dispatch limit counted from acceptance.
       event.status === 'new' ? plusMinutes(ctx.now, rule.limits.dispatch) : event.stepDeadline,
     );
-    return { changes: [upsert('events', next), ...loadChange(ctx, assignee.staffId, +1)], result: { eventId: event.id, version: next.version } };
+    return { changes: [...eventChanges(next), ...loadChange(ctx, assignee.staffId, +1)], result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.reassign'(ctx, p) {
@@ -256,8 +283,8 @@ const handlers: Handlers = {
     const assignee = resolveAssignee(ctx, event, p);
     const next = evolve(ctx, event, { status: 'dispatched', assignee, dispatchedAt: iso(ctx.now) }, [entry(ctx, 'reassign', p.reason)], plusMinutes(ctx.now, rule.limits.dispatch));
     return {
-      changes: [upsert('events', next), ...loadChange(ctx, event.assignee?.staffId, -1), ...loadChange(ctx, assignee.staffId, +1)],
-      result: { eventId: event.id, version: next.version },
+      changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, -1), ...loadChange(ctx, assignee.staffId, +1)],
+      result: { eventId: event.id, version: next.event.version },
     };
   },
 
@@ -266,7 +293,7 @@ const handlers: Handlers = {
     requireStatus(event, ['dispatched'], 'sign for');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'handling' }, [entry(ctx, 'sign')], plusMinutes(ctx.now, rule.limits.handle));
-    return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.cohandle.request'(ctx, p) {
@@ -279,9 +306,12 @@ const handlers: Handlers = {
     if (event.coHandlingRequests.some((r) => r.departmentId === p.departmentId && r.state === 'pending')) {
       throw new CommandError('conflict', `a co-handling request for ${p.departmentId} is already pending`);
     }
+    if (event.coHandlingRequests.length >= MAX_COHANDLING_REQUESTS) {
+      throw new CommandError('conflict', `event ${event.id} already has ${MAX_COHANDLING_REQUESTS} co-handling requests`);
+    }
     const request = { id: ctx.newId('cohandle'), departmentId: p.departmentId, reason: p.reason, state: 'pending' as const, requestedAt: iso(ctx.now) };
     const next = evolve(ctx, event, { coHandlingRequests: [...event.coHandlingRequests, request] }, [entry(ctx, 'cohandle-request', `${departmentName}：${p.reason}`)]);
-    return { changes: [upsert('events', next)], result: { eventId: event.id, requestId: request.id, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, requestId: request.id, version: next.event.version } };
   },
 
   'event.cohandle.decide'(ctx, p) {
@@ -293,14 +323,14 @@ const handlers: Handlers = {
     const requests = event.coHandlingRequests.map((r) => (r.id === p.requestId ? { ...r, state: p.approve ? ('approved' as const) : ('refused' as const) } : r));
     const coHandlers = p.approve ? [...event.coHandlers, request.departmentId] : event.coHandlers;
     const next = evolve(ctx, event, { coHandlingRequests: requests, coHandlers }, [entry(ctx, p.approve ? 'cohandle-approve' : 'cohandle-refuse', p.note ?? ctx.state.get('departments', request.departmentId)?.name ?? request.departmentId)]);
-    return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.supervise'(ctx, p) {
     const event = eventFor(ctx, p);
     requireStatus(event, [...OPEN], 'supervise');
     const next = evolve(ctx, event, { supervised: true }, [entry(ctx, 'supervise', p.note)]);
-    return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.escalate'(ctx, p) {
@@ -310,7 +340,7 @@ const handlers: Handlers = {
     const up = ESCALATION_ORDER[level + 1];
     if (!up) throw new CommandError('conflict', `event ${event.id} is already handled at city level`);
     const next = evolve(ctx, event, { escalation: up }, [entry(ctx, 'escalate', `${event.escalation} → ${up}: ${p.reason}`)]);
-    return { changes: [upsert('events', next)], result: { eventId: event.id, escalation: up, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, escalation: up, version: next.event.version } };
   },
 
   'event.feedback'(ctx, p) {
@@ -318,7 +348,7 @@ const handlers: Handlers = {
     requireStatus(event, ['handling'], 'record handling feedback for');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'handled', handledAt: iso(ctx.now) }, [entry(ctx, 'feedback', p.note)], plusMinutes(ctx.now, rule.limits.followup));
-    return { changes: [upsert('events', next), ...loadChange(ctx, event.assignee?.staffId, -1)], result: { eventId: event.id, version: next.version } };
+    return { changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, -1)], result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.followup'(ctx, p) {
@@ -326,14 +356,14 @@ const handlers: Handlers = {
     requireStatus(event, ['handled'], 'follow up');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'followed-up' }, [entry(ctx, p.reached ? 'followup' : 'followup-unreached', p.note)], plusMinutes(ctx.now, rule.limits.close));
-    return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.close'(ctx, p) {
     const event = eventFor(ctx, p);
     requireStatus(event, ['followed-up'], 'close');
     const next = evolve(ctx, event, { status: 'closed', closedAt: iso(ctx.now), evaluation: { satisfaction: p.satisfaction, comment: p.comment } }, [entry(ctx, 'close', `${p.satisfaction}${p.comment ? `: ${p.comment}` : ''}`)], null);
-    return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
+    return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.reopen'(ctx, p) {
@@ -341,7 +371,7 @@ const handlers: Handlers = {
     requireStatus(event, ['closed'], 'reopen');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'handling', closedAt: null, evaluation: null, handledAt: null }, [entry(ctx, 'reopen', p.reason)], plusMinutes(ctx.now, rule.limits.handle));
-    return { changes: [upsert('events', next), ...loadChange(ctx, event.assignee?.staffId, +1)], result: { eventId: event.id, version: next.version } };
+    return { changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, +1)], result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.merge'(ctx, p) {
@@ -353,17 +383,16 @@ const handlers: Handlers = {
     const merged = evolve(ctx, event, { status: 'merged', mergedInto: target.id }, [entry(ctx, 'merge', `→ ${target.id}`)], null);
     const grown = evolve(ctx, target, {}, [entry(ctx, 'merged-in', event.id)]);
     const releases = event.status === 'dispatched' || event.status === 'handling' ? loadChange(ctx, event.assignee?.staffId, -1) : [];
-    return { changes: [upsert('events', merged), upsert('events', grown), ...releases], result: { eventId: event.id, intoEventId: target.id, version: merged.version } };
+    return { changes: [...eventChanges(merged, grown), ...releases], result: { eventId: event.id, intoEventId: target.id, version: merged.event.version } };
   },
 
   'event.comment'(ctx, p) {
     const event = eventFor(ctx, p);
-    const note = entry(ctx, 'comment', p.text);
-    if (recordBytes(event) + recordBytes(note) > EVENT_SOFT_BYTES) {
-      throw new CommandError('conflict', `event ${event.id} has reached its size limit for comments (${EVENT_SOFT_BYTES / 1024} KB); its steps can still be taken`);
+    if (event.timelineCount >= MAX_TIMELINE_ENTRIES) {
+      throw new CommandError('conflict', `event ${event.id} has reached its limit of ${MAX_TIMELINE_ENTRIES} history entries for comments; its steps can still be taken`);
     }
-    const next = evolve(ctx, event, {}, [note]);
-    return { changes: [upsert('events', next)], result: { eventId: event.id, version: next.version } };
+    const next = evolve(ctx, event, {}, [entry(ctx, 'comment', p.text)]);
+    return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
   'event.assign'(ctx, p) {
@@ -379,9 +408,8 @@ const handlers: Handlers = {
       assignee: p.departmentId ? { departmentId: p.departmentId, staffId: null } : null,
       supervised: true, // 交办 items are supervised from the start
       stepDeadline: plusMinutes(ctx.now, rule.limits.dispatch),
-      timeline: [entry(ctx, 'assign', p.instructions)],
     };
-    return { changes: [upsert('events', event)], result: { eventId: event.id } };
+    return { changes: eventChanges(born(ctx, event, entry(ctx, 'assign', p.instructions))), result: { eventId: event.id } };
   },
 
   'level.set'(ctx, p) {
@@ -403,7 +431,7 @@ const handlers: Handlers = {
     };
     const changes: Change[] = [upsert('commandLevel', next)];
     // The incident's own timeline records that the level was raised for it.
-    if (incident) changes.push(upsert('events', evolve(ctx, incident, {}, [entry(ctx, `level-${p.level}`, p.reason)])));
+    if (incident) changes.push(...eventChanges(evolve(ctx, incident, {}, [entry(ctx, `level-${p.level}`, p.reason)])));
     return { changes, result: { level: p.level, previous: current?.level ?? null } };
   },
 

@@ -6,6 +6,6 @@ export { CityState, upsert, type LoadedState } from './state';
 export { CommandError, executeCommand, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands';
 export { ROLE_COMMANDS, inScope, mayRun } from './permissions';
 export { distanceMetres, nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
-export { EVENT_MAX_BYTES, EVENT_SOFT_BYTES, FOLDED_ACTION, boundEvent, recordBytes } from './bounds';
+export { MAX_ACTORS, MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from './bounds';
 export { openPlan, planTemplateFor, type PlanTemplate } from './plans';
 export { HIDDEN, maskDigits, maskName, maskPayload, maskRow } from './privacy';

@@ -3,7 +3,7 @@
  * numbers disappear entirely, and any long digit run in free text (a phone typed into a note) is blanked.
  * Organisations (departments, simulated units) keep their names. Pure: applied by the hub per window.
  */
-import type { CollectionName, GovEvent, Staff, TimelineEntry } from '../protocol';
+import type { CollectionName, GovEvent, Staff, TimelineEntry, TimelineRecord } from '../protocol';
 
 export const HIDDEN = '（已隐藏）';
 
@@ -33,9 +33,12 @@ function maskEvent(event: GovEvent): GovEvent {
     title: maskDigits(event.title),
     description: maskDigits(event.description),
     reporter: event.reporter ? { name: maskName(event.reporter.name), phone: HIDDEN } : null,
-    timeline: event.timeline.map((t) => ({ ...t, actorName: personActor(t) ? maskName(t.actorName) : t.actorName, ...(t.note !== undefined ? { note: maskDigits(t.note) } : {}) })),
     evaluation: event.evaluation ? { ...event.evaluation, comment: maskDigits(event.evaluation.comment) } : null,
   };
+}
+
+function maskTimeline(t: TimelineRecord): TimelineRecord {
+  return { ...t, actorName: personActor(t) ? maskName(t.actorName) : t.actorName, ...(t.note !== undefined ? { note: maskDigits(t.note) } : {}) };
 }
 
 function maskStaff(staff: Staff): Staff {
@@ -45,6 +48,7 @@ function maskStaff(staff: Staff): Staff {
 /** The row as a demo screen may see it. Collections without personal data pass through unchanged. */
 export function maskRow<T>(collection: CollectionName, row: T): T {
   if (collection === 'events') return maskEvent(row as GovEvent) as T;
+  if (collection === 'timeline') return maskTimeline(row as TimelineRecord) as T;
   if (collection === 'staff') return maskStaff(row as Staff) as T;
   if (collection === 'handovers') {
     const h = row as { fromName: string; notes: string; acknowledgedBy: string | null };

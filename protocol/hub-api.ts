@@ -151,6 +151,8 @@ export const CollectionFilter = z
     ids: z.array(z.string()).max(10_000).optional(),
     districtIds: z.array(z.string()).max(100).optional(),
     gridIds: z.array(z.string()).max(10_000).optional(),
+    /** Timeline records of these events. */
+    eventIds: z.array(z.string()).max(1000).optional(),
     statuses: z.array(EventStatus).optional(),
     sources: z.array(EventSource).optional(),
     categories: z.array(z.string()).max(100).optional(),

@@ -170,6 +170,20 @@ export const TimelineEntry = z.object({
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
+/**
+ * 处置记录: one entry of an event's history, as a record of its own (collection `timeline`). An event's history
+ * can grow long; its own record must not (every change to it travels whole), so each entry is appended once as
+ * its own small record. `index` orders the entries of one event (0 = the report); id = `${eventId}.${index}`.
+ */
+export const TimelineRecord = TimelineEntry.extend({
+  id: z.string(),
+  eventId: z.string(),
+  /** The event's district: area scopes apply to the history as to the event. */
+  districtId: z.string(),
+  index: z.number().int().nonnegative(),
+});
+export type TimelineRecord = z.infer<typeof TimelineRecord>;
+
 export const CoHandlingRequest = z.object({
   id: z.string(),
   departmentId: z.string(),
@@ -210,7 +224,10 @@ export const GovEvent = z.object({
   acceptedAt: IsoTime.nullable(),
   dispatchedAt: IsoTime.nullable(),
   handledAt: IsoTime.nullable(),
-  timeline: z.array(TimelineEntry),
+  /** Entries of its history so far (the entries are records of the `timeline` collection). */
+  timelineCount: z.number().int().nonnegative(),
+  /** Who has acted on it (user ids, newest last, at most 50): "mine" without reading the whole history. */
+  actors: z.array(z.string()).max(50),
   cameraId: z.string().nullable(),
   /** Bumped on every change: the base for optimistic concurrency. */
   version: z.number().int().positive(),
@@ -303,6 +320,7 @@ export const COLLECTIONS = [
   'cameras',
   'resources',
   'events',
+  'timeline',
   'commandLevel',
   'handovers',
   'kpis',
@@ -318,6 +336,7 @@ export const collectionSchemas = {
   cameras: Camera,
   resources: Resource,
   events: GovEvent,
+  timeline: TimelineRecord,
   commandLevel: CommandLevelState,
   handovers: DutyHandover,
   kpis: KpiSnapshot,
@@ -332,6 +351,7 @@ export interface CollectionTypes {
   cameras: Camera;
   resources: Resource;
   events: GovEvent;
+  timeline: TimelineRecord;
   commandLevel: CommandLevelState;
   handovers: DutyHandover;
   kpis: KpiSnapshot;

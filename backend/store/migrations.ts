@@ -1,5 +1,6 @@
 /** Numbered SQLite migrations for the backend store; the version lives in PRAGMA user_version. */
 import type { Migration } from '../../common/sqlite';
+import { SPLIT_EVENT_TIMELINES_SQL } from '../../common/timeline-migration';
 
 export const BACKEND_MIGRATIONS: readonly Migration[] = [
   {
@@ -42,6 +43,19 @@ export const BACKEND_MIGRATIONS: readonly Migration[] = [
         token_hash TEXT NOT NULL UNIQUE
       );
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
+  {
+    version: 2,
+    description: "an event's history (timeline) becomes records of its own; the change log before it is dropped",
+    sql: `
+      ${SPLIT_EVENT_TIMELINES_SQL}
+      -- Deltas logged before carry events in the old shape: a client resuming from one takes a snapshot instead.
+      INSERT INTO meta (key, value)
+        SELECT 'baseSeq', CAST(COALESCE((SELECT MAX(seq) FROM changes), (SELECT value FROM meta WHERE key = 'baseSeq'), 0) AS TEXT)
+        WHERE 1
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+      DELETE FROM changes;
     `,
   },
 ];

@@ -20,6 +20,8 @@ export class SqliteStore implements BackendStore {
       opened = new Database(file);
       // Whose file this is, asked before anything is written to it (even the journal mode changes the header).
       const version = opened.pragma('user_version', { simple: true }) as number;
+      const known = BACKEND_MIGRATIONS.at(-1)!.version;
+      if (version > known) throw new StoreOpenError('database-newer', `${file}: ${new StoreVersionError(version, known).message}`);
       const tables = new Set(opened.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => r.name));
       if ((version === 0 && tables.size > 0) || (version > 0 && !tables.has('entities'))) {
         throw new StoreOpenError('database-not-ours', `${file} is a SQLite database of another program (tables: ${[...tables].slice(0, 5).join(', ')}); check the --db path`);

@@ -102,6 +102,7 @@ function matches(filter: CollectionFilter | undefined, row: Record<string, unkno
   if (filter.statuses && !filter.statuses.includes(row.status as never)) return false;
   if (filter.sources && !filter.sources.includes(row.source as never)) return false;
   if (filter.categories && !filter.categories.includes(row.category as string)) return false;
+  if (filter.eventIds && !filter.eventIds.includes(row.eventId as string)) return false;
   if (filter.openOnly && !OPEN_STATUSES.has(row.status as string)) return false;
   return true;
 }

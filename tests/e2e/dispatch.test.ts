@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { type GovEvent } from '../../protocol';
+import { type GovEvent, type TimelineRecord } from '../../protocol';
 import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../support/browser';
 import { makeTempDir } from '../support/temp';
 import { startJsonChild } from '../../bench/support/procs';
 import { WireClient } from '../support/wire-client';
+import { historyOf } from '../support/history';
 
 const browser = sharedBrowser();
 
@@ -132,7 +133,7 @@ describe('dispatch desk', () => {
       await check.waitSynced();
       const event = check.get<GovEvent>('events', id)!;
       expect(event.status).toBe('dispatched');
-      expect(event.timeline.filter((t) => t.action === 'dispatch')).toHaveLength(1);
+      expect(historyOf(check.all<TimelineRecord>('timeline'), id).filter((t) => t.action === 'dispatch')).toHaveLength(1);
       check.close();
       await page.context().close();
     } finally {

@@ -3,10 +3,11 @@
  * five-step loop with acks, reconnect from the last seq, snapshot resume, idempotent replays, restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandLevelState, GovEvent, Grid } from '../../protocol';
+import type { CommandLevelState, GovEvent, Grid, TimelineRecord } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../support/backend';
 import { WireClient, until } from '../support/wire-client';
 import type { RunningBackend } from '../../backend/index';
+import { historyOf } from '../support/history';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
@@ -89,7 +90,7 @@ describe('the five-step closed loop', () => {
     }
     const closed = dispatcher.get<GovEvent>('events', eventId)!;
     expect(closed.step).toBe('close');
-    expect(closed.timeline.map((t) => t.action)).toEqual(['report', 'accept', 'dispatch', 'sign', 'feedback', 'followup', 'close']);
+    expect(historyOf(dispatcher.all<TimelineRecord>('timeline'), eventId).map((t) => t.action)).toEqual(['report', 'accept', 'dispatch', 'sign', 'feedback', 'followup', 'close']);
     expect(closed.evaluation).toEqual({ satisfaction: 'satisfied', comment: '' });
     expect(closed.stepDeadline).toBeNull();
     await until(() => watcher.seq === dispatcher.seq, 'the watcher to catch up');
@@ -175,7 +176,7 @@ describe('the emergency level opens the incident\'s plan (预案)', () => {
     expect(level.plan.length).toBeGreaterThan(4);
     expect(level.plan.every((step) => step.ownerDepartmentId.startsWith('dept-') && step.doneAt === null)).toBe(true);
     // The incident's own timeline says the level was raised for it.
-    await until(() => duty.get<GovEvent>('events', incidentId)?.timeline.some((e) => e.action === 'level-emergency') === true, 'the incident timeline entry');
+    await until(() => historyOf(duty.all<TimelineRecord>('timeline'), incidentId).some((e) => e.action === 'level-emergency'), 'the incident timeline entry');
 
     await duty.command('plan.tick', { itemId: 'step-1', done: true });
     await until(() => typeof leader.get<CommandLevelState>('commandLevel', 'current')?.plan[0]?.doneAt === 'string', 'the tick');
@@ -203,7 +204,7 @@ describe('commands are idempotent and time-sensitive', () => {
     const again = await c.command('event.comment', { eventId, text: '已电话联系' }, 'fixed-command-id-0001');
     expect(again).toEqual({ ...first, duplicate: true });
     expect(backend.state.seq).toBe(seq);
-    expect(backend.state.get('events', eventId)!.timeline.filter((t) => t.action === 'comment')).toHaveLength(1);
+    expect(historyOf(backend.state.all('timeline'), eventId).filter((t) => t.action === 'comment')).toHaveLength(1);
     // A rejected command replayed gets the same rejection, still without effect.
     await expect(c.command('event.close', { eventId, satisfaction: 'basic', comment: '' }, 'fixed-command-id-0002')).rejects.toMatchObject({ wire: { code: 'conflict' } });
     await expect(c.command('event.close', { eventId, satisfaction: 'basic', comment: '' }, 'fixed-command-id-0002')).rejects.toMatchObject({ wire: { code: 'conflict' } });
@@ -258,7 +259,7 @@ describe('reconnect and resume', () => {
     expect(chunks.length).toBeGreaterThan(3);
     const snapshotId = full.snapshotId!;
     // A client that got the first two chunks before its link dropped: it keeps those and asks for the rest.
-    const staged = new Map<string, Map<string, unknown>>(['adminUnits', 'grids', 'departments', 'rules', 'staff', 'cameras', 'resources', 'events', 'commandLevel', 'handovers', 'kpis'].map((c) => [c, new Map()]));
+    const staged = new Map<string, Map<string, unknown>>(['adminUnits', 'grids', 'departments', 'rules', 'staff', 'cameras', 'resources', 'events', 'timeline', 'commandLevel', 'handovers', 'kpis'].map((c) => [c, new Map()]));
     for (const frame of chunks.slice(0, 2)) {
       const p = frame.payload as { collection: string; items: Array<{ id: string }> };
       for (const item of p.items) staged.get(p.collection)!.set(item.id, item);

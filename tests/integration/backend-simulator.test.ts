@@ -4,6 +4,7 @@ import type { GovEvent, KpiSnapshot } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../support/backend';
 import { lastBeijingTime } from '../../backend/simulator/timing';
 import { WireClient, until } from '../support/wire-client';
+import { historyOf } from '../support/history';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
@@ -27,7 +28,7 @@ describe('simulated city', () => {
     expect(closed.some((e) => e.evaluation?.satisfaction === 'unsatisfied')).toBe(true);
     expect(closed.some((e) => Date.parse(e.closedAt!) > Date.parse(e.finalDeadline)) || events.some((e) => e.supervised)).toBe(true);
     for (const e of closed.slice(0, 80)) {
-      const actions = e.timeline.map((t) => t.action);
+      const actions = historyOf(backend.state.all('timeline'), e.id).map((t) => t.action);
       // Leader assignments (交办) start already accepted; everything else starts with a report.
       expect(actions[0]).toBe(e.source === 'leader' ? 'assign' : 'report');
       expect(actions).toEqual(expect.arrayContaining(['sign', 'feedback', 'close']));

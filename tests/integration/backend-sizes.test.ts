@@ -1,32 +1,56 @@
 /**
  * Size is a property of the model, and every frame the server produces fits the frame limit by construction:
- * a batch larger than a frame goes out in parts (a protocol client and the real hub apply it whole), and a
- * database that already holds an oversize record (written before the bound existed) is served compacted
- * with a note, never a crash.
+ * an event's history is records of its own (a database of the old shape, with a history of megabytes in one
+ * event's record, is migrated on start), a batch larger than a frame goes out in parts that a protocol client
+ * and the real hub apply whole, and comments stop at the history cap with the reason.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { MAX_FRAME_BYTES, type GovEvent, type Staff } from '../../protocol';
+import { MAX_FRAME_BYTES, type GovEvent, type Staff, type TimelineRecord } from '../../protocol';
+import { CommandError, MAX_TIMELINE_ENTRIES, executeCommand, upsert, type StateReader } from '../../domain';
 import { startTestBackend, TEST_TOKENS } from '../support/backend';
+import { historyOf } from '../support/history';
 import { makeTempDir, waitFor } from '../support/temp';
 import { WireClient } from '../support/wire-client';
 import { Hub } from '../../electron/hub';
-import { EVENT_MAX_BYTES, FOLDED_ACTION, boundEvent, recordBytes, upsert } from '../../domain';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let temp: { dir: string; cleanup: () => void };
+let victim: { id: string; entries: number; lastSeq: number };
+
+/** Turns a database back into the shape of schema 1: each event's history inside its record, the change log kept. */
+function toSchemaOne(file: string, hugeEventId: string): number {
+  const db = new Database(file);
+  db.exec(`
+    UPDATE entities SET data = json_set(json_remove(data, '$.timelineCount', '$.actors'), '$.timeline', json((
+      SELECT json_group_array(json(json_remove(t.data, '$.id', '$.eventId', '$.districtId', '$.index')))
+      FROM (SELECT data FROM entities t WHERE t.collection = 'timeline' AND json_extract(t.data, '$.eventId') = entities.id
+            ORDER BY json_extract(t.data, '$.index')) t)))
+    WHERE collection = 'events';
+    DELETE FROM entities WHERE collection = 'timeline';
+    PRAGMA user_version = 1;
+  `);
+  // One event with a history of ~3 MB inside its own record (what enough long comments used to make).
+  const row = db.prepare<[string], { data: string }>("SELECT data FROM entities WHERE collection = 'events' AND id = ?").get(hugeEventId)!;
+  const event = JSON.parse(row.data) as GovEvent & { timeline: unknown[] };
+  for (let i = 0; i < 500; i++) event.timeline.push({ at: event.reportedAt, actor: 'dispatcher', actorName: '调度员 张敏', action: 'comment', note: `${i} ${'很长的备注'.repeat(400)}` });
+  db.prepare("UPDATE entities SET data = ? WHERE collection = 'events' AND id = ?").run(JSON.stringify(event), hugeEventId);
+  // A logged change of the old shape, as a client resuming from before the upgrade would ask for.
+  const seq = (db.prepare<[], { seq: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM changes').get()!).seq;
+  db.prepare('INSERT INTO changes (seq, at, changes) VALUES (?, ?, ?)').run(seq, event.reportedAt, JSON.stringify([{ op: 'upsert', collection: 'events', id: hugeEventId, data: event }]));
+  db.close();
+  return event.timeline.length;
+}
 
 beforeAll(async () => {
   temp = makeTempDir('zongzhi-sizes-');
-  // A database from before the bound: one event whose timeline alone is ~3 MB.
   const seeded = await startTestBackend({}, temp.dir);
-  const victim = [...seeded.state.collections.events.values()].find((e) => e.status !== 'closed' && e.status !== 'merged')!;
+  const open = [...seeded.state.collections.events.values()].find((e) => e.status !== 'closed' && e.status !== 'merged')!;
+  const lastSeq = seeded.state.seq;
   await seeded.close();
-  const huge: GovEvent = { ...victim, timeline: [...victim.timeline, ...Array.from({ length: 500 }, (_, i) => ({ at: victim.reportedAt, actor: 'dispatcher', actorName: '调度员 张敏', action: 'comment', note: `${i} ${'很长的备注'.repeat(400)}` }))] };
-  const db = new Database(join(temp.dir, 'backend.sqlite'));
-  db.prepare("UPDATE entities SET data = ? WHERE collection = 'events' AND id = ?").run(JSON.stringify(huge), victim.id);
-  db.close();
+  const entries = toSchemaOne(join(temp.dir, 'backend.sqlite'), open.id);
+  victim = { id: open.id, entries, lastSeq };
   backend = await startTestBackend({}, temp.dir);
 }, 90_000);
 afterAll(async () => {
@@ -36,26 +60,39 @@ afterAll(async () => {
 
 const frameSizes = (c: WireClient): number[] => c.frames.map((f) => Buffer.byteLength(JSON.stringify(f)));
 
-describe('every frame fits', () => {
-  it('an oversize record already in the database is served compacted, with a note that says so', async () => {
+describe('an event history of megabytes, from a database of the old shape', () => {
+  it('is migrated into records of its own: the event record is small, every entry kept in order, every frame fits', async () => {
     const c = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher, record: true });
     await c.waitSynced();
-    const huge = [...backend.state.collections.events.values()].find((e) => recordBytes(e) > EVENT_MAX_BYTES)!;
-    expect(huge).toBeDefined();
-    const served = c.get<GovEvent>('events', huge.id)!;
-    expect(recordBytes(served)).toBeLessThanOrEqual(EVENT_MAX_BYTES);
-    expect(served.timeline[0]).toEqual(huge.timeline[0]);
-    expect(served.timeline.some((t) => t.action === FOLDED_ACTION && /已折叠/.test(t.note ?? ''))).toBe(true);
-    expect(served.timeline.at(-1)).toEqual(huge.timeline.at(-1));
+    const event = c.get<GovEvent>('events', victim.id)!;
+    expect(event).not.toHaveProperty('timeline');
+    expect(event.timelineCount).toBe(victim.entries);
+    expect(event.actors).toContain('dispatcher');
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(8 * 1024);
+    const history = historyOf(c.all<TimelineRecord>('timeline'), victim.id);
+    expect(history.map((r) => r.index)).toEqual([...Array(victim.entries).keys()]);
+    expect(history.at(-1)!.note).toMatch(/^499 /);
+    expect(history[0]!.action === 'report' || history[0]!.action === 'assign').toBe(true);
     expect(Math.max(...frameSizes(c))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
-    // A step on it is committed and every console gets the delta (compacted by the model itself now).
-    const ack = await c.command('event.comment', { eventId: huge.id, text: '超限事件仍可处置吗？' }).catch((e: { wire: { code: string } }) => e.wire);
-    expect(ack).toMatchObject({ code: 'conflict' });
-    await c.command('event.supervise', { eventId: huge.id, note: '督办：超限事件' });
-    expect(recordBytes(backend.state.get('events', huge.id))).toBeLessThanOrEqual(EVENT_MAX_BYTES);
+    // A step on it appends one record and the delta stays small.
+    const from = c.frames.length;
+    await c.command('event.supervise', { eventId: victim.id, note: '督办：历史很长的事件' });
+    const delta = c.frames.slice(from).find((f) => f.type === 'delta')!;
+    expect(Buffer.byteLength(JSON.stringify(delta))).toBeLessThan(8 * 1024);
+    expect(historyOf(c.all<TimelineRecord>('timeline'), victim.id)).toHaveLength(victim.entries + 1);
     c.close();
   });
 
+  it('a console resuming from a sequence number of the old log takes a snapshot instead of old-shaped deltas', async () => {
+    const c = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher, lastSeq: victim.lastSeq });
+    await c.waitSynced();
+    expect(c.welcome!.sync).toBe('snapshot');
+    expect(c.get<GovEvent>('events', victim.id)!.timelineCount).toBeGreaterThanOrEqual(victim.entries);
+    c.close();
+  });
+});
+
+describe('every frame fits', () => {
   it('a batch larger than a frame arrives in parts; a protocol client and the real hub apply it whole, with no gap', async () => {
     const dir = makeTempDir('zongzhi-sizes-hub-');
     const hub = new Hub({ dataDir: dir.dir, version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher }, link: { backoffBaseMs: 50, backoffMaxMs: 400, silenceLimitMs: 4000 }, flushIntervalMs: 20 });
@@ -82,19 +119,15 @@ describe('every frame fits', () => {
   });
 });
 
-describe('the bound itself', () => {
-  it('is deterministic, keeps the report and the newest entries, and leaves a fitting record alone', () => {
-    const event = [...backend.state.collections.events.values()].find((e) => recordBytes(e) < 10_000)!;
-    expect(boundEvent(event)).toBe(event);
-    const long = { ...event, timeline: [...event.timeline, ...Array.from({ length: 300 }, (_, i) => ({ at: event.reportedAt, actor: 'x', actorName: 'x', action: 'comment', note: `${i}${'字'.repeat(1999)}` }))] };
-    const a = boundEvent(long);
-    expect(a).toEqual(boundEvent(long));
-    expect(recordBytes(a)).toBeLessThanOrEqual(EVENT_MAX_BYTES);
-    expect(a.timeline[0]).toEqual(long.timeline[0]);
-    expect(a.timeline.slice(-10)).toEqual(long.timeline.slice(-10));
-    // Folding again adds to the count instead of stacking fold entries.
-    const again = boundEvent({ ...a, timeline: [...a.timeline, ...long.timeline.slice(-60)] });
-    expect(again.timeline.filter((t) => t.action === FOLDED_ACTION)).toHaveLength(1);
-    expect(recordBytes(again)).toBeLessThanOrEqual(EVENT_MAX_BYTES);
+describe('the history cap', () => {
+  it('refuses comments past it with the reason; steps of the loop still go', () => {
+    const event = [...backend.state.collections.events.values()].find((e) => e.status === 'new')!;
+    // The backend's state, with this one event's history at the cap (read-only: nothing is applied).
+    const full: StateReader = { get: (collection, id) => (collection === 'events' && id === event.id ? { ...event, timelineCount: MAX_TIMELINE_ENTRIES } : backend.state.get(collection, id)) as never };
+    const ctx = { state: full, actor: { id: 'dispatcher', name: '调度员', role: 'dispatcher' as const, districtScope: null }, now: new Date(), newId: () => 'x', locate: () => null };
+    expect(() => executeCommand(ctx, 'event.comment', { eventId: event.id, text: '再加一条' })).toThrow(CommandError);
+    expect(() => executeCommand(ctx, 'event.comment', { eventId: event.id, text: '再加一条' })).toThrow(/limit of 2000 history entries/);
+    const accepted = executeCommand(ctx, 'event.accept', { eventId: event.id });
+    expect(accepted.changes.find((c) => c.collection === 'timeline')).toMatchObject({ op: 'upsert', id: `${event.id}.${String(MAX_TIMELINE_ENTRIES).padStart(4, '0')}` });
   });
 });

@@ -11,6 +11,7 @@ import { TcpProxy } from '../support/tcp-proxy';
 import { WireClient } from '../support/wire-client';
 import { makeTempDir, waitFor } from '../support/temp';
 import { expectInStep, hubDir, makeHub, recordingSession, waitCaughtUp, waitOnline } from '../support/hub-fixtures';
+import { historyOf } from '../support/history';
 
 let temp: ReturnType<typeof makeTempDir>;
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
@@ -98,12 +99,12 @@ describe('hub sync', () => {
     const event = openEvent(hub.confirmed);
     proxy.holdDownstream = true; // the backend gets the command; its ack never comes back
     hub.submitCommand({ commandId: 'cmd-lost-ack-0001', type: 'event.comment', payload: { eventId: event.id, text: '确认只记录一次' } });
-    await waitFor(() => backend.state.get('events', event.id)!.timeline.some((t) => t.note === '确认只记录一次'), 'the backend to apply it');
+    await waitFor(() => historyOf(backend.state.all('timeline'), event.id).some((t) => t.note === '确认只记录一次'), 'the backend to apply it');
     expect(hub.connection.value.pendingCommands).toBe(1);
     proxy.cut();
     proxy.holdDownstream = false;
     await waitCaughtUp(hub, backend);
-    const comments = backend.state.get('events', event.id)!.timeline.filter((t) => t.note === '确认只记录一次');
+    const comments = historyOf(backend.state.all('timeline'), event.id).filter((t) => t.note === '确认只记录一次');
     expect(comments).toHaveLength(1);
     expectInStep(hub, backend);
   });
@@ -142,10 +143,11 @@ describe('hub sync', () => {
     expect(Date.parse(hub.connection.value.since)).toBeGreaterThanOrEqual(Date.parse(lastSynced!) - 1);
     expect(hub.connection.value.user?.id).toBe('dispatcher');
     await waitFor(() => hub!.connection.value.status === 'offline', 'offline after the first failed try');
-    expect(hub.view.get('events', target.id)!.timeline.at(-1)!.note).toBe('离线时记录');
+    const predicted = hub.view.get('events', target.id)!;
+    expect(hub.view.get('timeline', `${target.id}.${String(predicted.timelineCount - 1).padStart(4, '0')}`)!.note).toBe('离线时记录');
     proxy.unblock();
     await waitCaughtUp(hub, backend);
-    expect(backend.state.get('events', target.id)!.timeline.filter((t) => t.note === '离线时记录')).toHaveLength(1);
+    expect(historyOf(backend.state.all('timeline'), target.id).filter((t) => t.note === '离线时记录')).toHaveLength(1);
     expectInStep(hub, backend);
   });
 
@@ -179,7 +181,7 @@ describe('hub sync', () => {
     await waitCaughtUp(hub, backend);
     // 0 lost, 0 duplicated: every note exactly once on the server.
     const notes = new Map<string, number>();
-    for (const event of backend.state.all('events')) for (const t of event.timeline) if (t.action === 'comment' && t.note?.startsWith('离线备注')) notes.set(t.note, (notes.get(t.note) ?? 0) + 1);
+    for (const t of backend.state.all('timeline')) if (t.action === 'comment' && t.note?.startsWith('离线备注')) notes.set(t.note, (notes.get(t.note) ?? 0) + 1);
     expect(notes.size).toBe(960);
     expect([...notes.values()].every((count) => count === 1)).toBe(true);
     for (const event of open) expect(backend.state.get('events', event.id)!.status).toBe('accepted');

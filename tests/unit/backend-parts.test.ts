@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { SqliteStore, StoreVersionError, migrate } from '../../backend/store/sqlite-store';
+import { SqliteStore, migrate } from '../../backend/store/sqlite-store';
+import { StoreOpenError } from '../../backend/store/open-check';
 import { BACKEND_MIGRATIONS } from '../../backend/store/migrations';
 import { SimClock } from '../../backend/clock';
 import { TokenBucket } from '../../backend/rate-limit';
@@ -14,11 +15,34 @@ import { makeTempDir } from '../support/temp';
 describe('backend store migrations', () => {
   it('migration 1 creates the schema and sets user_version', () => {
     const db = new Database(':memory:');
-    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(1);
+    expect(migrate(db, BACKEND_MIGRATIONS.slice(0, 1))).toBe(1);
     expect(db.pragma('user_version', { simple: true })).toBe(1);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => (r as { name: string }).name);
     expect(tables).toEqual(expect.arrayContaining(['entities', 'changes', 'commands', 'audit', 'users', 'meta']));
-    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(1); // idempotent
+    expect(migrate(db, BACKEND_MIGRATIONS.slice(0, 1))).toBe(1); // idempotent
+  });
+
+  it("migration 2 moves each event's history into records of its own and drops the change log of the old shape", () => {
+    const db = new Database(':memory:');
+    migrate(db, BACKEND_MIGRATIONS.slice(0, 1));
+    const entry = (action: string, actor: string): Record<string, string> => ({ at: '2026-11-30T01:00:00.000Z', actor, actorName: actor, action });
+    const events = [
+      { id: 'E1', districtId: 'd01', timeline: [entry('report', 'sim:s1'), entry('accept', 'dispatcher'), entry('comment', 'duty'), entry('comment', 'dispatcher')] },
+      { id: 'E2', districtId: 'd02', timeline: [] },
+    ];
+    for (const e of events) db.prepare("INSERT INTO entities (collection, id, data) VALUES ('events', ?, ?)").run(e.id, JSON.stringify(e));
+    db.prepare("INSERT INTO entities (collection, id, data) VALUES ('staff', 's1', '{}')").run();
+    db.prepare("INSERT INTO changes (seq, at, changes) VALUES (7, 'x', '[]'), (8, 'x', '[]')").run();
+    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(2);
+    const rows = (collection: string): Array<Record<string, unknown>> => db.prepare<[string], { data: string }>('SELECT data FROM entities WHERE collection = ? ORDER BY id').all(collection).map((r) => JSON.parse(r.data) as Record<string, unknown>);
+    expect(rows('events')).toEqual([
+      { id: 'E1', districtId: 'd01', timelineCount: 4, actors: ['sim:s1', 'duty', 'dispatcher'] },
+      { id: 'E2', districtId: 'd02', timelineCount: 0, actors: [] },
+    ]);
+    expect(rows('timeline')).toEqual(events[0]!.timeline.map((t, index) => ({ ...t, id: `E1.000${index}`, eventId: 'E1', districtId: 'd01', index })));
+    expect(rows('staff')).toEqual([{}]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM changes').get()).toEqual({ n: 0 });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'baseSeq'").get()).toEqual({ value: '8' });
   });
 
   it('refuses a database from a newer program, clearly, without touching it', () => {
@@ -27,8 +51,8 @@ describe('backend store migrations', () => {
     const db = new Database(file);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => new SqliteStore(file)).toThrow(StoreVersionError);
-    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(1\)/);
+    expect(() => new SqliteStore(file)).toThrow(StoreOpenError);
+    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(2\)/);
     const check = new Database(file);
     expect(check.pragma('user_version', { simple: true })).toBe(99);
     check.close();

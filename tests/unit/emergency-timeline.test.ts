@@ -19,24 +19,22 @@ const entry = (at: string, action: string, note?: string): TimelineEntry => ({ a
 
 describe('the emergency timeline', () => {
   it('merges the level change, the incident since then (and its report) and the plan ticks, newest first', () => {
-    const incident = {
-      timeline: [
-        entry('2026-11-22T09:00:00.000Z', 'report'),
-        entry('2026-11-22T09:10:00.000Z', 'accept'),
-        entry('2026-11-22T10:00:00.000Z', 'level-emergency', '暴雨红色预警'),
-        entry('2026-11-22T10:02:00.000Z', 'dispatch', '水务局'),
-      ],
-    };
+    const incident = [
+      entry('2026-11-22T09:00:00.000Z', 'report'),
+      entry('2026-11-22T09:10:00.000Z', 'accept'),
+      entry('2026-11-22T10:00:00.000Z', 'level-emergency', '暴雨红色预警'),
+      entry('2026-11-22T10:02:00.000Z', 'dispatch', '水务局'),
+    ];
     const items = emergencyTimeline(level, incident);
     expect(items.map((i) => `${i.kind}:${i.action}`)).toEqual(['plan:plan-done', 'event:dispatch', 'level:level-emergency', 'event:report']);
     expect(items[0]).toMatchObject({ who: '值班员 陈静', note: '启动响应' });
   });
   it('without an incident or a level: only what exists, no crash', () => {
-    expect(emergencyTimeline(null, null)).toEqual([]);
-    expect(emergencyTimeline({ ...level, plan: [] }, null).map((i) => i.kind)).toEqual(['level']);
+    expect(emergencyTimeline(null, [])).toEqual([]);
+    expect(emergencyTimeline({ ...level, plan: [] }, []).map((i) => i.kind)).toEqual(['level']);
   });
   it('keeps the newest items when there are many', () => {
-    const many = { timeline: Array.from({ length: 100 }, (_, i) => entry(new Date(Date.parse(level.since) + i * 1000).toISOString(), 'comment')) };
+    const many = Array.from({ length: 100 }, (_, i) => entry(new Date(Date.parse(level.since) + i * 1000).toISOString(), 'comment'));
     const items = emergencyTimeline(level, many, 10);
     expect(items).toHaveLength(10);
     expect(items[0]!.at > items[9]!.at).toBe(true);

@@ -55,6 +55,25 @@ describe('hub cache migrations (one test each)', () => {
     temp.cleanup();
   });
 
+  it("4: each cached event's history becomes records of its own (the offline picture keeps it); a staged old-shape snapshot is dropped; the outbox is kept", () => {
+    const db = new Database(':memory:');
+    migrate(db, CACHE_MIGRATIONS.slice(0, 3));
+    const timeline = [{ at: 't0', actor: 'sim:s1', actorName: '王建', action: 'report' }, { at: 't1', actor: 'dispatcher', actorName: '调度员', action: 'accept', note: '已受理' }];
+    db.prepare("INSERT INTO entities (collection, id, data) VALUES ('events', 'E1', ?)").run(JSON.stringify({ id: 'E1', districtId: 'd01', timeline }));
+    db.prepare("INSERT INTO meta (key, value) VALUES ('lastSeq', '41'), ('stagingSnapshot', 'snap-1')").run();
+    db.prepare("INSERT INTO snapshot_chunks (snapshot_id, idx, collection, items) VALUES ('snap-1', 0, 'events', '[]')").run();
+    db.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at) VALUES ('a', 't', '{}', 'pending', 'x')").run();
+    migrate(db, CACHE_MIGRATIONS.slice(0, 4));
+    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    const data = (collection: string): unknown[] => db.prepare<[string], { data: string }>('SELECT data FROM entities WHERE collection = ? ORDER BY id').all(collection).map((r) => JSON.parse(r.data));
+    expect(data('events')).toEqual([{ id: 'E1', districtId: 'd01', timelineCount: 2, actors: ['sim:s1', 'dispatcher'] }]);
+    expect(data('timeline')).toEqual(timeline.map((t, index) => ({ ...t, id: `E1.000${index}`, eventId: 'E1', districtId: 'd01', index })));
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'lastSeq'").get()).toEqual({ value: '41' });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'stagingSnapshot'").get()).toEqual({ value: '' });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM snapshot_chunks').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 1 });
+  });
+
   it('refuses a cache written by a newer program, and leaves it alone', () => {
     const temp = makeTempDir();
     const file = join(temp.dir, CACHE_FILE_NAME);

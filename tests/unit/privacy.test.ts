@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GovEvent, Staff } from '../../protocol';
+import type { GovEvent, Staff, TimelineRecord } from '../../protocol';
 import { HIDDEN, maskDigits, maskName, maskPayload, maskRow } from '../../domain';
 
 describe('privacy masking (迎检演示)', () => {
@@ -22,16 +22,19 @@ describe('privacy masking (迎检演示)', () => {
       description: '报事人电话 15721956415',
       reporter: { name: '刘云淑', phone: '15721956415' },
       evaluation: null,
-      timeline: [
-        { at: 't', actor: 'dispatcher', actorName: '调度员 张敏', action: 'accept' },
-        { at: 't', actor: 'sim:dept-urban', actorName: '市城市管理局（模拟）', action: 'sign' },
-        { at: 't', actor: 'sim:s00001', actorName: '王建', action: 'report', note: '电话 15721956415' },
-      ],
     } as unknown as GovEvent;
     const masked = maskRow('events', event);
     expect(JSON.stringify(masked)).not.toMatch(/\d{7,}/);
     expect(masked.reporter).toEqual({ name: '刘**', phone: HIDDEN });
-    expect(masked.timeline.map((t) => t.actorName)).toEqual(['调度员 张*', '市城市管理局（模拟）', '王*']);
+    // The history is records of its own, masked as such: people's names, phone-like digits in notes.
+    const history: TimelineRecord[] = [
+      { id: 'E1.0000', eventId: 'E1', districtId: 'd01', index: 0, at: 't', actor: 'dispatcher', actorName: '调度员 张敏', action: 'accept' },
+      { id: 'E1.0001', eventId: 'E1', districtId: 'd01', index: 1, at: 't', actor: 'sim:dept-urban', actorName: '市城市管理局（模拟）', action: 'sign' },
+      { id: 'E1.0002', eventId: 'E1', districtId: 'd01', index: 2, at: 't', actor: 'sim:s00001', actorName: '王建', action: 'report', note: '电话 15721956415' },
+    ];
+    const maskedHistory = history.map((r) => maskRow('timeline', r));
+    expect(maskedHistory.map((t) => t.actorName)).toEqual(['调度员 张*', '市城市管理局（模拟）', '王*']);
+    expect(JSON.stringify(maskedHistory)).not.toMatch(/\d{7,}/);
     expect(maskRow('departments', { id: 'd', code: 'x', name: '市公安局' })).toEqual({ id: 'd', code: 'x', name: '市公安局' });
     expect(event.reporter!.phone).toBe('15721956415'); // the original is untouched
   });

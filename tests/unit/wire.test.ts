@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_FRAME_BYTES, WireProtocolError, decodeFrame, encodeFrame, errorFrame, utf8ByteLength } from '../../protocol';
+import { MAX_FRAME_BYTES, MAX_FRAME_DEPTH, WireProtocolError, decodeFrame, encodeFrame, errorFrame, nestingDepth, utf8ByteLength } from '../../protocol';
 
 describe('wire protocol v1 envelope', () => {
   it('round-trips a frame', () => {
@@ -48,7 +48,29 @@ describe('wire protocol v1 envelope', () => {
     const text = errorFrame({ code: 'forbidden', message: 'viewer may not dispatch', retryable: false }, 'c-9');
     const decoded = decodeFrame(text);
     expect(decoded.ok && decoded.frame).toMatchObject({ type: 'error', id: 'c-9', payload: { code: 'forbidden' } });
-    expect(() => errorFrame({ code: 'nonsense' as never, message: '', retryable: false })).toThrow();
+    // Building a refusal cannot fail, whatever it echoes: an unknown code becomes internal, texts are cut to the
+    // schema's limits, an id that is not one is left out.
+    const hostile = decodeFrame(errorFrame({ code: 'nonsense' as never, message: '中'.repeat(100_000), inReplyTo: 'x'.repeat(10_000), issues: Array.from({ length: 500 }, () => ({ path: 'p'.repeat(5000), message: 'm'.repeat(5000) })), retryable: false }, 'i'.repeat(1000)));
+    expect(hostile.ok).toBe(true);
+    if (!hostile.ok) return;
+    expect(hostile.frame.id).toBeUndefined();
+    expect(hostile.frame.payload).toMatchObject({ code: 'internal' });
+    const payload = hostile.frame.payload as { message: string; inReplyTo: string; issues: unknown[] };
+    expect(payload.message.length).toBeLessThanOrEqual(2000);
+    expect(payload.inReplyTo.length).toBeLessThanOrEqual(64);
+    expect(payload.issues).toHaveLength(50);
+  });
+
+  it('refuses frames nested deeper than the limit before parsing, counting brackets outside strings only', () => {
+    expect(nestingDepth('{"a":[[1]],"b":"[[[[[[[["}')).toBe(3);
+    // An escaped backslash ends before the closing quote: what follows the string counts again.
+    expect(nestingDepth('{"a":"x\\\\"}[[[')).toBe(3);
+    // An escaped quote does not end the string: the brackets after it are inside it.
+    expect(nestingDepth('{"a":"x\\"[[["}')).toBe(1);
+    const deep = decodeFrame(`{"v":1,"type":"hello","payload":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expect(deep.ok).toBe(false);
+    if (!deep.ok) expect(deep.error.message).toContain(`deeper than ${MAX_FRAME_DEPTH}`);
+    expect(decodeFrame(`{"v":1,"type":"ping","payload":${'['.repeat(20)}${']'.repeat(20)}}`).ok).toBe(true);
   });
 });
 

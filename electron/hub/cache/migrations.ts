@@ -1,5 +1,6 @@
 /** Numbered migrations of the hub's cache; the version lives in PRAGMA user_version. Each has its own test. */
 import type { Migration } from '../../../common/sqlite';
+import { SPLIT_EVENT_TIMELINES_SQL } from '../../../common/timeline-migration';
 
 export const CACHE_MIGRATIONS: readonly Migration[] = [
   {
@@ -50,6 +51,15 @@ export const CACHE_MIGRATIONS: readonly Migration[] = [
         data TEXT NOT NULL
       );
       CREATE INDEX call_log_started ON call_log(started_at);
+    `,
+  },
+  {
+    version: 4,
+    description: "an event's history (timeline) becomes records of its own, as on the backend; a staged snapshot of the old shape is dropped",
+    sql: `
+      ${SPLIT_EVENT_TIMELINES_SQL}
+      DELETE FROM snapshot_chunks;
+      UPDATE meta SET value = '' WHERE key = 'stagingSnapshot';
     `,
   },
 ];

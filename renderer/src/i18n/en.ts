@@ -251,7 +251,7 @@ const en: typeof zh = {
     timelineActions: {
       report: 'Reported', accept: 'Accepted', dispatch: 'Dispatched', reassign: 'Reassigned', sign: 'Signed for', 'cohandle-request': 'Co-handling requested', 'cohandle-approve': 'Co-handling approved',
       'cohandle-refuse': 'Co-handling refused', supervise: 'Supervised', escalate: 'Escalated', feedback: 'Handling feedback', followup: 'Followed up', 'followup-unreached': 'Follow-up (not reached)',
-      close: 'Closed', reopen: 'Reopened', merge: 'Merged', 'merged-in': 'Merged in', comment: 'Comment', assign: 'Leader assignment', 'level-emergency': 'Emergency response started', 'level-reinforced': 'Reinforced level started', 'level-daily': 'Back to daily', folded: 'Earlier entries folded',
+      close: 'Closed', reopen: 'Reopened', merge: 'Merged', 'merged-in': 'Merged in', comment: 'Comment', assign: 'Leader assignment', 'level-emergency': 'Emergency response started', 'level-reinforced': 'Reinforced level started', 'level-daily': 'Back to daily'
     },
   },
   kpi: {

@@ -254,7 +254,7 @@ export default {
     timelineActions: {
       report: '上报', accept: '受理', dispatch: '派遣', reassign: '改派', sign: '签收', 'cohandle-request': '申请协同', 'cohandle-approve': '同意协同',
       'cohandle-refuse': '不同意协同', supervise: '督办', escalate: '上报升级', feedback: '处置反馈', followup: '回访', 'followup-unreached': '回访（未联系上）',
-      close: '评价结案', reopen: '重新处置', merge: '合并', 'merged-in': '并入', comment: '备注', assign: '领导交办', 'level-emergency': '启动应急响应', 'level-reinforced': '启动加强等级', 'level-daily': '恢复日常', folded: '较早记录已折叠',
+      close: '评价结案', reopen: '重新处置', merge: '合并', 'merged-in': '并入', comment: '备注', assign: '领导交办', 'level-emergency': '启动应急响应', 'level-reinforced': '启动加强等级', 'level-daily': '恢复日常'
     },
   },
   kpi: {

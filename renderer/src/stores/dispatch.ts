@@ -11,6 +11,7 @@ import { toUserFacingError, useHubStore } from './hub';
 import { GROUP_CALL_LIMIT } from '../sip/conference';
 
 export type EventRow = ViewRow<'events'>;
+export type TimelineRow = ViewRow<'timeline'>;
 
 export type QueueSort = 'urgency' | 'newest' | 'severity';
 
@@ -22,7 +23,7 @@ export interface QueueFilters {
   minSeverity: number;
   step: EventStep | null;
   districtId: string | null;
-  /** Only events I touched (my user id in the timeline). */
+  /** Only events I touched (my user id among the event's actors). */
   mine: boolean;
 }
 
@@ -36,6 +37,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
   const maps = {
     events: markRaw(new Map<string, EventRow>()) as ReadonlyMap<string, EventRow>,
     selected: markRaw(new Map<string, EventRow>()) as ReadonlyMap<string, EventRow>,
+    selectedTimeline: markRaw(new Map<string, TimelineRow>()) as ReadonlyMap<string, TimelineRow>,
     departments: markRaw(new Map<string, Department>()) as ReadonlyMap<string, Department>,
     rules: markRaw(new Map<string, ResponsibilityRule>()) as ReadonlyMap<string, ResponsibilityRule>,
     staff: markRaw(new Map<string, Staff>()) as ReadonlyMap<string, Staff>,
@@ -81,12 +83,21 @@ export const useDispatchStore = defineStore('dispatch', () => {
     stopSelected = null;
     await previous?.();
     maps.selected = markRaw(new Map());
+    maps.selectedTimeline = markRaw(new Map());
     version.value++;
     if (!id || !hub.api) return;
-    stopSelected = await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
-      maps.selected = rows;
-      version.value++;
-    });
+    const stops = [
+      await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+        maps.selected = rows;
+        version.value++;
+      }),
+      // Its history: records of their own, only this event's.
+      await hub.api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
+        maps.selectedTimeline = rows;
+        version.value++;
+      }),
+    ];
+    stopSelected = async () => void (await Promise.all(stops.map((stop) => stop())));
   });
 
   /** Server time now (the backend's clock may run faster than real time in a demo). */
@@ -107,7 +118,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
         (f.step === null || e.step === f.step) &&
         (f.category === null || e.category === f.category) &&
         (f.districtId === null || e.districtId === f.districtId) &&
-        (!f.mine || (me !== undefined && e.timeline.some((t) => t.actor === me))) &&
+        (!f.mine || (me !== undefined && e.actors.includes(me))) &&
         (text === '' ||
           e.id.toLowerCase().includes(text) ||
           e.title.toLowerCase().includes(text) ||
@@ -125,6 +136,12 @@ export const useDispatchStore = defineStore('dispatch', () => {
   const selected = computed<EventRow | null>(() => {
     void version.value;
     return selectedId.value ? (maps.selected.get(selectedId.value) ?? maps.events.get(selectedId.value) ?? null) : null;
+  });
+
+  /** The selected event's history (处置记录), oldest first. */
+  const selectedTimeline = computed<TimelineRow[]>(() => {
+    void version.value;
+    return [...maps.selectedTimeline.values()].sort((a, b) => a.index - b.index);
   });
 
   const departmentSuggestion = computed(() => {
@@ -248,5 +265,5 @@ export const useDispatchStore = defineStore('dispatch', () => {
     }
   }
 
-  return { loading, version, selectedId, filters, queue, selected, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, ruleList, gridList, gridStaff, staffAround, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
+  return { loading, version, selectedId, filters, queue, selected, selectedTimeline, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, ruleList, gridList, gridStaff, staffAround, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
 });

@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, watch } from 'vue';
-import type { Camera, CommandLevelState, Department, GovEvent, Resource, ResponsibilityRule, Staff, ViewRow } from '../../../protocol';
+import type { Camera, CommandLevelState, Department, Resource, ResponsibilityRule, Staff, TimelineEntry, ViewRow } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
 
@@ -27,10 +27,10 @@ export interface TimelineItem {
  * One timeline, newest first: the level change, the incident's own steps (since the level was raised, plus
  * its report), and the plan's ticks. The incident's "level raised" entry is the level item itself.
  */
-export function emergencyTimeline(level: CommandLevelState | null, incident: Pick<GovEvent, 'timeline'> | null, limit = 40): TimelineItem[] {
+export function emergencyTimeline(level: CommandLevelState | null, history: Iterable<TimelineEntry>, limit = 40): TimelineItem[] {
   const items: TimelineItem[] = [];
   if (level) items.push({ at: level.since, kind: 'level', who: level.by, action: `level-${level.level}`, note: level.reason });
-  for (const entry of incident?.timeline ?? []) {
+  for (const entry of history) {
     if (entry.action.startsWith('level-')) continue;
     if (!level || entry.at >= level.since || entry.action === 'report') items.push({ at: entry.at, kind: 'event', who: entry.actorName, action: entry.action, note: entry.note ?? '' });
   }
@@ -47,6 +47,7 @@ export const useEmergencyStore = defineStore('emergency', () => {
   const loading = ref(true);
   let level: CommandLevelState | null = null;
   let incident: ViewRow<'events'> | null = null;
+  let incidentHistory: ReadonlyMap<string, ViewRow<'timeline'>> = markRaw(new Map());
   let staff: ReadonlyMap<string, Staff> = markRaw(new Map());
   let cameras: ReadonlyMap<string, Camera> = markRaw(new Map());
   let resources: ReadonlyMap<string, Resource> = markRaw(new Map());
@@ -98,13 +99,20 @@ export const useEmergencyStore = defineStore('emergency', () => {
     stopIncident = null;
     await previous?.();
     incident = null;
+    incidentHistory = markRaw(new Map());
     bump();
     if (!id || !hub.api) return;
     try {
-      stopIncident = await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+      const stopEvent = await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
         incident = rows.get(id) ?? null;
         bump();
       });
+      // Its history: records of their own, only this event's.
+      const stopHistory = await hub.api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
+        incidentHistory = rows;
+        bump();
+      });
+      stopIncident = async () => void (await Promise.all([stopEvent(), stopHistory()]));
     } catch (e) {
       hub.error = toUserFacingError(e);
     }
@@ -148,7 +156,7 @@ export const useEmergencyStore = defineStore('emergency', () => {
 
   const timeline = computed<TimelineItem[]>(() => {
     void version.value;
-    return emergencyTimeline(level, incident);
+    return emergencyTimeline(level, incidentHistory.values());
   });
 
   async function tick(itemId: string, done: boolean): Promise<void> {
