@@ -214,7 +214,9 @@ describe('embedded backend and the hub link (npm start with no backend configure
       process.kill(firstPid, 'SIGKILL');
       await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
       await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/离线（自 \d{2}:\d{2}:\d{2} 起）/);
-      await expect(page.getByTestId('connection-reason').textContent()).resolves.toBe('（后台不可达）');
+      // Why, in the embedded backend's own words (it replaces the generic 后台不可达), and what the console does.
+      await page.locator('[data-testid="embedded-backend"][data-code="exited"]').waitFor({ timeout: 15_000 });
+      await expect(page.getByTestId('embedded-reason').textContent()).resolves.toBe('内置后台意外退出');
       await expect(page.getByTestId('cache-age').textContent()).resolves.toMatch(/数据截至/);
       await page.screenshot({ path: join(SHOTS, 'offline-since.png') });
       // The console restarts its embedded backend and links again by itself.

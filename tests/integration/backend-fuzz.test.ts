@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { connect as tcpConnect } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { COMMAND_TYPES, decodeFrame, encodeFrame, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
 import { startBackendProcess, type BackendProcess } from '../support/backend-process';
 import { makeTempDir } from '../support/temp';
@@ -75,20 +75,23 @@ function exchange(ws: WebSocket, texts: string[], quietMs = 150): Promise<Answer
   return new Promise((resolve) => {
     const frames: string[] = [];
     let timer: NodeJS.Timeout;
+    const onMessage = (data: RawData): void => {
+      frames.push(data.toString());
+      rearm();
+    };
+    const onClose = (code: number): void => done(code);
     const done = (close: number | null): void => {
       clearTimeout(timer);
-      ws.removeAllListeners('message');
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
       resolve({ frames, close });
     };
     const rearm = (): void => {
       clearTimeout(timer);
       timer = setTimeout(() => done(null), quietMs);
     };
-    ws.on('message', (data) => {
-      frames.push(data.toString());
-      rearm();
-    });
-    ws.once('close', (code) => done(code));
+    ws.on('message', onMessage);
+    ws.once('close', onClose);
     rearm();
     for (const t of texts) if (ws.readyState === ws.OPEN) ws.send(t);
   });
