@@ -51,6 +51,16 @@ afterAll(async () => {
   process.stdout.write(`\nbackend fuzz: ${[...tally.values()].reduce((a, b) => a + b, 0)} answers — ${cases.join(', ')}\nRSS before ${mb(rss.before)}, peak during ${mb(rss.during)}, after ${mb(rss.after)}\n`);
 });
 
+/**
+ * A signed-in connection that catches up by deltas from where the city is now (no snapshot: the fuzzing
+ * connections are closed and reopened often, and a whole city each time would be the test's own cost).
+ */
+async function lightClient(user: string, record = false): Promise<WireClient> {
+  const client = new WireClient({ url: backend.url, token: backend.tokens[user]!, lastSeq: (await backend.health()).seq, record });
+  await client.waitSynced(60_000);
+  return client;
+}
+
 /** The well-behaved console keeps working meanwhile: one real command per call, answered. */
 async function steadyStep(): Promise<void> {
   const commandId = `steady-${steadyCommands.length.toString().padStart(6, '0')}`;
@@ -135,16 +145,14 @@ describe('backend fuzz (real process)', () => {
       { numRuns: 120 },
     );
     await steadyStep();
-  }, 120_000);
+  }, 180_000);
 
   it('frames after sign-in: refusals name the command they refuse; the connection is only closed for cause', async () => {
-    let client = new WireClient({ url: backend.url, token: backend.tokens['duty-2']! });
-    await client.waitSynced();
+    let client = await lightClient('duty-2');
     await fc.assert(
       fc.asyncProperty(frameText, fc.option(fc.stringMatching(/^[0-9a-zA-Z_-]{8,64}$/)), async (text, commandId) => {
         if (client.closed) {
-          client = new WireClient({ url: backend.url, token: backend.tokens['duty-2']! });
-          await client.waitSynced();
+          client = await lightClient('duty-2');
         }
         const asCommand = commandId ? encodeFrame('command', { commandId, type: 'event.comment', payload: JSON.parse(JSON.stringify({ junk: text.slice(0, 500) })), issuedAt: new Date().toISOString() }) : text;
         const answer = await exchange(client.ws, [asCommand], 60);
@@ -154,15 +162,14 @@ describe('backend fuzz (real process)', () => {
           expect(named.map((f) => f.id)).toContain(commandId);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
     client.close();
     await steadyStep();
-  }, 120_000);
+  }, 180_000);
 
   it('command payloads of every type: an ack or a refusal naming the command, never an internal error', async () => {
-    const client = new WireClient({ url: backend.url, token: backend.tokens.dispatcher! });
-    await client.waitSynced();
+    const client = await lightClient('dispatcher');
     const plausible = fc.record(
       {
         eventId: fc.oneof(fc.constantFrom(...eventIds), fc.string({ maxLength: 80 })),
@@ -200,7 +207,7 @@ describe('backend fuzz (real process)', () => {
     expect(client.closed).toBeNull();
     client.close();
     await steadyStep();
-  }, 120_000);
+  }, 180_000);
 
   it('HTTP request targets and upgrade targets: every answer under 500, the server serves on', async () => {
     const target = fc.oneof(
@@ -233,7 +240,7 @@ describe('backend fuzz (real process)', () => {
       { numRuns: 200 },
     );
     await steadyStep();
-  }, 120_000);
+  }, 180_000);
 
   it('an attack: 1,000 silent TCP sockets and 35 signed-in floods at once; the steady console is served meanwhile, every flood closed (4029) or answered in full', async () => {
     const silent = Array.from({ length: 1000 }, () => {
@@ -243,8 +250,7 @@ describe('backend fuzz (real process)', () => {
     });
     const users = ['dispatcher', 'dispatcher-d01', 'duty', 'leader', 'viewer'];
     const floods: WireClient[] = [];
-    for (const user of users) for (let i = 0; i < 7; i++) floods.push(new WireClient({ url: backend.url, token: backend.tokens[user]!, record: true }));
-    await Promise.all(floods.map((c) => c.waitSynced(60_000)));
+    for (const user of users) for (let i = 0; i < 7; i++) floods.push(await lightClient(user, true));
     const started = Date.now();
     process.stdout.write(`attack: ${floods.length} connections signed in\n`);
     for (const [i, c] of floods.entries()) {
