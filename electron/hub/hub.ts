@@ -42,6 +42,7 @@ import { CACHE_FILE_NAME, HubCache } from './cache/cache';
 import { BackendLink, type LinkOptions, type LinkStatePatch } from './link';
 import { OptimisticView, checkCommandShape } from './view';
 import { gridLocator } from './locate';
+import { nextPage, type SnapshotPages } from './snapshot-pages';
 
 export interface BackendCredentials {
   url: string;
@@ -68,10 +69,16 @@ export interface SessionInfo {
   label: string;
   /** A demo / inspection screen (迎检演示): personal data is masked before it reaches this window. */
   demo?: boolean;
+  /** True while the window has a lot unread (browser host): row changes and result pages wait, coalescing. */
+  congested?: () => boolean;
 }
 
-/** A window may hold this many live subscriptions; beyond it is a leak in the renderer, refused loudly. */
-export const MAX_SUBSCRIPTIONS_PER_SESSION = 256;
+/**
+ * A window may hold this many live subscriptions; beyond it is a leak in the renderer (or a page asking for the
+ * same data over and over), refused loudly. The renderer has 41 subscribe calls in all; a combined window with
+ * every view and panel open holds fewer than that, so 128 leaves three times the room.
+ */
+export const MAX_SUBSCRIPTIONS_PER_SESSION = 128;
 
 type RowKind = 'collection' | 'positions' | 'outbox';
 
@@ -88,6 +95,8 @@ interface RowSubscription {
   removes: Set<string>;
   /** Send the whole result next time instead of a patch. */
   reset: boolean;
+  /** The whole result being sent page by page (patches wait until it is through). */
+  pages: SnapshotPages | null;
   timer: NodeJS.Timeout | null;
 }
 
@@ -129,6 +138,8 @@ export class Hub {
   private readonly layerFetches = new Map<CityLayerName, Promise<BuildingsLayer>>();
   private readonly sessions = new Set<HubSession>();
   private readonly rowSubs = new Set<RowSubscription>();
+  /** The one subscription per session whose result is being sent page by page. */
+  private readonly paging = new Map<HubSession, RowSubscription>();
   private readonly dirty = new Map<string, [CollectionName, string]>();
   private needRebase = false;
   private resetAll = false;
@@ -475,24 +486,41 @@ export class Hub {
     return rows;
   }
 
-  private scheduleFlush(sub: RowSubscription): void {
+  private scheduleFlush(sub: RowSubscription, delayMs = this.options.flushIntervalMs ?? 100): void {
     if (sub.timer || this.closed) return;
     sub.timer = setTimeout(() => {
       sub.timer = null;
       this.flush(sub);
-    }, this.options.flushIntervalMs ?? 100);
+    }, delayMs);
   }
 
   private flush(sub: RowSubscription): void {
     if (!sub.session.owns(sub.id)) return;
+    // A window with a lot unread gets nothing more for now: its changes keep coalescing in upserts/removes.
+    if (sub.session.congested()) return this.scheduleFlush(sub);
     const topic = sub.kind === 'collection' ? `collection:${sub.collection}` : sub.kind;
-    if (sub.reset) {
+    if (sub.reset && !sub.pages) {
+      // One result in pages per session at a time: each holds its rows until they are sent.
+      const busy = this.paging.get(sub.session);
+      if (busy && busy !== sub) return this.scheduleFlush(sub);
       sub.reset = false;
       const rows = this.rowsOf(sub);
       sub.held = new Set(rows.map((r) => r.id as string));
       sub.upserts.clear();
       sub.removes.clear();
-      sub.session.push({ kind: 'snapshot', subscriptionId: sub.id, topic, data: rows });
+      sub.pages = { rows, next: 0 };
+    }
+    if (sub.pages) {
+      const { data, more } = nextPage(sub.pages);
+      sub.session.push({ kind: 'snapshot', subscriptionId: sub.id, topic, data, ...(more ? { more } : {}) });
+      if (more) {
+        this.paging.set(sub.session, sub);
+        this.scheduleFlush(sub, 0);
+        return;
+      }
+      sub.pages = null;
+      if (this.paging.get(sub.session) === sub) this.paging.delete(sub.session);
+      if (sub.reset || sub.upserts.size > 0 || sub.removes.size > 0) this.scheduleFlush(sub);
       return;
     }
     if (sub.upserts.size === 0 && sub.removes.size === 0) return;
@@ -514,6 +542,7 @@ export class Hub {
       upserts: new Map(),
       removes: new Set(),
       reset: true,
+      pages: null,
       timer: null,
     };
     this.rowSubs.add(sub);
@@ -521,6 +550,7 @@ export class Hub {
     return () => {
       if (sub.timer) clearTimeout(sub.timer);
       this.rowSubs.delete(sub);
+      if (this.paging.get(session) === sub) this.paging.delete(session);
     };
   }
 
@@ -618,6 +648,13 @@ export class Hub {
     return this.sessions.size;
   }
 
+  /** Live subscriptions of all windows together (GET /healthz on the browser host reports it). */
+  get subscriptionCount(): number {
+    let count = 0;
+    for (const session of this.sessions) count += session.subscriptionCount;
+    return count;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -642,6 +679,10 @@ export class HubSession {
 
   owns(subscriptionId: string): boolean {
     return !this.closed && this.subscriptions.has(subscriptionId);
+  }
+
+  congested(): boolean {
+    return this.info.congested?.() ?? false;
   }
 
   /** Validates and runs one call. Never throws: errors come back as a typed reply. */
