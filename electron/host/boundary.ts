@@ -62,6 +62,21 @@ export function describeError(error: unknown): string {
   return `${error.name}: ${error.message.slice(0, 120)}${at ? ` (${at.slice(0, 200)})` : ''}`;
 }
 
+/**
+ * Whether a parsed value nests deeper than `limit` (without recursion: JSON.parse takes 100,000 levels, and
+ * anything recursive after it — encoding a reply, a validator — would overflow the stack).
+ */
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export function clientOf(req: IncomingMessage): string {
   return `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
 }

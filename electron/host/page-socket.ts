@@ -8,7 +8,7 @@
  */
 import type { RawData, WebSocket } from 'ws';
 import { HubWsRequest, validate, type HubReply, type HubWsServerMessage } from '../../protocol';
-import type { Refusals } from './boundary';
+import { nestedDeeperThan, type Refusals } from './boundary';
 import { inputShape } from './request-target';
 
 export interface PageLimits {
@@ -28,6 +28,8 @@ export const DEFAULT_PAGE_LIMITS: PageLimits = { highWaterBytes: 4 * 2 ** 20, lo
 export const PageCloseCode = { badFrame: 4400, stuck: 4408, internal: 1011 } as const;
 
 const CHECK_MS = 50;
+/** No Hub API call nests its params more than a few levels (settings: 4); deeper is refused before the hub sees it. */
+export const MAX_PARAMS_DEPTH = 32;
 
 export class PageSocket {
   private congestedSince: number | null = null;
@@ -76,8 +78,12 @@ export class PageSocket {
       const request = validate(HubWsRequest, parsed);
       // Without a usable id there is nobody to answer: close with the reason so the bug is visible.
       if (!request.ok) return this.refuseFrame(shape, 'frame is not a Hub API request');
-      const { id, method } = request.value;
-      this.call(method, request.value.params)
+      const { id, method, params } = request.value;
+      if (nestedDeeperThan(params, MAX_PARAMS_DEPTH)) {
+        this.refusals.note('frame-refused', { ...shape, method, why: 'params nested too deep' });
+        return this.send({ id, reply: { ok: false, error: { code: 'invalid-params', message: `params nested deeper than ${MAX_PARAMS_DEPTH} levels` } } });
+      }
+      this.call(method, params)
         .catch((error: unknown): HubReply => {
           this.refusals.note('frame-failed', { ...shape, method }, error);
           return { ok: false, error: { code: 'internal', message: 'the hub failed on this call' } };

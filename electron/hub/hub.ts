@@ -40,7 +40,7 @@ import { SettingsStore } from './settings-store';
 import { silentLogger, type Logger } from '../../common/logger';
 import { CACHE_FILE_NAME, HubCache } from './cache/cache';
 import { BackendLink, type LinkOptions, type LinkStatePatch } from './link';
-import { OptimisticView, checkCommandShape } from './view';
+import { OptimisticView, parseCommandPayload } from './view';
 import { gridLocator } from './locate';
 import { nextPage, type SnapshotPages } from './snapshot-pages';
 
@@ -573,12 +573,12 @@ export class Hub {
   // ── commands ─────────────────────────────────────────────────────────────────────────────────────────
 
   submitCommand(request: CommandRequest): CommandReceipt {
-    const problem = checkCommandShape(request.type, request.payload);
-    if (problem) throw new HubError('invalid-params', `invalid ${request.type} command: ${problem}`);
+    const parsed = parseCommandPayload(request.type, request.payload);
+    if (!parsed.ok) throw new HubError('invalid-params', `invalid ${request.type} command: ${parsed.problem}`);
     const existing = this.cache.command(request.commandId);
     if (existing) return this.receipt(existing); // submitting the same id twice queues it once
     const queuedAt = this.serverNow().toISOString();
-    this.cache.addCommand({ id: request.commandId, type: request.type, payload: request.payload, queuedAt, expiresAt: request.expiresAt ?? null });
+    this.cache.addCommand({ id: request.commandId, type: request.type, payload: parsed.payload, queuedAt, expiresAt: request.expiresAt ?? null });
     // Predict it on top of the queue now (the receipt says whether the guess could be made); windows get the
     // change with the next flush.
     this.locate ??= gridLocator(this.confirmed);

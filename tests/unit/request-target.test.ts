@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MAX_REQUEST_TARGET_LENGTH, inputShape, parseAbsoluteUrl, parseRequestTarget } from '../../electron/host/request-target';
 import { resolveStaticPath } from '../../electron/host/static-files';
-import { describeError } from '../../electron/host/boundary';
+import { describeError, nestedDeeperThan } from '../../electron/host/boundary';
 
 describe('parseRequestTarget', () => {
   it('reads origin-form targets', () => {
@@ -40,6 +40,13 @@ describe('parseAbsoluteUrl and log shapes', () => {
     expect(parseAbsoluteUrl('app://console/index.html')?.pathname).toBe('/index.html');
     expect(parseAbsoluteUrl('//')).toBeNull();
     expect(parseAbsoluteUrl('')).toBeNull();
+  });
+  it('measures nesting without recursion', () => {
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
+    expect(nestedDeeperThan(deep, 32)).toBe(true);
+    expect(nestedDeeperThan({ a: [{ b: 1 }] }, 3)).toBe(false);
+    expect(nestedDeeperThan({ a: [{ b: {} }] }, 3)).toBe(true);
+    expect(nestedDeeperThan('x', 0)).toBe(false);
   });
   it('describes inputs by size and errors without the input', () => {
     expect(inputShape('x'.repeat(10))).toEqual({ length: 10, type: 'string' });
