@@ -87,6 +87,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   );
   // Malformed HTTP (a bad request line, headers over the limit): answered by Node's parser, counted here.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET') return void socket.destroy(); // the client went away: nothing to answer
     refusals.note('http-malformed', { code: error.code ?? 'unknown' });
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
