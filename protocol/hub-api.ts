@@ -292,7 +292,14 @@ export const SubscriptionId = z.string().regex(/^sub-[0-9a-z-]{1,40}$/);
  * hub decides patching is not worth it); "patch" upserts/removes rows of keyed collections by id.
  */
 export const SubscriptionUpdate = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('snapshot'), subscriptionId: SubscriptionId, topic: z.string(), data: z.unknown() }),
+  z.object({
+    kind: z.literal('snapshot'),
+    subscriptionId: SubscriptionId,
+    topic: z.string(),
+    data: z.unknown(),
+    /** A large result of rows comes in pages: true on all but the last; the client joins them into one result. */
+    more: z.literal(true).optional(),
+  }),
   z.object({
     kind: z.literal('patch'),
     subscriptionId: SubscriptionId,

@@ -37,6 +37,8 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
   const subscriptions = new Map<string, Entry>();
   // Updates can arrive before subscribe()'s reply names the id: keep them until the listener is known.
   const early = new Map<string, SubscriptionUpdate[]>();
+  // The pages of a large result received so far, per subscription (delivered as one with the last page).
+  const pages = new Map<string, unknown[]>();
 
   function route(update: SubscriptionUpdate): void {
     const entry = subscriptions.get(update.subscriptionId);
@@ -50,8 +52,20 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
       entry.fail(HubError.from(update.error));
       return;
     }
-    if (update.kind === 'snapshot') entry.deliver(update.data);
-    else entry.patch?.(update.upserts, update.removes);
+    if (update.kind === 'snapshot') {
+      const earlier = pages.get(update.subscriptionId);
+      let data: unknown = update.data;
+      if (earlier && Array.isArray(data)) {
+        for (const row of data as unknown[]) earlier.push(row);
+        data = earlier;
+      }
+      if (update.more && Array.isArray(data)) {
+        pages.set(update.subscriptionId, data as unknown[]);
+        return;
+      }
+      pages.delete(update.subscriptionId);
+      entry.deliver(data);
+    } else entry.patch?.(update.upserts, update.removes);
   }
   const stopUpdates = transport.onUpdate(route);
 
@@ -71,6 +85,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     early.delete(subscriptionId);
     await first;
     return async () => {
+      pages.delete(subscriptionId);
       if (!subscriptions.delete(subscriptionId)) return;
       try {
         await call('unsubscribe', { subscriptionId });

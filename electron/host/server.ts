@@ -1,25 +1,29 @@
 /**
  * The browser host: the hub behind a local HTTP + WebSocket server on 127.0.0.1. Serves the built renderer and
  * the Hub API (over WebSocket at /hub). A per-run token, given to the page in its URL, keeps other local pages
- * and programs from driving the hub; browsers must also come from the host's own origin.
+ * and programs from driving the hub; browsers must also come from the host's own origin. Every request, upgrade
+ * and frame is handled inside the input boundary (./boundary): no input can end the process. Each page's socket
+ * has backpressure (./page-socket).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 import {
   mapSourceOrigins,
   DisplayRole,
   HUB_WS_MAX_FRAME_BYTES,
   HUB_WS_PATH,
-  HubWsRequest,
   validate,
-  type HubWsServerMessage,
   type SubscriptionUpdate,
 } from '../../protocol';
 import { consoleMediaOrigins, type Hub } from '../hub';
 import { buildContentSecurityPolicy } from '../security/csp';
 import { serveStatic } from './static-files';
+import { Refusals, clientOf, describeError, guardHttp, guardUpgrade, refuseUpgrade } from './boundary';
+import { DEFAULT_PAGE_LIMITS, PageCloseCode, PageSocket, type PageLimits } from './page-socket';
+import { parseRequestTarget } from './request-target';
 
 export interface BrowserHostOptions {
   hub: Hub;
@@ -29,6 +33,8 @@ export interface BrowserHostOptions {
   port?: number;
   /** Fixed token (tests); a fresh random one otherwise. */
   token?: string;
+  /** Backpressure limits per page (tests shorten them). */
+  pageLimits?: Partial<PageLimits>;
 }
 
 export interface BrowserHost {
@@ -42,7 +48,7 @@ export interface BrowserHost {
 }
 
 /** WebSocket close codes the host uses (application range). */
-export const HostCloseCode = { unauthorized: 4003, badFrame: 4400, shutdown: 4050 } as const;
+export const HostCloseCode = { unauthorized: 4003, badFrame: PageCloseCode.badFrame, stuck: PageCloseCode.stuck, shutdown: 4050 } as const;
 
 export function tokensMatch(expected: string, given: string | null): boolean {
   if (given === null) return false;
@@ -54,6 +60,7 @@ export function tokensMatch(expected: string, given: string | null): boolean {
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
   const { hub, rendererDir } = options;
   const token = options.token ?? randomBytes(24).toString('base64url');
+  const limits: PageLimits = { ...DEFAULT_PAGE_LIMITS, ...options.pageLimits };
   // The CSP follows the settings: configured map sources (city tile servers, 3D Tiles) are allowed, nothing else.
   const securityHeaders = (): Record<string, string> => ({
     'Content-Security-Policy': buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hub.settings.settings.value.map), mediaOrigins: consoleMediaOrigins(hub) }),
@@ -62,69 +69,70 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     'Cross-Origin-Opener-Policy': 'same-origin',
   });
 
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, sessions: hub.sessionCount }));
-      return;
-    }
-    serveStatic(rendererDir, req, res, securityHeaders()).catch((e: unknown) => {
-      hub.log.error('static file error', { url: req.url, error: String(e) });
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    });
+  const refusals = new Refusals(hub.log);
+  const server: Server = createServer(
+    guardHttp(refusals, (req, res) => {
+      const target = parseRequestTarget(req.url);
+      if (!target) {
+        refusals.note('http-bad-target', { client: clientOf(req), method: String(req.method).slice(0, 16), targetLength: req.url?.length ?? 0 });
+        res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('bad request target');
+        return;
+      }
+      if (target.pathname === '/healthz') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, sessions: hub.sessionCount, subscriptions: hub.subscriptionCount, refused: refusals.counts }));
+        return;
+      }
+      return serveStatic(rendererDir, req, target.pathname, res, securityHeaders());
+    }),
+  );
+  // Malformed HTTP (a bad request line, headers over the limit): answered by Node's parser, counted here.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET') return void socket.destroy(); // the client went away: nothing to answer
+    refusals.note('http-malformed', { code: error.code ?? 'unknown' });
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    else socket.destroy();
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: HUB_WS_MAX_FRAME_BYTES });
   let origin = '';
 
-  server.on('upgrade', (req: IncomingMessage, socket, head) => {
-    const url = new URL(req.url ?? '/', origin);
-    const refuse = (status: number, why: string): void => {
-      hub.log.warn('browser host refused a connection', { why, remote: req.socket.remoteAddress });
-      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (url.pathname !== HUB_WS_PATH) return refuse(404, 'Not Found');
-    // Browsers always send Origin: a page from any other origin is refused even if it somehow has the token.
-    const requestOrigin = req.headers.origin;
-    if (requestOrigin !== undefined && requestOrigin !== origin) return refuse(403, 'Forbidden Origin');
-    if (!tokensMatch(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
-    const role = validate(DisplayRole, url.searchParams.get('role') ?? 'combined');
-    if (!role.ok) return refuse(400, 'Bad Role');
-    const demo = url.searchParams.get('demo') === '1';
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, role.value, `${req.socket.remoteAddress}:${req.socket.remotePort}`, demo));
-  });
+  server.on(
+    'upgrade',
+    guardUpgrade(refusals, (req, socket, head) => {
+      const refuse = (status: number, why: string): void => refuseUpgrade(refusals, req, socket, status, why);
+      const url = parseRequestTarget(req.url);
+      if (!url) return refuse(400, 'Bad Request Target');
+      if (url.pathname !== HUB_WS_PATH) return refuse(404, 'Not Found');
+      // Browsers always send Origin: a page from any other origin is refused even if it somehow has the token.
+      const requestOrigin = req.headers.origin;
+      if (requestOrigin !== undefined && requestOrigin !== origin) return refuse(403, 'Forbidden Origin');
+      if (!tokensMatch(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized');
+      const role = validate(DisplayRole, url.searchParams.get('role') ?? 'combined');
+      if (!role.ok) return refuse(400, 'Bad Role');
+      const demo = url.searchParams.get('demo') === '1';
+      const label = clientOf(req);
+      wss.handleUpgrade(req, socket, head, (ws) => attach(ws, role.value, label, demo));
+    }),
+  );
 
   function attach(ws: WebSocket, displayRole: DisplayRole, label: string, demo: boolean): void {
-    const send = (message: HubWsServerMessage): void => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-    };
-    const session = hub.openSession({ bridge: 'websocket', displayRole, label, demo }, (update: SubscriptionUpdate) => send({ update }));
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) {
-        ws.close(HostCloseCode.badFrame, 'binary frames are not part of the Hub API');
-        return;
-      }
-      let parsed: unknown;
+    let page: PageSocket | null = null;
+    const session = hub.openSession({ bridge: 'websocket', displayRole, label, demo, congested: () => page?.congested() ?? false }, (update: SubscriptionUpdate) =>
+      page?.send({ update }),
+    );
+    page = new PageSocket(ws, label, refusals, (method, params) => session.handle(method, params), limits);
+    ws.on('close', () => {
       try {
-        parsed = JSON.parse(rawToString(data));
-      } catch {
-        ws.close(HostCloseCode.badFrame, 'frame is not JSON');
-        return;
+        session.close();
+      } catch (e) {
+        hub.log.error('browser host: closing a session failed', { label, error: describeError(e) });
       }
-      const request = validate(HubWsRequest, parsed);
-      if (!request.ok) {
-        // Without a usable id there is nobody to answer: close with the reason so the bug is visible.
-        ws.close(HostCloseCode.badFrame, 'frame is not a Hub API request');
-        return;
-      }
-      const { id, method, params } = request.value;
-      session.handle(method, params).then(
-        (reply) => send({ id, reply }),
-        (e: unknown) => send({ id, reply: { ok: false, error: { code: 'internal', message: String(e) } } }),
-      );
     });
-    ws.on('close', () => session.close());
-    ws.on('error', (e) => hub.log.warn('browser host socket error', { label, error: e.message }));
+    // ws reports frames it refuses itself (over maxPayload, invalid UTF-8, bad opcodes) as errors with a WS_ERR code.
+    ws.on('error', (e: NodeJS.ErrnoException) =>
+      e.code?.startsWith('WS_ERR_') ? refusals.note('frame-refused', { client: label, why: e.code }) : refusals.note('socket-error', { client: label }, e),
+    );
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -134,6 +142,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       resolve();
     });
   });
+  // After listening, a server error (e.g. out of file descriptors while accepting) is logged, never fatal.
+  server.on('error', (e) => hub.log.error('browser host server error', { error: describeError(e) }));
   const port = (server.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
 
@@ -152,10 +162,4 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -31,8 +32,8 @@ export function mimeTypeFor(path: string): string {
 }
 
 /**
- * Resolves a URL path inside root, or null when it would escape it (../, encoded separators, NUL).
- * "/" maps to index.html.
+ * Resolves a URL path inside root, or null when it would escape it (../, encoded separators, NUL) or is not
+ * valid percent-encoding. "/" maps to index.html. Never throws.
  */
 export function resolveStaticPath(root: string, urlPath: string): string | null {
   let decoded: string;
@@ -48,12 +49,12 @@ export function resolveStaticPath(root: string, urlPath: string): string | null 
   return full.startsWith(rootWithSep) ? full : null;
 }
 
-export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): Promise<void> {
+/** Serves `urlPath` (the parsed request target's pathname) from root; never throws for any path. */
+export async function serveStatic(root: string, req: IncomingMessage, urlPath: string, res: ServerResponse, headers: Record<string, string>): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
   }
-  const urlPath = new URL(req.url ?? '/', 'http://host').pathname;
   const file = resolveStaticPath(root, urlPath);
   if (!file) {
     res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('bad path');
@@ -75,5 +76,6 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     res.end();
     return;
   }
-  createReadStream(file).pipe(res);
+  // pipeline, not pipe: a read error (the file removed meanwhile) must end this response, not the process.
+  pipeline(createReadStream(file), res, () => {});
 }

@@ -41,8 +41,9 @@ import { SettingsStore } from './settings-store';
 import { silentLogger, type Logger } from '../../common/logger';
 import { CACHE_FILE_NAME, HubCache } from './cache/cache';
 import { BackendLink, type LinkOptions, type LinkStatePatch } from './link';
-import { OptimisticView, checkCommandShape } from './view';
+import { OptimisticView, parseCommandPayload } from './view';
 import { gridLocator } from './locate';
+import { nextPage, type SnapshotPages } from './snapshot-pages';
 
 export interface BackendCredentials {
   url: string;
@@ -69,10 +70,16 @@ export interface SessionInfo {
   label: string;
   /** A demo / inspection screen (迎检演示): personal data is masked before it reaches this window. */
   demo?: boolean;
+  /** True while the window has a lot unread (browser host): row changes and result pages wait, coalescing. */
+  congested?: () => boolean;
 }
 
-/** A window may hold this many live subscriptions; beyond it is a leak in the renderer, refused loudly. */
-export const MAX_SUBSCRIPTIONS_PER_SESSION = 256;
+/**
+ * A window may hold this many live subscriptions; beyond it is a leak in the renderer (or a page asking for the
+ * same data over and over), refused loudly. Measured: a combined window holds 9–14 at once (each workspace in
+ * turn); the renderer has 41 subscribe calls in all, so even all of them at once leave three times the room.
+ */
+export const MAX_SUBSCRIPTIONS_PER_SESSION = 128;
 
 type RowKind = 'collection' | 'positions' | 'outbox';
 
@@ -89,6 +96,8 @@ interface RowSubscription {
   removes: Set<string>;
   /** Send the whole result next time instead of a patch. */
   reset: boolean;
+  /** The whole result being sent page by page (patches wait until it is through). */
+  pages: SnapshotPages | null;
   timer: NodeJS.Timeout | null;
 }
 
@@ -131,6 +140,8 @@ export class Hub {
   private readonly layerFetches = new Map<CityLayerName, Promise<BuildingsLayer>>();
   private readonly sessions = new Set<HubSession>();
   private readonly rowSubs = new Set<RowSubscription>();
+  /** The one subscription per session whose result is being sent page by page. */
+  private readonly paging = new Map<HubSession, RowSubscription>();
   private readonly dirty = new Map<string, [CollectionName, string]>();
   private needRebase = false;
   private resetAll = false;
@@ -502,24 +513,41 @@ export class Hub {
     return rows;
   }
 
-  private scheduleFlush(sub: RowSubscription): void {
+  private scheduleFlush(sub: RowSubscription, delayMs = this.options.flushIntervalMs ?? 100): void {
     if (sub.timer || this.closed) return;
     sub.timer = setTimeout(() => {
       sub.timer = null;
       this.flush(sub);
-    }, this.options.flushIntervalMs ?? 100);
+    }, delayMs);
   }
 
   private flush(sub: RowSubscription): void {
     if (!sub.session.owns(sub.id)) return;
+    // A window with a lot unread gets nothing more for now: its changes keep coalescing in upserts/removes.
+    if (sub.session.congested()) return this.scheduleFlush(sub);
     const topic = sub.kind === 'collection' ? `collection:${sub.collection}` : sub.kind;
-    if (sub.reset) {
+    if (sub.reset && !sub.pages) {
+      // One result in pages per session at a time: each holds its rows until they are sent.
+      const busy = this.paging.get(sub.session);
+      if (busy && busy !== sub) return this.scheduleFlush(sub);
       sub.reset = false;
       const rows = this.rowsOf(sub);
       sub.held = new Set(rows.map((r) => r.id as string));
       sub.upserts.clear();
       sub.removes.clear();
-      sub.session.push({ kind: 'snapshot', subscriptionId: sub.id, topic, data: rows });
+      sub.pages = { rows, next: 0 };
+    }
+    if (sub.pages) {
+      const { data, more } = nextPage(sub.pages);
+      sub.session.push({ kind: 'snapshot', subscriptionId: sub.id, topic, data, ...(more ? { more } : {}) });
+      if (more) {
+        this.paging.set(sub.session, sub);
+        this.scheduleFlush(sub, 0);
+        return;
+      }
+      sub.pages = null;
+      if (this.paging.get(sub.session) === sub) this.paging.delete(sub.session);
+      if (sub.reset || sub.upserts.size > 0 || sub.removes.size > 0) this.scheduleFlush(sub);
       return;
     }
     if (sub.upserts.size === 0 && sub.removes.size === 0) return;
@@ -541,6 +569,7 @@ export class Hub {
       upserts: new Map(),
       removes: new Set(),
       reset: true,
+      pages: null,
       timer: null,
     };
     this.rowSubs.add(sub);
@@ -548,6 +577,7 @@ export class Hub {
     return () => {
       if (sub.timer) clearTimeout(sub.timer);
       this.rowSubs.delete(sub);
+      if (this.paging.get(session) === sub) this.paging.delete(session);
     };
   }
 
@@ -570,12 +600,12 @@ export class Hub {
   // ── commands ─────────────────────────────────────────────────────────────────────────────────────────
 
   submitCommand(request: CommandRequest): CommandReceipt {
-    const problem = checkCommandShape(request.type, request.payload);
-    if (problem) throw new HubError('invalid-params', `invalid ${request.type} command: ${problem}`);
+    const parsed = parseCommandPayload(request.type, request.payload);
+    if (!parsed.ok) throw new HubError('invalid-params', `invalid ${request.type} command: ${parsed.problem}`);
     const existing = this.cache.command(request.commandId);
     if (existing) return this.receipt(existing); // submitting the same id twice queues it once
     const queuedAt = this.serverNow().toISOString();
-    this.cache.addCommand({ id: request.commandId, type: request.type, payload: request.payload, queuedAt, expiresAt: request.expiresAt ?? null });
+    this.cache.addCommand({ id: request.commandId, type: request.type, payload: parsed.payload, queuedAt, expiresAt: request.expiresAt ?? null });
     // Predict it on top of the queue now (the receipt says whether the guess could be made); windows get the
     // change with the next flush.
     this.locate ??= gridLocator(this.confirmed);
@@ -645,6 +675,13 @@ export class Hub {
     return this.sessions.size;
   }
 
+  /** Live subscriptions of all windows together (GET /healthz on the browser host reports it). */
+  get subscriptionCount(): number {
+    let count = 0;
+    for (const session of this.sessions) count += session.subscriptionCount;
+    return count;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -669,6 +706,10 @@ export class HubSession {
 
   owns(subscriptionId: string): boolean {
     return !this.closed && this.subscriptions.has(subscriptionId);
+  }
+
+  congested(): boolean {
+    return this.info.congested?.() ?? false;
   }
 
   /** Validates and runs one call. Never throws: errors come back as a typed reply. */

@@ -116,9 +116,14 @@ export class OptimisticView {
   }
 }
 
-/** Whether a command's payload is well-formed (checked before it is queued: a malformed one never will be). */
-export function checkCommandShape(type: string, payload: unknown): string | null {
-  if (!Object.prototype.hasOwnProperty.call(commandPayloads, type)) return `unknown command type ${JSON.stringify(type)}`;
+/**
+ * A command's payload as validated (checked before it is queued: a malformed one never will be). The validated
+ * value is what gets queued: fields the command does not have are dropped, so nothing else a window sent is
+ * kept in the cache or sent on.
+ */
+export function parseCommandPayload(type: string, payload: unknown): { ok: true; payload: Record<string, unknown> } | { ok: false; problem: string } {
+  if (!Object.prototype.hasOwnProperty.call(commandPayloads, type)) return { ok: false, problem: `unknown command type ${JSON.stringify(type)}` };
   const result = commandPayloads[type as keyof typeof commandPayloads].safeParse(payload);
-  return result.success ? null : result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+  if (result.success) return { ok: true, payload: result.data as Record<string, unknown> };
+  return { ok: false, problem: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
 }
