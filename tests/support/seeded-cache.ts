@@ -5,15 +5,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Change, GovEvent } from '../../protocol';
+import type { Change, GovEvent, TimelineRecord } from '../../protocol';
 import { CACHE_FILE_NAME, HubCache, silentLogger } from '../../electron/hub';
 import { generateCity } from '../../backend/sim/city';
 import { rulesFromCatalog } from '../../backend/sim/catalog';
 
-/** Writes cache.sqlite in dataDir: a city of `scale` (1 ≈ 708 grids) and `events` events, ~1.3 KB each encoded. */
-export function seedHubCache(dataDir: string, events: number, scale = 0.2): { events: number; grids: number; staff: number; sample: { category: string; location: [number, number] } } {
+/**
+ * Writes cache.sqlite in dataDir: a city of `scale` (1 ≈ 708 grids) and `events` events (~1 KB each encoded)
+ * with their history records, one in forty open. Also the hub cold-start bench's cache.
+ */
+export function seedHubCache(dataDir: string, events: number, scale = 0.2, cityOptions: { seed: number; staffPerGrid: number } = { seed: 7, staffPerGrid: 2 }): { events: number; grids: number; staff: number; sample: { category: string; location: [number, number] } } {
   mkdirSync(dataDir, { recursive: true });
-  const city = generateCity({ seed: 7, scale, staffPerGrid: 2 });
+  const city = generateCity({ seed: cityOptions.seed, scale, staffPerGrid: cityOptions.staffPerGrid });
   const cache = new HubCache(join(dataDir, CACHE_FILE_NAME), silentLogger);
   let seq = 0;
   const put = (changes: Change[]): void => cache.applyDelta(++seq, changes);
@@ -26,14 +29,18 @@ export function seedHubCache(dataDir: string, events: number, scale = 0.2): { ev
   const base = Date.now() - 30 * day;
   for (let start = 0; start < events; start += 5000) {
     const batch: GovEvent[] = [];
+    const history: TimelineRecord[] = [];
     for (let i = start; i < Math.min(events, start + 5000); i++) {
       const grid = city.grids[i % city.grids.length]!;
       const rule = rules[i % rules.length]!;
       const reported = base + (i * 997) % (30 * day);
       const open = i % 40 === 0;
       const at = (ms: number): string => new Date(reported + ms).toISOString();
+      const id = `E${String(i).padStart(13, '0')}`;
+      const actions = ['report', 'accept', 'dispatch', 'sign', ...(open ? [] : ['feedback', 'followup', 'close'])];
+      actions.forEach((action, k) => history.push({ id: `${id}.${String(k).padStart(4, '0')}`, eventId: id, districtId: grid.districtId, index: k, at: at(k * 600_000), actor: 'sim:seat', actorName: '其他坐席（模拟）', action }));
       batch.push({
-        id: `E${String(i).padStart(13, '0')}`,
+        id,
         source: 'grid-app',
         category: rule.category,
         severity: 1 + (i % 4),
@@ -60,12 +67,14 @@ export function seedHubCache(dataDir: string, events: number, scale = 0.2): { ev
         acceptedAt: at(600_000),
         dispatchedAt: at(1_200_000),
         handledAt: open ? null : at(day / 2),
-        timeline: ['report', 'accept', 'dispatch', 'sign', ...(open ? [] : ['feedback', 'followup', 'close'])].map((action, k) => ({ at: at(k * 600_000), actor: 'sim:seat', actorName: '其他坐席（模拟）', action })),
+        timelineCount: actions.length,
+        actors: ['sim:seat'],
         cameraId: null,
         version: 7,
       });
     }
     put(upserts('events', batch));
+    put(upserts('timeline', history));
   }
   cache.setMeta('user', JSON.stringify({ id: 'dispatcher', name: '调度员', role: 'dispatcher', districtScope: null }));
   cache.close();
