@@ -11,7 +11,7 @@ import { createLogger, silentLogger, type Logger } from '../common/logger';
 import { SimClock } from './clock';
 import { CityState, upsert } from '../domain';
 import { SqliteStore } from './store/sqlite-store';
-import { BackendServer, type ServerLimits } from './server';
+import { BackendServer, type ServerLimits } from './wire/server';
 import { ensureUsers } from './users';
 import { executeCommand, CommandError, type Actor } from '../domain';
 import { computeKpis } from './kpi';

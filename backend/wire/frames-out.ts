@@ -5,8 +5,8 @@
  * than a frame (only a database edited by hand can hold one) is left out of what is sent with an error in
  * the log — never a crash, never a frame the client must refuse.
  */
-import { MAX_FRAME_BYTES, encodeFrame, utf8ByteLength, type Change, type CollectionName, type DeltaPayload } from '../protocol';
-import type { Logger } from '../common/logger';
+import { MAX_FRAME_BYTES, encodeFrame, utf8ByteLength, type Change, type CollectionName, type DeltaPayload } from '../../protocol';
+import type { Logger } from '../../common/logger';
 
 /** Room left in a frame for the envelope and a part's own fields. */
 const ENVELOPE_BYTES = 1024;

@@ -5,8 +5,8 @@
  * connection cannot queue unbounded work (and memory) in front of everyone else; refusals are audited, one
  * line each up to a sample per minute and a count for the rest.
  */
-import { TokenBucket } from './rate-limit';
-import type { AuditEntry } from './store/types';
+import { TokenBucket } from '../rate-limit';
+import type { AuditEntry } from '../store/types';
 
 export interface FlowLimits {
   commandsPerSecond: number;

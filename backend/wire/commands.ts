@@ -1,0 +1,113 @@
+/**
+ * The serial command pipeline: commands from every client and the server's own changes (simulator, KPIs)
+ * are applied one at a time in one order, each committed by the store before it is published or answered.
+ * A command id is applied once: a repeat gets the first answer and changes nothing.
+ */
+import { encodeFrame, errorFrame, type Change, type CommandAck, type WireErrorPayload } from '../../protocol';
+import { CommandError, executeCommand, type Actor, type CityState, type CommandContext } from '../../domain';
+import type { Logger } from '../../common/logger';
+import type { SimClock } from '../clock';
+import type { BackendStore, CommandRecord } from '../store/types';
+
+export type CommandAnswer = { frame: string; ack?: CommandAck };
+
+export interface PipelineOptions {
+  state: CityState;
+  store: BackendStore;
+  clock: SimClock;
+  log: Logger;
+  locate: CommandContext['locate'];
+  newId: CommandContext['newId'];
+  /** Applies a committed batch to the state and sends it to the clients (fan-out). */
+  publish(seq: number, at: string, changes: Change[]): void;
+}
+
+export class CommandPipeline {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly inflight = new Map<string, Promise<CommandAnswer>>();
+
+  constructor(private readonly o: PipelineOptions) {}
+
+  /** Settles when everything queued so far has run (used when the server stops). */
+  drained(): Promise<unknown> {
+    return this.queue;
+  }
+
+  /**
+   * Runs one command through the serialized pipeline. A command id seen before returns its first answer and
+   * changes nothing (replays are harmless). Also used by the simulator (actor "system" / "sim:*").
+   */
+  submit(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<CommandAnswer> {
+    const running = this.inflight.get(commandId);
+    if (running) return running.then((r) => ({ frame: r.ack ? encodeFrame('command.ack', { ...r.ack, duplicate: true }, commandId) : r.frame, ...(r.ack ? { ack: { ...r.ack, duplicate: true } } : {}) }));
+    const work = this.queue.then(() => this.run(actor, commandId, type, payload, expiresAt));
+    this.queue = work.catch(() => undefined);
+    this.inflight.set(commandId, work);
+    // Forgotten whether it succeeded or failed (the caller handles the failure; this chain must not leave one).
+    const forget = (): void => void this.inflight.delete(commandId);
+    work.then(forget, forget);
+    return work;
+  }
+
+  private async run(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<CommandAnswer> {
+    const store = this.o.store;
+    const previous = await store.findCommand(commandId);
+    if (previous) {
+      if (previous.userId !== actor.id) {
+        return { frame: errorFrame({ code: 'conflict', message: `command id ${commandId} was already used by another user`, inReplyTo: 'command', retryable: false }, commandId) };
+      }
+      if (previous.outcome.status === 'applied') {
+        const ack: CommandAck = { commandId, seq: previous.outcome.seq, result: previous.outcome.result, duplicate: true };
+        return { frame: encodeFrame('command.ack', ack, commandId), ack };
+      }
+      return { frame: errorFrame({ code: previous.outcome.code as WireErrorPayload['code'], message: previous.outcome.message, inReplyTo: 'command', retryable: false }, commandId) };
+    }
+    const now = this.o.clock.now();
+    const at = now.toISOString();
+    const reject = async (code: 'invalid' | 'forbidden' | 'conflict' | 'expired', message: string): Promise<CommandAnswer> => {
+      const record: CommandRecord = { commandId, userId: actor.id, type, outcome: { status: 'rejected', code, message }, at };
+      await store.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message: message.slice(0, 2000) } });
+      return { frame: errorFrame({ code, message, inReplyTo: 'command', retryable: false }, commandId) };
+    };
+    // Expiry is judged on real time: it protects decisions made on stale screens, whatever the sim speed.
+    if (expiresAt && Date.parse(expiresAt) < Date.now()) return reject('expired', `command expired at ${expiresAt}`);
+    let outcome;
+    try {
+      outcome = executeCommand({ state: this.o.state, actor, now, newId: this.o.newId, locate: this.o.locate }, type, payload);
+    } catch (e) {
+      if (e instanceof CommandError) return reject(e.code, e.message);
+      this.o.log.error('command handler crashed', { commandId, type, error: (e as Error).stack });
+      return { frame: errorFrame({ code: 'internal', message: 'internal error while running the command', inReplyTo: 'command', retryable: true }, commandId) };
+    }
+    const seq = this.o.state.seq + 1;
+    await store.commit({
+      seq,
+      at,
+      changes: outcome.changes,
+      command: { commandId, userId: actor.id, type, outcome: { status: 'applied', seq, result: outcome.result }, at },
+      // The validated payload (unknown keys stripped, every field within its schema's limits), never the raw one.
+      audit: [{ at, userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq } }],
+    });
+    this.o.publish(seq, at, outcome.changes);
+    const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };
+    return { frame: encodeFrame('command.ack', ack, commandId), ack };
+  }
+
+  /**
+   * Commits changes made by the server itself (simulator, KPI refresh) as one batch through the same
+   * pipeline, so they are sequenced with the commands.
+   */
+  commitSystemChanges(build: () => Change[]): Promise<number | null> {
+    const work = this.queue.then(async () => {
+      const changes = build();
+      if (changes.length === 0) return null;
+      const seq = this.o.state.seq + 1;
+      const at = this.o.clock.now().toISOString();
+      await this.o.store.commit({ seq, at, changes });
+      this.o.publish(seq, at, changes);
+      return seq;
+    });
+    this.queue = work.catch(() => undefined);
+    return work;
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * The reference backend's WebSocket server (wire protocol v1): connections and the boundary every input is
+ * handled in. Its jobs live beside it: the handshake and sync (sync.ts), the serial command pipeline
+ * (commands.ts), fan-out of deltas, positions and notices (fan-out.ts), flow control (flow-control.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CommandFrame,
+  MAX_FRAME_BYTES,
+  PingPayload,
+  WireCloseCode,
+  decodeFrame,
+  describeIssues,
+  encodeFrame,
+  errorFrame,
+  validate,
+  type Change,
+  type Envelope,
+  type SipAccount,
+  type StaffStatus,
+  type WireErrorPayload,
+} from '../../protocol';
+import type { Actor, CityState, CommandContext } from '../../domain';
+import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeInput, guardHttp, guardUpgrade, requestPath } from '../../common/http-guard';
+import type { Logger } from '../../common/logger';
+import type { SimClock } from '../clock';
+import type { AuditEntry, BackendStore } from '../store/types';
+import { CommandPipeline, type CommandAnswer } from './commands';
+import { FanOut } from './fan-out';
+import { SessionFlow, type Admission } from './flow-control';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits';
+import { closeReason, commandIdOf, commandTypeOf, correlationId, rawText, type ClientOutput, type Session } from './session';
+import { SessionSync } from './sync';
+
+export { DEFAULT_LIMITS, type ServerLimits };
+
+export interface BackendServerOptions {
+  store: BackendStore;
+  state: CityState;
+  clock: SimClock;
+  log: Logger;
+  locate: CommandContext['locate'];
+  newId: CommandContext['newId'];
+  port?: number;
+  limits?: Partial<ServerLimits>;
+  /** Extra HTTP routes (the field client page, city assets). Return true when handled. */
+  httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Extra WebSocket endpoints (live video). Return true when the upgrade was taken. */
+  upgradeRoutes?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /** The SIP account a signed-in user gets in the welcome (null or absent: no SIP server). */
+  sipAccountFor?: (userId: string) => SipAccount | null;
+  /** Called on stop, before the HTTP server closes (ends what the extra routes started). */
+  onStop?: () => void | Promise<void>;
+}
+
+export class BackendServer implements ClientOutput {
+  readonly limits: ServerLimits;
+  private readonly sessions = new Set<Session>();
+  private readonly sync: SessionSync;
+  private readonly pipeline: CommandPipeline;
+  private readonly fanOut: FanOut;
+  private http: Server | null = null;
+  private wss: WebSocketServer | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  port = 0;
+
+  constructor(private readonly options: BackendServerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const { state, store, clock, log } = options;
+    this.fanOut = new FanOut({ state, sessions: this.sessions, out: this, log, limits: this.limits });
+    this.pipeline = new CommandPipeline({ state, store, clock, log, locate: options.locate, newId: options.newId, publish: (seq, at, changes) => this.fanOut.publish(seq, at, changes) });
+    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}) });
+  }
+
+  get state(): CityState {
+    return this.options.state;
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/ws`;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Who is signed in now (one row per session): the field client offers these as 指挥中心 to call. */
+  signedInUsers(): { id: string; name: string; role: string }[] {
+    return [...this.sessions].flatMap((s) => (s.actor && s.phase !== 'closed' ? [{ id: s.actor.id, name: s.actor.name, role: s.actor.role }] : []));
+  }
+
+  async start(): Promise<void> {
+    const log = this.options.log;
+    const http = createServer(
+      GUARDED_HTTP_OPTIONS,
+      guardHttp(log, 'backend', (req, res) => {
+        if (req.url === '/healthz') {
+          const memory = process.memoryUsage();
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
+          return;
+        }
+        if (this.options.httpRoutes?.(req, res)) return;
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
+      }),
+    );
+    // One HTTP server, several WebSocket endpoints: the protocol at /ws, the extra routes (video) beside it.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+    wss.on('connection', (ws, req) => this.accept(ws, req));
+    http.on(
+      'upgrade',
+      guardUpgrade(log, 'backend', (req, socket, head) => {
+        if (requestPath(req) === '/ws') wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+        else if (!this.options.upgradeRoutes?.(req, socket, head)) {
+          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        }
+      }),
+    );
+    closeSilentConnections(http);
+    http.on('clientError', (_e, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      socket.destroy();
+    });
+    this.http = http;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    this.port = (http.address() as AddressInfo).port;
+    this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatIntervalMs);
+    this.heartbeat.unref();
+  }
+
+  // ── connections ──────────────────────────────────────────────────────────────────────────────────────
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const session: Session = {
+      id: randomBytes(6).toString('hex'),
+      ws,
+      phase: 'handshake',
+      clientId: null,
+      actor: null,
+      held: [],
+      flow: new SessionFlow(this.limits),
+      refusals: null,
+      closing: false,
+      strikes: 0,
+      alive: true,
+      remote: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+    };
+    this.sessions.add(session);
+    const helloTimer = setTimeout(() => {
+      if (session.phase === 'handshake') this.refuse(session, 'unauthorized', 'no hello within the time limit', WireCloseCode.unauthorized);
+    }, this.limits.helloTimeoutMs);
+    ws.on('pong', () => (session.alive = true));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (session.closing) return;
+      const raw = isBinary ? null : rawText(data);
+      this.guard(session, raw ?? '', () => (raw === null ? this.fail(session, { code: 'malformed', message: 'binary frames are not part of protocol v1', retryable: false }) : this.onFrame(session, raw)));
+    });
+    ws.on('close', () => {
+      clearTimeout(helloTimer);
+      session.phase = 'closed';
+      this.sessions.delete(session);
+      session.refusals?.flush();
+      if (session.actor) this.auditLater([{ at: this.options.clock.now().toISOString(), userId: session.actor.id, kind: 'disconnect', detail: { session: session.id, clientId: session.clientId } }]);
+    });
+    ws.on('error', (e) => this.options.log.warn('socket error', { session: session.id, error: e.message }));
+  }
+
+  private beat(): void {
+    for (const session of this.sessions) {
+      if (!session.alive) {
+        this.options.log.warn('heartbeat missed: dropping connection', { session: session.id });
+        session.ws.terminate();
+        continue;
+      }
+      session.alive = false;
+      session.ws.ping();
+    }
+  }
+
+  /**
+   * The boundary every frame is handled in: whatever handling it throws (now or later) becomes a refusal for
+   * this client alone — an error frame naming the frame's id or command id when one can be read, else close
+   * 1011 — logged once with the client and the input's shape, never its text. The process keeps serving.
+   */
+  private guard(session: Session, raw: string, work: () => void | Promise<void>): void {
+    const failed = (e: unknown): void => {
+      const id = correlationId(raw);
+      this.options.log.error('frame handling failed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote, input: describeInput(raw), id, error: (e as Error)?.stack?.split('\n').slice(0, 6).join(' | ') ?? String(e) });
+      try {
+        if (id) this.sendError(session, { code: 'internal', message: 'the server could not handle this frame', retryable: false }, id);
+        else this.closeSession(session, 1011, 'internal error');
+      } catch {
+        session.ws.terminate();
+      }
+    };
+    try {
+      const result = work();
+      if (result) result.catch(failed);
+    } catch (e) {
+      failed(e);
+    }
+  }
+
+  /** Audit lines written without waiting; a failed write is logged, never an unhandled rejection. */
+  auditLater(entries: AuditEntry[]): void {
+    this.options.store.audit(entries).catch((e: unknown) => this.options.log.error('audit write failed', { kinds: entries.map((e) => e.kind), error: (e as Error).message }));
+  }
+
+  send(session: Session, text: string | Buffer): void {
+    if (session.phase === 'closed' || session.ws.readyState !== session.ws.OPEN) return;
+    // A client that stopped reading cannot hold the server's memory hostage: cut it off; it catches up by deltas.
+    if (session.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.options.log.warn('client does not read: connection dropped', { session: session.id, user: session.actor?.id ?? null, buffered: session.ws.bufferedAmount });
+      session.phase = 'closed';
+      session.ws.terminate();
+      return;
+    }
+    session.ws.send(text);
+  }
+
+  sendError(session: Session, error: WireErrorPayload, id?: string): void {
+    this.send(session, errorFrame(error, id));
+  }
+
+  /** A protocol error: answer it; repeated ones (a broken client) end the connection. */
+  private fail(session: Session, error: WireErrorPayload, id?: string): void {
+    this.sendError(session, error, id);
+    session.strikes++;
+    if (session.strikes >= 20) this.closeSession(session, WireCloseCode.protocolError, 'too many invalid frames');
+  }
+
+  refuse(session: Session, code: WireErrorPayload['code'], message: string, closeCode: number): void {
+    this.sendError(session, { code, message, retryable: false });
+    this.closeSession(session, closeCode, message);
+  }
+
+  /** Closes with a code and reason; input after that is dropped, and a peer that does not close is cut off. */
+  closeSession(session: Session, code: number, reason: string): void {
+    if (session.closing) return;
+    session.closing = true;
+    session.ws.close(code, closeReason(reason));
+    setTimeout(() => session.ws.terminate(), 3000).unref();
+  }
+
+  /** A frame or command over the client's budget: refused naming it; a client that keeps on is closed (4029). */
+  private rateLimited(session: Session, admission: Exclude<Admission, 'ok'>, frame: Envelope | null, commandId: string | null): void {
+    const message =
+      admission === 'frames'
+        ? `more than ${this.limits.framesPerSecond} frames per second; send it again later`
+        : admission === 'queue'
+          ? `more than ${this.limits.maxQueuedCommands} commands of this connection are waiting; send it again later`
+          : `more than ${this.limits.commandsPerSecond} commands per second; send it again later`;
+    const type = frame?.type === 'command' ? (commandTypeOf(frame.payload) ?? null) : null;
+    if (frame?.type === 'command') session.refusals?.note({ commandId, type, code: `rate-limited:${admission}` });
+    if (session.flow.refused()) {
+      this.options.log.warn('flood: connection closed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote });
+      this.refuse(session, 'rate-limited', `flood: too many frames past the limit (${this.limits.framesPerSecond}/s, ${this.limits.commandsPerSecond} commands/s); connection closed`, WireCloseCode.rateLimited);
+      return;
+    }
+    this.sendError(session, { code: 'rate-limited', message, retryable: true, ...(frame ? { inReplyTo: frame.type } : {}) }, commandId ?? frame?.id);
+  }
+
+  private async onFrame(session: Session, raw: string): Promise<void> {
+    // Decoded before the budget is checked (bounded work: the size and depth are refused before parsing), so
+    // that a refusal can name what it refuses.
+    const decoded = decodeFrame(raw);
+    const commandId = decoded.ok && decoded.frame.type === 'command' ? commandIdOf(decoded.frame.payload) : null;
+    const admission = session.flow.admit(decoded.ok && decoded.frame.type === 'command' && session.phase !== 'handshake');
+    if (admission !== 'ok') return this.rateLimited(session, admission, decoded.ok ? decoded.frame : null, commandId);
+    if (!decoded.ok) {
+      if (decoded.error.code === 'unsupported-version') {
+        this.refuse(session, 'unsupported-version', decoded.error.message, WireCloseCode.unsupportedVersion);
+        return;
+      }
+      return this.fail(session, { code: decoded.error.code, message: decoded.error.message, retryable: false, ...(decoded.error.issues ? { issues: decoded.error.issues } : {}) });
+    }
+    const frame = decoded.frame;
+    if (session.phase === 'handshake') {
+      if (frame.type !== 'hello') return this.refuse(session, 'unauthorized', `the first frame must be hello, got ${frame.type}`, WireCloseCode.unauthorized);
+      return this.sync.hello(session, frame);
+    }
+    switch (frame.type) {
+      case 'ping': {
+        const ping = validate(PingPayload, frame.payload);
+        if (!ping.ok) return this.fail(session, { code: 'invalid', message: describeIssues(ping.issues), inReplyTo: 'ping', retryable: false });
+        this.send(session, encodeFrame('pong', { clientTime: ping.value.clientTime, serverTime: this.options.clock.now().toISOString() }, frame.id));
+        return;
+      }
+      case 'command':
+        return this.onCommand(session, frame);
+      case 'hello':
+        return this.fail(session, { code: 'invalid', message: 'already said hello', inReplyTo: 'hello', retryable: false });
+      default:
+        return this.fail(session, { code: 'unknown-type', message: `unknown frame type ${frame.type}`, inReplyTo: frame.type, retryable: false });
+    }
+  }
+
+  // ── commands ─────────────────────────────────────────────────────────────────────────────────────────
+
+  private async onCommand(session: Session, frame: Envelope): Promise<void> {
+    const parsed = validate(CommandFrame, frame.payload);
+    if (!parsed.ok) return this.fail(session, { code: 'invalid', message: `bad command frame: ${describeIssues(parsed.issues)}`, inReplyTo: 'command', issues: parsed.issues, retryable: false }, commandIdOf(frame.payload) ?? frame.id);
+    const command = parsed.value;
+    session.flow.queued++;
+    try {
+      const { frame: reply } = await this.pipeline.submit(session.actor!, command.commandId, command.type, command.payload, command.expiresAt);
+      this.send(session, reply);
+    } finally {
+      session.flow.queued--;
+    }
+  }
+
+  /** Runs one command through the serial pipeline (also the simulator's way in: actor "system" / "sim:*"). */
+  submit(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<CommandAnswer> {
+    return this.pipeline.submit(actor, commandId, type, payload, expiresAt);
+  }
+
+  /** Commits the server's own changes (simulator, KPI refresh) as one batch, sequenced with the commands. */
+  commitSystemChanges(build: () => Change[]): Promise<number | null> {
+    return this.pipeline.commitSystemChanges(build);
+  }
+
+  /** Live positions to every live client (presence, not sequenced). */
+  broadcastPositions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>): void {
+    this.fanOut.positions(at, items);
+  }
+
+  /** Tells every client something (e.g. a scenario started). */
+  notice(level: 'info' | 'warning', message: string): void {
+    this.fanOut.notice(level, message);
+  }
+
+  async close(reason = 'server shutting down'): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const session of this.sessions) {
+      this.send(session, encodeFrame('notice', { level: 'warning', message: reason }));
+      session.ws.close(WireCloseCode.serverShutdown, reason);
+    }
+    // Wait for the sockets to finish closing (their handlers write audit lines) before the store closes.
+    const deadline = Date.now() + 2000;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const session of this.sessions) session.ws.terminate();
+    await this.pipeline.drained();
+    this.wss?.close();
+    await this.options.onStop?.();
+    this.http?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+  }
+}
+

@@ -1,0 +1,184 @@
+/**
+ * The handshake and bringing a client up to date: hello (token, version, one connection per client id, a
+ * limit per user), then the missed deltas, a snapshot or the rest of an interrupted one, then the deltas
+ * committed meanwhile, then live. Snapshots are encoded once per scope and seq and kept a while for resuming.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  COLLECTIONS,
+  HelloPayload,
+  MAX_FRAME_BYTES,
+  SNAPSHOT_CHUNK_TARGET_BYTES,
+  WIRE_PROTOCOL_VERSION,
+  WireCloseCode,
+  describeIssues,
+  encodeFrame,
+  utf8ByteLength,
+  validate,
+  type DeltaPayload,
+  type Envelope,
+  type SipAccount,
+  type WelcomePayload,
+} from '../../protocol';
+import type { CityState } from '../../domain';
+import type { Logger } from '../../common/logger';
+import type { SimClock } from '../clock';
+import type { BackendStore } from '../store/types';
+import { hashToken } from '../users';
+import { RefusalAudit } from './flow-control';
+import { deltaFrames, fits } from './frames-out';
+import type { ServerLimits } from './limits';
+import { scopeKeyOf, scopedDelta, visible, type ClientOutput, type Session } from './session';
+
+interface CachedSnapshot {
+  id: string;
+  seq: number;
+  scopeKey: string;
+  chunks: string[]; // encoded snapshot.chunk frames
+  counts: Record<string, number>;
+  createdAt: number;
+}
+
+export interface SyncOptions {
+  state: CityState;
+  store: BackendStore;
+  clock: SimClock;
+  log: Logger;
+  limits: ServerLimits;
+  sessions: ReadonlySet<Session>;
+  out: ClientOutput;
+  sipAccountFor?: (userId: string) => SipAccount | null;
+}
+
+export class SessionSync {
+  private readonly snapshots = new Map<string, CachedSnapshot>();
+
+  constructor(private readonly o: SyncOptions) {}
+
+  async hello(session: Session, frame: Envelope): Promise<void> {
+    const { out, store, limits, state } = this.o;
+    const hello = validate(HelloPayload, frame.payload);
+    if (!hello.ok) return out.refuse(session, 'invalid', `bad hello: ${describeIssues(hello.issues)}`, WireCloseCode.protocolError);
+    const h = hello.value;
+    const at = this.o.clock.now().toISOString();
+    if (h.protocolVersion !== WIRE_PROTOCOL_VERSION) {
+      return out.refuse(session, 'unsupported-version', `client speaks protocol ${h.protocolVersion}, this server speaks ${WIRE_PROTOCOL_VERSION}`, WireCloseCode.unsupportedVersion);
+    }
+    const user = await store.findUserByTokenHash(hashToken(h.token));
+    if (!user) {
+      await store.audit([{ at, userId: null, kind: 'login-refused', detail: { clientId: h.clientId, remote: session.remote } }]);
+      return out.refuse(session, 'unauthorized', 'unknown or revoked token', WireCloseCode.unauthorized);
+    }
+    if (session.phase !== 'handshake') return; // closed meanwhile
+    // One connection per client id: a reconnecting client replaces its stale connection.
+    let sameUser = 0;
+    for (const other of this.o.sessions) {
+      if (other === session || other.phase === 'closed') continue;
+      if (other.clientId === h.clientId) out.closeSession(other, WireCloseCode.replaced, 'replaced by a newer connection from the same client');
+      else if (other.actor?.id === user.id) sameUser++;
+    }
+    if (sameUser >= limits.connectionsPerUser) {
+      out.auditLater([{ at, userId: user.id, kind: 'login-refused', detail: { clientId: h.clientId, remote: session.remote, reason: 'too-many-connections', limit: limits.connectionsPerUser } }]);
+      return out.refuse(session, 'rate-limited', `user ${user.id} already has ${sameUser} connections open (limit ${limits.connectionsPerUser})`, WireCloseCode.rateLimited);
+    }
+    session.clientId = h.clientId;
+    session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope };
+    session.phase = 'syncing';
+    session.refusals = new RefusalAudit((entries) => out.auditLater(entries), () => ({ realMs: Date.now(), at: this.o.clock.now().toISOString() }), { userId: user.id, session: session.id });
+    await store.audit([{ at, userId: user.id, kind: 'login', detail: { clientId: h.clientId, clientName: h.clientName ?? null, remote: session.remote, lastSeq: h.lastSeq } }]);
+
+    const scopeKey = scopeKeyOf(user.districtScope);
+    const cached = h.resumeSnapshot ? this.snapshots.get(h.resumeSnapshot.snapshotId) : undefined;
+    let sync: WelcomePayload['sync'];
+    let catchUp: DeltaPayload[] | null = null;
+    if (cached && cached.scopeKey === scopeKey && h.resumeSnapshot!.nextIndex <= cached.chunks.length) {
+      sync = 'resume-snapshot';
+    } else if (h.lastSeq !== null && h.lastSeq <= state.seq) {
+      const batches = h.lastSeq === state.seq ? [] : await store.changesSince(h.lastSeq, limits.maxCatchUpBatches + 1);
+      if (batches && batches.length <= limits.maxCatchUpBatches) {
+        catchUp = batches.map((b) => ({ seq: b.seq, at: b.at, changes: b.changes }));
+        sync = 'deltas';
+      } else sync = 'snapshot';
+    } else {
+      // No cursor, or a cursor from the future (the server's database was replaced): start over.
+      sync = 'snapshot';
+    }
+    const welcome: WelcomePayload = {
+      sessionId: session.id,
+      user: { id: user.id, name: user.name, role: user.role },
+      districtScope: user.districtScope,
+      serverTime: this.o.clock.now().toISOString(),
+      clockRate: this.o.clock.rate,
+      currentSeq: state.seq,
+      sync,
+      heartbeatIntervalMs: limits.heartbeatIntervalMs,
+      limits: { maxFrameBytes: MAX_FRAME_BYTES, commandsPerSecond: limits.commandsPerSecond, framesPerSecond: limits.framesPerSecond },
+      sip: this.o.sipAccountFor?.(user.id) ?? null,
+    };
+    out.send(session, encodeFrame('welcome', welcome, frame.id));
+    this.o.log.info('client connected', { session: session.id, user: user.id, clientId: h.clientId, sync, lastSeq: h.lastSeq, seq: state.seq });
+
+    let upTo: number;
+    if (sync === 'deltas') {
+      for (const delta of catchUp!) for (const text of deltaFrames(scopedDelta(delta, user.districtScope), this.o.log)) out.send(session, text);
+      upTo = catchUp!.at(-1)?.seq ?? h.lastSeq!;
+    } else {
+      const snapshot = sync === 'resume-snapshot' ? cached! : this.snapshotFor(scopeKey, user.districtScope);
+      const fromIndex = sync === 'resume-snapshot' ? h.resumeSnapshot!.nextIndex : 0;
+      upTo = await this.streamSnapshot(session, snapshot, fromIndex);
+    }
+    // Deltas committed while this client was syncing, newer than what it got, then live.
+    for (const delta of session.held) if (delta.seq > upTo) for (const text of deltaFrames(delta, this.o.log)) out.send(session, text);
+    session.held = [];
+    if (session.phase === 'syncing') session.phase = 'live';
+  }
+
+  private snapshotFor(scopeKey: string, scope: string[] | null): CachedSnapshot {
+    const state = this.o.state;
+    for (const s of this.snapshots.values()) if (s.scopeKey === scopeKey && s.seq === state.seq) return s;
+    const id = `snap-${state.seq}-${randomBytes(4).toString('hex')}`;
+    const chunks: string[] = [];
+    const counts: Record<string, number> = {};
+    for (const collection of COLLECTIONS) {
+      let items: string[] = [];
+      let bytes = 0;
+      counts[collection] = 0;
+      const flush = (): void => {
+        chunks.push(`{"v":1,"type":"snapshot.chunk","payload":{"snapshotId":"${id}","index":${chunks.length},"collection":"${collection}","items":[${items.join(',')}]}}`);
+        items = [];
+        bytes = 0;
+      };
+      for (const item of state.all(collection)) {
+        if (!visible(scope, collection, item)) continue;
+        // Within the frame limit by construction: a record larger than a frame is left out (and logged).
+        const json = JSON.stringify(item);
+        if (!fits(collection, (item as { id: string }).id, json, this.o.log)) continue;
+        const size = utf8ByteLength(json);
+        if (bytes + size > SNAPSHOT_CHUNK_TARGET_BYTES && items.length > 0) flush();
+        items.push(json);
+        bytes += size + 1;
+        counts[collection]++;
+      }
+      if (items.length > 0) flush();
+    }
+    const snapshot: CachedSnapshot = { id, seq: state.seq, scopeKey, chunks, counts, createdAt: Date.now() };
+    // Keep a few recent snapshots for resumption: drop expired ones, then the oldest beyond eight.
+    for (const [key, old] of this.snapshots) if (Date.now() - old.createdAt > 10 * 60_000) this.snapshots.delete(key);
+    while (this.snapshots.size >= 8) this.snapshots.delete(this.snapshots.keys().next().value!);
+    this.snapshots.set(id, snapshot);
+    return snapshot;
+  }
+
+  /** Sends the chunks with backpressure; returns the seq the snapshot reflects. */
+  private async streamSnapshot(session: Session, snapshot: CachedSnapshot, fromIndex: number): Promise<number> {
+    const out = this.o.out;
+    out.send(session, encodeFrame('snapshot.begin', { snapshotId: snapshot.id, seq: snapshot.seq, chunkCount: snapshot.chunks.length, counts: snapshot.counts, fromIndex }));
+    const isOpen = (): boolean => session.phase !== 'closed';
+    for (let i = fromIndex; i < snapshot.chunks.length && isOpen(); i++) {
+      out.send(session, snapshot.chunks[i]!);
+      while (session.ws.bufferedAmount > 2 * SNAPSHOT_CHUNK_TARGET_BYTES && isOpen()) await new Promise((r) => setTimeout(r, 5));
+    }
+    out.send(session, encodeFrame('snapshot.end', { snapshotId: snapshot.id, seq: snapshot.seq }));
+    return snapshot.seq;
+  }
+}
