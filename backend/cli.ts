@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   if (args.json) process.stdout.write(JSON.stringify({ url: backend.url, port: backend.port, tokensFile }) + '\n');
   else process.stdout.write(`综治 reference backend: ${backend.url}  (tokens: ${tokensFile})\n`);
   if (scenario) {
-    setTimeout(() => void backend.injectScenario(scenario[1] as 'flood' | 'crowd'), Number(scenario[2] ?? 10) * 1000);
+    setTimeout(() => backend.injectScenario(scenario[1] as 'flood' | 'crowd').catch((e: unknown) => process.stderr.write(`scenario failed: ${(e as Error).message}\n`)), Number(scenario[2] ?? 10) * 1000);
   }
   let stopping = false;
   stop = (): void => {

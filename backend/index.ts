@@ -356,7 +356,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     engine.adoptOpenEvents(clock.nowMs());
     timers.push(setInterval(() => void tick(), config.tickMs ?? 1000));
   }
-  timers.push(setInterval(() => void refreshKpis(), config.kpiIntervalMs ?? 10_000));
+  timers.push(setInterval(() => refreshKpis().catch((e: unknown) => log.error('KPI refresh failed', { error: (e as Error).stack })), config.kpiIntervalMs ?? 10_000));
 
   return {
     url: server.url,

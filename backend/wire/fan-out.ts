@@ -38,7 +38,12 @@ export class FanOut {
     for (const session of this.o.sessions) {
       try {
         const scope = session.actor?.districtScope ?? null;
-        if (session.phase === 'syncing') session.held.push(scopedDelta(delta, scope, removedDistricts));
+        if (session.phase === 'syncing') {
+          // A client that syncs slower than the city changes cannot make the server hold everything meanwhile:
+          // it is asked to come again (it then resumes from what it has).
+          if (session.held.length >= this.o.limits.maxCatchUpBatches) this.o.out.closeSession(session, 1013, 'too far behind while syncing: reconnect');
+          else session.held.push(scopedDelta(delta, scope, removedDistricts));
+        }
         else if (session.phase === 'live') {
           const key = scopeKeyOf(scope);
           let frames = encoded.get(key);

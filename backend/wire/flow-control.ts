@@ -45,7 +45,10 @@ export class SessionFlow {
   }
 }
 
-/** Audits refusals: the first `sample` of a connection per minute one by one, the rest as a count per minute. */
+/**
+ * Audits refusals of one user (all their connections: reconnecting after each close must not multiply the
+ * sample): the first `sample` a minute one by one, the rest as a count per minute.
+ */
 export class RefusalAudit {
   private windowStart = 0;
   private written = 0;
@@ -55,12 +58,12 @@ export class RefusalAudit {
   constructor(
     private readonly write: (entries: AuditEntry[]) => void,
     private readonly now: () => { realMs: number; at: string },
-    private readonly who: { userId: string | null; session: string },
+    private readonly userId: string | null,
     private readonly sample = 10,
     private readonly windowMs = 60_000,
   ) {}
 
-  note(detail: { commandId: string | null; type: string | null; code: string }): void {
+  note(detail: { session: string; commandId: string | null; type: string | null; code: string }): void {
     const { realMs, at } = this.now();
     if (realMs - this.windowStart >= this.windowMs) {
       this.flush(at);
@@ -68,7 +71,7 @@ export class RefusalAudit {
     }
     if (this.written < this.sample) {
       this.written++;
-      this.write([{ at, userId: this.who.userId, kind: 'command-refused', detail: { session: this.who.session, ...detail } }]);
+      this.write([{ at, userId: this.userId, kind: 'command-refused', detail }]);
       return;
     }
     this.skipped++;
@@ -78,7 +81,7 @@ export class RefusalAudit {
   /** Writes the count of what the sample left out (at the end of a minute, and when the connection ends). */
   flush(at = this.now().at): void {
     if (this.skipped > 0) {
-      this.write([{ at, userId: this.who.userId, kind: 'command-refused', detail: { session: this.who.session, sampled: true, count: this.skipped, byCode: this.skippedKinds } }]);
+      this.write([{ at, userId: this.userId, kind: 'command-refused', detail: { sampled: true, count: this.skipped, byCode: this.skippedKinds } }]);
     }
     this.written = 0;
     this.skipped = 0;

@@ -128,8 +128,13 @@ export class BackendServer implements ClientOutput {
     this.wss = wss;
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+      http.listen(this.options.port ?? 0, '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
+    // After listening, a server error (too many open files while accepting a flood) is logged, never fatal.
+    http.on('error', (e) => log.error('HTTP server error', { error: e.message }));
     this.port = (http.address() as AddressInfo).port;
     this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref();
@@ -194,7 +199,8 @@ export class BackendServer implements ClientOutput {
       const id = correlationId(raw);
       this.options.log.error('frame handling failed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote, input: describeInput(raw), id, error: (e as Error)?.stack?.split('\n').slice(0, 6).join(' | ') ?? String(e) });
       try {
-        if (id) this.sendError(session, { code: 'internal', message: 'the server could not handle this frame', retryable: false }, id);
+        // Retryable: what failed may be passing (a busy store); a client resends after a pause.
+        if (id) this.sendError(session, { code: 'internal', message: 'the server could not handle this frame', retryable: true }, id);
         else this.closeSession(session, 1011, 'internal error');
       } catch {
         session.ws.terminate();
@@ -258,7 +264,7 @@ export class BackendServer implements ClientOutput {
           ? `more than ${this.limits.maxQueuedCommands} commands of this connection are waiting; send it again later`
           : `more than ${this.limits.commandsPerSecond} commands per second; send it again later`;
     const type = frame?.type === 'command' ? (commandTypeOf(frame.payload) ?? null) : null;
-    if (frame?.type === 'command') session.refusals?.note({ commandId, type, code: `rate-limited:${admission}` });
+    if (frame?.type === 'command' || commandId) session.refusals?.note({ session: session.id, commandId, type, code: `rate-limited:${admission}` });
     if (session.flow.refused()) {
       this.options.log.warn('flood: connection closed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote });
       this.refuse(session, 'rate-limited', `flood: too many frames past the limit (${this.limits.framesPerSecond}/s, ${this.limits.commandsPerSecond} commands/s); connection closed`, WireCloseCode.rateLimited);
@@ -271,7 +277,8 @@ export class BackendServer implements ClientOutput {
     // Decoded before the budget is checked (bounded work: the size and depth are refused before parsing), so
     // that a refusal can name what it refuses.
     const decoded = decodeFrame(raw);
-    const commandId = decoded.ok && decoded.frame.type === 'command' ? commandIdOf(decoded.frame.payload) : null;
+    // A frame that does not decode is still answered under its command id when one can be read from the text.
+    const commandId = decoded.ok ? (decoded.frame.type === 'command' ? commandIdOf(decoded.frame.payload) : null) : correlationId(raw);
     const admission = session.flow.admit(decoded.ok && decoded.frame.type === 'command' && session.phase !== 'handshake');
     if (admission !== 'ok') return this.rateLimited(session, admission, decoded.ok ? decoded.frame : null, commandId);
     if (!decoded.ok) {
@@ -279,7 +286,7 @@ export class BackendServer implements ClientOutput {
         this.refuse(session, 'unsupported-version', decoded.error.message, WireCloseCode.unsupportedVersion);
         return;
       }
-      return this.fail(session, { code: decoded.error.code, message: decoded.error.message, retryable: false, ...(decoded.error.issues ? { issues: decoded.error.issues } : {}) });
+      return this.fail(session, { code: decoded.error.code, message: decoded.error.message, retryable: false, ...(decoded.error.issues ? { issues: decoded.error.issues } : {}) }, commandId ?? undefined);
     }
     const frame = decoded.frame;
     if (session.phase === 'handshake') {

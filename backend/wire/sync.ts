@@ -52,6 +52,8 @@ export interface SyncOptions {
 
 export class SessionSync {
   private readonly snapshots = new Map<string, CachedSnapshot>();
+  /** Refusal audits per user (sampled across all their connections). */
+  private readonly refusalAudits = new Map<string, RefusalAudit>();
 
   constructor(private readonly o: SyncOptions) {}
 
@@ -84,7 +86,9 @@ export class SessionSync {
     session.clientId = h.clientId;
     session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope };
     session.phase = 'syncing';
-    session.refusals = new RefusalAudit((entries) => out.auditLater(entries), () => ({ realMs: Date.now(), at: this.o.clock.now().toISOString() }), { userId: user.id, session: session.id });
+    let refusals = this.refusalAudits.get(user.id);
+    if (!refusals) this.refusalAudits.set(user.id, (refusals = new RefusalAudit((entries) => out.auditLater(entries), () => ({ realMs: Date.now(), at: this.o.clock.now().toISOString() }), user.id)));
+    session.refusals = refusals;
     await store.audit([{ at, userId: user.id, kind: 'login', detail: { clientId: h.clientId, clientName: h.clientName ?? null, remote: session.remote, lastSeq: h.lastSeq } }]);
 
     const scopeKey = scopeKeyOf(user.districtScope);
@@ -120,7 +124,11 @@ export class SessionSync {
 
     let upTo: number;
     if (sync === 'deltas') {
-      for (const delta of catchUp!) for (const text of deltaFrames(scopedDelta(delta, user.districtScope), this.o.log)) out.send(session, text);
+      // Paced by the socket like a snapshot: hours of catch-up must not pile up unread (the server cuts that off).
+      for (const delta of catchUp!) {
+        for (const text of deltaFrames(scopedDelta(delta, user.districtScope), this.o.log)) out.send(session, text);
+        await drained(session);
+      }
       upTo = catchUp!.at(-1)?.seq ?? h.lastSeq!;
     } else {
       const snapshot = sync === 'resume-snapshot' ? cached! : this.snapshotFor(scopeKey, user.districtScope);
@@ -128,8 +136,12 @@ export class SessionSync {
       upTo = await this.streamSnapshot(session, snapshot, fromIndex);
     }
     // Deltas committed while this client was syncing, newer than what it got, then live.
-    for (const delta of session.held) if (delta.seq > upTo) for (const text of deltaFrames(delta, this.o.log)) out.send(session, text);
-    session.held = [];
+    // Sent as they come, so the fan-out can go on appending; the phase turns live only once none is left.
+    while (session.held.length > 0 && session.phase === 'syncing') {
+      const delta = session.held.shift()!;
+      if (delta.seq > upTo) for (const text of deltaFrames(delta, this.o.log)) out.send(session, text);
+      await drained(session);
+    }
     if (session.phase === 'syncing') session.phase = 'live';
   }
 
@@ -176,9 +188,14 @@ export class SessionSync {
     const isOpen = (): boolean => session.phase !== 'closed';
     for (let i = fromIndex; i < snapshot.chunks.length && isOpen(); i++) {
       out.send(session, snapshot.chunks[i]!);
-      while (session.ws.bufferedAmount > 2 * SNAPSHOT_CHUNK_TARGET_BYTES && isOpen()) await new Promise((r) => setTimeout(r, 5));
+      await drained(session);
     }
     out.send(session, encodeFrame('snapshot.end', { snapshotId: snapshot.id, seq: snapshot.seq }));
     return snapshot.seq;
   }
+}
+
+/** Waits while the client has more than two chunks unread (a sync is paced by how fast the client reads). */
+async function drained(session: Session): Promise<void> {
+  while (session.ws.bufferedAmount > 2 * SNAPSHOT_CHUNK_TARGET_BYTES && session.phase !== 'closed') await new Promise((r) => setTimeout(r, 5));
 }
