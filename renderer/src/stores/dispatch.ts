@@ -9,6 +9,7 @@ import { serverNowMs, type AdminUnit, type Department, type EventSource, type Ev
 import { nearest, suggestDepartment, suggestStaff } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
 import { GROUP_CALL_LIMIT } from '../sip/conference';
+import { followKey } from './follow-key';
 
 export type EventRow = ViewRow<'events'>;
 export type TimelineRow = ViewRow<'timeline'>;
@@ -47,7 +48,6 @@ export const useDispatchStore = defineStore('dispatch', () => {
   const selectedId = ref<string | null>(null);
   const filters = ref<QueueFilters>({ text: '', category: null, sort: 'urgency', sources: [], minSeverity: 1, step: null, districtId: null, mine: false });
   const stops: Array<() => Promise<void>> = [];
-  let stopSelected: (() => Promise<void>) | null = null;
   const tick = ref(Date.now());
   let timer: ReturnType<typeof setInterval> | null = null;
 
@@ -73,31 +73,34 @@ export const useDispatchStore = defineStore('dispatch', () => {
   async function stop(): Promise<void> {
     if (timer) clearInterval(timer);
     timer = null;
-    await Promise.allSettled([...stops.splice(0), ...(stopSelected ? [stopSelected] : [])].map((s) => s()));
-    stopSelected = null;
+    await Promise.allSettled([...stops.splice(0).map((s) => s()), followSelected(null)]);
   }
 
-  // The selected event has its own subscription, so it stays on screen after it leaves the open queue.
-  watch(selectedId, async (id) => {
-    const previous = stopSelected;
-    stopSelected = null;
-    await previous?.();
-    maps.selected = markRaw(new Map());
-    maps.selectedTimeline = markRaw(new Map());
-    version.value++;
-    if (!id || !hub.api) return;
-    const stops = [
-      await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+  // The selected event has its own subscriptions (it and its history), so it stays on screen after it leaves
+  // the open queue.
+  const followSelected = followKey<string>(async (id, isCurrent, keep) => {
+    const api = hub.api;
+    if (!api) return;
+    keep(
+      await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+        if (!isCurrent()) return;
         maps.selected = rows;
         version.value++;
       }),
-      // Its history: records of their own, only this event's.
-      await hub.api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
+    );
+    keep(
+      await api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
+        if (!isCurrent()) return;
         maps.selectedTimeline = rows;
         version.value++;
       }),
-    ];
-    stopSelected = async () => void (await Promise.all(stops.map((stop) => stop())));
+    );
+  });
+  watch(selectedId, (id) => {
+    maps.selected = markRaw(new Map());
+    maps.selectedTimeline = markRaw(new Map());
+    version.value++;
+    followSelected(id).catch((e: unknown) => (hub.error = toUserFacingError(e)));
   });
 
   /** Server time now (the backend's clock may run faster than real time in a demo). */
@@ -141,7 +144,8 @@ export const useDispatchStore = defineStore('dispatch', () => {
   /** The selected event's history (处置记录), oldest first. */
   const selectedTimeline = computed<TimelineRow[]>(() => {
     void version.value;
-    return [...maps.selectedTimeline.values()].sort((a, b) => a.index - b.index);
+    const id = selectedId.value;
+    return [...maps.selectedTimeline.values()].filter((r) => r.eventId === id).sort((a, b) => a.index - b.index);
   });
 
   const departmentSuggestion = computed(() => {

@@ -8,6 +8,7 @@ import { computed, markRaw, ref, watch } from 'vue';
 import type { Camera, CommandLevelState, Department, Resource, ResponsibilityRule, Staff, TimelineEntry, ViewRow } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
+import { followKey } from './follow-key';
 
 /** How far around the incident the board looks, in metres. */
 export const STAFF_RADIUS = 3_000;
@@ -55,7 +56,6 @@ export const useEmergencyStore = defineStore('emergency', () => {
   let rules: ReadonlyMap<string, ResponsibilityRule> = markRaw(new Map());
   const incidentId = ref<string | null>(null);
   const stops: Array<() => Promise<void>> = [];
-  let stopIncident: (() => Promise<void>) | null = null;
   let users = 0;
 
   const bump = (): void => void version.value++;
@@ -88,34 +88,35 @@ export const useEmergencyStore = defineStore('emergency', () => {
   async function stop(): Promise<void> {
     users = Math.max(0, users - 1);
     if (users > 0) return;
-    await Promise.allSettled([...stops.splice(0), ...(stopIncident ? [stopIncident] : [])].map((s) => s()));
-    stopIncident = null;
+    await Promise.allSettled([...stops.splice(0).map((s) => s()), followIncident(null)]);
     incidentId.value = null;
   }
 
-  // The incident has its own subscription: it changes when the level is raised for another event.
-  watch(incidentId, async (id) => {
-    const previous = stopIncident;
-    stopIncident = null;
-    await previous?.();
+  // The incident has its own subscriptions (it and its history): they change when the level is raised for
+  // another event.
+  const followIncident = followKey<string>(async (id, isCurrent, keep) => {
+    const api = hub.api;
+    if (!api) return;
+    keep(
+      await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+        if (!isCurrent()) return;
+        incident = rows.get(id) ?? null;
+        bump();
+      }),
+    );
+    keep(
+      await api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
+        if (!isCurrent()) return;
+        incidentHistory = rows;
+        bump();
+      }),
+    );
+  });
+  watch(incidentId, (id) => {
     incident = null;
     incidentHistory = markRaw(new Map());
     bump();
-    if (!id || !hub.api) return;
-    try {
-      const stopEvent = await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
-        incident = rows.get(id) ?? null;
-        bump();
-      });
-      // Its history: records of their own, only this event's.
-      const stopHistory = await hub.api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
-        incidentHistory = rows;
-        bump();
-      });
-      stopIncident = async () => void (await Promise.all([stopEvent(), stopHistory()]));
-    } catch (e) {
-      hub.error = toUserFacingError(e);
-    }
+    followIncident(id).catch((e: unknown) => (hub.error = toUserFacingError(e)));
   });
 
   const state = computed(() => {
