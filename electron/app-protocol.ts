@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { buildContentSecurityPolicy } from './security/csp';
 import { mimeTypeFor, resolveStaticPath } from './host/static-files';
-import { parseAbsoluteUrl } from './host/request-target';
+import { parseAbsoluteUrl } from '../common/request-target';
 
 /** `csp` is asked per response: the map sources in the settings may have changed. */
 export async function respondFromRendererDir(rendererDir: string, requestUrl: string, csp: () => string = () => buildContentSecurityPolicy()): Promise<Response> {

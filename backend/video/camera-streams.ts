@@ -18,7 +18,7 @@ import type { Logger } from '../../common/logger';
 // Encoders end with the backend however it ends (SIGKILL: an encoder has nothing to save and no children).
 import { spawnOwned } from '../../common/child-process';
 import { TsGopCache } from './ts-gop';
-import { decodeSegment } from '../../common/http-guard';
+import { decodeSegment } from '../../common/request-target';
 
 
 const FONT_CANDIDATES = ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'];

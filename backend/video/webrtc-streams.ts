@@ -15,7 +15,7 @@ import type { Logger } from '../../common/logger';
 import { spawnOwned } from '../../common/child-process';
 import { defaultFontFile, ffmpegArgs } from './camera-streams';
 import { JanusClient } from './janus';
-import { decodeSegment } from '../../common/http-guard';
+import { decodeSegment } from '../../common/request-target';
 
 export interface WebRtcStreamsOptions {
   cameraById(id: string): Camera | undefined;

@@ -25,7 +25,8 @@ import {
   type WireErrorPayload,
 } from '../../protocol';
 import type { Actor, CityState, CommandContext } from '../../domain';
-import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeInput, guardHttp, guardUpgrade, requestPath } from '../../common/http-guard';
+import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade, type FailureReport } from '../../common/http-guard';
+import { inputShape, rawText, requestPath } from '../../common/request-target';
 import type { Logger } from '../../common/logger';
 import type { SimClock } from '../clock';
 import type { AuditEntry, BackendStore } from '../store/types';
@@ -33,7 +34,7 @@ import { CommandPipeline, type CommandAnswer } from './commands';
 import { FanOut } from './fan-out';
 import { SessionFlow, type Admission } from './flow-control';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
-import { closeReason, commandIdOf, commandTypeOf, correlationId, rawText, type ClientOutput, type Session } from './session';
+import { closeReason, commandIdOf, commandTypeOf, correlationId, type ClientOutput, type Session } from './session';
 import { SessionSync } from './sync';
 
 export { DEFAULT_LIMITS, type ServerLimits };
@@ -95,9 +96,10 @@ export class BackendServer implements ClientOutput {
 
   async start(): Promise<void> {
     const log = this.options.log;
+    const failed = (what: string): FailureReport => (fields, error) => log.error(`${what} failed`, { ...fields, error: describeError(error) });
     const http = createServer(
       GUARDED_HTTP_OPTIONS,
-      guardHttp(log, 'backend', (req, res) => {
+      guardHttp(failed('HTTP request'), (req, res) => {
         if (req.url === '/healthz') {
           const memory = process.memoryUsage();
           res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
@@ -112,7 +114,7 @@ export class BackendServer implements ClientOutput {
     wss.on('connection', (ws, req) => this.accept(ws, req));
     http.on(
       'upgrade',
-      guardUpgrade(log, 'backend', (req, socket, head) => {
+      guardUpgrade(failed('WebSocket upgrade'), (req, socket, head) => {
         if (requestPath(req) === '/ws') wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
         else if (!this.options.upgradeRoutes?.(req, socket, head)) {
           socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -197,7 +199,7 @@ export class BackendServer implements ClientOutput {
   private guard(session: Session, raw: string, work: () => void | Promise<void>): void {
     const failed = (e: unknown): void => {
       const id = correlationId(raw);
-      this.options.log.error('frame handling failed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote, input: describeInput(raw), id, error: (e as Error)?.stack?.split('\n').slice(0, 6).join(' | ') ?? String(e) });
+      this.options.log.error('frame handling failed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote, input: inputShape(raw), id, error: (e as Error)?.stack?.split('\n').slice(0, 6).join(' | ') ?? String(e) });
       try {
         // Retryable: what failed may be passing (a busy store); a client resends after a pause.
         if (id) this.sendError(session, { code: 'internal', message: 'the server could not handle this frame', retryable: true }, id);

@@ -3,8 +3,8 @@
  * commands, fan-out) shares about it: its phase and budgets, area scopes (分级授权), how to talk to it, and
  * how to read an input's ids without trusting the input.
  */
-import type { RawData, WebSocket } from 'ws';
-import type { CollectionName, DeltaPayload, WireErrorPayload } from '../../protocol';
+import type { WebSocket } from 'ws';
+import { COMMAND_ID_PATTERN, type CollectionName, type DeltaPayload, type WireErrorPayload } from '../../protocol';
 import type { Actor } from '../../domain';
 import type { AuditEntry } from '../store/types';
 import type { RefusalAudit, SessionFlow } from './flow-control';
@@ -70,17 +70,9 @@ export function scopedDelta(delta: DeltaPayload, scope: string[] | null, removed
 
 // ── reading inputs without trusting them ─────────────────────────────────────────────────────────────────
 
-export function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
-const ID_SHAPE = /^[0-9a-zA-Z_-]{8,64}$/;
-
 export function commandIdOf(payload: unknown): string | null {
   const id = typeof payload === 'object' && payload !== null ? (payload as { commandId?: unknown }).commandId : undefined;
-  return typeof id === 'string' && ID_SHAPE.test(id) ? id : null;
+  return typeof id === 'string' && COMMAND_ID_PATTERN.test(id) ? id : null;
 }
 
 export function commandTypeOf(payload: unknown): string | null {

@@ -7,9 +7,9 @@
  * socket is not read until the page catches up; a page that stays stuck for `stuckMs` is closed with a reason.
  */
 import type { RawData, WebSocket } from 'ws';
-import { HubWsRequest, validate, type HubReply, type HubWsServerMessage } from '../../protocol';
-import { nestedDeeperThan, type Refusals } from './boundary';
-import { inputShape } from './request-target';
+import { HubWsRequest, MAX_FRAME_DEPTH, nestingDepth, validate, type HubReply, type HubWsServerMessage } from '../../protocol';
+import { inputShape, rawText } from '../../common/request-target';
+import type { Refusals } from './boundary';
 
 export interface PageLimits {
   /** Unread bytes at which the page counts as congested. */
@@ -28,8 +28,6 @@ export const DEFAULT_PAGE_LIMITS: PageLimits = { highWaterBytes: 4 * 2 ** 20, lo
 export const PageCloseCode = { badFrame: 4400, stuck: 4408, internal: 1011 } as const;
 
 const CHECK_MS = 50;
-/** No Hub API call nests its params more than a few levels (settings: 4); deeper is refused before the hub sees it. */
-export const MAX_PARAMS_DEPTH = 32;
 
 export class PageSocket {
   private congestedSince: number | null = null;
@@ -69,9 +67,13 @@ export class PageSocket {
     const shape = { client: this.label, ...inputShape(data) };
     try {
       if (isBinary) return this.refuseFrame(shape, 'binary frames are not part of the Hub API');
+      const text = rawText(data);
+      // Measured on the text before parsing (no Hub API call nests more than a few levels: settings, 4); the
+      // frame is still parsed (iteratively, safe at any depth) to answer under its id.
+      const tooDeep = nestingDepth(text, MAX_FRAME_DEPTH) > MAX_FRAME_DEPTH;
       let parsed: unknown;
       try {
-        parsed = JSON.parse(rawToString(data));
+        parsed = JSON.parse(text);
       } catch {
         return this.refuseFrame(shape, 'frame is not JSON');
       }
@@ -79,9 +81,9 @@ export class PageSocket {
       // Without a usable id there is nobody to answer: close with the reason so the bug is visible.
       if (!request.ok) return this.refuseFrame(shape, 'frame is not a Hub API request');
       const { id, method, params } = request.value;
-      if (nestedDeeperThan(params, MAX_PARAMS_DEPTH)) {
+      if (tooDeep) {
         this.refusals.note('frame-refused', { ...shape, method, why: 'params nested too deep' });
-        return this.send({ id, reply: { ok: false, error: { code: 'invalid-params', message: `params nested deeper than ${MAX_PARAMS_DEPTH} levels` } } });
+        return this.send({ id, reply: { ok: false, error: { code: 'invalid-params', message: `params nested deeper than ${MAX_FRAME_DEPTH} levels` } } });
       }
       this.call(method, params)
         .catch((error: unknown): HubReply => {
@@ -168,10 +170,4 @@ export class PageSocket {
     // A page that does not read will not read the close frame either: drop it after a moment.
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
-}
-
-function rawToString(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

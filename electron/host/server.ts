@@ -21,9 +21,10 @@ import {
 import { consoleMediaOrigins, type Hub } from '../hub';
 import { buildContentSecurityPolicy } from '../security/csp';
 import { serveStatic } from './static-files';
-import { Refusals, clientOf, describeError, guardHttp, guardUpgrade, refuseUpgrade } from './boundary';
+import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade } from '../../common/http-guard';
+import { parseRequestTarget } from '../../common/request-target';
+import { Refusals, clientOf, refuseUpgrade } from './boundary';
 import { DEFAULT_PAGE_LIMITS, PageCloseCode, PageSocket, type PageLimits } from './page-socket';
-import { parseRequestTarget } from './request-target';
 
 export interface BrowserHostOptions {
   hub: Hub;
@@ -71,7 +72,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   const refusals = new Refusals(hub.log);
   const server: Server = createServer(
-    guardHttp(refusals, (req, res) => {
+    GUARDED_HTTP_OPTIONS,
+    guardHttp((fields, error) => refusals.note('http-failed', fields, error), (req, res) => {
       const target = parseRequestTarget(req.url);
       if (!target) {
         refusals.note('http-bad-target', { client: clientOf(req), method: String(req.method).slice(0, 16), targetLength: req.url?.length ?? 0 });
@@ -85,6 +87,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       return serveStatic(rendererDir, req, target.pathname, res, securityHeaders());
     }),
   );
+  // Connections that send nothing are closed after 5 s (headers must arrive within 5 s: GUARDED_HTTP_OPTIONS).
+  closeSilentConnections(server);
   // Malformed HTTP (a bad request line, headers over the limit): answered by Node's parser, counted here.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === 'ECONNRESET') return void socket.destroy(); // the client went away: nothing to answer
@@ -99,7 +103,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   server.on(
     'upgrade',
-    guardUpgrade(refusals, (req, socket, head) => {
+    guardUpgrade((fields, error) => refusals.note('upgrade-failed', fields, error), (req, socket, head) => {
       const refuse = (status: number, why: string): void => refuseUpgrade(refusals, req, socket, status, why);
       const url = parseRequestTarget(req.url);
       if (!url) return refuse(400, 'Bad Request Target');

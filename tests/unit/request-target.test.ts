@@ -1,9 +1,9 @@
 /** Request targets and app:// URLs are parsed without ever throwing, whatever a client sends. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_REQUEST_TARGET_LENGTH, inputShape, parseAbsoluteUrl, parseRequestTarget } from '../../electron/host/request-target';
+import { MAX_REQUEST_TARGET_LENGTH, decodeSegment, inputShape, parseAbsoluteUrl, parseRequestTarget } from '../../common/request-target';
 import { resolveStaticPath } from '../../electron/host/static-files';
-import { describeError, nestedDeeperThan } from '../../electron/host/boundary';
+import { describeError } from '../../common/http-guard';
 
 describe('parseRequestTarget', () => {
   it('reads origin-form targets', () => {
@@ -41,12 +41,10 @@ describe('parseAbsoluteUrl and log shapes', () => {
     expect(parseAbsoluteUrl('//')).toBeNull();
     expect(parseAbsoluteUrl('')).toBeNull();
   });
-  it('measures nesting without recursion', () => {
-    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown;
-    expect(nestedDeeperThan(deep, 32)).toBe(true);
-    expect(nestedDeeperThan({ a: [{ b: 1 }] }, 3)).toBe(false);
-    expect(nestedDeeperThan({ a: [{ b: {} }] }, 3)).toBe(true);
-    expect(nestedDeeperThan('x', 0)).toBe(false);
+  it('decodes a path segment, or answers null for a bad percent-encoding (decodeURIComponent threw and ended the backend)', () => {
+    expect(decodeSegment('cam%2D01')).toBe('cam-01');
+    expect(decodeSegment('%E0%A4%A')).toBeNull();
+    expect(decodeSegment('%zz')).toBeNull();
   });
   it('describes inputs by size and errors without the input', () => {
     expect(inputShape('x'.repeat(10))).toEqual({ length: 10, type: 'string' });

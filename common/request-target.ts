@@ -1,8 +1,11 @@
 /**
- * Request targets come from whoever connects, so parsing them must never throw: `new URL(req.url, origin)` throws
- * on `//` (a scheme-relative URL without a host), and a throw in an upgrade handler ended the host process. These
- * helpers answer null for anything unusable; the callers refuse it.
+ * Inputs come from whoever connects, so reading them must never throw: `new URL(req.url, origin)` throws on
+ * `//` (a scheme-relative URL without a host) and ended the browser host; `decodeURIComponent` throws on a bad
+ * percent-encoding and ended the backend. These helpers answer null for anything unusable; the callers refuse
+ * it. Used by the backend and both console hosts.
  */
+import type { IncomingMessage } from 'node:http';
+import type { RawData } from 'ws';
 
 /** Longer targets are refused outright (Node already caps the whole header block at 16 KiB). */
 export const MAX_REQUEST_TARGET_LENGTH = 8192;
@@ -40,4 +43,27 @@ export function inputShape(input: unknown): { length: number; type: string } {
   if (Buffer.isBuffer(input)) return { length: input.length, type: 'bytes' };
   if (Array.isArray(input)) return { length: input.length, type: 'array' };
   return { length: 0, type: input === null ? 'null' : typeof input };
+}
+
+/** A percent-encoded path segment decoded, or null when it is not valid percent-encoding / UTF-8. */
+export function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/** The path part of a request target, without the query, as sent; never throws. */
+export function requestPath(req: IncomingMessage): string {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
+
+/** A WebSocket message as text (ws hands over a Buffer, fragments or an ArrayBuffer). */
+export function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
 }
