@@ -123,6 +123,10 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
     child.kill();
     throw new EmbeddedBackendError('tokens-unreadable', `${ready.tokensFile}: ${(e as Error).message}`, true, ready.tokensFile);
   }
+  // It said it was ready and died at once: the 'exit' came before whoever supervises us could listen for it.
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new EmbeddedBackendError('exited', `embedded backend exited (${child.signalCode ?? `code ${child.exitCode}`}) right after starting`, false);
+  }
   options.log.info('embedded backend ready', { url: ready.url, pid: child.pid });
   return {
     url: ready.url,

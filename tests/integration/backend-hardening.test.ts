@@ -105,19 +105,20 @@ describe('after sign-in', () => {
     const before = Buffer.byteLength(JSON.stringify(d.get<GovEvent>('events', eventId)));
     const from = d.frames.length;
     const long = '很长的备注'.repeat(400); // 2,000 characters, 6,000 bytes
-    for (let i = 0; i < 80; i++) await d.command('event.comment', { eventId, text: `${i} ${long}`.slice(0, 2000) });
+    // 200 × 6 KB: well past the 1 MiB frame limit the history used to reach inside one record.
+    for (let i = 0; i < 200; i++) await d.command('event.comment', { eventId, text: `${i} ${long}`.slice(0, 2000) });
     await d.command('event.accept', { eventId });
     const event = d.get<GovEvent>('events', eventId)!;
-    expect(event.timelineCount).toBe(82);
+    expect(event.timelineCount).toBe(202);
     expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThan(before + 200);
     // Every delta of those commands carried one event and one entry: none near the frame limit.
     const deltas = d.frames.slice(from).filter((f) => f.type === 'delta').map((f) => Buffer.byteLength(JSON.stringify(f)));
     expect(Math.max(...deltas)).toBeLessThan(16 * 1024);
-    expect(historyOf(d.all<TimelineRecord>('timeline'), eventId)).toHaveLength(82);
+    expect(historyOf(d.all<TimelineRecord>('timeline'), eventId)).toHaveLength(202);
     // A console with an empty cache syncs by snapshot, one resuming gets the deltas.
     const fresh = await signedIn();
     expect(fresh.get<GovEvent>('events', eventId)?.status).toBe('accepted');
-    expect(historyOf(fresh.all<TimelineRecord>('timeline'), eventId)).toHaveLength(82);
+    expect(historyOf(fresh.all<TimelineRecord>('timeline'), eventId)).toHaveLength(202);
     const resumed = new WireClient({ url: backend.url, token: backend.tokens.dispatcher!, lastSeq: d.seq - 5 });
     await resumed.waitSynced();
     expect(resumed.gaps).toEqual([]);
@@ -137,6 +138,17 @@ describe('after sign-in', () => {
     expect(detail.seq).toBe(ack.seq);
     expect(detail.payload.title).toBe('多余字段');
     expect(detail.payload).not.toHaveProperty('extra');
+    d.close();
+    await stillServing();
+  });
+
+  it('a command with an extra field nested 100,000 deep is refused under its command id; nothing is applied or audited raw', async () => {
+    const d = await signedIn();
+    const grid = d.all<Grid>('grids')[0]!;
+    const answer = await answerTo(d.ws, `{"v":1,"type":"command","payload":{"commandId":"deep-extra-0001","type":"event.report","issuedAt":"${new Date().toISOString()}","payload":{"source":"hotline","category":"noise","severity":1,"title":"很深的字段","description":"","location":[${grid.center.join(',')}],"extra":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}}}`);
+    const refusal = answer.frames.find((f) => f.id === 'deep-extra-0001');
+    expect(refusal).toMatchObject({ type: 'error', payload: { code: 'malformed' } });
+    expect(d.all<GovEvent>('events').some((e) => e.title === '很深的字段')).toBe(false);
     d.close();
     await stillServing();
   });

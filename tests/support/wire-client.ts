@@ -41,6 +41,7 @@ export class WireClient {
   /** Delta frames that were parts of a larger batch. */
   deltaParts = 0;
   private parts: DeltaPayload['changes'] = [];
+  private partsOf: { seq: number; count: number; next: number } | null = null;
   snapshotId: string | null = null;
   synced = false;
   closed: { code: number; reason: string } | null = null;
@@ -102,13 +103,24 @@ export class WireClient {
       case 'delta': {
         let delta = frame.payload as DeltaPayload;
         // A batch larger than a frame comes in parts with one seq: applied whole with its last part.
-        if (delta.part) {
-          if (delta.part.index === 0) this.parts = [];
+        if (delta.part || this.partsOf) {
+          // Parts come in order, all with one seq and count; anything else is a gap like a missing seq.
+          const held = this.partsOf;
+          const next = delta.part && (delta.part.index === 0 ? !held : held && held.seq === delta.seq && held.count === delta.part.count && held.next === delta.part.index);
+          if (!delta.part || !next) {
+            this.gaps.push(`delta ${delta.seq} part ${delta.part ? `${delta.part.index}/${delta.part.count}` : 'none'} out of order`);
+            this.partsOf = null;
+            this.parts = [];
+            break;
+          }
+          if (delta.part.index === 0) this.partsOf = { seq: delta.seq, count: delta.part.count, next: 0 };
+          this.partsOf!.next++;
           this.parts.push(...delta.changes);
           this.deltaParts++;
           if (delta.part.index < delta.part.count - 1) break;
           delta = { seq: delta.seq, at: delta.at, changes: this.parts };
           this.parts = [];
+          this.partsOf = null;
         }
         if (delta.seq !== this.seq + 1) this.gaps.push(`expected ${this.seq + 1}, got ${delta.seq}`);
         this.seq = delta.seq;
