@@ -5,7 +5,8 @@
 export { CityState, upsert, type LoadedState } from './state';
 export { CommandError, executeCommand, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands';
 export { ROLE_COMMANDS, inScope, mayRun } from './permissions';
-export { distanceMetres, nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
+export { GridLocator, boxOf, distanceMetres, pointInRing, type Box } from './geometry';
+export { nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
 export { MAX_ACTORS, MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from './bounds';
 export { openPlan, planTemplateFor, type PlanTemplate } from './plans';
 export { HIDDEN, maskDigits, maskName, maskPayload, maskRow } from './privacy';

@@ -5,6 +5,7 @@
  * nobody on duty → no staff.
  */
 import type { Department, GovEvent, LonLat, ResponsibilityRule, Staff } from '../protocol';
+import { distanceMetres } from './geometry';
 
 export interface DepartmentSuggestion {
   departmentId: string;
@@ -29,15 +30,6 @@ export interface StaffSuggestion {
   load: number;
   /** Works the event's own grid. */
   ownGrid: boolean;
-}
-
-/** Great-circle distance in metres (haversine; the city is small, but districts span tens of km). */
-export function distanceMetres(a: LonLat, b: LonLat): number {
-  const rad = Math.PI / 180;
-  const dLat = (b[1] - a[1]) * rad;
-  const dLon = (b[0] - a[0]) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6_371_000 * Math.asin(Math.min(1, Math.sqrt(h)));
 }
 
 /**

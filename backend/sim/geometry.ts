@@ -70,20 +70,6 @@ export function centroid(ring: readonly Xy[]): [number, number] {
   return [cx / (3 * a), cy / (3 * a)];
 }
 
-/**
- * Crossing-number point-in-polygon. Its half-open rule puts a point on an edge shared by two polygons into
- * exactly one of them, so a tiling partitions the plane with no double counting.
- */
-export function pointInRing(x: number, y: number, ring: readonly Xy[]): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i] as Xy;
-    const [xj, yj] = ring[j] as Xy;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
 /** Distance from (px, py) to the segment a–b. */
 export function distanceToSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
   const dx = bx - ax;

@@ -70,7 +70,7 @@ export function nodeLonLat(l: Lattice, v: number): LonLat {
   return [l.lon[v] as number, l.lat[v] as number];
 }
 
-/** Crossing-number test against cell `cell` in degrees (the same rule as geometry.pointInRing). */
+/** Crossing-number test against cell `cell` in degrees (the same rule as domain/geometry.ts pointInRing). */
 function inCell(l: Lattice, cell: number, lon: number, lat: number): boolean {
   const corners = cellCorners(l, cell);
   let inside = false;

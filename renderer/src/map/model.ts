@@ -5,67 +5,8 @@
  */
 import type { AdminUnit, GovEvent, Grid, LonLat, Staff } from '../../../protocol';
 
-export interface Box {
-  west: number;
-  south: number;
-  east: number;
-  north: number;
-}
-
-export function boxOf(points: Iterable<LonLat>): Box | null {
-  let west = Infinity;
-  let south = Infinity;
-  let east = -Infinity;
-  let north = -Infinity;
-  for (const [lon, lat] of points) {
-    if (lon < west) west = lon;
-    if (lon > east) east = lon;
-    if (lat < south) south = lat;
-    if (lat > north) north = lat;
-  }
-  return Number.isFinite(west) ? { west, south, east, north } : null;
-}
-
-/** Ray casting; the ring may be open or closed. */
-export function pointInRing([x, y]: LonLat, ring: readonly LonLat[]): boolean {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i]!;
-    const [xj, yj] = ring[j]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-/**
- * Finds the grid under a point fast enough for every click and hover on 6,000 grids: a coarse bucket index
- * over grid bounding boxes, then the exact ring test on the few candidates.
- */
-export class GridLocator {
-  private readonly buckets = new Map<string, Grid[]>();
-  private readonly cell: number;
-
-  constructor(grids: Iterable<Grid>, cellDegrees = 0.01) {
-    this.cell = cellDegrees;
-    for (const grid of grids) {
-      const box = boxOf(grid.polygon);
-      if (!box) continue;
-      for (let x = Math.floor(box.west / this.cell); x <= Math.floor(box.east / this.cell); x++) {
-        for (let y = Math.floor(box.south / this.cell); y <= Math.floor(box.north / this.cell); y++) {
-          const key = `${x}:${y}`;
-          const list = this.buckets.get(key);
-          if (list) list.push(grid);
-          else this.buckets.set(key, [grid]);
-        }
-      }
-    }
-  }
-
-  at(point: LonLat): Grid | null {
-    const list = this.buckets.get(`${Math.floor(point[0] / this.cell)}:${Math.floor(point[1] / this.cell)}`) ?? [];
-    return list.find((g) => pointInRing(point, g.polygon)) ?? null;
-  }
-}
+// Geometry has one home for the hub, the backend and the map: domain/geometry.ts.
+export { GridLocator, boxOf, pointInRing, type Box } from '../../../domain';
 
 // ── drill-down: city → district → street → community → grid ───────────────────────────────────────────
 
