@@ -1,29 +1,31 @@
 /**
  * Starts the reference backend: store, generated city (first start: seeded with 30 days of history run
- * through the real command handlers), WebSocket server, live simulator, KPI refresh. Used by the CLI,
- * the console's embedded mode and the tests.
+ * through the real command handlers), then its services in order — SIP server, camera streams, the wire
+ * protocol server, simulated field staff, city life (simulator, KPI refresh) — stopped in reverse by close().
+ * Used by the CLI, the console's embedded mode and the tests.
  */
 import { dirname, join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { KpiPeriod, type Change, type CollectionName, type CollectionTypes, type KpiSnapshot, type LonLat, type SipAccount } from '../protocol';
+import { KpiPeriod, type Change, type KpiSnapshot, type SipAccount } from '../protocol';
 import { createLogger, silentLogger, type Logger } from '../common/logger';
 import { SimClock } from './clock';
 import { CityState, upsert } from '../domain';
 import { SqliteStore } from './store/sqlite-store';
 import { BackendServer, type ServerLimits } from './wire/server';
 import { ensureUsers } from './users';
-import { executeCommand, CommandError, type Actor } from '../domain';
 import { computeKpis } from './kpi';
 import { generateCity, type City } from './sim/city';
+import { advertiseWebRtc, backfillHistory, eventIdFactory, locator, seedCity } from './city-setup';
 import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
-import { WebRtcStreams, whepPath } from './video/webrtc-streams';
+import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
 import { findChromium } from '../common/chromium';
 import { SimulationEngine, type ApplyCommand } from './simulator/engine';
+import { startServices, type BackendService } from './services';
 
 export interface BackendConfig {
   /** SQLite file (created with its directory). */
@@ -98,91 +100,6 @@ export interface RunningBackend {
 
 const PERIODS = KpiPeriod.options;
 
-/** Event ids people can read out on the phone: E + local date + 5-digit counter (E2026112200042). */
-function eventIdFactory(state: CityState, clock: () => number): (kind: 'event' | 'cohandle' | 'handover') => string {
-  const counters = new Map<string, number>();
-  for (const id of state.collections.events.keys()) {
-    const m = /^E(\d{8})(\d{5})$/.exec(id);
-    if (m) counters.set(m[1]!, Math.max(counters.get(m[1]!) ?? 0, Number(m[2])));
-  }
-  let other = 0;
-  return (kind) => {
-    const day = new Date(clock() + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
-    if (kind !== 'event') return `${kind === 'cohandle' ? 'CH' : 'HO'}${day}${Date.now().toString(36)}${(other++).toString(36)}`;
-    for (;;) {
-      const next = (counters.get(day) ?? 0) + 1;
-      counters.set(day, next);
-      const id = `E${day}${String(next).padStart(5, '0')}`;
-      if (!state.collections.events.has(id)) return id;
-    }
-  };
-}
-
-function locator(city: City): (location: LonLat) => { gridId: string; districtId: string; address: string } | null {
-  return ([lon, lat]) => {
-    const index = city.gridIndexOf(lon, lat);
-    if (index === null) return null;
-    const grid = city.grids[index]!;
-    const place = city.placeOfGrid(index);
-    return { gridId: grid.id, districtId: grid.districtId, address: `${place.districtName}${place.streetName}${place.communityName}` };
-  };
-}
-
-function seedCity(store: SqliteStore, city: City, at: string): void {
-  const put = <C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): void => store.seedEntities(collection, items);
-  put('adminUnits', city.adminUnits);
-  put('grids', city.grids);
-  put('departments', city.departments);
-  put('rules', city.rules.map((r) => ({ ...r, id: r.category })));
-  put('staff', city.staff);
-  put('cameras', city.cameras);
-  put('resources', city.resources);
-  put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', plan: [] }]);
-}
-
-/** Runs `days` of city life through the real command handlers on an in-memory state (no seqs, no deltas). */
-async function backfillHistory(state: CityState, city: City, seed: number, fromMs: number, toMs: number): Promise<{ applied: number; refused: number }> {
-  const nextId = eventIdFactory(state, () => currentMs);
-  let currentMs = fromMs;
-  const locate = locator(city);
-  const apply: ApplyCommand = async (actor: Actor, type, payload, atMs) => {
-    currentMs = atMs;
-    try {
-      const outcome = executeCommand({ state, actor, now: new Date(atMs), newId: nextId, locate }, type, payload);
-      state.apply(outcome.changes);
-      return { ok: true, result: outcome.result };
-    } catch (e) {
-      if (e instanceof CommandError) return { ok: false, reason: e.message };
-      throw e;
-    }
-  };
-  const engine = new SimulationEngine({ city, state, seed: `history:${seed}`, apply });
-  engine.adoptOpenEvents(fromMs);
-  // Hour by hour so staff duty follows the clock and overdue events get supervised as they would live.
-  for (let t = fromMs; t < toMs; t += 3_600_000) {
-    const until = Math.min(toMs, t + 3_600_000);
-    const { changes } = engine.moveStaff(until, 3_600_000);
-    state.apply(changes);
-    await engine.advance(until);
-    await engine.superviseOverdue(until, 50);
-  }
-  return { applied: engine.actionsApplied, refused: engine.actionsRefused };
-}
-
-/** Camera records changed so that their own WebRTC stream is listed first when served, and absent when not. */
-function advertiseWebRtc(state: CityState, served: boolean): Change[] {
-  const changes: Change[] = [];
-  for (const camera of state.all('cameras')) {
-    const own = whepPath(camera.id);
-    const others = camera.streams.filter((s) => !(s.protocol === 'webrtc' && s.url === own));
-    // Browsers' WebRTC has no H.265: an H.265-only camera keeps its other streams (and its clear message).
-    const codec = camera.streams.find((s) => s.codec === 'h264')?.codec;
-    const streams = served && codec ? [{ protocol: 'webrtc' as const, url: own, codec, offer: 'server' as const }, ...others] : others;
-    if (JSON.stringify(streams) !== JSON.stringify(camera.streams)) changes.push(upsert('cameras', { ...camera, streams }));
-  }
-  return changes;
-}
-
 export async function startBackend(config: BackendConfig): Promise<RunningBackend> {
   const log = config.log ?? silentLogger;
   if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
@@ -230,22 +147,6 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
-  if (config.sip === 'auto') {
-    if (existsSync(KAMAILIO_BINARY)) {
-      try {
-        // Kept with the city: field staff's passcodes (derived from it) stay valid across restarts.
-        let secret = await store.getMeta('sipSecret');
-        if (!secret) await store.setMeta('sipSecret', (secret = randomBytes(18).toString('base64url')));
-        const preferredPort = Number(await store.getMeta('sipPort')) || undefined;
-        kamailio = await startKamailio({ secret, simulatedStaff: config.simulatedStaff !== false, ...(preferredPort ? { preferredPort } : {}) });
-        await store.setMeta('sipPort', String(kamailio.port));
-        sip = { url: kamailio.url, secret: kamailio.secret };
-        log.info('SIP server started', { url: kamailio.url });
-      } catch (e) {
-        log.warn('SIP server could not start: calls are off', { error: (e as Error).message });
-      }
-    } else log.warn('Kamailio is not installed: calls are off (apt-get install kamailio kamailio-websocket-modules)');
-  }
   /** Consoles get the SIP server's address; field staff its fieldUrl when set (how phones outside reach it). */
   const sipAccountFor = (userId: string, audience: 'console' | 'field' = 'console'): SipAccount | null => {
     if (!sip || !/^[A-Za-z0-9_.-]{1,64}$/.test(userId)) return null;
@@ -262,7 +163,6 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     signedInUsers: () => server.signedInUsers(),
     assetsDir: fieldAssetsDir,
   });
-  let simulator: FieldSimulator | null = null;
   const server = new BackendServer({
     store,
     state,
@@ -274,12 +174,6 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     httpRoutes: (req, res) => cityRoutes(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
-    onStop: async () => {
-      await simulator?.stop();
-      await video.close();
-      await webrtc?.close();
-      await kamailio?.stop();
-    },
     ...(config.limits ? { limits: config.limits } : {}),
   });
 
@@ -301,25 +195,6 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     });
     kpiSeq = seq ?? state.seq;
   };
-  await refreshKpis();
-  // Cameras offer WebRTC exactly when this backend can serve it (a Janus is configured), best first.
-  await server.commitSystemChanges(() => advertiseWebRtc(state, webrtc !== null));
-
-  await server.start();
-  log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate });
-  if (kamailio && sip && config.simulatedStaff !== false) {
-    const chromium = findChromium();
-    if (!chromium) log.warn('Chromium is not installed: no simulated field staff answer calls (apt-get install chromium)');
-    else if (!fieldAssetsDir) log.warn('the field page is not built: no simulated field staff answer calls (npm run build)');
-    else {
-      const credentials = `${SIMULATED_STAFF_USER}:${fieldPasscode(sip.secret, SIMULATED_STAFF_USER)}`;
-      simulator = startFieldSimulator({ chromium, pageUrl: `http://127.0.0.1:${server.port}/field/?simulate=1#${credentials}`, log });
-    }
-  }
-  if (sip && fieldAssetsDir) {
-    const example = state.collections.staff.values().next().value;
-    if (example) log.info('field client (外勤端) ready', { url: `http://127.0.0.1:${server.port}/field/`, example: `${example.id} / ${fieldPasscode(sip.secret, example.id)}` });
-  }
 
   let lastTick = clock.nowMs();
   let ticks = 0;
@@ -351,12 +226,87 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       ticking = false;
     }
   };
+
+  let simulator: FieldSimulator | null = null;
   const timers: NodeJS.Timeout[] = [];
-  if (config.simulate !== false) {
-    engine.adoptOpenEvents(clock.nowMs());
-    timers.push(setInterval(() => void tick(), config.tickMs ?? 1000));
+  // Started in this order, stopped in reverse (backend/services.ts).
+  const services: BackendService[] = [
+    {
+      name: 'SIP server (Kamailio)',
+      async start() {
+        if (config.sip !== 'auto') return;
+        if (!existsSync(KAMAILIO_BINARY)) return void log.warn('Kamailio is not installed: calls are off (apt-get install kamailio kamailio-websocket-modules)');
+        try {
+          // Kept with the city: field staff's passcodes (derived from it) stay valid across restarts.
+          let secret = await store.getMeta('sipSecret');
+          if (!secret) await store.setMeta('sipSecret', (secret = randomBytes(18).toString('base64url')));
+          const preferredPort = Number(await store.getMeta('sipPort')) || undefined;
+          kamailio = await startKamailio({ secret, simulatedStaff: config.simulatedStaff !== false, ...(preferredPort ? { preferredPort } : {}) });
+          await store.setMeta('sipPort', String(kamailio.port));
+          sip = { url: kamailio.url, secret: kamailio.secret };
+          log.info('SIP server started', { url: kamailio.url });
+        } catch (e) {
+          log.warn('SIP server could not start: calls are off', { error: (e as Error).message });
+        }
+      },
+      stop: async () => kamailio?.stop(),
+    },
+    {
+      name: 'camera streams',
+      start: async () => {},
+      async stop() {
+        await video.close();
+        await webrtc?.close();
+      },
+    },
+    {
+      name: 'wire protocol server',
+      async start() {
+        await refreshKpis();
+        // Cameras offer WebRTC exactly when this backend can serve it (a Janus is configured), best first.
+        await server.commitSystemChanges(() => advertiseWebRtc(state, webrtc !== null));
+        await server.start();
+        log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate });
+      },
+      stop: () => server.close(),
+    },
+    {
+      name: 'simulated field staff',
+      async start() {
+        if (sip && fieldAssetsDir) {
+          const example = state.collections.staff.values().next().value;
+          if (example) log.info('field client (外勤端) ready', { url: `http://127.0.0.1:${server.port}/field/`, example: `${example.id} / ${fieldPasscode(sip.secret, example.id)}` });
+        }
+        if (!kamailio || !sip || config.simulatedStaff === false) return;
+        const chromium = findChromium();
+        if (!chromium) log.warn('Chromium is not installed: no simulated field staff answer calls (apt-get install chromium)');
+        else if (!fieldAssetsDir) log.warn('the field page is not built: no simulated field staff answer calls (npm run build)');
+        else simulator = startFieldSimulator({ chromium, pageUrl: `http://127.0.0.1:${server.port}/field/?simulate=1#${SIMULATED_STAFF_USER}:${fieldPasscode(sip.secret, SIMULATED_STAFF_USER)}`, log });
+      },
+      stop: async () => simulator?.stop(),
+    },
+    {
+      name: 'city life (simulator, KPIs)',
+      async start() {
+        if (config.simulate !== false) {
+          engine.adoptOpenEvents(clock.nowMs());
+          timers.push(setInterval(() => void tick(), config.tickMs ?? 1000));
+        }
+        timers.push(setInterval(() => refreshKpis().catch((e: unknown) => log.error('KPI refresh failed', { error: (e as Error).stack })), config.kpiIntervalMs ?? 10_000));
+      },
+      async stop() {
+        for (const t of timers.splice(0)) clearInterval(t);
+        await store.setMeta('simTime', String(clock.nowMs()));
+      },
+    },
+  ];
+  let stopServices: () => Promise<void>;
+  try {
+    stopServices = await startServices(services, log);
+  } catch (e) {
+    store.close();
+    throw e;
   }
-  timers.push(setInterval(() => refreshKpis().catch((e: unknown) => log.error('KPI refresh failed', { error: (e as Error).stack })), config.kpiIntervalMs ?? 10_000));
 
   return {
     url: server.url,
@@ -379,9 +329,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       return ids;
     },
     async close() {
-      for (const t of timers) clearInterval(t);
-      await server.close();
-      await store.setMeta('simTime', String(clock.nowMs()));
+      await stopServices();
       store.close();
     },
   };

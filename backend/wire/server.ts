@@ -54,8 +54,6 @@ export interface BackendServerOptions {
   upgradeRoutes?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** The SIP account a signed-in user gets in the welcome (null or absent: no SIP server). */
   sipAccountFor?: (userId: string) => SipAccount | null;
-  /** Called on stop, before the HTTP server closes (ends what the extra routes started). */
-  onStop?: () => void | Promise<void>;
 }
 
 export class BackendServer implements ClientOutput {
@@ -358,7 +356,6 @@ export class BackendServer implements ClientOutput {
     for (const session of this.sessions) session.ws.terminate();
     await this.pipeline.drained();
     this.wss?.close();
-    await this.options.onStop?.();
     this.http?.closeAllConnections();
     await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
   }

@@ -99,7 +99,9 @@ async function poll(check: () => boolean, what: string, timeoutMs: number): Prom
  * Polls until every recorded process has ended (at most `timeoutMs`); returns those still running. `marked`:
  * also any process of this run (only once no console of it should be running any more).
  */
-async function leftAfter(recorded: Proc[], marked: boolean, timeoutMs = 10_000): Promise<Proc[]> {
+// 25 s: the backend's own graceful stop (sessions, the simulated staff's browser, encoders, Kamailio, each given a
+// few seconds) runs first when it is told by its parent-death signal, and takes longer on a loaded machine.
+async function leftAfter(recorded: Proc[], marked: boolean, timeoutMs = 25_000): Promise<Proc[]> {
   await poll(() => stillRunning(recorded, marked).length === 0, 'the processes to end', timeoutMs).catch(() => {});
   return stillRunning(recorded, marked);
 }

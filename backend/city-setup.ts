@@ -1,0 +1,96 @@
+/**
+ * The generated city in the backend: seeded into a fresh store with its history run through the real command
+ * handlers, how points find their grid, readable event ids, and which cameras offer WebRTC. startBackend's
+ * set-up, kept apart from its services.
+ */
+import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
+import { CityState, CommandError, executeCommand, upsert, type Actor } from '../domain';
+import type { SqliteStore } from './store/sqlite-store';
+import type { City } from './sim/city';
+import { whepPath } from './video/webrtc-streams';
+import { SimulationEngine, type ApplyCommand } from './simulator/engine';
+
+/** Event ids people can read out on the phone: E + local date + 5-digit counter (E2026112200042). */
+export function eventIdFactory(state: CityState, clock: () => number): (kind: 'event' | 'cohandle' | 'handover') => string {
+  const counters = new Map<string, number>();
+  for (const id of state.collections.events.keys()) {
+    const m = /^E(\d{8})(\d{5})$/.exec(id);
+    if (m) counters.set(m[1]!, Math.max(counters.get(m[1]!) ?? 0, Number(m[2])));
+  }
+  let other = 0;
+  return (kind) => {
+    const day = new Date(clock() + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
+    if (kind !== 'event') return `${kind === 'cohandle' ? 'CH' : 'HO'}${day}${Date.now().toString(36)}${(other++).toString(36)}`;
+    for (;;) {
+      const next = (counters.get(day) ?? 0) + 1;
+      counters.set(day, next);
+      const id = `E${day}${String(next).padStart(5, '0')}`;
+      if (!state.collections.events.has(id)) return id;
+    }
+  };
+}
+
+export function locator(city: City): (location: LonLat) => { gridId: string; districtId: string; address: string } | null {
+  return ([lon, lat]) => {
+    const index = city.gridIndexOf(lon, lat);
+    if (index === null) return null;
+    const grid = city.grids[index]!;
+    const place = city.placeOfGrid(index);
+    return { gridId: grid.id, districtId: grid.districtId, address: `${place.districtName}${place.streetName}${place.communityName}` };
+  };
+}
+
+export function seedCity(store: SqliteStore, city: City, at: string): void {
+  const put = <C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): void => store.seedEntities(collection, items);
+  put('adminUnits', city.adminUnits);
+  put('grids', city.grids);
+  put('departments', city.departments);
+  put('rules', city.rules.map((r) => ({ ...r, id: r.category })));
+  put('staff', city.staff);
+  put('cameras', city.cameras);
+  put('resources', city.resources);
+  put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', plan: [] }]);
+}
+
+/** Runs `days` of city life through the real command handlers on an in-memory state (no seqs, no deltas). */
+export async function backfillHistory(state: CityState, city: City, seed: number, fromMs: number, toMs: number): Promise<{ applied: number; refused: number }> {
+  const nextId = eventIdFactory(state, () => currentMs);
+  let currentMs = fromMs;
+  const locate = locator(city);
+  const apply: ApplyCommand = async (actor: Actor, type, payload, atMs) => {
+    currentMs = atMs;
+    try {
+      const outcome = executeCommand({ state, actor, now: new Date(atMs), newId: nextId, locate }, type, payload);
+      state.apply(outcome.changes);
+      return { ok: true, result: outcome.result };
+    } catch (e) {
+      if (e instanceof CommandError) return { ok: false, reason: e.message };
+      throw e;
+    }
+  };
+  const engine = new SimulationEngine({ city, state, seed: `history:${seed}`, apply });
+  engine.adoptOpenEvents(fromMs);
+  // Hour by hour so staff duty follows the clock and overdue events get supervised as they would live.
+  for (let t = fromMs; t < toMs; t += 3_600_000) {
+    const until = Math.min(toMs, t + 3_600_000);
+    const { changes } = engine.moveStaff(until, 3_600_000);
+    state.apply(changes);
+    await engine.advance(until);
+    await engine.superviseOverdue(until, 50);
+  }
+  return { applied: engine.actionsApplied, refused: engine.actionsRefused };
+}
+
+/** Camera records changed so that their own WebRTC stream is listed first when served, and absent when not. */
+export function advertiseWebRtc(state: CityState, served: boolean): Change[] {
+  const changes: Change[] = [];
+  for (const camera of state.all('cameras')) {
+    const own = whepPath(camera.id);
+    const others = camera.streams.filter((s) => !(s.protocol === 'webrtc' && s.url === own));
+    // Browsers' WebRTC has no H.265: an H.265-only camera keeps its other streams (and its clear message).
+    const codec = camera.streams.find((s) => s.codec === 'h264')?.codec;
+    const streams = served && codec ? [{ protocol: 'webrtc' as const, url: own, codec, offer: 'server' as const }, ...others] : others;
+    if (JSON.stringify(streams) !== JSON.stringify(camera.streams)) changes.push(upsert('cameras', { ...camera, streams }));
+  }
+  return changes;
+}
