@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { CommandLevel, DisplayRole, Locale, Theme } from './domain';
 import { EventSource, EventStatus, type CollectionName, type CollectionTypes } from './model';
-import { Collection, SipAccount, UserRole } from './wire-messages';
+import { Collection, SipAccount, UserRole, type TypedCommand } from './wire-messages';
 import type { HubMethodName } from './ipc-channels';
 
 export const HUB_API_VERSION = 1;
@@ -362,6 +362,8 @@ export const CommandRequest = z.object({
   expiresAt: IsoTime.optional(),
 });
 export type CommandRequest = z.infer<typeof CommandRequest>;
+/** A command request as a window writes it: the type and its payload checked against each other at compile time. */
+export type TypedCommandRequest = TypedCommand & { commandId: string; expiresAt?: string };
 
 export const CommandReceipt = z.object({
   commandId: CommandId,
@@ -482,7 +484,7 @@ export interface HubApi {
   hello(params?: HubParams<'hello'>): Promise<HelloResult>;
   getSettings(): Promise<Settings>;
   updateSettings(patch: SettingsPatch): Promise<Settings>;
-  submitCommand(command: CommandRequest): Promise<CommandReceipt>;
+  submitCommand(command: TypedCommandRequest): Promise<CommandReceipt>;
   retryCommand(commandId: string): Promise<CommandReceipt>;
   discardCommand(commandId: string): Promise<void>;
   getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;

@@ -40,7 +40,7 @@ beforeAll(async () => {
   let n = 0;
   const submit = async (): Promise<void> => {
     const commandId = `good-${++n}-${Date.now()}`;
-    const payload = { source: 'hotline', category: sample.category, severity: 2, title: '巡查', description: '', location: sample.location };
+    const payload = { source: 'hotline' as const, category: sample.category, severity: 2, title: '巡查', description: '', location: sample.location };
     await api.submitCommand({ commandId, type: 'event.report', payload });
     await waitFor(() => outbox.has(commandId), `the good page's outbox update for ${commandId}`, 10_000);
   };

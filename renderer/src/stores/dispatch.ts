@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, watch } from 'vue';
-import { serverNowMs, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
+import { serverNowMs, type CommandArgs, type TypedCommandRequest, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
 import { nearest, suggestDepartment, suggestStaff } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
 import { GROUP_CALL_LIMIT } from '../sip/conference';
@@ -258,10 +258,11 @@ export const useDispatchStore = defineStore('dispatch', () => {
   }
 
   /** Sends a command through the hub (queued offline, shown pending until the backend answers). */
-  async function run(type: string, payload: Record<string, unknown>): Promise<boolean> {
+  async function run(...[type, payload]: CommandArgs): Promise<boolean> {
     if (!hub.api) return false;
     try {
-      await hub.api.submitCommand({ commandId: crypto.randomUUID(), type, payload });
+      // The arguments were checked against each other at the call; a destructured pair is not correlated again.
+      await hub.api.submitCommand({ commandId: crypto.randomUUID(), type, payload } as TypedCommandRequest);
       return true;
     } catch (e) {
       hub.error = toUserFacingError(e);
