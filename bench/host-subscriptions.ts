@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { seedHubCache } from '../tests/support/seeded-cache';
-import { makeTempDir } from '../tests/support/temp';
+import { seedHubCache } from '../harness/seeded-cache';
+import { makeTempDir } from '../harness/temp';
 import { startJsonChild } from './support/procs';
 
 const events = Number(process.env.BENCH_EVENTS ?? 20_000);

@@ -18,7 +18,7 @@ import { buildingsLayer } from '../backend/city-layers';
 import { generateCity } from '../backend/sim/city';
 import type { BuildingsLayer, Grid } from '../protocol';
 import { cesiumStatic } from '../scripts/cesium-static';
-import { launchChromium } from '../tests/support/browser';
+import { launchChromium } from '../harness/browser';
 import { percentile } from './support/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);

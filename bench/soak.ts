@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Camera } from '../protocol';
-import { launchChromium, startHostProcess } from '../tests/support/browser';
-import { hubBridge, syncedRows } from '../tests/support/e2e';
+import { launchChromium, startHostProcess } from '../harness/browser';
+import { hubBridge, syncedRows } from '../harness/e2e';
 
 const minutes = Number(process.env.BENCH_MINUTES ?? 30);
 const warmup = Number(process.env.BENCH_WARMUP_MINUTES ?? 5);

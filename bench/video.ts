@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Camera } from '../protocol';
 import { CLOCK_BITS, CLOCK_STRIP } from '../protocol';
-import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../tests/support/browser';
-import { hubBridge, syncedRows } from '../tests/support/e2e';
-import { createNetns, netnsUnavailable } from '../tests/support/netns';
+import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../harness/browser';
+import { hubBridge, syncedRows } from '../harness/e2e';
+import { createNetns, netnsUnavailable } from '../harness/netns';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../backend/video/janus';
 import { cpuSeconds, percentile, startJsonChild } from './support/procs';
 

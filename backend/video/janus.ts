@@ -3,7 +3,7 @@
  * project's own minimal config (streaming plugin, HTTP API on 127.0.0.1, an API secret so only the backend
  * drives it), and a small client of its HTTP API. Janus ignores loopback for ICE: on a machine whose only
  * interface is loopback it gathers no candidates, so the tests and the bench run it inside a network
- * namespace with a veth pair (tests/support/netns.ts).
+ * namespace with a veth pair (harness/netns.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,10 +1,10 @@
 /** 平急转换 and the night theme, in Chromium against the real host, hub and embedded backend. */
-import { SHOTS, sharedBrowser } from '../support/e2e';
+import { SHOTS, sharedBrowser } from '../../harness/e2e';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startHostProcess } from '../support/browser';
-import { makeTempDir } from '../support/temp';
+import { startHostProcess } from '../../harness/browser';
+import { makeTempDir } from '../../harness/temp';
 
 const browser = sharedBrowser();
 

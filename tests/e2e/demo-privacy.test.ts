@@ -3,15 +3,15 @@
  * surname. Every staff and reporter phone is taken from the backend itself and searched for in every
  * workspace; a normal window shows them (so the check can fail).
  */
-import { sharedBrowser } from '../support/e2e';
+import { sharedBrowser } from '../../harness/e2e';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import type { GovEvent, Staff } from '../../protocol';
-import { startHostProcess } from '../support/browser';
-import { makeTempDir, waitFor } from '../support/temp';
-import { WireClient } from '../support/wire-client';
+import { startHostProcess } from '../../harness/browser';
+import { makeTempDir, waitFor } from '../../harness/temp';
+import { WireClient } from '../../harness/wire-client';
 
 const browser = sharedBrowser();
 

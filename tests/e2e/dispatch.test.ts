@@ -3,17 +3,17 @@
  * every source run through the five-step loop from the UI; a dispatch made while the backend is down shows as
  * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason.
  */
-import { SHOTS, anyGrid, hubBridge, sharedBrowser } from '../support/e2e';
+import { SHOTS, anyGrid, hubBridge, sharedBrowser } from '../../harness/e2e';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { type GovEvent, type TimelineRecord } from '../../protocol';
-import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../support/browser';
-import { makeTempDir } from '../support/temp';
+import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../../harness/browser';
+import { makeTempDir } from '../../harness/temp';
 import { startJsonChild } from '../../bench/support/procs';
-import { WireClient } from '../support/wire-client';
-import { historyOf } from '../support/history';
+import { WireClient } from '../../harness/wire-client';
+import { historyOf } from '../../harness/history';
 
 const browser = sharedBrowser();
 

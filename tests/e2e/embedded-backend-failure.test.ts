@@ -7,9 +7,9 @@
 import { expect, it } from 'vitest';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHostProcess } from '../support/browser';
-import { SHOTS, sharedBrowser } from '../support/e2e';
-import { makeTempDir } from '../support/temp';
+import { startHostProcess } from '../../harness/browser';
+import { SHOTS, sharedBrowser } from '../../harness/e2e';
+import { makeTempDir } from '../../harness/temp';
 import { DEFAULT_BACKOFF } from '../../electron/hub/backend-supervisor';
 
 const browser = sharedBrowser();

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CHROMIUM_PATH, PROJECT_ROOT } from '../support/browser';
+import { CHROMIUM_PATH, PROJECT_ROOT } from '../../harness/browser';
 
 export default function setup(): void {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`e2e needs Chromium at ${CHROMIUM_PATH} (Debian: apt-get install chromium)`);

@@ -1,11 +1,11 @@
 /** 交接班 between two duty officers on two consoles, against one standalone backend. */
-import { SHOTS, sharedBrowser } from '../support/e2e';
+import { SHOTS, sharedBrowser } from '../../harness/e2e';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../support/browser';
-import { makeTempDir } from '../support/temp';
+import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../../harness/browser';
+import { makeTempDir } from '../../harness/temp';
 import { startJsonChild } from '../../bench/support/procs';
 
 const browser = sharedBrowser();

@@ -1,9 +1,9 @@
 /** The KPI wall (指标看板) against the real host, hub and embedded backend, in Chromium at 1920x1080. */
-import { SHOTS, hubBridge, sharedBrowser } from '../support/e2e';
+import { SHOTS, hubBridge, sharedBrowser } from '../../harness/e2e';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { startHostProcess, type HostProcess } from '../support/browser';
-import { makeTempDir } from '../support/temp';
+import { startHostProcess, type HostProcess } from '../../harness/browser';
+import { makeTempDir } from '../../harness/temp';
 
 const browser = sharedBrowser();
 

@@ -3,13 +3,13 @@
  * check), makes no request outside the console's own origin, a click on a grid drills down to it, search flies
  * to a grid and selects it, layer toggles work, and a lost WebGL context rebuilds the map.
  */
-import { SHOTS, hubBridge, sharedBrowser, syncedRows } from '../support/e2e';
+import { SHOTS, hubBridge, sharedBrowser, syncedRows } from '../../harness/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Grid } from '../../protocol';
-import { startHostProcess, type HostProcess } from '../support/browser';
-import { makeTempDir } from '../support/temp';
+import { startHostProcess, type HostProcess } from '../../harness/browser';
+import { makeTempDir } from '../../harness/temp';
 
 const browser = sharedBrowser();
 const dir = makeTempDir();

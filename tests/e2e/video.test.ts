@@ -3,15 +3,15 @@
  * WebSocket into mpegts.js): tiles play (time advances, frames decoded), a frozen stream shows "stalled" and
  * recovers by itself, a tour rotates, an H.265-only camera says why it cannot play, the layout is remembered.
  */
-import { SHOTS, hubBridge, sharedBrowser, syncedRows } from '../support/e2e';
+import { SHOTS, hubBridge, sharedBrowser, syncedRows } from '../../harness/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { Camera } from '../../protocol';
-import { startHostProcess, type HostProcess } from '../support/browser';
-import { makeTempDir } from '../support/temp';
+import { startHostProcess, type HostProcess } from '../../harness/browser';
+import { makeTempDir } from '../../harness/temp';
 
 const browser = sharedBrowser();
 const dir = makeTempDir();

@@ -3,12 +3,12 @@
  * (5760x1080), at device scale 1 as wall controllers drive them. Text scales with the wall, nothing spills out
  * of the screen, and every KPI tile stays inside it.
  */
-import { SHOTS, sharedBrowser } from '../support/e2e';
+import { SHOTS, sharedBrowser } from '../../harness/e2e';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startHostProcess, type HostProcess } from '../support/browser';
-import { makeTempDir } from '../support/temp';
+import { startHostProcess, type HostProcess } from '../../harness/browser';
+import { makeTempDir } from '../../harness/temp';
 
 const browser = sharedBrowser();
 const dir = makeTempDir();

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../../backend/video/janus';
 import { startJsonChild } from '../../bench/support/procs';
-import { PROJECT_ROOT, launchChromium, startConsoleFor, type HostProcess } from '../support/browser';
-import { SHOTS } from '../support/e2e';
-import { createNetns, netnsUnavailable } from '../support/netns';
-import { makeTempDir } from '../support/temp';
+import { PROJECT_ROOT, launchChromium, startConsoleFor, type HostProcess } from '../../harness/browser';
+import { SHOTS } from '../../harness/e2e';
+import { createNetns, netnsUnavailable } from '../../harness/netns';
+import { makeTempDir } from '../../harness/temp';
 
 const INSIDE = process.env.ZONGZHI_NETNS;
 const TESTS = {

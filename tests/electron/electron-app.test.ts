@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { _electron } from 'playwright-core';
-import { PROJECT_ROOT } from '../support/browser';
+import { PROJECT_ROOT } from '../../harness/browser';
 import { findElectronBinary } from '../../scripts/lib/electron-binary.mjs';
 
 const binary = findElectronBinary(PROJECT_ROOT);

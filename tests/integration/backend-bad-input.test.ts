@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, encodeFrame, type GovEvent, type Grid, type Staff } from '../../protocol';
-import { startTestBackend, TEST_TOKENS } from '../support/backend';
-import { WireClient, until } from '../support/wire-client';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { WireClient, until } from '../../harness/wire-client';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let bystander: WireClient;

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runBackendToExit, startBackendProcess } from '../support/backend-process';
-import { makeTempDir } from '../support/temp';
+import { runBackendToExit, startBackendProcess } from '../../harness/backend-process';
+import { makeTempDir } from '../../harness/temp';
 
 let good: { dir: string; cleanup: () => void };
 let tokens: string;

@@ -12,9 +12,9 @@ import fc from 'fast-check';
 import { connect as tcpConnect } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { COMMAND_TYPES, decodeFrame, encodeFrame, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
-import { startBackendProcess, type BackendProcess } from '../support/backend-process';
-import { makeTempDir } from '../support/temp';
-import { WireClient } from '../support/wire-client';
+import { startBackendProcess, type BackendProcess } from '../../harness/backend-process';
+import { makeTempDir } from '../../harness/temp';
+import { WireClient } from '../../harness/wire-client';
 
 let backend: BackendProcess;
 let temp: { dir: string; cleanup: () => void };

@@ -10,10 +10,10 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { encodeFrame, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
-import { historyOf } from '../support/history';
-import { startBackendProcess, type BackendProcess } from '../support/backend-process';
-import { makeTempDir } from '../support/temp';
-import { WireClient } from '../support/wire-client';
+import { historyOf } from '../../harness/history';
+import { startBackendProcess, type BackendProcess } from '../../harness/backend-process';
+import { makeTempDir } from '../../harness/temp';
+import { WireClient } from '../../harness/wire-client';
 
 let backend: BackendProcess;
 let bystander: WireClient;

@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandLevelState, GovEvent, Grid, TimelineRecord } from '../../protocol';
-import { startTestBackend, TEST_TOKENS } from '../support/backend';
-import { WireClient, until } from '../support/wire-client';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { WireClient, until } from '../../harness/wire-client';
 import type { RunningBackend } from '../../backend/index';
-import { historyOf } from '../support/history';
+import { historyOf } from '../../harness/history';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
@@ -283,7 +283,7 @@ describe('reconnect and resume', () => {
 
 describe('restart', () => {
   it('a restarted backend keeps its state and sequence; a client resumes with deltas only', async () => {
-    const dir = (await import('../support/temp')).makeTempDir('zongzhi-restart-');
+    const dir = (await import('../../harness/temp')).makeTempDir('zongzhi-restart-');
     let first: RunningBackend | null = await startTestBackend({}, dir.dir);
     const c = new WireClient({ url: first.url, token: TEST_TOKENS.dispatcher, clientId: 'restart-client-1' });
     await c.waitSynced();

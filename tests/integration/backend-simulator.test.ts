@@ -1,10 +1,10 @@
 /** The living city: simulated reports from all sources, loops that close, staff on the move, scenarios. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GovEvent, KpiSnapshot } from '../../protocol';
-import { startTestBackend, TEST_TOKENS } from '../support/backend';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { lastBeijingTime } from '../../backend/simulator/timing';
-import { WireClient, until } from '../support/wire-client';
-import { historyOf } from '../support/history';
+import { WireClient, until } from '../../harness/wire-client';
+import { historyOf } from '../../harness/history';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 

@@ -9,10 +9,10 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { MAX_FRAME_BYTES, type GovEvent, type Staff, type TimelineRecord } from '../../protocol';
 import { CommandError, MAX_TIMELINE_ENTRIES, executeCommand, upsert, type StateReader } from '../../domain';
-import { startTestBackend, TEST_TOKENS } from '../support/backend';
-import { historyOf } from '../support/history';
-import { makeTempDir, waitFor } from '../support/temp';
-import { WireClient } from '../support/wire-client';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { historyOf } from '../../harness/history';
+import { makeTempDir, waitFor } from '../../harness/temp';
+import { WireClient } from '../../harness/wire-client';
 import { Hub } from '../../electron/hub';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;

@@ -6,7 +6,7 @@ import { WebSocket as WsClient } from 'ws';
 import { Hub } from '../../electron/hub';
 import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
 import { HUB_WS_MAX_FRAME_BYTES } from '../../protocol';
-import { makeTempDir } from '../support/temp';
+import { makeTempDir } from '../../harness/temp';
 
 let temp: ReturnType<typeof makeTempDir>;
 let hub: Hub;

@@ -16,8 +16,8 @@ import { CLOCK_STRIP, VideoCloseCode, clockLatencyMs, decodeClockStrip, type Cam
 import { CameraStreams } from '../../backend/video/camera-streams';
 import { TS_PACKET, TsGopCache, packetInfo } from '../../backend/video/ts-gop';
 import { silentLogger } from '../../common/logger';
-import { startTestBackend } from '../support/backend';
-import { makeTempDir, waitFor } from '../support/temp';
+import { startTestBackend } from '../../harness/backend';
+import { makeTempDir, waitFor } from '../../harness/temp';
 
 const temp = makeTempDir();
 let backend: Awaited<ReturnType<typeof startTestBackend>>;

@@ -13,9 +13,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
-import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../support/browser';
-import { hubBridge, syncedRows } from '../support/e2e';
-import { makeTempDir } from '../support/temp';
+import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../../harness/browser';
+import { hubBridge, syncedRows } from '../../harness/e2e';
+import { makeTempDir } from '../../harness/temp';
 
 interface Proc {
   pid: number;

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Hub } from '../../electron/hub';
-import { startTestBackend, TEST_TOKENS } from '../support/backend';
-import { makeTempDir } from '../support/temp';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { makeTempDir } from '../../harness/temp';
 
 const temp = makeTempDir();
 let backend: Awaited<ReturnType<typeof startTestBackend>>;

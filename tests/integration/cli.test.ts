@@ -33,7 +33,7 @@ describe('the embedded backend supervisor', () => {
   it('stops cleanly even when the backend it supervises was killed by a signal (no hang on quit)', async () => {
     const { superviseEmbeddedBackend } = await import('../../electron/hub/backend-supervisor');
     const { startEmbeddedBackend } = await import('../../electron/hub/embedded-backend');
-    const { makeTempDir } = await import('../support/temp');
+    const { makeTempDir } = await import('../../harness/temp');
     const { silentLogger } = await import('../../common/logger');
     const { execFileSync } = await import('node:child_process');
     execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });

@@ -7,8 +7,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldMe, validate } from '../../protocol';
 import { fieldPasscode } from '../../backend/sip/field';
-import { startTestBackend } from '../support/backend';
-import { makeTempDir } from '../support/temp';
+import { startTestBackend } from '../../harness/backend';
+import { makeTempDir } from '../../harness/temp';
 
 const SECRET = 'field-test-secret-0123';
 const temp = makeTempDir();

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { HUB_METHOD_LIST, HUB_WS_MAX_FRAME_BYTES, createHubClient, type HubApi } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
-import { startHostChild, type HostChild } from '../support/host-process';
-import { rawRequest, requestText } from '../support/raw-http';
-import { seedHubCache } from '../support/seeded-cache';
-import { makeTempDir, waitFor } from '../support/temp';
+import { startHostChild, type HostChild } from '../../harness/host-process';
+import { rawRequest, requestText } from '../../harness/raw-http';
+import { seedHubCache } from '../../harness/seeded-cache';
+import { makeTempDir, waitFor } from '../../harness/temp';
 
 const EVENTS = 1500; // two pages of a result: paging is exercised, and 128 results stay quick to send
 let temp: ReturnType<typeof makeTempDir>;

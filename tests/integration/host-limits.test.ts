@@ -11,8 +11,8 @@ import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
 import { createHubClient, type SubscriptionUpdate } from '../../protocol';
 import { createLogger } from '../../common/logger';
 import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
-import { seedHubCache } from '../support/seeded-cache';
-import { makeTempDir, waitFor } from '../support/temp';
+import { seedHubCache } from '../../harness/seeded-cache';
+import { makeTempDir, waitFor } from '../../harness/temp';
 
 const EVENTS = 2500;
 let temp: ReturnType<typeof makeTempDir>;

@@ -13,8 +13,8 @@ import { buildPreloadApi } from '../../preload/api';
 import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES, type DisplayRole, type WallRequestState } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
 import { createIpcTransport } from '../../renderer/src/hub/ipc-transport';
-import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../support/fake-electron';
-import { makeTempDir, waitFor } from '../support/temp';
+import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../../harness/fake-electron';
+import { makeTempDir, waitFor } from '../../harness/temp';
 
 interface BridgeFixture {
   /** A new window/page connected to the shared hub: its API and the raw transport under it. */

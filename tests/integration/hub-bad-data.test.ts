@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrame, type HelloPayload } from '../../protocol';
 import type { Hub } from '../../electron/hub';
-import { startTestBackend } from '../support/backend';
-import { TcpProxy } from '../support/tcp-proxy';
-import { makeTempDir, waitFor } from '../support/temp';
-import { expectInStep, hubDir, makeHub, waitCaughtUp, waitOnline } from '../support/hub-fixtures';
+import { startTestBackend } from '../../harness/backend';
+import { TcpProxy } from '../../harness/tcp-proxy';
+import { makeTempDir, waitFor } from '../../harness/temp';
+import { expectInStep, hubDir, makeHub, waitCaughtUp, waitOnline } from '../../harness/hub-fixtures';
 
 let temp: ReturnType<typeof makeTempDir>;
 let backend: Awaited<ReturnType<typeof startTestBackend>>;

@@ -6,12 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GovEvent, Grid, OutboxEntry } from '../../protocol';
 import type { Hub } from '../../electron/hub';
-import { startTestBackend, TEST_TOKENS } from '../support/backend';
-import { TcpProxy } from '../support/tcp-proxy';
-import { WireClient } from '../support/wire-client';
-import { makeTempDir, waitFor } from '../support/temp';
-import { expectInStep, hubDir, makeHub, recordingSession, waitCaughtUp, waitOnline } from '../support/hub-fixtures';
-import { historyOf } from '../support/history';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { TcpProxy } from '../../harness/tcp-proxy';
+import { WireClient } from '../../harness/wire-client';
+import { makeTempDir, waitFor } from '../../harness/temp';
+import { expectInStep, hubDir, makeHub, recordingSession, waitCaughtUp, waitOnline } from '../../harness/hub-fixtures';
+import { historyOf } from '../../harness/history';
 
 let temp: ReturnType<typeof makeTempDir>;
 let backend: Awaited<ReturnType<typeof startTestBackend>>;

@@ -9,8 +9,8 @@ import { WebSocket } from 'ws';
 import { Registerer, RegistererState, UserAgent } from 'sip.js';
 import { sipPassword, startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
 import { Hub } from '../../electron/hub';
-import { startTestBackend, TEST_TOKENS } from '../support/backend';
-import { makeTempDir, waitFor } from '../support/temp';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { makeTempDir, waitFor } from '../../harness/temp';
 
 const SECRET = 'test-secret-0123456789';
 let kamailio: RunningKamailio;

@@ -10,7 +10,7 @@ import { ratio, periodStart } from '../../backend/kpi';
 import { poisson } from '../../backend/simulator/timing';
 import { MinHeap } from '../../backend/simulator/heap';
 import { Rng } from '../../backend/sim/random';
-import { makeTempDir } from '../support/temp';
+import { makeTempDir } from '../../harness/temp';
 
 describe('backend store migrations', () => {
   it('migration 1 creates the schema and sets user_version', () => {

@@ -8,8 +8,8 @@ import { bindHubIpc } from '../../electron/ipc';
 import { Hub, silentLogger } from '../../electron/hub';
 import { HUB_IPC_UPDATE_CHANNEL, HUB_METHOD_LIST, hubIpcChannel, hubMethods } from '../../protocol';
 import { APP_ORIGIN, RECOVERY, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions, type RecoverableWindow } from '../../electron/windows';
-import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../support/fake-electron';
-import { makeTempDir, waitFor } from '../support/temp';
+import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../../harness/fake-electron';
+import { makeTempDir, waitFor } from '../../harness/temp';
 
 describe('preload', () => {
   it('exposes exactly one method per Hub API method plus onUpdate, frozen', () => {

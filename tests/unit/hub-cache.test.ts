@@ -6,7 +6,7 @@ import { HubCache, CACHE_FILE_NAME, backoffDelay } from '../../electron/hub';
 import { CACHE_MIGRATIONS } from '../../electron/hub/cache/migrations';
 import { StoreVersionError, migrate } from '../../common/sqlite';
 import { silentLogger } from '../../common/logger';
-import { makeTempDir } from '../support/temp';
+import { makeTempDir } from '../../harness/temp';
 import type { CallLogEntry } from '../../protocol';
 
 describe('hub cache migrations (one test each)', () => {

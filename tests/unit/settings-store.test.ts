@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubError, DEFAULT_MAP_SOURCES } from '../../protocol';
 import { SETTINGS_FILE_NAME, SettingsStore, silentLogger } from '../../electron/hub';
-import { makeTempDir } from '../support/temp';
+import { makeTempDir } from '../../harness/temp';
 
 describe('settings store (a real file)', () => {
   let temp: ReturnType<typeof makeTempDir>;

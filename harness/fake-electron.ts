@@ -4,8 +4,8 @@
  * → ipcRenderer listeners, and the webContents lifecycle events the binding listens to.
  */
 import { EventEmitter } from 'node:events';
-import type { IpcMainInvokeEventLike, IpcMainLike, WebContentsLike } from '../../electron/ipc';
-import type { IpcRendererLike } from '../../preload/api';
+import type { IpcMainInvokeEventLike, IpcMainLike, WebContentsLike } from '../electron/ipc';
+import type { IpcRendererLike } from '../preload/api';
 
 type Handler = (event: IpcMainInvokeEventLike, ...args: unknown[]) => Promise<unknown>;
 

@@ -15,7 +15,7 @@ import {
   type PositionsPayload,
   type WelcomePayload,
   type WireErrorPayload,
-} from '../../protocol';
+} from '../protocol';
 
 export interface WireClientOptions {
   url: string;

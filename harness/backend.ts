@@ -1,6 +1,6 @@
 /** Starts a real reference backend on a temp SQLite file with known tokens. */
 import { join } from 'node:path';
-import { startBackend, type BackendConfig, type RunningBackend } from '../../backend/index';
+import { startBackend, type BackendConfig, type RunningBackend } from '../backend/index';
 import { makeTempDir } from './temp';
 
 export const TEST_TOKENS = {

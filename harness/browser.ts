@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const PROJECT_ROOT = join(import.meta.dirname, '../..');
+export const PROJECT_ROOT = join(import.meta.dirname, '..');
 
 /** Flags that keep Chromium quiet on a machine without internet (no background calls to Google). */
 export const CHROMIUM_ARGS = [

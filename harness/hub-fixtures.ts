@@ -1,9 +1,9 @@
 /** A hub linked to a real backend through a TCP proxy, and the checks the fault tests share. */
 import { expect } from 'vitest';
 import { join } from 'node:path';
-import { COLLECTIONS, type SubscriptionUpdate } from '../../protocol';
-import { Hub, type HubOptions } from '../../electron/hub';
-import type { RunningBackend } from '../../backend/index';
+import { COLLECTIONS, type SubscriptionUpdate } from '../protocol';
+import { Hub, type HubOptions } from '../electron/hub';
+import type { RunningBackend } from '../backend/index';
 import type { TcpProxy } from './tcp-proxy';
 import { TEST_TOKENS } from './backend';
 import { waitFor } from './temp';
