@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { spawnOwned } from '../common/child-process';
+import { spawnOwned, stopChild } from '../common/child-process';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -53,7 +53,6 @@ export async function startLocalServer(options: { name: string; binary: string; 
   };
   child.stdout?.setEncoding('utf8').on('data', keep);
   child.stderr!.setEncoding('utf8').on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + (options.startMs ?? 10_000);
   while (!(await portOpen(options.port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -67,11 +66,7 @@ export async function startLocalServer(options: { name: string; binary: string; 
     process: child,
     log,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      }
+      await stopChild(child, 3000);
       rmSync(options.dir, { recursive: true, force: true });
     },
   };

@@ -98,3 +98,16 @@ export function spawnOwned(command: string, args: readonly string[], options: Ow
   if (!program) return spawn(command, args, spawnOptions);
   return spawn(setpriv, ['--pdeathsig', parentDeathSignal, '--', program, ...args], spawnOptions);
 }
+
+/** Ends a child: SIGTERM, SIGKILL after `graceMs` if it has not exited by then; resolves once it has exited. */
+export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  return new Promise((resolve) => {
+    // A process ended by a signal has signalCode set and exitCode null: both mean it is gone.
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, graceMs).unref();
+  });
+}

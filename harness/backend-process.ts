@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from '../common/child-process';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'backend/cli.ts');
@@ -55,13 +56,7 @@ export async function startBackendProcess(dir: string, extra: string[] = []): Pr
       const res = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(5000) });
       return (await res.json()) as { ok: boolean; rss: number; seq: number; sessions: number };
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
+import { stopChild } from '../common/child-process';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const PROJECT_ROOT = join(import.meta.dirname, '..');
@@ -57,13 +58,7 @@ export async function startHostProcess(dataDir: string, extraArgs: string[] = []
     origin: new URL(url).origin,
     process: child,
     stderr,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // A process ended by a signal has signalCode set and exitCode null: both mean it is gone.
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }
 

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from '../common/child-process';
 
 const root = join(import.meta.dirname, '..');
 
@@ -79,12 +80,6 @@ export async function startHostChild(dataDir: string): Promise<HostChild> {
         return 0;
       }
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (!alive()) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnOwned } from '../../common/child-process';
+import { spawnOwned, stopChild } from '../../common/child-process';
 
 export interface FieldSimulator {
   readonly process: ChildProcess | null;
@@ -58,13 +58,7 @@ export function startFieldSimulator(options: { chromium: string; pageUrl: string
     },
     async stop() {
       stopped = true;
-      const running = child;
-      if (running && running.exitCode === null && running.signalCode === null) {
-        const exited = new Promise((r) => running.once('exit', r));
-        running.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-        if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
-      }
+      if (child) await stopChild(child, 3000);
       rmSync(profile, { recursive: true, force: true });
     },
   };

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { stopChild } from '../../common/child-process';
 
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -23,12 +24,6 @@ export async function startJsonChild<T>(command: string, args: string[], env: No
   return {
     child,
     ready,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // A process ended by a signal has signalCode set and exitCode null: both mean it is gone.
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: () => stopChild(child),
   };
 }

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../common/logger';
-import { spawnOwned } from '../../common/child-process';
+import { spawnOwned, stopChild } from '../../common/child-process';
 import { EXIT_NEEDS_PERSON, parseRefusal } from '../../common/backend-refusal';
 
 export interface EmbeddedBackendOptions {
@@ -132,13 +132,6 @@ export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Pro
     url: ready.url,
     tokens,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        // A process ended by a signal has signalCode set and exitCode null: both mean it is gone.
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }
