@@ -127,8 +127,13 @@ interface Evolved {
   entries: TimelineRecord[];
 }
 
+/** The id of an event's history entry: `${eventId}.${index}`, the index in four digits (ids sort in order). */
+export function timelineId(eventId: string, index: number): string {
+  return `${eventId}.${String(index).padStart(4, '0')}`;
+}
+
 function timelineRecord(event: GovEvent, index: number, e: TimelineEntry): TimelineRecord {
-  return { ...e, id: `${event.id}.${String(index).padStart(4, '0')}`, eventId: event.id, districtId: event.districtId, index };
+  return { ...e, id: timelineId(event.id, index), eventId: event.id, districtId: event.districtId, index };
 }
 
 const withActor = (actors: readonly string[], id: string): string[] => [...actors.filter((a) => a !== id), id].slice(-MAX_ACTORS);

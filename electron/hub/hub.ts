@@ -35,7 +35,7 @@ import {
   type WallRequest,
   type WallRequestState,
 } from '../../protocol';
-import { maskPayload, maskRow, type Actor, type CityState } from '../../domain';
+import { maskPayload, maskRow, timelineId, type Actor, type CityState } from '../../domain';
 import { ObservableValue } from './observable';
 import { SettingsStore } from './settings-store';
 import { silentLogger, type Logger } from '../../common/logger';
@@ -500,7 +500,7 @@ export class Hub {
     const collection = sub.collection!;
     const rows: Array<Record<string, unknown>> = [];
     const seen = new Set<string>();
-    for (const id of this.confirmed.collections[collection].keys()) {
+    for (const id of this.candidateIds(collection, sub.filter)) {
       seen.add(id);
       const row = this.viewRow(collection, id, masked);
       if (row && matches(sub.filter, row)) rows.push(row);
@@ -511,6 +511,19 @@ export class Hub {
       if (row && matches(sub.filter, row)) rows.push(row);
     }
     return rows;
+  }
+
+  /**
+   * The ids a filter can match, without building every row of the collection: a subscription to one event
+   * (ids) or to its history (eventIds: the history's ids follow from the event's timelineCount) reads those
+   * rows only, not the whole collection (~40,000 history records at 30 days).
+   */
+  private candidateIds(collection: CollectionName, filter: CollectionFilter | undefined): Iterable<string> {
+    if (filter?.ids) return filter.ids;
+    if (collection === 'timeline' && filter?.eventIds) {
+      return filter.eventIds.flatMap((eventId) => Array.from({ length: this.view.get('events', eventId)?.timelineCount ?? 0 }, (_, i) => timelineId(eventId, i)));
+    }
+    return this.confirmed.collections[collection].keys();
   }
 
   private scheduleFlush(sub: RowSubscription, delayMs = this.options.flushIntervalMs ?? 100): void {

@@ -11,6 +11,7 @@ import { MAX_FRAME_BYTES, type GovEvent, type Staff, type TimelineRecord } from 
 import { CommandError, MAX_TIMELINE_ENTRIES, executeCommand, upsert, type StateReader } from '../../domain';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { historyOf } from '../../harness/history';
+import { recordingSession } from '../../harness/hub-fixtures';
 import { makeTempDir, waitFor } from '../../harness/temp';
 import { WireClient } from '../../harness/wire-client';
 import { Hub } from '../../electron/hub';
@@ -111,6 +112,14 @@ describe('every frame fits', () => {
       await waitFor(() => hub.cache.lastSeq === seq, 'hub applied the batch', 10_000);
       expect(hub.backendLink!.violations).toBe(0);
       for (const s of staff) expect(hub.confirmed.get('staff', s.id)!.name.endsWith('长'.repeat(500))).toBe(true);
+      // A window asking for one event's history gets exactly its records, in any order, read by id.
+      const { updates, session } = recordingSession(hub);
+      await session.handle('subscribe', { query: { topic: 'collection', collection: 'timeline', filter: { eventIds: [victim.id] } } });
+      await waitFor(() => updates.some((u) => u.kind === 'snapshot' && !u.more), 'the history result', 10_000);
+      const rows = updates.filter((u) => u.kind === 'snapshot').flatMap((u) => (u.kind === 'snapshot' ? (u.data as Array<{ id: string; eventId: string }>) : []));
+      expect(rows.length).toBe(hub.confirmed.get('events', victim.id)!.timelineCount);
+      expect(rows.every((r) => r.eventId === victim.id)).toBe(true);
+      session.close();
     } finally {
       c.close();
       hub.close();

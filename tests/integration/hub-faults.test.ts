@@ -12,6 +12,7 @@ import { WireClient } from '../../harness/wire-client';
 import { makeTempDir, waitFor } from '../../harness/temp';
 import { expectInStep, hubDir, makeHub, recordingSession, waitCaughtUp, waitOnline } from '../../harness/hub-fixtures';
 import { historyOf } from '../../harness/history';
+import { timelineId } from '../../domain';
 
 let temp: ReturnType<typeof makeTempDir>;
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
@@ -144,7 +145,7 @@ describe('hub sync', () => {
     expect(hub.connection.value.user?.id).toBe('dispatcher');
     await waitFor(() => hub!.connection.value.status === 'offline', 'offline after the first failed try');
     const predicted = hub.view.get('events', target.id)!;
-    expect(hub.view.get('timeline', `${target.id}.${String(predicted.timelineCount - 1).padStart(4, '0')}`)!.note).toBe('离线时记录');
+    expect(hub.view.get('timeline', timelineId(target.id, predicted.timelineCount - 1))!.note).toBe('离线时记录');
     proxy.unblock();
     await waitCaughtUp(hub, backend);
     expect(historyOf(backend.state.all('timeline'), target.id).filter((t) => t.note === '离线时记录')).toHaveLength(1);
