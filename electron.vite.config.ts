@@ -13,7 +13,7 @@ export default defineConfig({
     build: {
       // Three programs from one build: the Electron main process, the browser host that runs without Electron,
       // and the reference backend the console starts as its embedded default.
-      rolldownOptions: { input: { index: resolve('electron/main.ts'), host: resolve('electron/host/cli.ts'), backend: resolve('backend/cli.ts') } },
+      rolldownOptions: { input: { index: resolve('electron/main.ts'), host: resolve('host/cli.ts'), backend: resolve('backend/cli.ts') } },
     },
   },
   preload: {

@@ -1,15 +1,15 @@
-// Lint rules, including the architecture's import boundaries:
-// - nothing under electron/hub, electron/host, electron/security, protocol/, backend/ imports 'electron'
-//   (they must run in plain Node: the browser host, tests, CI);
+// Lint rules, including the architecture's import boundaries (docs/architecture.md):
+// - house/import-boundaries: which top-level folder may import which (the table in scripts/lint/import-boundaries.js);
+// - only electron/ and preload/ import 'electron' (everything else must run in plain Node: the browser host, tests, CI);
 // - protocol/ imports neither Node nor DOM APIs (every process and a backend in another language use it);
-// - domain/ (the loop's rules, shared by backend and hub) imports protocol/ only;
-// - the renderer never imports hub/host/backend code (it talks through the Hub API).
+// - domain/ and the renderer use no Node modules.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import vue from 'eslint-plugin-vue';
 import vueParser from 'vue-eslint-parser';
 import globals from 'globals';
 import { builtinModules } from 'node:module';
+import { importBoundaries } from './scripts/lint/import-boundaries.js';
 
 const electronImport = {
   paths: [{ name: 'electron', message: 'This code must run without Electron (browser host, tests): keep electron imports in electron/main.ts, electron/windows.ts or preload/.' }],
@@ -34,6 +34,11 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.ts', '**/*.vue', '**/*.js', '**/*.mjs'],
+    plugins: { house: { rules: { 'import-boundaries': importBoundaries } } },
+    rules: { 'house/import-boundaries': ['error', { root: import.meta.dirname }] },
+  },
+  {
     files: ['**/*.vue'],
     languageOptions: { parser: vueParser, parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.vue'] }, globals: { ...globals.browser } },
     rules: { 'vue/max-attributes-per-line': 'off', 'vue/singleline-html-element-content-newline': 'off', 'vue/html-self-closing': 'off' },
@@ -46,16 +51,13 @@ export default tseslint.config(
         'error',
         {
           paths: [...electronImport.paths, ...nodeModulePaths('The renderer is a browser page: no Node modules.')],
-          patterns: [
-            ...electronImport.patterns,
-            { group: ['**/electron/**', '**/backend/**', '**/preload/**'], message: 'The renderer talks to the hub through the Hub API only.' },
-          ],
+          patterns: electronImport.patterns,
         },
       ],
     },
   },
   {
-    files: ['electron/hub/**', 'electron/host/**', 'electron/security/**', 'backend/**', 'common/**'],
+    files: ['hub/**', 'host/**', 'web-serving/**', 'backend/**', 'node-util/**'],
     rules: { 'no-restricted-imports': ['error', electronImport] },
   },
   {
@@ -67,7 +69,7 @@ export default tseslint.config(
         'error',
         {
           paths: [...electronImport.paths, ...nodeModulePaths('domain/ is pure: no Node APIs.')],
-          patterns: [...electronImport.patterns, { group: ['../*', '!../protocol'], message: 'domain/ imports protocol/ only.' }],
+          patterns: electronImport.patterns,
         },
       ],
     },
@@ -80,7 +82,7 @@ export default tseslint.config(
         'error',
         {
           paths: [...electronImport.paths, ...nodeModulePaths('protocol/ must not use Node APIs.')],
-          patterns: [...electronImport.patterns, { group: ['../*'], message: 'protocol/ imports nobody in the project.' }],
+          patterns: electronImport.patterns,
         },
       ],
       'no-restricted-globals': [

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BuildingsLayer } from '../protocol';
-import type { Buildings } from './sim/city';
+import type { Buildings } from './city-generator/city';
 import type { BackendStore } from './store/types';
 import { hashToken } from './users';
 

@@ -6,9 +6,9 @@
 import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
 import { CityState, CommandError, executeCommand, upsert, type Actor } from '../domain';
 import type { SqliteStore } from './store/sqlite-store';
-import type { City } from './sim/city';
+import type { City } from './city-generator/city';
 import { whepPath } from './video/webrtc-streams';
-import { SimulationEngine, type ApplyCommand } from './simulator/engine';
+import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
 
 /** Event ids people can read out on the phone: E + local date + 5-digit counter (E2026112200042). */
 export function eventIdFactory(state: CityState, clock: () => number): (kind: 'event' | 'cohandle' | 'handover') => string {

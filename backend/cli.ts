@@ -3,12 +3,12 @@
  * consoles) or as the console's embedded default.
  */
 import { resolve } from 'node:path';
-import { parseCli } from '../common/cli';
-import { createLogger } from '../common/logger';
+import { parseCli } from '../node-util/cli';
+import { createLogger } from '../node-util/logger';
 import { startBackend } from './index';
-import { lastBeijingTime } from './simulator/timing';
+import { lastBeijingTime } from './live-simulator/timing';
 import { SipAccount, validate } from '../protocol';
-import { describeRefusal } from '../common/backend-refusal';
+import { describeRefusal } from '../node-util/backend-refusal';
 
 const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   }
   // The console starts its embedded backend with an IPC channel (nothing is sent over it): the channel ends when
   // the console's process ends, however it ends and on every platform (Linux also sends SIGTERM, see
-  // common/child-process.ts). Still starting: nothing to close yet, and what was started follows us.
+  // node-util/child-process.ts). Still starting: nothing to close yet, and what was started follows us.
   let stop: (() => void) | null = null;
   if (process.send) process.on('disconnect', () => (stop ? stop() : process.exit(0)));
   const backend = await startBackend({
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  // The contract with whoever started us (common/backend-refusal.ts): one line, last; an unexpected error's stack before it, for the log.
+  // The contract with whoever started us (node-util/backend-refusal.ts): one line, last; an unexpected error's stack before it, for the log.
   const refusal = describeRefusal(e);
   if (refusal.code === 'start-failed') process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.stderr.write(`${refusal.line}\n`);

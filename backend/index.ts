@@ -8,14 +8,14 @@ import { dirname, join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { KpiPeriod, type Change, type KpiSnapshot, type SipAccount } from '../protocol';
-import { createLogger, silentLogger, type Logger } from '../common/logger';
+import { createLogger, silentLogger, type Logger } from '../node-util/logger';
 import { SimClock } from './clock';
 import { CityState, upsert } from '../domain';
 import { SqliteStore } from './store/sqlite-store';
 import { BackendServer, type ServerLimits } from './wire/server';
 import { ensureUsers } from './users';
 import { computeKpis } from './kpi';
-import { generateCity, type City } from './sim/city';
+import { generateCity, type City } from './city-generator/city';
 import { advertiseWebRtc, backfillHistory, eventIdFactory, locator, seedCity } from './city-setup';
 import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
@@ -23,8 +23,8 @@ import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
-import { findChromium } from '../common/chromium';
-import { SimulationEngine, type ApplyCommand } from './simulator/engine';
+import { findChromium } from '../node-util/chromium';
+import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
 import { startServices, type BackendService } from './services';
 
 export interface BackendConfig {

@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { spawnOwned, stopChild } from '../common/child-process';
+import { spawnOwned, stopChild } from '../node-util/child-process';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
  * that fails stops what had started, so nothing (a SIP server, an encoder, a browser) is left running behind
  * a refusal.
  */
-import type { Logger } from '../common/logger';
+import type { Logger } from '../node-util/logger';
 
 export interface BackendService {
   readonly name: string;

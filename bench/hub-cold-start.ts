@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CACHE_FILE_NAME, Hub } from '../electron/hub';
+import { CACHE_FILE_NAME, Hub } from '../hub';
 import { seedHubCache } from '../harness/seeded-cache';
 
 const eventCount = Number(process.env.BENCH_EVENTS ?? 100_000);

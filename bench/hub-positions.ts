@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHubClient, type PositionRow } from '../protocol';
-import { connectWsTransport } from '../renderer/src/hub/ws-transport';
+import { connectWsTransport } from '../renderer/src/transports/ws-transport';
 import { cpuSeconds, percentile, startJsonChild } from './support/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);

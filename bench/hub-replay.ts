@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { Hub } from '../electron/hub';
+import { Hub } from '../hub';
 import { startBackend } from '../backend/index';
 
 const count = Number(process.env.BENCH_COMMANDS ?? 10_000);

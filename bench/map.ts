@@ -15,7 +15,7 @@ import { extname, join, normalize } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
 import { build } from 'vite';
 import { buildingsLayer } from '../backend/city-layers';
-import { generateCity } from '../backend/sim/city';
+import { generateCity } from '../backend/city-generator/city';
 import type { BuildingsLayer, Grid } from '../protocol';
 import { cesiumStatic } from '../scripts/cesium-static';
 import { launchChromium } from '../harness/browser';

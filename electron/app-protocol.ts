@@ -4,9 +4,9 @@
  * exception out of Electron's protocol handler.
  */
 import { readFile } from 'node:fs/promises';
-import { buildContentSecurityPolicy } from './security/csp';
-import { mimeTypeFor, resolveStaticPath } from './host/static-files';
-import { parseAbsoluteUrl } from '../common/request-target';
+import { buildContentSecurityPolicy } from '../web-serving/csp';
+import { mimeTypeFor, resolveStaticPath } from '../web-serving/static-files';
+import { parseAbsoluteUrl } from '../web-serving/request-target';
 
 /** `csp` is asked per response: the map sources in the settings may have changed. */
 export async function respondFromRendererDir(rendererDir: string, requestUrl: string, csp: () => string = () => buildContentSecurityPolicy()): Promise<Response> {

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, copyFil
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { DisplayRole, describeIssues, validate } from '../protocol';
-import type { Logger } from '../common/logger';
+import type { Logger } from '../node-util/logger';
 
 export interface Rect {
   x: number;

@@ -4,8 +4,8 @@
  * params are validated by the session. Electron types are structural here so tests can pass fakes.
  */
 import { HUB_IPC_UPDATE_CHANNEL, HUB_METHOD_LIST, hubIpcChannel, type DisplayRole, type HubReply } from '../protocol';
-import type { Hub, HubSession } from './hub';
-import { isSameOrigin } from './security/origin';
+import type { Hub, HubSession } from '../hub';
+import { isSameOrigin } from '../web-serving/origin';
 
 export interface WebContentsLike {
   readonly id: number;

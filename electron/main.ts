@@ -6,8 +6,8 @@ import { app, BrowserWindow, ipcMain, protocol, screen, session, type Display } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, mapSourceOrigins, validate } from '../protocol';
-import { buildContentSecurityPolicy } from './security/csp';
-import { Hub, configuredCredentials, consoleMediaOrigins, createLogger, runEmbeddedBackend } from './hub';
+import { buildContentSecurityPolicy } from '../web-serving/csp';
+import { Hub, configuredCredentials, consoleMediaOrigins, createLogger, runEmbeddedBackend } from '../hub';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';

@@ -4,8 +4,8 @@
  */
 import type { BrowserWindowConstructorOptions } from 'electron';
 import type { DisplayRole } from '../protocol';
-import type { Logger } from './hub';
-import { isSameOrigin } from './security/origin';
+import type { Logger } from '../hub';
+import { isSameOrigin } from '../web-serving/origin';
 
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://console`;

@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { stopChild } from '../common/child-process';
+import { stopChild } from '../node-util/child-process';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'backend/cli.ts');

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
-import { stopChild } from '../common/child-process';
+import { stopChild } from '../node-util/child-process';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const PROJECT_ROOT = join(import.meta.dirname, '..');

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { createHubClient, type CollectionName, type Grid, type HubApi, type ViewRow } from '../protocol';
-import { connectWsTransport } from '../renderer/src/hub/ws-transport';
+import { connectWsTransport } from '../renderer/src/transports/ws-transport';
 import { PROJECT_ROOT, launchChromium, type HostProcess } from './browser';
 
 export const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');

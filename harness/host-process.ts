@@ -1,5 +1,5 @@
 /**
- * The browser host as a real child process (`electron/host/cli.ts` under tsx, offline, with a small renderer dir):
+ * The browser host as a real child process (`host/cli.ts` under tsx, offline, with a small renderer dir):
  * for tests whose assertion is that the process survives what it is sent. From the sources rather than out/, so
  * the tests need no build and always test the code at hand; only the version constant the bundler defines is set.
  */
@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { stopChild } from '../common/child-process';
+import { stopChild } from '../node-util/child-process';
 
 const root = join(import.meta.dirname, '..');
 
@@ -42,7 +42,7 @@ export async function startHostChild(dataDir: string): Promise<HostChild> {
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', 'data:text/javascript,globalThis.__APP_VERSION__="test"', join(root, 'electron/host/cli.ts'), '--json', '--no-backend', '--data-dir', dataDir, '--renderer-dir', rendererDir],
+    ['--import', 'tsx', '--import', 'data:text/javascript,globalThis.__APP_VERSION__="test"', join(root, 'host/cli.ts'), '--json', '--no-backend', '--data-dir', dataDir, '--renderer-dir', rendererDir],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const log: string[] = [];

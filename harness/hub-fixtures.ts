@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import { join } from 'node:path';
 import { COLLECTIONS, type SubscriptionUpdate } from '../protocol';
-import { Hub, type HubOptions } from '../electron/hub';
+import { Hub, type HubOptions } from '../hub';
 import type { RunningBackend } from '../backend/index';
 import type { TcpProxy } from './tcp-proxy';
 import { TEST_TOKENS } from './backend';

@@ -6,9 +6,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Change, GovEvent, TimelineRecord } from '../protocol';
-import { CACHE_FILE_NAME, HubCache, silentLogger } from '../electron/hub';
-import { generateCity } from '../backend/sim/city';
-import { rulesFromCatalog } from '../backend/sim/catalog';
+import { CACHE_FILE_NAME, HubCache, silentLogger } from '../hub';
+import { generateCity } from '../backend/city-generator/city';
+import { rulesFromCatalog } from '../backend/city-generator/catalog';
 
 /**
  * Writes cache.sqlite in dataDir: a city of `scale` (1 ≈ 708 grids) and `events` events (~1 KB each encoded)

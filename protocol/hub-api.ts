@@ -4,7 +4,7 @@
  * bridge (Electron IPC or the browser host's WebSocket) and the JSON Schema in protocol/schema/.
  */
 import { z } from 'zod';
-import { CommandLevel, DisplayRole, Locale, Theme } from './domain';
+import { CommandLevel, DisplayRole, Locale, Theme } from './vocabulary';
 import { EventSource, EventStatus, type CollectionName, type CollectionTypes } from './model';
 import { Collection, SipAccount, UserRole, type TypedCommand } from './wire-messages';
 import type { HubMethodName } from './ipc-channels';

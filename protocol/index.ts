@@ -1,4 +1,4 @@
-export * from './domain';
+export * from './vocabulary';
 export * from './hub-api';
 export * from './validate';
 export * from './wire';

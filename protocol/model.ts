@@ -4,7 +4,7 @@
  * Fields holding personal data are listed in PRIVATE_FIELDS so demo screens can mask them.
  */
 import { z } from 'zod';
-import { CommandLevel } from './domain';
+import { CommandLevel } from './vocabulary';
 
 export const IsoTime = z.iso.datetime({ offset: true });
 /** [longitude, latitude] in WGS84 degrees. */

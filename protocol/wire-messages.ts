@@ -4,7 +4,7 @@
  * Documented in docs/protocol.md; JSON Schema in protocol/schema/wire-v1.schema.json.
  */
 import { z } from 'zod';
-import { CommandLevel } from './domain';
+import { CommandLevel } from './vocabulary';
 import { COLLECTIONS, EventSource, IsoTime, LonLat, Satisfaction, Severity, StaffStatus } from './model';
 
 export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer']); // 调度员 / 领导 / 值班员 / 演示(只读)

@@ -9,8 +9,8 @@ import { findElectronBinary } from './lib/electron-binary.mjs';
 
 // The console (Electron or the browser host) ends with this launcher however the launcher ends, SIGKILL
 // included: the project's one helper for owned children (a TypeScript module, loaded through tsx).
-/** @type {typeof import('../common/child-process.ts')} */
-const { spawnOwned } = await tsImport('../common/child-process.ts', import.meta.url);
+/** @type {typeof import('../node-util/child-process.ts')} */
+const { spawnOwned } = await tsImport('../node-util/child-process.ts', import.meta.url);
 
 const root = join(import.meta.dirname, '..');
 const passThrough = process.argv.slice(2);

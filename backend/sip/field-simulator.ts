@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnOwned, stopChild } from '../../common/child-process';
+import { spawnOwned, stopChild } from '../../node-util/child-process';
 
 export interface FieldSimulator {
   readonly process: ChildProcess | null;

@@ -1,6 +1,6 @@
 /** Numbered SQLite migrations for the backend store; the version lives in PRAGMA user_version. */
-import type { Migration } from '../../common/sqlite';
-import { SPLIT_EVENT_TIMELINES_SQL } from '../../common/timeline-migration';
+import type { Migration } from '../../node-util/sqlite';
+import { SPLIT_EVENT_TIMELINES_SQL } from '../../node-util/timeline-migration';
 
 export const BACKEND_MIGRATIONS: readonly Migration[] = [
   {

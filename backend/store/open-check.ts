@@ -5,13 +5,13 @@
  * itself can find (a damaged page) surfaces as SQLITE_CORRUPT / SQLITE_NOTADB and is reported the same way.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import type { RefusalCode } from '../../common/backend-refusal';
+import type { RefusalCode } from '../../node-util/backend-refusal';
 
 export type StoreProblem = Extract<RefusalCode, 'database-empty' | 'database-not-ours' | 'database-corrupt' | 'database-newer' | 'tokens-unreadable'>;
 
 /**
  * The data needs a person: the backend says what and where, and exits without retrying (exit code 3; its
- * code is one of the refusal contract's, common/backend-refusal.ts).
+ * code is one of the refusal contract's, node-util/backend-refusal.ts).
  */
 export class StoreOpenError extends Error {
   constructor(

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
 import { BACKEND_MIGRATIONS } from './migrations';
-import { StoreVersionError, migrate } from '../../common/sqlite';
+import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
 import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch, LoadedState, UserRecord } from './types';
 

@@ -14,11 +14,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CAMERA_ID_PATTERN, CLOCK_BITS, CLOCK_STRIP, VIDEO_PATH_PREFIX, VideoCloseCode, type Camera } from '../../protocol';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../../node-util/logger';
 // Encoders end with the backend however it ends (SIGKILL: an encoder has nothing to save and no children).
-import { spawnOwned } from '../../common/child-process';
+import { spawnOwned } from '../../node-util/child-process';
 import { TsGopCache } from './ts-gop';
-import { decodeSegment } from '../../common/request-target';
+import { decodeSegment } from '../../web-serving/request-target';
 
 
 const FONT_CANDIDATES = ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'];

@@ -10,12 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CAMERA_ID_PATTERN, type Camera } from '../../protocol';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../../node-util/logger';
 // RTP encoders end with the backend however it ends (SIGKILL: nothing to save, no children).
-import { spawnOwned } from '../../common/child-process';
+import { spawnOwned } from '../../node-util/child-process';
 import { defaultFontFile, ffmpegArgs } from './camera-streams';
 import { JanusClient } from './janus';
-import { decodeSegment } from '../../common/request-target';
+import { decodeSegment } from '../../web-serving/request-target';
 
 export interface WebRtcStreamsOptions {
   cameraById(id: string): Camera | undefined;

@@ -5,7 +5,7 @@
  */
 import { encodeFrame, errorFrame, type Change, type CommandAck, type WireErrorPayload } from '../../protocol';
 import { CommandError, executeCommand, type Actor, type CityState, type CommandContext } from '../../domain';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { BackendStore, CommandRecord } from '../store/types';
 

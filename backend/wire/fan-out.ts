@@ -5,7 +5,7 @@
  */
 import { MAX_FRAME_BYTES, STAFF_STATUS_CODES, encodeFrame, type Change, type DeltaPayload, type StaffStatus } from '../../protocol';
 import type { CityState } from '../../domain';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../../node-util/logger';
 import { deltaFrames } from './frames-out';
 import type { ServerLimits } from './limits';
 import { SCOPED, scopeKeyOf, scopedDelta, type ClientOutput, type Session } from './session';

@@ -6,7 +6,7 @@
  * the log — never a crash, never a frame the client must refuse.
  */
 import { MAX_FRAME_BYTES, encodeFrame, utf8ByteLength, type Change, type CollectionName, type DeltaPayload } from '../../protocol';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../../node-util/logger';
 
 /** Room left in a frame for the envelope and a part's own fields. */
 const ENVELOPE_BYTES = 1024;

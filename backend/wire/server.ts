@@ -25,9 +25,9 @@ import {
   type WireErrorPayload,
 } from '../../protocol';
 import type { Actor, CityState, CommandContext } from '../../domain';
-import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade, type FailureReport } from '../../common/http-guard';
-import { inputShape, rawText, requestPath } from '../../common/request-target';
-import type { Logger } from '../../common/logger';
+import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade, type FailureReport } from '../../web-serving/http-guard';
+import { inputShape, rawText, requestPath } from '../../web-serving/request-target';
+import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { AuditEntry, BackendStore } from '../store/types';
 import { CommandPipeline, type CommandAnswer } from './commands';

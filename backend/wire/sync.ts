@@ -21,7 +21,7 @@ import {
   type WelcomePayload,
 } from '../../protocol';
 import type { CityState } from '../../domain';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { BackendStore } from '../store/types';
 import { hashToken } from '../users';

@@ -3,7 +3,7 @@ import { createPinia } from 'pinia';
 import App from './App.vue';
 import { createConsoleRouter } from './router';
 import { createConsoleI18n } from './i18n';
-import { connectHub } from './hub/connect';
+import { connectHub } from './transports/connect';
 import { useHubStore } from './stores/hub';
 import { useCallsStore } from './stores/calls';
 import { installCspRecovery } from './csp-recovery';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startHostProcess } from '../../harness/browser';
 import { SHOTS, sharedBrowser } from '../../harness/e2e';
 import { makeTempDir } from '../../harness/temp';
-import { DEFAULT_BACKOFF } from '../../electron/hub/backend-supervisor';
+import { DEFAULT_BACKOFF } from '../../hub/backend-supervisor';
 
 const browser = sharedBrowser();
 

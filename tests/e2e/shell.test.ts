@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../../harness/browser';
 import { makeTempDir } from '../../harness/temp';
 import { createHubClient, type GovEvent } from '../../protocol';
-import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
+import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 
 const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
 mkdirSync(SHOTS, { recursive: true });

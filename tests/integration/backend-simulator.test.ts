@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GovEvent, KpiSnapshot } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
-import { lastBeijingTime } from '../../backend/simulator/timing';
+import { lastBeijingTime } from '../../backend/live-simulator/timing';
 import { WireClient, until } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
 

@@ -14,7 +14,7 @@ import { historyOf } from '../../harness/history';
 import { recordingSession } from '../../harness/hub-fixtures';
 import { makeTempDir, waitFor } from '../../harness/temp';
 import { WireClient } from '../../harness/wire-client';
-import { Hub } from '../../electron/hub';
+import { Hub } from '../../hub';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let temp: { dir: string; cleanup: () => void };

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket as WsClient } from 'ws';
-import { Hub } from '../../electron/hub';
-import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
+import { Hub } from '../../hub';
+import { startBrowserHost, type BrowserHost } from '../../host/server';
 import { HUB_WS_MAX_FRAME_BYTES } from '../../protocol';
 import { makeTempDir } from '../../harness/temp';
 

@@ -15,7 +15,7 @@ import { WebSocket } from 'ws';
 import { CLOCK_STRIP, VideoCloseCode, clockLatencyMs, decodeClockStrip, type Camera } from '../../protocol';
 import { CameraStreams } from '../../backend/video/camera-streams';
 import { TS_PACKET, TsGopCache, packetInfo } from '../../backend/video/ts-gop';
-import { silentLogger } from '../../common/logger';
+import { silentLogger } from '../../node-util/logger';
 import { startTestBackend } from '../../harness/backend';
 import { makeTempDir, waitFor } from '../../harness/temp';
 

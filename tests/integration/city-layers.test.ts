@@ -1,7 +1,7 @@
 /** Static city layers: backend HTTP route → hub (fetch, validate, cache) → offline start, over real sockets and files. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Hub } from '../../electron/hub';
+import { Hub } from '../../hub';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { makeTempDir } from '../../harness/temp';
 

@@ -13,8 +13,8 @@ describe('command lines', () => {
     ['backend/cli.ts', ['--scenario', 'earthquake'], /--scenario must be flood or crowd/],
     ['backend/cli.ts', ['--start-at', '25:00'], /--start-at must be a time of day HH:MM/],
     ['backend/cli.ts', ['--bogus'], /Unknown option '--bogus'/],
-    ['electron/host/cli.ts', ['--port', '70000'], /--port must be 0-65535/],
-    ['electron/host/cli.ts', ['--role', 'kitchen'], /--role must be one of combined, map, kpi, video, dispatch/],
+    ['host/cli.ts', ['--port', '70000'], /--port must be 0-65535/],
+    ['host/cli.ts', ['--role', 'kitchen'], /--role must be one of combined, map, kpi, video, dispatch/],
   ])('%s %j is refused clearly', (script, args, message) => {
     const result = run(script, args);
     expect(result.status).toBe(2);
@@ -31,10 +31,10 @@ describe('command lines', () => {
 
 describe('the embedded backend supervisor', () => {
   it('stops cleanly even when the backend it supervises was killed by a signal (no hang on quit)', async () => {
-    const { superviseEmbeddedBackend } = await import('../../electron/hub/backend-supervisor');
-    const { startEmbeddedBackend } = await import('../../electron/hub/embedded-backend');
+    const { superviseEmbeddedBackend } = await import('../../hub/backend-supervisor');
+    const { startEmbeddedBackend } = await import('../../hub/embedded-backend');
     const { makeTempDir } = await import('../../harness/temp');
-    const { silentLogger } = await import('../../common/logger');
+    const { silentLogger } = await import('../../node-util/logger');
     const { execFileSync } = await import('node:child_process');
     execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
     const temp = makeTempDir();

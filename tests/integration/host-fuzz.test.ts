@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { HUB_METHOD_LIST, HUB_WS_MAX_FRAME_BYTES, createHubClient, type HubApi } from '../../protocol';
-import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
+import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 import { startHostChild, type HostChild } from '../../harness/host-process';
 import { rawRequest, requestText } from '../../harness/raw-http';
 import { seedHubCache } from '../../harness/seeded-cache';

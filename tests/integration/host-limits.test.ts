@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { Hub } from '../../electron/hub';
-import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
+import { Hub } from '../../hub';
+import { startBrowserHost, type BrowserHost } from '../../host/server';
 import { createHubClient, type SubscriptionUpdate } from '../../protocol';
-import { createLogger } from '../../common/logger';
-import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
+import { createLogger } from '../../node-util/logger';
+import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 import { seedHubCache } from '../../harness/seeded-cache';
 import { makeTempDir, waitFor } from '../../harness/temp';
 

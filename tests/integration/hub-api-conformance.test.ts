@@ -6,13 +6,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, SETTINGS_FILE_NAME } from '../../electron/hub';
-import { startBrowserHost, type BrowserHost } from '../../electron/host/server';
+import { Hub, SETTINGS_FILE_NAME } from '../../hub';
+import { startBrowserHost, type BrowserHost } from '../../host/server';
 import { bindHubIpc } from '../../electron/ipc';
 import { buildPreloadApi } from '../../preload/api';
 import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES, type DisplayRole, type WallRequestState } from '../../protocol';
-import { connectWsTransport } from '../../renderer/src/hub/ws-transport';
-import { createIpcTransport } from '../../renderer/src/hub/ipc-transport';
+import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
+import { createIpcTransport } from '../../renderer/src/transports/ipc-transport';
 import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../../harness/fake-electron';
 import { makeTempDir, waitFor } from '../../harness/temp';
 

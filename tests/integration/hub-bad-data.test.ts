@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrame, type HelloPayload } from '../../protocol';
-import type { Hub } from '../../electron/hub';
+import type { Hub } from '../../hub';
 import { startTestBackend } from '../../harness/backend';
 import { TcpProxy } from '../../harness/tcp-proxy';
 import { makeTempDir, waitFor } from '../../harness/temp';

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GovEvent, Grid, OutboxEntry } from '../../protocol';
-import type { Hub } from '../../electron/hub';
+import type { Hub } from '../../hub';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { TcpProxy } from '../../harness/tcp-proxy';
 import { WireClient } from '../../harness/wire-client';

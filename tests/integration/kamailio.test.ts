@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { Registerer, RegistererState, UserAgent } from 'sip.js';
 import { sipPassword, startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
-import { Hub } from '../../electron/hub';
+import { Hub } from '../../hub';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { makeTempDir, waitFor } from '../../harness/temp';
 

@@ -7,9 +7,9 @@ import { BACKEND_MIGRATIONS } from '../../backend/store/migrations';
 import { SimClock } from '../../backend/clock';
 import { TokenBucket } from '../../backend/rate-limit';
 import { ratio, periodStart } from '../../backend/kpi';
-import { poisson } from '../../backend/simulator/timing';
-import { MinHeap } from '../../backend/simulator/heap';
-import { Rng } from '../../backend/sim/random';
+import { poisson } from '../../backend/live-simulator/timing';
+import { MinHeap } from '../../backend/live-simulator/heap';
+import { Rng } from '../../backend/city-generator/random';
 import { makeTempDir } from '../../harness/temp';
 
 describe('backend store migrations', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startServices, type BackendService } from '../../backend/services';
-import { silentLogger } from '../../common/logger';
+import { silentLogger } from '../../node-util/logger';
 
 const service = (name: string, log: string[], failStart = false): BackendService => ({
   name,

@@ -6,11 +6,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { EmbeddedBackendError, type EmbeddedBackend } from '../../electron/hub/embedded-backend';
-import { DEFAULT_BACKOFF, retryDelayMs, superviseEmbeddedBackend, type BackendSupervisor } from '../../electron/hub/backend-supervisor';
-import { silentLogger } from '../../common/logger';
+import { EmbeddedBackendError, type EmbeddedBackend } from '../../hub/embedded-backend';
+import { DEFAULT_BACKOFF, retryDelayMs, superviseEmbeddedBackend, type BackendSupervisor } from '../../hub/backend-supervisor';
+import { silentLogger } from '../../node-util/logger';
 import type { EmbeddedBackendState } from '../../protocol';
-import { BackendRefusal, describeRefusal, parseRefusal } from '../../common/backend-refusal';
+import { BackendRefusal, describeRefusal, parseRefusal } from '../../node-util/backend-refusal';
 
 /** A backend whose process the test ends (`exit`). */
 function fakeBackend(): EmbeddedBackend & { exit(code: number | null, signal?: NodeJS.Signals): void } {

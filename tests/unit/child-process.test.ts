@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import { configureOwnedSpawn, parentDeathSupport, resolveProgram, spawnOwned, SETPRIV_CANDIDATES } from '../../common/child-process';
+import { configureOwnedSpawn, parentDeathSupport, resolveProgram, spawnOwned, SETPRIV_CANDIDATES } from '../../node-util/child-process';
 
 const exited = (child: ChildProcess): Promise<unknown> => new Promise((resolve) => child.once('exit', resolve));
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { LAYOUT_FILE_NAME, clampBounds, defaultPlans, loadLayout, planForNewDisplay, restorePlans, roleFromUrl, saveLayout, type DisplayInfo, type WallLayout } from '../../electron/display-layout';
 import { makeTempDir } from '../../harness/temp';
-import { silentLogger } from '../../common/logger';
+import { silentLogger } from '../../node-util/logger';
 
 const display = (id: number, x: number, width = 1920, height = 1080, extra: Partial<DisplayInfo> = {}): DisplayInfo => ({
   id,

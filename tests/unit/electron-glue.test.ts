@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildPreloadApi } from '../../preload/api';
 import { bindHubIpc } from '../../electron/ipc';
-import { Hub, silentLogger } from '../../electron/hub';
+import { Hub, silentLogger } from '../../hub';
 import { HUB_IPC_UPDATE_CHANNEL, HUB_METHOD_LIST, hubIpcChannel, hubMethods } from '../../protocol';
 import { APP_ORIGIN, RECOVERY, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions, type RecoverableWindow } from '../../electron/windows';
 import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../../harness/fake-electron';

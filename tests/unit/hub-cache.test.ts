@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HubCache, CACHE_FILE_NAME, backoffDelay } from '../../electron/hub';
-import { CACHE_MIGRATIONS } from '../../electron/hub/cache/migrations';
-import { StoreVersionError, migrate } from '../../common/sqlite';
-import { silentLogger } from '../../common/logger';
+import { HubCache, CACHE_FILE_NAME, backoffDelay } from '../../hub';
+import { CACHE_MIGRATIONS } from '../../hub/cache/migrations';
+import { StoreVersionError, migrate } from '../../node-util/sqlite';
+import { silentLogger } from '../../node-util/logger';
 import { makeTempDir } from '../../harness/temp';
 import type { CallLogEntry } from '../../protocol';
 

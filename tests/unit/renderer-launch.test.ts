@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readLaunchParams } from '../../renderer/src/hub/connect';
-import { hubSocketUrl } from '../../renderer/src/hub/ws-transport';
+import { readLaunchParams } from '../../renderer/src/transports/connect';
+import { hubSocketUrl } from '../../renderer/src/transports/ws-transport';
 import { homeWorkspace } from '../../renderer/src/workspaces';
 import zh from '../../renderer/src/i18n/zh-CN';
 import en from '../../renderer/src/i18n/en';

@@ -1,9 +1,9 @@
 /** Request targets and app:// URLs are parsed without ever throwing, whatever a client sends. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_REQUEST_TARGET_LENGTH, decodeSegment, inputShape, parseAbsoluteUrl, parseRequestTarget } from '../../common/request-target';
-import { resolveStaticPath } from '../../electron/host/static-files';
-import { describeError } from '../../common/http-guard';
+import { MAX_REQUEST_TARGET_LENGTH, decodeSegment, inputShape, parseAbsoluteUrl, parseRequestTarget } from '../../web-serving/request-target';
+import { resolveStaticPath } from '../../web-serving/static-files';
+import { describeError } from '../../web-serving/http-guard';
 
 describe('parseRequestTarget', () => {
   it('reads origin-form targets', () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HubError, DEFAULT_MAP_SOURCES } from '../../protocol';
-import { SETTINGS_FILE_NAME, SettingsStore, silentLogger } from '../../electron/hub';
+import { SETTINGS_FILE_NAME, SettingsStore, silentLogger } from '../../hub';
 import { makeTempDir } from '../../harness/temp';
 
 describe('settings store (a real file)', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EventSource, ResponsibilityRule } from '../../protocol/model';
-import { CATEGORIES, DEPARTMENTS, categoryById, eventContent, pickCategory, pickSeverity, pickSource, rulesFromCatalog } from '../../backend/sim/catalog';
-import { NameScope, communityName, mobilePhone, personName, roadName, streetName } from '../../backend/sim/names';
-import { Rng } from '../../backend/sim/random';
+import { CATEGORIES, DEPARTMENTS, categoryById, eventContent, pickCategory, pickSeverity, pickSource, rulesFromCatalog } from '../../backend/city-generator/catalog';
+import { NameScope, communityName, mobilePhone, personName, roadName, streetName } from '../../backend/city-generator/names';
+import { Rng } from '../../backend/city-generator/random';
 
 const place = { districtName: '临江区', streetName: '福源街道', communityName: '锦秀社区', roadName: '青溪路' };
 

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdminUnit, Camera, Department, Grid, Resource, ResponsibilityRule, Staff, type LonLat } from '../../protocol/model';
-import { buildingCorners } from '../../backend/sim/buildings';
-import { generateCity, type City } from '../../backend/sim/city';
-import { Rng } from '../../backend/sim/random';
+import { buildingCorners } from '../../backend/city-generator/buildings';
+import { generateCity, type City } from '../../backend/city-generator/city';
+import { Rng } from '../../backend/city-generator/random';
 
 type Pt = readonly [number, number];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../backend/sim/random';
+import { Rng } from '../../backend/city-generator/random';
 
 const draws = (rng: Rng, n: number): number[] => Array.from({ length: n }, () => rng.next());
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveStaticPath, mimeTypeFor } from '../../electron/host/static-files';
-import { buildContentSecurityPolicy } from '../../electron/security/csp';
-import { isSameOrigin, originOf } from '../../electron/security/origin';
+import { resolveStaticPath, mimeTypeFor } from '../../web-serving/static-files';
+import { buildContentSecurityPolicy } from '../../web-serving/csp';
+import { isSameOrigin, originOf } from '../../web-serving/origin';
 
 describe('static path resolution', () => {
   const root = '/srv/renderer';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Department, LonLat, ResponsibilityRule, Staff } from '../../protocol';
 import { distanceMetres, nearest, openPlan, planTemplateFor, suggestDepartment, suggestStaff } from '../../domain';
-import { DEPARTMENTS } from '../../backend/sim/catalog';
+import { DEPARTMENTS } from '../../backend/city-generator/catalog';
 
 const rule = (category: string, departmentId: string): ResponsibilityRule => ({
   category,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CLOCK_BITS, CLOCK_STRIP, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, type Camera } from '../../protocol';
 import { layoutFor, tourPage } from '../../renderer/src/stores/video';
 import { playableStreams } from '../../renderer/src/video/streams';
-import { buildContentSecurityPolicy } from '../../electron/security/csp';
+import { buildContentSecurityPolicy } from '../../web-serving/csp';
 
 const camera = (streams: Camera['streams']): Camera => ({ id: 'cam0001', name: 'x', kind: 'tianwang', position: [117, 36], heading: 0, fov: 60, gridId: 'g', districtId: 'd', online: true, streams });
 

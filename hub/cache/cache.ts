@@ -6,10 +6,10 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, renameSync } from 'node:fs';
-import { COLLECTIONS, type Change, type CollectionName, type CallLogEntry, type OutboxEntry } from '../../../protocol';
-import { CityState, type LoadedState } from '../../../domain';
-import { StoreVersionError, migrate, timed } from '../../../common/sqlite';
-import type { Logger } from '../../../common/logger';
+import { COLLECTIONS, type Change, type CollectionName, type CallLogEntry, type OutboxEntry } from '../../protocol';
+import { CityState, type LoadedState } from '../../domain';
+import { StoreVersionError, migrate, timed } from '../../node-util/sqlite';
+import type { Logger } from '../../node-util/logger';
 import { CACHE_MIGRATIONS } from './migrations';
 
 export const CACHE_FILE_NAME = 'cache.sqlite';

@@ -7,9 +7,9 @@
 import type { EventSource, GovEvent, Grid, LonLat, ResponsibilityRule, Staff, StaffStatus } from '../../protocol';
 import type { Actor } from '../../domain';
 import { upsert, type CityState } from '../../domain';
-import { Rng } from '../sim/random';
-import { eventContent, pickCategory, pickSeverity, categoryById, type EventPlace } from '../sim/catalog';
-import { mobilePhone, personName } from '../sim/names';
+import { Rng } from '../city-generator/random';
+import { eventContent, pickCategory, pickSeverity, categoryById, type EventPlace } from '../city-generator/catalog';
+import { mobilePhone, personName } from '../city-generator/names';
 import { MinHeap } from './heap';
 import { EVENTS_PER_GRID_PER_DAY, SOURCE_MIX, drawSatisfaction, hourlyFactor, nextActionDelay, onDutyShare, poisson } from './timing';
 import type { Change } from '../../protocol';

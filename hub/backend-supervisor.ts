@@ -1,13 +1,13 @@
 /**
  * Keeps the embedded backend running, without hammering one that cannot start: a failed start (or an exit soon
  * after one) is retried after a pause that doubles with each failure in a row; after a few in a row, or at
- * once when the backend says its data needs a person (exit code 3, common/backend-refusal.ts), it stops trying
+ * once when the backend says its data needs a person (exit code 3, node-util/backend-refusal.ts), it stops trying
  * and the console says why in the status bar with a 重试 button (restartBackend). It used to restart a backend
  * on a corrupt database every ten seconds forever while the window said only "no backend".
  */
-import type { EmbeddedBackendState } from '../../protocol';
-import type { Logger } from '../../common/logger';
-import { EXIT_NEEDS_PERSON } from '../../common/backend-refusal';
+import type { EmbeddedBackendState } from '../protocol';
+import type { Logger } from '../node-util/logger';
+import { EXIT_NEEDS_PERSON } from '../node-util/backend-refusal';
 import { EmbeddedBackendError, startEmbeddedBackend, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';
 import { embeddedCredentials } from './credentials';
 import type { Hub } from './hub';
@@ -123,7 +123,7 @@ export function superviseEmbeddedBackend(options: SupervisorOptions): BackendSup
 /**
  * The embedded backend for a hub: supervised, its address and login handed to the hub on every start, its
  * state shown in the hub's connection state, and a person's 重试 (restartBackend) wired to the supervisor.
- * Used by both electron/main.ts and the browser host (electron/host/cli.ts).
+ * Used by both electron/main.ts and the browser host (host/cli.ts).
  */
 export function runEmbeddedBackend(hub: Hub, options: EmbeddedBackendOptions & { policy?: Partial<BackoffPolicy> }): BackendSupervisor {
   const { policy, ...startOptions } = options;

@@ -6,12 +6,12 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DisplayRole, validate } from '../../protocol';
-import { parseCli } from '../../common/cli';
+import { DisplayRole, validate } from '../protocol';
+import { parseCli } from '../node-util/cli';
 import { Hub, configuredCredentials, createLogger, defaultDataDir, runEmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
-import { findChromium } from '../../common/chromium';
-import { spawnOwned } from '../../common/child-process';
+import { findChromium } from '../node-util/chromium';
+import { spawnOwned } from '../node-util/child-process';
 
 const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--role ROLE] [--open] [--json]
   --port N          listen on 127.0.0.1:N (default: a free port)

@@ -7,8 +7,8 @@
  * socket is not read until the page catches up; a page that stays stuck for `stuckMs` is closed with a reason.
  */
 import type { RawData, WebSocket } from 'ws';
-import { HubWsRequest, MAX_FRAME_DEPTH, nestingDepth, validate, type HubReply, type HubWsServerMessage } from '../../protocol';
-import { inputShape, rawText } from '../../common/request-target';
+import { HubWsRequest, MAX_FRAME_DEPTH, nestingDepth, validate, type HubReply, type HubWsServerMessage } from '../protocol';
+import { inputShape, rawText } from '../web-serving/request-target';
 import type { Refusals } from './boundary';
 
 export interface PageLimits {

@@ -25,8 +25,8 @@ import {
   validate,
   type Change,
   type OutboxEntry,
-} from '../../protocol';
-import type { Logger } from '../../common/logger';
+} from '../protocol';
+import type { Logger } from '../node-util/logger';
 import type { HubCache } from './cache/cache';
 
 export interface LinkCallbacks {

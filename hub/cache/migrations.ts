@@ -1,6 +1,6 @@
 /** Numbered migrations of the hub's cache; the version lives in PRAGMA user_version. Each has its own test. */
-import type { Migration } from '../../../common/sqlite';
-import { SPLIT_EVENT_TIMELINES_SQL } from '../../../common/timeline-migration';
+import type { Migration } from '../../node-util/sqlite';
+import { SPLIT_EVENT_TIMELINES_SQL } from '../../node-util/timeline-migration';
 
 export const CACHE_MIGRATIONS: readonly Migration[] = [
   {

@@ -3,7 +3,7 @@
  * duty hours, and the delays departments and staff take. Pure functions of the clock and a random stream.
  */
 import type { EventSource, GovEvent, ResponsibilityRule } from '../../protocol';
-import type { Rng } from '../sim/random';
+import type { Rng } from '../city-generator/random';
 
 /** ~500,000 events a year for 5,459 grids (seed figure) → events per grid per day. */
 export const EVENTS_PER_GRID_PER_DAY = 500_000 / 5_459 / 365;

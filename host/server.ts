@@ -17,12 +17,12 @@ import {
   HUB_WS_PATH,
   validate,
   type SubscriptionUpdate,
-} from '../../protocol';
+} from '../protocol';
 import { consoleMediaOrigins, type Hub } from '../hub';
-import { buildContentSecurityPolicy } from '../security/csp';
-import { serveStatic } from './static-files';
-import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade } from '../../common/http-guard';
-import { parseRequestTarget } from '../../common/request-target';
+import { buildContentSecurityPolicy } from '../web-serving/csp';
+import { serveStatic } from '../web-serving/static-files';
+import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade } from '../web-serving/http-guard';
+import { parseRequestTarget } from '../web-serving/request-target';
 import { Refusals, clientOf, refuseUpgrade } from './boundary';
 import { DEFAULT_PAGE_LIMITS, PageCloseCode, PageSocket, type PageLimits } from './page-socket';
 

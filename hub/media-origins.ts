@@ -1,5 +1,5 @@
 /** Where the console's pages may stream media from: the backend, the SIP server, the cameras' video platforms. */
-import { backendMediaOrigins, videoPlatformOrigins } from '../../protocol';
+import { backendMediaOrigins, videoPlatformOrigins } from '../protocol';
 import type { Hub } from './hub';
 
 export function consoleMediaOrigins(hub: Hub): string[] {

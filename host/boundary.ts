@@ -1,13 +1,13 @@
 /**
  * The browser host's refusals: every HTTP request, upgrade and Hub API frame is handled inside an input boundary
- * (common/http-guard.ts, and PageSocket for frames), so no input can end the process. Each refusal is counted by
+ * (web-serving/http-guard.ts, and PageSocket for frames), so no input can end the process. Each refusal is counted by
  * kind (GET /healthz reports them) and logged once with the client and the input's shape — never the input
  * itself; floods of refusals are summarised instead of logged line by line.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../../common/logger';
-import { describeError, requestShape } from '../../common/http-guard';
+import type { Logger } from '../node-util/logger';
+import { describeError, requestShape } from '../web-serving/http-guard';
 
 /** The kinds of refusal the host counts (GET /healthz reports them). */
 export type RefusalKind =

@@ -34,11 +34,11 @@ import {
   type SubscriptionUpdate,
   type WallRequest,
   type WallRequestState,
-} from '../../protocol';
-import { maskPayload, maskRow, timelineId, type Actor, type CityState } from '../../domain';
+} from '../protocol';
+import { maskPayload, maskRow, timelineId, type Actor, type CityState } from '../domain';
 import { ObservableValue } from './observable';
 import { SettingsStore } from './settings-store';
-import { silentLogger, type Logger } from '../../common/logger';
+import { silentLogger, type Logger } from '../node-util/logger';
 import { CACHE_FILE_NAME, HubCache } from './cache/cache';
 import { BackendLink, type LinkOptions, type LinkStatePatch } from './link';
 import { OptimisticView, parseCommandPayload } from './view';

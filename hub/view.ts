@@ -3,8 +3,8 @@
  * come from the same command handlers the backend runs (domain/), over an overlay that never touches the
  * confirmed state; the backend's answer replaces them as acks and deltas arrive.
  */
-import { commandPayloads, type Change, type CollectionName, type CollectionTypes, type LonLat, type OutboxEntry } from '../../protocol';
-import { CommandError, executeCommand, type Actor, type CityState, type StateReader } from '../../domain';
+import { commandPayloads, type Change, type CollectionName, type CollectionTypes, type LonLat, type OutboxEntry } from '../protocol';
+import { CommandError, executeCommand, type Actor, type CityState, type StateReader } from '../domain';
 
 const key = (collection: string, id: string): string => `${collection}\u0000${id}`;
 

@@ -8,9 +8,9 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Logger } from '../../common/logger';
-import { spawnOwned, stopChild } from '../../common/child-process';
-import { EXIT_NEEDS_PERSON, parseRefusal } from '../../common/backend-refusal';
+import type { Logger } from '../node-util/logger';
+import { spawnOwned, stopChild } from '../node-util/child-process';
+import { EXIT_NEEDS_PERSON, parseRefusal } from '../node-util/backend-refusal';
 
 export interface EmbeddedBackendOptions {
   /** out/main/backend.js */
@@ -38,7 +38,7 @@ export const BACKEND_DB_FILE = 'backend.sqlite';
 export const BACKEND_TOKENS_FILE = 'tokens.json';
 
 /**
- * Why a start failed. `code`: the backend's refusal code (common/backend-refusal.ts), or 'not-built',
+ * Why a start failed. `code`: the backend's refusal code (node-util/backend-refusal.ts), or 'not-built',
  * 'start-timeout', 'exited' (no refusal line: a crash or a signal). `needsPerson`: retrying cannot help.
  */
 export class EmbeddedBackendError extends Error {

@@ -2,7 +2,7 @@ export { Hub, HubSession, MAX_SUBSCRIPTIONS_PER_SESSION, type BackendCredentials
 export { HubCache, CACHE_FILE_NAME } from './cache/cache';
 export { BackendLink, backoffDelay } from './link';
 export { SettingsStore, SETTINGS_FILE_NAME } from './settings-store';
-export { createLogger, silentLogger, type Logger, type LogLevel } from '../../common/logger';
+export { createLogger, silentLogger, type Logger, type LogLevel } from '../node-util/logger';
 export { ObservableValue } from './observable';
 export { defaultDataDir } from './paths';
 export { startEmbeddedBackend, EmbeddedBackendError, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';

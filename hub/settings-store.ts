@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DEFAULT_SETTINGS, HubError, Settings, SettingsPatch, describeIssues, validate } from '../../protocol';
+import { DEFAULT_SETTINGS, HubError, Settings, SettingsPatch, describeIssues, validate } from '../protocol';
 import { ObservableValue } from './observable';
-import type { Logger } from '../../common/logger';
+import type { Logger } from '../node-util/logger';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 

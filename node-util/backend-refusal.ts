@@ -1,6 +1,6 @@
 /**
  * How the backend says it will not start, for whoever started it (the console's supervisor reads it, see
- * electron/hub/embedded-backend.ts; a person reads it in a terminal): ONE line on stderr, `backend refused to start [CODE]: MESSAGE`, and exit code 3
+ * hub/embedded-backend.ts; a person reads it in a terminal): ONE line on stderr, `backend refused to start [CODE]: MESSAGE`, and exit code 3
  * when the data needs a person (retrying cannot help), 1 for anything else (`start-failed`: retrying may).
  * Any error carrying one of the codes below as its `code` is a refusal, whatever its class.
  */
