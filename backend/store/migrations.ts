@@ -1,18 +1,13 @@
 /** Numbered SQLite migrations for the backend store; the version lives in PRAGMA user_version. */
 import type { Migration } from '../../node-util/sqlite';
-import { SPLIT_EVENT_TIMELINES_SQL } from '../../node-util/timeline-migration';
+import { ENTITIES_TABLE_SQL, SPLIT_EVENT_TIMELINES_SQL } from '../../node-util/entity-table';
 
 export const BACKEND_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'entities, change log, commands, append-only audit, users, meta',
     sql: `
-      CREATE TABLE entities (
-        collection TEXT NOT NULL,
-        id TEXT NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (collection, id)
-      ) WITHOUT ROWID;
+      ${ENTITIES_TABLE_SQL}
       CREATE TABLE changes (
         seq INTEGER PRIMARY KEY,
         at TEXT NOT NULL,

@@ -1,18 +1,13 @@
 /** Numbered migrations of the hub's cache; the version lives in PRAGMA user_version. Each has its own test. */
 import type { Migration } from '../../node-util/sqlite';
-import { SPLIT_EVENT_TIMELINES_SQL } from '../../node-util/timeline-migration';
+import { ENTITIES_TABLE_SQL, SPLIT_EVENT_TIMELINES_SQL } from '../../node-util/entity-table';
 
 export const CACHE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'confirmed entities, sync meta, outbox, staged snapshot chunks',
     sql: `
-      CREATE TABLE entities (
-        collection TEXT NOT NULL,
-        id TEXT NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (collection, id)
-      ) WITHOUT ROWID;
+      ${ENTITIES_TABLE_SQL}
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE outbox (
         position INTEGER PRIMARY KEY AUTOINCREMENT,

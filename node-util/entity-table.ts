@@ -1,6 +1,17 @@
 /**
- * One data change both SQLite files make (the backend's store and the hub's cache hold entities in the same
- * table): an event's history (timeline) moves out of the event's record into records of its own (collection
+ * The table both SQLite files keep their records in (the backend's store and the hub's cache hold the same
+ * records, keyed by collection and id), created by each file's first migration.
+ */
+export const ENTITIES_TABLE_SQL = `
+      CREATE TABLE entities (
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (collection, id)
+      ) WITHOUT ROWID;`;
+
+/**
+ * One data change both SQLite files make in that table: an event's history (timeline) moves out of the event's record into records of its own (collection
  * `timeline`, id `${eventId}.${index}`), and the event keeps `timelineCount` and `actors` (who acted on it,
  * newest last, at most 50). Plain SQL with SQLite's JSON functions (and an ordered aggregate, SQLite 3.44+: the
  * one better-sqlite3 bundles), so it runs inside the numbered migration's transaction.
