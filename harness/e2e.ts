@@ -1,29 +1,12 @@
-/** Shared pieces of the e2e files: one Chromium per file, the screenshot folder, a second window's Hub API. */
-import { afterAll, beforeAll } from 'vitest';
+/** Shared pieces of the e2e files: the screenshot folder, a second window's Hub API (Chromium is a fixture: fixtures.ts). */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { createHubClient, type CollectionName, type Grid, type HubApi, type ViewRow } from '../protocol';
 import { connectWsTransport } from '../renderer/src/transports/ws-transport';
-import { PROJECT_ROOT, launchChromium, type HostProcess } from './browser';
+import { PROJECT_ROOT, type HostProcess } from './browser';
 
 export const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
 mkdirSync(SHOTS, { recursive: true });
-
-/** Launches Chromium before the file's tests and closes it after; returns the getter. */
-export function sharedBrowser(): () => Browser {
-  let browser: Browser | null = null;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
-  return () => {
-    if (!browser) throw new Error('the browser is not launched yet');
-    return browser;
-  };
-}
 
 /** The Hub API as another window of this console would have it (the browser host's WebSocket bridge). */
 export async function hubBridge(host: HostProcess): Promise<HubApi> {

@@ -4,14 +4,14 @@
  * getStats (inbound-rtp bytes growing for audio and video), never from SIP state alone. The console reaches
  * Kamailio through a TCP proxy the test cuts, to prove a call survives the console's network drop.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, onTestFinished } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SHOTS, hubBridge, syncedRows } from '../../harness/e2e';
 import { nearest } from '../../domain';
-import { PROJECT_ROOT, launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../../harness/browser';
-import { makeTempDir } from '../../harness/temp';
+import { PROJECT_ROOT, startConsoleFor, type HostProcess } from '../../harness/browser';
+import { it } from '../../harness/fixtures';
 import { TcpProxy } from '../../harness/tcp-proxy';
 import { startJsonChild } from '../../bench/support/procs';
 import { startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
@@ -20,7 +20,10 @@ import { fieldPasscode } from '../../backend/sip/field';
 const SECRET = 'calls-e2e-secret-0123456789';
 const MEDIA_ARGS = ['--allow-loopback-in-peer-connection', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-const dir = makeTempDir();
+// The file's Chromium and temp dir (fixtures, with fake camera and microphone); the SIP server, its proxy, the
+// backend and the console are this file's own, started and stopped below.
+it.override('chromiumOptions', { args: MEDIA_ARGS });
+let dir: string;
 let browser: Browser;
 let kamailio: RunningKamailio;
 let proxy: TcpProxy;
@@ -32,7 +35,7 @@ const field = new Map<string, Page>();
 let staffIds: string[] = [];
 
 function startConsole(name: string, backendUrl: string, token: string): Promise<HostProcess> {
-  return startConsoleFor(join(dir.dir, name), backendUrl, token);
+  return startConsoleFor(join(dir, name), backendUrl, token);
 }
 
 async function openDesk(console: HostProcess): Promise<{ page: Page; context: BrowserContext }> {
@@ -67,13 +70,14 @@ async function mediaGrows(locator: ReturnType<Page['locator']>, what: string, vi
   }
 }
 
-beforeAll(async () => {
-  browser = await launchChromium({ args: MEDIA_ARGS });
+it.beforeAll(async ({ browser: fileBrowser, fileDir }) => {
+  browser = fileBrowser;
+  dir = fileDir;
   kamailio = await startKamailio({ secret: SECRET });
   proxy = await TcpProxy.start(kamailio.port);
   backend = await startJsonChild(
     process.execPath,
-    ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dir.dir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '1', '--staff-per-grid', '4',
+    ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '1', '--staff-per-grid', '4',
       // The duty roster follows the time of day: at night too few staff are on duty for a group call of three.
       '--start-at', '10:00',
       '--sip', `ws://127.0.0.1:${proxy.port}`, '--sip-field-url', kamailio.url],
@@ -97,12 +101,10 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
   await host?.stop();
   await backend?.stop();
   await proxy?.close();
   await kamailio?.stop();
-  dir.cleanup();
 });
 
 const deskCall = (peer: string): ReturnType<Page['locator']> => desk.locator(`[data-testid="call"][data-peer="${peer}"]`);
@@ -332,33 +334,28 @@ describe('audio/video calls (音视频调度)', () => {
     await fieldCall(phoneA).waitFor({ state: 'detached', timeout: 10_000 });
   }, 60_000);
 
-  it('a map wall has no phone: calling a staff member from its card has the desk place the call', async () => {
+  it('a map wall has no phone: calling a staff member from its card has the desk place the call', async ({ newPage }) => {
     const [, , c] = staffIds as [string, string, string];
     const phoneC = field.get(c)!;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const wall = await newPage({ viewport: { width: 1280, height: 800 } });
+    await wall.goto(`${host.url.replace('role=combined', 'role=map')}#/map`);
+    await wall.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 60_000 });
+    // The desk shows the staff member on the map wall; the wall's card calls them.
+    const api = await hubBridge(host);
     try {
-      const wall = await context.newPage();
-      await wall.goto(`${host.url.replace('role=combined', 'role=map')}#/map`);
-      await wall.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 60_000 });
-      // The desk shows the staff member on the map wall; the wall's card calls them.
-      const api = await hubBridge(host);
-      try {
-        expect(await api.showOnWall({ wall: 'map', kind: 'staff', id: c })).toEqual({ walls: 1 });
-      } finally {
-        api.close();
-      }
-      await wall.getByTestId('map-call-voice').click();
-      await expect(wall.getByTestId('map-call-note').textContent()).resolves.toContain('已请调度台呼叫');
-      await wall.getByTestId('map-detail').screenshot({ path: join(SHOTS, 'calls-map-card.png') });
-      await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
-      await phoneC.getByRole('button', { name: '接听', exact: true }).click();
-      await deskCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
-      await mediaGrows(liveCall(c), 'called from the map wall: console ← c', false);
-      await deskCall(c).getByTestId('hangup-call').click();
-      await fieldCall(phoneC).waitFor({ state: 'detached', timeout: 10_000 });
+      expect(await api.showOnWall({ wall: 'map', kind: 'staff', id: c })).toEqual({ walls: 1 });
     } finally {
-      await context.close();
+      api.close();
     }
+    await wall.getByTestId('map-call-voice').click();
+    await expect(wall.getByTestId('map-call-note').textContent()).resolves.toContain('已请调度台呼叫');
+    await wall.getByTestId('map-detail').screenshot({ path: join(SHOTS, 'calls-map-card.png') });
+    await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
+    await phoneC.getByRole('button', { name: '接听', exact: true }).click();
+    await deskCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await mediaGrows(liveCall(c), 'called from the map wall: console ← c', false);
+    await deskCall(c).getByTestId('hangup-call').click();
+    await fieldCall(phoneC).waitFor({ state: 'detached', timeout: 10_000 });
   }, 120_000);
 
   it('上墙: a video call\'s picture goes to the console\'s video wall window (another window: relayed over a loopback peer connection)', async () => {
@@ -405,61 +402,53 @@ describe('audio/video calls (音视频调度)', () => {
     }
   }, 90_000);
 
-  it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async () => {
+  it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async ({ dataDir, startHost }) => {
     const other = await startJsonChild<{ url: string; port: number; tokensFile: string }>(
       process.execPath,
-      ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dir.dir, 'wrong', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', kamailio.url],
+      ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dataDir, 'wrong', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', kamailio.url],
       { ...process.env, ZONGZHI_SIP_SECRET: 'not-the-kamailio-secret' },
     );
+    onTestFinished(() => other.stop());
     const tokens = JSON.parse(readFileSync(other.ready.tokensFile, 'utf8')) as Record<string, string>;
-    const console2 = await startConsole('wrong-console', other.ready.url, tokens.dispatcher!);
-    try {
-      const { page, context } = await openDesk(console2);
-      await page.locator('[data-testid="call-bar"][data-phone="failed"]').waitFor({ timeout: 20_000 });
-      await expect(page.getByTestId('phone-status').textContent()).resolves.toContain('通话账号认证失败：SIP 密码错误');
-      await context.close();
-      // The well-configured console still calls.
-      expect(await desk.locator('[data-testid="call-bar"][data-phone="failed"]').count()).toBe(0);
-    } finally {
-      await console2.stop();
-      await other.stop();
-    }
+    const console2 = await startHost({ name: 'wrong-console', backend: { url: other.ready.url, token: tokens.dispatcher! } });
+    const { page, context } = await openDesk(console2);
+    await page.locator('[data-testid="call-bar"][data-phone="failed"]').waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('phone-status').textContent()).resolves.toContain('通话账号认证失败：SIP 密码错误');
+    await context.close();
+    // The well-configured console still calls.
+    expect(await desk.locator('[data-testid="call-bar"][data-phone="failed"]').count()).toBe(0);
   }, 90_000);
 });
 
 describe('the demo: simulated field staff (embedded backend, its own Kamailio)', () => {
-  it('a staff member with no phone signed in is answered by the simulated staff, with a picture and a tone', async () => {
+  it('a staff member with no phone signed in is answered by the simulated staff, with a picture and a tone', async ({ startHost }) => {
     // The quick start's set-up: the host starts the embedded backend, which starts Kamailio and the simulator.
-    const demo = await startHostProcess(join(dir.dir, 'demo'), [], { ZONGZHI_SIMULATED_STAFF: 'on' });
-    try {
-      const { page, context } = await openDesk(demo);
-      // Opened before the embedded backend (and its Kamailio) was up: the call bar asks for one reload.
-      const reload = page.getByTestId('reload-for-calls');
-      if (await reload.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
-        await reload.click();
-        await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
-      }
-      await page.getByTestId('queue-row').first().click();
-      // Any staff member of the grid (at night most are off duty: the simulated staff answer anyway).
-      const button = page.locator('[data-testid="grid-staff"] [data-testid="call-video"]').first();
-      await button.waitFor({ timeout: 30_000 });
-      const staffId = (await button.locator('xpath=..').getAttribute('data-staff'))!;
-      // The simulator registers a few seconds after the backend is up.
-      for (let attempt = 0; ; attempt++) {
-        await button.click();
-        const call = page.locator(`[data-testid="call"][data-peer="${staffId}"]`).last();
-        await page.locator(`[data-testid="call"][data-peer="${staffId}"]:is([data-state="established"], [data-state="ended"])`).last().waitFor({ timeout: 15_000 });
-        if ((await call.getAttribute('data-state')) === 'established') break;
-        if (attempt >= 10) throw new Error(`the simulated staff never answered: ${await call.getAttribute('data-result')}`);
-        await page.waitForTimeout(2000);
-      }
-      const call = page.locator(`[data-testid="call"][data-peer="${staffId}"][data-state="established"]`);
-      await mediaGrows(call, 'console ← simulated staff');
-      await page.screenshot({ path: join(SHOTS, 'calls-simulated-staff-1920x1080.png') });
-      await call.getByTestId('hangup-call').click();
-      await context.close();
-    } finally {
-      await demo.stop();
+    const demo = await startHost({ name: 'demo', env: { ZONGZHI_SIMULATED_STAFF: 'on' } });
+    const { page, context } = await openDesk(demo);
+    // Opened before the embedded backend (and its Kamailio) was up: the call bar asks for one reload.
+    const reload = page.getByTestId('reload-for-calls');
+    if (await reload.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
+      await reload.click();
+      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
     }
+    await page.getByTestId('queue-row').first().click();
+    // Any staff member of the grid (at night most are off duty: the simulated staff answer anyway).
+    const button = page.locator('[data-testid="grid-staff"] [data-testid="call-video"]').first();
+    await button.waitFor({ timeout: 30_000 });
+    const staffId = (await button.locator('xpath=..').getAttribute('data-staff'))!;
+    // The simulator registers a few seconds after the backend is up.
+    for (let attempt = 0; ; attempt++) {
+      await button.click();
+      const call = page.locator(`[data-testid="call"][data-peer="${staffId}"]`).last();
+      await page.locator(`[data-testid="call"][data-peer="${staffId}"]:is([data-state="established"], [data-state="ended"])`).last().waitFor({ timeout: 15_000 });
+      if ((await call.getAttribute('data-state')) === 'established') break;
+      if (attempt >= 10) throw new Error(`the simulated staff never answered: ${await call.getAttribute('data-result')}`);
+      await page.waitForTimeout(2000);
+    }
+    const call = page.locator(`[data-testid="call"][data-peer="${staffId}"][data-state="established"]`);
+    await mediaGrows(call, 'console ← simulated staff');
+    await page.screenshot({ path: join(SHOTS, 'calls-simulated-staff-1920x1080.png') });
+    await call.getByTestId('hangup-call').click();
+    await context.close();
   }, 120_000);
 });

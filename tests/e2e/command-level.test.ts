@@ -1,100 +1,81 @@
 /** 平急转换 and the night theme, in Chromium against the real host, hub and embedded backend. */
-import { SHOTS, sharedBrowser } from '../../harness/e2e';
-import { describe, expect, it } from 'vitest';
+import { SHOTS } from '../../harness/e2e';
+import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startHostProcess } from '../../harness/browser';
-import { makeTempDir } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
-const browser = sharedBrowser();
-
-async function open(url: string, hash = '#/kpi'): Promise<Page> {
-  const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
-  const page = await context.newPage();
+async function open(newPage: () => Promise<Page>, url: string, hash = '#/kpi'): Promise<Page> {
+  const page = await newPage();
   await page.goto(`${url}${hash}`);
   await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
   return page;
 }
 
 describe('command level (平急转换)', () => {
-  it('a leader switches to emergency with a typed confirmation; every window follows; a dispatcher may not', async () => {
-    const dir = makeTempDir();
-    const host = await startHostProcess(join(dir.dir, 'data'), [], { ZONGZHI_USER: 'leader' });
-    try {
-      const wall = await open(host.url, '#/kpi');
-      const desk = await open(host.url, '#/dispatch');
-      await expect(wall.getByTestId('command-level').getAttribute('data-level')).resolves.toBe('daily');
-      await desk.getByTestId('command-level').click();
-      await desk.getByTestId('level-switch').waitFor();
-      await desk.getByTestId('level-emergency').click();
-      await desk.getByTestId('level-reason').fill('暴雨红色预警，启动防汛应急预案');
-      // Not without the confirmation word.
-      expect(await desk.getByTestId('level-apply').isDisabled()).toBe(true);
-      await desk.getByTestId('level-confirm').fill('应急');
-      // The incident is preselected: the most severe open event.
-      const incident = desk.getByTestId('level-incident');
-      await desk.waitForFunction(() => (document.querySelector<HTMLSelectElement>('[data-testid="level-incident"]')?.value ?? '') !== '');
-      const incidentTitle = (await incident.locator('option:checked').textContent())!.split(' · ')[1]!;
-      await desk.getByTestId('level-apply').click();
-      // Every window changes at once: label and colour.
-      for (const page of [desk, wall]) {
-        await page.locator('[data-testid="command-level"][data-level="emergency"]').waitFor({ timeout: 15_000 });
-        await expect(page.getByTestId('command-level').textContent()).resolves.toContain('应急');
-        await expect(page.evaluate(() => document.documentElement.dataset.level)).resolves.toBe('emergency');
-      }
-      // Every wall shows the incident board first: the incident, its plan with owners, a timeline.
-      for (const page of [desk, wall]) {
-        await page.getByTestId('emergency-board').waitFor();
-        await page.locator('[data-testid="emergency-incident"] .incident-title').waitFor({ timeout: 15_000 });
-        await expect(page.getByTestId('emergency-incident').textContent()).resolves.toContain(incidentTitle);
-        await page.locator('[data-testid="plan-step-1"]').waitFor();
-        await expect(page.getByTestId('emergency-timeline').textContent()).resolves.toContain('切换为应急');
-      }
-      // A tick on one console shows on the other, with who did it.
-      const steps = await wall.locator('[data-testid="emergency-plan"] li').count();
-      expect(steps).toBeGreaterThan(4);
-      await desk.locator('[data-testid="plan-step-1"] input').check();
-      await wall.locator('[data-testid="plan-step-1"].done').waitFor({ timeout: 15_000 });
-      await expect(wall.getByTestId('plan-progress').textContent()).resolves.toBe(`1 / ${steps}`);
-      await expect(wall.getByTestId('plan-step-1').textContent()).resolves.toMatch(/于 .* 完成/);
-      await wall.getByTestId('kpi-closureRate').waitFor();
-      await wall.screenshot({ path: join(SHOTS, 'kpi-wall-emergency.png') });
-      // Back to daily (no confirmation needed to stand down).
-      await desk.getByTestId('command-level').click();
-      await desk.getByTestId('level-daily').click();
-      await desk.getByTestId('level-reason').fill('预警解除');
-      await desk.getByTestId('level-apply').click();
-      await wall.locator('[data-testid="command-level"][data-level="daily"]').waitFor({ timeout: 15_000 });
-      await wall.context().close();
-      await desk.context().close();
-    } finally {
-      await host.stop();
-      dir.cleanup();
+  it('a leader switches to emergency with a typed confirmation; every window follows; a dispatcher may not', async ({ newPage, startHost }) => {
+    const host = await startHost({ env: { ZONGZHI_USER: 'leader' } });
+    const wall = await open(newPage, host.url, '#/kpi');
+    const desk = await open(newPage, host.url, '#/dispatch');
+    await expect(wall.getByTestId('command-level').getAttribute('data-level')).resolves.toBe('daily');
+    await desk.getByTestId('command-level').click();
+    await desk.getByTestId('level-switch').waitFor();
+    await desk.getByTestId('level-emergency').click();
+    await desk.getByTestId('level-reason').fill('暴雨红色预警，启动防汛应急预案');
+    // Not without the confirmation word.
+    expect(await desk.getByTestId('level-apply').isDisabled()).toBe(true);
+    await desk.getByTestId('level-confirm').fill('应急');
+    // The incident is preselected: the most severe open event.
+    const incident = desk.getByTestId('level-incident');
+    await desk.waitForFunction(() => (document.querySelector<HTMLSelectElement>('[data-testid="level-incident"]')?.value ?? '') !== '');
+    const incidentTitle = (await incident.locator('option:checked').textContent())!.split(' · ')[1]!;
+    await desk.getByTestId('level-apply').click();
+    // Every window changes at once: label and colour.
+    for (const page of [desk, wall]) {
+      await page.locator('[data-testid="command-level"][data-level="emergency"]').waitFor({ timeout: 15_000 });
+      await expect(page.getByTestId('command-level').textContent()).resolves.toContain('应急');
+      await expect(page.evaluate(() => document.documentElement.dataset.level)).resolves.toBe('emergency');
     }
+    // Every wall shows the incident board first: the incident, its plan with owners, a timeline.
+    for (const page of [desk, wall]) {
+      await page.getByTestId('emergency-board').waitFor();
+      await page.locator('[data-testid="emergency-incident"] .incident-title').waitFor({ timeout: 15_000 });
+      await expect(page.getByTestId('emergency-incident').textContent()).resolves.toContain(incidentTitle);
+      await page.locator('[data-testid="plan-step-1"]').waitFor();
+      await expect(page.getByTestId('emergency-timeline').textContent()).resolves.toContain('切换为应急');
+    }
+    // A tick on one console shows on the other, with who did it.
+    const steps = await wall.locator('[data-testid="emergency-plan"] li').count();
+    expect(steps).toBeGreaterThan(4);
+    await desk.locator('[data-testid="plan-step-1"] input').check();
+    await wall.locator('[data-testid="plan-step-1"].done').waitFor({ timeout: 15_000 });
+    await expect(wall.getByTestId('plan-progress').textContent()).resolves.toBe(`1 / ${steps}`);
+    await expect(wall.getByTestId('plan-step-1').textContent()).resolves.toMatch(/于 .* 完成/);
+    await wall.getByTestId('kpi-closureRate').waitFor();
+    await wall.screenshot({ path: join(SHOTS, 'kpi-wall-emergency.png') });
+    // Back to daily (no confirmation needed to stand down).
+    await desk.getByTestId('command-level').click();
+    await desk.getByTestId('level-daily').click();
+    await desk.getByTestId('level-reason').fill('预警解除');
+    await desk.getByTestId('level-apply').click();
+    await wall.locator('[data-testid="command-level"][data-level="daily"]').waitFor({ timeout: 15_000 });
   }, 120_000);
 
-  it('a dispatcher sees why the levels are locked; the night theme dims the console and is remembered', async () => {
-    const dir = makeTempDir();
-    const host = await startHostProcess(join(dir.dir, 'data'));
-    try {
-      const page = await open(host.url, '#/kpi');
-      await page.getByTestId('command-level').click();
-      await expect(page.getByTestId('level-not-allowed').textContent()).resolves.toContain('只有领导和值班员可以切换指挥等级');
-      expect(await page.getByTestId('level-emergency').isDisabled()).toBe(true);
-      await page.keyboard.press('Escape');
-      await page.getByTestId('level-switch').waitFor({ state: 'detached' });
-      await page.getByTestId('toggle-theme').click();
-      await page.waitForFunction(() => document.documentElement.dataset.theme === 'night');
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      expect(background).toBe('rgb(5, 9, 15)');
-      await page.getByTestId('kpi-closureRate').waitFor();
-      await page.screenshot({ path: join(SHOTS, 'kpi-wall-night.png') });
-      await page.reload();
-      await page.waitForFunction(() => document.documentElement.dataset.theme === 'night');
-      await page.context().close();
-    } finally {
-      await host.stop();
-      dir.cleanup();
-    }
+  it('a dispatcher sees why the levels are locked; the night theme dims the console and is remembered', async ({ newPage, startHost }) => {
+    const host = await startHost();
+    const page = await open(newPage, host.url, '#/kpi');
+    await page.getByTestId('command-level').click();
+    await expect(page.getByTestId('level-not-allowed').textContent()).resolves.toContain('只有领导和值班员可以切换指挥等级');
+    expect(await page.getByTestId('level-emergency').isDisabled()).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('level-switch').waitFor({ state: 'detached' });
+    await page.getByTestId('toggle-theme').click();
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'night');
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(5, 9, 15)');
+    await page.getByTestId('kpi-closureRate').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'kpi-wall-night.png') });
+    await page.reload();
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'night');
   }, 120_000);
 });

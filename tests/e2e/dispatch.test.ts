@@ -3,23 +3,20 @@
  * every source run through the five-step loop from the UI; a dispatch made while the backend is down shows as
  * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason.
  */
-import { SHOTS, anyGrid, hubBridge, sharedBrowser } from '../../harness/e2e';
-import { describe, expect, it } from 'vitest';
+import { SHOTS, anyGrid, hubBridge } from '../../harness/e2e';
+import { describe, expect, onTestFinished } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { type GovEvent, type TimelineRecord } from '../../protocol';
-import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../../harness/browser';
-import { makeTempDir } from '../../harness/temp';
+import { PROJECT_ROOT, type HostProcess } from '../../harness/browser';
+import { it } from '../../harness/fixtures';
 import { startJsonChild } from '../../bench/support/procs';
 import { WireClient } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
 
-const browser = sharedBrowser();
-
-
-async function openDesk(host: HostProcess): Promise<Page> {
-  const context = await browser().newContext({ viewport: { width: 1920, height: 1080 } });
+async function openDesk(browser: Browser, host: HostProcess): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
   const page = await context.newPage();
   await page.goto(`${host.url}#/dispatch`);
   await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
@@ -30,237 +27,202 @@ async function openDesk(host: HostProcess): Promise<Page> {
 const status = (page: Page, value: string) => page.locator(`[data-testid="detail-status"][data-status="${value}"]`).waitFor({ timeout: 15_000 });
 
 describe('dispatch desk', () => {
-  it('an event from each source runs the whole loop from the UI (keyboard for accept and dispatch)', async () => {
-    const dir = makeTempDir();
-    const host = await startHostProcess(join(dir.dir, 'data'));
-    try {
-      const page = await openDesk(host);
-      const api = await hubBridge(host);
-      const grid = await anyGrid(api);
-      // Intake from every source (what the hotline, the grid app, the video platform… report).
-      const sources = ['grid-app', 'hotline', 'video-ai', 'sensor', 'citizen-app', 'leader'] as const;
-      const ids: string[] = [];
-      for (const source of sources) {
-        const cmd = `e2e-intake-${source}`;
-        await api.submitCommand({ commandId: cmd, type: 'event.report', payload: { source, category: 'sanitation', severity: 3, title: `端到端测试：${source} 上报的环境卫生问题`, description: '端到端测试事件', location: grid.center } });
-      }
-      await page.getByTestId('dispatch-search').fill('端到端测试');
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 6, undefined, { timeout: 15_000 });
-      for (const row of await page.getByTestId('queue-row').all()) ids.push((await row.getAttribute('data-event-id'))!);
-      await page.getByTestId('dispatch-search').fill('');
-      await page.keyboard.press('Escape');
-
-      const loopTimes: number[] = [];
-      for (const id of ids) {
-        const started = Date.now();
-        await page.getByTestId('dispatch-search').fill(id);
-        await page.locator(`[data-event-id="${id}"]`).click();
-        await status(page, 'new');
-        await page.keyboard.press('a');
-        await status(page, 'accepted');
-        await page.keyboard.press('d');
-        await status(page, 'dispatched');
-        await page.getByTestId('act-sign').click();
-        await status(page, 'handling');
-        await page.getByTestId('action-note').fill('已组织清运，现场整洁');
-        await page.getByTestId('act-feedback').click();
-        await status(page, 'handled');
-        await page.getByTestId('action-note').fill('电话回访，群众表示满意');
-        await page.getByTestId('act-followup').click();
-        await status(page, 'followed-up');
-        await page.getByTestId('satisfaction').selectOption('satisfied');
-        await page.getByTestId('act-close').click();
-        await status(page, 'closed');
-        loopTimes.push(Date.now() - started);
-      }
-      await page.screenshot({ path: join(SHOTS, 'dispatch-closed.png') });
-      const actions = await page.getByTestId('timeline').textContent();
-      expect(actions).toContain('评价结案');
-      expect(actions).toContain('派遣');
-      console.log(`e2e loop (report → closed) per event: ${loopTimes.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')}`);
-      api.close();
-    } finally {
-      await host.stop();
-      dir.cleanup();
+  it('an event from each source runs the whole loop from the UI (keyboard for accept and dispatch)', async ({ browser, startHost }) => {
+    const host = await startHost();
+    const page = await openDesk(browser, host);
+    const api = await hubBridge(host);
+    const grid = await anyGrid(api);
+    // Intake from every source (what the hotline, the grid app, the video platform… report).
+    const sources = ['grid-app', 'hotline', 'video-ai', 'sensor', 'citizen-app', 'leader'] as const;
+    const ids: string[] = [];
+    for (const source of sources) {
+      const cmd = `e2e-intake-${source}`;
+      await api.submitCommand({ commandId: cmd, type: 'event.report', payload: { source, category: 'sanitation', severity: 3, title: `端到端测试：${source} 上报的环境卫生问题`, description: '端到端测试事件', location: grid.center } });
     }
+    await page.getByTestId('dispatch-search').fill('端到端测试');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 6, undefined, { timeout: 15_000 });
+    for (const row of await page.getByTestId('queue-row').all()) ids.push((await row.getAttribute('data-event-id'))!);
+    await page.getByTestId('dispatch-search').fill('');
+    await page.keyboard.press('Escape');
+
+    const loopTimes: number[] = [];
+    for (const id of ids) {
+      const started = Date.now();
+      await page.getByTestId('dispatch-search').fill(id);
+      await page.locator(`[data-event-id="${id}"]`).click();
+      await status(page, 'new');
+      await page.keyboard.press('a');
+      await status(page, 'accepted');
+      await page.keyboard.press('d');
+      await status(page, 'dispatched');
+      await page.getByTestId('act-sign').click();
+      await status(page, 'handling');
+      await page.getByTestId('action-note').fill('已组织清运，现场整洁');
+      await page.getByTestId('act-feedback').click();
+      await status(page, 'handled');
+      await page.getByTestId('action-note').fill('电话回访，群众表示满意');
+      await page.getByTestId('act-followup').click();
+      await status(page, 'followed-up');
+      await page.getByTestId('satisfaction').selectOption('satisfied');
+      await page.getByTestId('act-close').click();
+      await status(page, 'closed');
+      loopTimes.push(Date.now() - started);
+    }
+    await page.screenshot({ path: join(SHOTS, 'dispatch-closed.png') });
+    const actions = await page.getByTestId('timeline').textContent();
+    expect(actions).toContain('评价结案');
+    expect(actions).toContain('派遣');
+    console.log(`e2e loop (report → closed) per event: ${loopTimes.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')}`);
+    api.close();
   }, 180_000);
 
-  it('a dispatch made while the backend is down shows pending, survives a console restart, and lands once', async () => {
-    const dir = makeTempDir();
-    const data = join(dir.dir, 'data');
-    const db = join(dir.dir, 'backend', 'backend.sqlite');
+  it('a dispatch made while the backend is down shows pending, survives a console restart, and lands once', async ({ browser, dataDir, startHost }) => {
+    const data = join(dataDir, 'data');
+    const db = join(dataDir, 'backend', 'backend.sqlite');
     const backendArgs = ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', db, '--json', '--no-sim', '--history-days', '1'];
     // A scripted scenario right away: the one-day history may hold no 'new' event in the city's small hours.
     let backend = await startJsonChild<{ url: string; port: number; tokensFile: string }>(process.execPath, [...backendArgs, '--scenario', 'crowd@0']);
+    // The backend stops and returns mid-test (a child of this test's own): whichever runs last is stopped afterwards.
+    onTestFinished(() => backend.stop());
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'day', backendUrl: backend.ready.url }));
     writeFileSync(join(data, 'credentials.json'), JSON.stringify({ token: tokens.dispatcher! }), { mode: 0o600 });
-    let host = await startHostProcess(data);
-    try {
-      let page = await openDesk(host);
-      await page.getByTestId('filter-step').selectOption('report');
-      const row = page.locator('[data-testid="queue-row"][data-status="new"]').first();
-      const id = (await row.getAttribute('data-event-id'))!;
-      await row.click();
-      await backend.stop();
-      await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
-      await page.keyboard.press('d');
-      await page.getByTestId('detail-pending').waitFor();
-      await status(page, 'dispatched'); // the guess, marked pending
-      await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 1 条');
-      await page.screenshot({ path: join(SHOTS, 'dispatch-pending-offline.png') });
+    let host = await startHost();
+    let page = await openDesk(browser, host);
+    await page.getByTestId('filter-step').selectOption('report');
+    const row = page.locator('[data-testid="queue-row"][data-status="new"]').first();
+    const id = (await row.getAttribute('data-event-id'))!;
+    await row.click();
+    await backend.stop();
+    await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
+    await page.keyboard.press('d');
+    await page.getByTestId('detail-pending').waitFor();
+    await status(page, 'dispatched'); // the guess, marked pending
+    await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 1 条');
+    await page.screenshot({ path: join(SHOTS, 'dispatch-pending-offline.png') });
 
-      // Restart the console while the backend is still down: the dispatch is still queued and shown.
-      await page.context().close();
-      await host.stop();
-      host = await startHostProcess(data);
-      page = await browser().newContext({ viewport: { width: 1920, height: 1080 } }).then((c) => c.newPage());
-      await page.goto(`${host.url}#/dispatch`);
-      await page.getByTestId('dispatch-search').fill(id);
-      await page.locator(`[data-event-id="${id}"]`).click();
-      await page.getByTestId('detail-pending').waitFor({ timeout: 15_000 });
-      await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 1 条');
+    // Restart the console while the backend is still down: the dispatch is still queued and shown.
+    await page.context().close();
+    await host.stop();
+    host = await startHost();
+    page = await browser.newContext({ viewport: { width: 1920, height: 1080 } }).then((c) => c.newPage());
+    await page.goto(`${host.url}#/dispatch`);
+    await page.getByTestId('dispatch-search').fill(id);
+    await page.locator(`[data-event-id="${id}"]`).click();
+    await page.getByTestId('detail-pending').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 1 条');
 
-      // The backend returns on the same address: the dispatch lands, once.
-      backendArgs[4] = String(backend.ready.port);
-      backend = await startJsonChild(process.execPath, backendArgs);
-      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
-      await page.getByTestId('detail-pending').waitFor({ state: 'detached', timeout: 15_000 });
-      await status(page, 'dispatched');
-      await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 0 条');
-      const check = new WireClient({ url: backend.ready.url, token: tokens.dispatcher! });
-      await check.waitSynced();
-      const event = check.get<GovEvent>('events', id)!;
-      expect(event.status).toBe('dispatched');
-      expect(historyOf(check.all<TimelineRecord>('timeline'), id).filter((t) => t.action === 'dispatch')).toHaveLength(1);
-      check.close();
-      await page.context().close();
-    } finally {
-      await host.stop();
-      await backend.stop();
-      dir.cleanup();
-    }
+    // The backend returns on the same address: the dispatch lands, once.
+    backendArgs[4] = String(backend.ready.port);
+    backend = await startJsonChild(process.execPath, backendArgs);
+    await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('detail-pending').waitFor({ state: 'detached', timeout: 15_000 });
+    await status(page, 'dispatched');
+    await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 0 条');
+    const check = new WireClient({ url: backend.ready.url, token: tokens.dispatcher! });
+    await check.waitSynced();
+    const event = check.get<GovEvent>('events', id)!;
+    expect(event.status).toBe('dispatched');
+    expect(historyOf(check.all<TimelineRecord>('timeline'), id).filter((t) => t.action === 'dispatch')).toHaveLength(1);
+    check.close();
+    await page.context().close();
   }, 180_000);
 
-  it('a viewer (demo screen) is refused, with the reason in Chinese', async () => {
-    const dir = makeTempDir();
-    const host = await startHostProcess(join(dir.dir, 'data'), [], { ZONGZHI_USER: 'viewer' });
-    try {
-      const page = await openDesk(host);
-      await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('演示大屏');
-      await page.getByTestId('queue-row').first().click();
-      await page.keyboard.press('s');
-      await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
-      await page.getByTestId('pending-commands').click();
-      await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/无权执行：role viewer may not run event.supervise/);
-      await page.context().close();
-    } finally {
-      await host.stop();
-      dir.cleanup();
-    }
+  it('a viewer (demo screen) is refused, with the reason in Chinese', async ({ browser, startHost }) => {
+    const host = await startHost({ env: { ZONGZHI_USER: 'viewer' } });
+    const page = await openDesk(browser, host);
+    await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('演示大屏');
+    await page.getByTestId('queue-row').first().click();
+    await page.keyboard.press('s');
+    await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
+    await page.getByTestId('pending-commands').click();
+    await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/无权执行：role viewer may not run event.supervise/);
+    await page.context().close();
   }, 120_000);
 
-  it('a new serious event raises an alarm that sounds until it is acknowledged (F2)', async () => {
-    const dir = makeTempDir();
-    const host = await startHostProcess(join(dir.dir, 'data'));
-    try {
-      const page = await openDesk(host);
-      const api = await hubBridge(host);
-      const grid = await anyGrid(api);
-      await page.waitForTimeout(1500); // the alarm store has taken its first picture
-      await api.submitCommand({ commandId: 'e2e-alarm-0001', type: 'event.report', payload: { source: 'video-ai', category: 'fire-hazard', severity: 4, title: '端到端测试：仓库冒烟', description: '视频分析发现浓烟', location: grid.center } });
-      const bar = page.getByTestId('alarm-bar');
-      // The living city may ring too (its own serious events): find ours among them.
-      const ours = page.getByTestId('alarm').filter({ hasText: '端到端测试：仓库冒烟' });
-      await ours.waitFor({ timeout: 15_000 });
-      await expect(ours.textContent()).resolves.toContain('重大事件告警');
-      await page.locator('[data-testid="alarm-bar"][data-sound="playing"]').waitFor({ timeout: 5000 });
-      await page.screenshot({ path: join(SHOTS, 'alarm.png') });
-      // F2 acknowledges the oldest alarm: press until ours is gone.
-      for (let i = 0; i < 10 && (await ours.count()) > 0; i++) {
-        await page.keyboard.press('F2');
-        await page.waitForTimeout(100);
-      }
-      await ours.waitFor({ state: 'detached' });
-      if ((await page.getByTestId('alarm').count()) === 0) await bar.waitFor({ state: 'detached' });
-      api.close();
-      await page.context().close();
-    } finally {
-      await host.stop();
-      dir.cleanup();
+  it('a new serious event raises an alarm that sounds until it is acknowledged (F2)', async ({ browser, startHost }) => {
+    const host = await startHost();
+    const page = await openDesk(browser, host);
+    const api = await hubBridge(host);
+    const grid = await anyGrid(api);
+    await page.waitForTimeout(1500); // the alarm store has taken its first picture
+    await api.submitCommand({ commandId: 'e2e-alarm-0001', type: 'event.report', payload: { source: 'video-ai', category: 'fire-hazard', severity: 4, title: '端到端测试：仓库冒烟', description: '视频分析发现浓烟', location: grid.center } });
+    const bar = page.getByTestId('alarm-bar');
+    // The living city may ring too (its own serious events): find ours among them.
+    const ours = page.getByTestId('alarm').filter({ hasText: '端到端测试：仓库冒烟' });
+    await ours.waitFor({ timeout: 15_000 });
+    await expect(ours.textContent()).resolves.toContain('重大事件告警');
+    await page.locator('[data-testid="alarm-bar"][data-sound="playing"]').waitFor({ timeout: 5000 });
+    await page.screenshot({ path: join(SHOTS, 'alarm.png') });
+    // F2 acknowledges the oldest alarm: press until ours is gone.
+    for (let i = 0; i < 10 && (await ours.count()) > 0; i++) {
+      await page.keyboard.press('F2');
+      await page.waitForTimeout(100);
     }
+    await ours.waitFor({ state: 'detached' });
+    if ((await page.getByTestId('alarm').count()) === 0) await bar.waitFor({ state: 'detached' });
+    api.close();
+    await page.context().close();
   }, 120_000);
 
-  it('a storm: 20 hotline calls about one flood merged in one step; reassign and co-handling from the detail', async () => {
-    const dir = makeTempDir();
-    const host = await startHostProcess(join(dir.dir, 'data'));
-    try {
-      const page = await openDesk(host);
-      const api = await hubBridge(host);
-      const grid = await anyGrid(api);
-      for (let i = 0; i < 20; i++) {
-        await api.submitCommand({ commandId: `e2e-storm-${String(i).padStart(3, '0')}`, type: 'event.report', payload: { source: 'hotline', category: 'flood', severity: 2, title: `风暴测试：路口积水 ${i}`, description: '市民来电反映路口积水', location: grid.center } });
-      }
-      await page.getByTestId('dispatch-search').fill('风暴测试');
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 20, undefined, { timeout: 15_000 });
-      await page.getByTestId('check-all').click();
-      await expect(page.getByTestId('bulk-bar').textContent()).resolves.toContain('已选 20 条');
-      await page.getByTestId('bulk-merge').click();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 1, undefined, { timeout: 30_000 });
-      const target = (await page.getByTestId('queue-row').first().getAttribute('data-event-id'))!;
-      let merged = 0;
-      await (await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { statuses: ['merged'] } }, (rows) => {
-        merged = [...rows.values()].filter((e) => e.mergedInto === target && !e.pending).length;
-      }))();
-      expect(merged).toBe(19);
-
-      // Dispatch the remaining call, then reassign it and get a second department to help.
-      await page.locator(`[data-event-id="${target}"]`).click();
-      await page.keyboard.press('d');
-      await status(page, 'dispatched');
-      await page.getByTestId('reassign').selectOption({ label: '市应急管理局' });
-      await page.getByTestId('act-reassign').click();
-      await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]')?.textContent?.includes('改派'), undefined, { timeout: 15_000 });
-      await page.getByTestId('cohandle-dept').selectOption({ label: '市水务局' });
-      await page.getByTestId('act-cohandle').click();
-      await page.getByTestId('cohandle-request').waitFor({ timeout: 15_000 });
-      await page.getByTestId('act-cohandle-approve').click();
-      await page.getByTestId('cohandle-request').waitFor({ state: 'detached', timeout: 15_000 });
-      await expect(page.getByTestId('actions').textContent()).resolves.toContain('协同部门：市水务局');
-      await page.screenshot({ path: join(SHOTS, 'dispatch-storm-merged.png') });
-      api.close();
-      await page.context().close();
-    } finally {
-      await host.stop();
-      dir.cleanup();
+  it('a storm: 20 hotline calls about one flood merged in one step; reassign and co-handling from the detail', async ({ browser, startHost }) => {
+    const host = await startHost();
+    const page = await openDesk(browser, host);
+    const api = await hubBridge(host);
+    const grid = await anyGrid(api);
+    for (let i = 0; i < 20; i++) {
+      await api.submitCommand({ commandId: `e2e-storm-${String(i).padStart(3, '0')}`, type: 'event.report', payload: { source: 'hotline', category: 'flood', severity: 2, title: `风暴测试：路口积水 ${i}`, description: '市民来电反映路口积水', location: grid.center } });
     }
+    await page.getByTestId('dispatch-search').fill('风暴测试');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 20, undefined, { timeout: 15_000 });
+    await page.getByTestId('check-all').click();
+    await expect(page.getByTestId('bulk-bar').textContent()).resolves.toContain('已选 20 条');
+    await page.getByTestId('bulk-merge').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="queue-row"]').length === 1, undefined, { timeout: 30_000 });
+    const target = (await page.getByTestId('queue-row').first().getAttribute('data-event-id'))!;
+    let merged = 0;
+    await (await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { statuses: ['merged'] } }, (rows) => {
+      merged = [...rows.values()].filter((e) => e.mergedInto === target && !e.pending).length;
+    }))();
+    expect(merged).toBe(19);
+
+    // Dispatch the remaining call, then reassign it and get a second department to help.
+    await page.locator(`[data-event-id="${target}"]`).click();
+    await page.keyboard.press('d');
+    await status(page, 'dispatched');
+    await page.getByTestId('reassign').selectOption({ label: '市应急管理局' });
+    await page.getByTestId('act-reassign').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]')?.textContent?.includes('改派'), undefined, { timeout: 15_000 });
+    await page.getByTestId('cohandle-dept').selectOption({ label: '市水务局' });
+    await page.getByTestId('act-cohandle').click();
+    await page.getByTestId('cohandle-request').waitFor({ timeout: 15_000 });
+    await page.getByTestId('act-cohandle-approve').click();
+    await page.getByTestId('cohandle-request').waitFor({ state: 'detached', timeout: 15_000 });
+    await expect(page.getByTestId('actions').textContent()).resolves.toContain('协同部门：市水务局');
+    await page.screenshot({ path: join(SHOTS, 'dispatch-storm-merged.png') });
+    api.close();
+    await page.context().close();
   }, 120_000);
 
-  it('takes a phone report through the intake form (N), from the keyboard and a few fields', async () => {
-    const dir = makeTempDir();
-    const host = await startHostProcess(join(dir.dir, 'data'));
-    try {
-      const page = await openDesk(host);
-      await page.keyboard.press('n');
-      await page.getByTestId('new-event-form').waitFor();
-      await page.getByTestId('intake-category').selectOption({ label: '噪音扰民' });
-      const gridName = await page.locator('#intake-grids option').first().getAttribute('value');
-      await page.getByTestId('intake-grid').fill(gridName!);
-      await page.getByTestId('intake-title').fill('表单测试：夜间装修噪音');
-      await page.getByTestId('intake-description').fill('居民来电反映楼上夜间装修');
-      await page.screenshot({ path: join(SHOTS, 'dispatch-intake.png') });
-      await page.getByTestId('intake-submit').click();
-      await page.getByTestId('new-event-form').waitFor({ state: 'detached' });
-      await page.getByTestId('dispatch-search').fill('表单测试');
-      const row = page.locator('[data-testid="queue-row"][data-status="new"]').first();
-      await row.waitFor({ timeout: 15_000 });
-      // Once the backend confirms, the row carries its real event id.
-      await page.waitForFunction(() => /^E\d{13}$/.test(document.querySelector('[data-testid="queue-row"]')?.getAttribute('data-event-id') ?? ''), undefined, { timeout: 15_000 });
-      await page.context().close();
-    } finally {
-      await host.stop();
-      dir.cleanup();
-    }
+  it('takes a phone report through the intake form (N), from the keyboard and a few fields', async ({ browser, startHost }) => {
+    const host = await startHost();
+    const page = await openDesk(browser, host);
+    await page.keyboard.press('n');
+    await page.getByTestId('new-event-form').waitFor();
+    await page.getByTestId('intake-category').selectOption({ label: '噪音扰民' });
+    const gridName = await page.locator('#intake-grids option').first().getAttribute('value');
+    await page.getByTestId('intake-grid').fill(gridName!);
+    await page.getByTestId('intake-title').fill('表单测试：夜间装修噪音');
+    await page.getByTestId('intake-description').fill('居民来电反映楼上夜间装修');
+    await page.screenshot({ path: join(SHOTS, 'dispatch-intake.png') });
+    await page.getByTestId('intake-submit').click();
+    await page.getByTestId('new-event-form').waitFor({ state: 'detached' });
+    await page.getByTestId('dispatch-search').fill('表单测试');
+    const row = page.locator('[data-testid="queue-row"][data-status="new"]').first();
+    await row.waitFor({ timeout: 15_000 });
+    // Once the backend confirms, the row carries its real event id.
+    await page.waitForFunction(() => /^E\d{13}$/.test(document.querySelector('[data-testid="queue-row"]')?.getAttribute('data-event-id') ?? ''), undefined, { timeout: 15_000 });
+    await page.context().close();
   }, 120_000);
 });

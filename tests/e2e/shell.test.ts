@@ -2,28 +2,17 @@
  * The console shell as a user sees it: the built renderer served by the real browser host (child process),
  * in Debian Chromium at 1920x1080, in Chinese. Screenshots go to test-results/e2e/.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { PROJECT_ROOT, launchChromium, startHostProcess, type HostProcess } from '../../harness/browser';
-import { makeTempDir } from '../../harness/temp';
+import type { HostProcess } from '../../harness/browser';
+import { SHOTS } from '../../harness/e2e';
+import { test } from '../../harness/fixtures';
 import { createHubClient, type GovEvent } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 
-const SHOTS = join(PROJECT_ROOT, 'test-results/e2e');
-mkdirSync(SHOTS, { recursive: true });
-
-let browser: Browser;
-let temp: ReturnType<typeof makeTempDir>;
-let host: HostProcess;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser.close();
-});
+/** Each shell test gets a host of its own (one test stops it); the shell tests need no backend, the embedded one has its own test below. */
+const it = test.extend('offlineHost', async ({ startHost }) => startHost({ args: ['--no-backend'] }));
 
 /** Every page records console errors, page errors and requests leaving the host, and each test asserts none. */
 interface WatchedPage {
@@ -33,7 +22,7 @@ interface WatchedPage {
   foreignRequests: string[];
 }
 
-async function openConsole(url: string, allowErrors = false): Promise<WatchedPage> {
+async function openConsole(browser: Browser, host: HostProcess, url: string, allowErrors = false): Promise<WatchedPage> {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'zh-CN' });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -49,19 +38,9 @@ async function openConsole(url: string, allowErrors = false): Promise<WatchedPag
   return { page, context, problems, foreignRequests };
 }
 
-beforeEach(async () => {
-  temp = makeTempDir();
-  // The shell tests need no backend; the embedded one has its own test below.
-  host = await startHostProcess(join(temp.dir, 'data'), ['--no-backend']);
-});
-afterEach(async () => {
-  await host.stop();
-  temp.cleanup();
-});
-
 describe('console shell (browser host, Chromium, 1920x1080)', () => {
-  it('shows the Chinese shell with an honest status bar, no console errors and no outbound requests', async () => {
-    const w = await openConsole(host.url);
+  it('shows the Chinese shell with an honest status bar, no console errors and no outbound requests', async ({ browser, offlineHost: host }) => {
+    const w = await openConsole(browser, host, host.url);
     const { page } = w;
     await page.getByTestId('workspace-map').waitFor();
     await expect(page.locator('h1').textContent()).resolves.toBe('综治指挥调度台');
@@ -84,8 +63,8 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     await w.context.close();
   });
 
-  it('reaches all four workspaces by click and by Alt+1..4; F1 shows the shortcuts', async () => {
-    const w = await openConsole(host.url);
+  it('reaches all four workspaces by click and by Alt+1..4; F1 shows the shortcuts', async ({ browser, offlineHost: host }) => {
+    const w = await openConsole(browser, host, host.url);
     const { page } = w;
     await page.getByTestId('workspace-map').waitFor();
     const order = [
@@ -119,8 +98,8 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     await w.context.close();
   });
 
-  it('switches to English, keeps it across a reload (stored by the hub), and back', async () => {
-    const w = await openConsole(host.url);
+  it('switches to English, keeps it across a reload (stored by the hub), and back', async ({ browser, offlineHost: host }) => {
+    const w = await openConsole(browser, host, host.url);
     const { page } = w;
     await page.getByTestId('toggle-locale').click();
     await page.getByText('Command & Dispatch Console').waitFor();
@@ -136,15 +115,15 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     await w.context.close();
   });
 
-  it('a display role in the URL opens that role’s workspace', async () => {
-    const w = await openConsole(host.url.replace('role=combined', 'role=video'));
+  it('a display role in the URL opens that role’s workspace', async ({ browser, offlineHost: host }) => {
+    const w = await openConsole(browser, host, host.url.replace('role=combined', 'role=video'));
     await w.page.getByTestId('workspace-video').waitFor();
     expect(w.problems).toEqual([]);
     await w.context.close();
   });
 
-  it('a wrong token gets a clear Chinese message with the technical detail one click away', async () => {
-    const w = await openConsole(`${host.origin}/?token=wrong`, true);
+  it('a wrong token gets a clear Chinese message with the technical detail one click away', async ({ browser, offlineHost: host }) => {
+    const w = await openConsole(browser, host, `${host.origin}/?token=wrong`, true);
     const { page } = w;
     const notice = page.getByTestId('error-notice');
     await notice.waitFor();
@@ -158,8 +137,8 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
     await w.context.close();
   });
 
-  it('when the host goes away the page says the link is lost instead of showing stale truth', async () => {
-    const w = await openConsole(host.url, true);
+  it('when the host goes away the page says the link is lost instead of showing stale truth', async ({ browser, offlineHost: host }) => {
+    const w = await openConsole(browser, host, host.url, true);
     const { page } = w;
     await page.getByTestId('workspace-map').waitFor();
     await host.stop();
@@ -173,66 +152,57 @@ describe('console shell (browser host, Chromium, 1920x1080)', () => {
 });
 
 describe('embedded backend and the hub link (npm start with no backend configured)', () => {
-  it('links to the embedded backend, shows refused commands with reasons, survives the backend dying, leaves no orphan', async () => {
-    const dir = makeTempDir();
-    const withBackend = await startHostProcess(join(dir.dir, 'data'));
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-    try {
-      const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (e) => problems.push(e.message));
-      await page.goto(withBackend.url);
-      const status = page.getByTestId('connection-status');
-      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
-      await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/在线（自 \d{2}:\d{2}:\d{2} 起）/);
-      await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('调度员 张敏');
+  it('links to the embedded backend, shows refused commands with reasons, survives the backend dying, leaves no orphan', async ({ page, startHost }) => {
+    const withBackend = await startHost();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(withBackend.url);
+    const status = page.getByTestId('connection-status');
+    await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/在线（自 \d{2}:\d{2}:\d{2} 起）/);
+    await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('调度员 张敏');
 
-      // Another window of the same hub (over the Hub API) sends a command the backend will refuse.
-      const token = new URL(withBackend.url).searchParams.get('token')!;
-      const api = createHubClient(await connectWsTransport({ origin: withBackend.origin, token }), 'websocket');
-      let closed: GovEvent | undefined;
-      const stop = await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { statuses: ['closed'] } }, (rows) => {
-        closed ??= rows.values().next().value;
-      });
-      expect(closed).toBeDefined();
-      await api.submitCommand({ commandId: 'e2e-refused-0001', type: 'event.accept', payload: { eventId: closed!.id } });
-      await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
-      await expect(page.getByTestId('rejected-commands').textContent()).resolves.toBe('被拒绝 1 条');
-      await page.getByTestId('pending-commands').click();
-      await page.getByTestId('outbox-panel').waitFor();
-      await expect(page.getByTestId('outbox-row').first().textContent()).resolves.toContain('受理');
-      await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/与当前状态冲突：cannot accept event .* it is closed/);
-      await page.screenshot({ path: join(SHOTS, 'outbox-rejected.png') });
-      await page.getByTestId('outbox-discard').first().click();
-      await page.getByTestId('outbox-empty').waitFor();
-      await page.keyboard.press('Escape');
-      await stop();
-      api.close();
+    // Another window of the same hub (over the Hub API) sends a command the backend will refuse.
+    const token = new URL(withBackend.url).searchParams.get('token')!;
+    const api = createHubClient(await connectWsTransport({ origin: withBackend.origin, token }), 'websocket');
+    let closed: GovEvent | undefined;
+    const stop = await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { statuses: ['closed'] } }, (rows) => {
+      closed ??= rows.values().next().value;
+    });
+    expect(closed).toBeDefined();
+    await api.submitCommand({ commandId: 'e2e-refused-0001', type: 'event.accept', payload: { eventId: closed!.id } });
+    await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('rejected-commands').textContent()).resolves.toBe('被拒绝 1 条');
+    await page.getByTestId('pending-commands').click();
+    await page.getByTestId('outbox-panel').waitFor();
+    await expect(page.getByTestId('outbox-row').first().textContent()).resolves.toContain('受理');
+    await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/与当前状态冲突：cannot accept event .* it is closed/);
+    await page.screenshot({ path: join(SHOTS, 'outbox-rejected.png') });
+    await page.getByTestId('outbox-discard').first().click();
+    await page.getByTestId('outbox-empty').waitFor();
+    await page.keyboard.press('Escape');
+    await stop();
+    api.close();
 
-      // The backend dies: the truth is "offline since T", with the reason and the age of the data shown.
-      const firstPid = Number([...withBackend.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
-      process.kill(firstPid, 'SIGKILL');
-      await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
-      await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/离线（自 \d{2}:\d{2}:\d{2} 起）/);
-      // Why, in the embedded backend's own words (it replaces the generic 后台不可达), and what the console does.
-      await page.locator('[data-testid="embedded-backend"][data-code="exited"]').waitFor({ timeout: 15_000 });
-      await expect(page.getByTestId('embedded-reason').textContent()).resolves.toBe('内置后台意外退出');
-      await expect(page.getByTestId('cache-age').textContent()).resolves.toMatch(/数据截至/);
-      await page.screenshot({ path: join(SHOTS, 'offline-since.png') });
-      // The console restarts its embedded backend and links again by itself.
-      await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
-      expect(problems).toEqual([]);
-      await expect(status.getAttribute('data-status')).resolves.toBe('online');
+    // The backend dies: the truth is "offline since T", with the reason and the age of the data shown.
+    const firstPid = Number([...withBackend.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
+    process.kill(firstPid, 'SIGKILL');
+    await page.locator('[data-testid="connection-status"][data-status="offline"]').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/离线（自 \d{2}:\d{2}:\d{2} 起）/);
+    // Why, in the embedded backend's own words (it replaces the generic 后台不可达), and what the console does.
+    await page.locator('[data-testid="embedded-backend"][data-code="exited"]').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('embedded-reason').textContent()).resolves.toBe('内置后台意外退出');
+    await expect(page.getByTestId('cache-age').textContent()).resolves.toMatch(/数据截至/);
+    await page.screenshot({ path: join(SHOTS, 'offline-since.png') });
+    // The console restarts its embedded backend and links again by itself.
+    await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+    expect(problems).toEqual([]);
+    await expect(status.getAttribute('data-status')).resolves.toBe('online');
 
-      const pid = Number([...withBackend.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
-      expect(pid).not.toBe(firstPid);
-      await withBackend.stop();
-      await new Promise((r) => setTimeout(r, 500));
-      expect(() => process.kill(pid, 0)).toThrow(); // no orphan
-    } finally {
-      await context.close();
-      await withBackend.stop();
-      dir.cleanup();
-    }
+    const pid = Number([...withBackend.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
+    expect(pid).not.toBe(firstPid);
+    await withBackend.stop();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(() => process.kill(pid, 0)).toThrow(); // no orphan
   });
 });

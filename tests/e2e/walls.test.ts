@@ -3,24 +3,11 @@
  * (5760x1080), at device scale 1 as wall controllers drive them. Text scales with the wall, nothing spills out
  * of the screen, and every KPI tile stays inside it.
  */
-import { SHOTS, sharedBrowser } from '../../harness/e2e';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHOTS } from '../../harness/e2e';
+import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { startHostProcess, type HostProcess } from '../../harness/browser';
-import { makeTempDir } from '../../harness/temp';
-
-const browser = sharedBrowser();
-const dir = makeTempDir();
-let host: HostProcess;
-
-beforeAll(async () => {
-  host = await startHostProcess(join(dir.dir, 'data'));
-}, 60_000);
-afterAll(async () => {
-  await host?.stop();
-  dir.cleanup();
-});
+import { it } from '../../harness/fixtures';
 
 /** What spills: the page scrolls, or a box ends outside the viewport. */
 async function overflow(page: Page): Promise<string[]> {
@@ -43,30 +30,25 @@ describe('native-resolution walls', () => {
     [3840, 2160, 32],
     [5760, 1080, 16],
   ] as const) {
-    it(`KPI wall and dispatch desk at ${width}x${height}: ${rem} px text, nothing spills`, async () => {
-      const context = await browser().newContext({ viewport: { width, height }, deviceScaleFactor: 1 });
-      try {
-        const page = await context.newPage();
-        await page.goto(`${host.url}#/kpi`);
-        await page.getByTestId('kpi-closureRate').waitFor({ timeout: 30_000 });
-        await page.waitForFunction(() => document.querySelectorAll('.echart canvas').length >= 4);
-        expect(await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize))).toBeCloseTo(rem, 0);
-        // Canvases are drawn at the wall's own resolution (not upscaled), so chart text is as sharp as the rest.
-        const canvas = await page.evaluate(() => {
-          const c = document.querySelector<HTMLCanvasElement>('.echart canvas')!;
-          return { backing: c.width, css: c.getBoundingClientRect().width };
-        });
-        expect(canvas.backing).toBeGreaterThanOrEqual(Math.floor(canvas.css));
-        expect(await overflow(page)).toEqual([]);
-        await page.screenshot({ path: join(SHOTS, `kpi-wall-${width}x${height}.png`) });
-        await page.goto(`${host.url}#/dispatch`);
-        await page.getByTestId('queue-count').waitFor({ timeout: 30_000 });
-        await page.waitForFunction(() => document.querySelectorAll('[data-testid="workspace-dispatch"] .row').length > 0, undefined, { timeout: 30_000 });
-        expect(await overflow(page)).toEqual([]);
-        await page.screenshot({ path: join(SHOTS, `dispatch-${width}x${height}.png`) });
-      } finally {
-        await context.close();
-      }
+    it(`KPI wall and dispatch desk at ${width}x${height}: ${rem} px text, nothing spills`, async ({ host, newPage }) => {
+      const page = await newPage({ viewport: { width, height }, deviceScaleFactor: 1 });
+      await page.goto(`${host.url}#/kpi`);
+      await page.getByTestId('kpi-closureRate').waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelectorAll('.echart canvas').length >= 4);
+      expect(await page.evaluate(() => parseFloat(getComputedStyle(document.documentElement).fontSize))).toBeCloseTo(rem, 0);
+      // Canvases are drawn at the wall's own resolution (not upscaled), so chart text is as sharp as the rest.
+      const canvas = await page.evaluate(() => {
+        const c = document.querySelector<HTMLCanvasElement>('.echart canvas')!;
+        return { backing: c.width, css: c.getBoundingClientRect().width };
+      });
+      expect(canvas.backing).toBeGreaterThanOrEqual(Math.floor(canvas.css));
+      expect(await overflow(page)).toEqual([]);
+      await page.screenshot({ path: join(SHOTS, `kpi-wall-${width}x${height}.png`) });
+      await page.goto(`${host.url}#/dispatch`);
+      await page.getByTestId('queue-count').waitFor({ timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="workspace-dispatch"] .row').length > 0, undefined, { timeout: 30_000 });
+      expect(await overflow(page)).toEqual([]);
+      await page.screenshot({ path: join(SHOTS, `dispatch-${width}x${height}.png`) });
     }, 120_000);
   }
 });

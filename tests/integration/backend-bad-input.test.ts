@@ -2,24 +2,25 @@
  * Everything a broken or hostile client can send: each gets a clear error frame or close reason, the server
  * keeps serving everyone else, and nothing wrong is stored. Also roles and area scopes (分层授权).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, encodeFrame, type GovEvent, type Grid, type Staff } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
+import { it } from '../../harness/fixtures';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let bystander: WireClient;
 
-beforeAll(async () => {
-  backend = await startTestBackend({ limits: { framesPerSecond: 50, commandsPerSecond: 10, helloTimeoutMs: 500 } });
+it.override('backendConfig', { limits: { framesPerSecond: 50, commandsPerSecond: 10, helloTimeoutMs: 500 } });
+// The file's backend (the `backend` fixture: started here, within the hook's time, and closed after the file).
+it.beforeAll(async ({ backend: fileBackend }) => {
+  backend = fileBackend;
   bystander = new WireClient({ url: backend.url, token: TEST_TOKENS.leader });
   await bystander.waitSynced();
 }, 60_000);
-afterAll(async () => {
+afterAll(() => {
   bystander.close();
-  await backend.close();
-  backend.cleanup();
 });
 
 /** The bystander is still served: a ping is answered. */

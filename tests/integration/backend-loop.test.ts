@@ -2,22 +2,20 @@
  * The reference backend over a real WebSocket with a real SQLite file: snapshot + live deltas, the whole
  * five-step loop with acks, reconnect from the last seq, snapshot resume, idempotent replays, restart.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { CommandLevelState, GovEvent, Grid, TimelineRecord } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
 import type { RunningBackend } from '../../backend/index';
 import { historyOf } from '../../harness/history';
+import { it } from '../../harness/fixtures';
 
-let backend: Awaited<ReturnType<typeof startTestBackend>>;
+let backend: RunningBackend;
 
-beforeAll(async () => {
-  backend = await startTestBackend();
+// The file's backend (the `backend` fixture: started here, within the hook's time, and closed after the file).
+it.beforeAll(async ({ backend: fileBackend }) => {
+  backend = fileBackend;
 }, 60_000);
-afterAll(async () => {
-  await backend.close();
-  backend.cleanup();
-});
 
 async function connect(token: string = TEST_TOKENS.dispatcher, extra: Partial<ConstructorParameters<typeof WireClient>[0]> = {}): Promise<WireClient> {
   const client = new WireClient({ url: backend.url, token, ...extra });
@@ -282,9 +280,9 @@ describe('reconnect and resume', () => {
 });
 
 describe('restart', () => {
-  it('a restarted backend keeps its state and sequence; a client resumes with deltas only', async () => {
-    const dir = (await import('../../harness/temp')).makeTempDir('zongzhi-restart-');
-    let first: RunningBackend | null = await startTestBackend({}, dir.dir);
+  it('a restarted backend keeps its state and sequence; a client resumes with deltas only', async ({ dataDir }) => {
+    // Two backends in turn on one data dir: the restart is what is tested, so they stay explicit here.
+    let first: RunningBackend | null = await startTestBackend({}, dataDir);
     const c = new WireClient({ url: first.url, token: TEST_TOKENS.dispatcher, clientId: 'restart-client-1' });
     await c.waitSynced();
     const grid = c.all<Grid>('grids')[0]!;
@@ -293,7 +291,7 @@ describe('restart', () => {
     c.close();
     await first.close();
     first = null;
-    const second = await startTestBackend({}, dir.dir);
+    const second = await startTestBackend({}, dataDir);
     expect(second.state.seq).toBeGreaterThanOrEqual(seq);
     const again = new WireClient({ url: second.url, token: TEST_TOKENS.dispatcher, clientId: 'restart-client-1', lastSeq: seq });
     await again.waitSynced();
@@ -301,6 +299,5 @@ describe('restart', () => {
     expect(again.gaps).toEqual([]);
     again.close();
     await second.close();
-    dir.cleanup();
   }, 60_000);
 });

@@ -1,21 +1,20 @@
 /** The living city: simulated reports from all sources, loops that close, staff on the move, scenarios. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { GovEvent, KpiSnapshot } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { lastBeijingTime } from '../../backend/live-simulator/timing';
 import { WireClient, until } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
+import { it } from '../../harness/fixtures';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
-beforeAll(async () => {
-  // Ten minutes of city life per real second, from a morning (at night the city is too quiet to watch).
-  backend = await startTestBackend({ simulate: true, speed: 600, tickMs: 250, kpiIntervalMs: 500, historyDays: 3, startAtMs: lastBeijingTime(9, 0, Date.now()) });
+// Ten minutes of city life per real second, from a morning (at night the city is too quiet to watch).
+it.override('backendConfig', { simulate: true, speed: 600, tickMs: 250, kpiIntervalMs: 500, historyDays: 3, startAtMs: lastBeijingTime(9, 0, Date.now()) });
+// The file's backend (the `backend` fixture: started here, within the hook's time, and closed after the file).
+it.beforeAll(async ({ backend: fileBackend }) => {
+  backend = fileBackend;
 }, 60_000);
-afterAll(async () => {
-  await backend.close();
-  backend.cleanup();
-});
 
 describe('simulated city', () => {
   it('history: loops from every source closed through the real handlers, some overdue, some unsatisfied', () => {

@@ -5,7 +5,7 @@
  * last viewer; bad camera ids, offline cameras, a missing ffmpeg and a frozen encoder each end with their
  * own close code.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -17,19 +17,19 @@ import { CameraStreams } from '../../backend/video/camera-streams';
 import { TS_PACKET, TsGopCache, packetInfo } from '../../backend/video/ts-gop';
 import { silentLogger } from '../../node-util/logger';
 import { startTestBackend } from '../../harness/backend';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { waitFor } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
-const temp = makeTempDir();
+let dir: string;
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let base: string;
-beforeAll(async () => {
-  backend = await startTestBackend({ historyDays: 0 }, temp.dir);
+it.override('backendConfig', { historyDays: 0 });
+// The file's backend and temp dir (fixtures: started here, within the hook's time, and removed after the file).
+it.beforeAll(async ({ backend: fileBackend, fileDir }) => {
+  backend = fileBackend;
+  dir = fileDir;
   base = backend.url.replace(/\/ws$/, '');
 }, 60_000);
-afterAll(async () => {
-  await backend?.close();
-  temp.cleanup();
-});
 
 interface Viewer {
   ws: WebSocket;
@@ -58,7 +58,7 @@ describe('synthetic camera streams', () => {
       expect(chunk.length % TS_PACKET).toBe(0);
       expect(chunk[0]).toBe(0x47);
     }
-    const file = join(temp.dir, 'camera.ts');
+    const file = join(dir, 'camera.ts');
     writeFileSync(file, Buffer.concat(viewer.chunks));
     const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,profile', '-of', 'json', file], { encoding: 'utf8' })) as { streams: Array<{ codec_name: string; width: number; height: number; profile: string }> };
     expect(probe.streams[0]).toMatchObject({ codec_name: 'h264', width: 640, height: 360 });
@@ -119,7 +119,7 @@ describe('synthetic cameras over HLS', () => {
     const segment = /^(seg\d{5}\.ts)$/m.exec(text)![1]!;
     const body = Buffer.from(await (await fetch(`${http}/video/${camera.id}/${segment}`)).arrayBuffer());
     expect(body[0]).toBe(0x47);
-    const file = join(temp.dir, 'segment.ts');
+    const file = join(dir, 'segment.ts');
     writeFileSync(file, body);
     const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width', '-of', 'json', file], { encoding: 'utf8' })) as { streams: Array<{ codec_name: string; width: number }> };
     expect(probe.streams[0]).toMatchObject({ codec_name: 'h264', width: 640 });

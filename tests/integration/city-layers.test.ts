@@ -1,19 +1,18 @@
 /** Static city layers: backend HTTP route → hub (fetch, validate, cache) → offline start, over real sockets and files. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import { Hub } from '../../hub';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
-import { makeTempDir } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
-const temp = makeTempDir();
+let dir: string;
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
-beforeAll(async () => {
-  backend = await startTestBackend({ historyDays: 0 }, temp.dir);
+it.override('backendConfig', { historyDays: 0 });
+// The file's backend and temp dir (fixtures: started here, within the hook's time, and removed after the file).
+it.beforeAll(async ({ backend: fileBackend, fileDir }) => {
+  backend = fileBackend;
+  dir = fileDir;
 }, 60_000);
-afterAll(async () => {
-  await backend?.close();
-  temp.cleanup();
-});
 
 describe('city layers', () => {
   it('the backend serves the buildings to a valid token only', async () => {
@@ -29,7 +28,7 @@ describe('city layers', () => {
   });
 
   it('the hub fetches once, caches, and serves the layer offline after a restart', async () => {
-    const dataDir = join(temp.dir, 'hub');
+    const dataDir = join(dir, 'hub');
     const hub = new Hub({ dataDir, version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
     const [a, b] = await Promise.all([hub.cityLayer('buildings'), hub.cityLayer('buildings')]);
     expect(a).toBe(b); // one fetch for concurrent asks
@@ -43,10 +42,10 @@ describe('city layers', () => {
   }, 60_000);
 
   it('no backend and nothing cached, or a refused token: a clear unavailable error, nothing cached', async () => {
-    const empty = new Hub({ dataDir: join(temp.dir, 'empty'), version: 'test' });
+    const empty = new Hub({ dataDir: join(dir, 'empty'), version: 'test' });
     await expect(empty.cityLayer('buildings')).rejects.toMatchObject({ code: 'unavailable', message: /not cached and no backend/ });
     empty.close();
-    const refused = new Hub({ dataDir: join(temp.dir, 'refused'), version: 'test', backend: { url: backend.url, token: 'not-a-token' } });
+    const refused = new Hub({ dataDir: join(dir, 'refused'), version: 'test', backend: { url: backend.url, token: 'not-a-token' } });
     await expect(refused.cityLayer('buildings')).rejects.toMatchObject({ code: 'unavailable', message: /answered 401/ });
     expect(refused.cache.getMeta('layer:buildings')).toBeNull();
     refused.close();

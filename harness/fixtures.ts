@@ -1,0 +1,86 @@
+/**
+ * Vitest fixtures for the e2e and integration suites (`test.extend`): a temp data dir per test, and per file one
+ * Chromium, one browser host and one reference backend, each torn down after `use` whatever the test did, so the
+ * suites need no try/finally for them. Built on the harness's own starters (temp.ts, browser.ts, backend.ts).
+ * A file tunes what it shares with `test.override('chromiumOptions' | 'backendConfig', …)` at its top level.
+ */
+import { join } from 'node:path';
+import { test as base } from 'vitest';
+import type { Browser, BrowserContext, BrowserContextOptions, LaunchOptions, Page } from 'playwright-core';
+import type { BackendConfig } from '../backend/index';
+import { startTestBackend } from './backend';
+import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from './browser';
+import { makeTempDir } from './temp';
+
+/** How a test's own host starts: in `dataDir/<name>`, with extra arguments and environment, or linked to a backend. */
+export interface HostStart {
+  /** The data folder's name under the test's temp dir (default 'data'). */
+  name?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** A console linked to this backend with this token (settings and credentials written as the UI would). */
+  backend?: { url: string; token: string };
+}
+
+function tempDir(onCleanup: (cleanup: () => void) => void): string {
+  const temp = makeTempDir();
+  onCleanup(temp.cleanup);
+  return temp.dir;
+}
+
+export const test = base
+  /** A fresh temp dir for this test, removed afterwards. */
+  // eslint-disable-next-line no-empty-pattern -- vitest reads a fixture's dependencies from a destructured first parameter
+  .extend('dataDir', async ({}, { onCleanup }) => tempDir(onCleanup))
+  /** A temp dir for what the file shares (its host's and backend's data), removed after the file. */
+  // eslint-disable-next-line no-empty-pattern -- as above
+  .extend('fileDir', { scope: 'file' }, async ({}, { onCleanup }) => tempDir(onCleanup))
+  .extend('chromiumOptions', { scope: 'file' }, {} as LaunchOptions)
+  /** One Debian Chromium (playwright-core) per file. */
+  .extend('browser', { scope: 'file' }, async ({ chromiumOptions }, { onCleanup }): Promise<Browser> => {
+    const browser = await launchChromium(chromiumOptions);
+    onCleanup(() => browser.close());
+    return browser;
+  })
+  /** Opens pages, each in a browser context of its own (1920x1080 unless asked otherwise); all closed after the test. */
+  .extend('newPage', async ({ browser }, { onCleanup }) => {
+    const contexts: BrowserContext[] = [];
+    onCleanup(async () => {
+      await Promise.all(contexts.map((context) => context.close()));
+    });
+    return async (options: BrowserContextOptions = { viewport: { width: 1920, height: 1080 } }): Promise<Page> => {
+      const context = await browser.newContext(options);
+      contexts.push(context);
+      return context.newPage();
+    };
+  })
+  /** This test's page at 1920x1080 (closed afterwards). */
+  .extend('page', async ({ newPage }) => newPage())
+  /** The file's browser host (`out/main/host.js` with its embedded backend), data in the file's temp dir. */
+  .extend('host', { scope: 'file' }, async ({ fileDir }, { onCleanup }): Promise<HostProcess> => {
+    const host = await startHostProcess(join(fileDir, 'data'));
+    onCleanup(() => host.stop());
+    return host;
+  })
+  /** Starts hosts of this test's own (in its temp dir); every one is stopped after the test. */
+  .extend('startHost', async ({ dataDir }, { onCleanup }) => {
+    const hosts: HostProcess[] = [];
+    onCleanup(async () => {
+      await Promise.all(hosts.map((host) => host.stop()));
+    });
+    return async (start: HostStart = {}): Promise<HostProcess> => {
+      const dir = join(dataDir, start.name ?? 'data');
+      const host = start.backend ? await startConsoleFor(dir, start.backend.url, start.backend.token) : await startHostProcess(dir, start.args, start.env);
+      hosts.push(host);
+      return host;
+    };
+  })
+  .extend('backendConfig', { scope: 'file' }, {} as Partial<BackendConfig>)
+  /** The file's reference backend (in this process, on a free port, known tokens), data in the file's temp dir. */
+  .extend('backend', { scope: 'file' }, async ({ backendConfig, fileDir }, { onCleanup }) => {
+    const backend = await startTestBackend(backendConfig, join(fileDir, 'backend'));
+    onCleanup(() => backend.close());
+    return backend;
+  });
+
+export const it = test;
