@@ -1,5 +1,5 @@
 /**
- * The scene `bench/map.ts` measures: the console's own map layers (renderer/src/map/layers.ts) on the
+ * The scene `bench/map.ts` measures: the console's own map layers (renderer/src/map/layers/) on the
  * console's own CesiumWidget (createCityWidget), plus the Entity-API version of the staff layer that
  * the layer replaces. The bench drives it through `window.mapBench`.
  */

@@ -2,7 +2,7 @@
  * One Cesium viewer per window with everything off that would reach the internet (no Ion, no geocoder, no
  * base-layer picker): the bundled NaturalEarthII base, or the city's own imagery/terrain/3D Tiles when the
  * settings name them. Render on request only; WebGL context loss is caught and reported so the view can
- * rebuild the map; layers are created here and destroyed with it.
+ * rebuild the map; layers are created here, follow the map's model (bind), and are destroyed with it.
  */
 import {
   buildModuleUrl,
@@ -36,7 +36,7 @@ import {
 import 'cesium/Build/Cesium/Widgets/widgets.css';
 import type { LonLat, MapSources } from '../../../protocol';
 import type { Box } from './model';
-import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceLayer, StaffLayer, type LayerId, type Picked } from './layers';
+import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceLayer, StaffLayer, type LayerId, type MapSource, type Picked } from './layers';
 
 // Cesium's workers and assets are served beside the renderer (copied at build time): no CDN, no Ion. Cesium
 // reads the base URL lazily, on first use, so setting it here (before any viewer exists) is in time.
@@ -154,6 +154,7 @@ export class CityMap {
   private lastHover = 0;
   /** Set once the WebGL context is gone: nothing may draw or pick (picking draws) until the rebuild. */
   private lost = false;
+  private unfollow: () => void = () => {};
 
   constructor(container: HTMLElement, sources: MapSources, private readonly events: MapEvents) {
     this.viewer = createCityWidget(container, sources);
@@ -203,9 +204,9 @@ export class CityMap {
       this.lastHover = now;
       this.events.hover(this.pick(e.endPosition), { x: e.endPosition.x, y: e.endPosition.y });
     }, ScreenSpaceEventType.MOUSE_MOVE);
-    this.viewer.camera.moveEnd.addEventListener(() => this.events.cameraMoved(this.viewer.camera.positionCartographic.height));
+    this.viewer.camera.moveEnd.addEventListener(() => this.cameraMoved());
     this.viewer.camera.percentageChanged = 0.05;
-    this.viewer.camera.changed.addEventListener(() => this.events.cameraMoved(this.viewer.camera.positionCartographic.height));
+    this.viewer.camera.changed.addEventListener(() => this.cameraMoved());
 
     // In request-render mode nothing draws unless asked, and a primitive built in a worker only becomes ready
     // during a draw: keep asking (4 times a second) while any layer is still building.
@@ -223,6 +224,21 @@ export class CityMap {
       else this.events.renderFailed(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
     });
     scene.canvas.addEventListener('webglcontextlost', this.onContextLost);
+  }
+
+  /** Detail follows the height: street clusters above 14 km, camera view cones below 4 km. */
+  private cameraMoved(): void {
+    const height = this.viewer.camera.positionCartographic.height;
+    this.layers.events.setClustered(height > 14_000);
+    this.layers.cameras.setConesWanted(height < 4_000);
+    this.events.cameraMoved(height);
+  }
+
+  /** Every layer draws its part of the model from now on (until the stop, or the map's destruction). */
+  bind(source: MapSource): () => void {
+    const stops = Object.values(this.layers).map((layer) => layer.bind(source));
+    this.unfollow = () => stops.forEach((stop) => stop());
+    return this.unfollow;
   }
 
   private markLost(): void {
@@ -297,6 +313,7 @@ export class CityMap {
     clearInterval(this.pump);
     this.viewer.scene.canvas.removeEventListener('webglcontextlost', this.onContextLost);
     this.handler.destroy();
+    this.unfollow();
     for (const layer of Object.values(this.layers)) layer.destroy();
     if (!this.viewer.isDestroyed()) this.viewer.destroy();
   }

@@ -11,94 +11,12 @@
  * registrations); the caller re-INVITEs first, the callee only if none came (no glare). A call not back within
  * RECOVERY_LIMIT_MS is ended as failed.
  */
-import {
-  Invitation,
-  Inviter,
-  Registerer,
-  RegistererState,
-  SessionState,
-  SIPExtension,
-  UserAgent,
-  type Session,
-  type SessionDescriptionHandlerFactory,
-  type URI,
-  NameAddrHeader,
-} from 'sip.js';
-import { SessionDescriptionHandler, type SessionDescriptionHandlerOptions } from 'sip.js/lib/platform/web';
-import type { SipAccount } from '../../../protocol/wire-messages';
+import { Invitation, Inviter, Registerer, RegistererState, SessionState, SIPExtension, UserAgent, type Session } from 'sip.js';
+import { CALLEE_REINVITE_DELAY_MS, RECONNECT_DELAYS_MS, RECOVERY_LIMIT_MS, REGISTER_TIMEOUT_MS, SIP_USER, newCallInfo, type CallInfo, type CallRecord, type CallResult, type PhoneFailure, type PhoneOptions, type PhoneStatus } from './phone-types';
+import { handlerOf, mediaHandlerFactory, receivedBytes } from './call-media';
+import { holdReInvite, reInvite, refer, replacingReferTo, type DialogHooks } from './call-dialog';
 
-export type PhoneStatus = 'off' | 'connecting' | 'registered' | 'reconnecting' | 'failed';
-/** Why the phone is not registered: the user sees a Chinese message for each. */
-export type PhoneFailure = 'auth' | 'unreachable' | 'media' | 'other';
-
-export type CallState = 'dialing' | 'incoming' | 'established' | 'reconnecting' | 'ended';
-export type CallResult = 'answered' | 'declined' | 'busy' | 'no-answer' | 'unreachable' | 'cancelled' | 'failed' | 'transferred';
-
-export interface CallInfo {
-  id: string;
-  direction: 'outgoing' | 'incoming';
-  /** The other end's SIP user. */
-  peer: string;
-  /** The other end's display name when it sent one. */
-  peerName: string;
-  /** Who was called on this side (incoming calls): the To user and name; the simulated staff answer as them. */
-  localUser: string;
-  localName: string;
-  video: boolean;
-  state: CallState;
-  startedAt: number;
-  answeredAt: number | null;
-  endedAt: number | null;
-  muted: boolean;
-  held: boolean;
-  /** Set when the call ends. */
-  result: CallResult | null;
-  /** The SIP status or reason behind a failed result, for the detail line. */
-  cause: string;
-  /** Free-form context the app attaches (event id, group id). */
-  tags: Record<string, string>;
-  /** When the last successful recovery finished (ms), for the UI and tests. */
-  recoveredAt: number | null;
-  recoveries: number;
-}
-
-export interface PhoneOptions {
-  account: SipAccount;
-  displayName?: string;
-  /** TURN/STUN for deployments behind NAT; [] on loopback (the tests). */
-  iceServers?: RTCIceServer[];
-  /** Local media for a call (default: getUserMedia); the console mixes group calls, the simulator draws. */
-  localMedia?: (constraints: MediaStreamConstraints, call: CallInfo) => Promise<MediaStream>;
-  /** Called for every change of the phone's or a call's state. */
-  onChange?: () => void;
-  /** An incoming call (already in `calls`, state 'incoming'). */
-  onIncoming?: (call: CallInfo) => void;
-  /** A transfer the far end asked for was carried out: the new call. */
-  onTransferred?: (call: CallInfo) => void;
-  /** ms a dropped call may take to come back (default 15 s). */
-  recoveryLimitMs?: number;
-}
-
-/** sip.js keeps a dialog's remote target in protected state and offers no setter. */
-function setRemoteTarget(dialog: NonNullable<Session['dialog']>, target: URI): void {
-  (dialog as unknown as { dialogState: { remoteTarget: URI } }).dialogState.remoteTarget = target;
-}
-
-export const RECOVERY_LIMIT_MS = 15_000;
-const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 3000];
-/** How long a recovery waits for its REGISTER to be answered before reconnecting again. */
-const REGISTER_TIMEOUT_MS = 5000;
-/** How long the callee of a dropped call waits for the caller's recovery re-INVITE before sending its own. */
-const CALLEE_REINVITE_DELAY_MS = 2500;
-const SIP_USER = /^[A-Za-z0-9_.-]{1,64}$/;
-
-interface CallRecord {
-  info: CallInfo;
-  session: Session;
-  recoveryTimer: ReturnType<typeof setTimeout> | null;
-  /** A REFER of ours is under way: the far end's BYE that follows means transferred, not hung up. */
-  transferring: boolean;
-}
+export { RECOVERY_LIMIT_MS, type CallInfo, type CallResult, type CallState, type PhoneFailure, type PhoneOptions, type PhoneStatus } from './phone-types';
 
 export class SipPhone {
   status: PhoneStatus = 'off';
@@ -111,31 +29,19 @@ export class SipPhone {
   private stopped = false;
   private reconnecting = false;
   private counter = 0;
+  private readonly hooks: DialogHooks = { end: (id, result, cause) => this.end(id, result, cause), recovered: (record) => this.recovered(record) };
 
   constructor(private readonly options: PhoneOptions) {
     const { account } = options;
     const uri = UserAgent.makeURI(`sip:${account.username}@${account.domain}`);
     if (!uri) throw new Error(`invalid SIP account ${account.username}@${account.domain}`);
-    const factory: SessionDescriptionHandlerFactory = (session, factoryOptions?: { iceGatheringTimeout?: number }) => {
-      const media = (constraints: MediaStreamConstraints): Promise<MediaStream> => {
-        const info = [...this.records.values()].find((r) => r.session === session)?.info;
-        if (!info) return Promise.reject(new Error('media asked for an unknown call'));
-        if (!constraints.audio && !constraints.video) return Promise.resolve(new MediaStream());
-        return options.localMedia ? options.localMedia(constraints, info) : navigator.mediaDevices.getUserMedia(constraints);
-      };
-      return new SessionDescriptionHandler(session.userAgent.getLogger('sip.SessionDescriptionHandler'), media, {
-        // With no STUN/TURN there is nothing to wait for beyond the host candidates.
-        iceGatheringTimeout: factoryOptions?.iceGatheringTimeout ?? ((options.iceServers ?? []).length === 0 ? 500 : 3000),
-        peerConnectionConfiguration: { bundlePolicy: 'balanced', rtcpMuxPolicy: 'require', iceServers: options.iceServers ?? [] },
-      });
-    };
     this.userAgent = new UserAgent({
       uri,
       displayName: options.displayName ?? account.username,
       authorizationUsername: account.username,
       authorizationPassword: account.password,
       transportOptions: { server: account.url, connectionTimeout: 5 },
-      sessionDescriptionHandlerFactory: factory,
+      sessionDescriptionHandlerFactory: mediaHandlerFactory(options, (session) => [...this.records.values()].find((r) => r.session === session)?.info),
       sipExtensionReplaces: SIPExtension.Supported,
       // Reconnection is ours (below): sip.js's own gives up silently.
       reconnectionAttempts: 0,
@@ -274,8 +180,7 @@ export class SipPhone {
     const record = this.records.get(id);
     if (!record) return;
     record.info.muted = muted;
-    const pc = this.peerConnection(id);
-    for (const sender of pc?.getSenders() ?? []) if (sender.track?.kind === 'audio') sender.track.enabled = !muted;
+    for (const sender of this.peerConnection(id)?.getSenders() ?? []) if (sender.track?.kind === 'audio') sender.track.enabled = !muted;
     this.changed();
   }
 
@@ -283,12 +188,7 @@ export class SipPhone {
   async setHeld(id: string, held: boolean): Promise<void> {
     const record = this.records.get(id);
     if (!record || record.session.state !== SessionState.Established || record.info.held === held) return;
-    record.session.sessionDescriptionHandlerOptionsReInvite = { hold: held } as SessionDescriptionHandlerOptions;
-    await new Promise<void>((resolve, reject) => {
-      record.session
-        .invite({ requestDelegate: { onAccept: () => resolve(), onReject: (r) => reject(new Error(`${r.message.statusCode} ${r.message.reasonPhrase}`)) } })
-        .catch(reject);
-    });
+    await holdReInvite(record.session, held);
     record.info.held = held;
     // Our own sending stops too: the far end is on hold, not listening.
     for (const sender of this.peerConnection(id)?.getSenders() ?? []) if (sender.track) sender.track.enabled = !held && !(sender.track.kind === 'audio' && record.info.muted);
@@ -300,7 +200,7 @@ export class SipPhone {
     const record = this.records.get(id);
     if (!record || record.session.state !== SessionState.Established) throw new Error('no established call to transfer');
     if (!SIP_USER.test(user)) throw new Error(`not a SIP user: ${user}`);
-    await this.refer(record, UserAgent.makeURI(`sip:${user}@${this.options.account.domain}`)!);
+    await refer(record, UserAgent.makeURI(`sip:${user}@${this.options.account.domain}`)!, this.hooks);
   }
 
   /**
@@ -314,92 +214,38 @@ export class SipPhone {
     if (record.session.state !== SessionState.Established || consult.session.state !== SessionState.Established) throw new Error('both calls must be established to transfer');
     const dialog = consult.session.dialog;
     if (!dialog || !SIP_USER.test(consult.info.peer)) throw new Error('the consultation call has no dialog to replace');
-    // Refer-To names the colleague's address of record (sip.js would name their device's contact, which
-    // the transferee then shows and logs as a random user), with Replaces for the consultation dialog.
-    const target = UserAgent.makeURI(`sip:${consult.info.peer}@${this.options.account.domain}`)!;
-    target.setHeader('Replaces', encodeURIComponent(`${dialog.callId};to-tag=${dialog.remoteTag};from-tag=${dialog.localTag}`));
-    // A URI with headers must travel in name-addr form (<…>), which sip.js writes only for its own
-    // contact-based Refer-To: this one writes itself so, with the colleague's name for the transferee's screen.
-    const uri = target.toString();
-    const name = consult.info.peerName.replace(/["\\\r\n]/g, '');
-    target.toString = () => `${name ? `"${name}" ` : ''}<${uri}>`;
+    const target = replacingReferTo(consult.info, dialog, this.options.account.domain);
     // The colleague's BYE (their phone replaced our call with the transferred one) means transferred.
     consult.transferring = true;
     try {
-      await this.refer(record, target);
+      await refer(record, target, this.hooks);
     } catch (e) {
       consult.transferring = false;
       throw e;
     }
   }
 
-  private async refer(record: CallRecord, target: Parameters<Session['refer']>[0]): Promise<void> {
-    record.transferring = true;
-    await new Promise<void>((resolve, reject) => {
-      record.session
-        .refer(target, {
-          requestDelegate: {
-            onAccept: () => resolve(),
-            onReject: (r) => reject(new Error(`transfer refused: ${r.message.statusCode} ${r.message.reasonPhrase}`)),
-          },
-        })
-        .catch(reject);
-    }).catch((e: Error) => {
-      record.transferring = false;
-      throw e;
-    });
-    this.end(record.info.id, 'transferred', '');
-    if (record.session.state === SessionState.Established) record.session.bye().catch(() => undefined);
-  }
-
   remoteStream(id: string): MediaStream | null {
-    const handler = this.records.get(id)?.session.sessionDescriptionHandler;
-    return handler instanceof SessionDescriptionHandler ? handler.remoteMediaStream : null;
+    return handlerOf(this.records.get(id)?.session)?.remoteMediaStream ?? null;
   }
 
   localStream(id: string): MediaStream | null {
-    const handler = this.records.get(id)?.session.sessionDescriptionHandler;
-    return handler instanceof SessionDescriptionHandler ? handler.localMediaStream : null;
+    return handlerOf(this.records.get(id)?.session)?.localMediaStream ?? null;
   }
 
   peerConnection(id: string): RTCPeerConnection | null {
-    const handler = this.records.get(id)?.session.sessionDescriptionHandler;
-    return handler instanceof SessionDescriptionHandler ? (handler.peerConnection ?? null) : null;
+    return handlerOf(this.records.get(id)?.session)?.peerConnection ?? null;
   }
 
   /** Media actually received, from getStats (a call can be 'established' with no media at all). */
-  async receivedBytes(id: string): Promise<{ audio: number; video: number }> {
-    const totals = { audio: 0, video: 0 };
-    const stats = await this.peerConnection(id)?.getStats();
-    stats?.forEach((report: { type: string; kind?: string; bytesReceived?: number }) => {
-      if (report.type === 'inbound-rtp' && (report.kind === 'audio' || report.kind === 'video')) totals[report.kind] += report.bytesReceived ?? 0;
-    });
-    return totals;
+  receivedBytes(id: string): Promise<{ audio: number; video: number }> {
+    return receivedBytes(this.peerConnection(id));
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────────────
 
   private track(session: Session, direction: CallInfo['direction'], peer: string, peerName: string, video: boolean, tags: Record<string, string>): CallInfo {
-    const info: CallInfo = {
-      id: `call-${Date.now().toString(36)}-${(this.counter++).toString(36)}`,
-      direction,
-      peer,
-      peerName,
-      localUser: session.localIdentity.uri.user ?? '',
-      localName: session.localIdentity.displayName ?? '',
-      video,
-      state: direction === 'incoming' ? 'incoming' : 'dialing',
-      startedAt: Date.now(),
-      answeredAt: null,
-      endedAt: null,
-      muted: false,
-      held: false,
-      result: null,
-      cause: '',
-      tags,
-      recoveredAt: null,
-      recoveries: 0,
-    };
+    const info = newCallInfo(`call-${Date.now().toString(36)}-${(this.counter++).toString(36)}`, session, direction, peer, peerName, video, tags);
     const record: CallRecord = { info, session, recoveryTimer: null, transferring: false };
     this.records.set(info.id, record);
     this.calls.set(info.id, info);
@@ -480,8 +326,7 @@ export class SipPhone {
     record.info.endedAt = Date.now();
     this.records.delete(id);
     // Local media (camera, microphone) released with the call.
-    const handler = record.session.sessionDescriptionHandler;
-    if (handler instanceof SessionDescriptionHandler) for (const track of handler.localMediaStream.getTracks()) track.stop();
+    for (const track of handlerOf(record.session)?.localMediaStream.getTracks() ?? []) track.stop();
     this.changed();
   }
 
@@ -521,44 +366,9 @@ export class SipPhone {
       if (record.info.state !== 'reconnecting') continue;
       // Both ends may be recovering (the SIP server restarted): the caller re-INVITEs at once, the callee
       // only if no re-INVITE reached it meanwhile, so the two do not cross (glare, 491).
-      if (record.info.direction === 'outgoing') this.reInvite(record);
-      else setTimeout(() => record.info.state === 'reconnecting' && !this.stopped && this.reInvite(record), CALLEE_REINVITE_DELAY_MS);
+      if (record.info.direction === 'outgoing') reInvite(record, this.hooks);
+      else setTimeout(() => record.info.state === 'reconnecting' && !this.stopped && reInvite(record, this.hooks), CALLEE_REINVITE_DELAY_MS);
     }
-  }
-
-  /**
-   * The recovery re-INVITE, with an ICE restart. It names the far end's address of record, not its contact:
-   * the contact's alias names the connection it had, which is gone when the far end or the server
-   * reconnected; the server finds the far end again by its registration (resources/sip/kamailio.cfg).
-   * Retried while the far end is not registered again yet, until the recovery limit ends the call.
-   */
-  private reInvite(record: CallRecord): void {
-    const dialog = record.session.dialog;
-    if (!dialog || record.info.state !== 'reconnecting') return;
-    setRemoteTarget(dialog, record.session.remoteIdentity.uri.clone());
-    record.session.sessionDescriptionHandlerOptionsReInvite = { hold: record.info.held, offerOptions: { iceRestart: true } } as SessionDescriptionHandlerOptions;
-    const retry = (ms: number): void => void setTimeout(() => this.reInvite(record), ms);
-    record.session
-      .invite({
-        requestDelegate: {
-          onAccept: (response) => {
-            // The answer's Contact is where the far end is now (sip.js refreshes the target only as the
-            // receiver of a re-INVITE): later requests, the BYE, go there, not to the address of record.
-            const contact: unknown = response.message.parseHeader('contact');
-            if (contact instanceof NameAddrHeader) setRemoteTarget(dialog, contact.uri);
-            this.recovered(record);
-          },
-          onReject: (r) => {
-            const code = r.message.statusCode ?? 0;
-            if (code === 491) return retry(500 + Math.random() * 1500);
-            // Not registered again yet, or its connection not up yet: try again shortly.
-            if (code === 404 || code === 408 || code === 480 || code === 477 || code === 503) return retry(1000);
-            this.end(record.info.id, 'failed', `re-INVITE refused: ${code} ${r.message.reasonPhrase}`);
-            record.session.bye().catch(() => undefined);
-          },
-        },
-      })
-      .catch(() => retry(1000));
   }
 
   private recovered(record: CallRecord): void {

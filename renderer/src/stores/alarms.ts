@@ -8,7 +8,8 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref } from 'vue';
 import { serverNowMs, type ViewRow } from '../../../protocol';
-import { toUserFacingError, useHubStore } from './hub';
+import { useHubStore } from './hub';
+import { send, useRowsStore } from '../data';
 
 export const ESCALATE_AFTER_MS = 3 * 60_000;
 const SEVERE = 3;
@@ -25,6 +26,7 @@ export interface Alarm {
 
 export const useAlarmStore = defineStore('alarms', () => {
   const hub = useHubStore();
+  const data = useRowsStore();
   const alarms = ref<Alarm[]>([]);
   let seen: Set<string> | null = null;
   let overdue: Set<string> | null = null;
@@ -68,15 +70,13 @@ export const useAlarmStore = defineStore('alarms', () => {
       if (alarm.escalated || Date.now() - alarm.raisedAt < ESCALATE_AFTER_MS) continue;
       alarm.escalated = true;
       alarms.value = [...alarms.value];
-      void hub.api
-        ?.submitCommand({ commandId: crypto.randomUUID(), type: 'event.supervise', payload: { eventId: alarm.eventId, note: `告警 ${Math.round(ESCALATE_AFTER_MS / 60_000)} 分钟未确认，升级值班员督办` } })
-        .catch((e: unknown) => (hub.error = toUserFacingError(e)));
+      void send('event.supervise', { eventId: alarm.eventId, note: `告警 ${Math.round(ESCALATE_AFTER_MS / 60_000)} 分钟未确认，升级值班员督办` });
     }
   }
 
   async function start(): Promise<void> {
     if (stop || !hub.api) return;
-    stop = await hub.api.subscribeRows({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows, change) => {
+    stop = await data.read({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows, change) => {
       events = rows;
       // A whole new result (start, or the hub swapped in a fresh snapshot) is a new baseline, not news.
       if (change.reset) seen = null;

@@ -5,9 +5,10 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, watch } from 'vue';
-import { serverNowMs, type CommandArgs, type TypedCommandRequest, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
+import { serverNowMs, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
 import { nearest, suggestDepartment, suggestStaff } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
+import { send, useRowsStore } from '../data';
 import { GROUP_CALL_LIMIT } from '../sip/conference';
 import { followKey } from './follow-key';
 
@@ -33,6 +34,7 @@ export const NEARBY_STAFF_RADIUS_M = 1000;
 
 export const useDispatchStore = defineStore('dispatch', () => {
   const hub = useHubStore();
+  const data = useRowsStore();
   const version = ref(0);
   const loading = ref(true);
   const maps = {
@@ -52,17 +54,16 @@ export const useDispatchStore = defineStore('dispatch', () => {
   let timer: ReturnType<typeof setInterval> | null = null;
 
   async function start(): Promise<void> {
-    const api = hub.api;
-    if (!api || stops.length > 0) return;
+    if (!hub.api || stops.length > 0) return;
     loading.value = true;
     const bump = (): void => void version.value++;
     try {
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows) => ((maps.events = rows), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'departments' }, (rows) => ((maps.departments = rows), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'rules' }, (rows) => ((maps.rules = rows as ReadonlyMap<string, ResponsibilityRule>), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'staff' }, (rows) => ((maps.staff = rows), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'grids' }, (rows) => ((maps.grids = rows), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'adminUnits' }, (rows) => ((maps.units = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows) => ((maps.events = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'departments' }, (rows) => ((maps.departments = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'rules' }, (rows) => ((maps.rules = rows as ReadonlyMap<string, ResponsibilityRule>), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'staff' }, (rows) => ((maps.staff = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'grids' }, (rows) => ((maps.grids = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'adminUnits' }, (rows) => ((maps.units = rows), bump())));
     } catch (e) {
       hub.error = toUserFacingError(e);
     }
@@ -79,17 +80,16 @@ export const useDispatchStore = defineStore('dispatch', () => {
   // The selected event has its own subscriptions (it and its history), so it stays on screen after it leaves
   // the open queue.
   const followSelected = followKey<string>(async (id, isCurrent, keep) => {
-    const api = hub.api;
-    if (!api) return;
+    if (!hub.api) return;
     keep(
-      await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+      await data.read({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
         if (!isCurrent()) return;
         maps.selected = rows;
         version.value++;
       }),
     );
     keep(
-      await api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
+      await data.read({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
         if (!isCurrent()) return;
         maps.selectedTimeline = rows;
         version.value++;
@@ -238,14 +238,14 @@ export const useDispatchStore = defineStore('dispatch', () => {
     if (rows.length < 2) return null;
     rows.sort((a, b) => a.reportedAt.localeCompare(b.reportedAt));
     const [target, ...rest] = rows;
-    for (const row of rest) await run('event.merge', { eventId: row.id, intoEventId: target!.id });
+    for (const row of rest) await send('event.merge', { eventId: row.id, intoEventId: target!.id });
     checked.value = new Set();
     selectedId.value = target!.id;
     return target!.id;
   }
 
   async function superviseChecked(note: string): Promise<void> {
-    for (const id of checked.value) await run('event.supervise', { eventId: id, note });
+    for (const id of checked.value) await send('event.supervise', { eventId: id, note });
     checked.value = new Set();
   }
 
@@ -257,18 +257,5 @@ export const useDispatchStore = defineStore('dispatch', () => {
     selectedId.value = list[next]!.id;
   }
 
-  /** Sends a command through the hub (queued offline, shown pending until the backend answers). */
-  async function run(...[type, payload]: CommandArgs): Promise<boolean> {
-    if (!hub.api) return false;
-    try {
-      // The arguments were checked against each other at the call; a destructured pair is not correlated again.
-      await hub.api.submitCommand({ commandId: crypto.randomUUID(), type, payload } as TypedCommandRequest);
-      return true;
-    } catch (e) {
-      hub.error = toUserFacingError(e);
-      return false;
-    }
-  }
-
-  return { loading, version, selectedId, filters, queue, selected, selectedTimeline, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, ruleList, gridList, gridStaff, staffAround, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move, run };
+  return { loading, version, selectedId, filters, queue, selected, selectedTimeline, serverNow, departmentSuggestion, staffSuggestions, duplicates, names, districts, departmentList, ruleList, gridList, gridStaff, staffAround, checked, toggleChecked, checkAllVisible, mergeChecked, superviseChecked, start, stop, move };
 });

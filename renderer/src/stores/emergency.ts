@@ -8,6 +8,7 @@ import { computed, markRaw, ref, watch } from 'vue';
 import type { Camera, CommandLevelState, Department, Resource, ResponsibilityRule, Staff, TimelineEntry, ViewRow } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
+import { send, useRowsStore } from '../data';
 import { followKey } from './follow-key';
 
 /** How far around the incident the board looks, in metres. */
@@ -44,6 +45,7 @@ export function emergencyTimeline(level: CommandLevelState | null, history: Iter
 
 export const useEmergencyStore = defineStore('emergency', () => {
   const hub = useHubStore();
+  const data = useRowsStore();
   const version = ref(0);
   const loading = ref(true);
   let level: CommandLevelState | null = null;
@@ -63,22 +65,21 @@ export const useEmergencyStore = defineStore('emergency', () => {
   /** Several walls can show the board at once in one window (combined layout): one subscription set for all. */
   async function start(): Promise<void> {
     users++;
-    const api = hub.api;
-    if (!api || stops.length > 0) return;
+    if (!hub.api || stops.length > 0) return;
     loading.value = true;
     try {
       stops.push(
-        await api.subscribeRows({ topic: 'collection', collection: 'commandLevel' }, (rows) => {
+        await data.read({ topic: 'collection', collection: 'commandLevel' }, (rows) => {
           level = rows.get('current') ?? null;
           incidentId.value = level?.incidentId ?? null;
           bump();
         }),
       );
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'departments' }, (rows) => ((departments = rows), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'rules' }, (rows) => ((rules = rows as ReadonlyMap<string, ResponsibilityRule>), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'staff' }, (rows) => ((staff = rows), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (rows) => ((cameras = rows), bump())));
-      stops.push(await api.subscribeRows({ topic: 'collection', collection: 'resources' }, (rows) => ((resources = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'departments' }, (rows) => ((departments = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'rules' }, (rows) => ((rules = rows as ReadonlyMap<string, ResponsibilityRule>), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'staff' }, (rows) => ((staff = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => ((cameras = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'resources' }, (rows) => ((resources = rows), bump())));
     } catch (e) {
       hub.error = toUserFacingError(e);
     }
@@ -95,17 +96,16 @@ export const useEmergencyStore = defineStore('emergency', () => {
   // The incident has its own subscriptions (it and its history): they change when the level is raised for
   // another event.
   const followIncident = followKey<string>(async (id, isCurrent, keep) => {
-    const api = hub.api;
-    if (!api) return;
+    if (!hub.api) return;
     keep(
-      await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
+      await data.read({ topic: 'collection', collection: 'events', filter: { ids: [id] } }, (rows) => {
         if (!isCurrent()) return;
         incident = rows.get(id) ?? null;
         bump();
       }),
     );
     keep(
-      await api.subscribeRows({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
+      await data.read({ topic: 'collection', collection: 'timeline', filter: { eventIds: [id] } }, (rows) => {
         if (!isCurrent()) return;
         incidentHistory = rows;
         bump();
@@ -161,12 +161,7 @@ export const useEmergencyStore = defineStore('emergency', () => {
   });
 
   async function tick(itemId: string, done: boolean): Promise<void> {
-    if (!hub.api) return;
-    try {
-      await hub.api.submitCommand({ commandId: crypto.randomUUID(), type: 'plan.tick', payload: { itemId, done } });
-    } catch (e) {
-      hub.error = toUserFacingError(e);
-    }
+    await send('plan.tick', { itemId, done });
   }
 
   return { loading, state, event, categoryName, nearbyStaff, nearbyCameras, nearbyResources, plan, progress, timeline, start, stop, tick };

@@ -3,9 +3,11 @@ import { defineStore } from 'pinia';
 import { computed, markRaw, ref } from 'vue';
 import type { AdminUnit, KpiPeriod, KpiSnapshot, ResponsibilityRule } from '../../../protocol';
 import { toUserFacingError, useHubStore } from './hub';
+import { useRowsStore } from '../data';
 
 export const useKpiStore = defineStore('kpi', () => {
   const hub = useHubStore();
+  const data = useRowsStore();
   const version = ref(0);
   const loading = ref(true);
   const period = ref<KpiPeriod>('7d');
@@ -18,9 +20,9 @@ export const useKpiStore = defineStore('kpi', () => {
     if (!hub.api || stops.length > 0) return;
     const bump = (): void => void version.value++;
     try {
-      stops.push(await hub.api.subscribeRows({ topic: 'collection', collection: 'kpis' }, (rows) => ((kpis = rows), bump())));
-      stops.push(await hub.api.subscribeRows({ topic: 'collection', collection: 'adminUnits', filter: {} }, (rows) => ((units = rows), bump())));
-      stops.push(await hub.api.subscribeRows({ topic: 'collection', collection: 'rules' }, (rows) => ((rules = rows as ReadonlyMap<string, ResponsibilityRule>), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'kpis' }, (rows) => ((kpis = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'adminUnits', filter: {} }, (rows) => ((units = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'rules' }, (rows) => ((rules = rows as ReadonlyMap<string, ResponsibilityRule>), bump())));
     } catch (e) {
       hub.error = toUserFacingError(e);
     }

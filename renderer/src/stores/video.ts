@@ -8,6 +8,7 @@ import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import type { Camera, GovEvent, LonLat } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
+import { useRowsStore } from '../data';
 
 export const LAYOUTS = ['1', '4', '9', '16', '1+5', '1+7'] as const;
 export type WallLayout = (typeof LAYOUTS)[number];
@@ -60,6 +61,7 @@ export interface Tour {
 
 export const useVideoStore = defineStore('video', () => {
   const hub = useHubStore();
+  const data = useRowsStore();
   const saved = load();
   const layout = ref<WallLayout>(saved.layout);
   const tiles = ref<Array<string | null>>(saved.tiles);
@@ -169,7 +171,7 @@ export const useVideoStore = defineStore('video', () => {
     let list: Iterable<Camera> = cameras.value.values();
     if (cameras.value.size === 0 && hub.api) {
       let rows: ReadonlyMap<string, Camera> = new Map();
-      await (await hub.api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (r) => (rows = r)))();
+      await (await data.read({ topic: 'collection', collection: 'cameras' }, (r) => (rows = r)))();
       list = rows.values();
     }
     return nearest([...list].filter((c) => c.online), at, radius, n, (c) => c.position).map((c) => c.item.id);
@@ -183,16 +185,15 @@ export const useVideoStore = defineStore('video', () => {
   async function start(): Promise<void> {
     users++;
     if (users > 1 || !hub.api) return;
-    const api = hub.api;
     knownAlarms = null;
-    stops.push(await api.subscribeRows({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras.value = markRaw(new Map(rows)))));
+    stops.push(await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras.value = markRaw(new Map(rows)))));
     stops.push(
-      await api.subscribeRows({ topic: 'collection', collection: 'adminUnits' }, (rows) => {
+      await data.read({ topic: 'collection', collection: 'adminUnits' }, (rows) => {
         districts.value = markRaw(new Map([...rows.values()].filter((u) => u.level === 'district').map((u) => [u.id, u.name])));
       }),
     );
     stops.push(
-      await api.subscribeRows({ topic: 'collection', collection: 'events', filter: { sources: ['video-ai'], openOnly: true } }, (rows) => {
+      await data.read({ topic: 'collection', collection: 'events', filter: { sources: ['video-ai'], openOnly: true } }, (rows) => {
         // Alarms present when the wall opened are old news; new ones open their camera.
         const fresh = [...rows.values()].filter((e: GovEvent) => knownAlarms !== null && !knownAlarms.has(e.id));
         knownAlarms = new Set(rows.keys());
