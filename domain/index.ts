@@ -3,7 +3,7 @@
  * container, the command handlers and the role table. Pure TypeScript: imports protocol/ only.
  */
 export { CityState, upsert, type LoadedState } from './state';
-export { CommandError, executeCommand, timelineId, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands';
+export { CommandError, executeCommand, isCommandType, parseCommand, timelineId, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands/index';
 export { ROLE_COMMANDS, inScope, mayRun } from './permissions';
 export { GridLocator, boxOf, distanceMetres, pointInRing, type Box } from './geometry';
 export { nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';

@@ -1,9 +1,9 @@
 /**
  * The hub's one connection to the backend (wire protocol v1): handshake with the last applied sequence (or the
- * snapshot being received, to resume it), snapshot into the cache, deltas in strict order, live positions,
- * the outbox sent in order and removed only on ack. Anything invalid from the backend — a bad frame, a
- * sequence going backwards, a gap, an oversized frame — is refused, logged, and the link is reset; the cache
- * is only ever changed by valid, in-order data.
+ * snapshot being received, to resume it), snapshot chunks, deltas in strict order and live positions handed to
+ * the replica (which alone writes the cache), the outbox's commands sent in order and answered back to it.
+ * Anything invalid from the backend — a bad frame, a sequence going backwards, a gap, an oversized frame — is
+ * refused, logged, and the link is reset; the replica is only ever handed valid, in-order data.
  */
 import { createHash } from 'node:crypto';
 import { WebSocket } from 'ws';
@@ -24,22 +24,38 @@ import {
   encodeFrame,
   validate,
   type Change,
-  type OutboxEntry,
+  type CollectionName,
+  type CommandFrame,
 } from '../protocol';
 import type { Logger } from '../node-util/logger';
-import type { HubCache } from './cache/cache';
+import { DeltaParts, ProtocolViolation, backoffDelay, explainClose } from './link-rules';
+
+/** Where the link hands what the backend sends, checked and in order: the replica (replica.ts). */
+export interface LinkReplica {
+  readonly lastSeq: number;
+  /** Where a connection under this token resumes: its last applied seq and a snapshot being received. */
+  resumePoint(tokenHash: string): { lastSeq: number | null; staged: { snapshotId: string; nextIndex: number } | null };
+  welcomed(tokenHash: string, welcome: WelcomePayload): void;
+  beginSnapshot(snapshotId: string, fromIndex: number): void;
+  stageChunk(snapshotId: string, index: number, collection: CollectionName, items: unknown[]): void;
+  finishSnapshot(snapshotId: string, seq: number): void;
+  applyDelta(seq: number, changes: readonly Change[]): void;
+  applyPositions(payload: PositionsPayload): void;
+}
+
+/** The commands to send and where their answers go: the outbox (outbox.ts). */
+export interface LinkOutbox {
+  /** The commands to send now, in order. */
+  pending(): readonly CommandFrame[];
+  attempted(commandId: string): void;
+  acked(ack: CommandAck): void;
+  refused(commandId: string, error: WireErrorPayload): void;
+}
 
 export interface LinkCallbacks {
   /** Connection facts changed (status, errors, user, clock). */
   state(patch: LinkStatePatch): void;
-  /** The confirmed state changed: the changes of one delta, or everything (a snapshot was swapped in). */
-  confirmed(change: { seq: number; changes: readonly Change[] } | { seq: number; reset: true }): void;
-  positions(payload: PositionsPayload): void;
-  acked(ack: CommandAck): void;
-  refused(commandId: string, error: WireErrorPayload): void;
   notice(message: string): void;
-  /** The commands to send now, in order (pending in the outbox). */
-  pending(): OutboxEntry[];
 }
 
 export interface LinkStatePatch {
@@ -54,29 +70,14 @@ export interface LinkOptions {
   url: string;
   token: string;
   clientId: string;
-  cache: HubCache;
+  replica: LinkReplica;
+  outbox: LinkOutbox;
   log: Logger;
   callbacks: LinkCallbacks;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   /** How long the backend may stay silent before the link counts as dead. */
   silenceLimitMs?: number;
-}
-
-/** Exponential backoff with "equal jitter": half fixed, half random, capped. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
-}
-
-class ProtocolViolation extends Error {}
-
-/** What a close (or a refusal before welcome) means, in words an operator can act on. */
-function explainClose(code: number | string, reason: string): { code: string; message: string } {
-  if (code === 4001 || code === 'unsupported-version') return { code: 'unsupported-version', message: `the backend does not speak protocol v${WIRE_PROTOCOL_VERSION}: ${reason}` };
-  if (code === 4003 || code === 'unauthorized') return { code: 'unauthorized', message: `the backend refused the login: ${reason}` };
-  if (code === 1006) return { code: 'unreachable', message: 'backend unreachable or the link dropped' };
-  return { code: `closed-${code}`, message: reason || `link closed (${code})` };
 }
 
 export class BackendLink {
@@ -91,7 +92,7 @@ export class BackendLink {
   private expectedChunk = 0;
   private snapshotId: string | null = null;
   /** A delta arriving in parts (one batch larger than a frame): held until its last part, then applied whole. */
-  private deltaParts: { seq: number; count: number; next: number; changes: DeltaPayload['changes'] } | null = null;
+  private deltaParts = new DeltaParts();
   private readonly inflight = new Set<string>();
   private sendTokens = 0;
   private sendTimer: NodeJS.Timeout | null = null;
@@ -133,17 +134,14 @@ export class BackendLink {
     this.resetReason = null;
     this.synced = false;
     this.welcome = null;
-    this.deltaParts = null;
+    this.deltaParts = new DeltaParts();
     this.inflight.clear();
     this.o.callbacks.state({ status: this.attempt === 0 ? 'connecting' : 'reconnecting', nextRetryAt: null });
     const ws = new WebSocket(this.o.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000, perMessageDeflate: false });
     this.ws = ws;
     ws.on('open', () => {
       this.lastHeard = Date.now();
-      // A cache filled under another token (another user, another scope) must not be continued from.
-      const sameUser = this.o.cache.getMeta('tokenHash') === this.tokenHash;
-      const staged = sameUser ? this.o.cache.stagedSnapshot() : null;
-      const lastSeq = sameUser && this.o.cache.lastSeq > 0 ? this.o.cache.lastSeq : null;
+      const { lastSeq, staged } = this.o.replica.resumePoint(this.tokenHash);
       ws.send(
         encodeFrame('hello', {
           token: this.o.token,
@@ -163,7 +161,7 @@ export class BackendLink {
         if (isBinary) throw new ProtocolViolation('binary frame from the backend');
         this.onFrame(data.toString());
       } catch (e) {
-        // Whatever went wrong with this frame, the cache only ever took valid, in-order data: reset and resync.
+        // Whatever went wrong with this frame, the replica only ever took valid, in-order data: reset and resync.
         if (e instanceof ProtocolViolation) {
           this.violations++;
           this.o.log.error('refused data from the backend; resetting the link', { error: e.message });
@@ -238,21 +236,6 @@ export class BackendLink {
     return checked.value as T;
   }
 
-  /** Collects the parts of one batch in order; returns the whole batch with its last part, else null. */
-  private assembleParts(delta: DeltaPayload): DeltaPayload | null {
-    const held = this.deltaParts;
-    if (!delta.part) throw new ProtocolViolation(`delta ${delta.seq} while delta ${held?.seq} still had parts to come`);
-    if (delta.part.index === 0 && !held) this.deltaParts = { seq: delta.seq, count: delta.part.count, next: 1, changes: [...delta.changes] };
-    else if (held && held.seq === delta.seq && held.count === delta.part.count && delta.part.index === held.next) {
-      held.changes.push(...delta.changes);
-      held.next++;
-    } else throw new ProtocolViolation(`delta part ${delta.part.index}/${delta.part.count} of ${delta.seq} out of order`);
-    if (delta.part.index < delta.part.count - 1) return null;
-    const changes = this.deltaParts!.changes;
-    this.deltaParts = null;
-    return { seq: delta.seq, at: delta.at, changes };
-  }
-
   private onFrame(raw: string): void {
     const decoded = decodeFrame(raw);
     if (!decoded.ok) throw new ProtocolViolation(`invalid frame: ${decoded.error.message}`);
@@ -262,68 +245,62 @@ export class BackendLink {
       case 'welcome': {
         const welcome = this.check<WelcomePayload>(WelcomePayload, payload, 'welcome');
         this.welcome = welcome;
-        if (this.o.cache.getMeta('tokenHash') !== this.tokenHash) {
-          this.o.cache.discardStagedSnapshot();
-          this.o.cache.setMeta('tokenHash', this.tokenHash);
-        }
-        this.o.cache.setMeta('user', JSON.stringify({ ...welcome.user, districtScope: welcome.districtScope }));
+        this.o.replica.welcomed(this.tokenHash, welcome);
         this.o.callbacks.state({ welcome, lastError: null });
-        if (welcome.sync === 'deltas' && welcome.currentSeq === this.o.cache.lastSeq) this.becomeSynced();
+        if (welcome.sync === 'deltas' && welcome.currentSeq === this.o.replica.lastSeq) this.becomeSynced();
         return;
       }
       case 'snapshot.begin': {
         const begin = this.check<{ snapshotId: string; fromIndex: number }>(SnapshotBegin, payload, 'snapshot.begin');
-        this.o.cache.beginSnapshot(begin.snapshotId, begin.fromIndex);
+        this.o.replica.beginSnapshot(begin.snapshotId, begin.fromIndex);
         this.snapshotId = begin.snapshotId;
         this.expectedChunk = begin.fromIndex;
         return;
       }
       case 'snapshot.chunk': {
-        const chunk = this.check<{ snapshotId: string; index: number; collection: keyof typeof collectionSchemas; items: unknown[] }>(SnapshotChunk, payload, 'snapshot.chunk');
+        const chunk = this.check<{ snapshotId: string; index: number; collection: CollectionName; items: unknown[] }>(SnapshotChunk, payload, 'snapshot.chunk');
         if (chunk.snapshotId !== this.snapshotId || chunk.index !== this.expectedChunk) {
           throw new ProtocolViolation(`snapshot chunk ${chunk.index} of ${chunk.snapshotId} out of order (expected ${this.expectedChunk} of ${this.snapshotId})`);
         }
         const schema = collectionSchemas[chunk.collection];
         for (const item of chunk.items) this.check(schema, item, `${chunk.collection} item in the snapshot`);
-        this.o.cache.stageChunk(chunk.snapshotId, chunk.index, chunk.collection, chunk.items);
+        this.o.replica.stageChunk(chunk.snapshotId, chunk.index, chunk.collection, chunk.items);
         this.expectedChunk++;
         return;
       }
       case 'snapshot.end': {
         const end = this.check<{ snapshotId: string; seq: number }>(SnapshotEnd, payload, 'snapshot.end');
         if (end.snapshotId !== this.snapshotId) throw new ProtocolViolation(`snapshot.end for ${end.snapshotId}, receiving ${this.snapshotId}`);
-        this.o.cache.finishSnapshot(end.snapshotId, end.seq);
+        this.o.replica.finishSnapshot(end.snapshotId, end.seq);
         this.snapshotId = null;
-        this.o.callbacks.confirmed({ seq: end.seq, reset: true });
         if (end.seq >= (this.welcome?.currentSeq ?? 0)) this.becomeSynced();
         return;
       }
       case 'delta': {
         let delta = this.check<DeltaPayload>(DeltaPayload, payload, 'delta');
-        if (delta.part || this.deltaParts) {
-          const whole = this.assembleParts(delta);
+        if (delta.part || this.deltaParts.holding) {
+          const whole = this.deltaParts.add(delta);
           if (!whole) return;
           delta = whole;
         }
-        const last = this.o.cache.lastSeq;
+        const last = this.o.replica.lastSeq;
         if (delta.seq <= last) throw new ProtocolViolation(`sequence went backwards: delta ${delta.seq} after ${last}`);
         if (delta.seq !== last + 1) {
           this.o.log.warn('gap in the delta stream: reconnecting from the last applied seq', { expected: last + 1, got: delta.seq });
           throw new ProtocolViolation(`gap: expected delta ${last + 1}, got ${delta.seq}`);
         }
         for (const change of delta.changes) if (change.op === 'upsert') this.check(collectionSchemas[change.collection], change.data, `${change.collection} in delta ${delta.seq}`);
-        this.o.cache.applyDelta(delta.seq, delta.changes);
-        this.o.callbacks.confirmed({ seq: delta.seq, changes: delta.changes });
+        this.o.replica.applyDelta(delta.seq, delta.changes);
         if (!this.synced && delta.seq >= (this.welcome?.currentSeq ?? 0)) this.becomeSynced();
         return;
       }
       case 'staff.positions':
-        this.o.callbacks.positions(this.check<PositionsPayload>(PositionsPayload, payload, 'positions'));
+        this.o.replica.applyPositions(this.check<PositionsPayload>(PositionsPayload, payload, 'positions'));
         return;
       case 'command.ack': {
         const ack = this.check<CommandAck>(CommandAck, payload, 'command.ack');
         this.inflight.delete(ack.commandId);
-        this.o.callbacks.acked(ack);
+        this.o.outbox.acked(ack);
         this.scheduleSend(0);
         return;
       }
@@ -335,7 +312,7 @@ export class BackendLink {
           if (error.retryable) {
             this.o.log.warn('command not taken now; will resend', { commandId: id, code: error.code });
             this.scheduleSend(1000);
-          } else this.o.callbacks.refused(id, error);
+          } else this.o.outbox.refused(id, error);
           return;
         }
         this.o.log.warn('backend reported an error', { code: error.code, message: error.message });
@@ -387,20 +364,20 @@ export class BackendLink {
     this.sendTokens = Math.min(rate, this.sendTokens + ((now - this.lastRefill) / 1000) * rate);
     this.lastRefill = now;
     const window = Math.max(1, Math.floor(rate));
-    for (const entry of this.o.callbacks.pending()) {
-      if (this.inflight.has(entry.id)) continue;
+    for (const frame of this.o.outbox.pending()) {
+      if (this.inflight.has(frame.commandId)) continue;
       if (this.inflight.size >= window || this.sendTokens < 1) {
         this.scheduleSend(Math.ceil(1000 / rate));
         return;
       }
-      if (entry.expiresAt && Date.parse(entry.expiresAt) < Date.now()) {
-        this.o.callbacks.refused(entry.id, { code: 'expired', message: `not sent: expired at ${entry.expiresAt}`, retryable: false });
+      if (frame.expiresAt && Date.parse(frame.expiresAt) < Date.now()) {
+        this.o.outbox.refused(frame.commandId, { code: 'expired', message: `not sent: expired at ${frame.expiresAt}`, retryable: false });
         continue;
       }
       this.sendTokens -= 1;
-      this.inflight.add(entry.id);
-      this.o.cache.countAttempt(entry.id);
-      ws.send(encodeFrame('command', { commandId: entry.id, type: entry.type, payload: entry.payload, issuedAt: entry.queuedAt, ...(entry.expiresAt ? { expiresAt: entry.expiresAt } : {}) }));
+      this.inflight.add(frame.commandId);
+      this.o.outbox.attempted(frame.commandId);
+      ws.send(encodeFrame('command', frame));
     }
   }
 }

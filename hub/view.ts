@@ -3,7 +3,7 @@
  * come from the same command handlers the backend runs (domain/), over an overlay that never touches the
  * confirmed state; the backend's answer replaces them as acks and deltas arrive.
  */
-import { commandPayloads, type Change, type CollectionName, type CollectionTypes, type LonLat, type OutboxEntry } from '../protocol';
+import type { Change, CollectionName, CollectionTypes, CommandFrame, LonLat } from '../protocol';
 import { CommandError, executeCommand, type Actor, type CityState, type StateReader } from '../domain';
 
 const key = (collection: string, id: string): string => `${collection}\u0000${id}`;
@@ -54,23 +54,23 @@ export class OptimisticView {
    * Predicts one command queued after all the others: the same as a full replay with it at the end, without
    * replaying the rest (queueing thousands of commands offline stays linear). Returns what it touched.
    */
-  append(entry: OutboxEntry, actor: Actor | null, now: Date, locate: (l: LonLat) => { gridId: string; districtId: string; address: string } | null): Array<[CollectionName, string]> {
+  append(entry: CommandFrame, actor: Actor | null, now: Date, locate: (l: LonLat) => { gridId: string; districtId: string; address: string } | null): Array<[CollectionName, string]> {
     if (!actor) {
-      this.predictions.set(entry.id, { predicted: false, localError: null });
+      this.predictions.set(entry.commandId, { predicted: false, localError: null });
       return [];
     }
     try {
       const outcome = executeCommand(
-        { state: this.overlay, actor, now, newId: (kind) => (kind === 'event' ? `PENDING-${entry.id}` : `pending-${kind}-${entry.id}`), locate },
+        { state: this.overlay, actor, now, newId: (kind) => (kind === 'event' ? `PENDING-${entry.commandId}` : `pending-${kind}-${entry.commandId}`), locate },
         entry.type,
         entry.payload,
       );
       this.overlay.apply(outcome.changes);
-      this.predictions.set(entry.id, { predicted: true, localError: null });
+      this.predictions.set(entry.commandId, { predicted: true, localError: null });
       return outcome.changes.map((c) => [c.collection, c.id]);
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
-      this.predictions.set(entry.id, { predicted: false, localError: e.message });
+      this.predictions.set(entry.commandId, { predicted: false, localError: e.message });
       return [];
     }
   }
@@ -79,27 +79,26 @@ export class OptimisticView {
    * Replays the pending commands on a fresh overlay. Returns every (collection, id) whose view may have
    * changed: what the old and the new overlay touch.
    */
-  rebuild(pending: readonly OutboxEntry[], actor: Actor | null, now: Date, locate: (l: LonLat) => { gridId: string; districtId: string; address: string } | null): Array<[CollectionName, string]> {
+  rebuild(pending: readonly CommandFrame[], actor: Actor | null, now: Date, locate: (l: LonLat) => { gridId: string; districtId: string; address: string } | null): Array<[CollectionName, string]> {
     const before = this.guessedKeys();
     const overlay = new Overlay(this.confirmed);
     this.predictions.clear();
     for (const entry of pending) {
-      if (entry.status !== 'pending') continue;
       if (!actor) {
-        this.predictions.set(entry.id, { predicted: false, localError: null });
+        this.predictions.set(entry.commandId, { predicted: false, localError: null });
         continue;
       }
       try {
         const outcome = executeCommand(
-          { state: overlay, actor, now, newId: (kind) => (kind === 'event' ? `PENDING-${entry.id}` : `pending-${kind}-${entry.id}`), locate },
+          { state: overlay, actor, now, newId: (kind) => (kind === 'event' ? `PENDING-${entry.commandId}` : `pending-${kind}-${entry.commandId}`), locate },
           entry.type,
           entry.payload,
         );
         overlay.apply(outcome.changes);
-        this.predictions.set(entry.id, { predicted: true, localError: null });
+        this.predictions.set(entry.commandId, { predicted: true, localError: null });
       } catch (e) {
         if (!(e instanceof CommandError)) throw e;
-        this.predictions.set(entry.id, { predicted: false, localError: e.message });
+        this.predictions.set(entry.commandId, { predicted: false, localError: e.message });
       }
     }
     this.overlay = overlay;
@@ -114,16 +113,4 @@ export class OptimisticView {
     }
     return touched;
   }
-}
-
-/**
- * A command's payload as validated (checked before it is queued: a malformed one never will be). The validated
- * value is what gets queued: fields the command does not have are dropped, so nothing else a window sent is
- * kept in the cache or sent on.
- */
-export function parseCommandPayload(type: string, payload: unknown): { ok: true; payload: Record<string, unknown> } | { ok: false; problem: string } {
-  if (!Object.prototype.hasOwnProperty.call(commandPayloads, type)) return { ok: false, problem: `unknown command type ${JSON.stringify(type)}` };
-  const result = commandPayloads[type as keyof typeof commandPayloads].safeParse(payload);
-  if (result.success) return { ok: true, payload: result.data as Record<string, unknown> };
-  return { ok: false, problem: result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
 }

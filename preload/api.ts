@@ -1,6 +1,6 @@
 import { HUB_IPC_UPDATE_CHANNEL, HUB_METHOD_LIST, hubIpcChannel } from '../protocol/ipc-channels';
 import type { PreloadHubApi } from '../protocol/preload-api';
-import type { HubReply } from '../protocol/hub-api';
+import type { HubReply } from '../protocol/hub-api/index';
 
 /** The slice of ipcRenderer the preload uses (so tests can pass a fake). */
 export interface IpcRendererLike {

@@ -22,7 +22,7 @@ import {
   WallRequestState,
   SipState,
   CallLogState,
-} from './hub-api';
+} from './hub-api/index';
 import { describeIssues, validate } from './validate';
 
 const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState, calls: CallLogState } as const;

@@ -1,5 +1,5 @@
 export * from './vocabulary';
-export * from './hub-api';
+export * from './hub-api/index';
 export * from './validate';
 export * from './wire';
 export * from './hub-client';

@@ -5,7 +5,8 @@
  * same table validates every command at each process boundary.
  */
 import { describe, expect, it } from 'vitest';
-import { CommandRequest, commandPayloads, validate, type CommandArgs, type EventCommandArgs, type TypedCommandRequest } from '../../protocol';
+import { CommandFrame, CommandRequest, commandPayloads, validate, type CheckedCommand, type CommandArgs, type EventCommandArgs, type TypedCommandRequest } from '../../protocol';
+import { parseCommand } from '../../domain';
 
 const send = (...args: CommandArgs): CommandArgs => args;
 const act = (...args: EventCommandArgs): EventCommandArgs => args;
@@ -31,5 +32,31 @@ describe('typed commands', () => {
     // At run time the request schema and the payload table still refuse what the types would.
     expect(validate(CommandRequest, ok).ok).toBe(true);
     expect(validate(commandPayloads['event.comment'], { eventId: 'E1', note: '备注' }).ok).toBe(false);
+  });
+
+  it('travel as the same union on the wire and through the hub', () => {
+    const issuedAt = '2026-01-01T08:00:00.000+08:00';
+    const frame: CommandFrame = { commandId: 'cmd-typed-0004', type: 'event.dispatch', payload: { eventId: 'E1', staffId: 'S1' }, issuedAt };
+    // @ts-expect-error a command frame with a misspelt type
+    const misspelt: CommandFrame = { commandId: 'cmd-typed-0005', type: 'event.dispach', payload: { eventId: 'E1' }, issuedAt };
+    // @ts-expect-error a command frame carrying another command's payload (level.set needs level and reason)
+    const mixed: CommandFrame = { commandId: 'cmd-typed-0006', type: 'level.set', payload: { eventId: 'E1', text: 'x' }, issuedAt };
+    expect([misspelt, mixed].length).toBe(2);
+    // The boundary's schema checks the envelope only, as before: the domain checks type and payload.
+    expect(validate(CommandFrame, { ...frame, type: 'event.teleport' }).ok).toBe(true);
+    expect(parseCommand('event.teleport', {})).toEqual({ ok: false, problem: 'unknown command type "event.teleport"' });
+    const parsed = parseCommand('event.comment', { eventId: 'E1', text: ' 备注 ', smuggled: 1 });
+    expect(parsed).toEqual({ ok: true, command: { type: 'event.comment', payload: { eventId: 'E1', text: '备注' } } });
+    if (parsed.ok && parsed.command.type === 'event.comment') {
+      // Narrowed by its type, the checked payload is that command's own.
+      const text: string = parsed.command.payload.text;
+      expect(text).toBe('备注');
+      // @ts-expect-error a comment's payload has no note
+      void parsed.command.payload.note;
+    }
+    const checked: CheckedCommand = { type: 'plan.tick', payload: { itemId: 'p1', done: true } };
+    // What the hub queues is a frame the link sends as it is.
+    const queued: CommandFrame = { commandId: 'cmd-typed-0007', ...checked, issuedAt };
+    expect(queued.type).toBe('plan.tick');
   });
 });

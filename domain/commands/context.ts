@@ -1,0 +1,46 @@
+/**
+ * What a command handler works with and what it may throw: the actor, the state it reads, the clock, new ids,
+ * the grid locator, and the one error a dispatcher reads. Shared by every family of handlers.
+ */
+import type { Change, CollectionName, CollectionTypes, CommandPayload, CommandType, LonLat, UserRole, WireErrorCode } from '../../protocol';
+
+export interface Actor {
+  id: string;
+  name: string;
+  role: UserRole | 'system';
+  districtScope: string[] | null;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly code: Extract<WireErrorCode, 'invalid' | 'forbidden' | 'conflict' | 'expired'>,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+/** What the handlers read: the server's state, or the hub's overlay of pending guesses on its cache. */
+export interface StateReader {
+  get<C extends CollectionName>(collection: C, id: string): CollectionTypes[C] | undefined;
+}
+
+export interface CommandContext {
+  state: StateReader;
+  actor: Actor;
+  /** Simulated time (the backend's clock). */
+  now: Date;
+  /** New unique ids (event ids are human-readable). */
+  newId(kind: 'event' | 'cohandle' | 'handover'): string;
+  /** Grid and district of a location, or null outside the city. */
+  locate(location: LonLat): { gridId: string; districtId: string; address: string } | null;
+}
+
+export interface CommandOutcome {
+  changes: Change[];
+  result: Record<string, unknown>;
+}
+
+/** One handler per command type, each taking its own payload (the table in index.ts is checked complete). */
+export type Handlers = { [T in CommandType]: (ctx: CommandContext, payload: CommandPayload<T>) => CommandOutcome };

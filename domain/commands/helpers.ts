@@ -1,0 +1,172 @@
+/**
+ * What the handlers share: loading an event the actor may act on, evolving it (status, step, deadline,
+ * history records, version), assignees and staff load. Kept apart from the handlers so each family reads short.
+ */
+import { STEP_OF_STATUS, type Change, type EscalationLevel, type EventStatus, type GovEvent, type LonLat, type ResponsibilityRule, type Staff, type TimelineEntry, type TimelineRecord } from '../../protocol';
+import { upsert } from '../state';
+import { inScope } from '../permissions';
+import { MAX_ACTORS } from '../bounds';
+import { CommandError, type CommandContext } from './context';
+
+export const OPEN: ReadonlySet<EventStatus> = new Set(['new', 'accepted', 'dispatched', 'handling', 'handled', 'followed-up']);
+export const ESCALATION_ORDER: EscalationLevel[] = ['grid', 'street', 'district', 'city'];
+export const MINUTE = 60_000;
+
+export const iso = (d: Date): string => d.toISOString();
+export const plusMinutes = (d: Date, minutes: number): string => new Date(d.getTime() + minutes * MINUTE).toISOString();
+
+export function ruleFor(ctx: CommandContext, category: string): ResponsibilityRule {
+  const rule = ctx.state.get('rules', category);
+  if (!rule) throw new CommandError('invalid', `unknown event category ${JSON.stringify(category)}`);
+  return rule;
+}
+
+/** Loads an event the actor may act on, checking its optimistic version when given. */
+export function eventFor(ctx: CommandContext, payload: { eventId: string; baseVersion?: number }): GovEvent {
+  const event = ctx.state.get('events', payload.eventId);
+  if (!event) throw new CommandError('invalid', `event ${payload.eventId} does not exist`);
+  if (!inScope(ctx.actor.districtScope, event.districtId)) {
+    throw new CommandError('forbidden', `event ${event.id} is in district ${event.districtId}, outside your area`);
+  }
+  if (payload.baseVersion !== undefined && payload.baseVersion !== event.version) {
+    throw new CommandError('conflict', `event ${event.id} changed since you saw it (version ${payload.baseVersion} → ${event.version}); review it and try again`);
+  }
+  return event;
+}
+
+export function requireStatus(event: GovEvent, allowed: readonly EventStatus[], action: string): void {
+  if (!allowed.includes(event.status)) {
+    throw new CommandError('conflict', `cannot ${action} event ${event.id}: it is ${event.status} (needs ${allowed.join(' or ')})`);
+  }
+}
+
+export function entry(ctx: CommandContext, action: string, note?: string): TimelineEntry {
+  return note === undefined ? { at: iso(ctx.now), actor: ctx.actor.id, actorName: ctx.actor.name, action } : { at: iso(ctx.now), actor: ctx.actor.id, actorName: ctx.actor.name, action, note };
+}
+
+/** An event's next version and the history entries it appends, each a `timeline` record of its own. */
+export interface Evolved {
+  event: GovEvent;
+  entries: TimelineRecord[];
+}
+
+/** The id of an event's history entry: `${eventId}.${index}`, the index in four digits (ids sort in order). */
+export function timelineId(eventId: string, index: number): string {
+  return `${eventId}.${String(index).padStart(4, '0')}`;
+}
+
+export function timelineRecord(event: GovEvent, index: number, e: TimelineEntry): TimelineRecord {
+  return { ...e, id: timelineId(event.id, index), eventId: event.id, districtId: event.districtId, index };
+}
+
+export const withActor = (actors: readonly string[], id: string): string[] => [...actors.filter((a) => a !== id), id].slice(-MAX_ACTORS);
+
+/** The next version of an event: new status (with its step and deadline), appended history, bumped version. */
+export function evolve(ctx: CommandContext, event: GovEvent, patch: Partial<GovEvent>, timeline: TimelineEntry[], stepDeadline?: string | null): Evolved {
+  const status = patch.status ?? event.status;
+  const next: GovEvent = {
+    ...event,
+    ...patch,
+    status,
+    step: STEP_OF_STATUS[status],
+    stepDeadline: stepDeadline === undefined ? event.stepDeadline : stepDeadline,
+    timelineCount: event.timelineCount + timeline.length,
+    actors: withActor(event.actors, ctx.actor.id),
+    version: event.version + 1,
+  };
+  return { event: next, entries: timeline.map((e, i) => timelineRecord(next, event.timelineCount + i, e)) };
+}
+
+/** A new event with the first entry of its history. */
+export function born(ctx: CommandContext, event: GovEvent, first: TimelineEntry): Evolved {
+  const made: GovEvent = { ...event, timelineCount: 1, actors: [ctx.actor.id] };
+  return { event: made, entries: [timelineRecord(made, 0, first)] };
+}
+
+/** What evolving events commits: each event and its new history records. */
+export function eventChanges(...evolved: Evolved[]): Change[] {
+  return evolved.flatMap(({ event, entries }) => [upsert('events', event), ...entries.map((r) => upsert('timeline', r))]);
+}
+
+export function staffFor(ctx: CommandContext, staffId: string): Staff {
+  const staff = ctx.state.get('staff', staffId);
+  if (!staff) throw new CommandError('invalid', `staff member ${staffId} does not exist`);
+  return staff;
+}
+
+export function departmentExists(ctx: CommandContext, departmentId: string): string {
+  const department = ctx.state.get('departments', departmentId);
+  if (!department) throw new CommandError('invalid', `department ${departmentId} does not exist`);
+  return department.name;
+}
+
+/** Staff load changes when assignments start or end. */
+export function loadChange(ctx: CommandContext, staffId: string | null | undefined, delta: number): Change[] {
+  if (!staffId) return [];
+  const staff = ctx.state.get('staff', staffId);
+  if (!staff) return [];
+  return [upsert('staff', { ...staff, openTasks: Math.max(0, staff.openTasks + delta), updatedAt: iso(ctx.now) })];
+}
+
+export function resolveAssignee(ctx: CommandContext, event: GovEvent, p: { departmentId?: string; staffId?: string }): { departmentId: string | null; staffId: string | null } {
+  if (p.departmentId) departmentExists(ctx, p.departmentId);
+  if (p.staffId) {
+    const staff = staffFor(ctx, p.staffId);
+    if (staff.status === 'offline') throw new CommandError('conflict', `${staff.name} (${staff.id}) is offline and cannot take the event; choose someone on duty`);
+    if (!inScope(ctx.actor.districtScope, staff.districtId)) throw new CommandError('forbidden', `${staff.id} works outside your area`);
+  }
+  return { departmentId: p.departmentId ?? (p.staffId ? null : ruleFor(ctx, event.category).departmentId), staffId: p.staffId ?? null };
+}
+
+export function newEvent(ctx: CommandContext, input: {
+  source: GovEvent['source'];
+  category: string;
+  severity: number;
+  title: string;
+  description: string;
+  location: LonLat;
+  address?: string;
+  reporter?: { name: string; phone: string };
+  cameraId?: string;
+}): GovEvent {
+  const rule = ruleFor(ctx, input.category);
+  const place = ctx.locate(input.location);
+  if (!place) throw new CommandError('invalid', `location ${input.location.join(',')} is outside the city's grids`);
+  if (!inScope(ctx.actor.districtScope, place.districtId)) throw new CommandError('forbidden', `location is in district ${place.districtId}, outside your area`);
+  if (input.cameraId && !ctx.state.get('cameras', input.cameraId)) throw new CommandError('invalid', `camera ${input.cameraId} does not exist`);
+  const limits = rule.limits;
+  const total = limits.report + limits.dispatch + limits.handle + limits.followup + limits.close;
+  return {
+    id: ctx.newId('event'),
+    source: input.source,
+    category: input.category,
+    severity: input.severity,
+    title: input.title,
+    description: input.description,
+    location: input.location,
+    address: input.address ?? place.address,
+    gridId: place.gridId,
+    districtId: place.districtId,
+    status: 'new',
+    step: 'report',
+    reportedAt: iso(ctx.now),
+    stepDeadline: plusMinutes(ctx.now, limits.report),
+    finalDeadline: plusMinutes(ctx.now, total),
+    assignee: null,
+    coHandlers: [],
+    coHandlingRequests: [],
+    supervised: false,
+    escalation: 'grid',
+    mergedInto: null,
+    reporter: input.reporter ?? null,
+    evaluation: null,
+    closedAt: null,
+    acceptedAt: null,
+    dispatchedAt: null,
+    handledAt: null,
+    timelineCount: 0,
+    actors: [],
+    cameraId: input.cameraId ?? null,
+    version: 1,
+  };
+}

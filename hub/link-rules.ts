@@ -1,0 +1,46 @@
+/**
+ * What the backend link decides without a socket: the pause before the next try, what a close means in words
+ * an operator can act on, and a delta's parts joined in order. Kept apart so link.ts reads as the connection.
+ */
+import { WIRE_PROTOCOL_VERSION, type DeltaPayload } from '../protocol';
+
+/** Data from the backend that is refused: the link is reset and the replica keeps what it had. */
+export class ProtocolViolation extends Error {}
+
+/** Exponential backoff with "equal jitter": half fixed, half random, capped. */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/** What a close (or a refusal before welcome) means, in words an operator can act on. */
+export function explainClose(code: number | string, reason: string): { code: string; message: string } {
+  if (code === 4001 || code === 'unsupported-version') return { code: 'unsupported-version', message: `the backend does not speak protocol v${WIRE_PROTOCOL_VERSION}: ${reason}` };
+  if (code === 4003 || code === 'unauthorized') return { code: 'unauthorized', message: `the backend refused the login: ${reason}` };
+  if (code === 1006) return { code: 'unreachable', message: 'backend unreachable or the link dropped' };
+  return { code: `closed-${code}`, message: reason || `link closed (${code})` };
+}
+
+/** A batch larger than a frame, arriving in consecutive parts: held until its last part, then handed on whole. */
+export class DeltaParts {
+  private held: { seq: number; count: number; next: number; changes: DeltaPayload['changes'] } | null = null;
+
+  get holding(): boolean {
+    return this.held !== null;
+  }
+
+  /** Collects the parts of one batch in order; returns the whole batch with its last part, else null. */
+  add(delta: DeltaPayload): DeltaPayload | null {
+    const held = this.held;
+    if (!delta.part) throw new ProtocolViolation(`delta ${delta.seq} while delta ${held?.seq} still had parts to come`);
+    if (delta.part.index === 0 && !held) this.held = { seq: delta.seq, count: delta.part.count, next: 1, changes: [...delta.changes] };
+    else if (held && held.seq === delta.seq && held.count === delta.part.count && delta.part.index === held.next) {
+      held.changes.push(...delta.changes);
+      held.next++;
+    } else throw new ProtocolViolation(`delta part ${delta.part.index}/${delta.part.count} of ${delta.seq} out of order`);
+    if (delta.part.index < delta.part.count - 1) return null;
+    const changes = this.held?.changes ?? [];
+    this.held = null;
+    return { seq: delta.seq, at: delta.at, changes };
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * One session per window (an Electron window over IPC, or a browser-host socket): a Hub API call is validated
+ * against the method table where it enters, then run by that method's own handler, typed from the same table
+ * (a mapped type over it, as domain/commands does for commands), so params and results need no casts. The
+ * session holds its window's subscriptions: topics (connection, settings, wall, sip, calls) here, rows in
+ * subscriptions.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  HUB_API_VERSION,
+  HubError,
+  describeIssues,
+  hubMethods,
+  isHubMethod,
+  validate,
+  type BuildingsLayer,
+  type CallLogEntry,
+  type CallLogState,
+  type CityLayerName,
+  type DisplayRole,
+  type HelloResult,
+  type HubMethod,
+  type HubReply,
+  type HubResult,
+  type Query,
+  type ShowOnWallResult,
+  type SipState,
+  type SubscriptionUpdate,
+  type Topic,
+  type TopicData,
+  type WallRequest,
+} from '../protocol';
+import type { Logger } from '../node-util/logger';
+import { ObservableValue } from './observable';
+import type { SettingsStore } from './settings-store';
+import type { Outbox } from './outbox';
+import type { RowSubscriber, Subscriptions } from './subscriptions';
+
+export interface SessionInfo {
+  bridge: HelloResult['bridge'];
+  /** The role the window was opened for (its display), or from the browser URL. */
+  displayRole: DisplayRole;
+  /** For logs: which window or socket this is. */
+  label: string;
+  /** A demo / inspection screen (迎检演示): personal data is masked before it reaches this window. */
+  demo?: boolean;
+  /** True while the window has a lot unread (browser host): row changes and result pages wait, coalescing. */
+  congested?: () => boolean;
+}
+
+/** What sessions use of the hub (hub.ts composes it). */
+export interface SessionServices {
+  readonly version: string;
+  readonly startedAt: Date;
+  readonly log: Logger;
+  readonly settings: SettingsStore;
+  readonly topics: { readonly [T in Topic]: ObservableValue<TopicData[T]> };
+  readonly rows: Subscriptions;
+  readonly outbox: Outbox;
+  cityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
+  showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult;
+  logCall(entry: CallLogEntry): void;
+  restartBackend(): void;
+  forget(session: HubSession): void;
+}
+
+/**
+ * A window may hold this many live subscriptions; beyond it is a leak in the renderer (or a page asking for the
+ * same data over and over), refused loudly. Measured: a combined window holds 9–14 at once (each workspace in
+ * turn); the renderer has 41 subscribe calls in all, so even all of them at once leave three times the room.
+ */
+export const MAX_SUBSCRIPTIONS_PER_SESSION = 128;
+
+/**
+ * One handler per Hub API method: the mapped type over the method table makes each answer that method's
+ * result, and `takes` gives each its params as that method's schema validated them.
+ */
+type Handlers = { [M in HubMethod]: (session: HubSession, params: unknown, method: M) => HubResult<M> | Promise<HubResult<M>> };
+
+function takes<S extends z.ZodType, R>(schema: S, run: (session: HubSession, params: z.output<S>) => R): (session: HubSession, params: unknown, method: HubMethod) => R {
+  return (session, params, method) => {
+    const checked = validate(schema, params);
+    if (!checked.ok) throw new HubError('invalid-params', `invalid params for ${method}: ${describeIssues(checked.issues)}`, checked.issues);
+    return run(session, checked.value);
+  };
+}
+
+const handlers: Handlers = {
+  hello: takes(hubMethods.hello.params, (s) => ({
+    apiVersion: HUB_API_VERSION,
+    hubVersion: s.services.version,
+    bridge: s.info.bridge,
+    displayRole: s.info.displayRole,
+    hubStartedAt: s.services.startedAt.toISOString(),
+  })),
+  getSettings: takes(hubMethods.getSettings.params, (s) => s.services.settings.settings.value),
+  updateSettings: takes(hubMethods.updateSettings.params, (s, patch) => s.services.settings.update(patch)),
+  subscribe: takes(hubMethods.subscribe.params, (s, { query }) => ({ subscriptionId: s.subscribe(query) })),
+  unsubscribe: takes(hubMethods.unsubscribe.params, (s, { subscriptionId }) => {
+    s.unsubscribe(subscriptionId);
+    return {};
+  }),
+  submitCommand: takes(hubMethods.submitCommand.params, (s, request) => s.services.outbox.submit(request)),
+  retryCommand: takes(hubMethods.retryCommand.params, (s, { commandId }) => s.services.outbox.retry(commandId)),
+  discardCommand: takes(hubMethods.discardCommand.params, (s, { commandId }) => {
+    s.services.outbox.discard(commandId);
+    return {};
+  }),
+  getCityLayer: takes(hubMethods.getCityLayer.params, (s, { layer }) => s.services.cityLayer(layer)),
+  showOnWall: takes(hubMethods.showOnWall.params, (s, request) => s.services.showOnWall(s, request)),
+  logCall: takes(hubMethods.logCall.params, (s, entry) => {
+    // Demo / inspection screens make no calls; a window only logs its own user's calls.
+    if (s.info.demo) throw new HubError('unauthorized', 'a demo screen makes no calls');
+    s.services.logCall(entry);
+    return {};
+  }),
+  restartBackend: takes(hubMethods.restartBackend.params, (s) => {
+    // An inspection screen shows; it does not run the console.
+    if (s.info.demo) throw new HubError('unauthorized', 'a demo screen does not start the backend');
+    s.services.restartBackend();
+    return {};
+  }),
+};
+
+export class HubSession implements RowSubscriber {
+  private readonly subscriptions = new Map<string, () => void>();
+  private closed = false;
+
+  constructor(
+    readonly services: SessionServices,
+    readonly info: SessionInfo,
+    readonly push: (update: SubscriptionUpdate) => void,
+  ) {}
+
+  owns(subscriptionId: string): boolean {
+    return !this.closed && this.subscriptions.has(subscriptionId);
+  }
+
+  congested(): boolean {
+    return this.info.congested?.() ?? false;
+  }
+
+  /** Validates and runs one call. Never throws: errors come back as a typed reply. */
+  async handle(method: unknown, params: unknown): Promise<HubReply> {
+    try {
+      if (this.closed) throw new HubError('unavailable', 'session is closed');
+      if (!isHubMethod(method)) throw new HubError('unknown-method', `unknown Hub API method ${JSON.stringify(method)}`);
+      return { ok: true, result: await this.run(method, params ?? {}) };
+    } catch (e) {
+      if (e instanceof HubError) return { ok: false, error: e.toShape() };
+      this.services.log.error('hub call failed', { method: String(method), error: (e as Error).stack ?? String(e) });
+      return { ok: false, error: { code: 'internal', message: (e as Error).message || 'internal error' } };
+    }
+  }
+
+  private run<M extends HubMethod>(method: M, params: unknown): HubResult<M> | Promise<HubResult<M>> {
+    const handler: Handlers[M] = handlers[method];
+    return handler(this, params, method);
+  }
+
+  subscribe(query: Query): string {
+    if (this.subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SESSION) {
+      throw new HubError('unavailable', `too many subscriptions in this window (${MAX_SUBSCRIPTIONS_PER_SESSION}); a view is leaking them`);
+    }
+    const subscriptionId = `sub-${randomBytes(6).toString('hex')}`;
+    if (query.topic === 'collection' || query.topic === 'positions' || query.topic === 'outbox') {
+      this.subscriptions.set(subscriptionId, this.services.rows.add(this, subscriptionId, query));
+      return subscriptionId;
+    }
+    const topic = query.topic;
+    const listen = (listener: (data: unknown) => void): (() => void) => {
+      // Demo / inspection screens never get credentials (nobody calls from them).
+      if (topic === 'sip' && this.info.demo) return new ObservableValue<SipState>({ account: null }).subscribe(listener);
+      if (topic === 'calls' && this.info.demo) return new ObservableValue<CallLogState>({ entries: [] }).subscribe(listener);
+      return this.services.topics[topic].subscribe(listener);
+    };
+    // Deliver after the reply has been sent, so the client knows the id before the first snapshot arrives.
+    let stop: (() => void) | null = null;
+    const timer = setImmediate(() => {
+      if (this.closed || !this.subscriptions.has(subscriptionId)) return;
+      stop = listen((data) => this.push({ kind: 'snapshot', subscriptionId, topic, data }));
+    });
+    this.subscriptions.set(subscriptionId, () => {
+      clearImmediate(timer);
+      stop?.();
+    });
+    return subscriptionId;
+  }
+
+  unsubscribe(subscriptionId: string): void {
+    const stop = this.subscriptions.get(subscriptionId);
+    if (!stop) throw new HubError('not-found', `no subscription ${subscriptionId} in this session`);
+    stop();
+    this.subscriptions.delete(subscriptionId);
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of this.subscriptions.values()) stop();
+    this.subscriptions.clear();
+    this.services.forget(this);
+    this.services.log.info('session closed', { label: this.info.label });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The truth about the backend link every window shows in its status bar, and the server clock derived from it.
+ */
+import { z } from 'zod';
+import { CommandLevel } from '../vocabulary';
+import { IsoTime } from '../model';
+import { UserRole } from '../wire-messages';
+
+export const ConnectionStatus = z.enum(['online', 'connecting', 'reconnecting', 'offline']);
+export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
+
+/**
+ * The embedded backend as the console's supervisor sees it. 'retrying': a start failed or the backend exited,
+ * the next try is at nextRetryAt (the pause grows with each failure in a row). 'failed': the supervisor has
+ * stopped trying — the backend said its data needs a person, or it failed too often in a row — until a person
+ * has fixed the cause and asks for a start (restartBackend).
+ */
+export const EmbeddedBackendState = z.object({
+  state: z.enum(['starting', 'running', 'retrying', 'failed']),
+  /** Failed starts (or exits soon after a start) in a row; 0 once it has run a while. */
+  failures: z.number().int().nonnegative(),
+  nextRetryAt: IsoTime.nullable(),
+  /**
+   * Why the last try failed: the backend's own refusal code (database-empty, database-not-ours,
+   * database-corrupt, database-newer, tokens-unreadable, port-in-use, start-failed) or the supervisor's
+   * (exited, start-timeout, not-built). `message` is the technical detail in English; `path` the file concerned.
+   */
+  lastError: z.object({ code: z.string().max(64), message: z.string().max(4000), path: z.string().max(4096).nullable() }).nullable(),
+});
+export type EmbeddedBackendState = z.infer<typeof EmbeddedBackendState>;
+
+/** The truth about the backend link, always visible in the status bar. */
+export const ConnectionState = z.object({
+  status: ConnectionStatus,
+  /** When the current status began (e.g. offline since T). */
+  since: IsoTime,
+  /** Where the hub connects; null while no backend is configured or started. */
+  backendUrl: z.string().nullable(),
+  /** Commands written locally and not yet acknowledged by the backend. */
+  pendingCommands: z.number().int().nonnegative(),
+  /** Commands the backend refused that still wait for the user to retry or discard. */
+  rejectedCommands: z.number().int().nonnegative(),
+  reconnectAttempt: z.number().int().nonnegative(),
+  nextRetryAt: IsoTime.nullable(),
+  lastError: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Command level as last known from the backend; null when never received. */
+  commandLevel: CommandLevel.nullable(),
+  /** Who the hub is logged in as at the backend (from the last welcome); null before the first one. */
+  user: z.object({ id: z.string(), name: z.string(), role: UserRole }).nullable(),
+  districtScope: z.array(z.string()).nullable(),
+  /** Server clock: serverNow = serverTime + (localNow - localTime) × clockRate (the backend may run faster). */
+  serverClock: z.object({ serverTime: IsoTime, localTime: IsoTime, clockRate: z.number().positive() }).nullable(),
+  /** Last applied sequence number and when the cache was last in step with the backend. */
+  lastSeq: z.number().int().nonnegative(),
+  lastSyncedAt: IsoTime.nullable(),
+  /** A one-time message for the user (e.g. the cache was rebuilt); null when none. */
+  notice: z.string().nullable(),
+  /** The embedded backend's supervisor; null when the console links to a configured backend (or none). */
+  embeddedBackend: EmbeddedBackendState.nullable(),
+});
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+/** Server time now (ms) from the last welcome's clock; local time when none is known yet. */
+export function serverNowMs(clock: ConnectionState['serverClock'], localNowMs: number = Date.now()): number {
+  if (!clock) return localNowMs;
+  return Date.parse(clock.serverTime) + (localNowMs - Date.parse(clock.localTime)) * clock.clockRate;
+}

@@ -1,0 +1,158 @@
+/**
+ * The Hub API method table: one entry per method with its params and result schemas, the single source for
+ * the TypeScript types, the validators on both sides of a bridge and the JSON Schema; the replies and the
+ * browser host's framing; the interface both renderer bridges implement.
+ */
+import { z } from 'zod';
+import { DisplayRole } from '../vocabulary';
+import { IsoTime, type CollectionName } from '../model';
+import type { HubMethodName } from '../ipc-channels';
+import { Settings, SettingsPatch } from './settings';
+import type { ConnectionState } from './connection';
+import { Query, SubscriptionId, SubscriptionUpdate, type CollectionFilter, type OutboxEntry, type PositionRow, type ViewRow } from './rows';
+import { CallLogEntry, ShowOnWallResult, WallRequest, type CallLogState, type SipState, type WallRequestState } from './walls-and-calls';
+import { HubErrorShape } from './errors';
+import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
+
+export const HUB_API_VERSION = 1;
+
+export interface TopicData {
+  connection: ConnectionState;
+  settings: Settings;
+  wall: WallRequestState;
+  sip: SipState;
+  calls: CallLogState;
+}
+export type Topic = keyof TopicData;
+
+export const HelloParams = z.object({ displayRole: DisplayRole.optional() }).strict();
+export const HelloResult = z.object({
+  apiVersion: z.literal(HUB_API_VERSION),
+  hubVersion: z.string(),
+  bridge: z.enum(['ipc', 'websocket']),
+  /** The display role this window should take (from the window's display, or the URL in the browser host). */
+  displayRole: DisplayRole,
+  hubStartedAt: IsoTime,
+});
+export type HelloResult = z.infer<typeof HelloResult>;
+
+const Empty = z.object({}).strict();
+
+/** The method table. Params are validated by the hub; results are validated by the client bridges. */
+/**
+ * Static city layers the map draws but the live protocol does not carry (they never change while running):
+ * the synthetic city's building footprints. Columns, not objects: 50,000 buildings cross a bridge as six arrays.
+ */
+export const CityLayerName = z.enum(['buildings']);
+export type CityLayerName = z.infer<typeof CityLayerName>;
+export const BuildingsLayer = z.object({
+  count: z.number().int().nonnegative().max(1_000_000),
+  /** Footprint centres, degrees. */
+  lon: z.array(z.number()),
+  lat: z.array(z.number()),
+  /** Metres: side along the rotation axis, side across it, height. */
+  width: z.array(z.number()),
+  depth: z.array(z.number()),
+  height: z.array(z.number()),
+  /** Degrees counter-clockwise from east. */
+  rotation: z.array(z.number()),
+}).refine((b) => [b.lon, b.lat, b.width, b.depth, b.height, b.rotation].every((column) => column.length === b.count), 'every column must have count entries');
+export type BuildingsLayer = z.infer<typeof BuildingsLayer>;
+
+export const hubMethods = {
+  hello: { params: HelloParams, result: HelloResult },
+  getSettings: { params: Empty, result: Settings },
+  updateSettings: { params: SettingsPatch, result: Settings },
+  subscribe: { params: z.object({ query: Query }).strict(), result: z.object({ subscriptionId: SubscriptionId }) },
+  unsubscribe: { params: z.object({ subscriptionId: SubscriptionId }).strict(), result: Empty },
+  submitCommand: { params: CommandRequest, result: CommandReceipt },
+  /** Sends a rejected or expired command again, as a new command (a new id: the old one has its answer). */
+  retryCommand: { params: z.object({ commandId: CommandId }).strict(), result: CommandReceipt },
+  /** Drops a rejected, expired or still pending command from the outbox. */
+  discardCommand: { params: z.object({ commandId: CommandId }).strict(), result: Empty },
+  /** A static city layer from the backend, cached by the hub so the map draws it offline too. */
+  getCityLayer: { params: z.object({ layer: CityLayerName }).strict(), result: BuildingsLayer },
+  /** Asks the windows that show a wall to show something (see WallRequest). */
+  showOnWall: { params: WallRequest, result: ShowOnWallResult },
+  /** Adds a finished call to the call log (hub cache); the same id twice is kept once. */
+  logCall: { params: CallLogEntry, result: Empty },
+  /**
+   * Starts the embedded backend again now, with a fresh count of failures (the 重试 button, once a person has
+   * fixed what stopped it). 'unavailable' when the console uses a configured backend instead.
+   */
+  restartBackend: { params: Empty, result: Empty },
+} as const;
+
+export type HubMethod = keyof typeof hubMethods;
+export type HubParams<M extends HubMethod> = z.input<(typeof hubMethods)[M]['params']>;
+export type HubResult<M extends HubMethod> = z.output<(typeof hubMethods)[M]['result']>;
+export const HUB_METHOD_NAMES = Object.keys(hubMethods) as HubMethod[];
+
+export function isHubMethod(name: unknown): name is HubMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(hubMethods, name);
+}
+
+/** What a call returns across a bridge: never a thrown error (IPC would flatten it to a string). */
+export const HubReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), result: z.unknown() }),
+  z.object({ ok: z.literal(false), error: HubErrorShape }),
+]);
+export type HubReply = z.infer<typeof HubReply>;
+
+/** Browser-host WebSocket framing (IPC uses one channel per method instead). */
+export const HUB_WS_PATH = '/hub';
+export const HubWsRequest = z.object({ id: z.number().int().nonnegative(), method: z.string().max(64), params: z.unknown() });
+export type HubWsRequest = z.infer<typeof HubWsRequest>;
+export const HubWsServerMessage = z.union([
+  z.object({ id: z.number().int().nonnegative(), reply: HubReply }),
+  z.object({ update: SubscriptionUpdate }),
+]);
+export type HubWsServerMessage = z.infer<typeof HubWsServerMessage>;
+/** The hub refuses browser-host frames above this size (they carry calls, not bulk data). */
+export const HUB_WS_MAX_FRAME_BYTES = 256 * 1024;
+
+// The preload's channel list must name exactly the methods of the table (checked both ways at compile time).
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const methodListMatchesTable: SameKeys<HubMethod, HubMethodName> = true;
+void methodListMatchesTable;
+
+export type UpdateListener<T extends Topic> = (data: TopicData[T]) => void;
+
+/**
+ * The interface both renderer bridges implement and the conformance suite checks.
+ * subscribe resolves once the first snapshot was delivered to the listener.
+ */
+export interface RowsChange<R> {
+  upserts: R[];
+  removes: string[];
+  /** True for the first (whole) result. */
+  reset: boolean;
+}
+export type RowsListener<R> = (rows: ReadonlyMap<string, R>, change: RowsChange<R>) => void;
+
+export interface HubApi {
+  readonly bridge: 'ipc' | 'websocket';
+  hello(params?: HubParams<'hello'>): Promise<HelloResult>;
+  getSettings(): Promise<Settings>;
+  updateSettings(patch: SettingsPatch): Promise<Settings>;
+  submitCommand(command: TypedCommandRequest): Promise<CommandReceipt>;
+  retryCommand(commandId: string): Promise<CommandReceipt>;
+  discardCommand(commandId: string): Promise<void>;
+  getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
+  showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
+  logCall(entry: CallLogEntry): Promise<void>;
+  restartBackend(): Promise<void>;
+  subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
+  /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
+  subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;
+  subscribeRows(query: { topic: 'positions' }, listener: RowsListener<PositionRow>): Promise<() => Promise<void>>;
+  subscribeRows(query: { topic: 'outbox' }, listener: RowsListener<OutboxEntry>): Promise<() => Promise<void>>;
+  close(): void;
+}
+
+/** Raw calls both bridges are built on: the preload's explicit methods, or the WebSocket request/response. */
+export interface HubTransport {
+  call(method: HubMethod, params: unknown): Promise<HubReply>;
+  onUpdate(listener: (update: SubscriptionUpdate) => void): () => void;
+  close(): void;
+}

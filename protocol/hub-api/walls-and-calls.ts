@@ -1,0 +1,86 @@
+/**
+ * What windows pass to each other through the hub (show this on the wall) and the call log of 音视频调度,
+ * with the SIP account a window calls with.
+ */
+import { z } from 'zod';
+import { DisplayRole } from '../vocabulary';
+import { IsoTime } from '../model';
+import { SipAccount } from '../wire-messages';
+
+const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
+
+/**
+ * "Show this on the wall", from any window to the windows that show that wall: the desk asks, the map wall
+ * flies there. The hub keeps the latest request; windows act only on requests made after they subscribed.
+ */
+export const WallRequest = z.discriminatedUnion('wall', [
+  z.object({ wall: z.literal('map'), kind: z.enum(['event', 'grid', 'staff', 'camera']), id: z.string().min(1).max(200) }).strict(),
+  /** Open these cameras in the video wall's tiles, first tile first. */
+  z.object({ wall: z.literal('video'), cameraIds: z.array(z.string().min(1).max(64)).min(1).max(16) }).strict(),
+  /** Call this person from the room's phone (a map wall has none: the desk's softphone places the call). */
+  z
+    .object({
+      wall: z.literal('dispatch'),
+      call: z.object({ sipUser: SipUser, name: z.string().max(100), video: z.boolean(), eventId: z.string().min(1).max(200).optional() }).strict(),
+    })
+    .strict(),
+]);
+export type WallRequest = z.infer<typeof WallRequest>;
+export const WallRequestState = z.object({
+  /** 0 before the first request; then one more per request. */
+  seq: z.number().int().nonnegative(),
+  at: IsoTime,
+  request: WallRequest.nullable(),
+  /** The asking window's display role. */
+  from: DisplayRole.nullable(),
+  /**
+   * The display role that acts on the request: the wall's own role, except that a call goes to the desk
+   * ('dispatch') and, when no desk is open, to a single-window console ('combined'), which has the phone too.
+   */
+  actBy: DisplayRole.nullable(),
+});
+export type WallRequestState = z.infer<typeof WallRequestState>;
+export const ShowOnWallResult = z.object({
+  /** How many other windows show that wall (0: the asking window should show it itself). */
+  walls: z.number().int().nonnegative(),
+});
+export type ShowOnWallResult = z.infer<typeof ShowOnWallResult>;
+
+/** How a call ended (音视频调度 call log). */
+export const CallResult = z.enum(['answered', 'declined', 'busy', 'no-answer', 'unreachable', 'cancelled', 'failed', 'transferred']);
+export type CallResult = z.infer<typeof CallResult>;
+
+/** One call in the console's call log (kept in the hub cache; shown in the event's timeline when about one). */
+export const CallLogEntry = z
+  .object({
+    id: z.string().regex(/^call-[0-9a-z-]{1,60}$/),
+    direction: z.enum(['outgoing', 'incoming']),
+    peer: SipUser,
+    peerName: z.string().max(100),
+    video: z.boolean(),
+    startedAt: IsoTime,
+    answeredAt: IsoTime.nullable(),
+    endedAt: IsoTime,
+    /** Talk time in seconds (answer to hang-up); 0 when never answered. */
+    durationS: z.number().nonnegative().max(7 * 86_400),
+    result: CallResult,
+    /** SIP status or reason behind a failed result. */
+    cause: z.string().max(300),
+    /** The event the call was about, when made from one. */
+    eventId: z.string().max(64).nullable(),
+    /** Set for the calls of one group call (点对多 / 多方会商). */
+    groupId: z.string().max(64).nullable(),
+    /** Who made or took it at this console. */
+    userId: z.string().max(64),
+  })
+  .strict()
+  .refine((e) => Date.parse(e.endedAt) >= Date.parse(e.startedAt), 'a call cannot end before it started');
+export type CallLogEntry = z.infer<typeof CallLogEntry>;
+export const CALL_LOG_LIMIT = 500;
+/** The newest calls first (at most CALL_LOG_LIMIT). */
+export const CallLogState = z.object({ entries: z.array(CallLogEntry) });
+export type CallLogState = z.infer<typeof CallLogState>;
+
+/** The window's SIP account for calls, from the backend via the hub (memory only). */
+export const SipState = z.object({ account: SipAccount.nullable() });
+export type SipState = z.infer<typeof SipState>;
