@@ -4,7 +4,7 @@
  * Every state change goes through the real command handlers: live through the server's pipeline (sequenced,
  * audited), and for the history backfill directly on an in-memory state with a virtual clock.
  */
-import type { EventSource, GovEvent, Grid, LonLat, ResponsibilityRule, Staff, StaffStatus } from '../../protocol';
+import type { CommandInput, CommandType, EventSource, GovEvent, Grid, LonLat, ResponsibilityRule, Staff, StaffStatus } from '../../protocol';
 import type { Actor } from '../../domain';
 import { upsert, type CityState } from '../../domain';
 import { Rng } from '../city-generator/random';
@@ -28,8 +28,11 @@ export interface SimCity {
   placeOfGrid(gridIndex: number): EventPlace;
 }
 
-/** How the engine changes the world: one command as some actor at a (simulated) time. */
-export type ApplyCommand = (actor: Actor, type: string, payload: Record<string, unknown>, atMs: number) => Promise<{ ok: true; result: Record<string, unknown> } | { ok: false; reason: string }>;
+/**
+ * How the engine changes the world: one command as some actor at a (simulated) time, typed from the one table
+ * of command payloads like every other sender's (a payload of another command is a type error).
+ */
+export type ApplyCommand = <T extends CommandType>(actor: Actor, type: T, payload: CommandInput<T>, atMs: number) => Promise<{ ok: true; result: Record<string, unknown> } | { ok: false; reason: string }>;
 
 type Agenda = { at: number; kind: 'report'; source: EventSource; gridIndex: number } | { at: number; kind: 'progress'; eventId: string; version: number };
 

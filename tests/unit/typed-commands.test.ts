@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandFrame, CommandRequest, commandPayloads, validate, type CheckedCommand, type CommandArgs, type EventCommandArgs, type TypedCommandRequest } from '../../protocol';
 import { parseCommand } from '../../domain';
+import { SEAT, type ApplyCommand } from '../../backend/live-simulator/engine';
 
 const send = (...args: CommandArgs): CommandArgs => args;
 const act = (...args: EventCommandArgs): EventCommandArgs => args;
@@ -58,5 +59,19 @@ describe('typed commands', () => {
     // What the hub queues is a frame the link sends as it is.
     const queued: CommandFrame = { commandId: 'cmd-typed-0007', ...checked, issuedAt };
     expect(queued.type).toBe('plan.tick');
+  });
+
+  it('are typed for the simulator too: it drives the same commands as people do', async () => {
+    const sent: unknown[] = [];
+    const apply: ApplyCommand = async (_actor, type, payload) => {
+      sent.push({ type, payload });
+      return { ok: true, result: {} };
+    };
+    await apply(SEAT, 'event.sign', { eventId: 'E1' }, 0);
+    // @ts-expect-error the simulator cannot send a misspelt command
+    await apply(SEAT, 'event.sgn', { eventId: 'E1' }, 0);
+    // @ts-expect-error nor a payload the command does not have
+    await apply(SEAT, 'event.sign', { eventId: 'E1', note: 'x' }, 0);
+    expect(sent).toHaveLength(3);
   });
 });
