@@ -66,7 +66,7 @@ describe('a database that cannot be ours is refused, never taken as new', () => 
         db.close();
       },
     ],
-  ])('%s: exit 3 with one line naming the problem; the files are left as they were', ([, code, make], { dataDir }) => {
+  ])('%s: exit 3 with one line naming the problem; the files are left as they were', { timeout: 30_000 }, ([, code, make], { dataDir }) => {
     const temp = caseDir(dataDir, make);
     const dbFile = join(temp.dir, 'backend.sqlite');
     const before = readFileSync(dbFile);
@@ -79,7 +79,7 @@ describe('a database that cannot be ours is refused, never taken as new', () => 
     expect(result.stderr).not.toMatch(/\n\s+at /); // a reason, not a stack
     expect(readFileSync(dbFile).equals(before)).toBe(true);
     expect(readFileSync(join(temp.dir, 'tokens.json'), 'utf8')).toBe(tokens);
-  }, 30_000);
+  });
 });
 
 describe('tokens consoles hold are kept', () => {
