@@ -1,14 +1,20 @@
 /**
  * Vitest fixtures for the e2e and integration suites (`test.extend`): a temp data dir per test, and per file one
- * Chromium, one browser host and one reference backend, each torn down after `use` whatever the test did, so the
- * suites need no try/finally for them. Built on the harness's own starters (temp.ts, browser.ts, backend.ts).
- * A file tunes what it shares with `test.override('chromiumOptions' | 'backendConfig', …)` at its top level.
+ * Chromium, one browser host and one reference backend (in process, or as a child process), each torn down after
+ * `use` whatever the test did, so the suites need no try/finally for them; and starters for a test's own hosts,
+ * backends and hubs, each stopped after the test (before its temp dir is removed: vitest runs fixture teardowns
+ * before onTestFinished, so a resource in the test's dataDir is best started through a fixture that depends on it).
+ * Built on the harness's own starters (temp.ts, browser.ts, backend.ts, backend-process.ts).
+ * A file tunes what it shares with `test.override('chromiumOptions' | 'backendConfig' | 'backendProcessArgs', …)`
+ * at its top level.
  */
 import { join } from 'node:path';
 import { test as base } from 'vitest';
 import type { Browser, BrowserContext, BrowserContextOptions, LaunchOptions, Page } from 'playwright-core';
-import type { BackendConfig } from '../backend/index';
+import type { BackendConfig, RunningBackend } from '../backend/index';
+import { Hub, type HubOptions } from '../hub';
 import { startTestBackend } from './backend';
+import { startBackendProcess, type BackendProcess } from './backend-process';
 import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from './browser';
 import { makeTempDir } from './temp';
 
@@ -81,6 +87,44 @@ export const test = base
     const backend = await startTestBackend(backendConfig, join(fileDir, 'backend'));
     onCleanup(() => backend.close());
     return backend;
+  })
+  /**
+   * Starts reference backends of this test's own, data in `dataDir/<name>` (the same name, the same database: a
+   * restart); every one is closed after the test, a test may close one itself first.
+   */
+  .extend('startBackend', async ({ dataDir }, { onCleanup }) => {
+    const backends: RunningBackend[] = [];
+    onCleanup(async () => {
+      await Promise.all(backends.map((backend) => backend.close()));
+    });
+    return async (config: Partial<BackendConfig> = {}, name = 'backend'): Promise<Awaited<ReturnType<typeof startTestBackend>>> => {
+      const backend = await startTestBackend(config, join(dataDir, name));
+      const close = backend.close.bind(backend);
+      let closing: Promise<void> | null = null;
+      backend.close = () => (closing ??= close());
+      backends.push(backend);
+      return backend;
+    };
+  })
+  /** Opens hubs of this test's own (data in `dataDir/hub` unless given); every one is closed after the test. */
+  .extend('newHub', async ({ dataDir }, { onCleanup }) => {
+    const hubs: Hub[] = [];
+    onCleanup(() => {
+      for (const hub of hubs) hub.close();
+    });
+    return (options: Omit<HubOptions, 'dataDir'> & { dataDir?: string }): Hub => {
+      const hub = new Hub({ ...options, dataDir: options.dataDir ?? join(dataDir, 'hub') });
+      hubs.push(hub);
+      return hub;
+    };
+  })
+  .extend('backendProcessArgs', { scope: 'file' }, [] as string[])
+  /** The file's reference backend as a child process (`backend/cli.ts`), data in `dir` (in the file's temp dir). */
+  .extend('backendProcess', { scope: 'file' }, async ({ backendProcessArgs, fileDir }, { onCleanup }): Promise<BackendProcess & { dir: string }> => {
+    const dir = join(fileDir, 'backend');
+    const backend = await startBackendProcess(dir, backendProcessArgs);
+    onCleanup(() => backend.stop());
+    return Object.assign(backend, { dir });
   });
 
 export const it = test;

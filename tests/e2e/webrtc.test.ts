@@ -5,17 +5,17 @@
  * inside it (ZONGZHI_NETNS set), then reports each inner test as its own. Needs root and Janus; otherwise
  * skipped with the reason.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../../backend/video/janus';
 import { startJsonChild } from '../../bench/support/procs';
-import { PROJECT_ROOT, launchChromium, startConsoleFor, type HostProcess } from '../../harness/browser';
+import { PROJECT_ROOT, startConsoleFor, type HostProcess } from '../../harness/browser';
 import { SHOTS } from '../../harness/e2e';
 import { createNetns, netnsUnavailable } from '../../harness/netns';
-import { makeTempDir } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
 const INSIDE = process.env.ZONGZHI_NETNS;
 const TESTS = {
@@ -30,11 +30,11 @@ if (!INSIDE) {
     const why = netnsUnavailable() ?? (existsSync(JANUS_BINARY) ? null : 'Janus is not installed: apt-get install janus');
     const results = new Map<string, { status: string; failureMessages: string[] }>();
     let output = '';
-    beforeAll(async () => {
+    // The report in the file's temp dir (the `fileDir` fixture); the namespace is this file's own, removed here.
+    it.beforeAll(async ({ fileDir }) => {
       if (why) return;
       const ns = createNetns(`rtc${process.pid}`);
-      const dir = makeTempDir();
-      const report = join(dir.dir, 'report.json');
+      const report = join(fileDir, 'report.json');
       try {
         const child = spawn('ip', ['netns', 'exec', ns.name, process.execPath, join(PROJECT_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--project', 'e2e', 'tests/e2e/webrtc.test.ts', '--reporter=json', `--outputFile=${report}`], {
           cwd: PROJECT_ROOT,
@@ -50,7 +50,6 @@ if (!INSIDE) {
         }
       } finally {
         ns.remove();
-        dir.cleanup();
       }
     }, 300_000);
 
@@ -64,8 +63,9 @@ if (!INSIDE) {
     if (why) it.skip(`(skipped: ${why})`, () => {});
   });
 } else {
-  const dir = makeTempDir();
-  let browser: Browser;
+  // The file's Chromium (the `browser` fixture, with loopback allowed for WebRTC) and temp dir come from the fixtures,
+  // each page from newPage (closed after its test); Janus, the backend fronting it and the console stay explicit.
+  it.override('chromiumOptions', { args: ['--allow-loopback-in-peer-connection'] });
   let janus: RunningJanus;
   let backend: Awaited<ReturnType<typeof startJsonChild<{ url: string; port: number; tokensFile: string }>>>;
   let host: HostProcess;
@@ -76,36 +76,32 @@ if (!INSIDE) {
     return startJanus({ iceInterfaces: 'zz', ...(same ? { port: same.port, apiSecret: same.apiSecret } : {}) });
   }
 
-  beforeAll(async () => {
-    browser = await launchChromium({ args: ['--allow-loopback-in-peer-connection'] });
+  it.beforeAll(async ({ fileDir }) => {
     janus = await startOurJanus();
     backend = await startJsonChild(
       process.execPath,
-      ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dir.dir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url],
+      ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(fileDir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url],
       { ...process.env, ZONGZHI_JANUS_SECRET: janus.apiSecret },
     );
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
-    host = await startConsoleFor(join(dir.dir, 'console'), backend.ready.url, tokens.dispatcher!);
+    host = await startConsoleFor(join(fileDir, 'console'), backend.ready.url, tokens.dispatcher!);
     const list = await fetch(`${backendHttp()}/healthz`);
     expect(list.ok).toBe(true);
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
     await host?.stop();
     await backend?.stop();
     await janus?.stop();
-    dir.cleanup();
   });
 
-  async function openWall(ids: string[]): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
-    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-    const page = await context.newPage();
+  async function openWall(newPage: () => Promise<Page>, ids: string[]): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+    const page = await newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     await page.goto(`${host.url.replace('role=combined', 'role=video')}#/video?camera=${ids.join(',')}`);
     await page.getByTestId('workspace-video').waitFor();
-    return { page, errors, close: () => context.close() };
+    return { page, errors, close: () => page.context().close() };
   }
   const tile = (page: Page, i: number, state?: string) => page.locator(`[data-testid="video-tile"][data-index="${i}"]${state ? `[data-state="${state}"]` : ''}`);
   /** Camera ids that offer WebRTC (the backend lists them first when Janus is configured). */
@@ -147,71 +143,56 @@ if (!INSIDE) {
   let ids: string[] = [];
 
   describe('video wall over WebRTC (inside the namespace)', () => {
-    it(TESTS.plays, async () => {
+    it(TESTS.plays, async ({ newPage }) => {
       ids = await webrtcCameras();
       expect(ids.length).toBeGreaterThanOrEqual(5);
-      const { page, errors, close } = await openWall(ids.slice(0, 4));
-      try {
-        for (let i = 0; i < 4; i++) await tile(page, i, 'playing').waitFor({ timeout: 30_000 });
-        for (let i = 0; i < 4; i++) expect(await tile(page, i).getAttribute('data-protocol'), (await tile(page, i).getAttribute('data-fallback')) ?? '').toBe('webrtc');
-        const frames = (): Promise<number[]> => page.evaluate(() => [...document.querySelectorAll<HTMLVideoElement>('[data-testid="video-tile"] video')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
-        const before = await frames();
-        await page.waitForTimeout(2000);
-        const after = await frames();
-        after.forEach((n, i) => expect(n).toBeGreaterThan(before[i]! + 15));
-        const latencies: number[] = [];
-        for (let k = 0; k < 10; k++) {
-          const ms = await latencyOf(page, k % 4);
-          if (ms !== null) latencies.push(ms);
-          await page.waitForTimeout(100);
-        }
-        latencies.sort((a, b) => a - b);
-        expect(latencies.length).toBeGreaterThan(5);
-        expect(latencies[Math.floor(latencies.length / 2)]).toBeLessThan(400);
-        await expect(tile(page, 0).locator('.proto').textContent()).resolves.toBe('WEBRTC');
-        await page.screenshot({ path: join(SHOTS, 'video-wall-webrtc-4.png') });
-        expect(errors).toEqual([]);
-      } finally {
-        await close();
+      const { page, errors } = await openWall(newPage, ids.slice(0, 4));
+      for (let i = 0; i < 4; i++) await tile(page, i, 'playing').waitFor({ timeout: 30_000 });
+      for (let i = 0; i < 4; i++) expect(await tile(page, i).getAttribute('data-protocol'), (await tile(page, i).getAttribute('data-fallback')) ?? '').toBe('webrtc');
+      const frames = (): Promise<number[]> => page.evaluate(() => [...document.querySelectorAll<HTMLVideoElement>('[data-testid="video-tile"] video')].map((v) => v.getVideoPlaybackQuality().totalVideoFrames));
+      const before = await frames();
+      await page.waitForTimeout(2000);
+      const after = await frames();
+      after.forEach((n, i) => expect(n).toBeGreaterThan(before[i]! + 15));
+      const latencies: number[] = [];
+      for (let k = 0; k < 10; k++) {
+        const ms = await latencyOf(page, k % 4);
+        if (ms !== null) latencies.push(ms);
+        await page.waitForTimeout(100);
       }
+      latencies.sort((a, b) => a - b);
+      expect(latencies.length).toBeGreaterThan(5);
+      expect(latencies[Math.floor(latencies.length / 2)]).toBeLessThan(400);
+      await expect(tile(page, 0).locator('.proto').textContent()).resolves.toBe('WEBRTC');
+      await page.screenshot({ path: join(SHOTS, 'video-wall-webrtc-4.png') });
+      expect(errors).toEqual([]);
     }, 90_000);
 
-    it(TESTS.recovers, async () => {
-      const { page, errors, close } = await openWall([ids[0]!]);
-      try {
-        await tile(page, 0, 'playing').waitFor({ timeout: 30_000 });
-        const pid = Number(execFileSync('pgrep', ['-f', `zongzhi-camera:${ids[0]}`], { encoding: 'utf8' }).trim().split('\n')[0]);
-        process.kill(pid, 'SIGKILL');
-        await tile(page, 0, 'stalled').waitFor({ timeout: 10_000 });
-        await tile(page, 0, 'playing').waitFor({ timeout: 30_000 });
-        expect(await tile(page, 0).getAttribute('data-protocol')).toBe('webrtc');
-        expect(errors, errors.join('\n')).toEqual([]);
-      } finally {
-        await close();
-      }
+    it(TESTS.recovers, async ({ newPage }) => {
+      const { page, errors } = await openWall(newPage, [ids[0]!]);
+      await tile(page, 0, 'playing').waitFor({ timeout: 30_000 });
+      const pid = Number(execFileSync('pgrep', ['-f', `zongzhi-camera:${ids[0]}`], { encoding: 'utf8' }).trim().split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+      await tile(page, 0, 'stalled').waitFor({ timeout: 10_000 });
+      await tile(page, 0, 'playing').waitFor({ timeout: 30_000 });
+      expect(await tile(page, 0).getAttribute('data-protocol')).toBe('webrtc');
+      expect(errors, errors.join('\n')).toEqual([]);
     }, 90_000);
 
-    it(TESTS.fallback, async () => {
+    it(TESTS.fallback, async ({ newPage }) => {
       const before = janus;
       await janus.stop();
-      const down = await openWall([ids[1]!]);
-      try {
-        await tile(down.page, 0, 'playing').waitFor({ timeout: 30_000 });
-        expect(await tile(down.page, 0).getAttribute('data-protocol')).toBe('mpegts');
-        // Chromium itself logs the refused WHEP request (503); nothing else may go wrong.
-        expect(down.errors.filter((e) => !/Failed to load resource.*503/.test(e))).toEqual([]);
-      } finally {
-        await down.close();
-      }
+      const down = await openWall(newPage, [ids[1]!]);
+      await tile(down.page, 0, 'playing').waitFor({ timeout: 30_000 });
+      expect(await tile(down.page, 0).getAttribute('data-protocol')).toBe('mpegts');
+      // Chromium itself logs the refused WHEP request (503); nothing else may go wrong.
+      expect(down.errors.filter((e) => !/Failed to load resource.*503/.test(e))).toEqual([]);
+      await down.close(); // before Janus returns (had an expectation failed, newPage closes it after the test)
       janus = await startOurJanus(before);
-      const up = await openWall([ids[1]!]);
-      try {
-        await tile(up.page, 0, 'playing').waitFor({ timeout: 30_000 });
-        expect(await tile(up.page, 0).getAttribute('data-protocol')).toBe('webrtc');
-        expect(up.errors).toEqual([]);
-      } finally {
-        await up.close();
-      }
+      const up = await openWall(newPage, [ids[1]!]);
+      await tile(up.page, 0, 'playing').waitFor({ timeout: 30_000 });
+      expect(await tile(up.page, 0).getAttribute('data-protocol')).toBe('webrtc');
+      expect(up.errors).toEqual([]);
     }, 120_000);
 
     it(TESTS.badInput, async () => {

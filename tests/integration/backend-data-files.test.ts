@@ -3,19 +3,21 @@
  * refused with one clear line and exit code 3 — never taken as new — and the tokens consoles hold are never
  * regenerated over existing ones without --new-tokens. Each case runs the real backend command line.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, onTestFinished } from 'vitest';
 import Database from 'better-sqlite3';
-import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBackendToExit, startBackendProcess } from '../../harness/backend-process';
-import { makeTempDir } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
-let good: { dir: string; cleanup: () => void };
+let good: { dir: string };
 let tokens: string;
 
-beforeAll(async () => {
+// The file's temp dir (the `fileDir` fixture, removed after the file) holds the good database and the dirs of the
+// cases that run a backend process (stopped by onTestFinished, which vitest runs after a test's own fixtures).
+it.beforeAll(async ({ fileDir }) => {
   // One real database (made by the backend itself) that the cases below damage in copies.
-  good = makeTempDir('zongzhi-data-good-');
+  good = { dir: join(fileDir, 'good') };
   const backend = await startBackendProcess(good.dir, ['--history-days', '0']);
   await backend.stop();
   // Everything in the main file (a stop that had to be forced may leave it in the write-ahead log).
@@ -24,18 +26,17 @@ beforeAll(async () => {
   db.close();
   tokens = readFileSync(join(good.dir, 'tokens.json'), 'utf8');
 }, 90_000);
-afterAll(() => good?.cleanup());
 
-/** A data dir with the good tokens.json and a database file made by `make`. */
-function caseDir(make: (dbFile: string) => void): { dir: string; cleanup: () => void } {
-  const temp = makeTempDir('zongzhi-data-case-');
-  writeFileSync(join(temp.dir, 'tokens.json'), tokens, { mode: 0o600 });
-  make(join(temp.dir, 'backend.sqlite'));
-  return temp;
+/** `dir` made a data dir with the good tokens.json and a database file made by `make`. */
+function caseDir(dir: string, make: (dbFile: string) => void): { dir: string } {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tokens.json'), tokens, { mode: 0o600 });
+  make(join(dir, 'backend.sqlite'));
+  return { dir };
 }
 
 describe('a database that cannot be ours is refused, never taken as new', () => {
-  it.each([
+  it.for<[string, string, (dbFile: string) => void]>([
     ['empty (0 bytes)', 'database-empty', (f: string) => writeFileSync(f, '')],
     ['not SQLite at all', 'database-not-ours', (f: string) => writeFileSync(f, 'this is a text file, not a database\n'.repeat(50))],
     [
@@ -65,8 +66,8 @@ describe('a database that cannot be ours is refused, never taken as new', () => 
         db.close();
       },
     ],
-  ])('%s: exit 3 with one line naming the problem; the files are left as they were', (_what, code, make) => {
-    const temp = caseDir(make);
+  ])('%s: exit 3 with one line naming the problem; the files are left as they were', { timeout: 30_000 }, ([, code, make], { dataDir }) => {
+    const temp = caseDir(dataDir, make);
     const dbFile = join(temp.dir, 'backend.sqlite');
     const before = readFileSync(dbFile);
     const result = runBackendToExit(temp.dir);
@@ -78,36 +79,27 @@ describe('a database that cannot be ours is refused, never taken as new', () => 
     expect(result.stderr).not.toMatch(/\n\s+at /); // a reason, not a stack
     expect(readFileSync(dbFile).equals(before)).toBe(true);
     expect(readFileSync(join(temp.dir, 'tokens.json'), 'utf8')).toBe(tokens);
-    temp.cleanup();
-  }, 30_000);
+  });
 });
 
 describe('tokens consoles hold are kept', () => {
-  it('a new database beside an existing tokens.json takes its tokens instead of writing new ones', async () => {
-    const temp = caseDir(() => {});
+  it('a new database beside an existing tokens.json takes its tokens instead of writing new ones', async ({ fileDir }) => {
+    const temp = caseDir(join(fileDir, 'tokens-kept'), () => {});
     const backend = await startBackendProcess(temp.dir, ['--history-days', '0']);
-    try {
-      expect(backend.tokens).toEqual(JSON.parse(tokens));
-      expect(readFileSync(join(temp.dir, 'tokens.json'), 'utf8')).toBe(tokens);
-    } finally {
-      await backend.stop();
-      temp.cleanup();
-    }
+    onTestFinished(() => backend.stop());
+    expect(backend.tokens).toEqual(JSON.parse(tokens));
+    expect(readFileSync(join(temp.dir, 'tokens.json'), 'utf8')).toBe(tokens);
   }, 60_000);
 
-  it('an unreadable tokens.json is refused with the way out; --new-tokens makes new ones', async () => {
-    const temp = caseDir(() => {});
+  it('an unreadable tokens.json is refused with the way out; --new-tokens makes new ones', async ({ fileDir }) => {
+    const temp = caseDir(join(fileDir, 'tokens-unreadable'), () => {});
     writeFileSync(join(temp.dir, 'tokens.json'), '{"dispatcher": ');
     const refused = runBackendToExit(temp.dir);
     expect(refused.status).toBe(3);
     expect(refused.stderr).toMatch(/\[tokens-unreadable\].*--new-tokens/);
     const backend = await startBackendProcess(temp.dir, ['--history-days', '0', '--new-tokens']);
-    try {
-      expect(Object.keys(backend.tokens)).toContain('dispatcher');
-      expect(backend.tokens).not.toEqual(JSON.parse(tokens));
-    } finally {
-      await backend.stop();
-      temp.cleanup();
-    }
+    onTestFinished(() => backend.stop());
+    expect(Object.keys(backend.tokens)).toContain('dispatcher');
+    expect(backend.tokens).not.toEqual(JSON.parse(tokens));
   }, 60_000);
 });

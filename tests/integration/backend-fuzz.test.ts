@@ -7,17 +7,16 @@
  * once, and memory comes back near where it started. Bounded: a fixed number of cases per property, a
  * minute or so in all. Prints the figures (cases, refusals by kind, RSS before / during / after).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import fc from 'fast-check';
 import { connect as tcpConnect } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { COMMAND_TYPES, decodeFrame, encodeFrame, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
-import { startBackendProcess, type BackendProcess } from '../../harness/backend-process';
-import { makeTempDir } from '../../harness/temp';
+import type { BackendProcess } from '../../harness/backend-process';
 import { WireClient } from '../../harness/wire-client';
+import { it } from '../../harness/fixtures';
 
 let backend: BackendProcess;
-let temp: { dir: string; cleanup: () => void };
 let bystander: WireClient;
 let steady: WireClient;
 const tally = new Map<string, number>();
@@ -28,9 +27,9 @@ let eventIds: string[] = [];
 let gridCenter: [number, number] = [0, 0];
 let steadyEvent = '';
 
-beforeAll(async () => {
-  temp = makeTempDir('zongzhi-fuzz-');
-  backend = await startBackendProcess(temp.dir);
+// The file's backend process (the `backendProcess` fixture: started here, stopped after the file, after the clients).
+it.beforeAll(async ({ backendProcess }) => {
+  backend = backendProcess;
   bystander = new WireClient({ url: backend.url, token: backend.tokens.leader! });
   steady = new WireClient({ url: backend.url, token: backend.tokens.dispatcher! });
   await Promise.all([bystander.waitSynced(), steady.waitSynced()]);
@@ -44,8 +43,6 @@ beforeAll(async () => {
 afterAll(async () => {
   bystander?.close();
   steady?.close();
-  await backend?.stop();
-  temp?.cleanup();
   const mb = (b: number | undefined): string => (b === undefined ? '?' : `${(b / 1048576).toFixed(0)} MB`);
   const cases = [...tally.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
   process.stdout.write(`\nbackend fuzz: ${[...tally.values()].reduce((a, b) => a + b, 0)} answers — ${cases.join(', ')}\nRSS before ${mb(rss.before)}, peak during ${mb(rss.during)}, after ${mb(rss.after)}\n`);

@@ -4,31 +4,28 @@
  * served, and nothing it had is lost. Also the flow control a client can act on (every refusal names its
  * command, a flood is closed with the reason, per-user connection limits, idle sockets closed).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { encodeFrame, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
 import { historyOf } from '../../harness/history';
-import { startBackendProcess, type BackendProcess } from '../../harness/backend-process';
-import { makeTempDir } from '../../harness/temp';
+import type { BackendProcess } from '../../harness/backend-process';
 import { WireClient } from '../../harness/wire-client';
+import { it } from '../../harness/fixtures';
 
-let backend: BackendProcess;
+let backend: BackendProcess & { dir: string };
 let bystander: WireClient;
-let temp: { dir: string; cleanup: () => void };
 
-beforeAll(async () => {
-  temp = makeTempDir('zongzhi-hardening-');
-  backend = await startBackendProcess(temp.dir);
+// The file's backend process (the `backendProcess` fixture: started here, stopped after the file, after the bystander).
+it.beforeAll(async ({ backendProcess }) => {
+  backend = backendProcess;
   bystander = new WireClient({ url: backend.url, token: backend.tokens.leader! });
   await bystander.waitSynced();
 }, 90_000);
 afterAll(async () => {
   bystander?.close();
-  await backend?.stop();
-  temp?.cleanup();
 });
 
 /** The process answers, the bystander's ping is answered and its delta stream has no gap. */
@@ -131,7 +128,7 @@ describe('after sign-in', () => {
     const grid = d.all<Grid>('grids')[0]!;
     const deep = JSON.parse(`${'{"a":'.repeat(25)}1${'}'.repeat(25)}`) as unknown;
     const ack = await d.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '多余字段', description: '', location: grid.center, extra: deep });
-    const db = new Database(join(temp.dir, 'backend.sqlite'), { readonly: true });
+    const db = new Database(join(backend.dir, 'backend.sqlite'), { readonly: true });
     const row = db.prepare<[], { detail: string }>("SELECT detail FROM audit WHERE kind = 'command' ORDER BY id DESC LIMIT 1").get()!;
     db.close();
     const detail = JSON.parse(row.detail) as { seq: number; payload: Record<string, unknown> };
@@ -186,7 +183,7 @@ describe('flow control a client can act on', () => {
     // Every answer names a command that was sent (the closing refusal itself names none).
     const answered = c.frames.filter((f) => f.type === 'error' || f.type === 'command.ack').filter((f) => !String((f.payload as { message?: string }).message).startsWith('flood'));
     for (const f of answered) expect(sent.has(f.id ?? '')).toBe(true);
-    const db = new Database(join(temp.dir, 'backend.sqlite'), { readonly: true });
+    const db = new Database(join(backend.dir, 'backend.sqlite'), { readonly: true });
     const audited = db.prepare<[], { detail: string }>("SELECT detail FROM audit WHERE kind = 'command-refused' AND user_id = 'duty-2'").all();
     db.close();
     expect(audited.length).toBeGreaterThan(0);

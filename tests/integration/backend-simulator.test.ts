@@ -83,22 +83,20 @@ describe('simulated city', () => {
 });
 
 describe('a chosen start time (--start-at)', () => {
-  it('the clock starts there and the duty roster is that hour\'s, whenever the test runs; a future start is refused', async () => {
+  it('the clock starts there and the duty roster is that hour\'s, whenever the test runs; a future start is refused', async ({ startBackend }) => {
     const hour = 3_600_000;
     const last = (h: number): number => lastBeijingTime(h, 0, Date.now());
-    const onDutyShare = async (startAtMs: number): Promise<number> => {
-      const b = await startTestBackend({ startAtMs });
-      try {
-        expect(Math.abs(b.clock.nowMs() - startAtMs)).toBeLessThan(60_000);
-        const staff = [...b.state.all('staff')];
-        return staff.filter((s) => s.status !== 'offline').length / staff.length;
-      } finally {
-        await b.close();
-        b.cleanup();
-      }
+    // Backends of the test's own, one at a time, each in a dir of its own (the fixture closes any left open).
+    const onDutyShare = async (startAtMs: number, name: string): Promise<number> => {
+      const b = await startBackend({ startAtMs }, name);
+      expect(Math.abs(b.clock.nowMs() - startAtMs)).toBeLessThan(60_000);
+      const staff = [...b.state.all('staff')];
+      const share = staff.filter((s) => s.status !== 'offline').length / staff.length;
+      await b.close();
+      return share;
     };
-    expect(await onDutyShare(last(10))).toBeGreaterThan(0.85);
-    expect(await onDutyShare(last(3))).toBeLessThan(0.2);
-    await expect(startTestBackend({ startAtMs: Date.now() + hour })).rejects.toThrow(/cannot start in the future/);
+    expect(await onDutyShare(last(10), 'morning')).toBeGreaterThan(0.85);
+    expect(await onDutyShare(last(3), 'night')).toBeLessThan(0.2);
+    await expect(startBackend({ startAtMs: Date.now() + hour }, 'future')).rejects.toThrow(/cannot start in the future/);
   }, 60_000);
 });

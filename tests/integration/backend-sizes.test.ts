@@ -4,7 +4,7 @@
  * event's record, is migrated on start), a batch larger than a frame goes out in parts that a protocol client
  * and the real hub apply whole, and comments stop at the history cap with the reason.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, onTestFinished } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { MAX_FRAME_BYTES, type GovEvent, type Staff, type TimelineRecord } from '../../protocol';
@@ -12,12 +12,11 @@ import { CommandError, MAX_TIMELINE_ENTRIES, executeCommand, upsert, type StateR
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { historyOf } from '../../harness/history';
 import { recordingSession } from '../../harness/hub-fixtures';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { waitFor } from '../../harness/temp';
 import { WireClient } from '../../harness/wire-client';
-import { Hub } from '../../hub';
+import { it } from '../../harness/fixtures';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
-let temp: { dir: string; cleanup: () => void };
 let victim: { id: string; entries: number; lastSeq: number };
 
 /** Turns a database back into the shape of schema 1: each event's history inside its record, the change log kept. */
@@ -44,19 +43,19 @@ function toSchemaOne(file: string, hugeEventId: string): number {
   return event.timeline.length;
 }
 
-beforeAll(async () => {
-  temp = makeTempDir('zongzhi-sizes-');
-  const seeded = await startTestBackend({}, temp.dir);
+// Two backends in turn on the file's temp dir (the second opens what the first made, turned back into the old shape):
+// the upgrade is what is tested, so they stay explicit here; the dir is the `fileDir` fixture's.
+it.beforeAll(async ({ fileDir }) => {
+  const seeded = await startTestBackend({}, fileDir);
   const open = [...seeded.state.collections.events.values()].find((e) => e.status !== 'closed' && e.status !== 'merged')!;
   const lastSeq = seeded.state.seq;
   await seeded.close();
-  const entries = toSchemaOne(join(temp.dir, 'backend.sqlite'), open.id);
+  const entries = toSchemaOne(join(fileDir, 'backend.sqlite'), open.id);
   victim = { id: open.id, entries, lastSeq };
-  backend = await startTestBackend({}, temp.dir);
+  backend = await startTestBackend({}, fileDir);
 }, 90_000);
 afterAll(async () => {
   await backend?.close();
-  temp?.cleanup();
 });
 
 const frameSizes = (c: WireClient): number[] => c.frames.map((f) => Buffer.byteLength(JSON.stringify(f)));
@@ -94,37 +93,32 @@ describe('an event history of megabytes, from a database of the old shape', () =
 });
 
 describe('every frame fits', () => {
-  it('a batch larger than a frame arrives in parts; a protocol client and the real hub apply it whole, with no gap', async () => {
-    const dir = makeTempDir('zongzhi-sizes-hub-');
-    const hub = new Hub({ dataDir: dir.dir, version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher }, link: { backoffBaseMs: 50, backoffMaxMs: 400, silenceLimitMs: 4000 }, flushIntervalMs: 20 });
+  it('a batch larger than a frame arrives in parts; a protocol client and the real hub apply it whole, with no gap', async ({ newHub }) => {
+    // The hub (in the test's temp dir) is closed after the test by the fixture, the client by onTestFinished.
+    const hub = newHub({ version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher }, link: { backoffBaseMs: 50, backoffMaxMs: 400, silenceLimitMs: 4000 }, flushIntervalMs: 20 });
     const c = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher, record: true });
-    try {
-      await c.waitSynced();
-      await waitFor(() => hub.connection.value.status === 'online' && hub.cache.lastSeq === backend.state.seq, 'hub online', 30_000);
-      // ~2,000 staff records with long (but schema-valid) names: about 3 MB in one committed batch.
-      const staff = [...backend.state.collections.staff.values()].slice(0, 2000);
-      const seq = await backend.server.commitSystemChanges(() => staff.map((s: Staff) => upsert('staff', { ...s, name: `${s.name}${'长'.repeat(500)}` })));
-      await waitFor(() => c.seq === seq, 'client applied the batch', 10_000);
-      expect(c.deltaParts).toBeGreaterThanOrEqual(3);
-      expect(c.gaps).toEqual([]);
-      expect(Math.max(...frameSizes(c))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
-      for (const s of staff) expect(c.get<Staff>('staff', s.id)!.name.endsWith('长'.repeat(500))).toBe(true);
-      await waitFor(() => hub.cache.lastSeq === seq, 'hub applied the batch', 10_000);
-      expect(hub.backendLink!.violations).toBe(0);
-      for (const s of staff) expect(hub.confirmed.get('staff', s.id)!.name.endsWith('长'.repeat(500))).toBe(true);
-      // A window asking for one event's history gets exactly its records, in any order, read by id.
-      const { updates, session } = recordingSession(hub);
-      await session.handle('subscribe', { query: { topic: 'collection', collection: 'timeline', filter: { eventIds: [victim.id] } } });
-      await waitFor(() => updates.some((u) => u.kind === 'snapshot' && !u.more), 'the history result', 10_000);
-      const rows = updates.filter((u) => u.kind === 'snapshot').flatMap((u) => (u.kind === 'snapshot' ? (u.data as Array<{ id: string; eventId: string }>) : []));
-      expect(rows.length).toBe(hub.confirmed.get('events', victim.id)!.timelineCount);
-      expect(rows.every((r) => r.eventId === victim.id)).toBe(true);
-      session.close();
-    } finally {
-      c.close();
-      hub.close();
-      dir.cleanup();
-    }
+    onTestFinished(() => c.close());
+    await c.waitSynced();
+    await waitFor(() => hub.connection.value.status === 'online' && hub.cache.lastSeq === backend.state.seq, 'hub online', 30_000);
+    // ~2,000 staff records with long (but schema-valid) names: about 3 MB in one committed batch.
+    const staff = [...backend.state.collections.staff.values()].slice(0, 2000);
+    const seq = await backend.server.commitSystemChanges(() => staff.map((s: Staff) => upsert('staff', { ...s, name: `${s.name}${'长'.repeat(500)}` })));
+    await waitFor(() => c.seq === seq, 'client applied the batch', 10_000);
+    expect(c.deltaParts).toBeGreaterThanOrEqual(3);
+    expect(c.gaps).toEqual([]);
+    expect(Math.max(...frameSizes(c))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    for (const s of staff) expect(c.get<Staff>('staff', s.id)!.name.endsWith('长'.repeat(500))).toBe(true);
+    await waitFor(() => hub.cache.lastSeq === seq, 'hub applied the batch', 10_000);
+    expect(hub.backendLink!.violations).toBe(0);
+    for (const s of staff) expect(hub.confirmed.get('staff', s.id)!.name.endsWith('长'.repeat(500))).toBe(true);
+    // A window asking for one event's history gets exactly its records, in any order, read by id.
+    const { updates, session } = recordingSession(hub);
+    await session.handle('subscribe', { query: { topic: 'collection', collection: 'timeline', filter: { eventIds: [victim.id] } } });
+    await waitFor(() => updates.some((u) => u.kind === 'snapshot' && !u.more), 'the history result', 10_000);
+    const rows = updates.filter((u) => u.kind === 'snapshot').flatMap((u) => (u.kind === 'snapshot' ? (u.data as Array<{ id: string; eventId: string }>) : []));
+    expect(rows.length).toBe(hub.confirmed.get('events', victim.id)!.timelineCount);
+    expect(rows.every((r) => r.eventId === victim.id)).toBe(true);
+    session.close();
   });
 });
 

@@ -1,31 +1,29 @@
 /** The browser host as a real HTTP + WebSocket server: what it serves, and what it refuses. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebSocket as WsClient } from 'ws';
 import { Hub } from '../../hub';
 import { startBrowserHost, type BrowserHost } from '../../host/server';
 import { HUB_WS_MAX_FRAME_BYTES } from '../../protocol';
-import { makeTempDir } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
-let temp: ReturnType<typeof makeTempDir>;
 let hub: Hub;
 let host: BrowserHost;
 
-beforeAll(async () => {
-  temp = makeTempDir();
-  const rendererDir = join(temp.dir, 'renderer');
+// A renderer dir and the hub's data in the file's temp dir (the `fileDir` fixture, removed after the file).
+it.beforeAll(async ({ fileDir }) => {
+  const rendererDir = join(fileDir, 'renderer');
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>综治</title>');
   writeFileSync(join(rendererDir, 'assets', 'app-abc123.js'), 'console.log(1)');
-  writeFileSync(join(temp.dir, 'secret.txt'), 'outside the renderer dir');
-  hub = new Hub({ dataDir: join(temp.dir, 'data'), version: 't' });
+  writeFileSync(join(fileDir, 'secret.txt'), 'outside the renderer dir');
+  hub = new Hub({ dataDir: join(fileDir, 'data'), version: 't' });
   host = await startBrowserHost({ hub, rendererDir });
 });
 afterAll(async () => {
   await host.close();
   hub.close();
-  temp.cleanup();
 });
 
 /** Opens a raw socket and reports how it ended: 'open' (then closed by us) or the HTTP refusal / close code. */

@@ -7,7 +7,7 @@
  * alone gets SIGKILL (its programs must go with it). Each time nothing may be left.
  * Linux only (/proc, setpriv); runs as root here, where Chromium needs --no-sandbox (the programs pass it).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, onTestFinished } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../../harness/browser';
 import { hubBridge, syncedRows } from '../../harness/e2e';
-import { makeTempDir } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
 interface Proc {
   pid: number;
@@ -106,13 +106,14 @@ async function leftAfter(recorded: Proc[], marked: boolean, timeoutMs = 25_000):
   return stillRunning(recorded, marked);
 }
 
-const temp = makeTempDir('zongzhi-procs-');
+/** The consoles' data folder, shared by the tests (in the `fileDir` fixture's temp dir, removed after the file). */
+let consoleDir: string;
 /** In the environment of every process this file's consoles start (inherited by all their descendants). */
 const MARK = `ZONGZHI_PROCS_TEST=${process.pid}-${Date.now()}`;
 let display: { process: ChildProcess; name: string } | null = null;
-const hosts: HostProcess[] = [];
 
-beforeAll(async () => {
+it.beforeAll(async ({ fileDir }) => {
+  consoleDir = join(fileDir, 'data');
   if (!existsSync(join(PROJECT_ROOT, 'out/main/host.js'))) {
     execFileSync(process.execPath, [join(PROJECT_ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
   }
@@ -128,9 +129,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const host of hosts) await host.stop();
   display?.process.kill();
-  temp.cleanup();
 });
 
 interface Console {
@@ -142,12 +141,13 @@ interface Console {
 /** Starts the host and waits until Kamailio, the simulated staff, the console window and an encoder run. */
 async function startConsole(openWindow: boolean): Promise<Console> {
   const withWindow = openWindow && display !== null;
-  const host = await startHostProcess(temp.dir, ['--port', '0', ...(withWindow ? ['--open', '--role', 'kpi'] : [])], {
+  const host = await startHostProcess(consoleDir, ['--port', '0', ...(withWindow ? ['--open', '--role', 'kpi'] : [])], {
     ZONGZHI_SIMULATED_STAFF: 'on',
     [MARK.split('=')[0]!]: MARK.split('=')[1]!,
     ...(withWindow ? { DISPLAY: display!.name } : {}),
   });
-  hosts.push(host);
+  // Each test ends its console its own way; whatever is left of it is stopped after the test.
+  onTestFinished(() => host.stop());
   const hostPid = host.process.pid!;
   const ready = (): { url: string; pid: number } | null => {
     const line = host.stderr.findLast((l) => l.includes('"embedded backend ready"'));

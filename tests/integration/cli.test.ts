@@ -1,7 +1,8 @@
 /** The programs' command lines: bad input gives a clear message and exit code 2, --help the usage. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { it } from '../../harness/fixtures';
 
 const root = join(import.meta.dirname, '../..');
 const run = (script: string, args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, script), ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
@@ -30,17 +31,15 @@ describe('command lines', () => {
 });
 
 describe('the embedded backend supervisor', () => {
-  it('stops cleanly even when the backend it supervises was killed by a signal (no hang on quit)', async () => {
+  it('stops cleanly even when the backend it supervises was killed by a signal (no hang on quit)', async ({ dataDir }) => {
     const { superviseEmbeddedBackend } = await import('../../hub/backend-supervisor');
     const { startEmbeddedBackend } = await import('../../hub/embedded-backend');
-    const { makeTempDir } = await import('../../harness/temp');
     const { silentLogger } = await import('../../node-util/logger');
     const { execFileSync } = await import('node:child_process');
     execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
-    const temp = makeTempDir();
     let ready: { process: { pid?: number } } | null = null;
     const supervisor = superviseEmbeddedBackend({
-      start: () => startEmbeddedBackend({ script: join(root, 'out/main/backend.js'), dataDir: temp.dir, log: silentLogger }),
+      start: () => startEmbeddedBackend({ script: join(root, 'out/main/backend.js'), dataDir, log: silentLogger }),
       log: silentLogger,
       onReady: (b) => (ready = b),
       onState: () => {},
@@ -54,6 +53,5 @@ describe('the embedded backend supervisor', () => {
     const t0 = Date.now();
     await supervisor.stop();
     expect(Date.now() - t0).toBeLessThan(2000);
-    temp.cleanup();
   }, 60_000);
 });

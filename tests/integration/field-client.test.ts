@@ -2,31 +2,31 @@
  * The field client's backend side (/field/): sign-in with a derived passcode, its profile, tasks and SIP
  * account, the page and its assets; bad input answered clearly without harm.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FieldMe, validate } from '../../protocol';
 import { fieldPasscode } from '../../backend/sip/field';
-import { startTestBackend } from '../../harness/backend';
-import { makeTempDir } from '../../harness/temp';
+import type { RunningBackend } from '../../backend/index';
+import { it } from '../../harness/fixtures';
 
 const SECRET = 'field-test-secret-0123';
-const temp = makeTempDir();
-const assets = join(temp.dir, 'renderer');
-let backend: Awaited<ReturnType<typeof startTestBackend>>;
+let backend: RunningBackend;
 let base: string;
 
-beforeAll(async () => {
+// The file's backend serves a small field page written into the file's temp dir.
+it.override('backendConfig', { scope: 'file' }, ({ fileDir }) => {
+  const assets = join(fileDir, 'renderer');
   mkdirSync(join(assets, 'assets'), { recursive: true });
   writeFileSync(join(assets, 'field.html'), '<!doctype html><title>网格员外勤端</title><script type="module" src="./assets/field-x.js"></script>');
   writeFileSync(join(assets, 'assets', 'field-x.js'), 'console.log(1)');
-  backend = await startTestBackend({ historyDays: 1, sip: { url: 'ws://127.0.0.1:5999', secret: SECRET, fieldUrl: 'wss://sip.example.org/ws' }, fieldAssetsDir: assets }, join(temp.dir, 'b'));
+  return { historyDays: 1, sip: { url: 'ws://127.0.0.1:5999', secret: SECRET, fieldUrl: 'wss://sip.example.org/ws' }, fieldAssetsDir: assets };
+});
+// The file's backend (the `backend` fixture: started here, within the hook's time, and closed after the file).
+it.beforeAll(async ({ backend: fileBackend }) => {
+  backend = fileBackend;
   base = `http://127.0.0.1:${backend.port}`;
 }, 60_000);
-afterAll(async () => {
-  await backend?.close();
-  temp.cleanup();
-});
 
 const me = (authorization?: string): Promise<Response> => fetch(`${base}/field/api/me`, authorization ? { headers: { Authorization: authorization } } : {});
 
@@ -82,19 +82,16 @@ describe('field client backend (/field/)', () => {
     }
   });
 
-  it('says so when calls are off (no SIP server) or the page is not built', async () => {
-    const bare = await startTestBackend({ historyDays: 0, fieldAssetsDir: null }, join(temp.dir, 'bare'));
-    try {
-      const staff = [...bare.state.collections.staff.values()][0]!;
-      const response = await fetch(`http://127.0.0.1:${bare.port}/field/api/me`, { headers: { Authorization: `Field ${staff.id}:12345678` } });
-      expect(response.status).toBe(503);
-      expect(((await response.json()) as { error: string }).error).toContain('SIP 服务器');
-      const page = await fetch(`http://127.0.0.1:${bare.port}/field/`);
-      expect(page.status).toBe(503);
-      expect(await page.text()).toContain('npm run build');
-      expect(bare.fieldPasscode(staff.id)).toBeNull();
-    } finally {
-      await bare.close();
-    }
+  it('says so when calls are off (no SIP server) or the page is not built', async ({ startBackend }) => {
+    // A second backend of this test's own (closed after it).
+    const bare = await startBackend({ historyDays: 0, fieldAssetsDir: null }, 'bare');
+    const staff = [...bare.state.collections.staff.values()][0]!;
+    const response = await fetch(`http://127.0.0.1:${bare.port}/field/api/me`, { headers: { Authorization: `Field ${staff.id}:12345678` } });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: string }).error).toContain('SIP 服务器');
+    const page = await fetch(`http://127.0.0.1:${bare.port}/field/`);
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('npm run build');
+    expect(bare.fieldPasscode(staff.id)).toBeNull();
   });
 });

@@ -6,7 +6,7 @@
  * well-behaved page connected alongside still gets its hello answered and its subscription's updates, and at
  * the end the host's RSS is back near where it started. Prints the figures (cases, outcomes, RSS).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -15,10 +15,10 @@ import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 import { startHostChild, type HostChild } from '../../harness/host-process';
 import { rawRequest, requestText } from '../../harness/raw-http';
 import { seedHubCache } from '../../harness/seeded-cache';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { waitFor } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
 const EVENTS = 1500; // two pages of a result: paging is exercised, and 128 results stay quick to send
-let temp: ReturnType<typeof makeTempDir>;
 let host: HostChild;
 let good: { api: HubApi; outbox: Set<string>; events: number; submit(): Promise<void> };
 let sample: ReturnType<typeof seedHubCache>['sample'];
@@ -27,11 +27,12 @@ const outcomes = new Map<string, number>();
 const count = (key: string): void => void outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
 let sampler: NodeJS.Timeout;
 
-beforeAll(async () => {
-  temp = makeTempDir('zongzhi-host-fuzz-');
-  const seeded = seedHubCache(join(temp.dir, 'data'), EVENTS);
+// The host's data in the file's temp dir (the `fileDir` fixture, removed after the file). The host stays explicit:
+// the report below asks it for its refusal counts before it is stopped.
+it.beforeAll(async ({ fileDir }) => {
+  const seeded = seedHubCache(join(fileDir, 'data'), EVENTS);
   sample = seeded.sample;
-  host = await startHostChild(join(temp.dir, 'data'));
+  host = await startHostChild(join(fileDir, 'data'));
   const api = createHubClient(await connectWsTransport({ origin: host.origin, token: host.token }), 'websocket');
   const outbox = new Set<string>();
   let events = 0;
@@ -63,7 +64,6 @@ afterAll(async () => {
   );
   good?.api.close();
   await host?.stop();
-  temp?.cleanup();
 });
 
 /** The process answers, and the well-behaved page still gets answers and updates. */

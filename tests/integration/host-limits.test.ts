@@ -3,7 +3,7 @@
  * client joins, a page that stops reading gets nothing more meanwhile (its changes coalesce and arrive when it
  * reads again), one stuck for too long is closed with the reason, and commands are queued as validated.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { Hub } from '../../hub';
@@ -12,25 +12,24 @@ import { createHubClient, type SubscriptionUpdate } from '../../protocol';
 import { createLogger } from '../../node-util/logger';
 import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 import { seedHubCache } from '../../harness/seeded-cache';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { waitFor } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
 const EVENTS = 2500;
-let temp: ReturnType<typeof makeTempDir>;
 let hub: Hub;
 let host: BrowserHost;
 let sample: ReturnType<typeof seedHubCache>['sample'];
 const logLines: string[] = [];
 
-beforeAll(async () => {
-  temp = makeTempDir();
-  sample = seedHubCache(join(temp.dir, 'data'), EVENTS).sample;
-  hub = new Hub({ dataDir: join(temp.dir, 'data'), version: 't', backend: null, log: createLogger('hub', 'info', (line) => logLines.push(line)) });
-  host = await startBrowserHost({ hub, rendererDir: temp.dir, pageLimits: { highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024, stuckMs: 1500 } });
+// The hub's data in the file's temp dir (the `fileDir` fixture, removed after the file, after the host and hub).
+it.beforeAll(async ({ fileDir }) => {
+  sample = seedHubCache(join(fileDir, 'data'), EVENTS).sample;
+  hub = new Hub({ dataDir: join(fileDir, 'data'), version: 't', backend: null, log: createLogger('hub', 'info', (line) => logLines.push(line)) });
+  host = await startBrowserHost({ hub, rendererDir: fileDir, pageLimits: { highWaterBytes: 256 * 1024, lowWaterBytes: 64 * 1024, stuckMs: 1500 } });
 });
 afterAll(async () => {
   await host.close();
   hub.close();
-  temp.cleanup();
 });
 
 interface Page {

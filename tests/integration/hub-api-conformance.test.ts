@@ -3,7 +3,7 @@
  * and Electron IPC (the real preload and IPC binding, with the Electron pair faked). Each case runs on a real
  * hub with its settings file in a temp dir.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hub, SETTINGS_FILE_NAME } from '../../hub';
@@ -14,7 +14,8 @@ import { createHubClient, HubError, type HubApi, type HubTransport, type Connect
 import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 import { createIpcTransport } from '../../renderer/src/transports/ipc-transport';
 import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../../harness/fake-electron';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { waitFor } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
 interface BridgeFixture {
   /** A new window/page connected to the shared hub: its API and the raw transport under it. */
@@ -66,19 +67,18 @@ describe.each([
   ['websocket', websocketBridge],
   ['ipc', ipcBridge],
 ] as const)('Hub API conformance over %s', (bridgeName, makeBridge) => {
-  let temp: ReturnType<typeof makeTempDir>;
+  let temp: { dir: string };
   let hub: Hub;
   let bridge: BridgeFixture;
 
-  beforeEach(async () => {
-    temp = makeTempDir();
-    hub = new Hub({ dataDir: temp.dir, version: '9.9.9-test' });
+  // The hub in the test's temp dir (the `newHub` fixture: closed after the test, after the bridge, the dir removed).
+  it.beforeEach(async ({ dataDir, newHub }) => {
+    temp = { dir: dataDir };
+    hub = newHub({ dataDir, version: '9.9.9-test' });
     bridge = await makeBridge(hub, temp.dir);
   });
   afterEach(async () => {
     await bridge.close();
-    hub.close();
-    temp.cleanup();
   });
 
   it('hello names the API version, the bridge and the window role', async () => {
@@ -297,16 +297,13 @@ describe.each([
 });
 
 describe('a window whose hub link is gone', () => {
-  it('unsubscribes without an error (the hub dropped its subscriptions with the socket)', async () => {
-    const temp = makeTempDir();
-    const hub = new Hub({ dataDir: temp.dir, version: 't' });
-    const host = await startBrowserHost({ hub, rendererDir: temp.dir });
+  it('unsubscribes without an error (the hub dropped its subscriptions with the socket)', async ({ dataDir, newHub }) => {
+    const hub = newHub({ dataDir, version: 't' });
+    const host = await startBrowserHost({ hub, rendererDir: dataDir });
     const api = createHubClient(await connectWsTransport({ origin: host.origin, token: host.token }), 'websocket');
     const stop = await api.subscribe({ topic: 'connection' }, () => {});
     await host.close();
     await expect(stop()).resolves.toBeUndefined();
     api.close();
-    hub.close();
-    temp.cleanup();
   });
 });

@@ -3,16 +3,17 @@
  * an invalid frame, a sequence going backwards, a gap, an oversized frame, an invalid entity, and a protocol
  * version refusal. Each is refused and logged, the link is reset, and the cache stays exactly as it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { encodeFrame, type HelloPayload } from '../../protocol';
 import type { Hub } from '../../hub';
 import { startTestBackend } from '../../harness/backend';
 import { TcpProxy } from '../../harness/tcp-proxy';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { waitFor } from '../../harness/temp';
 import { expectInStep, hubDir, makeHub, waitCaughtUp, waitOnline } from '../../harness/hub-fixtures';
+import { it } from '../../harness/fixtures';
 
-let temp: ReturnType<typeof makeTempDir>;
+let temp: { dir: string };
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let proxy: TcpProxy;
 let hub: Hub;
@@ -21,9 +22,11 @@ let fakePort = 0;
 const hellos: HelloPayload[] = [];
 let script: (ws: WebSocket, hello: HelloPayload) => void = () => {};
 
-beforeAll(async () => {
-  temp = makeTempDir('zongzhi-bad-data-');
-  backend = await startTestBackend({ historyDays: 0, kpiIntervalMs: 60_000 }, temp.dir);
+it.override('backendConfig', { historyDays: 0, kpiIntervalMs: 60_000 });
+// The file's backend and temp dir (fixtures: closed and removed after the file, after the hub, fake and proxy below).
+it.beforeAll(async ({ backend: fileBackend, fileDir }) => {
+  temp = { dir: fileDir };
+  backend = fileBackend;
   proxy = await TcpProxy.start(backend.port);
   hub = makeHub(hubDir(temp.dir), proxy);
   await waitOnline(hub);
@@ -43,8 +46,6 @@ afterAll(async () => {
   hub.close();
   fake.close();
   await proxy.close();
-  await backend.close();
-  temp.cleanup();
 });
 
 function welcome(currentSeq: number): string {

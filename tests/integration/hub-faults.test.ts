@@ -3,25 +3,29 @@
  * its real cache file, and a TCP proxy between them that cuts, blocks, holds and slows the link.
  * Every scenario ends with the hub's confirmed state equal to the server's: 0 lost, 0 duplicated.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import type { GovEvent, Grid, OutboxEntry } from '../../protocol';
 import type { Hub } from '../../hub';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { TcpProxy } from '../../harness/tcp-proxy';
 import { WireClient } from '../../harness/wire-client';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { waitFor } from '../../harness/temp';
 import { expectInStep, hubDir, makeHub, recordingSession, waitCaughtUp, waitOnline } from '../../harness/hub-fixtures';
 import { historyOf } from '../../harness/history';
 import { timelineId } from '../../domain';
+import { it } from '../../harness/fixtures';
 
-let temp: ReturnType<typeof makeTempDir>;
+let temp: { dir: string };
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let proxy: TcpProxy;
 let hub: Hub | null;
 
-beforeEach(async () => {
-  temp = makeTempDir('zongzhi-faults-');
-  backend = await startTestBackend({ historyDays: 1, kpiIntervalMs: 60_000 }, temp.dir);
+const BACKEND = { historyDays: 1, kpiIntervalMs: 60_000 };
+
+// A fresh backend per test in the test's temp dir (the `startBackend` fixture: closed after the test, the dir removed).
+it.beforeEach(async ({ dataDir, startBackend }) => {
+  temp = { dir: dataDir };
+  backend = await startBackend(BACKEND);
   // The history ends now: in the small hours of the city's day it may hold no event still 'new'. A scripted
   // scenario reports fresh ones, so the tests below never depend on the time of day they run at.
   if ([...backend.state.collections.events.values()].filter((e) => e.status === 'new').length < 3) await backend.injectScenario('crowd');
@@ -32,8 +36,6 @@ beforeEach(async () => {
 afterEach(async () => {
   hub?.close();
   await proxy.close();
-  await backend.close();
-  temp.cleanup();
 });
 
 function openEvent(state: { collections: { events: Map<string, GovEvent> } }, status: GovEvent['status'] = 'new'): GovEvent {
@@ -110,7 +112,7 @@ describe('hub sync', () => {
     expectInStep(hub, backend);
   });
 
-  it('backend killed and restarted with its own database: the hub comes back and sends what it queued', async () => {
+  it('backend killed and restarted with its own database: the hub comes back and sends what it queued', async ({ startBackend }) => {
     hub = makeHub(hubDir(temp.dir), proxy);
     await waitOnline(hub);
     const event = openEvent(hub.confirmed);
@@ -118,7 +120,7 @@ describe('hub sync', () => {
     await waitFor(() => hub!.connection.value.status !== 'online', 'the hub to notice');
     hub.submitCommand({ commandId: 'cmd-while-down-01', type: 'event.accept', payload: { eventId: event.id } });
     await waitFor(() => hub!.view.get('events', event.id)?.status === 'accepted', 'the optimistic guess');
-    backend = await startTestBackend({ historyDays: 1, kpiIntervalMs: 60_000 }, temp.dir);
+    backend = await startBackend(BACKEND); // the same data dir: its own database
     proxy.targetPort = backend.port;
     await waitCaughtUp(hub, backend);
     expect(backend.state.get('events', event.id)!.status).toBe('accepted');

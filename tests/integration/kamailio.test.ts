@@ -3,14 +3,14 @@
  * over WebSocket with the backend-computed password (raw SIP and sip.js), wrong passwords and someone
  * else's credentials refused, malformed SIP dropped without harm.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { Registerer, RegistererState, UserAgent } from 'sip.js';
 import { sipPassword, startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
-import { Hub } from '../../hub';
-import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
-import { makeTempDir, waitFor } from '../../harness/temp';
+import { TEST_TOKENS } from '../../harness/backend';
+import { waitFor } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
 
 const SECRET = 'test-secret-0123456789';
 let kamailio: RunningKamailio;
@@ -124,27 +124,21 @@ describe('Kamailio (SIP over WebSocket)', () => {
     other.close();
   });
 
-  it('the backend gives the signed-in user a SIP account (through the hub, memory only) that Kamailio accepts', async () => {
-    const temp = makeTempDir();
-    const backend = await startTestBackend({ historyDays: 0, sip: { url: kamailio.url, secret: SECRET } }, temp.dir);
-    const hub = new Hub({ dataDir: temp.dir + '/hub', version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
-    try {
-      await waitFor(() => hub.sipAccount.value.account !== null, 'the SIP account from the welcome', 20_000);
-      const account = hub.sipAccount.value.account!;
-      expect(account).toMatchObject({ url: kamailio.url, username: 'dispatcher', realm: 'zongzhi', domain: '127.0.0.1' });
-      const userAgent = new UserAgent({ uri: UserAgent.makeURI(`sip:${account.username}@${account.domain}`)!, transportOptions: { server: account.url }, authorizationUsername: account.username, authorizationPassword: account.password, logLevel: 'error' });
-      await userAgent.start();
-      const registerer = new Registerer(userAgent);
-      const registered = new Promise<void>((resolve) => registerer.stateChange.addListener((s) => s === RegistererState.Registered && resolve()));
-      await registerer.register();
-      await registered;
-      await userAgent.stop();
-      // Never in the cache file.
-      expect(JSON.stringify(hub.cache.getMeta('user'))).not.toContain(account.password);
-    } finally {
-      hub.close();
-      await backend.close();
-      temp.cleanup();
-    }
+  it('the backend gives the signed-in user a SIP account (through the hub, memory only) that Kamailio accepts', async ({ startBackend, newHub }) => {
+    // The test's own backend and hub (closed after it, with its temp dir).
+    const backend = await startBackend({ historyDays: 0, sip: { url: kamailio.url, secret: SECRET } });
+    const hub = newHub({ version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
+    await waitFor(() => hub.sipAccount.value.account !== null, 'the SIP account from the welcome', 20_000);
+    const account = hub.sipAccount.value.account!;
+    expect(account).toMatchObject({ url: kamailio.url, username: 'dispatcher', realm: 'zongzhi', domain: '127.0.0.1' });
+    const userAgent = new UserAgent({ uri: UserAgent.makeURI(`sip:${account.username}@${account.domain}`)!, transportOptions: { server: account.url }, authorizationUsername: account.username, authorizationPassword: account.password, logLevel: 'error' });
+    await userAgent.start();
+    const registerer = new Registerer(userAgent);
+    const registered = new Promise<void>((resolve) => registerer.stateChange.addListener((s) => s === RegistererState.Registered && resolve()));
+    await registerer.register();
+    await registered;
+    await userAgent.stop();
+    // Never in the cache file.
+    expect(JSON.stringify(hub.cache.getMeta('user'))).not.toContain(account.password);
   }, 60_000);
 });
