@@ -13,7 +13,7 @@ import { launchChromium } from '../harness/browser';
 import { startTestBackend } from '../harness/backend';
 import { startKamailio } from '../backend/sip/kamailio';
 import { fieldPasscode, SIMULATED_STAFF_USER } from '../backend/sip/field';
-import { percentile } from './support/procs';
+import { percentile } from '../harness/procs';
 
 const calls = Number(process.env.BENCH_CALLS ?? 50);
 const root = join(import.meta.dirname, '..');

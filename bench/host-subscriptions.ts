@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { seedHubCache } from '../harness/seeded-cache';
 import { makeTempDir } from '../harness/temp';
-import { startJsonChild } from './support/procs';
+import { startJsonChild } from '../harness/procs';
 
 const events = Number(process.env.BENCH_EVENTS ?? 20_000);
 const counts = (process.env.BENCH_COUNTS ?? '10,200').split(',').map(Number);

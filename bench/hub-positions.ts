@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHubClient, type PositionRow } from '../protocol';
 import { connectWsTransport } from '../renderer/src/transports/ws-transport';
-import { cpuSeconds, percentile, startJsonChild } from './support/procs';
+import { cpuSeconds, percentile, startJsonChild } from '../harness/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const root = join(import.meta.dirname, '..');

@@ -19,7 +19,7 @@ import { generateCity } from '../backend/city-generator/city';
 import type { BuildingsLayer, Grid } from '../protocol';
 import { cesiumStatic } from '../scripts/cesium-static';
 import { launchChromium } from '../harness/browser';
-import { percentile } from './support/procs';
+import { percentile } from '../harness/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 30);
 const staffCount = Number(process.env.BENCH_STAFF ?? 10_000);

@@ -19,7 +19,7 @@ import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } f
 import { hubBridge, syncedRows } from '../harness/e2e';
 import { createNetns, netnsUnavailable } from '../harness/netns';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../backend/video/janus';
-import { cpuSeconds, percentile, startJsonChild } from './support/procs';
+import { cpuSeconds, percentile, startJsonChild } from '../harness/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const inNetns = process.env.ZONGZHI_NETNS !== undefined;

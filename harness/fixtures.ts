@@ -17,6 +17,7 @@ import { startTestBackend } from './backend';
 import { startBackendProcess, type BackendProcess } from './backend-process';
 import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from './browser';
 import { makeTempDir } from './temp';
+import { startJsonChild, type JsonChild } from './procs';
 
 /** How a test's own host starts: in `dataDir/<name>`, with extra arguments and environment, or linked to a backend. */
 export interface HostStart {
@@ -116,6 +117,21 @@ export const test = base
       const hub = new Hub({ ...options, dataDir: options.dataDir ?? join(dataDir, 'hub') });
       hubs.push(hub);
       return hub;
+    };
+  })
+  /**
+   * Starts programs of this test's own that print one JSON line when ready (a backend with its own arguments, to
+   * stop and start again mid-test); every one is stopped after the test, before its temp dir is removed.
+   */
+  .extend('startChild', async ({ dataDir: _dataDir }, { onCleanup }) => {
+    const children: Array<{ stop(): Promise<void> }> = [];
+    onCleanup(async () => {
+      await Promise.all(children.map((child) => child.stop()));
+    });
+    return async <T>(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<JsonChild<T>> => {
+      const child = await startJsonChild<T>(command, args, env);
+      children.push(child);
+      return child;
     };
   })
   .extend('backendProcessArgs', { scope: 'file' }, [] as string[])

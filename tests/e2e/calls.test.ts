@@ -4,7 +4,7 @@
  * getStats (inbound-rtp bytes growing for audio and video), never from SIP state alone. The console reaches
  * Kamailio through a TCP proxy the test cuts, to prove a call survives the console's network drop.
  */
-import { afterAll, describe, expect, onTestFinished } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -13,7 +13,7 @@ import { nearest } from '../../domain';
 import { PROJECT_ROOT, startConsoleFor, type HostProcess } from '../../harness/browser';
 import { it } from '../../harness/fixtures';
 import { TcpProxy } from '../../harness/tcp-proxy';
-import { startJsonChild } from '../../bench/support/procs';
+import { startJsonChild } from '../../harness/procs';
 import { startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
 import { fieldPasscode } from '../../backend/sip/field';
 
@@ -402,13 +402,12 @@ describe('audio/video calls (音视频调度)', () => {
     }
   }, 90_000);
 
-  it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async ({ dataDir, startHost }) => {
-    const other = await startJsonChild<{ url: string; port: number; tokensFile: string }>(
+  it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async ({ dataDir, startChild, startHost }) => {
+    const other = await startChild<{ url: string; port: number; tokensFile: string }>(
       process.execPath,
       ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dataDir, 'wrong', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', kamailio.url],
       { ...process.env, ZONGZHI_SIP_SECRET: 'not-the-kamailio-secret' },
     );
-    onTestFinished(() => other.stop());
     const tokens = JSON.parse(readFileSync(other.ready.tokensFile, 'utf8')) as Record<string, string>;
     const console2 = await startHost({ name: 'wrong-console', backend: { url: other.ready.url, token: tokens.dispatcher! } });
     const { page, context } = await openDesk(console2);

@@ -4,14 +4,13 @@
  * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason.
  */
 import { SHOTS, anyGrid, hubBridge } from '../../harness/e2e';
-import { describe, expect, onTestFinished } from 'vitest';
+import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { type GovEvent, type TimelineRecord } from '../../protocol';
 import { PROJECT_ROOT, type HostProcess } from '../../harness/browser';
 import { it } from '../../harness/fixtures';
-import { startJsonChild } from '../../bench/support/procs';
 import { WireClient } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
 
@@ -76,14 +75,13 @@ describe('dispatch desk', () => {
     api.close();
   }, 180_000);
 
-  it('a dispatch made while the backend is down shows pending, survives a console restart, and lands once', async ({ browser, dataDir, startHost }) => {
+  it('a dispatch made while the backend is down shows pending, survives a console restart, and lands once', async ({ browser, dataDir, startChild, startHost }) => {
     const data = join(dataDir, 'data');
     const db = join(dataDir, 'backend', 'backend.sqlite');
     const backendArgs = ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', db, '--json', '--no-sim', '--history-days', '1'];
     // A scripted scenario right away: the one-day history may hold no 'new' event in the city's small hours.
-    let backend = await startJsonChild<{ url: string; port: number; tokensFile: string }>(process.execPath, [...backendArgs, '--scenario', 'crowd@0']);
-    // The backend stops and returns mid-test (a child of this test's own): whichever runs last is stopped afterwards.
-    onTestFinished(() => backend.stop());
+    // The backend stops and returns mid-test (a child of this test's own, each stopped after the test).
+    let backend = await startChild<{ url: string; port: number; tokensFile: string }>(process.execPath, [...backendArgs, '--scenario', 'crowd@0']);
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'day', backendUrl: backend.ready.url }));
@@ -115,7 +113,7 @@ describe('dispatch desk', () => {
 
     // The backend returns on the same address: the dispatch lands, once.
     backendArgs[4] = String(backend.ready.port);
-    backend = await startJsonChild(process.execPath, backendArgs);
+    backend = await startChild(process.execPath, backendArgs);
     await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('detail-pending').waitFor({ state: 'detached', timeout: 15_000 });
     await status(page, 'dispatched');

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../../backend/video/janus';
-import { startJsonChild } from '../../bench/support/procs';
+import { startJsonChild } from '../../harness/procs';
 import { PROJECT_ROOT, startConsoleFor, type HostProcess } from '../../harness/browser';
 import { SHOTS } from '../../harness/e2e';
 import { createNetns, netnsUnavailable } from '../../harness/netns';
