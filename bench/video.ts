@@ -17,6 +17,7 @@ import type { Camera } from '../protocol';
 import { CLOCK_BITS, CLOCK_STRIP } from '../protocol';
 import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../harness/browser';
 import { hubBridge, syncedRows } from '../harness/e2e';
+import { backendArgs } from '../harness/backend-process';
 import { createNetns, netnsUnavailable } from '../harness/netns';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../backend/video/janus';
 import { cpuSeconds, percentile, startJsonChild } from '../harness/procs';
@@ -39,7 +40,7 @@ if (inNetns) {
   janus = await startJanus({ iceInterfaces: 'zz' });
   backend = await startJsonChild(
     process.execPath,
-    ['--import', 'tsx', join(root, 'backend/cli.ts'), '--port', '0', '--db', join(dir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url],
+    backendArgs(join(dir, 'backend', 'backend.sqlite'), ['--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url]),
     { ...process.env, ZONGZHI_JANUS_SECRET: janus.apiSecret },
   );
   const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;

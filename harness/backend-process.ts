@@ -24,9 +24,17 @@ export interface BackendProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * The arguments (after `node`) that run the backend on a free port with its database at `db`, printing one JSON
+ * ready line: what every test and benchmark that starts the backend as a child process uses. `[4]` is the port.
+ */
+export function backendArgs(db: string, extra: readonly string[] = []): string[] {
+  return ['--import', 'tsx', cli, '--port', '0', '--db', db, '--json', ...extra];
+}
+
 /** Starts the backend on a free port with its data in `dir`; resolves when it says it is listening. */
 export async function startBackendProcess(dir: string, extra: string[] = []): Promise<BackendProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--db', join(dir, 'backend.sqlite'), '--json', '--history-days', '1', '--no-sim', '--sip', 'off', ...extra], {
+  const child = spawn(process.execPath, backendArgs(join(dir, 'backend.sqlite'), ['--history-days', '1', '--no-sim', '--sip', 'off', ...extra]), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -62,7 +70,7 @@ export async function startBackendProcess(dir: string, extra: string[] = []): Pr
 
 /** Runs the backend until it exits by itself (a refused start): its exit code and stderr. */
 export function runBackendToExit(dir: string, extra: string[] = []): { status: number | null; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--db', join(dir, 'backend.sqlite'), '--json', '--history-days', '1', '--no-sim', '--sip', 'off', ...extra], {
+  const result = spawnSync(process.execPath, backendArgs(join(dir, 'backend.sqlite'), ['--history-days', '1', '--no-sim', '--sip', 'off', ...extra]), {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,

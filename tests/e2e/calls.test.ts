@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SHOTS, hubBridge, syncedRows } from '../../harness/e2e';
+import { backendArgs } from '../../harness/backend-process';
 import { nearest } from '../../domain';
-import { PROJECT_ROOT, startConsoleFor, type HostProcess } from '../../harness/browser';
+import { startConsoleFor, type HostProcess } from '../../harness/browser';
 import { it } from '../../harness/fixtures';
 import { TcpProxy } from '../../harness/tcp-proxy';
 import { startJsonChild } from '../../harness/procs';
@@ -77,10 +78,10 @@ it.beforeAll(async ({ browser: fileBrowser, fileDir }) => {
   proxy = await TcpProxy.start(kamailio.port);
   backend = await startJsonChild(
     process.execPath,
-    ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '1', '--staff-per-grid', '4',
+    backendArgs(join(dir, 'backend', 'backend.sqlite'), ['--no-sim', '--history-days', '1', '--staff-per-grid', '4',
       // The duty roster follows the time of day: at night too few staff are on duty for a group call of three.
       '--start-at', '10:00',
-      '--sip', `ws://127.0.0.1:${proxy.port}`, '--sip-field-url', kamailio.url],
+      '--sip', `ws://127.0.0.1:${proxy.port}`, '--sip-field-url', kamailio.url]),
     { ...process.env, ZONGZHI_SIP_SECRET: SECRET },
   );
   const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
@@ -405,7 +406,7 @@ describe('audio/video calls (音视频调度)', () => {
   it('a wrong SIP secret at the backend: the console says in Chinese that the SIP password is wrong; nothing else breaks', async ({ dataDir, startChild, startHost }) => {
     const other = await startChild<{ url: string; port: number; tokensFile: string }>(
       process.execPath,
-      ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dataDir, 'wrong', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', kamailio.url],
+      backendArgs(join(dataDir, 'wrong', 'backend.sqlite'), ['--no-sim', '--history-days', '0', '--sip', kamailio.url]),
       { ...process.env, ZONGZHI_SIP_SECRET: 'not-the-kamailio-secret' },
     );
     const tokens = JSON.parse(readFileSync(other.ready.tokensFile, 'utf8')) as Record<string, string>;

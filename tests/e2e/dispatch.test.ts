@@ -4,12 +4,13 @@
  * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason.
  */
 import { SHOTS, anyGrid, hubBridge } from '../../harness/e2e';
+import { backendArgs } from '../../harness/backend-process';
 import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { type GovEvent, type TimelineRecord } from '../../protocol';
-import { PROJECT_ROOT, type HostProcess } from '../../harness/browser';
+import type { HostProcess } from '../../harness/browser';
 import { it } from '../../harness/fixtures';
 import { WireClient } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
@@ -78,10 +79,10 @@ describe('dispatch desk', () => {
   it('a dispatch made while the backend is down shows pending, survives a console restart, and lands once', async ({ browser, dataDir, startChild, startHost }) => {
     const data = join(dataDir, 'data');
     const db = join(dataDir, 'backend', 'backend.sqlite');
-    const backendArgs = ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', db, '--json', '--no-sim', '--history-days', '1'];
+    const args = backendArgs(db, ['--no-sim', '--history-days', '1']);
     // A scripted scenario right away: the one-day history may hold no 'new' event in the city's small hours.
     // The backend stops and returns mid-test (a child of this test's own, each stopped after the test).
-    let backend = await startChild<{ url: string; port: number; tokensFile: string }>(process.execPath, [...backendArgs, '--scenario', 'crowd@0']);
+    let backend = await startChild<{ url: string; port: number; tokensFile: string }>(process.execPath, [...args, '--scenario', 'crowd@0']);
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
     mkdirSync(data, { recursive: true });
     writeFileSync(join(data, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'day', backendUrl: backend.ready.url }));
@@ -112,8 +113,8 @@ describe('dispatch desk', () => {
     await expect(page.getByTestId('pending-commands').textContent()).resolves.toContain('待发送指令 1 条');
 
     // The backend returns on the same address: the dispatch lands, once.
-    backendArgs[4] = String(backend.ready.port);
-    backend = await startChild(process.execPath, backendArgs);
+    args[4] = String(backend.ready.port);
+    backend = await startChild(process.execPath, args);
     await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
     await page.getByTestId('detail-pending').waitFor({ state: 'detached', timeout: 15_000 });
     await status(page, 'dispatched');

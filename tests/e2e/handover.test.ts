@@ -1,10 +1,11 @@
 /** 交接班 between two duty officers on two consoles, against one standalone backend. */
 import { SHOTS } from '../../harness/e2e';
+import { backendArgs } from '../../harness/backend-process';
 import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { PROJECT_ROOT, type HostProcess } from '../../harness/browser';
+import type { HostProcess } from '../../harness/browser';
 import { it } from '../../harness/fixtures';
 
 async function openPanel(page: Page, host: HostProcess): Promise<Page> {
@@ -18,7 +19,7 @@ async function openPanel(page: Page, host: HostProcess): Promise<Page> {
 describe('shift hand-over (交接班)', () => {
   it('the outgoing officer hands over notes and open items; the incoming one acknowledges on another console', async ({ dataDir, newPage, startChild, startHost }) => {
     // A standalone backend (a child process, two days of history) of this test's own.
-    const backend = await startChild<{ url: string; tokensFile: string }>(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(dataDir, 'b', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '2']);
+    const backend = await startChild<{ url: string; tokensFile: string }>(process.execPath, backendArgs(join(dataDir, 'b', 'backend.sqlite'), ['--no-sim', '--history-days', '2']));
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
     const outgoing = await startHost({ name: 'a', backend: { url: backend.ready.url, token: tokens.duty! } });
     const incoming = await startHost({ name: 'b', backend: { url: backend.ready.url, token: tokens['duty-2']! } });

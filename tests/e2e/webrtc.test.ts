@@ -14,6 +14,7 @@ import { JANUS_BINARY, startJanus, type RunningJanus } from '../../backend/video
 import { startJsonChild } from '../../harness/procs';
 import { PROJECT_ROOT, startConsoleFor, type HostProcess } from '../../harness/browser';
 import { SHOTS } from '../../harness/e2e';
+import { backendArgs } from '../../harness/backend-process';
 import { createNetns, netnsUnavailable } from '../../harness/netns';
 import { it } from '../../harness/fixtures';
 
@@ -80,7 +81,7 @@ if (!INSIDE) {
     janus = await startOurJanus();
     backend = await startJsonChild(
       process.execPath,
-      ['--import', 'tsx', join(PROJECT_ROOT, 'backend/cli.ts'), '--port', '0', '--db', join(fileDir, 'backend', 'backend.sqlite'), '--json', '--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url],
+      backendArgs(join(fileDir, 'backend', 'backend.sqlite'), ['--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url]),
       { ...process.env, ZONGZHI_JANUS_SECRET: janus.apiSecret },
     );
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
