@@ -34,3 +34,11 @@ export async function receivedBytes(pc: RTCPeerConnection | null): Promise<{ aud
   });
   return totals;
 }
+
+/**
+ * What a call's element says about it for tests and diagnostics (the desk's call bar and the field page alike):
+ * who, in which state, and how many audio and video bytes have arrived.
+ */
+export function callDataAttrs(call: { peer: string; state: string }, media: { audio: number; video: number } | undefined): Record<string, string | number> {
+  return { 'data-peer': call.peer, 'data-state': call.state, 'data-audio-bytes': media?.audio ?? 0, 'data-video-bytes': media?.video ?? 0 };
+}
