@@ -10,17 +10,17 @@
  * BENCH_HLS_TILES, default 1,4; BENCH_WEBRTC_TILES, default 1,4,9,16)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Camera } from '../protocol';
 import { CLOCK_BITS, CLOCK_STRIP } from '../protocol';
-import { launchChromium, startConsoleFor, startHostProcess, type HostProcess } from '../harness/browser';
+import { launchChromium, startHostProcess, type HostProcess } from '../harness/browser';
 import { hubBridge, syncedRows } from '../harness/e2e';
-import { backendArgs } from '../harness/backend-process';
+import { startJanusConsole, type JanusBackend } from '../harness/janus-console';
 import { createNetns, netnsUnavailable } from '../harness/netns';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../backend/video/janus';
-import { cpuSeconds, percentile, startJsonChild } from '../harness/procs';
+import { cpuSeconds, percentile } from '../harness/procs';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 20);
 const inNetns = process.env.ZONGZHI_NETNS !== undefined;
@@ -33,18 +33,12 @@ const root = join(import.meta.dirname, '..');
 if (!inNetns) execFileSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'ignore' });
 const dir = mkdtempSync(join(tmpdir(), 'zongzhi-video-bench-'));
 let janus: RunningJanus | null = null;
-let backend: Awaited<ReturnType<typeof startJsonChild<{ url: string; port: number; tokensFile: string }>>> | null = null;
+let backend: JanusBackend | null = null;
 let host: HostProcess;
 if (inNetns) {
   // Inside the namespace: Janus on its veth ends, a backend fronting it, a console linked to that backend.
   janus = await startJanus({ iceInterfaces: 'zz' });
-  backend = await startJsonChild(
-    process.execPath,
-    backendArgs(join(dir, 'backend', 'backend.sqlite'), ['--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url]),
-    { ...process.env, ZONGZHI_JANUS_SECRET: janus.apiSecret },
-  );
-  const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
-  host = await startConsoleFor(join(dir, 'console'), backend.ready.url, tokens.dispatcher!);
+  ({ backend, host } = await startJanusConsole(dir, janus));
 } else host = await startHostProcess(join(dir, 'data'));
 const api = await hubBridge(host);
 const cameras: Camera[] = await syncedRows(api, 'cameras');

@@ -11,10 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { JANUS_BINARY, startJanus, type RunningJanus } from '../../backend/video/janus';
-import { startJsonChild } from '../../harness/procs';
-import { PROJECT_ROOT, startConsoleFor, type HostProcess } from '../../harness/browser';
+import { PROJECT_ROOT, type HostProcess } from '../../harness/browser';
 import { SHOTS } from '../../harness/e2e';
-import { backendArgs } from '../../harness/backend-process';
+import { startJanusConsole, type JanusBackend } from '../../harness/janus-console';
 import { createNetns, netnsUnavailable } from '../../harness/netns';
 import { it } from '../../harness/fixtures';
 
@@ -68,7 +67,7 @@ if (!INSIDE) {
   // each page from newPage (closed after its test); Janus, the backend fronting it and the console stay explicit.
   it.override('chromiumOptions', { args: ['--allow-loopback-in-peer-connection'] });
   let janus: RunningJanus;
-  let backend: Awaited<ReturnType<typeof startJsonChild<{ url: string; port: number; tokensFile: string }>>>;
+  let backend: JanusBackend;
   let host: HostProcess;
   const backendHttp = (): string => `http://127.0.0.1:${backend.ready.port}`;
 
@@ -79,13 +78,7 @@ if (!INSIDE) {
 
   it.beforeAll(async ({ fileDir }) => {
     janus = await startOurJanus();
-    backend = await startJsonChild(
-      process.execPath,
-      backendArgs(join(fileDir, 'backend', 'backend.sqlite'), ['--no-sim', '--history-days', '0', '--sip', 'off', '--janus', janus.url]),
-      { ...process.env, ZONGZHI_JANUS_SECRET: janus.apiSecret },
-    );
-    const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
-    host = await startConsoleFor(join(fileDir, 'console'), backend.ready.url, tokens.dispatcher!);
+    ({ backend, host } = await startJanusConsole(fileDir, janus));
     const list = await fetch(`${backendHttp()}/healthz`);
     expect(list.ok).toBe(true);
   }, 120_000);
