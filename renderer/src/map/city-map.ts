@@ -236,6 +236,7 @@ export class CityMap {
 
   /** Every layer draws its part of the model from now on (until the stop, or the map's destruction). */
   bind(source: MapSource): () => void {
+    if (this.viewer.isDestroyed()) return () => {};
     const stops = Object.values(this.layers).map((layer) => layer.bind(source));
     this.unfollow = () => stops.forEach((stop) => stop());
     return this.unfollow;
