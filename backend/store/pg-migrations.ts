@@ -1,0 +1,53 @@
+/**
+ * Numbered migrations of the PostgreSQL store (the SQLite store's are in migrations.ts: the same tables, in
+ * PostgreSQL's types). Applied in order, each once, recorded in schema_migrations; never edited once released.
+ */
+export interface PgMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    description: 'entities, change log, commands, append-only audit, users, meta',
+    sql: `
+      CREATE TABLE entities (
+        collection TEXT NOT NULL,
+        id TEXT NOT NULL,
+        data JSON NOT NULL,
+        PRIMARY KEY (collection, id)
+      );
+      CREATE TABLE changes (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, changes JSON NOT NULL);
+      CREATE TABLE commands (
+        command_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        outcome JSON NOT NULL,
+        at TEXT NOT NULL
+      );
+      CREATE TABLE audit (
+        id BIGSERIAL PRIMARY KEY,
+        at TEXT NOT NULL,
+        user_id TEXT,
+        kind TEXT NOT NULL,
+        detail JSON NOT NULL
+      );
+      CREATE INDEX audit_at ON audit (at);
+      -- Append-only in the database itself: whoever connects, no row of the audit changes or goes.
+      CREATE FUNCTION audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit log is append-only'; END $$;
+      CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_is_append_only();
+      CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION audit_is_append_only();
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        district_scope JSON,
+        token_hash TEXT NOT NULL UNIQUE
+      );
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
+];

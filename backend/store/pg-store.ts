@@ -1,0 +1,250 @@
+/**
+ * The backend's store on PostgreSQL (node-postgres): the same interface and the same discipline as the SQLite
+ * store — numbered migrations (schema_migrations), a database of a newer schema or of another program refused
+ * with the reason, the audit append-only in the database itself (a trigger refuses UPDATE, DELETE, TRUNCATE).
+ * Records are `json` (kept as written, key order included), so both stores hand back the same bytes.
+ */
+import pg from 'pg';
+import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
+import { PG_MIGRATIONS } from './pg-migrations';
+import { StoreOpenError } from './open-check';
+import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch, LoadedState, UserRecord } from './types';
+
+/** Taken while migrating, so instances starting together migrate once. */
+const MIGRATION_LOCK = 0x5a5a4842;
+
+type Client = pg.PoolClient;
+
+/** Where a URL points, without its password, for messages. */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.toString();
+  } catch {
+    return 'the database URL';
+  }
+}
+
+export class PgStore implements BackendStore {
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly where: string,
+  ) {}
+
+  /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
+  static async open(url: string, options: { poolSize?: number } = {}): Promise<PgStore> {
+    const where = shown(url);
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 });
+    // An idle client losing its server must not end the process: the next query reports it.
+    pool.on('error', () => {});
+    try {
+      const client = await pool.connect().catch((e: unknown) => {
+        throw new Error(`cannot reach the database at ${where}: ${(e as Error).message}`);
+      });
+      try {
+        await migrate(client, where);
+      } finally {
+        client.release();
+      }
+      return new PgStore(pool, where);
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw e;
+    }
+  }
+
+  private async tx<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async lastSeq(client: Client | pg.Pool = this.pool): Promise<number> {
+    const { rows } = await client.query<{ seq: string | null; base: string | null }>(
+      "SELECT (SELECT MAX(seq) FROM changes)::text AS seq, (SELECT value FROM meta WHERE key = 'baseSeq') AS base",
+    );
+    return Number(rows[0]?.seq ?? rows[0]?.base ?? 0);
+  }
+
+  async load(): Promise<{ state: LoadedState; seq: number }> {
+    const state = Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState;
+    const { rows } = await this.pool.query<{ collection: string; id: string; data: unknown }>('SELECT collection, id, data FROM entities');
+    for (const row of rows) (state[row.collection as CollectionName] as Map<string, unknown> | undefined)?.set(row.id, row.data);
+    return { state, seq: await this.lastSeq() };
+  }
+
+  async commit(batch: CommitBatch): Promise<void> {
+    await this.tx(async (client) => {
+      const last = await this.lastSeq(client);
+      if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
+      await applyChanges(client, batch.changes);
+      await client.query('INSERT INTO changes (seq, at, changes) VALUES ($1, $2, $3)', [batch.seq, batch.at, JSON.stringify(batch.changes)]);
+      if (batch.command) await insertCommand(client, batch.command);
+      for (const entry of batch.audit ?? []) await insertAudit(client, entry);
+    });
+  }
+
+  /** Bulk initial load (the generated city, history backfill) without a change log: clients get it by snapshot. */
+  async seedEntities<C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): Promise<void> {
+    const all = [...items];
+    await this.tx(async (client) => {
+      for (let i = 0; i < all.length; i += 1000) {
+        const part = all.slice(i, i + 1000);
+        await client.query(
+          `INSERT INTO entities (collection, id, data) SELECT $1, x.id, x.data FROM json_to_recordset($2::json) AS x(id text, data json)
+           ON CONFLICT (collection, id) DO UPDATE SET data = excluded.data`,
+          [collection, JSON.stringify(part.map((item) => ({ id: (item as { id: string }).id, data: item })))],
+        );
+      }
+    });
+  }
+
+  async changesSince(seq: number, limit: number): Promise<ChangeBatch[] | null> {
+    const last = await this.lastSeq();
+    if (seq >= last) return [];
+    const { rows: oldest } = await this.pool.query<{ seq: string | null }>('SELECT MIN(seq)::text AS seq FROM changes');
+    const first = oldest[0]?.seq === null || oldest[0]?.seq === undefined ? null : Number(oldest[0].seq);
+    if (first === null || seq + 1 < first) return null;
+    const { rows } = await this.pool.query<{ seq: string; at: string; changes: Change[] }>('SELECT seq::text AS seq, at, changes FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
+    return rows.map((row) => ({ seq: Number(row.seq), at: row.at, changes: row.changes }));
+  }
+
+  async findCommand(commandId: string): Promise<CommandRecord | null> {
+    const { rows } = await this.pool.query<{ command_id: string; user_id: string; type: string; outcome: CommandRecord['outcome']; at: string }>('SELECT * FROM commands WHERE command_id = $1', [commandId]);
+    const row = rows[0];
+    return row ? { commandId: row.command_id, userId: row.user_id, type: row.type, outcome: row.outcome, at: row.at } : null;
+  }
+
+  async recordRejected(command: CommandRecord, audit: AuditEntry): Promise<void> {
+    await this.tx(async (client) => {
+      await insertCommand(client, command);
+      await insertAudit(client, audit);
+    });
+  }
+
+  async audit(entries: AuditEntry[]): Promise<void> {
+    await this.tx(async (client) => {
+      for (const entry of entries) await insertAudit(client, entry);
+    });
+  }
+
+  async savePositions(items: Array<[string, number, number]>): Promise<void> {
+    if (items.length === 0) return;
+    const at = new Map(items.map(([id, lon, lat]) => [id, [lon, lat] as [number, number]]));
+    await this.tx(async (client) => {
+      const { rows } = await client.query<{ id: string; data: CollectionTypes['staff'] }>("SELECT id, data FROM entities WHERE collection = 'staff' AND id = ANY($1)", [[...at.keys()]]);
+      const moved = rows.map((row) => ({ id: row.id, data: { ...row.data, position: at.get(row.id)! } }));
+      await client.query(
+        `UPDATE entities e SET data = x.data FROM json_to_recordset($1::json) AS x(id text, data json) WHERE e.collection = 'staff' AND e.id = x.id`,
+        [JSON.stringify(moved)],
+      );
+    });
+  }
+
+  async findUserByTokenHash(tokenHash: string): Promise<UserRecord | null> {
+    const { rows } = await this.pool.query<{ id: string; name: string; role: UserRecord['role']; district_scope: string[] | null; token_hash: string }>('SELECT * FROM users WHERE token_hash = $1', [tokenHash]);
+    const row = rows[0];
+    return row ? { id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash } : null;
+  }
+
+  async upsertUsers(users: UserRecord[]): Promise<void> {
+    await this.tx(async (client) => {
+      for (const u of users) {
+        await client.query(
+          `INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash`,
+          [u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash],
+        );
+      }
+    });
+  }
+
+  async countUsers(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>('SELECT COUNT(*)::text AS n FROM users');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async getMeta(key: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]);
+    return rows[0]?.value ?? null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  async pruneChanges(keep: number): Promise<number> {
+    return this.tx(async (client) => {
+      const last = await this.lastSeq(client);
+      if (last - keep <= 0) return 0;
+      // Remember where the log starts so lastSeq stays right even if every batch is pruned.
+      await client.query("INSERT INTO meta (key, value) VALUES ('baseSeq', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(last)]);
+      const { rowCount } = await client.query('DELETE FROM changes WHERE seq <= $1', [last - keep]);
+      return rowCount ?? 0;
+    });
+  }
+
+  /** Reads the audit log, newest first (tests, operators). */
+  async auditLog(limit = 1000): Promise<AuditEntry[]> {
+    const { rows } = await this.pool.query<{ at: string; user_id: string | null; kind: AuditEntry['kind']; detail: Record<string, unknown> }>('SELECT at, user_id, kind, detail FROM audit ORDER BY id DESC LIMIT $1', [limit]);
+    return rows.map((r) => ({ at: r.at, userId: r.user_id, kind: r.kind, detail: r.detail }));
+  }
+
+  close(): void {
+    void this.pool.end().catch(() => {});
+  }
+}
+
+async function applyChanges(client: Client, changes: readonly Change[]): Promise<void> {
+  for (const change of changes) {
+    if (change.op === 'upsert') {
+      await client.query('INSERT INTO entities (collection, id, data) VALUES ($1, $2, $3) ON CONFLICT (collection, id) DO UPDATE SET data = excluded.data', [change.collection, change.id, JSON.stringify(change.data)]);
+    } else await client.query('DELETE FROM entities WHERE collection = $1 AND id = $2', [change.collection, change.id]);
+  }
+}
+
+async function insertCommand(client: Client, record: CommandRecord): Promise<void> {
+  await client.query('INSERT INTO commands (command_id, user_id, type, outcome, at) VALUES ($1, $2, $3, $4, $5)', [record.commandId, record.userId, record.type, JSON.stringify(record.outcome), record.at]);
+}
+
+async function insertAudit(client: Client, entry: AuditEntry): Promise<void> {
+  await client.query('INSERT INTO audit (at, user_id, kind, detail) VALUES ($1, $2, $3, $4)', [entry.at, entry.userId, entry.kind, JSON.stringify(entry.detail)]);
+}
+
+/** Applies the numbered migrations not yet applied, each in its transaction, under an advisory lock. */
+async function migrate(client: Client, where: string): Promise<void> {
+  const known = PG_MIGRATIONS.at(-1)!.version;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    const { rows: tables } = await client.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()");
+    const names = new Set(tables.map((t) => t.name));
+    if (names.size > 0 && !names.has('schema_migrations')) {
+      throw new StoreOpenError('database-not-ours', `${where} holds another program's tables (${[...names].slice(0, 5).join(', ')}); give the backend a database of its own`);
+    }
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
+    const current = rows[0]?.v ?? 0;
+    if (current > known) {
+      throw new StoreOpenError('database-newer', `${where} has schema version ${current}, newer than this backend knows (${known}); run a newer backend`);
+    }
+    for (const migration of PG_MIGRATIONS.filter((m) => m.version > current)) {
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
+    }
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}

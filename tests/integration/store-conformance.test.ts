@@ -1,0 +1,195 @@
+/**
+ * One store conformance suite for both backend stores: the SQLite file (the embedded default) and PostgreSQL
+ * (a real server started by the test: initdb into a temp dir, 127.0.0.1, a free port). Every case runs against
+ * each, on a database of its own; then what only a server database can meet: a newer schema, another program's
+ * tables, an unreachable address.
+ */
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { Staff } from '../../protocol';
+import { SqliteStore } from '../../backend/store/sqlite-store';
+import { PgStore } from '../../backend/store/pg-store';
+import { StoreOpenError } from '../../backend/store/open-check';
+import type { AuditEntry, BackendStore, CommandRecord, UserRecord } from '../../backend/store/types';
+import { startPostgres, type RunningPostgres } from '../../harness/postgres';
+import { it } from '../../harness/fixtures';
+
+type Seedable = BackendStore & { seedEntities(collection: 'staff', items: Iterable<Staff>): void | Promise<void> };
+interface Subject {
+  store: Seedable;
+  /** Runs SQL on the store's database behind its back (what an operator with a SQL prompt could try). */
+  raw(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+let postgres: RunningPostgres;
+let databases = 0;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+const kinds: Record<string, (dir: string) => Promise<Subject>> = {
+  sqlite: async (dir) => {
+    const file = join(dir, 'backend.sqlite');
+    const store = new SqliteStore(file);
+    return {
+      store,
+      raw: async (sql) => {
+        const db = new Database(file);
+        try {
+          db.exec(sql);
+        } finally {
+          db.close();
+        }
+      },
+      close: async () => store.close(),
+    };
+  },
+  postgres: async () => {
+    const url = postgres.createDatabase(`store_${++databases}`);
+    const store = await PgStore.open(url);
+    return {
+      store,
+      raw: async (sql) => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(sql);
+        } finally {
+          await client.end();
+        }
+      },
+      close: async () => store.close(),
+    };
+  },
+};
+
+const staff = (id: string): Staff => ({
+  id,
+  name: '张三',
+  phone: '13800000000',
+  role: 'full-time',
+  gridId: 'G1',
+  districtId: 'D1',
+  status: 'patrolling',
+  position: [118.1, 24.5],
+  sipUser: id,
+  openTasks: 0,
+  updatedAt: '2026-11-30T08:00:00.000+08:00',
+});
+const at = '2026-11-30T08:00:00.000Z';
+const upsert = (s: Staff) => ({ op: 'upsert' as const, collection: 'staff' as const, id: s.id, data: s });
+
+describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
+  async function open(dir: string): Promise<Subject> {
+    return kinds[kind]!(dir);
+  }
+
+  it('commits batches in order, loads them back, and refuses a seq that is not after the last', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    await s.store.seedEntities('staff', [staff('S1'), staff('S2')]);
+    await s.store.commit({ seq: 1, at, changes: [upsert({ ...staff('S3'), name: '李四' })] });
+    await s.store.commit({ seq: 2, at, changes: [{ op: 'remove', collection: 'staff', id: 'S1' }] });
+    const loaded = await s.store.load();
+    expect(loaded.seq).toBe(2);
+    expect([...loaded.state.staff.keys()].sort()).toEqual(['S2', 'S3']);
+    expect(loaded.state.staff.get('S3')).toEqual({ ...staff('S3'), name: '李四' });
+    await expect(s.store.commit({ seq: 2, at, changes: [upsert(staff('S9'))] })).rejects.toThrow(/seq 2 is not after 2/);
+    expect((await s.store.load()).state.staff.has('S9')).toBe(false);
+  });
+
+  it('answers changes since a seq, and null once the log no longer reaches back that far', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    for (let seq = 1; seq <= 5; seq++) await s.store.commit({ seq, at, changes: [upsert({ ...staff('S1'), openTasks: seq })] });
+    expect(await s.store.changesSince(5, 100)).toEqual([]);
+    const since = await s.store.changesSince(2, 2);
+    expect(since?.map((b) => b.seq)).toEqual([3, 4]);
+    expect(since?.[0]?.changes).toEqual([upsert({ ...staff('S1'), openTasks: 3 })]);
+    expect(await s.store.pruneChanges(2)).toBe(3);
+    expect(await s.store.changesSince(1, 100)).toBeNull();
+    expect((await s.store.changesSince(3, 100))?.map((b) => b.seq)).toEqual([4, 5]);
+    expect(await s.store.pruneChanges(0)).toBe(2);
+    expect((await s.store.load()).seq).toBe(5);
+    await s.store.commit({ seq: 6, at, changes: [] });
+    expect((await s.store.changesSince(5, 10))?.map((b) => b.seq)).toEqual([6]);
+  });
+
+  it('keeps commands (applied with their batch, rejected on their own) with their audit lines', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    const applied: CommandRecord = { commandId: 'c-1', userId: 'u1', type: 'event.comment', outcome: { status: 'applied', seq: 1, result: { ok: 1 } }, at };
+    const rejected: CommandRecord = { commandId: 'c-2', userId: 'u1', type: 'event.close', outcome: { status: 'rejected', code: 'conflict', message: '事件已结案' }, at };
+    const line: AuditEntry = { at, userId: 'u1', kind: 'command', detail: { commandId: 'c-1' } };
+    await s.store.commit({ seq: 1, at, changes: [], command: applied, audit: [line] });
+    await s.store.recordRejected(rejected, { ...line, kind: 'command-rejected', detail: { commandId: 'c-2' } });
+    await s.store.audit([{ at, userId: null, kind: 'login-refused', detail: { reason: 'bad token' } }]);
+    expect(await s.store.findCommand('c-1')).toEqual(applied);
+    expect(await s.store.findCommand('c-2')).toEqual(rejected);
+    expect(await s.store.findCommand('c-3')).toBeNull();
+    await expect(s.store.recordRejected(rejected, line)).rejects.toThrow();
+  });
+
+  it('keeps the audit append-only in the database itself', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    await s.store.audit([{ at, userId: 'u1', kind: 'login', detail: {} }]);
+    await expect(s.raw("UPDATE audit SET kind = 'forged'")).rejects.toThrow(/append-only/);
+    await expect(s.raw('DELETE FROM audit')).rejects.toThrow(/append-only/);
+  });
+
+  it('finds users by token hash, counts them, keeps meta, and saves positions without touching the rest', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: ['D1', 'D2'], tokenHash: 'h1' };
+    await s.store.upsertUsers([user, { ...user, id: 'u2', districtScope: null, tokenHash: 'h2' }]);
+    await s.store.upsertUsers([{ ...user, name: '调度员甲' }]);
+    expect(await s.store.findUserByTokenHash('h1')).toEqual({ ...user, name: '调度员甲' });
+    expect((await s.store.findUserByTokenHash('h2'))?.districtScope).toBeNull();
+    expect(await s.store.findUserByTokenHash('nope')).toBeNull();
+    expect(await s.store.countUsers()).toBe(2);
+    expect(await s.store.getMeta('city')).toBeNull();
+    await s.store.setMeta('city', '{"seed":1}');
+    await s.store.setMeta('city', '{"seed":2}');
+    expect(await s.store.getMeta('city')).toBe('{"seed":2}');
+    await s.store.seedEntities('staff', [staff('S1'), staff('S2')]);
+    await s.store.savePositions([['S1', 118.2, 24.6], ['nobody', 0, 0]]);
+    const loaded = (await s.store.load()).state.staff;
+    expect(loaded.get('S1')).toEqual({ ...staff('S1'), position: [118.2, 24.6] });
+    expect(loaded.get('S2')).toEqual(staff('S2'));
+    expect(loaded.has('nobody')).toBe(false);
+  });
+});
+
+describe('PostgreSQL store: databases it must not use', () => {
+  it('refuses a database of a newer schema, and one holding another program’s tables, with the reason', async () => {
+    const newer = postgres.createDatabase('newer');
+    (await PgStore.open(newer)).close();
+    const client = new pg.Client({ connectionString: newer });
+    await client.connect();
+    await client.query("INSERT INTO schema_migrations (version, description) VALUES (99, 'from the future')");
+    await client.end();
+    const refusal = await PgStore.open(newer).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(StoreOpenError);
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(1\)/) });
+
+    const foreign = postgres.createDatabase('foreign');
+    const other = new pg.Client({ connectionString: foreign });
+    await other.connect();
+    await other.query('CREATE TABLE invoices (id int)');
+    await other.end();
+    await expect(PgStore.open(foreign)).rejects.toMatchObject({ code: 'database-not-ours', message: expect.stringContaining('invoices') });
+  });
+
+  it('says which database it cannot reach, without the password', async () => {
+    const refusal = (await PgStore.open(`postgres://zongzhi:s3cret@127.0.0.1:${postgres.port + 1}/nowhere`).catch((e: unknown) => e)) as Error;
+    expect(refusal.message).toMatch(/^cannot reach the database at postgres:\/\/zongzhi@127\.0\.0\.1:\d+\/nowhere: /);
+    expect(refusal.message).not.toContain('s3cret');
+  });
+});
