@@ -5,7 +5,7 @@
  */
 import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
 import { CityState, CommandError, executeCommand, upsert, type Actor } from '../domain';
-import type { SqliteStore } from './store/sqlite-store';
+import type { RunningStore } from './store/open';
 import type { City } from './city-generator/city';
 import { whepPath } from './video/webrtc-streams';
 import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
@@ -40,16 +40,16 @@ export function locator(city: City): (location: LonLat) => { gridId: string; dis
   };
 }
 
-export function seedCity(store: SqliteStore, city: City, at: string): void {
-  const put = <C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): void => store.seedEntities(collection, items);
-  put('adminUnits', city.adminUnits);
-  put('grids', city.grids);
-  put('departments', city.departments);
-  put('rules', city.rules.map((r) => ({ ...r, id: r.category })));
-  put('staff', city.staff);
-  put('cameras', city.cameras);
-  put('resources', city.resources);
-  put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', plan: [] }]);
+export async function seedCity(store: RunningStore, city: City, at: string): Promise<void> {
+  const put = async <C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): Promise<void> => store.seedEntities(collection, items);
+  await put('adminUnits', city.adminUnits);
+  await put('grids', city.grids);
+  await put('departments', city.departments);
+  await put('rules', city.rules.map((r) => ({ ...r, id: r.category })));
+  await put('staff', city.staff);
+  await put('cameras', city.cameras);
+  await put('resources', city.resources);
+  await put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', plan: [] }]);
 }
 
 /** Runs `days` of city life through the real command handlers on an in-memory state (no seqs, no deltas). */

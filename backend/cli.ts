@@ -9,10 +9,12 @@ import { startBackend } from './index';
 import { lastBeijingTime } from './live-simulator/timing';
 import { SipAccount, validate } from '../protocol';
 import { describeRefusal } from '../node-util/backend-refusal';
+import { isDatabaseUrl } from './store/open';
 
-const usage = `usage: backend [--port N] [--db FILE] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
+const usage = `usage: backend [--port N] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
-  --db FILE         SQLite database (default ./data/backend.sqlite); tokens.json is written beside it
+  --db FILE|URL     SQLite database (default ./data/backend.sqlite), or a PostgreSQL URL postgres://user@host:port/db
+                    (also ZONGZHI_DATABASE_URL); tokens.json is written beside the file (./data/ with a URL)
   --seed N          city seed on a fresh database (default 1)
   --scale X         city size: 1 ≈ 708 grids, 8.5 ≈ 6,000 grids (fresh database only)
   --staff-per-grid  grid staff per grid (default 3)
@@ -66,7 +68,9 @@ async function main(): Promise<void> {
   };
   const scenario = args.scenario ? /^(flood|crowd)(?:@(\d+))?$/.exec(args.scenario) : null;
   if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
-  const dbFile = resolve(args.db ?? 'data/backend.sqlite');
+  const databaseUrl = args.db !== undefined && isDatabaseUrl(args.db) ? args.db : args.db === undefined ? process.env.ZONGZHI_DATABASE_URL || undefined : undefined;
+  if (databaseUrl !== undefined && !isDatabaseUrl(databaseUrl)) fail('ZONGZHI_DATABASE_URL must be a postgres:// URL');
+  const dbFile = resolve(args.db === undefined || databaseUrl !== undefined ? 'data/backend.sqlite' : args.db);
   const startAt = args['start-at'] === undefined ? undefined : /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(args['start-at']);
   if (startAt === null) fail('--start-at must be a time of day HH:MM (Beijing time), e.g. 10:00');
   const sipMode = args.sip ?? 'auto';
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
   const backend = await startBackend({
     ...(webrtc ? { webrtc } : {}),
     dbFile,
+    ...(databaseUrl ? { databaseUrl } : {}),
     rotateTokens: args['new-tokens'],
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     seed: args.seed === undefined ? undefined : numberOption('seed', args.seed, 1, Number.isInteger),

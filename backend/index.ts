@@ -11,7 +11,7 @@ import { KpiPeriod, type Change, type KpiSnapshot, type SipAccount } from '../pr
 import { createLogger, silentLogger, type Logger } from '../node-util/logger';
 import { SimClock } from './clock';
 import { CityState, upsert } from '../domain';
-import { SqliteStore } from './store/sqlite-store';
+import { openStore, type RunningStore } from './store/open';
 import { BackendServer, type ServerLimits } from './wire/server';
 import { ensureUsers } from './users';
 import { computeKpis } from './kpi';
@@ -28,8 +28,10 @@ import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
 import { startServices, type BackendService } from './services';
 
 export interface BackendConfig {
-  /** SQLite file (created with its directory). */
+  /** SQLite file (created with its directory); tokens.json is written beside it. */
   dbFile: string;
+  /** A PostgreSQL URL: the store lives there instead of in dbFile (several instances can share it). */
+  databaseUrl?: string;
   port?: number;
   seed?: number;
   scale?: number;
@@ -80,7 +82,7 @@ export interface RunningBackend {
   port: number;
   tokens: Record<string, string>;
   server: BackendServer;
-  store: SqliteStore;
+  store: RunningStore;
   state: CityState;
   clock: SimClock;
   city: City;
@@ -104,7 +106,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const log = config.log ?? silentLogger;
   if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
   mkdirSync(dirname(config.dbFile), { recursive: true });
-  const store = new SqliteStore(config.dbFile);
+  const store = await openStore(config.databaseUrl ?? config.dbFile);
   // Users first: a tokens file that cannot be used stops the start before anything is written.
   const tokens = await ensureUsers(store, config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile, config.tokens, config.rotateTokens === true);
   const storedCity = await store.getMeta('city');
@@ -121,16 +123,16 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   if (storedCity && config.startAtMs !== undefined) log.warn('database already has a clock; ignoring the start time');
   if (!storedCity) {
     const now = config.startAtMs ?? Date.now();
-    seedCity(store, city, new Date(now).toISOString());
+    await seedCity(store, city, new Date(now).toISOString());
     const days = config.historyDays ?? 30;
     if (days > 0) {
       const { state } = await store.load();
       const history = new CityState(state);
       const t0 = performance.now();
       const counts = await backfillHistory(history, city, cityParams.seed, now - days * 86_400_000, now);
-      store.seedEntities('events', history.all('events'));
-      store.seedEntities('timeline', history.all('timeline'));
-      store.seedEntities('staff', history.all('staff'));
+      await store.seedEntities('events', history.all('events'));
+      await store.seedEntities('timeline', history.all('timeline'));
+      await store.seedEntities('staff', history.all('staff'));
       log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
     }
     await store.setMeta('city', JSON.stringify(cityParams));

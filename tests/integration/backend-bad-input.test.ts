@@ -58,7 +58,7 @@ describe('handshake refusals', () => {
     const c = new WireClient({ url: backend.url, token: 'stolen-or-guessed', record: true });
     expect((await c.waitClosed()).code).toBe(4003);
     expect(c.errors[0]).toMatchObject({ code: 'unauthorized' });
-    expect(backend.store.auditLog(20).some((a) => a.kind === 'login-refused')).toBe(true);
+    expect((await backend.store.auditLog(20)).some((a) => a.kind === 'login-refused')).toBe(true);
     await bystanderStillServed();
   });
 
@@ -174,7 +174,7 @@ describe('roles and area scopes', () => {
     await expect(leader.command('event.dispatch', { eventId, departmentId: 'dept-urban' })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
     await expect(d.command('level.set', { level: 'emergency', reason: 'x' })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
     expect(backend.state.get('events', eventId)!.status).toBe('new');
-    const rejected = backend.store.auditLog(50).filter((a) => a.kind === 'command-rejected' && a.userId === 'viewer');
+    const rejected = (await backend.store.auditLog(50)).filter((a) => a.kind === 'command-rejected' && a.userId === 'viewer');
     expect(rejected.length).toBeGreaterThanOrEqual(2);
     for (const c of [d, viewer, leader]) c.close();
   });
@@ -234,7 +234,7 @@ describe('roles and area scopes', () => {
 
 describe('audit log', () => {
   it('records logins and commands, and cannot be rewritten', async () => {
-    const log = backend.store.auditLog(500);
+    const log = await backend.store.auditLog(500);
     expect(log.some((a) => a.kind === 'login' && a.userId === 'dispatcher')).toBe(true);
     expect(log.some((a) => a.kind === 'command' && (a.detail as { type?: string }).type === 'event.report')).toBe(true);
     const db = (backend.store as unknown as { db: { prepare(sql: string): { run(): unknown } } }).db;
