@@ -30,7 +30,7 @@ import { startServices, type BackendService } from './services';
 export interface BackendConfig {
   /** SQLite file (created with its directory); tokens.json is written beside it. */
   dbFile: string;
-  /** A PostgreSQL URL: the store lives there instead of in dbFile (several instances can share it). */
+  /** A PostgreSQL URL: the store lives there instead of in dbFile (one instance per database for now). */
   databaseUrl?: string;
   port?: number;
   seed?: number;
@@ -306,7 +306,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   try {
     stopServices = await startServices(services, log);
   } catch (e) {
-    store.close();
+    await store.close();
     throw e;
   }
 
@@ -332,7 +332,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     },
     async close() {
       await stopServices();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -12,14 +12,20 @@ import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch,
 
 /** Taken while migrating, so instances starting together migrate once. */
 const MIGRATION_LOCK = 0x5a5a4842;
+/**
+ * Held by the running backend for its lifetime: one instance per database until the city-deployment work
+ * orders commands between instances (two instances with their own memory would interleave two histories).
+ */
+const INSTANCE_LOCK = 0x5a5a4843;
 
 type Client = pg.PoolClient;
 
-/** Where a URL points, without its password, for messages. */
+/** Where a URL points, without its password (nor any query parameter: `?password=` works too), for messages. */
 function shown(url: string): string {
   try {
     const u = new URL(url);
     u.password = '';
+    u.search = '';
     return u.toString();
   } catch {
     return 'the database URL';
@@ -30,6 +36,8 @@ export class PgStore implements BackendStore {
   private constructor(
     private readonly pool: pg.Pool,
     readonly where: string,
+    /** The connection holding the instance lock; released with the store. */
+    private readonly holder: pg.PoolClient,
   ) {}
 
   /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
@@ -42,22 +50,30 @@ export class PgStore implements BackendStore {
       const client = await pool.connect().catch((e: unknown) => {
         throw new Error(`cannot reach the database at ${where}: ${(e as Error).message}`);
       });
+      // A connection lost while checked out must fail its query, not end the process (pg emits 'error' on it).
+      client.on('error', () => {});
       try {
         await migrate(client, where);
-      } finally {
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [INSTANCE_LOCK]);
+        if (!rows[0]?.locked) throw new Error(`another backend instance is already running on ${where}; run one instance per database (several instances come with the city deployment)`);
+      } catch (e) {
         client.release();
+        throw e;
       }
-      return new PgStore(pool, where);
+      return new PgStore(pool, where, client);
     } catch (e) {
       await pool.end().catch(() => {});
       throw e;
     }
   }
 
-  private async tx<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  private async tx<T>(work: (client: Client) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     const client = await this.pool.connect();
+    // A connection lost mid-transaction fails this work with the error; it must not end the process.
+    const onError = (): void => {};
+    client.on('error', onError);
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       return result;
@@ -65,6 +81,7 @@ export class PgStore implements BackendStore {
       await client.query('ROLLBACK').catch(() => {});
       throw e;
     } finally {
+      client.off('error', onError);
       client.release();
     }
   }
@@ -110,13 +127,16 @@ export class PgStore implements BackendStore {
   }
 
   async changesSince(seq: number, limit: number): Promise<ChangeBatch[] | null> {
-    const last = await this.lastSeq();
-    if (seq >= last) return [];
-    const { rows: oldest } = await this.pool.query<{ seq: string | null }>('SELECT MIN(seq)::text AS seq FROM changes');
-    const first = oldest[0]?.seq === null || oldest[0]?.seq === undefined ? null : Number(oldest[0].seq);
-    if (first === null || seq + 1 < first) return null;
-    const { rows } = await this.pool.query<{ seq: string; at: string; changes: Change[] }>('SELECT seq::text AS seq, at, changes FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
-    return rows.map((row) => ({ seq: Number(row.seq), at: row.at, changes: row.changes }));
+    // One snapshot for the three reads: a prune between them must not hand a client a log with a gap.
+    return this.tx(async (client) => {
+      const last = await this.lastSeq(client);
+      if (seq >= last) return [];
+      const { rows: oldest } = await client.query<{ seq: string | null }>('SELECT MIN(seq)::text AS seq FROM changes');
+      const first = oldest[0]?.seq === null || oldest[0]?.seq === undefined ? null : Number(oldest[0].seq);
+      if (first === null || seq + 1 < first) return null;
+      const { rows } = await client.query<{ seq: string; at: string; changes: Change[] }>('SELECT seq::text AS seq, at, changes FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
+      return rows.map((row) => ({ seq: Number(row.seq), at: row.at, changes: row.changes }));
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   async findCommand(commandId: string): Promise<CommandRecord | null> {
@@ -142,7 +162,8 @@ export class PgStore implements BackendStore {
     if (items.length === 0) return;
     const at = new Map(items.map(([id, lon, lat]) => [id, [lon, lat] as [number, number]]));
     await this.tx(async (client) => {
-      const { rows } = await client.query<{ id: string; data: CollectionTypes['staff'] }>("SELECT id, data FROM entities WHERE collection = 'staff' AND id = ANY($1)", [[...at.keys()]]);
+      // Locked while read and written: a command committing a staff change meanwhile waits, never gets overwritten.
+      const { rows } = await client.query<{ id: string; data: CollectionTypes['staff'] }>("SELECT id, data FROM entities WHERE collection = 'staff' AND id = ANY($1) ORDER BY id FOR UPDATE", [[...at.keys()]]);
       const moved = rows.map((row) => ({ id: row.id, data: { ...row.data, position: at.get(row.id)! } }));
       await client.query(
         `UPDATE entities e SET data = x.data FROM json_to_recordset($1::json) AS x(id text, data json) WHERE e.collection = 'staff' AND e.id = x.id`,
@@ -200,8 +221,9 @@ export class PgStore implements BackendStore {
     return rows.map((r) => ({ at: r.at, userId: r.user_id, kind: r.kind, detail: r.detail }));
   }
 
-  close(): void {
-    void this.pool.end().catch(() => {});
+  async close(): Promise<void> {
+    this.holder.release();
+    await this.pool.end().catch(() => {});
   }
 }
 
@@ -229,12 +251,15 @@ async function migrate(client: Client, where: string): Promise<void> {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     const { rows: tables } = await client.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()");
     const names = new Set(tables.map((t) => t.name));
-    if (names.size > 0 && !names.has('schema_migrations')) {
-      throw new StoreOpenError('database-not-ours', `${where} holds another program's tables (${[...names].slice(0, 5).join(', ')}); give the backend a database of its own`);
-    }
+    const notOurs = (): StoreOpenError =>
+      new StoreOpenError('database-not-ours', `${where} holds another program's tables (${[...names].slice(0, 5).join(', ')}); give the backend a database of its own`);
+    if (names.size > 0 && !names.has('schema_migrations')) throw notOurs();
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-    const { rows } = await client.query<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_migrations');
-    const current = rows[0]?.v ?? 0;
+    // Other tools name their table schema_migrations too (with text or bigint versions): ours has integer
+    // versions and, once migrated, our entities table.
+    const { rows } = await client.query<{ v: string | null }>('SELECT MAX(version)::text AS v FROM schema_migrations');
+    const current = Number(rows[0]?.v ?? 0);
+    if (!Number.isSafeInteger(current) || (current > 0 && !names.has('entities'))) throw notOurs();
     if (current > known) {
       throw new StoreOpenError('database-newer', `${where} has schema version ${current}, newer than this backend knows (${known}); run a newer backend`);
     }

@@ -65,5 +65,5 @@ export interface BackendStore {
   setMeta(key: string, value: string): Promise<void>;
   /** Drops change batches beyond the newest `keep` (clients older than that get a snapshot). */
   pruneChanges(keep: number): Promise<number>;
-  close(): void;
+  close(): void | Promise<void>;
 }

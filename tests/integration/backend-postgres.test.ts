@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import type { Grid } from '../../protocol';
 import { parseRefusal } from '../../node-util/backend-refusal';
+import { PgStore } from '../../backend/store/pg-store';
 import { TEST_TOKENS } from '../../harness/backend';
 import { backendArgs } from '../../harness/backend-process';
 import { WireClient } from '../../harness/wire-client';
@@ -68,10 +69,11 @@ describe('the backend on PostgreSQL', () => {
     expect(unreachable.refusal?.message).toMatch(/^cannot reach the database at postgres:\/\/zongzhi@127\.0\.0\.1:\d+\/city: /);
     expect(unreachable.refusal?.message).not.toContain('s3cret');
 
+    // A database a later release migrated: ours, with a version this backend does not know.
     const newer = postgres.createDatabase('from_the_future');
+    await (await PgStore.open(newer)).close();
     const db = new pg.Client({ connectionString: newer });
     await db.connect();
-    await db.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
     await db.query("INSERT INTO schema_migrations (version, description) VALUES (7, 'a later release')");
     await db.end();
     const refused = run(newer);

@@ -170,7 +170,7 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
 describe('PostgreSQL store: databases it must not use', () => {
   it('refuses a database of a newer schema, and one holding another program’s tables, with the reason', async () => {
     const newer = postgres.createDatabase('newer');
-    (await PgStore.open(newer)).close();
+    await (await PgStore.open(newer)).close();
     const client = new pg.Client({ connectionString: newer });
     await client.connect();
     await client.query("INSERT INTO schema_migrations (version, description) VALUES (99, 'from the future')");
@@ -187,9 +187,27 @@ describe('PostgreSQL store: databases it must not use', () => {
     await expect(PgStore.open(foreign)).rejects.toMatchObject({ code: 'database-not-ours', message: expect.stringContaining('invoices') });
   });
 
+  it('refuses a second instance on a database a running backend holds, and another tool’s schema_migrations', async () => {
+    const url = postgres.createDatabase('held');
+    const first = await PgStore.open(url);
+    await expect(PgStore.open(url)).rejects.toThrow(/another backend instance is already running on postgres:\/\/zongzhi@127\.0\.0\.1:\d+\/held/);
+    await first.close();
+    await (await PgStore.open(url)).close();
+
+    const rails = postgres.createDatabase('rails');
+    const other = new pg.Client({ connectionString: rails });
+    await other.connect();
+    await other.query("CREATE TABLE schema_migrations (version varchar PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101120000')");
+    await other.end();
+    await expect(PgStore.open(rails)).rejects.toMatchObject({ code: 'database-not-ours' });
+  });
+
   it('says which database it cannot reach, without the password', async () => {
     const refusal = (await PgStore.open(`postgres://zongzhi:s3cret@127.0.0.1:${postgres.port + 1}/nowhere`).catch((e: unknown) => e)) as Error;
     expect(refusal.message).toMatch(/^cannot reach the database at postgres:\/\/zongzhi@127\.0\.0\.1:\d+\/nowhere: /);
     expect(refusal.message).not.toContain('s3cret');
+    const inQuery = (await PgStore.open(`postgres://zongzhi@127.0.0.1:${postgres.port + 1}/nowhere?password=s3cret`).catch((e: unknown) => e)) as Error;
+    expect(inQuery.message).toMatch(/^cannot reach the database at /);
+    expect(inQuery.message).not.toContain('s3cret');
   });
 });
