@@ -140,16 +140,28 @@ export const useMapDataStore = defineStore('mapData', () => {
 
   const stops: Stop[] = [];
   let users = 0;
+  /** The first user's subscribing, which later users share (its rows, or its failure). */
+  let starting: Promise<void> | null = null;
 
   /** Reads the map's rows while a map is on screen (refcounted); resolves once the first results are in. */
   async function start(): Promise<void> {
     users++;
-    if (users > 1 || !hub.api) return;
+    if (!hub.api) return;
+    starting ??= open();
+    try {
+      await starting;
+    } catch (e) {
+      users = Math.max(0, users - 1);
+      throw e;
+    }
+  }
+
+  async function open(): Promise<void> {
     try {
       await subscribe();
     } catch (e) {
       // A start that failed holds nothing: the view's retry starts again from scratch.
-      users--;
+      starting = null;
       await Promise.allSettled(stops.splice(0).map((s) => s()));
       throw e;
     }
@@ -186,6 +198,10 @@ export const useMapDataStore = defineStore('mapData', () => {
   async function stop(): Promise<void> {
     users = Math.max(0, users - 1);
     if (users > 0) return;
+    // Still subscribing: release what it ends up holding, unless a map came back meanwhile.
+    await starting?.catch(() => {});
+    if (users > 0) return;
+    starting = null;
     if (styleTimer) clearTimeout(styleTimer);
     styleTimer = null;
     await Promise.allSettled(stops.splice(0).map((s) => s()));
