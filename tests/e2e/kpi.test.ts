@@ -66,8 +66,8 @@ describe('KPI wall', () => {
     await page.goto(`${host.url}#/kpi`);
     await page.getByTestId('kpi-closureRate').waitFor();
     // The embedded backend runs the SIP server and restarts it with itself; the softphone of this window
-    // keeps trying to reach it meanwhile, and Chromium logs each failed attempt itself: refused while it is
-    // down, or reset mid-handshake while it starts. Those, and only those, are expected meanwhile.
+    // keeps trying to reach it meanwhile, and Chromium logs each failed attempt itself. Those, and only
+    // those, are expected meanwhile.
     const sipUrl = await sipServerUrl(host);
     const errorsBeforeKill = errors.length;
     const pid = Number([...host.stderr.join('\n').matchAll(/embedded backend ready.*?"pid":(\d+)/g)].at(-1)![1]);
@@ -85,12 +85,8 @@ describe('KPI wall', () => {
     await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
     await expect(page.locator('.kpi.stale').count()).resolves.toBe(0);
     expect(errors.slice(0, errorsBeforeKill)).toEqual([]);
-    const sipDown = sipUrl
-      ? [
-          `WebSocket connection to '${sipUrl}/' failed: Error in connection establishment: net::ERR_CONNECTION_REFUSED`,
-          `WebSocket connection to '${sipUrl}/' failed: Error during WebSocket handshake: net::ERR_CONNECTION_RESET`,
-        ]
-      : [];
-    expect(errors.slice(errorsBeforeKill).filter((e) => !sipDown.includes(e))).toEqual([]);
+    // Any way Chromium words a failed attempt to the SIP server (refused, reset, closed mid-handshake) is expected.
+    const sipDown = sipUrl ? `WebSocket connection to '${sipUrl}/' failed: ` : null;
+    expect(errors.slice(errorsBeforeKill).filter((e) => sipDown === null || !e.startsWith(sipDown))).toEqual([]);
   }, 180_000);
 });
