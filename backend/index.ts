@@ -12,6 +12,7 @@ import { createLogger, silentLogger, type Logger } from '../node-util/logger';
 import { SimClock } from './clock';
 import { CityState, upsert } from '../domain';
 import { openStore, type RunningStore } from './store/open';
+import type { Watch } from './store/types';
 import { BackendServer, type ServerLimits } from './wire/server';
 import { ensureUsers } from './users';
 import { computeKpis } from './kpi';
@@ -231,6 +232,22 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
 
   let simulator: FieldSimulator | null = null;
   const timers: NodeJS.Timeout[] = [];
+  let lead: Watch | null = null;
+  const beginLife = (): void => {
+    if (timers.length > 0) return;
+    log.info('this instance runs the city life (simulation, KPIs)');
+    if (config.simulate !== false) {
+      engine.adoptOpenEvents(clock.nowMs());
+      lastTick = clock.nowMs();
+      timers.push(setInterval(() => void tick(), config.tickMs ?? 1000));
+    }
+    timers.push(setInterval(() => refreshKpis().catch((e: unknown) => log.error('KPI refresh failed', { error: (e as Error).stack })), config.kpiIntervalMs ?? 10_000));
+  };
+  const endLife = (stopping = false): void => {
+    if (timers.length === 0) return;
+    for (const t of timers.splice(0)) clearInterval(t);
+    if (!stopping) log.warn('this instance lost the lead (its database connection went): another instance runs the city life');
+  };
   // Started in this order, stopped in reverse (backend/services.ts).
   const services: BackendService[] = [
     {
@@ -288,17 +305,17 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       stop: async () => simulator?.stop(),
     },
     {
+      // One instance of a city runs its life (several would each move the staff and make events): the one that
+      // holds the store's lead (SQLite: the only one); another takes over when it goes.
       name: 'city life (simulator, KPIs)',
       async start() {
-        if (config.simulate !== false) {
-          engine.adoptOpenEvents(clock.nowMs());
-          timers.push(setInterval(() => void tick(), config.tickMs ?? 1000));
-        }
-        timers.push(setInterval(() => refreshKpis().catch((e: unknown) => log.error('KPI refresh failed', { error: (e as Error).stack })), config.kpiIntervalMs ?? 10_000));
+        lead = store.lead((leading) => (leading ? beginLife() : endLife()));
       },
       async stop() {
-        for (const t of timers.splice(0)) clearInterval(t);
-        await store.setMeta('simTime', String(clock.nowMs()));
+        const leading = timers.length > 0;
+        endLife(true);
+        await lead?.close();
+        if (leading) await store.setMeta('simTime', String(clock.nowMs()));
       },
     },
   ];

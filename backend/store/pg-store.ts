@@ -8,15 +8,17 @@ import pg from 'pg';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
 import { PG_MIGRATIONS } from './pg-migrations';
 import { StoreOpenError } from './open-check';
-import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch, LoadedState, UserRecord } from './types';
+import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
+import { COMMIT_CHANNEL, contendForLead, watchCommits } from './pg-cluster';
 
 /** Taken while migrating, so instances starting together migrate once. */
 const MIGRATION_LOCK = 0x5a5a4842;
 /**
- * Held by the running backend for its lifetime: one instance per database until the city-deployment work
- * orders commands between instances (two instances with their own memory would interleave two histories).
+ * The city's write turn: taken by every transaction that commits a batch, on every instance, and held until its
+ * commit. Batches are thus numbered and committed one after another — one global order, and a reader of the
+ * log never sees seq n+1 before n.
  */
-const INSTANCE_LOCK = 0x5a5a4843;
+const WRITE_LOCK = 0x5a5a4844;
 
 type Client = pg.PoolClient;
 
@@ -33,11 +35,12 @@ function shown(url: string): string {
 }
 
 export class PgStore implements BackendStore {
+  private readonly watches = new Set<Watch>();
+
   private constructor(
     private readonly pool: pg.Pool,
+    private readonly url: string,
     readonly where: string,
-    /** The connection holding the instance lock; released with the store. */
-    private readonly holder: pg.PoolClient,
   ) {}
 
   /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
@@ -54,13 +57,10 @@ export class PgStore implements BackendStore {
       client.on('error', () => {});
       try {
         await migrate(client, where);
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [INSTANCE_LOCK]);
-        if (!rows[0]?.locked) throw new Error(`another backend instance is already running on ${where}; run one instance per database (several instances come with the city deployment)`);
-      } catch (e) {
+      } finally {
         client.release();
-        throw e;
       }
-      return new PgStore(pool, where, client);
+      return new PgStore(pool, url, where);
     } catch (e) {
       await pool.end().catch(() => {});
       throw e;
@@ -102,13 +102,54 @@ export class PgStore implements BackendStore {
 
   async commit(batch: CommitBatch): Promise<void> {
     await this.tx(async (client) => {
-      const last = await this.lastSeq(client);
-      if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
-      await applyChanges(client, batch.changes);
-      await client.query('INSERT INTO changes (seq, at, changes) VALUES ($1, $2, $3)', [batch.seq, batch.at, JSON.stringify(batch.changes)]);
-      if (batch.command) await insertCommand(client, batch.command);
-      for (const entry of batch.audit ?? []) await insertAudit(client, entry);
+      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+      await commitIn(client, batch, await this.lastSeq(client));
     });
+  }
+
+  async writeTurn<T>(knownSeq: number, work: (turn: WriteTurn) => Promise<T>): Promise<T> {
+    return this.tx(async (client) => {
+      // Waits for the turn; once held, everything committed before is visible to this transaction's reads.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
+      let last = await this.lastSeq(client);
+      let missed: ChangeBatch[] = [];
+      if (last > knownSeq) {
+        const { rows } = await client.query<{ seq: string; at: string; changes: Change[] }>('SELECT seq::text AS seq, at, changes FROM changes WHERE seq > $1 ORDER BY changes.seq', [knownSeq]);
+        missed = rows.map((row) => ({ seq: Number(row.seq), at: row.at, changes: row.changes }));
+        if (missed.length !== last - knownSeq || missed[0]?.seq !== knownSeq + 1) throw new StaleReplicaError(knownSeq);
+      }
+      return work({
+        missed,
+        findCommand: (commandId) => findCommandIn(client, commandId),
+        commit: async (batch) => {
+          await commitIn(client, batch, last);
+          last = batch.seq;
+        },
+        recordRejected: async (command, audit) => {
+          await insertCommand(client, command);
+          await insertAudit(client, audit);
+        },
+      });
+    });
+  }
+
+  watchCommits(onCommit: () => void, onLink: StoreLinkListener): Watch {
+    return this.keep(watchCommits(this.url, onCommit, onLink));
+  }
+
+  lead(onLead: (leading: boolean) => void): Watch {
+    return this.keep(contendForLead(this.url, onLead));
+  }
+
+  /** A watch ends with the store at the latest. */
+  private keep(watch: Watch): Watch {
+    this.watches.add(watch);
+    return {
+      close: async () => {
+        this.watches.delete(watch);
+        await watch.close();
+      },
+    };
   }
 
   /** Bulk initial load (the generated city, history backfill) without a change log: clients get it by snapshot. */
@@ -134,15 +175,13 @@ export class PgStore implements BackendStore {
       const { rows: oldest } = await client.query<{ seq: string | null }>('SELECT MIN(seq)::text AS seq FROM changes');
       const first = oldest[0]?.seq === null || oldest[0]?.seq === undefined ? null : Number(oldest[0].seq);
       if (first === null || seq + 1 < first) return null;
-      const { rows } = await client.query<{ seq: string; at: string; changes: Change[] }>('SELECT seq::text AS seq, at, changes FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2', [seq, limit]);
+      const { rows } = await client.query<{ seq: string; at: string; changes: Change[] }>('SELECT seq::text AS seq, at, changes FROM changes WHERE seq > $1 ORDER BY changes.seq LIMIT $2', [seq, limit]);
       return rows.map((row) => ({ seq: Number(row.seq), at: row.at, changes: row.changes }));
     }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   async findCommand(commandId: string): Promise<CommandRecord | null> {
-    const { rows } = await this.pool.query<{ command_id: string; user_id: string; type: string; outcome: CommandRecord['outcome']; at: string }>('SELECT * FROM commands WHERE command_id = $1', [commandId]);
-    const row = rows[0];
-    return row ? { commandId: row.command_id, userId: row.user_id, type: row.type, outcome: row.outcome, at: row.at } : null;
+    return findCommandIn(this.pool, commandId);
   }
 
   async recordRejected(command: CommandRecord, audit: AuditEntry): Promise<void> {
@@ -206,6 +245,7 @@ export class PgStore implements BackendStore {
 
   async pruneChanges(keep: number): Promise<number> {
     return this.tx(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
       const last = await this.lastSeq(client);
       if (last - keep <= 0) return 0;
       // Remember where the log starts so lastSeq stays right even if every batch is pruned.
@@ -222,9 +262,26 @@ export class PgStore implements BackendStore {
   }
 
   async close(): Promise<void> {
-    this.holder.release();
+    await Promise.all([...this.watches].map((w) => w.close()));
+    this.watches.clear();
     await this.pool.end().catch(() => {});
   }
+}
+
+/** Writes one batch after `last` and announces it to the other instances (delivered when it commits). */
+async function commitIn(client: Client, batch: CommitBatch, last: number): Promise<void> {
+  if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
+  await applyChanges(client, batch.changes);
+  await client.query('INSERT INTO changes (seq, at, changes) VALUES ($1, $2, $3)', [batch.seq, batch.at, JSON.stringify(batch.changes)]);
+  if (batch.command) await insertCommand(client, batch.command);
+  for (const entry of batch.audit ?? []) await insertAudit(client, entry);
+  await client.query('SELECT pg_notify($1, $2)', [COMMIT_CHANNEL, String(batch.seq)]);
+}
+
+async function findCommandIn(client: Client | pg.Pool, commandId: string): Promise<CommandRecord | null> {
+  const { rows } = await client.query<{ command_id: string; user_id: string; type: string; outcome: CommandRecord['outcome']; at: string }>('SELECT * FROM commands WHERE command_id = $1', [commandId]);
+  const row = rows[0];
+  return row ? { commandId: row.command_id, userId: row.user_id, type: row.type, outcome: row.outcome, at: row.at } : null;
 }
 
 async function applyChanges(client: Client, changes: readonly Change[]): Promise<void> {

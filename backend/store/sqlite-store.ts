@@ -3,7 +3,7 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } f
 import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
-import type { AuditEntry, BackendStore, ChangeBatch, CommandRecord, CommitBatch, LoadedState, UserRecord } from './types';
+import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
 
@@ -91,14 +91,50 @@ export class SqliteStore implements BackendStore {
   }
 
   async commit(batch: CommitBatch): Promise<void> {
-    this.db.transaction(() => {
-      const last = this.lastSeq();
-      if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
-      this.applyChanges(batch.changes);
-      this.statements.insertChange.run(batch.seq, batch.at, JSON.stringify(batch.changes));
-      if (batch.command) this.insertCommand(batch.command);
-      for (const entry of batch.audit ?? []) this.insertAudit(entry);
-    })();
+    this.db.transaction(() => this.commitNow(batch))();
+  }
+
+  private commitNow(batch: CommitBatch): void {
+    const last = this.lastSeq();
+    if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
+    this.applyChanges(batch.changes);
+    this.statements.insertChange.run(batch.seq, batch.at, JSON.stringify(batch.changes));
+    if (batch.command) this.insertCommand(batch.command);
+    for (const entry of batch.audit ?? []) this.insertAudit(entry);
+  }
+
+  /**
+   * One process writes a SQLite file, and its pipeline already runs one command at a time: a turn hands over
+   * whatever the log holds after `knownSeq` (nothing, normally), keeps the turn's writes, and makes them in one
+   * transaction when `work` resolves (none when it throws).
+   */
+  async writeTurn<T>(knownSeq: number, work: (turn: WriteTurn) => Promise<T>): Promise<T> {
+    const missed = knownSeq < this.lastSeq() ? await this.changesSince(knownSeq, Number.MAX_SAFE_INTEGER) : [];
+    if (missed === null) throw new StaleReplicaError(knownSeq);
+    const writes: Array<() => void> = [];
+    const result = await work({
+      missed,
+      findCommand: (id) => this.findCommand(id),
+      commit: async (batch) => void writes.push(() => this.commitNow(batch)),
+      recordRejected: async (command, audit) =>
+        void writes.push(() => {
+          this.insertCommand(command);
+          this.insertAudit(audit);
+        }),
+    });
+    this.db.transaction(() => writes.forEach((write) => write()))();
+    return result;
+  }
+
+  /** Nobody else writes this file. */
+  watchCommits(): Watch {
+    return { close: async () => {} };
+  }
+
+  /** The only instance leads. */
+  lead(onLead: (leading: boolean) => void): Watch {
+    queueMicrotask(() => onLead(true));
+    return { close: async () => {} };
   }
 
   /** Bulk initial load (the generated city, history backfill) without a change log: clients get it by snapshot. */

@@ -45,11 +45,56 @@ export interface CommitBatch extends ChangeBatch {
 
 export type { LoadedState } from '../../domain';
 
+/**
+ * One writer's turn on the city. Every instance sharing a store writes in turns, one at a time across all of
+ * them, so that commands have one global order: the turn first hands over what the other instances committed
+ * since the caller's seq (to apply before deciding anything), then takes the caller's writes.
+ */
+export interface WriteTurn {
+  /** Batches committed by others after the caller's seq, in order and without gaps. */
+  readonly missed: ChangeBatch[];
+  findCommand(commandId: string): Promise<CommandRecord | null>;
+  /** Commits one batch in this turn (the seq right after the last committed). */
+  commit(batch: CommitBatch): Promise<void>;
+  recordRejected(command: CommandRecord, audit: AuditEntry): Promise<void>;
+}
+
+/** The store's connection to its server lost or back (what an instance says in its log and health). */
+export type StoreLinkListener = (up: boolean, detail: string) => void;
+
+export interface Watch {
+  close(): Promise<void>;
+}
+
+/** The caller's seq is older than the retained change log: its memory must be reloaded from the store. */
+export class StaleReplicaError extends Error {
+  constructor(readonly knownSeq: number) {
+    super(`this instance's state (seq ${knownSeq}) is older than the retained change log; reloading`);
+  }
+}
+
 export interface BackendStore {
   /** Current state of every collection and the seq it reflects. */
   load(): Promise<{ state: LoadedState; seq: number }>;
   /** Persists one batch atomically. Seqs must be strictly increasing. */
   commit(batch: CommitBatch): Promise<void>;
+  /**
+   * Runs `work` in the city's write turn (see WriteTurn): serialised with every other writer on this store,
+   * committed when `work` resolves, rolled back when it throws. Throws StaleReplicaError when what others
+   * committed since `knownSeq` is no longer in the log.
+   */
+  writeTurn<T>(knownSeq: number, work: (turn: WriteTurn) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onCommit` whenever another instance may have committed (the caller then reads changesSince), and
+   * `onLink` when the store's connection is lost and when it is back. A store with one writer (SQLite) never does.
+   */
+  watchCommits(onCommit: () => void, onLink: StoreLinkListener): Watch;
+  /**
+   * Contends for the duties one instance of a city runs (the simulation, KPIs, pruning): `onLead(true)` when
+   * this instance takes them, `onLead(false)` when it loses them (its connection to the store lost). A store with
+   * one writer (SQLite) leads at once.
+   */
+  lead(onLead: (leading: boolean) => void): Watch;
   /** Batches after `seq`, in order, at most `limit`; null when `seq` is older than what is retained. */
   changesSince(seq: number, limit: number): Promise<ChangeBatch[] | null>;
   findCommand(commandId: string): Promise<CommandRecord | null>;

@@ -1,13 +1,15 @@
 /**
  * The serial command pipeline: commands from every client and the server's own changes (simulator, KPIs)
  * are applied one at a time in one order, each committed by the store before it is published or answered.
- * A command id is applied once: a repeat gets the first answer and changes nothing.
+ * A command id is applied once: a repeat gets the first answer and changes nothing. With several instances on
+ * one store, each command is decided in the store's write turn (one writer at a time across the instances),
+ * after what the others committed meanwhile has been applied: one global order, exactly once by command id.
  */
 import { encodeFrame, errorFrame, type Change, type CommandAck, type WireErrorPayload } from '../../protocol';
 import { CommandError, executeCommand, type Actor, type CityState, type CommandContext } from '../../domain';
 import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
-import type { BackendStore, CommandRecord } from '../store/types';
+import type { BackendStore, ChangeBatch, CommandRecord } from '../store/types';
 
 export type CommandAnswer = { frame: string; ack?: CommandAck };
 
@@ -50,47 +52,64 @@ export class CommandPipeline {
   }
 
   private async run(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<CommandAnswer> {
-    const store = this.o.store;
-    const previous = await store.findCommand(commandId);
-    if (previous) {
-      if (previous.userId !== actor.id) {
-        return { frame: errorFrame({ code: 'conflict', message: `command id ${commandId} was already used by another user`, inReplyTo: 'command', retryable: false }, commandId) };
+    const { store, state } = this.o;
+    let made: { seq: number; at: string; changes: Change[] } | null = null;
+    // Decided in the city's write turn, on the state as every instance committed it (see catchUp).
+    const answer = await store.writeTurn(state.seq, async (turn): Promise<CommandAnswer> => {
+      this.catchUp(turn.missed);
+      const previous = await turn.findCommand(commandId);
+      if (previous) {
+        if (previous.userId !== actor.id) {
+          return { frame: errorFrame({ code: 'conflict', message: `command id ${commandId} was already used by another user`, inReplyTo: 'command', retryable: false }, commandId) };
+        }
+        if (previous.outcome.status === 'applied') {
+          const ack: CommandAck = { commandId, seq: previous.outcome.seq, result: previous.outcome.result, duplicate: true };
+          return { frame: encodeFrame('command.ack', ack, commandId), ack };
+        }
+        return { frame: errorFrame({ code: previous.outcome.code as WireErrorPayload['code'], message: previous.outcome.message, inReplyTo: 'command', retryable: false }, commandId) };
       }
-      if (previous.outcome.status === 'applied') {
-        const ack: CommandAck = { commandId, seq: previous.outcome.seq, result: previous.outcome.result, duplicate: true };
-        return { frame: encodeFrame('command.ack', ack, commandId), ack };
+      const now = this.o.clock.now();
+      const at = now.toISOString();
+      const reject = async (code: 'invalid' | 'forbidden' | 'conflict' | 'expired', message: string): Promise<CommandAnswer> => {
+        const record: CommandRecord = { commandId, userId: actor.id, type, outcome: { status: 'rejected', code, message }, at };
+        await turn.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message: message.slice(0, 2000) } });
+        return { frame: errorFrame({ code, message, inReplyTo: 'command', retryable: false }, commandId) };
+      };
+      // Expiry is judged on real time: it protects decisions made on stale screens, whatever the sim speed.
+      if (expiresAt && Date.parse(expiresAt) < Date.now()) return reject('expired', `command expired at ${expiresAt}`);
+      let outcome;
+      try {
+        outcome = executeCommand({ state, actor, now, newId: this.o.newId, locate: this.o.locate }, type, payload);
+      } catch (e) {
+        if (e instanceof CommandError) return reject(e.code, e.message);
+        this.o.log.error('command handler crashed', { commandId, type, error: (e as Error).stack });
+        return { frame: errorFrame({ code: 'internal', message: 'internal error while running the command', inReplyTo: 'command', retryable: true }, commandId) };
       }
-      return { frame: errorFrame({ code: previous.outcome.code as WireErrorPayload['code'], message: previous.outcome.message, inReplyTo: 'command', retryable: false }, commandId) };
-    }
-    const now = this.o.clock.now();
-    const at = now.toISOString();
-    const reject = async (code: 'invalid' | 'forbidden' | 'conflict' | 'expired', message: string): Promise<CommandAnswer> => {
-      const record: CommandRecord = { commandId, userId: actor.id, type, outcome: { status: 'rejected', code, message }, at };
-      await store.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message: message.slice(0, 2000) } });
-      return { frame: errorFrame({ code, message, inReplyTo: 'command', retryable: false }, commandId) };
-    };
-    // Expiry is judged on real time: it protects decisions made on stale screens, whatever the sim speed.
-    if (expiresAt && Date.parse(expiresAt) < Date.now()) return reject('expired', `command expired at ${expiresAt}`);
-    let outcome;
-    try {
-      outcome = executeCommand({ state: this.o.state, actor, now, newId: this.o.newId, locate: this.o.locate }, type, payload);
-    } catch (e) {
-      if (e instanceof CommandError) return reject(e.code, e.message);
-      this.o.log.error('command handler crashed', { commandId, type, error: (e as Error).stack });
-      return { frame: errorFrame({ code: 'internal', message: 'internal error while running the command', inReplyTo: 'command', retryable: true }, commandId) };
-    }
-    const seq = this.o.state.seq + 1;
-    await store.commit({
-      seq,
-      at,
-      changes: outcome.changes,
-      command: { commandId, userId: actor.id, type, outcome: { status: 'applied', seq, result: outcome.result }, at },
-      // The validated payload (unknown keys stripped, every field within its schema's limits), never the raw one.
-      audit: [{ at, userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq } }],
+      const seq = state.seq + 1;
+      await turn.commit({
+        seq,
+        at,
+        changes: outcome.changes,
+        command: { commandId, userId: actor.id, type, outcome: { status: 'applied', seq, result: outcome.result }, at },
+        // The validated payload (unknown keys stripped, every field within its schema's limits), never the raw one.
+        audit: [{ at, userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq } }],
+      });
+      made = { seq, at, changes: outcome.changes };
+      const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };
+      return { frame: encodeFrame('command.ack', ack, commandId), ack };
     });
-    this.o.publish(seq, at, outcome.changes);
-    const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };
-    return { frame: encodeFrame('command.ack', ack, commandId), ack };
+    // Published once committed (a turn that fails to commit leaves nothing behind, in memory or for clients).
+    const committed = made as { seq: number; at: string; changes: Change[] } | null;
+    if (committed) this.o.publish(committed.seq, committed.at, committed.changes);
+    return answer;
+  }
+
+  /**
+   * What other instances committed since this one's state, applied (and sent to this instance's clients) before
+   * anything is decided on it: after it, the state is exactly the city as committed so far.
+   */
+  private catchUp(missed: readonly ChangeBatch[]): void {
+    for (const batch of missed) this.o.publish(batch.seq, batch.at, batch.changes);
   }
 
   /**
@@ -99,13 +118,18 @@ export class CommandPipeline {
    */
   commitSystemChanges(build: () => Change[]): Promise<number | null> {
     const work = this.queue.then(async () => {
-      const changes = build();
-      if (changes.length === 0) return null;
-      const seq = this.o.state.seq + 1;
-      const at = this.o.clock.now().toISOString();
-      await this.o.store.commit({ seq, at, changes });
-      this.o.publish(seq, at, changes);
-      return seq;
+      const { state, store } = this.o;
+      const made = await store.writeTurn(state.seq, async (turn) => {
+        this.catchUp(turn.missed);
+        const changes = build();
+        if (changes.length === 0) return null;
+        const batch = { seq: state.seq + 1, at: this.o.clock.now().toISOString(), changes };
+        await turn.commit(batch);
+        return batch;
+      });
+      if (!made) return null;
+      this.o.publish(made.seq, made.at, made.changes);
+      return made.seq;
     });
     this.queue = work.catch(() => undefined);
     return work;

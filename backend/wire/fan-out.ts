@@ -21,9 +21,14 @@ export interface FanOutOptions {
 export class FanOut {
   constructor(private readonly o: FanOutOptions) {}
 
-  /** Applies a committed batch to the state and sends it to every client that may see it. */
+  /**
+   * Applies a committed batch to the state and sends it to every client that may see it. Each seq once and in
+   * order: a batch already applied (this instance's own commit also read back from the log) is skipped.
+   */
   publish(seq: number, at: string, changes: Change[]): void {
     const state = this.o.state;
+    if (seq <= state.seq) return;
+    if (seq !== state.seq + 1) throw new Error(`batch ${seq} arrived before ${state.seq + 1}: refused (gap)`);
     const removedDistricts = new Map<string, string>();
     for (const change of changes) {
       if (change.op !== 'remove' || !SCOPED.has(change.collection)) continue;

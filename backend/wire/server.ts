@@ -36,6 +36,7 @@ import { SessionFlow, type Admission } from './flow-control';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { closeReason, commandIdOf, commandTypeOf, correlationId, type ClientOutput, type Session } from './session';
 import { SessionSync } from './sync';
+import { CommitTail } from './commit-tail';
 
 export { DEFAULT_LIMITS, type ServerLimits };
 
@@ -62,6 +63,9 @@ export class BackendServer implements ClientOutput {
   private readonly sync: SessionSync;
   private readonly pipeline: CommandPipeline;
   private readonly fanOut: FanOut;
+  private readonly tail: CommitTail;
+  /** Whether the store's server answers (PostgreSQL); shown in /healthz. */
+  private storeUp = true;
   private http: Server | null = null;
   private wss: WebSocketServer | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -72,6 +76,20 @@ export class BackendServer implements ClientOutput {
     const { state, store, clock, log } = options;
     this.fanOut = new FanOut({ state, sessions: this.sessions, out: this, log, limits: this.limits });
     this.pipeline = new CommandPipeline({ state, store, clock, log, locate: options.locate, newId: options.newId, publish: (seq, at, changes) => this.fanOut.publish(seq, at, changes) });
+    this.tail = new CommitTail({
+      store,
+      state,
+      log,
+      publish: (seq, at, changes) => this.fanOut.publish(seq, at, changes),
+      reloaded: () => {
+        for (const session of this.sessions) this.closeSession(session, WireCloseCode.serverShutdown, 'this instance reloaded the city: sync again');
+      },
+      link: (up, detail) => {
+        this.storeUp = up;
+        if (up) log.info('database connection is back', { detail });
+        else log.warn('database connection lost: commands wait until it is back', { detail });
+      },
+    });
     this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}) });
   }
 
@@ -100,7 +118,7 @@ export class BackendServer implements ClientOutput {
       guardHttp(failed('HTTP request'), (req, res) => {
         if (req.url === '/healthz') {
           const memory = process.memoryUsage();
-          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, store: this.storeUp ? 'up' : 'down', sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
           return;
         }
         if (this.options.httpRoutes?.(req, res)) return;
@@ -138,6 +156,7 @@ export class BackendServer implements ClientOutput {
     this.port = (http.address() as AddressInfo).port;
     this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref();
+    this.tail.start();
   }
 
   // ── connections ──────────────────────────────────────────────────────────────────────────────────────
@@ -346,6 +365,7 @@ export class BackendServer implements ClientOutput {
 
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.tail.close();
     for (const session of this.sessions) {
       this.send(session, encodeFrame('notice', { level: 'warning', message: reason }));
       session.ws.close(WireCloseCode.serverShutdown, reason);

@@ -12,7 +12,7 @@ import type { Staff } from '../../protocol';
 import { SqliteStore } from '../../backend/store/sqlite-store';
 import { PgStore } from '../../backend/store/pg-store';
 import { StoreOpenError } from '../../backend/store/open-check';
-import type { AuditEntry, BackendStore, CommandRecord, UserRecord } from '../../backend/store/types';
+import { StaleReplicaError, type AuditEntry, type BackendStore, type CommandRecord, type UserRecord } from '../../backend/store/types';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 import { it } from '../../harness/fixtures';
 
@@ -136,6 +136,32 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
     await expect(s.store.recordRejected(rejected, line)).rejects.toThrow();
   });
 
+  it('hands a write turn what was committed after the caller’s seq, commits in it, and leaves nothing when it throws', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    for (let seq = 1; seq <= 3; seq++) await s.store.commit({ seq, at, changes: [upsert({ ...staff('S1'), openTasks: seq })] });
+    const applied: CommandRecord = { commandId: 'c-9', userId: 'u1', type: 'event.comment', outcome: { status: 'applied', seq: 4, result: {} }, at };
+    const seen = await s.store.writeTurn(1, async (turn) => {
+      expect(await turn.findCommand('c-9')).toBeNull();
+      await turn.commit({ seq: 4, at, changes: [upsert(staff('S4'))], command: applied });
+      return turn.missed.map((b) => b.seq);
+    });
+    expect(seen).toEqual([2, 3]);
+    expect(await s.store.findCommand('c-9')).toEqual(applied);
+    await expect(
+      s.store.writeTurn(4, async (turn) => {
+        expect(turn.missed).toEqual([]);
+        await turn.commit({ seq: 5, at, changes: [upsert(staff('S5'))] });
+        throw new Error('decided otherwise');
+      }),
+    ).rejects.toThrow('decided otherwise');
+    const loaded = await s.store.load();
+    expect(loaded.seq).toBe(4);
+    expect(loaded.state.staff.has('S5')).toBe(false);
+    await s.store.pruneChanges(1);
+    await expect(s.store.writeTurn(1, async () => 'never')).rejects.toBeInstanceOf(StaleReplicaError);
+  });
+
   it('keeps the audit append-only in the database itself', async ({ dataDir, onTestFinished }) => {
     const s = await open(dataDir);
     onTestFinished(() => s.close());
@@ -187,13 +213,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await expect(PgStore.open(foreign)).rejects.toMatchObject({ code: 'database-not-ours', message: expect.stringContaining('invoices') });
   });
 
-  it('refuses a second instance on a database a running backend holds, and another tool’s schema_migrations', async () => {
-    const url = postgres.createDatabase('held');
-    const first = await PgStore.open(url);
-    await expect(PgStore.open(url)).rejects.toThrow(/another backend instance is already running on postgres:\/\/zongzhi@127\.0\.0\.1:\d+\/held/);
-    await first.close();
-    await (await PgStore.open(url)).close();
-
+  it('refuses another tool’s schema_migrations', async () => {
     const rails = postgres.createDatabase('rails');
     const other = new pg.Client({ connectionString: rails });
     await other.connect();
@@ -211,3 +231,69 @@ describe('PostgreSQL store: databases it must not use', () => {
     expect(inQuery.message).not.toContain('s3cret');
   });
 });
+
+describe('PostgreSQL store: several instances on one database', () => {
+  it('serialises write turns of two instances into one gapless order, each deciding on what the other committed', async () => {
+    const url = postgres.createDatabase('two_writers');
+    const [a, b] = [await PgStore.open(url), await PgStore.open(url)];
+    try {
+      const known = { a: 0, b: 0 };
+      const turn = (store: PgStore, who: 'a' | 'b', n: number): Promise<void> =>
+        store.writeTurn(known[who], async (t) => {
+          for (const batch of t.missed) {
+            expect(batch.seq).toBe(known[who] + 1);
+            known[who] = batch.seq;
+          }
+          await t.commit({ seq: known[who] + 1, at, changes: [upsert({ ...staff(`S-${who}-${n}`), openTasks: n })] });
+          known[who]++;
+        });
+      // Each instance one turn after another (its pipeline is serial), the two at once.
+      const run = async (store: PgStore, who: 'a' | 'b'): Promise<void> => {
+        for (let n = 0; n < 40; n++) await turn(store, who, n);
+      };
+      await Promise.all([run(a, 'a'), run(b, 'b')]);
+      const log = await a.changesSince(0, 1000);
+      expect(log?.map((batch) => batch.seq).join(',')).toEqual(Array.from({ length: 80 }, (_, i) => i + 1).join(','));
+      expect((await b.load()).state.staff.size).toBe(80);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('tells the other instances at each commit, and gives the lead to one instance at a time, then to another when it goes', async () => {
+    const url = postgres.createDatabase('lead');
+    const [a, b] = [await PgStore.open(url), await PgStore.open(url)];
+    try {
+      let pokes = 0;
+      const feed = b.watchCommits(() => pokes++, () => {});
+      await until(() => pokes > 0);
+      const before = pokes;
+      await a.commit({ seq: 1, at, changes: [] });
+      await until(() => pokes > before);
+      await feed.close();
+
+      const leading = { a: false, b: false };
+      const leadA = a.lead((now) => (leading.a = now));
+      await until(() => leading.a);
+      const leadB = b.lead((now) => (leading.b = now));
+      await new Promise((r) => setTimeout(r, 1500)); // b has tried (every second) and must not hold it
+      expect(leading).toEqual({ a: true, b: false });
+      await leadA.close();
+      await until(() => leading.b);
+      expect(leading).toEqual({ a: false, b: true });
+      await leadB.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+async function until(test: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
