@@ -32,6 +32,8 @@ const usage = `usage: backend [--port N] [--db FILE|URL] [--seed N] [--scale X] 
                     headless Chromium when installed; ZONGZHI_SIMULATED_STAFF=off turns them off)
   --janus URL       WebRTC camera streams through your Janus server's HTTP API (e.g. http://127.0.0.1:8088/janus,
                     its api_secret in ZONGZHI_JANUS_SECRET); cameras then offer WebRTC first
+  --tokens-file F   where tokens.json is (default beside the SQLite file, ./data/ with a URL); instances of one
+                    city share it, or later instances are given no file (the first one's tokens stay valid)
   --new-tokens      make new tokens for every user, replacing tokens.json (consoles need the new ones)
   --json            print {"url","tokensFile"} as one JSON line when ready
 exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one line says what), 1 other failures`;
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
       sip: { type: 'string', default: 'auto' },
       'sip-field-url': { type: 'string' },
       janus: { type: 'string' },
+      'tokens-file': { type: 'string' },
       'new-tokens': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
     dbFile,
     ...(databaseUrl ? { databaseUrl } : {}),
     rotateTokens: args['new-tokens'],
+    ...(args['tokens-file'] !== undefined ? { tokensFile: resolve(args['tokens-file']) } : {}),
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     seed: args.seed === undefined ? undefined : numberOption('seed', args.seed, 1, Number.isInteger),
     scale: args.scale === undefined ? undefined : numberOption('scale', args.scale, 1, (n) => n > 0 && n <= 20),
@@ -113,7 +117,7 @@ async function main(): Promise<void> {
     ...(process.env.ZONGZHI_SIMULATED_STAFF === 'off' ? { simulatedStaff: false as const } : {}),
     log: createLogger('backend'),
   });
-  const tokensFile = resolve(dbFile, '../tokens.json');
+  const tokensFile = args['tokens-file'] !== undefined ? resolve(args['tokens-file']) : resolve(dbFile, '../tokens.json');
   if (args.json) process.stdout.write(JSON.stringify({ url: backend.url, port: backend.port, tokensFile }) + '\n');
   else process.stdout.write(`综治 reference backend: ${backend.url}  (tokens: ${tokensFile})\n`);
   if (scenario) {

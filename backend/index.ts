@@ -94,6 +94,8 @@ export interface RunningBackend {
   sipAccountFor(userId: string): SipAccount | null;
   /** A field staff member's passcode for the field client (/field/), null without a SIP server. */
   fieldPasscode(staffId: string): string | null;
+  /** Whether this instance runs the city life now (it holds the store's lead). */
+  leading(): boolean;
   /** Runs one simulator tick now (tests). */
   tick(): Promise<void>;
   refreshKpis(): Promise<void>;
@@ -108,36 +110,40 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
   mkdirSync(dirname(config.dbFile), { recursive: true });
   const store = await openStore(config.databaseUrl ?? config.dbFile);
-  // Users first: a tokens file that cannot be used stops the start before anything is written.
-  const tokens = await ensureUsers(store, config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile, config.tokens, config.rotateTokens === true);
-  const storedCity = await store.getMeta('city');
-  const cityParams = storedCity
-    ? (JSON.parse(storedCity) as { seed: number; scale: number; staffPerGrid: number })
-    : { seed: config.seed ?? 1, scale: config.scale ?? 1, staffPerGrid: config.staffPerGrid ?? 3 };
-  if (storedCity && (config.seed !== undefined || config.scale !== undefined) && (config.seed !== cityParams.seed || (config.scale ?? 1) !== cityParams.scale)) {
-    log.warn('database already holds a city; ignoring --seed/--scale', { stored: cityParams });
-  }
-  const started = performance.now();
-  const city = generateCity({ seed: cityParams.seed, scale: cityParams.scale, staffPerGrid: cityParams.staffPerGrid, epoch: new Date().toISOString() });
-  log.info('city generated', { grids: city.grids.length, staff: city.staff.length, cameras: city.cameras.length, buildings: city.buildings.count, ms: Math.round(performance.now() - started) });
-
-  if (storedCity && config.startAtMs !== undefined) log.warn('database already has a clock; ignoring the start time');
-  if (!storedCity) {
-    const now = config.startAtMs ?? Date.now();
-    await seedCity(store, city, new Date(now).toISOString());
-    const days = config.historyDays ?? 30;
-    if (days > 0) {
-      const { state } = await store.load();
-      const history = new CityState(state);
-      const t0 = performance.now();
-      const counts = await backfillHistory(history, city, cityParams.seed, now - days * 86_400_000, now);
-      await store.seedEntities('events', history.all('events'));
-      await store.seedEntities('timeline', history.all('timeline'));
-      await store.seedEntities('staff', history.all('staff'));
-      log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
+  // Set up once, whichever instance of a city starts first: the others wait, then find the city there.
+  const { tokens, storedCity, cityParams, city } = await store.exclusively(async () => {
+    // Users first: a tokens file that cannot be used stops the start before anything is written.
+    const tokens = await ensureUsers(store, config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile, config.tokens, config.rotateTokens === true, config.databaseUrl !== undefined);
+    const storedCity = await store.getMeta('city');
+    const cityParams = storedCity
+      ? (JSON.parse(storedCity) as { seed: number; scale: number; staffPerGrid: number })
+      : { seed: config.seed ?? 1, scale: config.scale ?? 1, staffPerGrid: config.staffPerGrid ?? 3 };
+    if (storedCity && (config.seed !== undefined || config.scale !== undefined) && (config.seed !== cityParams.seed || (config.scale ?? 1) !== cityParams.scale)) {
+      log.warn('database already holds a city; ignoring --seed/--scale', { stored: cityParams });
     }
-    await store.setMeta('city', JSON.stringify(cityParams));
-  }
+    const started = performance.now();
+    const city = generateCity({ seed: cityParams.seed, scale: cityParams.scale, staffPerGrid: cityParams.staffPerGrid, epoch: new Date().toISOString() });
+    log.info('city generated', { grids: city.grids.length, staff: city.staff.length, cameras: city.cameras.length, buildings: city.buildings.count, ms: Math.round(performance.now() - started) });
+
+    if (storedCity && config.startAtMs !== undefined) log.warn('database already has a clock; ignoring the start time');
+    if (!storedCity) {
+      const now = config.startAtMs ?? Date.now();
+      await seedCity(store, city, new Date(now).toISOString());
+      const days = config.historyDays ?? 30;
+      if (days > 0) {
+        const { state } = await store.load();
+        const history = new CityState(state);
+        const t0 = performance.now();
+        const counts = await backfillHistory(history, city, cityParams.seed, now - days * 86_400_000, now);
+        await store.seedEntities('events', history.all('events'));
+        await store.seedEntities('timeline', history.all('timeline'));
+        await store.seedEntities('staff', history.all('staff'));
+        log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
+      }
+      await store.setMeta('city', JSON.stringify(cityParams));
+    }
+    return { tokens, storedCity, cityParams, city };
+  });
 
   const loaded = await store.load();
   const state = new CityState(loaded.state, loaded.seq);
@@ -177,6 +183,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     httpRoutes: (req, res) => cityRoutes(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
+    health: () => ({ lead: timers.length > 0 }),
     ...(config.limits ? { limits: config.limits } : {}),
   });
 
@@ -340,6 +347,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     video,
     sipAccountFor,
     fieldPasscode: (staffId) => (sip ? fieldPasscode(sip.secret, staffId) : null),
+    leading: () => timers.length > 0,
     tick,
     refreshKpis,
     async injectScenario(kind, districtId) {

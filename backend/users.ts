@@ -30,8 +30,10 @@ export function hashToken(token: string): string {
  * `tokensFile` are kept — also when the database is new (its users are made from them): tokens consoles
  * already hold are never regenerated unless `rotate` says so (--new-tokens). Only with no file (or `rotate`)
  * are fresh random tokens made and written (mode 600). A file that cannot be read as tokens is refused.
+ * On a store shared by several instances (`shared`), users that exist are kept as they are: the instance that
+ * made them handed their tokens out, and another instance starting without that file must not replace them.
  */
-export async function ensureUsers(store: BackendStore, tokensFile: string | null, given?: Record<string, string>, rotate = false): Promise<Record<string, string>> {
+export async function ensureUsers(store: BackendStore, tokensFile: string | null, given?: Record<string, string>, rotate = false, shared = false): Promise<Record<string, string>> {
   if (given) {
     await store.upsertUsers(DEFAULT_USERS.filter((u) => given[u.id]).map((u) => ({ ...u, tokenHash: hashToken(given[u.id]!) })));
     return given;
@@ -41,6 +43,7 @@ export async function ensureUsers(store: BackendStore, tokensFile: string | null
     if ((await store.countUsers()) === 0) await store.upsertUsers(DEFAULT_USERS.filter((u) => kept[u.id]).map((u) => ({ ...u, tokenHash: hashToken(kept[u.id]!) })));
     return kept;
   }
+  if (shared && !rotate && (await store.countUsers()) > 0) return {};
   const tokens = Object.fromEntries(DEFAULT_USERS.map((u) => [u.id, randomBytes(24).toString('base64url')]));
   const records: UserRecord[] = DEFAULT_USERS.map((u) => ({ ...u, tokenHash: hashToken(tokens[u.id]!) }));
   await store.upsertUsers(records);

@@ -32,9 +32,13 @@ export function backendArgs(db: string, extra: readonly string[] = []): string[]
   return ['--import', 'tsx', cli, '--port', '0', '--db', db, '--json', ...extra];
 }
 
-/** Starts the backend on a free port with its data in `dir`; resolves when it says it is listening. */
-export async function startBackendProcess(dir: string, extra: string[] = []): Promise<BackendProcess> {
-  const child = spawn(process.execPath, backendArgs(join(dir, 'backend.sqlite'), ['--history-days', '1', '--no-sim', '--sip', 'off', ...extra]), {
+/**
+ * Starts the backend on a free port with its data in `dir` (or on the PostgreSQL at `db`, its tokens file in
+ * `dir`); resolves when it says it is listening.
+ */
+export async function startBackendProcess(dir: string, extra: string[] = [], db?: string): Promise<BackendProcess> {
+  const where = db ? ['--tokens-file', join(dir, 'tokens.json')] : [];
+  const child = spawn(process.execPath, backendArgs(db ?? join(dir, 'backend.sqlite'), ['--history-days', '1', '--no-sim', '--sip', 'off', ...where, ...extra]), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -19,6 +19,8 @@ export interface RunningPostgres {
   databaseUrl(name: string): string;
   /** Creates an empty database and answers its URL. */
   createDatabase(name: string): string;
+  /** Stops the server (fast shutdown: clients cut off) and starts it again on the same port and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,17 +55,26 @@ export async function startPostgres(): Promise<RunningPostgres> {
   }
   const port = await freePort();
   const args = ['-D', data, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'];
-  const server: ChildProcess = spawnOwned(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], parentDeathSignal: 'SIGTERM', ...user });
-  const log: string[] = [];
-  server.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!(await portOpen(port))) {
-    if (server.exitCode !== null || Date.now() > deadline) {
-      await stopChild(server);
-      temp.cleanup();
-      throw new Error(`PostgreSQL did not start: ${log.join('').trim().split('\n').slice(-3).join(' | ')}`);
+  const launch = async (): Promise<ChildProcess> => {
+    const server: ChildProcess = spawnOwned(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'], parentDeathSignal: 'SIGTERM', ...user });
+    const log: string[] = [];
+    server.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!(await portOpen(port))) {
+      if (server.exitCode !== null || Date.now() > deadline) {
+        await stopChild(server);
+        throw new Error(`PostgreSQL did not start: ${log.join('').trim().split('\n').slice(-3).join(' | ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
+    return server;
+  };
+  let server: ChildProcess;
+  try {
+    server = await launch();
+  } catch (e) {
+    temp.cleanup();
+    throw e;
   }
   const databaseUrl = (name: string): string => `postgres://zongzhi@127.0.0.1:${port}/${name}`;
   return {
@@ -74,6 +85,12 @@ export async function startPostgres(): Promise<RunningPostgres> {
       const made = spawnSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'zongzhi', name], { encoding: 'utf8' });
       if (made.status !== 0) throw new Error(`createdb ${name} failed: ${made.stderr.trim()}`);
       return databaseUrl(name);
+    },
+    async restart() {
+      // SIGINT: PostgreSQL's fast shutdown (clients are disconnected, like a real restart).
+      server.kill('SIGINT');
+      await stopChild(server, 10_000);
+      server = await launch();
     },
     async stop() {
       await stopChild(server, 10_000);

@@ -12,6 +12,8 @@ import type { AuditEntry, BackendStore } from './types';
 export interface RunningStore extends BackendStore {
   seedEntities<C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): void | Promise<void>;
   auditLog(limit?: number): AuditEntry[] | Promise<AuditEntry[]>;
+  /** Runs `work` while no other instance on this store runs its own: the first start's set-up is done once. */
+  exclusively<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export function isDatabaseUrl(db: string): boolean {

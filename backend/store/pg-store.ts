@@ -19,6 +19,8 @@ const MIGRATION_LOCK = 0x5a5a4842;
  * log never sees seq n+1 before n.
  */
 const WRITE_LOCK = 0x5a5a4844;
+/** Held while an instance sets up a city on a new database (users, the generated city, its history). */
+const SETUP_LOCK = 0x5a5a4845;
 
 type Client = pg.PoolClient;
 
@@ -131,6 +133,24 @@ export class PgStore implements BackendStore {
         },
       });
     });
+  }
+
+  /** Runs `work` while no other instance runs its own (the first start's set-up: only one seeds the city). */
+  async exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const onError = (): void => {};
+    client.on('error', onError);
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [SETUP_LOCK]);
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [SETUP_LOCK]).catch(() => {});
+      }
+    } finally {
+      client.off('error', onError);
+      client.release();
+    }
   }
 
   watchCommits(onCommit: () => void, onLink: StoreLinkListener): Watch {

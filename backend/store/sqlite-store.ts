@@ -126,6 +126,11 @@ export class SqliteStore implements BackendStore {
     return result;
   }
 
+  /** One process: nobody to wait for. */
+  exclusively<T>(work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
   /** Nobody else writes this file. */
   watchCommits(): Watch {
     return { close: async () => {} };

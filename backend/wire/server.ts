@@ -55,6 +55,8 @@ export interface BackendServerOptions {
   upgradeRoutes?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** The SIP account a signed-in user gets in the welcome (null or absent: no SIP server). */
   sipAccountFor?: (userId: string) => SipAccount | null;
+  /** What else /healthz says about this instance (e.g. whether it leads). */
+  health?: () => Record<string, unknown>;
 }
 
 export class BackendServer implements ClientOutput {
@@ -118,7 +120,7 @@ export class BackendServer implements ClientOutput {
       guardHttp(failed('HTTP request'), (req, res) => {
         if (req.url === '/healthz') {
           const memory = process.memoryUsage();
-          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, store: this.storeUp ? 'up' : 'down', sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, store: this.storeUp ? 'up' : 'down', ...this.options.health?.(), sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
           return;
         }
         if (this.options.httpRoutes?.(req, res)) return;

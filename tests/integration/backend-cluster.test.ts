@@ -1,0 +1,100 @@
+/**
+ * Several backend instances, one city: two instances in this process on one real PostgreSQL (started by this
+ * file). A change made through one reaches the other's clients with the same seq; the same event changed through
+ * both at once is applied once and the other command refused with the reason; one instance runs the city life,
+ * and another takes it over when it goes; a console resuming from before the retained log gets a snapshot;
+ * PostgreSQL restarting is survived, said in the log, and commands work again after it.
+ */
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import type { CityEvent, Grid } from '../../protocol';
+import { createLogger } from '../../node-util/logger';
+import { TEST_TOKENS } from '../../harness/backend';
+import { WireClient, until } from '../../harness/wire-client';
+import { startPostgres, type RunningPostgres } from '../../harness/postgres';
+import { it } from '../../harness/fixtures';
+
+let postgres: RunningPostgres;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+const capture = (lines: string[]) => createLogger('backend', 'info', (line) => lines.push(line));
+
+describe('several instances on one PostgreSQL', () => {
+  it('share one order of changes, apply one of two conflicting commands, and hand the city life over', async ({ startBackend }) => {
+    const databaseUrl = postgres.createDatabase('two_instances');
+    const a = await startBackend({ databaseUrl }, 'a');
+    const b = await startBackend({ databaseUrl }, 'b');
+    await until(() => a.leading() !== b.leading(), 'one instance leads');
+    const onA = new WireClient({ url: a.url, token: TEST_TOKENS.dispatcher });
+    const onB = new WireClient({ url: b.url, token: TEST_TOKENS['duty'] });
+    await Promise.all([onA.waitSynced(), onB.waitSynced()]);
+
+    const grid = onA.all<Grid>('grids')[0]!;
+    const report = await onA.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '夜间施工噪音', description: '', location: grid.center });
+    const eventId = String(report.result.eventId);
+    await until(() => onB.collections.get('events')!.has(eventId), 'the event reaches the other instance’s client');
+    expect(onB.seq).toBeGreaterThanOrEqual(report.seq);
+    const event = onB.collections.get('events')!.get(eventId) as CityEvent;
+
+    // The same event, the same version, two instances at once: one applies, the other is told why not.
+    const outcomes = await Promise.allSettled([
+      onA.command('event.dispatch', { eventId, departmentId: 'dept-urban', baseVersion: event.version }),
+      onB.command('event.dispatch', { eventId, departmentId: 'dept-police', baseVersion: event.version }),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ wire: { code: 'conflict', message: expect.stringMatching(/changed since you saw it|cannot dispatch/) } });
+    await until(() => onA.seq === onB.seq && onA.seq === Math.max(a.state.seq, b.state.seq), 'both clients at the same seq');
+    expect(a.state.get('events', eventId)).toEqual(b.state.get('events', eventId));
+
+    // The leader goes: the other instance takes the city life over.
+    const [leader, other] = a.leading() ? [a, b] : [b, a];
+    onA.close();
+    onB.close();
+    await leader.close();
+    await until(() => other.leading(), 'the other instance leads', 5000);
+  }, 60_000);
+
+  it('sends a console resuming from before the retained change log a snapshot, and survives PostgreSQL restarting', async ({ startBackend }) => {
+    const databaseUrl = postgres.createDatabase('restarts');
+    const lines: string[] = [];
+    const a = await startBackend({ databaseUrl, log: capture(lines) }, 'a');
+    const b = await startBackend({ databaseUrl }, 'b');
+    const client = new WireClient({ url: b.url, token: TEST_TOKENS.dispatcher });
+    await client.waitSynced();
+    const grid = client.all<Grid>('grids')[0]!;
+    const report = (title: string) => client.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title, description: '', location: grid.center });
+    const first = await report('第一条');
+    for (let i = 0; i < 3; i++) await report(`第${i + 2}条`);
+    await a.store.pruneChanges(1);
+    const stale = new WireClient({ url: a.url, token: TEST_TOKENS.dispatcher, lastSeq: first.seq });
+    await stale.waitSynced();
+    expect(stale.welcome?.sync).toBe('snapshot');
+    stale.close();
+
+    await postgres.restart();
+    await until(() => lines.some((l) => l.includes('database connection lost')), 'instance a says the database went', 10_000);
+    await until(() => lines.some((l) => l.includes('database connection is back')), 'instance a says it is back', 10_000);
+    // Commands work again through either instance (a first try may still meet a connection the restart cut).
+    const after = await retry(() => report('重启之后'));
+    await until(() => a.state.seq === after.seq, 'instance a has the command made through b after the restart', 10_000);
+    const health = (await (await fetch(a.url.replace('ws://', 'http://').replace('/ws', '/healthz'))).json()) as { store: string };
+    expect(health.store).toBe('up');
+    client.close();
+  }, 90_000);
+});
+
+async function retry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (e) {
+      if (i >= attempts || (e as { wire?: { retryable?: boolean } }).wire?.retryable !== true) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
