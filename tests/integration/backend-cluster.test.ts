@@ -6,7 +6,7 @@
  * PostgreSQL restarting is survived, said in the log, and commands work again after it.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import type { CityEvent, Grid } from '../../protocol';
+import type { GovEvent, Grid } from '../../protocol';
 import { createLogger } from '../../node-util/logger';
 import { TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
@@ -38,7 +38,7 @@ describe('several instances on one PostgreSQL', () => {
     const eventId = String(report.result.eventId);
     await until(() => onB.collections.get('events')!.has(eventId), 'the event reaches the other instance’s client');
     expect(onB.seq).toBeGreaterThanOrEqual(report.seq);
-    const event = onB.collections.get('events')!.get(eventId) as CityEvent;
+    const event = onB.collections.get('events')!.get(eventId) as GovEvent;
 
     // The same event, the same version, two instances at once: one applies, the other is told why not.
     const outcomes = await Promise.allSettled([
