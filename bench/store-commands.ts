@@ -1,8 +1,10 @@
 /**
- * Commands per second through one backend instance, and their ack latency, with the store on SQLite (the
- * embedded default) and on PostgreSQL (a real server this bench starts) side by side: consoles over real
- * WebSockets send event reports (each commits one change batch, its command record and an audit line) with
- * a fixed number in flight. The per-connection rate limit is lifted so the store, not the limit, is measured.
+ * Commands per second through the backend, and their ack latency, with the store on SQLite (the embedded
+ * default, one instance) and on PostgreSQL (a real server this bench starts) with one and with two instances
+ * side by side: consoles over real WebSockets (spread over the instances) send event reports (each commits one
+ * change batch, its command record and an audit line) with a fixed number in flight. The per-connection rate
+ * limit is lifted so the store, not the limit, is measured. The instances run in this process (one event loop
+ * for all: the figure for two is what the write turns cost, not what a second machine adds).
  * Run: npm run bench -- store-commands   (BENCH_COMMANDS, default 3000; BENCH_CLIENTS, default 4; BENCH_INFLIGHT per client, default 25)
  */
 import { join } from 'node:path';
@@ -17,9 +19,10 @@ const total = Number(process.env.BENCH_COMMANDS ?? 3000);
 const clients = Number(process.env.BENCH_CLIENTS ?? 4);
 const inflight = Number(process.env.BENCH_INFLIGHT ?? 25);
 
-async function run(label: string, db: { dbFile: string; databaseUrl?: string }): Promise<string> {
-  const backend = await startBackend({
+async function run(label: string, db: { dbFile: string; databaseUrl?: string }, instances = 1): Promise<string> {
+  const start = (n: number) => startBackend({
     ...db,
+    dbFile: db.dbFile.replace(/\.sqlite$/, `-${n}.sqlite`),
     simulate: false,
     historyDays: 0,
     tokens: { dispatcher: 'bench-token' },
@@ -28,9 +31,11 @@ async function run(label: string, db: { dbFile: string; databaseUrl?: string }):
     sip: undefined,
     limits: { commandsPerSecond: 1_000_000, framesPerSecond: 1_000_000, maxQueuedCommands: 10_000 },
   });
+  const backends = [];
+  for (let n = 0; n < instances; n++) backends.push(await start(n));
   const consoles = await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
-      const c = new WireClient({ url: backend.url, token: 'bench-token', clientId: `bench-store-${i}` });
+      const c = new WireClient({ url: backends[i % backends.length]!.url, token: 'bench-token', clientId: `bench-store-${i}` });
       await c.waitSynced();
       return c;
     }),
@@ -53,17 +58,18 @@ async function run(label: string, db: { dbFile: string; databaseUrl?: string }):
   );
   const seconds = (performance.now() - started) / 1000;
   for (const c of consoles) c.close();
-  await backend.close();
+  for (const backend of backends) await backend.close();
   latencies.sort((a, b) => a - b);
-  return `${label.padEnd(22)} ${String(Math.round(total / seconds)).padStart(6)} commands/s   ack p50 ${percentile(latencies, 50).toFixed(1)} ms   p99 ${percentile(latencies, 99).toFixed(1)} ms`;
+  return `${label.padEnd(24)} ${String(Math.round(total / seconds)).padStart(6)} commands/s   ack p50 ${percentile(latencies, 50).toFixed(1)} ms   p99 ${percentile(latencies, 99).toFixed(1)} ms`;
 }
 
 const temp = makeTempDir('zongzhi-bench-store-');
 const postgres = await startPostgres();
 try {
-  console.log(`${total} event reports from ${clients} consoles, ${inflight} in flight each, one backend instance`);
-  console.log(await run('SQLite (one file)', { dbFile: join(temp.dir, 'sqlite', 'backend.sqlite') }));
-  console.log(await run('PostgreSQL (local)', { dbFile: join(temp.dir, 'pg', 'backend.sqlite'), databaseUrl: postgres.createDatabase('bench') }));
+  console.log(`${total} event reports from ${clients} consoles, ${inflight} in flight each`);
+  console.log(await run('SQLite, 1 instance', { dbFile: join(temp.dir, 'sqlite', 'backend.sqlite') }));
+  console.log(await run('PostgreSQL, 1 instance', { dbFile: join(temp.dir, 'pg', 'backend.sqlite'), databaseUrl: postgres.createDatabase('bench') }));
+  console.log(await run('PostgreSQL, 2 instances', { dbFile: join(temp.dir, 'pg2', 'backend.sqlite'), databaseUrl: postgres.createDatabase('bench2') }, 2));
 } finally {
   await postgres.stop();
   temp.cleanup();

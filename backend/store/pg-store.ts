@@ -21,6 +21,8 @@ const MIGRATION_LOCK = 0x5a5a4842;
 const WRITE_LOCK = 0x5a5a4844;
 /** Held while an instance sets up a city on a new database (users, the generated city, its history). */
 const SETUP_LOCK = 0x5a5a4845;
+/** A transaction that starts by waiting for the write turn (one round trip: both statements sent at once). */
+const BEGIN_WRITE_TURN = `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
 
 type Client = pg.PoolClient;
 
@@ -103,16 +105,12 @@ export class PgStore implements BackendStore {
   }
 
   async commit(batch: CommitBatch): Promise<void> {
-    await this.tx(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-      await commitIn(client, batch, await this.lastSeq(client));
-    });
+    await this.tx(async (client) => commitIn(client, batch, await this.lastSeq(client)), BEGIN_WRITE_TURN);
   }
 
   async writeTurn<T>(knownSeq: number, work: (turn: WriteTurn) => Promise<T>): Promise<T> {
+    // Once the turn is held, everything committed before is visible to this transaction's reads (read committed).
     return this.tx(async (client) => {
-      // Waits for the turn; once held, everything committed before is visible to this transaction's reads.
-      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
       let last = await this.lastSeq(client);
       let missed: ChangeBatch[] = [];
       if (last > knownSeq) {
@@ -132,7 +130,7 @@ export class PgStore implements BackendStore {
           await insertAudit(client, audit);
         },
       });
-    });
+    }, BEGIN_WRITE_TURN);
   }
 
   /** Runs `work` while no other instance runs its own (the first start's set-up: only one seeds the city). */
@@ -265,14 +263,13 @@ export class PgStore implements BackendStore {
 
   async pruneChanges(keep: number): Promise<number> {
     return this.tx(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
       const last = await this.lastSeq(client);
       if (last - keep <= 0) return 0;
       // Remember where the log starts so lastSeq stays right even if every batch is pruned.
       await client.query("INSERT INTO meta (key, value) VALUES ('baseSeq', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(last)]);
       const { rowCount } = await client.query('DELETE FROM changes WHERE seq <= $1', [last - keep]);
       return rowCount ?? 0;
-    });
+    }, BEGIN_WRITE_TURN);
   }
 
   /** Reads the audit log, newest first (tests, operators). */
@@ -291,25 +288,37 @@ export class PgStore implements BackendStore {
 /** Writes one batch after `last` and announces it to the other instances (delivered when it commits). */
 async function commitIn(client: Client, batch: CommitBatch, last: number): Promise<void> {
   if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
-  await applyChanges(client, batch.changes);
-  await client.query('INSERT INTO changes (seq, at, changes) VALUES ($1, $2, $3)', [batch.seq, batch.at, JSON.stringify(batch.changes)]);
-  if (batch.command) await insertCommand(client, batch.command);
-  for (const entry of batch.audit ?? []) await insertAudit(client, entry);
-  await client.query('SELECT pg_notify($1, $2)', [COMMIT_CHANNEL, String(batch.seq)]);
+  // The last change of each record wins (as applying them in order would), so that one statement can write all.
+  const final = new Map<string, Change>();
+  for (const change of batch.changes) {
+    const key = `${change.collection}\u0000${change.id}`;
+    final.delete(key);
+    final.set(key, change);
+  }
+  const upserts = [...final.values()].flatMap((c) => (c.op === 'upsert' ? [{ collection: c.collection, id: c.id, data: c.data }] : []));
+  const removals = [...final.values()].flatMap((c) => (c.op === 'remove' ? [{ collection: c.collection, id: c.id }] : []));
+  const command = batch.command ? [{ command_id: batch.command.commandId, user_id: batch.command.userId, type: batch.command.type, outcome: batch.command.outcome, at: batch.command.at }] : [];
+  const audit = (batch.audit ?? []).map((e) => ({ at: e.at, user_id: e.userId, kind: e.kind, detail: e.detail }));
+  // One round trip for the whole batch (a command's turn is on every instance's critical path).
+  await client.query(
+    `WITH
+       up AS (INSERT INTO entities (collection, id, data) SELECT x.collection, x.id, x.data FROM json_to_recordset($1::json) AS x(collection text, id text, data json)
+              ON CONFLICT (collection, id) DO UPDATE SET data = excluded.data RETURNING 1),
+       rm AS (DELETE FROM entities e USING json_to_recordset($2::json) AS x(collection text, id text) WHERE e.collection = x.collection AND e.id = x.id RETURNING 1),
+       ch AS (INSERT INTO changes (seq, at, changes) VALUES ($3, $4, $5) RETURNING 1),
+       cmd AS (INSERT INTO commands (command_id, user_id, type, outcome, at)
+               SELECT x.command_id, x.user_id, x.type, x.outcome, x.at FROM json_to_recordset($6::json) AS x(command_id text, user_id text, type text, outcome json, at text) RETURNING 1),
+       au AS (INSERT INTO audit (at, user_id, kind, detail)
+              SELECT t.e->>'at', t.e->>'user_id', t.e->>'kind', t.e->'detail' FROM json_array_elements($7::json) WITH ORDINALITY AS t(e, n) ORDER BY t.n RETURNING 1)
+     SELECT pg_notify($8, $9)`,
+    [JSON.stringify(upserts), JSON.stringify(removals), batch.seq, batch.at, JSON.stringify(batch.changes), JSON.stringify(command), JSON.stringify(audit), COMMIT_CHANNEL, String(batch.seq)],
+  );
 }
 
 async function findCommandIn(client: Client | pg.Pool, commandId: string): Promise<CommandRecord | null> {
   const { rows } = await client.query<{ command_id: string; user_id: string; type: string; outcome: CommandRecord['outcome']; at: string }>('SELECT * FROM commands WHERE command_id = $1', [commandId]);
   const row = rows[0];
   return row ? { commandId: row.command_id, userId: row.user_id, type: row.type, outcome: row.outcome, at: row.at } : null;
-}
-
-async function applyChanges(client: Client, changes: readonly Change[]): Promise<void> {
-  for (const change of changes) {
-    if (change.op === 'upsert') {
-      await client.query('INSERT INTO entities (collection, id, data) VALUES ($1, $2, $3) ON CONFLICT (collection, id) DO UPDATE SET data = excluded.data', [change.collection, change.id, JSON.stringify(change.data)]);
-    } else await client.query('DELETE FROM entities WHERE collection = $1 AND id = $2', [change.collection, change.id]);
-  }
 }
 
 async function insertCommand(client: Client, record: CommandRecord): Promise<void> {
