@@ -31,7 +31,7 @@ async function run(label: string, db: { dbFile: string; databaseUrl?: string }, 
     sip: undefined,
     limits: { commandsPerSecond: 1_000_000, framesPerSecond: 1_000_000, maxQueuedCommands: 10_000 },
   });
-  const backends = [];
+  const backends: Awaited<ReturnType<typeof start>>[] = [];
   for (let n = 0; n < instances; n++) backends.push(await start(n));
   const consoles = await Promise.all(
     Array.from({ length: clients }, async (_, i) => {
