@@ -16,6 +16,8 @@ export interface RunningPostgres {
   /** postgres://… for the `postgres` database; `databaseUrl(name)` for another. */
   url: string;
   port: number;
+  /** The postmaster's pid (each connection is a child process of it). */
+  pid: number;
   databaseUrl(name: string): string;
   /** Creates an empty database and answers its URL. */
   createDatabase(name: string): string;
@@ -80,6 +82,7 @@ export async function startPostgres(): Promise<RunningPostgres> {
   return {
     url: databaseUrl('postgres'),
     port,
+    pid: server.pid!,
     databaseUrl,
     createDatabase(name) {
       const made = spawnSync(join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'zongzhi', name], { encoding: 'utf8' });

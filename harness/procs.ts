@@ -1,12 +1,36 @@
 /** Helpers for benches and tests: child processes that print one JSON line when ready, CPU from /proc, percentiles. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { stopChild } from '../node-util/child-process';
 
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/**
+ * CPU seconds of a process and all its descendants (a PostgreSQL server is a postmaster and a process per
+ * connection, with workers that come and go): each one's own time plus that of the children it reaped, so a
+ * descendant that exits meanwhile still counts once its parent has reaped it.
+ */
+export function cpuSecondsTree(root: number): number {
+  const stats = new Map<number, string[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      stats.set(Number(entry), readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' '));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid; p > 1; p = Number(stats.get(p)?.[1])) if (p === root) return true;
+    return false;
+  };
+  let ticks = 0;
+  for (const [pid, fields] of stats) if (inTree(pid)) ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  return ticks / 100;
 }
 
 export function percentile(sorted: readonly number[], p: number): number {

@@ -49,7 +49,7 @@ ensure_npm_packages() {
 }
 
 # Debian packages the tests drive for real. Installed when root (or via passwordless sudo); else named.
-TEST_DEBIAN_PACKAGES=(chromium xvfb xauth fonts-noto-cjk kamailio kamailio-websocket-modules ffmpeg iproute2 janus postgresql)
+TEST_DEBIAN_PACKAGES=(chromium xvfb xauth fonts-noto-cjk kamailio kamailio-websocket-modules ffmpeg iproute2 janus postgresql nats-server redis-server)
 
 ensure_debian_packages() {
   local missing=()
