@@ -23,6 +23,11 @@ export const HelloPayload = z.object({
   /** Resume an interrupted snapshot: its id and the next chunk index the client needs. */
   resumeSnapshot: z.object({ snapshotId: z.string().max(64), nextIndex: z.number().int().nonnegative() }).optional(),
   clientName: z.string().max(100).optional(),
+  /**
+   * Forms the client takes beyond JSON text frames; today only "positions-binary" (live positions as binary
+   * frames, protocol/positions-binary.ts). Names the server does not know are ignored; without it, all JSON.
+   */
+  accept: z.array(z.string().max(64)).max(16).optional(),
 });
 export type HelloPayload = z.infer<typeof HelloPayload>;
 
