@@ -2,12 +2,14 @@
  * Live positions as binary frames on a real backend: a client whose hello asks gets binary frames with the same
  * content a JSON client gets as JSON, in fewer bytes (both sizes printed, for 1,000 and 50,000 staff); each
  * scope's frames are encoded once per form and the same buffer goes to every socket of that scope and form; a
- * tick the binary layout cannot carry goes as JSON; a binary frame from a client is still refused.
+ * binary frame from a client is still refused. The real hub asks for binary and its replica takes positions
+ * through that path.
  */
 import { describe, expect, onTestFinished, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { STAFF_STATUS_CODES, type PositionsPayload, type StaffStatus } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { waitFor } from '../../harness/temp';
 import { WireClient, until } from '../../harness/wire-client';
 import { it } from '../../harness/fixtures';
 
@@ -138,5 +140,32 @@ describe('binary positions to consoles that ask, JSON to the others', () => {
     await until(() => c.errors.length > 0, 'the error');
     expect(c.errors[0]!.code).toBe('malformed');
     expect(c.errors[0]!.message).toMatch(/binary frames from clients/);
+  });
+});
+
+describe('the hub', () => {
+  it('asks for binary positions and its replica takes them through that path', async ({ newHub }) => {
+    // The hub alone: the earlier tests' clients gone from the server.
+    await waitFor(() => backend.server.sessionCount === 0, 'the earlier clients gone');
+    const hub = newHub({ version: 'test', backend: { url: backend.url, token: TEST_TOKENS.dispatcher }, link: { backoffBaseMs: 50, backoffMaxMs: 400, silenceLimitMs: 4000 }, flushIntervalMs: 20 });
+    await waitFor(() => hub.connection.value.status === 'online' && hub.cache.lastSeq === backend.state.seq, 'hub online', 30_000);
+    expect(backend.server.sessionCount).toBe(1);
+    const staff = [...backend.state.collections.staff.values()].slice(0, 200);
+    // At the simulator's 1e-6 degrees, which the binary form's 1e-7 carries exactly.
+    const moved: Row[] = staff.map((s, i) => ({ id: s.id, lon: (117_000_000 + i) / 1e6, lat: (36_700_000 - i) / 1e6, status: 'handling', districtId: s.districtId }));
+    const sent = recordPositionSends();
+    // The hub's session turns live on the server a moment after the hub is in step: send until it arrives.
+    await waitFor(() => {
+      backend.server.broadcastPositions(new Date().toISOString(), moved);
+      return moved.every((m) => {
+        const position = hub.confirmed.get('staff', m.id)?.position;
+        return position?.[0] === m.lon && position[1] === m.lat;
+      });
+    }, 'the positions in the hub replica', 10_000);
+    sent.stop();
+    // The hub is the one console connected: its positions came as binary frames, and nothing was refused.
+    expect(sent.sends.length).toBeGreaterThan(0);
+    expect(sent.sends.every((s) => s.binary)).toBe(true);
+    expect(hub.backendLink!.violations).toBe(0);
   });
 });
