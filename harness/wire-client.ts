@@ -6,8 +6,10 @@ import { WebSocket } from 'ws';
 import { randomBytes } from 'node:crypto';
 import {
   COLLECTIONS,
+  POSITIONS_BINARY,
   WIRE_PROTOCOL_VERSION,
   decodeFrame,
+  decodePositionsBinary,
   encodeFrame,
   type CommandAck,
   type DeltaPayload,
@@ -25,6 +27,8 @@ export interface WireClientOptions {
   resumeSnapshot?: { snapshotId: string; nextIndex: number };
   /** Keep every frame received (tests that inspect the stream). */
   record?: boolean;
+  /** Ask for live positions as binary frames (hello `accept: ["positions-binary"]`). */
+  binaryPositions?: boolean;
 }
 
 export class WireClient {
@@ -35,6 +39,8 @@ export class WireClient {
   readonly errors: WireErrorPayload[] = [];
   readonly gaps: string[] = [];
   readonly positions: PositionsPayload[] = [];
+  /** Each positions frame's time, form and size on the wire (the last 100, like `positions`). */
+  readonly positionFrames: Array<{ at: string; binary: boolean; bytes: number }> = [];
   welcome: WelcomePayload | null = null;
   seq = 0;
   snapshotChunksReceived = 0;
@@ -62,10 +68,20 @@ export class WireClient {
           protocolVersion: WIRE_PROTOCOL_VERSION,
           lastSeq: options.lastSeq ?? null,
           ...(options.resumeSnapshot ? { resumeSnapshot: options.resumeSnapshot } : {}),
+          ...(options.binaryPositions ? { accept: [POSITIONS_BINARY] } : {}),
         }),
       );
     });
-    this.ws.on('message', (data) => this.onMessage(data.toString()));
+    this.ws.on('message', (data, isBinary) => {
+      const bytes = data as Buffer;
+      if (!isBinary) return this.onMessage(bytes.toString(), bytes.byteLength);
+      // Protocol v1 has one binary frame, live positions, and only for a client that asked.
+      if (!this.options.binaryPositions) throw new Error('server sent a binary frame to a client that did not ask');
+      const decoded = decodePositionsBinary(bytes);
+      if (!decoded.ok) throw new Error(`server sent a bad binary frame: ${decoded.error.message}`);
+      this.positionFrame(decoded.payload.at, true, bytes.byteLength);
+      this.onPositionsPayload(decoded.payload);
+    });
     this.ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };
       for (const w of this.syncWaiters.splice(0)) w();
@@ -73,7 +89,7 @@ export class WireClient {
     this.ws.on('error', () => {});
   }
 
-  private onMessage(raw: string): void {
+  private onMessage(raw: string, byteLength: number): void {
     const decoded = decodeFrame(raw);
     if (!decoded.ok) throw new Error(`server sent a bad frame: ${decoded.error.message}`);
     const frame = decoded.frame;
@@ -133,9 +149,8 @@ export class WireClient {
         break;
       }
       case 'staff.positions':
-        this.positions.push(frame.payload as PositionsPayload);
-        this.onPositions?.(frame.payload as PositionsPayload, Date.now());
-        if (this.positions.length > 100) this.positions.shift();
+        this.positionFrame((frame.payload as PositionsPayload).at, false, byteLength);
+        this.onPositionsPayload(frame.payload as PositionsPayload);
         break;
       case 'error':
         this.errors.push(frame.payload as WireErrorPayload);
@@ -145,6 +160,17 @@ export class WireClient {
       this.waiters.get(frame.id)?.(frame);
       this.waiters.delete(frame.id);
     }
+  }
+
+  private onPositionsPayload(payload: PositionsPayload): void {
+    this.positions.push(payload);
+    this.onPositions?.(payload, Date.now());
+    if (this.positions.length > 100) this.positions.shift();
+  }
+
+  private positionFrame(at: string, binary: boolean, bytes: number): void {
+    this.positionFrames.push({ at, binary, bytes });
+    if (this.positionFrames.length > 100) this.positionFrames.shift();
   }
 
   private markSynced(): void {

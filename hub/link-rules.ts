@@ -1,8 +1,9 @@
 /**
  * What the backend link decides without a socket: the pause before the next try, what a close means in words
- * an operator can act on, and a delta's parts joined in order. Kept apart so link.ts reads as the connection.
+ * an operator can act on, a delta's parts joined in order, a binary positions frame read and checked. Kept
+ * apart so link.ts reads as the connection.
  */
-import { WIRE_PROTOCOL_VERSION, type DeltaPayload } from '../protocol';
+import { WIRE_PROTOCOL_VERSION, decodePositionsBinary, type DeltaPayload, type PositionsPayload } from '../protocol';
 
 /** Data from the backend that is refused: the link is reset and the replica keeps what it had. */
 export class ProtocolViolation extends Error {}
@@ -43,4 +44,15 @@ export class DeltaParts {
     this.held = null;
     return { seq: delta.seq, at: delta.at, changes };
   }
+}
+
+/**
+ * A binary frame from the backend: live positions (the hello asked for them that way), decoded and checked
+ * into the payload the staff.positions JSON frame carries. Anything else is refused like a bad JSON frame.
+ */
+export function binaryPositions(data: Uint8Array | ArrayBuffer | readonly Uint8Array[]): PositionsPayload {
+  const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array);
+  const decoded = decodePositionsBinary(bytes);
+  if (!decoded.ok) throw new ProtocolViolation(`invalid binary positions frame: ${decoded.error.message}`);
+  return decoded.payload;
 }

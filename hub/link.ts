@@ -6,11 +6,12 @@
  * refused, logged, and the link is reset; the replica is only ever handed valid, in-order data.
  */
 import { createHash } from 'node:crypto';
-import { WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import {
   CommandAck,
   DeltaPayload,
   MAX_FRAME_BYTES,
+  POSITIONS_BINARY,
   PositionsPayload,
   SnapshotBegin,
   SnapshotChunk,
@@ -28,7 +29,7 @@ import {
   type CommandFrame,
 } from '../protocol';
 import type { Logger } from '../node-util/logger';
-import { DeltaParts, ProtocolViolation, backoffDelay, explainClose } from './link-rules';
+import { DeltaParts, ProtocolViolation, backoffDelay, binaryPositions, explainClose } from './link-rules';
 
 /** Where the link hands what the backend sends, checked and in order: the replica (replica.ts). */
 export interface LinkReplica {
@@ -150,6 +151,7 @@ export class BackendLink {
           lastSeq,
           ...(staged && staged.nextIndex > 0 ? { resumeSnapshot: staged } : {}),
           clientName: '综治指挥调度台',
+          accept: [POSITIONS_BINARY],
         }),
       );
       this.startHeartbeat();
@@ -158,8 +160,8 @@ export class BackendLink {
       if (ws !== this.ws) return;
       this.lastHeard = Date.now();
       try {
-        if (isBinary) throw new ProtocolViolation('binary frame from the backend');
-        this.onFrame(data.toString());
+        if (isBinary) this.onBinary(data);
+        else this.onFrame(data.toString());
       } catch (e) {
         // Whatever went wrong with this frame, the replica only ever took valid, in-order data: reset and resync.
         if (e instanceof ProtocolViolation) {
@@ -234,6 +236,12 @@ export class BackendLink {
     const checked = validate(schema, payload);
     if (!checked.ok) throw new ProtocolViolation(`invalid ${what}: ${describeIssues(checked.issues)}`);
     return checked.value as T;
+  }
+
+  /** A binary frame: live positions, the one binary frame v1 has (asked for in hello), checked like any frame. */
+  private onBinary(data: RawData): void {
+    if (!this.welcome) throw new ProtocolViolation('binary frame before welcome');
+    this.o.replica.applyPositions(binaryPositions(data));
   }
 
   private onFrame(raw: string): void {

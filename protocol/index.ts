@@ -9,3 +9,4 @@ export * from './model';
 export * from './wire-messages';
 export * from './video';
 export * from './field';
+export * from './positions-binary';

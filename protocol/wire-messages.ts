@@ -23,6 +23,11 @@ export const HelloPayload = z.object({
   /** Resume an interrupted snapshot: its id and the next chunk index the client needs. */
   resumeSnapshot: z.object({ snapshotId: z.string().max(64), nextIndex: z.number().int().nonnegative() }).optional(),
   clientName: z.string().max(100).optional(),
+  /**
+   * Forms the client takes beyond JSON text frames; today only "positions-binary" (live positions as binary
+   * frames, protocol/positions-binary.ts). Names the server does not know are ignored; without it, all JSON.
+   */
+  accept: z.array(z.string().max(64)).max(16).optional(),
 });
 export type HelloPayload = z.infer<typeof HelloPayload>;
 
@@ -195,12 +200,20 @@ export type DeltaPayload = z.infer<typeof DeltaPayload>;
 
 /** Status codes in position frames (compact: 10,000 staff at 1 Hz). */
 export const STAFF_STATUS_CODES = StaffStatus.options;
-/** Live staff positions: ephemeral presence, not sequenced (the snapshot carries the latest). */
-export const PositionsPayload = z.object({
-  at: IsoTime,
-  /** [staffId, lon, lat, statusCode index into STAFF_STATUS_CODES] */
-  items: z.array(z.tuple([z.string(), z.number(), z.number(), z.number().int().min(0).max(3)])),
-});
+/**
+ * Live staff positions: ephemeral presence, not sequenced (the snapshot carries the latest). This JSON frame is
+ * the readable form; a client whose hello accepts "positions-binary" gets the same content as binary frames
+ * (protocol/positions-binary.ts, laid out byte by byte in docs/protocol.md) and must still take this one.
+ */
+export const PositionsPayload = z
+  .object({
+    at: IsoTime,
+    /** [staffId, lon, lat, statusCode index into STAFF_STATUS_CODES] */
+    items: z.array(z.tuple([z.string(), z.number(), z.number(), z.number().int().min(0).max(3)])),
+  })
+  .describe(
+    'Live staff positions (not sequenced). The readable form; a client whose hello has accept: ["positions-binary"] gets the same content as WebSocket binary frames (see binaryFrames and docs/protocol.md) and must still accept this JSON frame.',
+  );
 export type PositionsPayload = z.infer<typeof PositionsPayload>;
 
 export const CommandAck = z.object({

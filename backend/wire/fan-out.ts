@@ -1,12 +1,12 @@
 /**
  * Fan-out: every committed batch to every client in order (held for clients still syncing), encoded once per
  * area scope and split into parts when larger than a frame; live positions (presence, not history) once per
- * scope, skipped for clients that lag; notices.
+ * scope and form (JSON, or binary for clients that asked), skipped for clients that lag; notices.
  */
-import { MAX_FRAME_BYTES, STAFF_STATUS_CODES, encodeFrame, type Change, type DeltaPayload, type StaffStatus } from '../../protocol';
+import { STAFF_STATUS_CODES, encodeFrame, type Change, type DeltaPayload, type PositionsPayload, type StaffStatus } from '../../protocol';
 import type { CityState } from '../../domain';
 import type { Logger } from '../../node-util/logger';
-import { deltaFrames } from './frames-out';
+import { binaryPositionFrames, deltaFrames, jsonPositionFrames } from './frames-out';
 import type { ServerLimits } from './limits';
 import { SCOPED, scopeKeyOf, scopedDelta, type ClientOutput, type Session } from './session';
 
@@ -63,27 +63,59 @@ export class FanOut {
     }
   }
 
-  /** Sends live positions to every live client, one encoding per scope, skipping clients that lag behind. */
+  /**
+   * Sends live positions to every live client, skipping clients that lag behind. Encoded once per scope and
+   * form — the JSON frame, or binary frames for clients whose hello accepted them — and the same buffers sent
+   * to every socket of that scope and form.
+   */
   positions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>): void {
-    // Encoded once per scope to UTF-8 bytes and the same buffer sent to every socket of that scope.
-    const frames = new Map<string, Buffer[]>();
     const code = (s: StaffStatus): number => STAFF_STATUS_CODES.indexOf(s);
+    const payloads = new Map<string, PositionsPayload>();
+    const payloadOf = (scope: string[] | null, scopeKey: string): PositionsPayload => {
+      let payload = payloads.get(scopeKey);
+      if (!payload) {
+        const rows = items.filter((i) => scope === null || scope.includes(i.districtId)).map((i): PositionsPayload['items'][number] => [i.id, i.lon, i.lat, code(i.status)]);
+        payloads.set(scopeKey, (payload = { at, items: rows }));
+      }
+      return payload;
+    };
+    const encoded = new Map<string, { frames: Buffer[]; binary: boolean }>();
+    const json = (scope: string[] | null, scopeKey: string): { frames: Buffer[]; binary: boolean } => {
+      let out = encoded.get(`json ${scopeKey}`);
+      if (!out) encoded.set(`json ${scopeKey}`, (out = { frames: jsonPositionFrames(payloadOf(scope, scopeKey)), binary: false }));
+      return out;
+    };
+    const binary = (scope: string[] | null, scopeKey: string): { frames: Buffer[]; binary: boolean } => {
+      let out = encoded.get(`binary ${scopeKey}`);
+      if (!out) {
+        const frames = binaryPositionFrames(payloadOf(scope, scopeKey));
+        if (Array.isArray(frames)) out = { frames, binary: true };
+        else {
+          // A row the binary layout cannot carry (e.g. a hand-edited staff id over 255 bytes): JSON this time.
+          this.logBinaryFallback(frames.message);
+          out = json(scope, scopeKey);
+        }
+        encoded.set(`binary ${scopeKey}`, out);
+      }
+      return out;
+    };
     for (const session of this.o.sessions) {
       if (session.phase !== 'live' || !session.actor) continue;
       if (session.ws.bufferedAmount > this.o.limits.positionsBackpressureBytes) continue;
       const scope = session.actor.districtScope;
-      const key = scopeKeyOf(scope);
-      let encoded = frames.get(key);
-      if (!encoded) {
-        const rows = items.filter((i) => scope === null || scope.includes(i.districtId)).map((i) => [i.id, i.lon, i.lat, code(i.status)] as const);
-        encoded = [];
-        // Stay well under the frame limit: ~40 bytes a row.
-        const perFrame = Math.floor(MAX_FRAME_BYTES / 64);
-        for (let i = 0; i < rows.length; i += perFrame) encoded.push(Buffer.from(encodeFrame('staff.positions', { at, items: rows.slice(i, i + perFrame) }), 'utf8'));
-        frames.set(key, encoded);
-      }
-      for (const bytes of encoded) if (session.ws.readyState === session.ws.OPEN) session.ws.send(bytes, { binary: false });
+      const scopeKey = scopeKeyOf(scope);
+      const out = session.binaryPositions ? binary(scope, scopeKey) : json(scope, scopeKey);
+      for (const bytes of out.frames) if (session.ws.readyState === session.ws.OPEN) session.ws.send(bytes, { binary: out.binary });
     }
+  }
+
+  private binaryFallbackLoggedAt = -Infinity;
+
+  /** Once a minute at most: the same rows come back every second. */
+  private logBinaryFallback(reason: string): void {
+    if (Date.now() - this.binaryFallbackLoggedAt < 60_000) return;
+    this.binaryFallbackLoggedAt = Date.now();
+    this.o.log.error('positions sent as JSON to clients that asked for binary: a row does not fit the binary layout', { reason });
   }
 
   /** Tells every live client something (e.g. a scenario started). */

@@ -3,9 +3,20 @@
  * bounded by the model (domain/bounds.ts: an event's history is records of its own), but one committed batch
  * may carry more changes than a frame holds: deltas are split into parts by bytes. A single record larger
  * than a frame (only a database edited by hand can hold one) is left out of what is sent with an error in
- * the log — never a crash, never a frame the client must refuse.
+ * the log — never a crash, never a frame the client must refuse. Live positions go as JSON frames of a bounded
+ * number of rows, or as binary frames to clients that asked, each within the limit by the codec.
  */
-import { MAX_FRAME_BYTES, encodeFrame, utf8ByteLength, type Change, type CollectionName, type DeltaPayload } from '../../protocol';
+import {
+  MAX_FRAME_BYTES,
+  encodeFrame,
+  encodePositionsBinary,
+  utf8ByteLength,
+  type Change,
+  type CollectionName,
+  type DeltaPayload,
+  type PositionsPayload,
+  type WireProtocolError,
+} from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 
 /** Room left in a frame for the envelope and a part's own fields. */
@@ -45,4 +56,28 @@ export function deltaFrames(delta: DeltaPayload, log: Logger): string[] {
   if (groups.length === 1) return [encodeFrame('delta', { seq: delta.seq, at: delta.at, changes: groups[0] })];
   log.info('a delta larger than a frame was sent in parts', { seq: delta.seq, changes: delta.changes.length, parts: groups.length });
   return groups.map((changes, index) => encodeFrame('delta', { seq: delta.seq, at: delta.at, changes, part: { index, count: groups.length } }));
+}
+
+/** Rows per staff.positions JSON frame: well under the frame limit at ~40 bytes a row. */
+const POSITIONS_PER_JSON_FRAME = Math.floor(MAX_FRAME_BYTES / 64);
+
+/** Live positions as staff.positions JSON frames, as UTF-8 bytes (sent as text): none when there are no rows. */
+export function jsonPositionFrames(payload: PositionsPayload): Buffer[] {
+  const frames: Buffer[] = [];
+  for (let i = 0; i < payload.items.length; i += POSITIONS_PER_JSON_FRAME) {
+    frames.push(Buffer.from(encodeFrame('staff.positions', { at: payload.at, items: payload.items.slice(i, i + POSITIONS_PER_JSON_FRAME) }), 'utf8'));
+  }
+  return frames;
+}
+
+/**
+ * The same positions as binary frames (protocol/positions-binary.ts), none when there are no rows; the error
+ * when a row cannot be carried that way (the caller then sends the JSON frames instead).
+ */
+export function binaryPositionFrames(payload: PositionsPayload): Buffer[] | WireProtocolError {
+  if (payload.items.length === 0) return [];
+  const encoded = encodePositionsBinary(payload);
+  if (!encoded.ok) return encoded.error;
+  // Views on the encoder's bytes, not copies.
+  return encoded.frames.map((frame) => Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength));
 }

@@ -171,6 +171,7 @@ export class BackendServer implements ClientOutput {
       clientId: null,
       actor: null,
       held: [],
+      binaryPositions: false,
       flow: new SessionFlow(this.limits),
       refusals: null,
       closing: false,
@@ -186,7 +187,7 @@ export class BackendServer implements ClientOutput {
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (session.closing) return;
       const raw = isBinary ? null : rawText(data);
-      this.guard(session, raw ?? '', () => (raw === null ? this.fail(session, { code: 'malformed', message: 'binary frames are not part of protocol v1', retryable: false }) : this.onFrame(session, raw)));
+      this.guard(session, raw ?? '', () => (raw === null ? this.fail(session, { code: 'malformed', message: 'binary frames from clients are not part of protocol v1', retryable: false }) : this.onFrame(session, raw)));
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);

@@ -19,6 +19,8 @@ export interface Session {
   actor: Actor | null;
   /** Deltas that happened while this client was being brought up to date. */
   held: DeltaPayload[];
+  /** Live positions as binary frames (its hello accepted "positions-binary"), else the JSON frame. */
+  binaryPositions: boolean;
   flow: SessionFlow;
   refusals: RefusalAudit | null;
   /** The server has decided to close it: what it still sends is dropped unread (a flood must not cost CPU). */

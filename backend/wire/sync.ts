@@ -8,6 +8,7 @@ import {
   COLLECTIONS,
   HelloPayload,
   MAX_FRAME_BYTES,
+  POSITIONS_BINARY,
   SNAPSHOT_CHUNK_TARGET_BYTES,
   WIRE_PROTOCOL_VERSION,
   WireCloseCode,
@@ -84,6 +85,7 @@ export class SessionSync {
       return out.refuse(session, 'rate-limited', `user ${user.id} already has ${sameUser} connections open (limit ${limits.connectionsPerUser})`, WireCloseCode.rateLimited);
     }
     session.clientId = h.clientId;
+    session.binaryPositions = h.accept?.includes(POSITIONS_BINARY) ?? false;
     session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope };
     session.phase = 'syncing';
     let refusals = this.refusalAudits.get(user.id);
@@ -120,7 +122,7 @@ export class SessionSync {
       sip: this.o.sipAccountFor?.(user.id) ?? null,
     };
     out.send(session, encodeFrame('welcome', welcome, frame.id));
-    this.o.log.info('client connected', { session: session.id, user: user.id, clientId: h.clientId, sync, lastSeq: h.lastSeq, seq: state.seq });
+    this.o.log.info('client connected', { session: session.id, user: user.id, clientId: h.clientId, sync, lastSeq: h.lastSeq, seq: state.seq, positions: session.binaryPositions ? 'binary' : 'json' });
 
     let upTo: number;
     if (sync === 'deltas') {

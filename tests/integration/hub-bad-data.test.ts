@@ -1,11 +1,12 @@
 /**
  * Bad data from the backend: a scripted fake server (behind the same proxy the real backend was behind) sends
- * an invalid frame, a sequence going backwards, a gap, an oversized frame, an invalid entity, and a protocol
- * version refusal. Each is refused and logged, the link is reset, and the cache stays exactly as it was.
+ * an invalid frame, a sequence going backwards, a gap, an oversized frame, an invalid entity, binary positions
+ * frames that do not decode, and a protocol version refusal. Each is refused and logged, the link is reset, and
+ * the cache stays exactly as it was.
  */
 import { afterAll, describe, expect } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { encodeFrame, type HelloPayload } from '../../protocol';
+import { POSITIONS_BINARY, encodeFrame, encodePositionsBinary, type HelloPayload } from '../../protocol';
 import type { Hub } from '../../hub';
 import { startTestBackend } from '../../harness/backend';
 import { TcpProxy } from '../../harness/tcp-proxy';
@@ -111,6 +112,28 @@ describe('bad data from the backend is refused, the link reset, the cache intact
     const violations = hub.backendLink!.violations;
     await refuses((ws) => ws.send('x'.repeat(1024 * 1024 + 100)), /over 1048576 bytes/);
     expect(hub.backendLink!.violations).toBeGreaterThan(violations);
+  });
+
+  describe('a binary positions frame that does not decode (the hello asked for binary positions)', () => {
+    const valid = (): Buffer => {
+      const encoded = encodePositionsBinary({ at: new Date().toISOString(), items: [['s00001', 117.1, 36.6, 0], ['网格员', 117.2, 36.7, 1]] });
+      if (!encoded.ok) throw encoded.error;
+      return Buffer.from(encoded.frames[0]!);
+    };
+    const withCount = (count: number): Buffer => {
+      const bytes = valid();
+      bytes.writeUInt32LE(count, 10);
+      return bytes;
+    };
+    it.each<[string, () => Buffer, RegExp]>([
+      ['garbage', () => Buffer.from('garbage, not positions'), /invalid binary positions frame: binary frame type 0x67 is not positions/],
+      ['cut short', () => valid().subarray(0, 40), /invalid binary positions frame: .*cut inside item 1/],
+      ['a count larger than its bytes', () => withCount(0xffffffff), /invalid binary positions frame: .*claims 4294967295 items/],
+      ['another format version', () => Buffer.from([0x50, 9, ...valid().subarray(2)]), /invalid binary positions frame: binary positions format 9 is not supported/],
+    ])('%s', async (_what, bad, expected) => {
+      await refuses((ws) => ws.send(bad(), { binary: true }), expected);
+      expect(hellos.at(-1)!.accept).toContain(POSITIONS_BINARY);
+    });
   });
 
   it('a backend that speaks another protocol version is named clearly, and retried slowly', async () => {
