@@ -19,6 +19,7 @@ import {
   errorFrame,
   validate,
   type Change,
+  type BackendInstance,
   type Envelope,
   type SipAccount,
   type StaffStatus,
@@ -54,6 +55,8 @@ export interface BackendServerOptions {
   upgradeRoutes?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
   /** The SIP account a signed-in user gets in the welcome (null or absent: no SIP server). */
   sipAccountFor?: (userId: string) => SipAccount | null;
+  /** Which instance of the backend this is (several may serve one database), told to every client in its welcome. */
+  instance?: BackendInstance;
 }
 
 export class BackendServer implements ClientOutput {
@@ -72,7 +75,7 @@ export class BackendServer implements ClientOutput {
     const { state, store, clock, log } = options;
     this.fanOut = new FanOut({ state, sessions: this.sessions, out: this, log, limits: this.limits });
     this.pipeline = new CommandPipeline({ state, store, clock, log, locate: options.locate, newId: options.newId, publish: (seq, at, changes) => this.fanOut.publish(seq, at, changes) });
-    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}) });
+    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}) });
   }
 
   get state(): CityState {
