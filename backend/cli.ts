@@ -7,12 +7,14 @@ import { parseCli } from '../node-util/cli';
 import { createLogger } from '../node-util/logger';
 import { startBackend } from './index';
 import { lastBeijingTime } from './live-simulator/timing';
-import { SipAccount, validate } from '../protocol';
+import { BackendInstance, SipAccount, validate } from '../protocol';
 import { describeRefusal } from '../node-util/backend-refusal';
 import { isDatabaseUrl } from './store/open';
 
-const usage = `usage: backend [--port N] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
+const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
+  --instance-name NAME  this instance's name, shown in the consoles' status bar (default host:port; 1-128
+                    characters); several instances may serve one PostgreSQL database
   --db FILE|URL     SQLite database (default ./data/backend.sqlite), or a PostgreSQL URL postgres://user@host:port/db
                     (also ZONGZHI_DATABASE_URL); tokens.json is written beside the file (./data/ with a URL)
   --seed N          city seed on a fresh database (default 1)
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
   const cli = parseCli(
     {
       port: { type: 'string' },
+      'instance-name': { type: 'string' },
       db: { type: 'string' },
       seed: { type: 'string' },
       scale: { type: 'string' },
@@ -69,6 +72,8 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || !check(n)) fail(`--${name}: invalid value ${JSON.stringify(value)}`);
     return n;
   };
+  const instanceName = args['instance-name'];
+  if (instanceName !== undefined && !validate(BackendInstance.shape.name, instanceName).ok) fail('--instance-name must be 1-128 characters');
   const scenario = args.scenario ? /^(flood|crowd)(?:@(\d+))?$/.exec(args.scenario) : null;
   if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
   const databaseUrl = args.db !== undefined && isDatabaseUrl(args.db) ? args.db : args.db === undefined ? process.env.ZONGZHI_DATABASE_URL || undefined : undefined;
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
     rotateTokens: args['new-tokens'],
     ...(args['tokens-file'] !== undefined ? { tokensFile: resolve(args['tokens-file']) } : {}),
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
+    ...(instanceName !== undefined ? { instanceName } : {}),
     seed: args.seed === undefined ? undefined : numberOption('seed', args.seed, 1, Number.isInteger),
     scale: args.scale === undefined ? undefined : numberOption('scale', args.scale, 1, (n) => n > 0 && n <= 20),
     staffPerGrid: numberOption('staff-per-grid', args['staff-per-grid'], 3, (n) => n >= 0 && n <= 20),

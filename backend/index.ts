@@ -6,6 +6,7 @@
  */
 import { dirname, join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { KpiPeriod, type Change, type KpiSnapshot, type SipAccount } from '../protocol';
 import { createLogger, silentLogger, type Logger } from '../node-util/logger';
@@ -34,6 +35,8 @@ export interface BackendConfig {
   /** A PostgreSQL URL: the store lives there instead of in dbFile (one instance per database for now). */
   databaseUrl?: string;
   port?: number;
+  /** This instance's name for people (consoles show it); default host:port. Its id is new with every start. */
+  instanceName?: string;
   seed?: number;
   scale?: number;
   staffPerGrid?: number;
@@ -172,7 +175,10 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     signedInUsers: () => server.signedInUsers(),
     assetsDir: fieldAssetsDir,
   });
+  // Who answers, in every welcome: a fresh id per start, and a name (host:port unless given, once listening).
+  const instance = { id: `${hostname().slice(0, 40)}-${randomBytes(8).toString('hex')}`, name: config.instanceName ?? hostname().slice(0, 120) };
   const server = new BackendServer({
+    instance,
     store,
     state,
     clock,
@@ -292,7 +298,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
         // Cameras offer WebRTC exactly when this backend can serve it (a Janus is configured), best first.
         await server.commitSystemChanges(() => advertiseWebRtc(state, webrtc !== null));
         await server.start();
-        log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate });
+        if (config.instanceName === undefined) instance.name = `${hostname().slice(0, 120)}:${server.port}`;
+        log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate, instance });
       },
       stop: () => server.close(),
     },

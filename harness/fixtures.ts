@@ -134,6 +134,21 @@ export const test = base
       return child;
     };
   })
+  /**
+   * Starts reference backends of this test's own as child processes (`backend/cli.ts`, to kill with a signal),
+   * data in `dataDir/<name>` (the same name, the same database); every one is stopped after the test.
+   */
+  .extend('startBackendProcess', async ({ dataDir }, { onCleanup }) => {
+    const started: BackendProcess[] = [];
+    onCleanup(async () => {
+      await Promise.all(started.map((backend) => backend.stop()));
+    });
+    return async (extra: string[] = [], name = 'backend'): Promise<BackendProcess> => {
+      const backend = await startBackendProcess(join(dataDir, name), extra);
+      started.push(backend);
+      return backend;
+    };
+  })
   .extend('backendProcessArgs', { scope: 'file' }, [] as string[])
   /** The file's reference backend as a child process (`backend/cli.ts`), data in `dir` (in the file's temp dir). */
   .extend('backendProcess', { scope: 'file' }, async ({ backendProcessArgs, fileDir }, { onCleanup }): Promise<BackendProcess & { dir: string }> => {

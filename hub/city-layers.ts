@@ -7,7 +7,10 @@ import { BuildingsLayer, HubError, describeIssues, validate, type CityLayerName 
 import type { Replica } from './replica';
 
 export interface LayerSource {
+  /** The address the link is on now. */
   url: string;
+  /** Every address of this backend (its instances share one database: a layer from any of them is its layer). */
+  urls: readonly string[];
   token: string;
 }
 
@@ -32,7 +35,8 @@ export class CityLayers {
     const cached = this.replica.cachedLayer(layer);
     if (cached) {
       const checked = validate(BuildingsLayer, cached.data);
-      if (checked.ok && (this.backend() === null || this.backend()?.url === cached.url)) return checked.value;
+      const backend = this.backend();
+      if (checked.ok && (backend === null || backend.urls.includes(cached.url))) return checked.value;
     }
     const backend = this.backend();
     if (!backend) throw new HubError('unavailable', `the ${layer} layer is not cached and no backend is linked`);

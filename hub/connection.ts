@@ -13,8 +13,8 @@ import type { Replica } from './replica';
 export interface ConnectionOptions {
   replica: Replica;
   startedAt: Date;
-  /** The backend to link to, when one is given at start. */
-  backendUrl: string | null;
+  /** The backend's addresses, when one is given at start (the first is tried first). */
+  backendUrls: string[];
   linking: boolean;
   counts: { pending: number; rejected: number };
   notice: string | null;
@@ -35,7 +35,9 @@ export class Connection {
       status: o.linking ? 'connecting' : 'offline',
       // Offline since the cache was last in step with the backend (a cold start shows how old the picture is).
       since: lastSyncedAt ?? o.startedAt.toISOString(),
-      backendUrl: o.backendUrl,
+      backendUrl: o.backendUrls[0] ?? null,
+      backendUrls: o.backendUrls,
+      instance: null,
       pendingCommands: o.counts.pending,
       rejectedCommands: o.counts.rejected,
       reconnectAttempt: 0,
@@ -72,6 +74,11 @@ export class Connection {
       if (isOnline) next.lastSyncedAt = this.markSynced(true);
       if (wasOnline && !isOnline) this.markSynced(true);
     }
+    // Another address: the instance that answered on the last one is no longer the one we are on.
+    if (patch.url !== undefined && patch.url !== current.backendUrl) {
+      next.backendUrl = patch.url;
+      next.instance = null;
+    }
     if (patch.reconnectAttempt !== undefined) next.reconnectAttempt = patch.reconnectAttempt;
     if (patch.nextRetryAt !== undefined) next.nextRetryAt = patch.nextRetryAt;
     if (patch.lastError !== undefined) next.lastError = patch.lastError;
@@ -79,6 +86,7 @@ export class Connection {
       const w = patch.welcome;
       next.user = w.user;
       next.districtScope = w.districtScope;
+      next.instance = w.instance ?? null;
       next.serverClock = { serverTime: w.serverTime, localTime: new Date().toISOString(), clockRate: w.clockRate };
       // Memory only: the password is never written to the cache (a new one comes with every login).
       this.sip.set({ account: w.sip ?? null });

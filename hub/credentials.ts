@@ -11,10 +11,11 @@ export const CREDENTIALS_FILE_NAME = 'credentials.json';
 
 export type CredentialsResult = { ok: true; credentials: BackendCredentials } | { ok: false; code: string; message: string };
 
-export function configuredCredentials(dataDir: string, url: string, env: NodeJS.ProcessEnv = process.env): CredentialsResult {
+/** The login for the configured backend: one token for every address of it (its instances share one database). */
+export function configuredCredentials(dataDir: string, url: BackendCredentials['url'], env: NodeJS.ProcessEnv = process.env): CredentialsResult {
   if (env.ZONGZHI_BACKEND_TOKEN) return { ok: true, credentials: { url, token: env.ZONGZHI_BACKEND_TOKEN } };
   const file = join(dataDir, CREDENTIALS_FILE_NAME);
-  if (!existsSync(file)) return { ok: false, code: 'no-credentials', message: `no login for ${url}: set ZONGZHI_BACKEND_TOKEN or write {"token": "…"} to ${file}` };
+  if (!existsSync(file)) return { ok: false, code: 'no-credentials', message: `no login for ${typeof url === 'string' ? url : url.join(', ')}: set ZONGZHI_BACKEND_TOKEN or write {"token": "…"} to ${file}` };
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as { token?: unknown };
     if (typeof parsed.token !== 'string' || parsed.token.length === 0) throw new Error('no "token" string');

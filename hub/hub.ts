@@ -25,6 +25,7 @@ import {
   type WallRequest,
   type WallRequestState,
   HubError,
+  backendUrlList,
 } from '../protocol';
 import type { CityState } from '../domain';
 import { silentLogger, type Logger } from '../node-util/logger';
@@ -41,7 +42,8 @@ import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
 
 export interface BackendCredentials {
-  url: string;
+  /** One address, or the instances' addresses tried in turn (failover; see link-rules.ts AddressRotation). */
+  url: string | readonly string[];
   token: string;
 }
 
@@ -117,7 +119,7 @@ export class Hub {
     this.status = new Connection({
       replica: this.replica,
       startedAt: this.startedAt,
-      backendUrl: options.backend?.url ?? this.settings.settings.value.backendUrl,
+      backendUrls: backendUrlList(options.backend?.url ?? this.settings.settings.value.backendUrl),
       linking: Boolean(options.backend),
       counts: this.outbox.counts(),
       notice: this.cache.notice ?? this.settings.startupNotice,
@@ -133,7 +135,11 @@ export class Hub {
       serverNow: () => this.status.serverNow(),
       viewerSignedIn: () => this.connection.value.user?.role === 'viewer',
     });
-    this.layers = new CityLayers(this.replica, () => this.backend);
+    this.layers = new CityLayers(this.replica, () => {
+      if (!this.backend) return null;
+      const urls = backendUrlList(this.backend.url);
+      return { url: this.link?.url ?? urls[0]!, urls, token: this.backend.token };
+    });
     this.services = {
       version: options.version,
       startedAt: this.startedAt,
@@ -170,9 +176,10 @@ export class Hub {
   connectTo(backend: BackendCredentials): void {
     this.link?.stop();
     this.backend = backend;
-    this.status.patch({ backendUrl: backend.url, status: 'connecting', lastError: null });
+    const urls = backendUrlList(backend.url);
+    this.status.patch({ backendUrl: urls[0] ?? null, backendUrls: urls, instance: null, status: 'connecting', lastError: null });
     this.link = new BackendLink({
-      url: backend.url,
+      urls,
       token: backend.token,
       clientId: this.clientId,
       replica: this.replica,
@@ -188,11 +195,12 @@ export class Hub {
   }
 
   /** No backend can be linked (none configured, no login, embedded one failed): offline, with the reason. */
-  unavailable(backendUrl: string | null, code: string, message: string, extra: Partial<ConnectionState> = {}): void {
+  unavailable(backendUrl: string | readonly string[] | null, code: string, message: string, extra: Partial<ConnectionState> = {}): void {
     this.link?.stop();
     this.link = null;
+    const urls = backendUrlList(backendUrl);
     // As for a link that dropped: `since` and the last sync move, and the stopped link's retry plan is gone.
-    this.status.linkState({ status: 'offline', reconnectAttempt: 0, nextRetryAt: null, lastError: { code, message } }, { backendUrl, ...extra });
+    this.status.linkState({ status: 'offline', reconnectAttempt: 0, nextRetryAt: null, lastError: { code, message } }, { backendUrl: urls[0] ?? null, backendUrls: urls, instance: null, ...extra });
   }
 
   /**

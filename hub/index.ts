@@ -2,7 +2,7 @@ export { Hub, type BackendCredentials, type HubOptions } from './hub';
 export { HubSession, MAX_SUBSCRIPTIONS_PER_SESSION, type SessionInfo } from './sessions';
 export { HubCache, CACHE_FILE_NAME } from './cache/cache';
 export { BackendLink } from './link';
-export { backoffDelay } from './link-rules';
+export { AddressRotation, backoffDelay, spreadDelay } from './link-rules';
 export { SettingsStore, SETTINGS_FILE_NAME } from './settings-store';
 export { createLogger, silentLogger, type Logger, type LogLevel } from '../node-util/logger';
 export { ObservableValue } from './observable';

@@ -1,7 +1,7 @@
 /**
- * What the backend link decides without a socket: the pause before the next try, what a close means in words
- * an operator can act on, a delta's parts joined in order, a binary positions frame read and checked. Kept
- * apart so link.ts reads as the connection.
+ * What the backend link decides without a socket: which address to try next and the pause before it, what a
+ * close means in words an operator can act on, a delta's parts joined in order, a binary positions frame read
+ * and checked. Kept apart so link.ts reads as the connection.
  */
 import { WIRE_PROTOCOL_VERSION, decodePositionsBinary, type DeltaPayload, type PositionsPayload } from '../protocol';
 
@@ -12,6 +12,68 @@ export class ProtocolViolation extends Error {}
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * The backend's addresses, tried in turn (failover between instances on one database): a try that fails, or a
+ * connection that dies, moves on to the next address after a moment (spreadDelay); only when every address has
+ * failed since the last sync (a full round) does the link pause, with the back-off of that round. One address:
+ * every failure is a full round, the back-off as for a single backend. A refused version or login will not fix
+ * itself quickly: a round of nothing else waits the longest.
+ */
+export class AddressRotation {
+  private index = 0;
+  /** Addresses that failed since the last sync or the last full round. */
+  private failedInRound = 0;
+  /** Full rounds failed since the last sync: the back-off's attempt. */
+  private rounds = 0;
+  /** Every failure of this round was a refused version or login. */
+  private onlyRefusals = true;
+
+  constructor(
+    readonly urls: readonly string[],
+    private readonly backoff: { baseMs: number; maxMs: number; random?: () => number },
+  ) {
+    if (urls.length === 0) throw new Error('no backend address to link to');
+  }
+
+  /** The address to try now. */
+  get current(): string {
+    return this.urls[this.index]!;
+  }
+
+  /** Synced on the current address: the next failure starts a new round there. */
+  succeeded(): void {
+    this.failedInRound = 0;
+    this.rounds = 0;
+    this.onlyRefusals = true;
+  }
+
+  /**
+   * The current address refused or its connection died (`refused`: it refused our version or login): moves to
+   * the next one, to be tried after `delayMs`. `round`: the number of the full round that just failed (0 for
+   * the first), or null while addresses of this round are left to try.
+   */
+  failed(refused = false): { url: string; delayMs: number; round: number | null } {
+    const { baseMs, maxMs, random = Math.random } = this.backoff;
+    this.index = (this.index + 1) % this.urls.length;
+    this.failedInRound++;
+    this.onlyRefusals &&= refused;
+    if (this.failedInRound < this.urls.length) return { url: this.current, delayMs: spreadDelay(baseMs, random), round: null };
+    const round = this.rounds++;
+    const delayMs = this.onlyRefusals ? maxMs : backoffDelay(round, baseMs, maxMs, random);
+    this.failedInRound = 0;
+    this.onlyRefusals = true;
+    return { url: this.current, delayMs, round };
+  }
+}
+
+/**
+ * The pause before the next address of a round: a moment, at most a quarter of the back-off's base (125 ms by
+ * default), spread so that the consoles an instance dropped all at once do not reach the next one in one burst.
+ */
+export function spreadDelay(baseMs: number, random: () => number = Math.random): number {
+  return Math.round(random() * (baseMs / 4));
 }
 
 /** What a close (or a refusal before welcome) means, in words an operator can act on. */

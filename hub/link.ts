@@ -1,7 +1,9 @@
 /**
- * The hub's one connection to the backend (wire protocol v1): handshake with the last applied sequence (or the
- * snapshot being received, to resume it), snapshot chunks, deltas in strict order and live positions handed to
- * the replica (which alone writes the cache), the outbox's commands sent in order and answered back to it.
+ * The hub's one connection to the backend (wire protocol v1), on one of its addresses at a time (instances on
+ * one database: a refused try or a dead connection moves on to the next, see AddressRotation): handshake with
+ * the last applied sequence (or the snapshot being received, to resume it), snapshot chunks, deltas in strict
+ * order and live positions handed to the replica (which alone writes the cache), the outbox's commands sent in
+ * order and answered back to it.
  * Anything invalid from the backend — a bad frame, a sequence going backwards, a gap, an oversized frame — is
  * refused, logged, and the link is reset; the replica is only ever handed valid, in-order data.
  */
@@ -29,7 +31,7 @@ import {
   type CommandFrame,
 } from '../protocol';
 import type { Logger } from '../node-util/logger';
-import { DeltaParts, ProtocolViolation, backoffDelay, binaryPositions, explainClose } from './link-rules';
+import { AddressRotation, DeltaParts, ProtocolViolation, binaryPositions, explainClose } from './link-rules';
 
 /** Where the link hands what the backend sends, checked and in order: the replica (replica.ts). */
 export interface LinkReplica {
@@ -61,6 +63,8 @@ export interface LinkCallbacks {
 
 export interface LinkStatePatch {
   status?: 'online' | 'connecting' | 'reconnecting' | 'offline';
+  /** The address the link is on, or trying now. */
+  url?: string;
   reconnectAttempt?: number;
   nextRetryAt?: string | null;
   lastError?: { code: string; message: string } | null;
@@ -68,7 +72,8 @@ export interface LinkStatePatch {
 }
 
 export interface LinkOptions {
-  url: string;
+  /** The backend's addresses, tried in this order (one: a single backend, or one behind a load balancer). */
+  urls: readonly string[];
   token: string;
   clientId: string;
   replica: LinkReplica;
@@ -98,6 +103,7 @@ export class BackendLink {
   private sendTokens = 0;
   private sendTimer: NodeJS.Timeout | null = null;
   private readonly tokenHash: string;
+  private readonly rotation: AddressRotation;
   /** Frames refused from the backend (for tests and logs). */
   violations = 0;
   /** Why this side dropped the connection, so the close that follows does not hide it. */
@@ -105,6 +111,12 @@ export class BackendLink {
 
   constructor(private readonly o: LinkOptions) {
     this.tokenHash = createHash('sha256').update(o.token).digest('hex');
+    this.rotation = new AddressRotation(o.urls, { baseMs: o.backoffBaseMs ?? 500, maxMs: o.backoffMaxMs ?? 30_000 });
+  }
+
+  /** The address the link is on, or trying now. */
+  get url(): string {
+    return this.rotation.current;
   }
 
   get isSynced(): boolean {
@@ -137,8 +149,9 @@ export class BackendLink {
     this.welcome = null;
     this.deltaParts = new DeltaParts();
     this.inflight.clear();
-    this.o.callbacks.state({ status: this.attempt === 0 ? 'connecting' : 'reconnecting', nextRetryAt: null });
-    const ws = new WebSocket(this.o.url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000, perMessageDeflate: false });
+    const url = this.rotation.current;
+    this.o.callbacks.state({ status: this.attempt === 0 ? 'connecting' : 'reconnecting', nextRetryAt: null, url });
+    const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000, perMessageDeflate: false });
     this.ws = ws;
     ws.on('open', () => {
       this.lastHeard = Date.now();
@@ -199,16 +212,15 @@ export class BackendLink {
     if (this.stopped) return;
     const explained = this.resetReason ?? explainClose(code, reason);
     this.resetReason = null;
-    // A refused version or login will not fix itself quickly: wait the longest.
-    const slow = code === 4001 || code === 4003;
-    const delay = slow ? (this.o.backoffMaxMs ?? 30_000) : backoffDelay(this.attempt, this.o.backoffBaseMs ?? 500, this.o.backoffMaxMs ?? 30_000);
+    // The next address soon (another instance may well be up); the back-off only after a full round failed.
+    const delay = this.rotation.failed(code === 4001 || code === 4003).delayMs;
     this.attempt++;
     const nextRetryAt = new Date(Date.now() + delay).toISOString();
     this.o.callbacks.state({ status: 'offline', reconnectAttempt: this.attempt, nextRetryAt, lastError: explained });
     this.retryTimer = setTimeout(() => this.connect(), delay);
   }
 
-  /** Drops the connection and reconnects at once (gaps, tests). */
+  /** Drops the connection and reconnects (gaps, tests): to the next address when there are several. */
   reset(): void {
     this.ws?.terminate();
   }
@@ -345,6 +357,7 @@ export class BackendLink {
   private becomeSynced(): void {
     this.synced = true;
     this.attempt = 0;
+    this.rotation.succeeded();
     this.o.callbacks.state({ status: 'online', reconnectAttempt: 0, nextRetryAt: null, lastError: null });
     this.scheduleSend(0);
   }

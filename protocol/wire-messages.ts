@@ -138,6 +138,13 @@ export const SipAccount = z
   .strict();
 export type SipAccount = z.infer<typeof SipAccount>;
 
+/**
+ * Which backend instance answered: several may serve one database, any of them takes any console and a
+ * console resumes on any of them by seq. `id` is new with every start of the instance; `name` is for people.
+ */
+export const BackendInstance = z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(128) });
+export type BackendInstance = z.infer<typeof BackendInstance>;
+
 export const WelcomePayload = z.object({
   sessionId: z.string(),
   user: z.object({ id: z.string(), name: z.string(), role: UserRole }),
@@ -152,6 +159,8 @@ export const WelcomePayload = z.object({
   limits: z.object({ maxFrameBytes: z.number().int(), commandsPerSecond: z.number(), framesPerSecond: z.number() }),
   /** null: no SIP server configured (calls unavailable, and the console says so). */
   sip: SipAccount.nullable().default(null),
+  /** Absent from backends that do not say (older ones): the console then shows the address alone. */
+  instance: BackendInstance.optional(),
 });
 export type WelcomePayload = z.infer<typeof WelcomePayload>;
 

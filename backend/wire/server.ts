@@ -19,6 +19,7 @@ import {
   errorFrame,
   validate,
   type Change,
+  type BackendInstance,
   type Envelope,
   type SipAccount,
   type StaffStatus,
@@ -57,6 +58,8 @@ export interface BackendServerOptions {
   sipAccountFor?: (userId: string) => SipAccount | null;
   /** What else /healthz says about this instance (e.g. whether it leads). */
   health?: () => Record<string, unknown>;
+  /** Which instance of the backend this is (several may serve one database), told to every client in its welcome. */
+  instance?: BackendInstance;
 }
 
 export class BackendServer implements ClientOutput {
@@ -92,7 +95,7 @@ export class BackendServer implements ClientOutput {
         else log.warn('database connection lost: commands wait until it is back', { detail });
       },
     });
-    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}) });
+    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}) });
   }
 
   get state(): CityState {

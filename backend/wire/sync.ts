@@ -17,6 +17,7 @@ import {
   utf8ByteLength,
   validate,
   type DeltaPayload,
+  type BackendInstance,
   type Envelope,
   type SipAccount,
   type WelcomePayload,
@@ -49,6 +50,8 @@ export interface SyncOptions {
   sessions: ReadonlySet<Session>;
   out: ClientOutput;
   sipAccountFor?: (userId: string) => SipAccount | null;
+  /** Which instance this is, told in every welcome (absent: the welcome does not say). */
+  instance?: BackendInstance;
 }
 
 export class SessionSync {
@@ -120,6 +123,7 @@ export class SessionSync {
       heartbeatIntervalMs: limits.heartbeatIntervalMs,
       limits: { maxFrameBytes: MAX_FRAME_BYTES, commandsPerSecond: limits.commandsPerSecond, framesPerSecond: limits.framesPerSecond },
       sip: this.o.sipAccountFor?.(user.id) ?? null,
+      ...(this.o.instance ? { instance: { id: this.o.instance.id, name: this.o.instance.name } } : {}),
     };
     out.send(session, encodeFrame('welcome', welcome, frame.id));
     this.o.log.info('client connected', { session: session.id, user: user.id, clientId: h.clientId, sync, lastSeq: h.lastSeq, seq: state.seq, positions: session.binaryPositions ? 'binary' : 'json' });

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { CommandLevel } from '../vocabulary';
 import { IsoTime } from '../model';
-import { UserRole } from '../wire-messages';
+import { BackendInstance, UserRole } from '../wire-messages';
 
 export const ConnectionStatus = z.enum(['online', 'connecting', 'reconnecting', 'offline']);
 export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
@@ -34,8 +34,15 @@ export const ConnectionState = z.object({
   status: ConnectionStatus,
   /** When the current status began (e.g. offline since T). */
   since: IsoTime,
-  /** Where the hub connects; null while no backend is configured or started. */
+  /** The address the hub is on, or trying now (one of backendUrls); null while no backend is configured or started. */
   backendUrl: z.string().nullable(),
+  /**
+   * Every address the hub may link to, in the order it tries them: the configured list (one address for a
+   * single backend or one behind a load balancer), or the embedded backend's. Pages may stream from all of them.
+   */
+  backendUrls: z.array(z.string()).max(16),
+  /** The backend instance that welcomed the hub on backendUrl; null before that, or when the backend does not say. */
+  instance: BackendInstance.nullable(),
   /** Commands written locally and not yet acknowledged by the backend. */
   pendingCommands: z.number().int().nonnegative(),
   /** Commands the backend refused that still wait for the user to retry or discard. */

@@ -5,10 +5,56 @@
 import { z } from 'zod';
 import { Locale, Theme } from '../vocabulary';
 
+const shown = (value: unknown): string => {
+  const text = String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+};
+
+/** One backend address (its wire endpoint, ws:// or wss://). Refusals in Chinese: a person typed it. */
 export const BackendUrl = z
-  .string()
-  .max(2048)
-  .regex(/^wss?:\/\/[^\s]+$/, 'backend URL must start with ws:// or wss://');
+  .string({ error: '后台地址须为 ws:// 或 wss:// 开头的文本' })
+  .max(2048, { error: '后台地址过长（最多 2048 个字符）' })
+  .regex(/^wss?:\/\/[^\s]+$/, { error: (issue) => `后台地址「${shown(issue.input)}」无效：须以 ws:// 或 wss:// 开头，且不含空白` });
+
+/** The same address written twice (e.g. a trailing slash or upper-case host apart) is one address. */
+function sameAddress(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * The backend to link to: one address (a single instance, or several behind a load balancer), or a list of
+ * instances on one database, tried in turn when the current one refuses or dies (failover). A list is not
+ * empty, holds at most 16 addresses, and none twice.
+ */
+export const BackendUrlSetting = z.union(
+  [
+    BackendUrl,
+    z
+      .array(BackendUrl)
+      .min(1, { error: '后台地址列表不能为空' })
+      .max(16, { error: '后台地址最多 16 个' })
+      .superRefine((urls, ctx) => {
+        const seen = new Set<string>();
+        urls.forEach((url, index) => {
+          const key = sameAddress(url);
+          if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [index], message: `后台地址「${shown(url)}」重复` });
+          seen.add(key);
+        });
+      }),
+  ],
+  { error: '后台地址须为一个 ws:// 或 wss:// 地址，或这样的地址列表' },
+);
+export type BackendUrlSetting = z.infer<typeof BackendUrlSetting>;
+
+/** The addresses of a backendUrl setting, in order (none for null: the embedded backend). */
+export function backendUrlList(setting: string | readonly string[] | null | undefined): string[] {
+  if (setting === null || setting === undefined) return [];
+  return typeof setting === 'string' ? [setting] : [...setting];
+}
 
 const MapUrl = z.string().max(2048).regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'map source URLs start with http:// or https://');
 
@@ -66,8 +112,8 @@ export function mapSourceOrigins(sources: MapSources): string[] {
 export const Settings = z.object({
   locale: Locale,
   theme: Theme,
-  /** null: use the embedded backend started by the console itself. */
-  backendUrl: BackendUrl.nullable(),
+  /** null: use the embedded backend started by the console itself; a list: instances tried in turn (failover). */
+  backendUrl: BackendUrlSetting.nullable(),
   map: MapSources,
 });
 export type Settings = z.infer<typeof Settings>;

@@ -17,6 +17,6 @@ app.mount('#app');
 const hub = useHubStore(pinia);
 const calls = useCallsStore(pinia);
 // The SIP server is trusted like the backend: a window opened before either was known reloads once.
-installCspRecovery(() => [hub.connection?.backendUrl ?? null, calls.account?.url ?? null]);
+installCspRecovery(() => [hub.connection?.backendUrl ?? null, ...(hub.connection?.backendUrls ?? []), calls.account?.url ?? null]);
 void hub.attach(() => connectHub((detail) => hub.linkLost(detail)));
 window.addEventListener('beforeunload', () => void hub.detach());

@@ -106,7 +106,8 @@ describe.each([
     const { api } = await bridge.open();
     await api.updateSettings({ theme: 'night' });
     const before = readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8');
-    for (const bad of [{ locale: 'fr' }, { backendUrl: 'http://not-a-websocket' }, { unknownKey: 1 }] as const) {
+    const badList = { backendUrl: ['ws://10.0.0.5:7700/ws', 'http://10.0.0.6:7700/ws'] };
+    for (const bad of [{ locale: 'fr' }, { backendUrl: 'http://not-a-websocket' }, badList, { unknownKey: 1 }] as const) {
       const error = await api.updateSettings(bad as never).then(
         () => null,
         (e: unknown) => e,
@@ -114,6 +115,8 @@ describe.each([
       expect(error).toBeInstanceOf(HubError);
       expect((error as HubError).code).toBe('invalid-params');
       expect((error as HubError).issues?.length).toBeGreaterThan(0);
+      // A bad entry of a list of instances: the person who typed it reads which one, and why, in Chinese.
+      if (bad === badList) expect((error as HubError).message).toContain('backendUrl.1: 后台地址「http://10.0.0.6:7700/ws」无效：须以 ws:// 或 wss:// 开头');
     }
     expect(readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8')).toBe(before);
     expect((await api.getSettings()).theme).toBe('night');

@@ -54,4 +54,36 @@ describe('settings store (a real file)', () => {
     expect(readFileSync(store.file, 'utf8')).toBe(before);
     expect(notified).toBe(1); // only the immediate call on subscribe
   });
+
+  it('takes one backend address or a list of instances; an existing file with one address still loads', () => {
+    writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), JSON.stringify({ locale: 'zh-CN', theme: 'day', backendUrl: 'ws://10.0.0.5:7700/ws' }));
+    const store = new SettingsStore(temp.dir, silentLogger);
+    expect(store.startupNotice).toBeNull();
+    expect(store.settings.value.backendUrl).toBe('ws://10.0.0.5:7700/ws');
+    const list = ['ws://10.0.0.5:7700/ws', 'wss://backend-2.example:8443/ws'];
+    store.update({ backendUrl: list });
+    expect(new SettingsStore(temp.dir, silentLogger).settings.value.backendUrl).toEqual(list);
+  });
+
+  it('refuses a list with a bad entry, an empty list or an address twice, in Chinese, naming the entry', () => {
+    const store = new SettingsStore(temp.dir, silentLogger);
+    const refusal = (backendUrl: unknown): HubError => {
+      try {
+        store.update({ backendUrl });
+      } catch (e) {
+        expect(e).toBeInstanceOf(HubError);
+        return e as HubError;
+      }
+      throw new Error(`accepted ${JSON.stringify(backendUrl)}`);
+    };
+    const bad = refusal(['ws://10.0.0.5:7700/ws', 'http://10.0.0.6:7700/ws']);
+    expect(bad.code).toBe('invalid-params');
+    expect(bad.issues).toEqual([{ path: 'backendUrl.1', message: '后台地址「http://10.0.0.6:7700/ws」无效：须以 ws:// 或 wss:// 开头，且不含空白' }]);
+    expect(bad.message).toContain('backendUrl.1: 后台地址「http://10.0.0.6:7700/ws」无效');
+    expect(refusal([]).issues?.[0]?.message).toBe('后台地址列表不能为空');
+    expect(refusal(['ws://a.example/ws', 'ws://A.example/ws']).issues).toEqual([{ path: 'backendUrl.1', message: '后台地址「ws://A.example/ws」重复' }]);
+    expect(refusal(['ws://a.example/ws', 7]).issues?.[0]?.message).toBe('后台地址须为一个 ws:// 或 wss:// 地址，或这样的地址列表');
+    expect(refusal('ws://has space/ws').issues?.[0]?.message).toMatch(/^后台地址「ws:\/\/has space\/ws」无效/);
+    expect(existsSync(store.file)).toBe(false);
+  });
 });
