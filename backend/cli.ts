@@ -34,6 +34,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
                     headless Chromium when installed; ZONGZHI_SIMULATED_STAFF=off turns them off)
   --janus URL       WebRTC camera streams through your Janus server's HTTP API (e.g. http://127.0.0.1:8088/janus,
                     its api_secret in ZONGZHI_JANUS_SECRET); cameras then offer WebRTC first
+  --broker URL      the NATS server live positions travel between a city's instances through
+                    (nats://user:password@host:4222; also ZONGZHI_BROKER_URL); without it they stay on this instance
   --tokens-file F   where tokens.json is (default beside the SQLite file, ./data/ with a URL); instances of one
                     city share it, or later instances are given no file (the first one's tokens stay valid)
   --new-tokens      make new tokens for every user, replacing tokens.json (consoles need the new ones)
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
       'sip-field-url': { type: 'string' },
       janus: { type: 'string' },
       'tokens-file': { type: 'string' },
+      broker: { type: 'string' },
       'new-tokens': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -79,6 +82,8 @@ async function main(): Promise<void> {
   const databaseUrl = args.db !== undefined && isDatabaseUrl(args.db) ? args.db : args.db === undefined ? process.env.ZONGZHI_DATABASE_URL || undefined : undefined;
   if (databaseUrl !== undefined && !isDatabaseUrl(databaseUrl)) fail('ZONGZHI_DATABASE_URL must be a postgres:// URL');
   const dbFile = resolve(args.db === undefined || databaseUrl !== undefined ? 'data/backend.sqlite' : args.db);
+  const brokerUrl = args.broker ?? (process.env.ZONGZHI_BROKER_URL || undefined);
+  if (brokerUrl !== undefined && !/^nats:\/\/\S+$/.test(brokerUrl)) fail('--broker (or ZONGZHI_BROKER_URL) must be a nats:// URL, e.g. nats://user:password@broker:4222');
   const startAt = args['start-at'] === undefined ? undefined : /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(args['start-at']);
   if (startAt === null) fail('--start-at must be a time of day HH:MM (Beijing time), e.g. 10:00');
   const sipMode = args.sip ?? 'auto';
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
     dbFile,
     ...(databaseUrl ? { databaseUrl } : {}),
     rotateTokens: args['new-tokens'],
+    ...(brokerUrl ? { brokerUrl } : {}),
     ...(args['tokens-file'] !== undefined ? { tokensFile: resolve(args['tokens-file']) } : {}),
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     ...(instanceName !== undefined ? { instanceName } : {}),

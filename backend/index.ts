@@ -28,6 +28,8 @@ import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator'
 import { findChromium } from '../node-util/chromium';
 import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
 import { startServices, type BackendService } from './services';
+import { openPositionBus, type PositionBus } from './cluster/position-bus';
+import { PositionsRelay } from './cluster/positions-relay';
 
 export interface BackendConfig {
   /** SQLite file (created with its directory); tokens.json is written beside it. */
@@ -35,6 +37,11 @@ export interface BackendConfig {
   /** A PostgreSQL URL: the store lives there instead of in dbFile (one instance per database for now). */
   databaseUrl?: string;
   port?: number;
+  /**
+   * The broker live positions travel between the instances of a city through (nats://user:password@host:port).
+   * Absent: positions stay on this instance (one instance; fine for SQLite and a single PostgreSQL instance).
+   */
+  brokerUrl?: string;
   /** This instance's name for people (consoles show it); default host:port. Its id is new with every start. */
   instanceName?: string;
   seed?: number;
@@ -229,7 +236,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       await engine.advance(now);
       const moved = engine.moveStaff(now, dt);
       if (moved.changes.length > 0) await server.commitSystemChanges(() => moved.changes);
-      server.broadcastPositions(new Date(now).toISOString(), moved.positions);
+      relay.made(new Date(now).toISOString(), moved.positions);
       if (ticks % 30 === 29) {
         await store.savePositions(moved.positions.map((p) => [p.id, p.lon, p.lat]));
         await store.setMeta('simTime', String(now));
@@ -262,7 +269,25 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     if (!stopping) log.warn('this instance lost the lead (its database connection went): another instance runs the city life');
   };
   // Started in this order, stopped in reverse (backend/services.ts).
+  const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1]): void => server.broadcastPositions(at, items);
+  let relay = new PositionsRelay({ bus: null, state, log, broadcast });
+  let bus: PositionBus | null = null;
   const services: BackendService[] = [
+    {
+      name: 'position broker',
+      async start() {
+        if (!config.brokerUrl) {
+          if (config.databaseUrl) log.warn('no position broker (--broker): live positions stay on this instance; several instances of a city need one');
+          return;
+        }
+        bus = await openPositionBus({ url: config.brokerUrl, instanceId: instance.id.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64), log });
+        relay = new PositionsRelay({ bus, state, log, broadcast });
+      },
+      async stop() {
+        relay.close();
+        await bus?.close();
+      },
+    },
     {
       name: 'SIP server (Kamailio)',
       async start() {

@@ -4,7 +4,7 @@
  * when the data needs a person (retrying cannot help), 1 for anything else (`start-failed`: retrying may).
  * Any error carrying one of the codes below as its `code` is a refusal, whatever its class.
  */
-export const REFUSAL_CODES = ['database-empty', 'database-not-ours', 'database-corrupt', 'database-newer', 'tokens-unreadable', 'port-in-use'] as const;
+export const REFUSAL_CODES = ['database-empty', 'database-not-ours', 'database-corrupt', 'database-newer', 'tokens-unreadable', 'port-in-use', 'broker-refused'] as const;
 export type RefusalCode = (typeof REFUSAL_CODES)[number] | 'start-failed';
 
 /** Exit code of a refusal a person must resolve (the console then stops retrying). */

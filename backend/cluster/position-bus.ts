@@ -15,6 +15,7 @@
  */
 import { connect, errors, type NatsConnection, type Status } from '@nats-io/transport-node';
 import type { Logger } from '../../node-util/logger';
+import { BackendRefusal } from '../../node-util/backend-refusal';
 
 export type BusState = 'up' | 'down';
 
@@ -165,7 +166,7 @@ class NatsPositionBus implements PositionBus {
     const limit = nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
     if (limit < this.prefix.byteLength + this.maxBytes) {
       await nc.close().catch(() => {});
-      throw new Error(`the position broker at ${this.target.shown} takes messages of at most ${limit} bytes; positions need ${this.prefix.byteLength + this.maxBytes} (raise its max_payload)`);
+      throw new BackendRefusal('broker-refused', `the position broker at ${this.target.shown} takes messages of at most ${limit} bytes; positions need ${this.prefix.byteLength + this.maxBytes} (raise its max_payload)`);
     }
     try {
       await this.attach(nc);
@@ -245,7 +246,7 @@ class NatsPositionBus implements PositionBus {
     } catch (e) {
       const secret = pass || token;
       const scrub = (text: string): string => (secret ? text.split(secret).join('…') : text);
-      if (e instanceof errors.AuthorizationError) throw new Error(`the position broker at ${shown} refused the connection: ${scrub(e.message)} (wrong or missing user/password)`);
+      if (e instanceof errors.AuthorizationError) throw new BackendRefusal('broker-refused', `the position broker at ${shown} refused the connection: ${scrub(e.message)} (wrong or missing user/password)`);
       throw new Error(`cannot reach the position broker at ${shown}: ${scrub(e instanceof Error ? e.message : String(e))}`);
     }
   }

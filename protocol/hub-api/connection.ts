@@ -22,7 +22,7 @@ export const EmbeddedBackendState = z.object({
   nextRetryAt: IsoTime.nullable(),
   /**
    * Why the last try failed: the backend's own refusal code (database-empty, database-not-ours,
-   * database-corrupt, database-newer, tokens-unreadable, port-in-use, start-failed) or the supervisor's
+   * database-corrupt, database-newer, tokens-unreadable, port-in-use, broker-refused, start-failed) or the supervisor's
    * (exited, start-timeout, not-built). `message` is the technical detail in English; `path` the file concerned.
    */
   lastError: z.object({ code: z.string().max(64), message: z.string().max(4000), path: z.string().max(4096).nullable() }).nullable(),

@@ -11,14 +11,18 @@ import { createLogger } from '../../node-util/logger';
 import { TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
+import { startNats, type RunningNats } from '../../harness/nats';
+import { runBackendToExit } from '../../harness/backend-process';
+import { parseRefusal } from '../../node-util/backend-refusal';
 import { it } from '../../harness/fixtures';
 
 let postgres: RunningPostgres;
+let nats: RunningNats;
 beforeAll(async () => {
-  postgres = await startPostgres();
+  [postgres, nats] = await Promise.all([startPostgres(), startNats({ user: 'zongzhi', password: 'bus-secret' })]);
 }, 60_000);
 afterAll(async () => {
-  await postgres?.stop();
+  await Promise.all([postgres?.stop(), nats?.stop()]);
 });
 
 const capture = (lines: string[]) => createLogger('backend', 'info', (line) => lines.push(line));
@@ -86,6 +90,55 @@ describe('several instances on one PostgreSQL', () => {
     expect(health.store).toBe('up');
     client.close();
   }, 90_000);
+});
+
+describe('live positions between instances through the broker', () => {
+  it('reach the consoles of the instance that did not make them, stop while the broker is away (commands go on) and resume when it returns', async ({ startBackend }) => {
+    const databaseUrl = postgres.createDatabase('positions');
+    const lines: string[] = [];
+    const a = await startBackend({ databaseUrl, brokerUrl: nats.url, log: capture(lines) }, 'a');
+    const b = await startBackend({ databaseUrl, brokerUrl: nats.url }, 'b');
+    await until(() => a.leading() !== b.leading(), 'one instance leads');
+    const [maker, other] = a.leading() ? [a, b] : [b, a];
+    const binary = new WireClient({ url: other.url, token: TEST_TOKENS.dispatcher, binaryPositions: true });
+    const json = new WireClient({ url: other.url, token: TEST_TOKENS['dispatcher-d01'] });
+    await Promise.all([binary.waitSynced(), json.waitSynced()]);
+    const received = (): number => binary.positions.length;
+
+    await maker.tick();
+    await until(() => received() > 0 && json.positions.length > 0, 'positions made by the leader reach the other instance’s consoles');
+    const [id, lon, lat] = binary.positions.at(-1)!.items[0]!;
+    expect(other.state.get('staff', id)?.position).toEqual([lon, lat]);
+    // The district console gets its district's staff only.
+    expect(json.positions.at(-1)!.items.every(([staffId]) => other.state.get('staff', staffId)?.districtId === 'd01')).toBe(true);
+
+    await nats.kill();
+    await until(() => lines.some((l) => l.includes('position broker down')), 'instance a says the broker went', 20_000);
+    const before = received();
+    await maker.tick();
+    const grid = binary.all<Grid>('grids')[0]!;
+    const ack = await binary.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '代理中断时的事件', description: '', location: grid.center });
+    expect(ack.seq).toBeGreaterThan(0);
+    expect(received()).toBe(before);
+
+    await nats.restart();
+    await until(() => lines.some((l) => l.includes('position broker back')), 'instance a says the broker is back', 20_000);
+    // Both instances reconnect on their own back-off: tick until the other one hears again.
+    await until(() => (void maker.tick(), received() > before), 'positions flow again', 20_000);
+    binary.close();
+    json.close();
+  }, 90_000);
+
+  it('refuses a broker that refuses it, or that cannot be reached, with one line and an exit code', ({ dataDir }) => {
+    const wrong = runBackendToExit(dataDir, ['--broker', `nats://zongzhi:wrong-secret@127.0.0.1:${nats.port}`]);
+    expect(wrong.status).toBe(3);
+    const refusal = parseRefusal(wrong.stderr.trim().split('\n').at(-1) ?? '');
+    expect(refusal).toMatchObject({ code: 'broker-refused', message: expect.stringContaining('refused the connection') });
+    expect(wrong.stderr).not.toContain('wrong-secret');
+    const away = runBackendToExit(dataDir, ['--broker', `nats://127.0.0.1:${nats.port + 1}`]);
+    expect(away.status).toBe(1);
+    expect(parseRefusal(away.stderr.trim().split('\n').at(-1) ?? '')?.message).toMatch(/^cannot reach the position broker at nats:\/\/127\.0\.0\.1:\d+/);
+  }, 120_000);
 });
 
 async function retry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {

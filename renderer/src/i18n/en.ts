@@ -146,6 +146,7 @@ const en: typeof zh = {
         'database-newer': 'the database was written by a newer version; please upgrade ({path})',
         'tokens-unreadable': 'the login tokens file cannot be read ({path})',
         'port-in-use': 'the port is in use',
+        'broker-refused': 'the position broker (NATS) refused the connection',
         'start-timeout': 'start timed out',
         'not-built': 'program files incomplete; please reinstall',
         'start-failed': 'error while starting',

@@ -149,6 +149,7 @@ export default {
         'database-newer': '数据库由更新版本的程序写入，请升级本程序（{path}）',
         'tokens-unreadable': '无法读取登录令牌文件（{path}）',
         'port-in-use': '端口已被占用',
+        'broker-refused': '位置消息服务器（NATS）拒绝连接',
         'start-timeout': '启动超时',
         'not-built': '程序文件不完整，请重新安装',
         'start-failed': '启动时出错',

@@ -1,0 +1,78 @@
+/**
+ * Live positions across the instances of a city. The positions an instance makes (the simulated staff on the
+ * instance that runs the city life; phones connected to it) go to its own consoles and, through the broker, to
+ * every other instance, which sends them to its consoles. On the bus they travel in the consoles' own binary
+ * positions layout (protocol/positions-binary.ts), cut to the bus's message size: encoded once by the maker,
+ * decoded once by each receiver. A receiver keeps the latest position in its memory too (what its snapshots
+ * carry), like the maker does. Positions are presence: a message lost while the broker is away is replaced by
+ * the next second's.
+ */
+import { STAFF_STATUS_CODES, decodePositionsBinary, encodePositionsBinary, type StaffStatus } from '../../protocol';
+import type { CityState } from '../../domain';
+import type { Logger } from '../../node-util/logger';
+import { POSITION_MESSAGE_MAX_BYTES, type PositionBus } from './position-bus';
+
+export interface LivePosition {
+  id: string;
+  lon: number;
+  lat: number;
+  status: StaffStatus;
+  districtId: string;
+}
+
+export interface PositionsRelayOptions {
+  /** Null: one instance, nobody to tell. */
+  bus: PositionBus | null;
+  state: CityState;
+  log: Logger;
+  /** To this instance's consoles (the fan-out: encoded once per scope and form). */
+  broadcast(at: string, items: LivePosition[]): void;
+}
+
+export class PositionsRelay {
+  private readonly stopListening: () => void;
+  private lastWarning = 0;
+  /** Positions from other instances whose staff this instance does not know (yet): dropped. */
+  unknown = 0;
+
+  constructor(private readonly o: PositionsRelayOptions) {
+    this.stopListening = o.bus?.onPositions((bytes, from) => this.received(bytes, from)) ?? (() => {});
+  }
+
+  /** Positions made here: to this instance's consoles, and to the other instances. */
+  made(at: string, items: LivePosition[]): void {
+    this.o.broadcast(at, items);
+    const bus = this.o.bus;
+    if (!bus || bus.state !== 'up' || items.length === 0) return;
+    const encoded = encodePositionsBinary({ at, items: items.map((i) => [i.id, i.lon, i.lat, STAFF_STATUS_CODES.indexOf(i.status)] as [string, number, number, number]) }, POSITION_MESSAGE_MAX_BYTES);
+    if (!encoded.ok) return this.warn('positions could not be encoded for the other instances', encoded.error.message);
+    for (const frame of encoded.frames) bus.publish(frame);
+  }
+
+  private received(bytes: Uint8Array, from: string): void {
+    const decoded = decodePositionsBinary(bytes, POSITION_MESSAGE_MAX_BYTES);
+    if (!decoded.ok) return this.warn(`positions from instance ${from} refused`, decoded.error.message);
+    const items: LivePosition[] = [];
+    for (const [id, lon, lat, code] of decoded.payload.items) {
+      const staff = this.o.state.get('staff', id);
+      const status = STAFF_STATUS_CODES[code];
+      if (!staff || !status) {
+        this.unknown++;
+        continue;
+      }
+      staff.position = [lon, lat]; // volatile, as on the instance that made it
+      items.push({ id, lon, lat, status, districtId: staff.districtId });
+    }
+    if (items.length > 0) this.o.broadcast(decoded.payload.at, items);
+  }
+
+  private warn(message: string, detail: string): void {
+    if (Date.now() - this.lastWarning < 60_000) return;
+    this.lastWarning = Date.now();
+    this.o.log.warn(message, { detail });
+  }
+
+  close(): void {
+    this.stopListening();
+  }
+}
