@@ -123,7 +123,9 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // Set up once, whichever instance of a city starts first: the others wait, then find the city there.
   const { tokens, storedCity, cityParams, city } = await store.exclusively(async () => {
     // Users first: a tokens file that cannot be used stops the start before anything is written.
-    const tokens = await ensureUsers(store, config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile, config.tokens, config.rotateTokens === true, config.databaseUrl !== undefined);
+    const tokensFile = config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile;
+    if (tokensFile) mkdirSync(dirname(tokensFile), { recursive: true });
+    const tokens = await ensureUsers(store, tokensFile, config.tokens, config.rotateTokens === true, config.databaseUrl !== undefined);
     const storedCity = await store.getMeta('city');
     const cityParams = storedCity
       ? (JSON.parse(storedCity) as { seed: number; scale: number; staffPerGrid: number })

@@ -136,15 +136,16 @@ export const test = base
   })
   /**
    * Starts reference backends of this test's own as child processes (`backend/cli.ts`, to kill with a signal),
-   * data in `dataDir/<name>` (the same name, the same database); every one is stopped after the test.
+   * data in `dataDir/<name>` (the same name, the same database), or on the PostgreSQL at `db` (tokens.json in
+   * `dataDir/<name>`: instances of one city share it); every one is stopped after the test.
    */
   .extend('startBackendProcess', async ({ dataDir }, { onCleanup }) => {
     const started: BackendProcess[] = [];
     onCleanup(async () => {
       await Promise.all(started.map((backend) => backend.stop()));
     });
-    return async (extra: string[] = [], name = 'backend'): Promise<BackendProcess> => {
-      const backend = await startBackendProcess(join(dataDir, name), extra);
+    return async (extra: string[] = [], name = 'backend', db?: string): Promise<BackendProcess> => {
+      const backend = await startBackendProcess(join(dataDir, name), extra, db);
       started.push(backend);
       return backend;
     };

@@ -14,6 +14,9 @@ import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 import { startNats, type RunningNats } from '../../harness/nats';
 import { runBackendToExit } from '../../harness/backend-process';
 import { parseRefusal } from '../../node-util/backend-refusal';
+import { waitFor } from '../../harness/temp';
+import pg from 'pg';
+import { join } from 'node:path';
 import { it } from '../../harness/fixtures';
 
 let postgres: RunningPostgres;
@@ -140,6 +143,70 @@ describe('live positions between instances through the broker', () => {
     expect(parseRefusal(away.stderr.trim().split('\n').at(-1) ?? '')?.message).toMatch(/^cannot reach the position broker at nats:\/\/127\.0\.0\.1:\d+/);
   }, 120_000);
 });
+
+describe('an instance dies', () => {
+  it('killed with SIGKILL during a flood of commands from consoles on both instances: none lost, none applied twice, its consoles on the other within 5 s', { timeout: 120_000 }, async ({ startBackendProcess, newHub, onTestFinished, dataDir }) => {
+    const databaseUrl = postgres.createDatabase('flood');
+    const a = await startBackendProcess(['--instance-name', '实例A'], 'city', databaseUrl);
+    const b = await startBackendProcess(['--instance-name', '实例B'], 'city', databaseUrl);
+    const token = a.tokens.dispatcher!;
+    // Two consoles on each instance, each with the other instance second in its list.
+    const hubs = [[a.url, b.url], [a.url, b.url], [b.url, a.url], [b.url, a.url]].map((url, i) =>
+      newHub({ version: 'test', dataDir: join(dataDir, `hub-${i}`), backend: { url, token }, link: { backoffBaseMs: 200, backoffMaxMs: 2000 }, flushIntervalMs: 20 }),
+    );
+    await waitFor(() => hubs.every((hub) => hub.connection.value.status === 'online'), 'every console online', 60_000);
+    const events = [...hubs[0]!.confirmed.collections.events.values()].slice(0, hubs.length);
+    const sent: string[] = [];
+    const flood = (round: number): void =>
+      hubs.forEach((hub, h) => {
+        for (let i = 0; i < 40; i++) {
+          const commandId = `flood-${round}-${h}-${i}-${Math.random().toString(36).slice(2, 8)}`;
+          sent.push(commandId);
+          void hub.submitCommand({ commandId, type: 'event.comment', payload: { eventId: events[h]!.id, text: `压测 ${round}-${i}` } });
+        }
+      });
+    const db = new pg.Client({ connectionString: databaseUrl });
+    db.on('error', () => {});
+    await db.connect();
+    onTestFinished(() => db.end().catch(() => {}));
+    const appliedCount = async (): Promise<number> => Number((await db.query<{ n: string }>("SELECT COUNT(*)::text AS n FROM commands WHERE command_id LIKE 'flood-%'")).rows[0]!.n);
+
+    flood(1);
+    // Killed mid-flood: some of the first round applied, the rest still coming.
+    await waitForAsync(async () => (await appliedCount()) >= 40, 'part of the flood applied', 30_000);
+    a.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    const atKill = await appliedCount();
+    expect(atKill).toBeLessThan(sent.length); // the first round was still coming in
+    flood(2);
+    await waitFor(() => hubs.slice(0, 2).every((hub) => hub.connection.value.status === 'online' && hub.connection.value.backendUrl === b.url), 'A’s consoles online on B', 10_000);
+    const movedMs = Date.now() - killedAt;
+    expect(movedMs).toBeLessThan(5000);
+    expect(hubs[0]!.connection.value.instance?.name).toBe('实例B');
+    await waitFor(() => hubs.every((hub) => hub.connection.value.pendingCommands === 0), 'every outbox drained', 30_000);
+
+    const { rows } = await db.query<{ id: string; n: string }>("SELECT detail->>'commandId' AS id, COUNT(*)::text AS n FROM audit WHERE kind = 'command' AND detail->>'commandId' LIKE 'flood-%' GROUP BY 1");
+    const outcomes = await db.query<{ status: string; n: string }>("SELECT outcome->>'status' AS status, COUNT(*)::text AS n FROM commands WHERE command_id LIKE 'flood-%' GROUP BY 1");
+    const lost = sent.filter((id) => !rows.some((r) => r.id === id));
+    const twice = rows.filter((r) => r.n !== '1');
+    console.info(`failover under a flood: ${sent.length} commands (${atKill} applied when A was killed), A's consoles on B ${movedMs} ms after the kill, lost ${lost.length}, applied twice ${twice.length}`);
+    expect(lost).toEqual([]);
+    expect(twice).toEqual([]);
+    expect(outcomes.rows).toEqual([{ status: 'applied', n: String(sent.length) }]);
+    expect(hubs.every((hub) => hub.connection.value.rejectedCommands === 0)).toBe(true);
+    // Every console holds the same history: the same seq on each, as the surviving instance has it.
+    await waitFor(() => hubs.every((hub) => hub.connection.value.lastSeq === hubs[0]!.connection.value.lastSeq), 'every console at one seq');
+    expect((await b.health()).seq).toBe(hubs[0]!.connection.value.lastSeq);
+  });
+});
+
+async function waitForAsync(test: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 async function retry<T>(work: () => Promise<T>, attempts = 20): Promise<T> {
   for (let i = 1; ; i++) {
