@@ -10,8 +10,9 @@ import { lastBeijingTime } from './live-simulator/timing';
 import { BackendInstance, SipAccount, validate } from '../protocol';
 import { describeRefusal } from '../node-util/backend-refusal';
 import { isDatabaseUrl } from './store/open';
+import { DEFAULT_LIMITS, type ServerLimits } from './wire/limits';
 
-const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--json]
+const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --instance-name NAME  this instance's name, shown in the consoles' status bar (default host:port; 1-128
                     characters); several instances may serve one PostgreSQL database
@@ -36,6 +37,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
                     its api_secret in ZONGZHI_JANUS_SECRET); cameras then offer WebRTC first
   --broker URL      the NATS server live positions travel between a city's instances through
                     (nats://user:password@host:4222; also ZONGZHI_BROKER_URL); without it they stay on this instance
+  --limit NAME=N    tune a server limit (repeatable), e.g. connectionsPerUser=200 for a wall of displays signed
+                    in as one user; names: see backend/wire/limits.ts
   --tokens-file F   where tokens.json is (default beside the SQLite file, ./data/ with a URL); instances of one
                     city share it, or later instances are given no file (the first one's tokens stay valid)
   --new-tokens      make new tokens for every user, replacing tokens.json (consoles need the new ones)
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
       janus: { type: 'string' },
       'tokens-file': { type: 'string' },
       broker: { type: 'string' },
+      limit: { type: 'string', multiple: true },
       'new-tokens': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -84,6 +88,12 @@ async function main(): Promise<void> {
   const dbFile = resolve(args.db === undefined || databaseUrl !== undefined ? 'data/backend.sqlite' : args.db);
   const brokerUrl = args.broker ?? (process.env.ZONGZHI_BROKER_URL || undefined);
   if (brokerUrl !== undefined && !/^nats:\/\/\S+$/.test(brokerUrl)) fail('--broker (or ZONGZHI_BROKER_URL) must be a nats:// URL, e.g. nats://user:password@broker:4222');
+  const limits: Partial<ServerLimits> = {};
+  for (const entry of args.limit ?? []) {
+    const m = /^([A-Za-z]+)=(\d{1,12})$/.exec(entry);
+    if (!m || !(m[1]! in DEFAULT_LIMITS) || Number(m[2]) <= 0) fail(`--limit ${entry}: expected NAME=N with NAME one of ${Object.keys(DEFAULT_LIMITS).join(', ')} and N a positive whole number`);
+    limits[m[1] as keyof ServerLimits] = Number(m[2]);
+  }
   const startAt = args['start-at'] === undefined ? undefined : /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(args['start-at']);
   if (startAt === null) fail('--start-at must be a time of day HH:MM (Beijing time), e.g. 10:00');
   const sipMode = args.sip ?? 'auto';
@@ -114,6 +124,7 @@ async function main(): Promise<void> {
     ...(databaseUrl ? { databaseUrl } : {}),
     rotateTokens: args['new-tokens'],
     ...(brokerUrl ? { brokerUrl } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(args['tokens-file'] !== undefined ? { tokensFile: resolve(args['tokens-file']) } : {}),
     port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     ...(instanceName !== undefined ? { instanceName } : {}),

@@ -34,7 +34,7 @@ import { PositionsRelay } from './cluster/positions-relay';
 export interface BackendConfig {
   /** SQLite file (created with its directory); tokens.json is written beside it. */
   dbFile: string;
-  /** A PostgreSQL URL: the store lives there instead of in dbFile (one instance per database for now). */
+  /** A PostgreSQL URL: the store lives there instead of in dbFile (several instances may share it, see README 城市级部署). */
   databaseUrl?: string;
   port?: number;
   /**
