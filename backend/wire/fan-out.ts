@@ -82,7 +82,7 @@ export class FanOut {
     const encoded = new Map<string, { frames: Buffer[]; binary: boolean }>();
     const json = (scope: string[] | null, scopeKey: string): { frames: Buffer[]; binary: boolean } => {
       let out = encoded.get(`json ${scopeKey}`);
-      if (!out) encoded.set(`json ${scopeKey}`, (out = { frames: jsonPositionFrames(payloadOf(scope, scopeKey)), binary: false }));
+      if (!out) encoded.set(`json ${scopeKey}`, (out = { frames: jsonPositionFrames(payloadOf(scope, scopeKey), this.o.log), binary: false }));
       return out;
     };
     const binary = (scope: string[] | null, scopeKey: string): { frames: Buffer[]; binary: boolean } => {

@@ -8,6 +8,7 @@
  */
 import {
   MAX_FRAME_BYTES,
+  WIRE_PROTOCOL_VERSION,
   encodeFrame,
   encodePositionsBinary,
   utf8ByteLength,
@@ -61,12 +62,22 @@ export function deltaFrames(delta: DeltaPayload, log: Logger): string[] {
 /** Rows per staff.positions JSON frame: well under the frame limit at ~40 bytes a row. */
 const POSITIONS_PER_JSON_FRAME = Math.floor(MAX_FRAME_BYTES / 64);
 
-/** Live positions as staff.positions JSON frames, as UTF-8 bytes (sent as text): none when there are no rows. */
-export function jsonPositionFrames(payload: PositionsPayload): Buffer[] {
+/**
+ * Live positions as staff.positions JSON frames, as UTF-8 bytes (sent as text): none when there are no rows.
+ * Cut by rows; a cut that is still over the limit (long ids) is halved until it fits, and a row larger than a
+ * frame on its own (only a database edited by hand) is left out with an error in the log.
+ */
+export function jsonPositionFrames(payload: PositionsPayload, log: Logger): Buffer[] {
   const frames: Buffer[] = [];
-  for (let i = 0; i < payload.items.length; i += POSITIONS_PER_JSON_FRAME) {
-    frames.push(Buffer.from(encodeFrame('staff.positions', { at: payload.at, items: payload.items.slice(i, i + POSITIONS_PER_JSON_FRAME) }), 'utf8'));
-  }
+  const add = (items: PositionsPayload['items']): void => {
+    const text = JSON.stringify({ v: WIRE_PROTOCOL_VERSION, type: 'staff.positions', payload: { at: payload.at, items } });
+    if (text.length * 3 <= MAX_FRAME_BYTES || utf8ByteLength(text) <= MAX_FRAME_BYTES) frames.push(Buffer.from(text, 'utf8'));
+    else if (items.length > 1) {
+      add(items.slice(0, items.length >> 1));
+      add(items.slice(items.length >> 1));
+    } else log.error('a position larger than a frame was left out of what is sent', { id: String(items[0]?.[0]).slice(0, 64) });
+  };
+  for (let i = 0; i < payload.items.length; i += POSITIONS_PER_JSON_FRAME) add(payload.items.slice(i, i + POSITIONS_PER_JSON_FRAME));
   return frames;
 }
 

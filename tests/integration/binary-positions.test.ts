@@ -7,7 +7,7 @@
  */
 import { describe, expect, onTestFinished, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { STAFF_STATUS_CODES, type PositionsPayload, type StaffStatus } from '../../protocol';
+import { MAX_FRAME_BYTES, STAFF_STATUS_CODES, type PositionsPayload, type StaffStatus } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { waitFor } from '../../harness/temp';
 import { WireClient, until } from '../../harness/wire-client';
@@ -117,6 +117,23 @@ describe('binary positions to consoles that ask, JSON to the others', () => {
         `binary ${binaryBytes.toLocaleString('en')} bytes in ${frames(binary[0]!).length} frame(s) (${Math.round((100 * binaryBytes) / jsonBytes)} %)`,
     );
   }, 60_000);
+
+  it('long ids: every frame of either form stays under the limit, and every row arrives', async () => {
+    const binary = client(TEST_TOKENS.dispatcher, true);
+    const json = client(TEST_TOKENS.duty, false);
+    await allLive([binary, json]);
+    const list = rows(20_000).map((r, i) => ({ ...r, id: `${'网格'.repeat(20)}-${String(i).padStart(20, '0')}` })); // 141 bytes of UTF-8
+    const at = new Date().toISOString();
+    backend.server.broadcastPositions(at, list);
+    const received = (c: WireClient): PositionsPayload['items'] => c.positions.filter((p) => p.at === at).flatMap((p) => p.items);
+    await until(() => [binary, json].every((c) => received(c).length === list.length), 'the tick', 20_000);
+    for (const c of [binary, json]) {
+      expect(received(c)).toEqual(asItems(list));
+      const frames = c.positionFrames.filter((f) => f.at === at);
+      expect(frames.length).toBeGreaterThan(1);
+      expect(Math.max(...frames.map((f) => f.bytes))).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    }
+  });
 
   it('a tick with a row the binary layout cannot carry goes to binary clients as the JSON frame', async () => {
     const binary = client(TEST_TOKENS.dispatcher, true);
