@@ -271,7 +271,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     if (!stopping) log.warn('this instance lost the lead (its database connection went): another instance runs the city life');
   };
   // Started in this order, stopped in reverse (backend/services.ts).
-  const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1]): void => server.broadcastPositions(at, items);
+  const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1], whole?: Buffer): void => server.broadcastPositions(at, items, whole);
   let relay = new PositionsRelay({ bus: null, state, log, broadcast });
   let bus: PositionBus | null = null;
   const services: BackendService[] = [

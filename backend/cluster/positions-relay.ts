@@ -25,8 +25,11 @@ export interface PositionsRelayOptions {
   bus: PositionBus | null;
   state: CityState;
   log: Logger;
-  /** To this instance's consoles (the fan-out: encoded once per scope and form). */
-  broadcast(at: string, items: LivePosition[]): void;
+  /**
+   * To this instance's consoles (the fan-out: encoded once per scope and form). `whole`: these very items as one
+   * binary positions frame, as the maker encoded it (sent on to city-wide consoles as it is).
+   */
+  broadcast(at: string, items: LivePosition[], whole?: Buffer): void;
 }
 
 export class PositionsRelay {
@@ -63,7 +66,9 @@ export class PositionsRelay {
       staff.position = [lon, lat]; // volatile, as on the instance that made it
       items.push({ id, lon, lat, status, districtId: staff.districtId });
     }
-    if (items.length > 0) this.o.broadcast(decoded.payload.at, items);
+    // Every row known here: the maker's frame is exactly what city-wide binary consoles get (one copy, the bus
+    // lends its bytes).
+    if (items.length > 0) this.o.broadcast(decoded.payload.at, items, items.length === decoded.payload.items.length ? Buffer.from(bytes) : undefined);
   }
 
   private warn(message: string, detail: string): void {

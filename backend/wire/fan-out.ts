@@ -68,7 +68,7 @@ export class FanOut {
    * form — the JSON frame, or binary frames for clients whose hello accepted them — and the same buffers sent
    * to every socket of that scope and form.
    */
-  positions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>): void {
+  positions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>, whole?: Buffer): void {
     const code = (s: StaffStatus): number => STAFF_STATUS_CODES.indexOf(s);
     const payloads = new Map<string, PositionsPayload>();
     const payloadOf = (scope: string[] | null, scopeKey: string): PositionsPayload => {
@@ -87,6 +87,8 @@ export class FanOut {
     };
     const binary = (scope: string[] | null, scopeKey: string): { frames: Buffer[]; binary: boolean } => {
       let out = encoded.get(`binary ${scopeKey}`);
+      // City-wide, the frame the instance that made the positions encoded is the frame: sent on as it came.
+      if (!out && scope === null && whole) encoded.set(`binary ${scopeKey}`, (out = { frames: [whole], binary: true }));
       if (!out) {
         const frames = binaryPositionFrames(payloadOf(scope, scopeKey));
         if (Array.isArray(frames)) out = { frames, binary: true };

@@ -360,8 +360,8 @@ export class BackendServer implements ClientOutput {
   }
 
   /** Live positions to every live client (presence, not sequenced). */
-  broadcastPositions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>): void {
-    this.fanOut.positions(at, items);
+  broadcastPositions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>, whole?: Buffer): void {
+    this.fanOut.positions(at, items, whole);
   }
 
   /** Tells every client something (e.g. a scenario started). */
