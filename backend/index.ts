@@ -229,19 +229,21 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     ticking = true;
     try {
       const now = clock.nowMs();
-      const dt = now - lastTick;
-      lastTick = now;
       if (ticks % 10 === 0) {
         engine.adoptOpenEvents(now);
         await engine.superviseOverdue(now);
       }
       await engine.advance(now);
-      const moved = engine.moveStaff(now, dt);
+      // Positions carry the time they are computed at (the events above may have taken a while: a burst through
+      // the write turn) and leave before this tick's own commit, which must not hold them up.
+      const movedAt = clock.nowMs();
+      const moved = engine.moveStaff(movedAt, movedAt - lastTick);
+      lastTick = movedAt;
+      relay.made(new Date(movedAt).toISOString(), moved.positions);
       if (moved.changes.length > 0) await server.commitSystemChanges(() => moved.changes);
-      relay.made(new Date(now).toISOString(), moved.positions);
       if (ticks % 30 === 29) {
         await store.savePositions(moved.positions.map((p) => [p.id, p.lon, p.lat]));
-        await store.setMeta('simTime', String(now));
+        await store.setMeta('simTime', String(movedAt));
       }
       if (ticks % 600 === 599) await store.pruneChanges(50_000);
       ticks++;

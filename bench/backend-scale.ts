@@ -130,6 +130,8 @@ try {
       for (let k = 0; k < n; k++) instances.push(await startInstance(databaseUrl, nats.url, tokensFile, `i${k + 1}`));
       try {
         console.log(await run(instances, token, form));
+        const problems = instances.flatMap((i) => i.log.filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('no position broker')));
+        if (problems.length > 0) console.log(`  instance warnings: ${problems.slice(-3).map((l) => l.slice(0, 240)).join('\n  ')}`);
       } finally {
         for (const i of instances) await stopChild(i.child, 15_000);
       }
