@@ -17,6 +17,8 @@ const backend = await startBackend({
   tokens: { dispatcher: 'bench-token' },
   tokensFile: null,
   kpiIntervalMs: 60_000,
+  // Every console of the bench signs in as the one user: lift the per-user limit (8) above their number.
+  limits: { connectionsPerUser: Number(process.env.BENCH_CLIENTS ?? 50) + 1 },
 });
 const staff = [...backend.state.all('staff')].map((s) => ({ id: s.id, lon: s.position?.[0] ?? 117, lat: s.position?.[1] ?? 36.6, status: 'patrolling' as const, districtId: s.districtId }));
 let step = 0;
