@@ -41,7 +41,9 @@ interface Instance {
 }
 
 async function startInstance(databaseUrl: string, brokerUrl: string, tokensFile: string, name: string): Promise<Instance> {
-  const args = backendArgs(databaseUrl, ['--scale', scale, '--staff-per-grid', staffPerGrid, '--history-days', '0', '--sip', 'off', '--broker', brokerUrl, '--tokens-file', tokensFile, '--instance-name', name, '--limit', `connectionsPerUser=${clients + 10}`]);
+  // The city's size goes to the instance that seeds it; the others find it in the database.
+  const city = name === 'seed' ? ['--scale', scale, '--staff-per-grid', staffPerGrid] : [];
+  const args = backendArgs(databaseUrl, [...city, '--history-days', '0', '--sip', 'off', '--broker', brokerUrl, '--tokens-file', tokensFile, '--instance-name', name, '--limit', `connectionsPerUser=${clients + 10}`]);
   const child = spawn(process.execPath, ['--max-old-space-size=6144', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZONGZHI_SIMULATED_STAFF: 'off' } });
   const log: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {
