@@ -3,6 +3,7 @@
  * handlers, how points find their grid, readable event ids, and which cameras offer WebRTC. startBackend's
  * set-up, kept apart from its services.
  */
+import { randomBytes } from 'node:crypto';
 import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
 import { CityState, CommandError, executeCommand, upsert, type Actor } from '../domain';
 import type { RunningStore } from './store/open';
@@ -18,9 +19,11 @@ export function eventIdFactory(state: CityState, clock: () => number): (kind: 'e
     if (m) counters.set(m[1]!, Math.max(counters.get(m[1]!) ?? 0, Number(m[2])));
   }
   let other = 0;
+  // Instances of one city make these at the same moment: a tag of this process keeps their ids apart.
+  const tag = randomBytes(3).toString('hex');
   return (kind) => {
     const day = new Date(clock() + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
-    if (kind !== 'event') return `${kind === 'cohandle' ? 'CH' : 'HO'}${day}${Date.now().toString(36)}${(other++).toString(36)}`;
+    if (kind !== 'event') return `${kind === 'cohandle' ? 'CH' : 'HO'}${day}${Date.now().toString(36)}${tag}${(other++).toString(36)}`;
     for (;;) {
       const next = (counters.get(day) ?? 0) + 1;
       counters.set(day, next);

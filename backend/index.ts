@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { KpiPeriod, type Change, type KpiSnapshot, type SipAccount } from '../protocol';
+import { KpiPeriod, type Change, type KpiSnapshot, type SipAccount, type Staff } from '../protocol';
 import { createLogger, silentLogger, type Logger } from '../node-util/logger';
 import { SimClock } from './clock';
 import { CityState, upsert } from '../domain';
@@ -118,7 +118,7 @@ const PERIODS = KpiPeriod.options;
 export async function startBackend(config: BackendConfig): Promise<RunningBackend> {
   const log = config.log ?? silentLogger;
   if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
-  mkdirSync(dirname(config.dbFile), { recursive: true });
+  if (!config.databaseUrl) mkdirSync(dirname(config.dbFile), { recursive: true });
   const store = await openStore(config.databaseUrl ?? config.dbFile);
   // Set up once, whichever instance of a city starts first: the others wait, then find the city there.
   const { tokens, storedCity, cityParams, city } = await store.exclusively(async () => {
@@ -240,7 +240,18 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       const moved = engine.moveStaff(movedAt, movedAt - lastTick);
       lastTick = movedAt;
       relay.made(new Date(movedAt).toISOString(), moved.positions);
-      if (moved.changes.length > 0) await server.commitSystemChanges(() => moved.changes);
+      // Built in the write turn from the records as committed by then (another instance may have changed a
+      // staff member meanwhile): only what moving changes — status, position, time — is taken from the move.
+      if (moved.changes.length > 0) {
+        await server.commitSystemChanges(() =>
+          moved.changes.flatMap((change): Change[] => {
+            if (change.op !== 'upsert' || change.collection !== 'staff') return [change];
+            const current = state.get('staff', change.id);
+            const made = change.data as Staff;
+            return current ? [upsert('staff', { ...current, status: made.status, position: made.position, updatedAt: made.updatedAt })] : [];
+          }),
+        );
+      }
       if (ticks % 30 === 29) {
         await store.savePositions(moved.positions.map((p) => [p.id, p.lon, p.lat]));
         await store.setMeta('simTime', String(movedAt));

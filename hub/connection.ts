@@ -72,7 +72,11 @@ export class Connection {
       const isOnline = patch.status === 'online';
       if (wasOnline !== isOnline) next.since = new Date().toISOString();
       if (isOnline) next.lastSyncedAt = this.markSynced(true);
-      if (wasOnline && !isOnline) this.markSynced(true);
+      if (wasOnline && !isOnline) {
+        this.markSynced(true);
+        // The link went: which instance answers next (behind a load balancer, maybe another) is not known yet.
+        next.instance = null;
+      }
     }
     // Another address: the instance that answered on the last one is no longer the one we are on.
     if (patch.url !== undefined && patch.url !== current.backendUrl) {

@@ -14,6 +14,17 @@ export const COMMIT_CHANNEL = 'zongzhi_commits';
 /** Held for the lifetime of the leading instance's session. */
 export const LEAD_LOCK = 0x5a5a4843;
 
+/**
+ * Every connection of ours: TCP keepalive on both ends, so that a peer gone without closing (a crashed host, a
+ * partition) is noticed in about half a minute, not the operating system's two hours — by us, and by the
+ * server, which then ends that session and releases its locks (the lead, a write turn).
+ */
+export const SESSION_LIMITS = {
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 10_000,
+  options: '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
+} as const;
+
 const POLL_MS = 1000;
 const LEAD_RETRY_MS = 1000;
 const MAX_BACKOFF_MS = 2000;
@@ -42,7 +53,7 @@ class DedicatedConnection {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5000, ...SESSION_LIMITS, query_timeout: 5000 });
     let gone = false;
     const onGone = (e?: Error): void => {
       if (gone) return;
@@ -85,12 +96,15 @@ class DedicatedConnection {
 }
 
 /** Announces commits by other instances (and, after a lost connection, that some may have been missed). */
-export function watchCommits(url: string, onCommit: () => void, onLink: StoreLinkListener): Watch {
+export function watchCommits(url: string, onCommit: (seq?: number) => void, onLink: StoreLinkListener): Watch {
   let down = false;
   const connection = new DedicatedConnection(
     url,
     async (client) => {
-      client.on('notification', () => onCommit());
+      client.on('notification', (n) => {
+        const seq = Number(n.payload);
+        onCommit(Number.isSafeInteger(seq) ? seq : undefined);
+      });
       await client.query(`LISTEN ${COMMIT_CHANNEL}`);
       if (down) {
         down = false;
@@ -104,7 +118,7 @@ export function watchCommits(url: string, onCommit: () => void, onLink: StoreLin
       down = true;
     },
   );
-  const poll = setInterval(onCommit, POLL_MS);
+  const poll = setInterval(() => onCommit(), POLL_MS);
   poll.unref();
   return {
     async close() {
@@ -130,7 +144,11 @@ export function contendForLead(url: string, onLead: (leading: boolean) => void):
       if (rows[0]?.held && leading) await client.query('SELECT pg_advisory_unlock($1)', [LEAD_LOCK]); // taken twice: once is enough
       set(rows[0]?.held === true);
     } catch {
-      // The connection's own handler reports and retries.
+      // Not confirmed (the connection is failing, or the server does not answer in time): this instance no
+      // longer counts itself the leader, and ends the session (which releases the lock server-side if it still
+      // held it); the connection comes back and contends again.
+      set(false);
+      void client.end().catch(() => {});
     }
   };
   const connection = new DedicatedConnection(

@@ -50,4 +50,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    // A marker as much as a change: a backend from before several instances (which wrote without the write
+    // turn) finds a newer schema here and refuses to start beside the instances that use it.
+    description: 'several instances: every batch is committed in the write turn (advisory lock 0x5a5a4844) and announced on zongzhi_commits',
+    sql: `
+      COMMENT ON TABLE changes IS 'the city''s change log: one batch per seq, committed in the write turn (pg_advisory_xact_lock 0x5a5a4844) by whichever instance, announced by NOTIFY zongzhi_commits';
+    `,
+  },
 ];

@@ -9,7 +9,7 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } f
 import { PG_MIGRATIONS } from './pg-migrations';
 import { StoreOpenError } from './open-check';
 import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
-import { COMMIT_CHANNEL, contendForLead, watchCommits } from './pg-cluster';
+import { COMMIT_CHANNEL, SESSION_LIMITS, contendForLead, watchCommits } from './pg-cluster';
 
 /** Taken while migrating, so instances starting together migrate once. */
 const MIGRATION_LOCK = 0x5a5a4842;
@@ -21,10 +21,17 @@ const MIGRATION_LOCK = 0x5a5a4842;
 const WRITE_LOCK = 0x5a5a4844;
 /** Held while an instance sets up a city on a new database (users, the generated city, its history). */
 const SETUP_LOCK = 0x5a5a4845;
-/** A transaction that starts by waiting for the write turn (one round trip: both statements sent at once). */
-const BEGIN_WRITE_TURN = `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
+/**
+ * A transaction that starts by waiting for the write turn (one round trip: the statements sent at once). Bounded:
+ * a turn waits at most 10 s for the lock (the command is then refused as retryable), and a turn left idle by an
+ * instance that stopped answering (a host gone without closing its sockets) is ended by the server after 10 s,
+ * so one lost instance cannot hold the whole city's writes.
+ */
+const BEGIN_WRITE_TURN = `BEGIN; SET LOCAL lock_timeout = '10s'; SET LOCAL idle_in_transaction_session_timeout = '10s'; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
 
 type Client = pg.PoolClient;
+
+
 
 /** Where a URL points, without its password (nor any query parameter: `?password=` works too), for messages. */
 function shown(url: string): string {
@@ -50,7 +57,7 @@ export class PgStore implements BackendStore {
   /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
   static async open(url: string, options: { poolSize?: number } = {}): Promise<PgStore> {
     const where = shown(url);
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000 });
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, connectionTimeoutMillis: 10_000, ...SESSION_LIMITS, query_timeout: 120_000 });
     // An idle client losing its server must not end the process: the next query reports it.
     pool.on('error', () => {});
     try {
@@ -98,10 +105,14 @@ export class PgStore implements BackendStore {
   }
 
   async load(): Promise<{ state: LoadedState; seq: number }> {
-    const state = Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState;
-    const { rows } = await this.pool.query<{ collection: string; id: string; data: unknown }>('SELECT collection, id, data FROM entities');
-    for (const row of rows) (state[row.collection as CollectionName] as Map<string, unknown> | undefined)?.set(row.id, row.data);
-    return { state, seq: await this.lastSeq() };
+    // One snapshot for both reads: a batch committed between them would count in the seq and be missing from
+    // the state (and then be skipped as already applied).
+    return this.tx(async (client) => {
+      const state = Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState;
+      const { rows } = await client.query<{ collection: string; id: string; data: unknown }>('SELECT collection, id, data FROM entities');
+      for (const row of rows) (state[row.collection as CollectionName] as Map<string, unknown> | undefined)?.set(row.id, row.data);
+      return { state, seq: await this.lastSeq(client) };
+    }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   async commit(batch: CommitBatch): Promise<void> {
@@ -151,7 +162,7 @@ export class PgStore implements BackendStore {
     }
   }
 
-  watchCommits(onCommit: () => void, onLink: StoreLinkListener): Watch {
+  watchCommits(onCommit: (seq?: number) => void, onLink: StoreLinkListener): Watch {
     return this.keep(watchCommits(this.url, onCommit, onLink));
   }
 

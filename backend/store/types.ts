@@ -85,10 +85,11 @@ export interface BackendStore {
    */
   writeTurn<T>(knownSeq: number, work: (turn: WriteTurn) => Promise<T>): Promise<T>;
   /**
-   * Calls `onCommit` whenever another instance may have committed (the caller then reads changesSince), and
+   * Calls `onCommit` whenever another instance may have committed (the caller then reads changesSince; `seq`,
+   * when known, is the batch announced: nothing to read if the caller has it already), and
    * `onLink` when the store's connection is lost and when it is back. A store with one writer (SQLite) never does.
    */
-  watchCommits(onCommit: () => void, onLink: StoreLinkListener): Watch;
+  watchCommits(onCommit: (seq?: number) => void, onLink: StoreLinkListener): Watch;
   /**
    * Contends for the duties one instance of a city runs (the simulation, KPIs, pruning): `onLead(true)` when
    * this instance takes them, `onLead(false)` when it loses them (its connection to the store lost). A store with

@@ -25,38 +25,63 @@ const PAGE = 500;
 
 export class CommitTail {
   private watch: Watch | null = null;
-  private reading = false;
+  private reading: Promise<void> | null = null;
   private again = false;
+  private failures = 0;
+  private lastWarning = 0;
 
   constructor(private readonly o: CommitTailOptions) {}
 
   start(): void {
-    this.watch = this.o.store.watchCommits(() => void this.poke(), (up, detail) => this.o.link(up, detail));
+    this.watch = this.o.store.watchCommits(
+      (seq) => {
+        // This instance's own commits are announced too: nothing to read for a batch it has.
+        if (seq === undefined || seq > this.o.state.seq) void this.poke();
+      },
+      (up, detail) => this.o.link(up, detail),
+    );
   }
 
-  /** Reads and publishes what is new; safe to call any time. */
-  async poke(): Promise<void> {
+  /**
+   * Reads and publishes what is new; safe to call any time. Resolves once a read that began after the call has
+   * ended (a console about to sync waits on it to get everything committed so far).
+   */
+  poke(): Promise<void> {
     if (this.reading) {
       this.again = true;
-      return;
+      return this.reading;
     }
-    this.reading = true;
-    try {
-      do {
-        this.again = false;
+    this.reading = this.read().finally(() => (this.reading = null));
+    return this.reading;
+  }
+
+  private async read(): Promise<void> {
+    do {
+      this.again = false;
+      try {
         const batches = await this.o.store.changesSince(this.o.state.seq, PAGE);
         if (batches === null) await this.reload();
         else {
           for (const b of batches) this.o.publish(b.seq, b.at, b.changes);
           if (batches.length === PAGE) this.again = true;
         }
-      } while (this.again && this.watch);
-    } catch (e) {
-      // The store is away (it says so through link) or a batch did not fit: the next poke tries again.
-      this.o.log.debug('reading commits failed', { error: (e as Error).message });
-    } finally {
-      this.reading = false;
-    }
+        this.failures = 0;
+      } catch (e) {
+        // The store is away (it says so through link), or a batch cannot be applied here: the next poke tries
+        // again. Said once in a while, not at every poll, with how long it has been failing.
+        this.failures++;
+        if (Date.now() - this.lastWarning > 30_000) {
+          this.lastWarning = Date.now();
+          this.o.log.warn('cannot read other instances’ commits: this instance lags until it can', { seq: this.o.state.seq, failures: this.failures, error: (e as Error).message });
+        }
+        return;
+      }
+    } while (this.again && this.watch);
+  }
+
+  /** Consecutive failed reads (0: in step), for /healthz. */
+  get failing(): number {
+    return this.failures;
   }
 
   private async reload(): Promise<void> {

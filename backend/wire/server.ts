@@ -95,7 +95,7 @@ export class BackendServer implements ClientOutput {
         else log.warn('database connection lost: commands wait until it is back', { detail });
       },
     });
-    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}) });
+    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
   }
 
   get state(): CityState {
@@ -123,7 +123,7 @@ export class BackendServer implements ClientOutput {
       guardHttp(failed('HTTP request'), (req, res) => {
         if (req.url === '/healthz') {
           const memory = process.memoryUsage();
-          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, store: this.storeUp ? 'up' : 'down', ...this.options.health?.(), sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, seq: this.state.seq, store: this.storeUp ? 'up' : 'down', tailFailures: this.tail.failing, ...this.options.health?.(), sessions: this.sessions.size, serverTime: this.options.clock.now(), rss: memory.rss, heapUsed: memory.heapUsed }));
           return;
         }
         if (this.options.httpRoutes?.(req, res)) return;

@@ -52,6 +52,11 @@ export interface SyncOptions {
   sipAccountFor?: (userId: string) => SipAccount | null;
   /** Which instance this is, told in every welcome (absent: the welcome does not say). */
   instance?: BackendInstance;
+  /**
+   * Brings this instance up to what is committed (another instance's commits not read yet): a console that was
+   * on an instance a little ahead resumes by deltas here, not by a snapshot.
+   */
+  catchUp?: () => Promise<void>;
 }
 
 export class SessionSync {
@@ -96,6 +101,8 @@ export class SessionSync {
     session.refusals = refusals;
     await store.audit([{ at, userId: user.id, kind: 'login', detail: { clientId: h.clientId, clientName: h.clientName ?? null, remote: session.remote, lastSeq: h.lastSeq } }]);
 
+    if (h.lastSeq !== null && h.lastSeq > state.seq) await this.o.catchUp?.();
+    if (session.phase !== 'syncing') return; // closed meanwhile
     const scopeKey = scopeKeyOf(user.districtScope);
     const cached = h.resumeSnapshot ? this.snapshots.get(h.resumeSnapshot.snapshotId) : undefined;
     let sync: WelcomePayload['sync'];

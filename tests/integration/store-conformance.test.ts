@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { Staff } from '../../protocol';
 import { SqliteStore } from '../../backend/store/sqlite-store';
 import { PgStore } from '../../backend/store/pg-store';
+import { PG_MIGRATIONS } from '../../backend/store/pg-migrations';
 import { StoreOpenError } from '../../backend/store/open-check';
 import { StaleReplicaError, type AuditEntry, type BackendStore, type CommandRecord, type UserRecord } from '../../backend/store/types';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
@@ -203,7 +204,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(1\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(2\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
@@ -211,6 +212,26 @@ describe('PostgreSQL store: databases it must not use', () => {
     await other.query('CREATE TABLE invoices (id int)');
     await other.end();
     await expect(PgStore.open(foreign)).rejects.toMatchObject({ code: 'database-not-ours', message: expect.stringContaining('invoices') });
+  });
+
+  it('migrates a database of schema 1 (one instance) to 2 (several instances), keeping what it holds', async () => {
+    const url = postgres.createDatabase('schema_one');
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    await raw.query('BEGIN');
+    await raw.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    await raw.query(PG_MIGRATIONS[0]!.sql);
+    await raw.query("INSERT INTO schema_migrations (version, description) VALUES (1, 'v1')");
+    await raw.query("INSERT INTO changes (seq, at, changes) VALUES (1, 'x', '[]')");
+    await raw.query('COMMIT');
+    const store = await PgStore.open(url);
+    expect((await store.load()).seq).toBe(1);
+    await store.close();
+    const { rows } = await raw.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations');
+    const comment = await raw.query<{ c: string | null }>("SELECT obj_description('changes'::regclass) AS c");
+    await raw.end();
+    expect(rows[0]?.v).toBe(2);
+    expect(comment.rows[0]?.c).toContain('write turn');
   });
 
   it('refuses another tool’s schema_migrations', async () => {
