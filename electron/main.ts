@@ -116,7 +116,7 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(
     () => {
       hub = new Hub({ dataDir: app.getPath('userData'), version: app.getVersion(), log: createLogger('hub') });
-      if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
+      if (hub.settings.startupNotice) log.warn('settings file unusable, defaults in use', { ...hub.settings.startupNotice });
       const configured = hub.settings.settings.value.backendUrl;
       if (configured) {
         const login = configuredCredentials(app.getPath('userData'), configured);

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
 
   const log = createLogger('host');
   const hub = new Hub({ dataDir, version: __APP_VERSION__, log: createLogger('hub') });
-  if (hub.settings.startupNotice) log.warn(hub.settings.startupNotice);
+  if (hub.settings.startupNotice) log.warn('settings file unusable, defaults in use', { ...hub.settings.startupNotice });
   const speed = args.speed === undefined ? undefined : Number(args.speed);
   if (speed !== undefined && !(speed > 0 && speed <= 10_000)) fail('--speed must be a number in (0, 10000]');
   let embedded: { stop(): Promise<void> } | null = null;

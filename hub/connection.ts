@@ -4,7 +4,7 @@
  * backend) and the signed-in user's SIP account. The link's reports, the replica's progress and the outbox's
  * counts come in here; the rest of the hub reads the actor and the server clock from it.
  */
-import { serverNowMs, type ConnectionState, type SipState } from '../protocol';
+import { serverNowMs, type ConnectionState, type HubNotice, type SipState } from '../protocol';
 import type { Actor } from '../domain';
 import { ObservableValue } from './observable';
 import type { LinkStatePatch } from './link';
@@ -17,7 +17,7 @@ export interface ConnectionOptions {
   backendUrls: string[];
   linking: boolean;
   counts: { pending: number; rejected: number };
-  notice: string | null;
+  notice: HubNotice | null;
   /** A welcome arrived (a new user, scope or clock: the guesses are made again). */
   welcomed(): void;
 }

@@ -188,7 +188,7 @@ export class Hub {
       ...this.options.link,
       callbacks: {
         state: (patch) => this.status.linkState(patch),
-        notice: (message) => this.status.patch({ notice: message }),
+        notice: (message) => this.status.patch({ notice: { code: 'backend', keptAs: null, detail: message } }),
       },
     });
     this.link.start();

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, renameSync } from 'node:fs';
-import { COLLECTIONS, type Change, type CollectionName, type CallLogEntry, type OutboxEntry } from '../../protocol';
+import { COLLECTIONS, type Change, type CollectionName, type CallLogEntry, type OutboxEntry, type HubNotice } from '../../protocol';
 import { CityState, type LoadedState } from '../../domain';
 import { StoreVersionError, migrate, timed } from '../../node-util/sqlite';
 import type { Logger } from '../../node-util/logger';
@@ -56,14 +56,14 @@ function openChecked(file: string): Database.Database {
 export class HubCache {
   readonly db: Database.Database;
   /** Set when the file on disk was unusable and a fresh cache was started. */
-  readonly notice: string | null;
+  readonly notice: HubNotice | null;
   private readonly s;
 
   constructor(
     readonly file: string,
     private readonly log: Logger,
   ) {
-    let notice: string | null = null;
+    let notice: HubNotice | null = null;
     let db: Database.Database;
     try {
       db = openChecked(file);
@@ -74,7 +74,7 @@ export class HubCache {
       const aside = `${file}.corrupt-${Date.now()}`;
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
       log.error('cache unusable: moved aside, rebuilding from the backend', { file, keptAs: aside, error: (e as Error).message });
-      notice = `本地缓存文件损坏，已移至 ${aside}，正在从后台重建。(${(e as Error).message})`;
+      notice = { code: 'cache-rebuilt', keptAs: aside, detail: (e as Error).message };
       db = openChecked(file);
       migrate(db, CACHE_MIGRATIONS);
     }

@@ -30,6 +30,19 @@ export const EmbeddedBackendState = z.object({
 export type EmbeddedBackendState = z.infer<typeof EmbeddedBackendState>;
 
 /** The truth about the backend link, always visible in the status bar. */
+/**
+ * A one-time message from the hub, worded by each window in its language from the code; the technical detail
+ * (the parse error, the backend's own words) is kept for a "details" click. Codes: settings-set-aside (settings.json
+ * could not be used: defaults in use, the file kept as keptAs), cache-rebuilt (the local cache was unusable: kept as
+ * keptAs, rebuilt from the backend), backend (the backend's notice; its text is the detail).
+ */
+export const HubNotice = z.object({
+  code: z.enum(['settings-set-aside', 'cache-rebuilt', 'backend']),
+  keptAs: z.string().nullable(),
+  detail: z.string(),
+});
+export type HubNotice = z.infer<typeof HubNotice>;
+
 export const ConnectionState = z.object({
   status: ConnectionStatus,
   /** When the current status began (e.g. offline since T). */
@@ -60,8 +73,8 @@ export const ConnectionState = z.object({
   /** Last applied sequence number and when the cache was last in step with the backend. */
   lastSeq: z.number().int().nonnegative(),
   lastSyncedAt: IsoTime.nullable(),
-  /** A one-time message for the user (e.g. the cache was rebuilt); null when none. */
-  notice: z.string().nullable(),
+  /** A one-time message for the user (e.g. the cache was rebuilt); null when none. Windows word it by its code. */
+  notice: HubNotice.nullable(),
   /** The embedded backend's supervisor; null when the console links to a configured backend (or none). */
   embeddedBackend: EmbeddedBackendState.nullable(),
 });

@@ -217,7 +217,7 @@ describe('cache recovery', () => {
     (await import('node:fs')).mkdirSync(dir, { recursive: true });
     (await import('node:fs')).writeFileSync(`${dir}/cache.sqlite`, Buffer.alloc(8192, 7));
     hub = makeHub(dir, proxy);
-    expect(hub.connection.value.notice).toMatch(/本地缓存文件损坏/);
+    expect(hub.connection.value.notice?.code).toBe('cache-rebuilt');
     await waitCaughtUp(hub, backend);
     expectInStep(hub, backend);
   });

@@ -90,7 +90,7 @@ describe('hub cache migrations (one test each)', () => {
     const file = join(temp.dir, CACHE_FILE_NAME);
     writeFileSync(file, 'this is not a database, it is a shift report');
     const cache = new HubCache(file, silentLogger);
-    expect(cache.notice).toMatch(/本地缓存文件损坏，已移至 .*corrupt-\d+，正在从后台重建/);
+    expect(cache.notice).toMatchObject({ code: 'cache-rebuilt', keptAs: expect.stringMatching(/corrupt-\d+$/) });
     expect(cache.lastSeq).toBe(0);
     const aside = readdirSync(temp.dir).find((f) => f.startsWith(`${CACHE_FILE_NAME}.corrupt-`) && !f.endsWith('-wal') && !f.endsWith('-shm'))!;
     expect(readFileSync(join(temp.dir, aside), 'utf8')).toContain('shift report');

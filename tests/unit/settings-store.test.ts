@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HubError, DEFAULT_MAP_SOURCES } from '../../protocol';
+import { HubError, DEFAULT_MAP_SOURCES, DEFAULT_SETTINGS } from '../../protocol';
+import zhCN from '../../renderer/src/i18n/zh-CN';
+import en from '../../renderer/src/i18n/en';
 import { SETTINGS_FILE_NAME, SettingsStore, silentLogger } from '../../hub';
 import { makeTempDir } from '../../harness/temp';
 
@@ -23,7 +25,7 @@ describe('settings store (a real file)', () => {
     writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), '{"locale": "zh-CN", "theme":');
     const store = new SettingsStore(temp.dir, silentLogger);
     expect(store.settings.value).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES });
-    expect(store.startupNotice).toMatch(/unusable/);
+    expect(store.startupNotice).toMatchObject({ code: 'settings-set-aside', keptAs: expect.stringContaining(`${SETTINGS_FILE_NAME}.corrupt-`) });
     const aside = readdirSync(temp.dir).find((f) => f.startsWith(`${SETTINGS_FILE_NAME}.corrupt-`));
     expect(aside).toBeDefined();
     expect(readFileSync(join(temp.dir, aside!), 'utf8')).toContain('"theme":');
@@ -33,7 +35,8 @@ describe('settings store (a real file)', () => {
     writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), JSON.stringify({ locale: 'xx', theme: 'day', backendUrl: null }));
     const store = new SettingsStore(temp.dir, silentLogger);
     expect(store.settings.value.locale).toBe('zh-CN');
-    expect(store.startupNotice).toMatch(/locale/);
+    expect(store.startupNotice?.code).toBe('settings-set-aside');
+    expect(store.startupNotice?.detail).toMatch(/locale/);
   });
 
   it('fills keys added by newer versions from the defaults', () => {
@@ -41,6 +44,45 @@ describe('settings store (a real file)', () => {
     const store = new SettingsStore(temp.dir, silentLogger);
     expect(store.settings.value).toEqual({ locale: 'en', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES });
     expect(store.startupNotice).toBeNull();
+  });
+
+  it('a file with only some map keys takes the defaults for the rest, at both levels', () => {
+    writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), JSON.stringify({ map: { gridsGeoJsonUrl: 'https://gis.city.example/grids.geojson' } }));
+    const store = new SettingsStore(temp.dir, silentLogger);
+    expect(store.startupNotice).toBeNull();
+    expect(store.settings.value).toEqual({ ...DEFAULT_SETTINGS, map: { ...DEFAULT_MAP_SOURCES, gridsGeoJsonUrl: 'https://gis.city.example/grids.geojson' } });
+    expect(readdirSync(temp.dir).filter((f) => f.includes('.corrupt-'))).toEqual([]);
+  });
+
+  it('still sets real garbage aside: a wrong type, unknown keys inside map, a map that is not an object, not an object at all', () => {
+    const cases: [unknown, RegExp][] = [
+      [{ map: { tilesetUrl: 42 } }, /map\.tilesetUrl/],
+      [{ map: { gridsGeoJsonUrl: 'ftp://x/grids.json' } }, /map\.gridsGeoJsonUrl/],
+      [{ map: { gridsGeoJsonUrl: null, gridUrl: 'https://x/g.json' } }, /gridUrl/],
+      [{ map: 'https://x/g.json' }, /map/],
+      [{ map: null }, /map/],
+      [{ theme: 7 }, /theme/],
+      [[{ locale: 'en' }], /JSON object/],
+      ['zh-CN', /JSON object/],
+      [null, /JSON object/],
+    ];
+    for (const [i, [content, detail]] of cases.entries()) {
+      const sub = join(temp.dir, String(i));
+      mkdirSync(sub);
+      writeFileSync(join(sub, SETTINGS_FILE_NAME), JSON.stringify(content));
+      const store = new SettingsStore(sub, silentLogger);
+      expect(store.settings.value, JSON.stringify(content)).toEqual(DEFAULT_SETTINGS);
+      expect(store.startupNotice?.code, JSON.stringify(content)).toBe('settings-set-aside');
+      expect(store.startupNotice?.detail, JSON.stringify(content)).toMatch(detail);
+      expect(readdirSync(sub).some((f) => f.startsWith(`${SETTINGS_FILE_NAME}.corrupt-`))).toBe(true);
+    }
+  });
+
+  it('words the set-aside notice in Chinese by default, in English when asked, with the file kept', () => {
+    const notice = { code: 'settings-set-aside', keptAs: '/data/settings.json.corrupt-1', detail: 'x' } as const;
+    expect(zhCN.notice.code[notice.code].replace('{keptAs}', notice.keptAs)).toBe('设置文件（settings.json）无法使用，已改用默认设置；原文件另存为 /data/settings.json.corrupt-1');
+    expect(en.notice.code[notice.code]).toMatch(/^The settings file .*\{keptAs\}$/);
+    expect(DEFAULT_SETTINGS.locale).toBe('zh-CN');
   });
 
   it('refuses an invalid patch without touching the file or notifying', () => {

@@ -328,7 +328,16 @@ const en: typeof zh = {
   },
   alarms: { severe: 'Serious event', overdue: 'Overdue', acknowledge: 'Acknowledge (F2)', escalated: 'not acknowledged in time: escalated to the duty officer', more: '{n} more alarms' },
   handover: { open: 'Hand-over', title: 'Shift hand-over', pending: 'Awaiting acknowledgement', nonePending: 'No hand-over awaiting acknowledgement.', acknowledge: 'Take over', waiting: 'waiting for the next officer', write: 'Write the hand-over', notesHint: 'How the shift went, what to watch…', itemsHint: 'Tick what the next shift must follow up (overdue or supervised events):', submit: 'Hand over', recent: 'Recent hand-overs', items: '{n} items' },
-  notice: { title: 'Notice', dismiss: 'OK' },
+  notice: {
+    title: 'Notice',
+    dismiss: 'OK',
+    details: 'Technical details',
+    hideDetails: 'Hide details',
+    code: {
+      'settings-set-aside': 'The settings file (settings.json) could not be used; defaults are in use, the old file was kept as {keptAs}',
+      'cache-rebuilt': 'The local cache file was damaged; it was moved to {keptAs} and is being rebuilt from the backend',
+    },
+  },
   calls: {
     title: 'Calls',
     status: {

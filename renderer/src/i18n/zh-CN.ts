@@ -336,7 +336,16 @@ export default {
   },
   alarms: { severe: '重大事件告警', overdue: '超期告警', acknowledge: '确认 (F2)', escalated: '超时未确认，已升级值班员督办', more: '另有 {n} 条告警' },
   handover: { open: '交接班', title: '交接班', pending: '待接班确认', nonePending: '没有待确认的交班。', acknowledge: '确认接班', waiting: '等待接班人确认', write: '写交班记录', notesHint: '本班情况、注意事项…', itemsHint: '勾选移交下一班跟进的事项（超期或督办中的事件）：', submit: '交班', recent: '最近交接', items: '{n} 项移交' },
-  notice: { title: '提示', dismiss: '知道了' },
+  notice: {
+    title: '提示',
+    dismiss: '知道了',
+    details: '技术详情',
+    hideDetails: '收起详情',
+    code: {
+      'settings-set-aside': '设置文件（settings.json）无法使用，已改用默认设置；原文件另存为 {keptAs}',
+      'cache-rebuilt': '本地缓存文件损坏，已移至 {keptAs}，正在从后台重建',
+    },
+  },
   calls: {
     title: '通话',
     status: {
