@@ -36,6 +36,7 @@ import {
 import 'cesium/Build/Cesium/Widgets/widgets.css';
 import type { LonLat, MapSources } from '../../../protocol';
 import type { Box } from './model';
+import { SourceError, diagnose, fetchChecked, fetchJsonChecked, sampleTileUrl, type SourceProblem } from './source-check';
 import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceLayer, StaffLayer, type LayerId, type MapSource, type Picked } from './layers';
 
 // Cesium's workers and assets are served beside the renderer (copied at build time): no CDN, no Ion. Cesium
@@ -54,13 +55,27 @@ export interface MapEvents {
   contextLost(): void;
   /** Rendering stopped on an error that is not a lost context. */
   renderFailed(detail: string): void;
-  /** A configured source failed (bad URL, server down): the map stays up on what it has. */
-  sourceFailed(what: string, detail: string): void;
+  /** A configured source failed (bad URL, server down, CORS): the map stays up on what it has. */
+  sourceFailed(problem: SourceProblem): void;
+  /** The configured 3D tileset is in the scene. */
+  tilesetLoaded(): void;
+}
+
+/** The offline imagery bundled with Cesium (NaturalEarthII): the default, and the fallback for a dead server. */
+function bundledImagery(): Promise<ImageryProvider> {
+  return TileMapServiceImageryProvider.fromUrl(buildModuleUrl('Assets/Textures/NaturalEarthII'));
+}
+
+/** Dark big-screen style: dim the base imagery so overlays carry the picture. */
+function dim(layer: ImageryLayer): ImageryLayer {
+  layer.brightness = 0.45;
+  layer.saturation = 0.4;
+  return layer;
 }
 
 function imageryFor(sources: MapSources): Promise<ImageryProvider> {
   const s = sources.imagery;
-  if (!s) return TileMapServiceImageryProvider.fromUrl(buildModuleUrl('Assets/Textures/NaturalEarthII'));
+  if (!s) return bundledImagery();
   const credit = s.credit ? new Credit(s.credit) : undefined;
   if (s.type === 'xyz') return Promise.resolve(new UrlTemplateImageryProvider({ url: s.url, ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(s.subdomains ? { subdomains: s.subdomains } : {}), ...(credit ? { credit } : {}) }));
   if (s.type === 'tms') return TileMapServiceImageryProvider.fromUrl(s.url, { ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(credit ? { credit } : {}) });
@@ -69,16 +84,15 @@ function imageryFor(sources: MapSources): Promise<ImageryProvider> {
 
 /** The city's own grid boundaries (GeoJSON Polygon/MultiPolygon features) as one batched outline primitive. */
 async function loadGridOutlines(url: string): Promise<Primitive> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-  const json = (await response.json()) as { features?: Array<{ geometry?: { type?: string; coordinates?: unknown } }> };
+  const json = (await fetchJsonChecked(url)) as { features?: Array<{ geometry?: { type?: string; coordinates?: unknown } }> } | null;
+  if (!json || typeof json !== 'object' || !Array.isArray(json.features)) throw new SourceError({ cause: 'not-geojson', detail: 'no "features" array (not a GeoJSON FeatureCollection)' });
   const rings: number[][][] = [];
   for (const f of json.features ?? []) {
     const g = f.geometry;
     if (g?.type === 'Polygon') rings.push(...(g.coordinates as number[][][]));
     else if (g?.type === 'MultiPolygon') for (const polygon of g.coordinates as number[][][][]) rings.push(...polygon);
   }
-  if (rings.length === 0) throw new Error(`${url} has no Polygon or MultiPolygon features`);
+  if (rings.length === 0) throw new SourceError({ cause: 'not-geojson', detail: 'no Polygon or MultiPolygon features' });
   return new Primitive({
     geometryInstances: rings.map(
       (ring) =>
@@ -99,7 +113,7 @@ async function loadGridOutlines(url: string): Promise<Primitive> {
  */
 export function createCityWidget(container: HTMLElement, sources: MapSources): CesiumWidget {
   const widget = new CesiumWidget(container, {
-    baseLayer: ImageryLayer.fromProviderAsync(imageryFor(sources)),
+    baseLayer: dim(ImageryLayer.fromProviderAsync(imageryFor(sources))),
     terrainProvider: new EllipsoidTerrainProvider(),
     requestRenderMode: true,
     maximumRenderTimeChange: Infinity,
@@ -126,12 +140,6 @@ export function createCityWidget(container: HTMLElement, sources: MapSources): C
   if (scene.sun) scene.sun.show = false;
   if (scene.moon) scene.moon.show = false;
   scene.globe.depthTestAgainstTerrain = false;
-  // Dark big-screen style: dim the base imagery so overlays carry the picture.
-  const base = widget.imageryLayers.get(0);
-  if (base) {
-    base.brightness = 0.45;
-    base.saturation = 0.4;
-  }
   return widget;
 }
 
@@ -150,14 +158,21 @@ export class CityMap {
   private readonly handler: ScreenSpaceEventHandler;
   private readonly onContextLost: (e: Event) => void;
   private tileset: Cesium3DTileset | null = null;
+  /** 建筑 as the user set it: the tileset when one is configured, else the generated boxes. */
+  private buildingsWanted = true;
+  /** The configured imagery was replaced by the bundled one. */
+  fellBack = false;
   private readonly pump: ReturnType<typeof setInterval>;
   private lastHover = 0;
   /** Set once the WebGL context is gone: nothing may draw or pick (picking draws) until the rebuild. */
   private lost = false;
   private unfollow: () => void = () => {};
 
+  private readonly configuredImagery: boolean;
+
   constructor(container: HTMLElement, sources: MapSources, private readonly events: MapEvents) {
     this.viewer = createCityWidget(container, sources);
+    this.configuredImagery = sources.imagery !== null;
     const scene = this.viewer.scene;
     // Credits only for configured sources that ask for them; the bundled base needs none on a wall.
     container.classList.toggle('no-credits', !sources.imagery?.credit);
@@ -172,25 +187,59 @@ export class CityMap {
       events: new EventLayer(scene),
     };
 
+    const failed = (problem: SourceProblem): void => {
+      if (!this.viewer.isDestroyed()) this.events.sourceFailed(problem);
+    };
+    const imagery = sources.imagery;
+    if (imagery) {
+      // A dead imagery server leaves the globe dark blue: look at it once, and on the base layer's own error,
+      // and fall back to the bundled imagery when nothing usable can come from it.
+      const probeUrl = sampleTileUrl(imagery.url, 'subdomains' in imagery ? imagery.subdomains : undefined);
+      const fallBack = (problem: SourceProblem): void => {
+        if (this.viewer.isDestroyed() || this.fellBack) return;
+        this.fellBack = true;
+        const layers = this.viewer.imageryLayers;
+        layers.removeAll(true);
+        layers.add(dim(ImageryLayer.fromProviderAsync(bundledImagery())), 0);
+        container.classList.add('no-credits');
+        failed({ ...problem, fellBack: true });
+      };
+      fetchChecked(probeUrl).then(
+        () => {},
+        (e: unknown) => {
+          const p = e instanceof SourceError ? e.problem : { cause: 'other' as const, detail: String(e) };
+          const dead = p.cause === 'cors' || p.cause === 'unreachable' || (p.cause === 'http' && (p.status === 401 || p.status === 403 || (p.status ?? 0) >= 500));
+          // A 404 for one sample tile proves nothing (a city server may serve its own extent only).
+          if (dead) fallBack({ source: 'imagery', url: imagery.url, ...p });
+        },
+      );
+      this.viewer.imageryLayers.get(0)?.errorEvent.addEventListener((e: unknown) => void diagnose('imagery', imagery.url, probeUrl, e).then(fallBack));
+    }
     if (sources.terrainUrl) {
-      CesiumTerrainProvider.fromUrl(sources.terrainUrl).then(
+      const url = sources.terrainUrl;
+      CesiumTerrainProvider.fromUrl(url).then(
         (terrain) => (this.viewer.terrainProvider = terrain),
-        (e: unknown) => this.events.sourceFailed('terrain', String(e)),
+        (e: unknown) => void diagnose('terrain', url, `${url.replace(/\/+$/, '')}/layer.json`, e).then(failed),
       );
     }
     if (sources.tilesetUrl) {
-      Cesium3DTileset.fromUrl(sources.tilesetUrl, { maximumScreenSpaceError: 8 }).then(
+      const url = sources.tilesetUrl;
+      Cesium3DTileset.fromUrl(url, { maximumScreenSpaceError: 8 }).then(
         (tileset) => {
+          if (this.viewer.isDestroyed()) return;
           this.tileset = scene.primitives.add(tileset) as Cesium3DTileset;
+          this.tileset.show = this.buildingsWanted;
           this.layers.buildings.setVisible(false); // the real city replaces the synthetic boxes
+          this.events.tilesetLoaded();
         },
-        (e: unknown) => this.events.sourceFailed('tileset', String(e)),
+        (e: unknown) => void diagnose('tileset', url, url, e).then(failed),
       );
     }
     if (sources.gridsGeoJsonUrl) {
-      loadGridOutlines(sources.gridsGeoJsonUrl).then(
+      const url = sources.gridsGeoJsonUrl;
+      loadGridOutlines(url).then(
         (primitive) => void scene.primitives.add(primitive),
-        (e: unknown) => this.events.sourceFailed('grids GeoJSON', String(e)),
+        (e: unknown) => failed(e instanceof SourceError ? { source: 'grids', url, ...e.problem } : { source: 'grids', url, cause: 'other', detail: String(e) }),
       );
     }
 
@@ -294,12 +343,35 @@ export class CityMap {
   }
 
   setLayerVisible(id: LayerId, visible: boolean): void {
+    if (id === 'buildings') {
+      this.buildingsWanted = visible;
+      // Beside a configured tileset the generated boxes stay off: 建筑 switches the tileset.
+      if (this.tileset) {
+        this.tileset.show = visible;
+        this.requestRender();
+        return;
+      }
+    }
     this.layers[id].setVisible(visible);
-    if (id === 'buildings' && this.tileset) this.tileset.show = visible;
   }
 
   isLayerVisible(id: LayerId): boolean {
+    if (id === 'buildings' && this.tileset) return this.tileset.show;
     return this.layers[id].visible;
+  }
+
+  /** Whether a configured 3D tileset is loaded (the layer panel offers to fly to it). */
+  get hasTileset(): boolean {
+    return this.tileset !== null;
+  }
+
+  /** The base imagery in use: the configured source, or the bundled one (none configured, or fallen back). */
+  get imagery(): 'configured' | 'bundled' {
+    return this.configuredImagery && !this.fellBack ? 'configured' : 'bundled';
+  }
+
+  flyToTileset(seconds = 1.2): void {
+    if (this.tileset) void this.viewer.camera.flyToBoundingSphere(this.tileset.boundingSphere, { offset: new HeadingPitchRange(0, CesiumMath.toRadians(-45), this.tileset.boundingSphere.radius * 2.2), duration: seconds });
   }
 
   requestRender(): void {

@@ -19,6 +19,8 @@ export function installMapProbe(map: () => CityMap | null, selected: () => Picke
     selected,
     path,
     layerVisible: (id: LayerId) => map()?.isLayerVisible(id) ?? false,
+    /** The base imagery in use: 'configured', or 'bundled' (NaturalEarthII: none configured, or fallen back). */
+    imagery: () => map()?.imagery ?? null,
     /** Reads the frame just drawn: how many sampled pixels are lit, and how many distinct colours they have. */
     sample: () =>
       new Promise<{ lit: number; samples: number; colors: number }>((resolve) => {
