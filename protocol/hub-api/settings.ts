@@ -83,16 +83,29 @@ export const ImagerySource = z.discriminatedUnion('type', [
 ]);
 export type ImagerySource = z.infer<typeof ImagerySource>;
 
+/** The map's home view (全市, Esc at the top, a new map): the point looked at, the camera's height in metres, its heading in degrees. */
+export const MapHome = z
+  .object({
+    lon: z.number().min(-180).max(180),
+    lat: z.number().min(-90).max(90),
+    height: z.number().min(50).max(20_000_000),
+    heading: z.number().min(0).max(360).default(0),
+  })
+  .strict();
+export type MapHome = z.infer<typeof MapHome>;
+
 export const MapSources = z
   .object({
     imagery: ImagerySource.nullable(),
     terrainUrl: MapUrl.nullable(),
     tilesetUrl: MapUrl.nullable(),
     gridsGeoJsonUrl: MapUrl.nullable(),
+    /** null: the city's own extent, from the backend's grids. */
+    home: MapHome.nullable(),
   })
   .strict();
 export type MapSources = z.infer<typeof MapSources>;
-export const DEFAULT_MAP_SOURCES: MapSources = { imagery: null, terrainUrl: null, tilesetUrl: null, gridsGeoJsonUrl: null };
+export const DEFAULT_MAP_SOURCES: MapSources = { imagery: null, terrainUrl: null, tilesetUrl: null, gridsGeoJsonUrl: null, home: null };
 
 /** Every origin the configured map sources load from (the CSP allows exactly these). */
 export function mapSourceOrigins(sources: MapSources): string[] {

@@ -12,6 +12,9 @@ import { describe, expect } from 'vitest';
 import { SHOTS } from '../../harness/e2e';
 import { it } from '../../harness/fixtures';
 
+// High over the country: what the frame shows there is the base imagery alone.
+const HOME = { lon: 105, lat: 35, height: 3_000_000, heading: 0 };
+
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
 }
@@ -44,7 +47,7 @@ describe('3D map: a city\'s map sources that fail', () => {
       const dir = join(dataDir, 'data');
       mkdirSync(dir, { recursive: true });
       // Only the map keys: the rest of the settings take their defaults.
-      writeFileSync(join(dir, 'settings.json'), JSON.stringify({ map: { gridsGeoJsonUrl: urls.grids, tilesetUrl: urls.tileset, terrainUrl: urls.terrain, imagery: { type: 'xyz', url: urls.imagery } } }));
+      writeFileSync(join(dir, 'settings.json'), JSON.stringify({ map: { gridsGeoJsonUrl: urls.grids, tilesetUrl: urls.tileset, terrainUrl: urls.terrain, imagery: { type: 'xyz', url: urls.imagery }, home: HOME } }));
       const host = await startHost({ name: 'data' });
       await page.goto(`${host.url}#/map`);
       await page.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 90_000 });
@@ -56,11 +59,22 @@ describe('3D map: a city\'s map sources that fail', () => {
       expect(line(urls.tileset)).toBe(`三维模型（3D Tiles）加载失败：${urls.tileset}，服务器返回 HTTP 404：地址不存在`);
       expect(line(urls.terrain)).toBe(`地形加载失败：${urls.terrain}，返回的内容不是 JSON`);
       expect(line(urls.imagery)).toBe(`影像底图加载失败：${urls.imagery}，无法连接：连接被拒绝或服务器不可达；已改用内置离线影像（NaturalEarthII）`);
-      // The bundled imagery is drawn: not the dark blue of a globe without imagery.
       expect(await page.evaluate(() => (window as unknown as { zongzhiMap: { imagery(): string } }).zongzhiMap.imagery())).toBe('bundled');
       await page.waitForFunction(() => (window as unknown as { zongzhiMap: { gridsReady(): boolean } }).zongzhiMap.gridsReady(), undefined, { timeout: 60_000 });
+      // The bundled imagery is drawn at home: land and sea in many colours, not the dark blue of a globe without imagery.
+      await page.waitForTimeout(2000);
       const frame = (await page.evaluate('window.zongzhiMap.sample()')) as { lit: number; samples: number; colors: number };
       expect(frame.colors).toBeGreaterThan(20);
+      // map.home: the new map, and Esc at the top, look at the configured point from the configured height.
+      type Camera = { lon: number; lat: number; height: number };
+      const camera = (): Promise<Camera> => page.evaluate(() => (window as unknown as { zongzhiMap: { camera(): Camera } }).zongzhiMap.camera());
+      const atHome = (c: Camera): boolean => Math.abs(c.height - HOME.height) < HOME.height * 0.1 && Math.abs(c.lon - HOME.lon) < 0.05 && c.lat < HOME.lat && HOME.lat - c.lat < HOME.height / 111_320; // south of it, looking north
+      await expect.poll(async () => atHome(await camera()), { timeout: 10_000, message: JSON.stringify(await camera()) }).toBe(true);
+      await page.mouse.move(960, 540);
+      await page.mouse.wheel(0, -3000);
+      await expect.poll(async () => atHome(await camera()), { timeout: 5_000 }).toBe(false);
+      await page.keyboard.press('Escape');
+      await expect.poll(async () => atHome(await camera()), { timeout: 10_000 }).toBe(true);
       await page.waitForTimeout(1500);
       await page.screenshot({ path: join(SHOTS, 'map-source-errors-1920x1080.png') });
     } finally {

@@ -62,6 +62,8 @@ describe('settings store (a real file)', () => {
       [{ map: 'https://x/g.json' }, /map/],
       [{ map: null }, /map/],
       [{ theme: 7 }, /theme/],
+      [{ map: { home: { lon: 200, lat: 30, height: 5000 } } }, /map\.home\.lon/],
+      [{ map: { home: { lon: 120, lat: 30 } } }, /map\.home\.height/],
       [[{ locale: 'en' }], /JSON object/],
       ['zh-CN', /JSON object/],
       [null, /JSON object/],
@@ -76,6 +78,14 @@ describe('settings store (a real file)', () => {
       expect(store.startupNotice?.detail, JSON.stringify(content)).toMatch(detail);
       expect(readdirSync(sub).some((f) => f.startsWith(`${SETTINGS_FILE_NAME}.corrupt-`))).toBe(true);
     }
+  });
+
+  it('takes a home view for the map (heading 0 unless given), null by default', () => {
+    writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), JSON.stringify({ map: { home: { lon: 120.15, lat: 30.27, height: 12000 } } }));
+    const store = new SettingsStore(temp.dir, silentLogger);
+    expect(store.startupNotice).toBeNull();
+    expect(store.settings.value.map.home).toEqual({ lon: 120.15, lat: 30.27, height: 12000, heading: 0 });
+    expect(DEFAULT_MAP_SOURCES.home).toBeNull();
   });
 
   it('words the set-aside notice in Chinese by default, in English when asked, with the file kept', () => {

@@ -34,7 +34,7 @@ import {
   type ImageryProvider,
 } from 'cesium';
 import 'cesium/Build/Cesium/Widgets/widgets.css';
-import type { LonLat, MapSources } from '../../../protocol';
+import type { LonLat, MapHome, MapSources } from '../../../protocol';
 import type { Box } from './model';
 import { SourceError, diagnose, fetchChecked, fetchJsonChecked, sampleTileUrl, type SourceProblem } from './source-check';
 import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceLayer, StaffLayer, type LayerId, type MapSource, type Picked } from './layers';
@@ -328,6 +328,13 @@ export class CityMap {
     const metresNS = (box.north - box.south) * 111_320;
     const range = Math.max(600, Math.max(metresEW / 1.6, metresNS) * 1.25);
     this.viewer.camera.flyToBoundingSphere(new BoundingSphere(centre, 1), { offset: new HeadingPitchRange(0, CesiumMath.toRadians(-55), range), duration: seconds });
+  }
+
+  /** The configured home view: looking at (lon, lat) from the given height, tilted like flyToBox. */
+  flyToHome(home: MapHome, seconds = 1.2): void {
+    const pitch = CesiumMath.toRadians(-55);
+    const range = home.height / Math.sin(-pitch);
+    this.viewer.camera.flyToBoundingSphere(new BoundingSphere(Cartesian3.fromDegrees(home.lon, home.lat, 0), 1), { offset: new HeadingPitchRange(CesiumMath.toRadians(home.heading), pitch, range), duration: seconds });
   }
 
   flyTo(p: LonLat, height = 1_500, seconds = 1.2): void {
