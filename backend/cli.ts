@@ -11,6 +11,7 @@ import { BackendInstance, SipAccount, validate } from '../protocol';
 import { describeRefusal } from '../node-util/backend-refusal';
 import { isDatabaseUrl } from './store/open';
 import { DEFAULT_LIMITS, type ServerLimits } from './wire/limits';
+import { importMain } from './import/cli';
 
 const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -43,7 +44,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
                     city share it, or later instances are given no file (the first one's tokens stay valid)
   --new-tokens      make new tokens for every user, replacing tokens.json (consoles need the new ones)
   --json            print {"url","tokensFile"} as one JSON line when ready
-exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one line says what), 1 other failures`;
+exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one line says what), 1 other failures
+       backend import grids <file> [options]   import a real city's grids (backend import --help)`;
 
 async function main(): Promise<void> {
   const cli = parseCli(
@@ -161,7 +163,15 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-main().catch((e: unknown) => {
+if (process.argv[2] === 'import') {
+  importMain(process.argv.slice(3)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+} else main().catch((e: unknown) => {
   // The contract with whoever started us (node-util/backend-refusal.ts): one line, last; an unexpected error's stack before it, for the log.
   const refusal = describeRefusal(e);
   if (refusal.code === 'start-failed') process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

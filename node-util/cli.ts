@@ -5,9 +5,15 @@ type Values<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ op
 
 /**
  * Parses argv against `options`. --help prints the usage and exits 0; a bad flag prints the problem and the
- * usage and exits 2. `fail` does the same for problems found later (a bad value).
+ * usage and exits 2 (so does an argument that is not an option, unless `allowPositionals`). `fail` does the same
+ * for problems found later (a bad value).
  */
-export function parseCli<const O extends ParseArgsOptionsConfig>(options: O, usage: string, argv = process.argv.slice(2)): { values: Values<O>; fail: (message: string) => never } {
+export function parseCli<const O extends ParseArgsOptionsConfig>(
+  options: O,
+  usage: string,
+  argv = process.argv.slice(2),
+  allowPositionals = false,
+): { values: Values<O>; positionals: string[]; fail: (message: string) => never } {
   const fail = (message: string): never => {
     process.stderr.write(`${message}\n${usage}\n`);
     process.exit(2);
@@ -17,7 +23,8 @@ export function parseCli<const O extends ParseArgsOptionsConfig>(options: O, usa
     process.exit(0);
   }
   try {
-    return { values: parseArgs({ args: argv, options }).values, fail };
+    const parsed = parseArgs({ args: argv, options, allowPositionals });
+    return { values: parsed.values, positionals: parsed.positionals, fail };
   } catch (e) {
     return fail((e as Error).message);
   }

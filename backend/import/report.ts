@@ -1,0 +1,85 @@
+/**
+ * What an import found, as a structured object (tests, a future UI) and as printed lines, every line in Chinese
+ * and English. Errors refuse the whole file; warnings and notes do not.
+ */
+import type { Crs } from './crs';
+import { CRS_LABEL } from './crs';
+
+export type IssueKind =
+  | 'file-too-large'
+  | 'file-unreadable'
+  | 'invalid-json'
+  | 'not-feature-collection'
+  | 'projected-crs'
+  | 'no-features'
+  | 'bad-geometry'
+  | 'multi-part'
+  | 'hole-dropped'
+  | 'out-of-range'
+  | 'too-many-points'
+  | 'self-intersection'
+  | 'missing-code'
+  | 'bad-code'
+  | 'duplicate-code'
+  | 'parent-mismatch'
+  | 'parent-name-differs'
+  | 'overlap'
+  | 'gap'
+  | 'parent-in-parts'
+  | 'crs-default'
+  | 'crs-prj';
+
+export interface ImportIssue {
+  severity: 'error' | 'warning' | 'note';
+  kind: IssueKind;
+  /** 0-based index of the feature (GeoJSON) or record (Shapefile) it is about, when about one. */
+  feature?: number;
+  /** 1-based line in the file where that feature starts (GeoJSON), or of the JSON error. */
+  line?: number;
+  column?: number;
+  /** The grid's code, when known. */
+  code?: string;
+  zh: string;
+  en: string;
+}
+
+export interface ImportReport {
+  file: string;
+  format: 'geojson' | 'shapefile';
+  crs: Crs;
+  /** DBF text encoding (Shapefile). */
+  encoding?: string;
+  features: number;
+  counts: { districts: number; streets: number; communities: number; grids: number };
+  issues: ImportIssue[];
+}
+
+export const errorsOf = (r: ImportReport): ImportIssue[] => r.issues.filter((i) => i.severity === 'error');
+export const warningsOf = (r: ImportReport): ImportIssue[] => r.issues.filter((i) => i.severity === 'warning');
+
+const SEVERITY = { error: '错误 error', warning: '警告 warning', note: '说明 note' } as const;
+
+function where(i: ImportIssue, format: ImportReport['format']): string {
+  const parts: string[] = [];
+  if (i.feature !== undefined) parts.push(format === 'shapefile' ? `第${i.feature + 1}条记录 record ${i.feature + 1}` : `第${i.feature + 1}个要素 feature #${i.feature}`);
+  if (i.line !== undefined) parts.push(`第${i.line}行${i.column !== undefined ? `第${i.column}列` : ''} line ${i.line}${i.column !== undefined ? ` col ${i.column}` : ''}`);
+  if (i.code !== undefined) parts.push(`网格编码 code ${i.code}`);
+  return parts.length > 0 ? `[${parts.join(', ')}] ` : '';
+}
+
+/** The report as lines: where, reason in Chinese / English; a summary last. */
+export function formatReport(r: ImportReport, outcome: 'imported' | 'dry-run' | 'refused', seq?: number): string[] {
+  const lines = [
+    `导入网格 importing grids: ${r.file} (${r.format === 'geojson' ? 'GeoJSON' : 'Shapefile'}${r.encoding ? `, DBF ${r.encoding}` : ''})`,
+    `坐标系 coordinates: ${CRS_LABEL[r.crs].zh} / ${CRS_LABEL[r.crs].en}`,
+  ];
+  for (const i of r.issues) lines.push(`${SEVERITY[i.severity]}: ${where(i, r.format)}${i.zh} / ${i.en}`);
+  const errors = errorsOf(r).length;
+  const warnings = warningsOf(r).length;
+  const { districts, streets, communities, grids } = r.counts;
+  const found = `${r.features} 个要素 features → ${districts} 区县 districts, ${streets} 街道 streets, ${communities} 社区 communities, ${grids} 网格 grids`;
+  if (outcome === 'refused') lines.push(`结果 result: ${errors} 个错误、${warnings} 个警告，未写入任何数据 / ${errors} error(s), ${warnings} warning(s): nothing written (${found})`);
+  else if (outcome === 'dry-run') lines.push(`结果 result: 检查通过（试运行，未写入），${warnings} 个警告 / clean (dry run, nothing written), ${warnings} warning(s) (${found})`);
+  else lines.push(`结果 result: 已导入，${warnings} 个警告，变更批次 ${seq} / imported, ${warnings} warning(s), change batch seq ${seq} (${found})`);
+  return lines;
+}

@@ -1,0 +1,46 @@
+/**
+ * Writing an imported city into the store: one change batch through the store's write turn, like any commit
+ * (a running instance on PostgreSQL reads it through its commit tail and sends it to its consoles). The file's
+ * admin units and grids are upserted; the ones in the store and not in the file are removed.
+ */
+import { CityState, upsert } from '../../domain';
+import type { Change } from '../../protocol';
+import type { RunningStore } from '../store/open';
+import type { ImportedCity } from './build';
+
+export class NoCityError extends Error {
+  constructor() {
+    super('the database holds no city yet: start the backend on it once (it sets the database up), then import');
+  }
+}
+
+export interface WriteOutcome {
+  seq: number;
+  upserts: number;
+  removes: number;
+}
+
+export async function writeImportedCity(store: RunningStore, city: ImportedCity, at: Date, source: string): Promise<WriteOutcome> {
+  if (!(await store.getMeta('city'))) throw new NoCityError();
+  const loaded = await store.load();
+  const state = new CityState(loaded.state, loaded.seq);
+  const outcome = await store.writeTurn(loaded.seq, async (turn) => {
+    for (const batch of turn.missed) {
+      state.apply(batch.changes);
+      state.seq = batch.seq;
+    }
+    const changes: Change[] = [];
+    const keepUnits = new Set(city.adminUnits.map((u) => u.id));
+    const keepGrids = new Set(city.grids.map((g) => g.id));
+    for (const id of state.collections.grids.keys()) if (!keepGrids.has(id)) changes.push({ op: 'remove', collection: 'grids', id });
+    for (const id of state.collections.adminUnits.keys()) if (!keepUnits.has(id)) changes.push({ op: 'remove', collection: 'adminUnits', id });
+    const removes = changes.length;
+    for (const unit of city.adminUnits) changes.push(upsert('adminUnits', unit));
+    for (const grid of city.grids) changes.push(upsert('grids', grid));
+    const seq = state.seq + 1;
+    await turn.commit({ seq, at: at.toISOString(), changes });
+    return { seq, upserts: changes.length - removes, removes };
+  });
+  await store.setMeta('importedGrids', JSON.stringify({ source, at: at.toISOString(), seq: outcome.seq, grids: city.grids.length, adminUnits: city.adminUnits.length }));
+  return outcome;
+}
