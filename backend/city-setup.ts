@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
-import { CityState, CommandError, executeCommand, upsert, type Actor } from '../domain';
+import { CityState, CommandError, GridLocator, executeCommand, upsert, type Actor } from '../domain';
 import type { RunningStore } from './store/open';
 import type { City } from './city-generator/city';
 import { whepPath } from './video/webrtc-streams';
@@ -33,6 +33,27 @@ export function eventIdFactory(state: CityState, clock: () => number): (kind: 'e
   };
 }
 
+/**
+ * Where a point is, from the grids the city holds now — generated or imported (`import grids`) — with the
+ * address from its admin units' names; the index is rebuilt when grids or admin units change.
+ */
+export function stateLocator(state: CityState): (location: LonLat) => { gridId: string; districtId: string; address: string } | null {
+  let built = '';
+  let grids = new GridLocator([]);
+  return (location) => {
+    const version = `${state.versions.grids}:${state.versions.adminUnits}:${state.collections.grids.size}`;
+    if (version !== built) {
+      grids = new GridLocator(state.all('grids'));
+      built = version;
+    }
+    const grid = grids.at(location);
+    if (!grid) return null;
+    const name = (id: string): string => state.get('adminUnits', id)?.name ?? '';
+    return { gridId: grid.id, districtId: grid.districtId, address: `${name(grid.districtId)}${name(grid.streetId)}${name(grid.communityId)}` };
+  };
+}
+
+/** Where a point is in the generated city (its lattice): the history backfill, before the city is in a store. */
 export function locator(city: City): (location: LonLat) => { gridId: string; districtId: string; address: string } | null {
   return ([lon, lat]) => {
     const index = city.gridIndexOf(lon, lat);

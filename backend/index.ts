@@ -18,7 +18,7 @@ import { BackendServer, type ServerLimits } from './wire/server';
 import { ensureUsers } from './users';
 import { computeKpis } from './kpi';
 import { generateCity, type City } from './city-generator/city';
-import { advertiseWebRtc, backfillHistory, eventIdFactory, locator, seedCity } from './city-setup';
+import { advertiseWebRtc, backfillHistory, eventIdFactory, seedCity, stateLocator } from './city-setup';
 import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
@@ -192,7 +192,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     state,
     clock,
     log,
-    locate: locator(city),
+    locate: stateLocator(state),
     newId,
     port: config.port ?? 0,
     httpRoutes: (req, res) => cityRoutes(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),

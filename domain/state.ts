@@ -5,6 +5,8 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } f
 export class CityState {
   readonly collections: LoadedState;
   seq: number;
+  /** How many times each collection was changed through apply(): what derived indexes (a grid locator) check. */
+  readonly versions: Record<CollectionName, number> = Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<CollectionName, number>;
 
   constructor(collections?: LoadedState, seq = 0) {
     this.collections = collections ?? (Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState);
@@ -21,6 +23,7 @@ export class CityState {
 
   apply(changes: readonly Change[]): void {
     for (const change of changes) {
+      this.versions[change.collection]++;
       const map = this.collections[change.collection] as Map<string, unknown>;
       if (change.op === 'upsert') map.set(change.id, change.data);
       else map.delete(change.id);

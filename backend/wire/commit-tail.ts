@@ -91,6 +91,7 @@ export class CommitTail {
       const mine = state.collections[name as keyof typeof state.collections] as Map<string, unknown>;
       mine.clear();
       for (const [id, row] of rows as Map<string, unknown>) mine.set(id, row);
+      state.versions[name as keyof typeof state.versions]++;
     }
     log.warn('this instance fell behind the retained change log: state reloaded, clients sync again', { from: state.seq, to: loaded.seq });
     state.seq = loaded.seq;

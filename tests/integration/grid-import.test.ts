@@ -4,14 +4,17 @@
  * is told of it like of any commit); bad files are refused with their report and write nothing.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCity } from '../../backend/city-generator/city';
 import { openStore, type RunningStore } from '../../backend/store/open';
+import { seedCity } from '../../backend/city-setup';
 import { featureCollection, geoJsonText, metres, sampleCity, wgs84ToGcj02Formula, writeShapefile } from '../../harness/grid-files';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
+import { startBackend } from '../../backend/index';
+import { WireClient } from '../../harness/wire-client';
 
 const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'grid-import-it-'));
@@ -31,8 +34,7 @@ function importGrids(args: string[]): Promise<{ code: number; stdout: string; st
 async function seeded(db: string): Promise<void> {
   const store = await openStore(db);
   const city = generateCity({ seed: 1, scale: 0.05, staffPerGrid: 0, epoch: new Date().toISOString() });
-  await store.seedEntities('adminUnits', city.adminUnits);
-  await store.seedEntities('grids', city.grids);
+  await seedCity(store, city, new Date().toISOString());
   await store.setMeta('city', JSON.stringify({ seed: 1, scale: 0.05, staffPerGrid: 0 }));
   await store.close();
 }
@@ -139,6 +141,33 @@ function suite(kind: string, database: () => Promise<string>): void {
       await expectSampleCity(store);
       await store.close();
     }, 60_000);
+
+    it('places an event reported at a point in the imported grid that holds it, with the imported names', async () => {
+      const backend = await startBackend({
+        ...(kind === 'postgresql' ? { databaseUrl: db, dbFile: join(dir, 'pg-backend', 'backend.sqlite') } : { dbFile: db }),
+        tokens: { dispatcher: 'tok-import-dispatcher' },
+        tokensFile: null,
+        simulate: false,
+        historyDays: 0,
+        kpiIntervalMs: 600_000,
+      });
+      try {
+        const client = new WireClient({ url: backend.url, token: 'tok-import-dispatcher' });
+        await client.waitSynced();
+        const target = sampleCity()[5]!;
+        const ring = target.ring;
+        const inside: [number, number] = [ring.reduce((n, p) => n + p[0], 0) / ring.length, ring.reduce((n, p) => n + p[1], 0) / ring.length];
+        const ack = await client.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '导入网格内的事件', description: '', location: inside });
+        const event = backend.state.get('events', String(ack.result.eventId))!;
+        const grid = backend.state.get('grids', `g${target.code}`)!;
+        expect(event.gridId).toBe(grid.id);
+        expect(event.districtId).toBe(grid.districtId);
+        expect(event.address).toBe(['districtId', 'streetId', 'communityId'].map((k) => backend.state.get('adminUnits', grid[k as 'districtId'])!.name).join(''));
+        client.close();
+      } finally {
+        await backend.close();
+      }
+    }, 60_000);
   });
 }
 
@@ -154,6 +183,7 @@ suite('sqlite', async () => join(dir, 'backend.sqlite'));
 let postgres: RunningPostgres | null = null;
 afterAll(async () => {
   await postgres?.stop();
+  rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 suite('postgresql', async () => {
   postgres = await startPostgres();
