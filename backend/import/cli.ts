@@ -1,30 +1,40 @@
 /**
- * `npm run backend -- import grids <file> [options]`: reads a real city's grids (GeoJSON or Shapefile), checks
- * them, prints the report, and when the file is clean writes its admin units and grids into the store as one
- * change batch. A file with any error changes nothing.
+ * `npm run backend -- import grids|staff|cameras <file> [options]`: reads a real city's grids (GeoJSON or
+ * Shapefile), staff roster or camera list (CSV or XLSX), checks them, prints the report, and when the file is
+ * clean writes its records into the store as one change batch. A file with any error changes nothing.
  */
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseCli } from '../../node-util/cli';
 import { describeRefusal } from '../../node-util/backend-refusal';
 import { isDatabaseUrl, openStore } from '../store/open';
+import { CityState } from '../../domain';
+import type { Change } from '../../protocol';
 import { buildCity } from './build';
 import { CRS_NAMES, isCrs } from './crs';
 import { DEFAULT_MAX_BYTES, readGridFile } from './read';
-import { errorsOf, formatReport } from './report';
-import { NoCityError, writeImportedCity } from './write';
+import { errorsOf, formatReport, formatTableReport, type TableReport } from './report';
+import { NoCityError, writeImportedCity, writeTableImport } from './write';
+import { DEFAULT_TABLE_MAX_BYTES, readTable } from './table';
+import { buildStaff } from './roster';
+import { buildCameras } from './cameras';
 
 export const IMPORT_EXIT = { imported: 0, other: 1, usage: 2, database: 3, fileErrors: 4 } as const;
 
 export const importUsage = `usage: backend import grids <file.geojson|file.shp> [--crs wgs84|cgcs2000|gcj02|bd09] [--code-property NAME] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import staff <roster.csv|roster.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import cameras <cameras.csv|cameras.xlsx> [--crs C] [--stream-template URL] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
   <file>            a GeoJSON FeatureCollection of Polygon/MultiPolygon grids, or a Shapefile (.shp with its .dbf;
                     .cpg and .prj read when present)
   --crs C           the file's coordinates: wgs84 or cgcs2000 (taken as is; default wgs84), gcj02 (Gaode/Tencent)
                     or bd09 (Baidu), converted to WGS84
   --code-property NAME  the property holding the 15-digit 网格编码 (default: 网格编码, WGBM, GRID_CODE, grid_code,
                     gridCode, code or CODE, the first present)
-  --encoding E      the .dbf's text encoding when there is no .cpg (default utf-8; e.g. gbk)
-  --max-mb N        refuse a larger file before reading it (default ${DEFAULT_MAX_BYTES / 1024 / 1024})
+  --encoding E      the .dbf's text encoding when there is no .cpg (default utf-8; e.g. gbk); a CSV's encoding when
+                    it is neither UTF-8 nor GB18030/GBK (detected otherwise)
+  --stream-template URL  cameras: the stream URL for rows without one, {id} replaced by the camera's id
+                    (e.g. 'https://vms.example/live/{id}.flv')
+  --max-mb N        refuse a larger file before reading it (default ${DEFAULT_MAX_BYTES / 1024 / 1024} for grids, ${DEFAULT_TABLE_MAX_BYTES / 1024 / 1024} for tables)
   --db FILE|URL     the backend's database (default ./data/backend.sqlite, or ZONGZHI_DATABASE_URL); it must hold a
                     city already (start the backend on it once)
   --dry-run         check and report only
@@ -38,6 +48,7 @@ export async function importMain(argv: string[]): Promise<number> {
       crs: { type: 'string' },
       'code-property': { type: 'string' },
       encoding: { type: 'string' },
+      'stream-template': { type: 'string' },
       'max-mb': { type: 'string' },
       db: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
@@ -50,13 +61,29 @@ export async function importMain(argv: string[]): Promise<number> {
   const fail: (message: string) => never = cli.fail;
   const { values } = cli;
   const [what, file, ...rest] = cli.positionals;
-  if (what !== 'grids') fail(what === undefined ? 'import what? (grids)' : `cannot import ${JSON.stringify(what)} yet: only grids`);
-  if (file === undefined || rest.length > 0) fail('import grids takes one file');
+  if (what !== 'grids' && what !== 'staff' && what !== 'cameras') fail(what === undefined ? 'import what? (grids, staff or cameras)' : `cannot import ${JSON.stringify(what)}: grids, staff or cameras`);
+  if (file === undefined || rest.length > 0) fail(`import ${what} takes one file`);
   if (!existsSync(file)) fail(`${file}: no such file`);
   if (values.crs !== undefined && !isCrs(values.crs)) fail(`--crs must be one of ${CRS_NAMES.join(', ')}`);
-  const maxMb = values['max-mb'] === undefined ? DEFAULT_MAX_BYTES / 1024 / 1024 : Number(values['max-mb']);
+  if (values.crs !== undefined && what === 'staff') fail('--crs is for grids and cameras');
+  if (values['stream-template'] !== undefined && what !== 'cameras') fail('--stream-template is for cameras');
+  if (values['stream-template'] !== undefined && !values['stream-template'].includes('{id}')) fail('--stream-template must hold {id}');
+  if (values['code-property'] !== undefined && what !== 'grids') fail('--code-property is for grids');
+  const maxMb = values['max-mb'] === undefined ? (what === 'grids' ? DEFAULT_MAX_BYTES : DEFAULT_TABLE_MAX_BYTES) / 1024 / 1024 : Number(values['max-mb']);
   if (!(maxMb > 0 && maxMb <= 4096)) fail('--max-mb must be a number of megabytes, 0 < N ≤ 4096');
   if (values['code-property'] !== undefined && values['code-property'].trim() === '') fail('--code-property must name a property');
+
+  if (what !== 'grids') {
+    const table = await readTable(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
+    const crs = values.crs !== undefined && isCrs(values.crs) ? values.crs : 'wgs84';
+    const template = values['stream-template'];
+    const options = { db: values.db, dryRun: values['dry-run'], json: values.json, meta: { key: what === 'staff' ? 'importedStaff' : 'importedCameras', source: basename(file) } };
+    const plan = (state: CityState): { report: TableReport; changes: Change[] | null } =>
+      what === 'staff' ? buildStaff(table, state, basename(file), new Date()) : buildCameras(table, state, basename(file), { crs, ...(template ? { streamTemplate: template } : {}) });
+    // A file that cannot be read is refused before the database is opened (the builders stop at its issues).
+    if (table.issues.some((i) => i.severity === 'error')) return printTable(plan(new CityState()).report, null, options);
+    return importTable(plan, options);
+  }
 
   const read = await readGridFile(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
   const crs = values.crs !== undefined && isCrs(values.crs) ? values.crs : 'wgs84';
@@ -73,8 +100,42 @@ export async function importMain(argv: string[]): Promise<number> {
     print('dry-run');
     return IMPORT_EXIT.imported;
   }
+  return withStore(values.db, async (store) => {
+    const written = await writeImportedCity(store, city, new Date(), basename(file));
+    print('imported', written.seq);
+    return IMPORT_EXIT.imported;
+  });
+}
+
+/**
+ * Staff and cameras are checked against the grids the store holds (a dry run too, so it needs the database); the
+ * check is repeated inside the write turn, on the city as committed then.
+ */
+interface TableOptions {
+  db: string | undefined;
+  dryRun: boolean;
+  json: boolean;
+  meta: { key: string; source: string };
+}
+
+async function importTable(plan: (state: CityState) => { report: TableReport; changes: Change[] | null }, options: TableOptions): Promise<number> {
+  return withStore(options.db, async (store) => {
+    const { report, seq } = await writeTableImport(store, plan, { at: new Date(), dryRun: options.dryRun, meta: options.meta });
+    return printTable(report, seq, options);
+  });
+}
+
+function printTable(report: TableReport, seq: number | null, options: TableOptions): number {
+  const refused = report.issues.some((i) => i.severity === 'error');
+  const outcome = refused ? 'refused' : options.dryRun ? 'dry-run' : 'imported';
+  if (options.json) process.stdout.write(JSON.stringify({ outcome, ...(seq !== null ? { seq } : {}), report }) + '\n');
+  else process.stdout.write(formatTableReport(report, outcome, seq ?? undefined).join('\n') + '\n');
+  return refused ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
+}
+
+async function withStore(dbOption: string | undefined, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<number>): Promise<number> {
   const envUrl = process.env.ZONGZHI_DATABASE_URL || undefined;
-  const db = values.db !== undefined ? (isDatabaseUrl(values.db) ? values.db : resolve(values.db)) : (envUrl ?? resolve('data/backend.sqlite'));
+  const db = dbOption !== undefined ? (isDatabaseUrl(dbOption) ? dbOption : resolve(dbOption)) : (envUrl ?? resolve('data/backend.sqlite'));
   if (!isDatabaseUrl(db) && !existsSync(db)) {
     process.stderr.write(`${db}: no such database; start the backend on it once, then import\n`);
     return IMPORT_EXIT.database;
@@ -82,9 +143,7 @@ export async function importMain(argv: string[]): Promise<number> {
   let store: Awaited<ReturnType<typeof openStore>> | null = null;
   try {
     store = await openStore(db);
-    const written = await writeImportedCity(store, city, new Date(), basename(file));
-    print('imported', written.seq);
-    return IMPORT_EXIT.imported;
+    return await work(store);
   } catch (e) {
     if (e instanceof NoCityError) {
       process.stderr.write(`${e.message}\n`);

@@ -27,7 +27,22 @@ export type IssueKind =
   | 'gap'
   | 'parent-in-parts'
   | 'crs-default'
-  | 'crs-prj';
+  | 'crs-prj'
+  // tables (staff, cameras)
+  | 'bad-encoding'
+  | 'no-rows'
+  | 'missing-column'
+  | 'missing-value'
+  | 'bad-id'
+  | 'duplicate-id'
+  | 'unknown-grid'
+  | 'bad-role'
+  | 'bad-phone'
+  | 'bad-number'
+  | 'bad-position'
+  | 'outside-grids'
+  | 'bad-url'
+  | 'has-open-events';
 
 export interface ImportIssue {
   severity: 'error' | 'warning' | 'note';
@@ -39,6 +54,8 @@ export interface ImportIssue {
   column?: number;
   /** The grid's code, when known. */
   code?: string;
+  /** The row's record id (工号, camera id), when known. */
+  id?: string;
   zh: string;
   en: string;
 }
@@ -79,6 +96,45 @@ export function formatReport(r: ImportReport, outcome: 'imported' | 'dry-run' | 
   const { districts, streets, communities, grids } = r.counts;
   const found = `${r.features} 个要素 features → ${districts} 区县 districts, ${streets} 街道 streets, ${communities} 社区 communities, ${grids} 网格 grids`;
   if (outcome === 'refused') lines.push(`结果 result: ${errors} 个错误、${warnings} 个警告，未写入任何数据 / ${errors} error(s), ${warnings} warning(s): nothing written (${found})`);
+  else if (outcome === 'dry-run') lines.push(`结果 result: 检查通过（试运行，未写入），${warnings} 个警告 / clean (dry run, nothing written), ${warnings} warning(s) (${found})`);
+  else lines.push(`结果 result: 已导入，${warnings} 个警告，变更批次 ${seq} / imported, ${warnings} warning(s), change batch seq ${seq} (${found})`);
+  return lines;
+}
+
+/** What a table import (staff, cameras) found. */
+export interface TableReport {
+  what: 'staff' | 'cameras';
+  file: string;
+  format: 'csv' | 'xlsx';
+  /** The CSV's encoding as detected or given. */
+  encoding?: string;
+  /** Cameras: the coordinates' system. */
+  crs?: Crs;
+  rows: number;
+  counts: { added: number; updated: number; removed: number };
+  issues: ImportIssue[];
+}
+
+const WHAT = { staff: { zh: '网格员', en: 'staff' }, cameras: { zh: '摄像头', en: 'cameras' } } as const;
+
+function rowWhere(i: ImportIssue, what: TableReport['what']): string {
+  const parts: string[] = [];
+  if (i.line !== undefined) parts.push(`第${i.line}行 line ${i.line}`);
+  if (i.id !== undefined) parts.push(`${what === 'staff' ? '工号 id' : '编号 id'} ${i.id}`);
+  return parts.length > 0 ? `[${parts.join(', ')}] ` : '';
+}
+
+/** A table import's report as lines, like formatReport's. */
+export function formatTableReport(r: TableReport, outcome: 'imported' | 'dry-run' | 'refused', seq?: number): string[] {
+  const w = WHAT[r.what];
+  const lines = [`导入${w.zh} importing ${w.en}: ${r.file} (${r.format === 'csv' ? `CSV, 编码 encoding ${r.encoding ?? '?'}` : 'XLSX'})`];
+  if (r.crs) lines.push(`坐标系 coordinates: ${CRS_LABEL[r.crs].zh} / ${CRS_LABEL[r.crs].en}`);
+  for (const i of r.issues) lines.push(`${SEVERITY[i.severity]}: ${rowWhere(i, r.what)}${i.zh} / ${i.en}`);
+  const errors = r.issues.filter((i) => i.severity === 'error').length;
+  const warnings = r.issues.filter((i) => i.severity === 'warning').length;
+  const { added, updated, removed } = r.counts;
+  const found = `${r.rows} 行 rows → 新增 ${added} added, 更新 ${updated} updated, 删除 ${removed} removed`;
+  if (outcome === 'refused') lines.push(`结果 result: ${errors} 个错误、${warnings} 个警告，未写入任何数据 / ${errors} error(s), ${warnings} warning(s): nothing written (${r.rows} 行 rows)`);
   else if (outcome === 'dry-run') lines.push(`结果 result: 检查通过（试运行，未写入），${warnings} 个警告 / clean (dry run, nothing written), ${warnings} warning(s) (${found})`);
   else lines.push(`结果 result: 已导入，${warnings} 个警告，变更批次 ${seq} / imported, ${warnings} warning(s), change batch seq ${seq} (${found})`);
   return lines;

@@ -44,3 +44,32 @@ export async function writeImportedCity(store: RunningStore, city: ImportedCity,
   await store.setMeta('importedGrids', JSON.stringify({ source, at: at.toISOString(), seq: outcome.seq, grids: city.grids.length, adminUnits: city.adminUnits.length }));
   return outcome;
 }
+
+/**
+ * A table import (staff, cameras): `plan` checks the file against the city as committed at the moment of writing
+ * (inside the write turn, after what other instances committed) and gives the changes, or null when the file
+ * has errors; then they are committed as one change batch — unless `dryRun`, or refused.
+ */
+export async function writeTableImport<R>(
+  store: RunningStore,
+  plan: (state: CityState) => { report: R; changes: Change[] | null },
+  options: { at: Date; dryRun: boolean; meta: { key: string; source: string } },
+): Promise<{ report: R; seq: number | null }> {
+  if (!(await store.getMeta('city'))) throw new NoCityError();
+  const loaded = await store.load();
+  const state = new CityState(loaded.state, loaded.seq);
+  if (options.dryRun) return { report: plan(state).report, seq: null };
+  const outcome = await store.writeTurn(loaded.seq, async (turn) => {
+    for (const batch of turn.missed) {
+      state.apply(batch.changes);
+      state.seq = batch.seq;
+    }
+    const { report, changes } = plan(state);
+    if (!changes) return { report, seq: null };
+    const seq = state.seq + 1;
+    await turn.commit({ seq, at: options.at.toISOString(), changes });
+    return { report, seq };
+  });
+  if (outcome.seq !== null) await store.setMeta(options.meta.key, JSON.stringify({ source: options.meta.source, at: options.at.toISOString(), seq: outcome.seq }));
+  return outcome;
+}
