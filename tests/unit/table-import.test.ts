@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
 import { CityState, upsert } from '../../domain';
-import type { GovEvent } from '../../protocol/model';
+import type { GovEvent, Staff } from '../../protocol/model';
 import { readGridFile } from '../../backend/import/read';
 import { buildCity } from '../../backend/import/build';
 import { decodeText, parseCsv, readTable } from '../../backend/import/table';
@@ -100,9 +100,9 @@ describe('the staff roster', () => {
     const { report, changes } = buildStaff(table, city, 'r.csv', now);
     expect(report.issues).toEqual([]);
     expect(report.counts).toEqual({ added: 3, updated: 0, removed: 0 });
-    const staff = changes!.map((c) => (c.op === 'upsert' ? c.data : null));
+    const staff = changes!.map((c) => (c.op === 'upsert' ? (c.data as Staff) : null));
     expect(staff[0]).toEqual({ id: 'A001', name: '张伟', phone: '13800138000', role: 'grid-leader', gridId: 'g379901001001001', districtId: 'd379901', status: 'idle', position: city.get('grids', 'g379901001001001')!.center, sipUser: 'A001', openTasks: 0, updatedAt: now.toISOString() });
-    expect(staff.map((s) => s && [s.id, (s as { phone: string }).phone, (s as { role: string }).role, (s as { name: string }).name])).toEqual([
+    expect(staff.map((s) => s && [s.id, s.phone, s.role, s.name])).toEqual([
       ['A001', '13800138000', 'grid-leader', '张伟'],
       ['A002', '0755-83001234', 'full-time', '李娜'],
       ['A003', '13900139000', 'part-time', '王, 芳'],
@@ -137,7 +137,7 @@ describe('the staff roster', () => {
   });
   it('removes staff not in the file, but refuses to remove one holding open events (naming them)', async () => {
     const state = new CityState(undefined, 0);
-    state.apply([...city.all('grids').map((g) => upsert('grids', g))]);
+    state.apply([...city.collections.grids.values()].map((g) => upsert('grids', g)));
     const old = { id: 'OLD1', name: '老王', phone: '13800000000', role: 'full-time' as const, gridId: 'g379901001001001', districtId: 'd379901', status: 'handling' as const, position: null, sipUser: 'OLD1', openTasks: 1, updatedAt: now.toISOString() };
     const kept = { ...old, id: 'A001', name: '张伟', status: 'patrolling' as const, position: [116.381, 39.901] as [number, number] };
     const gone = { ...old, id: 'OLD2', openTasks: 0 };
