@@ -64,7 +64,13 @@ export const Staff = z.object({
 });
 export type Staff = z.infer<typeof Staff>;
 
-export const Department = z.object({ id: z.string(), code: z.string(), name: z.string() });
+export const Department = z.object({
+  id: z.string(),
+  code: z.string(),
+  name: z.string(),
+  /** The department's liaison (联络人) console account, when the import named one. */
+  liaison: z.string().optional(),
+});
 export type Department = z.infer<typeof Department>;
 
 export const EventStep = z.enum(['report', 'dispatch', 'handle', 'followup', 'close']); // the five steps

@@ -1,6 +1,6 @@
 /**
- * `npm run backend -- import grids|staff|cameras <file> [options]`: reads a real city's grids (GeoJSON or
- * Shapefile), staff roster or camera list (CSV or XLSX), checks them, prints the report, and when the file is
+ * `npm run backend -- import grids|staff|cameras|departments|rules <file> [options]`: reads a real city's grids
+ * (GeoJSON or Shapefile), staff roster, camera list, departments or 权责清单 (CSV or XLSX), checks them, prints the report, and when the file is
  * clean writes its records into the store as one change batch. A file with any error changes nothing.
  */
 import { existsSync } from 'node:fs';
@@ -15,7 +15,8 @@ import { CRS_NAMES, isCrs } from './crs';
 import { DEFAULT_MAX_BYTES, readGridFile } from './read';
 import { errorsOf, formatReport, formatTableReport, type TableReport } from './report';
 import { NoCityError, writeImportedCity, writeTableImport } from './write';
-import { DEFAULT_TABLE_MAX_BYTES, readTable } from './table';
+import { DEFAULT_TABLE_MAX_BYTES, readTable, type Table } from './table';
+import { planDepartments, type DepartmentFiles } from './departments';
 import { buildStaff } from './roster';
 import { buildCameras } from './cameras';
 
@@ -24,6 +25,8 @@ export const IMPORT_EXIT = { imported: 0, other: 1, usage: 2, database: 3, fileE
 export const importUsage = `usage: backend import grids <file.geojson|file.shp> [--crs wgs84|cgcs2000|gcj02|bd09] [--code-property NAME] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import staff <roster.csv|roster.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import cameras <cameras.csv|cameras.xlsx> [--crs C] [--stream-template URL] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import departments <departments.csv|.xlsx> [--rules <rules.csv|.xlsx>] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import rules <rules.csv|rules.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
   <file>            a GeoJSON FeatureCollection of Polygon/MultiPolygon grids, or a Shapefile (.shp with its .dbf;
                     .cpg and .prj read when present)
   --crs C           the file's coordinates: wgs84 or cgcs2000 (taken as is; default wgs84), gcj02 (Gaode/Tencent)
@@ -34,6 +37,8 @@ export const importUsage = `usage: backend import grids <file.geojson|file.shp> 
                     it is neither UTF-8 nor GB18030/GBK (detected otherwise)
   --stream-template URL  cameras: the stream URL for rows without one, {id} replaced by the camera's id
                     (e.g. 'https://vms.example/live/{id}.flv')
+  --rules FILE      departments: the 权责清单 too, checked against the file's departments and written in the same
+                    change batch (replacing the departments and the rules together)
   --max-mb N        refuse a larger file before reading it (default ${DEFAULT_MAX_BYTES / 1024 / 1024} for grids, ${DEFAULT_TABLE_MAX_BYTES / 1024 / 1024} for tables)
   --db FILE|URL     the backend's database (default ./data/backend.sqlite, or ZONGZHI_DATABASE_URL); it must hold a
                     city already (start the backend on it once)
@@ -49,6 +54,7 @@ export async function importMain(argv: string[]): Promise<number> {
       'code-property': { type: 'string' },
       encoding: { type: 'string' },
       'stream-template': { type: 'string' },
+      rules: { type: 'string' },
       'max-mb': { type: 'string' },
       db: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
@@ -61,17 +67,33 @@ export async function importMain(argv: string[]): Promise<number> {
   const fail: (message: string) => never = cli.fail;
   const { values } = cli;
   const [what, file, ...rest] = cli.positionals;
-  if (what !== 'grids' && what !== 'staff' && what !== 'cameras') fail(what === undefined ? 'import what? (grids, staff or cameras)' : `cannot import ${JSON.stringify(what)}: grids, staff or cameras`);
+  const kinds = ['grids', 'staff', 'cameras', 'departments', 'rules'];
+  if (what === undefined || !kinds.includes(what)) fail(what === undefined ? 'import what? (grids, staff, cameras, departments or rules)' : `cannot import ${JSON.stringify(what)}: grids, staff, cameras, departments or rules`);
   if (file === undefined || rest.length > 0) fail(`import ${what} takes one file`);
   if (!existsSync(file)) fail(`${file}: no such file`);
   if (values.crs !== undefined && !isCrs(values.crs)) fail(`--crs must be one of ${CRS_NAMES.join(', ')}`);
-  if (values.crs !== undefined && what === 'staff') fail('--crs is for grids and cameras');
+  if (values.crs !== undefined && what !== 'grids' && what !== 'cameras') fail('--crs is for grids and cameras');
+  if (values.rules !== undefined && what !== 'departments') fail('--rules is for departments (import rules takes its file alone)');
+  if (values.rules !== undefined && !existsSync(values.rules)) fail(`${values.rules}: no such file`);
   if (values['stream-template'] !== undefined && what !== 'cameras') fail('--stream-template is for cameras');
   if (values['stream-template'] !== undefined && !values['stream-template'].includes('{id}')) fail('--stream-template must hold {id}');
   if (values['code-property'] !== undefined && what !== 'grids') fail('--code-property is for grids');
   const maxMb = values['max-mb'] === undefined ? (what === 'grids' ? DEFAULT_MAX_BYTES : DEFAULT_TABLE_MAX_BYTES) / 1024 / 1024 : Number(values['max-mb']);
   if (!(maxMb > 0 && maxMb <= 4096)) fail('--max-mb must be a number of megabytes, 0 < N ≤ 4096');
   if (values['code-property'] !== undefined && values['code-property'].trim() === '') fail('--code-property must name a property');
+
+  if (what === 'departments' || what === 'rules') {
+    const read = (f: string): Promise<Table> => readTable(f, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
+    const first = { table: await read(file), file: basename(file) };
+    const files: DepartmentFiles = what === 'rules' ? { rules: first } : { departments: first, ...(values.rules !== undefined ? { rules: { table: await read(values.rules), file: basename(values.rules) } } : {}) };
+    const options = { db: values.db, dryRun: values['dry-run'], json: values.json, meta: { key: what === 'rules' ? 'importedRules' : 'importedDepartments', source: [file, values.rules].filter((f) => f !== undefined).map((f) => basename(f)).join(' + ') } };
+    const plan = (state: CityState): { report: TableReport[]; changes: Change[] | null } => planDepartments(files, state);
+    if ([files.departments, files.rules].some((f) => f?.table.issues.some((i) => i.severity === 'error'))) return printTables(plan(new CityState()).report, null, options);
+    return withStore(options.db, async (store) => {
+      const { report, seq } = await writeTableImport(store, plan, { at: new Date(), dryRun: options.dryRun, meta: options.meta });
+      return printTables(report, seq, options);
+    });
+  }
 
   if (what !== 'grids') {
     const table = await readTable(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
@@ -130,6 +152,15 @@ function printTable(report: TableReport, seq: number | null, options: TableOptio
   const outcome = refused ? 'refused' : options.dryRun ? 'dry-run' : 'imported';
   if (options.json) process.stdout.write(JSON.stringify({ outcome, ...(seq !== null ? { seq } : {}), report }) + '\n');
   else process.stdout.write(formatTableReport(report, outcome, seq ?? undefined).join('\n') + '\n');
+  return refused ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
+}
+
+/** Several files' reports (departments with their rules), one outcome for all. */
+function printTables(reports: TableReport[], seq: number | null, options: TableOptions): number {
+  const refused = reports.some((r) => r.issues.some((i) => i.severity === 'error'));
+  const outcome = refused ? 'refused' : options.dryRun ? 'dry-run' : 'imported';
+  if (options.json) process.stdout.write(JSON.stringify({ outcome, ...(seq !== null ? { seq } : {}), reports }) + '\n');
+  else process.stdout.write(reports.flatMap((r) => formatTableReport(r, outcome, seq ?? undefined)).join('\n') + '\n');
   return refused ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
 }
 

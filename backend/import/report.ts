@@ -42,7 +42,12 @@ export type IssueKind =
   | 'bad-position'
   | 'outside-grids'
   | 'bad-url'
-  | 'has-open-events';
+  | 'has-open-events'
+  // departments and the 权责清单
+  | 'unknown-department'
+  | 'bad-limit'
+  | 'bad-level'
+  | 'in-use';
 
 export interface ImportIssue {
   severity: 'error' | 'warning' | 'note';
@@ -103,7 +108,7 @@ export function formatReport(r: ImportReport, outcome: 'imported' | 'dry-run' | 
 
 /** What a table import (staff, cameras) found. */
 export interface TableReport {
-  what: 'staff' | 'cameras';
+  what: 'staff' | 'cameras' | 'departments' | 'rules';
   file: string;
   format: 'csv' | 'xlsx';
   /** The CSV's encoding as detected or given. */
@@ -115,12 +120,13 @@ export interface TableReport {
   issues: ImportIssue[];
 }
 
-const WHAT = { staff: { zh: '网格员', en: 'staff' }, cameras: { zh: '摄像头', en: 'cameras' } } as const;
+const WHAT = { staff: { zh: '网格员', en: 'staff' }, cameras: { zh: '摄像头', en: 'cameras' }, departments: { zh: '职能部门', en: 'departments' }, rules: { zh: '权责清单', en: 'responsibility rules' } } as const;
+const ID_LABEL = { staff: '工号 id', cameras: '编号 id', departments: '部门编码 code', rules: '事件类别 category' } as const;
 
 function rowWhere(i: ImportIssue, what: TableReport['what']): string {
   const parts: string[] = [];
   if (i.line !== undefined) parts.push(`第${i.line}行 line ${i.line}`);
-  if (i.id !== undefined) parts.push(`${what === 'staff' ? '工号 id' : '编号 id'} ${i.id}`);
+  if (i.id !== undefined) parts.push(`${ID_LABEL[what]} ${i.id}`);
   return parts.length > 0 ? `[${parts.join(', ')}] ` : '';
 }
 
