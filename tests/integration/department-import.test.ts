@@ -6,10 +6,9 @@
  * department; bad files (bad rows, a department still named by a rule or by that open event) are refused with
  * their report and nothing written.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
@@ -18,28 +17,13 @@ import { openStore } from '../../backend/store/open';
 import { seedCity } from '../../backend/city-setup';
 import { startBackend } from '../../backend/index';
 import { WireClient } from '../../harness/wire-client';
+import { backendImport, seqOf } from '../../harness/import-cli';
 
-const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'department-import-it-'));
 const db = join(dir, 'backend.sqlite');
 
-function backendImport(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'backend/cli.ts'), 'import', ...args], { cwd: root, env: { ...process.env, ZONGZHI_DATABASE_URL: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
-async function seqOf(): Promise<number> {
-  const store = await openStore(db);
-  const { seq } = await store.load();
-  await store.close();
-  return seq;
-}
+const seqOfDb = (): Promise<number> => seqOf(db);
 
 const DEPARTMENTS = '编码,名称,联络人账号\nCG,市城市管理局,cg-liaison\nWGB,市网格化服务管理中心,wgb01\nGDGS,市燃气集团,\n';
 const RULE_HEADER = ['事件类别编码', '事件类别名称', '部门编码', '受理时限', '派遣时限', '处置时限', '回访时限', '结案时限', '处置层级'];
@@ -74,7 +58,7 @@ describe('import departments and rules (SQLite)', () => {
     const departments = join(dir, 'departments.csv');
     writeFileSync(departments, iconv.encode(DEPARTMENTS, 'gbk'));
     const rules = await rulesXlsx(join(dir, 'rules.xlsx'), RULES);
-    const before = await seqOf();
+    const before = await seqOfDb();
     const run = await backendImport(['departments', departments, '--rules', rules, '--db', db]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/导入职能部门 importing departments: departments.csv \(CSV, 编码 encoding gb18030\)/);
@@ -122,7 +106,7 @@ describe('import departments and rules (SQLite)', () => {
   }, 60_000);
 
   it('refuses bad files with their report and writes nothing', async () => {
-    const before = await seqOf();
+    const before = await seqOfDb();
     const badRules = await rulesXlsx(join(dir, 'bad-rules.xlsx'), [
       ...RULES,
       ['gas-smell', '燃气异味（重复）', 'GDGS', 15, 30, 240, 1440, 720, '区县'],
@@ -157,7 +141,7 @@ describe('import departments and rules (SQLite)', () => {
     expect(json.reports[0]!.issues[0]).toMatchObject({ kind: 'in-use', id: 'GDGS' });
     expect(json.reports[0]!.issues[0]!.en).toMatch(/still named by open events E\w+: reassign/);
     expect(json.reports[0]!.issues[0]!.en).not.toMatch(/rules for categories/);
-    expect(await seqOf()).toBe(before);
+    expect(await seqOfDb()).toBe(before);
   }, 120_000);
 
   it('exits 2 on bad usage', async () => {

@@ -3,10 +3,9 @@
  * GeoJSON in GCJ-02 and as a Shapefile, lands in the store as one change batch (another instance on PostgreSQL
  * is told of it like of any commit); bad files are refused with their report and write nothing.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCity } from '../../backend/city-generator/city';
 import { openStore, type RunningStore } from '../../backend/store/open';
@@ -15,20 +14,11 @@ import { featureCollection, geoJsonText, metres, sampleCity, wgs84ToGcj02Formula
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 import { startBackend } from '../../backend/index';
 import { WireClient } from '../../harness/wire-client';
+import { backendImport, type ImportRun } from '../../harness/import-cli';
 
-const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'grid-import-it-'));
 
-function importGrids(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'backend/cli.ts'), 'import', 'grids', ...args], { cwd: root, env: { ...process.env, ZONGZHI_DATABASE_URL: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const importGrids = (args: string[]): Promise<ImportRun> => backendImport(['grids', ...args]);
 
 /** A database as the backend leaves it after its first start: the generated city (small) and its meta. */
 async function seeded(db: string): Promise<void> {

@@ -4,10 +4,9 @@
  * China saves it) and a camera XLSX written here with exceljs; bad files refused with their report and nothing
  * written.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
@@ -15,28 +14,12 @@ import { generateCity } from '../../backend/city-generator/city';
 import { openStore } from '../../backend/store/open';
 import { seedCity } from '../../backend/city-setup';
 import { featureCollection, geoJsonText, sampleCity } from '../../harness/grid-files';
+import { backendImport, seqOf } from '../../harness/import-cli';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 
-const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'people-import-it-'));
 
-function backendImport(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'backend/cli.ts'), 'import', ...args], { cwd: root, env: { ...process.env, ZONGZHI_DATABASE_URL: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
-async function seqOf(db: string): Promise<number> {
-  const store = await openStore(db);
-  const { seq } = await store.load();
-  await store.close();
-  return seq;
-}
 
 const ROSTER = '工号,姓名,手机号码,网格编码,角色\nWG001,张伟,13800138000,379901001001001,网格长\nWG002,欧阳娜娜,0755-83001234,379901001001002,专职\nWG003,"王芳\n（借调）",13900139000,379902002002002,兼职\n';
 const camId = (k: number): string => `3701020000132${String(k).padStart(7, '0')}`;
