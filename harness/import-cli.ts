@@ -3,8 +3,11 @@
  * stdout, its exit code), against a database given with --db, never one from the environment.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
 import { openStore } from '../backend/store/open';
+import { startPostgres, type RunningPostgres } from './postgres';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -34,4 +37,21 @@ export async function seqOf(db: string): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Defines `suite` once per store: on a SQLite file in `dir`, and on a real PostgreSQL started for it (stopped,
+ * and `dir` removed, after the file's tests).
+ */
+export function forEachStore(dir: string, suite: (kind: 'sqlite' | 'postgresql', database: () => Promise<string>) => void): void {
+  suite('sqlite', async () => join(dir, 'backend.sqlite'));
+  let postgres: RunningPostgres | null = null;
+  afterAll(async () => {
+    await postgres?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+  suite('postgresql', async () => {
+    postgres = await startPostgres();
+    return postgres.url;
+  });
 }

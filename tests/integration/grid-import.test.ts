@@ -3,18 +3,17 @@
  * GeoJSON in GCJ-02 and as a Shapefile, lands in the store as one change batch (another instance on PostgreSQL
  * is told of it like of any commit); bad files are refused with their report and write nothing.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateCity } from '../../backend/city-generator/city';
 import { openStore, type RunningStore } from '../../backend/store/open';
 import { seedCity } from '../../backend/city-setup';
 import { featureCollection, geoJsonText, metres, sampleCity, wgs84ToGcj02Formula, writeShapefile } from '../../harness/grid-files';
-import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 import { startBackend } from '../../backend/index';
 import { WireClient } from '../../harness/wire-client';
-import { backendImport, type ImportRun } from '../../harness/import-cli';
+import { backendImport, forEachStore, type ImportRun } from '../../harness/import-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'grid-import-it-'));
 
@@ -168,14 +167,4 @@ describe('import grids: usage', () => {
   });
 });
 
-suite('sqlite', async () => join(dir, 'backend.sqlite'));
-
-let postgres: RunningPostgres | null = null;
-afterAll(async () => {
-  await postgres?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 30_000);
-suite('postgresql', async () => {
-  postgres = await startPostgres();
-  return postgres.url;
-});
+forEachStore(dir, suite);

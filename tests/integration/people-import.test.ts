@@ -4,18 +4,17 @@
  * China saves it) and a camera XLSX written here with exceljs; bad files refused with their report and nothing
  * written.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
 import { generateCity } from '../../backend/city-generator/city';
 import { openStore } from '../../backend/store/open';
 import { seedCity } from '../../backend/city-setup';
 import { featureCollection, geoJsonText, sampleCity } from '../../harness/grid-files';
-import { backendImport, seqOf } from '../../harness/import-cli';
-import { startPostgres, type RunningPostgres } from '../../harness/postgres';
+import { backendImport, forEachStore, seqOf } from '../../harness/import-cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'people-import-it-'));
 
@@ -119,14 +118,4 @@ describe('import staff/cameras: usage', () => {
   });
 });
 
-suite('sqlite', async () => join(dir, 'backend.sqlite'));
-
-let postgres: RunningPostgres | null = null;
-afterAll(async () => {
-  await postgres?.stop();
-  rmSync(dir, { recursive: true, force: true });
-}, 30_000);
-suite('postgresql', async () => {
-  postgres = await startPostgres();
-  return postgres.url;
-});
+forEachStore(dir, suite);
