@@ -1,13 +1,18 @@
 /**
  * The generated city in the backend: seeded into a fresh store with its history run through the real command
- * handlers, how points find their grid, readable event ids, and which cameras offer WebRTC. startBackend's
- * set-up, kept apart from its services.
+ * handlers, the users and the city an instance finds or makes before it serves, how points find their grid,
+ * readable event ids, and which cameras offer WebRTC: startBackend's set-up, kept apart from its services.
  */
 import { randomBytes } from 'node:crypto';
 import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
 import { CityState, CommandError, GridLocator, executeCommand, upsert, type Actor } from '../domain';
 import type { RunningStore } from './store/open';
-import type { City } from './city-generator/city';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger } from '../node-util/logger';
+import { generateCity, type City } from './city-generator/city';
+import { ensureUsers } from './users';
+import type { BackendConfig } from './index';
 import { whepPath } from './video/webrtc-streams';
 import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
 
@@ -117,4 +122,49 @@ export function advertiseWebRtc(state: CityState, served: boolean): Change[] {
     if (JSON.stringify(streams) !== JSON.stringify(camera.streams)) changes.push(upsert('cameras', { ...camera, streams }));
   }
   return changes;
+}
+
+/**
+ * What an instance finds or makes before it serves (run under the store's set-up lock): the users and their
+ * tokens, then the city — generated from the parameters the database holds, or, on a fresh database, from the
+ * configuration and seeded with its history run through the real command handlers.
+ */
+export async function setUpCity(
+  store: RunningStore,
+  config: BackendConfig,
+  log: Logger,
+): Promise<{ tokens: Record<string, string>; storedCity: string | null; cityParams: { seed: number; scale: number; staffPerGrid: number }; city: City }> {
+  // Users first: a tokens file that cannot be used stops the start before anything is written.
+  const tokensFile = config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile;
+  if (tokensFile) mkdirSync(dirname(tokensFile), { recursive: true });
+  const tokens = await ensureUsers(store, tokensFile, config.tokens, config.rotateTokens === true, config.databaseUrl !== undefined);
+  const storedCity = await store.getMeta('city');
+  const cityParams = storedCity
+    ? (JSON.parse(storedCity) as { seed: number; scale: number; staffPerGrid: number })
+    : { seed: config.seed ?? 1, scale: config.scale ?? 1, staffPerGrid: config.staffPerGrid ?? 3 };
+  if (storedCity && (config.seed !== undefined || config.scale !== undefined) && (config.seed !== cityParams.seed || (config.scale ?? 1) !== cityParams.scale)) {
+    log.warn('database already holds a city; ignoring --seed/--scale', { stored: cityParams });
+  }
+  const started = performance.now();
+  const city = generateCity({ seed: cityParams.seed, scale: cityParams.scale, staffPerGrid: cityParams.staffPerGrid, epoch: new Date().toISOString() });
+  log.info('city generated', { grids: city.grids.length, staff: city.staff.length, cameras: city.cameras.length, buildings: city.buildings.count, ms: Math.round(performance.now() - started) });
+
+  if (storedCity && config.startAtMs !== undefined) log.warn('database already has a clock; ignoring the start time');
+  if (!storedCity) {
+    const now = config.startAtMs ?? Date.now();
+    await seedCity(store, city, new Date(now).toISOString());
+    const days = config.historyDays ?? 30;
+    if (days > 0) {
+      const { state } = await store.load();
+      const history = new CityState(state);
+      const t0 = performance.now();
+      const counts = await backfillHistory(history, city, cityParams.seed, now - days * 86_400_000, now);
+      await store.seedEntities('events', history.all('events'));
+      await store.seedEntities('timeline', history.all('timeline'));
+      await store.seedEntities('staff', history.all('staff'));
+      log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
+    }
+    await store.setMeta('city', JSON.stringify(cityParams));
+  }
+  return { tokens, storedCity, cityParams, city };
 }

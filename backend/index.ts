@@ -4,7 +4,7 @@
  * protocol server, simulated field staff, city life (simulator, KPI refresh) — stopped in reverse by close().
  * Used by the CLI, the console's embedded mode and the tests.
  */
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -15,10 +15,9 @@ import { CityState, upsert } from '../domain';
 import { openStore, type RunningStore } from './store/open';
 import type { Watch } from './store/types';
 import { BackendServer, type ServerLimits } from './wire/server';
-import { ensureUsers } from './users';
 import { computeKpis } from './kpi';
-import { generateCity, type City } from './city-generator/city';
-import { advertiseWebRtc, backfillHistory, eventIdFactory, seedCity, stateLocator } from './city-setup';
+import type { City } from './city-generator/city';
+import { advertiseWebRtc, eventIdFactory, setUpCity, stateLocator } from './city-setup';
 import { cityLayerRoutes } from './city-layers';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
@@ -121,41 +120,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   if (!config.databaseUrl) mkdirSync(dirname(config.dbFile), { recursive: true });
   const store = await openStore(config.databaseUrl ?? config.dbFile);
   // Set up once, whichever instance of a city starts first: the others wait, then find the city there.
-  const { tokens, storedCity, cityParams, city } = await store.exclusively(async () => {
-    // Users first: a tokens file that cannot be used stops the start before anything is written.
-    const tokensFile = config.tokensFile === undefined ? join(dirname(config.dbFile), 'tokens.json') : config.tokensFile;
-    if (tokensFile) mkdirSync(dirname(tokensFile), { recursive: true });
-    const tokens = await ensureUsers(store, tokensFile, config.tokens, config.rotateTokens === true, config.databaseUrl !== undefined);
-    const storedCity = await store.getMeta('city');
-    const cityParams = storedCity
-      ? (JSON.parse(storedCity) as { seed: number; scale: number; staffPerGrid: number })
-      : { seed: config.seed ?? 1, scale: config.scale ?? 1, staffPerGrid: config.staffPerGrid ?? 3 };
-    if (storedCity && (config.seed !== undefined || config.scale !== undefined) && (config.seed !== cityParams.seed || (config.scale ?? 1) !== cityParams.scale)) {
-      log.warn('database already holds a city; ignoring --seed/--scale', { stored: cityParams });
-    }
-    const started = performance.now();
-    const city = generateCity({ seed: cityParams.seed, scale: cityParams.scale, staffPerGrid: cityParams.staffPerGrid, epoch: new Date().toISOString() });
-    log.info('city generated', { grids: city.grids.length, staff: city.staff.length, cameras: city.cameras.length, buildings: city.buildings.count, ms: Math.round(performance.now() - started) });
-
-    if (storedCity && config.startAtMs !== undefined) log.warn('database already has a clock; ignoring the start time');
-    if (!storedCity) {
-      const now = config.startAtMs ?? Date.now();
-      await seedCity(store, city, new Date(now).toISOString());
-      const days = config.historyDays ?? 30;
-      if (days > 0) {
-        const { state } = await store.load();
-        const history = new CityState(state);
-        const t0 = performance.now();
-        const counts = await backfillHistory(history, city, cityParams.seed, now - days * 86_400_000, now);
-        await store.seedEntities('events', history.all('events'));
-        await store.seedEntities('timeline', history.all('timeline'));
-        await store.seedEntities('staff', history.all('staff'));
-        log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
-      }
-      await store.setMeta('city', JSON.stringify(cityParams));
-    }
-    return { tokens, storedCity, cityParams, city };
-  });
+  const { tokens, storedCity, cityParams, city } = await store.exclusively(() => setUpCity(store, config, log));
 
   const loaded = await store.load();
   const state = new CityState(loaded.state, loaded.seq);
