@@ -49,7 +49,10 @@ export function checkDatabaseFile(file: string): void {
   const pages = header.readUInt32BE(28);
   const validFor = header.readUInt32BE(92);
   // The in-header page count is trustworthy when written by a SQLite that keeps it (version-valid-for = counter).
-  if (pages > 0 && validFor === changeCounter && size < pages * pageSize) {
+  // Not while a write-ahead log is beside it: a process killed mid-checkpoint leaves the file shorter than its
+  // header says, and SQLite completes it from the log when it opens (refusing that would refuse every crash).
+  const walBeside = existsSync(`${file}-wal`) && statSync(`${file}-wal`).size > 0;
+  if (pages > 0 && validFor === changeCounter && size < pages * pageSize && !walBeside) {
     throw new StoreOpenError('database-corrupt', `the database file ${file} is truncated (${size} bytes, the header says ${pages * pageSize}); restore it from a backup`);
   }
   const applicationId = header.readUInt32BE(68);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { SqliteStore, migrate } from '../../backend/store/sqlite-store';
-import { StoreOpenError } from '../../backend/store/open-check';
+import { StoreOpenError, checkDatabaseFile } from '../../backend/store/open-check';
+import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import { BACKEND_MIGRATIONS } from '../../backend/store/migrations';
 import { SimClock } from '../../backend/clock';
 import { TokenBucket } from '../../backend/rate-limit';
@@ -71,6 +72,24 @@ describe('backend store migrations', () => {
     expect((await store.load()).seq).toBe(1);
     store.close();
     temp.cleanup();
+  });
+});
+
+describe('a database file shorter than its header says', () => {
+  it('is refused as truncated, but not while a write-ahead log is beside it (a crash mid-checkpoint, which SQLite completes)', () => {
+    const temp = makeTempDir();
+    try {
+      const file = join(temp.dir, 'backend.sqlite');
+      const db = new Database(file);
+      db.exec("CREATE TABLE t (x TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) INSERT INTO t SELECT hex(randomblob(500)) FROM n");
+      db.close();
+      truncateSync(file, Math.floor(statSync(file).size / 2 / 4096) * 4096);
+      expect(() => checkDatabaseFile(file)).toThrow(/is truncated/);
+      writeFileSync(`${file}-wal`, Buffer.alloc(4096, 1));
+      expect(() => checkDatabaseFile(file)).not.toThrow();
+    } finally {
+      temp.cleanup();
+    }
   });
 });
 
