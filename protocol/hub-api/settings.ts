@@ -60,11 +60,31 @@ const MapUrl = z.string().max(2048).regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'ma
 
 /**
  * Real city map data by configuration (settings.json), no code change. Imagery: an XYZ template
- * ({z}/{x}/{y}, e.g. a city tile server or 天地图 with its tk= key), a TMS folder, or a WMTS endpoint;
- * terrain: a quantized-mesh server; a 3D Tiles tileset (倾斜摄影 oblique photography); grid boundaries as
- * GeoJSON (features with a 15-digit "code" property). null: the offline defaults (bundled NaturalEarthII, the
- * backend's synthetic buildings and grids).
+ * ({z}/{x}/{y}), a TMS folder, a WMTS endpoint, or the 天地图 preset (its tk key, the layer, its 注记 on top);
+ * terrain: a quantized-mesh server; a 3D Tiles tileset (倾斜摄影 oblique photography) with its offset; grid
+ * boundaries as GeoJSON (features with a 15-digit "code" property). null: the offline defaults (bundled
+ * NaturalEarthII, the backend's synthetic buildings and grids). docs/map-sources.md has examples.
  */
+const TIANDITU_KEY = /^[0-9a-f]{32}$/i;
+export const TiandituSource = z
+  .object({
+    type: z.literal('tianditu'),
+    /** The city's 天地图 key (tk): 32 hex digits, from console.tianditu.gov.cn, authorised for the console's domain or IP. */
+    key: z.string().regex(TIANDITU_KEY, { error: (issue) => `天地图密钥（key）「${shown(issue.input)}」无效：须为 32 位十六进制字符（天地图控制台申请的 tk）` }),
+    /** 影像 img, 矢量 vec, 地形晕渲 ter. */
+    layer: z.enum(['img', 'vec', 'ter'], { error: '天地图图层（layer）须为 img（影像）、vec（矢量）或 ter（地形晕渲）' }).default('img'),
+    /** The matching 注记 layer (cia / cva / cta) drawn on top. */
+    annotation: z.boolean().default(true),
+    /** w: Web Mercator (EPSG:3857); c: longitude/latitude (CGCS2000, EPSG:4490). */
+    projection: z.enum(['w', 'c'], { error: '天地图投影（projection）须为 w（球面墨卡托）或 c（经纬度）' }).default('w'),
+    /** Another host serving the same paths (a city's 天地图 mirror, an intranet / 政务外网 proxy); may hold {s}. Default https://t{s}.tianditu.gov.cn. */
+    baseUrl: MapUrl.optional(),
+    maximumLevel: z.number().int().min(1).max(18).optional(),
+    credit: z.string().max(200).optional(),
+  })
+  .strict();
+export type TiandituSource = z.infer<typeof TiandituSource>;
+
 export const ImagerySource = z.discriminatedUnion('type', [
   z.object({ type: z.literal('xyz'), url: MapUrl, maximumLevel: z.number().int().min(1).max(22).optional(), subdomains: z.array(z.string().max(16)).max(8).optional(), credit: z.string().max(200).optional() }).strict(),
   z.object({ type: z.literal('tms'), url: MapUrl, maximumLevel: z.number().int().min(1).max(22).optional(), credit: z.string().max(200).optional() }).strict(),
@@ -80,8 +100,33 @@ export const ImagerySource = z.discriminatedUnion('type', [
       credit: z.string().max(200).optional(),
     })
     .strict(),
+  TiandituSource,
 ]);
 export type ImagerySource = z.infer<typeof ImagerySource>;
+
+const TIANDITU_HOST = 'https://t{s}.tianditu.gov.cn';
+const TIANDITU_SUBDOMAINS = ['0', '1', '2', '3', '4', '5', '6', '7'];
+const TIANDITU_ANNOTATION = { img: 'cia', vec: 'cva', ter: 'cta' } as const;
+
+/** One 天地图 layer as a tile URL template: {s} a subdomain, {z}/{x}/{y} the tile (for c: {z} is 天地图's level, the engine's + 1). */
+export interface TileTemplate {
+  url: string;
+  subdomains: string[];
+}
+
+/**
+ * The 天地图 preset's tile URLs, base and 注记: its WMTS GetTile in key-value form, e.g.
+ * https://t{s}.tianditu.gov.cn/img_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=img&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=KEY
+ */
+export function tiandituTemplates(source: TiandituSource): { base: TileTemplate; annotation: TileTemplate | null } {
+  const host = (source.baseUrl ?? TIANDITU_HOST).replace(/\/+$/, '');
+  const subdomains = host.includes('{s}') ? TIANDITU_SUBDOMAINS : [];
+  const one = (layer: string): TileTemplate => ({
+    url: `${host}/${layer}_${source.projection}/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=${layer}&STYLE=default&TILEMATRIXSET=${source.projection}&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=${source.key}`,
+    subdomains,
+  });
+  return { base: one(source.layer), annotation: source.annotation ? one(TIANDITU_ANNOTATION[source.layer]) : null };
+}
 
 /** The map's home view (全市, Esc at the top, a new map): the point looked at, the camera's height in metres, its heading in degrees. */
 export const MapHome = z
@@ -94,25 +139,49 @@ export const MapHome = z
   .strict();
 export type MapHome = z.infer<typeof MapHome>;
 
+/**
+ * Where the 3D tileset sits against the terrain (倾斜摄影 often floats or sinks where the terrain differs from
+ * the one it was made on): metres up, east and north, applied through the tileset's model matrix.
+ */
+export const TilesetOffset = z
+  .object({
+    height: z.number({ error: '三维模型高度偏移（height）须为数字（米）' }).min(-1000, { error: '三维模型高度偏移须在 −1000 到 1000 米之间' }).max(1000, { error: '三维模型高度偏移须在 −1000 到 1000 米之间' }).default(0),
+    east: z.number({ error: '三维模型东向偏移（east）须为数字（米）' }).min(-5000, { error: '三维模型东向偏移须在 −5000 到 5000 米之间' }).max(5000, { error: '三维模型东向偏移须在 −5000 到 5000 米之间' }).default(0),
+    north: z.number({ error: '三维模型北向偏移（north）须为数字（米）' }).min(-5000, { error: '三维模型北向偏移须在 −5000 到 5000 米之间' }).max(5000, { error: '三维模型北向偏移须在 −5000 到 5000 米之间' }).default(0),
+  })
+  .strict();
+export type TilesetOffset = z.infer<typeof TilesetOffset>;
+export const NO_TILESET_OFFSET: TilesetOffset = { height: 0, east: 0, north: 0 };
+
 export const MapSources = z
   .object({
     imagery: ImagerySource.nullable(),
     terrainUrl: MapUrl.nullable(),
     tilesetUrl: MapUrl.nullable(),
+    /** Left out (older files): no offset. */
+    tilesetOffset: TilesetOffset.default(NO_TILESET_OFFSET),
     gridsGeoJsonUrl: MapUrl.nullable(),
     /** null: the city's own extent, from the backend's grids. */
     home: MapHome.nullable(),
   })
   .strict();
 export type MapSources = z.infer<typeof MapSources>;
-export const DEFAULT_MAP_SOURCES: MapSources = { imagery: null, terrainUrl: null, tilesetUrl: null, gridsGeoJsonUrl: null, home: null };
+export const DEFAULT_MAP_SOURCES: MapSources = { imagery: null, terrainUrl: null, tilesetUrl: null, tilesetOffset: NO_TILESET_OFFSET, gridsGeoJsonUrl: null, home: null };
+
+/** The imagery's tile URL templates, in drawing order (base first; the 天地图 注记 on top). */
+export function imageryTemplates(imagery: ImagerySource): TileTemplate[] {
+  if (imagery.type === 'tianditu') {
+    const { base, annotation } = tiandituTemplates(imagery);
+    return annotation ? [base, annotation] : [base];
+  }
+  return [{ url: imagery.url, subdomains: imagery.type === 'xyz' ? (imagery.subdomains ?? []) : [] }];
+}
 
 /** Every origin the configured map sources load from (the CSP allows exactly these). */
 export function mapSourceOrigins(sources: MapSources): string[] {
-  const urls = [sources.imagery?.url, sources.terrainUrl, sources.tilesetUrl, sources.gridsGeoJsonUrl].filter((u): u is string => typeof u === 'string');
+  const templates = [...(sources.imagery ? imageryTemplates(sources.imagery) : []), ...[sources.terrainUrl, sources.tilesetUrl, sources.gridsGeoJsonUrl].filter((u): u is string => typeof u === 'string').map((url) => ({ url, subdomains: [] }))];
   const origins = new Set<string>();
-  for (const url of urls) {
-    const subdomains = sources.imagery && 'subdomains' in sources.imagery && url === sources.imagery.url ? (sources.imagery.subdomains ?? []) : [];
+  for (const { url, subdomains } of templates) {
     const variants = url.includes('{s}') && subdomains.length > 0 ? subdomains.map((sub) => url.replaceAll('{s}', sub)) : [url];
     for (const variant of variants) {
       const match = /^(https?:\/\/[^/?#]+)/i.exec(variant);

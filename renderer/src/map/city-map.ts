@@ -5,7 +5,6 @@
  * rebuild the map; layers are created here, follow the map's model (bind), and are destroyed with it.
  */
 import {
-  buildModuleUrl,
   Cartesian2,
   Cartesian3,
   Cartographic,
@@ -13,7 +12,6 @@ import {
   DirectionalLight,
   CesiumTerrainProvider,
   Color,
-  Credit,
   EllipsoidTerrainProvider,
   CesiumWidget,
   BoundingSphere,
@@ -23,20 +21,18 @@ import {
   PolylineColorAppearance,
   PolylineGeometry,
   Primitive,
-  ImageryLayer,
   Ion,
   Math as CesiumMath,
+  Matrix4,
+  Transforms,
   ScreenSpaceEventHandler,
   ScreenSpaceEventType,
-  TileMapServiceImageryProvider,
-  UrlTemplateImageryProvider,
-  WebMapTileServiceImageryProvider,
-  type ImageryProvider,
 } from 'cesium';
 import 'cesium/Build/Cesium/Widgets/widgets.css';
-import type { LonLat, MapHome, MapSources } from '../../../protocol';
+import type { LonLat, MapHome, MapSources, TilesetOffset } from '../../../protocol';
 import type { Box } from './model';
-import { SourceError, diagnose, fetchChecked, fetchJsonChecked, sampleTileUrl, type SourceProblem } from './source-check';
+import { SourceError, diagnose, fetchJsonChecked, type SourceProblem } from './source-check';
+import { addAnnotationLayer, baseLayerFor, superviseImagery } from './imagery';
 import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceLayer, StaffLayer, type LayerId, type MapSource, type Picked } from './layers';
 
 // Cesium's workers and assets are served beside the renderer (copied at build time): no CDN, no Ion. Cesium
@@ -59,27 +55,8 @@ export interface MapEvents {
   sourceFailed(problem: SourceProblem): void;
   /** The configured 3D tileset is in the scene. */
   tilesetLoaded(): void;
-}
-
-/** The offline imagery bundled with Cesium (NaturalEarthII): the default, and the fallback for a dead server. */
-function bundledImagery(): Promise<ImageryProvider> {
-  return TileMapServiceImageryProvider.fromUrl(buildModuleUrl('Assets/Textures/NaturalEarthII'));
-}
-
-/** Dark big-screen style: dim the base imagery so overlays carry the picture. */
-function dim(layer: ImageryLayer): ImageryLayer {
-  layer.brightness = 0.45;
-  layer.saturation = 0.4;
-  return layer;
-}
-
-function imageryFor(sources: MapSources): Promise<ImageryProvider> {
-  const s = sources.imagery;
-  if (!s) return bundledImagery();
-  const credit = s.credit ? new Credit(s.credit) : undefined;
-  if (s.type === 'xyz') return Promise.resolve(new UrlTemplateImageryProvider({ url: s.url, ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(s.subdomains ? { subdomains: s.subdomains } : {}), ...(credit ? { credit } : {}) }));
-  if (s.type === 'tms') return TileMapServiceImageryProvider.fromUrl(s.url, { ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(credit ? { credit } : {}) });
-  return Promise.resolve(new WebMapTileServiceImageryProvider({ url: s.url, layer: s.layer, style: s.style, tileMatrixSetID: s.tileMatrixSetID, format: s.format, ...(s.maximumLevel ? { maximumLevel: s.maximumLevel } : {}), ...(credit ? { credit } : {}) }));
+  /** The configured terrain is in use. */
+  terrainLoaded(): void;
 }
 
 /** The city's own grid boundaries (GeoJSON Polygon/MultiPolygon features) as one batched outline primitive. */
@@ -113,7 +90,7 @@ async function loadGridOutlines(url: string): Promise<Primitive> {
  */
 export function createCityWidget(container: HTMLElement, sources: MapSources): CesiumWidget {
   const widget = new CesiumWidget(container, {
-    baseLayer: dim(ImageryLayer.fromProviderAsync(imageryFor(sources))),
+    baseLayer: baseLayerFor(sources.imagery),
     terrainProvider: new EllipsoidTerrainProvider(),
     requestRenderMode: true,
     maximumRenderTimeChange: Infinity,
@@ -140,6 +117,7 @@ export function createCityWidget(container: HTMLElement, sources: MapSources): C
   if (scene.sun) scene.sun.show = false;
   if (scene.moon) scene.moon.show = false;
   scene.globe.depthTestAgainstTerrain = false;
+  addAnnotationLayer(widget, sources.imagery);
   return widget;
 }
 
@@ -160,8 +138,11 @@ export class CityMap {
   private tileset: Cesium3DTileset | null = null;
   /** 建筑 as the user set it: the tileset when one is configured, else the generated boxes. */
   private buildingsWanted = true;
-  /** The configured imagery was replaced by the bundled one. */
-  fellBack = false;
+  /** Whether the configured imagery was replaced by the bundled one. */
+  private imageryFellBack: () => boolean = () => false;
+  /** The tileset's centre as it came (before any offset), and the offset applied to it. */
+  private tilesetCentre: Cartesian3 | null = null;
+  private tilesetOffset: TilesetOffset;
   private readonly pump: ReturnType<typeof setInterval>;
   private lastHover = 0;
   /** Set once the WebGL context is gone: nothing may draw or pick (picking draws) until the rebuild. */
@@ -173,6 +154,7 @@ export class CityMap {
   constructor(container: HTMLElement, sources: MapSources, private readonly events: MapEvents) {
     this.viewer = createCityWidget(container, sources);
     this.configuredImagery = sources.imagery !== null;
+    this.tilesetOffset = sources.tilesetOffset;
     const scene = this.viewer.scene;
     // Credits only for configured sources that ask for them; the bundled base needs none on a wall.
     container.classList.toggle('no-credits', !sources.imagery?.credit);
@@ -190,35 +172,18 @@ export class CityMap {
     const failed = (problem: SourceProblem): void => {
       if (!this.viewer.isDestroyed()) this.events.sourceFailed(problem);
     };
-    const imagery = sources.imagery;
-    if (imagery) {
-      // A dead imagery server leaves the globe dark blue: look at it once, and on the base layer's own error,
-      // and fall back to the bundled imagery when nothing usable can come from it.
-      const probeUrl = sampleTileUrl(imagery.url, 'subdomains' in imagery ? imagery.subdomains : undefined);
-      const fallBack = (problem: SourceProblem): void => {
-        if (this.viewer.isDestroyed() || this.fellBack) return;
-        this.fellBack = true;
-        const layers = this.viewer.imageryLayers;
-        layers.removeAll(true);
-        layers.add(dim(ImageryLayer.fromProviderAsync(bundledImagery())), 0);
-        container.classList.add('no-credits');
-        failed({ ...problem, fellBack: true });
-      };
-      fetchChecked(probeUrl).then(
-        () => {},
-        (e: unknown) => {
-          const p = e instanceof SourceError ? e.problem : { cause: 'other' as const, detail: String(e) };
-          const dead = p.cause === 'cors' || p.cause === 'unreachable' || (p.cause === 'http' && (p.status === 401 || p.status === 403 || (p.status ?? 0) >= 500));
-          // A 404 for one sample tile proves nothing (a city server may serve its own extent only).
-          if (dead) fallBack({ source: 'imagery', url: imagery.url, ...p });
-        },
-      );
-      this.viewer.imageryLayers.get(0)?.errorEvent.addEventListener((e: unknown) => void diagnose('imagery', imagery.url, probeUrl, e).then(fallBack));
+    if (sources.imagery) {
+      const annotation = sources.imagery.type === 'tianditu' && sources.imagery.annotation ? (this.viewer.imageryLayers.get(1) ?? null) : null;
+      this.imageryFellBack = superviseImagery(this.viewer, sources.imagery, annotation, failed, () => container.classList.add('no-credits'));
     }
     if (sources.terrainUrl) {
       const url = sources.terrainUrl;
       CesiumTerrainProvider.fromUrl(url).then(
-        (terrain) => (this.viewer.terrainProvider = terrain),
+        (terrain) => {
+          if (this.viewer.isDestroyed()) return;
+          this.viewer.terrainProvider = terrain;
+          this.events.terrainLoaded();
+        },
         (e: unknown) => void diagnose('terrain', url, `${url.replace(/\/+$/, '')}/layer.json`, e).then(failed),
       );
     }
@@ -228,6 +193,8 @@ export class CityMap {
         (tileset) => {
           if (this.viewer.isDestroyed()) return;
           this.tileset = scene.primitives.add(tileset) as Cesium3DTileset;
+          this.tilesetCentre = Cartesian3.clone(tileset.boundingSphere.center);
+          this.setTilesetOffset(this.tilesetOffset);
           this.tileset.show = this.buildingsWanted;
           this.layers.buildings.setVisible(false); // the real city replaces the synthetic boxes
           this.events.tilesetLoaded();
@@ -374,7 +341,24 @@ export class CityMap {
 
   /** The base imagery in use: the configured source, or the bundled one (none configured, or fallen back). */
   get imagery(): 'configured' | 'bundled' {
-    return this.configuredImagery && !this.fellBack ? 'configured' : 'bundled';
+    return this.configuredImagery && !this.imageryFellBack() ? 'configured' : 'bundled';
+  }
+
+  /** Moves the tileset by metres east, north and up from where it came (倾斜摄影 floating above or sunk into the terrain). */
+  setTilesetOffset(offset: TilesetOffset): void {
+    this.tilesetOffset = offset;
+    if (!this.tileset || !this.tilesetCentre || this.viewer.isDestroyed()) return;
+    const enu = Transforms.eastNorthUpToFixedFrame(this.tilesetCentre);
+    const shift = Matrix4.multiplyByPointAsVector(enu, new Cartesian3(offset.east, offset.north, offset.height), new Cartesian3());
+    this.tileset.modelMatrix = Matrix4.fromTranslation(shift);
+    this.requestRender();
+  }
+
+  /** Where the tileset's centre is now (lon/lat/height), null without one: for tests and the layer panel. */
+  tilesetPosition(): { lon: number; lat: number; height: number } | null {
+    if (!this.tileset) return null;
+    const c = Cartographic.fromCartesian(this.tileset.boundingSphere.center);
+    return { lon: CesiumMath.toDegrees(c.longitude), lat: CesiumMath.toDegrees(c.latitude), height: c.height };
   }
 
   flyToTileset(seconds = 1.2): void {

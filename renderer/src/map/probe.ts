@@ -21,6 +21,8 @@ export function installMapProbe(map: () => CityMap | null, selected: () => Picke
     layerVisible: (id: LayerId) => map()?.isLayerVisible(id) ?? false,
     /** The base imagery in use: 'configured', or 'bundled' (NaturalEarthII: none configured, or fallen back). */
     imagery: () => map()?.imagery ?? null,
+    /** The 3D tileset's centre now (lon/lat/height, after its offset), null without one. */
+    tileset: () => map()?.tilesetPosition() ?? null,
     /** Reads the frame just drawn: how many sampled pixels are lit, and how many distinct colours they have. */
     sample: () =>
       new Promise<{ lit: number; samples: number; colors: number }>((resolve) => {

@@ -4,8 +4,9 @@
  * no-cors mode tells them apart: it succeeds (an opaque answer) when the server is there and only CORS refused
  * the first, and fails too when nothing answers.
  */
-export type MapSourceKind = 'imagery' | 'terrain' | 'tileset' | 'grids';
-export type SourceCause = 'cors' | 'http' | 'not-json' | 'not-geojson' | 'unreachable' | 'other';
+export type MapSourceKind = 'imagery' | 'annotation' | 'terrain' | 'tileset' | 'grids';
+/** tianditu-key: 天地图 refused the key (403/401/418, or an error message instead of a tile). */
+export type SourceCause = 'cors' | 'http' | 'not-json' | 'not-geojson' | 'not-image' | 'tianditu-key' | 'unreachable' | 'other';
 
 export interface SourceProblem {
   source: MapSourceKind;
@@ -67,13 +68,40 @@ export async function fetchJsonChecked(url: string): Promise<unknown> {
 }
 
 /**
+ * Fetches one sample tile: besides the status, an answer that is a page or a message (XML, HTML, JSON, text)
+ * instead of an image is refused. From 天地图 (tianditu), a refusal (401/403/418) or such a message is its key
+ * refused: 「天地图密钥无效或未授权此域名」.
+ */
+export async function fetchTileChecked(url: string, tianditu = false): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetchChecked(url);
+  } catch (e) {
+    if (tianditu && e instanceof SourceError && e.problem.cause === 'http' && [401, 403, 418].includes(e.problem.status ?? 0)) throw new SourceError({ ...e.problem, cause: 'tianditu-key' });
+    throw e;
+  }
+  const type = response.headers.get('content-type') ?? '';
+  if (/xml|html|json|text/i.test(type)) {
+    const text = (await response.text()).slice(0, 120);
+    throw new SourceError({ cause: tianditu ? 'tianditu-key' : 'not-image', detail: `${type}: ${text}` });
+  }
+  return response;
+}
+
+/** Whether a sample tile's failure means nothing usable comes from the server (a 404 for one tile does not). */
+export function deadSource(problem: Omit<SourceProblem, 'source' | 'url'>): boolean {
+  const { cause, status } = problem;
+  return cause === 'cors' || cause === 'unreachable' || cause === 'not-image' || cause === 'tianditu-key' || (cause === 'http' && (status === 401 || status === 403 || (status ?? 0) >= 500));
+}
+
+/**
  * After the engine refused a source: the URL looked at again to name the cause (the server down, CORS, a
  * status); 'other' with the engine's words when the server answers fine.
  */
-export async function diagnose(source: MapSourceKind, url: string, probeUrl: string, error: unknown): Promise<SourceProblem> {
+export async function diagnose(source: MapSourceKind, url: string, probeUrl: string, error: unknown, tianditu = false): Promise<SourceProblem> {
   const engine = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   try {
-    if (source === 'imagery') await fetchChecked(probeUrl);
+    if (source === 'imagery' || source === 'annotation') await fetchTileChecked(probeUrl, tianditu);
     else await fetchJsonChecked(probeUrl);
   } catch (e) {
     if (e instanceof SourceError) return { source, url, ...e.problem, detail: `${e.problem.detail}; ${engine}` };
@@ -81,10 +109,11 @@ export async function diagnose(source: MapSourceKind, url: string, probeUrl: str
   return { source, url, cause: 'other', detail: engine };
 }
 
-/** One tile of an imagery URL template (for looking at the server, not for drawing). */
-export function sampleTileUrl(template: string, subdomains: readonly string[] | undefined): string {
+/** One tile of an imagery URL template (for looking at the server, not for drawing): the top one unless told. */
+export function sampleTileUrl(template: string, subdomains: readonly string[] | undefined, tile: { z: number; x: number; y: number } = { z: 0, x: 0, y: 0 }): string {
+  const of: Record<string, number> = { z: tile.z, x: tile.x, y: tile.y, TileMatrix: tile.z, TileCol: tile.x, TileRow: tile.y };
   return template
     .replaceAll('{s}', subdomains?.[0] ?? 'a')
-    .replaceAll(/\{(z|x|y|reverseX|reverseY|reverseZ|TileMatrix|TileRow|TileCol)\}/g, '0')
+    .replaceAll(/\{(z|x|y|reverseX|reverseY|reverseZ|TileMatrix|TileRow|TileCol)\}/g, (_all, name: string) => String(of[name] ?? 0))
     .replaceAll('{TileMatrixSet}', 'default');
 }
