@@ -88,6 +88,24 @@ describe('settings store (a real file)', () => {
     expect(DEFAULT_MAP_SOURCES.home).toBeNull();
   });
 
+  it('takes a 天地图 preset and a partial tileset offset from the file; saves an offset change; sets a bad key aside', () => {
+    const key = 'a'.repeat(32);
+    writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), JSON.stringify({ map: { imagery: { type: 'tianditu', key }, tilesetUrl: 'https://gis.city.example/tileset.json', tilesetOffset: { height: -8 } } }));
+    const store = new SettingsStore(temp.dir, silentLogger);
+    expect(store.startupNotice).toBeNull();
+    expect(store.settings.value.map.imagery).toEqual({ type: 'tianditu', key, layer: 'img', annotation: true, projection: 'w' });
+    expect(store.settings.value.map.tilesetOffset).toEqual({ height: -8, east: 0, north: 0 });
+    store.update({ map: { ...store.settings.value.map, tilesetOffset: { height: 2, east: 0, north: 0 } } });
+    expect(new SettingsStore(temp.dir, silentLogger).settings.value.map.tilesetOffset.height).toBe(2);
+    expect(() => store.update({ map: { ...store.settings.value.map, tilesetOffset: { height: 5000, east: 0, north: 0 } } })).toThrow(/三维模型高度偏移须在/);
+    const sub = join(temp.dir, 'bad-key');
+    mkdirSync(sub);
+    writeFileSync(join(sub, SETTINGS_FILE_NAME), JSON.stringify({ map: { imagery: { type: 'tianditu', key: 'my-key' } } }));
+    const refused = new SettingsStore(sub, silentLogger);
+    expect(refused.settings.value).toEqual(DEFAULT_SETTINGS);
+    expect(refused.startupNotice?.detail).toMatch(/map\.imagery\.key.*天地图密钥/);
+  });
+
   it('words the set-aside notice in Chinese by default, in English when asked, with the file kept', () => {
     const notice = { code: 'settings-set-aside', keptAs: '/data/settings.json.corrupt-1', detail: 'x' } as const;
     expect(zhCN.notice.code[notice.code].replace('{keptAs}', notice.keptAs)).toBe('设置文件（settings.json）无法使用，已改用默认设置；原文件另存为 /data/settings.json.corrupt-1');
