@@ -36,3 +36,6 @@ export function mayRun(role: UserRole | 'system', type: CommandType): boolean {
 export function inScope(scope: readonly string[] | null, districtId: string): boolean {
   return scope === null || scope.includes(districtId);
 }
+
+/** Who reads the 重点人员 register unmasked (names, ID numbers, phones): leaders and the duty officer. */
+export const KEY_PERSON_REVEAL_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['leader', 'duty']);

@@ -3,7 +3,8 @@
  * numbers disappear entirely, and any long digit run in free text (a phone typed into a note) is blanked.
  * Organisations (departments, simulated units) keep their names. Pure: applied by the hub per window.
  */
-import type { CollectionName, GovEvent, Staff, TimelineEntry, TimelineRecord } from '../protocol';
+import type { CollectionName, GovEvent, KeyPerson, Place, Staff, TimelineEntry, TimelineRecord } from '../protocol';
+import { maskIdNumber } from './id-number';
 
 export const HIDDEN = '（已隐藏）';
 
@@ -50,11 +51,23 @@ export function maskRow<T>(collection: CollectionName, row: T): T {
   if (collection === 'events') return maskEvent(row as GovEvent) as T;
   if (collection === 'timeline') return maskTimeline(row as TimelineRecord) as T;
   if (collection === 'staff') return maskStaff(row as Staff) as T;
+  if (collection === 'places') {
+    const p = row as Place;
+    return { ...p, contact: p.contact ? { name: maskName(p.contact.name), phone: HIDDEN } : null, note: maskDigits(p.note) } as T;
+  }
   if (collection === 'handovers') {
     const h = row as { fromName: string; notes: string; acknowledgedBy: string | null };
     return { ...row, fromName: maskName(h.fromName), notes: maskDigits(h.notes), acknowledgedBy: h.acknowledgedBy ? maskName(h.acknowledgedBy) : null } as T;
   }
   return row;
+}
+
+/**
+ * A 重点人员 row for a reader who may not see it: the surname only, the ID number's area prefix and last four,
+ * no phone, no note, and the address reduced to `place` (the grid's or community's name).
+ */
+export function maskKeyPerson(row: KeyPerson, place: string): KeyPerson {
+  return { ...row, name: maskName(row.name), idNumber: maskIdNumber(row.idNumber), phone: HIDDEN, address: place, note: HIDDEN };
 }
 
 /** A queued command's payload (reports carry the reporter). */

@@ -14,6 +14,8 @@ import {
   type CallLogEntry,
   type CallLogState,
   type CityLayerName,
+  type KeyPersonsAnswer,
+  type RegisterLevel,
   type CommandReceipt,
   type CommandRequest,
   type ConnectionState,
@@ -37,7 +39,8 @@ import { Replica } from './replica';
 import { Outbox } from './outbox';
 import { Connection } from './connection';
 import { Subscriptions } from './subscriptions';
-import { CityLayers } from './city-layers';
+import { CityLayers, type LayerSource } from './city-layers';
+import { fetchKeyPersons } from './key-persons';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
 
@@ -135,11 +138,7 @@ export class Hub {
       serverNow: () => this.status.serverNow(),
       viewerSignedIn: () => this.connection.value.user?.role === 'viewer',
     });
-    this.layers = new CityLayers(this.replica, () => {
-      if (!this.backend) return null;
-      const urls = backendUrlList(this.backend.url);
-      return { url: this.link?.url ?? urls[0]!, urls, token: this.backend.token };
-    });
+    this.layers = new CityLayers(this.replica, () => this.backendSource());
     this.services = {
       version: options.version,
       startedAt: this.startedAt,
@@ -149,6 +148,7 @@ export class Hub {
       rows: this.rows,
       outbox: this.outbox,
       cityLayer: (layer) => this.cityLayer(layer),
+      keyPersons: (target, demo) => this.keyPersons(target, demo),
       showOnWall: (from, request) => this.showOnWall(from, request),
       logCall: (entry) => this.logCall(entry),
       restartBackend: () => this.restartBackend(),
@@ -222,6 +222,18 @@ export class Hub {
   restartBackend(): void {
     if (!this.backendRestart) throw new HubError('unavailable', 'this console links to a configured backend: there is no embedded backend to start');
     this.backendRestart();
+  }
+
+  /** The linked backend's address now and its token (null: none linked). */
+  private backendSource(): LayerSource | null {
+    if (!this.backend) return null;
+    const urls = backendUrlList(this.backend.url);
+    return { url: this.link?.url ?? urls[0]!, urls, token: this.backend.token };
+  }
+
+  /** The 重点人员 register of one area (key-persons.ts): from the backend each time, never cached. */
+  keyPersons(target: { level: RegisterLevel; id: string }, demo = false): Promise<KeyPersonsAnswer> {
+    return fetchKeyPersons(this.backendSource(), target, demo);
   }
 
   /** A static city layer (city-layers.ts). */

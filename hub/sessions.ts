@@ -22,6 +22,8 @@ import {
   type HelloResult,
   type HubMethod,
   type HubReply,
+  type KeyPersonsAnswer,
+  type RegisterLevel,
   type HubResult,
   type Query,
   type ShowOnWallResult,
@@ -59,6 +61,8 @@ export interface SessionServices {
   readonly rows: Subscriptions;
   readonly outbox: Outbox;
   cityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
+  /** The 重点人员 register of one area from the backend, masked for a demo window (never cached). */
+  keyPersons(target: { level: RegisterLevel; id: string }, demo: boolean): Promise<KeyPersonsAnswer>;
   showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult;
   logCall(entry: CallLogEntry): void;
   restartBackend(): void;
@@ -108,6 +112,7 @@ const handlers: Handlers = {
     return {};
   }),
   getCityLayer: takes(hubMethods.getCityLayer.params, (s, { layer }) => s.services.cityLayer(layer)),
+  keyPersons: takes(hubMethods.keyPersons.params, (s, { target }) => s.services.keyPersons(target, s.info.demo === true)),
   showOnWall: takes(hubMethods.showOnWall.params, (s, request) => s.services.showOnWall(s, request)),
   logCall: takes(hubMethods.logCall.params, (s, entry) => {
     // Demo / inspection screens make no calls; a window only logs its own user's calls.

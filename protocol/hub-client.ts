@@ -154,6 +154,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     },
     retryCommand: (commandId) => call('retryCommand', { commandId }),
     getCityLayer: (layer) => call('getCityLayer', { layer }),
+    keyPersons: (target) => call('keyPersons', { target }),
     showOnWall: (request) => call('showOnWall', request),
     logCall: async (entry) => void (await call('logCall', entry)),
     restartBackend: async () => void (await call('restartBackend', {})),

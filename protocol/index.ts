@@ -10,3 +10,4 @@ export * from './wire-messages';
 export * from './video';
 export * from './field';
 export * from './positions-binary';
+export * from './registers';

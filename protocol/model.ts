@@ -316,6 +316,31 @@ export const KpiSnapshot = z.object({
 });
 export type KpiSnapshot = z.infer<typeof KpiSnapshot>;
 
+/**
+ * 地、物、组织: the city's places and organisations (schools, hospitals, markets, hazardous-goods sites, crowded
+ * places, enterprises, social organisations, government offices) from its own register (`import places`).
+ */
+export const PlaceKind = z.enum(['school', 'hospital', 'market', 'hazardous', 'key-place', 'crowded', 'enterprise', 'organisation', 'government', 'other']);
+export type PlaceKind = z.infer<typeof PlaceKind>;
+
+export const Place = z.object({
+  id: z.string(),
+  /** The city's own code for the place (unique). */
+  code: z.string().min(1).max(64),
+  name: z.string(),
+  kind: PlaceKind,
+  address: z.string(),
+  position: LonLat,
+  gridId: z.string(),
+  communityId: z.string(),
+  streetId: z.string(),
+  districtId: z.string(),
+  /** Private: the contact person (masked on demo screens). */
+  contact: z.object({ name: z.string(), phone: z.string() }).nullable(),
+  note: z.string(),
+});
+export type Place = z.infer<typeof Place>;
+
 /** Collections a client holds, each keyed by id. Order matters: a snapshot sends them in this order. */
 export const COLLECTIONS = [
   'adminUnits',
@@ -325,6 +350,7 @@ export const COLLECTIONS = [
   'staff',
   'cameras',
   'resources',
+  'places',
   'events',
   'timeline',
   'commandLevel',
@@ -341,6 +367,7 @@ export const collectionSchemas = {
   staff: Staff,
   cameras: Camera,
   resources: Resource,
+  places: Place,
   events: GovEvent,
   timeline: TimelineRecord,
   commandLevel: CommandLevelState,
@@ -356,6 +383,7 @@ export interface CollectionTypes {
   staff: Staff;
   cameras: Camera;
   resources: Resource;
+  places: Place;
   events: GovEvent;
   timeline: TimelineRecord;
   commandLevel: CommandLevelState;
@@ -367,4 +395,5 @@ export interface CollectionTypes {
 export const PRIVATE_FIELDS: Partial<Record<CollectionName, readonly string[]>> = {
   staff: ['phone'],
   events: ['reporter'],
+  places: ['contact'],
 };

@@ -19,6 +19,7 @@ import { DEFAULT_TABLE_MAX_BYTES, readTable, type Table } from './table';
 import { planDepartments, type DepartmentFiles } from './departments';
 import { buildStaff } from './roster';
 import { buildCameras } from './cameras';
+import { registerImport } from './register-cli';
 
 export const IMPORT_EXIT = { imported: 0, other: 1, usage: 2, database: 3, fileErrors: 4 } as const;
 
@@ -27,10 +28,17 @@ export const importUsage = `usage: backend import grids <file.geojson|file.shp> 
        backend import cameras <cameras.csv|cameras.xlsx> [--crs C] [--stream-template URL] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import departments <departments.csv|.xlsx> [--rules <rules.csv|.xlsx>] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import rules <rules.csv|rules.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import population <population.csv|.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import places <places.csv|.xlsx> [--crs C] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import persons <persons.csv|.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
   <file>            a GeoJSON FeatureCollection of Polygon/MultiPolygon grids, or a Shapefile (.shp with its .dbf;
                     .cpg and .prj read when present)
   --crs C           the file's coordinates: wgs84 or cgcs2000 (taken as is; default wgs84), gcj02 (Gaode/Tencent)
                     or bd09 (Baidu), converted to WGS84
+  population        网格编码, 户数, 人口 per grid: updates those grids (the others keep theirs)
+  places            编码, 名称, 类别, 地址, 经度, 纬度, 联系人, 联系电话, 备注: the city's places and organisations
+  persons           姓名, 公民身份号码, 类别, 网格编码, 地址, 联系电话, 关注等级, 备注: the 重点人员 register (kept
+                    in the store only, never replicated; the report masks ID numbers and phones)
   --code-property NAME  the property holding the 15-digit 网格编码 (default: 网格编码, WGBM, GRID_CODE, grid_code,
                     gridCode, code or CODE, the first present)
   --encoding E      the .dbf's text encoding when there is no .cpg (default utf-8; e.g. gbk); a CSV's encoding when
@@ -67,12 +75,12 @@ export async function importMain(argv: string[]): Promise<number> {
   const fail: (message: string) => never = cli.fail;
   const { values } = cli;
   const [what, file, ...rest] = cli.positionals;
-  const kinds = ['grids', 'staff', 'cameras', 'departments', 'rules'];
-  if (what === undefined || !kinds.includes(what)) fail(what === undefined ? 'import what? (grids, staff, cameras, departments or rules)' : `cannot import ${JSON.stringify(what)}: grids, staff, cameras, departments or rules`);
+  const kinds = ['grids', 'staff', 'cameras', 'departments', 'rules', 'population', 'places', 'persons'];
+  if (what === undefined || !kinds.includes(what)) fail(what === undefined ? 'import what? (grids, staff, cameras, departments, rules, population, places or persons)' : `cannot import ${JSON.stringify(what)}: grids, staff, cameras, departments, rules, population, places or persons`);
   if (file === undefined || rest.length > 0) fail(`import ${what} takes one file`);
   if (!existsSync(file)) fail(`${file}: no such file`);
   if (values.crs !== undefined && !isCrs(values.crs)) fail(`--crs must be one of ${CRS_NAMES.join(', ')}`);
-  if (values.crs !== undefined && what !== 'grids' && what !== 'cameras') fail('--crs is for grids and cameras');
+  if (values.crs !== undefined && what !== 'grids' && what !== 'cameras' && what !== 'places') fail('--crs is for grids, cameras and places');
   if (values.rules !== undefined && what !== 'departments') fail('--rules is for departments (import rules takes its file alone)');
   if (values.rules !== undefined && !existsSync(values.rules)) fail(`${values.rules}: no such file`);
   if (values['stream-template'] !== undefined && what !== 'cameras') fail('--stream-template is for cameras');
@@ -93,6 +101,13 @@ export async function importMain(argv: string[]): Promise<number> {
       const { report, seq } = await writeTableImport(store, plan, { at: new Date(), dryRun: options.dryRun, meta: options.meta });
       return printTables(report, seq, options);
     });
+  }
+
+  if (what === 'population' || what === 'places' || what === 'persons') {
+    const table = await readTable(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
+    const crs = values.crs !== undefined && isCrs(values.crs) ? values.crs : 'wgs84';
+    const options = { db: values.db, dryRun: values['dry-run'], json: values.json, meta: { key: `imported${what[0]!.toUpperCase()}${what.slice(1)}`, source: basename(file) } };
+    return registerImport(what, table, { crs, file: basename(file) }, { print: (report, seq) => printTable(report, seq, options), withStore: (work) => withStore(options.db, work), ...options });
   }
 
   if (what !== 'grids') {

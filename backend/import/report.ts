@@ -47,7 +47,14 @@ export type IssueKind =
   | 'unknown-department'
   | 'bad-limit'
   | 'bad-level'
-  | 'in-use';
+  | 'in-use'
+  // registers (population, places, persons)
+  | 'duplicate-grid'
+  | 'not-in-file'
+  | 'bad-kind'
+  | 'bad-category'
+  | 'bad-id-number'
+  | 'duplicate-id-number';
 
 export interface ImportIssue {
   severity: 'error' | 'warning' | 'note';
@@ -108,7 +115,7 @@ export function formatReport(r: ImportReport, outcome: 'imported' | 'dry-run' | 
 
 /** What a table import (staff, cameras) found. */
 export interface TableReport {
-  what: 'staff' | 'cameras' | 'departments' | 'rules';
+  what: 'staff' | 'cameras' | 'departments' | 'rules' | 'population' | 'places' | 'persons';
   file: string;
   format: 'csv' | 'xlsx';
   /** The CSV's encoding as detected or given. */
@@ -120,8 +127,8 @@ export interface TableReport {
   issues: ImportIssue[];
 }
 
-const WHAT = { staff: { zh: '网格员', en: 'staff' }, cameras: { zh: '摄像头', en: 'cameras' }, departments: { zh: '职能部门', en: 'departments' }, rules: { zh: '权责清单', en: 'responsibility rules' } } as const;
-const ID_LABEL = { staff: '工号 id', cameras: '编号 id', departments: '部门编码 code', rules: '事件类别 category' } as const;
+const WHAT = { staff: { zh: '网格员', en: 'staff' }, cameras: { zh: '摄像头', en: 'cameras' }, departments: { zh: '职能部门', en: 'departments' }, rules: { zh: '权责清单', en: 'responsibility rules' }, population: { zh: '网格人口', en: 'population per grid' }, places: { zh: '场所与组织', en: 'places and organisations' }, persons: { zh: '重点人员', en: 'key persons' } } as const;
+const ID_LABEL = { staff: '工号 id', cameras: '编号 id', departments: '部门编码 code', rules: '事件类别 category', population: '网格编码 grid', places: '编码 code', persons: '身份号码 id' } as const;
 
 function rowWhere(i: ImportIssue, what: TableReport['what']): string {
   const parts: string[] = [];
@@ -142,6 +149,7 @@ export function formatTableReport(r: TableReport, outcome: 'imported' | 'dry-run
   const found = `${r.rows} 行 rows → 新增 ${added} added, 更新 ${updated} updated, 删除 ${removed} removed`;
   if (outcome === 'refused') lines.push(`结果 result: ${errors} 个错误、${warnings} 个警告，未写入任何数据 / ${errors} error(s), ${warnings} warning(s): nothing written (${r.rows} 行 rows)`);
   else if (outcome === 'dry-run') lines.push(`结果 result: 检查通过（试运行，未写入），${warnings} 个警告 / clean (dry run, nothing written), ${warnings} warning(s) (${found})`);
+  else if (seq === undefined) lines.push(`结果 result: 已导入（登记表整体替换，不进入变更日志），${warnings} 个警告 / imported (the register replaced as a whole, outside the change log), ${warnings} warning(s) (${r.rows} 行 rows → ${added} 人 persons)`);
   else lines.push(`结果 result: 已导入，${warnings} 个警告，变更批次 ${seq} / imported, ${warnings} warning(s), change batch seq ${seq} (${found})`);
   return lines;
 }

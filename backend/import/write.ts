@@ -4,7 +4,7 @@
  * admin units and grids are upserted; the ones in the store and not in the file are removed.
  */
 import { CityState, upsert } from '../../domain';
-import type { Change } from '../../protocol';
+import type { Change, KeyPerson } from '../../protocol';
 import type { RunningStore } from '../store/open';
 import type { ImportedCity } from './build';
 
@@ -72,4 +72,22 @@ export async function writeTableImport<R>(
   });
   if (outcome.seq !== null) await store.setMeta(options.meta.key, JSON.stringify({ source: options.meta.source, at: options.at.toISOString(), seq: outcome.seq }));
   return outcome;
+}
+
+/**
+ * The 重点人员 register (persons.ts): checked against the grids the store holds, then written in one transaction
+ * of its own table — never a change batch, so nothing of it reaches the change log, snapshots or consoles.
+ */
+export async function writeKeyPersons<R>(
+  store: RunningStore,
+  plan: (state: CityState) => { report: R; rows: KeyPerson[] | null },
+  options: { at: Date; dryRun: boolean; source: string },
+): Promise<{ report: R; written: boolean }> {
+  if (!(await store.getMeta('city'))) throw new NoCityError();
+  const loaded = await store.load();
+  const { report, rows } = plan(new CityState(loaded.state, loaded.seq));
+  if (!rows || options.dryRun) return { report, written: false };
+  await store.replaceKeyPersons(rows);
+  await store.setMeta('importedPersons', JSON.stringify({ source: options.source, at: options.at.toISOString(), rows: rows.length }));
+  return { report, written: true };
 }

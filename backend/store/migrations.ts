@@ -53,4 +53,17 @@ export const BACKEND_MIGRATIONS: readonly Migration[] = [
       DELETE FROM changes;
     `,
   },
+  {
+    version: 3,
+    description: '重点人员 register: personal data kept beside the city, never in the change log',
+    sql: `
+      CREATE TABLE key_persons (
+        id TEXT PRIMARY KEY,
+        grid_id TEXT NOT NULL,
+        id_number TEXT NOT NULL UNIQUE,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX key_persons_grid ON key_persons(grid_id);
+    `,
+  },
 ];

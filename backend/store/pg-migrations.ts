@@ -59,4 +59,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       COMMENT ON TABLE changes IS 'the city''s change log: one batch per seq, committed in the write turn (pg_advisory_xact_lock 0x5a5a4844) by whichever instance, announced by NOTIFY zongzhi_commits';
     `,
   },
+  {
+    version: 3,
+    description: '重点人员 register: personal data kept beside the city, never in the change log',
+    sql: `
+      CREATE TABLE key_persons (
+        id TEXT PRIMARY KEY,
+        grid_id TEXT NOT NULL,
+        id_number TEXT NOT NULL UNIQUE,
+        data JSON NOT NULL
+      );
+      CREATE INDEX key_persons_grid ON key_persons (grid_id);
+    `,
+  },
 ];

@@ -5,7 +5,7 @@
  * Records are `json` (kept as written, key order included), so both stores hand back the same bytes.
  */
 import pg from 'pg';
-import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
+import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
 import { PG_MIGRATIONS } from './pg-migrations';
 import { StoreOpenError } from './open-check';
 import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
@@ -270,6 +270,22 @@ export class PgStore implements BackendStore {
 
   async setMeta(key: string, value: string): Promise<void> {
     await this.pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  async replaceKeyPersons(rows: KeyPerson[]): Promise<void> {
+    await this.tx(async (client) => {
+      await client.query('DELETE FROM key_persons');
+      // One statement per 1000 rows: the rows as one JSON parameter, unpacked by the server.
+      for (let i = 0; i < rows.length; i += 1000) {
+        const part = rows.slice(i, i + 1000);
+        await client.query('INSERT INTO key_persons (id, grid_id, id_number, data) SELECT r->>0, r->>1, r->>2, r->3 FROM json_array_elements($1::json) AS r', [JSON.stringify(part.map((r) => [r.id, r.gridId, r.idNumber, r]))]);
+      }
+    });
+  }
+
+  async keyPersonsIn(gridIds: readonly string[]): Promise<KeyPerson[]> {
+    const { rows } = await this.pool.query<{ data: KeyPerson }>('SELECT data FROM key_persons WHERE grid_id = ANY($1::text[]) ORDER BY grid_id COLLATE "C", id COLLATE "C"', [[...new Set(gridIds)]]);
+    return rows.map((r) => r.data);
   }
 
   async pruneChanges(keep: number): Promise<number> {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
+import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
 import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
@@ -62,6 +62,9 @@ export class SqliteStore implements BackendStore {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE seq <= ?'),
+      clearKeyPersons: db.prepare('DELETE FROM key_persons'),
+      insertKeyPerson: db.prepare<[string, string, string, string]>('INSERT INTO key_persons (id, grid_id, id_number, data) VALUES (?, ?, ?, ?)'),
+      keyPersonsInGrid: db.prepare<[string], { data: string }>('SELECT data FROM key_persons WHERE grid_id = ? ORDER BY id'),
     };
   }
 
@@ -223,6 +226,17 @@ export class SqliteStore implements BackendStore {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.statements.setMeta.run(key, value);
+  }
+
+  async replaceKeyPersons(rows: KeyPerson[]): Promise<void> {
+    this.db.transaction(() => {
+      this.statements.clearKeyPersons.run();
+      for (const r of rows) this.statements.insertKeyPerson.run(r.id, r.gridId, r.idNumber, JSON.stringify(r));
+    })();
+  }
+
+  async keyPersonsIn(gridIds: readonly string[]): Promise<KeyPerson[]> {
+    return [...new Set(gridIds)].sort().flatMap((g) => this.statements.keyPersonsInGrid.all(g).map((r) => JSON.parse(r.data) as KeyPerson));
   }
 
   async pruneChanges(keep: number): Promise<number> {

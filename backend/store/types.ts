@@ -3,7 +3,7 @@
  * the store makes each change durable before it is acknowledged or broadcast. Async on purpose: a PostgreSQL
  * store implements the same interface; the SQLite store answers synchronously inside resolved promises.
  */
-import type { Change, UserRole } from '../../protocol';
+import type { Change, KeyPerson, UserRole } from '../../protocol';
 import type { LoadedState } from '../../domain';
 
 export interface ChangeBatch {
@@ -24,7 +24,7 @@ export interface CommandRecord {
 export interface AuditEntry {
   at: string;
   userId: string | null;
-  kind: 'login' | 'login-refused' | 'command' | 'command-rejected' | 'command-refused' | 'disconnect';
+  kind: 'login' | 'login-refused' | 'command' | 'command-rejected' | 'command-refused' | 'disconnect' | 'sensitive-read';
   detail: Record<string, unknown>;
 }
 
@@ -109,6 +109,13 @@ export interface BackendStore {
   countUsers(): Promise<number>;
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * The 重点人员 register (personal data outside the replicated city: never in the change log nor a snapshot):
+   * the whole register replaced by `rows` in one transaction.
+   */
+  replaceKeyPersons(rows: KeyPerson[]): Promise<void>;
+  /** The register's rows in these grids, ordered by grid then id. */
+  keyPersonsIn(gridIds: readonly string[]): Promise<KeyPerson[]>;
   /** Drops change batches beyond the newest `keep` (clients older than that get a snapshot). */
   pruneChanges(keep: number): Promise<number>;
   close(): void | Promise<void>;

@@ -43,7 +43,7 @@ export interface ClientOutput {
 // ── area scopes ──────────────────────────────────────────────────────────────────────────────────────────
 
 /** Collections filtered by the user's district scope. */
-export const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'events', 'timeline']);
+export const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'places', 'events', 'timeline']);
 
 export function visible(scope: string[] | null, collection: CollectionName, data: unknown): boolean {
   if (scope === null || !SCOPED.has(collection)) return true;

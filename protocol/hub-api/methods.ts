@@ -13,6 +13,7 @@ import { Query, SubscriptionId, SubscriptionUpdate, type CollectionFilter, type 
 import { CallLogEntry, ShowOnWallResult, WallRequest, type CallLogState, type SipState, type WallRequestState } from './walls-and-calls';
 import { HubErrorShape } from './errors';
 import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
+import { KeyPersonsAnswer, RegisterLevel } from '../registers';
 
 export const HUB_API_VERSION = 1;
 
@@ -72,6 +73,11 @@ export const hubMethods = {
   discardCommand: { params: z.object({ commandId: CommandId }).strict(), result: Empty },
   /** A static city layer from the backend, cached by the hub so the map draws it offline too. */
   getCityLayer: { params: z.object({ layer: CityLayerName }).strict(), result: BuildingsLayer },
+  /**
+   * The 重点人员 register of one area, fetched from the backend for each call (never cached: personal data);
+   * masked unless the signed-in role may see it, and always on a demo screen. Every call is audited there.
+   */
+  keyPersons: { params: z.object({ target: z.object({ level: RegisterLevel, id: z.string().min(1).max(64) }).strict() }).strict(), result: KeyPersonsAnswer },
   /** Asks the windows that show a wall to show something (see WallRequest). */
   showOnWall: { params: WallRequest, result: ShowOnWallResult },
   /** Adds a finished call to the call log (hub cache); the same id twice is kept once. */
@@ -139,6 +145,7 @@ export interface HubApi {
   retryCommand(commandId: string): Promise<CommandReceipt>;
   discardCommand(commandId: string): Promise<void>;
   getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
+  keyPersons(target: { level: RegisterLevel; id: string }): Promise<KeyPersonsAnswer>;
   showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
   logCall(entry: CallLogEntry): Promise<void>;
   restartBackend(): Promise<void>;

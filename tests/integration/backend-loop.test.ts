@@ -257,7 +257,7 @@ describe('reconnect and resume', () => {
     expect(chunks.length).toBeGreaterThan(3);
     const snapshotId = full.snapshotId!;
     // A client that got the first two chunks before its link dropped: it keeps those and asks for the rest.
-    const staged = new Map<string, Map<string, unknown>>(['adminUnits', 'grids', 'departments', 'rules', 'staff', 'cameras', 'resources', 'events', 'timeline', 'commandLevel', 'handovers', 'kpis'].map((c) => [c, new Map()]));
+    const staged = new Map<string, Map<string, unknown>>(['adminUnits', 'grids', 'departments', 'rules', 'staff', 'cameras', 'resources', 'places', 'events', 'timeline', 'commandLevel', 'handovers', 'kpis'].map((c) => [c, new Map()]));
     for (const frame of chunks.slice(0, 2)) {
       const p = frame.payload as { collection: string; items: Array<{ id: string }> };
       for (const item of p.items) staged.get(p.collection)!.set(item.id, item);

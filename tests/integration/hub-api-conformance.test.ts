@@ -168,6 +168,10 @@ describe.each([
     expect(await transport.call('getCityLayer', { layer: 'sewers' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     // This hub has no backend and nothing cached: the layer is unavailable, with the reason.
     expect(await transport.call('getCityLayer', { layer: 'buildings' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(await transport.call('keyPersons', { target: { level: 'city', id: 'x' } })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('keyPersons', { target: { level: 'grid', id: '' } })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    // No backend: the register is never kept by the hub, so there is nothing to answer with.
+    await expect(bridge.open().then(({ api }) => api.keyPersons({ level: 'grid', id: 'g1' }))).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/未连接后端.*no backend is linked/) });
   });
 
   it('has no SIP account without a backend (calls unavailable, said by the console)', async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { Staff } from '../../protocol';
+import type { KeyPerson, Staff } from '../../protocol';
 import { SqliteStore } from '../../backend/store/sqlite-store';
 import { PgStore } from '../../backend/store/pg-store';
 import { PG_MIGRATIONS } from '../../backend/store/pg-migrations';
@@ -171,6 +171,22 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
     await expect(s.raw('DELETE FROM audit')).rejects.toThrow(/append-only/);
   });
 
+  it('replaces the key-person register in one go and reads it by grid, outside the change log', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    const person = (id: string, gridId: string, idNumber: string): KeyPerson => ({ id, name: '张三', idNumber, category: 'elderly-alone', gridId, address: '一巷1号', phone: '', level: 2, note: '' });
+    await s.store.replaceKeyPersons([person('k2', 'G1', '110101198001011237'), person('k1', 'G1', '11010119800101125X'), person('k3', 'G2', '110101198001011261')]);
+    expect((await s.store.keyPersonsIn(['G2', 'G1', 'G1'])).map((r) => r.id)).toEqual(['k1', 'k2', 'k3']);
+    expect(await s.store.keyPersonsIn(['G9'])).toEqual([]);
+    expect((await s.store.keyPersonsIn(['G2']))[0]).toEqual(person('k3', 'G2', '110101198001011261'));
+    // A duplicate ID number refuses the whole replacement: the register stays as it was.
+    await expect(s.store.replaceKeyPersons([person('k4', 'G1', '110101198001011237'), person('k5', 'G1', '110101198001011237')])).rejects.toThrow();
+    expect(await s.store.keyPersonsIn(['G1', 'G2'])).toHaveLength(3);
+    await s.store.replaceKeyPersons([person('k4', 'G2', '110101198001011237')]);
+    expect((await s.store.keyPersonsIn(['G1', 'G2'])).map((r) => r.id)).toEqual(['k4']);
+    expect(await s.store.changesSince(0, 10)).toEqual([]);
+  });
+
   it('finds users by token hash, counts them, keeps meta, and saves positions without touching the rest', async ({ dataDir, onTestFinished }) => {
     const s = await open(dataDir);
     onTestFinished(() => s.close());
@@ -204,7 +220,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(2\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(3\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
@@ -214,7 +230,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await expect(PgStore.open(foreign)).rejects.toMatchObject({ code: 'database-not-ours', message: expect.stringContaining('invoices') });
   });
 
-  it('migrates a database of schema 1 (one instance) to 2 (several instances), keeping what it holds', async () => {
+  it('migrates a database of schema 1 (one instance) to 2 (several instances) and 3 (the key-person register), keeping what it holds', async () => {
     const url = postgres.createDatabase('schema_one');
     const raw = new pg.Client({ connectionString: url });
     await raw.connect();
@@ -229,8 +245,10 @@ describe('PostgreSQL store: databases it must not use', () => {
     await store.close();
     const { rows } = await raw.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations');
     const comment = await raw.query<{ c: string | null }>("SELECT obj_description('changes'::regclass) AS c");
+    const table = await raw.query<{ n: string }>('SELECT COUNT(*) AS n FROM key_persons');
     await raw.end();
-    expect(rows[0]?.v).toBe(2);
+    expect(rows[0]?.v).toBe(3);
+    expect(table.rows[0]?.n).toBe('0');
     expect(comment.rows[0]?.c).toContain('write turn');
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { GovEvent, Staff, TimelineRecord } from '../../protocol';
-import { HIDDEN, maskDigits, maskName, maskPayload, maskRow } from '../../domain';
+import type { GovEvent, KeyPerson, Place, Staff, TimelineRecord } from '../../protocol';
+import { HIDDEN, idCheckChar, idNumberProblem, maskDigits, maskIdNumber, maskKeyPerson, maskName, maskPayload, maskRow } from '../../domain';
 
 describe('privacy masking (迎检演示)', () => {
   it('keeps only the surname, and a role prefix', () => {
@@ -40,5 +40,22 @@ describe('privacy masking (迎检演示)', () => {
   });
   it('masks reporters in queued command payloads', () => {
     expect(maskPayload({ title: 'x 13800001234', reporter: { name: '赵六', phone: '13800001234' }, severity: 2 })).toEqual({ title: 'x ***', reporter: { name: '赵*', phone: HIDDEN }, severity: 2 });
+  });
+  it("masks a place's contact (name to the surname, phone hidden) and phone-like notes; a place without one passes", () => {
+    const place: Place = { id: 'pl-1', code: '1', name: '第一小学', kind: 'school', address: '一巷1号', position: [116.4, 39.9], gridId: 'g1', communityId: 'c1', streetId: 's1', districtId: 'd1', contact: { name: '赵校长', phone: '13900139000' }, note: '值班 13900139000' };
+    expect(maskRow('places', place)).toEqual({ ...place, contact: { name: '赵**', phone: HIDDEN }, note: '值班 ***' });
+    expect(maskRow('places', { ...place, contact: null, note: '' })).toEqual({ ...place, contact: null, note: '' });
+  });
+  it('checks ID numbers by GB 11643 and masks them and key-person rows', () => {
+    expect(idCheckChar('11010519491231002')).toBe('X'); // the standard's own example
+    expect(idNumberProblem('11010519491231002X')).toBeNull();
+    expect(idNumberProblem('11010519491231002x')).toBeNull();
+    expect(idNumberProblem('110105194912310021')).toMatchObject({ zh: expect.stringContaining('校验位') });
+    expect(idNumberProblem('110105194902300021')).toMatchObject({ zh: expect.stringContaining('出生日期') });
+    expect(idNumberProblem('1101051949123100')).toMatchObject({ zh: expect.stringContaining('18 位') });
+    expect(maskIdNumber('11010519491231002X')).toBe('1101**********002X');
+    expect(maskIdNumber(maskIdNumber('11010519491231002X'))).toBe('1101**********002X');
+    const row: KeyPerson = { id: 'k1', name: '张三丰', idNumber: '11010519491231002X', category: 'released', gridId: 'g1', address: '一巷1号', phone: '13800138000', level: 1, note: '每月走访' };
+    expect(maskKeyPerson(row, '一社区 第1网格')).toEqual({ ...row, name: '张**', idNumber: '1101**********002X', address: '一社区 第1网格', phone: HIDDEN, note: HIDDEN });
   });
 });

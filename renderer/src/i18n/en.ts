@@ -491,5 +491,9 @@ const en: typeof zh = {
       'Responsible department from the responsibility list and nearest staff; keyboard dispatch',
     ],
   },
+  registers: {
+    placeKinds: { school: 'School', hospital: 'Hospital', market: 'Market / supermarket', hazardous: 'Hazardous-goods site', 'key-place': 'Key place', crowded: 'Crowded place', enterprise: 'Enterprise', organisation: 'Social organisation', government: 'Government office', other: 'Other' },
+    keyPersonCategories: { released: 'Released prisoner', 'community-correction': 'Under community correction', 'drug-user': 'Drug user', 'mental-illness': 'Severe mental disorder', petitioner: 'Persistent petitioner', cult: 'Cult member', 'elderly-alone': 'Elderly living alone', 'left-behind-child': 'Left-behind child', 'child-in-difficulty': 'Child in difficulty', disabled: 'Person with disability', subsistence: 'Subsistence-allowance household' },
+  },
 };
 export default en;

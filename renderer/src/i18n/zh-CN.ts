@@ -499,4 +499,8 @@ export default {
       '按权责清单推荐责任部门与就近网格员，键盘快速派单',
     ],
   },
+  registers: {
+    placeKinds: { school: '学校', hospital: '医院', market: '市场/商超', hazardous: '危化品场所', 'key-place': '重点场所', crowded: '人员密集场所', enterprise: '企业', organisation: '社会组织', government: '机关单位', other: '其他' },
+    keyPersonCategories: { released: '刑满释放人员', 'community-correction': '社区矫正对象', 'drug-user': '吸毒人员', 'mental-illness': '严重精神障碍患者', petitioner: '重点上访人员', cult: '邪教人员', 'elderly-alone': '独居老人', 'left-behind-child': '留守儿童', 'child-in-difficulty': '困境儿童', disabled: '残疾人', subsistence: '低保户' },
+  },
 };
