@@ -39,7 +39,7 @@ describe('基础数据 (administrator)', () => {
     await page.getByTestId('rule-save').click();
     await until(() => backend.state.get('rules', 'sanitation')?.limits.handle === 333, 'the new limit at the backend', 15_000);
     expect(backend.state.get('rules', 'sanitation')).toEqual({ ...before, limits: { ...before.limits, handle: 333 } });
-    await expect(row.locator('[data-step="handle"]').textContent()).resolves.toContain('333');
+    await row.locator('[data-step="handle"]', { hasText: '333' }).waitFor({ timeout: 15_000 });
 
     // A department: a duplicate code refused inline, then a new one saved.
     const taken = [...backend.state.all('departments')][0]!;
@@ -75,6 +75,8 @@ describe('基础数据 (administrator)', () => {
     await reason.waitFor({ timeout: 15_000 });
     await expect(reason.textContent()).resolves.toMatch(new RegExp(`不能删除 ${used.name}（${used.code}）：仍被权责清单事件类别 .*sanitation`));
     expect(backend.state.get('departments', used.id)).toEqual(used);
+    // Every edit answered: none is left pending (an answer that came before the window's patch included).
+    await page.getByTestId('base-data-pending').waitFor({ state: 'detached', timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'base-data.png') });
     await page.getByTestId('base-data-refusal-dismiss').first().click();
     await page.getByTestId('base-data-refusals').waitFor({ state: 'detached' });
