@@ -35,6 +35,7 @@ describe('基础数据 (administrator)', () => {
     await page.getByTestId('rule-limit-handle').fill('两天');
     await page.getByTestId('rule-save').click();
     await expect(page.getByTestId('rule-limit-handle-problem').textContent()).resolves.toContain('处置时限“两天”不是正整数分钟');
+    await page.screenshot({ path: join(SHOTS, 'base-data-form.png') });
     await page.getByTestId('rule-limit-handle').fill('333');
     await page.getByTestId('rule-save').click();
     await until(() => backend.state.get('rules', 'sanitation')?.limits.handle === 333, 'the new limit at the backend', 15_000);
