@@ -19,6 +19,7 @@ export const DEFAULT_USERS: readonly UserSpec[] = [
   { id: 'duty-2', name: '值班员 陈静', role: 'duty', districtScope: null },
   { id: 'leader', name: '指挥长 王建国', role: 'leader', districtScope: null },
   { id: 'viewer', name: '演示大屏', role: 'viewer', districtScope: null },
+  { id: 'admin', name: '系统管理员 赵磊', role: 'admin', districtScope: null },
 ];
 
 export function hashToken(token: string): string {

@@ -4,11 +4,35 @@
  */
 export { CityState, upsert, type LoadedState } from './state';
 export { CommandError, executeCommand, isCommandType, parseCommand, timelineId, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands/index';
-export { ROLE_COMMANDS, inScope, mayRun } from './permissions';
-export { KEY_PERSON_REVEAL_ROLES } from './permissions';
+export { BASE_DATA_COMMANDS, KEY_PERSON_REVEAL_ROLES, ROLE_COMMANDS, inScope, mayRun } from './permissions';
 export { GridLocator, boxOf, distanceMetres, pointInRing, type Box } from './geometry';
 export { nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
 export { MAX_ACTORS, MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from './bounds';
 export { openPlan, planTemplateFor, type PlanTemplate } from './plans';
 export { HIDDEN, maskDigits, maskKeyPerson, maskName, maskPayload, maskRow } from './privacy';
 export { idCheckChar, idNumberProblem, maskIdNumber } from './id-number';
+export {
+  CODE_PATTERN,
+  LEVELS,
+  LEVEL_LABELS,
+  MAX_LIMIT_MINUTES,
+  STEPS,
+  STEP_LABELS,
+  categoryCodeProblem,
+  departmentCodeProblem,
+  departmentUses,
+  departmentWithCode,
+  describeUses,
+  isLimit,
+  levelProblem,
+  liaisonProblem,
+  limitProblem,
+  listed,
+  newDepartmentId,
+  openEventsOfCategory,
+  parseLevel,
+  parseLimit,
+  type DepartmentUses,
+  type Problem,
+  type RowSource,
+} from './base-data';

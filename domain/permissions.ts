@@ -19,6 +19,9 @@ const EVENT_WORK: CommandType[] = [
   'event.comment',
 ];
 
+/** 基础数据: the departments and the responsibility list (权责清单), edited by administrators only. */
+export const BASE_DATA_COMMANDS: readonly CommandType[] = ['department.save', 'department.remove', 'rule.save', 'rule.remove'];
+
 export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
   // Dispatchers also tick the plan steps they coordinate during an emergency.
   dispatcher: new Set([...EVENT_WORK, 'plan.tick']),
@@ -27,6 +30,8 @@ export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
   // Leaders steer: assign (交办), supervise (督办), escalate, comment, switch the command level.
   leader: new Set(['event.assign', 'event.supervise', 'event.escalate', 'event.comment', 'level.set', 'plan.tick', 'duty.acknowledge']),
   viewer: new Set(),
+  // System administrators (系统管理员) keep the base data; they do no event work.
+  admin: new Set(BASE_DATA_COMMANDS),
 };
 
 export function mayRun(role: UserRole | 'system', type: CommandType): boolean {

@@ -10,6 +10,7 @@ export const TEST_TOKENS = {
   'duty-2': 'tok-duty-0002',
   leader: 'tok-leader-0001',
   viewer: 'tok-viewer-0001',
+  admin: 'tok-admin-0001',
 } as const;
 
 export async function startTestBackend(config: Partial<BackendConfig> = {}, dir?: string): Promise<RunningBackend & { dir: string; cleanup: () => void }> {

@@ -134,8 +134,16 @@ export class Subscriptions {
       if (sub.kind !== 'outbox') continue;
       const rows = this.rowsOf(sub);
       const now = new Set(rows.map((r) => r.id as string));
-      for (const row of rows) sub.upserts.set(row.id as string, row);
-      for (const id of sub.held) if (!now.has(id)) sub.removes.add(id);
+      for (const row of rows) {
+        sub.upserts.set(row.id as string, row);
+        sub.removes.delete(row.id as string);
+      }
+      // A command queued and answered before the window's next patch: its upsert must not outlive its removal.
+      for (const id of sub.held) {
+        if (now.has(id)) continue;
+        sub.upserts.delete(id);
+        sub.removes.add(id);
+      }
       sub.held = now;
       this.scheduleFlush(sub);
     }

@@ -16,6 +16,14 @@ class Overlay implements StateReader {
     if (this.entries.has(k)) return (this.entries.get(k) ?? undefined) as CollectionTypes[C] | undefined;
     return this.base.get(collection, id);
   }
+  *all<C extends CollectionName>(collection: C): Iterable<CollectionTypes[C]> {
+    for (const row of this.base.all(collection)) {
+      const k = key(collection, (row as { id: string }).id);
+      if (!this.entries.has(k)) yield row;
+    }
+    const prefix = key(collection, '');
+    for (const [k, row] of this.entries) if (k.startsWith(prefix) && row !== null) yield row as CollectionTypes[C];
+  }
   apply(changes: readonly Change[]): void {
     for (const c of changes) this.entries.set(key(c.collection, c.id), c.op === 'upsert' ? c.data : null);
   }

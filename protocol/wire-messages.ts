@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { CommandLevel } from './vocabulary';
-import { COLLECTIONS, EventSource, IsoTime, LonLat, Satisfaction, Severity, StaffStatus } from './model';
+import { COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
-export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer']); // 调度员 / 领导 / 值班员 / 演示(只读)
+export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer', 'admin']); // 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员
 export type UserRole = z.infer<typeof UserRole>;
 
 export const ClientId = z.string().regex(/^[0-9A-Za-z_-]{8,64}$/);
@@ -35,6 +35,10 @@ export const PingPayload = z.object({ clientTime: IsoTime });
 
 const EventRef = { eventId: z.string().min(1).max(64), baseVersion: z.number().int().positive().optional() };
 const Text = (max: number) => z.string().trim().min(1).max(max);
+/** A department code, an event category code, a liaison account: letters, digits and _ . - (as the import takes them). */
+const Code = z.string().trim().regex(/^[\w.-]{1,40}$/, '只能含字母、数字和 _ . -，至多 40 个字符 (letters, digits and _ . -, at most 40 characters)');
+/** A step limit: a positive whole number of minutes, at most a year (as the import takes them). */
+const LimitMinutes = z.number().int().positive().max(366 * 24 * 60);
 
 /** Every command type and its payload. The server checks role and area scope for each. */
 export const commandPayloads = {
@@ -83,6 +87,19 @@ export const commandPayloads = {
     toUserId: z.string().max(64).nullable(),
   }),
   'duty.acknowledge': z.object({ handoverId: z.string().max(64) }),
+  // 基础数据 (administrators): departments and the responsibility list, the same checks as their import.
+  /** A new department (no id) or an edit of the department with this id. */
+  'department.save': z.object({ id: z.string().min(1).max(64).optional(), code: Code, name: Text(100), liaison: Code.optional() }),
+  'department.remove': z.object({ departmentId: z.string().min(1).max(64) }),
+  /** The rule of one event category, new or replaced whole; new limits apply to new events and new steps. */
+  'rule.save': z.object({
+    category: Code,
+    categoryName: Text(100),
+    departmentId: z.string().min(1).max(64),
+    limits: z.object({ report: LimitMinutes, dispatch: LimitMinutes, handle: LimitMinutes, followup: LimitMinutes, close: LimitMinutes }),
+    handlingLevel: ResponsibilityRule.shape.handlingLevel,
+  }),
+  'rule.remove': z.object({ category: z.string().min(1).max(64) }),
 } as const;
 
 export type CommandType = keyof typeof commandPayloads;

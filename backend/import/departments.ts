@@ -9,8 +9,10 @@
  * Rules: 事件类别编码, 事件类别名称, 部门编码 (a department of the file imported with them, or else of the store),
  * the five step limits in whole minutes and the handling level (网格/街道/区县/市). Stored with id = category.
  * The city's rules become the file's; a category left out while open events have it is an error naming them.
+ * The checks are the domain's (domain/base-data.ts), shared with the administrator's 基础数据 commands.
  */
 import { upsert, type CityState } from '../../domain';
+import { STEPS, categoryCodeProblem, departmentCodeProblem, departmentUses, describeUses, levelProblem, limitProblem, liaisonProblem, listed, newDepartmentId, openEventsOfCategory, parseLevel, parseLimit } from '../../domain';
 import type { Change } from '../../protocol';
 import type { Department, ResponsibilityRule, StepLimits } from '../../protocol/model';
 import type { ImportIssue, TableReport } from './report';
@@ -36,49 +38,9 @@ export const RULE_COLUMNS = {
 
 const DEPARTMENT_LABELS = { code: '编码', name: '名称', liaison: '联络人账号' } as const;
 const RULE_LABELS = { category: '事件类别编码', categoryName: '事件类别名称', department: '部门编码', report: '受理时限', dispatch: '派遣时限', handle: '处置时限', followup: '回访时限', close: '结案时限', level: '处置层级' } as const;
-const STEP_LABELS: Record<keyof StepLimits, { zh: string; en: string }> = {
-  report: { zh: '受理', en: 'report (accept)' },
-  dispatch: { zh: '派遣', en: 'dispatch' },
-  handle: { zh: '处置', en: 'handle' },
-  followup: { zh: '回访', en: 'follow-up' },
-  close: { zh: '结案', en: 'close' },
-};
 
-export const LEVELS: Record<string, ResponsibilityRule['handlingLevel']> = {
-  网格: 'grid',
-  网格级: 'grid',
-  社区: 'grid',
-  街道: 'street',
-  街道级: 'street',
-  乡镇: 'street',
-  镇街: 'street',
-  区县: 'district',
-  区县级: 'district',
-  区: 'district',
-  县: 'district',
-  市: 'city',
-  市级: 'city',
-  grid: 'grid',
-  street: 'street',
-  district: 'district',
-  city: 'city',
-};
-
-/** The longest limit taken: a year of minutes. */
-export const MAX_LIMIT_MINUTES = 366 * 24 * 60;
-const CODE = /^[\w.-]{1,40}$/;
-
-/** A step limit: a positive whole number of minutes (≤ a year), or null. */
-export function parseLimit(text: string): number | null {
-  const s = text.trim();
-  if (!/^\d+(\.0+)?$/.test(s)) return null;
-  const n = Number(s);
-  return Number.isSafeInteger(n) && n > 0 && n <= MAX_LIMIT_MINUTES ? n : null;
-}
-
-export function parseLevel(text: string): ResponsibilityRule['handlingLevel'] | null {
-  return LEVELS[text.trim()] ?? LEVELS[text.trim().toLowerCase()] ?? null;
-}
+// The checks themselves are the domain's: an administrator's edits in the console pass the same ones.
+export { LEVELS, MAX_LIMIT_MINUTES, parseLevel, parseLimit } from '../../domain';
 
 type Columns<K extends string> = Record<K, number>;
 
@@ -99,7 +61,6 @@ function newReport(what: 'departments' | 'rules', table: Table, file: string): T
 }
 
 const hasErrors = (r: TableReport): boolean => r.issues.some((i) => i.severity === 'error');
-const listed = (ids: string[], sep: string): string => `${ids.slice(0, 10).join(sep)}${ids.length > 10 ? (sep === '、' ? ` 等 ${ids.length} 项` : ` (${ids.length} in all)`) : ''}`;
 
 /** Departments' rows checked; the departments they give (or null on errors, which are in the report). */
 export function checkDepartments(table: Table, state: CityState, report: TableReport): Department[] | null {
@@ -120,11 +81,9 @@ export function checkDepartments(table: Table, state: CityState, report: TableRe
     const error = (id: string | undefined, kind: ImportIssue['kind'], zh: string, en: string): void => void issues.push({ severity: 'error', kind, line: row.line, ...(id ? { id } : {}), zh, en });
     const code = cell('code');
     let ok = true;
-    if (code === '') {
-      error(undefined, 'missing-value', '部门编码为空', 'empty department code');
-      ok = false;
-    } else if (!CODE.test(code)) {
-      error(code, 'bad-id', '部门编码只能含字母、数字和 _ . -，至多 40 个字符', 'a department code is letters, digits and _ . -, at most 40 characters');
+    const codeProblem = departmentCodeProblem(code);
+    if (codeProblem) {
+      error(code || undefined, code === '' ? 'missing-value' : 'bad-id', codeProblem.zh, codeProblem.en);
       ok = false;
     } else if (seen.has(code)) {
       error(code, 'duplicate-id', `部门编码重复，与第${seen.get(code)}行相同`, `duplicate department code, also on line ${seen.get(code)}`);
@@ -136,13 +95,16 @@ export function checkDepartments(table: Table, state: CityState, report: TableRe
       ok = false;
     }
     const liaison = cell('liaison');
-    if (liaison !== '' && !CODE.test(liaison)) {
-      error(code || undefined, 'bad-id', `联络人账号“${liaison}”只能含字母、数字和 _ . -，至多 40 个字符`, `liaison account "${liaison}" is letters, digits and _ . -, at most 40 characters`);
+    const liaisonIssue = liaisonProblem(liaison);
+    if (liaisonIssue) {
+      error(code || undefined, 'bad-id', liaisonIssue.zh, liaisonIssue.en);
       ok = false;
     }
     if (!ok) continue;
     const current = byCode.get(code);
-    out.push({ id: current?.id ?? `dept-${code}`, code, name, ...(liaison !== '' ? { liaison } : {}) });
+    // A new code's id is dept-<code>, unless a department whose code was changed in the console still has it.
+    const id = current?.id ?? newDepartmentId((taken) => state.get('departments', taken) !== undefined || out.some((d) => d.id === taken), code);
+    out.push({ id, code, name, ...(liaison !== '' ? { liaison } : {}) });
   }
   return hasErrors(report) ? null : out;
 }
@@ -165,11 +127,9 @@ export function checkRules(table: Table, departments: readonly Department[], rep
     const category = cell('category');
     const error = (kind: ImportIssue['kind'], zh: string, en: string): void => void issues.push({ severity: 'error', kind, line: row.line, ...(category ? { id: category } : {}), zh, en });
     let ok = true;
-    if (category === '') {
-      error('missing-value', '事件类别编码为空', 'empty event category code');
-      ok = false;
-    } else if (!CODE.test(category)) {
-      error('bad-id', '事件类别编码只能含字母、数字和 _ . -，至多 40 个字符', 'an event category code is letters, digits and _ . -, at most 40 characters');
+    const categoryIssue = categoryCodeProblem(category);
+    if (categoryIssue) {
+      error(category === '' ? 'missing-value' : 'bad-id', categoryIssue.zh, categoryIssue.en);
       ok = false;
     } else if (seen.has(category)) {
       error('duplicate-id', `事件类别重复，与第${seen.get(category)}行相同`, `duplicate event category, also on line ${seen.get(category)}`);
@@ -187,40 +147,26 @@ export function checkRules(table: Table, departments: readonly Department[], rep
       ok = false;
     }
     const limits: Partial<StepLimits> = {};
-    for (const step of ['report', 'dispatch', 'handle', 'followup', 'close'] as const) {
+    for (const step of STEPS) {
       const text = cell(step);
       const n = parseLimit(text);
       if (n === null) {
-        error('bad-limit', `${STEP_LABELS[step].zh}时限“${text}”不是正整数分钟（1–${MAX_LIMIT_MINUTES}）`, `${STEP_LABELS[step].en} limit "${text}" is not a positive whole number of minutes (1–${MAX_LIMIT_MINUTES})`);
+        const p = limitProblem(step, text);
+        error('bad-limit', p.zh, p.en);
         ok = false;
       } else limits[step] = n;
     }
     const levelText = cell('level');
     const level = parseLevel(levelText);
     if (!level) {
-      error('bad-level', `处置层级“${levelText}”不是 网格 / 街道 / 区县 / 市`, `handling level "${levelText}" is not 网格 / 街道 / 区县 / 市 (grid / street / district / city)`);
+      const p = levelProblem(levelText);
+      error('bad-level', p.zh, p.en);
       ok = false;
     }
     if (!ok || !department || !level) continue;
     out.push({ id: category, category, categoryName, departmentId: department.id, limits: limits as StepLimits, handlingLevel: level });
   }
   return hasErrors(report) ? null : out;
-}
-
-const isOpen = (status: string): boolean => status !== 'closed' && status !== 'merged';
-
-/** What still names a department: rules (of the city after the import), open events, open plan steps. */
-export function departmentUses(state: CityState, departmentId: string, rules: Iterable<ResponsibilityRule>): { rules: string[]; events: string[]; planSteps: string[] } {
-  const ruleIds: string[] = [];
-  for (const r of rules) if (r.departmentId === departmentId) ruleIds.push(r.category);
-  const events: string[] = [];
-  for (const e of state.collections.events.values()) {
-    if (!isOpen(e.status)) continue;
-    if (e.assignee?.departmentId === departmentId || e.coHandlers.includes(departmentId) || e.coHandlingRequests.some((r) => r.departmentId === departmentId && r.state === 'pending')) events.push(e.id);
-  }
-  const planSteps: string[] = [];
-  for (const level of state.collections.commandLevel.values()) for (const step of level.plan) if (step.ownerDepartmentId === departmentId && step.doneAt === null) planSteps.push(step.id);
-  return { rules: ruleIds.sort(), events: events.sort(), planSteps: planSteps.sort() };
 }
 
 export interface DepartmentFiles {
@@ -246,41 +192,25 @@ export function planDepartments(files: DepartmentFiles, state: CityState): { rep
     const keep = new Set(departments.map((d) => d.id));
     for (const existing of state.collections.departments.values()) {
       if (keep.has(existing.id)) continue;
-      const uses = departmentUses(state, existing.id, rules);
-      if (uses.rules.length + uses.events.length + uses.planSteps.length === 0) {
+      const uses = describeUses(departmentUses(state, existing.id, rules));
+      if (!uses) {
         changes.push({ op: 'remove', collection: 'departments', id: existing.id });
         continue;
-      }
-      const zh: string[] = [];
-      const en: string[] = [];
-      if (uses.rules.length > 0) {
-        zh.push(`权责清单事件类别 ${listed(uses.rules, '、')}`);
-        en.push(`the rules for categories ${listed(uses.rules, ', ')}`);
-      }
-      if (uses.events.length > 0) {
-        zh.push(`未办结事件 ${listed(uses.events, '、')}`);
-        en.push(`open events ${listed(uses.events, ', ')}`);
-      }
-      if (uses.planSteps.length > 0) {
-        zh.push(`预案未完成步骤 ${listed(uses.planSteps, '、')}`);
-        en.push(`open emergency plan steps ${listed(uses.planSteps, ', ')}`);
       }
       deptReport.issues.push({
         severity: 'error',
         kind: 'in-use',
         id: existing.code,
-        zh: `${existing.name}（${existing.code}）不在文件中，但仍被${zh.join('，')}引用：请先改派或修改权责清单再删除`,
-        en: `${existing.name} (${existing.code}) is not in the file but is still named by ${en.join('; ')}: reassign them or change the rules first`,
+        zh: `${existing.name}（${existing.code}）不在文件中，但仍被${uses.zh}引用：请先改派或修改权责清单再删除`,
+        en: `${existing.name} (${existing.code}) is not in the file but is still named by ${uses.en}: reassign them or change the rules first`,
       });
     }
   }
   if (ruleReport) {
     const keep = new Set(rules.map((r) => r.category));
-    const openByCategory = new Map<string, string[]>();
-    for (const e of state.collections.events.values()) if (isOpen(e.status) && !keep.has(e.category)) openByCategory.set(e.category, [...(openByCategory.get(e.category) ?? []), e.id]);
     for (const existing of state.collections.rules.values()) {
       if (keep.has(existing.id)) continue;
-      const open = (openByCategory.get(existing.category) ?? []).sort();
+      const open = openEventsOfCategory(state, existing.category);
       if (open.length === 0) changes.push({ op: 'remove', collection: 'rules', id: existing.id });
       else
         ruleReport.issues.push({

@@ -78,7 +78,7 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
     const sip = options.sipAccountFor(sipUser);
     if (!sip) return { status: 503, error: '后台未配置 SIP 服务器，外勤端暂不能通话' };
     const rank = (role: string): number => (role === 'dispatcher' ? 0 : role === 'duty' ? 1 : role === 'leader' ? 2 : 3);
-    const center = [...new Map(options.signedInUsers().filter((u) => u.role !== 'viewer').map((u) => [u.id, u])).values()]
+    const center = [...new Map(options.signedInUsers().filter((u) => u.role !== 'viewer' && u.role !== 'admin').map((u) => [u.id, u])).values()]
       .sort((a, b) => rank(a.role) - rank(b.role))
       .map((u) => ({ user: u.id, name: u.name }));
     const tasks = staff

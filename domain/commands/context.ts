@@ -24,6 +24,8 @@ export class CommandError extends Error {
 /** What the handlers read: the server's state, or the hub's overlay of pending guesses on its cache. */
 export interface StateReader {
   get<C extends CollectionName>(collection: C, id: string): CollectionTypes[C] | undefined;
+  /** Every row of a collection (what still names a department, the open events of a category). */
+  all<C extends CollectionName>(collection: C): Iterable<CollectionTypes[C]>;
 }
 
 export interface CommandContext {

@@ -10,11 +10,12 @@ import { mayRun } from '../permissions';
 import { CommandError, type CommandContext, type CommandOutcome, type Handlers } from './context';
 import { eventLoopHandlers } from './event-loop';
 import { commandCenterHandlers } from './command-center';
+import { baseDataHandlers } from './base-data';
 
 export { CommandError, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './context';
 export { timelineId } from './helpers';
 
-const handlers: Handlers = { ...eventLoopHandlers, ...commandCenterHandlers };
+const handlers: Handlers = { ...eventLoopHandlers, ...commandCenterHandlers, ...baseDataHandlers };
 
 export function isCommandType(type: string): type is CommandType {
   return Object.prototype.hasOwnProperty.call(commandPayloads, type);

@@ -1,11 +1,13 @@
 import { createRouter, createWebHashHistory, type Router } from 'vue-router';
-import { WORKSPACES } from './workspaces';
+import { ADMIN_WORKSPACES, WORKSPACES } from './workspaces';
 
 const views = {
   map: () => import('./views/MapView.vue'),
   kpi: () => import('./views/KpiView.vue'),
   video: () => import('./views/VideoWallView.vue'),
   dispatch: () => import('./views/DispatchView.vue'),
+  // The view itself says so when the signed-in user is not an administrator (the address can be typed).
+  'base-data': () => import('./views/BaseDataView.vue'),
 } as const;
 
 /** Captured before the router's catch-all rewrites the address: did the user ask for a workspace? */
@@ -16,7 +18,7 @@ export function createConsoleRouter(): Router {
   return createRouter({
     history: createWebHashHistory(),
     routes: [
-      ...WORKSPACES.map((w) => ({ path: w.path, name: w.id, component: views[w.id] })),
+      ...[...WORKSPACES, ...ADMIN_WORKSPACES].map((w) => ({ path: w.path, name: w.id, component: views[w.id] })),
       { path: '/:pathMatch(.*)*', redirect: '/map' },
     ],
   });

@@ -126,7 +126,7 @@ describe('the history cap', () => {
   it('refuses comments past it with the reason; steps of the loop still go', () => {
     const event = [...backend.state.collections.events.values()].find((e) => e.status === 'new')!;
     // The backend's state, with this one event's history at the cap (read-only: nothing is applied).
-    const full: StateReader = { get: (collection, id) => (collection === 'events' && id === event.id ? { ...event, timelineCount: MAX_TIMELINE_ENTRIES } : backend.state.get(collection, id)) as never };
+    const full: StateReader = { get: (collection, id) => (collection === 'events' && id === event.id ? { ...event, timelineCount: MAX_TIMELINE_ENTRIES } : backend.state.get(collection, id)) as never, all: (collection) => backend.state.all(collection) };
     const ctx = { state: full, actor: { id: 'dispatcher', name: '调度员', role: 'dispatcher' as const, districtScope: null }, now: new Date(), newId: () => 'x', locate: () => null };
     expect(() => executeCommand(ctx, 'event.comment', { eventId: event.id, text: '再加一条' })).toThrow(CommandError);
     expect(() => executeCommand(ctx, 'event.comment', { eventId: event.id, text: '再加一条' })).toThrow(/limit of 2000 history entries/);

@@ -1,0 +1,99 @@
+/**
+ * 基础数据 in Chromium against a real backend: the administrator edits a rule's 处置 limit (a bad value is
+ * refused inline first, nothing sent) and adds a department (a duplicate code refused inline); the backend holds
+ * both, and a new event of that category reported to it gets the new deadlines; removing a department still
+ * named by the 权责清单 is refused by the backend and the reason shows. A dispatcher's console has no such
+ * workspace, and the address typed by hand says it is the administrator's.
+ */
+import { SHOTS } from '../../harness/e2e';
+import { describe, expect } from 'vitest';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { GovEvent, Grid } from '../../protocol';
+import type { HostProcess } from '../../harness/browser';
+import { TEST_TOKENS } from '../../harness/backend';
+import { it } from '../../harness/fixtures';
+import { WireClient, until } from '../../harness/wire-client';
+
+async function open(page: Page, host: HostProcess, path: string): Promise<void> {
+  await page.goto(`${host.url}#${path}`);
+  await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+}
+
+describe('基础数据 (administrator)', () => {
+  it('the administrator edits a limit and adds a department; the backend applies them to a new event; a department in use is not removed', async ({ backend, newPage, startHost }) => {
+    const host = await startHost({ name: 'admin', backend: { url: backend.url, token: TEST_TOKENS.admin } });
+    const page = await newPage();
+    await open(page, host, '/base-data');
+    await page.locator('[data-workspace="base-data"]').waitFor();
+    const row = page.locator('[data-testid="rule-row"][data-category="sanitation"]');
+    await row.waitFor({ timeout: 30_000 });
+    const before = backend.state.get('rules', 'sanitation')!;
+
+    // A bad limit is refused before anything is sent.
+    await row.getByTestId('rule-edit').click();
+    await page.getByTestId('rule-limit-handle').fill('两天');
+    await page.getByTestId('rule-save').click();
+    await expect(page.getByTestId('rule-limit-handle-problem').textContent()).resolves.toContain('处置时限“两天”不是正整数分钟');
+    await page.screenshot({ path: join(SHOTS, 'base-data-form.png') });
+    await page.getByTestId('rule-limit-handle').fill('333');
+    await page.getByTestId('rule-save').click();
+    await until(() => backend.state.get('rules', 'sanitation')?.limits.handle === 333, 'the new limit at the backend', 15_000);
+    expect(backend.state.get('rules', 'sanitation')).toEqual({ ...before, limits: { ...before.limits, handle: 333 } });
+    await row.locator('[data-step="handle"]', { hasText: '333' }).waitFor({ timeout: 15_000 });
+
+    // A department: a duplicate code refused inline, then a new one saved.
+    const taken = [...backend.state.all('departments')][0]!;
+    await page.getByTestId('department-add').click();
+    await page.getByTestId('department-code').fill(taken.code);
+    await page.getByTestId('department-name').fill('市住房和城乡建设局');
+    await page.getByTestId('department-save').click();
+    await expect(page.getByTestId('department-code-problem').textContent()).resolves.toContain(`部门编码 ${taken.code} 已被 ${taken.name} 使用`);
+    await page.getByTestId('department-code').fill('ZJ-E2E');
+    await page.getByTestId('department-liaison').fill('zj01');
+    await page.getByTestId('department-save').click();
+    await until(() => backend.state.get('departments', 'dept-ZJ-E2E') !== undefined, 'the new department at the backend', 15_000);
+    expect(backend.state.get('departments', 'dept-ZJ-E2E')).toEqual({ id: 'dept-ZJ-E2E', code: 'ZJ-E2E', name: '市住房和城乡建设局', liaison: 'zj01' });
+    await page.locator('[data-testid="department-row"][data-code="ZJ-E2E"]').waitFor();
+
+    // A new event of that category, reported to the backend, gets the new limits.
+    const dispatcher = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await dispatcher.waitSynced();
+    const grid = dispatcher.all<Grid>('grids')[0]!;
+    const ack = await dispatcher.command('event.report', { source: 'hotline', category: 'sanitation', severity: 2, title: '端到端：新时限', description: '', location: grid.center });
+    const event = backend.state.get('events', String(ack.result.eventId)) as GovEvent;
+    const l = { ...before.limits, handle: 333 };
+    expect(Date.parse(event.finalDeadline) - Date.parse(event.reportedAt)).toBe((l.report + l.dispatch + l.handle + l.followup + l.close) * 60_000);
+    dispatcher.close();
+
+    // The department the rule names cannot be removed: the backend refuses, the reason shows.
+    const used = backend.state.get('departments', before.departmentId)!;
+    const usedRow = page.locator(`[data-testid="department-row"][data-id="${used.id}"]`);
+    await usedRow.getByTestId('department-remove').click();
+    await page.getByTestId('department-remove-confirm').waitFor();
+    await usedRow.getByTestId('department-remove').click();
+    const reason = page.getByTestId('base-data-refusal-reason').first();
+    await reason.waitFor({ timeout: 15_000 });
+    await expect(reason.textContent()).resolves.toMatch(new RegExp(`不能删除 ${used.name}（${used.code}）：仍被权责清单事件类别 .*sanitation`));
+    expect(backend.state.get('departments', used.id)).toEqual(used);
+    // Every edit answered: none is left pending (an answer that came before the window's patch included).
+    await page.getByTestId('base-data-pending').waitFor({ state: 'detached', timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'base-data.png') });
+    await page.getByTestId('base-data-refusal-dismiss').first().click();
+    await page.getByTestId('base-data-refusals').waitFor({ state: 'detached' });
+  }, 120_000);
+
+  it('a dispatcher has no 基础数据 workspace; the address typed by hand says it is the administrator’s', async ({ backend, newPage, startHost }) => {
+    const host = await startHost({ name: 'dispatcher', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
+    const page = await newPage();
+    await open(page, host, '/map');
+    await page.locator('[data-workspace="dispatch"]').waitFor();
+    await expect(page.locator('[data-workspace="base-data"]').count()).resolves.toBe(0);
+    await page.keyboard.press('Alt+5');
+    await page.waitForTimeout(300);
+    expect(page.url()).not.toContain('base-data');
+    await open(page, host, '/base-data');
+    await expect(page.getByTestId('base-data-denied').textContent()).resolves.toContain('仅系统管理员');
+    await expect(page.getByTestId('departments-panel').count()).resolves.toBe(0);
+  }, 120_000);
+});
