@@ -19,6 +19,7 @@ import { DEFAULT_TABLE_MAX_BYTES, readTable, type Table } from './table';
 import { planDepartments, type DepartmentFiles } from './departments';
 import { buildStaff } from './roster';
 import { buildCameras } from './cameras';
+import { scopeIssues } from '../users-cli';
 
 export const IMPORT_EXIT = { imported: 0, other: 1, usage: 2, database: 3, fileErrors: 4 } as const;
 
@@ -124,6 +125,7 @@ export async function importMain(argv: string[]): Promise<number> {
   }
   return withStore(values.db, async (store) => {
     const written = await writeImportedCity(store, city, new Date(), basename(file));
+    report.issues.push(...scopeIssues(await store.listUsers(), city.adminUnits));
     print('imported', written.seq);
     return IMPORT_EXIT.imported;
   });
@@ -164,7 +166,7 @@ function printTables(reports: TableReport[], seq: number | null, options: TableO
   return refused ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
 }
 
-async function withStore(dbOption: string | undefined, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<number>): Promise<number> {
+export async function withStore(dbOption: string | undefined, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<number>): Promise<number> {
   const envUrl = process.env.ZONGZHI_DATABASE_URL || undefined;
   const db = dbOption !== undefined ? (isDatabaseUrl(dbOption) ? dbOption : resolve(dbOption)) : (envUrl ?? resolve('data/backend.sqlite'));
   if (!isDatabaseUrl(db) && !existsSync(db)) {

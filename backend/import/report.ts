@@ -47,7 +47,9 @@ export type IssueKind =
   | 'unknown-department'
   | 'bad-limit'
   | 'bad-level'
-  | 'in-use';
+  | 'in-use'
+  // users whose district scope the imported grids no longer have
+  | 'user-scope';
 
 export interface ImportIssue {
   severity: 'error' | 'warning' | 'note';

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import ExcelJS from 'exceljs';
 import { fromWgs84 } from './crs';
+import { parseCli } from '../../node-util/cli';
 import { Rng } from '../city-generator/random';
 import { mobilePhone, personName } from '../city-generator/names';
 import { rulesFromCatalog, DEPARTMENTS } from '../city-generator/catalog';
@@ -168,4 +169,17 @@ export async function writeSampleCity(dir: string): Promise<Record<'grids' | 'bo
   for (const row of sampleCameraRows()) sheet.addRow(row);
   await wb.xlsx.writeFile(paths.cameras);
   return paths;
+}
+
+export const sampleCityUsage = `usage: backend sample-city <dir>
+  writes a generated sample city's files into <dir> (made when missing): grids.geojson (GCJ-02), boundaries.geojson
+  (for import grids --parents), staff.csv (GBK), cameras.xlsx, departments.csv, rules.csv (GBK); then import them
+  (README: 试一个样例城市 / try a sample city)`;
+
+export async function sampleCityMain(argv: string[]): Promise<number> {
+  const { positionals, fail } = parseCli({}, sampleCityUsage, argv, true);
+  if (positionals.length !== 1) fail('sample-city takes one directory');
+  const paths = await writeSampleCity(positionals[0]!);
+  for (const [what, path] of Object.entries(paths)) process.stdout.write(`${what}\t${path}\n`);
+  return 0;
 }
