@@ -49,7 +49,9 @@ export type IssueKind =
   | 'bad-level'
   | 'in-use'
   // users whose district scope the imported grids no longer have
-  | 'user-scope';
+  | 'user-scope'
+  // --parents: a grid outside its district's, street's or community's boundary
+  | 'outside-parent';
 
 export interface ImportIssue {
   severity: 'error' | 'warning' | 'note';
