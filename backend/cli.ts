@@ -25,7 +25,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --scale X         city size: 1 ≈ 708 grids, 8.5 ≈ 6,000 grids (fresh database only)
   --staff-per-grid  grid staff per grid (default 3)
   --speed X         simulated clock rate (60 = one hour a minute)
-  --no-sim          serve the city without simulating (no new events, no movement)
+  --no-sim          serve the city without simulating (no new events, no movement); the simulator runs on an
+                    imported city too (events in its grids, staff patrolling inside them)
   --history-days N  days of history generated on a fresh database (default 30)
   --start-at HH:MM  fresh database only: the simulated clock starts at the last HH:MM Beijing time (UTC+8)
                     instead of now (e.g. show the day shift in an evening demo)
