@@ -12,6 +12,8 @@ import { describeRefusal } from '../node-util/backend-refusal';
 import { isDatabaseUrl } from './store/open';
 import { DEFAULT_LIMITS, type ServerLimits } from './wire/limits';
 import { importMain } from './import/cli';
+import { usersMain } from './users-cli';
+import { sampleCityMain } from './import/sample-city';
 
 const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -23,7 +25,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --scale X         city size: 1 ≈ 708 grids, 8.5 ≈ 6,000 grids (fresh database only)
   --staff-per-grid  grid staff per grid (default 3)
   --speed X         simulated clock rate (60 = one hour a minute)
-  --no-sim          serve the city without simulating (no new events, no movement)
+  --no-sim          serve the city without simulating (no new events, no movement); the simulator runs on an
+                    imported city too (events in its grids, staff patrolling inside them)
   --history-days N  days of history generated on a fresh database (default 30)
   --start-at HH:MM  fresh database only: the simulated clock starts at the last HH:MM Beijing time (UTC+8)
                     instead of now (e.g. show the day shift in an evening demo)
@@ -45,7 +48,9 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --new-tokens      make new tokens for every user, replacing tokens.json (consoles need the new ones)
   --json            print {"url","tokensFile"} as one JSON line when ready
 exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one line says what), 1 other failures
-       backend import grids <file> [options]   import a real city's grids (backend import --help)`;
+       backend import grids <file> [options]   import a real city's grids (backend import --help)
+       backend users list | users scope <userId> <district>...   console users and their district scopes (backend users --help)
+       backend sample-city <dir>   write a generated sample city's files to import (grids, boundaries, staff, cameras, …)`;
 
 async function main(): Promise<void> {
   const cli = parseCli(
@@ -163,8 +168,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-if (process.argv[2] === 'import') {
-  importMain(process.argv.slice(3)).then(
+const subcommands: Record<string, (argv: string[]) => Promise<number>> = { import: importMain, users: usersMain, 'sample-city': sampleCityMain };
+const subcommand = subcommands[process.argv[2] ?? ''];
+if (subcommand) {
+  subcommand(process.argv.slice(3)).then(
     (code) => process.exit(code),
     (e: unknown) => {
       process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

@@ -27,6 +27,7 @@ import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } fro
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
 import { findChromium } from '../node-util/chromium';
 import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
+import { storedSimCity } from './live-simulator/stored-city';
 import { startServices, type BackendService } from './services';
 import { openPositionBus, type PositionBus } from './cluster/position-bus';
 import { PositionsRelay } from './cluster/positions-relay';
@@ -175,7 +176,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     const { ack, frame } = await server.submit(actor, `sim-${simRun}-${simCommand++}`, type, payload);
     return ack ? { ok: true, result: ack.result } : { ok: false, reason: frame };
   };
-  const engine = new SimulationEngine({ city, state, seed: `live:${cityParams.seed}:${simRun}`, apply });
+  // The city the store holds: the generated one, or an imported one (stored-city.ts), followed as it changes.
+  const engine = new SimulationEngine({ city: storedSimCity(state, city), state, seed: `live:${cityParams.seed}:${simRun}`, apply });
 
   // KPIs: recomputed when events changed, at most every kpiIntervalMs; committed as sequenced changes.
   let kpiSeq = -1;

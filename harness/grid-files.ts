@@ -1,63 +1,12 @@
 /**
- * A small real-looking city made by the test, and the files a GIS team would send of it: GeoJSON (in any of the
- * coordinate systems) and a Shapefile (.shp/.dbf/.cpg/.prj, written here: the `shapefile` package only reads).
- * 2 districts × 2 streets × 2 communities × 2 grids, each grid a 0.005° cell with a vertex mid-edge.
+ * The sample city (backend/import/sample-city.ts, also behind `npm run backend -- sample-city`) as the tests send
+ * it: GeoJSON (in any of the coordinate systems), a Shapefile (.shp/.dbf/.cpg/.prj, written here: the `shapefile`
+ * package only reads), and an independent WGS84 → GCJ-02 formula to check the import's conversion against.
  */
 import { writeFileSync } from 'node:fs';
+import type { Ring } from '../backend/import/sample-city';
 
-export type Ring = Array<[number, number]>;
-export interface SampleGrid {
-  code: string;
-  /** WGS84, open (first vertex not repeated). */
-  ring: Ring;
-  properties: Record<string, string | number>;
-}
-
-const pad = (n: number, w: number): string => String(n).padStart(w, '0');
-export const SAMPLE_CITY_CODE = '3799';
-export const SAMPLE_ORIGIN: [number, number] = [116.38, 39.9];
-const STEP = 0.005;
-
-export function sampleCity(): SampleGrid[] {
-  const grids: SampleGrid[] = [];
-  const districts = ['东城区', '西城区'];
-  for (let d = 0; d < 2; d++)
-    for (let s = 0; s < 2; s++)
-      for (let c = 0; c < 2; c++)
-        for (let k = 0; k < 2; k++) {
-          const x = d * 4 + s * 2 + c;
-          const [x0, y0] = [SAMPLE_ORIGIN[0] + x * STEP, SAMPLE_ORIGIN[1] + k * STEP];
-          const [x1, y1] = [x0 + STEP, y0 + STEP];
-          const communityCode = SAMPLE_CITY_CODE + pad(d + 1, 2) + pad(s + 1, 3) + pad(c + 1, 3);
-          const code = communityCode + pad(k + 1, 3);
-          const street = `${districts[d]}第${s + 1}街道`;
-          const community = `${street}${c + 1}社区`;
-          grids.push({
-            code,
-            // counter-clockwise, with a vertex in the middle of the south edge
-            ring: [[x0, y0], [(x0 + x1) / 2, y0], [x1, y0], [x1, y1], [x0, y1]],
-            properties: { WGBM: code, WGMC: `${community}第${k + 1}网格`, QXMC: districts[d]!, JDMC: street, SQMC: community, SQBM: communityCode, HS: 300 + x, RK: 900 + x },
-          });
-        }
-  return grids;
-}
-
-export function featureCollection(grids: SampleGrid[], convert: (p: [number, number]) => [number, number] = (p) => p): Record<string, unknown> {
-  return {
-    type: 'FeatureCollection',
-    features: grids.map((g) => ({
-      type: 'Feature',
-      properties: g.properties,
-      geometry: { type: 'Polygon', coordinates: [[...g.ring, g.ring[0]!].map(convert)] },
-    })),
-  };
-}
-
-/** One feature per line, as GIS tools print them (so the report's line numbers are easy to check). */
-export function geoJsonText(collection: Record<string, unknown>): string {
-  const features = collection.features as unknown[];
-  return `{"type":"FeatureCollection","features":[\n${features.map((f) => JSON.stringify(f)).join(',\n')}\n]}\n`;
-}
+export { SAMPLE_CITY_CODE, SAMPLE_ORIGIN, featureCollection, geoJsonText, sampleCity, type Ring, type SampleGrid } from '../backend/import/sample-city';
 
 const signedArea = (ring: Ring): number => ring.reduce((s, [x, y], i) => s + x * ring[(i + 1) % ring.length]![1] - ring[(i + 1) % ring.length]![0] * y, 0) / 2;
 

@@ -47,11 +47,11 @@ const HOUSEHOLDS = ['户数', 'HS', 'households'];
 const POPULATION = ['人口', '人口数', 'RKS', 'RK', 'population'];
 const MAX_POINTS = 10_000;
 
-const pick = (p: Record<string, unknown>, keys: readonly string[]): unknown => {
+export const pick = (p: Record<string, unknown>, keys: readonly string[]): unknown => {
   for (const k of keys) if (p[k] !== undefined && p[k] !== null && p[k] !== '') return p[k];
   return undefined;
 };
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v.trim() || undefined : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
+export const text = (v: unknown): string | undefined => (typeof v === 'string' ? v.trim() || undefined : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined);
 const count = (v: unknown): number => {
   const n = typeof v === 'string' ? Number(v) : v;
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : 0;
@@ -72,7 +72,7 @@ function isPosition(v: unknown): v is [number, number] {
 }
 
 /** The outer ring of a Polygon or one-part MultiPolygon, converted and opened; or the reason it cannot be one. */
-function outerRing(
+export function outerRing(
   geometry: unknown,
   convert: (p: readonly [number, number]) => [number, number],
 ): { ring: LonLat[]; holes: number } | { kind: ImportIssue['kind']; zh: string; en: string } {
@@ -108,7 +108,7 @@ function outerRing(
   return { ring, holes: rings.length - 1 };
 }
 
-const closed = (ring: LonLat[]): number[][] => [...ring, ring[0]!];
+export const closed = (ring: LonLat[]): number[][] => [...ring, ring[0]!];
 
 /** Area (m²) and mean width (m: twice the area over the perimeter, a sliver's width) of a polygon. */
 function measure(f: Feature<Polygon | MultiPolygon>): { area: number; width: number } {
@@ -128,7 +128,7 @@ function bboxOf(ring: LonLat[]): [number, number, number, number] {
   return [x0, y0, x1, y1];
 }
 
-function centerOf(f: Feature<Polygon>): LonLat {
+export function centerOf(f: Feature<Polygon>): LonLat {
   const c = centroid(f);
   const p = booleanPointInPolygon(c, f) ? c : pointOnFeature(f);
   const [lon, lat] = p.geometry.coordinates as [number, number];

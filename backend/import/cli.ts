@@ -20,10 +20,12 @@ import { planDepartments, type DepartmentFiles } from './departments';
 import { buildStaff } from './roster';
 import { buildCameras } from './cameras';
 import { registerImport } from './register-cli';
+import { scopeIssues } from '../users-cli';
+import { applyParents } from './parents';
 
 export const IMPORT_EXIT = { imported: 0, other: 1, usage: 2, database: 3, fileErrors: 4 } as const;
 
-export const importUsage = `usage: backend import grids <file.geojson|file.shp> [--crs wgs84|cgcs2000|gcj02|bd09] [--code-property NAME] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+export const importUsage = `usage: backend import grids <file.geojson|file.shp> [--parents <boundaries.geojson|.shp>] [--crs wgs84|cgcs2000|gcj02|bd09] [--code-property NAME] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import staff <roster.csv|roster.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import cameras <cameras.csv|cameras.xlsx> [--crs C] [--stream-template URL] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import departments <departments.csv|.xlsx> [--rules <rules.csv|.xlsx>] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
@@ -33,6 +35,9 @@ export const importUsage = `usage: backend import grids <file.geojson|file.shp> 
        backend import persons <persons.csv|.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
   <file>            a GeoJSON FeatureCollection of Polygon/MultiPolygon grids, or a Shapefile (.shp with its .dbf;
                     .cpg and .prj read when present)
+  --parents FILE    grids: the districts', streets' and communities' boundaries (same --crs; code property 编码,
+                    区划代码, XZQDM, code…: 6/9/12 digits): each grid must lie inside them (≤ 1% outside), and the
+                    admin units take their polygons from it
   --crs C           the file's coordinates: wgs84 or cgcs2000 (taken as is; default wgs84), gcj02 (Gaode/Tencent)
                     or bd09 (Baidu), converted to WGS84
   population        网格编码, 户数, 人口 per grid: updates those grids (the others keep theirs)
@@ -63,6 +68,7 @@ export async function importMain(argv: string[]): Promise<number> {
       encoding: { type: 'string' },
       'stream-template': { type: 'string' },
       rules: { type: 'string' },
+      parents: { type: 'string' },
       'max-mb': { type: 'string' },
       db: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
@@ -86,6 +92,8 @@ export async function importMain(argv: string[]): Promise<number> {
   if (values['stream-template'] !== undefined && what !== 'cameras') fail('--stream-template is for cameras');
   if (values['stream-template'] !== undefined && !values['stream-template'].includes('{id}')) fail('--stream-template must hold {id}');
   if (values['code-property'] !== undefined && what !== 'grids') fail('--code-property is for grids');
+  if (values.parents !== undefined && what !== 'grids') fail('--parents is for grids');
+  if (values.parents !== undefined && !existsSync(values.parents)) fail(`${values.parents}: no such file`);
   const maxMb = values['max-mb'] === undefined ? (what === 'grids' ? DEFAULT_MAX_BYTES : DEFAULT_TABLE_MAX_BYTES) / 1024 / 1024 : Number(values['max-mb']);
   if (!(maxMb > 0 && maxMb <= 4096)) fail('--max-mb must be a number of megabytes, 0 < N ≤ 4096');
   if (values['code-property'] !== undefined && values['code-property'].trim() === '') fail('--code-property must name a property');
@@ -124,7 +132,15 @@ export async function importMain(argv: string[]): Promise<number> {
 
   const read = await readGridFile(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
   const crs = values.crs !== undefined && isCrs(values.crs) ? values.crs : 'wgs84';
-  const { report, city } = buildCity(read, basename(file), { crs, crsGiven: values.crs !== undefined, ...(values['code-property'] ? { codeProperty: values['code-property'] } : {}) });
+  const built = buildCity(read, basename(file), { crs, crsGiven: values.crs !== undefined, ...(values['code-property'] ? { codeProperty: values['code-property'] } : {}) });
+  const { report } = built;
+  let city = built.city;
+  if (city && values.parents !== undefined) {
+    // The parents' boundaries (same --crs): each grid inside them, the admin units' polygons taken from them.
+    const parents = applyParents(await readGridFile(values.parents, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) }), basename(values.parents), { crs }, city);
+    report.issues.push(...parents.issues);
+    city = parents.city;
+  }
   const print = (outcome: 'imported' | 'dry-run' | 'refused', seq?: number): void => {
     if (values.json) process.stdout.write(JSON.stringify({ outcome, ...(seq !== undefined ? { seq } : {}), report }) + '\n');
     else process.stdout.write(formatReport(report, outcome, seq).join('\n') + '\n');
@@ -139,6 +155,7 @@ export async function importMain(argv: string[]): Promise<number> {
   }
   return withStore(values.db, async (store) => {
     const written = await writeImportedCity(store, city, new Date(), basename(file));
+    report.issues.push(...scopeIssues(await store.listUsers(), city.adminUnits));
     print('imported', written.seq);
     return IMPORT_EXIT.imported;
   });
@@ -179,7 +196,7 @@ function printTables(reports: TableReport[], seq: number | null, options: TableO
   return refused ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
 }
 
-async function withStore(dbOption: string | undefined, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<number>): Promise<number> {
+export async function withStore(dbOption: string | undefined, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<number>): Promise<number> {
   const envUrl = process.env.ZONGZHI_DATABASE_URL || undefined;
   const db = dbOption !== undefined ? (isDatabaseUrl(dbOption) ? dbOption : resolve(dbOption)) : (envUrl ?? resolve('data/backend.sqlite'));
   if (!isDatabaseUrl(db) && !existsSync(db)) {

@@ -54,7 +54,11 @@ export type IssueKind =
   | 'bad-kind'
   | 'bad-category'
   | 'bad-id-number'
-  | 'duplicate-id-number';
+  | 'duplicate-id-number'
+  // users whose district scope the imported grids no longer have
+  | 'user-scope'
+  // --parents: a grid outside its district's, street's or community's boundary
+  | 'outside-parent';
 
 export interface ImportIssue {
   severity: 'error' | 'warning' | 'note';

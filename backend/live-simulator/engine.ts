@@ -8,23 +8,29 @@ import type { CommandInput, CommandType, EventSource, GovEvent, Grid, LonLat, Re
 import type { Actor } from '../../domain';
 import { upsert, type CityState } from '../../domain';
 import { Rng } from '../city-generator/random';
-import { eventContent, pickCategory, pickSeverity, categoryById, type EventPlace } from '../city-generator/catalog';
+import { eventContent, pickSeverity, type EventPlace } from '../city-generator/catalog';
 import { mobilePhone, personName } from '../city-generator/names';
 import { MinHeap } from './heap';
+import { chooseCategory, randomPointIn, storedCategory } from './stored-city';
+import { newWalker, nextLeg, type Walker } from './patrol';
 import { EVENTS_PER_GRID_PER_DAY, SOURCE_MIX, drawSatisfaction, hourlyFactor, nextActionDelay, onDutyShare, poisson } from './timing';
 import type { Change } from '../../protocol';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-/** What the engine needs to know of the generated city. */
+/**
+ * What the engine needs to know of the city: the generated one (staff walk its roads), or an imported one
+ * (`roads` null: staff patrol inside their grid's polygon). `grids` may become a new array when the stored grids
+ * change (stored-city.ts): the engine then re-indexes.
+ */
 export interface SimCity {
   readonly grids: readonly Grid[];
   readonly roads: {
     readonly nodes: ReadonlyArray<readonly [number, number]>;
     neighbours(node: number): readonly number[];
     nodesOfGrid(gridIndex: number): readonly number[];
-  };
+  } | null;
   placeOfGrid(gridIndex: number): EventPlace;
 }
 
@@ -47,47 +53,56 @@ export const SEAT: Actor = { id: 'sim:seat', name: '其他坐席（模拟）', r
 const DUTY: Actor = { id: 'sim:duty', name: '值班长（模拟）', role: 'system', districtScope: null };
 const LEADER: Actor = { id: 'sim:leader', name: '分管领导（模拟）', role: 'system', districtScope: null };
 
-interface Walker {
-  gridIndex: number;
-  from: number;
-  to: number;
-  /** Metres done on the current edge, and its length. */
-  done: number;
-  length: number;
-  speed: number;
-  /** Personal place in the duty roster (0..1): on duty when below the hour's on-duty share. */
-  roster: number;
-}
-
 export class SimulationEngine {
   private readonly rng: Rng;
   private readonly agenda = new MinHeap<Agenda>();
   /** Events the simulation handles at grid level by the reporting staff (即报即办). */
   private readonly selfHandled = new Set<string>();
   private readonly scheduled = new Map<string, number>();
-  private readonly gridIndexById: Map<string, number>;
+  private gridIndexById = new Map<string, number>();
   private readonly staffByGrid = new Map<number, string[]>();
   private readonly walkers = new Map<string, Walker>();
   private readonly cameraByGrid = new Map<string, string>();
-  private readonly nodeXY: Array<[number, number]>;
+  private nodeXY: Array<[number, number]> = [];
+  private mPerDegLon = 111_320;
+  /** What the indexes above were built from: the grids array and the staff and camera versions. */
+  private indexed: { grids: readonly Grid[] | null; staff: number; cameras: number } = { grids: null, staff: -1, cameras: -1 };
   private generatedUntil = 0;
   actionsApplied = 0;
   actionsRefused = 0;
 
   constructor(private readonly options: EngineOptions) {
     this.rng = new Rng(`engine:${options.seed}`);
-    this.gridIndexById = new Map(options.city.grids.map((g, i) => [g.id, i]));
-    const lat0 = options.city.grids[0]?.center[1] ?? 36;
-    const mPerDegLon = 111_320 * Math.cos((lat0 * Math.PI) / 180);
-    this.nodeXY = options.city.roads.nodes.map(([lon, lat]) => [lon * mPerDegLon, lat * 110_574]);
-    for (const staff of options.state.all('staff')) {
-      const gi = this.gridIndexById.get(staff.gridId);
-      if (gi === undefined) continue;
-      const list = this.staffByGrid.get(gi) ?? [];
-      list.push(staff.id);
-      this.staffByGrid.set(gi, list);
+    this.reindex();
+  }
+
+  /** Rebuilds the indexes when the city's grids, staff or cameras changed (an import while running). */
+  private reindex(): void {
+    const { city, state } = this.options;
+    const grids = city.grids;
+    const gridsChanged = grids !== this.indexed.grids;
+    if (gridsChanged) {
+      this.gridIndexById = new Map(grids.map((g, i) => [g.id, i]));
+      const lat0 = grids[0]?.center[1] ?? 36;
+      this.mPerDegLon = 111_320 * Math.cos((lat0 * Math.PI) / 180);
+      this.nodeXY = (city.roads?.nodes ?? []).map(([lon, lat]) => [lon * this.mPerDegLon, lat * 110_574]);
+      this.walkers.clear();
     }
-    for (const camera of options.state.all('cameras')) if (camera.online && !this.cameraByGrid.has(camera.gridId)) this.cameraByGrid.set(camera.gridId, camera.id);
+    if (gridsChanged || state.versions.staff !== this.indexed.staff) {
+      this.staffByGrid.clear();
+      for (const staff of state.all('staff')) {
+        const gi = this.gridIndexById.get(staff.gridId);
+        if (gi === undefined) continue;
+        const list = this.staffByGrid.get(gi) ?? [];
+        list.push(staff.id);
+        this.staffByGrid.set(gi, list);
+      }
+    }
+    if (gridsChanged || state.versions.cameras !== this.indexed.cameras) {
+      this.cameraByGrid.clear();
+      for (const camera of state.all('cameras')) if (camera.online && !this.cameraByGrid.has(camera.gridId)) this.cameraByGrid.set(camera.gridId, camera.id);
+    }
+    this.indexed = { grids, staff: state.versions.staff, cameras: state.versions.cameras };
   }
 
   private get totalPerDay(): number {
@@ -97,6 +112,7 @@ export class SimulationEngine {
   /** Plans the reports of every hour from the last planned one up to `untilMs`. */
   private planReports(untilMs: number): void {
     if (this.generatedUntil === 0) this.generatedUntil = untilMs - HOUR;
+    if (this.options.city.grids.length === 0) return void (this.generatedUntil = untilMs);
     while (this.generatedUntil < untilMs) {
       const slot = this.generatedUntil;
       const count = poisson(this.rng, (this.totalPerDay / 24) * hourlyFactor(slot));
@@ -109,6 +125,7 @@ export class SimulationEngine {
 
   /** Runs every agenda item due up to `nowMs`, in time order. */
   async advance(nowMs: number): Promise<void> {
+    this.reindex();
     this.planReports(nowMs);
     for (let item = this.agenda.peek(); item && item.at <= nowMs; item = this.agenda.peek()) {
       this.agenda.pop();
@@ -136,6 +153,7 @@ export class SimulationEngine {
   }
 
   private pointInGrid(grid: Grid): LonLat {
+    if (!this.options.city.roads) return randomPointIn(this.rng, grid.polygon, grid.center);
     const [a, b, c, d] = grid.polygon;
     if (!a || !b || !c || !d || grid.polygon.length !== 4) return grid.center;
     // Bilinear point inside the (convex) quad, away from its edges (the roads).
@@ -153,11 +171,13 @@ export class SimulationEngine {
   }
 
   private async report(source: EventSource, gridIndex: number, at: number): Promise<void> {
-    const grid = this.options.city.grids[gridIndex]!;
+    const grid = this.options.city.grids[gridIndex];
+    if (!grid) return; // the grids changed since it was planned
     let chosenSource = source;
     const cameraId = source === 'video-ai' ? this.cameraByGrid.get(grid.id) : undefined;
     if (source === 'video-ai' && !cameraId) chosenSource = 'grid-app';
-    const category = pickCategory(this.rng, chosenSource);
+    const category = chooseCategory(this.rng, this.options.state, chosenSource);
+    if (!category) return;
     const content = eventContent(this.rng, category, this.options.city.placeOfGrid(gridIndex));
     const location = this.pointInGrid(grid);
     const severity = pickSeverity(this.rng, category);
@@ -272,46 +292,31 @@ export class SimulationEngine {
 
   private walker(staff: Staff): Walker {
     let w = this.walkers.get(staff.id);
-    if (!w) {
+    if (!w || w.gridId !== staff.gridId) {
       const gridIndex = this.gridIndexById.get(staff.gridId) ?? 0;
-      const corners = this.options.city.roads.nodesOfGrid(gridIndex);
-      const from = corners[this.rng.int(0, corners.length - 1)] ?? 0;
-      const r = new Rng(`roster:${staff.id}`);
-      w = { gridIndex, from, to: from, done: 0, length: 0, speed: r.chance(0.3) ? r.float(3.5, 5) : r.float(1.1, 1.5), roster: r.next() };
+      w = newWalker(this.rng, staff, gridIndex, this.options.city);
       this.walkers.set(staff.id, w);
     }
     return w;
   }
 
-  private chooseNext(w: Walker): void {
-    const roads = this.options.city.roads;
-    const home = new Set(roads.nodesOfGrid(w.gridIndex));
-    const options = roads.neighbours(w.to);
-    // Patrol the own grid's boundary roads, with an occasional step beyond (one block at most).
-    const near = options.filter((n) => home.has(n) || roads.neighbours(n).some((m) => home.has(m)));
-    const pool = home.has(w.to) ? (this.rng.chance(0.85) ? options.filter((n) => home.has(n)) : near) : options.filter((n) => home.has(n));
-    const next = this.rng.pick(pool.length > 0 ? pool : options.length > 0 ? options : [w.to]);
-    const [ax, ay] = this.nodeXY[w.to]!;
-    const [bx, by] = this.nodeXY[next]!;
-    w.from = w.to;
-    w.to = next;
-    w.done = 0;
-    w.length = Math.hypot(bx - ax, by - ay) || 1;
-  }
+  private chooseNext = (w: Walker): void => nextLeg(this.rng, w, this.options.city, this.nodeXY, this.mPerDegLon);
 
   /**
    * Moves staff on duty by `dtMs` of simulated time and brings statuses in line with the duty roster.
    * Returns the status changes to commit and every on-duty position.
    */
   moveStaff(nowMs: number, dtMs: number): { changes: Change[]; positions: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }> } {
+    this.reindex();
     const share = onDutyShare(nowMs);
-    const nodes = this.options.city.roads.nodes;
+    const nodes = this.options.city.roads?.nodes ?? [];
     const changes: Change[] = [];
     const positions: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }> = [];
     const at = new Date(nowMs).toISOString();
     // Cap movement per tick so a fast clock does not teleport people across the city.
     const seconds = Math.min(dtMs, 120_000) / 1000;
     for (const staff of this.options.state.all('staff')) {
+      if (!this.gridIndexById.has(staff.gridId) && !this.options.city.roads) continue; // in no grid of this city
       const w = this.walker(staff);
       const onDuty = w.roster < share || staff.openTasks > 0;
       const status: StaffStatus = !onDuty ? 'offline' : staff.openTasks > 0 ? 'handling' : w.roster > share * 0.9 ? 'idle' : 'patrolling';
@@ -330,8 +335,8 @@ export class SimulationEngine {
             this.chooseNext(w);
           }
         }
-        const [alon, alat] = nodes[w.from]!;
-        const [blon, blat] = nodes[w.to]!;
+        const [alon, alat] = w.leg?.from ?? nodes[w.from]!;
+        const [blon, blat] = w.leg?.to ?? nodes[w.to]!;
         const t = w.length === 0 ? 0 : w.done / w.length;
         position = [Math.round((alon + (blon - alon) * t) * 1e6) / 1e6, Math.round((alat + (blat - alat) * t) * 1e6) / 1e6];
       }
@@ -349,6 +354,7 @@ export class SimulationEngine {
    * "crowd" (大型活动人员聚集). Returns the ids of the events it reported.
    */
   async injectScenario(kind: 'flood' | 'crowd', nowMs: number, districtId?: string): Promise<string[]> {
+    this.reindex();
     const grids = this.options.city.grids.map((g, i) => [g, i] as const).filter(([g]) => !districtId || g.districtId === districtId);
     if (grids.length === 0) throw new Error(`no grids in district ${districtId}`);
     const [centre] = this.rng.pick(grids);
@@ -365,7 +371,8 @@ export class SimulationEngine {
     for (const [source, categoryId, severity] of plan) {
       const gridIndex = this.rng.pick(nearby);
       const grid = this.options.city.grids[gridIndex]!;
-      const category = categoryById(categoryId);
+      const category = storedCategory(this.rng, this.options.state, categoryId, source);
+      if (!category) continue;
       const content = eventContent(this.rng, category, this.options.city.placeOfGrid(gridIndex));
       const cameraId = source === 'video-ai' ? this.cameraByGrid.get(grid.id) : undefined;
       const done = await this.options.apply(

@@ -258,6 +258,11 @@ export class PgStore implements BackendStore {
     });
   }
 
+  async listUsers(): Promise<UserRecord[]> {
+    const { rows } = await this.pool.query<{ id: string; name: string; role: UserRecord['role']; district_scope: string[] | null; token_hash: string }>('SELECT * FROM users ORDER BY id');
+    return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash }));
+  }
+
   async countUsers(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>('SELECT COUNT(*)::text AS n FROM users');
     return Number(rows[0]?.n ?? 0);

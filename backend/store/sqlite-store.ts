@@ -59,6 +59,7 @@ export class SqliteStore implements BackendStore {
         'INSERT INTO users (id, name, role, district_scope, token_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash',
       ),
       countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
+      listUsers: db.prepare<[], { id: string; name: string; role: string; district_scope: string | null; token_hash: string }>('SELECT * FROM users ORDER BY id'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE seq <= ?'),
@@ -218,6 +219,16 @@ export class SqliteStore implements BackendStore {
 
   async countUsers(): Promise<number> {
     return this.statements.countUsers.get()?.n ?? 0;
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return this.statements.listUsers.all().map((row) => ({
+      id: row.id,
+      name: row.name,
+      role: row.role as UserRecord['role'],
+      districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
+      tokenHash: row.token_hash,
+    }));
   }
 
   async getMeta(key: string): Promise<string | null> {

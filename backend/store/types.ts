@@ -107,6 +107,8 @@ export interface BackendStore {
   findUserByTokenHash(tokenHash: string): Promise<UserRecord | null>;
   upsertUsers(users: UserRecord[]): Promise<void>;
   countUsers(): Promise<number>;
+  /** Every user, by id (the `users` command; a running instance reads a user at their next sign-in). */
+  listUsers(): Promise<UserRecord[]>;
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
   /**
