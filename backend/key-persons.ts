@@ -11,6 +11,7 @@ import { KEY_PERSON_REVEAL_ROLES, inScope, maskKeyPerson, type CityState } from 
 import { KEY_PERSONS_MAX_ROWS, RegisterLevel, type Grid, type KeyPersonCategory, type KeyPersonsAnswer } from '../protocol';
 import type { AuditEntry, BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
+import { parseRequestTarget } from '../web-serving/request-target';
 
 const PATH = '/city/key-persons';
 
@@ -54,8 +55,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 export function keyPersonRoutes(store: BackendStore, state: CityState): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://backend.invalid');
-    if (url.pathname !== PATH) return false;
+    const url = parseRequestTarget(req.url);
+    if (url?.pathname !== PATH) return false;
     if (req.method !== 'GET') {
       res.writeHead(405, { Allow: 'GET' }).end();
       return true;

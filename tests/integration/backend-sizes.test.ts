@@ -29,6 +29,7 @@ function toSchemaOne(file: string, hugeEventId: string): number {
             ORDER BY json_extract(t.data, '$.index')) t)))
     WHERE collection = 'events';
     DELETE FROM entities WHERE collection = 'timeline';
+    DROP TABLE key_persons;
     PRAGMA user_version = 1;
   `);
   // One event with a history of ~3 MB inside its own record (what enough long comments used to make).
