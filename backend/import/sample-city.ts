@@ -3,7 +3,8 @@
  * it: `npm run backend -- sample-city <dir>` writes grids.geojson (GCJ-02, as Gaode-based tools export, 15-digit
  * 网格编码 and names), boundaries.geojson (the districts', streets' and communities' boundaries, for --parents),
  * staff.csv (GBK, as Excel in China saves a CSV), cameras.xlsx (20-digit GB/T 28181 ids, positions in GCJ-02),
- * departments.csv and rules.csv (the 权责清单). The tests use the same city (harness/grid-files.ts).
+ * departments.csv and rules.csv (the 权责清单), and its registers (sample-registers.ts): population.csv, places.csv
+ * and persons.csv (an invented 重点人员 register). The tests use the same city (harness/grid-files.ts).
  * 2 districts × 2 streets × 2 communities × 2 grids, each grid a 0.005° cell with a vertex mid-edge.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { parseCli } from '../../node-util/cli';
 import { Rng } from '../city-generator/random';
 import { mobilePhone, personName } from '../city-generator/names';
 import { rulesFromCatalog, DEPARTMENTS } from '../city-generator/catalog';
+import { samplePersonRows, samplePlaceRows, samplePopulationRows } from './sample-registers';
 
 export type Ring = Array<[number, number]>;
 export interface SampleGrid {
@@ -147,7 +149,9 @@ export function sampleDepartmentRows(): { departments: Array<Array<string | numb
 }
 
 /** Writes the sample city's files into `dir`; returns their paths. */
-export async function writeSampleCity(dir: string): Promise<Record<'grids' | 'boundaries' | 'staff' | 'cameras' | 'departments' | 'rules', string>> {
+export type SampleFile = 'grids' | 'boundaries' | 'staff' | 'cameras' | 'departments' | 'rules' | 'population' | 'places' | 'persons';
+
+export async function writeSampleCity(dir: string): Promise<Record<SampleFile, string>> {
   mkdirSync(dir, { recursive: true });
   const toGcj = fromWgs84('gcj02');
   const paths = {
@@ -157,6 +161,9 @@ export async function writeSampleCity(dir: string): Promise<Record<'grids' | 'bo
     cameras: join(dir, 'cameras.xlsx'),
     departments: join(dir, 'departments.csv'),
     rules: join(dir, 'rules.csv'),
+    population: join(dir, 'population.csv'),
+    places: join(dir, 'places.csv'),
+    persons: join(dir, 'persons.csv'),
   };
   writeFileSync(paths.grids, geoJsonText(featureCollection(sampleCity(), toGcj)));
   writeFileSync(paths.boundaries, geoJsonText(boundaryCollection(sampleBoundaries(), toGcj)));
@@ -164,6 +171,10 @@ export async function writeSampleCity(dir: string): Promise<Record<'grids' | 'bo
   const { departments, rules } = sampleDepartmentRows();
   writeFileSync(paths.departments, iconv.encode(csv(departments), 'gbk'));
   writeFileSync(paths.rules, iconv.encode(csv(rules), 'gbk'));
+  writeFileSync(paths.population, iconv.encode(csv(samplePopulationRows()), 'gbk'));
+  // Saved by a newer Excel: UTF-8 with a byte-order mark.
+  writeFileSync(paths.places, '\uFEFF' + csv(samplePlaceRows()));
+  writeFileSync(paths.persons, iconv.encode(csv(samplePersonRows()), 'gbk'));
   const wb = new ExcelJS.Workbook();
   const sheet = wb.addWorksheet('通道列表');
   for (const row of sampleCameraRows()) sheet.addRow(row);
@@ -173,7 +184,8 @@ export async function writeSampleCity(dir: string): Promise<Record<'grids' | 'bo
 
 export const sampleCityUsage = `usage: backend sample-city <dir>
   writes a generated sample city's files into <dir> (made when missing): grids.geojson (GCJ-02), boundaries.geojson
-  (for import grids --parents), staff.csv (GBK), cameras.xlsx, departments.csv, rules.csv (GBK); then import them
+  (for import grids --parents), staff.csv (GBK), cameras.xlsx, departments.csv, rules.csv, population.csv (GBK),
+  places.csv (UTF-8, GCJ-02), persons.csv (GBK, an invented 重点人员 register); then import them
   (README: 试一个样例城市 / try a sample city)`;
 
 export async function sampleCityMain(argv: string[]): Promise<number> {
