@@ -20,6 +20,7 @@ import type { City } from './city-generator/city';
 import { advertiseWebRtc, eventIdFactory, setUpCity, stateLocator } from './city-setup';
 import { cityLayerRoutes } from './city-layers';
 import { keyPersonRoutes } from './key-persons';
+import { importRoutes } from './import/http-route';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
@@ -134,6 +135,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   const keyPersons = keyPersonRoutes(store, state);
+  const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log });
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
   /** Consoles get the SIP server's address; field staff its fieldUrl when set (how phones outside reach it). */
@@ -163,7 +165,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: stateLocator(state),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => cityRoutes(req, res) || keyPersons(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
+    httpRoutes: (req, res) => cityRoutes(req, res) || keyPersons(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
     health: () => ({ lead: timers.length > 0 }),

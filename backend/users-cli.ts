@@ -7,7 +7,7 @@
 import type { AdminUnit } from '../protocol';
 import { parseCli } from '../node-util/cli';
 import type { ImportIssue } from './import/report';
-import { withStore } from './import/cli';
+import { withStore } from './import/with-store';
 import type { UserRecord } from './store/types';
 
 export const usersUsage = `usage: backend users list [--db FILE|URL] [--json]

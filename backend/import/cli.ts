@@ -1,29 +1,21 @@
 /**
- * `npm run backend -- import grids|staff|cameras|departments|rules <file> [options]`: reads a real city's grids
- * (GeoJSON or Shapefile), staff roster, camera list, departments or 权责清单 (CSV or XLSX), checks them, prints the report, and when the file is
- * clean writes its records into the store as one change batch. A file with any error changes nothing.
+ * `npm run backend -- import grids|staff|cameras|departments|rules|population|places|persons <file> [options]`:
+ * reads a real city's grids (GeoJSON or Shapefile), staff roster, camera list, departments or 权责清单,
+ * population, places or 重点人员 register (CSV or XLSX), checks them, prints the report, and when the file is
+ * clean writes its records as one change batch — into a database (--db), or into a running backend (--server,
+ * an administrator's token): prepare.ts does the same either way. A file with any error changes nothing.
  */
 import { existsSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
 import { parseCli } from '../../node-util/cli';
-import { describeRefusal } from '../../node-util/backend-refusal';
-import { isDatabaseUrl, openStore } from '../store/open';
-import { CityState } from '../../domain';
-import type { Change } from '../../protocol';
-import { buildCity } from './build';
 import { CRS_NAMES, isCrs } from './crs';
-import { DEFAULT_MAX_BYTES, readGridFile } from './read';
-import { errorsOf, formatReport, formatTableReport, type TableReport } from './report';
-import { NoCityError, writeImportedCity, writeTableImport } from './write';
-import { DEFAULT_TABLE_MAX_BYTES, readTable, type Table } from './table';
-import { planDepartments, type DepartmentFiles } from './departments';
-import { buildStaff } from './roster';
-import { buildCameras } from './cameras';
-import { registerImport } from './register-cli';
-import { scopeIssues } from '../users-cli';
-import { applyParents } from './parents';
+import { DEFAULT_MAX_BYTES } from './read';
+import { DEFAULT_TABLE_MAX_BYTES } from './table';
+import { storeTarget } from './write';
+import { IMPORT_EXIT, withStore } from './with-store';
+import { IMPORT_KINDS, defaultMaxBytes, formatAnswer, importAudit, isImportKind, prepareImport, type ImportAnswer, type ImportFiles, type ImportOptions } from './prepare';
+import { importIntoServer, readAdminToken } from './upload';
 
-export const IMPORT_EXIT = { imported: 0, other: 1, usage: 2, database: 3, fileErrors: 4 } as const;
+export { IMPORT_EXIT };
 
 export const importUsage = `usage: backend import grids <file.geojson|file.shp> [--parents <boundaries.geojson|.shp>] [--crs wgs84|cgcs2000|gcj02|bd09] [--code-property NAME] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import staff <roster.csv|roster.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
@@ -55,10 +47,14 @@ export const importUsage = `usage: backend import grids <file.geojson|file.shp> 
   --max-mb N        refuse a larger file before reading it (default ${DEFAULT_MAX_BYTES / 1024 / 1024} for grids, ${DEFAULT_TABLE_MAX_BYTES / 1024 / 1024} for tables)
   --db FILE|URL     the backend's database (default ./data/backend.sqlite, or ZONGZHI_DATABASE_URL); it must hold a
                     city already (start the backend on it once)
+  --server URL      import into a running backend instead (http://host:port, or its ws:// address): the files are
+                    sent to it, checked and written there, and its consoles get the change at once; needs the
+                    administrator's token (user admin) from --token-file or ZONGZHI_ADMIN_TOKEN
+  --token-file F    with --server: a file holding the token, or the backend's tokens.json (its "admin" entry)
   --dry-run         check and report only
   --json            print the report as one JSON object instead of lines
 exit codes: 0 imported (or a clean dry run), 4 the file has errors (nothing written), 2 bad usage,
-3 the database needs a person (one line says what), 1 other failures`;
+3 the database (or with --server the token) needs a person (one line says what), 1 other failures`;
 
 export async function importMain(argv: string[]): Promise<number> {
   const cli = parseCli(
@@ -71,6 +67,8 @@ export async function importMain(argv: string[]): Promise<number> {
       parents: { type: 'string' },
       'max-mb': { type: 'string' },
       db: { type: 'string' },
+      server: { type: 'string' },
+      'token-file': { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -81,8 +79,8 @@ export async function importMain(argv: string[]): Promise<number> {
   const fail: (message: string) => never = cli.fail;
   const { values } = cli;
   const [what, file, ...rest] = cli.positionals;
-  const kinds = ['grids', 'staff', 'cameras', 'departments', 'rules', 'population', 'places', 'persons'];
-  if (what === undefined || !kinds.includes(what)) fail(what === undefined ? 'import what? (grids, staff, cameras, departments, rules, population, places or persons)' : `cannot import ${JSON.stringify(what)}: grids, staff, cameras, departments, rules, population, places or persons`);
+  const kinds = IMPORT_KINDS.join(', ');
+  if (!isImportKind(what)) return fail(what === undefined ? `import what? (${kinds})` : `cannot import ${JSON.stringify(what)}: ${kinds}`);
   if (file === undefined || rest.length > 0) fail(`import ${what} takes one file`);
   if (!existsSync(file)) fail(`${file}: no such file`);
   if (values.crs !== undefined && !isCrs(values.crs)) fail(`--crs must be one of ${CRS_NAMES.join(', ')}`);
@@ -94,129 +92,40 @@ export async function importMain(argv: string[]): Promise<number> {
   if (values['code-property'] !== undefined && what !== 'grids') fail('--code-property is for grids');
   if (values.parents !== undefined && what !== 'grids') fail('--parents is for grids');
   if (values.parents !== undefined && !existsSync(values.parents)) fail(`${values.parents}: no such file`);
-  const maxMb = values['max-mb'] === undefined ? (what === 'grids' ? DEFAULT_MAX_BYTES : DEFAULT_TABLE_MAX_BYTES) / 1024 / 1024 : Number(values['max-mb']);
+  const maxMb = values['max-mb'] === undefined ? defaultMaxBytes(what) / 1024 / 1024 : Number(values['max-mb']);
   if (!(maxMb > 0 && maxMb <= 4096)) fail('--max-mb must be a number of megabytes, 0 < N ≤ 4096');
   if (values['code-property'] !== undefined && values['code-property'].trim() === '') fail('--code-property must name a property');
+  if (values.server !== undefined && values.db !== undefined) fail('--server and --db exclude each other: import into a running backend, or into a database');
+  if (values['token-file'] !== undefined && values.server === undefined) fail('--token-file is for --server');
 
-  if (what === 'departments' || what === 'rules') {
-    const read = (f: string): Promise<Table> => readTable(f, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
-    const first = { table: await read(file), file: basename(file) };
-    const files: DepartmentFiles = what === 'rules' ? { rules: first } : { departments: first, ...(values.rules !== undefined ? { rules: { table: await read(values.rules), file: basename(values.rules) } } : {}) };
-    const options = { db: values.db, dryRun: values['dry-run'], json: values.json, meta: { key: what === 'rules' ? 'importedRules' : 'importedDepartments', source: [file, values.rules].filter((f) => f !== undefined).map((f) => basename(f)).join(' + ') } };
-    const plan = (state: CityState): { report: TableReport[]; changes: Change[] | null } => planDepartments(files, state);
-    if ([files.departments, files.rules].some((f) => f?.table.issues.some((i) => i.severity === 'error'))) return printTables(plan(new CityState()).report, null, options);
-    return withStore(options.db, async (store) => {
-      const { report, seq } = await writeTableImport(store, plan, { at: new Date(), dryRun: options.dryRun, meta: options.meta });
-      return printTables(report, seq, options);
-    });
-  }
-
-  if (what === 'population' || what === 'places' || what === 'persons') {
-    const table = await readTable(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
-    const crs = values.crs !== undefined && isCrs(values.crs) ? values.crs : 'wgs84';
-    const options = { db: values.db, dryRun: values['dry-run'], json: values.json, meta: { key: `imported${what[0]!.toUpperCase()}${what.slice(1)}`, source: basename(file) } };
-    return registerImport(what, table, { crs, file: basename(file) }, { print: (report, seq) => printTable(report, seq, options), withStore: (work) => withStore(options.db, work), ...options });
-  }
-
-  if (what !== 'grids') {
-    const table = await readTable(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
-    const crs = values.crs !== undefined && isCrs(values.crs) ? values.crs : 'wgs84';
-    const template = values['stream-template'];
-    const options = { db: values.db, dryRun: values['dry-run'], json: values.json, meta: { key: what === 'staff' ? 'importedStaff' : 'importedCameras', source: basename(file) } };
-    const plan = (state: CityState): { report: TableReport; changes: Change[] | null } =>
-      what === 'staff' ? buildStaff(table, state, basename(file), new Date()) : buildCameras(table, state, basename(file), { crs, ...(template ? { streamTemplate: template } : {}) });
-    // A file that cannot be read is refused before the database is opened (the builders stop at its issues).
-    if (table.issues.some((i) => i.severity === 'error')) return printTable(plan(new CityState()).report, null, options);
-    return importTable(plan, options);
-  }
-
-  const read = await readGridFile(file, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) });
-  const crs = values.crs !== undefined && isCrs(values.crs) ? values.crs : 'wgs84';
-  const built = buildCity(read, basename(file), { crs, crsGiven: values.crs !== undefined, ...(values['code-property'] ? { codeProperty: values['code-property'] } : {}) });
-  const { report } = built;
-  let city = built.city;
-  if (city && values.parents !== undefined) {
-    // The parents' boundaries (same --crs): each grid inside them, the admin units' polygons taken from them.
-    const parents = applyParents(await readGridFile(values.parents, { maxBytes: Math.floor(maxMb * 1024 * 1024), ...(values.encoding ? { encoding: values.encoding } : {}) }), basename(values.parents), { crs }, city);
-    report.issues.push(...parents.issues);
-    city = parents.city;
-  }
-  const print = (outcome: 'imported' | 'dry-run' | 'refused', seq?: number): void => {
-    if (values.json) process.stdout.write(JSON.stringify({ outcome, ...(seq !== undefined ? { seq } : {}), report }) + '\n');
-    else process.stdout.write(formatReport(report, outcome, seq).join('\n') + '\n');
+  const files: ImportFiles = { file: file!, ...(values.rules !== undefined ? { rules: values.rules } : {}), ...(values.parents !== undefined ? { parents: values.parents } : {}) };
+  const options: ImportOptions = {
+    maxBytes: Math.floor(maxMb * 1024 * 1024),
+    ...(values.crs !== undefined && isCrs(values.crs) ? { crs: values.crs } : {}),
+    ...(values['code-property'] ? { codeProperty: values['code-property'] } : {}),
+    ...(values.encoding ? { encoding: values.encoding } : {}),
+    ...(values['stream-template'] ? { streamTemplate: values['stream-template'] } : {}),
   };
-  if (!city || errorsOf(report).length > 0) {
-    print('refused');
-    return IMPORT_EXIT.fileErrors;
+  const print = (answer: ImportAnswer): number => {
+    process.stdout.write(values.json ? JSON.stringify(answer) + '\n' : formatAnswer(answer).join('\n') + '\n');
+    return answer.outcome === 'refused' ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
+  };
+
+  if (values.server !== undefined) {
+    const token = readAdminToken(values['token-file'], process.env.ZONGZHI_ADMIN_TOKEN);
+    if (!token.ok) fail(token.message);
+    const sent = await importIntoServer(values.server, token.ok ? token.token : '', what, files, { ...options, dryRun: values['dry-run'] });
+    if (sent.ok) return print(sent.answer);
+    process.stderr.write(`${sent.message}\n`);
+    return sent.exitCode;
   }
-  if (values['dry-run']) {
-    print('dry-run');
-    return IMPORT_EXIT.imported;
-  }
+
+  const prepared = await prepareImport(what, files, options);
+  if (prepared.refused) return print(prepared.refused);
+  if (values['dry-run'] && prepared.dryRunAnswer) return print(prepared.dryRunAnswer);
   return withStore(values.db, async (store) => {
-    const written = await writeImportedCity(store, city, new Date(), basename(file));
-    report.issues.push(...scopeIssues(await store.listUsers(), city.adminUnits));
-    print('imported', written.seq);
-    return IMPORT_EXIT.imported;
+    const answer = await prepared.run(storeTarget(store), { dryRun: values['dry-run'], at: new Date() });
+    await store.audit([importAudit(answer, prepared.source, { userId: null, via: 'command line' })]);
+    return print(answer);
   });
-}
-
-/**
- * Staff and cameras are checked against the grids the store holds (a dry run too, so it needs the database); the
- * check is repeated inside the write turn, on the city as committed then.
- */
-interface TableOptions {
-  db: string | undefined;
-  dryRun: boolean;
-  json: boolean;
-  meta: { key: string; source: string };
-}
-
-async function importTable(plan: (state: CityState) => { report: TableReport; changes: Change[] | null }, options: TableOptions): Promise<number> {
-  return withStore(options.db, async (store) => {
-    const { report, seq } = await writeTableImport(store, plan, { at: new Date(), dryRun: options.dryRun, meta: options.meta });
-    return printTable(report, seq, options);
-  });
-}
-
-function printTable(report: TableReport, seq: number | null, options: TableOptions): number {
-  const refused = report.issues.some((i) => i.severity === 'error');
-  const outcome = refused ? 'refused' : options.dryRun ? 'dry-run' : 'imported';
-  if (options.json) process.stdout.write(JSON.stringify({ outcome, ...(seq !== null ? { seq } : {}), report }) + '\n');
-  else process.stdout.write(formatTableReport(report, outcome, seq ?? undefined).join('\n') + '\n');
-  return refused ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
-}
-
-/** Several files' reports (departments with their rules), one outcome for all. */
-function printTables(reports: TableReport[], seq: number | null, options: TableOptions): number {
-  const refused = reports.some((r) => r.issues.some((i) => i.severity === 'error'));
-  const outcome = refused ? 'refused' : options.dryRun ? 'dry-run' : 'imported';
-  if (options.json) process.stdout.write(JSON.stringify({ outcome, ...(seq !== null ? { seq } : {}), reports }) + '\n');
-  else process.stdout.write(reports.flatMap((r) => formatTableReport(r, outcome, seq ?? undefined)).join('\n') + '\n');
-  return refused ? IMPORT_EXIT.fileErrors : IMPORT_EXIT.imported;
-}
-
-export async function withStore(dbOption: string | undefined, work: (store: Awaited<ReturnType<typeof openStore>>) => Promise<number>): Promise<number> {
-  const envUrl = process.env.ZONGZHI_DATABASE_URL || undefined;
-  const db = dbOption !== undefined ? (isDatabaseUrl(dbOption) ? dbOption : resolve(dbOption)) : (envUrl ?? resolve('data/backend.sqlite'));
-  if (!isDatabaseUrl(db) && !existsSync(db)) {
-    process.stderr.write(`${db}: no such database; start the backend on it once, then import\n`);
-    return IMPORT_EXIT.database;
-  }
-  let store: Awaited<ReturnType<typeof openStore>> | null = null;
-  try {
-    store = await openStore(db);
-    return await work(store);
-  } catch (e) {
-    if (e instanceof NoCityError) {
-      process.stderr.write(`${e.message}\n`);
-      return IMPORT_EXIT.database;
-    }
-    const refusal = describeRefusal(e);
-    if (refusal.code === 'start-failed') process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-    process.stderr.write(`${refusal.line}\n`);
-    return refusal.exitCode === 3 ? IMPORT_EXIT.database : IMPORT_EXIT.other;
-  } finally {
-    await store?.close();
-  }
 }

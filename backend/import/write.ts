@@ -1,11 +1,14 @@
 /**
- * Writing an imported city into the store: one change batch through the store's write turn, like any commit
- * (a running instance on PostgreSQL reads it through its commit tail and sends it to its consoles). The file's
- * admin units and grids are upserted; the ones in the store and not in the file are removed.
+ * Where a checked import is written: an ImportTarget plans it on the city as committed at that moment and writes
+ * it as one change batch through the store's write turn, like any commit. Two targets: the store itself (the
+ * command line on a database: a running instance on PostgreSQL reads the batch through its commit tail), and a
+ * running backend's command pipeline (an administrator's import over HTTP, http-route.ts: its consoles get the
+ * batch at once). The 重点人员 register is the exception: its own table, never a change batch.
  */
 import { CityState, upsert } from '../../domain';
 import type { Change, KeyPerson } from '../../protocol';
 import type { RunningStore } from '../store/open';
+import type { UserRecord } from '../store/types';
 import type { ImportedCity } from './build';
 
 export class NoCityError extends Error {
@@ -14,80 +17,64 @@ export class NoCityError extends Error {
   }
 }
 
-export interface WriteOutcome {
-  seq: number;
-  upserts: number;
-  removes: number;
-}
+export type ChangePlan<R> = (state: CityState) => { report: R; changes: Change[] | null };
+export type RegisterPlan<R> = (state: CityState) => { report: R; rows: KeyPerson[] | null };
 
-export async function writeImportedCity(store: RunningStore, city: ImportedCity, at: Date, source: string): Promise<WriteOutcome> {
-  if (!(await store.getMeta('city'))) throw new NoCityError();
-  const loaded = await store.load();
-  const state = new CityState(loaded.state, loaded.seq);
-  const outcome = await store.writeTurn(loaded.seq, async (turn) => {
-    for (const batch of turn.missed) {
-      state.apply(batch.changes);
-      state.seq = batch.seq;
-    }
-    const changes: Change[] = [];
-    const keepUnits = new Set(city.adminUnits.map((u) => u.id));
-    const keepGrids = new Set(city.grids.map((g) => g.id));
-    for (const id of state.collections.grids.keys()) if (!keepGrids.has(id)) changes.push({ op: 'remove', collection: 'grids', id });
-    for (const id of state.collections.adminUnits.keys()) if (!keepUnits.has(id)) changes.push({ op: 'remove', collection: 'adminUnits', id });
-    const removes = changes.length;
-    for (const unit of city.adminUnits) changes.push(upsert('adminUnits', unit));
-    for (const grid of city.grids) changes.push(upsert('grids', grid));
-    const seq = state.seq + 1;
-    await turn.commit({ seq, at: at.toISOString(), changes });
-    return { seq, upserts: changes.length - removes, removes };
-  });
-  await store.setMeta('importedGrids', JSON.stringify({ source, at: at.toISOString(), seq: outcome.seq, grids: city.grids.length, adminUnits: city.adminUnits.length }));
-  return outcome;
+export interface ImportTarget {
+  /** Plans on the city as committed now; commits the changes as one batch unless they are null or it is a dry run. */
+  changes<R>(plan: ChangePlan<R>, dryRun: boolean): Promise<{ report: R; seq: number | null }>;
+  /** Plans the 重点人员 register on the city as committed now; replaces it in one transaction of its own table. */
+  register<R>(plan: RegisterPlan<R>, dryRun: boolean): Promise<{ report: R; written: boolean }>;
+  users(): Promise<UserRecord[]>;
+  setMeta(key: string, value: string): Promise<void>;
 }
 
 /**
- * A table import (staff, cameras): `plan` checks the file against the city as committed at the moment of writing
- * (inside the write turn, after what other instances committed) and gives the changes, or null when the file
- * has errors; then they are committed as one change batch — unless `dryRun`, or refused.
+ * The changes that make the store's admin units and grids the file's: the file's upserted, the ones in the store
+ * and not in the file removed.
  */
-export async function writeTableImport<R>(
-  store: RunningStore,
-  plan: (state: CityState) => { report: R; changes: Change[] | null },
-  options: { at: Date; dryRun: boolean; meta: { key: string; source: string } },
-): Promise<{ report: R; seq: number | null }> {
-  if (!(await store.getMeta('city'))) throw new NoCityError();
-  const loaded = await store.load();
-  const state = new CityState(loaded.state, loaded.seq);
-  if (options.dryRun) return { report: plan(state).report, seq: null };
-  const outcome = await store.writeTurn(loaded.seq, async (turn) => {
-    for (const batch of turn.missed) {
-      state.apply(batch.changes);
-      state.seq = batch.seq;
-    }
-    const { report, changes } = plan(state);
-    if (!changes) return { report, seq: null };
-    const seq = state.seq + 1;
-    await turn.commit({ seq, at: options.at.toISOString(), changes });
-    return { report, seq };
-  });
-  if (outcome.seq !== null) await store.setMeta(options.meta.key, JSON.stringify({ source: options.meta.source, at: options.at.toISOString(), seq: outcome.seq }));
-  return outcome;
+export function cityChanges(state: CityState, city: ImportedCity): Change[] {
+  const changes: Change[] = [];
+  const keepUnits = new Set(city.adminUnits.map((u) => u.id));
+  const keepGrids = new Set(city.grids.map((g) => g.id));
+  for (const id of state.collections.grids.keys()) if (!keepGrids.has(id)) changes.push({ op: 'remove', collection: 'grids', id });
+  for (const id of state.collections.adminUnits.keys()) if (!keepUnits.has(id)) changes.push({ op: 'remove', collection: 'adminUnits', id });
+  for (const unit of city.adminUnits) changes.push(upsert('adminUnits', unit));
+  for (const grid of city.grids) changes.push(upsert('grids', grid));
+  return changes;
 }
 
-/**
- * The 重点人员 register (persons.ts): checked against the grids the store holds, then written in one transaction
- * of its own table — never a change batch, so nothing of it reaches the change log, snapshots or consoles.
- */
-export async function writeKeyPersons<R>(
-  store: RunningStore,
-  plan: (state: CityState) => { report: R; rows: KeyPerson[] | null },
-  options: { at: Date; dryRun: boolean; source: string },
-): Promise<{ report: R; written: boolean }> {
-  if (!(await store.getMeta('city'))) throw new NoCityError();
-  const loaded = await store.load();
-  const { report, rows } = plan(new CityState(loaded.state, loaded.seq));
-  if (!rows || options.dryRun) return { report, written: false };
-  await store.replaceKeyPersons(rows);
-  await store.setMeta('importedPersons', JSON.stringify({ source: options.source, at: options.at.toISOString(), rows: rows.length }));
-  return { report, written: true };
+/** The command line's target: the database itself (a dry run reads it; the write is checked again in the turn). */
+export function storeTarget(store: RunningStore, at: () => Date = () => new Date()): ImportTarget {
+  const loadCity = async (): Promise<{ state: CityState; seq: number }> => {
+    if (!(await store.getMeta('city'))) throw new NoCityError();
+    const loaded = await store.load();
+    return { state: new CityState(loaded.state, loaded.seq), seq: loaded.seq };
+  };
+  return {
+    async changes(plan, dryRun) {
+      const { state, seq: known } = await loadCity();
+      if (dryRun) return { report: plan(state).report, seq: null };
+      return store.writeTurn(known, async (turn) => {
+        for (const batch of turn.missed) {
+          state.apply(batch.changes);
+          state.seq = batch.seq;
+        }
+        const { report, changes } = plan(state);
+        if (!changes) return { report, seq: null };
+        const seq = state.seq + 1;
+        await turn.commit({ seq, at: at().toISOString(), changes });
+        return { report, seq };
+      });
+    },
+    async register(plan, dryRun) {
+      const { state } = await loadCity();
+      const { report, rows } = plan(state);
+      if (!rows || dryRun) return { report, written: false };
+      await store.replaceKeyPersons(rows);
+      return { report, written: true };
+    },
+    users: () => store.listUsers(),
+    setMeta: (key, value) => store.setMeta(key, value),
+  };
 }

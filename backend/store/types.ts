@@ -24,7 +24,7 @@ export interface CommandRecord {
 export interface AuditEntry {
   at: string;
   userId: string | null;
-  kind: 'login' | 'login-refused' | 'command' | 'command-rejected' | 'command-refused' | 'disconnect' | 'sensitive-read';
+  kind: 'login' | 'login-refused' | 'command' | 'command-rejected' | 'command-refused' | 'disconnect' | 'sensitive-read' | 'import';
   detail: Record<string, unknown>;
 }
 

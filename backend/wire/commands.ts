@@ -113,6 +113,32 @@ export class CommandPipeline {
   }
 
   /**
+   * Runs `work` in the pipeline's order and the city's write turn, on the state as every instance committed it:
+   * the changes it gives (none: null) are committed as one batch and published like a command's. An import by an
+   * administrator into the running city (backend/import/http-route.ts) goes this way, so its consoles get it at once.
+   */
+  commitPlanned<R>(work: (state: CityState) => Promise<{ result: R; changes: Change[] | null }>): Promise<{ result: R; seq: number | null }> {
+    const job = this.queue.then(async () => {
+      const { state, store } = this.o;
+      let made: ChangeBatch | null = null;
+      const result = await store.writeTurn(state.seq, async (turn) => {
+        this.catchUp(turn.missed);
+        const planned = await work(state);
+        if (planned.changes && planned.changes.length > 0) {
+          made = { seq: state.seq + 1, at: this.o.clock.now().toISOString(), changes: planned.changes };
+          await turn.commit(made);
+        }
+        return planned.result;
+      });
+      const committed = made as ChangeBatch | null;
+      if (committed) this.o.publish(committed.seq, committed.at, committed.changes);
+      return { result, seq: committed?.seq ?? null };
+    });
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  /**
    * Commits changes made by the server itself (simulator, KPI refresh) as one batch through the same
    * pipeline, so they are sequenced with the commands.
    */

@@ -359,6 +359,11 @@ export class BackendServer implements ClientOutput {
     return this.pipeline.commitSystemChanges(build);
   }
 
+  /** Plans and commits one batch in the pipeline's order (see CommandPipeline.commitPlanned). */
+  commitPlanned<R>(work: (state: CityState) => Promise<{ result: R; changes: Change[] | null }>): Promise<{ result: R; seq: number | null }> {
+    return this.pipeline.commitPlanned(work);
+  }
+
   /** Live positions to every live client (presence, not sequenced). */
   broadcastPositions(at: string, items: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }>, whole?: Buffer): void {
     this.fanOut.positions(at, items, whole);

@@ -1,0 +1,191 @@
+/**
+ * One import, whoever runs it: the command line on a database (cli.ts), or a running backend asked over HTTP by
+ * an administrator (http-route.ts). prepareImport reads and checks the files — a file that cannot be read is
+ * refused before any database is touched — and gives `run`, which plans the import on the city as committed at
+ * that moment and writes it through an ImportTarget (write.ts). The answer is the same either way: the
+ * report(s), the outcome and the change batch's seq; formatAnswer gives its lines.
+ */
+import { basename } from 'node:path';
+import { CityState } from '../../domain';
+import type { Change, KeyPerson } from '../../protocol';
+import { scopeIssues } from '../users-cli';
+import type { AuditEntry } from '../store/types';
+import { buildCity } from './build';
+import { buildCameras } from './cameras';
+import type { Crs } from './crs';
+import { planDepartments, type DepartmentFiles } from './departments';
+import { applyParents } from './parents';
+import { buildPersons } from './persons';
+import { buildPlaces } from './places';
+import { buildPopulation } from './population';
+import { DEFAULT_MAX_BYTES, readGridFile } from './read';
+import { errorsOf, formatReport, formatTableReport, type ImportReport, type TableReport } from './report';
+import { buildStaff } from './roster';
+import { DEFAULT_TABLE_MAX_BYTES, readTable, type Table } from './table';
+import { cityChanges, type ImportTarget } from './write';
+
+export const IMPORT_KINDS = ['grids', 'staff', 'cameras', 'departments', 'rules', 'population', 'places', 'persons'] as const;
+export type ImportKind = (typeof IMPORT_KINDS)[number];
+export const isImportKind = (v: unknown): v is ImportKind => typeof v === 'string' && (IMPORT_KINDS as readonly string[]).includes(v);
+
+export type Outcome = 'imported' | 'dry-run' | 'refused';
+type Head = { outcome: Outcome; seq?: number };
+export type ImportAnswer =
+  | (Head & { what: 'grids'; report: ImportReport })
+  | (Head & { what: 'departments' | 'rules'; reports: TableReport[] })
+  | (Head & { what: 'staff' | 'cameras' | 'population' | 'places' | 'persons'; report: TableReport });
+
+export interface ImportFiles {
+  /** The file to import (its name, as the report shows it, is its basename). */
+  file: string;
+  /** departments: the 权责清单 too, written in the same batch. */
+  rules?: string;
+  /** grids: the districts', streets' and communities' boundaries. */
+  parents?: string;
+}
+
+export interface ImportOptions {
+  crs?: Crs;
+  codeProperty?: string;
+  encoding?: string;
+  streamTemplate?: string;
+  /** Per file; default 200 MB for grids, 50 MB for tables. */
+  maxBytes?: number;
+}
+
+export interface PreparedImport {
+  what: ImportKind;
+  /** The files' names, for the audit and the meta record. */
+  source: string;
+  /** Refused on reading alone (nothing to write): the answer. */
+  refused: ImportAnswer | null;
+  /** The answer of a dry run when it needs no database (grids are checked on their own); else null. */
+  dryRunAnswer: ImportAnswer | null;
+  run(target: ImportTarget, options: { dryRun: boolean; at: Date }): Promise<ImportAnswer>;
+}
+
+const hasErrors = (reports: ReadonlyArray<{ issues: ReadonlyArray<{ severity: string }> }>): boolean => reports.some((r) => r.issues.some((i) => i.severity === 'error'));
+const outcomeOf = (refused: boolean, dryRun: boolean): Outcome => (refused ? 'refused' : dryRun ? 'dry-run' : 'imported');
+const withSeq = (seq: number | null): { seq?: number } => (seq !== null ? { seq } : {});
+
+export const defaultMaxBytes = (what: ImportKind): number => (what === 'grids' ? DEFAULT_MAX_BYTES : DEFAULT_TABLE_MAX_BYTES);
+
+export async function prepareImport(what: ImportKind, files: ImportFiles, options: ImportOptions = {}): Promise<PreparedImport> {
+  const maxBytes = options.maxBytes ?? defaultMaxBytes(what);
+  const crs: Crs = options.crs ?? 'wgs84';
+  const readOptions = { maxBytes, ...(options.encoding ? { encoding: options.encoding } : {}) };
+  const name = basename(files.file);
+  const source = [files.file, files.rules, files.parents].filter((f): f is string => f !== undefined).map((f) => basename(f)).join(' + ');
+  const meta = async (target: ImportTarget, at: Date, extra: Record<string, unknown>): Promise<void> =>
+    target.setMeta(`imported${what[0]!.toUpperCase()}${what.slice(1)}`, JSON.stringify({ source, at: at.toISOString(), ...extra }));
+
+  if (what === 'grids') {
+    const read = await readGridFile(files.file, readOptions);
+    const built = buildCity(read, name, { crs, crsGiven: options.crs !== undefined, ...(options.codeProperty ? { codeProperty: options.codeProperty } : {}) });
+    const { report } = built;
+    let city = built.city;
+    if (city && files.parents !== undefined) {
+      // The parents' boundaries (same crs): each grid inside them, the admin units' polygons taken from them.
+      const parents = applyParents(await readGridFile(files.parents, readOptions), basename(files.parents), { crs }, city);
+      report.issues.push(...parents.issues);
+      city = parents.city;
+    }
+    const imported = city;
+    const refused: ImportAnswer | null = !imported || errorsOf(report).length > 0 ? { what, outcome: 'refused', report } : null;
+    return {
+      what,
+      source,
+      refused,
+      dryRunAnswer: refused ?? { what, outcome: 'dry-run', report },
+      async run(target, { dryRun, at }) {
+        if (refused || !imported) return refused ?? { what, outcome: 'refused', report };
+        if (dryRun) return { what, outcome: 'dry-run', report };
+        const { seq } = await target.changes((state) => ({ report, changes: cityChanges(state, imported) }), false);
+        await meta(target, at, { seq, grids: imported.grids.length, adminUnits: imported.adminUnits.length });
+        report.issues.push(...scopeIssues(await target.users(), imported.adminUnits));
+        return { what, outcome: 'imported', report, ...withSeq(seq) };
+      },
+    };
+  }
+
+  const main: Table = await readTable(files.file, readOptions);
+
+  if (what === 'departments' || what === 'rules') {
+    const first = { table: main, file: name };
+    const departmentFiles: DepartmentFiles =
+      what === 'rules' ? { rules: first } : { departments: first, ...(files.rules !== undefined ? { rules: { table: await readTable(files.rules, readOptions), file: basename(files.rules) } } : {}) };
+    const plan = (state: CityState): { report: TableReport[]; changes: Change[] | null } => planDepartments(departmentFiles, state);
+    const unreadable = [departmentFiles.departments, departmentFiles.rules].some((f) => f?.table.issues.some((i) => i.severity === 'error'));
+    const refused: ImportAnswer | null = unreadable ? { what, outcome: 'refused', reports: plan(new CityState()).report } : null;
+    return {
+      what,
+      source,
+      refused,
+      dryRunAnswer: refused,
+      async run(target, { dryRun, at }) {
+        if (refused) return refused;
+        const { report, seq } = await target.changes(plan, dryRun);
+        if (seq !== null) await meta(target, at, { seq });
+        return { what, outcome: outcomeOf(hasErrors(report), dryRun), reports: report, ...withSeq(seq) };
+      },
+    };
+  }
+
+  if (what === 'persons') {
+    const plan = (state: CityState): { report: TableReport; rows: KeyPerson[] | null } => buildPersons(main, state, name);
+    const refused: ImportAnswer | null = hasErrors([main]) ? { what, outcome: 'refused', report: plan(new CityState()).report } : null;
+    return {
+      what,
+      source,
+      refused,
+      dryRunAnswer: refused,
+      async run(target, { dryRun, at }) {
+        if (refused) return refused;
+        const { report, written } = await target.register(plan, dryRun);
+        if (written) await meta(target, at, { rows: report.rows });
+        return { what, outcome: outcomeOf(hasErrors([report]), dryRun), report };
+      },
+    };
+  }
+
+  const template = options.streamTemplate;
+  const plan = (state: CityState): { report: TableReport; changes: Change[] | null } => {
+    if (what === 'staff') return buildStaff(main, state, name, new Date());
+    if (what === 'cameras') return buildCameras(main, state, name, { crs, ...(template ? { streamTemplate: template } : {}) });
+    if (what === 'population') return buildPopulation(main, state, name);
+    return buildPlaces(main, state, name, crs);
+  };
+  // A file that cannot be read is refused before the database is opened (the builders stop at its issues).
+  const refused: ImportAnswer | null = hasErrors([main]) ? { what, outcome: 'refused', report: plan(new CityState()).report } : null;
+  return {
+    what,
+    source,
+    refused,
+    dryRunAnswer: refused,
+    async run(target, { dryRun, at }) {
+      if (refused) return refused;
+      const { report, seq } = await target.changes(plan, dryRun);
+      if (seq !== null) await meta(target, at, { seq });
+      return { what, outcome: outcomeOf(hasErrors([report]), dryRun), report, ...withSeq(seq) };
+    },
+  };
+}
+
+/** The answer as the report's lines (what the command line prints, whichever way it imported). */
+export function formatAnswer(answer: ImportAnswer): string[] {
+  if (answer.what === 'grids') return formatReport(answer.report, answer.outcome, answer.seq);
+  if ('reports' in answer) return answer.reports.flatMap((r) => formatTableReport(r, answer.outcome, answer.seq));
+  return formatTableReport(answer.report, answer.outcome, answer.seq);
+}
+
+/** How many errors and warnings the answer's reports hold (for the audit). */
+export function tally(answer: ImportAnswer): { errors: number; warnings: number } {
+  const reports: ReadonlyArray<{ issues: ReadonlyArray<{ severity: string }> }> = 'reports' in answer ? answer.reports : [answer.report];
+  const count = (severity: string): number => reports.reduce((n, r) => n + r.issues.filter((i) => i.severity === severity).length, 0);
+  return { errors: count('error'), warnings: count('warning') };
+}
+
+/** The audit line of an import, whoever ran it and however it ended (refusals and dry runs too). */
+export function importAudit(answer: ImportAnswer, source: string, by: { userId: string | null; via: 'command line' | 'http' }): AuditEntry {
+  return { at: new Date().toISOString(), userId: by.userId, kind: 'import', detail: { what: answer.what, source, via: by.via, outcome: answer.outcome, ...(answer.seq !== undefined ? { seq: answer.seq } : {}), ...tally(answer) } };
+}
