@@ -29,30 +29,46 @@ export function hashToken(token: string): string {
 /**
  * Makes sure users exist. Given tokens (tests, deployments) are stored as given. Otherwise the tokens in
  * `tokensFile` are kept — also when the database is new (its users are made from them): tokens consoles
- * already hold are never regenerated unless `rotate` says so (--new-tokens). Only with no file (or `rotate`)
- * are fresh random tokens made and written (mode 600). A file that cannot be read as tokens is refused.
- * On a store shared by several instances (`shared`), users that exist are kept as they are: the instance that
- * made them handed their tokens out, and another instance starting without that file must not replace them.
+ * already hold are never regenerated unless `rotate` says so (--new-tokens). A default user the file does not
+ * name and the database does not hold (a tokens.json from before that user existed, e.g. the administrator) gets
+ * a fresh token, added to the file; the others' tokens stay. Only with no file (or `rotate`) are fresh random
+ * tokens made for everyone and written (mode 600). A file that cannot be read as tokens is refused.
+ * A user already in the database keeps their name, role and district scope (set with `users scope`): only the
+ * token is ever replaced here. On a store shared by several instances (`shared`), users that exist are kept as
+ * they are: the instance that made them handed their tokens out, and another instance starting without that
+ * file must not replace them.
  */
 export async function ensureUsers(store: BackendStore, tokensFile: string | null, given?: Record<string, string>, rotate = false, shared = false): Promise<Record<string, string>> {
+  const existing = new Map((await store.listUsers()).map((u) => [u.id, u]));
+  const record = (spec: UserSpec, token: string): UserRecord => {
+    const stored = existing.get(spec.id);
+    return { ...(stored ? { id: stored.id, name: stored.name, role: stored.role, districtScope: stored.districtScope } : spec), tokenHash: hashToken(token) };
+  };
   if (given) {
-    await store.upsertUsers(DEFAULT_USERS.filter((u) => given[u.id]).map((u) => ({ ...u, tokenHash: hashToken(given[u.id]!) })));
+    await store.upsertUsers(DEFAULT_USERS.filter((u) => given[u.id]).map((u) => record(u, given[u.id]!)));
     return given;
   }
   if (tokensFile && existsSync(tokensFile) && !rotate) {
     const kept = readTokensFile(tokensFile);
-    if ((await store.countUsers()) === 0) await store.upsertUsers(DEFAULT_USERS.filter((u) => kept[u.id]).map((u) => ({ ...u, tokenHash: hashToken(kept[u.id]!) })));
-    return kept;
+    const added = Object.fromEntries(DEFAULT_USERS.filter((u) => !kept[u.id] && !existing.has(u.id)).map((u) => [u.id, newToken()]));
+    const tokens = { ...kept, ...added };
+    const records = existing.size === 0 ? DEFAULT_USERS.filter((u) => tokens[u.id]).map((u) => record(u, tokens[u.id]!)) : DEFAULT_USERS.filter((u) => added[u.id]).map((u) => record(u, added[u.id]!));
+    if (records.length > 0) await store.upsertUsers(records);
+    if (Object.keys(added).length > 0) writeTokens(tokensFile, tokens);
+    return tokens;
   }
-  if (shared && !rotate && (await store.countUsers()) > 0) return {};
-  const tokens = Object.fromEntries(DEFAULT_USERS.map((u) => [u.id, randomBytes(24).toString('base64url')]));
-  const records: UserRecord[] = DEFAULT_USERS.map((u) => ({ ...u, tokenHash: hashToken(tokens[u.id]!) }));
-  await store.upsertUsers(records);
-  if (tokensFile) {
-    writeFileSync(tokensFile, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
-    chmodSync(tokensFile, 0o600);
-  }
+  if (shared && !rotate && existing.size > 0) return {};
+  const tokens = Object.fromEntries(DEFAULT_USERS.map((u) => [u.id, newToken()]));
+  await store.upsertUsers(DEFAULT_USERS.map((u) => record(u, tokens[u.id]!)));
+  if (tokensFile) writeTokens(tokensFile, tokens);
   return tokens;
+}
+
+const newToken = (): string => randomBytes(24).toString('base64url');
+
+function writeTokens(file: string, tokens: Record<string, string>): void {
+  writeFileSync(file, JSON.stringify(tokens, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 function readTokensFile(file: string): Record<string, string> {

@@ -91,6 +91,22 @@ describe('tokens consoles hold are kept', () => {
     expect(readFileSync(join(temp.dir, 'tokens.json'), 'utf8')).toBe(tokens);
   }, 60_000);
 
+  it('a tokens.json and database from before the administrator: the administrator is added to both, no other token changes', async ({ fileDir }) => {
+    const temp = caseDir(join(fileDir, 'tokens-before-admin'), (f) => copyFileSync(join(good.dir, 'backend.sqlite'), f));
+    const before = JSON.parse(tokens) as Record<string, string>;
+    delete before.admin;
+    writeFileSync(join(temp.dir, 'tokens.json'), JSON.stringify(before, null, 2) + '\n', { mode: 0o600 });
+    const db = new Database(join(temp.dir, 'backend.sqlite'));
+    db.prepare("DELETE FROM users WHERE id = 'admin'").run();
+    db.close();
+    const backend = await startBackendProcess(temp.dir, ['--history-days', '0']);
+    onTestFinished(() => backend.stop());
+    const after = JSON.parse(readFileSync(join(temp.dir, 'tokens.json'), 'utf8')) as Record<string, string>;
+    expect(after).toEqual({ ...before, admin: expect.stringMatching(/^\S{16,}$/) as unknown as string });
+    expect(backend.tokens).toEqual(after);
+    expect(statSync(join(temp.dir, 'tokens.json')).mode & 0o777).toBe(0o600);
+  }, 60_000);
+
   it('an unreadable tokens.json is refused with the way out; --new-tokens makes new ones', async ({ fileDir }) => {
     const temp = caseDir(join(fileDir, 'tokens-unreadable'), () => {});
     writeFileSync(join(temp.dir, 'tokens.json'), '{"dispatcher": ');
