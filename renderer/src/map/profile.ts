@@ -6,12 +6,13 @@
  */
 import type { AdminUnit, GovEvent, Grid, Place, PlaceKind, RegisterLevel, Resource, Staff } from '../../../protocol';
 
+type StaffRole = Staff['role'];
+
 export type ProfileLevel = RegisterLevel;
 export type ProfileTarget = { level: ProfileLevel; id: string } | { level: 'place'; id: string };
 
 /** 组织: the place kinds that are organisations rather than sites. */
 export const ORGANISATION_KINDS: readonly PlaceKind[] = ['enterprise', 'organisation', 'government'];
-const STAFF_ROLES = ['grid-leader', 'full-time', 'part-time'] as const;
 const CLOSED = new Set(['closed', 'merged']);
 
 export interface ProfileRows {
@@ -36,7 +37,7 @@ export interface AreaProfile {
   name: string;
   /** 网格编码 for a grid, the unit's code otherwise. */
   code: string;
-  people: { population: number; households: number; staff: Count; staffByRole: Record<(typeof STAFF_ROLES)[number], Count> };
+  people: { population: number; households: number; staff: Count; staffByRole: Record<StaffRole, Count> };
   land: { grids: number; places: number; placesByKind: Partial<Record<PlaceKind, number>> };
   events: { open: number; overdue: number; bySeverity: Record<1 | 2 | 3 | 4, number> };
   things: { cameras: Count; resources: Count; resourcesByKind: Partial<Record<Resource['kind'], number>> };
@@ -83,7 +84,7 @@ export function areaProfile(level: ProfileLevel, id: string, rows: ProfileRows, 
     households += g.households;
   }
   const staff = count();
-  const staffByRole = { 'grid-leader': count(), 'full-time': count(), 'part-time': count() };
+  const staffByRole: Record<StaffRole, Count> = { 'grid-leader': count(), 'full-time': count(), 'part-time': count() };
   for (const s of rows.staff) {
     if (!gridIds.has(s.gridId)) continue;
     const on = s.status !== 'offline' ? 1 : 0;
