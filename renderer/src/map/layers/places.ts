@@ -21,6 +21,8 @@ export const PLACE_GLYPH: Record<PlaceKind, [string, string]> = {
 
 const PLACE_SCALE = new NearFarScalar(1_000, 1.25, 40_000, 0.45);
 const PLACE_FADE = new NearFarScalar(30_000, 1, 100_000, 0);
+/** Drawn over the buildings (a school in a courtyard stays visible and clickable) while the camera is within this. */
+const OVER_BUILDINGS_M = 50_000;
 
 export class PlaceLayer implements Layer {
   readonly id = 'places';
@@ -49,6 +51,7 @@ export class PlaceLayer implements Layer {
         height: big ? 28 : 24,
         scaleByDistance: PLACE_SCALE,
         translucencyByDistance: PLACE_FADE,
+        disableDepthTestDistance: OVER_BUILDINGS_M,
       });
       setGlyph(icon, glyph, color, 28);
     }
