@@ -2,7 +2,8 @@
  * 一表通 in Chromium against a console linked to a real backend whose database got places and a 重点人员 register
  * through `backend import` (the command line): a leader opens a grid's card and sees its numbers and the
  * register unmasked, a community's card through 一表, a place found by search and one clicked on the map; a demo
- * window of the same console sees the register masked; the backend's audit holds one sensitive-read per opening.
+ * window of the same console and a dispatcher's console see the register masked; the backend's audit holds one
+ * sensitive-read per opening; with the backend gone the card still adds up the replica and says the register needs the link.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,7 +42,7 @@ async function find(page: Page, text: string): Promise<void> {
 const digits = (s: string | null): number => Number((s ?? '').replace(/[^\d]/g, ''));
 
 describe('一表通 (the at-a-glance card)', () => {
-  it('shows a grid, a community and a place with their numbers; 重点人员 unmasked to a leader, masked on a demo window; every opening audited', async ({ startBackend, startHost, newPage, dataDir }) => {
+  it('shows a grid, a community and a place with their numbers; 重点人员 unmasked to a leader, masked on a demo window and to a dispatcher, every opening audited; offline from the replica', async ({ startBackend, startHost, newPage, dataDir }) => {
     // The city, then its places and register imported into its database as a city office would, then the backend again.
     const first = await startBackend({ scale: 0.1 });
     const grid: Grid = [...first.state.all('grids')].find((g) => g.population > 0)!;
@@ -133,8 +134,29 @@ describe('一表通 (the at-a-glance card)', () => {
     for (const secret of ['张三丰', '李四光', '测试路1号3单元', P1, '13800138000']) expect(shown).not.toContain(secret);
     expect(shown).toContain('张**');
     expect(await reads(grid.id)).toEqual([{ userId: 'leader', revealed: false }, ...Array(3).fill({ userId: 'leader', revealed: true })]);
-    // Nothing of the register stays in the window's storage.
-    for (const p of [page, demo]) expect(await p.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain('张');
+
+    // A dispatcher's console: masked for the role.
+    const dispatcherHost = await startHost({ name: 'dispatcher', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
+    const desk = await newPage();
+    await openMap(desk, `${dispatcherHost.url}#/map`);
+    await find(desk, grid.code);
+    await desk.locator('[data-testid="key-persons"][data-state="shown"][data-masked="role"]').waitFor({ timeout: 15_000 });
+    await expect(desk.getByTestId('key-persons-masked').textContent()).resolves.toContain('已脱敏：当前角色无权查看');
+    expect(await desk.getByTestId('profile-card').textContent()).not.toContain('张三丰');
+    expect((await reads(grid.id))[0]).toEqual({ userId: 'dispatcher', revealed: false });
+
+    // Nothing of the register stays in the windows' storage.
+    for (const p of [page, demo, desk]) expect(await p.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain('张');
+
+    // The backend gone: the card still adds up the replica; the register says it needs the link, the reason one click away.
+    await backend.close();
+    await page.keyboard.press('Escape');
+    await find(page, grid.code);
+    await page.locator('[data-testid="key-persons"][data-state="unavailable"]').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('key-persons-unavailable').textContent()).resolves.toContain('重点人员需联网查看');
+    expect(digits(await page.getByTestId('profile-population').textContent())).toBe(grid.population);
+    await page.getByTestId('key-persons-unavailable').locator('summary').click();
+    await expect(page.getByTestId('key-persons-unavailable').locator('code').textContent()).resolves.toMatch(/后端不可达|未连接后端/);
     expect(errors).toEqual([]);
   }, 300_000);
 });
