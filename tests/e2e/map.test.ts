@@ -56,7 +56,7 @@ describe('3D map (三维态势)', () => {
     await page.screenshot({ path: join(SHOTS, 'map-city-1920x1080.png') });
 
     // Layer toggles: point layers off (their icons would take the click below), remembered for the window.
-    for (const id of ['staff', 'events', 'cameras', 'resources']) await page.getByTestId(`layer-${id}`).uncheck();
+    for (const id of ['staff', 'events', 'cameras', 'resources', 'places']) await page.getByTestId(`layer-${id}`).uncheck();
     expect(await probe(page, (p) => p.layerVisible('staff'))).toBe(false);
     expect(await probe(page, (p) => p.layerVisible('events'))).toBe(false);
 
@@ -83,7 +83,7 @@ describe('3D map (三维态势)', () => {
     await page.screenshot({ path: join(SHOTS, 'map-grid-drilldown-1920x1080.png') });
 
     // ... and back on; the heat map on.
-    for (const id of ['events', 'cameras', 'resources']) await page.getByTestId(`layer-${id}`).check();
+    for (const id of ['events', 'cameras', 'resources', 'places']) await page.getByTestId(`layer-${id}`).check();
     await page.getByTestId('layer-heat').check();
     expect(await probe(page, (p) => p.layerVisible('heat'))).toBe(true);
     await page.getByTestId('layer-staff').check();

@@ -57,8 +57,16 @@ describe('map model', () => {
     ], grids);
     expect(clusters.find((c) => c.key === 's1')).toMatchObject({ count: 2, maxSeverity: 4, position: [0.30000000000000004, 0.30000000000000004] });
   });
-  it('searches codes first, then names, staff and events; empty query finds nothing', () => {
-    const sources = { grids: [a, b], staff: [{ id: 's-1', name: '王芳', position: [0.5, 0.5] as [number, number], gridId: '1' }], events: [{ id: 'ev-9', title: '路灯不亮', address: '网格1 路口', location: [0.5, 0.5] as [number, number] }], units: [], gridName: () => '网格1' };
+  it('searches codes first, then names, places, staff and events; empty query finds nothing', () => {
+    const places = [
+      { id: 'pl-SCH-001', code: 'SCH-001', name: '第一小学', address: '一巷10号', position: [0.3, 0.3] as [number, number] },
+      { id: 'pl-SCH-0010', code: 'SCH-0010', name: '第十小学', address: '', position: [0.4, 0.4] as [number, number] },
+    ];
+    const sources = { grids: [a, b], staff: [{ id: 's-1', name: '王芳', position: [0.5, 0.5] as [number, number], gridId: '1' }], events: [{ id: 'ev-9', title: '路灯不亮', address: '网格1 路口', location: [0.5, 0.5] as [number, number] }], units: [], places, gridName: () => '网格1' };
+    expect(search('第一小学', sources)[0]).toMatchObject({ kind: 'place', id: 'pl-SCH-001', detail: 'SCH-001 · 一巷10号', position: [0.3, 0.3] });
+    // The exact code comes first, a longer code containing it after.
+    expect(search('sch-0010', sources).map((h) => h.id)).toEqual(['pl-SCH-0010']);
+    expect(search('SCH-001', sources).map((h) => h.id)).toEqual(['pl-SCH-001', 'pl-SCH-0010']);
     expect(search(a.code, sources)[0]).toMatchObject({ kind: 'grid', id: '1' });
     expect(search('王芳', sources)[0]).toMatchObject({ kind: 'staff' });
     expect(search('ev-9', sources)[0]).toMatchObject({ kind: 'event' });

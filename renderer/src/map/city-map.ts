@@ -33,7 +33,7 @@ import type { LonLat, MapHome, MapSources, TilesetOffset } from '../../../protoc
 import type { Box } from './model';
 import { SourceError, diagnose, fetchJsonChecked, type SourceProblem } from './source-check';
 import { addAnnotationLayer, baseLayerFor, superviseImagery } from './imagery';
-import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, ResourceLayer, StaffLayer, type LayerId, type MapSource, type Picked } from './layers';
+import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, PlaceLayer, ResourceLayer, StaffLayer, type LayerId, type MapSource, type Picked } from './layers';
 
 // Cesium's workers and assets are served beside the renderer (copied at build time): no CDN, no Ion. Cesium
 // reads the base URL lazily, on first use, so setting it here (before any viewer exists) is in time.
@@ -132,6 +132,7 @@ export class CityMap {
     events: EventLayer;
     heat: HeatLayer;
     resources: ResourceLayer;
+    places: PlaceLayer;
   };
   private readonly handler: ScreenSpaceEventHandler;
   private readonly onContextLost: (e: Event) => void;
@@ -164,6 +165,7 @@ export class CityMap {
       grids: new GridLayer(scene),
       buildings: new BuildingLayer(scene),
       resources: new ResourceLayer(scene),
+      places: new PlaceLayer(scene),
       cameras: new CameraLayer(scene),
       staff: new StaffLayer(scene),
       events: new EventLayer(scene),

@@ -3,7 +3,7 @@
  * metric colours the grids (choropleth classes and legend), how events cluster when zoomed out, and search.
  * Pure functions, unit-tested; the layers in ./layers turn their results into Cesium objects.
  */
-import type { AdminUnit, GovEvent, Grid, LonLat, Staff } from '../../../protocol';
+import type { AdminUnit, GovEvent, Grid, LonLat, Place, Staff } from '../../../protocol';
 
 // Geometry has one home for the hub, the backend and the map: domain/geometry.ts.
 export { GridLocator, boxOf, pointInRing, type Box } from '../../../domain';
@@ -138,7 +138,8 @@ export function clusterByStreet(events: Iterable<Pick<GovEvent, 'id' | 'gridId' 
 // ── search ─────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface SearchHit {
-  kind: 'grid' | 'staff' | 'event' | 'place';
+  /** unit: a district, street or community (地名); place: a registered place or organisation (场所). */
+  kind: 'grid' | 'unit' | 'place' | 'staff' | 'event';
   id: string;
   label: string;
   detail: string;
@@ -150,11 +151,12 @@ export interface SearchSources {
   staff: Iterable<Pick<Staff, 'id' | 'name' | 'position' | 'gridId'>>;
   events: Iterable<Pick<GovEvent, 'id' | 'title' | 'address' | 'location'>>;
   units: Iterable<AdminUnit>;
+  places?: Iterable<Pick<Place, 'id' | 'code' | 'name' | 'address' | 'position'>>;
   gridName: (id: string) => string;
 }
 
 /**
- * Grid code (any run of its 15 digits), grid or place name, staff name, event id or title or address.
+ * Grid code (any run of its 15 digits), grid or unit name, place name or code, staff name, event id or title or address.
  * Exact code/id matches first, then the rest in the order above; at most `limit`.
  */
 export function search(query: string, sources: SearchSources, limit = 12): SearchHit[] {
@@ -167,7 +169,10 @@ export function search(query: string, sources: SearchSources, limit = 12): Searc
     if (g.code.includes(q) || g.name.toLowerCase().includes(q)) push({ kind: 'grid', id: g.id, label: g.name, detail: g.code, position: g.center }, g.code === q);
   }
   for (const u of sources.units) {
-    if (u.name.toLowerCase().includes(q)) push({ kind: 'place', id: u.id, label: u.name, detail: u.code, position: u.center }, u.name === query.trim());
+    if (u.name.toLowerCase().includes(q)) push({ kind: 'unit', id: u.id, label: u.name, detail: u.code, position: u.center }, u.name === query.trim());
+  }
+  for (const p of sources.places ?? []) {
+    if (p.code.toLowerCase().includes(q) || p.name.toLowerCase().includes(q)) push({ kind: 'place', id: p.id, label: p.name, detail: p.address ? `${p.code} · ${p.address}` : p.code, position: p.position }, p.code.toLowerCase() === q || p.name === query.trim());
   }
   for (const s of sources.staff) {
     if (s.position && s.name.toLowerCase().includes(q)) push({ kind: 'staff', id: s.id, label: s.name, detail: sources.gridName(s.gridId), position: s.position }, s.name === query.trim());

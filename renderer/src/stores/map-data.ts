@@ -1,12 +1,12 @@
 /**
- * The map's model: the rows the map wall draws (grids, units, staff, cameras, resources, rules, open events,
- * live positions, buildings), read from the window's data layer, and the style derived from them and from
+ * The map's model: the rows the map wall draws (grids, units, staff, cameras, resources, places, rules, open
+ * events, live positions, buildings), read from the window's data layer, and the style derived from them and from
  * the map's view state (choropleth metric, drill-down path). Layers follow it (map/layers/source.ts); the
  * view reads names and places from it. Events and staff change often: the restyle runs at most once a second.
  */
 import { defineStore } from 'pinia';
 import { markRaw, ref, watch } from 'vue';
-import type { AdminUnit, BuildingsLayer, Camera, Grid, PositionRow, Resource, ResponsibilityRule, RowsChange, Staff, ViewRow } from '../../../protocol';
+import type { AdminUnit, BuildingsLayer, Camera, Grid, Place, PositionRow, Resource, ResponsibilityRule, RowsChange, Staff, ViewRow } from '../../../protocol';
 import { GridLocator, boxOf, clusterByStreet, gridMetric, gridsInPath, legendFor, type Box } from '../map/model';
 import type { GridStyle, MapPart, MapSource } from '../map/layers';
 import { useRowsStore, type Stop } from '../data';
@@ -29,6 +29,7 @@ export const useMapDataStore = defineStore('mapData', () => {
   let staff: ReadonlyMap<string, Staff> = markRaw(new Map());
   let cameras: ReadonlyMap<string, Camera> = markRaw(new Map());
   let resources: ReadonlyMap<string, Resource> = markRaw(new Map());
+  let places: ReadonlyMap<string, Place> = markRaw(new Map());
   let rules: ReadonlyMap<string, ResponsibilityRule> = markRaw(new Map());
   let events: ReadonlyMap<string, ViewRow<'events'>> = markRaw(new Map());
   let positions: ReadonlyMap<string, PositionRow> = markRaw(new Map());
@@ -86,6 +87,9 @@ export const useMapDataStore = defineStore('mapData', () => {
     },
     get resources() {
       return resources;
+    },
+    get places() {
+      return places;
     },
     get events() {
       return events;
@@ -185,7 +189,8 @@ export const useMapDataStore = defineStore('mapData', () => {
     );
     stops.push(await data.read({ topic: 'collection', collection: 'staff' }, (rows) => ((staff = rows), bump(), scheduleRestyle())));
     stops.push(await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => ((cameras = rows), emit('cameras'), bump())));
-    stops.push(await data.read({ topic: 'collection', collection: 'resources' }, (rows) => ((resources = rows), emit('resources'))));
+    stops.push(await data.read({ topic: 'collection', collection: 'resources' }, (rows) => ((resources = rows), emit('resources'), bump())));
+    stops.push(await data.read({ topic: 'collection', collection: 'places' }, (rows) => ((places = rows), emit('places'), bump())));
     stops.push(await data.read({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows) => ((events = rows), bump(), scheduleRestyle())));
     stops.push(
       await data.read({ topic: 'positions' }, (rows, change) => {

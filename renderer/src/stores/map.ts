@@ -12,7 +12,7 @@ import { useHubStore } from './hub';
 export type FocusRequest = { kind: 'event' | 'grid' | 'staff' | 'camera'; id: string };
 
 const STORAGE_KEY = 'zongzhi.map.layers';
-const DEFAULT_LAYERS: Record<LayerId, boolean> = { buildings: true, grids: true, staff: true, cameras: true, events: true, heat: false, resources: true };
+const DEFAULT_LAYERS: Record<LayerId, boolean> = { buildings: true, grids: true, staff: true, cameras: true, events: true, heat: false, resources: true, places: true };
 
 function loadLayers(): Record<LayerId, boolean> {
   try {

@@ -9,3 +9,4 @@ export { CameraLayer } from './cameras';
 export { EventLayer, SEVERITY_COLORS } from './events';
 export { HeatLayer } from './heat';
 export { ResourceLayer } from './resources';
+export { PlaceLayer, PLACE_GLYPH } from './places';

@@ -7,7 +7,7 @@ import { Cartesian3, Primitive, type Scene } from 'cesium';
 import type { LonLat } from '../../../../protocol';
 import type { MapSource } from './source';
 
-export type LayerId = 'buildings' | 'grids' | 'staff' | 'cameras' | 'events' | 'heat' | 'resources';
+export type LayerId = 'buildings' | 'grids' | 'staff' | 'cameras' | 'events' | 'heat' | 'resources' | 'places';
 
 /** What a pick found: the layer and the id of the thing. */
 export interface Picked {

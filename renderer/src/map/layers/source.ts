@@ -3,11 +3,11 @@
  * binds to a source (bind) — it draws what is there when it starts, then redraws on the parts it reads —
  * so nobody pushes arrays into layers by hand, and a map rebuilt after a lost context draws the same city.
  */
-import type { BuildingsLayer, Camera, GovEvent, Grid, PositionRow, Resource, RowsChange } from '../../../../protocol';
+import type { BuildingsLayer, Camera, GovEvent, Grid, Place, PositionRow, Resource, RowsChange } from '../../../../protocol';
 import type { Box, Cluster, LegendClass } from '../model';
 
 /** The parts of the model a layer can follow. 'style' is the throttled restyle: events, choropleth, focus. */
-export type MapPart = 'grids' | 'cameras' | 'resources' | 'buildings' | 'style';
+export type MapPart = 'grids' | 'cameras' | 'resources' | 'places' | 'buildings' | 'style';
 
 /** The grids' colours: the metric per grid and its classes, the drilled-down grids, the selected grid. */
 export interface GridStyle {
@@ -21,6 +21,8 @@ export interface MapSource {
   readonly grids: ReadonlyMap<string, Grid>;
   readonly cameras: ReadonlyMap<string, Camera>;
   readonly resources: ReadonlyMap<string, Resource>;
+  /** 场所与组织 (the places register). */
+  readonly places: ReadonlyMap<string, Place>;
   readonly events: ReadonlyMap<string, GovEvent>;
   readonly positions: ReadonlyMap<string, PositionRow>;
   readonly buildings: BuildingsLayer | null;
