@@ -35,6 +35,8 @@ describe('基础数据 (administrator)', () => {
     await page.getByTestId('rule-limit-handle').fill('两天');
     await page.getByTestId('rule-save').click();
     await expect(page.getByTestId('rule-limit-handle-problem').textContent()).resolves.toContain('处置时限“两天”不是正整数分钟');
+    // The administrator has no phone: no call bar (nor its 通话未启用 notice) over the tables.
+    expect(await page.getByTestId('call-bar').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'base-data-form.png') });
     await page.getByTestId('rule-limit-handle').fill('333');
     await page.getByTestId('rule-save').click();

@@ -53,7 +53,8 @@ export const useCallsStore = defineStore('calls', () => {
   let statsTimer: ReturnType<typeof setInterval> | null = null;
   let groupCounter = 0;
 
-  const enabled = computed(() => hub.hello?.displayRole === 'dispatch' || hub.hello?.displayRole === 'combined');
+  // The phone is the desk's; the administrator (base data only) has none, so no notice about it covers their tables.
+  const enabled = computed(() => (hub.hello?.displayRole === 'dispatch' || hub.hello?.displayRole === 'combined') && hub.connection?.user?.role !== 'admin');
   const active = computed(() => calls.value.filter((c) => c.state !== 'ended'));
   const incoming = computed(() => calls.value.filter((c) => c.state === 'incoming'));
 
