@@ -15,7 +15,7 @@ import { importMain } from './import/cli';
 import { usersMain } from './users-cli';
 import { sampleCityMain } from './import/sample-city';
 
-const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--json]
+const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--init] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --instance-name NAME  this instance's name, shown in the consoles' status bar (default host:port; 1-128
                     characters); several instances may serve one PostgreSQL database
@@ -46,6 +46,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --tokens-file F   where tokens.json is (default beside the SQLite file, ./data/ with a URL); instances of one
                     city share it, or later instances are given no file (the first one's tokens stay valid)
   --new-tokens      make new tokens for every user, replacing tokens.json (consoles need the new ones)
+  --init            set the database up (schema, the generated city, users, tokens.json) and exit without serving:
+                    the first step before importing a real city
   --json            print {"url","tokensFile"} as one JSON line when ready
 exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one line says what), 1 other failures
        backend import grids <file> [options]   import a real city's grids (backend import --help)
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
       broker: { type: 'string' },
       limit: { type: 'string', multiple: true },
       'new-tokens': { type: 'boolean', default: false },
+      init: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     usage,
@@ -133,21 +136,28 @@ async function main(): Promise<void> {
     ...(brokerUrl ? { brokerUrl } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(args['tokens-file'] !== undefined ? { tokensFile: resolve(args['tokens-file']) } : {}),
-    port: numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
+    // --init serves nothing: any free port, for the moment it is up.
+    port: args.init ? 0 : numberOption('port', args.port, 7700, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     ...(instanceName !== undefined ? { instanceName } : {}),
     seed: args.seed === undefined ? undefined : numberOption('seed', args.seed, 1, Number.isInteger),
     scale: args.scale === undefined ? undefined : numberOption('scale', args.scale, 1, (n) => n > 0 && n <= 20),
     staffPerGrid: numberOption('staff-per-grid', args['staff-per-grid'], 3, (n) => n >= 0 && n <= 20),
     speed: numberOption('speed', args.speed, 1, (n) => n > 0 && n <= 10_000),
-    simulate: !args['no-sim'],
+    simulate: !args['no-sim'] && !args.init,
     ...(startAt ? { startAtMs: lastBeijingTime(Number(startAt[1]), Number(startAt[2]), Date.now()) } : {}),
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
-    ...(sip ? { sip } : {}),
+    ...(sip && !args.init ? { sip } : {}),
     // The demo's simulated field staff run a headless Chromium: ZONGZHI_SIMULATED_STAFF=off saves it (tests).
     ...(process.env.ZONGZHI_SIMULATED_STAFF === 'off' ? { simulatedStaff: false as const } : {}),
     log: createLogger('backend'),
   });
   const tokensFile = args['tokens-file'] !== undefined ? resolve(args['tokens-file']) : resolve(dbFile, '../tokens.json');
+  if (args.init) {
+    await backend.close();
+    if (args.json) process.stdout.write(JSON.stringify({ database: databaseUrl ?? dbFile, tokensFile }) + '\n');
+    else process.stdout.write(`数据库已就绪 database ready: ${databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, '//…@') : dbFile}  (tokens: ${tokensFile})\n`);
+    process.exit(0);
+  }
   if (args.json) process.stdout.write(JSON.stringify({ url: backend.url, port: backend.port, tokensFile }) + '\n');
   else process.stdout.write(`综治 reference backend: ${backend.url}  (tokens: ${tokensFile})\n`);
   if (scenario) {
