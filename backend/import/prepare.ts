@@ -6,11 +6,11 @@
  * report(s), the outcome and the change batch's seq; formatAnswer gives its lines.
  */
 import { basename } from 'node:path';
-import { CityState } from '../../domain';
-import type { Change, KeyPerson } from '../../protocol';
+import { CityState, GridLocator } from '../../domain';
+import type { Change, KeyPerson, LonLat } from '../../protocol';
 import { scopeIssues } from '../users-cli';
 import type { AuditEntry } from '../store/types';
-import { buildCity } from './build';
+import { buildCity, type ImportedCity } from './build';
 import { buildCameras } from './cameras';
 import type { Crs } from './crs';
 import { planDepartments, type DepartmentFiles } from './departments';
@@ -19,10 +19,10 @@ import { buildPersons } from './persons';
 import { buildPlaces } from './places';
 import { buildPopulation } from './population';
 import { DEFAULT_MAX_BYTES, readGridFile } from './read';
-import { errorsOf, formatReport, formatTableReport, type ImportReport, type TableReport } from './report';
+import { errorsOf, formatReport, formatTableReport, type ImportIssue, type ImportReport, type TableReport } from './report';
 import { buildStaff } from './roster';
 import { DEFAULT_TABLE_MAX_BYTES, readTable, type Table } from './table';
-import { cityChanges, type ImportTarget } from './write';
+import { gridChanges, resourceChanges, type ImportTarget } from './write';
 
 export const IMPORT_KINDS = ['grids', 'staff', 'cameras', 'departments', 'rules', 'population', 'places', 'persons'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -100,7 +100,18 @@ export async function prepareImport(what: ImportKind, files: ImportFiles, option
       async run(target, { dryRun, at }) {
         if (refused || !imported) return refused ?? { what, outcome: 'refused', report };
         if (dryRun) return { what, outcome: 'dry-run', report };
-        const { seq } = await target.changes((state) => ({ report, changes: cityChanges(state, imported) }), false);
+        const { seq } = await target.changes((state) => {
+          const resources = resourceChanges(state, imported);
+          if (resources.removed > 0 || resources.moved > 0)
+            report.issues.push({
+              severity: 'note',
+              kind: 'resources',
+              zh: `设施（派出所、对讲、传感器）不随文件导入：已按位置重新归入导入的网格 ${resources.moved} 个，不在任何导入网格内的 ${resources.removed} 个已移除`,
+              en: `resources (police stations, intercoms, sensors) are not imported: ${resources.moved} placed again in the imported grids by their position, ${resources.removed} inside none of them removed`,
+            });
+          report.issues.push(...strayIssues(state, imported));
+          return { report, changes: [...gridChanges(state, imported), ...resources.changes] };
+        }, false);
         await meta(target, at, { seq, grids: imported.grids.length, adminUnits: imported.adminUnits.length });
         report.issues.push(...scopeIssues(await target.users(), imported.adminUnits));
         return { what, outcome: 'imported', report, ...withSeq(seq) };
@@ -169,6 +180,21 @@ export async function prepareImport(what: ImportKind, files: ImportFiles, option
       return { what, outcome: outcomeOf(hasErrors([report]), dryRun), report, ...withSeq(seq) };
     },
   };
+}
+
+/**
+ * Staff and cameras the store holds that are not inside the imported grid they name (the generated city's, until
+ * the city's own roster and camera list are imported): a warning each kind, with how many.
+ */
+function strayIssues(state: CityState, city: ImportedCity): ImportIssue[] {
+  const locator = new GridLocator(city.grids);
+  const stray = (rows: Iterable<{ gridId: string; position: LonLat | null }>): number => [...rows].filter((r) => !r.position || locator.at(r.position)?.id !== r.gridId).length;
+  const issues: ImportIssue[] = [];
+  const staff = stray(state.collections.staff.values());
+  const cameras = stray(state.collections.cameras.values());
+  if (staff > 0) issues.push({ severity: 'warning', kind: 'stray', zh: `${staff} 名网格员不在所属的导入网格内（生成城市的名册）：请导入本市的网格员名册（import staff）`, en: `${staff} staff are not inside the imported grid they belong to (the generated roster): import the city's roster (import staff)` });
+  if (cameras > 0) issues.push({ severity: 'warning', kind: 'stray', zh: `${cameras} 个摄像头不在所属的导入网格内（生成城市的点位）：请导入本市的摄像头清单（import cameras）`, en: `${cameras} cameras are not inside the imported grid they name (the generated ones): import the city's camera list (import cameras)` });
+  return issues;
 }
 
 /** The answer as the report's lines (what the command line prints, whichever way it imported). */

@@ -58,7 +58,11 @@ export type IssueKind =
   // users whose district scope the imported grids no longer have
   | 'user-scope'
   // --parents: a grid outside its district's, street's or community's boundary
-  | 'outside-parent';
+  | 'outside-parent'
+  // the stored resources placed again in (or removed from) the imported grids
+  | 'resources'
+  // staff or cameras the store holds outside the imported grid they name
+  | 'stray';
 
 export interface ImportIssue {
   severity: 'error' | 'warning' | 'note';

@@ -5,7 +5,7 @@
  * running backend's command pipeline (an administrator's import over HTTP, http-route.ts: its consoles get the
  * batch at once). The 重点人员 register is the exception: its own table, never a change batch.
  */
-import { CityState, upsert } from '../../domain';
+import { CityState, GridLocator, upsert } from '../../domain';
 import type { Change, KeyPerson } from '../../protocol';
 import type { RunningStore } from '../store/open';
 import type { UserRecord } from '../store/types';
@@ -33,7 +33,7 @@ export interface ImportTarget {
  * The changes that make the store's admin units and grids the file's: the file's upserted, the ones in the store
  * and not in the file removed.
  */
-export function cityChanges(state: CityState, city: ImportedCity): Change[] {
+export function gridChanges(state: CityState, city: ImportedCity): Change[] {
   const changes: Change[] = [];
   const keepUnits = new Set(city.adminUnits.map((u) => u.id));
   const keepGrids = new Set(city.grids.map((g) => g.id));
@@ -42,6 +42,25 @@ export function cityChanges(state: CityState, city: ImportedCity): Change[] {
   for (const unit of city.adminUnits) changes.push(upsert('adminUnits', unit));
   for (const grid of city.grids) changes.push(upsert('grids', grid));
   return changes;
+}
+
+/**
+ * The resources (police stations, intercoms, sensors) are not imported: the ones the store holds are placed again
+ * by their position in the imported grids, and those inside none (the generated city's, elsewhere) removed.
+ */
+export function resourceChanges(state: CityState, city: ImportedCity): { changes: Change[]; moved: number; removed: number } {
+  const locator = new GridLocator(city.grids);
+  const changes: Change[] = [];
+  let moved = 0;
+  for (const resource of state.collections.resources.values()) {
+    const grid = locator.at(resource.position);
+    if (!grid) changes.push({ op: 'remove', collection: 'resources', id: resource.id });
+    else if (grid.id !== resource.gridId || grid.districtId !== resource.districtId) {
+      changes.push(upsert('resources', { ...resource, gridId: grid.id, districtId: grid.districtId }));
+      moved++;
+    }
+  }
+  return { changes, moved, removed: changes.length - moved };
 }
 
 /** The command line's target: the database itself (a dry run reads it; the write is checked again in the turn). */

@@ -15,6 +15,7 @@ import { backendImport } from '../../harness/import-cli';
 import { makeTempDir } from '../../harness/temp';
 import { WireClient, until } from '../../harness/wire-client';
 import { writeSampleCity, type SampleFile } from '../../backend/import/sample-city';
+import { GridLocator } from '../../domain';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let files: Record<SampleFile, string>;
@@ -66,6 +67,12 @@ describe('import into a running backend (--server)', () => {
     expect(grids.stdout).toContain('dispatcher-d01');
     await until(() => console_.all<Grid>('grids').length === 16 && console_.get<Grid>('grids', 'g379901001001001') !== undefined, 'the imported grids at the console', 15_000);
     expect(backend.state.get('grids', 'g379901001001001')?.name).toBe('东城区第1街道1社区第1网格');
+    // The generated city's resources are not the real city's: each kept only inside an imported grid, by position.
+    expect(grids.stdout).toMatch(/设施.*已按位置重新归入导入的网格 \d+ 个，不在任何导入网格内的 [1-9]\d* 个已移除/);
+    // The generated cameras are still there until the city's list is imported: said, not touched.
+    expect(grids.stdout).toMatch(/警告 warning: \d+ 个摄像头不在所属的导入网格内.*import cameras/);
+    const locator = new GridLocator(backend.state.all('grids'));
+    expect([...backend.state.all('resources')].every((r) => locator.at(r.position)?.id === r.gridId)).toBe(true);
 
     for (const [what, extra] of [
       ['staff', []],
