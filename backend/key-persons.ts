@@ -62,7 +62,7 @@ export function keyPersonRoutes(store: BackendStore, state: CityState): (req: In
       return true;
     }
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const asked = { level: url.searchParams.get('level'), id: url.searchParams.get('id')?.slice(0, 64) ?? null };
+    const asked = { level: url.searchParams.get('level')?.slice(0, 20) ?? null, id: url.searchParams.get('id')?.slice(0, 64) ?? null };
     let user: UserRecord | null = null;
     const audit = (detail: Record<string, unknown>): Promise<void> => {
       const entry: AuditEntry = { at: new Date().toISOString(), userId: user?.id ?? null, kind: 'sensitive-read', detail: { what: 'key-persons', target: asked, ...detail } };

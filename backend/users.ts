@@ -52,7 +52,9 @@ export async function ensureUsers(store: BackendStore, tokensFile: string | null
     const kept = readTokensFile(tokensFile);
     const added = Object.fromEntries(DEFAULT_USERS.filter((u) => !kept[u.id] && !existing.has(u.id)).map((u) => [u.id, newToken()]));
     const tokens = { ...kept, ...added };
-    const records = existing.size === 0 ? DEFAULT_USERS.filter((u) => tokens[u.id]).map((u) => record(u, tokens[u.id]!)) : DEFAULT_USERS.filter((u) => added[u.id]).map((u) => record(u, added[u.id]!));
+    // Every default user the database lacks is stored with their token (the file's, or the one just made); the
+    // ones it holds keep theirs.
+    const records = DEFAULT_USERS.filter((u) => tokens[u.id] && !existing.has(u.id)).map((u) => record(u, tokens[u.id]!));
     if (records.length > 0) await store.upsertUsers(records);
     if (Object.keys(added).length > 0) writeTokens(tokensFile, tokens);
     return tokens;

@@ -54,7 +54,14 @@ export function applyParents(read: ReadResult, file: string, options: { crs: Crs
       const parentCode = grid.code.slice(0, n);
       const parent = bounds.get(parentCode);
       if (!parent) continue;
-      const outside = difference(featureCollection([feature, parent.feature]));
+      let outside: ReturnType<typeof difference>;
+      try {
+        outside = difference(featureCollection([feature, parent.feature]));
+      } catch (e) {
+        // A self-intersecting or degenerate ring the geometry library cannot subtract: said, never a crash.
+        issues.push({ severity: 'error', kind: 'outside-parent', code: grid.code, zh: `无法核对网格 ${grid.code} 与上级边界 ${parentCode} 的包含关系（几何无效：${(e as Error).message.slice(0, 120)}）`, en: `grid ${grid.code} cannot be checked against boundary ${parentCode} (invalid geometry: ${(e as Error).message.slice(0, 120)})` });
+        continue;
+      }
       if (!outside) continue;
       const outArea = area(outside);
       const perimeter = length(outside, { units: 'meters' });

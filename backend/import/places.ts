@@ -84,7 +84,8 @@ export function buildPlaces(table: Table, state: CityState, file: string, crs: C
     const phoneText = cell('contactPhone');
     const phone = phoneText === '' ? '' : normalisePhone(phoneText);
     if (phone === null) {
-      error(row, code, 'bad-phone', `联系电话“${phoneText}”不是手机号或固定电话`, `contact phone "${phoneText}" is not a mobile or landline number`);
+      // The contact's phone is personal data: the report gives its length, never the number.
+      error(row, code, 'bad-phone', `联系电话不是手机号或固定电话（${phoneText.length} 个字符）`, `the contact phone is not a mobile or landline number (${phoneText.length} characters)`);
       ok = false;
     }
     if (!ok || !kind || !position || !grid || phone === null) continue;
