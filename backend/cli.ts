@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS, type ServerLimits } from './wire/limits';
 import { importMain } from './import/cli';
 import { usersMain } from './users-cli';
 import { sampleCityMain } from './import/sample-city';
+import { runReadWorker } from './import/read-worker';
 
 const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--init] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
@@ -150,12 +151,16 @@ async function main(): Promise<void> {
     // The demo's simulated field staff run a headless Chromium: ZONGZHI_SIMULATED_STAFF=off saves it (tests).
     ...(process.env.ZONGZHI_SIMULATED_STAFF === 'off' ? { simulatedStaff: false as const } : {}),
     log: createLogger('backend'),
+    // Uploads are read in a worker thread running this same script (with the loader flags it runs under).
+    importWorker: process.argv[1]!,
   });
   const tokensFile = args['tokens-file'] !== undefined ? resolve(args['tokens-file']) : resolve(dbFile, '../tokens.json');
   if (args.init) {
     await backend.close();
-    if (args.json) process.stdout.write(JSON.stringify({ database: databaseUrl ?? dbFile, tokensFile }) + '\n');
-    else process.stdout.write(`数据库已就绪 database ready: ${databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, '//…@') : dbFile}  (tokens: ${tokensFile})\n`);
+    // A PostgreSQL URL's password is never printed.
+    const database = databaseUrl ? databaseUrl.replace(/\/\/[^@/]*@/, '//…@') : dbFile;
+    if (args.json) process.stdout.write(JSON.stringify({ database, tokensFile }) + '\n');
+    else process.stdout.write(`数据库已就绪 database ready: ${database}  (tokens: ${tokensFile})\n`);
     process.exit(0);
   }
   if (args.json) process.stdout.write(JSON.stringify({ url: backend.url, port: backend.port, tokensFile }) + '\n');
@@ -180,7 +185,10 @@ async function main(): Promise<void> {
 
 const subcommands: Record<string, (argv: string[]) => Promise<number>> = { import: importMain, users: usersMain, 'sample-city': sampleCityMain };
 const subcommand = subcommands[process.argv[2] ?? ''];
-if (subcommand) {
+// This same script is the backend's import worker (import/read-worker.ts): then it does that alone.
+if (runReadWorker()) {
+  /* reading an upload's files for the backend's thread */
+} else if (subcommand) {
   subcommand(process.argv.slice(3)).then(
     (code) => process.exit(code),
     (e: unknown) => {

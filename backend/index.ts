@@ -21,6 +21,7 @@ import { advertiseWebRtc, eventIdFactory, setUpCity, stateLocator } from './city
 import { cityLayerRoutes } from './city-layers';
 import { keyPersonRoutes } from './key-persons';
 import { importRoutes } from './import/http-route';
+import { workerReader } from './import/read-worker';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
@@ -88,6 +89,12 @@ export interface BackendConfig {
   /** Where the built field page is (default: found next to the build, see backend/sip/field.ts). */
   fieldAssetsDir?: string | null;
   kpiIntervalMs?: number;
+  /**
+   * The script an import worker thread runs (import/read-worker.ts): the backend's entry, which serves as the
+   * worker when it finds itself in one. Without it (a backend inside another program, tests), an administrator's
+   * upload is read on the serving thread.
+   */
+  importWorker?: string;
 }
 
 export interface RunningBackend {
@@ -135,7 +142,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   const keyPersons = keyPersonRoutes(store, state);
-  const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log });
+  const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
   /** Consoles get the SIP server's address; field staff its fieldUrl when set (how phones outside reach it). */

@@ -48,13 +48,15 @@ export const importUsage = `usage: backend import grids <file.geojson|file.shp> 
   --db FILE|URL     the backend's database (default ./data/backend.sqlite, or ZONGZHI_DATABASE_URL); it must hold a
                     city already (start the backend on it once)
   --server URL      import into a running backend instead (http://host:port, or its ws:// address): the files are
-                    sent to it, checked and written there, and its consoles get the change at once; needs the
-                    administrator's token (user admin) from --token-file or ZONGZHI_ADMIN_TOKEN
+                    sent to it (gzip-compressed; it takes a request whole within 30 s), checked and written there,
+                    and its consoles get the change at once; needs the administrator's token (user admin) from
+                    --token-file or ZONGZHI_ADMIN_TOKEN
   --token-file F    with --server: a file holding the token, or the backend's tokens.json (its "admin" entry)
   --dry-run         check and report only
   --json            print the report as one JSON object instead of lines
 exit codes: 0 imported (or a clean dry run), 4 the file has errors (nothing written), 2 bad usage,
-3 the database (or with --server the token) needs a person (one line says what), 1 other failures`;
+3 the database (or with --server the token) needs a person (one line says what), 1 other failures
+(with --server: 4 also when the backend refuses the upload's size)`;
 
 export async function importMain(argv: string[]): Promise<number> {
   const cli = parseCli(

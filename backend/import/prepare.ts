@@ -42,6 +42,8 @@ export interface ImportFiles {
   rules?: string;
   /** grids: the districts', streets' and communities' boundaries. */
   parents?: string;
+  /** The names the reports show, when not the paths' own (an upload is saved under names of the backend's). */
+  names?: { file?: string; rules?: string; parents?: string };
 }
 
 export interface ImportOptions {
@@ -70,14 +72,22 @@ const withSeq = (seq: number | null): { seq?: number } => (seq !== null ? { seq 
 
 export const defaultMaxBytes = (what: ImportKind): number => (what === 'grids' ? DEFAULT_MAX_BYTES : DEFAULT_TABLE_MAX_BYTES);
 
-export async function prepareImport(what: ImportKind, files: ImportFiles, options: ImportOptions = {}): Promise<PreparedImport> {
+/**
+ * What reading and checking the files gave, before any database: plain data (a worker thread can hand it over,
+ * read-worker.ts), all the slow work done — parsing, the geometry checks of the grids and their parents.
+ */
+export type ReadImport =
+  | { what: 'grids'; source: string; report: ImportReport; city: ImportedCity | null }
+  | { what: 'departments' | 'rules'; source: string; files: DepartmentFiles }
+  | { what: 'staff' | 'cameras' | 'population' | 'places' | 'persons'; source: string; name: string; table: Table; crs: Crs; streamTemplate?: string };
+
+export async function readImport(what: ImportKind, files: ImportFiles, options: ImportOptions = {}): Promise<ReadImport> {
   const maxBytes = options.maxBytes ?? defaultMaxBytes(what);
   const crs: Crs = options.crs ?? 'wgs84';
   const readOptions = { maxBytes, ...(options.encoding ? { encoding: options.encoding } : {}) };
-  const name = basename(files.file);
-  const source = [files.file, files.rules, files.parents].filter((f): f is string => f !== undefined).map((f) => basename(f)).join(' + ');
-  const meta = async (target: ImportTarget, at: Date, extra: Record<string, unknown>): Promise<void> =>
-    target.setMeta(`imported${what[0]!.toUpperCase()}${what.slice(1)}`, JSON.stringify({ source, at: at.toISOString(), ...extra }));
+  const nameOf = (field: keyof ImportFiles & ('file' | 'rules' | 'parents')): string => files.names?.[field] ?? basename(files[field]!);
+  const name = nameOf('file');
+  const source = (['file', 'rules', 'parents'] as const).filter((f) => files[f] !== undefined).map(nameOf).join(' + ');
 
   if (what === 'grids') {
     const read = await readGridFile(files.file, readOptions);
@@ -86,21 +96,45 @@ export async function prepareImport(what: ImportKind, files: ImportFiles, option
     let city = built.city;
     if (city && files.parents !== undefined) {
       // The parents' boundaries (same crs): each grid inside them, the admin units' polygons taken from them.
-      const parents = applyParents(await readGridFile(files.parents, readOptions), basename(files.parents), { crs }, city);
+      const parents = applyParents(await readGridFile(files.parents, readOptions), nameOf('parents'), { crs }, city);
       report.issues.push(...parents.issues);
       city = parents.city;
     }
-    const imported = city;
-    const refused: ImportAnswer | null = !imported || errorsOf(report).length > 0 ? { what, outcome: 'refused', report } : null;
+    return { what, source, report, city };
+  }
+  const table: Table = await readTable(files.file, readOptions);
+  if (what === 'departments' || what === 'rules') {
+    const first = { table, file: name };
+    return { what, source, files: what === 'rules' ? { rules: first } : { departments: first, ...(files.rules !== undefined ? { rules: { table: await readTable(files.rules, readOptions), file: nameOf('rules') } } : {}) } };
+  }
+  return { what, source, name, table, crs, ...(options.streamTemplate ? { streamTemplate: options.streamTemplate } : {}) };
+}
+
+export async function prepareImport(what: ImportKind, files: ImportFiles, options: ImportOptions = {}): Promise<PreparedImport> {
+  return planImport(await readImport(what, files, options));
+}
+
+/** The import as read, ready to run on the city as committed at that moment. */
+export function planImport(read: ReadImport): PreparedImport {
+  const { what, source } = read;
+  const meta = async (target: ImportTarget, at: Date, extra: Record<string, unknown>): Promise<void> =>
+    target.setMeta(`imported${what[0]!.toUpperCase()}${what.slice(1)}`, JSON.stringify({ source, at: at.toISOString(), ...extra }));
+
+  if (read.what === 'grids') {
+    const { report, city: imported } = read;
+    const refused: ImportAnswer | null = !imported || errorsOf(report).length > 0 ? { what: 'grids', outcome: 'refused', report } : null;
     return {
       what,
       source,
       refused,
-      dryRunAnswer: refused ?? { what, outcome: 'dry-run', report },
+      dryRunAnswer: refused ?? { what: 'grids', outcome: 'dry-run', report },
       async run(target, { dryRun, at }) {
-        if (refused || !imported) return refused ?? { what, outcome: 'refused', report };
-        if (dryRun) return { what, outcome: 'dry-run', report };
+        if (refused || !imported) return refused ?? { what: 'grids', outcome: 'refused', report };
+        if (dryRun) return { what: 'grids', outcome: 'dry-run', report };
+        let gone: string[] = [];
         const { seq } = await target.changes((state) => {
+          const keep = new Set(imported.grids.map((g) => g.id));
+          gone = [...state.collections.grids.keys()].filter((id) => !keep.has(id));
           const resources = resourceChanges(state, imported);
           if (resources.removed > 0 || resources.moved > 0)
             report.issues.push({
@@ -114,20 +148,24 @@ export async function prepareImport(what: ImportKind, files: ImportFiles, option
         }, false);
         await meta(target, at, { seq, grids: imported.grids.length, adminUnits: imported.adminUnits.length });
         report.issues.push(...scopeIssues(await target.users(), imported.adminUnits));
-        return { what, outcome: 'imported', report, ...withSeq(seq) };
+        const orphaned = gone.length > 0 ? await target.keyPersonsIn(gone) : 0;
+        if (orphaned > 0)
+          report.issues.push({
+            severity: 'warning',
+            kind: 'stray',
+            zh: `重点人员登记表中有 ${orphaned} 人所属的网格已不在导入的网格中（查不到）：请按新的网格编码重新导入登记表（import persons）`,
+            en: `${orphaned} rows of the 重点人员 register name grids the import removed (they cannot be found): import the register again with the new grid codes (import persons)`,
+          });
+        return { what: 'grids', outcome: 'imported', report, ...withSeq(seq) };
       },
     };
   }
 
-  const main: Table = await readTable(files.file, readOptions);
-
-  if (what === 'departments' || what === 'rules') {
-    const first = { table: main, file: name };
-    const departmentFiles: DepartmentFiles =
-      what === 'rules' ? { rules: first } : { departments: first, ...(files.rules !== undefined ? { rules: { table: await readTable(files.rules, readOptions), file: basename(files.rules) } } : {}) };
-    const plan = (state: CityState): { report: TableReport[]; changes: Change[] | null } => planDepartments(departmentFiles, state);
-    const unreadable = [departmentFiles.departments, departmentFiles.rules].some((f) => f?.table.issues.some((i) => i.severity === 'error'));
-    const refused: ImportAnswer | null = unreadable ? { what, outcome: 'refused', reports: plan(new CityState()).report } : null;
+  if ('files' in read) {
+    const kind = read.what;
+    const plan = (state: CityState): { report: TableReport[]; changes: Change[] | null } => planDepartments(read.files, state);
+    const unreadable = [read.files.departments, read.files.rules].some((f) => f?.table.issues.some((i) => i.severity === 'error'));
+    const refused: ImportAnswer | null = unreadable ? { what: kind, outcome: 'refused', reports: plan(new CityState()).report } : null;
     return {
       what,
       source,
@@ -137,14 +175,15 @@ export async function prepareImport(what: ImportKind, files: ImportFiles, option
         if (refused) return refused;
         const { report, seq } = await target.changes(plan, dryRun);
         if (seq !== null) await meta(target, at, { seq });
-        return { what, outcome: outcomeOf(hasErrors(report), dryRun), reports: report, ...withSeq(seq) };
+        return { what: kind, outcome: outcomeOf(hasErrors(report), dryRun), reports: report, ...withSeq(seq) };
       },
     };
   }
 
-  if (what === 'persons') {
+  const { table: main, name, crs, streamTemplate: template } = read;
+  if (read.what === 'persons') {
     const plan = (state: CityState): { report: TableReport; rows: KeyPerson[] | null } => buildPersons(main, state, name);
-    const refused: ImportAnswer | null = hasErrors([main]) ? { what, outcome: 'refused', report: plan(new CityState()).report } : null;
+    const refused: ImportAnswer | null = hasErrors([main]) ? { what: 'persons', outcome: 'refused', report: plan(new CityState()).report } : null;
     return {
       what,
       source,
@@ -154,20 +193,20 @@ export async function prepareImport(what: ImportKind, files: ImportFiles, option
         if (refused) return refused;
         const { report, written } = await target.register(plan, dryRun);
         if (written) await meta(target, at, { rows: report.rows });
-        return { what, outcome: outcomeOf(hasErrors([report]), dryRun), report };
+        return { what: 'persons', outcome: outcomeOf(hasErrors([report]), dryRun), report };
       },
     };
   }
 
-  const template = options.streamTemplate;
+  const kind = read.what;
   const plan = (state: CityState): { report: TableReport; changes: Change[] | null } => {
-    if (what === 'staff') return buildStaff(main, state, name, new Date());
-    if (what === 'cameras') return buildCameras(main, state, name, { crs, ...(template ? { streamTemplate: template } : {}) });
-    if (what === 'population') return buildPopulation(main, state, name);
+    if (kind === 'staff') return buildStaff(main, state, name, new Date());
+    if (kind === 'cameras') return buildCameras(main, state, name, { crs, ...(template ? { streamTemplate: template } : {}) });
+    if (kind === 'population') return buildPopulation(main, state, name);
     return buildPlaces(main, state, name, crs);
   };
   // A file that cannot be read is refused before the database is opened (the builders stop at its issues).
-  const refused: ImportAnswer | null = hasErrors([main]) ? { what, outcome: 'refused', report: plan(new CityState()).report } : null;
+  const refused: ImportAnswer | null = hasErrors([main]) ? { what: kind, outcome: 'refused', report: plan(new CityState()).report } : null;
   return {
     what,
     source,
@@ -177,7 +216,7 @@ export async function prepareImport(what: ImportKind, files: ImportFiles, option
       if (refused) return refused;
       const { report, seq } = await target.changes(plan, dryRun);
       if (seq !== null) await meta(target, at, { seq });
-      return { what, outcome: outcomeOf(hasErrors([report]), dryRun), report, ...withSeq(seq) };
+      return { what: kind, outcome: outcomeOf(hasErrors([report]), dryRun), report, ...withSeq(seq) };
     },
   };
 }

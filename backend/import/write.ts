@@ -27,6 +27,8 @@ export interface ImportTarget {
   register<R>(plan: RegisterPlan<R>, dryRun: boolean): Promise<{ report: R; written: boolean }>;
   users(): Promise<UserRecord[]>;
   setMeta(key: string, value: string): Promise<void>;
+  /** How many rows of the 重点人员 register name these grids. */
+  keyPersonsIn(gridIds: string[]): Promise<number>;
 }
 
 /**
@@ -86,13 +88,23 @@ export function storeTarget(store: RunningStore, at: () => Date = () => new Date
         return { report, seq };
       });
     },
+    // In the write turn too: checked against the grids as committed, one register replace at a time across
+    // instances and command lines.
     async register(plan, dryRun) {
-      const { state } = await loadCity();
-      const { report, rows } = plan(state);
-      if (!rows || dryRun) return { report, written: false };
-      await store.replaceKeyPersons(rows);
-      return { report, written: true };
+      const { state, seq: known } = await loadCity();
+      if (dryRun) return { report: plan(state).report, written: false };
+      return store.writeTurn(known, async (turn) => {
+        for (const batch of turn.missed) {
+          state.apply(batch.changes);
+          state.seq = batch.seq;
+        }
+        const { report, rows } = plan(state);
+        if (!rows) return { report, written: false };
+        await store.replaceKeyPersons(rows);
+        return { report, written: true };
+      });
     },
+    keyPersonsIn: async (gridIds) => (await store.keyPersonsIn(gridIds)).length,
     users: () => store.listUsers(),
     setMeta: (key, value) => store.setMeta(key, value),
   };

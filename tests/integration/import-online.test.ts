@@ -8,14 +8,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import type { Grid, KeyPersonsAnswer, Place, Staff } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { backendImport } from '../../harness/import-cli';
-import { makeTempDir } from '../../harness/temp';
+import { makeTempDir, waitFor } from '../../harness/temp';
 import { WireClient, until } from '../../harness/wire-client';
 import { writeSampleCity, type SampleFile } from '../../backend/import/sample-city';
+import { samplePersonRows } from '../../backend/import/sample-registers';
 import { GridLocator } from '../../domain';
+import { workerReader } from '../../backend/import/read-worker';
+import { readImport } from '../../backend/import/prepare';
+import { PROJECT_ROOT as ROOT } from '../../harness/browser';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let files: Record<SampleFile, string>;
@@ -135,9 +140,13 @@ describe('import into a running backend (--server)', () => {
     expect(badName.status).toBe(400);
     expect(await badName.text()).toContain('文件类型');
 
+    // Declared larger than the route takes: refused before a byte of it is read.
+    const huge = await rawUpload('/admin/import/staff', { 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': String(200 * 1024 * 1024) }, 'partial', false);
+    expect(huge.status).toBe(413);
+
     expect(backend.state.seq).toBe(seq);
     // Every attempt that reached the backend (the one without a token never left the command line).
-    const refusals = audit().slice(-6);
+    const refusals = audit().slice(-7, -1);
     expect(refusals.map((a) => [a.user_id, a.detail.what, a.detail.outcome])).toEqual([
       ['dispatcher', 'staff', 'refused'],
       ['admin', 'staff', 'refused'],
@@ -147,4 +156,57 @@ describe('import into a running backend (--server)', () => {
       ['admin', 'staff', 'refused'],
     ]);
   }, 120_000);
+
+  it('an upload cut off halfway leaves the route free; a file name with a path in it is only a name', async () => {
+    // Headers, half a body, then the client is gone: the backend notices, audits it, and frees the route.
+    const audited = audit().length;
+    const cut = await rawUpload('/admin/import/staff', { 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': '100000' }, '--x\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n工号', true);
+    expect(cut.status).toBe(0);
+    await waitFor(() => audit().length === audited + 1, 'the cut upload audited', 10_000);
+    expect(audit().at(-1)?.detail).toMatchObject({ outcome: 'refused', status: 400 });
+    const form = new FormData();
+    form.append('file', new File([readFileSync(files.staff)], '../../outside/花名册.csv'));
+    form.append('options', JSON.stringify({ dryRun: true }));
+    const named = await fetch(`${http()}/admin/import/staff`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_TOKENS.admin}` }, body: form });
+    const answer = (await named.json()) as { outcome: string; report: { file: string } };
+    expect(named.status).toBe(200);
+    expect(answer).toMatchObject({ outcome: 'dry-run', report: { file: '花名册.csv' } });
+  }, 60_000);
+
+  it('a worker thread reads and checks what the serving thread would (the backend process reads uploads there)', async () => {
+    const files_ = { file: files.grids, parents: files.boundaries };
+    const inWorker = await workerReader(join(ROOT, 'backend/cli.ts'), ['--import', 'tsx'])('grids', files_, { crs: 'gcj02' });
+    const here = await readImport('grids', files_, { crs: 'gcj02' });
+    expect(inWorker.what).toBe('grids');
+    expect(inWorker).toEqual(here);
+    await expect(workerReader(join(ROOT, 'backend/cli.ts'), ['--import', 'tsx'])('staff', { file: join(temp.dir, 'missing.csv') }, {})).rejects.toThrow(/missing\.csv/);
+  }, 60_000);
+
+  // Last: it changes the city the other cases use.
+  it('a grid import that drops grids says how many register rows it leaves behind', async () => {
+    const collection = JSON.parse(readFileSync(files.grids, 'utf8')) as { features: Array<{ properties: { WGBM: string } }> };
+    const dropped = collection.features.filter((f) => f.properties.WGBM.startsWith('379902002'));
+    const smaller = join(temp.dir, 'smaller.geojson');
+    writeFileSync(smaller, JSON.stringify({ ...collection, features: collection.features.filter((f) => !dropped.includes(f)) }));
+    const persons = samplePersonRows().slice(1).filter((r) => String(r[3]).startsWith('379902002')).length;
+    expect(persons).toBeGreaterThan(0);
+    const run = await backendImport(server('grids', smaller, '--crs', 'gcj02'));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`重点人员登记表中有 ${persons} 人所属的网格已不在导入的网格中`);
+  }, 60_000);
 });
+
+/** A request written by hand: `cut` sends the headers and `body`, then drops the connection without waiting. */
+function rawUpload(path: string, headers: Record<string, string>, body: string, cut: boolean): Promise<{ status: number }> {
+  return new Promise((resolve) => {
+    const url = new URL(http());
+    const req = request({ host: url.hostname, port: url.port, path, method: 'POST', headers: { Authorization: `Bearer ${TEST_TOKENS.admin}`, ...headers } });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on('error', () => resolve({ status: 0 }));
+    req.write(body);
+    if (cut) setTimeout(() => req.destroy(), 200);
+  });
+}
