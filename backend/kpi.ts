@@ -1,9 +1,11 @@
 /**
  * KPIs computed from the events, with the seed definitions (考核指标). Each ratio carries its numerator and
- * denominator so every number can explain itself on hover.
+ * denominator so every number can explain itself on hover. Computed for the whole city (the `kpis` collection as
+ * stored) or for an area scope (what a scoped session is sent instead, see backend/wire/scopes.ts): then only the
+ * events, staff, cameras and grids in the scope count, and the district ranking lists the scope's districts.
  */
 import type { GovEvent, KpiPeriod, KpiSnapshot, Ratio } from '../protocol';
-import type { CityState } from '../domain';
+import { inAreaScope, type CityState } from '../domain';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -38,8 +40,16 @@ function dispatchLimitMinutes(state: CityState, event: GovEvent): number {
   return rule ? rule.limits.report + rule.limits.dispatch : 180;
 }
 
-export function computeKpis(state: CityState, period: KpiPeriod, now: Date): KpiSnapshot {
+export function computeKpis(state: CityState, period: KpiPeriod, now: Date, scope: readonly string[] | null = null): KpiSnapshot {
   const nowMs = now.getTime();
+  const inArea = (place: { districtId: string; gridId?: string }): boolean => inAreaScope(scope, place, state);
+  let gridsInScope = 0;
+  const scopeDistricts = new Set<string>();
+  for (const grid of state.all('grids')) {
+    if (!inArea({ districtId: grid.districtId, gridId: grid.id })) continue;
+    gridsInScope++;
+    scopeDistricts.add(grid.districtId);
+  }
   const from = periodStart(period, now);
   const fromMs = from.getTime();
 
@@ -57,7 +67,7 @@ export function computeKpis(state: CityState, period: KpiPeriod, now: Date): Kpi
   const byCategory: Record<string, number> = {};
   const districts = new Map<string, { reported: number; closed: number; overdue: number; evaluated: number; satisfied: number }>();
   for (const unit of state.all('adminUnits')) {
-    if (unit.level === 'district') districts.set(unit.id, { reported: 0, closed: 0, overdue: 0, evaluated: 0, satisfied: 0 });
+    if (unit.level === 'district' && (scope === null || scope.includes(unit.id) || scopeDistricts.has(unit.id))) districts.set(unit.id, { reported: 0, closed: 0, overdue: 0, evaluated: 0, satisfied: 0 });
   }
   // Trend buckets: hours for today, local days otherwise.
   const bucketMs = period === 'today' ? 60 * MINUTE : DAY;
@@ -68,6 +78,7 @@ export function computeKpis(state: CityState, period: KpiPeriod, now: Date): Kpi
   });
 
   for (const event of state.all('events')) {
+    if (!inArea(event)) continue;
     const district = districts.get(event.districtId);
     if (isOverdue(event, nowMs)) {
       overdue++;
@@ -114,12 +125,14 @@ export function computeKpis(state: CityState, period: KpiPeriod, now: Date): Kpi
   let staffOnline = 0;
   let staffTotal = 0;
   for (const staff of state.all('staff')) {
+    if (!inArea(staff)) continue;
     staffTotal++;
     if (staff.status !== 'offline') staffOnline++;
   }
   let camerasOnline = 0;
   let camerasTotal = 0;
   for (const camera of state.all('cameras')) {
+    if (!inArea(camera)) continue;
     camerasTotal++;
     if (camera.online) camerasOnline++;
   }
@@ -138,7 +151,7 @@ export function computeKpis(state: CityState, period: KpiPeriod, now: Date): Kpi
     computedAt: now.toISOString(),
     from: from.toISOString(),
     to: now.toISOString(),
-    reportingCoverage: ratio(reportingGrids.size, state.collections.grids.size),
+    reportingCoverage: ratio(reportingGrids.size, gridsInScope),
     dispatchInTimeRate: ratio(dispatchedInTime, dispatched),
     closureRate: ratio(closed, reported),
     onTimeClosureRate: ratio(closedOnTime, closed),

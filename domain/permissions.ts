@@ -38,8 +38,34 @@ export function mayRun(role: UserRole | 'system', type: CommandType): boolean {
   return role === 'system' || ROLE_COMMANDS[role].has(type);
 }
 
+/** District-only check (a record known by its district alone): true for the whole city or a scope naming the district. */
 export function inScope(scope: readonly string[] | null, districtId: string): boolean {
   return scope === null || scope.includes(districtId);
+}
+
+/** Where a record lies, for area scopes: its district, and its grid when it has one. */
+export interface ScopePlace {
+  districtId: string;
+  gridId?: string | undefined;
+}
+
+/** The grids (which carry their district, street and community) a scope check reads. */
+export interface GridReader {
+  get(collection: 'grids', id: string): { streetId: string; communityId: string } | undefined;
+}
+
+/**
+ * 分级授权 at every level: whether a record lies in a user's area scope — a list of admin unit ids of any level
+ * (district, street, community), null for the whole city. A scope naming the record's district sees it (exactly
+ * the district-only rule); a street or community in the scope sees the records placed in grids of that street or
+ * community. A record known only by its district (no grid, or a grid this state does not hold) is seen by a
+ * district scope only: a street or community user sees only records placed in their grids.
+ */
+export function inAreaScope(scope: readonly string[] | null, place: ScopePlace, grids: GridReader): boolean {
+  if (scope === null || scope.includes(place.districtId)) return true;
+  if (place.gridId === undefined) return false;
+  const grid = grids.get('grids', place.gridId);
+  return grid !== undefined && (scope.includes(grid.streetId) || scope.includes(grid.communityId));
 }
 
 /** Who reads the 重点人员 register unmasked (names, ID numbers, phones): leaders and the duty officer. */

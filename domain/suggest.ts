@@ -6,6 +6,9 @@
  */
 import type { Department, GovEvent, LonLat, ResponsibilityRule, Staff } from '../protocol';
 import { distanceMetres } from './geometry';
+import { inAreaScope, type GridReader } from './permissions';
+
+const NO_GRIDS: GridReader = { get: () => undefined };
 
 export interface DepartmentSuggestion {
   departmentId: string;
@@ -34,15 +37,15 @@ export interface StaffSuggestion {
 
 /**
  * The nearest staff who can take the event now: on duty (not offline), with a known position, inside the
- * dispatcher's area scope (null: anywhere). Ordered by distance, with each 5 open tasks counting like a
+ * dispatcher's area scope (null: anywhere; a street or community scope reads the staff's grid from `grids`). Ordered by distance, with each 5 open tasks counting like a
  * kilometre more, so a free colleague a little further away comes before an overloaded one next door.
  * District borders do not matter: staff of the neighbouring district are suggested when nearer.
  */
-export function suggestStaff(event: Pick<GovEvent, 'location' | 'gridId'>, staff: Iterable<Staff>, scope: readonly string[] | null, limit = 3): StaffSuggestion[] {
+export function suggestStaff(event: Pick<GovEvent, 'location' | 'gridId'>, staff: Iterable<Staff>, scope: readonly string[] | null, limit = 3, grids: GridReader = NO_GRIDS): StaffSuggestion[] {
   const candidates: Array<StaffSuggestion & { score: number }> = [];
   for (const s of staff) {
     if (s.status === 'offline' || !s.position) continue;
-    if (scope !== null && !scope.includes(s.districtId)) continue;
+    if (!inAreaScope(scope, s, grids)) continue;
     const distance = distanceMetres(event.location, s.position);
     candidates.push({ staff: s, distance, load: s.openTasks, ownGrid: s.gridId === event.gridId, score: distance + s.openTasks * 200 });
   }

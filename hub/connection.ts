@@ -46,6 +46,7 @@ export class Connection {
       commandLevel: o.replica.confirmed.get('commandLevel', 'current')?.level ?? null,
       user: known ? { id: known.id, name: known.name, role: known.role } : null,
       districtScope: known?.districtScope ?? null,
+      areaScope: known?.areaScope ?? null,
       serverClock: null,
       lastSeq: o.replica.lastSeq,
       lastSyncedAt,
@@ -90,6 +91,7 @@ export class Connection {
       const w = patch.welcome;
       next.user = w.user;
       next.districtScope = w.districtScope;
+      next.areaScope = w.areaScope ?? null;
       next.instance = w.instance ?? null;
       next.serverClock = { serverTime: w.serverTime, localTime: new Date().toISOString(), clockRate: w.clockRate };
       // Memory only: the password is never written to the cache (a new one comes with every login).

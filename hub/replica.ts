@@ -19,7 +19,7 @@ export interface ReplicaListeners {
 }
 
 /** Who the hub was last signed in as (from the last welcome), for a cold start before the link is up. */
-export type KnownUser = NonNullable<ConnectionState['user']> & { districtScope: string[] | null };
+export type KnownUser = NonNullable<ConnectionState['user']> & { districtScope: string[] | null; areaScope?: ConnectionState['areaScope'] };
 
 export class Replica implements LinkReplica {
   readonly confirmed: CityState;
@@ -54,7 +54,7 @@ export class Replica implements LinkReplica {
       this.cache.discardStagedSnapshot();
       this.cache.setMeta('tokenHash', tokenHash);
     }
-    this.cache.setMeta('user', JSON.stringify({ ...welcome.user, districtScope: welcome.districtScope }));
+    this.cache.setMeta('user', JSON.stringify({ ...welcome.user, districtScope: welcome.districtScope, areaScope: welcome.areaScope ?? null }));
   }
 
   beginSnapshot(snapshotId: string, fromIndex: number): void {

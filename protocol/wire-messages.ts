@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { CommandLevel } from './vocabulary';
-import { COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
+import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
 export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer', 'admin']); // 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员
 export type UserRole = z.infer<typeof UserRole>;
@@ -162,11 +162,25 @@ export type SipAccount = z.infer<typeof SipAccount>;
 export const BackendInstance = z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(128) });
 export type BackendInstance = z.infer<typeof BackendInstance>;
 
+/**
+ * A user's area scope as admin units of any level (分级授权): districts, streets or communities. A unit the city
+ * does not have (a scope set before an import replaced the districts) is listed with level null, named by its id.
+ */
+export const AreaScope = z.object({
+  units: z.array(z.object({ id: z.string().max(64), level: AdminLevel.nullable(), code: z.string().max(16).nullable(), name: z.string().max(128) })).max(256),
+});
+export type AreaScope = z.infer<typeof AreaScope>;
+
 export const WelcomePayload = z.object({
   sessionId: z.string(),
   user: z.object({ id: z.string(), name: z.string(), role: UserRole }),
-  /** District ids this user may see and act on; null = the whole city. */
+  /**
+   * The admin unit ids this user may see and act on; null = the whole city. The name is historic: the ids were
+   * districts only; they may now be streets and communities too (areaScope says which is which).
+   */
   districtScope: z.array(z.string()).nullable(),
+  /** The same scope described (level and name of each unit), null = the whole city; absent from older backends. */
+  areaScope: AreaScope.nullable().optional(),
   serverTime: IsoTime,
   /** Simulated clock speed (1 = real time): clients run countdowns on server time. */
   clockRate: z.number().positive(),

@@ -8,7 +8,8 @@ import type { CityState } from '../../domain';
 import type { Logger } from '../../node-util/logger';
 import { binaryPositionFrames, deltaFrames, jsonPositionFrames } from './frames-out';
 import type { ServerLimits } from './limits';
-import { SCOPED, scopeKeyOf, scopedDelta, type ClientOutput, type Session } from './session';
+import type { ClientOutput, Session } from './session';
+import { scopeKeyOf, type AreaScopes } from './scopes';
 
 export interface FanOutOptions {
   state: CityState;
@@ -16,6 +17,7 @@ export interface FanOutOptions {
   out: ClientOutput;
   log: Logger;
   limits: ServerLimits;
+  scopes: AreaScopes;
 }
 
 export class FanOut {
@@ -29,12 +31,8 @@ export class FanOut {
     const state = this.o.state;
     if (seq <= state.seq) return;
     if (seq !== state.seq + 1) throw new Error(`batch ${seq} arrived before ${state.seq + 1}: refused (gap)`);
-    const removedDistricts = new Map<string, string>();
-    for (const change of changes) {
-      if (change.op !== 'remove' || !SCOPED.has(change.collection)) continue;
-      const district = (state.get(change.collection, change.id) as { districtId?: string } | undefined)?.districtId;
-      if (district) removedDistricts.set(`${change.collection}:${change.id}`, district);
-    }
+    const scopes = this.o.scopes;
+    const removed = scopes.placesOfRemovals(changes);
     state.apply(changes);
     state.seq = seq;
     const delta: DeltaPayload = { seq, at, changes };
@@ -47,12 +45,12 @@ export class FanOut {
           // A client that syncs slower than the city changes cannot make the server hold everything meanwhile:
           // it is asked to come again (it then resumes from what it has).
           if (session.held.length >= this.o.limits.maxCatchUpBatches) this.o.out.closeSession(session, 1013, 'too far behind while syncing: reconnect');
-          else session.held.push(scopedDelta(delta, scope, removedDistricts));
+          else session.held.push(scopes.delta(delta, scope, removed));
         }
         else if (session.phase === 'live') {
           const key = scopeKeyOf(scope);
           let frames = encoded.get(key);
-          if (!frames) encoded.set(key, (frames = deltaFrames(scopedDelta(delta, scope, removedDistricts), this.o.log)));
+          if (!frames) encoded.set(key, (frames = deltaFrames(scopes.delta(delta, scope, removed), this.o.log)));
           for (const text of frames) this.o.out.send(session, text);
         }
       } catch (e) {
@@ -74,7 +72,8 @@ export class FanOut {
     const payloadOf = (scope: string[] | null, scopeKey: string): PositionsPayload => {
       let payload = payloads.get(scopeKey);
       if (!payload) {
-        const rows = items.filter((i) => scope === null || scope.includes(i.districtId)).map((i): PositionsPayload['items'][number] => [i.id, i.lon, i.lat, code(i.status)]);
+        // Where each staff member works (their grid) decides, as for their record.
+        const rows = items.filter((i) => scope === null || this.o.scopes.visible(scope, 'staff', { districtId: i.districtId, gridId: this.o.state.get('staff', i.id)?.gridId })).map((i): PositionsPayload['items'][number] => [i.id, i.lon, i.lat, code(i.status)]);
         payloads.set(scopeKey, (payload = { at, items: rows }));
       }
       return payload;

@@ -37,6 +37,7 @@ import { SessionFlow, type Admission } from './flow-control';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { closeReason, commandIdOf, commandTypeOf, correlationId, type ClientOutput, type Session } from './session';
 import { SessionSync } from './sync';
+import { AreaScopes } from './scopes';
 import { CommitTail } from './commit-tail';
 
 export { DEFAULT_LIMITS, type ServerLimits };
@@ -79,7 +80,8 @@ export class BackendServer implements ClientOutput {
   constructor(private readonly options: BackendServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     const { state, store, clock, log } = options;
-    this.fanOut = new FanOut({ state, sessions: this.sessions, out: this, log, limits: this.limits });
+    const scopes = new AreaScopes(state);
+    this.fanOut = new FanOut({ state, sessions: this.sessions, out: this, log, limits: this.limits, scopes });
     this.pipeline = new CommandPipeline({ state, store, clock, log, locate: options.locate, newId: options.newId, publish: (seq, at, changes) => this.fanOut.publish(seq, at, changes) });
     this.tail = new CommitTail({
       store,
@@ -95,7 +97,7 @@ export class BackendServer implements ClientOutput {
         else log.warn('database connection lost: commands wait until it is back', { detail });
       },
     });
-    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
+    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
   }
 
   get state(): CityState {

@@ -4,7 +4,7 @@
  * how to read an input's ids without trusting the input.
  */
 import type { WebSocket } from 'ws';
-import { COMMAND_ID_PATTERN, type CollectionName, type DeltaPayload, type WireErrorPayload } from '../../protocol';
+import { COMMAND_ID_PATTERN, type DeltaPayload, type WireErrorPayload } from '../../protocol';
 import type { Actor } from '../../domain';
 import type { AuditEntry } from '../store/types';
 import type { RefusalAudit, SessionFlow } from './flow-control';
@@ -40,35 +40,7 @@ export interface ClientOutput {
   auditLater(entries: AuditEntry[]): void;
 }
 
-// ── area scopes ──────────────────────────────────────────────────────────────────────────────────────────
-
-/** Collections filtered by the user's district scope. */
-export const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'places', 'events', 'timeline']);
-
-export function visible(scope: string[] | null, collection: CollectionName, data: unknown): boolean {
-  if (scope === null || !SCOPED.has(collection)) return true;
-  return scope.includes((data as { districtId: string }).districtId);
-}
-
-/** One key per distinct scope: what is encoded once and sent to every client of that scope. */
-export const scopeKeyOf = (scope: string[] | null): string => (scope === null ? '*' : [...scope].sort().join(','));
-
-/**
- * The delta as a scoped user may see it. An upsert carries its district; a removal's district comes from
- * `removedDistricts` (read from the state before the batch was applied). A removal whose district is not
- * known (catch-up from the log) is passed on: removing an id the client does not hold is harmless.
- */
-export function scopedDelta(delta: DeltaPayload, scope: string[] | null, removedDistricts?: ReadonlyMap<string, string>): DeltaPayload {
-  if (scope === null) return delta;
-  return {
-    ...delta,
-    changes: delta.changes.filter((change) => {
-      if (!SCOPED.has(change.collection)) return true;
-      const district = change.op === 'upsert' ? (change.data as { districtId: string }).districtId : removedDistricts?.get(`${change.collection}:${change.id}`);
-      return district === undefined || scope.includes(district);
-    }),
-  };
-}
+// ── area scopes: backend/wire/scopes.ts (what each scope is sent) ─────────────────────────────────────────
 
 // ── reading inputs without trusting them ─────────────────────────────────────────────────────────────────
 

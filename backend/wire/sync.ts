@@ -30,7 +30,8 @@ import { hashToken } from '../users';
 import { RefusalAudit } from './flow-control';
 import { deltaFrames, fits } from './frames-out';
 import type { ServerLimits } from './limits';
-import { scopeKeyOf, scopedDelta, visible, type ClientOutput, type Session } from './session';
+import type { ClientOutput, Session } from './session';
+import { scopeKeyOf, type AreaScopes } from './scopes';
 
 interface CachedSnapshot {
   id: string;
@@ -49,6 +50,7 @@ export interface SyncOptions {
   limits: ServerLimits;
   sessions: ReadonlySet<Session>;
   out: ClientOutput;
+  scopes: AreaScopes;
   sipAccountFor?: (userId: string) => SipAccount | null;
   /** Which instance this is, told in every welcome (absent: the welcome does not say). */
   instance?: BackendInstance;
@@ -123,6 +125,7 @@ export class SessionSync {
       sessionId: session.id,
       user: { id: user.id, name: user.name, role: user.role },
       districtScope: user.districtScope,
+      areaScope: this.o.scopes.describe(user.districtScope),
       serverTime: this.o.clock.now().toISOString(),
       clockRate: this.o.clock.rate,
       currentSeq: state.seq,
@@ -139,7 +142,7 @@ export class SessionSync {
     if (sync === 'deltas') {
       // Paced by the socket like a snapshot: hours of catch-up must not pile up unread (the server cuts that off).
       for (const delta of catchUp!) {
-        for (const text of deltaFrames(scopedDelta(delta, user.districtScope), this.o.log)) out.send(session, text);
+        for (const text of deltaFrames(this.o.scopes.delta(delta, user.districtScope), this.o.log)) out.send(session, text);
         await drained(session);
       }
       upTo = catchUp!.at(-1)?.seq ?? h.lastSeq!;
@@ -174,9 +177,9 @@ export class SessionSync {
         bytes = 0;
       };
       for (const item of state.all(collection)) {
-        if (!visible(scope, collection, item)) continue;
+        if (!this.o.scopes.visible(scope, collection, item)) continue;
         // Within the frame limit by construction: a record larger than a frame is left out (and logged).
-        const json = JSON.stringify(item);
+        const json = JSON.stringify(this.o.scopes.outgoing(scope, collection, item));
         if (!fits(collection, (item as { id: string }).id, json, this.o.log)) continue;
         const size = utf8ByteLength(json);
         if (bytes + size > SNAPSHOT_CHUNK_TARGET_BYTES && items.length > 0) flush();

@@ -4,7 +4,7 @@
  */
 import { STEP_OF_STATUS, type Change, type EscalationLevel, type EventStatus, type GovEvent, type LonLat, type ResponsibilityRule, type Staff, type TimelineEntry, type TimelineRecord } from '../../protocol';
 import { upsert } from '../state';
-import { inScope } from '../permissions';
+import { inAreaScope } from '../permissions';
 import { MAX_ACTORS } from '../bounds';
 import { CommandError, type CommandContext } from './context';
 
@@ -25,8 +25,8 @@ export function ruleFor(ctx: CommandContext, category: string): ResponsibilityRu
 export function eventFor(ctx: CommandContext, payload: { eventId: string; baseVersion?: number }): GovEvent {
   const event = ctx.state.get('events', payload.eventId);
   if (!event) throw new CommandError('invalid', `event ${payload.eventId} does not exist`);
-  if (!inScope(ctx.actor.districtScope, event.districtId)) {
-    throw new CommandError('forbidden', `event ${event.id} is in district ${event.districtId}, outside your area`);
+  if (!inAreaScope(ctx.actor.districtScope, event, ctx.state)) {
+    throw new CommandError('forbidden', `event ${event.id} is in district ${event.districtId} (grid ${event.gridId}), outside your area`);
   }
   if (payload.baseVersion !== undefined && payload.baseVersion !== event.version) {
     throw new CommandError('conflict', `event ${event.id} changed since you saw it (version ${payload.baseVersion} → ${event.version}); review it and try again`);
@@ -113,7 +113,7 @@ export function resolveAssignee(ctx: CommandContext, event: GovEvent, p: { depar
   if (p.staffId) {
     const staff = staffFor(ctx, p.staffId);
     if (staff.status === 'offline') throw new CommandError('conflict', `${staff.name} (${staff.id}) is offline and cannot take the event; choose someone on duty`);
-    if (!inScope(ctx.actor.districtScope, staff.districtId)) throw new CommandError('forbidden', `${staff.id} works outside your area`);
+    if (!inAreaScope(ctx.actor.districtScope, staff, ctx.state)) throw new CommandError('forbidden', `${staff.id} works outside your area`);
   }
   return { departmentId: p.departmentId ?? (p.staffId ? null : ruleFor(ctx, event.category).departmentId), staffId: p.staffId ?? null };
 }
@@ -132,7 +132,7 @@ export function newEvent(ctx: CommandContext, input: {
   const rule = ruleFor(ctx, input.category);
   const place = ctx.locate(input.location);
   if (!place) throw new CommandError('invalid', `location ${input.location.join(',')} is outside the city's grids`);
-  if (!inScope(ctx.actor.districtScope, place.districtId)) throw new CommandError('forbidden', `location is in district ${place.districtId}, outside your area`);
+  if (!inAreaScope(ctx.actor.districtScope, place, ctx.state)) throw new CommandError('forbidden', `location is in district ${place.districtId} (grid ${place.gridId}), outside your area`);
   if (input.cameraId && !ctx.state.get('cameras', input.cameraId)) throw new CommandError('invalid', `camera ${input.cameraId} does not exist`);
   const limits = rule.limits;
   const total = limits.report + limits.dispatch + limits.handle + limits.followup + limits.close;

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { CommandLevel } from '../vocabulary';
 import { IsoTime } from '../model';
-import { BackendInstance, UserRole } from '../wire-messages';
+import { AreaScope, BackendInstance, UserRole } from '../wire-messages';
 
 export const ConnectionStatus = z.enum(['online', 'connecting', 'reconnecting', 'offline']);
 export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
@@ -68,6 +68,8 @@ export const ConnectionState = z.object({
   /** Who the hub is logged in as at the backend (from the last welcome); null before the first one. */
   user: z.object({ id: z.string(), name: z.string(), role: UserRole }).nullable(),
   districtScope: z.array(z.string()).nullable(),
+  /** The scope's units described, from the last welcome (null: the whole city, or a backend that does not say). */
+  areaScope: AreaScope.nullable(),
   /** Server clock: serverNow = serverTime + (localNow - localTime) × clockRate (the backend may run faster). */
   serverClock: z.object({ serverTime: IsoTime, localTime: IsoTime, clockRate: z.number().positive() }).nullable(),
   /** Last applied sequence number and when the cache was last in step with the backend. */

@@ -203,6 +203,8 @@ const en: typeof zh = {
       internal: 'error handling backend data; link reset',
     },
     backend: 'Backend',
+    scope: 'Area: {units}',
+    scopeTitle: 'What you see and may act on (filtered by the backend): {units}',
     embeddedBackend: {
       starting: 'Embedded backend starting',
       failed: 'Embedded backend cannot start: {reason}',

@@ -207,6 +207,8 @@ export default {
       internal: '处理后台数据出错，已重置连接',
     },
     backend: '后台',
+    scope: '辖区：{units}',
+    scopeTitle: '可见与可处置的范围（由后台按辖区过滤）：{units}',
     embeddedBackend: {
       starting: '内置后台正在启动',
       failed: '内置后台无法启动：{reason}',

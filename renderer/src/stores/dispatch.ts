@@ -155,7 +155,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
 
   const staffSuggestions = computed(() => {
     void version.value;
-    return selected.value ? suggestStaff(selected.value, maps.staff.values(), hub.connection?.districtScope ?? null) : [];
+    return selected.value ? suggestStaff(selected.value, maps.staff.values(), hub.connection?.districtScope ?? null, 3, { get: (_c, id) => maps.grids.get(id) }) : [];
   });
 
   /** Possible duplicates: open, same category, within 500 m and 24 h of the selected event. */

@@ -1,0 +1,111 @@
+/**
+ * Area scopes on the wire (分级授权 at every level): what a session whose user is scoped to some districts,
+ * streets or communities (admin unit ids, see domain/permissions.ts inAreaScope) is sent — in its snapshot, its
+ * catch-up deltas and the live fan-out alike.
+ *
+ * - The records of SCOPED collections (staff, cameras, resources, places, events, timeline) only where they lie in
+ *   the scope: by their grid (a grid carries its district, street and community), the history of an event by the
+ *   event's grid. A record known only by its district is seen by a district scope only.
+ * - The map's context — admin units, grids, rules, departments, the command level — whole: a street user still
+ *   sees the city's outline and its neighbours' boundaries on the map (geography, no one's data).
+ * - KPIs computed for the scope: the stored `kpis` rows are the city's (one per period, refreshed by the leading
+ *   instance); a scoped session is sent, under the same ids, the same periods computed at the same `computedAt`
+ *   over its scope's events, staff, cameras and grids. Computed once per scope and refresh (cached), whether
+ *   they go out in a snapshot or in place of a refresh's rows in a delta: a district leader's KPI wall counts the
+ *   district, a street user's the street, and the sync needs no rows of its own.
+ */
+import type { AreaScope, Change, CollectionName, DeltaPayload, KpiSnapshot } from '../../protocol';
+import { inAreaScope, type CityState, type ScopePlace } from '../../domain';
+import { computeKpis } from '../kpi';
+
+/** Collections filtered by the user's area scope. */
+export const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'places', 'events', 'timeline']);
+
+/** One key per distinct scope: what is encoded once and sent to every client of that scope. */
+export const scopeKeyOf = (scope: readonly string[] | null): string => (scope === null ? '*' : [...scope].sort().join(','));
+
+export class AreaScopes {
+  private readonly kpiCache = new Map<string, KpiSnapshot>();
+
+  constructor(private readonly state: CityState) {}
+
+  /**
+   * The scope as the welcome tells it: each unit's level, code and name — its full name from the district down
+   * (东城区第1街道), so a street or community is clear on its own (null: the whole city).
+   */
+  describe(scope: readonly string[] | null): AreaScope | null {
+    if (scope === null) return null;
+    return {
+      units: scope.slice(0, 256).map((id) => {
+        const unit = this.state.get('adminUnits', id);
+        if (!unit) return { id: id.slice(0, 64), level: null, code: null, name: id.slice(0, 128) };
+        const names = [unit.name];
+        for (let up = unit.parentId ? this.state.get('adminUnits', unit.parentId) : undefined; up && up.level !== 'city' && names.length < 4; up = up.parentId ? this.state.get('adminUnits', up.parentId) : undefined) names.unshift(up.name);
+        return { id, level: unit.level, code: unit.code.slice(0, 16), name: names.join('').slice(0, 128) };
+      }),
+    };
+  }
+
+  /** Where a record of a scoped collection lies: its district and grid; a history entry's, its event's. */
+  placeOf(collection: CollectionName, data: unknown): ScopePlace {
+    const record = data as { districtId: string; gridId?: string; eventId?: string };
+    if (collection === 'timeline' && record.eventId !== undefined) {
+      const event = this.state.get('events', record.eventId);
+      return event ? { districtId: event.districtId, gridId: event.gridId } : { districtId: record.districtId };
+    }
+    return { districtId: record.districtId, gridId: record.gridId };
+  }
+
+  visible(scope: readonly string[] | null, collection: CollectionName, data: unknown): boolean {
+    if (scope === null || !SCOPED.has(collection)) return true;
+    return inAreaScope(scope, this.placeOf(collection, data), this.state);
+  }
+
+  /** A record as this scope is sent it: the same, except the KPI rows (computed for the scope). */
+  outgoing(scope: readonly string[] | null, collection: CollectionName, data: unknown): unknown {
+    return scope !== null && collection === 'kpis' ? this.kpisFor(scope, data as KpiSnapshot) : data;
+  }
+
+  /** Where the removed records of a batch lie, read before the batch is applied (then they are gone). */
+  placesOfRemovals(changes: readonly Change[]): Map<string, ScopePlace> {
+    const places = new Map<string, ScopePlace>();
+    for (const change of changes) {
+      if (change.op !== 'remove' || !SCOPED.has(change.collection)) continue;
+      const record = this.state.get(change.collection, change.id);
+      if (record) places.set(`${change.collection}:${change.id}`, this.placeOf(change.collection, record));
+    }
+    return places;
+  }
+
+  /**
+   * The delta as a scoped user may see it. An upsert is judged on the state after the batch; a removal by where
+   * the record lay (`removed`, read before the batch was applied). A removal whose place is not known (catch-up
+   * from the log) is passed on: removing an id the client does not hold is harmless.
+   */
+  delta(delta: DeltaPayload, scope: readonly string[] | null, removed?: ReadonlyMap<string, ScopePlace>): DeltaPayload {
+    if (scope === null) return delta;
+    const changes: Change[] = [];
+    for (const change of delta.changes) {
+      if (change.op === 'upsert') {
+        if (!this.visible(scope, change.collection, change.data)) continue;
+        changes.push(change.collection === 'kpis' ? { ...change, data: this.outgoing(scope, 'kpis', change.data) as KpiSnapshot } : change);
+      } else {
+        const place = SCOPED.has(change.collection) ? removed?.get(`${change.collection}:${change.id}`) : undefined;
+        if (place === undefined || inAreaScope(scope, place, this.state)) changes.push(change);
+      }
+    }
+    return { ...delta, changes };
+  }
+
+  /** The city's KPI row of a period, computed for a scope at the same moment (cached per scope and refresh). */
+  kpisFor(scope: readonly string[], row: KpiSnapshot): KpiSnapshot {
+    const key = `${scopeKeyOf(scope)}|${row.id}|${row.computedAt}`;
+    let scoped = this.kpiCache.get(key);
+    if (!scoped) {
+      scoped = computeKpis(this.state, row.id, new Date(row.computedAt), scope);
+      if (this.kpiCache.size >= 64) this.kpiCache.delete(this.kpiCache.keys().next().value!);
+      this.kpiCache.set(key, scoped);
+    }
+    return scoped;
+  }
+}
