@@ -1,13 +1,14 @@
 /**
  * GET /city/key-persons?level=grid|community|street|district&id=ID[&masked=1]: the 重点人员 / 特殊群体 register of
- * one area, for the console's card. Personal data, so: a bearer token (401 without), the user's district scope
- * (403 outside it), rows unmasked only for the roles of KEY_PERSON_REVEAL_ROLES and never when `masked=1` (a demo
+ * one area, for the console's card. Personal data, so: a bearer token (401 without), the user's area scope
+ * (403 unless the whole area lies in it: a street user reads their street, its communities and grids, never the
+ * district around it), rows unmasked only for the roles of KEY_PERSON_REVEAL_ROLES and never when `masked=1` (a demo
  * screen asks so), at most KEY_PERSONS_MAX_ROWS rows, never cached — and every request, refused ones too,
  * written to the store's append-only audit as a 'sensitive-read'.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { KEY_PERSON_REVEAL_ROLES, inScope, maskKeyPerson, type CityState } from '../domain';
+import { KEY_PERSON_REVEAL_ROLES, inAreaScope, inScope, maskKeyPerson, type CityState } from '../domain';
 import { KEY_PERSONS_MAX_ROWS, RegisterLevel, type Grid, type KeyPersonCategory, type KeyPersonsAnswer } from '../protocol';
 import type { AuditEntry, BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
@@ -46,6 +47,12 @@ export function targetOf(state: CityState, level: RegisterLevel, id: string): Ta
   const key = level === 'community' ? 'communityId' : level === 'street' ? 'streetId' : 'districtId';
   const grids = [...state.all('grids')].filter((g) => g[key] === id);
   return { level, id, name: unit.name, districtId: district.id, grids };
+}
+
+/** Whether the whole area lies in the scope: its district is in it, or every one of its grids is. */
+export function withinScope(state: CityState, scope: readonly string[] | null, target: Target): boolean {
+  if (inScope(scope, target.districtId)) return true;
+  return target.grids.length > 0 && target.grids.every((g) => inAreaScope(scope, { districtId: g.districtId, gridId: g.id }, state));
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -88,9 +95,10 @@ export function keyPersonRoutes(store: BackendStore, state: CityState): (req: In
         send(res, 404, `没有这个${{ grid: '网格', community: '社区', street: '街道', district: '区县' }[level]}：${id} / no ${level} ${id}`);
         return;
       }
-      if (!inScope(user.districtScope, target.districtId)) {
+      if (!withinScope(state, user.districtScope, target)) {
         await audit({ refused: 403, revealed: false, rows: 0 });
-        send(res, 403, `${target.name} 不在您的辖区内 / ${target.name} is outside your districts`);
+        const districtsOnly = (user.districtScope ?? []).every((id) => state.get('adminUnits', id)?.level === 'district');
+        send(res, 403, `${target.name} 不在您的辖区内 / ${target.name} is outside your ${districtsOnly ? 'districts' : 'area'}`);
         return;
       }
       const maskedBecause = masked === '1' ? 'demo' : KEY_PERSON_REVEAL_ROLES.has(user.role) ? null : 'role';
