@@ -88,6 +88,19 @@ function suite(kind: string, database: () => Promise<string>): void {
       }
       const usage = await users(['scope', 'dispatcher-d01', '--db', db]);
       expect(usage.code).toBe(2);
+
+      // Streets and communities too: an unknown code is refused with what exists (9- and 12-digit codes), a
+      // street set by its code and a community by its name; the list says each unit's level.
+      const unknown = await users(['scope', 'dispatcher-d01', '379909001', '--db', db]);
+      expect(unknown.code).toBe(4);
+      const streetCode = /街道：(\d{9}) /.exec(unknown.stderr)?.[1];
+      const community = /社区：\d{12} (\S+?)[、（]/.exec(unknown.stderr)?.[1];
+      expect(streetCode, unknown.stderr).toBeDefined();
+      expect(community, unknown.stderr).toBeDefined();
+      const set2 = await users(['scope', 'dispatcher-d01', streetCode!, community!, '--db', db]);
+      expect(set2.code, set2.stderr).toBe(0);
+      list = await users(['list', '--db', db]);
+      expect(list.stdout).toMatch(new RegExp(`dispatcher-d01\\t.*辖区 scope: ${streetCode} \\S+（街道 street）、\\d{12} ${community}（社区 community）`));
     }, 120_000);
   });
 }
