@@ -51,6 +51,7 @@ export class Connection {
       lastSyncedAt,
       notice: o.notice,
       embeddedBackend: null,
+      signIn: { state: 'token', demo: false, expiresAt: null },
     });
   }
 
