@@ -20,6 +20,8 @@ import type { City } from './city-generator/city';
 import { advertiseWebRtc, eventIdFactory, setUpCity, stateLocator } from './city-setup';
 import { cityLayerRoutes } from './city-layers';
 import { keyPersonRoutes } from './key-persons';
+import { authRoutes } from './auth/routes';
+import type { AuthLimits } from './auth/sessions';
 import { importRoutes } from './import/http-route';
 import { workerReader } from './import/read-worker';
 import { CameraStreams } from './video/camera-streams';
@@ -95,6 +97,8 @@ export interface BackendConfig {
    * upload is read on the serving thread.
    */
   importWorker?: string;
+  /** Sign-in sessions' idle and absolute limits, lockout and its back-off (backend/auth/sessions.ts). */
+  auth?: Partial<AuthLimits>;
 }
 
 export interface RunningBackend {
@@ -172,12 +176,14 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: stateLocator(state),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => cityRoutes(req, res) || keyPersons(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
+    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
     health: () => ({ lead: timers.length > 0 }),
     ...(config.limits ? { limits: config.limits } : {}),
+    ...(config.auth ? { auth: config.auth } : {}),
   });
+  const signIn = authRoutes(server.auth);
 
   let simCommand = 0;
   const simRun = `${Date.now().toString(36)}`;

@@ -9,10 +9,12 @@ import type { AdminUnit } from '../protocol';
 import { parseCli } from '../node-util/cli';
 import type { ImportIssue } from './import/report';
 import { withStore } from './import/with-store';
+import { passwdMain } from './auth/passwd-cli';
 import type { UserRecord } from './store/types';
 
 export const usersUsage = `usage: backend users list [--db FILE|URL] [--json]
        backend users scope <userId> <code|id|name|all>... [--db FILE|URL]
+       backend users passwd|disable|enable <userId> [--password-file FILE] [--db FILE|URL]   (backend users passwd --help)
   list              every user: id, name, role and area scope (全部 all, or each unit's code, name and level)
   scope             set a user's area scope: stored districts, streets or communities by their 6-, 9- or 12-digit
                     codes (or ids, or names; a name two units share is refused, give the code), or all (the whole
@@ -58,6 +60,9 @@ export function scopeIssues(users: readonly UserRecord[], adminUnits: readonly A
 }
 
 export async function usersMain(argv: string[]): Promise<number> {
+  // Sign-in (backend/auth/passwd-cli.ts): passwords and disabling, on their own options.
+  const sub = argv.find((a) => !a.startsWith('-'));
+  if (sub === 'passwd' || sub === 'disable' || sub === 'enable') return passwdMain(sub, argv.filter((_, i) => i !== argv.indexOf(sub)));
   const cli = parseCli({ db: { type: 'string' }, json: { type: 'boolean', default: false } }, usersUsage, argv, true);
   const fail: (message: string) => never = cli.fail;
   const [what, userId, ...names] = cli.positionals;

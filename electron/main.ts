@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, mapSourceOrigins, validate } from '../protocol';
 import { buildContentSecurityPolicy } from '../web-serving/csp';
-import { Hub, configuredCredentials, consoleMediaOrigins, createLogger, runEmbeddedBackend } from '../hub';
+import { Hub, linkConfigured, consoleMediaOrigins, createLogger, runEmbeddedBackend } from '../hub';
+import { safeStorageKeeper } from './session-keeper';
 import { bindHubIpc } from './ipc';
 import { respondFromRendererDir } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
@@ -115,13 +116,11 @@ if (!app.requestSingleInstanceLock()) {
 
   app.whenReady().then(
     () => {
-      hub = new Hub({ dataDir: app.getPath('userData'), version: app.getVersion(), log: createLogger('hub') });
+      hub = new Hub({ dataDir: app.getPath('userData'), version: app.getVersion(), log: createLogger('hub'), sessionKeeper: safeStorageKeeper(app.getPath('userData')) });
       if (hub.settings.startupNotice) log.warn('settings file unusable, defaults in use', { ...hub.settings.startupNotice });
       const configured = hub.settings.settings.value.backendUrl;
       if (configured) {
-        const login = configuredCredentials(app.getPath('userData'), configured);
-        if (login.ok) hub.connectTo(login.credentials);
-        else hub.unavailable(configured, login.code, login.message);
+        linkConfigured(hub, app.getPath('userData'), configured);
       } else startEmbedded(hub);
       const hubForCsp = hub;
       protocol.handle(APP_SCHEME, (request) =>

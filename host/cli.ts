@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisplayRole, validate } from '../protocol';
 import { parseCli } from '../node-util/cli';
-import { Hub, configuredCredentials, createLogger, defaultDataDir, runEmbeddedBackend } from '../hub';
+import { Hub, linkConfigured, createLogger, defaultDataDir, runEmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
 import { findChromium } from '../node-util/chromium';
 import { spawnOwned } from '../node-util/child-process';
@@ -61,9 +61,7 @@ async function main(): Promise<void> {
   let embedded: { stop(): Promise<void> } | null = null;
   const configured = hub.settings.settings.value.backendUrl;
   if (configured) {
-    const login = configuredCredentials(dataDir, configured);
-    if (login.ok) hub.connectTo(login.credentials);
-    else hub.unavailable(configured, login.code, login.message);
+    linkConfigured(hub, dataDir, configured);
   } else if (!args['no-backend']) {
     embedded = runEmbeddedBackend(hub, { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) });
   }

@@ -133,7 +133,7 @@ export function runEmbeddedBackend(hub: Hub, options: EmbeddedBackendOptions & {
     ...(policy ? { policy } : {}),
     onReady: (backend) => {
       const login = embeddedCredentials(backend.url, backend.tokens);
-      if (login.ok) hub.connectTo(login.credentials);
+      if (login.ok) hub.connectTo(login.credentials, { demo: true });
       else hub.unavailable(backend.url, login.code, login.message);
     },
     onState: (state) => hub.setEmbeddedBackend(state),

@@ -52,6 +52,7 @@ export class Connection {
       lastSyncedAt,
       notice: o.notice,
       embeddedBackend: null,
+      signIn: { state: 'token', demo: false, expiresAt: null },
     });
   }
 

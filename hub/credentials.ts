@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BackendCredentials } from './hub';
+import type { BackendCredentials, Hub } from './hub';
 
 export const CREDENTIALS_FILE_NAME = 'credentials.json';
 
@@ -30,4 +30,16 @@ export function embeddedCredentials(url: string, tokens: Record<string, string>,
   const user = env.ZONGZHI_USER ?? 'dispatcher';
   const token = tokens[user];
   return token ? { ok: true, credentials: { url, token } } : { ok: false, code: 'no-credentials', message: `the embedded backend has no user ${user}` };
+}
+
+/**
+ * Links a hub to its configured backend: with ZONGZHI_BACKEND_TOKEN or credentials.json when there is one (a
+ * deployment's static token), else by sign-in (a kept session first, Electron only); a credentials file that
+ * cannot be used is said as such.
+ */
+export function linkConfigured(hub: Hub, dataDir: string, url: BackendCredentials['url'], env: NodeJS.ProcessEnv = process.env): void {
+  const login = configuredCredentials(dataDir, url, env);
+  if (login.ok) hub.connectTo(login.credentials);
+  else if (login.code === 'no-credentials') hub.requireSignIn(url);
+  else hub.unavailable(url, login.code, login.message);
 }

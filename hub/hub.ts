@@ -26,6 +26,7 @@ import {
   type SubscriptionUpdate,
   type WallRequest,
   type WallRequestState,
+  type SignInResult,
   HubError,
   backendUrlList,
 } from '../protocol';
@@ -43,6 +44,7 @@ import { CityLayers, type LayerSource } from './city-layers';
 import { fetchKeyPersons } from './key-persons';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
+import { SignIn, type SessionKeeper } from './sign-in';
 
 export interface BackendCredentials {
   /** One address, or the instances' addresses tried in turn (failover; see link-rules.ts AddressRotation). */
@@ -60,6 +62,8 @@ export interface HubOptions {
   link?: Partial<Pick<LinkOptions, 'backoffBaseMs' | 'backoffMaxMs' | 'silenceLimitMs'>>;
   /** How often a subscription's changes are sent to its window at most (coalescing). */
   flushIntervalMs?: number;
+  /** Keeps a password sign-in's session token across restarts (Electron's safeStorage); absent: memory only. */
+  sessionKeeper?: SessionKeeper | null;
 }
 
 export class Hub {
@@ -84,6 +88,7 @@ export class Hub {
   private link: BackendLink | null = null;
   private backend: BackendCredentials | null = null;
   private readonly sessions = new Set<HubSession>();
+  private readonly signInState: SignIn;
   private closed = false;
   /** Starts the embedded backend again (runEmbeddedBackend sets it); null with a configured backend. */
   private backendRestart: (() => void) | null = null;
@@ -129,6 +134,7 @@ export class Hub {
       welcomed: () => this.rows.rebaseSoon(),
     });
     this.connection = this.status.state;
+    this.signInState = new SignIn({ clientId, keeper: options.sessionKeeper ?? null, show: (signIn) => this.status.patch({ signIn }) });
     this.sipAccount = this.status.sip;
     this.rows = new Subscriptions({
       replica: this.replica,
@@ -152,6 +158,8 @@ export class Hub {
       showOnWall: (from, request) => this.showOnWall(from, request),
       logCall: (entry) => this.logCall(entry),
       restartBackend: () => this.restartBackend(),
+      signIn: (user, password) => this.signIn(user, password),
+      signOut: () => this.signOut(),
       forget: (session) => void this.sessions.delete(session),
     };
     if (options.backend) this.connectTo(options.backend);
@@ -172,10 +180,14 @@ export class Hub {
     return this.link;
   }
 
-  /** Links to a backend (replacing any previous link). */
-  connectTo(backend: BackendCredentials): void {
+  /**
+   * Links to a backend (replacing any previous link). `demo`: the embedded backend's demo user, signed in
+   * automatically with its static token (the windows say so).
+   */
+  connectTo(backend: BackendCredentials, how: { session?: boolean; demo?: boolean } = {}): void {
     this.link?.stop();
     this.backend = backend;
+    if (!how.session) this.status.patch({ signIn: { state: 'token', demo: how.demo === true, expiresAt: null } });
     const urls = backendUrlList(backend.url);
     this.status.patch({ backendUrl: urls[0] ?? null, backendUrls: urls, instance: null, status: 'connecting', lastError: null });
     this.link = new BackendLink({
@@ -189,9 +201,44 @@ export class Hub {
       callbacks: {
         state: (patch) => this.status.linkState(patch),
         notice: (message) => this.status.patch({ notice: { code: 'backend', keptAs: null, detail: message } }),
+        sessionEnded: () => this.signInState.forget('expired'),
       },
     });
     this.link.start();
+  }
+
+  /**
+   * A configured backend without a static token: the kept session (Electron) if there is one, else the
+   * windows ask for a sign-in (the picture from the cache stays behind it).
+   */
+  requireSignIn(url: string | readonly string[]): void {
+    const kept = this.signInState.kept;
+    if (kept) {
+      this.status.patch({ signIn: { state: 'signed-in', demo: false, expiresAt: null } });
+      return this.connectTo({ url, token: kept }, { session: true });
+    }
+    this.backend = { url, token: '' };
+    this.unavailable(url, 'sign-in-required', 'nobody is signed in at this console');
+    this.status.patch({ signIn: { state: 'required', demo: false, expiresAt: null } });
+  }
+
+  /** Signs the console in with a password (sign-in.ts); linked as that user once the backend says yes. */
+  async signIn(user: string, password: string): Promise<SignInResult> {
+    const urls = backendUrlList(this.backend?.url ?? this.settings.settings.value.backendUrl);
+    const { result, token } = await this.signInState.signIn(urls, user, password);
+    if (token) this.connectTo({ url: this.backend?.url ?? urls, token }, { session: true });
+    return result;
+  }
+
+  /** Signs the console's user out: the session ends at the backend, the link closes, the cache stays. */
+  async signOut(): Promise<void> {
+    const url = this.link?.url ?? null;
+    const backend = this.backend;
+    this.link?.stop();
+    this.link = null;
+    await this.signInState.signOut(url);
+    if (backend) this.backend = { url: backend.url, token: '' };
+    this.status.linkState({ status: 'offline', reconnectAttempt: 0, nextRetryAt: null, lastError: { code: 'signed-out', message: 'signed out: nobody is signed in at this console' } });
   }
 
   /** No backend can be linked (none configured, no login, embedded one failed): offline, with the reason. */
@@ -226,7 +273,7 @@ export class Hub {
 
   /** The linked backend's address now and its token (null: none linked). */
   private backendSource(): LayerSource | null {
-    if (!this.backend) return null;
+    if (!this.backend?.token) return null;
     const urls = backendUrlList(this.backend.url);
     return { url: this.link?.url ?? urls[0]!, urls, token: this.backend.token };
   }

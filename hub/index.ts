@@ -9,5 +9,6 @@ export { ObservableValue } from './observable';
 export { defaultDataDir } from './paths';
 export { startEmbeddedBackend, EmbeddedBackendError, type EmbeddedBackend, type EmbeddedBackendOptions } from './embedded-backend';
 export { superviseEmbeddedBackend, runEmbeddedBackend, retryDelayMs, DEFAULT_BACKOFF, type BackendSupervisor, type BackoffPolicy } from './backend-supervisor';
-export { configuredCredentials, embeddedCredentials, CREDENTIALS_FILE_NAME } from './credentials';
+export { configuredCredentials, embeddedCredentials, linkConfigured, CREDENTIALS_FILE_NAME } from './credentials';
+export type { SessionKeeper } from './sign-in';
 export { consoleMediaOrigins } from './media-origins';

@@ -24,6 +24,7 @@ import {
   collectionSchemas,
   decodeFrame,
   describeIssues,
+  WireCloseCode,
   encodeFrame,
   validate,
   type Change,
@@ -59,6 +60,8 @@ export interface LinkCallbacks {
   /** Connection facts changed (status, errors, user, clock). */
   state(patch: LinkStatePatch): void;
   notice(message: string): void;
+  /** The backend ended the sign-in session (close 4011): the link has stopped; a new sign-in links again. */
+  sessionEnded?(message: string): void;
 }
 
 export interface LinkStatePatch {
@@ -212,6 +215,13 @@ export class BackendLink {
     if (this.stopped) return;
     const explained = this.resetReason ?? explainClose(code, reason);
     this.resetReason = null;
+    if (code === WireCloseCode.sessionExpired) {
+      // Retrying cannot help: the same token is refused until someone signs in again. The outbox keeps its commands.
+      this.stopped = true;
+      this.o.callbacks.state({ status: 'offline', reconnectAttempt: 0, nextRetryAt: null, lastError: { code: 'session-expired', message: reason || 'the sign-in session ended' } });
+      this.o.callbacks.sessionEnded?.(reason);
+      return;
+    }
     // The next address soon (another instance may well be up); the back-off only after a full round failed.
     const delay = this.rotation.failed(code === 4001 || code === 4003).delayMs;
     this.attempt++;

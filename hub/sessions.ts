@@ -32,6 +32,7 @@ import {
   type Topic,
   type TopicData,
   type WallRequest,
+  type SignInResult,
 } from '../protocol';
 import type { Logger } from '../node-util/logger';
 import { ObservableValue } from './observable';
@@ -66,6 +67,8 @@ export interface SessionServices {
   showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult;
   logCall(entry: CallLogEntry): void;
   restartBackend(): void;
+  signIn(user: string, password: string): Promise<SignInResult>;
+  signOut(): Promise<void>;
   forget(session: HubSession): void;
 }
 
@@ -124,6 +127,16 @@ const handlers: Handlers = {
     // An inspection screen shows; it does not run the console.
     if (s.info.demo) throw new HubError('unauthorized', 'a demo screen does not start the backend');
     s.services.restartBackend();
+    return {};
+  }),
+  signIn: takes(hubMethods.signIn.params, (s, { user, password }) => {
+    // A demo screen stays signed in as its viewer: it does not change the console's user.
+    if (s.info.demo) throw new HubError('unauthorized', 'a demo screen does not sign in');
+    return s.services.signIn(user, password);
+  }),
+  signOut: takes(hubMethods.signOut.params, async (s) => {
+    if (s.info.demo) throw new HubError('unauthorized', 'a demo screen does not sign out');
+    await s.services.signOut();
     return {};
   }),
 };

@@ -158,6 +158,8 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     showOnWall: (request) => call('showOnWall', request),
     logCall: async (entry) => void (await call('logCall', entry)),
     restartBackend: async () => void (await call('restartBackend', {})),
+    signIn: (credentials) => call('signIn', credentials),
+    signOut: async () => void (await call('signOut', {})),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

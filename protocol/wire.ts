@@ -33,6 +33,7 @@ export const WireErrorCode = z.enum([
   'frame-too-large',
   'rate-limited',
   'unauthorized', // bad or missing token
+  'session-expired', // a sign-in session that ended (expired, signed out): sign in again, do not retry
   'forbidden', // role or area scope does not allow it
   'conflict', // the command does not fit the current state
   'expired',
@@ -169,6 +170,8 @@ export const WireCloseCode = {
   tooLarge: 1009,
   unsupportedVersion: 4001,
   unauthorized: 4003,
+  /** The sign-in session ended (expired, signed out, its user disabled): the console asks for the password. */
+  sessionExpired: 4011,
   rateLimited: 4029,
   replaced: 4009, // another connection with the same client id took over
   serverShutdown: 4050,

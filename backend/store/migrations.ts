@@ -66,4 +66,27 @@ export const BACKEND_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX key_persons_grid ON key_persons(grid_id);
     `,
   },
+  {
+    version: 4,
+    description: 'sign-in: passwords (scrypt), lockout, disabled users; console sign-in sessions',
+    sql: `
+      ALTER TABLE users ADD COLUMN password_hash TEXT;
+      ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE users ADD COLUMN locked_until TEXT;
+      ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        client_id TEXT NOT NULL,
+        client_name TEXT,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        idle_expires_at TEXT NOT NULL,
+        last_used_at TEXT NOT NULL,
+        ended_at TEXT,
+        ended_why TEXT
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+    `,
+  },
 ];

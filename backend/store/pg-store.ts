@@ -8,6 +8,7 @@ import pg from 'pg';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
 import { PG_MIGRATIONS } from './pg-migrations';
 import { StoreOpenError } from './open-check';
+import { PgAuth } from './pg-auth';
 import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
 import { COMMIT_CHANNEL, SESSION_LIMITS, contendForLead, watchCommits } from './pg-cluster';
 
@@ -47,12 +48,16 @@ function shown(url: string): string {
 
 export class PgStore implements BackendStore {
   private readonly watches = new Set<Watch>();
+  /** Sign-in: passwords, lockout, sessions (pg-auth.ts). */
+  private readonly auth: PgAuth;
 
   private constructor(
     private readonly pool: pg.Pool,
     private readonly url: string,
     readonly where: string,
-  ) {}
+  ) {
+    this.auth = new PgAuth(pool);
+  }
 
   /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
   static async open(url: string, options: { poolSize?: number } = {}): Promise<PgStore> {
@@ -240,11 +245,18 @@ export class PgStore implements BackendStore {
     });
   }
 
-  async findUserByTokenHash(tokenHash: string): Promise<UserRecord | null> {
-    const { rows } = await this.pool.query<{ id: string; name: string; role: UserRecord['role']; district_scope: string[] | null; token_hash: string }>('SELECT * FROM users WHERE token_hash = $1', [tokenHash]);
-    const row = rows[0];
-    return row ? { id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash } : null;
+  findUserByTokenHash(tokenHash: string, now = new Date().toISOString()): Promise<UserRecord | null> {
+    return this.auth.findUserByTokenHash(tokenHash, now);
   }
+
+  findLogin: BackendStore['findLogin'] = (userId) => this.auth.findLogin(userId);
+  setPassword: BackendStore['setPassword'] = (userId, hash) => this.auth.setPassword(userId, hash);
+  setLoginFailures: BackendStore['setLoginFailures'] = (userId, n, until) => this.auth.setLoginFailures(userId, n, until);
+  setUserDisabled: BackendStore['setUserDisabled'] = (userId, disabled, at) => this.auth.setUserDisabled(userId, disabled, at);
+  createSession: BackendStore['createSession'] = (session) => this.auth.createSession(session);
+  findSession: BackendStore['findSession'] = (tokenHash) => this.auth.findSession(tokenHash);
+  touchSession: BackendStore['touchSession'] = (tokenHash, at, idle) => this.auth.touchSession(tokenHash, at, idle);
+  endSession: BackendStore['endSession'] = (tokenHash, at, why) => this.auth.endSession(tokenHash, at, why);
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     await this.tx(async (client) => {
@@ -259,7 +271,7 @@ export class PgStore implements BackendStore {
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; role: UserRecord['role']; district_scope: string[] | null; token_hash: string }>('SELECT * FROM users ORDER BY id');
+    const { rows } = await this.pool.query<{ id: string; name: string; role: UserRecord['role']; district_scope: string[] | null; token_hash: string }>('SELECT id, name, role, district_scope, token_hash FROM users ORDER BY id');
     return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash }));
   }
 

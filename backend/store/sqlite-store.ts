@@ -3,9 +3,52 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, ty
 import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
-import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type UserRecord, type Watch, type WriteTurn } from './types';
+import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
+
+interface UserRow {
+  id: string;
+  name: string;
+  role: string;
+  district_scope: string | null;
+  token_hash: string;
+}
+
+interface SessionRow {
+  token_hash: string;
+  user_id: string;
+  client_id: string;
+  client_name: string | null;
+  created_at: string;
+  expires_at: string;
+  idle_expires_at: string;
+  last_used_at: string;
+  ended_at: string | null;
+  ended_why: string | null;
+}
+
+const userOf = (row: UserRow): UserRecord => ({
+  id: row.id,
+  name: row.name,
+  role: row.role as UserRecord['role'],
+  districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
+  tokenHash: row.token_hash,
+});
+
+/** A sessions row (both stores: the same columns) as a record. */
+export const sessionOf = (row: SessionRow): SessionRecord => ({
+  tokenHash: row.token_hash,
+  userId: row.user_id,
+  clientId: row.client_id,
+  clientName: row.client_name,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  idleExpiresAt: row.idle_expires_at,
+  lastUsedAt: row.last_used_at,
+  endedAt: row.ended_at,
+  endedWhy: row.ended_why,
+});
 
 /** The reference backend's store: one SQLite file in WAL mode. */
 export class SqliteStore implements BackendStore {
@@ -54,12 +97,26 @@ export class SqliteStore implements BackendStore {
       findCommand: db.prepare<[string], { command_id: string; user_id: string; type: string; outcome: string; at: string }>('SELECT * FROM commands WHERE command_id = ?'),
       insertAudit: db.prepare<[string, string | null, string, string]>('INSERT INTO audit (at, user_id, kind, detail) VALUES (?, ?, ?, ?)'),
       getStaff: db.prepare<[string], { data: string }>("SELECT data FROM entities WHERE collection = 'staff' AND id = ?"),
-      userByToken: db.prepare<[string], { id: string; name: string; role: string; district_scope: string | null; token_hash: string }>('SELECT * FROM users WHERE token_hash = ?'),
+      userByToken: db.prepare<[string], UserRow>('SELECT id, name, role, district_scope, token_hash FROM users WHERE token_hash = ? AND disabled = 0'),
+      userBySession: db.prepare<[string, string, string], UserRow>(
+        'SELECT u.id, u.name, u.role, u.district_scope, u.token_hash FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? AND s.idle_expires_at > ? AND u.disabled = 0',
+      ),
+      login: db.prepare<[string], UserRow & { password_hash: string | null; failed_logins: number; locked_until: string | null; disabled: number }>('SELECT * FROM users WHERE id = ?'),
+      setPassword: db.prepare<[string | null, string]>('UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?'),
+      setFailures: db.prepare<[number, string | null, string]>('UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?'),
+      setDisabled: db.prepare<[number, string]>('UPDATE users SET disabled = ? WHERE id = ?'),
+      endUserSessions: db.prepare<[string, string, string]>('UPDATE sessions SET ended_at = ?, ended_why = ? WHERE user_id = ? AND ended_at IS NULL'),
+      insertSession: db.prepare<[string, string, string, string | null, string, string, string, string]>(
+        'INSERT INTO sessions (token_hash, user_id, client_id, client_name, created_at, expires_at, idle_expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      findSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token_hash = ?'),
+      touchSession: db.prepare<[string, string, string]>('UPDATE sessions SET last_used_at = ?, idle_expires_at = ? WHERE token_hash = ? AND ended_at IS NULL'),
+      endSession: db.prepare<[string, string, string]>('UPDATE sessions SET ended_at = ?, ended_why = ? WHERE token_hash = ? AND ended_at IS NULL'),
       upsertUser: db.prepare<[string, string, string, string | null, string]>(
         'INSERT INTO users (id, name, role, district_scope, token_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash',
       ),
       countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
-      listUsers: db.prepare<[], { id: string; name: string; role: string; district_scope: string | null; token_hash: string }>('SELECT * FROM users ORDER BY id'),
+      listUsers: db.prepare<[], UserRow>('SELECT id, name, role, district_scope, token_hash FROM users ORDER BY id'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE seq <= ?'),
@@ -199,16 +256,48 @@ export class SqliteStore implements BackendStore {
     })();
   }
 
-  async findUserByTokenHash(tokenHash: string): Promise<UserRecord | null> {
-    const row = this.statements.userByToken.get(tokenHash);
+  async findUserByTokenHash(tokenHash: string, now = new Date().toISOString()): Promise<UserRecord | null> {
+    const row = this.statements.userByToken.get(tokenHash) ?? this.statements.userBySession.get(tokenHash, now, now);
+    return row ? userOf(row) : null;
+  }
+
+  async findLogin(userId: string): Promise<LoginRecord | null> {
+    const row = this.statements.login.get(userId);
     if (!row) return null;
-    return {
-      id: row.id,
-      name: row.name,
-      role: row.role as UserRecord['role'],
-      districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
-      tokenHash: row.token_hash,
-    };
+    return { user: userOf(row), passwordHash: row.password_hash, failedLogins: row.failed_logins, lockedUntil: row.locked_until, disabled: row.disabled !== 0 };
+  }
+
+  async setPassword(userId: string, passwordHash: string | null): Promise<boolean> {
+    return this.statements.setPassword.run(passwordHash, userId).changes > 0;
+  }
+
+  async setLoginFailures(userId: string, failedLogins: number, lockedUntil: string | null): Promise<void> {
+    this.statements.setFailures.run(failedLogins, lockedUntil, userId);
+  }
+
+  async setUserDisabled(userId: string, disabled: boolean, at: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const changed = this.statements.setDisabled.run(disabled ? 1 : 0, userId).changes > 0;
+      if (changed && disabled) this.statements.endUserSessions.run(at, 'disabled', userId);
+      return changed;
+    })();
+  }
+
+  async createSession(s: SessionRecord): Promise<void> {
+    this.statements.insertSession.run(s.tokenHash, s.userId, s.clientId, s.clientName, s.createdAt, s.expiresAt, s.idleExpiresAt, s.lastUsedAt);
+  }
+
+  async findSession(tokenHash: string): Promise<SessionRecord | null> {
+    const row = this.statements.findSession.get(tokenHash);
+    return row ? sessionOf(row) : null;
+  }
+
+  async touchSession(tokenHash: string, at: string, idleExpiresAt: string): Promise<void> {
+    this.statements.touchSession.run(at, idleExpiresAt, tokenHash);
+  }
+
+  async endSession(tokenHash: string, at: string, why: string): Promise<boolean> {
+    return this.statements.endSession.run(at, why, tokenHash).changes > 0;
   }
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
@@ -222,13 +311,7 @@ export class SqliteStore implements BackendStore {
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    return this.statements.listUsers.all().map((row) => ({
-      id: row.id,
-      name: row.name,
-      role: row.role as UserRecord['role'],
-      districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
-      tokenHash: row.token_hash,
-    }));
+    return this.statements.listUsers.all().map(userOf);
   }
 
   async getMeta(key: string): Promise<string | null> {

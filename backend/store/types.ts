@@ -24,7 +24,23 @@ export interface CommandRecord {
 export interface AuditEntry {
   at: string;
   userId: string | null;
-  kind: 'login' | 'login-refused' | 'command' | 'command-rejected' | 'command-refused' | 'disconnect' | 'sensitive-read' | 'import';
+  kind:
+    | 'login'
+    | 'login-refused'
+    | 'command'
+    | 'command-rejected'
+    | 'command-refused'
+    | 'disconnect'
+    | 'sensitive-read'
+    | 'import'
+    // Sign-in with a password (backend/auth): a session begun, a refusal (wrong password, locked, disabled), a
+    // lockout begun, a session ended by its user or by a new sign-in at the seat, a session expired.
+    | 'sign-in'
+    | 'sign-in-refused'
+    | 'lockout'
+    | 'sign-out'
+    | 'session-expired'
+    | 'password-set';
   detail: Record<string, unknown>;
 }
 
@@ -35,6 +51,34 @@ export interface UserRecord {
   /** null = all districts. */
   districtScope: string[] | null;
   tokenHash: string;
+}
+
+/** A user's password and lockout (migration 4): token-only users have no password hash. */
+export interface LoginRecord {
+  user: UserRecord;
+  /** A self-describing scrypt string (backend/auth/password.ts), or null: no password, token only. */
+  passwordHash: string | null;
+  failedLogins: number;
+  /** ISO time until which sign-in is refused; null when not locked. */
+  lockedUntil: string | null;
+  disabled: boolean;
+}
+
+/** A console's sign-in session (the token itself is never stored, only its hash). */
+export interface SessionRecord {
+  tokenHash: string;
+  userId: string;
+  clientId: string;
+  clientName: string | null;
+  createdAt: string;
+  /** The absolute limit: never used after this. */
+  expiresAt: string;
+  /** The idle limit: moved forward (never past expiresAt) while the session is used. */
+  idleExpiresAt: string;
+  lastUsedAt: string;
+  endedAt: string | null;
+  /** 'sign-out', 'expired', 'replaced' (a new sign-in at the seat), 'disabled'. */
+  endedWhy: string | null;
 }
 
 /** Everything committed for one seq: the changes, the command that made them (if any), audit lines. */
@@ -104,7 +148,25 @@ export interface BackendStore {
   audit(entries: AuditEntry[]): Promise<void>;
   /** Volatile staff positions: saved now and then, not sequenced. */
   savePositions(items: Array<[id: string, lon: number, lat: number]>): Promise<void>;
-  findUserByTokenHash(tokenHash: string): Promise<UserRecord | null>;
+  /**
+   * The user whose static token (tokens.json) or live sign-in session (not ended, neither limit passed at `now`,
+   * default the wall clock) hashes to `tokenHash`; null for anything else, and for a disabled user.
+   */
+  findUserByTokenHash(tokenHash: string, now?: string): Promise<UserRecord | null>;
+  /** A user with their password and lockout state (sign-in), null when there is no such user. */
+  findLogin(userId: string): Promise<LoginRecord | null>;
+  /** Sets (or clears) a user's password hash and clears their lockout; false when there is no such user. */
+  setPassword(userId: string, passwordHash: string | null): Promise<boolean>;
+  /** The failed sign-ins in a row and the lock they led to (0 and null after a success). */
+  setLoginFailures(userId: string, failedLogins: number, lockedUntil: string | null): Promise<void>;
+  /** Disables (refused everywhere, their sessions ended) or enables a user; false when there is no such user. */
+  setUserDisabled(userId: string, disabled: boolean, at: string): Promise<boolean>;
+  createSession(session: SessionRecord): Promise<void>;
+  findSession(tokenHash: string): Promise<SessionRecord | null>;
+  /** The session was used at `at`: its idle limit moves to `idleExpiresAt` (only while it has not ended). */
+  touchSession(tokenHash: string, at: string, idleExpiresAt: string): Promise<void>;
+  /** Ends a session that has not ended; false when it had (or does not exist). */
+  endSession(tokenHash: string, at: string, why: string): Promise<boolean>;
   upsertUsers(users: UserRecord[]): Promise<void>;
   countUsers(): Promise<number>;
   /** Every user, by id (the `users` command; a running instance reads a user at their next sign-in). */

@@ -39,6 +39,7 @@ import { closeReason, commandIdOf, commandTypeOf, correlationId, type ClientOutp
 import { SessionSync } from './sync';
 import { AreaScopes } from './scopes';
 import { CommitTail } from './commit-tail';
+import { Auth, type AuthLimits } from '../auth/sessions';
 
 export { DEFAULT_LIMITS, type ServerLimits };
 
@@ -61,10 +62,14 @@ export interface BackendServerOptions {
   health?: () => Record<string, unknown>;
   /** Which instance of the backend this is (several may serve one database), told to every client in its welcome. */
   instance?: BackendInstance;
+  /** Sign-in sessions' limits and lockout (backend/auth/sessions.ts; defaults DEFAULT_AUTH_LIMITS). */
+  auth?: Partial<AuthLimits>;
 }
 
 export class BackendServer implements ClientOutput {
   readonly limits: ServerLimits;
+  /** Password sign-in and its sessions (the /auth routes and hello use it). */
+  readonly auth: Auth;
   private readonly sessions = new Set<Session>();
   private readonly sync: SessionSync;
   private readonly pipeline: CommandPipeline;
@@ -97,7 +102,22 @@ export class BackendServer implements ClientOutput {
         else log.warn('database connection lost: commands wait until it is back', { detail });
       },
     });
-    this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
+    this.auth = new Auth({
+      store,
+      log,
+      ...(options.auth ? { limits: options.auth } : {}),
+      liveSessions: () => [...this.sessions].flatMap((s) => (s.signInSession && s.phase !== 'closed' ? [s.signInSession] : [])),
+      closeSession: (hash, why) => {
+        let closed = 0;
+        for (const s of this.sessions) {
+          if (s.signInSession !== hash || s.phase === 'closed') continue;
+          this.refuse(s, 'session-expired', `登录会话已结束（${why === 'signed out' ? '已退出登录' : '已过期'}），请重新登录 / the sign-in session ended (${why}): sign in again`, WireCloseCode.sessionExpired);
+          closed++;
+        }
+        return closed;
+      },
+    });
+    this.sync = new SessionSync({ state, store, clock, log, auth: this.auth, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
   }
 
   get state(): CityState {
@@ -164,6 +184,7 @@ export class BackendServer implements ClientOutput {
     this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatIntervalMs);
     this.heartbeat.unref();
     this.tail.start();
+    this.auth.start();
   }
 
   // ── connections ──────────────────────────────────────────────────────────────────────────────────────
@@ -378,6 +399,7 @@ export class BackendServer implements ClientOutput {
 
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
+    this.auth.stop();
     await this.tail.close();
     for (const session of this.sessions) {
       this.send(session, encodeFrame('notice', { level: 'warning', message: reason }));

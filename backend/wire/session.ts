@@ -17,6 +17,8 @@ export interface Session {
   phase: Phase;
   clientId: string | null;
   actor: Actor | null;
+  /** The hash of the sign-in session this connection logged in with (backend/auth); absent with a static token. */
+  signInSession?: string;
   /** Deltas that happened while this client was being brought up to date. */
   held: DeltaPayload[];
   /** Live positions as binary frames (its hello accepted "positions-binary"), else the JSON frame. */

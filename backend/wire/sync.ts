@@ -26,7 +26,7 @@ import type { CityState } from '../../domain';
 import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { BackendStore } from '../store/types';
-import { hashToken } from '../users';
+import type { Auth } from '../auth/sessions';
 import { RefusalAudit } from './flow-control';
 import { deltaFrames, fits } from './frames-out';
 import type { ServerLimits } from './limits';
@@ -45,6 +45,8 @@ interface CachedSnapshot {
 export interface SyncOptions {
   state: CityState;
   store: BackendStore;
+  /** What a hello's token is: a static token, a live sign-in session (renewed), or one that ended. */
+  auth: Auth;
   clock: SimClock;
   log: Logger;
   limits: ServerLimits;
@@ -77,11 +79,18 @@ export class SessionSync {
     if (h.protocolVersion !== WIRE_PROTOCOL_VERSION) {
       return out.refuse(session, 'unsupported-version', `client speaks protocol ${h.protocolVersion}, this server speaks ${WIRE_PROTOCOL_VERSION}`, WireCloseCode.unsupportedVersion);
     }
-    const user = await store.findUserByTokenHash(hashToken(h.token));
-    if (!user) {
+    const checked = await this.o.auth.check(h.token);
+    if (checked && 'ended' in checked) {
+      await store.audit([{ at, userId: checked.ended.userId, kind: 'login-refused', detail: { clientId: h.clientId, remote: session.remote, reason: 'session-ended', why: checked.why } }]);
+      const said = checked.why === 'sign-out' ? '已退出登录' : checked.why === 'disabled' ? '账号已停用' : '已过期';
+      return out.refuse(session, 'session-expired', `登录会话已结束（${said}），请重新登录 / the sign-in session ended (${checked.why}): sign in again`, WireCloseCode.sessionExpired);
+    }
+    if (!checked) {
       await store.audit([{ at, userId: null, kind: 'login-refused', detail: { clientId: h.clientId, remote: session.remote } }]);
       return out.refuse(session, 'unauthorized', 'unknown or revoked token', WireCloseCode.unauthorized);
     }
+    const user = checked.user;
+    if (checked.sessionHash) session.signInSession = checked.sessionHash;
     if (session.phase !== 'handshake') return; // closed meanwhile
     // One connection per client id: a reconnecting client replaces its stale connection.
     let sameUser = 0;

@@ -43,6 +43,20 @@ export const HubNotice = z.object({
 });
 export type HubNotice = z.infer<typeof HubNotice>;
 
+/**
+ * Who is signed in at this console (one user for every window, held by the hub). 'token': a static token
+ * (ZONGZHI_BACKEND_TOKEN, credentials.json, the embedded demo); 'signed-in': with a password (a session until
+ * expiresAt, renewed while linked); 'required': nobody, the windows ask for a sign-in; 'expired': the session
+ * ended (expired, or signed out elsewhere) — the link waits, the outbox keeps its commands until a sign-in.
+ * `demo`: the embedded backend's demo user signed in automatically.
+ */
+export const SignInState = z.object({
+  state: z.enum(['token', 'signed-in', 'required', 'expired']),
+  demo: z.boolean(),
+  expiresAt: IsoTime.nullable(),
+});
+export type SignInState = z.infer<typeof SignInState>;
+
 export const ConnectionState = z.object({
   status: ConnectionStatus,
   /** When the current status began (e.g. offline since T). */
@@ -79,6 +93,8 @@ export const ConnectionState = z.object({
   notice: HubNotice.nullable(),
   /** The embedded backend's supervisor; null when the console links to a configured backend (or none). */
   embeddedBackend: EmbeddedBackendState.nullable(),
+  /** Sign-in at this console (SignInState). */
+  signIn: SignInState,
 });
 export type ConnectionState = z.infer<typeof ConnectionState>;
 

@@ -14,6 +14,7 @@ import { CallLogEntry, ShowOnWallResult, WallRequest, type CallLogState, type Si
 import { HubErrorShape } from './errors';
 import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
 import { KeyPersonsAnswer, RegisterLevel } from '../registers';
+import { UserRole } from '../wire-messages';
 
 export const HUB_API_VERSION = 1;
 
@@ -38,6 +39,18 @@ export const HelloResult = z.object({
 export type HelloResult = z.infer<typeof HelloResult>;
 
 const Empty = z.object({}).strict();
+
+/** signIn's answer: the user signed in, or why not (lockedUntil with 'locked'), worded by the window by reason. */
+export const SignInResult = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), user: z.object({ id: z.string(), name: z.string(), role: UserRole }), expiresAt: IsoTime }),
+  z.object({
+    ok: z.literal(false),
+    reason: z.enum(['wrong-password', 'locked', 'disabled', 'unreachable', 'no-backend', 'refused']),
+    message: z.string().max(2000),
+    lockedUntil: IsoTime.nullable(),
+  }),
+]);
+export type SignInResult = z.infer<typeof SignInResult>;
 
 /** The method table. Params are validated by the hub; results are validated by the client bridges. */
 /**
@@ -87,6 +100,13 @@ export const hubMethods = {
    * fixed what stopped it). 'unavailable' when the console uses a configured backend instead.
    */
   restartBackend: { params: Empty, result: Empty },
+  /**
+   * Signs this console in with a user name and password (the hub calls the backend's /auth/login; the password
+   * goes nowhere else): every window then works as that user. A refusal is an answer, not an error.
+   */
+  signIn: { params: z.object({ user: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) }).strict(), result: SignInResult },
+  /** Signs the console's user out (the session ends at the backend, the link closes; the cache stays). */
+  signOut: { params: Empty, result: Empty },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -149,6 +169,8 @@ export interface HubApi {
   showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
   logCall(entry: CallLogEntry): Promise<void>;
   restartBackend(): Promise<void>;
+  signIn(credentials: { user: string; password: string }): Promise<SignInResult>;
+  signOut(): Promise<void>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

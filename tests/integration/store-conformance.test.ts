@@ -210,6 +210,45 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
   });
 });
 
+describe.each(Object.keys(kinds))('backend store conformance, sign-in: %s', (kind) => {
+  it('keeps passwords, failures and locks, sessions that end or pass a limit, and disabled users', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: 'static-1' };
+    await s.store.upsertUsers([user, { ...user, id: 'u2', tokenHash: 'static-2' }]);
+    expect(await s.store.findLogin('nobody')).toBeNull();
+    expect(await s.store.setPassword('nobody', 'x')).toBe(false);
+    expect(await s.store.setPassword('u1', 'scrypt$hash')).toBe(true);
+    await s.store.setLoginFailures('u1', 5, '2030-01-01T00:00:00.000Z');
+    expect(await s.store.findLogin('u1')).toEqual({ user, passwordHash: 'scrypt$hash', failedLogins: 5, lockedUntil: '2030-01-01T00:00:00.000Z', disabled: false });
+    await s.store.setPassword('u1', 'scrypt$other');
+    expect(await s.store.findLogin('u1')).toMatchObject({ passwordHash: 'scrypt$other', failedLogins: 0, lockedUntil: null });
+
+    const session = { tokenHash: 'sess-1', userId: 'u1', clientId: 'hub-1', clientName: '调度台', createdAt: '2030-01-01T08:00:00.000Z', expiresAt: '2030-01-01T17:00:00.000Z', idleExpiresAt: '2030-01-01T10:00:00.000Z', lastUsedAt: '2030-01-01T08:00:00.000Z', endedAt: null, endedWhy: null };
+    await s.store.createSession(session);
+    await expect(s.store.createSession(session)).rejects.toThrow();
+    expect(await s.store.findSession('sess-1')).toEqual(session);
+    expect((await s.store.findUserByTokenHash('sess-1', '2030-01-01T09:00:00.000Z'))?.id).toBe('u1');
+    expect(await s.store.findUserByTokenHash('sess-1', '2030-01-01T10:00:00.000Z')).toBeNull(); // idle limit
+    await s.store.touchSession('sess-1', '2030-01-01T09:30:00.000Z', '2030-01-01T11:30:00.000Z');
+    expect((await s.store.findUserByTokenHash('sess-1', '2030-01-01T11:00:00.000Z'))?.id).toBe('u1');
+    expect(await s.store.findUserByTokenHash('sess-1', '2030-01-01T17:00:00.000Z')).toBeNull(); // absolute limit
+    expect(await s.store.endSession('sess-1', '2030-01-01T09:45:00.000Z', 'sign-out')).toBe(true);
+    expect(await s.store.endSession('sess-1', '2030-01-01T09:46:00.000Z', 'expired')).toBe(false);
+    expect(await s.store.findSession('sess-1')).toMatchObject({ endedAt: '2030-01-01T09:45:00.000Z', endedWhy: 'sign-out', lastUsedAt: '2030-01-01T09:30:00.000Z' });
+    expect(await s.store.findUserByTokenHash('sess-1', '2030-01-01T09:50:00.000Z')).toBeNull();
+
+    await s.store.createSession({ ...session, tokenHash: 'sess-2', userId: 'u2' });
+    expect(await s.store.setUserDisabled('u2', true, '2030-01-01T09:00:00.000Z')).toBe(true);
+    expect(await s.store.findUserByTokenHash('static-2')).toBeNull();
+    expect(await s.store.findSession('sess-2')).toMatchObject({ endedWhy: 'disabled' });
+    expect((await s.store.findLogin('u2'))?.disabled).toBe(true);
+    await s.store.setUserDisabled('u2', false, '2030-01-01T09:05:00.000Z');
+    expect((await s.store.findUserByTokenHash('static-2'))?.id).toBe('u2');
+    expect((await s.store.listUsers()).map((u) => u.id)).toEqual(['u1', 'u2']);
+  });
+});
+
 describe('PostgreSQL store: databases it must not use', () => {
   it('refuses a database of a newer schema, and one holding another program’s tables, with the reason', async () => {
     const newer = postgres.createDatabase('newer');
@@ -220,7 +259,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(3\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(4\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
@@ -230,7 +269,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await expect(PgStore.open(foreign)).rejects.toMatchObject({ code: 'database-not-ours', message: expect.stringContaining('invoices') });
   });
 
-  it('migrates a database of schema 1 (one instance) to 2 (several instances) and 3 (the key-person register), keeping what it holds', async () => {
+  it('migrates a database of schema 1 (one instance) to 2 (several instances), 3 (the key-person register) and 4 (sign-in), keeping what it holds', async () => {
     const url = postgres.createDatabase('schema_one');
     const raw = new pg.Client({ connectionString: url });
     await raw.connect();
@@ -239,15 +278,18 @@ describe('PostgreSQL store: databases it must not use', () => {
     await raw.query(PG_MIGRATIONS[0]!.sql);
     await raw.query("INSERT INTO schema_migrations (version, description) VALUES (1, 'v1')");
     await raw.query("INSERT INTO changes (seq, at, changes) VALUES (1, 'x', '[]')");
+    await raw.query("INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ('u1', '调度员', 'dispatcher', NULL, 'h1')");
     await raw.query('COMMIT');
     const store = await PgStore.open(url);
     expect((await store.load()).seq).toBe(1);
+    expect(await store.findLogin('u1')).toMatchObject({ passwordHash: null, failedLogins: 0, lockedUntil: null, disabled: false });
+    expect((await store.findUserByTokenHash('h1'))?.id).toBe('u1');
     await store.close();
     const { rows } = await raw.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations');
     const comment = await raw.query<{ c: string | null }>("SELECT obj_description('changes'::regclass) AS c");
     const table = await raw.query<{ n: string }>('SELECT COUNT(*) AS n FROM key_persons');
     await raw.end();
-    expect(rows[0]?.v).toBe(3);
+    expect(rows[0]?.v).toBe(4);
     expect(table.rows[0]?.n).toBe('0');
     expect(comment.rows[0]?.c).toContain('write turn');
   });

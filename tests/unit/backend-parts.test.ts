@@ -50,11 +50,22 @@ describe('backend store migrations', () => {
     const db = new Database(':memory:');
     migrate(db, BACKEND_MIGRATIONS.slice(0, 2));
     db.prepare("INSERT INTO entities (collection, id, data) VALUES ('staff', 's1', '{}')").run();
-    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(3);
+    expect(migrate(db, BACKEND_MIGRATIONS.slice(0, 3))).toBe(3);
     const insert = db.prepare("INSERT INTO key_persons (id, grid_id, id_number, data) VALUES (?, 'g1', ?, '{}')");
     insert.run('k1', '110101198001011237');
     expect(() => insert.run('k2', '110101198001011237')).toThrow(/UNIQUE/);
     expect(db.prepare('SELECT COUNT(*) AS n FROM entities').get()).toEqual({ n: 1 });
+  });
+
+  it('migration 4 adds passwords, lockout and disabled users (token-only users keep working) and a sessions table', () => {
+    const db = new Database(':memory:');
+    migrate(db, BACKEND_MIGRATIONS.slice(0, 3));
+    db.prepare("INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ('u1', '调度员', 'dispatcher', NULL, 'h1')").run();
+    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(4);
+    expect(db.prepare("SELECT password_hash, failed_logins, locked_until, disabled FROM users WHERE id = 'u1'").get()).toEqual({ password_hash: null, failed_logins: 0, locked_until: null, disabled: 0 });
+    const insert = db.prepare("INSERT INTO sessions (token_hash, user_id, client_id, created_at, expires_at, idle_expires_at, last_used_at) VALUES (?, ?, 'c', 't', 't', 't', 't')");
+    insert.run('s1', 'u1');
+    expect(() => insert.run('s1', 'u1')).toThrow(/UNIQUE|PRIMARY/);
   });
 
   it('refuses a database from a newer program, clearly, without touching it', () => {
@@ -64,7 +75,7 @@ describe('backend store migrations', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => new SqliteStore(file)).toThrow(StoreOpenError);
-    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(3\)/);
+    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(4\)/);
     const check = new Database(file);
     expect(check.pragma('user_version', { simple: true })).toBe(99);
     check.close();

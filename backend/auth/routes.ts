@@ -1,0 +1,95 @@
+/**
+ * The sign-in routes: POST /auth/login {user, password, client: {id, name?}} → 200 {sessionToken, expiresAt,
+ * user: {id, name, role}}; 401 wrong user name or password (never which), 423 locked (lockedUntil in the answer),
+ * 403 disabled, 400 a body that is not that, 413 over 4 KiB, 415 not JSON, 429 too many sign-ins at once.
+ * POST /auth/logout with the session token as bearer → 204 (the session ended, its connections closed), 401 when
+ * the token is no live session. Every answer is JSON {code, message} (message in Chinese and English) but 204.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AUTH_LOGIN_PATH, AUTH_LOGOUT_PATH, LoginRequest, describeIssues, validate } from '../../protocol';
+import { parseRequestTarget } from '../../web-serving/request-target';
+import type { Auth } from './sessions';
+
+export const MAX_AUTH_BODY_BYTES = 4096;
+/** Sign-ins checked at once: each costs 32 MiB and ~0.1 s of scrypt; more wait their turn or are refused. */
+const MAX_CONCURRENT = 4;
+
+function send(res: ServerResponse, status: number, body: Record<string, unknown> | null): void {
+  if (body === null) return void res.writeHead(status, { 'Cache-Control': 'no-store' }).end();
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': text.length, 'Cache-Control': 'no-store' }).end(text);
+}
+
+/** The body as text, at most `limit` bytes; null (and 413 sent, the rest dropped) when larger. */
+function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length']) > limit) {
+      send(res, 413, { code: 'too-large', message: `请求过大（至多 ${limit} 字节） / the body is over ${limit} bytes` });
+      req.resume();
+      return resolve(null);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        if (!res.headersSent) send(res, 413, { code: 'too-large', message: `请求过大（至多 ${limit} 字节） / the body is over ${limit} bytes` });
+        req.destroy();
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function authRoutes(auth: Auth): (req: IncomingMessage, res: ServerResponse) => boolean {
+  let busy = 0;
+  return (req, res) => {
+    const path = parseRequestTarget(req.url)?.pathname;
+    if (path !== AUTH_LOGIN_PATH && path !== AUTH_LOGOUT_PATH) return false;
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'POST' }).end();
+      return true;
+    }
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    void (async () => {
+      if (path === AUTH_LOGOUT_PATH) {
+        req.resume();
+        const token = /^Bearer (\S{1,512})$/.exec(req.headers.authorization ?? '')?.[1];
+        if (token && (await auth.signOut(token, remote))) return send(res, 204, null);
+        return send(res, 401, { code: 'unauthorized', message: '不是有效的登录会话 / not a live sign-in session' });
+      }
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        req.resume();
+        return send(res, 415, { code: 'unsupported-media-type', message: '请以 JSON 提交 / send the sign-in as application/json' });
+      }
+      if (busy >= MAX_CONCURRENT) {
+        req.resume();
+        return send(res, 429, { code: 'busy', message: '登录请求过多，请稍后再试 / too many sign-ins at once: try again in a moment' });
+      }
+      busy++;
+      try {
+        const text = await readBody(req, res, MAX_AUTH_BODY_BYTES);
+        if (text === null) return;
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          return send(res, 400, { code: 'invalid', message: '请求不是有效的 JSON / the body is not valid JSON' });
+        }
+        const body = validate(LoginRequest, json);
+        if (!body.ok) return send(res, 400, { code: 'invalid', message: `登录请求无效 / invalid sign-in: ${describeIssues(body.issues)}` });
+        const { user, password, client } = body.value;
+        const result = await auth.signIn(user, password, { id: client.id, name: client.name ?? null }, remote);
+        if (result.ok) return send(res, 200, { sessionToken: result.sessionToken, expiresAt: result.expiresAt, user: result.user });
+        return send(res, result.status, { code: result.code, message: result.message, ...(result.lockedUntil ? { lockedUntil: result.lockedUntil } : {}) });
+      } finally {
+        busy--;
+      }
+    })().catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { code: 'internal', message: `登录服务出错 / sign-in failed: ${(e as Error).message.slice(0, 200)}` });
+    });
+    return true;
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * A console hub signing in with a password at a real backend (no static token configured): 'required' until
+ * signed in, a wrong password answered by reason, signed in → linked as that user; the session expiring mid-shift
+ * stops the link (no retries), a command queued meanwhile waits in the outbox and goes after signing in again;
+ * sign-out ends the session at the backend and keeps the cache.
+ */
+import { afterAll, beforeAll, expect } from 'vitest';
+import { Hub } from '../../hub';
+import { hashPassword } from '../../backend/auth/password';
+import type { SqliteStore } from '../../backend/store/sqlite-store';
+import { startTestBackend } from '../../harness/backend';
+import { waitFor } from '../../harness/temp';
+import { it } from '../../harness/fixtures';
+
+let backend: Awaited<ReturnType<typeof startTestBackend>>;
+beforeAll(async () => {
+  backend = await startTestBackend({ auth: { sessionMaxMs: 5000, sweepMs: 100 } });
+  await backend.store.setPassword('dispatcher', await hashPassword('dispatcher-password-1'));
+}, 60_000);
+afterAll(async () => {
+  await backend?.close();
+  backend?.cleanup();
+});
+
+it('signs in, keeps queued commands through an expired session, signs in again, signs out', async ({ dataDir }) => {
+  const hub = new Hub({ dataDir, version: 'test', link: { backoffBaseMs: 50, backoffMaxMs: 400 }, flushIntervalMs: 20 });
+  try {
+    hub.requireSignIn(backend.url);
+    expect(hub.connection.value).toMatchObject({ status: 'offline', signIn: { state: 'required' }, lastError: { code: 'sign-in-required' } });
+    expect(await hub.signIn('dispatcher', 'wrong-password')).toMatchObject({ ok: false, reason: 'wrong-password', message: expect.stringMatching(/用户名或密码错误/) });
+    const ok = await hub.signIn('dispatcher', 'dispatcher-password-1');
+    expect(ok).toMatchObject({ ok: true, user: { id: 'dispatcher' } });
+    await waitFor(() => hub.connection.value.status === 'online', 'online after sign-in');
+    expect(hub.connection.value).toMatchObject({ user: { id: 'dispatcher' }, signIn: { state: 'signed-in', demo: false } });
+
+    // The session's absolute limit passes: the link stops and the windows are asked to sign in again.
+    await waitFor(() => hub.connection.value.signIn.state === 'expired', 'the session to expire', 10_000);
+    expect(hub.connection.value).toMatchObject({ status: 'offline', nextRetryAt: null, lastError: { code: 'session-expired' } });
+    const event = [...hub.confirmed.collections.events.values()][0]!;
+    hub.submitCommand({ commandId: 'cmd-after-expiry-1', type: 'event.comment', payload: { eventId: event.id, text: '过期后排队的批注' } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hub.connection.value.pendingCommands).toBe(1);
+    expect(hub.connection.value.status).toBe('offline');
+
+    expect(await hub.signIn('dispatcher', 'dispatcher-password-1')).toMatchObject({ ok: true });
+    await waitFor(() => hub.connection.value.status === 'online' && hub.connection.value.pendingCommands === 0, 'the queued command to go');
+    expect((await backend.store.findCommand('cmd-after-expiry-1'))?.outcome.status).toBe('applied');
+
+    const seq = hub.cache.lastSeq;
+    await hub.signOut();
+    expect(hub.connection.value).toMatchObject({ status: 'offline', signIn: { state: 'required' }, lastError: { code: 'signed-out' } });
+    expect(hub.cache.lastSeq).toBe(seq);
+    expect((backend.store as SqliteStore).auditLog(50).some((e) => e.kind === 'sign-out' && e.userId === 'dispatcher')).toBe(true);
+  } finally {
+    hub.close();
+  }
+}, 40_000);
