@@ -24,6 +24,7 @@ import { authRoutes } from './auth/routes';
 import type { AuthLimits } from './auth/sessions';
 import { importRoutes } from './import/http-route';
 import { workerReader } from './import/read-worker';
+import { StreamGrants } from './video/stream-grants';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
@@ -117,6 +118,8 @@ export interface RunningBackend {
   sipAccountFor(userId: string): SipAccount | null;
   /** A field staff member's passcode for the field client (/field/), null without a SIP server. */
   fieldPasscode(staffId: string): string | null;
+  /** The grant that opens a camera's streams (what its record carries to consoles that may see it). */
+  streamGrant(cameraId: string): string;
   /** Whether this instance runs the city life now (it holds the store's lead). */
   leading(): boolean;
   /** Runs one simulator tick now (tests). */
@@ -142,8 +145,11 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // A fresh city starts at the chosen start; a known one at the later of where it stopped and now (never backwards).
   const clock = new SimClock(config.speed ?? 1, !storedCity && config.startAtMs !== undefined ? config.startAtMs : Math.max(storedSim > 0 ? storedSim : 0, Date.now()));
   const newId = eventIdFactory(state, () => clock.nowMs());
-  const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
-  const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
+  // A stream opens with the grant its camera's record carries, sent only to consoles whose scope holds it.
+  const grants = await StreamGrants.load(store);
+  const gate = grants.gate((entries) => store.audit(entries));
+  const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
+  const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   const keyPersons = keyPersonRoutes(store, state);
   const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
@@ -182,6 +188,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     health: () => ({ lead: timers.length > 0 }),
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.auth ? { auth: config.auth } : {}),
+    streamGrants: grants,
   });
   const signIn = authRoutes(server.auth);
 
@@ -378,6 +385,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     video,
     sipAccountFor,
     fieldPasscode: (staffId) => (sip ? fieldPasscode(sip.secret, staffId) : null),
+    streamGrant: (cameraId) => grants.of(cameraId),
     leading: () => timers.length > 0,
     tick,
     refreshKpis,

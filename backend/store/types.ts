@@ -40,7 +40,9 @@ export interface AuditEntry {
     | 'lockout'
     | 'sign-out'
     | 'session-expired'
-    | 'password-set';
+    | 'password-set'
+    // a camera stream asked for without the grant its record carries (video/stream-grants.ts)
+    | 'stream-refused';
   detail: Record<string, unknown>;
 }
 

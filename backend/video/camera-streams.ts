@@ -7,7 +7,8 @@
  * the others.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { grantIn, grantPlaylist } from './stream-grants';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,6 +43,17 @@ export interface CameraStreamsOptions {
   maxBufferedBytes?: number;
   /** An HLS encoder nobody asked for its playlist this long is stopped. */
   hlsIdleMs?: number;
+  /**
+   * Who may open a camera's stream: its grant checked (video/stream-grants.ts), a refusal reported (audited).
+   * Without it every stream is open (tests of the encoders alone).
+   */
+  gate?: StreamGate;
+}
+
+/** The check of a stream's grant before it is opened. */
+export interface StreamGate {
+  allows(cameraId: string, grant: string | null): boolean;
+  refused(cameraId: string, how: 'mpegts' | 'hls' | 'whep'): void;
 }
 
 /** An HLS encoder: segments in a temp dir, stopped when nobody asked for its playlist for a while. */
@@ -153,6 +165,11 @@ export class CameraStreams {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
+    if (this.options.gate && !this.options.gate.allows(cameraId, grantIn(req.url))) {
+      this.options.gate.refused(cameraId, 'mpegts');
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return true;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, cameraId));
     return true;
   }
@@ -170,6 +187,11 @@ export class CameraStreams {
     if (req.method !== 'GET') return (fail(405, 'GET only'), true);
     const cameraId = decodeSegment(match[1]!);
     if (cameraId === null) return (fail(400, 'bad camera id encoding'), true);
+    const grant = grantIn(req.url);
+    if (this.options.gate && !this.options.gate.allows(cameraId, grant)) {
+      if (match[2] === 'index.m3u8') this.options.gate.refused(cameraId, 'hls');
+      return (fail(403, 'this stream needs the grant its camera record carries / 无权打开该摄像头的视频'), true);
+    }
     const camera = CAMERA_ID_PATTERN.test(cameraId) ? this.options.cameraById(cameraId) : undefined;
     if (!camera) return (fail(404, `no camera ${cameraId}`), true);
     if (!camera.online) return (fail(404, `camera ${cameraId} is offline`), true);
@@ -186,6 +208,12 @@ export class CameraStreams {
       const deadline = Date.now() + (isPlaylist ? 8000 : 0);
       while (!existsSync(file) && Date.now() < deadline && this.hls.get(cameraId) === source) await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(file)) return fail(404, isPlaylist ? 'the stream did not start' : 'segment gone');
+      if (isPlaylist && grant !== null) {
+        // The segments are fetched by URIs relative to the playlist, without its query: each carries the grant.
+        const body = Buffer.from(grantPlaylist(readFileSync(file, 'utf8'), grant));
+        res.writeHead(200, { ...headers, 'Content-Type': 'application/vnd.apple.mpegurl', 'Content-Length': body.length }).end(body);
+        return;
+      }
       res.writeHead(200, { ...headers, 'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t', 'Content-Length': statSync(file).size });
       createReadStream(file).on('error', () => res.destroy()).pipe(res);
     })().catch(() => res.destroy());

@@ -13,7 +13,8 @@ import { CAMERA_ID_PATTERN, type Camera } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 // RTP encoders end with the backend however it ends (SIGKILL: nothing to save, no children).
 import { spawnOwned } from '../../node-util/child-process';
-import { defaultFontFile, ffmpegArgs } from './camera-streams';
+import { defaultFontFile, ffmpegArgs, type StreamGate } from './camera-streams';
+import { grantIn } from './stream-grants';
 import { JanusClient } from './janus';
 import { decodeSegment } from '../../web-serving/request-target';
 
@@ -29,6 +30,8 @@ export interface WebRtcStreamsOptions {
   maxViewersPerCamera?: number;
   /** A viewer that has not answered the offer this long is dropped. */
   answerTimeoutMs?: number;
+  /** Who may open a camera's stream (see camera-streams.ts); a session's own resource URL needs no grant. */
+  gate?: StreamGate;
 }
 
 /** The path of a camera's WHEP endpoint (relative: the console resolves it against the backend). */
@@ -125,6 +128,10 @@ export class WebRtcStreams {
     void (async () => {
       if (req.method === 'POST' && !resource) {
         req.resume();
+        if (this.options.gate && !this.options.gate.allows(cameraId, grantIn(req.url))) {
+          this.options.gate.refused(cameraId, 'whep');
+          throw new HttpError(403, 'this stream needs the grant its camera record carries / 无权打开该摄像头的视频');
+        }
         const { id, offer } = await this.subscribe(cameraId);
         reply(201, { 'Content-Type': 'application/sdp', Location: `${whepPath(cameraId)}/${id}` }, offer);
       } else if (req.method === 'PATCH' && resource) {

@@ -38,6 +38,7 @@ import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { closeReason, commandIdOf, commandTypeOf, correlationId, type ClientOutput, type Session } from './session';
 import { SessionSync } from './sync';
 import { AreaScopes } from './scopes';
+import type { StreamGrants } from '../video/stream-grants';
 import { CommitTail } from './commit-tail';
 import { Auth, type AuthLimits } from '../auth/sessions';
 
@@ -64,6 +65,8 @@ export interface BackendServerOptions {
   instance?: BackendInstance;
   /** Sign-in sessions' limits and lockout (backend/auth/sessions.ts; defaults DEFAULT_AUTH_LIMITS). */
   auth?: Partial<AuthLimits>;
+  /** Camera records go out with the grants that open their streams (video/stream-grants.ts). */
+  streamGrants?: StreamGrants;
 }
 
 export class BackendServer implements ClientOutput {
@@ -85,7 +88,7 @@ export class BackendServer implements ClientOutput {
   constructor(private readonly options: BackendServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     const { state, store, clock, log } = options;
-    const scopes = new AreaScopes(state);
+    const scopes = new AreaScopes(state, options.streamGrants ?? null);
     this.fanOut = new FanOut({ state, sessions: this.sessions, out: this, log, limits: this.limits, scopes });
     this.pipeline = new CommandPipeline({ state, store, clock, log, locate: options.locate, newId: options.newId, publish: (seq, at, changes) => this.fanOut.publish(seq, at, changes) });
     this.tail = new CommitTail({

@@ -16,7 +16,9 @@ import { CLOCK_STRIP, VideoCloseCode, clockLatencyMs, decodeClockStrip, type Cam
 import { CameraStreams } from '../../backend/video/camera-streams';
 import { TS_PACKET, TsGopCache, packetInfo } from '../../backend/video/ts-gop';
 import { silentLogger } from '../../node-util/logger';
-import { startTestBackend } from '../../harness/backend';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { WireClient } from '../../harness/wire-client';
+import Database from 'better-sqlite3';
 import { waitFor } from '../../harness/temp';
 import { it } from '../../harness/fixtures';
 
@@ -45,12 +47,14 @@ function view(url: string): Viewer {
   ws.on('error', () => {});
   return { ws, chunks, bytes: () => chunks.reduce((n, c) => n + c.length, 0), closed };
 }
+/** The grant a camera's record carries (what opens its streams). */
+const g = (cameraId: string): string => `?grant=${backend.streamGrant(cameraId)}`;
 const onlineCameras = (): Camera[] => [...backend.state.collections.cameras.values()].filter((c) => c.online && c.streams[0]?.codec === 'h264');
 
 describe('synthetic camera streams', () => {
   it('streams whole TS packets of H.264 640x360 with the wall clock readable in the picture', async () => {
     const camera = onlineCameras()[0]!;
-    const viewer = view(`${base}/video/${camera.id}`);
+    const viewer = view(`${base}/video/${camera.id}${g(camera.id)}`);
     await waitFor(() => viewer.bytes() > 150_000, 'two seconds of video', 15_000);
     const receivedAt = Date.now();
     viewer.ws.close();
@@ -75,9 +79,9 @@ describe('synthetic camera streams', () => {
 
   it('shares one encoder between viewers; one leaving never freezes another; stops after the last', async () => {
     const camera = onlineCameras()[1]!;
-    const a = view(`${base}/video/${camera.id}`);
+    const a = view(`${base}/video/${camera.id}${g(camera.id)}`);
     await waitFor(() => a.bytes() > 20_000, 'the first viewer playing', 15_000);
-    const b = view(`${base}/video/${camera.id}`);
+    const b = view(`${base}/video/${camera.id}${g(camera.id)}`);
     // The second viewer starts from the cached keyframe: data at once, beginning with the PAT.
     await waitFor(() => b.bytes() > 0, 'the second viewer', 5_000);
     expect(b.chunks[0]![0]).toBe(0x47);
@@ -92,15 +96,40 @@ describe('synthetic camera streams', () => {
   }, 40_000);
 
   it('refuses unknown and malformed camera ids and offline cameras, each with its own close code', async () => {
-    expect((await view(`${base}/video/nosuchcamera`).closed).code).toBe(VideoCloseCode.unknownCamera);
-    expect((await view(`${base}/video/..%2F..%2Fetc%2Fpasswd`).closed).code).toBe(VideoCloseCode.unknownCamera);
+    expect((await view(`${base}/video/nosuchcamera${g('nosuchcamera')}`).closed).code).toBe(VideoCloseCode.unknownCamera);
+    expect((await view(`${base}/video/..%2F..%2Fetc%2Fpasswd${g('../../etc/passwd')}`).closed).code).toBe(VideoCloseCode.unknownCamera);
     const offline = [...backend.state.collections.cameras.values()].find((c) => !c.online)!;
-    expect((await view(`${base}/video/${offline.id}`).closed).code).toBe(VideoCloseCode.cameraOffline);
+    expect((await view(`${base}/video/${offline.id}${g(offline.id)}`).closed).code).toBe(VideoCloseCode.cameraOffline);
     // Unknown paths are not upgraded at all.
     const stray = view(`${base}/nothing-here`);
     await stray.closed;
     expect(backend.video.running).toEqual([]);
   }, 20_000);
+});
+
+describe('camera streams and the area scope', () => {
+  it('opens only with the grant the camera record carries; a console is sent it only for cameras in its scope; refusals audited', async () => {
+    const http = base.replace(/^ws/, 'http');
+    const [inside, outside] = ['d01', 'd02'].map((d) => onlineCameras().find((c) => c.districtId === d)!);
+    // What a district-scoped console is sent: its cameras, each stream URL with the grant; none of the others.
+    const scoped = new WireClient({ url: backend.url, token: TEST_TOKENS['dispatcher-d01'] });
+    await scoped.waitSynced();
+    const sent = scoped.get<Camera>('cameras', inside!.id)!;
+    expect(sent.streams.map((s) => s.url)).toEqual(inside!.streams.map((s) => `${s.url}${g(inside!.id)}`));
+    expect(scoped.get<Camera>('cameras', outside!.id)).toBeUndefined();
+    scoped.close();
+    // Without the grant, or with another camera's: refused, HTTP and WebSocket alike.
+    expect((await fetch(`${http}/video/${outside!.id}/index.m3u8`)).status).toBe(403);
+    expect((await fetch(`${http}/video/${outside!.id}/index.m3u8${g(inside!.id)}`)).status).toBe(403);
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${base}/video/${outside!.id}`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => undefined);
+    });
+    expect(refused).toBe(403);
+    await waitFor(() => auditOf(backend.dir).some((a) => a.kind === 'stream-refused' && (a.detail as { cameraId?: string }).cameraId === outside!.id), 'the refusal audited', 5_000);
+  }, 30_000);
 });
 
 describe('synthetic cameras over HLS', () => {
@@ -109,25 +138,26 @@ describe('synthetic cameras over HLS', () => {
     const camera = onlineCameras()[2]!;
     expect(camera.streams.map((s) => s.protocol)).toEqual(['mpegts', 'hls']);
     const started = Date.now();
-    const playlist = await fetch(`${http}/video/${camera.id}/index.m3u8`);
+    const playlist = await fetch(`${http}/video/${camera.id}/index.m3u8${g(camera.id)}`);
     expect(playlist.status).toBe(200);
     expect(playlist.headers.get('access-control-allow-origin')).toBe('*');
     expect(playlist.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
     const text = await playlist.text();
     expect(text).toContain('#EXTM3U');
     expect(Date.now() - started).toBeLessThan(8_000);
-    const segment = /^(seg\d{5}\.ts)$/m.exec(text)![1]!;
+    // Each segment's URI carries the grant (players fetch them relative to the playlist, without its query).
+    const segment = /^(seg\d{5}\.ts\?grant=[\w-]{22})$/m.exec(text)![1]!;
     const body = Buffer.from(await (await fetch(`${http}/video/${camera.id}/${segment}`)).arrayBuffer());
     expect(body[0]).toBe(0x47);
     const file = join(dir, 'segment.ts');
     writeFileSync(file, body);
     const probe = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width', '-of', 'json', file], { encoding: 'utf8' })) as { streams: Array<{ codec_name: string; width: number }> };
     expect(probe.streams[0]).toMatchObject({ codec_name: 'h264', width: 640 });
-    expect((await fetch(`${http}/video/nosuchcamera/index.m3u8`)).status).toBe(404);
-    expect((await fetch(`${http}/video/${camera.id}/seg99999.ts`)).status).toBe(404);
+    expect((await fetch(`${http}/video/nosuchcamera/index.m3u8${g('nosuchcamera')}`)).status).toBe(404);
+    expect((await fetch(`${http}/video/${camera.id}/seg99999.ts${g(camera.id)}`)).status).toBe(404);
     expect((await fetch(`${http}/video/${camera.id}/../../etc/passwd`)).status).toBe(404);
     const offline = [...backend.state.collections.cameras.values()].find((c) => !c.online)!;
-    expect((await fetch(`${http}/video/${offline.id}/index.m3u8`)).status).toBe(404);
+    expect((await fetch(`${http}/video/${offline.id}/index.m3u8${g(offline.id)}`)).status).toBe(404);
     expect((await fetch(`${http}/video/${camera.id}/index.m3u8`, { method: 'POST' })).status).toBe(405);
     expect(backend.video.running.filter((r) => r.kind === 'hls').map((r) => r.cameraId)).toEqual([camera.id]);
   }, 30_000);
@@ -208,3 +238,12 @@ describe('TS re-framing and GOP cache', () => {
     expect(join.length).toBeLessThan(ts.length / 2); // one GOP, not the stream
   });
 });
+
+function auditOf(dir: string): Array<{ kind: string; detail: unknown }> {
+  const db = new Database(join(dir, 'backend.sqlite'), { readonly: true });
+  try {
+    return db.prepare<[], { kind: string; detail: string }>('SELECT kind, detail FROM audit ORDER BY id').all().map((r) => ({ kind: r.kind, detail: JSON.parse(r.detail) as unknown }));
+  } finally {
+    db.close();
+  }
+}
