@@ -11,3 +11,4 @@ export * from './video';
 export * from './field';
 export * from './positions-binary';
 export * from './registers';
+export * from './audit';

@@ -24,7 +24,7 @@ export interface CommandRecord {
 export interface AuditEntry {
   at: string;
   userId: string | null;
-  kind: 'login' | 'login-refused' | 'command' | 'command-rejected' | 'command-refused' | 'disconnect' | 'sensitive-read' | 'import';
+  kind: 'login' | 'login-refused' | 'command' | 'command-rejected' | 'command-refused' | 'disconnect' | 'sensitive-read' | 'import' | 'view' | 'audit-read';
   detail: Record<string, unknown>;
 }
 
@@ -35,6 +35,32 @@ export interface UserRecord {
   /** null = all districts. */
   districtScope: string[] | null;
   tokenHash: string;
+}
+
+/** One line of the audit as read back, with its number in the log. */
+export interface AuditRecord {
+  id: number;
+  at: string;
+  userId: string | null;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Filters of an audit read (readAudit), all optional but the limit; newest first. `before`: the entry after
+ * which to go on (a page's last: its at and id). Times compare as ISO strings in UTC (how entries are written).
+ */
+export interface AuditFilter {
+  userId?: string;
+  kind?: string;
+  /** Entries whose detail names this event (detail.eventId, or a command's payload.eventId). */
+  eventId?: string;
+  from?: string;
+  to?: string;
+  /** Text found in the user id, the kind or the detail (case-insensitive for Latin letters). */
+  text?: string;
+  before?: { at: string; id: number };
+  limit: number;
 }
 
 /** Everything committed for one seq: the changes, the command that made them (if any), audit lines. */
@@ -102,6 +128,8 @@ export interface BackendStore {
   /** Records a rejected command (no seq) and audit lines outside a batch. */
   recordRejected(command: CommandRecord, audit: AuditEntry): Promise<void>;
   audit(entries: AuditEntry[]): Promise<void>;
+  /** Reads the audit (never changes it): entries matching `filter`, newest first, at most `filter.limit`. */
+  readAudit(filter: AuditFilter): Promise<AuditRecord[]>;
   /** Volatile staff positions: saved now and then, not sequenced. */
   savePositions(items: Array<[id: string, lon: number, lat: number]>): Promise<void>;
   findUserByTokenHash(tokenHash: string): Promise<UserRecord | null>;

@@ -38,6 +38,7 @@ import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { closeReason, commandIdOf, commandTypeOf, correlationId, type ClientOutput, type Session } from './session';
 import { SessionSync } from './sync';
 import { CommitTail } from './commit-tail';
+import { ViewAudit } from '../audit/views';
 
 export { DEFAULT_LIMITS, type ServerLimits };
 
@@ -69,6 +70,7 @@ export class BackendServer implements ClientOutput {
   private readonly pipeline: CommandPipeline;
   private readonly fanOut: FanOut;
   private readonly tail: CommitTail;
+  private readonly views: ViewAudit;
   /** Whether the store's server answers (PostgreSQL); shown in /healthz. */
   private storeUp = true;
   private http: Server | null = null;
@@ -95,6 +97,7 @@ export class BackendServer implements ClientOutput {
         else log.warn('database connection lost: commands wait until it is back', { detail });
       },
     });
+    this.views = new ViewAudit({ state, now: () => clock.now(), write: (entries) => this.auditLater(entries) });
     this.sync = new SessionSync({ state, store, clock, log, limits: this.limits, sessions: this.sessions, out: this, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
   }
 
@@ -327,6 +330,12 @@ export class BackendServer implements ClientOutput {
       }
       case 'command':
         return this.onCommand(session, frame);
+      case 'view': {
+        // Who opened which event (audit/views.ts): written, no answer unless refused.
+        const refusal = this.views.record(session, frame);
+        if (refusal) this.fail(session, refusal, frame.id);
+        return;
+      }
       case 'hello':
         return this.fail(session, { code: 'invalid', message: 'already said hello', inReplyTo: 'hello', retryable: false });
       default:
