@@ -15,6 +15,9 @@ import {
   type CallLogState,
   type CityLayerName,
   type KeyPersonsAnswer,
+  type AuditCsv,
+  type AuditPage,
+  type AuditQuery,
   type RegisterLevel,
   type CommandReceipt,
   type CommandRequest,
@@ -41,6 +44,7 @@ import { Connection } from './connection';
 import { Subscriptions } from './subscriptions';
 import { CityLayers, type LayerSource } from './city-layers';
 import { fetchKeyPersons } from './key-persons';
+import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
 
@@ -80,6 +84,8 @@ export class Hub {
   private readonly status: Connection;
   private readonly rows: Subscriptions;
   private readonly layers: CityLayers;
+  /** Views of events on their way to the backend's audit (audit.ts). */
+  private readonly views: PendingViews;
   private readonly services: SessionServices;
   private link: BackendLink | null = null;
   private backend: BackendCredentials | null = null;
@@ -139,6 +145,7 @@ export class Hub {
       viewerSignedIn: () => this.connection.value.user?.role === 'viewer',
     });
     this.layers = new CityLayers(this.replica, () => this.backendSource());
+    this.views = new PendingViews((view) => this.link?.sendView(view) ?? false, this.log);
     this.services = {
       version: options.version,
       startedAt: this.startedAt,
@@ -149,6 +156,9 @@ export class Hub {
       outbox: this.outbox,
       cityLayer: (layer) => this.cityLayer(layer),
       keyPersons: (target, demo) => this.keyPersons(target, demo),
+      readAudit: (query) => fetchAuditPage(this.backendSource(), query),
+      exportAudit: (query) => fetchAuditCsv(this.backendSource(), query),
+      recordView: (id, demo) => this.recordView(id, demo),
       showOnWall: (from, request) => this.showOnWall(from, request),
       logCall: (entry) => this.logCall(entry),
       restartBackend: () => this.restartBackend(),
@@ -187,7 +197,10 @@ export class Hub {
       log: this.log,
       ...this.options.link,
       callbacks: {
-        state: (patch) => this.status.linkState(patch),
+        state: (patch) => {
+          this.status.linkState(patch);
+          if (patch.status === 'online') this.views.flush();
+        },
         notice: (message) => this.status.patch({ notice: { code: 'backend', keptAs: null, detail: message } }),
       },
     });
@@ -234,6 +247,17 @@ export class Hub {
   /** The 重点人员 register of one area (key-persons.ts): from the backend each time, never cached. */
   keyPersons(target: { level: RegisterLevel; id: string }, demo = false): Promise<KeyPersonsAnswer> {
     return fetchKeyPersons(this.backendSource(), target, demo);
+  }
+
+  /**
+   * A window opened event `id` (audit.ts): told to the backend, which audits the view. Personal data counts as
+   * shown when the event has a reporter and the window sees it unmasked (not a demo screen nor a viewer account).
+   */
+  recordView(id: string, demo = false): void {
+    const event = this.rows.view.get('events', id);
+    if (!event) throw new HubError('not-found', `没有这个事件：${id} / no event ${id}`);
+    const masked = demo || this.connection.value.user?.role === 'viewer';
+    this.views.add({ what: 'event', id, personal: !masked && event.reporter !== null, openedAt: new Date().toISOString() });
   }
 
   /** A static city layer (city-layers.ts). */

@@ -79,3 +79,17 @@ export const ViewPayload = z
   })
   .strict();
 export type ViewPayload = z.infer<typeof ViewPayload>;
+
+/** The Hub API's audit filters (readAudit; exportAudit without cursor and limit): the query's, as an object. */
+export const AuditFilters = AuditQuery;
+export type AuditFilters = z.input<typeof AuditQuery>;
+
+/** What exportAudit answers: the CSV file's text (with its byte-order mark) and how many rows it holds. */
+export const AuditCsv = z.object({
+  csv: z.string(),
+  fileName: z.string().max(100),
+  rows: z.number().int().nonnegative().max(AUDIT_CSV_MAX_ROWS),
+  /** True when more entries matched than one file holds (the newest AUDIT_CSV_MAX_ROWS are in it). */
+  truncated: z.boolean(),
+});
+export type AuditCsv = z.infer<typeof AuditCsv>;
