@@ -80,6 +80,20 @@ describe('audit you can read', () => {
   });
 
   it('exports CSV with a byte-order mark and formulas neutralised; audits the export', async () => {
+    // Through a leader's hub: the file as the backend wrote it, its mark kept.
+    const leaderHub = new Hub({ dataDir: join(backend.dir, 'leader-hub'), version: 'test', backend: { url: backend.url, token: TEST_TOKENS.leader } });
+    try {
+      await waitOnline(leaderHub);
+      const session = leaderHub.openSession({ bridge: 'websocket', displayRole: 'dispatch', label: 'audit' }, () => {});
+      const file = await session.handle('exportAudit', { kind: 'view', event: eventId });
+      expect(file).toMatchObject({ ok: true, result: { rows: 2, truncated: false, fileName: expect.stringMatching(/^audit-.*\.csv$/) } });
+      const csv = (file as { result: { csv: string } }).result.csv;
+      expect(csv.startsWith('\uFEFF"编号 id"')).toBe(true);
+      expect(csv.split('\r\n').filter(Boolean)).toHaveLength(3);
+      expect(await session.handle('readAudit', { kind: 'view', limit: 1 })).toMatchObject({ ok: true, result: { entries: [{ kind: 'view' }], nextCursor: expect.any(String) } });
+    } finally {
+      leaderHub.close();
+    }
     const res = await get(`/audit.csv?event=${eventId}`, TEST_TOKENS.admin);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/csv; charset=utf-8/);
@@ -108,6 +122,10 @@ describe('audit you can read', () => {
     expect(refused.status).toBe(403);
     expect(await refused.text()).toMatch(/无权查阅审计日志.*may not read the audit log/);
     expect((await get('/audit.csv', TEST_TOKENS.viewer)).status).toBe(403);
+    // Through the dispatcher's hub: the backend's refusal, said as it is.
+    const desk = hub.openSession({ bridge: 'websocket', displayRole: 'dispatch', label: 'desk' }, () => {});
+    expect(await desk.handle('readAudit', { kind: 'view' })).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringMatching(/无权查阅审计日志/) } });
+    expect(await desk.handle('exportAudit', {})).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     expect((await get('/audit')).status).toBe(401);
     await backend.store.upsertUsers([{ id: 'leader-d01', name: '区领导', role: 'leader', districtScope: ['d01'], tokenHash: hashToken('tok-leader-d01') }]);
     const scoped = await get('/audit', 'tok-leader-d01');
