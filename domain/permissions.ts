@@ -70,3 +70,10 @@ export function inAreaScope(scope: readonly string[] | null, place: ScopePlace, 
 
 /** Who reads the 重点人员 register unmasked (names, ID numbers, phones): leaders and the duty officer. */
 export const KEY_PERSON_REVEAL_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['leader', 'duty']);
+
+/**
+ * Who reads the audit log (审计: who did and saw what): leaders and the system administrator, city-wide only —
+ * the log's lines (sign-ins, refusals, imports) mostly name no district, so a district-scoped reader is refused
+ * rather than shown a part that looks whole. Nobody edits it.
+ */
+export const AUDIT_READ_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['leader', 'admin']);

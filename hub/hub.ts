@@ -42,6 +42,7 @@ import { Connection } from './connection';
 import { Subscriptions } from './subscriptions';
 import { CityLayers, type LayerSource } from './city-layers';
 import { fetchKeyPersons } from './key-persons';
+import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
 import { SignIn, type SessionKeeper } from './sign-in';
@@ -84,6 +85,8 @@ export class Hub {
   private readonly status: Connection;
   private readonly rows: Subscriptions;
   private readonly layers: CityLayers;
+  /** Views of events on their way to the backend's audit (audit.ts). */
+  private readonly views: PendingViews;
   private readonly services: SessionServices;
   private link: BackendLink | null = null;
   private backend: BackendCredentials | null = null;
@@ -145,6 +148,7 @@ export class Hub {
       viewerSignedIn: () => this.connection.value.user?.role === 'viewer',
     });
     this.layers = new CityLayers(this.replica, () => this.backendSource());
+    this.views = new PendingViews((view) => this.link?.sendView(view) ?? false, this.log);
     this.services = {
       version: options.version,
       startedAt: this.startedAt,
@@ -155,6 +159,9 @@ export class Hub {
       outbox: this.outbox,
       cityLayer: (layer) => this.cityLayer(layer),
       keyPersons: (target, demo) => this.keyPersons(target, demo),
+      readAudit: (query) => fetchAuditPage(this.backendSource(), query),
+      exportAudit: (query) => fetchAuditCsv(this.backendSource(), query),
+      recordView: (id, demo) => this.recordView(id, demo),
       showOnWall: (from, request) => this.showOnWall(from, request),
       logCall: (entry) => this.logCall(entry),
       restartBackend: () => this.restartBackend(),
@@ -199,7 +206,10 @@ export class Hub {
       log: this.log,
       ...this.options.link,
       callbacks: {
-        state: (patch) => this.status.linkState(patch),
+        state: (patch) => {
+          this.status.linkState(patch);
+          if (patch.status === 'online') this.views.flush();
+        },
         notice: (message) => this.status.patch({ notice: { code: 'backend', keptAs: null, detail: message } }),
         sessionEnded: () => this.signInState.forget('expired'),
       },
@@ -281,6 +291,17 @@ export class Hub {
   /** The 重点人员 register of one area (key-persons.ts): from the backend each time, never cached. */
   keyPersons(target: { level: RegisterLevel; id: string }, demo = false): Promise<KeyPersonsAnswer> {
     return fetchKeyPersons(this.backendSource(), target, demo);
+  }
+
+  /**
+   * A window opened event `id` (audit.ts): told to the backend, which audits the view. Personal data counts as
+   * shown when the event has a reporter and the window sees it unmasked (not a demo screen nor a viewer account).
+   */
+  recordView(id: string, demo = false): void {
+    const event = this.rows.view.get('events', id);
+    if (!event) throw new HubError('not-found', `没有这个事件：${id} / no event ${id}`);
+    const masked = demo || this.connection.value.user?.role === 'viewer';
+    this.views.add({ what: 'event', id, personal: !masked && event.reporter !== null, openedAt: new Date().toISOString() });
   }
 
   /** A static city layer (city-layers.ts). */

@@ -26,6 +26,7 @@ import {
   describeIssues,
   WireCloseCode,
   encodeFrame,
+  type ViewPayload,
   validate,
   type Change,
   type CollectionName,
@@ -370,6 +371,14 @@ export class BackendLink {
     this.rotation.succeeded();
     this.o.callbacks.state({ status: 'online', reconnectAttempt: 0, nextRetryAt: null, lastError: null });
     this.scheduleSend(0);
+  }
+
+  /** Sends one view frame (audit/views on the backend) now; false when the link is not signed in and open. */
+  sendView(view: ViewPayload): boolean {
+    const ws = this.ws;
+    if (!ws || !this.welcome || ws.readyState !== ws.OPEN) return false;
+    ws.send(encodeFrame('view', view));
+    return true;
   }
 
   /** Sends pending commands in order, paced to the backend's advertised command rate. */

@@ -23,6 +23,9 @@ import {
   type HubMethod,
   type HubReply,
   type KeyPersonsAnswer,
+  type AuditCsv,
+  type AuditPage,
+  type AuditQuery,
   type RegisterLevel,
   type HubResult,
   type Query,
@@ -64,6 +67,11 @@ export interface SessionServices {
   cityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
   /** The 重点人员 register of one area from the backend, masked for a demo window (never cached). */
   keyPersons(target: { level: RegisterLevel; id: string }, demo: boolean): Promise<KeyPersonsAnswer>;
+  /** The audit from the backend (a page, or the CSV file), never cached. */
+  readAudit(query: AuditQuery): Promise<AuditPage>;
+  exportAudit(query: AuditQuery): Promise<AuditCsv>;
+  /** A window opened an event: the view goes to the backend's audit (masked windows say no personal data). */
+  recordView(id: string, demo: boolean): void;
   showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult;
   logCall(entry: CallLogEntry): void;
   restartBackend(): void;
@@ -116,6 +124,12 @@ const handlers: Handlers = {
   }),
   getCityLayer: takes(hubMethods.getCityLayer.params, (s, { layer }) => s.services.cityLayer(layer)),
   keyPersons: takes(hubMethods.keyPersons.params, (s, { target }) => s.services.keyPersons(target, s.info.demo === true)),
+  readAudit: takes(hubMethods.readAudit.params, (s, query) => s.services.readAudit(query)),
+  exportAudit: takes(hubMethods.exportAudit.params, (s, query) => s.services.exportAudit(query)),
+  recordView: takes(hubMethods.recordView.params, (s, { id }) => {
+    s.services.recordView(id, s.info.demo === true);
+    return {};
+  }),
   showOnWall: takes(hubMethods.showOnWall.params, (s, request) => s.services.showOnWall(s, request)),
   logCall: takes(hubMethods.logCall.params, (s, entry) => {
     // Demo / inspection screens make no calls; a window only logs its own user's calls.

@@ -12,3 +12,4 @@ export * from './field';
 export * from './positions-binary';
 export * from './registers';
 export * from './auth';
+export * from './audit';

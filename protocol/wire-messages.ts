@@ -1,10 +1,11 @@
 /**
- * Wire protocol v1 message set, on top of the envelope in wire.ts. Client → server: hello, ping, command.
+ * Wire protocol v1 message set, on top of the envelope in wire.ts. Client → server: hello, ping, command, view.
  * Server → client: welcome, pong, snapshot.begin/chunk/end, delta, staff.positions, command.ack, error, notice.
  * Documented in docs/protocol.md; JSON Schema in protocol/schema/wire-v1.schema.json.
  */
 import { z } from 'zod';
 import { CommandLevel } from './vocabulary';
+import { ViewPayload } from './audit';
 import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
 export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer', 'admin']); // 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员
@@ -269,7 +270,7 @@ export type CommandAck = z.infer<typeof CommandAck>;
 export const NoticePayload = z.object({ level: z.enum(['info', 'warning']), message: z.string() });
 
 export const wireFrames = {
-  clientToServer: { hello: HelloPayload, ping: PingPayload, command: CommandFrame },
+  clientToServer: { hello: HelloPayload, ping: PingPayload, command: CommandFrame, view: ViewPayload },
   serverToClient: {
     welcome: WelcomePayload,
     pong: z.object({ clientTime: IsoTime, serverTime: IsoTime }),

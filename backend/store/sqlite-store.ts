@@ -3,7 +3,7 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, ty
 import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
-import { StaleReplicaError, type AuditEntry, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
+import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
 
@@ -242,6 +242,31 @@ export class SqliteStore implements BackendStore {
 
   async audit(entries: AuditEntry[]): Promise<void> {
     this.db.transaction(() => entries.forEach((e) => this.insertAudit(e)))();
+  }
+
+  async readAudit(filter: AuditFilter): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const add = (clause: string, ...values: Array<string | number>): void => {
+      where.push(clause);
+      args.push(...values);
+    };
+    if (filter.userId !== undefined) add('user_id = ?', filter.userId);
+    if (filter.kind !== undefined) add('kind = ?', filter.kind);
+    if (filter.eventId !== undefined) add("(json_extract(detail, '$.eventId') = ? OR json_extract(detail, '$.payload.eventId') = ?)", filter.eventId, filter.eventId);
+    if (filter.from !== undefined) add('at >= ?', filter.from);
+    if (filter.to !== undefined) add('at < ?', filter.to);
+    if (filter.text !== undefined) {
+      const like = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      add("(detail LIKE ? ESCAPE '\\' OR user_id LIKE ? ESCAPE '\\' OR kind LIKE ? ESCAPE '\\')", like, like, like);
+    }
+    if (filter.before) add('(at < ? OR (at = ? AND id < ?))', filter.before.at, filter.before.at, filter.before.id);
+    // Newest first on the index on `at` (its rows carry the id: ties in order too); the rest filtered on the way.
+    const sql = `SELECT id, at, user_id, kind, detail FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`;
+    return this.db
+      .prepare<Array<string | number>, { id: number; at: string; user_id: string | null; kind: string; detail: string }>(sql)
+      .all(...args, filter.limit)
+      .map((r) => ({ id: r.id, at: r.at, userId: r.user_id, kind: r.kind, detail: JSON.parse(r.detail) as Record<string, unknown> }));
   }
 
   async savePositions(items: Array<[string, number, number]>): Promise<void> {

@@ -42,7 +42,10 @@ export interface AuditEntry {
     | 'session-expired'
     | 'password-set'
     // a camera stream asked for without the grant its record carries (video/stream-grants.ts)
-    | 'stream-refused';
+    | 'stream-refused'
+    // a console opened an event (audit/views.ts), the audit read (audit/http-route.ts)
+    | 'view'
+    | 'audit-read';
   detail: Record<string, unknown>;
 }
 
@@ -81,6 +84,32 @@ export interface SessionRecord {
   endedAt: string | null;
   /** 'sign-out', 'expired', 'replaced' (a new sign-in at the seat), 'disabled'. */
   endedWhy: string | null;
+}
+
+/** One line of the audit as read back, with its number in the log. */
+export interface AuditRecord {
+  id: number;
+  at: string;
+  userId: string | null;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * Filters of an audit read (readAudit), all optional but the limit; newest first. `before`: the entry after
+ * which to go on (a page's last: its at and id). Times compare as ISO strings in UTC (how entries are written).
+ */
+export interface AuditFilter {
+  userId?: string;
+  kind?: string;
+  /** Entries whose detail names this event (detail.eventId, or a command's payload.eventId). */
+  eventId?: string;
+  from?: string;
+  to?: string;
+  /** Text found in the user id, the kind or the detail (case-insensitive for Latin letters). */
+  text?: string;
+  before?: { at: string; id: number };
+  limit: number;
 }
 
 /** Everything committed for one seq: the changes, the command that made them (if any), audit lines. */
@@ -148,6 +177,8 @@ export interface BackendStore {
   /** Records a rejected command (no seq) and audit lines outside a batch. */
   recordRejected(command: CommandRecord, audit: AuditEntry): Promise<void>;
   audit(entries: AuditEntry[]): Promise<void>;
+  /** Reads the audit (never changes it): entries matching `filter`, newest first, at most `filter.limit`. */
+  readAudit(filter: AuditFilter): Promise<AuditRecord[]>;
   /** Volatile staff positions: saved now and then, not sequenced. */
   savePositions(items: Array<[id: string, lon: number, lat: number]>): Promise<void>;
   /**

@@ -41,6 +41,7 @@ import { AreaScopes } from './scopes';
 import type { StreamGrants } from '../video/stream-grants';
 import { CommitTail } from './commit-tail';
 import { Auth, type AuthLimits } from '../auth/sessions';
+import { ViewAudit } from '../audit/views';
 
 export { DEFAULT_LIMITS, type ServerLimits };
 
@@ -78,6 +79,7 @@ export class BackendServer implements ClientOutput {
   private readonly pipeline: CommandPipeline;
   private readonly fanOut: FanOut;
   private readonly tail: CommitTail;
+  private readonly views: ViewAudit;
   /** Whether the store's server answers (PostgreSQL); shown in /healthz. */
   private storeUp = true;
   private http: Server | null = null;
@@ -120,6 +122,7 @@ export class BackendServer implements ClientOutput {
         return closed;
       },
     });
+    this.views = new ViewAudit({ state, now: () => clock.now(), write: (entries) => this.auditLater(entries) });
     this.sync = new SessionSync({ state, store, clock, log, auth: this.auth, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
   }
 
@@ -353,6 +356,12 @@ export class BackendServer implements ClientOutput {
       }
       case 'command':
         return this.onCommand(session, frame);
+      case 'view': {
+        // Who opened which event (audit/views.ts): written, no answer unless refused.
+        const refusal = this.views.record(session, frame);
+        if (refusal) this.fail(session, refusal, frame.id);
+        return;
+      }
       case 'hello':
         return this.fail(session, { code: 'invalid', message: 'already said hello', inReplyTo: 'hello', retryable: false });
       default:

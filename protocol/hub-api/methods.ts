@@ -15,6 +15,7 @@ import { HubErrorShape } from './errors';
 import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
 import { KeyPersonsAnswer, RegisterLevel } from '../registers';
 import { UserRole } from '../wire-messages';
+import { AuditCsv, AuditPage, AuditQuery, type AuditFilters } from '../audit';
 
 export const HUB_API_VERSION = 1;
 
@@ -91,6 +92,19 @@ export const hubMethods = {
    * masked unless the signed-in role may see it, and always on a demo screen. Every call is audited there.
    */
   keyPersons: { params: z.object({ target: z.object({ level: RegisterLevel, id: z.string().min(1).max(64) }).strict() }).strict(), result: KeyPersonsAnswer },
+  /**
+   * The audit log (审计), one page newest first, from the backend for each call (never cached); leaders and
+   * administrators of the whole city only, and the read is itself audited there.
+   */
+  readAudit: { params: AuditQuery, result: AuditPage },
+  /** The same entries as a CSV file (BOM, formula cells neutralised), for 导出. */
+  exportAudit: { params: AuditQuery, result: AuditCsv },
+  /**
+   * This window opened an event's detail: the hub tells the backend (the wire's view frame), which audits who saw
+   * it and whether the reporter's personal data was shown (the hub decides: never on a demo screen or account).
+   * Once per opening; kept in memory while offline (bounded) and sent when the link is back.
+   */
+  recordView: { params: z.object({ what: z.literal('event'), id: z.string().min(1).max(64) }).strict(), result: Empty },
   /** Asks the windows that show a wall to show something (see WallRequest). */
   showOnWall: { params: WallRequest, result: ShowOnWallResult },
   /** Adds a finished call to the call log (hub cache); the same id twice is kept once. */
@@ -166,6 +180,9 @@ export interface HubApi {
   discardCommand(commandId: string): Promise<void>;
   getCityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
   keyPersons(target: { level: RegisterLevel; id: string }): Promise<KeyPersonsAnswer>;
+  readAudit(query: AuditFilters): Promise<AuditPage>;
+  exportAudit(query: AuditFilters): Promise<AuditCsv>;
+  recordView(view: { what: 'event'; id: string }): Promise<void>;
   showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
   logCall(entry: CallLogEntry): Promise<void>;
   restartBackend(): Promise<void>;

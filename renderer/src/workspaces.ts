@@ -16,7 +16,11 @@ export function homeWorkspace(role: DisplayRole): WorkspaceId {
 }
 
 /** 基础数据 (departments and the 权责清单): only for the system administrator (Alt+5). */
-export const ADMIN_WORKSPACES = [{ id: 'base-data', path: '/base-data', key: '5', icon: '▤', roles: ['admin'] as readonly UserRole[] }] as const;
+export const ADMIN_WORKSPACES = [
+  { id: 'base-data', path: '/base-data', key: '5', icon: '▤', roles: ['admin'] as readonly UserRole[] },
+  // 审计 (who did and saw what): the roles of domain's AUDIT_READ_ROLES (the backend refuses the others) (Alt+6).
+  { id: 'audit', path: '/audit', key: '6', icon: '⌕', roles: ['leader', 'admin'] as readonly UserRole[] },
+] as const;
 
 export type AnyWorkspaceId = WorkspaceId | (typeof ADMIN_WORKSPACES)[number]['id'];
 

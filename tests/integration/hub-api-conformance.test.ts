@@ -172,6 +172,15 @@ describe.each([
     expect(await transport.call('keyPersons', { target: { level: 'grid', id: '' } })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     // No backend: the register is never kept by the hub, so there is nothing to answer with.
     await expect(bridge.open().then(({ api }) => api.keyPersons({ level: 'grid', id: 'g1' }))).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/未连接后端.*no backend is linked/) });
+    // The audit: its filters checked by the hub, and read from the backend only (none here).
+    expect(await transport.call('readAudit', { limit: 0 })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('readAudit', { from: 'yesterday' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('exportAudit', { drop: 'audit' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    await expect(bridge.open().then(({ api }) => api.readAudit({ kind: 'view' }))).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/未连接后端.*no backend is linked/) });
+    await expect(bridge.open().then(({ api }) => api.exportAudit({}))).rejects.toMatchObject({ code: 'unavailable' });
+    expect(await transport.call('recordView', { what: 'place', id: 'E1' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    // A view names an event this console has.
+    expect(await transport.call('recordView', { what: 'event', id: 'no-such-event' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
   });
 
   it('has no SIP account without a backend (calls unavailable, said by the console)', async () => {

@@ -171,6 +171,44 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
     await expect(s.raw('DELETE FROM audit')).rejects.toThrow(/append-only/);
   });
 
+  it('reads the audit newest first, by user, kind, event (a view or a command on it), time and text, in pages', async ({ dataDir, onTestFinished }) => {
+    const s = await open(dataDir);
+    onTestFinished(() => s.close());
+    const t = (minute: number): string => `2026-11-30T08:${String(minute).padStart(2, '0')}:00.000Z`;
+    await s.store.audit([
+      { at: t(1), userId: 'u1', kind: 'login', detail: { clientId: 'c1' } },
+      { at: t(2), userId: 'u1', kind: 'view', detail: { eventId: 'E1', personal: true, eventTitle: '噪音 100%_投诉' } },
+      { at: t(2), userId: 'u2', kind: 'view', detail: { eventId: 'E2', personal: false } },
+    ]);
+    await s.store.commit({ seq: 1, at: t(3), changes: [], audit: [{ at: t(3), userId: 'u2', kind: 'command', detail: { type: 'event.comment', payload: { eventId: 'E1', text: 'O\'Brien 说 ok' } } }] });
+    await s.store.audit([{ at: t(4), userId: null, kind: 'login-refused', detail: { reason: 'bad token' } }]);
+    const all = await s.store.readAudit({ limit: 10 });
+    expect(all.map((r) => [r.at.slice(14, 16), r.userId, r.kind])).toEqual([
+      ['04', null, 'login-refused'],
+      ['03', 'u2', 'command'],
+      ['02', 'u2', 'view'],
+      ['02', 'u1', 'view'],
+      ['01', 'u1', 'login'],
+    ]);
+    expect(all[3]).toEqual({ id: expect.any(Number), at: t(2), userId: 'u1', kind: 'view', detail: { eventId: 'E1', personal: true, eventTitle: '噪音 100%_投诉' } });
+    const kinds = async (filter: Omit<Parameters<BackendStore['readAudit']>[0], 'limit'>): Promise<string[]> => (await s.store.readAudit({ ...filter, limit: 10 })).map((r) => `${r.userId}:${r.kind}`);
+    expect(await kinds({ userId: 'u1' })).toEqual(['u1:view', 'u1:login']);
+    expect(await kinds({ kind: 'view' })).toEqual(['u2:view', 'u1:view']);
+    expect(await kinds({ eventId: 'E1' })).toEqual(['u2:command', 'u1:view']);
+    expect(await kinds({ from: t(2), to: t(4) })).toEqual(['u2:command', 'u2:view', 'u1:view']);
+    expect(await kinds({ text: '100%_' })).toEqual(['u1:view']);
+    // % and _ are the text itself, not wildcards; a quote is just a quote.
+    expect(await kinds({ text: '1%0' })).toEqual([]);
+    expect(await kinds({ text: "o'brien" })).toEqual(['u2:command']);
+    expect(await kinds({ text: 'REFUSED' })).toEqual(['null:login-refused']);
+    expect(await kinds({ userId: 'u2', kind: 'view', eventId: 'E1' })).toEqual([]);
+    // Pages: after an entry (its at and id), ties at the same time in order too.
+    const first = await s.store.readAudit({ limit: 2 });
+    const rest = await s.store.readAudit({ limit: 10, before: { at: first[1]!.at, id: first[1]!.id } });
+    expect([...first, ...rest].map((r) => r.id)).toEqual(all.map((r) => r.id));
+    expect(await s.store.readAudit({ limit: 10, userId: "x' OR '1'='1" })).toEqual([]);
+  });
+
   it('replaces the key-person register in one go and reads it by grid, outside the change log', async ({ dataDir, onTestFinished }) => {
     const s = await open(dataDir);
     onTestFinished(() => s.close());

@@ -2,7 +2,7 @@ import type zh from './zh-CN';
 
 const en: typeof zh = {
   app: { title: 'Command & Dispatch Console', subtitle: 'City Social Governance Command Center' },
-  workspace: { map: '3D Situation', kpi: 'KPI Board', video: 'Video Wall', dispatch: 'Dispatch Desk', base_data: 'Base data' },
+  workspace: { map: '3D Situation', kpi: 'KPI Board', video: 'Video Wall', dispatch: 'Dispatch Desk', base_data: 'Base data', audit: 'Audit' },
   level: {
     daily: 'Daily',
     reinforced: 'Reinforced',
@@ -360,6 +360,18 @@ const en: typeof zh = {
       overdueCount: 'Open events past their step deadline now',
       hotlineVolume: 'Events from the 12345 hotline in the period',
     },
+  },
+  audit: {
+    title: 'Audit',
+    subtitle: 'Who did and saw what, when, from which console (read only, never editable)',
+    denied: 'The audit log is for city-wide leaders and administrators only',
+    user: 'Person', kind: 'Action', event: 'Event id', from: 'From', to: 'To', q: 'Text',
+    anyKind: 'All actions', search: 'Search', reset: 'Clear', export: 'Export CSV', exporting: 'Exporting…',
+    exported: '{n} entries exported', truncated: ' (newest {n} only)', more: 'Load more', loading: 'Reading…', empty: 'No entries match',
+    cols: { at: 'Time', user: 'Person', client: 'Console', kind: 'Action', what: 'Object', detail: 'Detail' },
+    personalShown: 'Personal data shown', personalMasked: 'Personal data masked', refused: 'refused {code}',
+    kinds: { login: 'Sign-in', 'login-refused': 'Sign-in refused', command: 'Command', 'command-rejected': 'Command rejected', 'command-refused': 'Command refused', disconnect: 'Disconnect', 'sensitive-read': 'Sensitive read', import: 'Import', view: 'Viewed event', 'audit-read': 'Audit read' },
+    showDetail: 'Detail', hideDetail: 'Hide',
   },
   baseData: {
     title: 'Base data',

@@ -15,10 +15,12 @@ export function createConsoleI18n(locale: Locale = 'zh-CN') {
       'zh-CN': {
         clock: { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false },
         date: { year: 'numeric', month: 'long', day: 'numeric', weekday: 'long' },
+        full: { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false },
       },
       en: {
         clock: { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false },
         date: { year: 'numeric', month: 'short', day: 'numeric', weekday: 'short' },
+        full: { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false },
       },
     },
   });

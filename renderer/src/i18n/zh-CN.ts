@@ -6,6 +6,7 @@ export default {
     video: '视频墙',
     dispatch: '调度台',
     base_data: '基础数据',
+    audit: '审计',
   },
   level: {
     daily: '日常',
@@ -364,6 +365,18 @@ export default {
       overdueCount: '当前已超过环节时限仍未完成的事件数',
       hotlineVolume: '统计期内来自 12345 热线的事件数',
     },
+  },
+  audit: {
+    title: '审计',
+    subtitle: '谁在何时、在哪台控制台做了什么、看了什么（只读，不可修改）',
+    denied: '审计日志仅对全市范围的领导和系统管理员开放',
+    user: '人员', kind: '操作', event: '事件编号', from: '起', to: '止', q: '关键字',
+    anyKind: '全部操作', search: '查询', reset: '清空', export: '导出 CSV', exporting: '正在导出…',
+    exported: '已导出 {n} 条', truncated: '（仅最新 {n} 条）', more: '加载更多', loading: '正在读取…', empty: '没有符合条件的记录',
+    cols: { at: '时间', user: '人员', client: '控制台', kind: '操作', what: '对象', detail: '详情' },
+    personalShown: '个人信息已显示', personalMasked: '个人信息未显示', refused: '被拒 {code}',
+    kinds: { login: '登录', 'login-refused': '登录被拒', command: '操作', 'command-rejected': '操作被驳回', 'command-refused': '操作被拒', disconnect: '断开', 'sensitive-read': '敏感数据查询', import: '导入', view: '查看事件', 'audit-read': '查阅审计' },
+    showDetail: '详情', hideDetail: '收起',
   },
   baseData: {
     title: '基础数据',
