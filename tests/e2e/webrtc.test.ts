@@ -16,6 +16,8 @@ import { SHOTS } from '../../harness/e2e';
 import { startJanusConsole, type JanusBackend } from '../../harness/janus-console';
 import { createNetns, netnsUnavailable } from '../../harness/netns';
 import { it } from '../../harness/fixtures';
+import { WireClient } from '../../harness/wire-client';
+import type { Camera } from '../../protocol';
 
 const INSIDE = process.env.ZONGZHI_NETNS;
 const TESTS = {
@@ -70,6 +72,9 @@ if (!INSIDE) {
   let backend: JanusBackend;
   let host: HostProcess;
   const backendHttp = (): string => `http://127.0.0.1:${backend.ready.port}`;
+  /** Each camera's WHEP address as a console is sent it: with the grant that opens its stream. */
+  const granted = new Map<string, string>();
+  const whep = (id: string): string => granted.get(id) ?? `/video/${id}/whep`;
 
   async function startOurJanus(same?: RunningJanus): Promise<RunningJanus> {
     // ICE on the namespace's veth ends only (named zz…); a restart comes back where the backend expects it.
@@ -81,6 +86,14 @@ if (!INSIDE) {
     ({ backend, host } = await startJanusConsole(fileDir, janus));
     const list = await fetch(`${backendHttp()}/healthz`);
     expect(list.ok).toBe(true);
+    const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
+    const client = new WireClient({ url: backend.ready.url, token: tokens.dispatcher! });
+    await client.waitSynced();
+    for (const camera of client.all<Camera>('cameras')) {
+      const stream = camera.streams.find((s) => s.protocol === 'webrtc');
+      if (stream) granted.set(camera.id, stream.url);
+    }
+    client.close();
   }, 120_000);
   afterAll(async () => {
     await host?.stop();
@@ -104,7 +117,7 @@ if (!INSIDE) {
     for (let n = 1; ids.length < 6 && n < 60; n++) {
       const id = `cam${String(n).padStart(4, '0')}`;
       // An offer means the camera is online and offers WebRTC; the session is released at once.
-      const r = await fetch(`${backendHttp()}/video/${id}/whep`, { method: 'POST' });
+      const r = await fetch(`${backendHttp()}${whep(id)}`, { method: 'POST' });
       if (r.status === 201) {
         ids.push(id);
         await fetch(new URL(r.headers.get('Location')!, backendHttp()), { method: 'DELETE' });
@@ -191,15 +204,18 @@ if (!INSIDE) {
 
     it(TESTS.badInput, async () => {
       const base = backendHttp();
+      // No grant (a camera asked for by id), or another camera's: refused before anything else.
       const unknown = await fetch(`${base}/video/cam-nope/whep`, { method: 'POST' });
-      expect(unknown.status).toBe(404);
+      expect(unknown.status).toBe(403);
       const bad = await fetch(`${base}/video/${encodeURIComponent('../../etc')}/whep`, { method: 'POST' });
-      expect(bad.status).toBe(404);
+      expect(bad.status).toBe(403);
+      const borrowed = await fetch(`${base}/video/${ids[3]}/whep${new URL(whep(ids[2]!), base).search}`, { method: 'POST' });
+      expect(borrowed.status).toBe(403);
       const noSession = await fetch(`${base}/video/${ids[2]}/whep/AAAAAAAAAAAAAAAAAAAAAA`, { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' });
       expect(noSession.status).toBe(404);
       await expect(noSession.text()).resolves.toMatch(/no such WHEP session/);
       // A real session, answered with nonsense, then with an answer Janus cannot use.
-      const offered = await fetch(`${base}/video/${ids[2]}/whep`, { method: 'POST' });
+      const offered = await fetch(`${base}${whep(ids[2]!)}`, { method: 'POST' });
       expect(offered.status, await offered.clone().text()).toBe(201);
       const session = new URL(offered.headers.get('Location')!, base);
       const notSdp = await fetch(session, { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: 'hello' });
