@@ -17,6 +17,8 @@ export const useSignInStore = defineStore('sign-in', () => {
   const hub = useHubStore();
   const busy = ref(false);
   const refusal = shallowRef<SignInRefusal | null>(null);
+  /** Answers received (each try's answer replaces the last: a window tells a new refusal from the same one). */
+  const answers = ref(0);
   const demoWindow = isDemoWindow();
 
   const state = computed(() => hub.connection?.signIn ?? null);
@@ -36,6 +38,7 @@ export const useSignInStore = defineStore('sign-in', () => {
       return false;
     } finally {
       busy.value = false;
+      answers.value++;
     }
   }
 
@@ -53,5 +56,5 @@ export const useSignInStore = defineStore('sign-in', () => {
     refusal.value = null;
   }
 
-  return { busy, refusal, demoWindow, state, asking, signIn, signOut, clearRefusal };
+  return { busy, refusal, answers, demoWindow, state, asking, signIn, signOut, clearRefusal };
 });
