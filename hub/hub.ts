@@ -45,7 +45,7 @@ import { fetchKeyPersons } from './key-persons';
 import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
-import { SignIn, type SessionKeeper } from './sign-in';
+import { SignIn, endSession, type SessionKeeper } from './sign-in';
 
 export interface BackendCredentials {
   /** One address, or the instances' addresses tried in turn (failover; see link-rules.ts AddressRotation). */
@@ -235,9 +235,29 @@ export class Hub {
   /** Signs the console in with a password (sign-in.ts); linked as that user once the backend says yes. */
   async signIn(user: string, password: string): Promise<SignInResult> {
     const urls = backendUrlList(this.backend?.url ?? this.settings.settings.value.backendUrl);
-    const { result, token } = await this.signInState.signIn(urls, user, password);
+    const { result, token, replaced } = await this.signInState.signIn(urls, user, password, (userId) => this.seatSwitchRefusal(userId));
     if (token) this.connectTo({ url: this.backend?.url ?? urls, token }, { session: true });
+    // A seat switch: the outgoing officer's session ends at the backend (after the link moved to the new one).
+    if (replaced) await endSession(replaced.url, replaced.token);
     return result;
+  }
+
+  /**
+   * A seat switch while the outbox still holds commands queued by the previous user (the last one the backend
+   * welcomed): refused, so that none of them goes out in the incoming user's name; they are sent (the previous
+   * user signs in again) or discarded first. The same user signing in again (an expired session) is welcome.
+   */
+  private seatSwitchRefusal(userId: string): SignInResult | null {
+    const previous = this.connection.value.user;
+    const pending = this.outbox.size;
+    if (!previous || previous.id === userId || pending === 0) return null;
+    return {
+      ok: false,
+      reason: 'outbox-pending',
+      message: `${pending} command(s) queued by ${previous.name} (${previous.id}) are not sent yet: send them (sign in as ${previous.id}) or discard them first`,
+      lockedUntil: null,
+      pendingCommands: pending,
+    };
   }
 
   /** Signs the console's user out: the session ends at the backend, the link closes, the cache stays. */

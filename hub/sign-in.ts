@@ -34,10 +34,16 @@ export class SignIn {
     return this.token;
   }
 
-  async signIn(urls: readonly string[], user: string, password: string): Promise<{ result: SignInResult; token: string | null }> {
+  /**
+   * Signs in at the backend. `admit` may refuse the user the backend accepted (the hub's seat-switch rule): that
+   * new session is ended at once. `replaced`: the previous session (a seat switch), for the hub to end at the
+   * backend once it has linked with the new one (ended before, its link would report the new one expired).
+   */
+  async signIn(urls: readonly string[], user: string, password: string, admit: (userId: string) => SignInResult | null = () => null): Promise<{ result: SignInResult; token: string | null; replaced?: { url: string; token: string } }> {
     if (urls.length === 0) return { result: { ok: false, reason: 'no-backend', message: 'no backend is configured or started', lockedUntil: null }, token: null };
     let response: Response | null = null;
     let lastError = '';
+    let usedUrl: string | null = null;
     for (const url of urls) {
       try {
         response = await fetch(`${httpOrigin(url)}${AUTH_LOGIN_PATH}`, {
@@ -46,20 +52,28 @@ export class SignIn {
           body: JSON.stringify({ user, password, client: { id: this.o.clientId, name: '综治指挥调度台' } }),
           signal: AbortSignal.timeout(15_000),
         });
+        usedUrl = url;
         break;
       } catch (e) {
         lastError = (e as Error).message;
       }
     }
-    if (!response) return { result: { ok: false, reason: 'unreachable', message: `could not reach the backend: ${lastError}`, lockedUntil: null }, token: null };
+    if (!response || !usedUrl) return { result: { ok: false, reason: 'unreachable', message: `could not reach the backend: ${lastError}`, lockedUntil: null }, token: null };
     const json: unknown = await response.json().catch(() => null);
     if (response.ok) {
       const answer = validate(LoginAnswer, json);
       if (!answer.ok) return { result: { ok: false, reason: 'refused', message: 'the backend sent an invalid sign-in answer', lockedUntil: null }, token: null };
+      const refused = admit(answer.value.user.id);
+      if (refused) {
+        await endSession(usedUrl, answer.value.sessionToken);
+        return { result: refused, token: null };
+      }
+      const previous = this.token;
       this.token = answer.value.sessionToken;
       this.o.keeper?.save(this.token);
       this.o.show({ state: 'signed-in', demo: false, expiresAt: answer.value.expiresAt });
-      return { result: { ok: true, user: answer.value.user, expiresAt: answer.value.expiresAt }, token: this.token };
+      const result: SignInResult = { ok: true, user: answer.value.user, expiresAt: answer.value.expiresAt };
+      return { result, token: this.token, ...(previous && previous !== this.token ? { replaced: { url: usedUrl, token: previous } } : {}) };
     }
     const refusal = validate(LoginRefusal, json);
     const message = refusal.ok ? refusal.value.message : `the backend answered ${response.status}`;
@@ -71,9 +85,7 @@ export class SignIn {
   async signOut(url: string | null): Promise<void> {
     const token = this.token;
     this.forget('required');
-    if (token && url) {
-      await fetch(`${httpOrigin(url)}${AUTH_LOGOUT_PATH}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) }).catch(() => {});
-    }
+    if (token && url) await endSession(url, token);
   }
 
   /** The session is gone (signed out, or the backend said it ended): the windows ask for a sign-in. */
@@ -82,4 +94,9 @@ export class SignIn {
     this.o.keeper?.save(null);
     this.o.show({ state, demo: false, expiresAt: null });
   }
+}
+
+/** Ends a session at the backend (best effort: unreachable, it expires there on its own). */
+export async function endSession(url: string, token: string): Promise<void> {
+  await fetch(`${httpOrigin(url)}${AUTH_LOGOUT_PATH}`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) }).catch(() => {});
 }

@@ -41,12 +41,18 @@ export type HelloResult = z.infer<typeof HelloResult>;
 
 const Empty = z.object({}).strict();
 
-/** signIn's answer: the user signed in, or why not (lockedUntil with 'locked'), worded by the window by reason. */
+/**
+ * signIn's answer: the user signed in, or why not (lockedUntil with 'locked'), worded by the window by reason.
+ * 'outbox-pending': another user than the one whose commands wait in the outbox (a seat switch): refused until
+ * they are sent or discarded, so that nothing goes out in the incoming officer's name (pendingCommands says how many).
+ */
 export const SignInResult = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), user: z.object({ id: z.string(), name: z.string(), role: UserRole }), expiresAt: IsoTime }),
   z.object({
     ok: z.literal(false),
-    reason: z.enum(['wrong-password', 'locked', 'disabled', 'unreachable', 'no-backend', 'refused']),
+    reason: z.enum(['wrong-password', 'locked', 'disabled', 'unreachable', 'no-backend', 'refused', 'outbox-pending']),
+    /** With 'outbox-pending': how many commands of the previous user wait. */
+    pendingCommands: z.number().int().nonnegative().optional(),
     message: z.string().max(2000),
     lockedUntil: IsoTime.nullable(),
   }),

@@ -160,7 +160,10 @@ describe('embedded backend and the hub link (npm start with no backend configure
     const status = page.getByTestId('connection-status');
     await page.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('connection-label').textContent()).resolves.toMatch(/在线（自 \d{2}:\d{2}:\d{2} 起）/);
-    await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('调度员 张敏');
+    // The embedded demo's user, signed in automatically, and said so (no sign-in asked, no 退出登录).
+    await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('演示：已自动以 调度员 张敏 登录');
+    await expect(page.getByTestId('sign-in').count()).resolves.toBe(0);
+    await expect(page.getByTestId('sign-out').count()).resolves.toBe(0);
 
     // Another window of the same hub (over the Hub API) sends a command the backend will refuse.
     const token = new URL(withBackend.url).searchParams.get('token')!;

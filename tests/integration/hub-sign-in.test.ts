@@ -16,6 +16,7 @@ let backend: Awaited<ReturnType<typeof startTestBackend>>;
 beforeAll(async () => {
   backend = await startTestBackend({ auth: { sessionMaxMs: 5000, sweepMs: 100 } });
   await backend.store.setPassword('dispatcher', await hashPassword('dispatcher-password-1'));
+  await backend.store.setPassword('duty', await hashPassword('duty-password-12'));
 }, 60_000);
 afterAll(async () => {
   await backend?.close();
@@ -51,6 +52,41 @@ it('signs in, keeps queued commands through an expired session, signs in again, 
     expect(hub.connection.value).toMatchObject({ status: 'offline', signIn: { state: 'required' }, lastError: { code: 'signed-out' } });
     expect(hub.cache.lastSeq).toBe(seq);
     expect((backend.store as SqliteStore).auditLog(50).some((e) => e.kind === 'sign-out' && e.userId === 'dispatcher')).toBe(true);
+  } finally {
+    hub.close();
+  }
+}, 40_000);
+
+it('a seat switch: refused while the previous user\'s commands wait, then the outgoing session is ended', async ({ dataDir }) => {
+  const hub = new Hub({ dataDir, version: 'test', link: { backoffBaseMs: 50, backoffMaxMs: 400 }, flushIntervalMs: 20 });
+  const signOuts = (userId: string): number => (backend.store as SqliteStore).auditLog(500).filter((e) => e.kind === 'sign-out' && e.userId === userId).length;
+  try {
+    hub.requireSignIn(backend.url);
+    expect(await hub.signIn('dispatcher', 'dispatcher-password-1')).toMatchObject({ ok: true });
+    await waitFor(() => hub.connection.value.status === 'online' && hub.connection.value.user?.id === 'dispatcher', 'online as dispatcher');
+    await hub.signOut();
+    const event = [...hub.confirmed.collections.events.values()][0]!;
+    hub.submitCommand({ commandId: 'cmd-outgoing-1', type: 'event.comment', payload: { eventId: event.id, text: '交班前写下、未发出的批注' } });
+    expect(hub.connection.value.pendingCommands).toBe(1);
+
+    // Another user: refused (the backend's new session ended at once); the command is neither sent nor lost.
+    const before = signOuts('duty');
+    expect(await hub.signIn('duty', 'duty-password-12')).toMatchObject({ ok: false, reason: 'outbox-pending', pendingCommands: 1 });
+    expect(signOuts('duty')).toBe(before + 1);
+    expect(hub.connection.value).toMatchObject({ status: 'offline', signIn: { state: 'required' }, pendingCommands: 1 });
+    expect(await backend.store.findCommand('cmd-outgoing-1')).toBeNull();
+
+    // Discarded by a person: the incoming officer signs in.
+    hub.discardCommand('cmd-outgoing-1');
+    expect(await hub.signIn('duty', 'duty-password-12')).toMatchObject({ ok: true, user: { id: 'duty' } });
+    await waitFor(() => hub.connection.value.status === 'online' && hub.connection.value.user?.id === 'duty', 'online as duty');
+
+    // Signed in, another officer signs in at the same seat: the outgoing session is ended at the backend.
+    const dutyOuts = signOuts('duty');
+    expect(await hub.signIn('dispatcher', 'dispatcher-password-1')).toMatchObject({ ok: true });
+    await waitFor(() => hub.connection.value.status === 'online' && hub.connection.value.user?.id === 'dispatcher', 'online as dispatcher again');
+    expect(signOuts('duty')).toBe(dutyOuts + 1);
+    expect(hub.connection.value.signIn.state).toBe('signed-in');
   } finally {
     hub.close();
   }
