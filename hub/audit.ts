@@ -51,33 +51,64 @@ export async function fetchAuditCsv(backend: LayerSource | null, query: AuditQue
   return checked.value;
 }
 
-/** Views on their way to the backend: sent at once when the link can, else held (bounded) until it is back. */
+/** The backend takes view frames in a burst of 30, then 5 a second (backend/audit/views.ts): held ones go paced under it. */
+export const VIEW_BURST = 25;
+export const VIEWS_PER_SECOND = 4;
+
+/**
+ * Views on their way to the backend: sent at once when the link can, else held (bounded) until it is back, then
+ * sent paced under the backend's rate. Each is the view of the user signed in when it was recorded: one held
+ * while another user signed in at the seat is dropped with a log line, never sent in the other's name.
+ */
 export class PendingViews {
-  private readonly pending: ViewPayload[] = [];
+  private readonly pending: Array<{ view: ViewPayload; userId: string | null }> = [];
   private dropped = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     /** Sends one view frame now; false when the link cannot (offline, not signed in yet). */
     private readonly send: (view: ViewPayload) => boolean,
     private readonly log: Logger,
+    /** The user the link is signed in as now (null: none). */
+    private readonly currentUser: () => string | null = () => null,
   ) {}
 
   get size(): number {
     return this.pending.length;
   }
 
-  add(view: ViewPayload): void {
+  add(view: ViewPayload, userId: string | null = this.currentUser()): void {
     if (this.pending.length === 0 && this.send(view)) return;
     if (this.pending.length >= MAX_PENDING_VIEWS) {
       this.pending.shift();
       this.dropped++;
       this.log.warn('audit view dropped: too many views kept while offline', { kept: MAX_PENDING_VIEWS, droppedSoFar: this.dropped });
     }
-    this.pending.push(view);
+    this.pending.push({ view, userId });
   }
 
-  /** The link is back: what was held goes, in order, until the link cannot take more. */
-  flush(): void {
-    while (this.pending.length > 0 && this.send(this.pending[0]!)) this.pending.shift();
+  /** The link is back: what was held goes, in order and paced, until the link cannot take more. */
+  flush(budget = VIEW_BURST): void {
+    if (this.timer) return;
+    const user = this.currentUser();
+    let sent = 0;
+    while (this.pending.length > 0 && sent < budget) {
+      const next = this.pending[0]!;
+      if (next.userId !== user) {
+        this.pending.shift();
+        this.log.warn('audit view dropped: recorded by another user than the one signed in now', { recordedBy: next.userId, signedIn: user, event: next.view.id });
+        continue;
+      }
+      if (!this.send(next.view)) return;
+      this.pending.shift();
+      sent++;
+    }
+    if (this.pending.length > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush(VIEWS_PER_SECOND);
+      }, 1000);
+      this.timer.unref?.();
+    }
   }
 }

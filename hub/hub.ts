@@ -148,7 +148,7 @@ export class Hub {
       viewerSignedIn: () => this.connection.value.user?.role === 'viewer',
     });
     this.layers = new CityLayers(this.replica, () => this.backendSource());
-    this.views = new PendingViews((view) => this.link?.sendView(view) ?? false, this.log);
+    this.views = new PendingViews((view) => this.link?.sendView(view) ?? false, this.log, () => this.connection.value.user?.id ?? null);
     this.services = {
       version: options.version,
       startedAt: this.startedAt,

@@ -124,8 +124,15 @@ const handlers: Handlers = {
   }),
   getCityLayer: takes(hubMethods.getCityLayer.params, (s, { layer }) => s.services.cityLayer(layer)),
   keyPersons: takes(hubMethods.keyPersons.params, (s, { target }) => s.services.keyPersons(target, s.info.demo === true)),
-  readAudit: takes(hubMethods.readAudit.params, (s, query) => s.services.readAudit(query)),
-  exportAudit: takes(hubMethods.exportAudit.params, (s, query) => s.services.exportAudit(query)),
+  // A demo / inspection screen never reads the audit: its lines carry what the screen masks (reporters, phones).
+  readAudit: takes(hubMethods.readAudit.params, (s, query) => {
+    if (s.info.demo) throw new HubError('unauthorized', '演示屏幕不能查阅审计日志 / a demo screen does not read the audit');
+    return s.services.readAudit(query);
+  }),
+  exportAudit: takes(hubMethods.exportAudit.params, (s, query) => {
+    if (s.info.demo) throw new HubError('unauthorized', '演示屏幕不能导出审计日志 / a demo screen does not export the audit');
+    return s.services.exportAudit(query);
+  }),
   recordView: takes(hubMethods.recordView.params, (s, { id }) => {
     s.services.recordView(id, s.info.demo === true);
     return {};

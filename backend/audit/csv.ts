@@ -20,6 +20,13 @@ const KIND_ZH: Record<string, string> = {
   import: '导入',
   view: '查看',
   'audit-read': '查阅审计',
+  'sign-in': '密码登录',
+  'sign-in-refused': '密码登录被拒',
+  lockout: '账号锁定',
+  'sign-out': '退出登录',
+  'session-expired': '登录过期',
+  'password-set': '设置密码',
+  'stream-refused': '视频流被拒',
 };
 
 /** One cell, neutralised and quoted. */

@@ -6,7 +6,7 @@
  * and VIEW_RATE a second, a view is refused as rate-limited (the console sends it again later).
  */
 import { ViewPayload, describeIssues, validate, type Envelope, type WireErrorPayload } from '../../protocol';
-import type { CityState } from '../../domain';
+import { inAreaScope, type CityState } from '../../domain';
 import { TokenBucket } from '../rate-limit';
 import type { AuditEntry } from '../store/types';
 import type { Session } from '../wire/session';
@@ -33,12 +33,18 @@ export class ViewAudit {
     if (!bucket) this.buckets.set(session, (bucket = new TokenBucket(VIEW_RATE, VIEW_BURST)));
     if (!bucket.take()) return { code: 'rate-limited', message: `more than ${VIEW_RATE} views per second; send it again later`, inReplyTo: 'view', retryable: true };
     const view = checked.value;
-    const event = this.o.state.get('events', view.id);
-    if (!event) return { code: 'invalid', message: `no event ${view.id}: a view names an event of the city`, inReplyTo: 'view', retryable: false };
     const actor = session.actor!;
+    const event = this.o.state.get('events', view.id);
+    // An event that does not exist and one outside the user's area are answered alike (no way to learn which
+    // ids exist elsewhere), and the attempt is audited without the event's title.
+    if (!event || !inAreaScope(actor.districtScope, event, this.o.state)) {
+      this.o.write([{ at: new Date().toISOString(), userId: actor.id, kind: 'view', detail: { what: view.what, eventId: view.id.slice(0, 64), refused: event ? 'outside-scope' : 'no-such-event', clientId: session.clientId, session: session.id } }]);
+      return { code: 'forbidden', message: `不能查看事件 ${view.id} / no event ${view.id} in your area`, inReplyTo: 'view', retryable: false };
+    }
     this.o.write([
       {
-        at: this.o.now().toISOString(),
+        // Wall-clock time, like every other line the HTTP routes and sign-in write.
+        at: new Date().toISOString(),
         userId: actor.id,
         kind: 'view',
         detail: {

@@ -64,22 +64,20 @@ export function authRoutes(auth: Auth): (req: IncomingMessage, res: ServerRespon
         req.resume();
         return send(res, 415, { code: 'unsupported-media-type', message: '请以 JSON 提交 / send the sign-in as application/json' });
       }
-      if (busy >= MAX_CONCURRENT) {
-        req.resume();
-        return send(res, 429, { code: 'busy', message: '登录请求过多，请稍后再试 / too many sign-ins at once: try again in a moment' });
+      // The body (4 KiB at most) is read before a slot is taken: a client trickling its body holds no slot.
+      const text = await readBody(req, res, MAX_AUTH_BODY_BYTES);
+      if (text === null) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return send(res, 400, { code: 'invalid', message: '请求不是有效的 JSON / the body is not valid JSON' });
       }
+      const body = validate(LoginRequest, json);
+      if (!body.ok) return send(res, 400, { code: 'invalid', message: `登录请求无效 / invalid sign-in: ${describeIssues(body.issues)}` });
+      if (busy >= MAX_CONCURRENT) return send(res, 429, { code: 'busy', message: '登录请求过多，请稍后再试 / too many sign-ins at once: try again in a moment' });
       busy++;
       try {
-        const text = await readBody(req, res, MAX_AUTH_BODY_BYTES);
-        if (text === null) return;
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          return send(res, 400, { code: 'invalid', message: '请求不是有效的 JSON / the body is not valid JSON' });
-        }
-        const body = validate(LoginRequest, json);
-        if (!body.ok) return send(res, 400, { code: 'invalid', message: `登录请求无效 / invalid sign-in: ${describeIssues(body.issues)}` });
         const { user, password, client } = body.value;
         const result = await auth.signIn(user, password, { id: client.id, name: client.name ?? null }, remote);
         if (result.ok) return send(res, 200, { sessionToken: result.sessionToken, expiresAt: result.expiresAt, user: result.user });

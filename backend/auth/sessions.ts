@@ -60,6 +60,8 @@ export interface AuthOptions {
 export class Auth {
   readonly limits: AuthLimits;
   private timer: NodeJS.Timeout | null = null;
+  /** The sign-in running for each user id (lower-cased), the next one waits for it. */
+  private readonly attempts = new Map<string, Promise<void>>();
   private readonly now: () => number;
 
   constructor(private readonly o: AuthOptions) {
@@ -71,7 +73,26 @@ export class Auth {
     return this.o.store.audit([{ at: new Date(this.now()).toISOString(), ...entry }]);
   }
 
-  async signIn(userId: string, password: string, client: { id: string; name: string | null }, remote: string): Promise<SignInResult> {
+  /**
+   * Signs a user in. Attempts for one user run one after another (on this instance): parallel guesses each see the
+   * failures counted before them, so a burst cannot get more tries past the lock than one at a time would.
+   */
+  signIn(userId: string, password: string, client: { id: string; name: string | null }, remote: string): Promise<SignInResult> {
+    const key = userId.toLowerCase();
+    const before = this.attempts.get(key) ?? Promise.resolve();
+    const mine = before.then(() => this.signInNow(userId, password, client, remote));
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.attempts.set(key, settled);
+    void settled.then(() => {
+      if (this.attempts.get(key) === settled) this.attempts.delete(key);
+    });
+    return mine;
+  }
+
+  private async signInNow(userId: string, password: string, client: { id: string; name: string | null }, remote: string): Promise<SignInResult> {
     const now = this.now();
     const at = new Date(now).toISOString();
     const login = await this.o.store.findLogin(userId);

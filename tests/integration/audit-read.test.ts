@@ -152,17 +152,42 @@ describe('audit you can read', () => {
     c.sendRaw(frame({ what: 'event', id: eventId, personal: 'yes' }));
     await until(() => c.errors.length >= 3, 'three refusals');
     expect(c.errors.slice(0, 3).map((e) => [e.code, e.inReplyTo])).toEqual([
-      ['invalid', 'view'],
+      ['forbidden', 'view'],
       ['invalid', 'view'],
       ['invalid', 'view'],
     ]);
     for (let i = 0; i < VIEW_BURST + 5; i++) c.sendRaw(frame({ what: 'event', id: eventId, personal: false }));
     await until(() => c.errors.some((e) => e.code === 'rate-limited'), 'a rate-limited view');
     await new Promise((r) => setTimeout(r, 500));
-    const written = (await page(`user=duty&kind=view&limit=200`)).entries;
-    expect(written.length).toBeGreaterThanOrEqual(VIEW_BURST - 1);
+    const lines = (await page(`user=duty&kind=view&limit=200`)).entries;
+    // The view of an event that does not exist: refused and audited, without anything of an event.
+    expect(lines.filter((e) => e.detail.refused !== undefined).map((e) => [e.eventId, e.detail.refused])).toEqual([['no-such-event', 'no-such-event']]);
+    const written = lines.filter((e) => e.detail.refused === undefined);
+    expect(written.length).toBeGreaterThanOrEqual(VIEW_BURST - 2);
     expect(written.length).toBeLessThanOrEqual(VIEW_BURST + 1);
     expect(written.every((e) => e.eventId === eventId)).toBe(true);
+    c.close();
+  });
+
+  it('refuses the view of an event outside the user’s area like one that does not exist, and audits it', async () => {
+    // An event in another district, reported by a city-wide dispatcher.
+    const grid = [...backend.state.collections.grids.values()].find((g) => g.districtId !== 'd01')!;
+    const reporter = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await reporter.waitSynced();
+    const ack = await reporter.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '外区噪音投诉', description: '', location: grid.center });
+    reporter.close();
+    const elsewhere = backend.state.get('events', String(ack.result.eventId))!;
+    expect(elsewhere.districtId).not.toBe('d01');
+    const c = new WireClient({ url: backend.url, token: TEST_TOKENS['dispatcher-d01'] });
+    await c.waitSynced();
+    c.sendRaw(JSON.stringify({ v: 1, type: 'view', payload: { what: 'event', id: elsewhere.id, personal: true } }));
+    await until(() => c.errors.length >= 1, 'the refusal');
+    expect(c.errors[0]).toMatchObject({ code: 'forbidden', inReplyTo: 'view' });
+    expect(c.errors[0]!.message).not.toContain(elsewhere.title);
+    await new Promise((r) => setTimeout(r, 200));
+    const line = (await page(`user=dispatcher-d01&kind=view&limit=5`)).entries[0];
+    expect(line).toMatchObject({ eventId: elsewhere.id, detail: { refused: 'outside-scope' } });
+    expect(JSON.stringify(line)).not.toContain(elsewhere.title);
     c.close();
   });
 });

@@ -30,6 +30,11 @@ function toSchemaOne(file: string, hugeEventId: string): number {
     WHERE collection = 'events';
     DELETE FROM entities WHERE collection = 'timeline';
     DROP TABLE key_persons;
+    DROP TABLE sessions;
+    ALTER TABLE users DROP COLUMN password_hash;
+    ALTER TABLE users DROP COLUMN failed_logins;
+    ALTER TABLE users DROP COLUMN locked_until;
+    ALTER TABLE users DROP COLUMN disabled;
     PRAGMA user_version = 1;
   `);
   // One event with a history of ~3 MB inside its own record (what enough long comments used to make).

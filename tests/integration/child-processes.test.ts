@@ -173,7 +173,8 @@ async function startConsole(openWindow: boolean): Promise<Console> {
   const camera = (await syncedRows(api, 'cameras')).find((c) => c.online && c.streams[0]?.codec === 'h264');
   api.close();
   if (!camera) throw new Error('no online H.264 camera');
-  const stream = new WebSocket(`${backend.url.replace(/\/ws$/, '')}/video/${camera.id}`);
+  // Its stream as the console was sent it: with the grant that opens it.
+  const stream = new WebSocket(`${backend.url.replace(/\/ws$/, '')}${camera.streams.find((s) => s.protocol === 'mpegts')!.url}`);
   stream.on('error', () => {}); // the backend goes away under it on purpose
   await poll(() => descendants(backend.pid).some((p) => kind(p) === 'ffmpeg'), 'the camera encoder', 15_000);
   return { host, backendPid: backend.pid, stream };

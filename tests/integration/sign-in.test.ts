@@ -127,6 +127,14 @@ describe('sign-in with a password', () => {
     expect((await backend.store.findLogin('duty-2'))?.failedLogins).toBe(0);
   });
 
+  it('counts a burst of parallel guesses one by one: the lock comes after the same number of tries', async () => {
+    await (backend.store as SqliteStore).setPassword('dispatcher-d01', await hashPassword('dispatcher-d01-password-1'));
+    const answers = await Promise.all(Array.from({ length: 4 }, () => login('dispatcher-d01', 'wrong-password')));
+    expect(answers.map((a) => a.status).sort()).toEqual([401, 401, 423, 423]);
+    expect((await backend.store.findLogin('dispatcher-d01'))?.failedLogins).toBe(LIMITS.lockAfter);
+    expect(kinds('dispatcher-d01').filter((k) => k === 'lockout')).toHaveLength(1);
+  });
+
   it('refuses a disabled user at sign-in and on their static token', async () => {
     await backend.store.setUserDisabled('viewer', true, new Date().toISOString());
     const res = await login('viewer', 'viewer-password-1');

@@ -1,6 +1,6 @@
 /** The hub's views on their way to the backend's audit (hub/audit.ts): sent at once, held while offline (bounded), then sent in order. */
-import { describe, expect, it } from 'vitest';
-import { MAX_PENDING_VIEWS, PendingViews } from '../../hub/audit';
+import { describe, expect, it, vi } from 'vitest';
+import { MAX_PENDING_VIEWS, PendingViews, VIEW_BURST, VIEWS_PER_SECOND } from '../../hub/audit';
 import type { ViewPayload } from '../../protocol';
 import { silentLogger } from '../../node-util/logger';
 
@@ -36,9 +36,34 @@ describe('PendingViews', () => {
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toMatch(/dropped/);
     online = true;
-    views.flush();
+    // Paced under the backend's rate (a burst, then a few a second): none refused there, none lost.
+    vi.useFakeTimers();
+    try {
+      views.flush();
+      expect(sent).toHaveLength(VIEW_BURST);
+      vi.advanceTimersByTime(1000);
+      expect(sent).toHaveLength(VIEW_BURST + VIEWS_PER_SECOND);
+      vi.advanceTimersByTime(1000 * Math.ceil((MAX_PENDING_VIEWS - VIEW_BURST) / VIEWS_PER_SECOND));
+    } finally {
+      vi.useRealTimers();
+    }
     expect(sent).toHaveLength(MAX_PENDING_VIEWS);
     expect(sent[0]).toBe('E3');
     expect(sent.at(-1)).toBe(`E${MAX_PENDING_VIEWS + 2}`);
+  });
+
+  it('never sends a view held for one user after another signed in at the seat', () => {
+    const sent: string[] = [];
+    const warnings: string[] = [];
+    let online = false;
+    let user: string | null = 'duty';
+    const views = new PendingViews((v) => online && (sent.push(v.id), true), { ...silentLogger, warn: (message: string) => void warnings.push(message) }, () => user);
+    views.add(view('E1'));
+    user = 'duty-2';
+    views.add(view('E2'));
+    online = true;
+    views.flush();
+    expect(sent).toEqual(['E2']);
+    expect(warnings[0]).toMatch(/another user/);
   });
 });
