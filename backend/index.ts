@@ -24,6 +24,7 @@ import { authRoutes } from './auth/routes';
 import type { AuthLimits } from './auth/sessions';
 import { importRoutes } from './import/http-route';
 import { auditRoutes } from './audit/http-route';
+import { adminUsersRoutes } from './admin-users';
 import { workerReader } from './import/read-worker';
 import { StreamGrants } from './video/stream-grants';
 import { CameraStreams } from './video/camera-streams';
@@ -154,6 +155,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   const keyPersons = keyPersonRoutes(store, state);
   const auditRead = auditRoutes(store);
+  const usersAdmin = adminUsersRoutes({ store, state, closeUser: (id, code, why) => server.closeUser(id, code, why) });
   const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
@@ -184,7 +186,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: stateLocator(state),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
+    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
     health: () => ({ lead: timers.length > 0 }),

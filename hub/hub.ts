@@ -43,6 +43,7 @@ import { Subscriptions } from './subscriptions';
 import { CityLayers, type LayerSource } from './city-layers';
 import { fetchKeyPersons } from './key-persons';
 import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
+import { createUser, listUsers, updateUser } from './users-admin';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
 import { SignIn, endSession, type SessionKeeper } from './sign-in';
@@ -167,6 +168,9 @@ export class Hub {
       restartBackend: () => this.restartBackend(),
       signIn: (user, password) => this.signIn(user, password),
       signOut: () => this.signOut(),
+      listUsers: () => listUsers(this.backendSource()),
+      createUser: (user) => createUser(this.backendSource(), user),
+      updateUser: (id, change) => updateUser(this.backendSource(), id, change),
       forget: (session) => void this.sessions.delete(session),
     };
     if (options.backend) this.connectTo(options.backend);

@@ -36,6 +36,10 @@ import {
   type TopicData,
   type WallRequest,
   type SignInResult,
+  type AdminUserList,
+  type AdminUserRow,
+  type CreateUserRequest,
+  type UpdateUserRequest,
 } from '../protocol';
 import type { Logger } from '../node-util/logger';
 import { ObservableValue } from './observable';
@@ -77,6 +81,10 @@ export interface SessionServices {
   restartBackend(): void;
   signIn(user: string, password: string): Promise<SignInResult>;
   signOut(): Promise<void>;
+  /** 用户管理 at the backend (users-admin.ts): never cached. */
+  listUsers(): Promise<AdminUserList>;
+  createUser(user: CreateUserRequest): Promise<AdminUserRow>;
+  updateUser(id: string, change: UpdateUserRequest): Promise<AdminUserRow>;
   forget(session: HubSession): void;
 }
 
@@ -160,7 +168,15 @@ const handlers: Handlers = {
     await s.services.signOut();
     return {};
   }),
+  // A demo screen administers nobody (the backend decides for everyone else).
+  listUsers: takes(hubMethods.listUsers.params, (s) => (s.info.demo ? demoRefused() : s.services.listUsers())),
+  createUser: takes(hubMethods.createUser.params, (s, user) => (s.info.demo ? demoRefused() : s.services.createUser(user))),
+  updateUser: takes(hubMethods.updateUser.params, (s, { id, change }) => (s.info.demo ? demoRefused() : s.services.updateUser(id, change))),
 };
+
+function demoRefused(): never {
+  throw new HubError('unauthorized', '演示屏不能管理用户 / a demo screen does not administer users');
+}
 
 export class HubSession implements RowSubscriber {
   private readonly subscriptions = new Map<string, () => void>();

@@ -163,6 +163,9 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     restartBackend: async () => void (await call('restartBackend', {})),
     signIn: (credentials) => call('signIn', credentials),
     signOut: async () => void (await call('signOut', {})),
+    listUsers: () => call('listUsers', {}),
+    createUser: (user) => call('createUser', user),
+    updateUser: (id, change) => call('updateUser', { id, change }),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

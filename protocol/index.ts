@@ -13,3 +13,4 @@ export * from './positions-binary';
 export * from './registers';
 export * from './auth';
 export * from './audit';
+export * from './users-admin';

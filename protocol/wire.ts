@@ -172,6 +172,8 @@ export const WireCloseCode = {
   unauthorized: 4003,
   /** The sign-in session ended (expired, signed out, its user disabled): the console asks for the password. */
   sessionExpired: 4011,
+  /** An administrator changed the user's role or area scope: connect again (the server sends a fresh snapshot). */
+  rightsChanged: 4012,
   rateLimited: 4029,
   replaced: 4009, // another connection with the same client id took over
   serverShutdown: 4050,

@@ -14,14 +14,14 @@ export const MAX_AUTH_BODY_BYTES = 4096;
 /** Sign-ins checked at once: each costs 32 MiB and ~0.1 s of scrypt; more wait their turn or are refused. */
 const MAX_CONCURRENT = 4;
 
-function send(res: ServerResponse, status: number, body: Record<string, unknown> | null): void {
+export function send(res: ServerResponse, status: number, body: Record<string, unknown> | null): void {
   if (body === null) return void res.writeHead(status, { 'Cache-Control': 'no-store' }).end();
   const text = Buffer.from(JSON.stringify(body));
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': text.length, 'Cache-Control': 'no-store' }).end(text);
 }
 
 /** The body as text, at most `limit` bytes; null (and 413 sent, the rest dropped) when larger. */
-function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | null> {
+export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     if (Number(req.headers['content-length']) > limit) {
       send(res, 413, { code: 'too-large', message: `请求过大（至多 ${limit} 字节） / the body is over ${limit} bytes` });

@@ -45,7 +45,9 @@ export interface AuditEntry {
     | 'stream-refused'
     // a console opened an event (audit/views.ts), the audit read (audit/http-route.ts)
     | 'view'
-    | 'audit-read';
+    | 'audit-read'
+    // an administrator created or changed a user, or was refused doing so (backend/admin-users.ts)
+    | 'user-admin';
   detail: Record<string, unknown>;
 }
 

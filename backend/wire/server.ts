@@ -143,6 +143,13 @@ export class BackendServer implements ClientOutput {
     return [...this.sessions].flatMap((s) => (s.actor && s.phase !== 'closed' ? [{ id: s.actor.id, name: s.actor.name, role: s.actor.role }] : []));
   }
 
+  /** Closes a user's open connections (an administrator changed their rights: backend/admin-users.ts); how many. */
+  closeUser(userId: string, code: number, reason: string): number {
+    const open = [...this.sessions].filter((s) => s.actor?.id === userId && s.phase !== 'closed' && !s.closing);
+    for (const s of open) this.closeSession(s, code, reason);
+    return open.length;
+  }
+
   async start(): Promise<void> {
     const log = this.options.log;
     const failed = (what: string): FailureReport => (fields, error) => log.error(`${what} failed`, { ...fields, error: describeError(error) });

@@ -32,6 +32,7 @@ import { deltaFrames, fits } from './frames-out';
 import type { ServerLimits } from './limits';
 import type { ClientOutput, Session } from './session';
 import { scopeKeyOf, type AreaScopes } from './scopes';
+import { rightsSeqKey } from '../admin-users';
 
 interface CachedSnapshot {
   id: string;
@@ -120,7 +121,7 @@ export class SessionSync {
     let catchUp: DeltaPayload[] | null = null;
     if (cached && cached.scopeKey === scopeKey && h.resumeSnapshot!.nextIndex <= cached.chunks.length) {
       sync = 'resume-snapshot';
-    } else if (h.lastSeq !== null && h.lastSeq <= state.seq) {
+    } else if (h.lastSeq !== null && h.lastSeq <= state.seq && !(await rightsChangedSince(store, user.id, h.lastSeq))) {
       const batches = h.lastSeq === state.seq ? [] : await store.changesSince(h.lastSeq, limits.maxCatchUpBatches + 1);
       if (batches && batches.length <= limits.maxCatchUpBatches) {
         catchUp = batches.map((b) => ({ seq: b.seq, at: b.at, changes: b.changes }));
@@ -218,6 +219,12 @@ export class SessionSync {
     out.send(session, encodeFrame('snapshot.end', { snapshotId: snapshot.id, seq: snapshot.seq }));
     return snapshot.seq;
   }
+}
+
+/** An administrator changed the user's role or scope after this cursor (admin-users.ts): deltas cannot resume it. */
+async function rightsChangedSince(store: BackendStore, userId: string, lastSeq: number): Promise<boolean> {
+  const mark = await store.getMeta(rightsSeqKey(userId));
+  return mark !== null && lastSeq <= Number(mark);
 }
 
 /** Waits while the client has more than two chunks unread (a sync is paced by how fast the client reads). */

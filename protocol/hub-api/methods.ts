@@ -16,6 +16,7 @@ import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } f
 import { KeyPersonsAnswer, RegisterLevel } from '../registers';
 import { UserRole } from '../wire-messages';
 import { AuditCsv, AuditPage, AuditQuery, type AuditFilters } from '../audit';
+import { AdminUserList, AdminUserRow, CreateUserRequest, UpdateUserRequest, UserLogin } from '../users-admin';
 
 export const HUB_API_VERSION = 1;
 
@@ -127,6 +128,13 @@ export const hubMethods = {
   signIn: { params: z.object({ user: z.string().trim().min(1).max(64), password: z.string().min(1).max(256) }).strict(), result: SignInResult },
   /** Signs the console's user out (the session ends at the backend, the link closes; the cache stays). */
   signOut: { params: Empty, result: Empty },
+  /**
+   * 用户管理 (city-wide administrators; the backend decides and audits): the users, a new user with an initial
+   * password, a change (name, role, scope, disabled, a reset password). From the backend for each call, never cached.
+   */
+  listUsers: { params: Empty, result: AdminUserList },
+  createUser: { params: CreateUserRequest, result: AdminUserRow },
+  updateUser: { params: z.object({ id: UserLogin, change: UpdateUserRequest }).strict(), result: AdminUserRow },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -194,6 +202,9 @@ export interface HubApi {
   restartBackend(): Promise<void>;
   signIn(credentials: { user: string; password: string }): Promise<SignInResult>;
   signOut(): Promise<void>;
+  listUsers(): Promise<AdminUserList>;
+  createUser(user: CreateUserRequest): Promise<AdminUserRow>;
+  updateUser(id: string, change: UpdateUserRequest): Promise<AdminUserRow>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

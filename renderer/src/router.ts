@@ -9,6 +9,7 @@ const views = {
   // The view itself says so when the signed-in user is not an administrator (the address can be typed).
   'base-data': () => import('./views/BaseDataView.vue'),
   audit: () => import('./views/AuditView.vue'),
+  users: () => import('./views/UsersView.vue'),
 } as const;
 
 /** Captured before the router's catch-all rewrites the address: did the user ask for a workspace? */

@@ -20,6 +20,8 @@ export const ADMIN_WORKSPACES = [
   { id: 'base-data', path: '/base-data', key: '5', icon: '▤', roles: ['admin'] as readonly UserRole[] },
   // 审计 (who did and saw what): the roles of domain's AUDIT_READ_ROLES (the backend refuses the others) (Alt+6).
   { id: 'audit', path: '/audit', key: '6', icon: '⌕', roles: ['leader', 'admin'] as readonly UserRole[] },
+  // 用户 (users, roles, areas, passwords): the administrator only; the backend refuses the others (Alt+7).
+  { id: 'users', path: '/users', key: '7', icon: '☷', roles: ['admin'] as readonly UserRole[] },
 ] as const;
 
 export type AnyWorkspaceId = WorkspaceId | (typeof ADMIN_WORKSPACES)[number]['id'];

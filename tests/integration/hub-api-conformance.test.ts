@@ -178,6 +178,15 @@ describe.each([
     expect(await transport.call('exportAudit', { drop: 'audit' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     await expect(bridge.open().then(({ api }) => api.readAudit({ kind: 'view' }))).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/未连接后端.*no backend is linked/) });
     await expect(bridge.open().then(({ api }) => api.exportAudit({}))).rejects.toMatchObject({ code: 'unavailable' });
+    // 用户管理: the user and the change checked by the hub, the users read from the backend only (none here).
+    expect(await transport.call('createUser', { id: 'x y', name: '某人', role: 'dispatcher', scope: null, password: 'long-enough-pw' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('createUser', { id: 'someone', name: '某人', role: 'dispatcher', scope: null, password: 'short' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('createUser', { id: 'someone', name: '某人', role: 'root', scope: null, password: 'long-enough-pw' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('updateUser', { id: 'someone', change: {} })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('updateUser', { id: 'someone', change: { scope: [] } })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('listUsers', { all: true })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    await expect(bridge.open().then(({ api }) => api.listUsers())).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/未连接后端.*no backend is linked/) });
+    await expect(bridge.open().then(({ api }) => api.updateUser('someone', { disabled: true }))).rejects.toMatchObject({ code: 'unavailable' });
     expect(await transport.call('recordView', { what: 'place', id: 'E1' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     // A view names an event this console has.
     expect(await transport.call('recordView', { what: 'event', id: 'no-such-event' })).toMatchObject({ ok: false, error: { code: 'not-found' } });

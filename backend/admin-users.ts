@@ -1,0 +1,224 @@
+/**
+ * User administration (用户管理, protocol/users-admin.ts): GET /admin/users, POST /admin/users, PATCH
+ * /admin/users/:id — for a signed-in administrator of the whole city only (401 without a token, 403 otherwise).
+ * Rules: a user cannot change their own role, scope or disabled flag (403, "cannot raise their own rights"); the
+ * last enabled city-wide administrator cannot be demoted, narrowed or disabled (409); a scope names stored
+ * districts, streets or communities (400 naming the unknown ones); a login taken is 409. Every change — and every
+ * refusal of a signed-in caller — is written to the audit as 'user-admin' (before/after of name, role, scope,
+ * disabled; a password only as "set", never its text) before it is answered. Changes are made one at a time.
+ *
+ * A change takes effect at once: the HTTP routes read the user at every request; their open wire connections are
+ * closed — disabled: 4011 sessionExpired (their sign-in sessions end, the console asks for a password and is
+ * refused); role or scope: 4012 rightsChanged, the console reconnects and, because the user's rights changed after
+ * its cursor (rightsSeqKey, read by wire/sync.ts), gets a fresh snapshot of the new scope instead of deltas.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CityState } from '../domain';
+import {
+  ADMIN_USERS_PATH,
+  CreateUserRequest,
+  UpdateUserRequest,
+  USER_ID_PATTERN,
+  WireCloseCode,
+  describeIssues,
+  validate,
+  type AdminUserList,
+  type AdminUserRow,
+  type ScopeUnit,
+  type UserRole,
+} from '../protocol';
+import { parseRequestTarget } from '../web-serving/request-target';
+import { readBody, send } from './auth/routes';
+import { hashPassword } from './auth/password';
+import type { BackendStore, UserRecord } from './store/types';
+import { hashToken } from './users';
+
+const MAX_BODY_BYTES = 16 * 1024;
+/** The store's meta key holding the seq at which a user's role or scope last changed. */
+export const rightsSeqKey = (userId: string): string => `rights-seq:${userId}`;
+
+export interface AdminUsersOptions {
+  store: BackendStore;
+  state: CityState;
+  /** Closes a user's open wire connections with this code (the wire server); answers how many. */
+  closeUser: (userId: string, code: number, reason: string) => number;
+}
+
+type Refusal = { status: number; code: string; message: string };
+type Shape = { name: string; role: UserRole; scope: string[] | null; disabled: boolean };
+const LEVELS = new Set(['district', 'street', 'community']);
+const ROLE_TEXT: Record<UserRole, string> = { dispatcher: '调度员', leader: '领导', duty: '值班员', viewer: '演示（只读）', admin: '系统管理员' };
+
+class Refused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+function refuse(status: number, code: string, message: string): never {
+  throw new Refused({ status, code, message });
+}
+
+export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { store, state } = o;
+  /** One change at a time (the checks and the writes of one request are not interleaved with another's). */
+  let turn: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = turn.then(work, work);
+    turn = next.catch(() => undefined);
+    return next;
+  };
+  const audit = (by: string | null, detail: Record<string, unknown>): Promise<void> => store.audit([{ at: new Date().toISOString(), userId: by, kind: 'user-admin', detail }]);
+
+  const unitsOf = (scope: readonly string[]): { units: ScopeUnit[]; missing: string[] } => {
+    const units: ScopeUnit[] = [];
+    const missing: string[] = [];
+    for (const id of scope) {
+      const u = state.get('adminUnits', id);
+      if (u && LEVELS.has(u.level)) units.push({ id: u.id, level: u.level as ScopeUnit['level'], code: u.code, name: u.name });
+      else missing.push(id);
+    }
+    return { units, missing };
+  };
+
+  async function shapeOf(user: UserRecord): Promise<Shape> {
+    const login = await store.findLogin(user.id);
+    return { name: user.name, role: user.role, scope: user.districtScope, disabled: login?.disabled ?? false };
+  }
+
+  async function rowOf(user: UserRecord): Promise<AdminUserRow> {
+    const login = await store.findLogin(user.id);
+    const scope = user.districtScope === null ? null : unitsOf(user.districtScope);
+    const [signIn] = await store.readAudit({ userId: user.id, kind: 'sign-in', limit: 1 });
+    const locked = login?.lockedUntil && Date.parse(login.lockedUntil) > Date.now() ? login.lockedUntil : null;
+    return { id: user.id, name: user.name, role: user.role, scope: scope?.units ?? null, missingUnits: scope?.missing ?? [], disabled: login?.disabled ?? false, hasPassword: Boolean(login?.passwordHash), lockedUntil: locked, lastSignIn: signIn?.at ?? null };
+  }
+
+  /** The scope as stored (unique ids, each a stored district, street or community). */
+  function checkedScope(scope: string[] | null): string[] | null {
+    if (scope === null) return null;
+    const unique = [...new Set(scope)];
+    const { missing } = unitsOf(unique);
+    if (missing.length > 0) refuse(400, 'unknown-units', `辖区中有不存在的区县、街道或社区：${missing.join('、')} / not a stored district, street or community: ${missing.join(', ')}`);
+    return unique;
+  }
+
+  /** Whether, after `target` becomes `after`, an enabled administrator of the whole city is left. */
+  async function adminLeft(target: string, after: Shape): Promise<boolean> {
+    for (const u of await store.listUsers()) {
+      const s = u.id === target ? after : await shapeOf(u);
+      if (s.role === 'admin' && s.scope === null && !s.disabled) return true;
+    }
+    return false;
+  }
+
+  /** Closes the user's connections as their change requires, and marks their rights changed for the next hello. */
+  async function takeEffect(id: string, before: Shape, after: Shape): Promise<number> {
+    if (after.disabled && !before.disabled) return o.closeUser(id, WireCloseCode.sessionExpired, '账号已被管理员停用 / this account was disabled by the administrator');
+    const rights = before.role !== after.role || JSON.stringify(before.scope) !== JSON.stringify(after.scope);
+    if (!rights) return 0;
+    // Any cursor is older than this mark while connections close; then the seq they can have reached at most.
+    await store.setMeta(rightsSeqKey(id), String(Number.MAX_SAFE_INTEGER));
+    const closed = o.closeUser(id, WireCloseCode.rightsChanged, '角色或辖区已由管理员更改，正在重新同步 / your role or area was changed: syncing again');
+    await store.setMeta(rightsSeqKey(id), String(state.seq));
+    return closed;
+  }
+
+  async function create(actor: UserRecord, body: CreateUserRequest): Promise<AdminUserRow> {
+    const scope = checkedScope(body.scope);
+    if (await store.findLogin(body.id)) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
+    const passwordHash = await hashPassword(body.password);
+    // No static token: a random one no one is told (the column requires one); the user signs in with the password.
+    const record: UserRecord = { id: body.id, name: body.name, role: body.role, districtScope: scope, tokenHash: hashToken(randomBytes(32).toString('base64url')) };
+    await store.upsertUsers([record]);
+    await store.setPassword(body.id, passwordHash);
+    const after: Shape = { name: body.name, role: body.role, scope, disabled: false };
+    await audit(actor.id, { action: 'create', target: body.id, after, passwordSet: true });
+    return rowOf(record);
+  }
+
+  async function update(actor: UserRecord, id: string, body: UpdateUserRequest): Promise<AdminUserRow> {
+    const user = (await store.listUsers()).find((u) => u.id === id);
+    if (!user) refuse(404, 'not-found', `没有用户 ${id} / no user ${id}`);
+    const before = await shapeOf(user);
+    const after: Shape = {
+      name: body.name ?? before.name,
+      role: body.role ?? before.role,
+      scope: body.scope === undefined ? before.scope : checkedScope(body.scope),
+      disabled: body.disabled ?? before.disabled,
+    };
+    const rightsChange = after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope) || after.disabled !== before.disabled;
+    if (rightsChange && !(await adminLeft(id, after))) refuse(409, 'last-admin', '不能停用或降级最后一位全市系统管理员 / the last enabled city-wide administrator cannot be demoted, narrowed or disabled');
+    if (rightsChange && id === actor.id) refuse(403, 'own-rights', '不能更改自己的角色、辖区或停用状态，请由另一位系统管理员操作 / you cannot change your own role, area or disabled flag: another administrator must');
+    if (after.name !== before.name || after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope)) await store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope }]);
+    if (after.disabled !== before.disabled) await store.setUserDisabled(id, after.disabled, new Date().toISOString());
+    if (body.password !== undefined) await store.setPassword(id, await hashPassword(body.password));
+    const changed = (Object.keys(after) as Array<keyof Shape>).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));
+    const pick = (s: Shape): Partial<Shape> => Object.fromEntries(changed.map((k) => [k, s[k]]));
+    const closed = await takeEffect(id, before, after);
+    await audit(actor.id, { action: 'update', target: id, before: pick(before), after: pick(after), passwordSet: body.password !== undefined, connectionsClosed: closed });
+    return rowOf((await store.listUsers()).find((u) => u.id === id)!);
+  }
+
+  return (req, res) => {
+    const url = parseRequestTarget(req.url);
+    if (!url || (url.pathname !== ADMIN_USERS_PATH && !url.pathname.startsWith(`${ADMIN_USERS_PATH}/`))) return false;
+    const itemId = url.pathname === ADMIN_USERS_PATH ? null : decodeURIComponent(url.pathname.slice(ADMIN_USERS_PATH.length + 1));
+    const allowed = itemId === null ? ['GET', 'POST'] : ['PATCH'];
+    if (!allowed.includes(req.method ?? '')) {
+      req.resume();
+      res.writeHead(405, { Allow: allowed.join(', ') }).end();
+      return true;
+    }
+    const action = req.method === 'GET' ? 'list' : req.method === 'POST' ? 'create' : 'update';
+    let actor: UserRecord | null = null;
+    let target: string | null = itemId?.slice(0, 64) ?? null;
+    void (async () => {
+      const token = /^Bearer (\S{1,512})$/.exec(req.headers.authorization ?? '')?.[1];
+      actor = token ? await store.findUserByTokenHash(hashToken(token)) : null;
+      if (!actor) refuse(401, 'unauthorized', '需要有效的令牌 / a valid bearer token is required');
+      if (actor!.role !== 'admin' || actor!.districtScope !== null) {
+        refuse(403, 'forbidden', `用户管理仅限全市范围的系统管理员，您的角色为${ROLE_TEXT[actor!.role]}${actor!.districtScope !== null ? '（限于部分辖区）' : ''} / user administration is for city-wide administrators only`);
+      }
+      if (action === 'list') {
+        req.resume();
+        const list: AdminUserList = { users: await Promise.all((await store.listUsers()).map(rowOf)) };
+        return send(res, 200, list);
+      }
+      if (itemId !== null && !USER_ID_PATTERN.test(itemId)) refuse(404, 'not-found', `没有用户 ${target} / no user ${target}`);
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        req.resume();
+        refuse(415, 'unsupported-media-type', '请以 JSON 提交 / send application/json');
+      }
+      const text = await readBody(req, res, MAX_BODY_BYTES);
+      if (text === null) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        refuse(400, 'invalid', '请求不是有效的 JSON / the body is not valid JSON');
+      }
+      if (action === 'create') {
+        const body = validate(CreateUserRequest, json);
+        if (!body.ok) return refuse(400, 'invalid', `新用户的资料有误 / invalid new user: ${describeIssues(body.issues)}`);
+        target = body.value.id;
+        const row = await serial(() => create(actor!, body.value));
+        return send(res, 201, row);
+      }
+      const body = validate(UpdateUserRequest, json);
+      if (!body.ok) return refuse(400, 'invalid', `修改内容有误 / invalid change: ${describeIssues(body.issues)}`);
+      const row = await serial(() => update(actor!, itemId!, body.value));
+      return send(res, 200, row);
+    })().catch(async (e: unknown) => {
+      const refusal: Refusal = e instanceof Refused ? e.refusal : { status: 500, code: 'internal', message: `用户管理出错 / user administration failed: ${(e as Error).message.slice(0, 200)}` };
+      req.resume();
+      try {
+        // Every refusal is audited (who tried what; null: no valid token).
+        await audit(actor?.id ?? null, { action, target, refused: refusal.status, code: refusal.code });
+      } finally {
+        if (!res.headersSent) send(res, refusal.status, { code: refusal.code, message: refusal.message });
+      }
+    });
+    return true;
+  };
+}

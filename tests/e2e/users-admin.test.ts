@@ -1,0 +1,83 @@
+/**
+ * 用户 in Chromium against a real backend: the administrator creates a street-scoped user in the 用户 workspace
+ * (a short password and a missing area refused inline first, nothing sent; a login taken refused by the backend
+ * with its reason); a second console signs in as that user and its status bar says 「辖区：<street>」 and its
+ * desk lists only the street's events. The administrator's own row cannot be disabled.
+ */
+import { SHOTS } from '../../harness/e2e';
+import { describe, expect } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GovEvent, Grid } from '../../protocol';
+import { TEST_TOKENS } from '../../harness/backend';
+import { it } from '../../harness/fixtures';
+import { WireClient } from '../../harness/wire-client';
+
+describe('用户 (administrator)', () => {
+  it('creates a street user who then signs in at another console and sees only the street', async ({ backend, newPage, startHost, dataDir }) => {
+    const street = [...backend.state.collections.adminUnits.values()].find((u) => u.level === 'street' && u.parentId === 'd01')!;
+    const grids = [...backend.state.collections.grids.values()];
+    const inStreet = grids.find((g: Grid) => g.streetId === street.id)!;
+    const elsewhere = grids.find((g: Grid) => g.districtId === 'd02')!;
+    const reporter = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await reporter.waitSynced();
+    const report = async (grid: Grid, title: string): Promise<string> => String((await reporter.command('event.report', { source: 'hotline', category: 'noise', severity: 2, title, description: '', location: grid.center })).result.eventId);
+    const here = await report(inStreet, '本街道噪声投诉');
+    const far = await report(elsewhere, '二区噪声投诉');
+
+    const admin = await startHost({ name: 'admin', backend: { url: backend.url, token: TEST_TOKENS.admin } });
+    const page = await newPage();
+    await page.goto(`${admin.url}#/users`);
+    await page.locator('[data-testid="users-row"][data-user="admin"]').waitFor({ timeout: 30_000 });
+    await expect(page.locator('[data-testid="users-row"][data-user="admin"] [data-testid="users-toggle"]').isDisabled()).resolves.toBe(true);
+
+    await page.getByTestId('users-new').click();
+    await page.getByTestId('user-form-id').fill('jd-chief');
+    await page.getByTestId('user-form-name').fill('街道指挥 孙伟');
+    await page.getByTestId('user-form-password').fill('short');
+    await page.getByTestId('user-form-password2').fill('short');
+    await page.getByTestId('user-form-submit').click();
+    const problems = (await page.getByTestId('user-form-problem').allTextContents()).join(' ');
+    expect(problems).toContain('请选择至少一个辖区');
+    expect(problems).toContain('密码至少 10 个字符');
+    await page.getByTestId('user-form-filter').fill(street.name);
+    await page.getByTestId(`user-form-unit-${street.id}`).check();
+    await page.getByTestId('user-form-password').fill('jiedao-2024-secret');
+    await page.getByTestId('user-form-password2').fill('jiedao-2024-secret');
+    await page.screenshot({ path: join(SHOTS, 'users-new.png') });
+    await page.getByTestId('user-form-submit').click();
+    await page.locator('[data-testid="users-row"][data-user="jd-chief"]').waitFor({ timeout: 15_000 });
+    expect((await backend.store.listUsers()).find((u) => u.id === 'jd-chief')).toMatchObject({ role: 'dispatcher', districtScope: [street.id] });
+    await page.screenshot({ path: join(SHOTS, 'users-table.png') });
+
+    // A login taken: the backend's reason in the form.
+    await page.getByTestId('users-new').click();
+    await page.getByTestId('user-form-id').fill('jd-chief');
+    await page.getByTestId('user-form-name').fill('重名');
+    await page.getByTestId('user-form-citywide').check();
+    await page.getByTestId('user-form-password').fill('another-secret-1');
+    await page.getByTestId('user-form-password2').fill('another-secret-1');
+    await page.getByTestId('user-form-submit').click();
+    await expect(page.getByTestId('user-form-error').textContent()).resolves.toContain('登录名 jd-chief 已被占用');
+    await page.getByTestId('user-form-cancel').click();
+
+    // A second console with no login: the new user signs in there and sees their street only.
+    mkdirSync(join(dataDir, 'street'), { recursive: true });
+    writeFileSync(join(dataDir, 'street', 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'night', backendUrl: backend.url }));
+    const streetHost = await startHost({ name: 'street' });
+    const other = await newPage();
+    await other.goto(`${streetHost.url}#/dispatch`);
+    await other.getByTestId('sign-in-user').fill('jd-chief');
+    await other.getByTestId('sign-in-password').fill('jiedao-2024-secret');
+    await other.getByTestId('sign-in-password').press('Enter');
+    await other.locator('[data-testid="connection-status"][data-status="online"]').waitFor({ timeout: 30_000 });
+    await expect(other.getByTestId('area-scope').textContent()).resolves.toContain(`辖区：`);
+    await expect(other.getByTestId('area-scope').textContent()).resolves.toContain(street.name);
+    await other.locator(`[data-testid="queue-row"][data-event-id="${here}"]`).waitFor({ timeout: 20_000 });
+    const ids = await other.locator('[data-testid="queue-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-event-id')));
+    expect(ids).not.toContain(far);
+    const streetOf = (id: string | null): string | undefined => backend.state.get('grids', (backend.state.get('events', id ?? '') as GovEvent | undefined)?.gridId ?? '')?.streetId;
+    expect(ids.every((id) => streetOf(id) === street.id)).toBe(true);
+    reporter.close();
+  });
+});
