@@ -11,6 +11,7 @@ import type { Camera, CameraStream } from '../../protocol/model';
 import { toWgs84, type Crs } from './crs';
 import type { ImportIssue, TableReport } from './report';
 import { columnOf, type Table, type TableRow } from './table';
+import { placedAt } from './columns';
 
 export const CAMERA_COLUMNS = {
   id: ['国标编码', '国标ID', '设备编码', '通道编码', '通道国标编码', '设备国标编码', 'gbId', 'gb_id', 'deviceId', 'channelId', 'id', 'GBBM'],
@@ -92,20 +93,11 @@ export function buildCameras(table: Table, state: CityState, file: string, optio
       ok = false;
     }
     const num = (k: 'lon' | 'lat' | 'heading' | 'fov'): number | null => (cell(k) === '' ? null : Number(cell(k)));
-    const [lon, lat] = [num('lon'), num('lat')];
-    let grid = null;
-    let position: [number, number] | null = null;
-    if (lon === null || lat === null || !Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
-      error(row, id, 'bad-position', `经纬度“${cell('lon')}, ${cell('lat')}”不是以度为单位的坐标`, `position "${cell('lon')}, ${cell('lat')}" is not longitude/latitude in degrees`);
+    const placed = placedAt(cell('lon'), cell('lat'), convert, locator);
+    const [position, grid] = 'grid' in placed ? [placed.position, placed.grid] : [null, null];
+    if (!('grid' in placed)) {
+      error(row, id, placed.kind, placed.zh, placed.en);
       ok = false;
-    } else {
-      const [x, y] = convert([lon, lat]);
-      position = [Math.round(x * 1e7) / 1e7, Math.round(y * 1e7) / 1e7];
-      grid = locator.at(position);
-      if (!grid) {
-        error(row, id, 'outside-grids', `位置 ${position[0].toFixed(6)}, ${position[1].toFixed(6)}（WGS84）不在任何网格内`, `position ${position[0].toFixed(6)}, ${position[1].toFixed(6)} (WGS84) is outside every grid`);
-        ok = false;
-      }
     }
     const heading = num('heading');
     if (heading !== null && !(Number.isFinite(heading) && heading >= 0 && heading <= 360)) {

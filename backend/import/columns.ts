@@ -1,4 +1,6 @@
 /** The start every register table shares: its report, its columns found by their accepted headers, the first refusals. */
+import type { GridLocator } from '../../domain';
+import type { Grid, LonLat } from '../../protocol';
 import type { ImportIssue, TableReport } from './report';
 import { columnOf, type Table, type TableRow } from './table';
 
@@ -46,4 +48,20 @@ export function countOf(text: string): number | null {
   const s = text.replace(/[,\s]/g, '');
   if (!/^\d{1,12}$/.test(s)) return null;
   return Number(s);
+}
+
+/**
+ * A row's position (longitude and latitude cells, in the file's coordinates) converted to WGS84 and placed in the
+ * grid that contains it; or why not: not degrees, or outside every grid (zh / en, for the row's error).
+ */
+export function placedAt(lonText: string, latText: string, convert: (p: LonLat) => LonLat, locator: GridLocator): { position: LonLat; grid: Grid } | { kind: 'bad-position' | 'outside-grids'; zh: string; en: string } {
+  const [lon, lat] = [lonText === '' ? NaN : Number(lonText), latText === '' ? NaN : Number(latText)];
+  if (!Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
+    return { kind: 'bad-position', zh: `经纬度“${lonText}, ${latText}”不是以度为单位的坐标`, en: `position "${lonText}, ${latText}" is not longitude/latitude in degrees` };
+  }
+  const [x, y] = convert([lon, lat]);
+  const position: LonLat = [Math.round(x * 1e7) / 1e7, Math.round(y * 1e7) / 1e7];
+  const grid = locator.at(position);
+  if (!grid) return { kind: 'outside-grids', zh: `位置 ${position[0].toFixed(6)}, ${position[1].toFixed(6)}（WGS84）不在任何网格内`, en: `position ${position[0].toFixed(6)}, ${position[1].toFixed(6)} (WGS84) is outside every grid` };
+  return { position, grid };
 }

@@ -5,7 +5,7 @@
  */
 import { GridLocator, upsert, type CityState } from '../../domain';
 import { PLACE_KIND_LABELS, PlaceKind, type Change, type Place } from '../../protocol';
-import { cellOf, startTable } from './columns';
+import { cellOf, placedAt, startTable } from './columns';
 import { toWgs84, type Crs } from './crs';
 import type { TableReport } from './report';
 import { normalisePhone } from './roster';
@@ -65,20 +65,11 @@ export function buildPlaces(table: Table, state: CityState, file: string, crs: C
       error(row, code, 'bad-kind', `类别“${cell('kind')}”不认识（可用：${known}）`, `unknown kind "${cell('kind')}" (known: ${PlaceKind.options.join(', ')})`);
       ok = false;
     }
-    const [lon, lat] = [Number(cell('lon')), Number(cell('lat'))];
-    let position: [number, number] | null = null;
-    let grid = null;
-    if (cell('lon') === '' || cell('lat') === '' || !Number.isFinite(lon) || !Number.isFinite(lat) || Math.abs(lon) > 180 || Math.abs(lat) > 90) {
-      error(row, code, 'bad-position', `经纬度“${cell('lon')}, ${cell('lat')}”不是以度为单位的坐标`, `position "${cell('lon')}, ${cell('lat')}" is not longitude/latitude in degrees`);
+    const placed = placedAt(cell('lon'), cell('lat'), convert, locator);
+    const [position, grid] = 'grid' in placed ? [placed.position, placed.grid] : [null, null];
+    if (!('grid' in placed)) {
+      error(row, code, placed.kind, placed.zh, placed.en);
       ok = false;
-    } else {
-      const [x, y] = convert([lon, lat]);
-      position = [Math.round(x * 1e7) / 1e7, Math.round(y * 1e7) / 1e7];
-      grid = locator.at(position);
-      if (!grid) {
-        error(row, code, 'outside-grids', `位置 ${position[0].toFixed(6)}, ${position[1].toFixed(6)}（WGS84）不在任何网格内`, `position ${position[0].toFixed(6)}, ${position[1].toFixed(6)} (WGS84) is outside every grid`);
-        ok = false;
-      }
     }
     const contactName = cell('contactName');
     const phoneText = cell('contactPhone');

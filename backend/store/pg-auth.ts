@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import type { LoginRecord, SessionRecord, UserRecord } from './types';
+import { sessionOf, type SessionRow } from './session-rows';
 
 interface UserRow {
   id: string;
@@ -69,32 +70,9 @@ export class PgAuth {
   }
 
   async findSession(tokenHash: string): Promise<SessionRecord | null> {
-    const { rows } = await this.pool.query<{
-      token_hash: string;
-      user_id: string;
-      client_id: string;
-      client_name: string | null;
-      created_at: string;
-      expires_at: string;
-      idle_expires_at: string;
-      last_used_at: string;
-      ended_at: string | null;
-      ended_why: string | null;
-    }>('SELECT * FROM sessions WHERE token_hash = $1', [tokenHash]);
+    const { rows } = await this.pool.query<SessionRow>('SELECT * FROM sessions WHERE token_hash = $1', [tokenHash]);
     const r = rows[0];
-    if (!r) return null;
-    return {
-      tokenHash: r.token_hash,
-      userId: r.user_id,
-      clientId: r.client_id,
-      clientName: r.client_name,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      idleExpiresAt: r.idle_expires_at,
-      lastUsedAt: r.last_used_at,
-      endedAt: r.ended_at,
-      endedWhy: r.ended_why,
-    };
+    return r ? sessionOf(r) : null;
   }
 
   async touchSession(tokenHash: string, at: string, idleExpiresAt: string): Promise<void> {

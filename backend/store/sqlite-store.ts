@@ -3,6 +3,7 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, ty
 import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
+import { sessionOf, type SessionRow } from './session-rows';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
@@ -15,39 +16,12 @@ interface UserRow {
   token_hash: string;
 }
 
-interface SessionRow {
-  token_hash: string;
-  user_id: string;
-  client_id: string;
-  client_name: string | null;
-  created_at: string;
-  expires_at: string;
-  idle_expires_at: string;
-  last_used_at: string;
-  ended_at: string | null;
-  ended_why: string | null;
-}
-
 const userOf = (row: UserRow): UserRecord => ({
   id: row.id,
   name: row.name,
   role: row.role as UserRecord['role'],
   districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
   tokenHash: row.token_hash,
-});
-
-/** A sessions row (both stores: the same columns) as a record. */
-export const sessionOf = (row: SessionRow): SessionRecord => ({
-  tokenHash: row.token_hash,
-  userId: row.user_id,
-  clientId: row.client_id,
-  clientName: row.client_name,
-  createdAt: row.created_at,
-  expiresAt: row.expires_at,
-  idleExpiresAt: row.idle_expires_at,
-  lastUsedAt: row.last_used_at,
-  endedAt: row.ended_at,
-  endedWhy: row.ended_why,
 });
 
 /** The reference backend's store: one SQLite file in WAL mode. */
