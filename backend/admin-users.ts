@@ -29,7 +29,7 @@ import {
   type UserRole,
 } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
-import { readBody, send } from './auth/routes';
+import { bearerUser, readBody, send } from './http-answers';
 import { hashPassword } from './auth/password';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
@@ -174,8 +174,7 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     let actor: UserRecord | null = null;
     let target: string | null = itemId?.slice(0, 64) ?? null;
     void (async () => {
-      const token = /^Bearer (\S{1,512})$/.exec(req.headers.authorization ?? '')?.[1];
-      actor = token ? await store.findUserByTokenHash(hashToken(token)) : null;
+      actor = await bearerUser(store, req);
       if (!actor) refuse(401, 'unauthorized', '需要有效的令牌 / a valid bearer token is required');
       if (actor!.role !== 'admin' || actor!.districtScope !== null) {
         refuse(403, 'forbidden', `用户管理仅限全市范围的系统管理员，您的角色为${ROLE_TEXT[actor!.role]}${actor!.districtScope !== null ? '（限于部分辖区）' : ''} / user administration is for city-wide administrators only`);

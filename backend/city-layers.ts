@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BuildingsLayer } from '../protocol';
 import type { Buildings } from './city-generator/city';
 import type { BackendStore } from './store/types';
-import { hashToken } from './users';
+import { bearerUser } from './http-answers';
 
 const round = (values: ArrayLike<number>, digits: number): number[] => {
   const f = 10 ** digits;
@@ -35,9 +35,8 @@ export function cityLayerRoutes(store: BackendStore, buildings: Buildings): (req
       res.writeHead(405, { Allow: 'GET' }).end();
       return true;
     }
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     void (async () => {
-      const user = token ? await store.findUserByTokenHash(hashToken(token)) : null;
+      const user = await bearerUser(store, req);
       if (!user) {
         res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8' }).end('a valid bearer token is required');
         return;

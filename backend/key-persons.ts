@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { KEY_PERSON_REVEAL_ROLES, inAreaScope, inScope, maskKeyPerson, type CityState } from '../domain';
 import { KEY_PERSONS_MAX_ROWS, RegisterLevel, type Grid, type KeyPersonCategory, type KeyPersonsAnswer } from '../protocol';
 import type { AuditEntry, BackendStore, UserRecord } from './store/types';
-import { hashToken } from './users';
+import { bearerUser, send } from './http-answers';
 import { parseRequestTarget } from '../web-serving/request-target';
 
 const PATH = '/city/key-persons';
@@ -55,10 +55,6 @@ export function withinScope(state: CityState, scope: readonly string[] | null, t
   return target.grids.length > 0 && target.grids.every((g) => inAreaScope(scope, { districtId: g.districtId, gridId: g.id }, state));
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': text.length, 'Cache-Control': 'no-store' }).end(text);
-}
 
 export function keyPersonRoutes(store: BackendStore, state: CityState): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
@@ -68,7 +64,6 @@ export function keyPersonRoutes(store: BackendStore, state: CityState): (req: In
       res.writeHead(405, { Allow: 'GET' }).end();
       return true;
     }
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     const asked = { level: url.searchParams.get('level')?.slice(0, 20) ?? null, id: url.searchParams.get('id')?.slice(0, 64) ?? null };
     let user: UserRecord | null = null;
     const audit = (detail: Record<string, unknown>): Promise<void> => {
@@ -76,7 +71,7 @@ export function keyPersonRoutes(store: BackendStore, state: CityState): (req: In
       return store.audit([entry]);
     };
     void (async () => {
-      user = token ? await store.findUserByTokenHash(hashToken(token)) : null;
+      user = await bearerUser(store, req);
       if (!user) {
         await audit({ refused: 401, revealed: false, rows: 0 });
         send(res, 401, '需要有效的令牌 / a valid bearer token is required');

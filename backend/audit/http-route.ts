@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUDIT_READ_ROLES } from '../../domain';
 import { AUDIT_CSV_MAX_ROWS, AUDIT_PAGE_DEFAULT, AuditQuery, describeIssues, validate, type AuditPage, type AuditRow } from '../../protocol';
 import type { AuditFilter, AuditRecord, BackendStore, UserRecord } from '../store/types';
-import { hashToken } from '../users';
+import { bearerUser, send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { csvHead, csvLine } from './csv';
 
@@ -18,10 +18,6 @@ const CSV_PATH = '/audit.csv';
 /** Entries read per round while writing a CSV. */
 const CSV_CHUNK = 1000;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': text.length, 'Cache-Control': 'no-store' }).end(text);
-}
 
 const text = (v: unknown, max: number): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
 
@@ -65,14 +61,13 @@ export function auditRoutes(store: BackendStore): (req: IncomingMessage, res: Se
       res.writeHead(405, { Allow: 'GET' }).end();
       return true;
     }
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     // What was asked, bounded (the audit keeps what a refused reader tried, not unbounded input).
     const asked = Object.fromEntries([...url.searchParams].slice(0, 12).map(([k, v]) => [k.slice(0, 20), v.slice(0, 100)]));
     let user: UserRecord | null = null;
     const audit = (detail: Record<string, unknown>): Promise<void> =>
       store.audit([{ at: new Date().toISOString(), userId: user?.id ?? null, kind: 'audit-read', detail: { format, query: asked, ...detail } }]);
     void (async () => {
-      user = token ? await store.findUserByTokenHash(hashToken(token)) : null;
+      user = await bearerUser(store, req);
       if (!user) {
         await audit({ refused: 401, rows: 0 });
         send(res, 401, '需要有效的令牌 / a valid bearer token is required');

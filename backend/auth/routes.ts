@@ -9,39 +9,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AUTH_LOGIN_PATH, AUTH_LOGOUT_PATH, LoginRequest, describeIssues, validate } from '../../protocol';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import type { Auth } from './sessions';
+import { bearerToken, readBody, send } from '../http-answers';
 
 export const MAX_AUTH_BODY_BYTES = 4096;
 /** Sign-ins checked at once: each costs 32 MiB and ~0.1 s of scrypt; more wait their turn or are refused. */
 const MAX_CONCURRENT = 4;
-
-export function send(res: ServerResponse, status: number, body: Record<string, unknown> | null): void {
-  if (body === null) return void res.writeHead(status, { 'Cache-Control': 'no-store' }).end();
-  const text = Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': text.length, 'Cache-Control': 'no-store' }).end(text);
-}
-
-/** The body as text, at most `limit` bytes; null (and 413 sent, the rest dropped) when larger. */
-export function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > limit) {
-      send(res, 413, { code: 'too-large', message: `请求过大（至多 ${limit} 字节） / the body is over ${limit} bytes` });
-      req.resume();
-      return resolve(null);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        if (!res.headersSent) send(res, 413, { code: 'too-large', message: `请求过大（至多 ${limit} 字节） / the body is over ${limit} bytes` });
-        req.destroy();
-        resolve(null);
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 export function authRoutes(auth: Auth): (req: IncomingMessage, res: ServerResponse) => boolean {
   let busy = 0;
@@ -56,7 +28,7 @@ export function authRoutes(auth: Auth): (req: IncomingMessage, res: ServerRespon
     void (async () => {
       if (path === AUTH_LOGOUT_PATH) {
         req.resume();
-        const token = /^Bearer (\S{1,512})$/.exec(req.headers.authorization ?? '')?.[1];
+        const token = bearerToken(req);
         if (token && (await auth.signOut(token, remote))) return send(res, 204, null);
         return send(res, 401, { code: 'unauthorized', message: '不是有效的登录会话 / not a live sign-in session' });
       }

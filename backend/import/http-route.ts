@@ -22,7 +22,7 @@ import type { Change } from '../../protocol';
 import type { CityState } from '../../domain';
 import type { Logger } from '../../node-util/logger';
 import type { BackendStore, UserRecord } from '../store/types';
-import { hashToken } from '../users';
+import { bearerUser, send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { CRS_NAMES } from './crs';
 import { defaultMaxBytes, importAudit, isImportKind, planImport, readImport, type ImportFiles, type ImportKind } from './prepare';
@@ -63,10 +63,6 @@ class Refusal extends Error {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': text.length, 'Cache-Control': 'no-store' }).end(text);
-}
 
 /** The request's body as a form, refused beyond `limit` bytes (counted as it arrives, compressed and not). */
 async function readForm(req: IncomingMessage, limit: number): Promise<FormData> {
@@ -177,7 +173,6 @@ export function importRoutes(o: ImportRouteOptions): (req: IncomingMessage, res:
       return true;
     }
     const asked = path[1]!.slice(0, 20);
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
     let user: UserRecord | null = null;
     let dir: string | null = null;
     const done = { seq: null as number | null, register: false };
@@ -204,7 +199,7 @@ export function importRoutes(o: ImportRouteOptions): (req: IncomingMessage, res:
       req.resume();
     };
     void (async () => {
-      user = token ? await o.store.findUserByTokenHash(hashToken(token)) : null;
+      user = await bearerUser(o.store, req);
       if (!user) return refuse(401, '需要有效的令牌 / a valid bearer token is required');
       if (user.role !== 'admin' || user.districtScope !== null) return refuse(403, '只有系统管理员（全市）可以导入基础数据 / only the administrator (whole city) imports base data');
       const what = path[1];

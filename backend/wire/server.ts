@@ -40,7 +40,8 @@ import { SessionSync } from './sync';
 import { AreaScopes } from './scopes';
 import type { StreamGrants } from '../video/stream-grants';
 import { CommitTail } from './commit-tail';
-import { Auth, type AuthLimits } from '../auth/sessions';
+import type { Auth, AuthLimits } from '../auth/sessions';
+import { connectionsAuth } from './connections-auth';
 import { ViewAudit } from '../audit/views';
 
 export { DEFAULT_LIMITS, type ServerLimits };
@@ -107,21 +108,7 @@ export class BackendServer implements ClientOutput {
         else log.warn('database connection lost: commands wait until it is back', { detail });
       },
     });
-    this.auth = new Auth({
-      store,
-      log,
-      ...(options.auth ? { limits: options.auth } : {}),
-      liveSessions: () => [...this.sessions].flatMap((s) => (s.signInSession && s.phase !== 'closed' ? [s.signInSession] : [])),
-      closeSession: (hash, why) => {
-        let closed = 0;
-        for (const s of this.sessions) {
-          if (s.signInSession !== hash || s.phase === 'closed') continue;
-          this.refuse(s, 'session-expired', `登录会话已结束（${why === 'signed out' ? '已退出登录' : '已过期'}），请重新登录 / the sign-in session ended (${why}): sign in again`, WireCloseCode.sessionExpired);
-          closed++;
-        }
-        return closed;
-      },
-    });
+    this.auth = connectionsAuth({ store, log, sessions: this.sessions, out: this, ...(options.auth ? { limits: options.auth } : {}) });
     this.views = new ViewAudit({ state, now: () => clock.now(), write: (entries) => this.auditLater(entries) });
     this.sync = new SessionSync({ state, store, clock, log, auth: this.auth, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
   }
