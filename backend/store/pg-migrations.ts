@@ -95,5 +95,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX sessions_user ON sessions (user_id);
     `,
   },
+  {
+    version: 5,
+    description: 'accounts beyond the console: department liaisons and grid staff linked to their department or staff record; API keys of source systems (hashed); sign-in failures of names that are no user',
+    sql: `
+      ALTER TABLE users ADD COLUMN department_id TEXT;
+      ALTER TABLE users ADD COLUMN staff_id TEXT;
+      CREATE UNIQUE INDEX users_staff ON users (staff_id) WHERE staff_id IS NOT NULL;
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        rate_per_minute INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT,
+        last_used_at TEXT
+      );
+      CREATE TABLE sign_in_failures (
+        login TEXT PRIMARY KEY,
+        failed INTEGER NOT NULL,
+        locked_until TEXT,
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 

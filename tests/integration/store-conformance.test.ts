@@ -297,7 +297,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(4\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(5\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
@@ -327,7 +327,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     const comment = await raw.query<{ c: string | null }>("SELECT obj_description('changes'::regclass) AS c");
     const table = await raw.query<{ n: string }>('SELECT COUNT(*) AS n FROM key_persons');
     await raw.end();
-    expect(rows[0]?.v).toBe(4);
+    expect(rows[0]?.v).toBe(5);
     expect(table.rows[0]?.n).toBe('0');
     expect(comment.rows[0]?.c).toContain('write turn');
   });

@@ -61,11 +61,29 @@ describe('backend store migrations', () => {
     const db = new Database(':memory:');
     migrate(db, BACKEND_MIGRATIONS.slice(0, 3));
     db.prepare("INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ('u1', '调度员', 'dispatcher', NULL, 'h1')").run();
-    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(4);
+    expect(migrate(db, BACKEND_MIGRATIONS.slice(0, 4))).toBe(4);
     expect(db.prepare("SELECT password_hash, failed_logins, locked_until, disabled FROM users WHERE id = 'u1'").get()).toEqual({ password_hash: null, failed_logins: 0, locked_until: null, disabled: 0 });
     const insert = db.prepare("INSERT INTO sessions (token_hash, user_id, client_id, created_at, expires_at, idle_expires_at, last_used_at) VALUES (?, ?, 'c', 't', 't', 't', 't')");
     insert.run('s1', 'u1');
     expect(() => insert.run('s1', 'u1')).toThrow(/UNIQUE|PRIMARY/);
+  });
+
+  it('migration 5 links accounts to a department or a staff record (one account per staff member), and adds API keys and failures of unknown names', () => {
+    const db = new Database(':memory:');
+    migrate(db, BACKEND_MIGRATIONS.slice(0, 4));
+    db.prepare("INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ('u1', '调度员', 'dispatcher', NULL, 'h1')").run();
+    expect(migrate(db, BACKEND_MIGRATIONS)).toBe(5);
+    expect(db.prepare("SELECT department_id, staff_id FROM users WHERE id = 'u1'").get()).toEqual({ department_id: null, staff_id: null });
+    const user = db.prepare("INSERT INTO users (id, name, role, district_scope, token_hash, staff_id) VALUES (?, '网格员', 'field', NULL, ?, ?)");
+    user.run('f1', 'h2', 's1');
+    user.run('f2', 'h3', null);
+    user.run('f3', 'h4', null);
+    expect(() => user.run('f4', 'h5', 's1')).toThrow(/UNIQUE/);
+    const key = db.prepare("INSERT INTO api_keys (id, name, source, key_hash, rate_per_minute, created_at, created_by) VALUES (?, '12345', 'hotline', ?, 600, 't', 'admin')");
+    key.run('k1', 'kh1');
+    expect(() => key.run('k2', 'kh1')).toThrow(/UNIQUE/);
+    db.prepare("INSERT INTO sign_in_failures (login, failed, updated_at) VALUES ('nobody', 1, 't')").run();
+    expect(db.prepare('SELECT COUNT(*) AS n FROM sign_in_failures').get()).toEqual({ n: 1 });
   });
 
   it('refuses a database from a newer program, clearly, without touching it', () => {
@@ -75,7 +93,7 @@ describe('backend store migrations', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => new SqliteStore(file)).toThrow(StoreOpenError);
-    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(4\)/);
+    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(5\)/);
     const check = new Database(file);
     expect(check.pragma('user_version', { simple: true })).toBe(99);
     check.close();
