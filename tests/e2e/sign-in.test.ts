@@ -2,7 +2,7 @@
  * 登录 at a console linked to a configured backend with no static token: the overlay asks over the picture; a
  * wrong password is said without saying whether the user exists; the fifth wrong try locks with the time; the
  * session ending mid-shift asks again in place, a command queued meanwhile goes after signing in again; 换班登录
- * at 交接班 (the outgoing session ended, the hand-over naming both); 退出登录. Screenshots at 1920x1080.
+ * at 交接班 (the outgoing session ended, the hand-over naming both), also on the two consoles of one desk; 退出登录. Screenshots at 1920x1080.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -144,5 +144,56 @@ describe('sign-in at the console (登录)', () => {
     await page.getByTestId('sign-out-yes').click();
     await page.locator('[data-testid="sign-in"] form[data-state="required"]').waitFor({ timeout: 15_000 });
     await expect(page.getByTestId('connection-reason').textContent()).resolves.toContain('已退出登录');
+  }, 120_000);
+
+  it('换班登录 on the two consoles of one desk: each seat switches on its own; the other keeps the outgoing officer until it switches too', async ({ backend, dataDir, newPage, startHost }) => {
+    for (const [user, password] of Object.entries(PASSWORDS)) await backend.store.setPassword(user, await hashPassword(password));
+    const pages: Page[] = [];
+    for (const name of ['c', 'd']) {
+      const host = await consoleWithoutLogin(startHost, dataDir, name, backend.url);
+      const page = await newPage();
+      await page.goto(`${host.url}#/dispatch`);
+      await page.getByTestId('sign-in').waitFor({ timeout: 30_000 });
+      await signIn(page, 'duty', PASSWORDS.duty);
+      await online(page);
+      pages.push(page);
+    }
+    const [a, b] = pages as [Page, Page];
+    const signOuts = (): number => (backend.store as SqliteStore).auditLog(500).filter((e) => e.kind === 'sign-out' && e.userId === 'duty').length;
+    const outBefore = signOuts();
+
+    await a.getByTestId('open-handover').click();
+    await a.getByTestId('handover-notes').fill('两台席位同时交班：夜间重点关注滨河路。');
+    await a.getByTestId('handover-submit').click();
+    await a.getByTestId('handover-pending').waitFor({ timeout: 15_000 });
+
+    // The first console's seat switches: only its session ends; the desk's other console stays 李强's, online.
+    await a.getByTestId('seat-switch').click();
+    await signIn(a, 'duty-2', PASSWORDS['duty-2'], a.getByTestId('handover-panel').getByTestId('sign-in'));
+    await a.getByTestId('seat-switched').waitFor({ timeout: 15_000 });
+    await expect(a.getByTestId('backend-user').textContent()).resolves.toContain('值班员 陈静');
+    await online(a);
+    expect(signOuts()).toBe(outBefore + 1);
+    await b.getByTestId('open-handover').click();
+    await b.getByTestId('handover-pending').waitFor({ timeout: 15_000 });
+    await expect(b.getByTestId('backend-user').textContent()).resolves.toContain('值班员 李强');
+    await expect(b.locator('[data-testid="connection-status"][data-status="online"]').count()).resolves.toBe(1);
+    await expect(b.getByTestId('sign-in').count()).resolves.toBe(0);
+
+    // Then the second; the incoming officer acknowledges there, and both consoles show the record naming both.
+    await b.getByTestId('seat-switch').click();
+    await signIn(b, 'duty-2', PASSWORDS['duty-2'], b.getByTestId('handover-panel').getByTestId('sign-in'));
+    await b.getByTestId('seat-switched').waitFor({ timeout: 15_000 });
+    await expect(b.getByTestId('backend-user').textContent()).resolves.toContain('值班员 陈静');
+    await online(b);
+    expect(signOuts()).toBe(outBefore + 2);
+    const done = await b.getByTestId('handover-done').count();
+    await b.getByTestId('handover-ack').click();
+    for (const page of [a, b]) {
+      await expect.poll(() => page.getByTestId('handover-done').count(), { timeout: 15_000 }).toBe(done + 1);
+      await expect(page.getByTestId('handover-pending').count()).resolves.toBe(0);
+      await expect(page.getByTestId('handover-done').first().textContent()).resolves.toContain('值班员 李强 → 值班员 陈静');
+    }
+    await b.screenshot({ path: join(SHOTS, 'sign-in-seat-switch-two-consoles.png') });
   }, 120_000);
 });
