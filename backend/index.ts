@@ -1,21 +1,20 @@
 /**
  * Starts the reference backend: store, generated city (first start: seeded with 30 days of history run
  * through the real command handlers), then its services in order — SIP server, camera streams, the wire
- * protocol server, simulated field staff, city life (simulator, KPI refresh) — stopped in reverse by close().
+ * protocol server, simulated field staff, city life (simulator, KPI refresh: city-life.ts) — stopped in reverse
+ * by close().
  * Used by the CLI, the console's embedded mode and the tests.
  */
 import { dirname } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { KpiPeriod, type Change, type KpiSnapshot, type SipAccount, type Staff } from '../protocol';
+import type { SipAccount } from '../protocol';
 import { createLogger, silentLogger, type Logger } from '../node-util/logger';
 import { SimClock } from './clock';
-import { CityState, upsert } from '../domain';
+import { CityState } from '../domain';
 import { openStore, type RunningStore } from './store/open';
-import type { Watch } from './store/types';
 import { BackendServer, type ServerLimits } from './wire/server';
-import { computeKpis } from './kpi';
 import type { City } from './city-generator/city';
 import { advertiseWebRtc, eventIdFactory, setUpCity, stateLocator } from './city-setup';
 import { cityLayerRoutes } from './city-layers';
@@ -33,8 +32,8 @@ import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKam
 import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
 import { findChromium } from '../node-util/chromium';
-import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
-import { storedSimCity } from './live-simulator/stored-city';
+import type { SimulationEngine } from './live-simulator/engine';
+import { CityLife } from './city-life';
 import { startServices, type BackendService } from './services';
 import { openPositionBus, type PositionBus } from './cluster/position-bus';
 import { PositionsRelay } from './cluster/positions-relay';
@@ -131,8 +130,6 @@ export interface RunningBackend {
   close(): Promise<void>;
 }
 
-const PERIODS = KpiPeriod.options;
-
 export async function startBackend(config: BackendConfig): Promise<RunningBackend> {
   const log = config.log ?? silentLogger;
   if (config.startAtMs !== undefined && !(config.startAtMs <= Date.now())) throw new Error('the simulated clock cannot start in the future');
@@ -189,95 +186,30 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
-    health: () => ({ lead: timers.length > 0 }),
+    health: (): Record<string, unknown> => ({ lead: life.leading }),
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.auth ? { auth: config.auth } : {}),
     streamGrants: grants,
   });
   const signIn = authRoutes(server.auth);
 
-  let simCommand = 0;
-  const simRun = `${Date.now().toString(36)}`;
-  const apply: ApplyCommand = async (actor, type, payload) => {
-    const { ack, frame } = await server.submit(actor, `sim-${simRun}-${simCommand++}`, type, payload);
-    return ack ? { ok: true, result: ack.result } : { ok: false, reason: frame };
-  };
-  // The city the store holds: the generated one, or an imported one (stored-city.ts), followed as it changes.
-  const engine = new SimulationEngine({ city: storedSimCity(state, city), state, seed: `live:${cityParams.seed}:${simRun}`, apply });
-
-  // KPIs: recomputed when events changed, at most every kpiIntervalMs; committed as sequenced changes.
-  let kpiSeq = -1;
-  const refreshKpis = async (): Promise<void> => {
-    if (state.seq === kpiSeq && state.collections.kpis.size === PERIODS.length) return;
-    const seq = await server.commitSystemChanges(() => {
-      const now = clock.now();
-      return PERIODS.map((period): Change => upsert('kpis', computeKpis(state, period, now) as KpiSnapshot));
-    });
-    kpiSeq = seq ?? state.seq;
-  };
-
-  let lastTick = clock.nowMs();
-  let ticks = 0;
-  let ticking = false;
-  const tick = async (): Promise<void> => {
-    if (ticking) return;
-    ticking = true;
-    try {
-      const now = clock.nowMs();
-      if (ticks % 10 === 0) {
-        engine.adoptOpenEvents(now);
-        await engine.superviseOverdue(now);
-      }
-      await engine.advance(now);
-      // Positions carry the time they are computed at (the events above may have taken a while: a burst through
-      // the write turn) and leave before this tick's own commit, which must not hold them up.
-      const movedAt = clock.nowMs();
-      const moved = engine.moveStaff(movedAt, movedAt - lastTick);
-      lastTick = movedAt;
-      relay.made(new Date(movedAt).toISOString(), moved.positions);
-      // Built in the write turn from the records as committed by then (another instance may have changed a
-      // staff member meanwhile): only what moving changes — status, position, time — is taken from the move.
-      if (moved.changes.length > 0) {
-        await server.commitSystemChanges(() =>
-          moved.changes.flatMap((change): Change[] => {
-            if (change.op !== 'upsert' || change.collection !== 'staff') return [change];
-            const current = state.get('staff', change.id);
-            const made = change.data as Staff;
-            return current ? [upsert('staff', { ...current, status: made.status, position: made.position, updatedAt: made.updatedAt })] : [];
-          }),
-        );
-      }
-      if (ticks % 30 === 29) {
-        await store.savePositions(moved.positions.map((p) => [p.id, p.lon, p.lat]));
-        await store.setMeta('simTime', String(movedAt));
-      }
-      if (ticks % 600 === 599) await store.pruneChanges(50_000);
-      ticks++;
-    } catch (e) {
-      log.error('simulator tick failed', { error: (e as Error).stack });
-    } finally {
-      ticking = false;
-    }
-  };
+  // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
+  const life = new CityLife({
+    server,
+    store,
+    state,
+    clock,
+    log,
+    city,
+    seed: cityParams.seed,
+    relay: () => relay,
+    simulate: config.simulate !== false,
+    tickMs: config.tickMs ?? 1000,
+    kpiIntervalMs: config.kpiIntervalMs ?? 10_000,
+  });
+  const { engine } = life;
 
   let simulator: FieldSimulator | null = null;
-  const timers: NodeJS.Timeout[] = [];
-  let lead: Watch | null = null;
-  const beginLife = (): void => {
-    if (timers.length > 0) return;
-    log.info('this instance runs the city life (simulation, KPIs)');
-    if (config.simulate !== false) {
-      engine.adoptOpenEvents(clock.nowMs());
-      lastTick = clock.nowMs();
-      timers.push(setInterval(() => void tick(), config.tickMs ?? 1000));
-    }
-    timers.push(setInterval(() => refreshKpis().catch((e: unknown) => log.error('KPI refresh failed', { error: (e as Error).stack })), config.kpiIntervalMs ?? 10_000));
-  };
-  const endLife = (stopping = false): void => {
-    if (timers.length === 0) return;
-    for (const t of timers.splice(0)) clearInterval(t);
-    if (!stopping) log.warn('this instance lost the lead (its database connection went): another instance runs the city life');
-  };
   // Started in this order, stopped in reverse (backend/services.ts).
   const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1], whole?: Buffer): void => server.broadcastPositions(at, items, whole);
   let relay = new PositionsRelay({ bus: null, state, log, broadcast });
@@ -329,7 +261,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     {
       name: 'wire protocol server',
       async start() {
-        await refreshKpis();
+        await life.refreshKpis();
         // Cameras offer WebRTC exactly when this backend can serve it (a Janus is configured), best first.
         await server.commitSystemChanges(() => advertiseWebRtc(state, webrtc !== null));
         await server.start();
@@ -353,20 +285,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       },
       stop: async () => simulator?.stop(),
     },
-    {
-      // One instance of a city runs its life (several would each move the staff and make events): the one that
-      // holds the store's lead (SQLite: the only one); another takes over when it goes.
-      name: 'city life (simulator, KPIs)',
-      async start() {
-        lead = store.lead((leading) => (leading ? beginLife() : endLife()));
-      },
-      async stop() {
-        const leading = timers.length > 0;
-        endLife(true);
-        await lead?.close();
-        if (leading) await store.setMeta('simTime', String(clock.nowMs()));
-      },
-    },
+    life.service(),
   ];
   let stopServices: () => Promise<void>;
   try {
@@ -390,9 +309,9 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     sipAccountFor,
     fieldPasscode: (staffId) => (sip ? fieldPasscode(sip.secret, staffId) : null),
     streamGrant: (cameraId) => grants.of(cameraId),
-    leading: () => timers.length > 0,
-    tick,
-    refreshKpis,
+    leading: () => life.leading,
+    tick: () => life.tick(),
+    refreshKpis: () => life.refreshKpis(),
     async injectScenario(kind, districtId) {
       const ids = await engine.injectScenario(kind, clock.nowMs(), districtId);
       server.notice('warning', kind === 'flood' ? `模拟场景：暴雨内涝，已生成 ${ids.length} 条事件` : `模拟场景：大型活动人员聚集，已生成 ${ids.length} 条事件`);

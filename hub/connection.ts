@@ -7,7 +7,7 @@
 import { serverNowMs, type ConnectionState, type HubNotice, type SipState } from '../protocol';
 import type { Actor } from '../domain';
 import { ObservableValue } from './observable';
-import type { LinkStatePatch } from './link';
+import type { LinkStatePatch } from './link-ports';
 import type { Replica } from './replica';
 
 export interface ConnectionOptions {

@@ -2,7 +2,7 @@
  * The console's local brain: one per machine, shared by every window, plain Node (never imports electron).
  * This file only composes the hub's parts, each the one owner of its state: the replica (the backend's state,
  * cache and memory), the outbox, the connection state, the row subscriptions with the optimistic view, the
- * sessions (one per window) and the link to the backend. Data walks one way: the link hands the replica what
+ * sessions (one per window) and the link to the backend (which one, as whom: backend-access.ts). Data walks one way: the link hands the replica what
  * the backend sent and the outbox its answers; windows get what changed through their subscriptions.
  */
 import { randomBytes } from 'node:crypto';
@@ -35,7 +35,9 @@ import { silentLogger, type Logger } from '../node-util/logger';
 import { ObservableValue } from './observable';
 import { SettingsStore } from './settings-store';
 import { CACHE_FILE_NAME, HubCache } from './cache/cache';
-import { BackendLink, type LinkOptions } from './link';
+import type { BackendLink } from './link';
+import type { LinkOptions } from './link-ports';
+import { BackendAccess, type BackendCredentials } from './backend-access';
 import { Replica } from './replica';
 import { Outbox } from './outbox';
 import { Connection } from './connection';
@@ -46,13 +48,9 @@ import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
 import { createUser, listUsers, updateUser } from './users-admin';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
-import { SignIn, endSession, type SessionKeeper } from './sign-in';
+import type { SessionKeeper } from './sign-in';
 
-export interface BackendCredentials {
-  /** One address, or the instances' addresses tried in turn (failover; see link-rules.ts AddressRotation). */
-  url: string | readonly string[];
-  token: string;
-}
+export type { BackendCredentials };
 
 export interface HubOptions {
   /** Where the hub keeps its files: settings.json and cache.sqlite. */
@@ -89,13 +87,10 @@ export class Hub {
   /** Views of events on their way to the backend's audit (audit.ts). */
   private readonly views: PendingViews;
   private readonly services: SessionServices;
-  private link: BackendLink | null = null;
-  private backend: BackendCredentials | null = null;
+  /** Which backend the hub links to, and as whom (backend-access.ts). */
+  private readonly access: BackendAccess;
   private readonly sessions = new Set<HubSession>();
-  private readonly signInState: SignIn;
   private closed = false;
-  /** Starts the embedded backend again (runEmbeddedBackend sets it); null with a configured backend. */
-  private backendRestart: (() => void) | null = null;
 
   constructor(readonly options: HubOptions) {
     this.log = options.log ?? silentLogger;
@@ -126,7 +121,7 @@ export class Hub {
         this.status.outboxCounts(this.outbox.counts());
         this.rows.outboxChanged(rebase);
       },
-      wake: () => this.link?.sendCommands(),
+      wake: () => this.access.link?.sendCommands(),
     });
     this.status = new Connection({
       replica: this.replica,
@@ -138,7 +133,6 @@ export class Hub {
       welcomed: () => this.rows.rebaseSoon(),
     });
     this.connection = this.status.state;
-    this.signInState = new SignIn({ clientId, keeper: options.sessionKeeper ?? null, show: (signIn) => this.status.patch({ signIn }) });
     this.sipAccount = this.status.sip;
     this.rows = new Subscriptions({
       replica: this.replica,
@@ -149,7 +143,18 @@ export class Hub {
       viewerSignedIn: () => this.connection.value.user?.role === 'viewer',
     });
     this.layers = new CityLayers(this.replica, () => this.backendSource());
-    this.views = new PendingViews((view) => this.link?.sendView(view) ?? false, this.log, () => this.connection.value.user?.id ?? null);
+    this.views = new PendingViews((view) => this.access.link?.sendView(view) ?? false, this.log, () => this.connection.value.user?.id ?? null);
+    this.access = new BackendAccess({
+      clientId,
+      replica: this.replica,
+      outbox: this.outbox,
+      status: this.status,
+      views: this.views,
+      log: this.log,
+      ...(options.link ? { link: options.link } : {}),
+      sessionKeeper: options.sessionKeeper ?? null,
+      configuredUrl: () => this.settings.settings.value.backendUrl,
+    });
     this.services = {
       version: options.version,
       startedAt: this.startedAt,
@@ -188,128 +193,55 @@ export class Hub {
 
   /** The link, for tests and diagnostics. */
   get backendLink(): BackendLink | null {
-    return this.link;
+    return this.access.link;
   }
+
+  // ── the backend linked, and as whom (backend-access.ts) ──────────────────────────────────────────────
 
   /**
    * Links to a backend (replacing any previous link). `demo`: the embedded backend's demo user, signed in
    * automatically with its static token (the windows say so).
    */
   connectTo(backend: BackendCredentials, how: { session?: boolean; demo?: boolean } = {}): void {
-    this.link?.stop();
-    this.backend = backend;
-    if (!how.session) this.status.patch({ signIn: { state: 'token', demo: how.demo === true, expiresAt: null } });
-    const urls = backendUrlList(backend.url);
-    this.status.patch({ backendUrl: urls[0] ?? null, backendUrls: urls, instance: null, status: 'connecting', lastError: null });
-    this.link = new BackendLink({
-      urls,
-      token: backend.token,
-      clientId: this.clientId,
-      replica: this.replica,
-      outbox: this.outbox,
-      log: this.log,
-      ...this.options.link,
-      callbacks: {
-        state: (patch) => {
-          this.status.linkState(patch);
-          if (patch.status === 'online') this.views.flush();
-        },
-        notice: (message) => this.status.patch({ notice: { code: 'backend', keptAs: null, detail: message } }),
-        sessionEnded: () => this.signInState.forget('expired'),
-      },
-    });
-    this.link.start();
+    this.access.connectTo(backend, how);
   }
 
-  /**
-   * A configured backend without a static token: the kept session (Electron) if there is one, else the
-   * windows ask for a sign-in (the picture from the cache stays behind it).
-   */
+  /** A configured backend without a static token: the kept session (Electron), else the windows ask for a sign-in. */
   requireSignIn(url: string | readonly string[]): void {
-    const kept = this.signInState.kept;
-    if (kept) {
-      this.status.patch({ signIn: { state: 'signed-in', demo: false, expiresAt: null } });
-      return this.connectTo({ url, token: kept }, { session: true });
-    }
-    this.backend = { url, token: '' };
-    this.unavailable(url, 'sign-in-required', 'nobody is signed in at this console');
-    this.status.patch({ signIn: { state: 'required', demo: false, expiresAt: null } });
+    this.access.requireSignIn(url);
   }
 
-  /** Signs the console in with a password (sign-in.ts); linked as that user once the backend says yes. */
-  async signIn(user: string, password: string): Promise<SignInResult> {
-    const urls = backendUrlList(this.backend?.url ?? this.settings.settings.value.backendUrl);
-    const { result, token, replaced } = await this.signInState.signIn(urls, user, password, (userId) => this.seatSwitchRefusal(userId));
-    if (token) this.connectTo({ url: this.backend?.url ?? urls, token }, { session: true });
-    // A seat switch: the outgoing officer's session ends at the backend (after the link moved to the new one).
-    if (replaced) await endSession(replaced.url, replaced.token);
-    return result;
-  }
-
-  /**
-   * A seat switch while the outbox still holds commands queued by the previous user (the last one the backend
-   * welcomed): refused, so that none of them goes out in the incoming user's name; they are sent (the previous
-   * user signs in again) or discarded first. The same user signing in again (an expired session) is welcome.
-   */
-  private seatSwitchRefusal(userId: string): SignInResult | null {
-    const previous = this.connection.value.user;
-    const pending = this.outbox.size;
-    if (!previous || previous.id === userId || pending === 0) return null;
-    return {
-      ok: false,
-      reason: 'outbox-pending',
-      message: `${pending} command(s) queued by ${previous.name} (${previous.id}) are not sent yet: send them (sign in as ${previous.id}) or discard them first`,
-      lockedUntil: null,
-      pendingCommands: pending,
-    };
+  /** Signs the console in with a password; refused while the previous user's commands wait in the outbox. */
+  signIn(user: string, password: string): Promise<SignInResult> {
+    return this.access.signIn(user, password);
   }
 
   /** Signs the console's user out: the session ends at the backend, the link closes, the cache stays. */
-  async signOut(): Promise<void> {
-    const url = this.link?.url ?? null;
-    const backend = this.backend;
-    this.link?.stop();
-    this.link = null;
-    await this.signInState.signOut(url);
-    if (backend) this.backend = { url: backend.url, token: '' };
-    this.status.linkState({ status: 'offline', reconnectAttempt: 0, nextRetryAt: null, lastError: { code: 'signed-out', message: 'signed out: nobody is signed in at this console' } });
+  signOut(): Promise<void> {
+    return this.access.signOut();
   }
 
   /** No backend can be linked (none configured, no login, embedded one failed): offline, with the reason. */
   unavailable(backendUrl: string | readonly string[] | null, code: string, message: string, extra: Partial<ConnectionState> = {}): void {
-    this.link?.stop();
-    this.link = null;
-    const urls = backendUrlList(backendUrl);
-    // As for a link that dropped: `since` and the last sync move, and the stopped link's retry plan is gone.
-    this.status.linkState({ status: 'offline', reconnectAttempt: 0, nextRetryAt: null, lastError: { code, message } }, { backendUrl: urls[0] ?? null, backendUrls: urls, instance: null, ...extra });
+    this.access.unavailable(backendUrl, code, message, extra);
   }
 
-  /**
-   * The embedded backend's supervisor state (see backend-supervisor.ts), shown with the connection. A failed
-   * start or an exit takes the link down at once, with the reason, rather than leaving it to find out.
-   */
+  /** The embedded backend's supervisor state, shown with the connection (a failure takes the link down). */
   setEmbeddedBackend(state: EmbeddedBackendState): void {
-    const error = state.lastError;
-    if ((state.state === 'retrying' || state.state === 'failed') && error) {
-      this.unavailable(null, 'embedded-failed', `${error.code}: ${error.message}`, { embeddedBackend: state });
-    } else this.status.patch({ embeddedBackend: state });
+    this.access.setEmbeddedBackend(state);
   }
 
   setBackendRestart(restart: (() => void) | null): void {
-    this.backendRestart = restart;
+    this.access.setBackendRestart(restart);
   }
 
   /** A person's 重试: the embedded backend starts again now. */
   restartBackend(): void {
-    if (!this.backendRestart) throw new HubError('unavailable', 'this console links to a configured backend: there is no embedded backend to start');
-    this.backendRestart();
+    this.access.restartBackend();
   }
 
-  /** The linked backend's address now and its token (null: none linked). */
   private backendSource(): LayerSource | null {
-    if (!this.backend?.token) return null;
-    const urls = backendUrlList(this.backend.url);
-    return { url: this.link?.url ?? urls[0]!, urls, token: this.backend.token };
+    return this.access.source();
   }
 
   /** The 重点人员 register of one area (key-persons.ts): from the backend each time, never cached. */
@@ -393,7 +325,7 @@ export class Hub {
     if (this.closed) return;
     this.closed = true;
     for (const session of [...this.sessions]) session.close();
-    this.link?.stop();
+    this.access.stop();
     this.rows.close();
     this.replica.close();
     this.cache.close();

@@ -3,7 +3,7 @@
  * one database: a refused try or a dead connection moves on to the next, see AddressRotation): handshake with
  * the last applied sequence (or the snapshot being received, to resume it), snapshot chunks, deltas in strict
  * order and live positions handed to the replica (which alone writes the cache), the outbox's commands sent in
- * order and answered back to it.
+ * order and answered back to it (link-commands.ts). What it needs from the hub: link-ports.ts.
  * Anything invalid from the backend — a bad frame, a sequence going backwards, a gap, an oversized frame — is
  * refused, logged, and the link is reset; the replica is only ever handed valid, in-order data.
  */
@@ -28,67 +28,11 @@ import {
   encodeFrame,
   type ViewPayload,
   validate,
-  type Change,
   type CollectionName,
-  type CommandFrame,
 } from '../protocol';
-import type { Logger } from '../node-util/logger';
 import { AddressRotation, DeltaParts, ProtocolViolation, binaryPositions, explainClose } from './link-rules';
-
-/** Where the link hands what the backend sends, checked and in order: the replica (replica.ts). */
-export interface LinkReplica {
-  readonly lastSeq: number;
-  /** Where a connection under this token resumes: its last applied seq and a snapshot being received. */
-  resumePoint(tokenHash: string): { lastSeq: number | null; staged: { snapshotId: string; nextIndex: number } | null };
-  welcomed(tokenHash: string, welcome: WelcomePayload): void;
-  beginSnapshot(snapshotId: string, fromIndex: number): void;
-  stageChunk(snapshotId: string, index: number, collection: CollectionName, items: unknown[]): void;
-  finishSnapshot(snapshotId: string, seq: number): void;
-  applyDelta(seq: number, changes: readonly Change[]): void;
-  applyPositions(payload: PositionsPayload): void;
-}
-
-/** The commands to send and where their answers go: the outbox (outbox.ts). */
-export interface LinkOutbox {
-  /** The commands to send now, in order. */
-  pending(): readonly CommandFrame[];
-  attempted(commandId: string): void;
-  acked(ack: CommandAck): void;
-  refused(commandId: string, error: WireErrorPayload): void;
-}
-
-export interface LinkCallbacks {
-  /** Connection facts changed (status, errors, user, clock). */
-  state(patch: LinkStatePatch): void;
-  notice(message: string): void;
-  /** The backend ended the sign-in session (close 4011): the link has stopped; a new sign-in links again. */
-  sessionEnded?(message: string): void;
-}
-
-export interface LinkStatePatch {
-  status?: 'online' | 'connecting' | 'reconnecting' | 'offline';
-  /** The address the link is on, or trying now. */
-  url?: string;
-  reconnectAttempt?: number;
-  nextRetryAt?: string | null;
-  lastError?: { code: string; message: string } | null;
-  welcome?: WelcomePayload;
-}
-
-export interface LinkOptions {
-  /** The backend's addresses, tried in this order (one: a single backend, or one behind a load balancer). */
-  urls: readonly string[];
-  token: string;
-  clientId: string;
-  replica: LinkReplica;
-  outbox: LinkOutbox;
-  log: Logger;
-  callbacks: LinkCallbacks;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /** How long the backend may stay silent before the link counts as dead. */
-  silenceLimitMs?: number;
-}
+import { CommandSender } from './link-commands';
+import type { LinkOptions } from './link-ports';
 
 export class BackendLink {
   private ws: WebSocket | null = null;
@@ -103,9 +47,7 @@ export class BackendLink {
   private snapshotId: string | null = null;
   /** A delta arriving in parts (one batch larger than a frame): held until its last part, then applied whole. */
   private deltaParts = new DeltaParts();
-  private readonly inflight = new Set<string>();
-  private sendTokens = 0;
-  private sendTimer: NodeJS.Timeout | null = null;
+  private readonly commands: CommandSender;
   private readonly tokenHash: string;
   private readonly rotation: AddressRotation;
   /** Frames refused from the backend (for tests and logs). */
@@ -116,6 +58,11 @@ export class BackendLink {
   constructor(private readonly o: LinkOptions) {
     this.tokenHash = createHash('sha256').update(o.token).digest('hex');
     this.rotation = new AddressRotation(o.urls, { baseMs: o.backoffBaseMs ?? 500, maxMs: o.backoffMaxMs ?? 30_000 });
+    this.commands = new CommandSender(o.outbox, o.log, () => {
+      const ws = this.ws;
+      if (!ws || !this.synced || !this.welcome || ws.readyState !== ws.OPEN) return null;
+      return { ws, commandsPerSecond: this.welcome.limits.commandsPerSecond };
+    });
   }
 
   /** The address the link is on, or trying now. */
@@ -140,7 +87,7 @@ export class BackendLink {
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.commands.stop();
     this.stopHeartbeat();
     this.ws?.terminate();
     this.ws = null;
@@ -152,7 +99,7 @@ export class BackendLink {
     this.synced = false;
     this.welcome = null;
     this.deltaParts = new DeltaParts();
-    this.inflight.clear();
+    this.commands.forget();
     const url = this.rotation.current;
     this.o.callbacks.state({ status: this.attempt === 0 ? 'connecting' : 'reconnecting', nextRetryAt: null, url });
     const ws = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000, perMessageDeflate: false });
@@ -212,7 +159,7 @@ export class BackendLink {
     this.stopHeartbeat();
     this.ws = null;
     this.synced = false;
-    this.inflight.clear();
+    this.commands.forget();
     if (this.stopped) return;
     const explained = this.resetReason ?? explainClose(code, reason);
     this.resetReason = null;
@@ -329,23 +276,12 @@ export class BackendLink {
         this.o.replica.applyPositions(this.check<PositionsPayload>(PositionsPayload, payload, 'positions'));
         return;
       case 'command.ack': {
-        const ack = this.check<CommandAck>(CommandAck, payload, 'command.ack');
-        this.inflight.delete(ack.commandId);
-        this.o.outbox.acked(ack);
-        this.scheduleSend(0);
+        this.commands.acked(this.check<CommandAck>(CommandAck, payload, 'command.ack'));
         return;
       }
       case 'error': {
         const error = this.check<WireErrorPayload>(WireErrorPayload, payload, 'error');
-        const id = decoded.frame.id;
-        if (id && this.inflight.has(id)) {
-          this.inflight.delete(id);
-          if (error.retryable) {
-            this.o.log.warn('command not taken now; will resend', { commandId: id, code: error.code });
-            this.scheduleSend(1000);
-          } else this.o.outbox.refused(id, error);
-          return;
-        }
+        if (this.commands.answered(decoded.frame.id, error)) return;
         this.o.log.warn('backend reported an error', { code: error.code, message: error.message });
         if (!this.welcome) {
           // A refusal of the handshake: the close follows; say it once, explained.
@@ -370,7 +306,7 @@ export class BackendLink {
     this.attempt = 0;
     this.rotation.succeeded();
     this.o.callbacks.state({ status: 'online', reconnectAttempt: 0, nextRetryAt: null, lastError: null });
-    this.scheduleSend(0);
+    this.commands.schedule(0);
   }
 
   /** Sends one view frame (audit/views on the backend) now; false when the link is not signed in and open. */
@@ -381,43 +317,8 @@ export class BackendLink {
     return true;
   }
 
-  /** Sends pending commands in order, paced to the backend's advertised command rate. */
+  /** Sends pending commands in order, paced to the backend's advertised command rate (link-commands.ts). */
   sendCommands(): void {
-    this.scheduleSend(0);
-  }
-
-  private scheduleSend(delayMs: number): void {
-    if (this.sendTimer) return;
-    this.sendTimer = setTimeout(() => {
-      this.sendTimer = null;
-      this.pump();
-    }, delayMs);
-  }
-
-  private lastRefill = Date.now();
-
-  private pump(): void {
-    const ws = this.ws;
-    if (!ws || !this.synced || !this.welcome || ws.readyState !== ws.OPEN) return;
-    const rate = this.welcome.limits.commandsPerSecond;
-    const now = Date.now();
-    this.sendTokens = Math.min(rate, this.sendTokens + ((now - this.lastRefill) / 1000) * rate);
-    this.lastRefill = now;
-    const window = Math.max(1, Math.floor(rate));
-    for (const frame of this.o.outbox.pending()) {
-      if (this.inflight.has(frame.commandId)) continue;
-      if (this.inflight.size >= window || this.sendTokens < 1) {
-        this.scheduleSend(Math.ceil(1000 / rate));
-        return;
-      }
-      if (frame.expiresAt && Date.parse(frame.expiresAt) < Date.now()) {
-        this.o.outbox.refused(frame.commandId, { code: 'expired', message: `not sent: expired at ${frame.expiresAt}`, retryable: false });
-        continue;
-      }
-      this.sendTokens -= 1;
-      this.inflight.add(frame.commandId);
-      this.o.outbox.attempted(frame.commandId);
-      ws.send(encodeFrame('command', frame));
-    }
+    this.commands.schedule(0);
   }
 }

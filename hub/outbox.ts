@@ -9,7 +9,7 @@ import { HubError, type CheckedCommand, type CommandAck, type CommandFrame, type
 import { parseCommand } from '../domain';
 import type { Logger } from '../node-util/logger';
 import type { HubCache } from './cache/cache';
-import type { LinkOutbox } from './link';
+import type { LinkOutbox } from './link-ports';
 
 export interface OutboxOptions {
   cache: HubCache;

@@ -7,7 +7,7 @@
 import type { Change, CollectionName, CityLayerName, ConnectionState, PositionsPayload, WelcomePayload } from '../protocol';
 import type { CityState } from '../domain';
 import type { HubCache } from './cache/cache';
-import type { LinkReplica } from './link';
+import type { LinkReplica } from './link-ports';
 
 /** What changed in the confirmed state: the changes of one delta, or everything (a snapshot was swapped in). */
 export type ConfirmedChange = { seq: number; changes: readonly Change[] } | { seq: number; reset: true };

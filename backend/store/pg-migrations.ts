@@ -2,6 +2,12 @@
  * Numbered migrations of the PostgreSQL store (the SQLite store's are in migrations.ts: the same tables, in
  * PostgreSQL's types). Applied in order, each once, recorded in schema_migrations; never edited once released.
  */
+import type pg from 'pg';
+import { StoreOpenError } from './open-check';
+
+/** Taken while migrating, so instances starting together migrate once. */
+const MIGRATION_LOCK = 0x5a5a4842;
+
 export interface PgMigration {
   version: number;
   description: string;
@@ -124,3 +130,33 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
 ];
 
+/** Applies the numbered migrations not yet applied, each in its transaction, under an advisory lock. */
+export async function migrate(client: pg.PoolClient, where: string): Promise<void> {
+  const known = PG_MIGRATIONS.at(-1)!.version;
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    const { rows: tables } = await client.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()");
+    const names = new Set(tables.map((t) => t.name));
+    const notOurs = (): StoreOpenError =>
+      new StoreOpenError('database-not-ours', `${where} holds another program's tables (${[...names].slice(0, 5).join(', ')}); give the backend a database of its own`);
+    if (names.size > 0 && !names.has('schema_migrations')) throw notOurs();
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    // Other tools name their table schema_migrations too (with text or bigint versions): ours has integer
+    // versions and, once migrated, our entities table.
+    const { rows } = await client.query<{ v: string | null }>('SELECT MAX(version)::text AS v FROM schema_migrations');
+    const current = Number(rows[0]?.v ?? 0);
+    if (!Number.isSafeInteger(current) || (current > 0 && !names.has('entities'))) throw notOurs();
+    if (current > known) {
+      throw new StoreOpenError('database-newer', `${where} has schema version ${current}, newer than this backend knows (${known}); run a newer backend`);
+    }
+    for (const migration of PG_MIGRATIONS.filter((m) => m.version > current)) {
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
+    }
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}

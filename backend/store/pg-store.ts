@@ -3,18 +3,17 @@
  * store — numbered migrations (schema_migrations), a database of a newer schema or of another program refused
  * with the reason, the audit append-only in the database itself (a trigger refuses UPDATE, DELETE, TRUNCATE).
  * Records are `json` (kept as written, key order included), so both stores hand back the same bytes.
+ * The statements a write turn runs are in pg-writes.ts, the migrations and how they are applied in pg-migrations.ts.
  */
 import pg from 'pg';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
-import { PG_MIGRATIONS } from './pg-migrations';
-import { StoreOpenError } from './open-check';
+import { migrate } from './pg-migrations';
 import { PgAuth } from './pg-auth';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
-import { COMMIT_CHANNEL, SESSION_LIMITS, contendForLead, watchCommits } from './pg-cluster';
+import { SESSION_LIMITS, contendForLead, watchCommits } from './pg-cluster';
+import { commitIn, findCommandIn, insertAudit, insertCommand } from './pg-writes';
 
-/** Taken while migrating, so instances starting together migrate once. */
-const MIGRATION_LOCK = 0x5a5a4842;
 /**
  * The city's write turn: taken by every transaction that commits a batch, on every instance, and held until its
  * commit. Batches are thus numbered and committed one after another — one global order, and a reader of the
@@ -32,8 +31,6 @@ const SETUP_LOCK = 0x5a5a4845;
 const BEGIN_WRITE_TURN = `BEGIN; SET LOCAL lock_timeout = '10s'; SET LOCAL idle_in_transaction_session_timeout = '10s'; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
 
 type Client = pg.PoolClient;
-
-
 
 /** Where a URL points, without its password (nor any query parameter: `?password=` works too), for messages. */
 function shown(url: string): string {
@@ -331,80 +328,5 @@ export class PgStore implements BackendStore {
     await Promise.all([...this.watches].map((w) => w.close()));
     this.watches.clear();
     await this.pool.end().catch(() => {});
-  }
-}
-
-/** Writes one batch after `last` and announces it to the other instances (delivered when it commits). */
-async function commitIn(client: Client, batch: CommitBatch, last: number): Promise<void> {
-  if (batch.seq <= last) throw new Error(`seq ${batch.seq} is not after ${last}`);
-  // The last change of each record wins (as applying them in order would), so that one statement can write all.
-  const final = new Map<string, Change>();
-  for (const change of batch.changes) {
-    const key = `${change.collection}\u0000${change.id}`;
-    final.delete(key);
-    final.set(key, change);
-  }
-  const upserts = [...final.values()].flatMap((c) => (c.op === 'upsert' ? [{ collection: c.collection, id: c.id, data: c.data }] : []));
-  const removals = [...final.values()].flatMap((c) => (c.op === 'remove' ? [{ collection: c.collection, id: c.id }] : []));
-  const command = batch.command ? [{ command_id: batch.command.commandId, user_id: batch.command.userId, type: batch.command.type, outcome: batch.command.outcome, at: batch.command.at }] : [];
-  const audit = (batch.audit ?? []).map((e) => ({ at: e.at, user_id: e.userId, kind: e.kind, detail: e.detail }));
-  // One round trip for the whole batch (a command's turn is on every instance's critical path).
-  await client.query(
-    `WITH
-       up AS (INSERT INTO entities (collection, id, data) SELECT x.collection, x.id, x.data FROM json_to_recordset($1::json) AS x(collection text, id text, data json)
-              ON CONFLICT (collection, id) DO UPDATE SET data = excluded.data RETURNING 1),
-       rm AS (DELETE FROM entities e USING json_to_recordset($2::json) AS x(collection text, id text) WHERE e.collection = x.collection AND e.id = x.id RETURNING 1),
-       ch AS (INSERT INTO changes (seq, at, changes) VALUES ($3, $4, $5) RETURNING 1),
-       cmd AS (INSERT INTO commands (command_id, user_id, type, outcome, at)
-               SELECT x.command_id, x.user_id, x.type, x.outcome, x.at FROM json_to_recordset($6::json) AS x(command_id text, user_id text, type text, outcome json, at text) RETURNING 1),
-       au AS (INSERT INTO audit (at, user_id, kind, detail)
-              SELECT t.e->>'at', t.e->>'user_id', t.e->>'kind', t.e->'detail' FROM json_array_elements($7::json) WITH ORDINALITY AS t(e, n) ORDER BY t.n RETURNING 1)
-     SELECT pg_notify($8, $9)`,
-    [JSON.stringify(upserts), JSON.stringify(removals), batch.seq, batch.at, JSON.stringify(batch.changes), JSON.stringify(command), JSON.stringify(audit), COMMIT_CHANNEL, String(batch.seq)],
-  );
-}
-
-async function findCommandIn(client: Client | pg.Pool, commandId: string): Promise<CommandRecord | null> {
-  const { rows } = await client.query<{ command_id: string; user_id: string; type: string; outcome: CommandRecord['outcome']; at: string }>('SELECT * FROM commands WHERE command_id = $1', [commandId]);
-  const row = rows[0];
-  return row ? { commandId: row.command_id, userId: row.user_id, type: row.type, outcome: row.outcome, at: row.at } : null;
-}
-
-async function insertCommand(client: Client, record: CommandRecord): Promise<void> {
-  await client.query('INSERT INTO commands (command_id, user_id, type, outcome, at) VALUES ($1, $2, $3, $4, $5)', [record.commandId, record.userId, record.type, JSON.stringify(record.outcome), record.at]);
-}
-
-async function insertAudit(client: Client, entry: AuditEntry): Promise<void> {
-  await client.query('INSERT INTO audit (at, user_id, kind, detail) VALUES ($1, $2, $3, $4)', [entry.at, entry.userId, entry.kind, JSON.stringify(entry.detail)]);
-}
-
-/** Applies the numbered migrations not yet applied, each in its transaction, under an advisory lock. */
-async function migrate(client: Client, where: string): Promise<void> {
-  const known = PG_MIGRATIONS.at(-1)!.version;
-  await client.query('BEGIN');
-  try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    const { rows: tables } = await client.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()");
-    const names = new Set(tables.map((t) => t.name));
-    const notOurs = (): StoreOpenError =>
-      new StoreOpenError('database-not-ours', `${where} holds another program's tables (${[...names].slice(0, 5).join(', ')}); give the backend a database of its own`);
-    if (names.size > 0 && !names.has('schema_migrations')) throw notOurs();
-    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-    // Other tools name their table schema_migrations too (with text or bigint versions): ours has integer
-    // versions and, once migrated, our entities table.
-    const { rows } = await client.query<{ v: string | null }>('SELECT MAX(version)::text AS v FROM schema_migrations');
-    const current = Number(rows[0]?.v ?? 0);
-    if (!Number.isSafeInteger(current) || (current > 0 && !names.has('entities'))) throw notOurs();
-    if (current > known) {
-      throw new StoreOpenError('database-newer', `${where} has schema version ${current}, newer than this backend knows (${known}); run a newer backend`);
-    }
-    for (const migration of PG_MIGRATIONS.filter((m) => m.version > current)) {
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [migration.version, migration.description]);
-    }
-    await client.query('COMMIT');
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw e;
   }
 }

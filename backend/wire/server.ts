@@ -1,41 +1,26 @@
 /**
- * The reference backend's WebSocket server (wire protocol v1): connections and the boundary every input is
- * handled in. Its jobs live beside it: the handshake and sync (sync.ts), the serial command pipeline
- * (commands.ts), fan-out of deltas, positions and notices (fan-out.ts), flow control (flow-control.ts).
+ * The reference backend's WebSocket server (wire protocol v1): its HTTP server, connections, and how a client
+ * is sent to and closed. Its jobs live beside it: the boundary every input is handled in (frames-in.ts), the handshake and sync
+ * (sync.ts), the serial command pipeline (commands.ts), fan-out of deltas, positions and notices (fan-out.ts),
+ * flow control (flow-control.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import {
-  CommandFrame,
-  MAX_FRAME_BYTES,
-  PingPayload,
-  WireCloseCode,
-  decodeFrame,
-  describeIssues,
-  encodeFrame,
-  errorFrame,
-  validate,
-  type Change,
-  type BackendInstance,
-  type Envelope,
-  type SipAccount,
-  type StaffStatus,
-  type WireErrorPayload,
-} from '../../protocol';
+import { MAX_FRAME_BYTES, WireCloseCode, encodeFrame, errorFrame, type Change, type BackendInstance, type SipAccount, type StaffStatus, type WireErrorPayload } from '../../protocol';
 import type { Actor, CityState, CommandContext } from '../../domain';
 import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade, type FailureReport } from '../../web-serving/http-guard';
-import { inputShape, rawText, requestPath } from '../../web-serving/request-target';
+import { requestPath } from '../../web-serving/request-target';
 import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { AuditEntry, BackendStore } from '../store/types';
 import { CommandPipeline, type CommandAnswer } from './commands';
 import { FanOut } from './fan-out';
-import { SessionFlow, type Admission } from './flow-control';
+import { SessionFlow } from './flow-control';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
-import { closeReason, commandIdOf, commandTypeOf, correlationId, type ClientOutput, type Session } from './session';
+import { closeReason, type ClientOutput, type Session } from './session';
 import { SessionSync } from './sync';
 import { AreaScopes } from './scopes';
 import type { StreamGrants } from '../video/stream-grants';
@@ -43,6 +28,7 @@ import { CommitTail } from './commit-tail';
 import type { Auth, AuthLimits } from '../auth/sessions';
 import { connectionsAuth } from './connections-auth';
 import { ViewAudit } from '../audit/views';
+import { FrameIntake } from './frames-in';
 
 export { DEFAULT_LIMITS, type ServerLimits };
 
@@ -80,7 +66,7 @@ export class BackendServer implements ClientOutput {
   private readonly pipeline: CommandPipeline;
   private readonly fanOut: FanOut;
   private readonly tail: CommitTail;
-  private readonly views: ViewAudit;
+  private readonly intake: FrameIntake;
   /** Whether the store's server answers (PostgreSQL); shown in /healthz. */
   private storeUp = true;
   private http: Server | null = null;
@@ -109,8 +95,9 @@ export class BackendServer implements ClientOutput {
       },
     });
     this.auth = connectionsAuth({ store, log, sessions: this.sessions, out: this, ...(options.auth ? { limits: options.auth } : {}) });
-    this.views = new ViewAudit({ state, now: () => clock.now(), write: (entries) => this.auditLater(entries) });
+    const views = new ViewAudit({ state, now: () => clock.now(), write: (entries) => this.auditLater(entries) });
     this.sync = new SessionSync({ state, store, clock, log, auth: this.auth, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
+    this.intake = new FrameIntake({ out: this, log, clock, limits: this.limits, sync: this.sync, pipeline: this.pipeline, views });
   }
 
   get state(): CityState {
@@ -212,8 +199,7 @@ export class BackendServer implements ClientOutput {
     ws.on('pong', () => (session.alive = true));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (session.closing) return;
-      const raw = isBinary ? null : rawText(data);
-      this.guard(session, raw ?? '', () => (raw === null ? this.fail(session, { code: 'malformed', message: 'binary frames from clients are not part of protocol v1', retryable: false }) : this.onFrame(session, raw)));
+      this.intake.receive(session, data, isBinary);
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
@@ -234,31 +220,6 @@ export class BackendServer implements ClientOutput {
       }
       session.alive = false;
       session.ws.ping();
-    }
-  }
-
-  /**
-   * The boundary every frame is handled in: whatever handling it throws (now or later) becomes a refusal for
-   * this client alone — an error frame naming the frame's id or command id when one can be read, else close
-   * 1011 — logged once with the client and the input's shape, never its text. The process keeps serving.
-   */
-  private guard(session: Session, raw: string, work: () => void | Promise<void>): void {
-    const failed = (e: unknown): void => {
-      const id = correlationId(raw);
-      this.options.log.error('frame handling failed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote, input: inputShape(raw), id, error: (e as Error)?.stack?.split('\n').slice(0, 6).join(' | ') ?? String(e) });
-      try {
-        // Retryable: what failed may be passing (a busy store); a client resends after a pause.
-        if (id) this.sendError(session, { code: 'internal', message: 'the server could not handle this frame', retryable: true }, id);
-        else this.closeSession(session, 1011, 'internal error');
-      } catch {
-        session.ws.terminate();
-      }
-    };
-    try {
-      const result = work();
-      if (result) result.catch(failed);
-    } catch (e) {
-      failed(e);
     }
   }
 
@@ -283,13 +244,6 @@ export class BackendServer implements ClientOutput {
     this.send(session, errorFrame(error, id));
   }
 
-  /** A protocol error: answer it; repeated ones (a broken client) end the connection. */
-  private fail(session: Session, error: WireErrorPayload, id?: string): void {
-    this.sendError(session, error, id);
-    session.strikes++;
-    if (session.strikes >= 20) this.closeSession(session, WireCloseCode.protocolError, 'too many invalid frames');
-  }
-
   refuse(session: Session, code: WireErrorPayload['code'], message: string, closeCode: number): void {
     this.sendError(session, { code, message, retryable: false });
     this.closeSession(session, closeCode, message);
@@ -303,80 +257,7 @@ export class BackendServer implements ClientOutput {
     setTimeout(() => session.ws.terminate(), 3000).unref();
   }
 
-  /** A frame or command over the client's budget: refused naming it; a client that keeps on is closed (4029). */
-  private rateLimited(session: Session, admission: Exclude<Admission, 'ok'>, frame: Envelope | null, commandId: string | null): void {
-    const message =
-      admission === 'frames'
-        ? `more than ${this.limits.framesPerSecond} frames per second; send it again later`
-        : admission === 'queue'
-          ? `more than ${this.limits.maxQueuedCommands} commands of this connection are waiting; send it again later`
-          : `more than ${this.limits.commandsPerSecond} commands per second; send it again later`;
-    const type = frame?.type === 'command' ? (commandTypeOf(frame.payload) ?? null) : null;
-    if (frame?.type === 'command' || commandId) session.refusals?.note({ session: session.id, commandId, type, code: `rate-limited:${admission}` });
-    if (session.flow.refused()) {
-      this.options.log.warn('flood: connection closed', { session: session.id, user: session.actor?.id ?? null, remote: session.remote });
-      this.refuse(session, 'rate-limited', `flood: too many frames past the limit (${this.limits.framesPerSecond}/s, ${this.limits.commandsPerSecond} commands/s); connection closed`, WireCloseCode.rateLimited);
-      return;
-    }
-    this.sendError(session, { code: 'rate-limited', message, retryable: true, ...(frame ? { inReplyTo: frame.type } : {}) }, commandId ?? frame?.id);
-  }
-
-  private async onFrame(session: Session, raw: string): Promise<void> {
-    // Decoded before the budget is checked (bounded work: the size and depth are refused before parsing), so
-    // that a refusal can name what it refuses.
-    const decoded = decodeFrame(raw);
-    // A frame that does not decode is still answered under its command id when one can be read from the text.
-    const commandId = decoded.ok ? (decoded.frame.type === 'command' ? commandIdOf(decoded.frame.payload) : null) : correlationId(raw);
-    const admission = session.flow.admit(decoded.ok && decoded.frame.type === 'command' && session.phase !== 'handshake');
-    if (admission !== 'ok') return this.rateLimited(session, admission, decoded.ok ? decoded.frame : null, commandId);
-    if (!decoded.ok) {
-      if (decoded.error.code === 'unsupported-version') {
-        this.refuse(session, 'unsupported-version', decoded.error.message, WireCloseCode.unsupportedVersion);
-        return;
-      }
-      return this.fail(session, { code: decoded.error.code, message: decoded.error.message, retryable: false, ...(decoded.error.issues ? { issues: decoded.error.issues } : {}) }, commandId ?? undefined);
-    }
-    const frame = decoded.frame;
-    if (session.phase === 'handshake') {
-      if (frame.type !== 'hello') return this.refuse(session, 'unauthorized', `the first frame must be hello, got ${frame.type}`, WireCloseCode.unauthorized);
-      return this.sync.hello(session, frame);
-    }
-    switch (frame.type) {
-      case 'ping': {
-        const ping = validate(PingPayload, frame.payload);
-        if (!ping.ok) return this.fail(session, { code: 'invalid', message: describeIssues(ping.issues), inReplyTo: 'ping', retryable: false });
-        this.send(session, encodeFrame('pong', { clientTime: ping.value.clientTime, serverTime: this.options.clock.now().toISOString() }, frame.id));
-        return;
-      }
-      case 'command':
-        return this.onCommand(session, frame);
-      case 'view': {
-        // Who opened which event (audit/views.ts): written, no answer unless refused.
-        const refusal = this.views.record(session, frame);
-        if (refusal) this.fail(session, refusal, frame.id);
-        return;
-      }
-      case 'hello':
-        return this.fail(session, { code: 'invalid', message: 'already said hello', inReplyTo: 'hello', retryable: false });
-      default:
-        return this.fail(session, { code: 'unknown-type', message: `unknown frame type ${frame.type}`, inReplyTo: frame.type, retryable: false });
-    }
-  }
-
-  // ── commands ─────────────────────────────────────────────────────────────────────────────────────────
-
-  private async onCommand(session: Session, frame: Envelope): Promise<void> {
-    const parsed = validate(CommandFrame, frame.payload);
-    if (!parsed.ok) return this.fail(session, { code: 'invalid', message: `bad command frame: ${describeIssues(parsed.issues)}`, inReplyTo: 'command', issues: parsed.issues, retryable: false }, commandIdOf(frame.payload) ?? frame.id);
-    const command = parsed.value;
-    session.flow.queued++;
-    try {
-      const { frame: reply } = await this.pipeline.submit(session.actor!, command.commandId, command.type, command.payload, command.expiresAt);
-      this.send(session, reply);
-    } finally {
-      session.flow.queued--;
-    }
-  }
+  // ── commands and broadcasts ──────────────────────────────────────────────────────────────────────────
 
   /** Runs one command through the serial pipeline (also the simulator's way in: actor "system" / "sim:*"). */
   submit(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<CommandAnswer> {
