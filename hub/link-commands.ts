@@ -30,6 +30,7 @@ export class CommandSender {
 
   stop(): void {
     if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.sendTimer = null;
   }
 
   acked(ack: CommandAck): void {
