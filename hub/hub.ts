@@ -167,7 +167,7 @@ export class Hub {
       keyPersons: (target, demo) => this.keyPersons(target, demo),
       readAudit: (query) => fetchAuditPage(this.backendSource(), query),
       exportAudit: (query) => fetchAuditCsv(this.backendSource(), query),
-      recordView: (id, demo) => this.recordView(id, demo),
+      recordView: (id, demo, summary) => this.recordView(id, demo, summary),
       showOnWall: (from, request) => this.showOnWall(from, request),
       logCall: (entry) => this.logCall(entry),
       restartBackend: () => this.restartBackend(),
@@ -251,12 +251,13 @@ export class Hub {
 
   /**
    * A window opened event `id` (audit.ts): told to the backend, which audits the view. Personal data counts as
-   * shown when the event has a reporter and the window sees it unmasked (not a demo screen nor a viewer account).
+   * shown when the event has a reporter and the window sees it unmasked (not a demo screen nor a viewer account)
+   * in its detail (a map card, `summary`, shows no reporter).
    */
-  recordView(id: string, demo = false): void {
+  recordView(id: string, demo = false, summary = false): void {
     const event = this.rows.view.get('events', id);
     if (!event) throw new HubError('not-found', `没有这个事件：${id} / no event ${id}`);
-    const masked = demo || this.connection.value.user?.role === 'viewer';
+    const masked = demo || summary || this.connection.value.user?.role === 'viewer';
     this.views.add({ what: 'event', id, personal: !masked && event.reporter !== null, openedAt: new Date().toISOString() });
   }
 

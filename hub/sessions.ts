@@ -74,8 +74,8 @@ export interface SessionServices {
   /** The audit from the backend (a page, or the CSV file), never cached. */
   readAudit(query: AuditQuery): Promise<AuditPage>;
   exportAudit(query: AuditQuery): Promise<AuditCsv>;
-  /** A window opened an event: the view goes to the backend's audit (masked windows say no personal data). */
-  recordView(id: string, demo: boolean): void;
+  /** A window opened an event: the view goes to the backend's audit (masked windows and cards say no personal data). */
+  recordView(id: string, demo: boolean, summary: boolean): void;
   showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult;
   logCall(entry: CallLogEntry): void;
   restartBackend(): void;
@@ -141,8 +141,8 @@ const handlers: Handlers = {
     if (s.info.demo) throw new HubError('unauthorized', '演示屏幕不能导出审计日志 / a demo screen does not export the audit');
     return s.services.exportAudit(query);
   }),
-  recordView: takes(hubMethods.recordView.params, (s, { id }) => {
-    s.services.recordView(id, s.info.demo === true);
+  recordView: takes(hubMethods.recordView.params, (s, { id, summary }) => {
+    s.services.recordView(id, s.info.demo === true, summary === true);
     return {};
   }),
   showOnWall: takes(hubMethods.showOnWall.params, (s, request) => s.services.showOnWall(s, request)),

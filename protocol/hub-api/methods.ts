@@ -111,7 +111,8 @@ export const hubMethods = {
    * it and whether the reporter's personal data was shown (the hub decides: never on a demo screen or account).
    * Once per opening; kept in memory while offline (bounded) and sent when the link is back.
    */
-  recordView: { params: z.object({ what: z.literal('event'), id: z.string().min(1).max(64) }).strict(), result: Empty },
+  /** `summary`: the window showed the event's card (title, address, status: never its reporter), not its detail. */
+  recordView: { params: z.object({ what: z.literal('event'), id: z.string().min(1).max(64), summary: z.boolean().optional() }).strict(), result: Empty },
   /** Asks the windows that show a wall to show something (see WallRequest). */
   showOnWall: { params: WallRequest, result: ShowOnWallResult },
   /** Adds a finished call to the call log (hub cache); the same id twice is kept once. */
@@ -196,7 +197,7 @@ export interface HubApi {
   keyPersons(target: { level: RegisterLevel; id: string }): Promise<KeyPersonsAnswer>;
   readAudit(query: AuditFilters): Promise<AuditPage>;
   exportAudit(query: AuditFilters): Promise<AuditCsv>;
-  recordView(view: { what: 'event'; id: string }): Promise<void>;
+  recordView(view: { what: 'event'; id: string; summary?: boolean }): Promise<void>;
   showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
   logCall(entry: CallLogEntry): Promise<void>;
   restartBackend(): Promise<void>;

@@ -56,19 +56,23 @@ describe('audit you can read', () => {
     expect(await desk.handle('recordView', { what: 'event', id: eventId })).toEqual({ ok: true, result: {} });
     const demo = hub.openSession({ bridge: 'websocket', displayRole: 'map', label: 'demo', demo: true }, () => {});
     expect(await demo.handle('recordView', { what: 'event', id: eventId })).toEqual({ ok: true, result: {} });
+    // The event's card on the map (a summary: never its reporter).
+    const map = hub.openSession({ bridge: 'websocket', displayRole: 'map', label: 'map' }, () => {});
+    expect(await map.handle('recordView', { what: 'event', id: eventId, summary: true })).toEqual({ ok: true, result: {} });
     let views: AuditPage['entries'] = [];
     const deadline = Date.now() + 10_000;
-    while (views.length < 2 && Date.now() < deadline) views = (await page(`kind=view&event=${eventId}`)).entries;
-    expect(views).toHaveLength(2);
-    // Newest first: the demo window's view (masked), then the desk's (the reporter shown).
-    expect(views[1]).toMatchObject({ userId: 'dispatcher', kind: 'view', eventId, client: hub.clientId, detail: { personal: true, hasReporter: true, districtId: expect.any(String), eventTitle: FORMULA } });
-    expect(views[0]).toMatchObject({ userId: 'dispatcher', detail: { personal: false } });
-    expect(views[1]!.userName).toBeTruthy();
-    expect(Date.parse(views[1]!.at)).toBeGreaterThanOrEqual(Date.parse(before) - 60_000);
+    while (views.length < 3 && Date.now() < deadline) views = (await page(`kind=view&event=${eventId}`)).entries;
+    expect(views).toHaveLength(3);
+    // Newest first: the map card's view and the demo window's (no personal data shown), then the desk's (the reporter shown).
+    expect(views[2]).toMatchObject({ userId: 'dispatcher', kind: 'view', eventId, client: hub.clientId, detail: { personal: true, hasReporter: true, districtId: expect.any(String), eventTitle: FORMULA } });
+    expect(views[1]).toMatchObject({ userId: 'dispatcher', detail: { personal: false } });
+    expect(views[0]).toMatchObject({ userId: 'dispatcher', detail: { personal: false, hasReporter: true } });
+    expect(views[2]!.userName).toBeTruthy();
+    expect(Date.parse(views[2]!.at)).toBeGreaterThanOrEqual(Date.parse(before) - 60_000);
     // By person, by text, by time; paging with the cursor.
     expect((await page('user=dispatcher&kind=view')).entries.map((e) => e.id)).toEqual(views.map((e) => e.id));
     expect((await page('user=leader&kind=view')).entries).toEqual([]);
-    expect((await page(`q=${encodeURIComponent('HYPERLINK')}&kind=view`)).entries).toHaveLength(2);
+    expect((await page(`q=${encodeURIComponent('HYPERLINK')}&kind=view`)).entries).toHaveLength(3);
     expect((await page(`kind=view&to=${encodeURIComponent(before)}`)).entries).toEqual([]);
     const first = await page('limit=1');
     expect(first.entries).toHaveLength(1);
@@ -86,10 +90,10 @@ describe('audit you can read', () => {
       await waitOnline(leaderHub);
       const session = leaderHub.openSession({ bridge: 'websocket', displayRole: 'dispatch', label: 'audit' }, () => {});
       const file = await session.handle('exportAudit', { kind: 'view', event: eventId });
-      expect(file).toMatchObject({ ok: true, result: { rows: 2, truncated: false, fileName: expect.stringMatching(/^audit-.*\.csv$/) } });
+      expect(file).toMatchObject({ ok: true, result: { rows: 3, truncated: false, fileName: expect.stringMatching(/^audit-.*\.csv$/) } });
       const csv = (file as { result: { csv: string } }).result.csv;
       expect(csv.startsWith('\uFEFF"编号 id"')).toBe(true);
-      expect(csv.split('\r\n').filter(Boolean)).toHaveLength(3);
+      expect(csv.split('\r\n').filter(Boolean)).toHaveLength(4);
       expect(await session.handle('readAudit', { kind: 'view', limit: 1 })).toMatchObject({ ok: true, result: { entries: [{ kind: 'view' }], nextCursor: expect.any(String) } });
     } finally {
       leaderHub.close();
