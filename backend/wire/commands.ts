@@ -92,7 +92,9 @@ export class CommandPipeline {
         changes: outcome.changes,
         command: { commandId, userId: actor.id, type, outcome: { status: 'applied', seq, result: outcome.result }, at },
         // The validated payload (unknown keys stripped, every field within its schema's limits), never the raw one.
-        audit: [{ at, userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq } }],
+        // The audit's time is the wall clock, like every other audit line (sign-ins, views, HTTP routes); the
+        // city's own time is kept beside it when the clock is simulated (a demo running faster than real time).
+        audit: [{ at: new Date().toISOString(), userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq, ...(this.o.clock.rate !== 1 || Math.abs(now.getTime() - Date.now()) > 1000 ? { cityAt: at } : {}) } }],
       });
       made = { seq, at, changes: outcome.changes };
       const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };

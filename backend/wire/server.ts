@@ -206,7 +206,7 @@ export class BackendServer implements ClientOutput {
       session.phase = 'closed';
       this.sessions.delete(session);
       session.refusals?.flush();
-      if (session.actor) this.auditLater([{ at: this.options.clock.now().toISOString(), userId: session.actor.id, kind: 'disconnect', detail: { session: session.id, clientId: session.clientId } }]);
+      if (session.actor) this.auditLater([{ at: new Date().toISOString(), userId: session.actor.id, kind: 'disconnect', detail: { session: session.id, clientId: session.clientId } }]);
     });
     ws.on('error', (e) => this.options.log.warn('socket error', { session: session.id, error: e.message }));
   }

@@ -76,7 +76,8 @@ export class SessionSync {
     const hello = validate(HelloPayload, frame.payload);
     if (!hello.ok) return out.refuse(session, 'invalid', `bad hello: ${describeIssues(hello.issues)}`, WireCloseCode.protocolError);
     const h = hello.value;
-    const at = this.o.clock.now().toISOString();
+    // Audit lines carry the wall clock (the city's clock may be simulated).
+    const at = new Date().toISOString();
     if (h.protocolVersion !== WIRE_PROTOCOL_VERSION) {
       return out.refuse(session, 'unsupported-version', `client speaks protocol ${h.protocolVersion}, this server speaks ${WIRE_PROTOCOL_VERSION}`, WireCloseCode.unsupportedVersion);
     }
@@ -109,7 +110,7 @@ export class SessionSync {
     session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope };
     session.phase = 'syncing';
     let refusals = this.refusalAudits.get(user.id);
-    if (!refusals) this.refusalAudits.set(user.id, (refusals = new RefusalAudit((entries) => out.auditLater(entries), () => ({ realMs: Date.now(), at: this.o.clock.now().toISOString() }), user.id)));
+    if (!refusals) this.refusalAudits.set(user.id, (refusals = new RefusalAudit((entries) => out.auditLater(entries), () => ({ realMs: Date.now(), at: new Date().toISOString() }), user.id)));
     session.refusals = refusals;
     await store.audit([{ at, userId: user.id, kind: 'login', detail: { clientId: h.clientId, clientName: h.clientName ?? null, remote: session.remote, lastSeq: h.lastSeq } }]);
 

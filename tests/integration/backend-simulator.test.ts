@@ -6,6 +6,7 @@ import { lastBeijingTime } from '../../backend/live-simulator/timing';
 import { WireClient, until } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
 import { it } from '../../harness/fixtures';
+import type { SqliteStore } from '../../backend/store/sqlite-store';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
@@ -51,6 +52,21 @@ describe('simulated city', () => {
     const fresh = c.all<GovEvent>('events').filter((e) => !known.has(e.id));
     await until(() => fresh.some((e) => c.get<GovEvent>('events', e.id)!.status !== 'new'), 'a new event to be worked on', 20_000);
     expect(c.gaps).toEqual([]);
+    c.close();
+  });
+
+  it("audit lines carry the wall clock, a command's the city's time beside it (the clock runs 600x here)", async () => {
+    const c = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await c.waitSynced();
+    const event = c.all<GovEvent>('events').find((e) => e.status !== 'closed')!;
+    const before = Date.now();
+    await c.command('event.comment', { eventId: event.id, text: '审计时间用真实时钟' });
+    const lines = (backend.store as SqliteStore).auditLog(5000);
+    const command = lines.find((l) => l.kind === 'command' && (l.detail as { payload?: { text?: string } }).payload?.text === '审计时间用真实时钟')!;
+    const login = lines.find((l) => l.kind === 'login' && l.userId === 'dispatcher')!;
+    for (const line of [command, login]) expect(Math.abs(Date.parse(line.at) - before)).toBeLessThan(5_000);
+    expect(Math.abs(Date.parse(command.detail.cityAt as string) - backend.clock.nowMs())).toBeLessThan(60_000);
+    expect(Math.abs(Date.parse(command.detail.cityAt as string) - before)).toBeGreaterThan(60_000);
     c.close();
   });
 
