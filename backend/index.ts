@@ -25,7 +25,7 @@ import { importRoutes } from './import/http-route';
 import { auditRoutes } from './audit/http-route';
 import { adminUsersRoutes } from './admin-users';
 import { workerReader } from './import/read-worker';
-import { StreamGrants } from './video/stream-grants';
+import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
@@ -119,8 +119,8 @@ export interface RunningBackend {
   sipAccountFor(userId: string): SipAccount | null;
   /** A field staff member's passcode for the field client (/field/), null without a SIP server. */
   fieldPasscode(staffId: string): string | null;
-  /** The grant that opens a camera's streams (what its record carries to consoles that may see it). */
-  streamGrant(cameraId: string): string;
+  /** The viewer tickets of camera streams (what each welcome carries; video/viewer-tickets.ts). */
+  tickets: ViewerTickets;
   /** Whether this instance runs the city life now (it holds the store's lead). */
   leading(): boolean;
   /** Runs one simulator tick now (tests). */
@@ -144,9 +144,9 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // A fresh city starts at the chosen start; a known one at the later of where it stopped and now (never backwards).
   const clock = new SimClock(config.speed ?? 1, !storedCity && config.startAtMs !== undefined ? config.startAtMs : Math.max(storedSim > 0 ? storedSim : 0, Date.now()));
   const newId = eventIdFactory(state, () => clock.nowMs());
-  // A stream opens with the grant its camera's record carries, sent only to consoles whose scope holds it.
-  const grants = await StreamGrants.load(store);
-  const gate = grants.gate((entries) => store.audit(entries));
+  // A stream opens with the viewer's ticket (its welcome's): a live sign-in, the camera in the user's scope.
+  const tickets = await ViewerTickets.load(store, { grids: state, cameraById: (id) => state.get('cameras', id) });
+  const gate = tickets.gate((entries) => store.audit(entries));
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const cityRoutes = cityLayerRoutes(store, city.buildings);
@@ -189,7 +189,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     health: (): Record<string, unknown> => ({ lead: life.leading }),
     ...(config.limits ? { limits: config.limits } : {}),
     ...(config.auth ? { auth: config.auth } : {}),
-    streamGrants: grants,
+    streamTicket: (tokenHash) => tickets.of(tokenHash),
+    sessionEnded: (tokenHash) => tickets.forget(tokenHash),
   });
   const signIn = authRoutes(server.auth);
 
@@ -308,7 +309,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     video,
     sipAccountFor,
     fieldPasscode: (staffId) => (sip ? fieldPasscode(sip.secret, staffId) : null),
-    streamGrant: (cameraId) => grants.of(cameraId),
+    tickets,
     leading: () => life.leading,
     tick: () => life.tick(),
     refreshKpis: () => life.refreshKpis(),

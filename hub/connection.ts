@@ -47,6 +47,7 @@ export class Connection {
       user: known ? { id: known.id, name: known.name, role: known.role } : null,
       districtScope: known?.districtScope ?? null,
       areaScope: known?.areaScope ?? null,
+      streamTicket: null,
       serverClock: null,
       lastSeq: o.replica.lastSeq,
       lastSyncedAt,
@@ -93,6 +94,7 @@ export class Connection {
       next.user = w.user;
       next.districtScope = w.districtScope;
       next.areaScope = w.areaScope ?? null;
+      next.streamTicket = w.streamTicket ?? null;
       next.instance = w.instance ?? null;
       next.serverClock = { serverTime: w.serverTime, localTime: new Date().toISOString(), clockRate: w.clockRate };
       // Memory only: the password is never written to the cache (a new one comes with every login).

@@ -18,22 +18,35 @@ export const VideoCloseCode = {
   sourceStalled: 4006,
   /** This viewer fell too far behind and was dropped (the others play on). */
   tooSlow: 4007,
+  /** The viewer's ticket no longer opens this camera (signed out, session ended, user disabled, out of scope). */
+  refused: 4008,
 } as const;
 
 /** Camera ids as the backend makes them; anything else in a stream path is refused before any lookup. */
 export const CAMERA_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** The query parameter of the backend's stream routes that carries the viewer's ticket (the welcome's streamTicket). */
+export const STREAM_TICKET_PARAM = 'ticket';
+
+/** A URL with the viewer's ticket added to its query. */
+export function withStreamTicket(url: string, ticket: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${STREAM_TICKET_PARAM}=${encodeURIComponent(ticket)}`;
+}
+
 /**
  * Where a stream URL of a camera record points: absolute URLs (a video platform) as they are, relative
  * ones against the backend the console is connected to, over WebSocket (MPEG-TS/FLV live streams) or HTTP
- * (HLS), secure when the backend link is.
+ * (HLS, WHEP), secure when the backend link is. The backend's own stream routes (VIDEO_PATH_PREFIX) open only
+ * with the viewer's ticket (the welcome's streamTicket): it is added to those, never to a platform's URL.
+ * Every player builds its URL here.
  */
-export function resolveStreamUrl(url: string, backendUrl: string | null, over: 'ws' | 'http' = 'ws'): string | null {
+export function resolveStreamUrl(url: string, backendUrl: string | null, over: 'ws' | 'http' = 'ws', ticket: string | null = null): string | null {
   try {
     const resolved = new URL(url, backendUrl ?? undefined);
     if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return resolved.toString();
     const secure = resolved.protocol === 'wss:' || resolved.protocol === 'https:';
     resolved.protocol = over === 'ws' ? (secure ? 'wss:' : 'ws:') : secure ? 'https:' : 'http:';
+    if (ticket !== null && url.startsWith(VIDEO_PATH_PREFIX)) resolved.searchParams.set(STREAM_TICKET_PARAM, ticket);
     return resolved.toString();
   } catch {
     return null;

@@ -193,6 +193,13 @@ export const WelcomePayload = z.object({
   sip: SipAccount.nullable().default(null),
   /** Absent from backends that do not say (older ones): the console then shows the address alone. */
   instance: BackendInstance.optional(),
+  /**
+   * What opens this backend's own camera streams (`/video/…`) for this connection: added as `?ticket=` to every
+   * backend-relative stream URL the console plays (resolveStreamUrl). Made from the hash of the token this
+   * connection signed in with — not the token: it cannot sign anyone in — and honoured while that session or
+   * static token is current, for cameras in the user's current area scope. Absent from older backends.
+   */
+  streamTicket: z.string().max(128).optional(),
 });
 export type WelcomePayload = z.infer<typeof WelcomePayload>;
 

@@ -41,7 +41,7 @@ export interface AuditEntry {
     | 'sign-out'
     | 'session-expired'
     | 'password-set'
-    // a camera stream asked for without the grant its record carries (video/stream-grants.ts)
+    // a camera stream refused: no valid viewer ticket, session ended, user disabled, out of scope (video/viewer-tickets.ts)
     | 'stream-refused'
     // a console opened an event (audit/views.ts), the audit read (audit/http-route.ts)
     | 'view'

@@ -4,11 +4,12 @@
  * it as low-latency H.264 baseline (or H.265 for the cameras that only offer that) and streams MPEG-TS over
  * WebSocket. Started when the first viewer comes, shared by every viewer, stopped a little after the last one
  * leaves. A watchdog restarts an encoder that stops producing; a slow viewer is dropped without holding up
- * the others.
+ * the others. Each viewer opens with its ticket (viewer-tickets.ts), checked again every second while it
+ * watches: a viewer whose sign-in ended or whose scope no longer holds the camera is closed (4008).
  */
 import type { ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { grantIn, grantPlaylist } from './stream-grants';
+import { ticketIn, ticketPlaylist, type StreamGate, type StreamVerdict } from './viewer-tickets';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -44,17 +45,17 @@ export interface CameraStreamsOptions {
   /** An HLS encoder nobody asked for its playlist this long is stopped. */
   hlsIdleMs?: number;
   /**
-   * Who may open a camera's stream: its grant checked (video/stream-grants.ts), a refusal reported (audited).
-   * Without it every stream is open (tests of the encoders alone).
+   * Who may open a camera's stream: the viewer's ticket checked (video/viewer-tickets.ts), a refusal reported
+   * (audited). Without it every stream is open (tests of the encoders alone).
    */
   gate?: StreamGate;
 }
 
-/** The check of a stream's grant before it is opened. */
-export interface StreamGate {
-  allows(cameraId: string, grant: string | null): boolean;
-  refused(cameraId: string, how: 'mpegts' | 'hls' | 'whep'): void;
-}
+export type { StreamGate } from './viewer-tickets';
+
+/** How often open viewers' tickets are checked again (their answers are cached up to TICKET_CACHE_MS). */
+export const RECHECK_MS = 1000;
+const FORBIDDEN_TEXT = '无权打开该摄像头的视频（登录已结束或不在您的辖区内）/ this stream needs a viewer ticket that opens this camera';
 
 /** An HLS encoder: segments in a temp dir, stopped when nobody asked for its playlist for a while. */
 interface HlsSource {
@@ -142,6 +143,10 @@ export class CameraStreams {
   private hlsRoot: string | null = null;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false });
   private readonly watchdog: NodeJS.Timeout;
+  private readonly recheck: NodeJS.Timeout;
+  /** The ticket each WebSocket viewer opened with (checked again while it watches). */
+  private readonly tickets = new WeakMap<WebSocket, string | null>();
+  private rechecking = false;
   private encoderMissing = false;
   private readonly fontFile: string | null;
   private readonly lingerMs: number;
@@ -154,6 +159,8 @@ export class CameraStreams {
     this.stallMs = options.stallMs ?? 3000;
     this.watchdog = setInterval(() => this.checkStalls(), 500);
     this.watchdog.unref();
+    this.recheck = setInterval(() => void this.recheckViewers(), RECHECK_MS);
+    this.recheck.unref();
   }
 
   /** For BackendServer's upgradeRoutes: takes `/video/<cameraId>` upgrades. */
@@ -165,12 +172,24 @@ export class CameraStreams {
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return true;
     }
-    if (this.options.gate && !this.options.gate.allows(cameraId, grantIn(req.url))) {
-      this.options.gate.refused(cameraId, 'mpegts');
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return true;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, cameraId));
+    const ticket = ticketIn(req.url);
+    void this.verdict(cameraId, ticket)
+      .then((verdict) => {
+        if (socket.destroyed) return;
+        if (!verdict.ok) {
+          this.options.gate!.refused(cameraId, 'mpegts', verdict);
+          socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          return;
+        }
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+          this.tickets.set(ws, ticket);
+          this.attach(ws, cameraId);
+        });
+      })
+      .catch((e: unknown) => {
+        this.options.log.warn('stream ticket check failed', { camera: cameraId, error: (e as Error).message });
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      });
     return true;
   }
 
@@ -187,37 +206,51 @@ export class CameraStreams {
     if (req.method !== 'GET') return (fail(405, 'GET only'), true);
     const cameraId = decodeSegment(match[1]!);
     if (cameraId === null) return (fail(400, 'bad camera id encoding'), true);
-    const grant = grantIn(req.url);
-    if (this.options.gate && !this.options.gate.allows(cameraId, grant)) {
-      if (match[2] === 'index.m3u8') this.options.gate.refused(cameraId, 'hls');
-      return (fail(403, 'this stream needs the grant its camera record carries / 无权打开该摄像头的视频'), true);
-    }
+    const ticket = ticketIn(req.url);
+    void this.verdict(cameraId, ticket)
+      .then((verdict) => {
+        if (verdict.ok) return this.serveHls(cameraId, match[2]!, ticket, res, fail, headers);
+        this.options.gate!.refused(cameraId, 'hls', verdict);
+        fail(403, FORBIDDEN_TEXT);
+      })
+      .catch((e: unknown) => {
+        this.options.log.warn('stream ticket check failed', { camera: cameraId, error: (e as Error).message });
+        fail(503, 'the stream check failed / 视频权限检查失败');
+      });
+    return true;
+  }
+
+  /** The gate's answer (open to all without a gate: tests of the encoders alone). */
+  private verdict(cameraId: string, ticket: string | null): Promise<StreamVerdict> {
+    return this.options.gate ? this.options.gate.allows(cameraId, ticket) : Promise.resolve({ ok: true, userId: '' });
+  }
+
+  private serveHls(cameraId: string, name: string, ticket: string | null, res: ServerResponse, fail: (status: number, text: string) => void, headers: Record<string, string>): void {
     const camera = CAMERA_ID_PATTERN.test(cameraId) ? this.options.cameraById(cameraId) : undefined;
-    if (!camera) return (fail(404, `no camera ${cameraId}`), true);
-    if (!camera.online) return (fail(404, `camera ${cameraId} is offline`), true);
-    if (this.encoderMissing || this.closed) return (fail(503, this.closed ? 'server stopping' : 'ffmpeg is not installed on the backend machine'), true);
+    if (!camera) return fail(404, `no camera ${cameraId}`);
+    if (!camera.online) return fail(404, `camera ${cameraId} is offline`);
+    if (this.encoderMissing || this.closed) return fail(503, this.closed ? 'server stopping' : 'ffmpeg is not installed on the backend machine');
     let source = this.hls.get(cameraId);
     if (!source) {
-      if (this.sources.size + this.hls.size >= (this.options.maxSources ?? 48)) return (fail(503, 'too many live cameras'), true);
+      if (this.sources.size + this.hls.size >= (this.options.maxSources ?? 48)) return fail(503, 'too many live cameras');
       source = this.startHls(camera);
     }
     source.lastRequestAt = Date.now();
-    const file = join(source.dir, match[2]!);
-    const isPlaylist = match[2] === 'index.m3u8';
+    const file = join(source.dir, name);
+    const isPlaylist = name === 'index.m3u8';
     void (async () => {
       const deadline = Date.now() + (isPlaylist ? 8000 : 0);
       while (!existsSync(file) && Date.now() < deadline && this.hls.get(cameraId) === source) await new Promise((r) => setTimeout(r, 100));
       if (!existsSync(file)) return fail(404, isPlaylist ? 'the stream did not start' : 'segment gone');
-      if (isPlaylist && grant !== null) {
-        // The segments are fetched by URIs relative to the playlist, without its query: each carries the grant.
-        const body = Buffer.from(grantPlaylist(readFileSync(file, 'utf8'), grant));
+      if (isPlaylist && ticket !== null) {
+        // The segments are fetched by URIs relative to the playlist, without its query: each carries the ticket.
+        const body = Buffer.from(ticketPlaylist(readFileSync(file, 'utf8'), ticket));
         res.writeHead(200, { ...headers, 'Content-Type': 'application/vnd.apple.mpegurl', 'Content-Length': body.length }).end(body);
         return;
       }
       res.writeHead(200, { ...headers, 'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t', 'Content-Length': statSync(file).size });
       createReadStream(file).on('error', () => res.destroy()).pipe(res);
     })().catch(() => res.destroy());
-    return true;
   }
 
   private startHls(camera: Camera): HlsSource {
@@ -286,8 +319,37 @@ export class CameraStreams {
     ws.on('error', () => this.detach(owner, ws));
   }
 
+  /**
+   * The open viewers' tickets checked again (answers cached per ticket): a viewer whose sign-in ended, whose user
+   * was disabled or whose scope no longer holds the camera is closed and the refusal audited.
+   */
+  private async recheckViewers(): Promise<void> {
+    const gate = this.options.gate;
+    if (!gate || this.rechecking || this.closed) return;
+    this.rechecking = true;
+    try {
+      for (const source of [...this.sources.values()]) {
+        for (const ws of [...source.viewers]) {
+          const verdict = await gate.allows(source.cameraId, this.tickets.get(ws) ?? null).catch(() => null);
+          if (!verdict || verdict.ok || !source.viewers.has(ws)) continue;
+          gate.refused(source.cameraId, 'mpegts', verdict);
+          ws.close(VideoCloseCode.refused, `refused: ${verdict.reason}`);
+          source.viewers.delete(ws);
+          this.detachLast(source);
+        }
+      }
+    } finally {
+      this.rechecking = false;
+    }
+  }
+
   private detach(source: Source, ws: WebSocket): void {
-    if (!source.viewers.delete(ws) || source.viewers.size > 0 || source.stopping) return;
+    if (source.viewers.delete(ws)) this.detachLast(source);
+  }
+
+  /** A viewer left: the encoder lingers a moment when it was the last. */
+  private detachLast(source: Source): void {
+    if (source.viewers.size > 0 || source.stopping || source.linger) return;
     // Kept a moment: a tour or a re-layout often reopens the same camera at once.
     source.linger = setTimeout(() => this.stop(source), this.lingerMs);
   }
@@ -367,6 +429,7 @@ export class CameraStreams {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.watchdog);
+    clearInterval(this.recheck);
     const exits = [...this.sources.values()].map((s) => new Promise<void>((resolve) => (s.process.exitCode !== null || s.process.signalCode !== null ? resolve() : s.process.once('exit', () => resolve()))));
     for (const source of [...this.sources.values()]) {
       source.stopping = true;

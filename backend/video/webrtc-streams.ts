@@ -4,6 +4,8 @@
  * 201 with Janus's SDP offer and a Location; PATCH that Location with the player's SDP answer → 204; DELETE
  * it when done. The backend creates the camera's mountpoint and starts its RTP encoder on the first viewer
  * and stops both a little after the last one leaves (shared by every viewer, like the WebSocket streams).
+ * A viewer's POST carries its ticket (viewer-tickets.ts), checked again every second while the session lasts: a
+ * session whose viewer's sign-in ended or whose scope no longer holds the camera is ended (Janus hangs up).
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,8 +15,8 @@ import { CAMERA_ID_PATTERN, type Camera } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 // RTP encoders end with the backend however it ends (SIGKILL: nothing to save, no children).
 import { spawnOwned } from '../../node-util/child-process';
-import { defaultFontFile, ffmpegArgs, type StreamGate } from './camera-streams';
-import { grantIn } from './stream-grants';
+import { RECHECK_MS, defaultFontFile, ffmpegArgs } from './camera-streams';
+import { ticketIn, type StreamGate } from './viewer-tickets';
 import { JanusClient } from './janus';
 import { decodeSegment } from '../../web-serving/request-target';
 
@@ -30,7 +32,7 @@ export interface WebRtcStreamsOptions {
   maxViewersPerCamera?: number;
   /** A viewer that has not answered the offer this long is dropped. */
   answerTimeoutMs?: number;
-  /** Who may open a camera's stream (see camera-streams.ts); a session's own resource URL needs no grant. */
+  /** Who may open a camera's stream (see camera-streams.ts); a session's own resource URL needs no ticket. */
   gate?: StreamGate;
 }
 
@@ -58,6 +60,8 @@ interface Viewer {
   id: string;
   cameraId: string;
   handle: number;
+  /** The ticket it opened with (checked again while it lasts). */
+  ticket: string | null;
   answered: boolean;
   timer: NodeJS.Timeout | null;
 }
@@ -93,9 +97,31 @@ export class WebRtcStreams {
   private nextMountpoint = 1;
   private closed = false;
   private readonly fontFile: string | null;
+  private readonly recheck: NodeJS.Timeout;
+  private rechecking = false;
 
   constructor(private readonly options: WebRtcStreamsOptions) {
     this.fontFile = options.fontFile === undefined ? defaultFontFile() : options.fontFile;
+    this.recheck = setInterval(() => void this.recheckViewers(), RECHECK_MS);
+    this.recheck.unref();
+  }
+
+  /** The sessions' tickets checked again: one that no longer opens its camera is ended, the refusal audited. */
+  private async recheckViewers(): Promise<void> {
+    const gate = this.options.gate;
+    if (!gate || this.rechecking || this.closed) return;
+    this.rechecking = true;
+    try {
+      for (const viewer of [...this.viewers.values()]) {
+        const verdict = await gate.allows(viewer.cameraId, viewer.ticket).catch(() => null);
+        if (!verdict || verdict.ok || this.viewers.get(viewer.id) !== viewer) continue;
+        gate.refused(viewer.cameraId, 'whep', verdict);
+        this.options.log.info('WebRTC viewer ended: its ticket no longer opens the camera', { camera: viewer.cameraId, reason: verdict.reason });
+        await this.unsubscribe(viewer.cameraId, viewer.id).catch(() => undefined);
+      }
+    } finally {
+      this.rechecking = false;
+    }
   }
 
   /** Live feeds (for tests and health). */
@@ -128,11 +154,13 @@ export class WebRtcStreams {
     void (async () => {
       if (req.method === 'POST' && !resource) {
         req.resume();
-        if (this.options.gate && !this.options.gate.allows(cameraId, grantIn(req.url))) {
-          this.options.gate.refused(cameraId, 'whep');
-          throw new HttpError(403, 'this stream needs the grant its camera record carries / 无权打开该摄像头的视频');
+        const ticket = ticketIn(req.url);
+        const verdict = this.options.gate ? await this.options.gate.allows(cameraId, ticket) : null;
+        if (verdict && !verdict.ok) {
+          this.options.gate!.refused(cameraId, 'whep', verdict);
+          throw new HttpError(403, '无权打开该摄像头的视频（登录已结束或不在您的辖区内）/ this stream needs a viewer ticket that opens this camera');
         }
-        const { id, offer } = await this.subscribe(cameraId);
+        const { id, offer } = await this.subscribe(cameraId, ticket);
         reply(201, { 'Content-Type': 'application/sdp', Location: `${whepPath(cameraId)}/${id}` }, offer);
       } else if (req.method === 'PATCH' && resource) {
         if (!/^application\/sdp\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'the answer must be application/sdp');
@@ -175,7 +203,7 @@ export class WebRtcStreams {
     for (const feed of this.feeds.values()) this.stopFeed(feed);
   }
 
-  private async subscribe(cameraId: string): Promise<{ id: string; offer: string }> {
+  private async subscribe(cameraId: string, ticket: string | null): Promise<{ id: string; offer: string }> {
     if (this.closed) throw new HttpError(503, 'server stopping');
     if (!CAMERA_ID_PATTERN.test(cameraId)) throw new HttpError(404, 'bad camera id');
     const camera = this.options.cameraById(cameraId);
@@ -198,7 +226,7 @@ export class WebRtcStreams {
     try {
       await feed.ready;
       const handle = await janus.attach({ onHangup: () => void this.unsubscribe(cameraId, id).catch(() => undefined) });
-      const viewer: Viewer = { id, cameraId, handle, answered: false, timer: null };
+      const viewer: Viewer = { id, cameraId, handle, ticket, answered: false, timer: null };
       this.viewers.set(id, viewer);
       const watched = await janus.message(handle, { request: 'watch', id: feed.mountpoint, offer_audio: false, offer_data: false });
       if (!watched.jsep || watched.jsep.type !== 'offer') throw new Error('Janus sent no offer');
@@ -309,6 +337,7 @@ export class WebRtcStreams {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.recheck);
     for (const feed of [...this.feeds.values()]) this.stopFeed(feed);
     await this.client?.close();
   }

@@ -14,8 +14,7 @@
  *   they go out in a snapshot or in place of a refresh's rows in a delta: a district leader's KPI wall counts the
  *   district, a street user's the street, and the sync needs no rows of its own.
  */
-import type { AreaScope, Camera, Change, CollectionName, DeltaPayload, KpiSnapshot } from '../../protocol';
-import type { StreamGrants } from '../video/stream-grants';
+import type { AreaScope, Change, CollectionName, DeltaPayload, KpiSnapshot } from '../../protocol';
 import { inAreaScope, type CityState, type ScopePlace } from '../../domain';
 import { computeKpis } from '../kpi';
 
@@ -28,11 +27,7 @@ export const scopeKeyOf = (scope: readonly string[] | null): string => (scope ==
 export class AreaScopes {
   private readonly kpiCache = new Map<string, KpiSnapshot>();
 
-  /** `grants`: the camera records' backend stream URLs get their grant on the way out (video/stream-grants.ts). */
-  constructor(
-    private readonly state: CityState,
-    private readonly grants: StreamGrants | null = null,
-  ) {}
+  constructor(private readonly state: CityState) {}
 
   /**
    * The scope as the welcome tells it: each unit's level, code and name — its full name from the district down
@@ -67,11 +62,10 @@ export class AreaScopes {
   }
 
   /**
-   * A record as this scope is sent it: the same, except the KPI rows (computed for the scope) and the cameras
-   * (their stream URLs with the grant that opens them: only who is sent the camera can open its stream).
+   * A record as this scope is sent it: the same, except the KPI rows (computed for the scope). Camera records go
+   * out unchanged: their streams open with the viewer's ticket (video/viewer-tickets.ts), checked per request.
    */
   outgoing(scope: readonly string[] | null, collection: CollectionName, data: unknown): unknown {
-    if (collection === 'cameras' && this.grants) return this.grants.grantCamera(data as Camera);
     return scope !== null && collection === 'kpis' ? this.kpisFor(scope, data as KpiSnapshot) : data;
   }
 
@@ -92,13 +86,12 @@ export class AreaScopes {
    * from the log) is passed on: removing an id the client does not hold is harmless.
    */
   delta(delta: DeltaPayload, scope: readonly string[] | null, removed?: ReadonlyMap<string, ScopePlace>): DeltaPayload {
-    const rewritten = (change: Change & { op: 'upsert' }): Change => (change.collection === 'kpis' || change.collection === 'cameras' ? { ...change, data: this.outgoing(scope, change.collection, change.data) } : change);
-    if (scope === null) return this.grants && delta.changes.some((c) => c.op === 'upsert' && c.collection === 'cameras') ? { ...delta, changes: delta.changes.map((c) => (c.op === 'upsert' ? rewritten(c) : c)) } : delta;
+    if (scope === null) return delta;
     const changes: Change[] = [];
     for (const change of delta.changes) {
       if (change.op === 'upsert') {
         if (!this.visible(scope, change.collection, change.data)) continue;
-        changes.push(rewritten(change));
+        changes.push(change.collection === 'kpis' ? { ...change, data: this.outgoing(scope, 'kpis', change.data) as KpiSnapshot } : change);
       } else {
         const place = SCOPED.has(change.collection) ? removed?.get(`${change.collection}:${change.id}`) : undefined;
         if (place === undefined || inAreaScope(scope, place, this.state)) changes.push(change);

@@ -23,7 +23,6 @@ import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { closeReason, type ClientOutput, type Session } from './session';
 import { SessionSync } from './sync';
 import { AreaScopes } from './scopes';
-import type { StreamGrants } from '../video/stream-grants';
 import { CommitTail } from './commit-tail';
 import type { Auth, AuthLimits } from '../auth/sessions';
 import { connectionsAuth } from './connections-auth';
@@ -53,8 +52,10 @@ export interface BackendServerOptions {
   instance?: BackendInstance;
   /** Sign-in sessions' limits and lockout (backend/auth/sessions.ts; defaults DEFAULT_AUTH_LIMITS). */
   auth?: Partial<AuthLimits>;
-  /** Camera records go out with the grants that open their streams (video/stream-grants.ts). */
-  streamGrants?: StreamGrants;
+  /** The viewer ticket a connection's welcome carries, from its token's hash (video/viewer-tickets.ts). */
+  streamTicket?: (tokenHash: string) => string;
+  /** A sign-in session ended on this instance (signed out, expired): its streams are checked again at once. */
+  sessionEnded?: (tokenHash: string) => void;
 }
 
 export class BackendServer implements ClientOutput {
@@ -77,7 +78,7 @@ export class BackendServer implements ClientOutput {
   constructor(private readonly options: BackendServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     const { state, store, clock, log } = options;
-    const scopes = new AreaScopes(state, options.streamGrants ?? null);
+    const scopes = new AreaScopes(state);
     this.fanOut = new FanOut({ state, sessions: this.sessions, out: this, log, limits: this.limits, scopes });
     this.pipeline = new CommandPipeline({ state, store, clock, log, locate: options.locate, newId: options.newId, publish: (seq, at, changes) => this.fanOut.publish(seq, at, changes) });
     this.tail = new CommitTail({
@@ -94,9 +95,9 @@ export class BackendServer implements ClientOutput {
         else log.warn('database connection lost: commands wait until it is back', { detail });
       },
     });
-    this.auth = connectionsAuth({ store, log, sessions: this.sessions, out: this, ...(options.auth ? { limits: options.auth } : {}) });
+    this.auth = connectionsAuth({ store, log, sessions: this.sessions, out: this, ...(options.auth ? { limits: options.auth } : {}), ...(options.sessionEnded ? { sessionEnded: options.sessionEnded } : {}) });
     const views = new ViewAudit({ state, now: () => clock.now(), write: (entries) => this.auditLater(entries) });
-    this.sync = new SessionSync({ state, store, clock, log, auth: this.auth, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), catchUp: () => this.tail.poke() });
+    this.sync = new SessionSync({ state, store, clock, log, auth: this.auth, limits: this.limits, sessions: this.sessions, out: this, scopes, ...(options.sipAccountFor ? { sipAccountFor: options.sipAccountFor } : {}), ...(options.instance ? { instance: options.instance } : {}), ...(options.streamTicket ? { streamTicket: options.streamTicket } : {}), catchUp: () => this.tail.poke() });
     this.intake = new FrameIntake({ out: this, log, clock, limits: this.limits, sync: this.sync, pipeline: this.pipeline, views });
   }
 

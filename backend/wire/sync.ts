@@ -33,6 +33,7 @@ import type { ServerLimits } from './limits';
 import type { ClientOutput, Session } from './session';
 import { scopeKeyOf, type AreaScopes } from './scopes';
 import { rightsSeqKey } from '../admin-users';
+import { hashToken } from '../users';
 
 interface CachedSnapshot {
   id: string;
@@ -57,6 +58,8 @@ export interface SyncOptions {
   sipAccountFor?: (userId: string) => SipAccount | null;
   /** Which instance this is, told in every welcome (absent: the welcome does not say). */
   instance?: BackendInstance;
+  /** The viewer ticket of a connection, from its token's hash (video/viewer-tickets.ts); absent: none is sent. */
+  streamTicket?: (tokenHash: string) => string;
   /**
    * Brings this instance up to what is committed (another instance's commits not read yet): a console that was
    * on an instance a little ahead resumes by deltas here, not by a snapshot.
@@ -145,6 +148,7 @@ export class SessionSync {
       limits: { maxFrameBytes: MAX_FRAME_BYTES, commandsPerSecond: limits.commandsPerSecond, framesPerSecond: limits.framesPerSecond },
       sip: this.o.sipAccountFor?.(user.id) ?? null,
       ...(this.o.instance ? { instance: { id: this.o.instance.id, name: this.o.instance.name } } : {}),
+      ...(this.o.streamTicket ? { streamTicket: this.o.streamTicket(checked.sessionHash ?? hashToken(h.token)) } : {}),
     };
     out.send(session, encodeFrame('welcome', welcome, frame.id));
     this.o.log.info('client connected', { session: session.id, user: user.id, clientId: h.clientId, sync, lastSeq: h.lastSeq, seq: state.seq, positions: session.binaryPositions ? 'binary' : 'json' });

@@ -84,6 +84,12 @@ export const ConnectionState = z.object({
   districtScope: z.array(z.string()).nullable(),
   /** The scope's units described, from the last welcome (null: the whole city, or a backend that does not say). */
   areaScope: AreaScope.nullable(),
+  /**
+   * What opens the backend's own camera streams for this console's sign-in (the last welcome's streamTicket; a
+   * new welcome replaces it): every player adds it to backend-relative stream URLs (resolveStreamUrl). Null
+   * before a welcome, or from a backend that does not send one.
+   */
+  streamTicket: z.string().max(128).nullable(),
   /** Server clock: serverNow = serverTime + (localNow - localTime) × clockRate (the backend may run faster). */
   serverClock: z.object({ serverTime: IsoTime, localTime: IsoTime, clockRate: z.number().positive() }).nullable(),
   /** Last applied sequence number and when the cache was last in step with the backend. */

@@ -17,7 +17,6 @@ import { startJanusConsole, type JanusBackend } from '../../harness/janus-consol
 import { createNetns, netnsUnavailable } from '../../harness/netns';
 import { it } from '../../harness/fixtures';
 import { WireClient } from '../../harness/wire-client';
-import type { Camera } from '../../protocol';
 
 const INSIDE = process.env.ZONGZHI_NETNS;
 const TESTS = {
@@ -72,9 +71,10 @@ if (!INSIDE) {
   let backend: JanusBackend;
   let host: HostProcess;
   const backendHttp = (): string => `http://127.0.0.1:${backend.ready.port}`;
-  /** Each camera's WHEP address as a console is sent it: with the grant that opens its stream. */
-  const granted = new Map<string, string>();
-  const whep = (id: string): string => granted.get(id) ?? `/video/${id}/whep`;
+  /** The dispatcher's viewer ticket (its welcome's): what opens the backend's streams. */
+  let ticket = '';
+  /** A camera's WHEP address as a console opens it: with the viewer's ticket. */
+  const whep = (id: string): string => `/video/${id}/whep?ticket=${ticket}`;
 
   async function startOurJanus(same?: RunningJanus): Promise<RunningJanus> {
     // ICE on the namespace's veth ends only (named zz…); a restart comes back where the backend expects it.
@@ -89,10 +89,7 @@ if (!INSIDE) {
     const tokens = JSON.parse(readFileSync(backend.ready.tokensFile, 'utf8')) as Record<string, string>;
     const client = new WireClient({ url: backend.ready.url, token: tokens.dispatcher! });
     await client.waitSynced();
-    for (const camera of client.all<Camera>('cameras')) {
-      const stream = camera.streams.find((s) => s.protocol === 'webrtc');
-      if (stream) granted.set(camera.id, stream.url);
-    }
+    ticket = client.welcome!.streamTicket!;
     client.close();
   }, 120_000);
   afterAll(async () => {
@@ -204,13 +201,13 @@ if (!INSIDE) {
 
     it(TESTS.badInput, async () => {
       const base = backendHttp();
-      // No grant (a camera asked for by id), or another camera's: refused before anything else.
+      // No ticket (a camera asked for by id), or a forged one: refused before anything else.
       const unknown = await fetch(`${base}/video/cam-nope/whep`, { method: 'POST' });
       expect(unknown.status).toBe(403);
       const bad = await fetch(`${base}/video/${encodeURIComponent('../../etc')}/whep`, { method: 'POST' });
       expect(bad.status).toBe(403);
-      const borrowed = await fetch(`${base}/video/${ids[3]}/whep${new URL(whep(ids[2]!), base).search}`, { method: 'POST' });
-      expect(borrowed.status).toBe(403);
+      const forged = await fetch(`${base}/video/${ids[3]}/whep?ticket=${ticket.slice(0, -1)}${ticket.endsWith('A') ? 'B' : 'A'}`, { method: 'POST' });
+      expect(forged.status).toBe(403);
       const noSession = await fetch(`${base}/video/${ids[2]}/whep/AAAAAAAAAAAAAAAAAAAAAA`, { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' });
       expect(noSession.status).toBe(404);
       await expect(noSession.text()).resolves.toMatch(/no such WHEP session/);

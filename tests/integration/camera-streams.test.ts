@@ -16,6 +16,7 @@ import { CLOCK_STRIP, VideoCloseCode, clockLatencyMs, decodeClockStrip, type Cam
 import { CameraStreams } from '../../backend/video/camera-streams';
 import { TS_PACKET, TsGopCache, packetInfo } from '../../backend/video/ts-gop';
 import { silentLogger } from '../../node-util/logger';
+import { hashToken } from '../../backend/users';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { WireClient } from '../../harness/wire-client';
 import Database from 'better-sqlite3';
@@ -47,8 +48,8 @@ function view(url: string): Viewer {
   ws.on('error', () => {});
   return { ws, chunks, bytes: () => chunks.reduce((n, c) => n + c.length, 0), closed };
 }
-/** The grant a camera's record carries (what opens its streams). */
-const g = (cameraId: string): string => `?grant=${backend.streamGrant(cameraId)}`;
+/** A city-wide dispatcher's viewer ticket (what its welcome carries; stream-tickets.test.ts checks the rules). */
+const g = (_cameraId: string): string => `?ticket=${backend.tickets.of(hashToken(TEST_TOKENS.dispatcher))}`;
 const onlineCameras = (): Camera[] => [...backend.state.collections.cameras.values()].filter((c) => c.online && c.streams[0]?.codec === 'h264');
 
 describe('synthetic camera streams', () => {
@@ -107,28 +108,25 @@ describe('synthetic camera streams', () => {
   }, 20_000);
 });
 
-describe('camera streams and the area scope', () => {
-  it('opens only with the grant the camera record carries; a console is sent it only for cameras in its scope; refusals audited', async () => {
+describe('camera streams and the viewer ticket', () => {
+  it('the welcome carries the ticket; camera records go out unchanged; no ticket or a bad one is refused and audited', async () => {
     const http = base.replace(/^ws/, 'http');
     const [inside, outside] = ['d01', 'd02'].map((d) => onlineCameras().find((c) => c.districtId === d)!);
-    // What a district-scoped console is sent: its cameras, each stream URL with the grant; none of the others.
     const scoped = new WireClient({ url: backend.url, token: TEST_TOKENS['dispatcher-d01'] });
     await scoped.waitSynced();
-    const sent = scoped.get<Camera>('cameras', inside!.id)!;
-    expect(sent.streams.map((s) => s.url)).toEqual(inside!.streams.map((s) => `${s.url}${g(inside!.id)}`));
+    expect(scoped.welcome?.streamTicket).toBe(backend.tickets.of(hashToken(TEST_TOKENS['dispatcher-d01'])));
+    expect(scoped.welcome?.streamTicket).not.toContain(TEST_TOKENS['dispatcher-d01']);
+    expect(scoped.get<Camera>('cameras', inside!.id)).toEqual(inside);
     expect(scoped.get<Camera>('cameras', outside!.id)).toBeUndefined();
+    const ticket = `?ticket=${scoped.welcome!.streamTicket!}`;
     scoped.close();
-    // Without the grant, or with another camera's: refused, HTTP and WebSocket alike.
+    // The district ticket opens its district's camera, not the other district's; no ticket opens nothing.
+    expect(await upgrade(`${base}/video/${inside!.id}${ticket}`)).toBe(101);
+    expect((await fetch(`${http}/video/${outside!.id}/index.m3u8${ticket}`)).status).toBe(403);
     expect((await fetch(`${http}/video/${outside!.id}/index.m3u8`)).status).toBe(403);
-    expect((await fetch(`${http}/video/${outside!.id}/index.m3u8${g(inside!.id)}`)).status).toBe(403);
-    const refused = await new Promise<number>((resolve) => {
-      const ws = new WebSocket(`${base}/video/${outside!.id}`);
-      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-      ws.on('open', () => resolve(101));
-      ws.on('error', () => undefined);
-    });
-    expect(refused).toBe(403);
-    await waitFor(() => auditOf(backend.dir).some((a) => a.kind === 'stream-refused' && (a.detail as { cameraId?: string }).cameraId === outside!.id), 'the refusal audited', 5_000);
+    expect(await upgrade(`${base}/video/${outside!.id}`)).toBe(403);
+    const refusals = (): Array<{ cameraId?: string; reason?: string }> => auditOf(backend.dir).filter((a) => a.kind === 'stream-refused').map((a) => a.detail as { cameraId?: string; reason?: string });
+    await waitFor(() => refusals().some((d) => d.cameraId === outside!.id && d.reason === 'out-of-scope') && refusals().some((d) => d.cameraId === outside!.id && d.reason === 'bad-ticket'), 'the refusals audited with their reasons', 5_000);
   }, 30_000);
 });
 
@@ -145,8 +143,8 @@ describe('synthetic cameras over HLS', () => {
     const text = await playlist.text();
     expect(text).toContain('#EXTM3U');
     expect(Date.now() - started).toBeLessThan(8_000);
-    // Each segment's URI carries the grant (players fetch them relative to the playlist, without its query).
-    const segment = /^(seg\d{5}\.ts\?grant=[\w-]{22})$/m.exec(text)![1]!;
+    // Each segment's URI carries the ticket (players fetch them relative to the playlist, without its query).
+    const segment = /^(seg\d{5}\.ts\?ticket=[\w-]{43}\.[\w-]{22})$/m.exec(text)![1]!;
     const body = Buffer.from(await (await fetch(`${http}/video/${camera.id}/${segment}`)).arrayBuffer());
     expect(body[0]).toBe(0x47);
     const file = join(dir, 'segment.ts');
@@ -238,6 +236,16 @@ describe('TS re-framing and GOP cache', () => {
     expect(join.length).toBeLessThan(ts.length / 2); // one GOP, not the stream
   });
 });
+
+/** How a stream's WebSocket upgrade is answered: 101 (opened, then closed here) or the HTTP status. */
+function upgrade(url: string): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const ws = new WebSocket(url);
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('open', () => (resolve(101), ws.close()));
+    ws.on('error', () => undefined);
+  });
+}
 
 function auditOf(dir: string): Array<{ kind: string; detail: unknown }> {
   const db = new Database(join(dir, 'backend.sqlite'), { readonly: true });

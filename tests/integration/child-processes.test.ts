@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { WebSocket } from 'ws';
 import { PROJECT_ROOT, startHostProcess, type HostProcess } from '../../harness/browser';
 import { hubBridge, syncedRows } from '../../harness/e2e';
+import { resolveStreamUrl } from '../../protocol';
 import { it } from '../../harness/fixtures';
 
 interface Proc {
@@ -171,10 +172,14 @@ async function startConsole(openWindow: boolean): Promise<Console> {
   // One viewer on a camera: the backend starts its encoder.
   const api = await hubBridge(host);
   const camera = (await syncedRows(api, 'cameras')).find((c) => c.online && c.streams[0]?.codec === 'h264');
+  // The console's viewer ticket (its welcome's, in the hub's link state): what opens the backend's streams.
+  let ticket: string | null = null;
+  await (await api.subscribe({ topic: 'connection' }, (c) => (ticket = c.streamTicket)))();
   api.close();
   if (!camera) throw new Error('no online H.264 camera');
-  // Its stream as the console was sent it: with the grant that opens it.
-  const stream = new WebSocket(`${backend.url.replace(/\/ws$/, '')}${camera.streams.find((s) => s.protocol === 'mpegts')!.url}`);
+  if (!ticket) throw new Error('the hub has no stream ticket');
+  // Its stream as the console opens it: with the ticket.
+  const stream = new WebSocket(resolveStreamUrl(camera.streams.find((s) => s.protocol === 'mpegts')!.url, backend.url, 'ws', ticket)!);
   stream.on('error', () => {}); // the backend goes away under it on purpose
   await poll(() => descendants(backend.pid).some((p) => kind(p) === 'ffmpeg'), 'the camera encoder', 15_000);
   return { host, backendPid: backend.pid, stream };

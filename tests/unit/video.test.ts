@@ -37,6 +37,11 @@ describe('video wall rules', () => {
     expect(resolveStreamUrl('/video/cam0001/index.m3u8', 'wss://zz.example/ws', 'http')).toBe('https://zz.example/video/cam0001/index.m3u8');
     expect(resolveStreamUrl('ws://vp.example/live/1.flv', 'wss://zz.example/ws', 'http')).toBe('ws://vp.example/live/1.flv');
     expect(resolveStreamUrl('/video/x', null)).toBeNull();
+    // The viewer's ticket goes on the backend's own stream routes only, never to a platform's URL.
+    expect(resolveStreamUrl('/video/cam0001/whep', 'ws://127.0.0.1:38899/ws', 'http', 'AbC_-1.xYz')).toBe('http://127.0.0.1:38899/video/cam0001/whep?ticket=AbC_-1.xYz');
+    expect(resolveStreamUrl('/video/cam0001', 'wss://zz.example/ws', 'ws', 'T.k')).toBe('wss://zz.example/video/cam0001?ticket=T.k');
+    expect(resolveStreamUrl('https://vp.example/live/1.m3u8?token=p', 'ws://127.0.0.1:1/ws', 'http', 'T.k')).toBe('https://vp.example/live/1.m3u8?token=p');
+    expect(resolveStreamUrl('/other/x', 'ws://127.0.0.1:1/ws', 'ws', 'T.k')).toBe('ws://127.0.0.1:1/other/x');
     expect(backendMediaOrigins('wss://zz.example:8443/ws')).toEqual(['wss://zz.example:8443', 'https://zz.example:8443']);
     expect(backendMediaOrigins('ws://127.0.0.1:38899/ws')).toEqual(['ws://127.0.0.1:38899', 'http://127.0.0.1:38899']);
     expect(backendMediaOrigins('not a url')).toEqual([]);

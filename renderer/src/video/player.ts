@@ -83,6 +83,8 @@ export class TilePlayer {
     private readonly video: HTMLVideoElement,
     private readonly camera: Camera,
     private readonly backendUrl: string | null,
+    /** What opens the backend's own streams for this console's sign-in (the welcome's streamTicket). */
+    private readonly ticket: string | null,
     private readonly events: PlayerEvents,
     /** Only this protocol (an operator's choice, e.g. HLS where a proxy blocks WebSockets; the bench). */
     private readonly onlyProtocol: CameraStream['protocol'] | null = null,
@@ -118,7 +120,7 @@ export class TilePlayer {
   private open(): void {
     this.close();
     const stream = this.streams[this.streamIndex]!;
-    const url = resolveStreamUrl(stream.url, this.backendUrl, stream.protocol === 'hls' || stream.protocol === 'webrtc' ? 'http' : 'ws');
+    const url = resolveStreamUrl(stream.url, this.backendUrl, stream.protocol === 'hls' || stream.protocol === 'webrtc' ? 'http' : 'ws', this.ticket);
     if (!url) return this.fail(`bad stream URL ${stream.url}`);
     this.report = { bytes: 0, closed: null };
     this.lastBytes = 0;
@@ -211,6 +213,8 @@ export class TilePlayer {
     if (closed === VideoCloseCode.cameraOffline) return this.terminal('offline', detail);
     if (closed === VideoCloseCode.encoderMissing) return this.terminal('encoder-missing', detail);
     if (closed === VideoCloseCode.unknownCamera) return this.terminal('no-stream', detail);
+    // The backend no longer lets this sign-in watch the camera (signed out, out of scope): a new sign-in rebuilds the tile.
+    if (closed === VideoCloseCode.refused) return this.terminal('failed', detail);
     if (closed === VideoCloseCode.busy) {
       this.setState('busy', detail);
       return this.scheduleReconnect();
