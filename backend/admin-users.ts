@@ -130,8 +130,8 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     const passwordHash = await hashPassword(body.password);
     // No static token: a random one no one is told (the column requires one); the user signs in with the password.
     const record: UserRecord = { id: body.id, name: body.name, role: body.role, districtScope: scope, tokenHash: hashToken(randomBytes(32).toString('base64url')) };
-    await store.upsertUsers([record]);
-    await store.setPassword(body.id, passwordHash);
+    // One write: the user and their password together (never a user without one), none when the id was just taken.
+    if (!(await store.createUser(record, passwordHash))) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
     const after: Shape = { name: body.name, role: body.role, scope, disabled: false };
     await audit(actor.id, { action: 'create', target: body.id, after, passwordSet: true });
     return rowOf(record);

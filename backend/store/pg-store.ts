@@ -255,6 +255,11 @@ export class PgStore implements BackendStore {
   setPassword: BackendStore['setPassword'] = (userId, hash) => this.auth.setPassword(userId, hash);
   setLoginFailures: BackendStore['setLoginFailures'] = (userId, n, until) => this.auth.setLoginFailures(userId, n, until);
   setUserDisabled: BackendStore['setUserDisabled'] = (userId, disabled, at) => this.auth.setUserDisabled(userId, disabled, at);
+  countLoginFailure: BackendStore['countLoginFailure'] = (userId, lockFor) => this.auth.countLoginFailure(userId, lockFor);
+  countNameFailure: BackendStore['countNameFailure'] = (login, at, lockFor) => this.auth.countNameFailure(login, at, lockFor);
+  findNameFailures: BackendStore['findNameFailures'] = (login) => this.auth.findNameFailures(login);
+  pruneNameFailures: BackendStore['pruneNameFailures'] = (before, now, limit) => this.auth.pruneNameFailures(before, now, limit);
+  createUser: BackendStore['createUser'] = (user, passwordHash) => this.auth.createUser(user, passwordHash);
   createSession: BackendStore['createSession'] = (session) => this.auth.createSession(session);
   findSession: BackendStore['findSession'] = (tokenHash) => this.auth.findSession(tokenHash);
   touchSession: BackendStore['touchSession'] = (tokenHash, at, idle) => this.auth.touchSession(tokenHash, at, idle);

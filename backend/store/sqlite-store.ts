@@ -4,6 +4,7 @@ import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
 import { sessionOf, type SessionRow } from './session-rows';
+import { SqliteLogins } from './sqlite-logins';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
@@ -28,6 +29,8 @@ const userOf = (row: UserRow): UserRecord => ({
 export class SqliteStore implements BackendStore {
   private readonly db: Database.Database;
   private readonly statements;
+  /** Failed sign-ins (users' and unknown names') and user creation (sqlite-logins.ts). */
+  private readonly logins: SqliteLogins;
 
   constructor(file: string) {
     // Empty, truncated, not SQLite, another program's, damaged or newer: refused with the reason, never taken as new.
@@ -59,6 +62,7 @@ export class SqliteStore implements BackendStore {
     }
     this.db = opened;
     const db = this.db;
+    this.logins = new SqliteLogins(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
       putEntity: db.prepare<[string, string, string]>('INSERT INTO entities (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
@@ -273,6 +277,12 @@ export class SqliteStore implements BackendStore {
   async setLoginFailures(userId: string, failedLogins: number, lockedUntil: string | null): Promise<void> {
     this.statements.setFailures.run(failedLogins, lockedUntil, userId);
   }
+
+  countLoginFailure: BackendStore['countLoginFailure'] = async (userId, lockFor) => this.logins.countLoginFailure(userId, lockFor);
+  countNameFailure: BackendStore['countNameFailure'] = async (login, at, lockFor) => this.logins.countNameFailure(login, at, lockFor);
+  findNameFailures: BackendStore['findNameFailures'] = async (login) => this.logins.findNameFailures(login);
+  pruneNameFailures: BackendStore['pruneNameFailures'] = async (before, now, limit) => this.logins.pruneNameFailures(before, now, limit);
+  createUser: BackendStore['createUser'] = async (user, passwordHash) => this.logins.createUser(user, passwordHash);
 
   async setUserDisabled(userId: string, disabled: boolean, at: string): Promise<boolean> {
     return this.db.transaction(() => {

@@ -1,7 +1,9 @@
 /**
  * Sign-in sessions (backend/auth) over this instance's connections: the sessions its open connections use are
  * renewed at each sweep, and a session that ended (signed out, expired, its user disabled) closes every
- * connection on it with session-expired (4011) — the console then asks for the password in place.
+ * connection on it with session-expired (4011) — the console then asks for the password in place. A user found
+ * disabled at a sweep (by the command line, or on another instance) has every connection closed, static-token
+ * ones too, with the same code and the reason 'disabled'.
  */
 import { WireCloseCode } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
@@ -9,17 +11,34 @@ import { Auth, type AuthLimits } from '../auth/sessions';
 import type { BackendStore } from '../store/types';
 import type { ClientOutput, Session } from './session';
 
+/** What a disabled user's connections are told as they close (4011). */
+export const DISABLED_MESSAGE = '账号已停用（disabled），请联系系统管理员 / this account is disabled: ask the administrator';
+
+/** Closes every open connection of a disabled user (static-token ones too) with 4011 'disabled'; how many. */
+export function closeDisabled(sessions: ReadonlySet<Session>, out: Pick<ClientOutput, 'refuse'>, userId: string): number {
+  let closed = 0;
+  for (const s of sessions) {
+    if (s.actor?.id !== userId || s.phase === 'closed' || s.closing) continue;
+    out.refuse(s, 'session-expired', DISABLED_MESSAGE, WireCloseCode.sessionExpired);
+    closed++;
+  }
+  return closed;
+}
+
 export function connectionsAuth(o: { store: BackendStore; log: Logger; sessions: ReadonlySet<Session>; out: Pick<ClientOutput, 'refuse'>; limits?: Partial<AuthLimits> }): Auth {
   return new Auth({
     store: o.store,
     log: o.log,
     ...(o.limits ? { limits: o.limits } : {}),
     liveSessions: () => [...o.sessions].flatMap((s) => (s.signInSession && s.phase !== 'closed' ? [s.signInSession] : [])),
+    liveUsers: () => [...o.sessions].flatMap((s) => (s.actor && s.phase !== 'closed' && !s.closing ? [s.actor.id] : [])),
+    closeDisabledUser: (userId) => closeDisabled(o.sessions, o.out, userId),
     closeSession: (hash, why) => {
       let closed = 0;
       for (const s of o.sessions) {
         if (s.signInSession !== hash || s.phase === 'closed') continue;
-        o.out.refuse(s, 'session-expired', `登录会话已结束（${why === 'signed out' ? '已退出登录' : '已过期'}），请重新登录 / the sign-in session ended (${why}): sign in again`, WireCloseCode.sessionExpired);
+        const said = why === 'signed out' ? '已退出登录' : why === 'disabled' ? '账号已停用' : '已过期';
+        o.out.refuse(s, 'session-expired', `登录会话已结束（${said}），请重新登录 / the sign-in session ended (${why}): sign in again`, WireCloseCode.sessionExpired);
         closed++;
       }
       return closed;
