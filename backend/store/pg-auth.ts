@@ -5,6 +5,12 @@
 import type pg from 'pg';
 import type { FailureCount, LockRule, LoginRecord, SessionRecord, UserRecord } from './types';
 import { sessionOf, type SessionRow } from './session-rows';
+import { USERS_CHANNEL, type UserChange } from './user-changes';
+
+/** Announces a user's change to every instance when the transaction `client` is in commits (user-changes.ts). */
+export async function notifyUserChange(client: pg.PoolClient, change: UserChange): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [USERS_CHANNEL, JSON.stringify(change)]);
+}
 
 interface UserRow {
   id: string;
@@ -69,6 +75,7 @@ export class PgAuth {
     return this.tx(async (client) => {
       const { rowCount } = await client.query('UPDATE users SET disabled = $1 WHERE id = $2', [disabled, userId]);
       if ((rowCount ?? 0) > 0 && disabled) await client.query("UPDATE sessions SET ended_at = $1, ended_why = 'disabled' WHERE user_id = $2 AND ended_at IS NULL", [at, userId]);
+      if ((rowCount ?? 0) > 0) await notifyUserChange(client, { id: userId, what: disabled ? 'disabled' : 'enabled' });
       return (rowCount ?? 0) > 0;
     });
   }

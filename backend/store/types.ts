@@ -4,6 +4,7 @@
  * store implements the same interface; the SQLite store answers synchronously inside resolved promises.
  */
 import type { Change, KeyPerson, UserRole } from '../../protocol';
+import type { UserChange } from './user-changes';
 import type { LoadedState } from '../../domain';
 
 export interface ChangeBatch {
@@ -226,6 +227,12 @@ export interface BackendStore {
   /** Ends a session that has not ended; false when it had (or does not exist). */
   endSession(tokenHash: string, at: string, why: string): Promise<boolean>;
   upsertUsers(users: UserRecord[]): Promise<void>;
+  /**
+   * Calls `onChange` whenever a user's role or area scope changed, or they were disabled or enabled (upsertUsers,
+   * setUserDisabled) — on PostgreSQL by any writer to the database, other instances and the command line included
+   * (user-changes.ts); on SQLite by this process.
+   */
+  watchUsers(onChange: (change: UserChange) => void): Watch;
   countUsers(): Promise<number>;
   /** Every user, by id (the `users` command; a running instance reads a user at their next sign-in). */
   listUsers(): Promise<UserRecord[]>;

@@ -3,12 +3,14 @@
  * renewed at each sweep, and a session that ended (signed out, expired, its user disabled) closes every
  * connection on it with session-expired (4011) — the console then asks for the password in place. A user found
  * disabled at a sweep (by the command line, or on another instance) has every connection closed, static-token
- * ones too, with the same code and the reason 'disabled'.
+ * ones too, with the same code and the reason 'disabled'. A user's change announced by the store (user-changes.ts:
+ * made on any instance, or by the command line on PostgreSQL) closes their connections here at once: disabled
+ * 4011, role or scope 4012 rightsChanged (the console reconnects to a fresh snapshot of its new area).
  */
 import { WireCloseCode } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 import { Auth, type AuthLimits } from '../auth/sessions';
-import type { BackendStore } from '../store/types';
+import type { BackendStore, Watch } from '../store/types';
 import type { ClientOutput, Session } from './session';
 
 /** What a disabled user's connections are told as they close (4011). */
@@ -23,6 +25,25 @@ export function closeDisabled(sessions: ReadonlySet<Session>, out: Pick<ClientOu
     closed++;
   }
   return closed;
+}
+
+/** What a user's connections are told as they close after their role or area scope changed (4012). */
+export const RIGHTS_MESSAGE = '角色或辖区已由管理员更改，正在重新同步 / your role or area was changed: syncing again';
+
+/** Closes this instance's connections of every user the store says changed (until the watch is closed). */
+export function followUserChanges(o: { store: BackendStore; log: Logger; sessions: ReadonlySet<Session>; out: Pick<ClientOutput, 'refuse' | 'closeSession'> }): Watch {
+  return o.store.watchUsers((change) => {
+    let closed = 0;
+    if (change.what === 'disabled') closed = closeDisabled(o.sessions, o.out, change.id);
+    else if (change.what === 'rights') {
+      for (const s of o.sessions) {
+        if (s.actor?.id !== change.id || s.phase === 'closed' || s.closing) continue;
+        o.out.closeSession(s, WireCloseCode.rightsChanged, RIGHTS_MESSAGE);
+        closed++;
+      }
+    }
+    if (closed > 0) o.log.info('connections closed: the user changed', { user: change.id, what: change.what, closed });
+  });
 }
 
 export function connectionsAuth(o: { store: BackendStore; log: Logger; sessions: ReadonlySet<Session>; out: Pick<ClientOutput, 'refuse'>; limits?: Partial<AuthLimits> }): Auth {
