@@ -33,10 +33,13 @@ import { bearerUser, readBody, send } from './http-answers';
 import { hashPassword } from './auth/password';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
+import { RIGHTS_MESSAGE } from './wire/connections-auth';
 
 const MAX_BODY_BYTES = 16 * 1024;
 /** The store's meta key holding the seq at which a user's role or scope last changed. */
 export const rightsSeqKey = (userId: string): string => `rights-seq:${userId}`;
+/** How long the other instances get to close a user's connections (and this one to read their commits) after a change of rights. */
+const RIGHTS_SETTLE_MS = 1500;
 
 export interface AdminUsersOptions {
   store: BackendStore;
@@ -117,9 +120,11 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     if (after.disabled && !before.disabled) return o.closeUser(id, WireCloseCode.sessionExpired, '账号已被管理员停用 / this account was disabled by the administrator');
     const rights = before.role !== after.role || JSON.stringify(before.scope) !== JSON.stringify(after.scope);
     if (!rights) return 0;
-    // Any cursor is older than this mark while connections close; then the seq they can have reached at most.
+    // Any cursor is older than this mark while connections close (here and, told by the store, on the other
+    // instances); once they have closed, the seq they can have reached at most.
     await store.setMeta(rightsSeqKey(id), String(Number.MAX_SAFE_INTEGER));
-    const closed = o.closeUser(id, WireCloseCode.rightsChanged, '角色或辖区已由管理员更改，正在重新同步 / your role or area was changed: syncing again');
+    const closed = o.closeUser(id, WireCloseCode.rightsChanged, RIGHTS_MESSAGE);
+    await new Promise((r) => setTimeout(r, RIGHTS_SETTLE_MS));
     await store.setMeta(rightsSeqKey(id), String(state.seq));
     return closed;
   }
@@ -130,8 +135,8 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     const passwordHash = await hashPassword(body.password);
     // No static token: a random one no one is told (the column requires one); the user signs in with the password.
     const record: UserRecord = { id: body.id, name: body.name, role: body.role, districtScope: scope, tokenHash: hashToken(randomBytes(32).toString('base64url')) };
-    await store.upsertUsers([record]);
-    await store.setPassword(body.id, passwordHash);
+    // One write: the user and their password together (never a user without one), none when the id was just taken.
+    if (!(await store.createUser(record, passwordHash))) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
     const after: Shape = { name: body.name, role: body.role, scope, disabled: false };
     await audit(actor.id, { action: 'create', target: body.id, after, passwordSet: true });
     return rowOf(record);
@@ -150,7 +155,10 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     const rightsChange = after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope) || after.disabled !== before.disabled;
     if (rightsChange && !(await adminLeft(id, after))) refuse(409, 'last-admin', '不能停用或降级最后一位全市系统管理员 / the last enabled city-wide administrator cannot be demoted, narrowed or disabled');
     if (rightsChange && id === actor.id) refuse(403, 'own-rights', '不能更改自己的角色、辖区或停用状态，请由另一位系统管理员操作 / you cannot change your own role, area or disabled flag: another administrator must');
-    if (after.name !== before.name || after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope)) await store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope }]);
+    const rights = after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope);
+    // Before the write: it is announced to every instance (user-changes.ts), whose closed consoles must find the mark.
+    if (rights) await store.setMeta(rightsSeqKey(id), String(Number.MAX_SAFE_INTEGER));
+    if (after.name !== before.name || rights) await store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope }]);
     if (after.disabled !== before.disabled) await store.setUserDisabled(id, after.disabled, new Date().toISOString());
     if (body.password !== undefined) await store.setPassword(id, await hashPassword(body.password));
     const changed = (Object.keys(after) as Array<keyof Shape>).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));

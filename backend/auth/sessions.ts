@@ -3,7 +3,8 @@
  * random (32 bytes), handed out once and stored only as its hash; it is used like a static token (wire hello,
  * the HTTP routes' bearer) until it ends: signed out, expired (an idle limit renewed while it is used, and an
  * absolute limit: one shift and a margin), replaced, or its user disabled. Failed sign-ins in a row lock the user
- * out for a while that doubles with each further failure. Every sign-in, refusal, lockout, sign-out and expiry is
+ * out for a while that doubles with each further failure, counted in one atomic step in the store (instances on one
+ * PostgreSQL share the count); a name that is no user is counted and locked the same way, answered alike. Every sign-in, refusal, lockout, sign-out and expiry is
  * written to the store's audit. Wall-clock time throughout (a shift is real time, whatever the city's clock).
  */
 import { randomBytes } from 'node:crypto';
@@ -44,6 +45,12 @@ export type SignInResult =
 export type TokenCheck = { user: UserRecord; sessionHash: string | null } | { ended: SessionRecord; why: string } | null;
 
 const WRONG = '用户名或密码错误 / wrong user name or password';
+/** How long an unlocked name's failures are kept after its last one (sign_in_failures), and how many go per sweep. */
+const NAME_FAILURES_KEPT_MS = 24 * 3600_000;
+const NAME_FAILURES_PRUNED_PER_SWEEP = 500;
+
+/** The key a name that is no user is counted under: lower-cased, trimmed, at most 64 characters. */
+export const nameKey = (name: string): string => name.trim().toLowerCase().slice(0, 64);
 const clock = (ms: number): string => new Date(ms).toLocaleTimeString('zh-CN', { hour12: false });
 
 export interface AuthOptions {
@@ -54,6 +61,10 @@ export interface AuthOptions {
   closeSession?: (tokenHash: string, why: string) => number;
   /** The sessions open connections use now (renewed at each sweep). */
   liveSessions?: () => Iterable<string>;
+  /** The users of open connections now (static tokens too): each checked at every sweep to be still enabled. */
+  liveUsers?: () => Iterable<string>;
+  /** Closes every open connection of a user disabled (or removed) behind this instance's back; answers how many. */
+  closeDisabledUser?: (userId: string) => number;
   now?: () => number;
 }
 
@@ -92,31 +103,40 @@ export class Auth {
     return mine;
   }
 
+  /** The lock after `failed` failures in a row from `now`: none before lockAfter, then doubling up to lockMaxMs. */
+  private lockRule(now: number): (failed: number) => string | null {
+    return (failed) => {
+      const over = failed - this.limits.lockAfter;
+      return over >= 0 ? new Date(now + Math.min(this.limits.lockMaxMs, this.limits.lockBaseMs * 2 ** Math.min(over, 30))).toISOString() : null;
+    };
+  }
+
   private async signInNow(userId: string, password: string, client: { id: string; name: string | null }, remote: string): Promise<SignInResult> {
     const now = this.now();
     const at = new Date(now).toISOString();
     const login = await this.o.store.findLogin(userId);
-    const detail = { clientId: client.id, clientName: client.name, remote };
-    if (login?.lockedUntil && Date.parse(login.lockedUntil) > now) {
+    // A name that is no user is counted and locked like a user (under its key): the answers never tell them apart.
+    const name = login ? null : nameKey(userId);
+    const who = { userId: login ? userId : null };
+    const detail = { clientId: client.id, clientName: client.name, remote, ...(login ? {} : { asked: userId.slice(0, 64) }) };
+    const lockedUntil = login ? login.lockedUntil : ((await this.o.store.findNameFailures(name!))?.lockedUntil ?? null);
+    if (lockedUntil && Date.parse(lockedUntil) > now) {
       // Not even checked while locked: the lock must stop guessing, not only slow it.
-      await this.audit({ userId, kind: 'sign-in-refused', detail: { ...detail, reason: 'locked', lockedUntil: login.lockedUntil } });
-      return { ok: false, status: 423, code: 'locked', lockedUntil: login.lockedUntil, message: `登录失败次数过多，已锁定至 ${clock(Date.parse(login.lockedUntil))} / too many failed sign-ins: locked until ${login.lockedUntil}` };
+      await this.audit({ userId: who.userId, kind: 'sign-in-refused', detail: { ...detail, reason: 'locked', lockedUntil } });
+      return { ok: false, status: 423, code: 'locked', lockedUntil, message: `登录失败次数过多，已锁定至 ${clock(Date.parse(lockedUntil))} / too many failed sign-ins: locked until ${lockedUntil}` };
     }
     // An unknown user or one without a password costs the same time as a wrong password (says nothing either way).
     const matches = await verifyPassword(password, login?.passwordHash ?? (await dummyHash()));
     if (!login || !login.passwordHash || !matches) {
-      if (!login) {
-        await this.audit({ userId: null, kind: 'sign-in-refused', detail: { ...detail, reason: 'unknown-user', asked: userId.slice(0, 64) } });
-        return { ok: false, status: 401, code: 'wrong-password', message: WRONG };
-      }
-      const failed = login.failedLogins + 1;
-      const over = failed - this.limits.lockAfter;
-      const lockedUntil = over >= 0 ? new Date(now + Math.min(this.limits.lockMaxMs, this.limits.lockBaseMs * 2 ** Math.min(over, 30))).toISOString() : null;
-      await this.o.store.setLoginFailures(userId, failed, lockedUntil);
-      await this.audit({ userId, kind: 'sign-in-refused', detail: { ...detail, reason: login.passwordHash ? 'wrong-password' : 'no-password', failedLogins: failed } });
-      if (lockedUntil) {
-        await this.audit({ userId, kind: 'lockout', detail: { ...detail, failedLogins: failed, lockedUntil } });
-        return { ok: false, status: 423, code: 'locked', lockedUntil, message: `密码错误次数过多，已锁定至 ${clock(Date.parse(lockedUntil))} / too many wrong passwords: locked until ${lockedUntil}` };
+      // One atomic step in the store (several instances count the same failures), the lock set with the count.
+      const rule = this.lockRule(now);
+      const counted = login ? await this.o.store.countLoginFailure(userId, rule) : await this.o.store.countNameFailure(name!, at, rule);
+      const { failed, lockedUntil: lock } = counted ?? { failed: 1, lockedUntil: null };
+      const reason = !login ? 'unknown-user' : login.passwordHash ? 'wrong-password' : 'no-password';
+      await this.audit({ userId: who.userId, kind: 'sign-in-refused', detail: { ...detail, reason, failedLogins: failed } });
+      if (lock) {
+        await this.audit({ userId: who.userId, kind: 'lockout', detail: { ...detail, failedLogins: failed, lockedUntil: lock } });
+        return { ok: false, status: 423, code: 'locked', lockedUntil: lock, message: `密码错误次数过多，已锁定至 ${clock(Date.parse(lock))} / too many wrong passwords: locked until ${lock}` };
       }
       return { ok: false, status: 401, code: 'wrong-password', message: WRONG };
     }
@@ -199,8 +219,19 @@ export class Auth {
         continue;
       }
       if (session.endedAt === null) await this.expire(session, now);
-      this.o.closeSession?.(hash, session.endedWhy === 'sign-out' ? 'signed out' : 'session expired');
+      const why = session.endedWhy;
+      this.o.closeSession?.(hash, why === 'sign-out' ? 'signed out' : why === 'disabled' ? 'disabled' : 'session expired');
     }
+    // A user disabled elsewhere (the command line writes the store directly; another instance): their static-token
+    // connections close too, not only their sessions'.
+    for (const userId of new Set(this.o.liveUsers?.() ?? [])) {
+      const login = await this.o.store.findLogin(userId);
+      if (login && !login.disabled) continue;
+      const closed = this.o.closeDisabledUser?.(userId) ?? 0;
+      if (closed > 0) this.o.log.info('connections of a disabled user closed', { user: userId, closed });
+    }
+    // Names that are no user, unlocked and not tried for a day, are forgotten (a bounded number per sweep).
+    await this.o.store.pruneNameFailures(new Date(nowMs - NAME_FAILURES_KEPT_MS).toISOString(), now, NAME_FAILURES_PRUNED_PER_SWEEP);
   }
 
   start(): void {

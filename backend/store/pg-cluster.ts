@@ -3,11 +3,14 @@
  * its own that comes back after PostgreSQL restarts (back-off capped at 2 s):
  * - the commit feed: LISTEN on the channel every write turn notifies at commit (so the other instances read the
  *   new batches at once), with a slow poll beside it for a notification missed while reconnecting;
+ * - users' changes: LISTEN on the channel a user's role, scope or disabled flag is announced on (user-changes.ts),
+ *   so every instance closes that user's connections at once;
  * - the lead: a session advisory lock, held by the one instance that runs the city's single-runner duties, lost
  *   with its connection (PostgreSQL releases it when the session ends), so another instance takes over.
  */
 import pg from 'pg';
 import type { StoreLinkListener, Watch } from './types';
+import { USERS_CHANNEL, userChangeOf, type UserChange } from './user-changes';
 
 /** The channel every committed batch is announced on (payload: its seq). */
 export const COMMIT_CHANNEL = 'zongzhi_commits';
@@ -126,6 +129,27 @@ export function watchCommits(url: string, onCommit: (seq?: number) => void, onLi
       await connection.close();
     },
   };
+}
+
+/**
+ * Announces users' changes made by any writer (an instance's user administration, the command line). A change
+ * missed while the connection was lost is caught by the session sweep (a disabled user) or at the user's next
+ * hello (rights: wire/sync.ts reads the store's mark).
+ */
+export function watchUsers(url: string, onChange: (change: UserChange) => void): Watch {
+  const connection = new DedicatedConnection(
+    url,
+    async (client) => {
+      client.on('notification', (n) => {
+        if (n.channel !== USERS_CHANNEL) return;
+        const change = userChangeOf(n.payload);
+        if (change) onChange(change);
+      });
+      await client.query(`LISTEN ${USERS_CHANNEL}`);
+    },
+    () => {},
+  );
+  return { close: () => connection.close() };
 }
 
 /** Contends for the lead until closed; `onLead` hears every change of who holds it here. */

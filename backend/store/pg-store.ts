@@ -8,10 +8,11 @@
 import pg from 'pg';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
 import { migrate } from './pg-migrations';
-import { PgAuth } from './pg-auth';
+import { PgAuth, notifyUserChange } from './pg-auth';
+import { rightsChanged, type UserChange } from './user-changes';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
-import { SESSION_LIMITS, contendForLead, watchCommits } from './pg-cluster';
+import { SESSION_LIMITS, contendForLead, watchCommits, watchUsers } from './pg-cluster';
 import { commitIn, findCommandIn, insertAudit, insertCommand } from './pg-writes';
 
 /**
@@ -255,6 +256,11 @@ export class PgStore implements BackendStore {
   setPassword: BackendStore['setPassword'] = (userId, hash) => this.auth.setPassword(userId, hash);
   setLoginFailures: BackendStore['setLoginFailures'] = (userId, n, until) => this.auth.setLoginFailures(userId, n, until);
   setUserDisabled: BackendStore['setUserDisabled'] = (userId, disabled, at) => this.auth.setUserDisabled(userId, disabled, at);
+  countLoginFailure: BackendStore['countLoginFailure'] = (userId, lockFor) => this.auth.countLoginFailure(userId, lockFor);
+  countNameFailure: BackendStore['countNameFailure'] = (login, at, lockFor) => this.auth.countNameFailure(login, at, lockFor);
+  findNameFailures: BackendStore['findNameFailures'] = (login) => this.auth.findNameFailures(login);
+  pruneNameFailures: BackendStore['pruneNameFailures'] = (before, now, limit) => this.auth.pruneNameFailures(before, now, limit);
+  createUser: BackendStore['createUser'] = (user, passwordHash) => this.auth.createUser(user, passwordHash);
   createSession: BackendStore['createSession'] = (session) => this.auth.createSession(session);
   findSession: BackendStore['findSession'] = (tokenHash) => this.auth.findSession(tokenHash);
   touchSession: BackendStore['touchSession'] = (tokenHash, at, idle) => this.auth.touchSession(tokenHash, at, idle);
@@ -263,6 +269,10 @@ export class PgStore implements BackendStore {
   async upsertUsers(users: UserRecord[]): Promise<void> {
     await this.tx(async (client) => {
       for (const u of users) {
+        // Locked until the commit: the change announced is the one written.
+        const { rows } = await client.query<Pick<UserRecord, 'role'> & { district_scope: string[] | null }>('SELECT role, district_scope FROM users WHERE id = $1 FOR UPDATE', [u.id]);
+        const before = rows[0] && { role: rows[0].role, districtScope: rows[0].district_scope };
+        if (rightsChanged(before, u)) await notifyUserChange(client, { id: u.id, what: 'rights' });
         await client.query(
           `INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash`,
@@ -270,6 +280,17 @@ export class PgStore implements BackendStore {
         );
       }
     });
+  }
+
+  watchUsers(onChange: (change: UserChange) => void): Watch {
+    const watch = watchUsers(this.url, onChange);
+    this.watches.add(watch);
+    return {
+      close: async () => {
+        this.watches.delete(watch);
+        await watch.close();
+      },
+    };
   }
 
   async listUsers(): Promise<UserRecord[]> {

@@ -4,6 +4,8 @@ import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
 import { sessionOf, type SessionRow } from './session-rows';
+import { SqliteLogins } from './sqlite-logins';
+import { LocalUserChanges, rightsChanged, type UserChange } from './user-changes';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
@@ -28,6 +30,10 @@ const userOf = (row: UserRow): UserRecord => ({
 export class SqliteStore implements BackendStore {
   private readonly db: Database.Database;
   private readonly statements;
+  /** Failed sign-ins (users' and unknown names') and user creation (sqlite-logins.ts). */
+  private readonly logins: SqliteLogins;
+  /** Users' rights changed by this process (the only writer): told to the instance's connections. */
+  private readonly userChanges = new LocalUserChanges();
 
   constructor(file: string) {
     // Empty, truncated, not SQLite, another program's, damaged or newer: refused with the reason, never taken as new.
@@ -59,6 +65,7 @@ export class SqliteStore implements BackendStore {
     }
     this.db = opened;
     const db = this.db;
+    this.logins = new SqliteLogins(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
       putEntity: db.prepare<[string, string, string]>('INSERT INTO entities (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
@@ -274,12 +281,24 @@ export class SqliteStore implements BackendStore {
     this.statements.setFailures.run(failedLogins, lockedUntil, userId);
   }
 
+  countLoginFailure: BackendStore['countLoginFailure'] = async (userId, lockFor) => this.logins.countLoginFailure(userId, lockFor);
+  countNameFailure: BackendStore['countNameFailure'] = async (login, at, lockFor) => this.logins.countNameFailure(login, at, lockFor);
+  findNameFailures: BackendStore['findNameFailures'] = async (login) => this.logins.findNameFailures(login);
+  pruneNameFailures: BackendStore['pruneNameFailures'] = async (before, now, limit) => this.logins.pruneNameFailures(before, now, limit);
+  createUser: BackendStore['createUser'] = async (user, passwordHash) => this.logins.createUser(user, passwordHash);
+
   async setUserDisabled(userId: string, disabled: boolean, at: string): Promise<boolean> {
-    return this.db.transaction(() => {
+    const changed = this.db.transaction(() => {
       const changed = this.statements.setDisabled.run(disabled ? 1 : 0, userId).changes > 0;
       if (changed && disabled) this.statements.endUserSessions.run(at, 'disabled', userId);
       return changed;
     })();
+    if (changed) this.userChanges.tell([{ id: userId, what: disabled ? 'disabled' : 'enabled' }]);
+    return changed;
+  }
+
+  watchUsers(onChange: (change: UserChange) => void): Watch {
+    return this.userChanges.watch(onChange);
   }
 
   async createSession(s: SessionRecord): Promise<void> {
@@ -300,9 +319,14 @@ export class SqliteStore implements BackendStore {
   }
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const u of users) this.statements.upsertUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash);
-    })();
+    const changes = this.db.transaction(() =>
+      users.flatMap((u): UserChange[] => {
+        const before = this.statements.login.get(u.id);
+        this.statements.upsertUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash);
+        return rightsChanged(before && userOf(before), u) ? [{ id: u.id, what: 'rights' }] : [];
+      }),
+    )();
+    this.userChanges.tell(changes);
   }
 
   async countUsers(): Promise<number> {

@@ -4,6 +4,7 @@
  * store implements the same interface; the SQLite store answers synchronously inside resolved promises.
  */
 import type { Change, KeyPerson, UserRole } from '../../protocol';
+import type { UserChange } from './user-changes';
 import type { LoadedState } from '../../domain';
 
 export interface ChangeBatch {
@@ -70,6 +71,15 @@ export interface LoginRecord {
   lockedUntil: string | null;
   disabled: boolean;
 }
+
+/** Failed sign-ins in a row and the lock they led to. */
+export interface FailureCount {
+  failed: number;
+  lockedUntil: string | null;
+}
+
+/** The lock after `failed` failures in a row (an ISO time), or null: not locked yet. */
+export type LockRule = (failed: number) => string | null;
 
 /** A console's sign-in session (the token itself is never stored, only its hash). */
 export interface SessionRecord {
@@ -194,6 +204,20 @@ export interface BackendStore {
   setPassword(userId: string, passwordHash: string | null): Promise<boolean>;
   /** The failed sign-ins in a row and the lock they led to (0 and null after a success). */
   setLoginFailures(userId: string, failedLogins: number, lockedUntil: string | null): Promise<void>;
+  /**
+   * Counts one more failed sign-in of a user in one atomic step (several instances share the count): the count
+   * goes up by one in the store, and the lock `lockFor(count)` answers is set in the same transaction. Null when
+   * there is no such user.
+   */
+  countLoginFailure(userId: string, lockFor: LockRule): Promise<FailureCount | null>;
+  /** The same for a name that is no user (sign_in_failures, keyed by `login`: see nameKey in backend/auth). */
+  countNameFailure(login: string, at: string, lockFor: LockRule): Promise<FailureCount>;
+  /** The failures counted for a name that is no user, null when none are. */
+  findNameFailures(login: string): Promise<FailureCount | null>;
+  /** Drops at most `limit` names' failures whose lock has passed at `now` and last counted before `before`. */
+  pruneNameFailures(before: string, now: string, limit: number): Promise<number>;
+  /** Creates a user with their password in one write; false (nothing written) when the id is taken. */
+  createUser(user: UserRecord, passwordHash: string): Promise<boolean>;
   /** Disables (refused everywhere, their sessions ended) or enables a user; false when there is no such user. */
   setUserDisabled(userId: string, disabled: boolean, at: string): Promise<boolean>;
   createSession(session: SessionRecord): Promise<void>;
@@ -203,6 +227,12 @@ export interface BackendStore {
   /** Ends a session that has not ended; false when it had (or does not exist). */
   endSession(tokenHash: string, at: string, why: string): Promise<boolean>;
   upsertUsers(users: UserRecord[]): Promise<void>;
+  /**
+   * Calls `onChange` whenever a user's role or area scope changed, or they were disabled or enabled (upsertUsers,
+   * setUserDisabled) — on PostgreSQL by any writer to the database, other instances and the command line included
+   * (user-changes.ts); on SQLite by this process.
+   */
+  watchUsers(onChange: (change: UserChange) => void): Watch;
   countUsers(): Promise<number>;
   /** Every user, by id (the `users` command; a running instance reads a user at their next sign-in). */
   listUsers(): Promise<UserRecord[]>;

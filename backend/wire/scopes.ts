@@ -69,11 +69,15 @@ export class AreaScopes {
     return scope !== null && collection === 'kpis' ? this.kpisFor(scope, data as KpiSnapshot) : data;
   }
 
-  /** Where the removed records of a batch lie, read before the batch is applied (then they are gone). */
+  /**
+   * Where the records a batch removes or rewrites lay before it, read before the batch is applied (then they are
+   * gone or moved): a record that left a scope (an import reassigning staff or cameras to another grid) is sent
+   * to that scope as a removal.
+   */
   placesOfRemovals(changes: readonly Change[]): Map<string, ScopePlace> {
     const places = new Map<string, ScopePlace>();
     for (const change of changes) {
-      if (change.op !== 'remove' || !SCOPED.has(change.collection)) continue;
+      if (!SCOPED.has(change.collection)) continue;
       const record = this.state.get(change.collection, change.id);
       if (record) places.set(`${change.collection}:${change.id}`, this.placeOf(change.collection, record));
     }
@@ -81,8 +85,9 @@ export class AreaScopes {
   }
 
   /**
-   * The delta as a scoped user may see it. An upsert is judged on the state after the batch; a removal by where
-   * the record lay (`removed`, read before the batch was applied). A removal whose place is not known (catch-up
+   * The delta as a scoped user may see it. An upsert is judged on the state after the batch (one that moved out of
+   * the scope, by where it lay before, becomes a removal); a removal by where the record lay (`removed`, read
+   * before the batch was applied). A removal whose place is not known (catch-up
    * from the log) is passed on: removing an id the client does not hold is harmless.
    */
   delta(delta: DeltaPayload, scope: readonly string[] | null, removed?: ReadonlyMap<string, ScopePlace>): DeltaPayload {
@@ -90,8 +95,12 @@ export class AreaScopes {
     const changes: Change[] = [];
     for (const change of delta.changes) {
       if (change.op === 'upsert') {
-        if (!this.visible(scope, change.collection, change.data)) continue;
-        changes.push(change.collection === 'kpis' ? { ...change, data: this.outgoing(scope, 'kpis', change.data) as KpiSnapshot } : change);
+        if (this.visible(scope, change.collection, change.data)) changes.push(change.collection === 'kpis' ? { ...change, data: this.outgoing(scope, 'kpis', change.data) as KpiSnapshot } : change);
+        else {
+          // Moved out of the scope by this batch: the console drops it (it held it; nothing new is told).
+          const before = SCOPED.has(change.collection) ? removed?.get(`${change.collection}:${change.id}`) : undefined;
+          if (before !== undefined && inAreaScope(scope, before, this.state)) changes.push({ op: 'remove', collection: change.collection, id: change.id });
+        }
       } else {
         const place = SCOPED.has(change.collection) ? removed?.get(`${change.collection}:${change.id}`) : undefined;
         if (place === undefined || inAreaScope(scope, place, this.state)) changes.push(change);

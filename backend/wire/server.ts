@@ -15,7 +15,7 @@ import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp,
 import { requestPath } from '../../web-serving/request-target';
 import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
-import type { AuditEntry, BackendStore } from '../store/types';
+import type { AuditEntry, BackendStore, Watch } from '../store/types';
 import { CommandPipeline, type CommandAnswer } from './commands';
 import { FanOut } from './fan-out';
 import { SessionFlow } from './flow-control';
@@ -25,7 +25,7 @@ import { SessionSync } from './sync';
 import { AreaScopes } from './scopes';
 import { CommitTail } from './commit-tail';
 import type { Auth, AuthLimits } from '../auth/sessions';
-import { connectionsAuth } from './connections-auth';
+import { connectionsAuth, followUserChanges } from './connections-auth';
 import { ViewAudit } from '../audit/views';
 import { FrameIntake } from './frames-in';
 
@@ -73,6 +73,8 @@ export class BackendServer implements ClientOutput {
   private http: Server | null = null;
   private wss: WebSocketServer | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Users' changes announced by the store (connections-auth.ts): their connections here close at once. */
+  private userChanges: Watch | null = null;
   port = 0;
 
   constructor(private readonly options: BackendServerOptions) {
@@ -118,9 +120,12 @@ export class BackendServer implements ClientOutput {
     return [...this.sessions].flatMap((s) => (s.actor && s.phase !== 'closed' ? [{ id: s.actor.id, name: s.actor.name, role: s.actor.role }] : []));
   }
 
-  /** Closes a user's open connections (an administrator changed their rights: backend/admin-users.ts); how many. */
+  /**
+   * Closes a user's open connections (an administrator changed their rights: backend/admin-users.ts); how many
+   * were open, those already closing counted too (the store's announcement of the same change may come first).
+   */
   closeUser(userId: string, code: number, reason: string): number {
-    const open = [...this.sessions].filter((s) => s.actor?.id === userId && s.phase !== 'closed' && !s.closing);
+    const open = [...this.sessions].filter((s) => s.actor?.id === userId && s.phase !== 'closed');
     for (const s of open) this.closeSession(s, code, reason);
     return open.length;
   }
@@ -173,6 +178,7 @@ export class BackendServer implements ClientOutput {
     this.heartbeat.unref();
     this.tail.start();
     this.auth.start();
+    this.userChanges = followUserChanges({ store: this.options.store, log, sessions: this.sessions, out: this });
   }
 
   // ── connections ──────────────────────────────────────────────────────────────────────────────────────
@@ -288,6 +294,7 @@ export class BackendServer implements ClientOutput {
   async close(reason = 'server shutting down'): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.auth.stop();
+    await this.userChanges?.close();
     await this.tail.close();
     for (const session of this.sessions) {
       this.send(session, encodeFrame('notice', { level: 'warning', message: reason }));

@@ -78,6 +78,22 @@ describe('a street-scoped user', () => {
     expect(user.gaps).toEqual([]);
   });
 
+  it('drops a staff member a batch moves to another street (an import reassigning them, through the same commit path): a removal, not a resync', async () => {
+    const user = await connect(STREET_TOKEN);
+    const member = user.all<Staff>('staff')[0]!;
+    const sync = user.welcome?.sync;
+    // What POST /admin/import commits: one planned batch through the command pipeline, fanned out to every scope.
+    const { seq } = await backend.server.commitPlanned(async () => ({ result: null, changes: [{ op: 'upsert', collection: 'staff', id: member.id, data: { ...member, gridId: nextStreet.id, districtId: nextStreet.districtId } }] }));
+    await until(() => user.seq === seq, 'the batch reached the street user');
+    expect(user.get('staff', member.id)).toBeUndefined();
+    expect(user.closed).toBeNull();
+    expect(user.welcome?.sync).toBe(sync);
+    // Moved back: sent again as an upsert.
+    const back = await backend.server.commitPlanned(async () => ({ result: null, changes: [{ op: 'upsert', collection: 'staff', id: member.id, data: member }] }));
+    await until(() => user.seq === back.seq, 'the batch back reached the street user');
+    expect(user.get('staff', member.id)).toEqual(member);
+  });
+
   it('is refused commands on another street or district, audited; acts in the street', async () => {
     const cityWide = await connect(TEST_TOKENS.dispatcher);
     const user = await connect(STREET_TOKEN);

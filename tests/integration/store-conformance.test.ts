@@ -287,6 +287,51 @@ describe.each(Object.keys(kinds))('backend store conformance, sign-in: %s', (kin
   });
 });
 
+describe.each(Object.keys(kinds))('backend store conformance, failed sign-ins and new users: %s', (kind) => {
+  it('counts failures one at a time even in parallel, locks with the count, and forgets idle unknown names', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: 'static-1' };
+    await s.store.upsertUsers([user]);
+    const rule = (failed: number) => (failed >= 3 ? `2030-01-01T00:00:0${failed}.000Z` : null);
+    expect(await s.store.countLoginFailure('nobody', rule)).toBeNull();
+    const counts = await Promise.all(Array.from({ length: 5 }, () => s.store.countLoginFailure('u1', rule)));
+    expect(counts.map((c) => c!.failed).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(await s.store.findLogin('u1')).toMatchObject({ failedLogins: 5, lockedUntil: '2030-01-01T00:00:05.000Z' });
+    await s.store.setLoginFailures('u1', 0, null);
+    expect(await s.store.findLogin('u1')).toMatchObject({ failedLogins: 0, lockedUntil: null });
+
+    expect(await s.store.findNameFailures('ghost')).toBeNull();
+    const names = await Promise.all(Array.from({ length: 4 }, (_, i) => s.store.countNameFailure('ghost', `2030-01-01T08:00:0${i}.000Z`, rule)));
+    expect(names.map((c) => c.failed).sort()).toEqual([1, 2, 3, 4]);
+    expect(names.find((c) => c.failed === 2)?.lockedUntil).toBeNull();
+    expect(await s.store.findNameFailures('ghost')).toEqual({ failed: 4, lockedUntil: '2030-01-01T00:00:04.000Z' });
+    await s.store.countNameFailure('recent', '2030-01-02T08:00:00.000Z', rule);
+    for (const [login, at] of [['idle-1', '2030-01-01T01:00:00.000Z'], ['idle-2', '2030-01-01T02:00:00.000Z']] as const) await s.store.countNameFailure(login, at, () => null);
+    await s.store.countNameFailure('locked-long', '2030-01-01T01:00:00.000Z', () => '2031-01-01T00:00:00.000Z');
+    // Idle before 2030-01-02 and not locked at 2030-01-02T12:00: ghost (its lock passed), idle-1, idle-2 — one per call here.
+    expect(await s.store.pruneNameFailures('2030-01-02T00:00:00.000Z', '2030-01-02T12:00:00.000Z', 2)).toBe(2);
+    expect(await s.store.pruneNameFailures('2030-01-02T00:00:00.000Z', '2030-01-02T12:00:00.000Z', 2)).toBe(1);
+    expect(await s.store.pruneNameFailures('2030-01-02T00:00:00.000Z', '2030-01-02T12:00:00.000Z', 2)).toBe(0);
+    expect(await s.store.findNameFailures('recent')).toEqual({ failed: 1, lockedUntil: null });
+    expect(await s.store.findNameFailures('locked-long')).toMatchObject({ failed: 1 });
+    expect(await s.store.findNameFailures('ghost')).toBeNull();
+  });
+
+  it('creates a user with their password in one write, and refuses a taken id without changing it', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    const user: UserRecord = { id: 'new-1', name: '新用户', role: 'duty', districtScope: ['d01'], tokenHash: 'random-1' };
+    expect(await s.store.createUser(user, 'scrypt$first')).toBe(true);
+    expect(await s.store.findLogin('new-1')).toEqual({ user, passwordHash: 'scrypt$first', failedLogins: 0, lockedUntil: null, disabled: false });
+    expect(await s.store.createUser({ ...user, name: '冒名', tokenHash: 'random-2' }, 'scrypt$second')).toBe(false);
+    expect(await s.store.findLogin('new-1')).toMatchObject({ user, passwordHash: 'scrypt$first' });
+    // A token hash another user holds: refused as a whole, no user left without a password.
+    await expect(s.store.createUser({ ...user, id: 'new-2' }, 'scrypt$third')).rejects.toThrow();
+    expect(await s.store.findLogin('new-2')).toBeNull();
+  });
+});
+
 describe('PostgreSQL store: databases it must not use', () => {
   it('refuses a database of a newer schema, and one holding another program’s tables, with the reason', async () => {
     const newer = postgres.createDatabase('newer');
