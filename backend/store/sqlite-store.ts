@@ -4,6 +4,7 @@ import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
 import { sessionOf, type SessionRow } from './session-rows';
+import { sqliteApiKeys } from './api-key-rows';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
@@ -28,6 +29,8 @@ const userOf = (row: UserRow): UserRecord => ({
 export class SqliteStore implements BackendStore {
   private readonly db: Database.Database;
   private readonly statements;
+  /** Source systems' API keys (api-key-rows.ts). */
+  private readonly apiKeys: ReturnType<typeof sqliteApiKeys>;
 
   constructor(file: string) {
     // Empty, truncated, not SQLite, another program's, damaged or newer: refused with the reason, never taken as new.
@@ -59,6 +62,7 @@ export class SqliteStore implements BackendStore {
     }
     this.db = opened;
     const db = this.db;
+    this.apiKeys = sqliteApiKeys(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
       putEntity: db.prepare<[string, string, string]>('INSERT INTO entities (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
@@ -298,6 +302,12 @@ export class SqliteStore implements BackendStore {
   async endSession(tokenHash: string, at: string, why: string): Promise<boolean> {
     return this.statements.endSession.run(at, why, tokenHash).changes > 0;
   }
+
+  createApiKey: BackendStore['createApiKey'] = (key) => this.apiKeys.createApiKey(key);
+  listApiKeys: BackendStore['listApiKeys'] = () => this.apiKeys.listApiKeys();
+  findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
+  revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
+  touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     this.db.transaction(() => {
