@@ -97,7 +97,7 @@ export function adminApiKeysRoutes(store: BackendStore): (req: IncomingMessage, 
         // Every refusal is audited (who tried what; null: no valid token).
         await store.audit([apiKeyAudit(actor?.id ?? null, { action, target, refused: refusal.status, code: refusal.code })]);
       } finally {
-        if (!res.headersSent) send(res, refusal.status, refusal);
+        if (!res.headersSent) send(res, refusal.status, { code: refusal.code, message: refusal.message, ...('path' in refusal ? { path: refusal.path } : {}) });
       }
     });
     return true;

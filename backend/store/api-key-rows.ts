@@ -39,8 +39,8 @@ const SQL = {
   revoke: 'UPDATE api_keys SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL',
   touch: 'UPDATE api_keys SET last_used_at = $1 WHERE id = $2',
 };
-/** SQLite's numbered placeholders are ?NNN. */
-const lite = (sql: string): string => sql.replace(/\$(\d)/g, '?$1');
+/** SQLite's placeholders (each statement above takes its values in order). */
+const lite = (sql: string): string => sql.replace(/\$\d/g, '?');
 
 type ApiKeyMethods = Pick<BackendStore, 'createApiKey' | 'listApiKeys' | 'findApiKeyByHash' | 'revokeApiKey' | 'touchApiKey'>;
 const insertArgs = (k: ApiKeyRecord): Array<string | number> => [k.id, k.name, k.source, k.keyHash, k.ratePerMinute, k.createdAt, k.createdBy];
