@@ -94,7 +94,8 @@ describe('a source system’s API key', () => {
   });
 
   it('unknown keys and console tokens are 401; over its rate a key gets 429 with Retry-After', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer zk_AAAAAAAA_' + 'A'.repeat(43) }, { 'X-Api-Key': 'nonsense' }, { Authorization: `Bearer ${TEST_TOKENS.admin}` }]) {
+    const tried: Array<Record<string, string>> = [{}, { Authorization: 'Bearer zk_AAAAAAAA_' + 'A'.repeat(43) }, { 'X-Api-Key': 'nonsense' }, { Authorization: `Bearer ${TEST_TOKENS.admin}` }];
+    for (const headers of tried) {
       const res = await source(headers);
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/接入密钥/) });
