@@ -48,10 +48,20 @@ export interface AdminUsersOptions {
   closeUser: (userId: string, code: number, reason: string) => number;
 }
 
-type Refusal = { status: number; code: string; message: string };
+export type Refusal = { status: number; code: string; message: string };
 type Shape = { name: string; role: UserRole; scope: string[] | null; disabled: boolean };
 const LEVELS = new Set(['district', 'street', 'community']);
 const ROLE_TEXT: Record<UserRole, string> = { dispatcher: '调度员', leader: '领导', duty: '值班员', viewer: '演示（只读）', admin: '系统管理员' };
+
+/**
+ * The rule of every administration route (users, API keys): a signed-in administrator of the whole city. The
+ * refusal otherwise (401 without a valid token, 403 another role or a narrower scope), `what` naming the work.
+ */
+export function cityAdminRefusal(actor: UserRecord | null, what: string, whatEn: string): Refusal | null {
+  if (!actor) return { status: 401, code: 'unauthorized', message: '需要有效的令牌 / a valid bearer token is required' };
+  if (actor.role === 'admin' && actor.districtScope === null) return null;
+  return { status: 403, code: 'forbidden', message: `${what}仅限全市范围的系统管理员，您的角色为${ROLE_TEXT[actor.role]}${actor.districtScope !== null ? '（限于部分辖区）' : ''} / ${whatEn} is for city-wide administrators only` };
+}
 
 class Refused extends Error {
   constructor(readonly refusal: Refusal) {
@@ -183,10 +193,8 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     let target: string | null = itemId?.slice(0, 64) ?? null;
     void (async () => {
       actor = await bearerUser(store, req);
-      if (!actor) refuse(401, 'unauthorized', '需要有效的令牌 / a valid bearer token is required');
-      if (actor!.role !== 'admin' || actor!.districtScope !== null) {
-        refuse(403, 'forbidden', `用户管理仅限全市范围的系统管理员，您的角色为${ROLE_TEXT[actor!.role]}${actor!.districtScope !== null ? '（限于部分辖区）' : ''} / user administration is for city-wide administrators only`);
-      }
+      const refusal = cityAdminRefusal(actor, '用户管理', 'user administration');
+      if (refusal) refuse(refusal.status, refusal.code, refusal.message);
       if (action === 'list') {
         req.resume();
         const list: AdminUserList = { users: await Promise.all((await store.listUsers()).map(rowOf)) };

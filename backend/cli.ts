@@ -13,6 +13,7 @@ import { isDatabaseUrl } from './store/open';
 import { DEFAULT_LIMITS, type ServerLimits } from './wire/limits';
 import { importMain } from './import/cli';
 import { usersMain } from './users-cli';
+import { apiKeysMain } from './auth/api-keys-cli';
 import { sampleCityMain } from './import/sample-city';
 import { runReadWorker } from './import/read-worker';
 
@@ -54,6 +55,7 @@ exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one 
        backend import grids <file> [options]   import a real city's grids (backend import --help)
        backend users list | users scope <userId> <district>...   console users and their district scopes (backend users --help)
        backend users passwd <userId> [--password-file FILE]   a user's password for signing in (read from stdin or the file)
+       backend api-keys create|list|revoke   source systems' API keys (backend api-keys --help)
        backend sample-city <dir>   write a generated sample city's files to import (grids, boundaries, staff, cameras, …)`;
 
 async function main(): Promise<void> {
@@ -184,7 +186,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-const subcommands: Record<string, (argv: string[]) => Promise<number>> = { import: importMain, users: usersMain, 'sample-city': sampleCityMain };
+const subcommands: Record<string, (argv: string[]) => Promise<number>> = { import: importMain, users: usersMain, 'api-keys': apiKeysMain, 'sample-city': sampleCityMain };
 const subcommand = subcommands[process.argv[2] ?? ''];
 // This same script is the backend's import worker (import/read-worker.ts): then it does that alone.
 if (runReadWorker()) {

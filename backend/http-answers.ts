@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
+import { reportMisuse } from './auth/api-keys';
 
 /** An answer: none (null), a line of text (string), or JSON (anything else). Never cached. */
 export function send(res: ServerResponse, status: number, body: unknown): void {
@@ -19,10 +20,16 @@ export function bearerToken(req: IncomingMessage): string | null {
   return /^Bearer (\S{1,512})$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
 }
 
-/** The user a request's bearer token names (null: none, unknown, revoked, an ended session, a disabled user). */
-export async function bearerUser(store: Pick<BackendStore, 'findUserByTokenHash'>, req: IncomingMessage): Promise<UserRecord | null> {
+/**
+ * The user a request's bearer token names (null: none, unknown, revoked, an ended session, a disabled user). A
+ * source system's API key is no console token: refused the same, and audited as 'api-key-misuse'.
+ */
+export async function bearerUser(store: Pick<BackendStore, 'findUserByTokenHash' | 'findApiKeyByHash' | 'audit'>, req: IncomingMessage): Promise<UserRecord | null> {
   const token = bearerToken(req);
-  return token ? store.findUserByTokenHash(hashToken(token)) : null;
+  if (!token) return null;
+  const user = await store.findUserByTokenHash(hashToken(token));
+  if (!user) await reportMisuse(store, token, `${req.method ?? '?'} ${(req.url ?? '').split('?')[0]!.slice(0, 100)}`, req.socket.remoteAddress);
+  return user;
 }
 
 /** The body as text, at most `limit` bytes; null (and 413 sent, the rest dropped) when larger. */

@@ -24,6 +24,9 @@ import type { AuthLimits } from './auth/sessions';
 import { importRoutes } from './import/http-route';
 import { auditRoutes } from './audit/http-route';
 import { adminUsersRoutes } from './admin-users';
+import { adminApiKeysRoutes } from './admin-api-keys';
+import { ApiKeys } from './auth/api-keys';
+import { apiV1Routes } from './auth/api-keys-route';
 import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
@@ -153,6 +156,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const keyPersons = keyPersonRoutes(store, state);
   const auditRead = auditRoutes(store);
   const usersAdmin = adminUsersRoutes({ store, state, closeUser: (id, code, why) => server.closeUser(id, code, why) });
+  const apiKeysAdmin = adminApiKeysRoutes(store);
+  const apiV1 = apiV1Routes(new ApiKeys(store));
   const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
@@ -183,7 +188,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: stateLocator(state),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
+    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || apiV1(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
     health: (): Record<string, unknown> => ({ lead: life.leading }),
@@ -192,7 +197,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     streamTicket: (tokenHash) => tickets.of(tokenHash),
     sessionEnded: (tokenHash) => tickets.forget(tokenHash),
   });
-  const signIn = authRoutes(server.auth);
+  const signIn = authRoutes(server.auth, store);
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({

@@ -20,4 +20,10 @@ export class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+
+  /** Milliseconds until take() can succeed (0: now). */
+  waitMs(): number {
+    const tokens = Math.min(this.burst, this.tokens + ((this.now() - this.last) / 1000) * this.rate);
+    return tokens >= 1 ? 0 : ((1 - tokens) / this.rate) * 1000;
+  }
 }

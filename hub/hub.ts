@@ -46,6 +46,7 @@ import { CityLayers, type LayerSource } from './city-layers';
 import { fetchKeyPersons } from './key-persons';
 import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
 import { createUser, listUsers, updateUser } from './users-admin';
+import { createApiKey, listApiKeys, revokeApiKey } from './api-keys-admin';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
 import type { OptimisticView } from './view';
 import type { SessionKeeper } from './sign-in';
@@ -176,6 +177,9 @@ export class Hub {
       listUsers: () => listUsers(this.backendSource()),
       createUser: (user) => createUser(this.backendSource(), user),
       updateUser: (id, change) => updateUser(this.backendSource(), id, change),
+      listApiKeys: () => listApiKeys(this.backendSource()),
+      createApiKey: (key) => createApiKey(this.backendSource(), key),
+      revokeApiKey: (id) => revokeApiKey(this.backendSource(), id),
       forget: (session) => void this.sessions.delete(session),
     };
     if (options.backend) this.connectTo(options.backend);

@@ -38,6 +38,10 @@ import {
   type SignInResult,
   type AdminUserList,
   type AdminUserRow,
+  type ApiKeyList,
+  type ApiKeyRow,
+  type CreateApiKeyRequest,
+  type CreatedApiKey,
   type CreateUserRequest,
   type UpdateUserRequest,
 } from '../protocol';
@@ -85,6 +89,10 @@ export interface SessionServices {
   listUsers(): Promise<AdminUserList>;
   createUser(user: CreateUserRequest): Promise<AdminUserRow>;
   updateUser(id: string, change: UpdateUserRequest): Promise<AdminUserRow>;
+  /** 接入密钥 at the backend (api-keys-admin.ts): never cached, a new key never kept. */
+  listApiKeys(): Promise<ApiKeyList>;
+  createApiKey(key: CreateApiKeyRequest): Promise<CreatedApiKey>;
+  revokeApiKey(id: string): Promise<ApiKeyRow>;
   forget(session: HubSession): void;
 }
 
@@ -172,6 +180,9 @@ const handlers: Handlers = {
   listUsers: takes(hubMethods.listUsers.params, (s) => (s.info.demo ? demoRefused() : s.services.listUsers())),
   createUser: takes(hubMethods.createUser.params, (s, user) => (s.info.demo ? demoRefused() : s.services.createUser(user))),
   updateUser: takes(hubMethods.updateUser.params, (s, { id, change }) => (s.info.demo ? demoRefused() : s.services.updateUser(id, change))),
+  listApiKeys: takes(hubMethods.listApiKeys.params, (s) => (s.info.demo ? demoRefused() : s.services.listApiKeys())),
+  createApiKey: takes(hubMethods.createApiKey.params, (s, key) => (s.info.demo ? demoRefused() : s.services.createApiKey(key))),
+  revokeApiKey: takes(hubMethods.revokeApiKey.params, (s, { id }) => (s.info.demo ? demoRefused() : s.services.revokeApiKey(id))),
 };
 
 function demoRefused(): never {

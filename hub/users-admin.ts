@@ -9,7 +9,8 @@ import { ADMIN_USERS_PATH, AdminUserList, AdminUserRow, AdminUsersRefusal, HubEr
 import type { z } from 'zod';
 import type { LayerSource } from './city-layers';
 
-async function request<S extends z.ZodType>(backend: LayerSource | null, method: string, path: string, body: unknown, answer: S): Promise<z.output<S>> {
+/** One call to an administration route of the backend (users, API keys: api-keys-admin.ts) with the link's token. */
+export async function request<S extends z.ZodType>(backend: LayerSource | null, method: string, path: string, body: unknown, answer: S): Promise<z.output<S>> {
   if (!backend) throw new HubError('unavailable', '未连接后端，无法管理用户 / no backend is linked: users are managed there');
   const url = `${backend.url.replace(/^ws/, 'http').replace(/\/ws$/, '')}${path}`;
   let response: Response;

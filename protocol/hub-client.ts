@@ -166,6 +166,9 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     listUsers: () => call('listUsers', {}),
     createUser: (user) => call('createUser', user),
     updateUser: (id, change) => call('updateUser', { id, change }),
+    listApiKeys: () => call('listApiKeys', {}),
+    createApiKey: (key) => call('createApiKey', key),
+    revokeApiKey: (id) => call('revokeApiKey', { id }),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

@@ -10,12 +10,14 @@ import { AUTH_LOGIN_PATH, AUTH_LOGOUT_PATH, LoginRequest, describeIssues, valida
 import { parseRequestTarget } from '../../web-serving/request-target';
 import type { Auth } from './sessions';
 import { bearerToken, readBody, send } from '../http-answers';
+import type { BackendStore } from '../store/types';
+import { reportMisuse } from './api-keys';
 
 export const MAX_AUTH_BODY_BYTES = 4096;
 /** Sign-ins checked at once: each costs 32 MiB and ~0.1 s of scrypt; more wait their turn or are refused. */
 const MAX_CONCURRENT = 4;
 
-export function authRoutes(auth: Auth): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function authRoutes(auth: Auth, store: Pick<BackendStore, 'findApiKeyByHash' | 'audit'>): (req: IncomingMessage, res: ServerResponse) => boolean {
   let busy = 0;
   return (req, res) => {
     const path = parseRequestTarget(req.url)?.pathname;
@@ -30,6 +32,8 @@ export function authRoutes(auth: Auth): (req: IncomingMessage, res: ServerRespon
         req.resume();
         const token = bearerToken(req);
         if (token && (await auth.signOut(token, remote))) return send(res, 204, null);
+        // A source system's API key is no sign-in session: refused the same, and audited.
+        if (token) await reportMisuse(store, token, 'POST /auth/logout', req.socket.remoteAddress);
         return send(res, 401, { code: 'unauthorized', message: '不是有效的登录会话 / not a live sign-in session' });
       }
       if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {

@@ -10,6 +10,7 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, ty
 import { migrate } from './pg-migrations';
 import { PgAuth, notifyUserChange } from './pg-auth';
 import { rightsChanged, type UserChange } from './user-changes';
+import { pgApiKeys } from './api-key-rows';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
 import { SESSION_LIMITS, contendForLead, watchCommits, watchUsers } from './pg-cluster';
@@ -49,6 +50,8 @@ export class PgStore implements BackendStore {
   private readonly watches = new Set<Watch>();
   /** Sign-in: passwords, lockout, sessions (pg-auth.ts). */
   private readonly auth: PgAuth;
+  /** Source systems' API keys (api-key-rows.ts). */
+  private readonly apiKeys: ReturnType<typeof pgApiKeys>;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -56,6 +59,7 @@ export class PgStore implements BackendStore {
     readonly where: string,
   ) {
     this.auth = new PgAuth(pool);
+    this.apiKeys = pgApiKeys(pool);
   }
 
   /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
@@ -265,6 +269,11 @@ export class PgStore implements BackendStore {
   findSession: BackendStore['findSession'] = (tokenHash) => this.auth.findSession(tokenHash);
   touchSession: BackendStore['touchSession'] = (tokenHash, at, idle) => this.auth.touchSession(tokenHash, at, idle);
   endSession: BackendStore['endSession'] = (tokenHash, at, why) => this.auth.endSession(tokenHash, at, why);
+  createApiKey: BackendStore['createApiKey'] = (key) => this.apiKeys.createApiKey(key);
+  listApiKeys: BackendStore['listApiKeys'] = () => this.apiKeys.listApiKeys();
+  findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
+  revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
+  touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     await this.tx(async (client) => {

@@ -6,6 +6,7 @@ import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from 
 import { sessionOf, type SessionRow } from './session-rows';
 import { SqliteLogins } from './sqlite-logins';
 import { LocalUserChanges, rightsChanged, type UserChange } from './user-changes';
+import { sqliteApiKeys } from './api-key-rows';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
@@ -34,6 +35,8 @@ export class SqliteStore implements BackendStore {
   private readonly logins: SqliteLogins;
   /** Users' rights changed by this process (the only writer): told to the instance's connections. */
   private readonly userChanges = new LocalUserChanges();
+  /** Source systems' API keys (api-key-rows.ts). */
+  private readonly apiKeys: ReturnType<typeof sqliteApiKeys>;
 
   constructor(file: string) {
     // Empty, truncated, not SQLite, another program's, damaged or newer: refused with the reason, never taken as new.
@@ -66,6 +69,7 @@ export class SqliteStore implements BackendStore {
     this.db = opened;
     const db = this.db;
     this.logins = new SqliteLogins(db);
+    this.apiKeys = sqliteApiKeys(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
       putEntity: db.prepare<[string, string, string]>('INSERT INTO entities (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
@@ -317,6 +321,12 @@ export class SqliteStore implements BackendStore {
   async endSession(tokenHash: string, at: string, why: string): Promise<boolean> {
     return this.statements.endSession.run(at, why, tokenHash).changes > 0;
   }
+
+  createApiKey: BackendStore['createApiKey'] = (key) => this.apiKeys.createApiKey(key);
+  listApiKeys: BackendStore['listApiKeys'] = () => this.apiKeys.listApiKeys();
+  findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
+  revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
+  touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     const changes = this.db.transaction(() =>

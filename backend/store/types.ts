@@ -48,7 +48,11 @@ export interface AuditEntry {
     | 'view'
     | 'audit-read'
     // an administrator created or changed a user, or was refused doing so (backend/admin-users.ts)
-    | 'user-admin';
+    | 'user-admin'
+    // an administrator (or the command line) created or revoked a source system's API key, or was refused
+    // (backend/admin-api-keys.ts); an API key presented where a console token goes (backend/auth/api-keys.ts)
+    | 'api-key-admin'
+    | 'api-key-misuse';
   detail: Record<string, unknown>;
 }
 
@@ -96,6 +100,20 @@ export interface SessionRecord {
   endedAt: string | null;
   /** 'sign-out', 'expired', 'replaced' (a new sign-in at the seat), 'disabled'. */
   endedWhy: string | null;
+}
+
+/** A source system's API key (migration 5): only the SHA-256 of the whole key is kept. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  source: string;
+  keyHash: string;
+  ratePerMinute: number;
+  createdAt: string;
+  createdBy: string;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  lastUsedAt: string | null;
 }
 
 /** One line of the audit as read back, with its number in the log. */
@@ -226,6 +244,14 @@ export interface BackendStore {
   touchSession(tokenHash: string, at: string, idleExpiresAt: string): Promise<void>;
   /** Ends a session that has not ended; false when it had (or does not exist). */
   endSession(tokenHash: string, at: string, why: string): Promise<boolean>;
+  /** API keys of source systems (backend/auth/api-keys.ts). */
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  /** Every key, oldest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** Revokes a key not revoked yet; false when it was (or does not exist). */
+  revokeApiKey(id: string, at: string, by: string): Promise<boolean>;
+  touchApiKey(id: string, at: string): Promise<void>;
   upsertUsers(users: UserRecord[]): Promise<void>;
   /**
    * Calls `onChange` whenever a user's role or area scope changed, or they were disabled or enabled (upsertUsers,

@@ -27,6 +27,7 @@ import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { BackendStore } from '../store/types';
 import type { Auth } from '../auth/sessions';
+import { reportMisuse } from '../auth/api-keys';
 import { RefusalAudit } from './flow-control';
 import { deltaFrames, fits } from './frames-out';
 import type { ServerLimits } from './limits';
@@ -91,6 +92,8 @@ export class SessionSync {
       return out.refuse(session, 'session-expired', `登录会话已结束（${said}），请重新登录 / the sign-in session ended (${checked.why}): sign in again`, WireCloseCode.sessionExpired);
     }
     if (!checked) {
+      // A source system's API key is no console token: refused the same, and audited as such.
+      await reportMisuse(store, h.token, 'wire hello', session.remote);
       await store.audit([{ at, userId: null, kind: 'login-refused', detail: { clientId: h.clientId, remote: session.remote } }]);
       return out.refuse(session, 'unauthorized', 'unknown or revoked token', WireCloseCode.unauthorized);
     }

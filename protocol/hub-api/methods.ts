@@ -17,6 +17,7 @@ import { KeyPersonsAnswer, RegisterLevel } from '../registers';
 import { UserRole } from '../wire-messages';
 import { AuditCsv, AuditPage, AuditQuery, type AuditFilters } from '../audit';
 import { AdminUserList, AdminUserRow, CreateUserRequest, UpdateUserRequest, UserLogin } from '../users-admin';
+import { API_KEY_ID_PATTERN, ApiKeyList, ApiKeyRow, CreateApiKeyRequest, CreatedApiKey } from '../api-keys';
 
 export const HUB_API_VERSION = 1;
 
@@ -136,6 +137,13 @@ export const hubMethods = {
   listUsers: { params: Empty, result: AdminUserList },
   createUser: { params: CreateUserRequest, result: AdminUserRow },
   updateUser: { params: z.object({ id: UserLogin, change: UpdateUserRequest }).strict(), result: AdminUserRow },
+  /**
+   * 接入密钥 (city-wide administrators; the backend decides and audits): source systems' API keys, a new one (its
+   * key in this answer only, never kept by the hub), a revocation. From the backend for each call, never cached.
+   */
+  listApiKeys: { params: Empty, result: ApiKeyList },
+  createApiKey: { params: CreateApiKeyRequest, result: CreatedApiKey },
+  revokeApiKey: { params: z.object({ id: z.string().regex(API_KEY_ID_PATTERN) }).strict(), result: ApiKeyRow },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -206,6 +214,9 @@ export interface HubApi {
   listUsers(): Promise<AdminUserList>;
   createUser(user: CreateUserRequest): Promise<AdminUserRow>;
   updateUser(id: string, change: UpdateUserRequest): Promise<AdminUserRow>;
+  listApiKeys(): Promise<ApiKeyList>;
+  createApiKey(key: CreateApiKeyRequest): Promise<CreatedApiKey>;
+  revokeApiKey(id: string): Promise<ApiKeyRow>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

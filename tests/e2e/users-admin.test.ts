@@ -2,13 +2,15 @@
  * 用户 in Chromium against a real backend: the administrator creates a street-scoped user in the 用户 workspace
  * (a short password and a missing area refused inline first, nothing sent; a login taken refused by the backend
  * with its reason); a second console signs in as that user and its status bar says 「辖区：<street>」 and its
- * desk lists only the street's events. The administrator's own row cannot be disabled.
+ * desk lists only the street's events. The administrator's own row cannot be disabled. 接入密钥: the administrator
+ * creates a source system's key (a blank name refused inline), sees it once (「只显示这一次」), the key works at
+ * /api/v1/source; closed, it is gone from the page; revoked after a confirmation, the key is refused (403).
  */
 import { SHOTS } from '../../harness/e2e';
 import { describe, expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GovEvent, Grid } from '../../protocol';
+import { SourceIdentity, type GovEvent, type Grid } from '../../protocol';
 import { TEST_TOKENS } from '../../harness/backend';
 import { it } from '../../harness/fixtures';
 import { WireClient } from '../../harness/wire-client';
@@ -79,5 +81,41 @@ describe('用户 (administrator)', () => {
     const streetOf = (id: string | null): string | undefined => backend.state.get('grids', (backend.state.get('events', id ?? '') as GovEvent | undefined)?.gridId ?? '')?.streetId;
     expect(ids.every((id) => streetOf(id) === street.id)).toBe(true);
     reporter.close();
+  });
+
+  it('creates a source system’s API key, shown once, and revokes it after a confirmation', async ({ backend, newPage, startHost }) => {
+    const admin = await startHost({ name: 'admin-keys', backend: { url: backend.url, token: TEST_TOKENS.admin } });
+    const page = await newPage();
+    await page.goto(`${admin.url}#/users`);
+    await page.getByTestId('api-keys-table').waitFor({ timeout: 30_000 });
+    await page.getByTestId('api-keys-new').click();
+    await page.getByTestId('api-keys-create').click();
+    await expect(page.getByTestId('api-keys-form-error').textContent()).resolves.toContain('请填写名称');
+    await page.getByTestId('api-keys-name').fill('12345 热线平台');
+    await page.getByTestId('api-keys-source').selectOption('hotline');
+    await page.getByTestId('api-keys-rate').fill('300');
+    await page.getByTestId('api-keys-create').click();
+    await page.getByTestId('api-keys-shown').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('api-keys-shown').textContent()).resolves.toContain('只显示这一次');
+    const key = (await page.getByTestId('api-keys-secret').textContent())!.trim();
+    expect(key).toMatch(/^zk_[A-Za-z0-9_-]{8}_[A-Za-z0-9_-]{43}$/);
+    const id = key.slice(3, 11);
+    const row = page.locator(`[data-testid="api-keys-row"][data-key="${id}"]`);
+    await expect(row.textContent()).resolves.toMatch(/12345 热线平台.*12345 热线平台.*zk_.{4}….*300.*有效/);
+    await page.screenshot({ path: join(SHOTS, 'api-keys-created.png') });
+    const http = backend.url.replace(/^ws/, 'http').replace(/\/ws$/, '');
+    const me = await fetch(`${http}/api/v1/source`, { headers: { Authorization: `Bearer ${key}` } });
+    expect(SourceIdentity.parse(await me.json())).toMatchObject({ keyId: id, source: 'hotline', ratePerMinute: 300 });
+
+    await page.getByTestId('api-keys-done').click();
+    await expect(page.getByTestId('api-keys-shown').count()).resolves.toBe(0);
+    expect(await page.content()).not.toContain(key.slice(12));
+    await row.getByTestId('api-keys-revoke').click();
+    await expect(row.getByTestId('api-keys-confirm').textContent()).resolves.toContain('确定吊销「12345 热线平台」');
+    await page.screenshot({ path: join(SHOTS, 'api-keys-revoke.png') });
+    await row.getByTestId('api-keys-revoke-yes').click();
+    await row.locator('[data-testid="api-keys-status"]', { hasText: '已吊销' }).waitFor({ timeout: 15_000 });
+    expect((await fetch(`${http}/api/v1/source`, { headers: { 'X-Api-Key': key } })).status).toBe(403);
+    await page.screenshot({ path: join(SHOTS, 'api-keys-revoked.png') });
   });
 });

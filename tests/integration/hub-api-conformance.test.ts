@@ -187,6 +187,14 @@ describe.each([
     expect(await transport.call('listUsers', { all: true })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     await expect(bridge.open().then(({ api }) => api.listUsers())).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/未连接后端.*no backend is linked/) });
     await expect(bridge.open().then(({ api }) => api.updateUser('someone', { disabled: true }))).rejects.toMatchObject({ code: 'unavailable' });
+    // 接入密钥: the new key's fields and the id checked by the hub, the keys read from the backend only (none here).
+    expect(await transport.call('createApiKey', { name: '', source: 'hotline' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('createApiKey', { name: '热线', source: 'radio' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('createApiKey', { name: '热线', source: 'hotline', ratePerMinute: 0 })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('revokeApiKey', { id: '../users' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    expect(await transport.call('listApiKeys', { all: true })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    await expect(bridge.open().then(({ api }) => api.listApiKeys())).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(bridge.open().then(({ api }) => api.revokeApiKey('abcdEFGH'))).rejects.toMatchObject({ code: 'unavailable' });
     expect(await transport.call('recordView', { what: 'place', id: 'E1' })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     // A view names an event this console has.
     expect(await transport.call('recordView', { what: 'event', id: 'no-such-event' })).toMatchObject({ ok: false, error: { code: 'not-found' } });

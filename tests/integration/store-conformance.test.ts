@@ -332,6 +332,27 @@ describe.each(Object.keys(kinds))('backend store conformance, failed sign-ins an
   });
 });
 
+describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (kind) => {
+  it('keeps source systems’ keys by hash: created once, listed oldest first, revoked once, last use written', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    const key = { id: 'abcdEFGH', name: '12345 热线平台', source: 'hotline', keyHash: 'a'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null };
+    await s.store.createApiKey(key);
+    await s.store.createApiKey({ ...key, id: 'zz_-0001', name: '物联感知', source: 'sensor', keyHash: 'b'.repeat(64), ratePerMinute: 1, createdAt: '2030-01-01T09:00:00.000Z', createdBy: 'cli' });
+    await expect(s.store.createApiKey({ ...key, id: 'other123' })).rejects.toThrow(); // the same hash
+    await expect(s.store.createApiKey({ ...key, keyHash: 'c'.repeat(64) })).rejects.toThrow(); // the same id
+    expect(await s.store.findApiKeyByHash('a'.repeat(64))).toEqual(key);
+    expect(await s.store.findApiKeyByHash('d'.repeat(64))).toBeNull();
+    expect((await s.store.listApiKeys()).map((k) => k.id)).toEqual(['abcdEFGH', 'zz_-0001']);
+    await s.store.touchApiKey('abcdEFGH', '2030-01-01T10:00:00.000Z');
+    expect(await s.store.revokeApiKey('abcdEFGH', '2030-01-01T11:00:00.000Z', 'admin')).toBe(true);
+    expect(await s.store.revokeApiKey('abcdEFGH', '2030-01-01T12:00:00.000Z', 'cli')).toBe(false);
+    expect(await s.store.revokeApiKey('nosuchid', '2030-01-01T12:00:00.000Z', 'cli')).toBe(false);
+    expect(await s.store.findApiKeyByHash('a'.repeat(64))).toEqual({ ...key, lastUsedAt: '2030-01-01T10:00:00.000Z', revokedAt: '2030-01-01T11:00:00.000Z', revokedBy: 'admin' });
+    expect((await s.store.listApiKeys())[1]).toMatchObject({ revokedAt: null, ratePerMinute: 1, createdBy: 'cli' });
+  });
+});
+
 describe('PostgreSQL store: databases it must not use', () => {
   it('refuses a database of a newer schema, and one holding another program’s tables, with the reason', async () => {
     const newer = postgres.createDatabase('newer');

@@ -1,0 +1,105 @@
+/**
+ * API keys of source systems, administered (接入密钥, protocol/api-keys.ts): GET /admin/api-keys lists them (never a
+ * key nor its hash), POST /admin/api-keys {name, source, ratePerMinute?} → 201 with the key shown this once, POST
+ * /admin/api-keys/:id/revoke → 200 (409 when revoked already, 404 no such key). City-wide administrators only (the
+ * rule of admin-users.ts). Every change, and every refusal of a caller, is audited as 'api-key-admin' (never the
+ * key) before it is answered.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ADMIN_API_KEYS_PATH, API_KEY_ID_PATTERN, CreateApiKeyRequest, validate, type ApiKeyList, type CreatedApiKey } from '../protocol';
+import { parseRequestTarget } from '../web-serving/request-target';
+import { bearerUser, readBody, send } from './http-answers';
+import { cityAdminRefusal, type Refusal } from './admin-users';
+import { apiKeyRow, newApiKey } from './auth/api-keys';
+import type { BackendStore, UserRecord } from './store/types';
+
+const MAX_BODY_BYTES = 4096;
+
+class Refused extends Error {
+  constructor(readonly refusal: Refusal & { path?: string }) {
+    super(refusal.message);
+  }
+}
+const refuse = (status: number, code: string, message: string, path?: string): never => {
+  throw new Refused({ status, code, message, ...(path !== undefined ? { path } : {}) });
+};
+
+/** The audit line of a creation or revocation (by an administrator's id, or 'cli' from the command line). */
+export const apiKeyAudit = (by: string | null, detail: Record<string, unknown>): Parameters<BackendStore['audit']>[0][number] => ({ at: new Date().toISOString(), userId: by, kind: 'api-key-admin', detail });
+
+export function adminApiKeysRoutes(store: BackendStore): (req: IncomingMessage, res: ServerResponse) => boolean {
+  return (req, res) => {
+    const url = parseRequestTarget(req.url);
+    if (!url || (url.pathname !== ADMIN_API_KEYS_PATH && !url.pathname.startsWith(`${ADMIN_API_KEYS_PATH}/`))) return false;
+    const revokeOf = /^\/([^/]{1,64})\/revoke$/.exec(url.pathname.slice(ADMIN_API_KEYS_PATH.length));
+    const itemId = revokeOf ? decodeURIComponent(revokeOf[1]!) : null;
+    const allowed = url.pathname === ADMIN_API_KEYS_PATH ? ['GET', 'POST'] : revokeOf ? ['POST'] : [];
+    if (allowed.length === 0) {
+      req.resume();
+      send(res, 404, { code: 'not-found', message: `没有这个地址 / no such route: ${url.pathname.slice(0, 100)}` });
+      return true;
+    }
+    if (!allowed.includes(req.method ?? '')) {
+      req.resume();
+      res.writeHead(405, { Allow: allowed.join(', ') }).end();
+      return true;
+    }
+    const action = req.method === 'GET' ? 'list' : itemId === null ? 'create' : 'revoke';
+    let actor: UserRecord | null = null;
+    let target: string | null = itemId?.slice(0, 64) ?? null;
+    void (async () => {
+      actor = await bearerUser(store, req);
+      const refusal = cityAdminRefusal(actor, '接入密钥管理', 'API key administration');
+      if (refusal) refuse(refusal.status, refusal.code, refusal.message);
+      const by = actor!.id;
+      if (action === 'list') {
+        req.resume();
+        const list: ApiKeyList = { keys: (await store.listApiKeys()).map(apiKeyRow) };
+        return send(res, 200, list);
+      }
+      if (action === 'revoke') {
+        req.resume();
+        const key = API_KEY_ID_PATTERN.test(itemId!) ? (await store.listApiKeys()).find((k) => k.id === itemId) : undefined;
+        if (!key) return refuse(404, 'not-found', `没有接入密钥 ${target} / no API key ${target}`);
+        if (!(await store.revokeApiKey(key.id, new Date().toISOString(), by))) refuse(409, 'revoked', `接入密钥 ${key.id}（${key.name}）已经吊销 / this API key is revoked already`);
+        await store.audit([apiKeyAudit(by, { action, target: key.id, name: key.name, source: key.source })]);
+        const row = (await store.listApiKeys()).find((k) => k.id === key.id)!;
+        return send(res, 200, apiKeyRow(row));
+      }
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        req.resume();
+        refuse(415, 'unsupported-media-type', '请以 JSON 提交 / send application/json');
+      }
+      const text = await readBody(req, res, MAX_BODY_BYTES);
+      if (text === null) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        refuse(400, 'invalid', '请求不是有效的 JSON / the body is not valid JSON');
+      }
+      const body = validate(CreateApiKeyRequest, json);
+      if (!body.ok) {
+        const issue = body.issues[0]!;
+        const path = issue.path || '(body)';
+        return refuse(400, 'invalid', `接入密钥的资料有误：${path} ${issue.message} / invalid API key: ${path}: ${issue.message}`, path);
+      }
+      const { key, record } = newApiKey({ ...body.value, createdBy: by, at: new Date().toISOString() });
+      target = record.id;
+      await store.createApiKey(record);
+      await store.audit([apiKeyAudit(by, { action, target: record.id, name: record.name, source: record.source, ratePerMinute: record.ratePerMinute })]);
+      const created: CreatedApiKey = { key, apiKey: apiKeyRow(record) };
+      return send(res, 201, created);
+    })().catch(async (e: unknown) => {
+      const refusal = e instanceof Refused ? e.refusal : { status: 500, code: 'internal', message: `接入密钥管理出错 / API key administration failed: ${(e as Error).message.slice(0, 200)}` };
+      req.resume();
+      try {
+        // Every refusal is audited (who tried what; null: no valid token).
+        await store.audit([apiKeyAudit(actor?.id ?? null, { action, target, refused: refusal.status, code: refusal.code })]);
+      } finally {
+        if (!res.headersSent) send(res, refusal.status, { code: refusal.code, message: refusal.message, ...('path' in refusal ? { path: refusal.path } : {}) });
+      }
+    });
+    return true;
+  };
+}
