@@ -19,11 +19,17 @@ import {
   type WireErrorPayload,
 } from '../protocol';
 
+import { scopeKeyOf, syncStampOf } from '../backend/wire/scopes';
 export interface WireClientOptions {
   url: string;
   token: string;
   clientId?: string;
   lastSeq?: number | null;
+  /**
+   * The welcome's syncStamp the records up to lastSeq were synced under; with a lastSeq and no stamp, the whole
+   * city's (most tests resume city-wide users). A scoped user's resume passes its own (`client.welcome.syncStamp`).
+   */
+  syncStamp?: string;
   resumeSnapshot?: { snapshotId: string; nextIndex: number };
   /** Keep every frame received (tests that inspect the stream). */
   record?: boolean;
@@ -67,6 +73,7 @@ export class WireClient {
           clientId: this.clientId,
           protocolVersion: WIRE_PROTOCOL_VERSION,
           lastSeq: options.lastSeq ?? null,
+          ...(options.lastSeq !== undefined && options.lastSeq !== null ? { syncStamp: options.syncStamp ?? syncStampOf(scopeKeyOf(null)) } : {}),
           ...(options.resumeSnapshot ? { resumeSnapshot: options.resumeSnapshot } : {}),
           ...(options.binaryPositions ? { accept: [POSITIONS_BINARY] } : {}),
         }),

@@ -9,7 +9,7 @@ import type { Logger } from '../node-util/logger';
 export interface LinkReplica {
   readonly lastSeq: number;
   /** Where a connection under this token resumes: its last applied seq and a snapshot being received. */
-  resumePoint(tokenHash: string): { lastSeq: number | null; staged: { snapshotId: string; nextIndex: number } | null };
+  resumePoint(tokenHash: string): { lastSeq: number | null; staged: { snapshotId: string; nextIndex: number } | null; syncStamp: string | null };
   welcomed(tokenHash: string, welcome: WelcomePayload): void;
   beginSnapshot(snapshotId: string, fromIndex: number): void;
   stageChunk(snapshotId: string, index: number, collection: CollectionName, items: unknown[]): void;

@@ -106,13 +106,14 @@ export class BackendLink {
     this.ws = ws;
     ws.on('open', () => {
       this.lastHeard = Date.now();
-      const { lastSeq, staged } = this.o.replica.resumePoint(this.tokenHash);
+      const { lastSeq, staged, syncStamp } = this.o.replica.resumePoint(this.tokenHash);
       ws.send(
         encodeFrame('hello', {
           token: this.o.token,
           clientId: this.o.clientId,
           protocolVersion: WIRE_PROTOCOL_VERSION,
           lastSeq,
+          ...(syncStamp ? { syncStamp } : {}),
           ...(staged && staged.nextIndex > 0 ? { resumeSnapshot: staged } : {}),
           clientName: '综治指挥调度台',
           accept: [POSITIONS_BINARY],

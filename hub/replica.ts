@@ -43,11 +43,14 @@ export class Replica implements LinkReplica {
 
   // ── what the link hands over ─────────────────────────────────────────────────────────────────────────
 
-  resumePoint(tokenHash: string): { lastSeq: number | null; staged: { snapshotId: string; nextIndex: number } | null } {
+  resumePoint(tokenHash: string): { lastSeq: number | null; staged: { snapshotId: string; nextIndex: number } | null; syncStamp: string | null } {
     // A cache filled under another token (another user, another scope) must not be continued from.
     const sameUser = this.cache.getMeta('tokenHash') === tokenHash;
-    return { lastSeq: sameUser && this.cache.lastSeq > 0 ? this.cache.lastSeq : null, staged: sameUser ? this.cache.stagedSnapshot() : null };
+    return { lastSeq: sameUser && this.cache.lastSeq > 0 ? this.cache.lastSeq : null, staged: sameUser ? this.cache.stagedSnapshot() : null, syncStamp: sameUser ? this.cache.getMeta('syncStamp') : null };
   }
+
+  /** The stamp of the snapshot being received, written with it when it is whole (until then the old one stays). */
+  private incomingStamp: string | null = null;
 
   welcomed(tokenHash: string, welcome: WelcomePayload): void {
     if (this.cache.getMeta('tokenHash') !== tokenHash) {
@@ -55,6 +58,9 @@ export class Replica implements LinkReplica {
       this.cache.setMeta('tokenHash', tokenHash);
     }
     this.cache.setMeta('user', JSON.stringify({ ...welcome.user, districtScope: welcome.districtScope, areaScope: welcome.areaScope ?? null }));
+    // Deltas: the records held are the area's the backend filters by now. A snapshot: they will be once it is whole.
+    this.incomingStamp = welcome.syncStamp ?? null;
+    if (welcome.sync === 'deltas') this.cache.setMeta('syncStamp', this.incomingStamp ?? '');
   }
 
   beginSnapshot(snapshotId: string, fromIndex: number): void {
@@ -68,6 +74,7 @@ export class Replica implements LinkReplica {
   /** Swaps the staged snapshot in: in the cache (one transaction), then in memory from what the cache now holds. */
   finishSnapshot(snapshotId: string, seq: number): void {
     this.cache.finishSnapshot(snapshotId, seq);
+    this.cache.setMeta('syncStamp', this.incomingStamp ?? '');
     const fresh = this.cache.loadState();
     for (const [name, map] of Object.entries(fresh.collections)) {
       const target = this.confirmed.collections[name as CollectionName] as Map<string, unknown>;

@@ -25,6 +25,12 @@ export const HelloPayload = z.object({
   resumeSnapshot: z.object({ snapshotId: z.string().max(64), nextIndex: z.number().int().nonnegative() }).optional(),
   clientName: z.string().max(100).optional(),
   /**
+   * The welcome's `syncStamp` under which the client's records (up to lastSeq) were synced: deltas continue them
+   * only when the user's area is still the same; otherwise (the administrator changed it, by the console or the
+   * command line, on any instance) a fresh snapshot of the new area follows. Absent: a snapshot.
+   */
+  syncStamp: z.string().max(64).optional(),
+  /**
    * Forms the client takes beyond JSON text frames; today only "positions-binary" (live positions as binary
    * frames, protocol/positions-binary.ts). Names the server does not know are ignored; without it, all JSON.
    */
@@ -200,6 +206,8 @@ export const WelcomePayload = z.object({
    * static token is current, for cameras in the user's current area scope. Absent from older backends.
    */
   streamTicket: z.string().max(128).optional(),
+  /** What the records this session sends are filtered by (the user's area), for the next hello (HelloPayload.syncStamp). */
+  syncStamp: z.string().max(64).optional(),
 });
 export type WelcomePayload = z.infer<typeof WelcomePayload>;
 

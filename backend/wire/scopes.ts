@@ -14,6 +14,7 @@
  *   they go out in a snapshot or in place of a refresh's rows in a delta: a district leader's KPI wall counts the
  *   district, a street user's the street, and the sync needs no rows of its own.
  */
+import { createHash } from 'node:crypto';
 import type { AreaScope, Change, CollectionName, DeltaPayload, KpiSnapshot } from '../../protocol';
 import { inAreaScope, type CityState, type ScopePlace } from '../../domain';
 import { computeKpis } from '../kpi';
@@ -23,6 +24,14 @@ export const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 
 
 /** One key per distinct scope: what is encoded once and sent to every client of that scope. */
 export const scopeKeyOf = (scope: readonly string[] | null): string => (scope === null ? '*' : [...scope].sort().join(','));
+
+/**
+ * The stamp of what a session's records are filtered by — the user's area scope (the role filters no records) —
+ * told in the welcome and given back at the next hello: deltas continue a cursor only under the same stamp.
+ */
+export function syncStampOf(scopeKey: string): string {
+  return createHash('sha256').update(`area:${scopeKey}`).digest('base64url').slice(0, 22);
+}
 
 export class AreaScopes {
   private readonly kpiCache = new Map<string, KpiSnapshot>();

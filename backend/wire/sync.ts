@@ -32,8 +32,7 @@ import { RefusalAudit } from './flow-control';
 import { deltaFrames, fits } from './frames-out';
 import type { ServerLimits } from './limits';
 import type { ClientOutput, Session } from './session';
-import { scopeKeyOf, type AreaScopes } from './scopes';
-import { rightsSeqKey } from '../admin-users';
+import { scopeKeyOf, syncStampOf, type AreaScopes } from './scopes';
 import { hashToken } from '../users';
 
 interface CachedSnapshot {
@@ -128,14 +127,15 @@ export class SessionSync {
     let catchUp: DeltaPayload[] | null = null;
     if (cached && cached.scopeKey === scopeKey && h.resumeSnapshot!.nextIndex <= cached.chunks.length) {
       sync = 'resume-snapshot';
-    } else if (h.lastSeq !== null && h.lastSeq <= state.seq && !(await rightsChangedSince(store, user.id, h.lastSeq))) {
+    } else if (h.lastSeq !== null && h.lastSeq <= state.seq && h.syncStamp === syncStampOf(scopeKey)) {
       const batches = h.lastSeq === state.seq ? [] : await store.changesSince(h.lastSeq, limits.maxCatchUpBatches + 1);
       if (batches && batches.length <= limits.maxCatchUpBatches) {
         catchUp = batches.map((b) => ({ seq: b.seq, at: b.at, changes: b.changes }));
         sync = 'deltas';
       } else sync = 'snapshot';
     } else {
-      // No cursor, or a cursor from the future (the server's database was replaced): start over.
+      // No cursor, a cursor from the future (the server's database was replaced), or records synced under another
+      // area (the administrator changed it since, here, on another instance or by the command line): start over.
       sync = 'snapshot';
     }
     const welcome: WelcomePayload = {
@@ -151,6 +151,7 @@ export class SessionSync {
       limits: { maxFrameBytes: MAX_FRAME_BYTES, commandsPerSecond: limits.commandsPerSecond, framesPerSecond: limits.framesPerSecond },
       sip: this.o.sipAccountFor?.(user.id) ?? null,
       ...(this.o.instance ? { instance: { id: this.o.instance.id, name: this.o.instance.name } } : {}),
+      syncStamp: syncStampOf(scopeKey),
       ...(this.o.streamTicket ? { streamTicket: this.o.streamTicket(checked.sessionHash ?? hashToken(h.token)) } : {}),
     };
     out.send(session, encodeFrame('welcome', welcome, frame.id));
@@ -229,11 +230,6 @@ export class SessionSync {
   }
 }
 
-/** An administrator changed the user's role or scope after this cursor (admin-users.ts): deltas cannot resume it. */
-async function rightsChangedSince(store: BackendStore, userId: string, lastSeq: number): Promise<boolean> {
-  const mark = await store.getMeta(rightsSeqKey(userId));
-  return mark !== null && lastSeq <= Number(mark);
-}
 
 /** Waits while the client has more than two chunks unread (a sync is paced by how fast the client reads). */
 async function drained(session: Session): Promise<void> {

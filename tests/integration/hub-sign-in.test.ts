@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { Hub } from '../../hub';
 import { hashPassword } from '../../backend/auth/password';
 import type { SqliteStore } from '../../backend/store/sqlite-store';
-import { startTestBackend } from '../../harness/backend';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { waitFor } from '../../harness/temp';
 import { it } from '../../harness/fixtures';
 
@@ -89,5 +89,34 @@ it('a seat switch: refused while the previous user\'s commands wait, then the ou
     expect(hub.connection.value.signIn.state).toBe('signed-in');
   } finally {
     hub.close();
+  }
+}, 40_000);
+
+it("the area changed while the console was away: its cache is replaced by the new area's snapshot; unchanged, the stamp stays", async ({ dataDir }) => {
+  const stored = (await backend.store.listUsers()).find((u) => u.id === 'dispatcher-d01')!;
+  const open = async (): Promise<Hub> => {
+    const hub = new Hub({ dataDir, version: 'test', backend: { url: backend.url, token: TEST_TOKENS['dispatcher-d01'] }, link: { backoffBaseMs: 50, backoffMaxMs: 400 } });
+    await waitFor(() => hub.connection.value.status === 'online', 'online');
+    return hub;
+  };
+  const districts = (hub: Hub): Set<string> => new Set([...hub.confirmed.collections.events.values()].map((e) => e.districtId));
+  let hub = await open();
+  try {
+    expect(districts(hub)).toEqual(new Set(['d01']));
+    hub.close();
+    // Changed while no console of the user is connected (as the command line does): nothing closes, nothing marks.
+    await backend.store.upsertUsers([{ ...stored, districtScope: ['d02'] }]);
+    hub = await open();
+    await waitFor(() => districts(hub).size === 1 && districts(hub).has('d02'), "only d02's events");
+    const stamp = hub.cache.getMeta('syncStamp');
+    hub.close();
+    // The same area: the cursor and its stamp go again (the wire answers deltas: users-admin.test.ts).
+    hub = await open();
+    expect(stamp).toMatch(/^[\w-]{22}$/);
+    expect(hub.cache.getMeta('syncStamp')).toBe(stamp);
+    expect(districts(hub)).toEqual(new Set(['d02']));
+  } finally {
+    hub.close();
+    await backend.store.upsertUsers([stored]);
   }
 }, 40_000);

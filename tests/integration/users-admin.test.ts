@@ -40,8 +40,8 @@ afterAll(async () => {
 const call = (method: string, path: string, body?: unknown, token: string = TEST_TOKENS.admin, type = 'application/json'): Promise<Response> =>
   fetch(`${http}${path}`, { method, headers: { Authorization: `Bearer ${token}`, ...(body !== undefined ? { 'Content-Type': type } : {}) }, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}) });
 const userAdminAudit = async () => (await (backend.store as SqliteStore).auditLog(500)).filter((e) => e.kind === 'user-admin');
-const connect = async (token: string, lastSeq: number | null = null): Promise<WireClient> => {
-  const c = new WireClient({ url: backend.url, token, lastSeq });
+const connect = async (token: string, lastSeq: number | null = null, syncStamp?: string): Promise<WireClient> => {
+  const c = new WireClient({ url: backend.url, token, lastSeq, ...(syncStamp ? { syncStamp } : {}) });
   clients.push(c);
   await c.waitSynced();
   return c;
@@ -82,7 +82,7 @@ describe('the administrator creates a street user, who sees their street; a chan
     expect(AdminUserRow.parse(await moved.json()).scope?.map((u) => u.id)).toEqual([streetB.id]);
     await until(() => user.closed !== null, 'the connection closed');
     expect(user.closed?.code).toBe(WireCloseCode.rightsChanged);
-    const again = await connect(session.sessionToken, user.seq);
+    const again = await connect(session.sessionToken, user.seq, user.welcome!.syncStamp);
     expect(again.welcome?.sync).toBe('snapshot');
     expect(again.welcome?.districtScope).toEqual([streetB.id]);
     expect(again.get('events', inB)).toBeDefined();
@@ -95,8 +95,21 @@ describe('the administrator creates a street user, who sees their street; a chan
     expect(again.get('events', liveA)).toBeUndefined();
     // A later reconnection with a cursor past the change resumes by deltas again.
     again.close();
-    const later = await connect(session.sessionToken, again.seq);
+    const later = await connect(session.sessionToken, again.seq, again.welcome!.syncStamp);
     expect(later.welcome?.sync).toBe('deltas');
+    // The area changed behind the routes' back (as `users scope` on the command line does: no mark anywhere): the
+    // cursor's stamp is another area's, so a snapshot of street A again, never deltas over street B's records.
+    const stored = (await backend.store.listUsers()).find((u) => u.id === 'jd-chief')!;
+    await backend.store.upsertUsers([{ ...stored, districtScope: [streetA.id] }]);
+    const direct = await connect(session.sessionToken, later.seq, later.welcome!.syncStamp);
+    expect(direct.welcome?.sync).toBe('snapshot');
+    expect(direct.get('events', inA)).toBeDefined();
+    expect(direct.get('events', inB)).toBeUndefined();
+    await backend.store.upsertUsers([stored]);
+    direct.close();
+    await until(() => later.closed !== null, 'the console of the old area closed');
+    expect(later.closed?.code).toBe(WireCloseCode.rightsChanged);
+    const current = await connect(session.sessionToken);
     const audit = await userAdminAudit();
     expect(audit.find((e) => e.detail.action === 'update' && e.detail.target === 'jd-chief')?.detail).toMatchObject({ before: { scope: [streetA.id] }, after: { scope: [streetB.id] }, passwordSet: false, connectionsClosed: 1 });
     expect(audit.find((e) => e.detail.action === 'create')?.detail).toMatchObject({ target: 'jd-chief', after: { role: 'dispatcher', scope: [streetA.id], disabled: false }, passwordSet: true });
@@ -104,8 +117,8 @@ describe('the administrator creates a street user, who sees their street; a chan
 
     // Disabled: closed as an ended session, sign-in refused; enabled again with a reset password: signs in.
     expect((await call('PATCH', '/admin/users/jd-chief', { disabled: true })).status).toBe(200);
-    await until(() => later.closed !== null, 'the connection closed');
-    expect(later.closed?.code).toBe(WireCloseCode.sessionExpired);
+    await until(() => current.closed !== null, 'the connection closed');
+    expect(current.closed?.code).toBe(WireCloseCode.sessionExpired);
     const refused = await fetch(`${http}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'jd-chief', password: PASSWORD, client: { id: 'street-console' } }) });
     expect(refused.status).toBe(403);
     const enabled = await call('PATCH', '/admin/users/jd-chief', { disabled: false, password: 'a-new-password-99' });
