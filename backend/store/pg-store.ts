@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
 import { migrate } from './pg-migrations';
-import { PgAuth } from './pg-auth';
+import { PgAuth, userOf, type UserRow } from './pg-auth';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
 import { SESSION_LIMITS, contendForLead, watchCommits } from './pg-cluster';
@@ -264,17 +264,18 @@ export class PgStore implements BackendStore {
     await this.tx(async (client) => {
       for (const u of users) {
         await client.query(
-          `INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash`,
-          [u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash],
+          `INSERT INTO users (id, name, role, district_scope, token_hash, department_id, staff_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash,
+             department_id = excluded.department_id, staff_id = excluded.staff_id`,
+          [u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, u.departmentId, u.staffId],
         );
       }
     });
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; role: UserRecord['role']; district_scope: string[] | null; token_hash: string }>('SELECT id, name, role, district_scope, token_hash FROM users ORDER BY id');
-    return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash }));
+    const { rows } = await this.pool.query<UserRow>('SELECT id, name, role, district_scope, token_hash, department_id, staff_id FROM users ORDER BY id');
+    return rows.map(userOf);
   }
 
   async countUsers(): Promise<number> {
