@@ -9,8 +9,9 @@
  *
  * A change takes effect at once: the HTTP routes read the user at every request; their open wire connections are
  * closed — disabled: 4011 sessionExpired (their sign-in sessions end, the console asks for a password and is
- * refused); role or scope: 4012 rightsChanged, the console reconnects and, because the user's rights changed after
- * its cursor (rightsSeqKey, read by wire/sync.ts), gets a fresh snapshot of the new scope instead of deltas.
+ * refused); role or scope: 4012 rightsChanged, the console reconnects and, because its cursor was synced under
+ * another area (the welcome's syncStamp, wire/sync.ts), gets a fresh snapshot of the new scope instead of deltas.
+ * The other instances close the user's connections too, told by the store (store/user-changes.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,12 +35,9 @@ import { hashPassword } from './auth/password';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
 import { RIGHTS_MESSAGE } from './wire/connections-auth';
+import { ROLE_TEXT, checkLinks, rowLinks, type Links } from './users-links';
 
 const MAX_BODY_BYTES = 16 * 1024;
-/** The store's meta key holding the seq at which a user's role or scope last changed. */
-export const rightsSeqKey = (userId: string): string => `rights-seq:${userId}`;
-/** How long the other instances get to close a user's connections (and this one to read their commits) after a change of rights. */
-const RIGHTS_SETTLE_MS = 1500;
 
 export interface AdminUsersOptions {
   store: BackendStore;
@@ -49,9 +47,8 @@ export interface AdminUsersOptions {
 }
 
 export type Refusal = { status: number; code: string; message: string };
-type Shape = { name: string; role: UserRole; scope: string[] | null; disabled: boolean };
+type Shape = { name: string; role: UserRole; scope: string[] | null; disabled: boolean; departmentId: string | null; staffId: string | null };
 const LEVELS = new Set(['district', 'street', 'community']);
-const ROLE_TEXT: Record<UserRole, string> = { dispatcher: '调度员', leader: '领导', duty: '值班员', viewer: '演示（只读）', admin: '系统管理员' };
 
 /**
  * The rule of every administration route (users, API keys): a signed-in administrator of the whole city. The
@@ -96,7 +93,14 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
 
   async function shapeOf(user: UserRecord): Promise<Shape> {
     const login = await store.findLogin(user.id);
-    return { name: user.name, role: user.role, scope: user.districtScope, disabled: login?.disabled ?? false };
+    return { name: user.name, role: user.role, scope: user.districtScope, disabled: login?.disabled ?? false, departmentId: user.departmentId, staffId: user.staffId };
+  }
+
+  /** The links (department, staff member) a user of `role` is stored with, or the refusal (users-links.ts). */
+  async function checkedLinks(role: UserRole, links: Links, self: string | null): Promise<Links> {
+    const checked = checkLinks(role, links, state, await store.listUsers(), self);
+    if ('code' in checked) refuse(checked.status, checked.code, checked.message);
+    return checked;
   }
 
   async function rowOf(user: UserRecord): Promise<AdminUserRow> {
@@ -104,7 +108,7 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     const scope = user.districtScope === null ? null : unitsOf(user.districtScope);
     const [signIn] = await store.readAudit({ userId: user.id, kind: 'sign-in', limit: 1 });
     const locked = login?.lockedUntil && Date.parse(login.lockedUntil) > Date.now() ? login.lockedUntil : null;
-    return { id: user.id, name: user.name, role: user.role, scope: scope?.units ?? null, missingUnits: scope?.missing ?? [], disabled: login?.disabled ?? false, hasPassword: Boolean(login?.passwordHash), lockedUntil: locked, lastSignIn: signIn?.at ?? null };
+    return { id: user.id, name: user.name, role: user.role, scope: scope?.units ?? null, missingUnits: scope?.missing ?? [], disabled: login?.disabled ?? false, hasPassword: Boolean(login?.passwordHash), lockedUntil: locked, lastSignIn: signIn?.at ?? null, ...rowLinks(user, state) };
   }
 
   /** The scope as stored (unique ids, each a stored district, street or community). */
@@ -125,29 +129,24 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     return false;
   }
 
-  /** Closes the user's connections as their change requires, and marks their rights changed for the next hello. */
+  /** Closes the user's connections on this instance as their change requires (the store tells the others). */
   async function takeEffect(id: string, before: Shape, after: Shape): Promise<number> {
     if (after.disabled && !before.disabled) return o.closeUser(id, WireCloseCode.sessionExpired, '账号已被管理员停用 / this account was disabled by the administrator');
     const rights = before.role !== after.role || JSON.stringify(before.scope) !== JSON.stringify(after.scope);
     if (!rights) return 0;
-    // Any cursor is older than this mark while connections close (here and, told by the store, on the other
-    // instances); once they have closed, the seq they can have reached at most.
-    await store.setMeta(rightsSeqKey(id), String(Number.MAX_SAFE_INTEGER));
-    const closed = o.closeUser(id, WireCloseCode.rightsChanged, RIGHTS_MESSAGE);
-    await new Promise((r) => setTimeout(r, RIGHTS_SETTLE_MS));
-    await store.setMeta(rightsSeqKey(id), String(state.seq));
-    return closed;
+    return o.closeUser(id, WireCloseCode.rightsChanged, RIGHTS_MESSAGE);
   }
 
   async function create(actor: UserRecord, body: CreateUserRequest): Promise<AdminUserRow> {
     const scope = checkedScope(body.scope);
     if (await store.findLogin(body.id)) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
+    const links = await checkedLinks(body.role, { departmentId: body.departmentId ?? null, staffId: body.staffId ?? null }, null);
     const passwordHash = await hashPassword(body.password);
     // No static token: a random one no one is told (the column requires one); the user signs in with the password.
-    const record: UserRecord = { id: body.id, name: body.name, role: body.role, districtScope: scope, tokenHash: hashToken(randomBytes(32).toString('base64url')) };
+    const record: UserRecord = { id: body.id, name: body.name, role: body.role, districtScope: scope, tokenHash: hashToken(randomBytes(32).toString('base64url')), ...links };
     // One write: the user and their password together (never a user without one), none when the id was just taken.
     if (!(await store.createUser(record, passwordHash))) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
-    const after: Shape = { name: body.name, role: body.role, scope, disabled: false };
+    const after: Shape = { name: body.name, role: body.role, scope, disabled: false, ...links };
     await audit(actor.id, { action: 'create', target: body.id, after, passwordSet: true });
     return rowOf(record);
   }
@@ -156,19 +155,27 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     const user = (await store.listUsers()).find((u) => u.id === id);
     if (!user) refuse(404, 'not-found', `没有用户 ${id} / no user ${id}`);
     const before = await shapeOf(user);
+    const role = body.role ?? before.role;
+    // A role that takes no link drops the old one (a liaison made a dispatcher keeps no department).
+    const links = await checkedLinks(
+      role,
+      { departmentId: body.departmentId !== undefined ? body.departmentId : role === 'liaison' ? before.departmentId : null, staffId: body.staffId !== undefined ? body.staffId : role === 'field' ? before.staffId : null },
+      id,
+    );
     const after: Shape = {
       name: body.name ?? before.name,
-      role: body.role ?? before.role,
+      role,
       scope: body.scope === undefined ? before.scope : checkedScope(body.scope),
       disabled: body.disabled ?? before.disabled,
+      ...links,
     };
-    const rightsChange = after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope) || after.disabled !== before.disabled;
+    const linksChange = after.departmentId !== before.departmentId || after.staffId !== before.staffId;
+    const rightsChange = after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope) || after.disabled !== before.disabled || linksChange;
     if (rightsChange && !(await adminLeft(id, after))) refuse(409, 'last-admin', '不能停用或降级最后一位全市系统管理员 / the last enabled city-wide administrator cannot be demoted, narrowed or disabled');
     if (rightsChange && id === actor.id) refuse(403, 'own-rights', '不能更改自己的角色、辖区或停用状态，请由另一位系统管理员操作 / you cannot change your own role, area or disabled flag: another administrator must');
-    const rights = after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope);
-    // Before the write: it is announced to every instance (user-changes.ts), whose closed consoles must find the mark.
-    if (rights) await store.setMeta(rightsSeqKey(id), String(Number.MAX_SAFE_INTEGER));
-    if (after.name !== before.name || rights) await store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope }]);
+    if (after.name !== before.name || after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope) || linksChange) {
+      await store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope, departmentId: after.departmentId, staffId: after.staffId }]);
+    }
     if (after.disabled !== before.disabled) await store.setUserDisabled(id, after.disabled, new Date().toISOString());
     if (body.password !== undefined) await store.setPassword(id, await hashPassword(body.password));
     const changed = (Object.keys(after) as Array<keyof Shape>).filter((k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]));

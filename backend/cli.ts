@@ -56,6 +56,7 @@ exit codes: 0 stopped, 2 bad option, 3 the data or the port needs a person (one 
        backend users list | users scope <userId> <district>...   console users and their district scopes (backend users --help)
        backend users passwd <userId> [--password-file FILE]   a user's password for signing in (read from stdin or the file)
        backend api-keys create|list|revoke   source systems' API keys (backend api-keys --help)
+       backend users field-accounts --out FILE.csv [--district D]   网格员 accounts for the field app, initial passwords to the file
        backend sample-city <dir>   write a generated sample city's files to import (grids, boundaries, staff, cameras, …)`;
 
 async function main(): Promise<void> {

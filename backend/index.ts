@@ -32,7 +32,9 @@ import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
-import { fieldPasscode, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
+import { ensureSimulatedStaffAccount, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
+import { consoleAppGate } from './auth/apps';
+import { departmentRoutes } from './department-api';
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
 import { findChromium } from '../node-util/chromium';
 import type { SimulationEngine } from './live-simulator/engine';
@@ -120,8 +122,6 @@ export interface RunningBackend {
   video: CameraStreams;
   /** The SIP account of a user (what the welcome carries), null without a SIP server. */
   sipAccountFor(userId: string): SipAccount | null;
-  /** A field staff member's passcode for the field client (/field/), null without a SIP server. */
-  fieldPasscode(staffId: string): string | null;
   /** The viewer tickets of camera streams (what each welcome carries; video/viewer-tickets.ts). */
   tickets: ViewerTickets;
   /** Whether this instance runs the city life now (it holds the store's lead). */
@@ -169,8 +169,11 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     return { url, username: userId, password: sipPassword(sip.secret, userId), realm: SIP_REALM, domain: new URL(sip.url).hostname };
   };
   const fieldAssetsDir = config.fieldAssetsDir === undefined ? findFieldAssets() : config.fieldAssetsDir;
+  // The server (and its Auth) is made below: read when a request comes.
+  const sessions = { check: (token: string) => server.auth.check(token) };
   const field = fieldRoutes({
-    secret: () => sip?.secret ?? null,
+    auth: sessions,
+    store,
     sipAccountFor: (user) => sipAccountFor(user, 'field'),
     staffById: (id) => state.get('staff', id),
     openEventsOf: (staffId) => [...state.collections.events.values()].filter((e) => e.assignee?.staffId === staffId && e.status !== 'closed' && e.status !== 'merged'),
@@ -188,7 +191,9 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: stateLocator(state),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || apiV1(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
+    // The console's routes refuse a field or liaison account's token (backend/auth/apps.ts); theirs are their own, and
+    // source systems' (API keys) are /api/v1/.
+    httpRoutes: (req, res) => signIn(req, res) || field(req, res) || department(req, res) || apiV1(req, res) || consoleRoutes(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
     health: (): Record<string, unknown> => ({ lead: life.leading }),
@@ -198,6 +203,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     sessionEnded: (tokenHash) => tickets.forget(tokenHash),
   });
   const signIn = authRoutes(server.auth, store);
+  const department = departmentRoutes({ auth: sessions, store, state });
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({
@@ -242,7 +249,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
         if (config.sip !== 'auto') return;
         if (!existsSync(KAMAILIO_BINARY)) return void log.warn('Kamailio is not installed: calls are off (apt-get install kamailio kamailio-websocket-modules)');
         try {
-          // Kept with the city: field staff's passcodes (derived from it) stay valid across restarts.
+          // Kept with the city: the SIP passwords (derived from it) stay valid across restarts.
           let secret = await store.getMeta('sipSecret');
           if (!secret) await store.setMeta('sipSecret', (secret = randomBytes(18).toString('base64url')));
           const preferredPort = Number(await store.getMeta('sipPort')) || undefined;
@@ -280,14 +287,17 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       name: 'simulated field staff',
       async start() {
         if (sip && fieldAssetsDir) {
-          const example = state.collections.staff.values().next().value;
-          if (example) log.info('field client (外勤端) ready', { url: `http://127.0.0.1:${server.port}/field/`, example: `${example.id} / ${fieldPasscode(sip.secret, example.id)}` });
+          log.info('field client (外勤端) ready: staff sign in with field accounts (npm run backend -- users field-accounts --out FILE.csv, or 用户管理)', { url: `http://127.0.0.1:${server.port}/field/` });
         }
         if (!kamailio || !sip || config.simulatedStaff === false) return;
         const chromium = findChromium();
         if (!chromium) log.warn('Chromium is not installed: no simulated field staff answer calls (apt-get install chromium)');
         else if (!fieldAssetsDir) log.warn('the field page is not built: no simulated field staff answer calls (npm run build)');
-        else simulator = startFieldSimulator({ chromium, pageUrl: `http://127.0.0.1:${server.port}/field/?simulate=1#${SIMULATED_STAFF_USER}:${fieldPasscode(sip.secret, SIMULATED_STAFF_USER)}`, log });
+        else {
+          // A fresh password each start, only in memory and in the fragment its own Chromium gets (never sent, never logged).
+          const password = await ensureSimulatedStaffAccount(store);
+          simulator = startFieldSimulator({ chromium, pageUrl: `http://127.0.0.1:${server.port}/field/?simulate=1#${encodeURIComponent(SIMULATED_STAFF_USER)}:${encodeURIComponent(password)}`, log });
+        }
       },
       stop: async () => simulator?.stop(),
     },
@@ -313,7 +323,6 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     engine,
     video,
     sipAccountFor,
-    fieldPasscode: (staffId) => (sip ? fieldPasscode(sip.secret, staffId) : null),
     tickets,
     leading: () => life.leading,
     tick: () => life.tick(),

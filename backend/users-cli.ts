@@ -10,11 +10,13 @@ import { parseCli } from '../node-util/cli';
 import type { ImportIssue } from './import/report';
 import { withStore } from './import/with-store';
 import { passwdMain } from './auth/passwd-cli';
+import { fieldAccountsMain } from './users-field';
 import type { UserRecord } from './store/types';
 
 export const usersUsage = `usage: backend users list [--db FILE|URL] [--json]
        backend users scope <userId> <code|id|name|all>... [--db FILE|URL]
        backend users passwd|disable|enable <userId> [--password-file FILE] [--db FILE|URL]   (backend users passwd --help)
+       backend users field-accounts --out FILE.csv [--district ID|CODE|NAME] [--db FILE|URL]   (backend users field-accounts --help)
   list              every user: id, name, role and area scope (全部 all, or each unit's code, name and level)
   scope             set a user's area scope: stored districts, streets or communities by their 6-, 9- or 12-digit
                     codes (or ids, or names; a name two units share is refused, give the code), or all (the whole
@@ -63,6 +65,8 @@ export async function usersMain(argv: string[]): Promise<number> {
   // Sign-in (backend/auth/passwd-cli.ts): passwords and disabling, on their own options.
   const sub = argv.find((a) => !a.startsWith('-'));
   if (sub === 'passwd' || sub === 'disable' || sub === 'enable') return passwdMain(sub, argv.filter((_, i) => i !== argv.indexOf(sub)));
+  // 网格员 accounts for the field app, in bulk (users-field.ts).
+  if (sub === 'field-accounts') return fieldAccountsMain(argv.filter((_, i) => i !== argv.indexOf(sub)));
   const cli = parseCli({ db: { type: 'string' }, json: { type: 'boolean', default: false } }, usersUsage, argv, true);
   const fail: (message: string) => never = cli.fail;
   const [what, userId, ...names] = cli.positionals;

@@ -42,7 +42,7 @@ export async function ensureUsers(store: BackendStore, tokensFile: string | null
   const existing = new Map((await store.listUsers()).map((u) => [u.id, u]));
   const record = (spec: UserSpec, token: string): UserRecord => {
     const stored = existing.get(spec.id);
-    return { ...(stored ? { id: stored.id, name: stored.name, role: stored.role, districtScope: stored.districtScope } : spec), tokenHash: hashToken(token) };
+    return { ...(stored ? { id: stored.id, name: stored.name, role: stored.role, districtScope: stored.districtScope } : spec), tokenHash: hashToken(token), departmentId: stored?.departmentId ?? null, staffId: stored?.staffId ?? null };
   };
   if (given) {
     await store.upsertUsers(DEFAULT_USERS.filter((u) => given[u.id]).map((u) => record(u, given[u.id]!)));

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { launchChromium } from '../harness/browser';
 import { startTestBackend } from '../harness/backend';
 import { startKamailio } from '../backend/sip/kamailio';
-import { fieldPasscode, SIMULATED_STAFF_USER } from '../backend/sip/field';
+import { ensureSimulatedStaffAccount, SIMULATED_STAFF_USER } from '../backend/sip/field';
+import { addFieldAccount } from '../backend/users-field';
 import { percentile } from '../harness/procs';
 
 const calls = Number(process.env.BENCH_CALLS ?? 50);
@@ -26,14 +27,21 @@ const browser = await launchChromium({ args: ['--allow-loopback-in-peer-connecti
 const base = `http://127.0.0.1:${backend.port}/field/`;
 const staff = [...backend.state.collections.staff.values()][0]!;
 
-const open = async (url: string): Promise<import('playwright-core').Page> => {
+const password = 'bench-field-password';
+await addFieldAccount(backend.store, staff, password, 'bench');
+const open = async (url: string, signIn?: { user: string; password: string }): Promise<import('playwright-core').Page> => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(url);
+  if (signIn) {
+    await page.locator('input[name="user"]').fill(signIn.user);
+    await page.locator('input[name="password"]').fill(signIn.password);
+    await page.locator('button[type="submit"]').click();
+  }
   await page.locator('main[data-status="registered"]').waitFor({ timeout: 20_000 });
   return page;
 };
-await open(`${base}?simulate=1&answerMs=0#${SIMULATED_STAFF_USER}:${fieldPasscode(secret, SIMULATED_STAFF_USER)}`);
-const caller = await open(`${base}#${staff.id}:${fieldPasscode(secret, staff.id)}`);
+await open(`${base}?simulate=1&answerMs=0#${SIMULATED_STAFF_USER}:${encodeURIComponent(await ensureSimulatedStaffAccount(backend.store))}`);
+const caller = await open(base, { user: staff.id, password });
 
 // No inner named functions in the page function: tsx would wrap them in a helper the page does not have.
 const results = await caller.evaluate(async ({ count, callee }) => {

@@ -4,7 +4,7 @@
  */
 export { CityState, upsert, type LoadedState } from './state';
 export { CommandError, executeCommand, isCommandType, parseCommand, timelineId, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands/index';
-export { AUDIT_READ_ROLES, BASE_DATA_COMMANDS, KEY_PERSON_REVEAL_ROLES, ROLE_COMMANDS, inAreaScope, inScope, mayRun, type GridReader, type ScopePlace } from './permissions';
+export { APP_OF_ROLE, AUDIT_READ_ROLES, BASE_DATA_COMMANDS, KEY_PERSON_REVEAL_ROLES, MASKED_ROLES, ROLE_COMMANDS, inAreaScope, inScope, mayRun, type GridReader, type ScopePlace, type SignInApp } from './permissions';
 export { GridLocator, boxOf, distanceMetres, pointInRing, type Box } from './geometry';
 export { nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
 export { MAX_ACTORS, MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from './bounds';

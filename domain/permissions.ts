@@ -1,5 +1,5 @@
 /** Which role may run which command (分层授权). Area scope is checked separately, per event or location. */
-import type { CommandType, UserRole } from '../protocol';
+import type { CommandType, SignInAppName, UserRole } from '../protocol';
 
 const EVENT_WORK: CommandType[] = [
   'event.report',
@@ -32,7 +32,31 @@ export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
   viewer: new Set(),
   // System administrators (系统管理员) keep the base data; they do no event work.
   admin: new Set(BASE_DATA_COMMANDS),
+  // 督查: reads (masked, like the viewer) and the audit; commands nothing.
+  inspector: new Set(),
+  // Department liaisons and grid staff work through their own pages (the department routes, the field app), never
+  // through console commands.
+  liaison: new Set(),
+  field: new Set(),
 };
+
+/** The apps an account signs in to: the console, the field app (外勤端), the department page (部门页). */
+export type SignInApp = SignInAppName;
+
+/** Which app each role's accounts sign in to (one each): a sign-in or a session token at another is refused. */
+export const APP_OF_ROLE: Record<UserRole, SignInApp> = {
+  dispatcher: 'console',
+  duty: 'console',
+  leader: 'console',
+  viewer: 'console',
+  admin: 'console',
+  inspector: 'console',
+  liaison: 'department',
+  field: 'field',
+};
+
+/** Who sees personal data masked on the console whatever the view: the demo screen and the inspector. */
+export const MASKED_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['viewer', 'inspector']);
 
 export function mayRun(role: UserRole | 'system', type: CommandType): boolean {
   return role === 'system' || ROLE_COMMANDS[role].has(type);
@@ -72,8 +96,8 @@ export function inAreaScope(scope: readonly string[] | null, place: ScopePlace, 
 export const KEY_PERSON_REVEAL_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['leader', 'duty']);
 
 /**
- * Who reads the audit log (审计: who did and saw what): leaders and the system administrator, city-wide only —
+ * Who reads the audit log (审计: who did and saw what): leaders, inspectors (督查) and the system administrator, city-wide only —
  * the log's lines (sign-ins, refusals, imports) mostly name no district, so a district-scoped reader is refused
  * rather than shown a part that looks whole. Nobody edits it.
  */
-export const AUDIT_READ_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['leader', 'admin']);
+export const AUDIT_READ_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['leader', 'admin', 'inspector']);

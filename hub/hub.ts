@@ -30,7 +30,7 @@ import {
   HubError,
   backendUrlList,
 } from '../protocol';
-import type { CityState } from '../domain';
+import { MASKED_ROLES, type CityState } from '../domain';
 import { silentLogger, type Logger } from '../node-util/logger';
 import { ObservableValue } from './observable';
 import { SettingsStore } from './settings-store';
@@ -141,7 +141,7 @@ export class Hub {
       flushIntervalMs: options.flushIntervalMs,
       actor: () => this.status.actor(),
       serverNow: () => this.status.serverNow(),
-      viewerSignedIn: () => this.connection.value.user?.role === 'viewer',
+      viewerSignedIn: () => { const role = this.connection.value.user?.role; return role !== undefined && MASKED_ROLES.has(role); },
     });
     this.layers = new CityLayers(this.replica, () => this.backendSource());
     this.views = new PendingViews((view) => this.access.link?.sendView(view) ?? false, this.log, () => this.connection.value.user?.id ?? null);
@@ -255,13 +255,14 @@ export class Hub {
 
   /**
    * A window opened event `id` (audit.ts): told to the backend, which audits the view. Personal data counts as
-   * shown when the event has a reporter and the window sees it unmasked (not a demo screen nor a viewer account)
+   * shown when the event has a reporter and the window sees it unmasked (not a demo screen nor a viewer or inspector account)
    * in its detail (a map card, `summary`, shows no reporter).
    */
   recordView(id: string, demo = false, summary = false): void {
     const event = this.rows.view.get('events', id);
     if (!event) throw new HubError('not-found', `没有这个事件：${id} / no event ${id}`);
-    const masked = demo || summary || this.connection.value.user?.role === 'viewer';
+    const role = this.connection.value.user?.role;
+    const masked = demo || summary || (role !== undefined && MASKED_ROLES.has(role));
     this.views.add({ what: 'event', id, personal: !masked && event.reporter !== null, openedAt: new Date().toISOString() });
   }
 

@@ -77,7 +77,8 @@ export class SignIn {
     }
     const refusal = validate(LoginRefusal, json);
     const message = refusal.ok ? refusal.value.message : `the backend answered ${response.status}`;
-    const reason = response.status === 401 ? 'wrong-password' : response.status === 423 ? 'locked' : response.status === 403 ? 'disabled' : 'refused';
+    // 403 is a disabled account, or one for another app (a field or liaison account: backend/auth/apps.ts).
+    const reason = response.status === 401 ? 'wrong-password' : response.status === 423 ? 'locked' : refusal.ok && refusal.value.code === 'wrong-app' ? 'wrong-app' : response.status === 403 ? 'disabled' : 'refused';
     return { result: { ok: false, reason, message, lockedUntil: refusal.ok ? (refusal.value.lockedUntil ?? null) : null }, token: null };
   }
 

@@ -217,7 +217,7 @@ export class Subscriptions {
 
   // ── rows ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** Demo screens, and every window of a console logged in with the demo (viewer) account, see masked data. */
+  /** Demo screens, and every window of a console logged in with the demo (viewer) or an inspector account, see masked data. */
   private masked(session: RowSubscriber): boolean {
     return session.info.demo === true || this.o.viewerSignedIn();
   }

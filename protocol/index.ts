@@ -9,6 +9,7 @@ export * from './model';
 export * from './wire-messages';
 export * from './video';
 export * from './field';
+export * from './department';
 export * from './positions-binary';
 export * from './registers';
 export * from './auth';

@@ -3,6 +3,8 @@
  * users (never a token or a password hash), POST /admin/users creates one with an initial password, PATCH
  * /admin/users/:id changes a name, role, area scope, the disabled flag or resets the password. Administrators
  * of the whole city only; a user cannot change their own role, scope or disabled flag; every change audited.
+ * A 部门联络员 (liaison) account names its department (departmentId), a 网格员 (field) account its staff member
+ * (staffId, one account per staff member); other roles name neither.
  */
 import { z } from 'zod';
 import { IsoTime } from './model';
@@ -49,21 +51,36 @@ export const AdminUserRow = z.object({
   lockedUntil: IsoTime.nullable(),
   /** The user's latest sign-in with a password, when the audit has one. */
   lastSignIn: IsoTime.nullable(),
+  /** 部门联络员: the department the account acts for (name null: the city no longer has it). */
+  department: z.object({ id: z.string(), name: z.string().nullable() }).nullable(),
+  /** 网格员: the staff member the account belongs to (name null: the city no longer has them). */
+  staff: z.object({ id: z.string(), name: z.string().nullable(), gridId: z.string().nullable(), gridName: z.string().nullable() }).nullable(),
 });
 export type AdminUserRow = z.infer<typeof AdminUserRow>;
 
 export const AdminUserList = z.object({ users: z.array(AdminUserRow) });
 export type AdminUserList = z.infer<typeof AdminUserList>;
 
+/** A department (role liaison) or a staff member (role field) an account is bound to; null: none. */
+export const LinkedId = z.string().min(1).max(64).nullable();
+
 export const CreateUserRequest = z
-  .object({ id: UserLogin, name: UserDisplayName, role: UserRole, scope: UserScope, password: NewPassword })
+  .object({ id: UserLogin, name: UserDisplayName, role: UserRole, scope: UserScope, password: NewPassword, departmentId: LinkedId.optional(), staffId: LinkedId.optional() })
   .strict();
 export type CreateUserRequest = z.infer<typeof CreateUserRequest>;
 
 export const UpdateUserRequest = z
-  .object({ name: UserDisplayName.optional(), role: UserRole.optional(), scope: UserScope.optional(), disabled: z.boolean().optional(), password: NewPassword.optional() })
+  .object({
+    name: UserDisplayName.optional(),
+    role: UserRole.optional(),
+    scope: UserScope.optional(),
+    disabled: z.boolean().optional(),
+    password: NewPassword.optional(),
+    departmentId: LinkedId.optional(),
+    staffId: LinkedId.optional(),
+  })
   .strict()
-  .refine((p) => Object.values(p).some((v) => v !== undefined), 'nothing to change: give name, role, scope, disabled or password');
+  .refine((p) => Object.values(p).some((v) => v !== undefined), 'nothing to change: give name, role, scope, disabled, password, departmentId or staffId');
 export type UpdateUserRequest = z.infer<typeof UpdateUserRequest>;
 
 /** Every refusal: a code and a message in Chinese and English. */

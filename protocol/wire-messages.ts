@@ -8,7 +8,9 @@ import { CommandLevel } from './vocabulary';
 import { ViewPayload } from './audit';
 import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
-export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer', 'admin']); // 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员
+// 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员 / 督查 (read-only, reads the audit) / 部门联络员 (the department
+// page) / 网格员 (the field app). The last two never use the console (domain/permissions.ts APP_OF_ROLE).
+export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer', 'admin', 'inspector', 'liaison', 'field']);
 export type UserRole = z.infer<typeof UserRole>;
 
 export const ClientId = z.string().regex(/^[0-9A-Za-z_-]{8,64}$/);

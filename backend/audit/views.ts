@@ -6,7 +6,7 @@
  * and VIEW_RATE a second, a view is refused as rate-limited (the console sends it again later).
  */
 import { ViewPayload, describeIssues, validate, type Envelope, type WireErrorPayload } from '../../protocol';
-import { inAreaScope, type CityState } from '../../domain';
+import { MASKED_ROLES, inAreaScope, type CityState } from '../../domain';
 import { TokenBucket } from '../rate-limit';
 import type { AuditEntry } from '../store/types';
 import type { Session } from '../wire/session';
@@ -52,8 +52,8 @@ export class ViewAudit {
           eventId: event.id,
           eventTitle: event.title.slice(0, 100),
           districtId: event.districtId,
-          // A demo (viewer) account's windows are masked whatever its console says.
-          personal: view.personal && actor.role !== 'viewer',
+          // A demo (viewer) or inspector account's windows are masked whatever its console says.
+          personal: view.personal && (actor.role === 'system' || !MASKED_ROLES.has(actor.role)),
           hasReporter: event.reporter !== null,
           role: actor.role,
           clientId: session.clientId,

@@ -1,7 +1,7 @@
 /**
- * The sign-in routes: POST /auth/login {user, password, client: {id, name?}} → 200 {sessionToken, expiresAt,
+ * The sign-in routes: POST /auth/login {user, password, client: {id, name?}, app?} → 200 {sessionToken, expiresAt,
  * user: {id, name, role}}; 401 wrong user name or password (never which), 423 locked (lockedUntil in the answer),
- * 403 disabled, 400 a body that is not that, 413 over 4 KiB, 415 not JSON, 429 too many sign-ins at once.
+ * 403 disabled, 403 wrong-app (the account is for another app: console, field, department — backend/auth/apps.ts), 400 a body that is not that, 413 over 4 KiB, 415 not JSON, 429 too many sign-ins at once.
  * POST /auth/logout with the session token as bearer → 204 (the session ended, its connections closed), 401 when
  * the token is no live session. Every answer is JSON {code, message} (message in Chinese and English) but 204.
  */
@@ -54,8 +54,8 @@ export function authRoutes(auth: Auth, store: Pick<BackendStore, 'findApiKeyByHa
       if (busy >= MAX_CONCURRENT) return send(res, 429, { code: 'busy', message: '登录请求过多，请稍后再试 / too many sign-ins at once: try again in a moment' });
       busy++;
       try {
-        const { user, password, client } = body.value;
-        const result = await auth.signIn(user, password, { id: client.id, name: client.name ?? null }, remote);
+        const { user, password, client, app } = body.value;
+        const result = await auth.signIn(user, password, { id: client.id, name: client.name ?? null }, remote, app ?? 'console');
         if (result.ok) return send(res, 200, { sessionToken: result.sessionToken, expiresAt: result.expiresAt, user: result.user });
         return send(res, result.status, { code: result.code, message: result.message, ...(result.lockedUntil ? { lockedUntil: result.lockedUntil } : {}) });
       } finally {

@@ -12,6 +12,7 @@ import type { Logger } from '../../node-util/logger';
 import type { AuditEntry, BackendStore, SessionRecord, UserRecord } from '../store/types';
 import { hashToken } from '../users';
 import { dummyHash, verifyPassword } from './password';
+import { wrongApp, wrongAppAudit, type SignInApp } from './apps';
 
 export interface AuthLimits {
   /** A session unused this long ends (renewed while the console is linked). */
@@ -39,7 +40,7 @@ export const DEFAULT_AUTH_LIMITS: AuthLimits = {
 
 export type SignInResult =
   | { ok: true; sessionToken: string; expiresAt: string; user: { id: string; name: string; role: UserRecord['role'] } }
-  | { ok: false; status: 401 | 403 | 423; code: 'wrong-password' | 'locked' | 'disabled'; message: string; lockedUntil?: string };
+  | { ok: false; status: 401 | 403 | 423; code: 'wrong-password' | 'locked' | 'disabled' | 'wrong-app'; message: string; lockedUntil?: string };
 
 /** What a token is: a user's (static or a live session), an ended or expired session, or nothing known. */
 export type TokenCheck = { user: UserRecord; sessionHash: string | null } | { ended: SessionRecord; why: string } | null;
@@ -88,10 +89,10 @@ export class Auth {
    * Signs a user in. Attempts for one user run one after another (on this instance): parallel guesses each see the
    * failures counted before them, so a burst cannot get more tries past the lock than one at a time would.
    */
-  signIn(userId: string, password: string, client: { id: string; name: string | null }, remote: string): Promise<SignInResult> {
+  signIn(userId: string, password: string, client: { id: string; name: string | null }, remote: string, app: SignInApp = 'console'): Promise<SignInResult> {
     const key = userId.toLowerCase();
     const before = this.attempts.get(key) ?? Promise.resolve();
-    const mine = before.then(() => this.signInNow(userId, password, client, remote));
+    const mine = before.then(() => this.signInNow(userId, password, client, remote, app));
     const settled = mine.then(
       () => undefined,
       () => undefined,
@@ -111,7 +112,7 @@ export class Auth {
     };
   }
 
-  private async signInNow(userId: string, password: string, client: { id: string; name: string | null }, remote: string): Promise<SignInResult> {
+  private async signInNow(userId: string, password: string, client: { id: string; name: string | null }, remote: string, app: SignInApp): Promise<SignInResult> {
     const now = this.now();
     const at = new Date(now).toISOString();
     const login = await this.o.store.findLogin(userId);
@@ -143,6 +144,12 @@ export class Auth {
     if (login.disabled) {
       await this.audit({ userId, kind: 'sign-in-refused', detail: { ...detail, reason: 'disabled' } });
       return { ok: false, status: 403, code: 'disabled', message: '该账号已停用，请联系系统管理员 / this account is disabled: ask the administrator' };
+    }
+    // The app only after the password (a guesser learns nothing); neither a failure nor a success for the lockout.
+    const wrong = wrongApp(login.user.role, app);
+    if (wrong) {
+      await this.audit(wrongAppAudit(userId, app, wrong.app, detail));
+      return { ok: false, status: wrong.status, code: wrong.code, message: wrong.message };
     }
     if (login.failedLogins > 0 || login.lockedUntil) await this.o.store.setLoginFailures(userId, 0, null);
     const token = randomBytes(32).toString('base64url');

@@ -4,30 +4,47 @@
  * them. The page itself is built with the console (renderer/field.html → out/renderer); this module serves it
  * and its small JSON API:
  *
- *   GET /field/api/me    Authorization: Field <staffId>:<passcode>
- *     → { staff, sip, center, tasks }   (401 wrong credentials, 503 calls off, 400 malformed)
+ *   GET /field/api/me    Authorization: Bearer <session token of a 网格员 (field) account>
+ *     → { staff, sip, center, tasks }   (401 no or an ended session, 403 another app's account, 503 calls off)
  *
- * Passcodes need no database: HMAC(SIP secret, "field:" + staffId), 8 digits (fieldPasscode below), handed
- * to each staff member by the operator; the backend logs one example at start. The simulated staff
- * (SIMULATED_STAFF_USER) sign in the same way.
+ * The page signs in with the user name and password of a field account (POST /auth/login {app: 'field'}, the
+ * same lockout, expiry and disabling as the console: backend/auth) — the account names its staff member
+ * (users.staff_id). The simulated staff (SIMULATED_STAFF_USER) is a field account too, made by the backend at
+ * start with a password only it knows (ensureSimulatedStaffAccount).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve } from 'node:path';
 import type { FieldMe, GovEvent, SipAccount, Staff } from '../../protocol';
+import type { Auth } from '../auth/sessions';
+import { hashPassword } from '../auth/password';
+import { sessionBearer } from '../auth/app-bearer';
+import type { BackendStore } from '../store/types';
+import { hashToken } from '../users';
 
 /** The SIP user the simulated field staff register as; Kamailio sends calls for absent staff there (demo). */
 export const SIMULATED_STAFF_USER = 'sim-field';
 
-export function fieldPasscode(secret: string, staffId: string): string {
-  const digest = createHmac('sha256', secret).update(`field:${staffId}`).digest();
-  return String(digest.readUInt32BE(0) % 100_000_000).padStart(8, '0');
+/**
+ * Makes sure the simulated staff's field account exists, with a fresh random password (answered, kept in memory
+ * only: handed to the backend's own headless Chromium in the page URL's fragment, never logged, never stored).
+ * It is the one field account without a staff member (staffId null): every other field account names one.
+ */
+export async function ensureSimulatedStaffAccount(store: BackendStore): Promise<string> {
+  const password = randomBytes(24).toString('base64url');
+  const existing = (await store.listUsers()).find((u) => u.id === SIMULATED_STAFF_USER);
+  if (!existing || existing.role !== 'field' || existing.staffId !== null) {
+    await store.upsertUsers([{ id: SIMULATED_STAFF_USER, name: '模拟网格员', role: 'field', districtScope: null, tokenHash: hashToken(randomBytes(32).toString('base64url')), departmentId: null, staffId: null }]);
+  }
+  await store.setPassword(SIMULATED_STAFF_USER, await hashPassword(password));
+  return password;
 }
 
 export interface FieldRoutesOptions {
-  /** The SIP secret (passcodes are derived from it) and the account factory; null when calls are off. */
-  secret: () => string | null;
+  /** Sign-in sessions (the page's bearer) and the audit of refusals. */
+  auth: Pick<Auth, 'check'>;
+  store: Pick<BackendStore, 'audit'>;
   sipAccountFor: (user: string) => SipAccount | null;
   staffById: (id: string) => Staff | undefined;
   openEventsOf: (staffId: string) => GovEvent[];
@@ -58,27 +75,16 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
   const json = (res: ServerResponse, status: number, body: unknown): void =>
     void res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
 
-  const authenticate = (req: IncomingMessage): { staffId: string } | { status: number; error: string } => {
-    const header = req.headers.authorization ?? '';
-    const match = /^Field ([A-Za-z0-9_.-]{1,64}):(\d{8})$/.exec(header);
-    if (!match) return { status: 400, error: '缺少或无法识别的登录信息（Authorization: Field 工号:口令）' };
-    const secret = options.secret();
-    if (!secret) return { status: 503, error: '后台未配置 SIP 服务器，外勤端暂不能通话' };
-    const expected = Buffer.from(fieldPasscode(secret, match[1]!));
-    const given = Buffer.from(match[2]!);
-    if (!timingSafeEqual(expected, given)) return { status: 401, error: '工号或口令错误' };
-    return { staffId: match[1]! };
-  };
-
-  const me = (staffId: string): FieldMe | { status: number; error: string } => {
-    const simulated = staffId === SIMULATED_STAFF_USER;
-    const staff = simulated ? undefined : options.staffById(staffId);
-    if (!simulated && !staff) return { status: 404, error: `没有工号为 ${staffId} 的网格员` };
+  const me = (user: { id: string; staffId: string | null }): FieldMe | { status: number; code: string; message: string } => {
+    // Only the simulated staff's account has no staff member (ensureSimulatedStaffAccount).
+    const simulated = user.staffId === null && user.id === SIMULATED_STAFF_USER;
+    const staff = user.staffId === null ? undefined : options.staffById(user.staffId);
+    if (!simulated && !staff) return { status: 404, code: 'no-staff', message: `账号 ${user.id} 对应的网格员${user.staffId ? `（工号 ${user.staffId}）` : ''}不存在，请联系系统管理员 / the staff member of this account does not exist` };
     const sipUser = staff?.sipUser ?? SIMULATED_STAFF_USER;
     const sip = options.sipAccountFor(sipUser);
-    if (!sip) return { status: 503, error: '后台未配置 SIP 服务器，外勤端暂不能通话' };
+    if (!sip) return { status: 503, code: 'calls-off', message: '后台未配置 SIP 服务器，外勤端暂不能通话 / calls are off (no SIP server)' };
     const rank = (role: string): number => (role === 'dispatcher' ? 0 : role === 'duty' ? 1 : role === 'leader' ? 2 : 3);
-    const center = [...new Map(options.signedInUsers().filter((u) => u.role !== 'viewer' && u.role !== 'admin').map((u) => [u.id, u])).values()]
+    const center = [...new Map(options.signedInUsers().filter((u) => u.role === 'dispatcher' || u.role === 'duty' || u.role === 'leader').map((u) => [u.id, u])).values()]
       .sort((a, b) => rank(a.role) - rank(b.role))
       .map((u) => ({ user: u.id, name: u.name }));
     const tasks = staff
@@ -124,12 +130,16 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
     if (path !== '/field' && !path.startsWith('/field/')) return false;
     if (path === '/field') return (res.writeHead(301, { Location: '/field/' }).end(), true);
     if (path === '/field/api/me') {
-      if (req.method !== 'GET') return (json(res, 405, { error: 'GET only' }), true);
-      const auth = authenticate(req);
-      if ('error' in auth) return (json(res, auth.status, { error: auth.error }), true);
-      const result = me(auth.staffId);
-      if ('error' in result) return (json(res, result.status, { error: result.error }), true);
-      return (json(res, 200, result), true);
+      if (req.method !== 'GET') return (json(res, 405, { code: 'method', message: '只支持 GET / GET only' }), true);
+      void sessionBearer(options.auth, options.store, req, 'field')
+        .then((who) => {
+          if ('code' in who) return json(res, who.status, { code: who.code, message: who.message });
+          const result = me(who.user);
+          if ('code' in result) return json(res, result.status, { code: result.code, message: result.message });
+          json(res, 200, result);
+        })
+        .catch((e: unknown) => json(res, 500, { code: 'internal', message: `外勤端服务出错 / the field route failed: ${(e as Error).message.slice(0, 200)}` }));
+      return true;
     }
     if (req.method !== 'GET') return (json(res, 405, { error: 'GET only' }), true);
     const dir = options.assetsDir;

@@ -12,24 +12,27 @@ export async function notifyUserChange(client: pg.PoolClient, change: UserChange
   await client.query('SELECT pg_notify($1, $2)', [USERS_CHANNEL, JSON.stringify(change)]);
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   name: string;
   role: UserRecord['role'];
   district_scope: string[] | null;
   token_hash: string;
+  department_id: string | null;
+  staff_id: string | null;
 }
 
-const userOf = (row: UserRow): UserRecord => ({ id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash });
+export const userOf = (row: UserRow): UserRecord => ({ id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash, departmentId: row.department_id, staffId: row.staff_id });
+
 
 export class PgAuth {
   constructor(private readonly pool: pg.Pool) {}
 
   async findUserByTokenHash(tokenHash: string, now: string): Promise<UserRecord | null> {
     const { rows } = await this.pool.query<UserRow>(
-      `SELECT id, name, role, district_scope, token_hash FROM users WHERE token_hash = $1 AND NOT disabled
+      `SELECT id, name, role, district_scope, token_hash, department_id, staff_id FROM users WHERE token_hash = $1 AND NOT disabled
        UNION ALL
-       SELECT u.id, u.name, u.role, u.district_scope, u.token_hash FROM sessions s JOIN users u ON u.id = s.user_id
+       SELECT u.id, u.name, u.role, u.district_scope, u.token_hash, u.department_id, u.staff_id FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND s.idle_expires_at > $2 AND NOT u.disabled
        LIMIT 1`,
       [tokenHash, now],
@@ -121,8 +124,8 @@ export class PgAuth {
 
   async createUser(u: UserRecord, passwordHash: string): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      'INSERT INTO users (id, name, role, district_scope, token_hash, password_hash) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING',
-      [u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, passwordHash],
+      'INSERT INTO users (id, name, role, district_scope, token_hash, department_id, staff_id, password_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING',
+      [u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, u.departmentId, u.staffId, passwordHash],
     );
     return (rowCount ?? 0) > 0;
   }

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
 import { migrate } from './pg-migrations';
-import { PgAuth, notifyUserChange } from './pg-auth';
+import { PgAuth, notifyUserChange, userOf, type UserRow } from './pg-auth';
 import { rightsChanged, type UserChange } from './user-changes';
 import { pgApiKeys } from './api-key-rows';
 import { readPgAudit } from './pg-audit';
@@ -283,9 +283,10 @@ export class PgStore implements BackendStore {
         const before = rows[0] && { role: rows[0].role, districtScope: rows[0].district_scope };
         if (rightsChanged(before, u)) await notifyUserChange(client, { id: u.id, what: 'rights' });
         await client.query(
-          `INSERT INTO users (id, name, role, district_scope, token_hash) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash`,
-          [u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash],
+          `INSERT INTO users (id, name, role, district_scope, token_hash, department_id, staff_id) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash,
+             department_id = excluded.department_id, staff_id = excluded.staff_id`,
+          [u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, u.departmentId, u.staffId],
         );
       }
     });
@@ -303,8 +304,8 @@ export class PgStore implements BackendStore {
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; role: UserRecord['role']; district_scope: string[] | null; token_hash: string }>('SELECT id, name, role, district_scope, token_hash FROM users ORDER BY id');
-    return rows.map((row) => ({ id: row.id, name: row.name, role: row.role, districtScope: row.district_scope, tokenHash: row.token_hash }));
+    const { rows } = await this.pool.query<UserRow>('SELECT id, name, role, district_scope, token_hash, department_id, staff_id FROM users ORDER BY id');
+    return rows.map(userOf);
   }
 
   async countUsers(): Promise<number> {

@@ -21,8 +21,8 @@ export class SqliteLogins {
       pruneNames: db.prepare<[string, string, number]>(
         'DELETE FROM sign_in_failures WHERE login IN (SELECT login FROM sign_in_failures WHERE updated_at < ? AND (locked_until IS NULL OR locked_until <= ?) LIMIT ?)',
       ),
-      createUser: db.prepare<[string, string, string, string | null, string, string]>(
-        'INSERT INTO users (id, name, role, district_scope, token_hash, password_hash) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
+      createUser: db.prepare<[string, string, string, string | null, string, string | null, string | null, string]>(
+        'INSERT INTO users (id, name, role, district_scope, token_hash, department_id, staff_id, password_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
       ),
     };
   }
@@ -56,6 +56,6 @@ export class SqliteLogins {
   }
 
   createUser(u: UserRecord, passwordHash: string): boolean {
-    return this.s.createUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, passwordHash).changes > 0;
+    return this.s.createUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, u.departmentId, u.staffId, passwordHash).changes > 0;
   }
 }

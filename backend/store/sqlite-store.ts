@@ -17,6 +17,8 @@ interface UserRow {
   role: string;
   district_scope: string | null;
   token_hash: string;
+  department_id: string | null;
+  staff_id: string | null;
 }
 
 const userOf = (row: UserRow): UserRecord => ({
@@ -25,6 +27,8 @@ const userOf = (row: UserRow): UserRecord => ({
   role: row.role as UserRecord['role'],
   districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
   tokenHash: row.token_hash,
+  departmentId: row.department_id,
+  staffId: row.staff_id,
 });
 
 /** The reference backend's store: one SQLite file in WAL mode. */
@@ -82,9 +86,9 @@ export class SqliteStore implements BackendStore {
       findCommand: db.prepare<[string], { command_id: string; user_id: string; type: string; outcome: string; at: string }>('SELECT * FROM commands WHERE command_id = ?'),
       insertAudit: db.prepare<[string, string | null, string, string]>('INSERT INTO audit (at, user_id, kind, detail) VALUES (?, ?, ?, ?)'),
       getStaff: db.prepare<[string], { data: string }>("SELECT data FROM entities WHERE collection = 'staff' AND id = ?"),
-      userByToken: db.prepare<[string], UserRow>('SELECT id, name, role, district_scope, token_hash FROM users WHERE token_hash = ? AND disabled = 0'),
+      userByToken: db.prepare<[string], UserRow>('SELECT id, name, role, district_scope, token_hash, department_id, staff_id FROM users WHERE token_hash = ? AND disabled = 0'),
       userBySession: db.prepare<[string, string, string], UserRow>(
-        'SELECT u.id, u.name, u.role, u.district_scope, u.token_hash FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? AND s.idle_expires_at > ? AND u.disabled = 0',
+        'SELECT u.id, u.name, u.role, u.district_scope, u.token_hash, u.department_id, u.staff_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? AND s.idle_expires_at > ? AND u.disabled = 0',
       ),
       login: db.prepare<[string], UserRow & { password_hash: string | null; failed_logins: number; locked_until: string | null; disabled: number }>('SELECT * FROM users WHERE id = ?'),
       setPassword: db.prepare<[string | null, string]>('UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?'),
@@ -97,11 +101,11 @@ export class SqliteStore implements BackendStore {
       findSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token_hash = ?'),
       touchSession: db.prepare<[string, string, string]>('UPDATE sessions SET last_used_at = ?, idle_expires_at = ? WHERE token_hash = ? AND ended_at IS NULL'),
       endSession: db.prepare<[string, string, string]>('UPDATE sessions SET ended_at = ?, ended_why = ? WHERE token_hash = ? AND ended_at IS NULL'),
-      upsertUser: db.prepare<[string, string, string, string | null, string]>(
-        'INSERT INTO users (id, name, role, district_scope, token_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash',
+      upsertUser: db.prepare<[string, string, string, string | null, string, string | null, string | null]>(
+        'INSERT INTO users (id, name, role, district_scope, token_hash, department_id, staff_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash, department_id = excluded.department_id, staff_id = excluded.staff_id',
       ),
       countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
-      listUsers: db.prepare<[], UserRow>('SELECT id, name, role, district_scope, token_hash FROM users ORDER BY id'),
+      listUsers: db.prepare<[], UserRow>('SELECT id, name, role, district_scope, token_hash, department_id, staff_id FROM users ORDER BY id'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE seq <= ?'),
@@ -332,7 +336,7 @@ export class SqliteStore implements BackendStore {
     const changes = this.db.transaction(() =>
       users.flatMap((u): UserChange[] => {
         const before = this.statements.login.get(u.id);
-        this.statements.upsertUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash);
+        this.statements.upsertUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, u.departmentId, u.staffId);
         return rightsChanged(before && userOf(before), u) ? [{ id: u.id, what: 'rights' }] : [];
       }),
     )();

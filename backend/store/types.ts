@@ -63,6 +63,10 @@ export interface UserRecord {
   /** null = all districts. */
   districtScope: string[] | null;
   tokenHash: string;
+  /** 部门联络员 (role liaison): the department the account acts for; null for every other role. */
+  departmentId: string | null;
+  /** 网格员 (role field): the staff record the account belongs to (one account per staff member); null otherwise. */
+  staffId: string | null;
 }
 
 /** A user's password and lockout (migration 4): token-only users have no password hash. */

@@ -28,6 +28,7 @@ import type { SimClock } from '../clock';
 import type { BackendStore } from '../store/types';
 import type { Auth } from '../auth/sessions';
 import { reportMisuse } from '../auth/api-keys';
+import { wrongApp, wrongAppAudit } from '../auth/apps';
 import { RefusalAudit } from './flow-control';
 import { deltaFrames, fits } from './frames-out';
 import type { ServerLimits } from './limits';
@@ -97,6 +98,12 @@ export class SessionSync {
       return out.refuse(session, 'unauthorized', 'unknown or revoked token', WireCloseCode.unauthorized);
     }
     const user = checked.user;
+    // A field or department-liaison account's session is no console's (backend/auth/apps.ts).
+    const wrong = wrongApp(user.role, 'console');
+    if (wrong) {
+      await store.audit([{ at, ...wrongAppAudit(user.id, 'console', wrong.app, { clientId: h.clientId, remote: session.remote, via: 'wire' }) }]);
+      return out.refuse(session, 'forbidden', wrong.message, WireCloseCode.unauthorized);
+    }
     if (checked.sessionHash) session.signInSession = checked.sessionHash;
     if (session.phase !== 'handshake') return; // closed meanwhile
     // One connection per client id: a reconnecting client replaces its stale connection.

@@ -52,7 +52,7 @@ export const SignInResult = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), user: z.object({ id: z.string(), name: z.string(), role: UserRole }), expiresAt: IsoTime }),
   z.object({
     ok: z.literal(false),
-    reason: z.enum(['wrong-password', 'locked', 'disabled', 'unreachable', 'no-backend', 'refused', 'outbox-pending']),
+    reason: z.enum(['wrong-password', 'locked', 'disabled', 'wrong-app', 'unreachable', 'no-backend', 'refused', 'outbox-pending']),
     /** With 'outbox-pending': how many commands of the previous user wait. */
     pendingCommands: z.number().int().nonnegative().optional(),
     message: z.string().max(2000),

@@ -1,5 +1,6 @@
 /** The four workspaces, their routes and their shortcuts (Alt+1..4); and those only some users have. */
 import type { DisplayRole, UserRole } from '../../protocol';
+import { AUDIT_READ_ROLES } from '../../domain/permissions';
 
 export const WORKSPACES = [
   { id: 'map', path: '/map', key: '1', icon: '◈' },
@@ -19,7 +20,7 @@ export function homeWorkspace(role: DisplayRole): WorkspaceId {
 export const ADMIN_WORKSPACES = [
   { id: 'base-data', path: '/base-data', key: '5', icon: '▤', roles: ['admin'] as readonly UserRole[] },
   // 审计 (who did and saw what): the roles of domain's AUDIT_READ_ROLES (the backend refuses the others) (Alt+6).
-  { id: 'audit', path: '/audit', key: '6', icon: '⌕', roles: ['leader', 'admin'] as readonly UserRole[] },
+  { id: 'audit', path: '/audit', key: '6', icon: '⌕', roles: [...AUDIT_READ_ROLES] as readonly UserRole[] },
   // 用户 (users, roles, areas, passwords): the administrator only; the backend refuses the others (Alt+7).
   { id: 'users', path: '/users', key: '7', icon: '☷', roles: ['admin'] as readonly UserRole[] },
 ] as const;

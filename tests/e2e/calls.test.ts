@@ -16,7 +16,6 @@ import { it } from '../../harness/fixtures';
 import { TcpProxy } from '../../harness/tcp-proxy';
 import { startJsonChild } from '../../harness/procs';
 import { startKamailio, type RunningKamailio } from '../../backend/sip/kamailio';
-import { fieldPasscode } from '../../backend/sip/field';
 
 const SECRET = 'calls-e2e-secret-0123456789';
 const MEDIA_ARGS = ['--allow-loopback-in-peer-connection', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
@@ -47,11 +46,33 @@ async function openDesk(console: HostProcess): Promise<{ page: Page; context: Br
   return { page, context };
 }
 
-async function openField(staffId: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 400, height: 800 } });
+const FIELD_PASSWORD = 'calls-e2e-field-password';
+
+/**
+ * A field account for the staff member (made by the administrator, POST /admin/users), signed in on a phone-sized
+ * page through its form. The first one also shows the form's answer to a wrong password (screenshot).
+ */
+async function openField(staffId: string, adminToken: string, first: boolean): Promise<Page> {
+  const base = `http://127.0.0.1:${backend.ready.port}`;
+  const made = await fetch(`${base}/admin/users`, { method: 'POST', headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ id: staffId, name: `网格员 ${staffId}`, role: 'field', scope: null, password: FIELD_PASSWORD, staffId }) });
+  expect(made.status).toBe(201);
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${backend.ready.port}/field/#${staffId}:${fieldPasscode(SECRET, staffId)}`);
+  await page.goto(`${base}/field/`);
+  const signIn = async (password: string): Promise<void> => {
+    await page.locator('input[name="user"]').fill(staffId);
+    await page.locator('input[name="password"]').fill(password);
+    await page.getByRole('button', { name: '登录', exact: true }).click();
+  };
+  if (first) {
+    await signIn('not-the-password');
+    await expect(page.getByTestId('field-error').textContent()).resolves.toContain('用户名或密码错误');
+    await page.screenshot({ path: join(SHOTS, 'field-sign-in-390x844.png') });
+  }
+  await signIn(FIELD_PASSWORD);
   await page.locator('main[data-status="registered"]').waitFor({ timeout: 20_000 });
+  await page.getByRole('heading', { name: /我的任务/ }).waitFor();
+  if (first) await page.screenshot({ path: join(SHOTS, 'field-signed-in-390x844.png') });
   return page;
 }
 
@@ -98,7 +119,7 @@ it.beforeAll(async ({ browser: fileBrowser, fileDir }) => {
   }
   expect(staffIds.length).toBeGreaterThanOrEqual(3);
   staffIds = staffIds.slice(0, 3);
-  for (const id of staffIds) field.set(id, await openField(id));
+  for (const id of staffIds) field.set(id, await openField(id, tokens.admin!, id === staffIds[0]));
 }, 180_000);
 
 afterAll(async () => {

@@ -63,12 +63,37 @@ describe('用户 (administrator)', () => {
     await expect(page.getByTestId('user-form-error').textContent()).resolves.toContain('登录名 jd-chief 已被占用');
     await page.getByTestId('user-form-cancel').click();
 
+    // A 网格员 account: its staff member found by 工号 in the picker; the list shows the staff member and grid.
+    const staff = [...backend.state.collections.staff.values()][0]!;
+    await page.getByTestId('users-new').click();
+    await page.getByTestId('user-form-id').fill('wgy-1');
+    await page.getByTestId('user-form-name').fill(staff.name);
+    await page.getByTestId('user-form-role').selectOption('field');
+    await page.getByTestId('user-form-citywide').check();
+    await page.getByTestId('user-form-password').fill('wangge-2024-secret');
+    await page.getByTestId('user-form-password2').fill('wangge-2024-secret');
+    await page.getByTestId('user-form-submit').click();
+    await expect(page.getByTestId('user-form-problem').first().textContent()).resolves.toContain('网格员账号须选择对应的网格员');
+    await page.getByTestId('user-form-staff-filter').fill(staff.id);
+    await page.getByTestId(`user-form-staff-${staff.id}`).check();
+    await expect(page.getByTestId('user-form-staff-chosen').textContent()).resolves.toContain(staff.id);
+    await page.screenshot({ path: join(SHOTS, 'users-new-field.png') });
+    await page.getByTestId('user-form-submit').click();
+    const fieldRow = page.locator('[data-testid="users-row"][data-user="wgy-1"]');
+    await expect(fieldRow.getByTestId('users-link').textContent()).resolves.toContain(`${staff.name}（${staff.id}`);
+
     // A second console with no login: the new user signs in there and sees their street only.
     mkdirSync(join(dataDir, 'street'), { recursive: true });
     writeFileSync(join(dataDir, 'street', 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'night', backendUrl: backend.url }));
     const streetHost = await startHost({ name: 'street' });
     const other = await newPage();
     await other.goto(`${streetHost.url}#/dispatch`);
+    // The 网格员 account is for the field app: the console says so (after the password matched).
+    await other.getByTestId('sign-in-user').fill('wgy-1');
+    await other.getByTestId('sign-in-password').fill('wangge-2024-secret');
+    await other.getByTestId('sign-in-password').press('Enter');
+    await other.locator('[data-testid="sign-in-error"][data-reason="wrong-app"]').waitFor({ timeout: 10_000 });
+    await expect(other.getByTestId('sign-in-error').textContent()).resolves.toContain('不能登录调度台');
     await other.getByTestId('sign-in-user').fill('jd-chief');
     await other.getByTestId('sign-in-password').fill('jiedao-2024-secret');
     await other.getByTestId('sign-in-password').press('Enter');

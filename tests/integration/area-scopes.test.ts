@@ -28,7 +28,7 @@ it.beforeAll(async ({ backend: fileBackend }) => {
   inStreet = grids.find((g) => g.streetId === street.id)!;
   nextStreet = grids.find((g) => g.districtId === 'd01' && g.streetId !== street.id)!;
   otherDistrict = grids.find((g) => g.districtId === 'd02')!;
-  await backend.store.upsertUsers([{ id: 'street-user', name: '网格长 街道', role: 'dispatcher', districtScope: [street.id], tokenHash: hashToken(STREET_TOKEN) }]);
+  await backend.store.upsertUsers([{ id: 'street-user', name: '网格长 街道', role: 'dispatcher', districtScope: [street.id], tokenHash: hashToken(STREET_TOKEN), departmentId: null, staffId: null }]);
 }, 60_000);
 afterAll(() => {
   for (const c of clients) c.close();

@@ -131,7 +131,7 @@ describe('audit you can read', () => {
     expect(await desk.handle('readAudit', { kind: 'view' })).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringMatching(/无权查阅审计日志/) } });
     expect(await desk.handle('exportAudit', {})).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     expect((await get('/audit')).status).toBe(401);
-    await backend.store.upsertUsers([{ id: 'leader-d01', name: '区领导', role: 'leader', districtScope: ['d01'], tokenHash: hashToken('tok-leader-d01') }]);
+    await backend.store.upsertUsers([{ id: 'leader-d01', name: '区领导', role: 'leader', districtScope: ['d01'], tokenHash: hashToken('tok-leader-d01'), departmentId: null, staffId: null }]);
     const scoped = await get('/audit', 'tok-leader-d01');
     expect(scoped.status).toBe(403);
     expect(await scoped.text()).toMatch(/全市范围.*city-wide only/);

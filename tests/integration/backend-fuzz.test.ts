@@ -215,12 +215,21 @@ describe('backend fuzz (real process)', () => {
     await steadyStep();
   }, 180_000);
 
-  it('HTTP request targets and upgrade targets: every answer under 500, the server serves on', async () => {
+  it('HTTP request targets and upgrade targets, bare or with a field session, a console token or junk as bearer: every answer under 500, the server serves on', async () => {
+    // A 网格员 account made by the administrator and signed in to the field app: its session is tried everywhere.
+    const staffId = steady.all<{ id: string }>('staff')[0]!.id;
+    const made = await fetch(`${backend.httpUrl}/admin/users`, { method: 'POST', headers: { Authorization: `Bearer ${backend.tokens.admin!}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ id: 'fuzz-field', name: '模糊测试网格员', role: 'field', scope: null, password: 'fuzz-field-password', staffId }) });
+    expect(made.status).toBe(201);
+    const signedIn = await fetch(`${backend.httpUrl}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'fuzz-field', password: 'fuzz-field-password', client: { id: 'fuzz-field' }, app: 'field' }) });
+    expect(signedIn.status).toBe(200);
+    const fieldToken = ((await signedIn.json()) as { sessionToken: string }).sessionToken;
+    const authorization = fc.constantFrom('', `Authorization: Bearer ${fieldToken}\r\n`, `Authorization: Bearer ${backend.tokens.viewer!}\r\n`, 'Authorization: Bearer x\r\n', 'Authorization: Field a:12345678\r\n');
     const target = fc.oneof(
       fc.webPath(),
       fc.string({ maxLength: 200 }).map((s) => `/${s.replace(/[\s]/g, '')}`),
       fc.constantFrom('//', '///', '/video/%', '/video/%zz/index.m3u8', '/video/%E0%A4%A', '/..%2f..%2f', '/city/buildings', '*', 'http://[', '/ws?%'),
-      fc.tuple(fc.constantFrom('/video/', '/field/', '/city/'), fc.string({ maxLength: 60 })).map(([a, b]) => a + encodeURIComponent(b).replace(/%[0-9A-F]{2}/g, (m) => (Math.random() < 0.3 ? '%Z' : m))),
+      fc.constantFrom('/field/api/me', '/department/api/me', '/audit', '/admin/users', '/key-persons'),
+      fc.tuple(fc.constantFrom('/video/', '/field/', '/city/', '/department/', '/admin/users/'), fc.string({ maxLength: 60 })).map(([a, b]) => a + encodeURIComponent(b).replace(/%[0-9A-F]{2}/g, (m) => (Math.random() < 0.3 ? '%Z' : m))),
     );
     const rawRequest = (request: string): Promise<string> =>
       new Promise((resolve) => {
@@ -236,15 +245,18 @@ describe('backend fuzz (real process)', () => {
         socket.write(request);
       });
     await fc.assert(
-      fc.asyncProperty(target, fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS', 'BREW'), fc.boolean(), async (path, method, upgrade) => {
-        const headers = upgrade ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : '';
+      fc.asyncProperty(target, fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS', 'BREW'), fc.boolean(), authorization, async (path, method, upgrade, auth) => {
+        const headers = (upgrade ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : '') + auth;
         const status = await rawRequest(`${upgrade ? 'GET' : method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${headers}Content-Length: 0\r\n\r\n`);
         const code = Number(/^HTTP\/1\.1 (\d{3})/.exec(status)?.[1] ?? 0);
         count(code === 0 ? 'http:closed' : `http:${code}`);
         expect(code, `${method} ${path} → ${status}`).toBeLessThan(500);
       }),
-      { numRuns: 200 },
+      { numRuns: 250 },
     );
+    // The field session still answers at its own route, and is still refused at the console's.
+    expect((await fetch(`${backend.httpUrl}/field/api/me`, { headers: { Authorization: `Bearer ${fieldToken}` } })).status).not.toBe(401);
+    expect((await fetch(`${backend.httpUrl}/audit`, { headers: { Authorization: `Bearer ${fieldToken}` } })).status).toBe(403);
     await steadyStep();
   }, 180_000);
 

@@ -58,10 +58,10 @@ function suite(kind: string, database: () => Promise<string>): void {
       await seedCity(store, city, new Date().toISOString());
       await store.setMeta('city', JSON.stringify({ seed: 1, scale: 0.05, staffPerGrid: 0 }));
       await store.upsertUsers([
-        { id: 'leader', name: '指挥长', role: 'leader', districtScope: null, tokenHash: hashToken(TOKENS.leader) },
-        { id: 'duty', name: '值班员', role: 'duty', districtScope: null, tokenHash: hashToken(TOKENS.duty) },
-        { id: 'dispatcher', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: hashToken(TOKENS.dispatcher) },
-        { id: 'scoped', name: '西城调度员', role: 'dispatcher', districtScope: ['d379902'], tokenHash: hashToken(TOKENS.scoped) },
+        { id: 'leader', name: '指挥长', role: 'leader', districtScope: null, tokenHash: hashToken(TOKENS.leader), departmentId: null, staffId: null },
+        { id: 'duty', name: '值班员', role: 'duty', districtScope: null, tokenHash: hashToken(TOKENS.duty), departmentId: null, staffId: null },
+        { id: 'dispatcher', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: hashToken(TOKENS.dispatcher), departmentId: null, staffId: null },
+        { id: 'scoped', name: '西城调度员', role: 'dispatcher', districtScope: ['d379902'], tokenHash: hashToken(TOKENS.scoped), departmentId: null, staffId: null },
       ]);
       await store.close();
       const gridsFile = join(dir, `${kind}-city.geojson`);

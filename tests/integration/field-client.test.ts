@@ -1,12 +1,13 @@
 /**
- * The field client's backend side (/field/): sign-in with a derived passcode, its profile, tasks and SIP
- * account, the page and its assets; bad input answered clearly without harm.
+ * The field client's backend side (/field/): a 网格员 account's session as bearer (POST /auth/login {app:
+ * 'field'}), its profile, tasks and SIP account, the page and its assets; bad input answered clearly without harm.
  */
 import { describe, expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FieldMe, validate } from '../../protocol';
-import { fieldPasscode } from '../../backend/sip/field';
+import { FieldMe, LoginAnswer, validate } from '../../protocol';
+import { addFieldAccount } from '../../backend/users-field';
+import { ensureSimulatedStaffAccount, SIMULATED_STAFF_USER } from '../../backend/sip/field';
 import type { RunningBackend } from '../../backend/index';
 import { it } from '../../harness/fixtures';
 
@@ -29,12 +30,19 @@ it.beforeAll(async ({ backend: fileBackend }) => {
 }, 60_000);
 
 const me = (authorization?: string): Promise<Response> => fetch(`${base}/field/api/me`, authorization ? { headers: { Authorization: authorization } } : {});
+const PASSWORD = 'field-client-password';
+/** A field account for `staff` (made once), signed in to the field app: its session token. */
+async function fieldSession(staffId: string, password = PASSWORD, port = backend.port): Promise<string> {
+  const answer = await fetch(`http://127.0.0.1:${port}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: staffId, password, client: { id: `field-${staffId}` }, app: 'field' }) });
+  expect(answer.status).toBe(200);
+  return LoginAnswer.parse(await answer.json()).sessionToken;
+}
 
 describe('field client backend (/field/)', () => {
-  it('signs a staff member in with their passcode: profile, open tasks, the SIP account for phones', async () => {
+  it("answers a field account's session: profile, open tasks, the SIP account for phones", async () => {
     const staff = [...backend.state.collections.staff.values()][0]!;
-    expect(backend.fieldPasscode(staff.id)).toBe(fieldPasscode(SECRET, staff.id));
-    const response = await me(`Field ${staff.id}:${fieldPasscode(SECRET, staff.id)}`);
+    await addFieldAccount(backend.store, staff, PASSWORD, 'test');
+    const response = await me(`Bearer ${await fieldSession(staff.id)}`);
     expect(response.status).toBe(200);
     const checked = validate(FieldMe, await response.json());
     expect(checked.ok).toBe(true);
@@ -46,26 +54,42 @@ describe('field client backend (/field/)', () => {
     expect(checked.value.tasks.map((t) => t.id).sort()).toEqual(open.map((e) => e.id).slice(0, 20).sort());
   });
 
-  it('refuses missing, malformed and wrong credentials and unknown staff, in Chinese', async () => {
+  it('refuses missing, malformed, unknown and console credentials, the old passcode form, and a staff member gone from the city, in Chinese', async () => {
     const staff = [...backend.state.collections.staff.values()][1]!;
+    await addFieldAccount(backend.store, staff, PASSWORD, 'test');
     const cases: Array<[string | undefined, number]> = [
-      [undefined, 400],
-      ['Basic abc', 400],
-      [`Field ${staff.id}:123`, 400],
-      [`Field ${staff.id}:00000000`, 401],
-      [`Field ${staff.id}:${fieldPasscode('another-secret', staff.id)}`, 401],
-      [`Field s99999:${fieldPasscode(SECRET, 's99999')}`, 404],
-      [`Field ../etc:${fieldPasscode(SECRET, '../etc')}`, 400],
+      [undefined, 401],
+      ['Basic abc', 401],
+      [`Field ${staff.id}:12345678`, 401],
+      ['Bearer not-a-session-token-at-all', 401],
+      ['Bearer tok-dispatcher-0001', 403],
     ];
     for (const [authorization, status] of cases) {
       const response = await me(authorization);
       expect(response.status, String(authorization)).toBe(status);
-      const body = (await response.json()) as { error: string };
-      expect(body.error).toMatch(/[\u4e00-\u9fff]/);
+      const body = (await response.json()) as { message: string };
+      expect(body.message).toMatch(/[\u4e00-\u9fff]/);
     }
     expect((await fetch(`${base}/field/api/me`, { method: 'POST' })).status).toBe(405);
+    // An account whose staff member is no longer in the city: 404, said.
+    await backend.store.upsertUsers([{ id: 'gone-staff', name: '已调离', role: 'field', districtScope: null, tokenHash: 'gone-staff-token-hash', departmentId: null, staffId: 's-gone' }]);
+    await backend.store.setPassword('gone-staff', (await backend.store.findLogin(staff.id))!.passwordHash);
+    const gone = await me(`Bearer ${await fieldSession('gone-staff')}`);
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as { message: string }).message).toContain('不存在');
     // Still serving.
-    expect((await me(`Field ${staff.id}:${fieldPasscode(SECRET, staff.id)}`)).status).toBe(200);
+    expect((await me(`Bearer ${await fieldSession(staff.id)}`)).status).toBe(200);
+  });
+
+  it('the simulated staff sign in as their own field account (no staff member) with the password the backend made', async () => {
+    const password = await ensureSimulatedStaffAccount(backend.store);
+    expect(password.length).toBeGreaterThanOrEqual(24);
+    const response = await me(`Bearer ${await fieldSession(SIMULATED_STAFF_USER, password)}`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as FieldMe).staff).toMatchObject({ id: SIMULATED_STAFF_USER, simulated: true, sipUser: SIMULATED_STAFF_USER });
+    // A fresh password each start: the old one no longer signs in.
+    await ensureSimulatedStaffAccount(backend.store);
+    expect((await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: SIMULATED_STAFF_USER, password, client: { id: 'sim' }, app: 'field' }) })).status).toBe(401);
   });
 
   it('serves the page with a strict CSP that allows the SIP server, and its assets; nothing outside them', async () => {
@@ -86,12 +110,12 @@ describe('field client backend (/field/)', () => {
     // A second backend of this test's own (closed after it).
     const bare = await startBackend({ historyDays: 0, fieldAssetsDir: null }, 'bare');
     const staff = [...bare.state.collections.staff.values()][0]!;
-    const response = await fetch(`http://127.0.0.1:${bare.port}/field/api/me`, { headers: { Authorization: `Field ${staff.id}:12345678` } });
+    await addFieldAccount(bare.store, staff, PASSWORD, 'test');
+    const response = await fetch(`http://127.0.0.1:${bare.port}/field/api/me`, { headers: { Authorization: `Bearer ${await fieldSession(staff.id, PASSWORD, bare.port)}` } });
     expect(response.status).toBe(503);
-    expect(((await response.json()) as { error: string }).error).toContain('SIP 服务器');
+    expect(((await response.json()) as { message: string }).message).toContain('SIP 服务器');
     const page = await fetch(`http://127.0.0.1:${bare.port}/field/`);
     expect(page.status).toBe(503);
     expect(await page.text()).toContain('npm run build');
-    expect(bare.fieldPasscode(staff.id)).toBeNull();
   });
 });

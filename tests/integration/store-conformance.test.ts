@@ -228,8 +228,8 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
   it('finds users by token hash, counts them, keeps meta, and saves positions without touching the rest', async ({ dataDir, onTestFinished }) => {
     const s = await open(dataDir);
     onTestFinished(() => s.close());
-    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: ['D1', 'D2'], tokenHash: 'h1' };
-    await s.store.upsertUsers([user, { ...user, id: 'u2', districtScope: null, tokenHash: 'h2' }]);
+    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: ['D1', 'D2'], tokenHash: 'h1', departmentId: null, staffId: null };
+    await s.store.upsertUsers([user, { ...user, id: 'u2', districtScope: null, tokenHash: 'h2', departmentId: null, staffId: null }]);
     await s.store.upsertUsers([{ ...user, name: '调度员甲' }]);
     expect(await s.store.findUserByTokenHash('h1')).toEqual({ ...user, name: '调度员甲' });
     expect((await s.store.findUserByTokenHash('h2'))?.districtScope).toBeNull();
@@ -249,11 +249,30 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
 });
 
 describe.each(Object.keys(kinds))('backend store conformance, sign-in: %s', (kind) => {
+  it("keeps a liaison's department and a field account's staff member: read back by every read, one account per staff member", async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    const liaison: UserRecord = { id: 'l1', name: '联络员', role: 'liaison', districtScope: null, tokenHash: 'tl', departmentId: 'dep-1', staffId: null };
+    const field: UserRecord = { id: 'f1', name: '网格员', role: 'field', districtScope: null, tokenHash: 'tf', departmentId: null, staffId: 'S1' };
+    await s.store.upsertUsers([liaison, field]);
+    expect(await s.store.findUserByTokenHash('tl')).toEqual(liaison);
+    expect((await s.store.findLogin('f1'))?.user).toEqual(field);
+    expect((await s.store.listUsers()).filter((u) => u.id === 'l1' || u.id === 'f1')).toEqual([field, liaison]);
+    await s.store.createSession({ tokenHash: 'sf', userId: 'f1', clientId: 'c', clientName: null, createdAt: '2030-01-01T08:00:00.000Z', expiresAt: '2030-01-01T17:00:00.000Z', idleExpiresAt: '2030-01-01T10:00:00.000Z', lastUsedAt: '2030-01-01T08:00:00.000Z', endedAt: null, endedWhy: null });
+    expect(await s.store.findUserByTokenHash('sf', '2030-01-01T09:00:00.000Z')).toEqual(field);
+    // A second account of the same staff member is refused by the store itself (and nothing of it is kept).
+    await expect(s.store.upsertUsers([{ ...field, id: 'f2', tokenHash: 'tf2' }])).rejects.toThrow();
+    expect((await s.store.listUsers()).some((u) => u.id === 'f2')).toBe(false);
+    // Unlinked (made a dispatcher): both columns back to null.
+    await s.store.upsertUsers([{ ...liaison, role: 'dispatcher', departmentId: null }]);
+    expect((await s.store.findLogin('l1'))?.user).toMatchObject({ role: 'dispatcher', departmentId: null, staffId: null });
+  });
+
   it('keeps passwords, failures and locks, sessions that end or pass a limit, and disabled users', async ({ dataDir, onTestFinished }) => {
     const s = await kinds[kind]!(dataDir);
     onTestFinished(() => s.close());
-    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: 'static-1' };
-    await s.store.upsertUsers([user, { ...user, id: 'u2', tokenHash: 'static-2' }]);
+    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: 'static-1', departmentId: null, staffId: null };
+    await s.store.upsertUsers([user, { ...user, id: 'u2', tokenHash: 'static-2', departmentId: null, staffId: null }]);
     expect(await s.store.findLogin('nobody')).toBeNull();
     expect(await s.store.setPassword('nobody', 'x')).toBe(false);
     expect(await s.store.setPassword('u1', 'scrypt$hash')).toBe(true);
@@ -291,7 +310,7 @@ describe.each(Object.keys(kinds))('backend store conformance, failed sign-ins an
   it('counts failures one at a time even in parallel, locks with the count, and forgets idle unknown names', async ({ dataDir, onTestFinished }) => {
     const s = await kinds[kind]!(dataDir);
     onTestFinished(() => s.close());
-    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: 'static-1' };
+    const user: UserRecord = { id: 'u1', name: '调度员', role: 'dispatcher', districtScope: null, tokenHash: 'static-1', departmentId: null, staffId: null };
     await s.store.upsertUsers([user]);
     const rule = (failed: number) => (failed >= 3 ? `2030-01-01T00:00:0${failed}.000Z` : null);
     expect(await s.store.countLoginFailure('nobody', rule)).toBeNull();
@@ -321,7 +340,7 @@ describe.each(Object.keys(kinds))('backend store conformance, failed sign-ins an
   it('creates a user with their password in one write, and refuses a taken id without changing it', async ({ dataDir, onTestFinished }) => {
     const s = await kinds[kind]!(dataDir);
     onTestFinished(() => s.close());
-    const user: UserRecord = { id: 'new-1', name: '新用户', role: 'duty', districtScope: ['d01'], tokenHash: 'random-1' };
+    const user: UserRecord = { id: 'new-1', name: '新用户', role: 'field', districtScope: ['d01'], tokenHash: 'random-1', departmentId: null, staffId: 'staff-0001' };
     expect(await s.store.createUser(user, 'scrypt$first')).toBe(true);
     expect(await s.store.findLogin('new-1')).toEqual({ user, passwordHash: 'scrypt$first', failedLogins: 0, lockedUntil: null, disabled: false });
     expect(await s.store.createUser({ ...user, name: '冒名', tokenHash: 'random-2' }, 'scrypt$second')).toBe(false);

@@ -36,7 +36,7 @@ it.beforeAll(async ({ backend: fileBackend }) => {
   const cameras = [...backend.state.collections.cameras.values()].filter((c) => c.online && c.streams[0]?.codec === 'h264' && c.districtId === 'd01');
   here = cameras[0]!;
   there = cameras.find((c) => streetOf(c) !== streetOf(here))!;
-  await backend.store.upsertUsers([{ id: 'street-viewer', name: '街道值班员', role: 'dispatcher', districtScope: [streetOf(here)], tokenHash: hashToken(randomBytes(16).toString('hex')) }]);
+  await backend.store.upsertUsers([{ id: 'street-viewer', name: '街道值班员', role: 'dispatcher', districtScope: [streetOf(here)], tokenHash: hashToken(randomBytes(16).toString('hex')), departmentId: null, staffId: null }]);
   await backend.store.setPassword('street-viewer', await hashPassword(PASSWORD));
 }, 60_000);
 
@@ -145,7 +145,7 @@ describe('viewer tickets', () => {
 
   it('a static token: its ticket opens the stream until the token is rotated', async () => {
     const old = 'tok-static-viewer-0001';
-    await backend.store.upsertUsers([{ id: 'static-viewer', name: '固定令牌', role: 'viewer', districtScope: ['d02'], tokenHash: hashToken(old) }]);
+    await backend.store.upsertUsers([{ id: 'static-viewer', name: '固定令牌', role: 'viewer', districtScope: ['d02'], tokenHash: hashToken(old), departmentId: null, staffId: null }]);
     const client = new WireClient({ url: backend.url, token: old });
     await client.waitSynced();
     const ticket = client.welcome!.streamTicket!;
@@ -154,7 +154,7 @@ describe('viewer tickets', () => {
     const viewer = view(`${ws}/video/${camera.id}${q(ticket)}`);
     expect(await viewer.opened).toBe(101);
     await waitFor(() => viewer.bytes() > 20_000, 'playing', 15_000);
-    await backend.store.upsertUsers([{ id: 'static-viewer', name: '固定令牌', role: 'viewer', districtScope: ['d02'], tokenHash: hashToken('tok-static-viewer-0002') }]);
+    await backend.store.upsertUsers([{ id: 'static-viewer', name: '固定令牌', role: 'viewer', districtScope: ['d02'], tokenHash: hashToken('tok-static-viewer-0002'), departmentId: null, staffId: null }]);
     // The open stream is closed within the cache interval and a re-check; a new request is refused.
     expect(await viewer.closed).toBe(VideoCloseCode.refused);
     expect((await fetch(`${http}/video/${camera.id}/index.m3u8${q(ticket)}`)).status).toBe(403);
