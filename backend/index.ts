@@ -24,6 +24,7 @@ import type { AuthLimits } from './auth/sessions';
 import { importRoutes } from './import/http-route';
 import { auditRoutes } from './audit/http-route';
 import { adminUsersRoutes } from './admin-users';
+import { attachmentRoutes } from './attachments/routes';
 import { workerReader } from './import/read-worker';
 import { StreamGrants } from './video/stream-grants';
 import { CameraStreams } from './video/camera-streams';
@@ -73,8 +74,10 @@ export interface BackendConfig {
   log?: Logger;
   limits?: Partial<ServerLimits>;
   tickMs?: number;
-  /** The encoder for the synthetic cameras (default: ffmpeg on the PATH). */
+  /** The encoder for the synthetic cameras and attachments' video thumbnails (default: ffmpeg on the PATH). */
   ffmpegPath?: string;
+  /** What measures uploaded videos and voice notes (default: ffprobe on the PATH). */
+  ffprobePath?: string;
   /**
    * The SIP server for calls: its WebSocket URL and the secret shared with it (users' SIP passwords derive
    * from it), or 'auto' to start Kamailio from resources/sip when it is installed. Absent: no calls.
@@ -153,6 +156,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const keyPersons = keyPersonRoutes(store, state);
   const auditRead = auditRoutes(store);
   const usersAdmin = adminUsersRoutes({ store, state, closeUser: (id, code, why) => server.closeUser(id, code, why) });
+  const attachments = attachmentRoutes({ store, state, tools: { ffmpegPath: config.ffmpegPath ?? 'ffmpeg', ffprobePath: config.ffprobePath ?? 'ffprobe' } });
   const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
@@ -183,7 +187,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     locate: stateLocator(state),
     newId,
     port: config.port ?? 0,
-    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
+    httpRoutes: (req, res) => signIn(req, res) || cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || field(req, res),
     upgradeRoutes: (req, socket, head) => video.handleUpgrade(req, socket, head),
     sipAccountFor: (userId) => sipAccountFor(userId),
     health: (): Record<string, unknown> => ({ lead: life.leading }),

@@ -14,3 +14,4 @@ export * from './registers';
 export * from './auth';
 export * from './audit';
 export * from './users-admin';
+export * from './attachments';

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
 import { migrate } from './pg-migrations';
 import { PgAuth } from './pg-auth';
+import { PgAttachments } from './pg-attachments';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
 import { SESSION_LIMITS, contendForLead, watchCommits } from './pg-cluster';
@@ -48,6 +49,8 @@ export class PgStore implements BackendStore {
   private readonly watches = new Set<Watch>();
   /** Sign-in: passwords, lockout, sessions (pg-auth.ts). */
   private readonly auth: PgAuth;
+  /** Attachments: blobs, records, links (pg-attachments.ts). */
+  private readonly attachments: PgAttachments;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -55,6 +58,7 @@ export class PgStore implements BackendStore {
     readonly where: string,
   ) {
     this.auth = new PgAuth(pool);
+    this.attachments = new PgAttachments(pool);
   }
 
   /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
@@ -259,6 +263,12 @@ export class PgStore implements BackendStore {
   findSession: BackendStore['findSession'] = (tokenHash) => this.auth.findSession(tokenHash);
   touchSession: BackendStore['touchSession'] = (tokenHash, at, idle) => this.auth.touchSession(tokenHash, at, idle);
   endSession: BackendStore['endSession'] = (tokenHash, at, why) => this.auth.endSession(tokenHash, at, why);
+  putAttachment: BackendStore['putAttachment'] = (record, bytes, thumb) => this.attachments.put(record, bytes, thumb);
+  findAttachments: BackendStore['findAttachments'] = (ids) => this.attachments.find(ids);
+  attachmentEvents: BackendStore['attachmentEvents'] = (id) => this.attachments.events(id);
+  readBlob: BackendStore['readBlob'] = (sha256, range) => this.attachments.read(sha256, range);
+  blobSize: BackendStore['blobSize'] = (sha256) => this.attachments.size(sha256);
+  attachmentCounts: BackendStore['attachmentCounts'] = () => this.attachments.counts();
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     await this.tx(async (client) => {

@@ -373,7 +373,7 @@ const en: typeof zh = {
     exported: '{n} entries exported', truncated: ' (newest {n} only)', more: 'Load more', loading: 'Reading…', empty: 'No entries match',
     cols: { at: 'Time', user: 'Person', client: 'Console', kind: 'Action', what: 'Object', detail: 'Detail' },
     personalShown: 'Personal data shown', personalMasked: 'Personal data masked', refused: 'refused {code}',
-    kinds: { login: 'Sign-in', 'login-refused': 'Sign-in refused', command: 'Command', 'command-rejected': 'Command rejected', 'command-refused': 'Command refused', disconnect: 'Disconnect', 'sensitive-read': 'Sensitive read', import: 'Import', view: 'Viewed event', 'audit-read': 'Audit read', 'sign-in': 'Password sign-in', 'sign-in-refused': 'Password sign-in refused', lockout: 'Account locked', 'sign-out': 'Signed out', 'session-expired': 'Session expired', 'password-set': 'Password set', 'stream-refused': 'Stream refused', 'user-admin': 'User administration' },
+    kinds: { login: 'Sign-in', 'login-refused': 'Sign-in refused', command: 'Command', 'command-rejected': 'Command rejected', 'command-refused': 'Command refused', disconnect: 'Disconnect', 'sensitive-read': 'Sensitive read', import: 'Import', view: 'Viewed event', 'audit-read': 'Audit read', 'sign-in': 'Password sign-in', 'sign-in-refused': 'Password sign-in refused', lockout: 'Account locked', 'sign-out': 'Signed out', 'session-expired': 'Session expired', 'password-set': 'Password set', 'stream-refused': 'Stream refused', 'attachment-refused': 'Attachment refused', 'user-admin': 'User administration' },
     showDetail: 'Detail', hideDetail: 'Hide',
   },
   users: {
