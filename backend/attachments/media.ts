@@ -55,12 +55,14 @@ function canonicalMime(mime: string): string {
 export async function sniff(bytes: Buffer): Promise<{ kind: AttachmentKind; mime: string }> {
   if (bytes.length === 0) throw new MediaError(400, 'empty-file', '文件为空 / the file is empty');
   const found = await fileTypeFromBuffer(bytes);
-  const text = found ? null : bytes.subarray(0, 512).toString('utf8').trimStart().slice(0, 100).toLowerCase();
-  const what = found ? `${found.mime}（.${found.ext}）` : text && /^(<\?xml|<svg|<!doctype|<html)/.test(text) ? (text.includes('svg') ? 'SVG/XML 文本' : 'HTML 文本') : '无法识别的内容';
+  // Markup is named for what it is (an SVG may carry script), whether or not the sniffer recognised it.
+  const head = bytes.subarray(0, 4096).toString('utf8').toLowerCase();
+  const markup = /<svg[\s>]/.test(head) ? 'SVG 图像（image/svg+xml，可含脚本）' : /^\s*(<!doctype html|<html)/.test(head) ? 'HTML 文本' : null;
+  const what = markup ?? (found ? `${found.mime}（.${found.ext}）` : '无法识别的内容');
   const mime = found ? canonicalMime(found.mime) : null;
   const kind = mime ? ATTACHMENT_TYPES[mime] : undefined;
   if (!mime || !kind) {
-    throw new MediaError(415, 'unsupported-type', `不支持的文件类型：${what}；只接受 JPEG/PNG/WebP 图片、MP4/WebM/MOV 视频、MP3/M4A/AAC/OGG/WebM/WAV 音频 / unsupported type: ${found ? found.mime : 'unrecognised content'}`);
+    throw new MediaError(415, 'unsupported-type', `不支持的文件类型：${what}；只接受 JPEG/PNG/WebP 图片、MP4/WebM/MOV 视频、MP3/M4A/AAC/OGG/WebM/WAV 音频 / unsupported type: ${markup ? (markup.startsWith('SVG') ? 'image/svg+xml' : 'text/html') : found ? found.mime : 'unrecognised content'}`);
   }
   if (bytes.length > ATTACHMENT_MAX_BYTES[kind]) {
     throw new MediaError(413, 'too-large', `${KIND_NAMES[kind]}过大（${MB(bytes.length)}，至多 ${MB(ATTACHMENT_MAX_BYTES[kind])}） / the ${kind} is over ${MB(ATTACHMENT_MAX_BYTES[kind])}`);

@@ -119,8 +119,14 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
       send(res, stored.created ? 201 : 200, refOf(stored.record));
     } catch (e) {
       if (!(e instanceof MediaError)) throw e;
-      // Refused before the body was read whole: answered, then the connection closed (the rest is not read).
-      res.on('finish', () => req.destroy());
+      // Refused before the body was read whole: answered with Connection: close, and what the client still sends
+      // is dropped unread (never parsed nor kept) for a few seconds so that it reads the answer (closing at once
+      // would reset the connection under it), then the connection goes.
+      if (!req.complete) {
+        req.resume();
+        const linger = setTimeout(() => req.destroy(), 5000);
+        req.once('close', () => clearTimeout(linger));
+      }
       problem(res, e.status, e.code, e.message, req.complete ? {} : { Connection: 'close' });
     } finally {
       busy--;
