@@ -232,6 +232,7 @@ describe('bad uploads: a clear error, nothing stored', () => {
     ['HTML', () => upload(Buffer.from('<!DOCTYPE html><html><body><script>alert(1)</script></body></html>'), 'x.png'), 415, /不支持的文件类型：HTML/],
     ['a PDF', () => upload(Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n'), 'x.jpg'), 415, /application\/pdf/],
     ['a JPEG that does not decode', () => upload(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 7)]), 'broken.jpg'), 422, /图片无法解码/],
+    ['a video ffprobe cannot read (an MP4 header, then noise)', () => upload(Buffer.concat([readFileSync(join(media, 'clip.mp4')).subarray(0, 48), Buffer.alloc(4000, 0x5a)]), 'clip.mp4'), 422, /读取媒体信息失败|没有可读/],
     ['an empty file', () => upload(Buffer.alloc(0), 'empty.jpg'), 400, /文件为空/],
     ['no file part', () => fetch(url('/attachments'), { method: 'POST', body: (() => { const f = new FormData(); f.append('note', 'x'); return f; })(), headers: { Authorization: `Bearer ${TEST_TOKENS.dispatcher}` } }), 400, /没有文件/],
     ['a part of another name', () => rawUpload(Buffer.concat([part('photo', 'a.jpg', 'abc'), end]), multipart), 400, /名为 file 的部分/],
