@@ -27,6 +27,7 @@ import { adminUsersRoutes } from './admin-users';
 import { adminApiKeysRoutes } from './admin-api-keys';
 import { ApiKeys } from './auth/api-keys';
 import { apiV1Routes } from './auth/api-keys-route';
+import { attachmentRoutes } from './attachments/routes';
 import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
@@ -78,8 +79,10 @@ export interface BackendConfig {
   log?: Logger;
   limits?: Partial<ServerLimits>;
   tickMs?: number;
-  /** The encoder for the synthetic cameras (default: ffmpeg on the PATH). */
+  /** The encoder for the synthetic cameras and attachments' video thumbnails (default: ffmpeg on the PATH). */
   ffmpegPath?: string;
+  /** What measures uploaded videos and voice notes (default: ffprobe on the PATH). */
+  ffprobePath?: string;
   /**
    * The SIP server for calls: its WebSocket URL and the secret shared with it (users' SIP passwords derive
    * from it), or 'auto' to start Kamailio from resources/sip when it is installed. Absent: no calls.
@@ -158,6 +161,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const usersAdmin = adminUsersRoutes({ store, state, closeUser: (id, code, why) => server.closeUser(id, code, why) });
   const apiKeysAdmin = adminApiKeysRoutes(store);
   const apiV1 = apiV1Routes(new ApiKeys(store));
+  const attachments = attachmentRoutes({ store, state, tools: { ffmpegPath: config.ffmpegPath ?? 'ffmpeg', ffprobePath: config.ffprobePath ?? 'ffprobe' } });
   const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
@@ -204,7 +208,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   });
   const signIn = authRoutes(server.auth, store);
   const department = departmentRoutes({ auth: sessions, store, state });
-  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({

@@ -16,3 +16,4 @@ export * from './auth';
 export * from './audit';
 export * from './users-admin';
 export * from './api-keys';
+export * from './attachments';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CommandLevel } from './vocabulary';
+import { AttachmentRef } from './attachments';
 
 export const IsoTime = z.iso.datetime({ offset: true });
 /** [longitude, latitude] in WGS84 degrees. */
@@ -173,6 +174,8 @@ export const TimelineEntry = z.object({
   actorName: z.string(),
   action: z.string(),
   note: z.string().optional(),
+  /** What a feedback (处置反馈) attached: photos, video, voice notes. */
+  attachments: z.array(AttachmentRef).optional(),
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
@@ -235,6 +238,8 @@ export const GovEvent = z.object({
   /** Who has acted on it (user ids, newest last, at most 50): "mine" without reading the whole history. */
   actors: z.array(z.string()).max(50),
   cameraId: z.string().nullable(),
+  /** What the report attached (photos, video, voice notes); absent when none. */
+  attachments: z.array(AttachmentRef).optional(),
   /** Bumped on every change: the base for optimistic concurrency. */
   version: z.number().int().positive(),
 });

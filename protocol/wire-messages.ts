@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CommandLevel } from './vocabulary';
 import { ViewPayload } from './audit';
+import { AttachmentIds } from './attachments';
 import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
 // 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员 / 督查 (read-only, reads the audit) / 部门联络员 (the department
@@ -61,6 +62,8 @@ export const commandPayloads = {
     address: z.string().max(200).optional(),
     reporter: z.object({ name: z.string().max(50), phone: z.string().max(30) }).optional(),
     cameraId: z.string().max(64).optional(),
+    /** Attachments uploaded before (POST /attachments), by id: photos, a short video, a voice note. */
+    attachments: AttachmentIds.optional(),
   }),
   'event.accept': z.object({ ...EventRef }),
   'event.dispatch': z
@@ -74,7 +77,7 @@ export const commandPayloads = {
   'event.supervise': z.object({ ...EventRef, note: Text(2000) }),
   'event.escalate': z.object({ ...EventRef, reason: Text(2000) }),
   'event.sign': z.object({ ...EventRef }),
-  'event.feedback': z.object({ ...EventRef, note: Text(4000) }),
+  'event.feedback': z.object({ ...EventRef, note: Text(4000), attachments: AttachmentIds.optional() }),
   'event.followup': z.object({ ...EventRef, note: Text(2000), reached: z.boolean() }),
   'event.close': z.object({ ...EventRef, satisfaction: Satisfaction, comment: z.string().max(2000) }),
   'event.reopen': z.object({ ...EventRef, reason: Text(2000) }),

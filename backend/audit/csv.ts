@@ -27,6 +27,7 @@ const KIND_ZH: Record<string, string> = {
   'session-expired': '登录过期',
   'password-set': '设置密码',
   'stream-refused': '视频流被拒',
+  'attachment-refused': '附件访问被拒',
   'user-admin': '用户管理',
 };
 

@@ -128,6 +128,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: 'attachments: content-addressed bytes (blobs), what each upload is (attachments), the events naming them (attachment_links)',
+    sql: `
+      CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, bytes BYTEA NOT NULL);
+      CREATE TABLE attachments (
+        id TEXT PRIMARY KEY REFERENCES blobs (sha256),
+        kind TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        duration_ms INTEGER,
+        name TEXT NOT NULL,
+        thumb_sha256 TEXT REFERENCES blobs (sha256),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL
+      );
+      CREATE TABLE attachment_links (
+        attachment_id TEXT NOT NULL REFERENCES attachments (id),
+        event_id TEXT NOT NULL,
+        PRIMARY KEY (attachment_id, event_id)
+      );
+      CREATE INDEX attachment_links_event ON attachment_links (event_id);
+    `,
+  },
 ];
 
 /** Applies the numbered migrations not yet applied, each in its transaction, under an advisory lock. */

@@ -11,6 +11,7 @@ import { migrate } from './pg-migrations';
 import { PgAuth, notifyUserChange, userOf, type UserRow } from './pg-auth';
 import { rightsChanged, type UserChange } from './user-changes';
 import { pgApiKeys } from './api-key-rows';
+import { PgAttachments } from './pg-attachments';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
 import { SESSION_LIMITS, contendForLead, watchCommits, watchUsers } from './pg-cluster';
@@ -52,6 +53,8 @@ export class PgStore implements BackendStore {
   private readonly auth: PgAuth;
   /** Source systems' API keys (api-key-rows.ts). */
   private readonly apiKeys: ReturnType<typeof pgApiKeys>;
+  /** Attachments: blobs, records, links (pg-attachments.ts). */
+  private readonly attachments: PgAttachments;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -60,6 +63,7 @@ export class PgStore implements BackendStore {
   ) {
     this.auth = new PgAuth(pool);
     this.apiKeys = pgApiKeys(pool);
+    this.attachments = new PgAttachments(pool);
   }
 
   /** Connects and migrates; refuses a database it must not touch. Errors say where, never the password. */
@@ -274,6 +278,12 @@ export class PgStore implements BackendStore {
   findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
   revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
   touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
+  putAttachment: BackendStore['putAttachment'] = (record, bytes, thumb) => this.attachments.put(record, bytes, thumb);
+  findAttachments: BackendStore['findAttachments'] = (ids) => this.attachments.find(ids);
+  attachmentEvents: BackendStore['attachmentEvents'] = (id) => this.attachments.events(id);
+  readBlob: BackendStore['readBlob'] = (sha256, range) => this.attachments.read(sha256, range);
+  blobSize: BackendStore['blobSize'] = (sha256) => this.attachments.size(sha256);
+  attachmentCounts: BackendStore['attachmentCounts'] = () => this.attachments.counts();
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     await this.tx(async (client) => {

@@ -24,6 +24,7 @@ export async function commitIn(client: Client, batch: CommitBatch, last: number)
   const removals = [...final.values()].flatMap((c) => (c.op === 'remove' ? [{ collection: c.collection, id: c.id }] : []));
   const command = batch.command ? [{ command_id: batch.command.commandId, user_id: batch.command.userId, type: batch.command.type, outcome: batch.command.outcome, at: batch.command.at }] : [];
   const audit = (batch.audit ?? []).map((e) => ({ at: e.at, user_id: e.userId, kind: e.kind, detail: e.detail }));
+  const links = (batch.attachmentLinks ?? []).map((l) => ({ attachment_id: l.attachmentId, event_id: l.eventId }));
   // One round trip for the whole batch (a command's turn is on every instance's critical path).
   await client.query(
     `WITH
@@ -34,9 +35,11 @@ export async function commitIn(client: Client, batch: CommitBatch, last: number)
        cmd AS (INSERT INTO commands (command_id, user_id, type, outcome, at)
                SELECT x.command_id, x.user_id, x.type, x.outcome, x.at FROM json_to_recordset($6::json) AS x(command_id text, user_id text, type text, outcome json, at text) RETURNING 1),
        au AS (INSERT INTO audit (at, user_id, kind, detail)
-              SELECT t.e->>'at', t.e->>'user_id', t.e->>'kind', t.e->'detail' FROM json_array_elements($7::json) WITH ORDINALITY AS t(e, n) ORDER BY t.n RETURNING 1)
+              SELECT t.e->>'at', t.e->>'user_id', t.e->>'kind', t.e->'detail' FROM json_array_elements($7::json) WITH ORDINALITY AS t(e, n) ORDER BY t.n RETURNING 1),
+       al AS (INSERT INTO attachment_links (attachment_id, event_id) SELECT x.attachment_id, x.event_id FROM json_to_recordset($10::json) AS x(attachment_id text, event_id text)
+              ON CONFLICT DO NOTHING RETURNING 1)
      SELECT pg_notify($8, $9)`,
-    [JSON.stringify(upserts), JSON.stringify(removals), batch.seq, batch.at, JSON.stringify(batch.changes), JSON.stringify(command), JSON.stringify(audit), COMMIT_CHANNEL, String(batch.seq)],
+    [JSON.stringify(upserts), JSON.stringify(removals), batch.seq, batch.at, JSON.stringify(batch.changes), JSON.stringify(command), JSON.stringify(audit), COMMIT_CHANNEL, String(batch.seq), JSON.stringify(links)],
   );
 }
 

@@ -7,7 +7,8 @@ import { sessionOf, type SessionRow } from './session-rows';
 import { SqliteLogins } from './sqlite-logins';
 import { LocalUserChanges, rightsChanged, type UserChange } from './user-changes';
 import { sqliteApiKeys } from './api-key-rows';
-import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
+import { SqliteAttachments } from './sqlite-attachments';
+import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
 
@@ -41,6 +42,8 @@ export class SqliteStore implements BackendStore {
   private readonly userChanges = new LocalUserChanges();
   /** Source systems' API keys (api-key-rows.ts). */
   private readonly apiKeys: ReturnType<typeof sqliteApiKeys>;
+  /** Attachments: blobs, records, links (sqlite-attachments.ts). */
+  private readonly attachments: SqliteAttachments;
 
   constructor(file: string) {
     // Empty, truncated, not SQLite, another program's, damaged or newer: refused with the reason, never taken as new.
@@ -74,6 +77,7 @@ export class SqliteStore implements BackendStore {
     const db = this.db;
     this.logins = new SqliteLogins(db);
     this.apiKeys = sqliteApiKeys(db);
+    this.attachments = new SqliteAttachments(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
       putEntity: db.prepare<[string, string, string]>('INSERT INTO entities (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
@@ -151,6 +155,7 @@ export class SqliteStore implements BackendStore {
     this.statements.insertChange.run(batch.seq, batch.at, JSON.stringify(batch.changes));
     if (batch.command) this.insertCommand(batch.command);
     for (const entry of batch.audit ?? []) this.insertAudit(entry);
+    if (batch.attachmentLinks?.length) this.attachments.link(batch.attachmentLinks);
   }
 
   /**
@@ -368,6 +373,30 @@ export class SqliteStore implements BackendStore {
 
   async keyPersonsIn(gridIds: readonly string[]): Promise<KeyPerson[]> {
     return [...new Set(gridIds)].sort().flatMap((g) => this.statements.keyPersonsInGrid.all(g).map((r) => JSON.parse(r.data) as KeyPerson));
+  }
+
+  async putAttachment(record: AttachmentRecord, bytes: Buffer, thumb: Buffer | null): Promise<{ record: AttachmentRecord; created: boolean }> {
+    return this.attachments.put(record, bytes, thumb);
+  }
+
+  async findAttachments(ids: readonly string[]): Promise<AttachmentRecord[]> {
+    return this.attachments.find(ids);
+  }
+
+  async attachmentEvents(id: string): Promise<string[]> {
+    return this.attachments.events(id);
+  }
+
+  async readBlob(sha256: string, range?: { start: number; end: number }): Promise<BlobRead | null> {
+    return this.attachments.read(sha256, range);
+  }
+
+  async blobSize(sha256: string): Promise<number | null> {
+    return this.attachments.size(sha256);
+  }
+
+  async attachmentCounts(): Promise<{ blobs: number; attachments: number; links: number }> {
+    return this.attachments.counts();
   }
 
   async pruneChanges(keep: number): Promise<number> {

@@ -44,6 +44,8 @@ export interface AuditEntry {
     | 'password-set'
     // a camera stream refused: no valid viewer ticket, session ended, user disabled, out of scope (video/viewer-tickets.ts)
     | 'stream-refused'
+    // an attachment asked for by a user whose scope sees no event naming it (backend/attachments/routes.ts)
+    | 'attachment-refused'
     // a console opened an event (audit/views.ts), the audit read (audit/http-route.ts)
     | 'view'
     | 'audit-read'
@@ -150,6 +152,36 @@ export interface AuditFilter {
 export interface CommitBatch extends ChangeBatch {
   command?: CommandRecord;
   audit?: AuditEntry[];
+  /** Attachments the batch's events now name (a report's, a feedback's): linked in the same transaction. */
+  attachmentLinks?: AttachmentLink[];
+}
+
+/** An uploaded attachment (migration 6): its bytes are the blob `id` (content-addressed), its thumbnail another. */
+export interface AttachmentRecord {
+  /** The SHA-256 of the stored bytes (hex). */
+  id: string;
+  kind: 'image' | 'video' | 'audio';
+  mime: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  /** The display name (sanitised). */
+  name: string;
+  thumbSha256: string | null;
+  createdAt: string;
+  createdBy: string;
+}
+
+export interface AttachmentLink {
+  attachmentId: string;
+  eventId: string;
+}
+
+/** Bytes of a blob, whole or a range (`start` to `end` inclusive), and the blob's whole size. */
+export interface BlobRead {
+  bytes: Buffer;
+  total: number;
 }
 
 export type { LoadedState } from '../../domain';
@@ -275,6 +307,21 @@ export interface BackendStore {
   replaceKeyPersons(rows: KeyPerson[]): Promise<void>;
   /** The register's rows in these grids, ordered by grid then id. */
   keyPersonsIn(gridIds: readonly string[]): Promise<KeyPerson[]>;
+  /**
+   * Stores an attachment: its bytes and thumbnail as blobs, and its record, in one transaction. The same id again
+   * changes nothing and hands back the record stored first (`created` false).
+   */
+  putAttachment(record: AttachmentRecord, bytes: Buffer, thumb: Buffer | null): Promise<{ record: AttachmentRecord; created: boolean }>;
+  /** The records of these ids that exist (any order). */
+  findAttachments(ids: readonly string[]): Promise<AttachmentRecord[]>;
+  /** The events that name an attachment. */
+  attachmentEvents(id: string): Promise<string[]>;
+  /** A blob's bytes (a range of them: `start`..`end` inclusive, within the blob), null when there is no such blob. */
+  readBlob(sha256: string, range?: { start: number; end: number }): Promise<BlobRead | null>;
+  /** A blob's size, null when there is no such blob. */
+  blobSize(sha256: string): Promise<number | null>;
+  /** How many blobs and attachments are stored (operators, tests: nothing left behind by a refused upload). */
+  attachmentCounts(): Promise<{ blobs: number; attachments: number; links: number }>;
   /** Drops change batches beyond the newest `keep` (clients older than that get a snapshot). */
   pruneChanges(keep: number): Promise<number>;
   close(): void | Promise<void>;

@@ -10,6 +10,7 @@ import { CommandError, executeCommand, type Actor, type CityState, type CommandC
 import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { BackendStore, ChangeBatch, CommandRecord } from '../store/types';
+import { linksOf, refsNamed } from '../attachments/refs';
 
 export type CommandAnswer = { frame: string; ack?: CommandAck };
 
@@ -54,6 +55,8 @@ export class CommandPipeline {
   private async run(actor: Actor, commandId: string, type: string, payload: unknown, expiresAt?: string): Promise<CommandAnswer> {
     const { store, state } = this.o;
     let made: { seq: number; at: string; changes: Change[] } | null = null;
+    // The attachments the command names (uploaded before; never changed once stored), read before its turn.
+    const attachments = await refsNamed(store, payload);
     // Decided in the city's write turn, on the state as every instance committed it (see catchUp).
     const answer = await store.writeTurn(state.seq, async (turn): Promise<CommandAnswer> => {
       this.catchUp(turn.missed);
@@ -79,7 +82,7 @@ export class CommandPipeline {
       if (expiresAt && Date.parse(expiresAt) < Date.now()) return reject('expired', `command expired at ${expiresAt}`);
       let outcome;
       try {
-        outcome = executeCommand({ state, actor, now, newId: this.o.newId, locate: this.o.locate }, type, payload);
+        outcome = executeCommand({ state, actor, now, newId: this.o.newId, locate: this.o.locate, attachment: (id) => attachments.get(id) }, type, payload);
       } catch (e) {
         if (e instanceof CommandError) return reject(e.code, e.message);
         this.o.log.error('command handler crashed', { commandId, type, error: (e as Error).stack });
@@ -95,6 +98,7 @@ export class CommandPipeline {
         // The audit's time is the wall clock, like every other audit line (sign-ins, views, HTTP routes); the
         // city's own time is kept beside it when the clock is simulated (a demo running faster than real time).
         audit: [{ at: new Date().toISOString(), userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq, ...(this.o.clock.rate !== 1 || Math.abs(now.getTime() - Date.now()) > 1000 ? { cityAt: at } : {}) } }],
+        attachmentLinks: linksOf(outcome.payload, outcome.result),
       });
       made = { seq, at, changes: outcome.changes };
       const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };

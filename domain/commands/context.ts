@@ -2,7 +2,7 @@
  * What a command handler works with and what it may throw: the actor, the state it reads, the clock, new ids,
  * the grid locator, and the one error a dispatcher reads. Shared by every family of handlers.
  */
-import type { Change, CollectionName, CollectionTypes, CommandPayload, CommandType, LonLat, UserRole, WireErrorCode } from '../../protocol';
+import type { AttachmentRef, Change, CollectionName, CollectionTypes, CommandPayload, CommandType, LonLat, UserRole, WireErrorCode } from '../../protocol';
 
 export interface Actor {
   id: string;
@@ -37,6 +37,12 @@ export interface CommandContext {
   newId(kind: 'event' | 'cohandle' | 'handover'): string;
   /** Grid and district of a location, or null outside the city. */
   locate(location: LonLat): { gridId: string; districtId: string; address: string } | null;
+  /**
+   * An uploaded attachment a command names (report, feedback), undefined when there is none of that id. The
+   * backend reads its store; the hub and the windows have none (their guesses carry no attachments until the
+   * backend's answer does).
+   */
+  attachment?(id: string): AttachmentRef | undefined;
 }
 
 export interface CommandOutcome {

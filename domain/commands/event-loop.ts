@@ -5,13 +5,15 @@
 import type { CommandType, GovEvent } from '../../protocol';
 import { MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from '../bounds';
 import { CommandError, type Handlers } from './context';
-import { OPEN, ESCALATION_ORDER, iso, plusMinutes, ruleFor, eventFor, requireStatus, entry, evolve, born, eventChanges, departmentExists, loadChange, resolveAssignee, newEvent } from './helpers';
+import { attachmentsOf, OPEN, ESCALATION_ORDER, iso, plusMinutes, ruleFor, eventFor, requireStatus, entry, evolve, born, eventChanges, departmentExists, loadChange, resolveAssignee, newEvent } from './helpers';
 
 type EventCommand = Extract<CommandType, `event.${string}`>;
 
 export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.report'(ctx, p) {
-    const made = born(ctx, newEvent(ctx, p), entry(ctx, 'report'));
+    const { attachments: ids, ...input } = p;
+    const attachments = attachmentsOf(ctx, ids);
+    const made = born(ctx, { ...newEvent(ctx, input), ...(attachments ? { attachments } : {}) }, entry(ctx, 'report'));
     return { changes: eventChanges(made), result: { eventId: made.event.id } };
   },
 
@@ -111,7 +113,9 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     const event = eventFor(ctx, p);
     requireStatus(event, ['handling'], 'record handling feedback for');
     const rule = ruleFor(ctx, event.category);
-    const next = evolve(ctx, event, { status: 'handled', handledAt: iso(ctx.now) }, [entry(ctx, 'feedback', p.note)], plusMinutes(ctx.now, rule.limits.followup));
+    const attachments = attachmentsOf(ctx, p.attachments);
+    const feedback = { ...entry(ctx, 'feedback', p.note), ...(attachments ? { attachments } : {}) };
+    const next = evolve(ctx, event, { status: 'handled', handledAt: iso(ctx.now) }, [feedback], plusMinutes(ctx.now, rule.limits.followup));
     return { changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, -1)], result: { eventId: event.id, version: next.event.version } };
   },
 

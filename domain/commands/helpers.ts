@@ -2,7 +2,7 @@
  * What the handlers share: loading an event the actor may act on, evolving it (status, step, deadline,
  * history records, version), assignees and staff load. Kept apart from the handlers so each family reads short.
  */
-import { STEP_OF_STATUS, type Change, type EscalationLevel, type EventStatus, type GovEvent, type LonLat, type ResponsibilityRule, type Staff, type TimelineEntry, type TimelineRecord } from '../../protocol';
+import { STEP_OF_STATUS, type AttachmentRef, type Change, type EscalationLevel, type EventStatus, type GovEvent, type LonLat, type ResponsibilityRule, type Staff, type TimelineEntry, type TimelineRecord } from '../../protocol';
 import { upsert } from '../state';
 import { inAreaScope } from '../permissions';
 import { MAX_ACTORS } from '../bounds';
@@ -169,4 +169,17 @@ export function newEvent(ctx: CommandContext, input: {
     cameraId: input.cameraId ?? null,
     version: 1,
   };
+}
+
+/**
+ * The attachments a command names, as its record carries them (undefined: none named, or a guess without the
+ * store); an id the store does not hold refuses the command.
+ */
+export function attachmentsOf(ctx: CommandContext, ids: readonly string[] | undefined): AttachmentRef[] | undefined {
+  if (!ids || ids.length === 0 || !ctx.attachment) return undefined;
+  return ids.map((id) => {
+    const ref = ctx.attachment!(id);
+    if (!ref) throw new CommandError('invalid', `附件 ${id.slice(0, 64)} 不存在（请先上传） / attachment ${id.slice(0, 64)} does not exist (upload it first)`);
+    return ref;
+  });
 }

@@ -13,7 +13,7 @@ import { SqliteStore } from '../../backend/store/sqlite-store';
 import { PgStore } from '../../backend/store/pg-store';
 import { PG_MIGRATIONS } from '../../backend/store/pg-migrations';
 import { StoreOpenError } from '../../backend/store/open-check';
-import { StaleReplicaError, type AuditEntry, type BackendStore, type CommandRecord, type UserRecord } from '../../backend/store/types';
+import { StaleReplicaError, type AttachmentRecord, type AuditEntry, type BackendStore, type CommandRecord, type UserRecord } from '../../backend/store/types';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 import { it } from '../../harness/fixtures';
 
@@ -248,6 +248,38 @@ describe.each(Object.keys(kinds))('backend store conformance: %s', (kind) => {
   });
 });
 
+describe.each(Object.keys(kinds))('backend store conformance, attachments: %s', (kind) => {
+  const record = (id: string, thumb: string | null): AttachmentRecord => ({ id, kind: 'image', mime: 'image/jpeg', size: 4, width: 2, height: 1, durationMs: null, name: '照片.jpg', thumbSha256: thumb, createdAt: at, createdBy: 'u1' });
+  const A = 'a'.repeat(64);
+  const T = 'b'.repeat(64);
+
+  it('stores bytes once by hash, reads them whole or a range, and links them with a batch (twice: once)', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    expect(await s.store.attachmentCounts()).toEqual({ blobs: 0, attachments: 0, links: 0 });
+    expect(await s.store.putAttachment(record(A, T), Buffer.from([1, 2, 3, 4]), Buffer.from([9, 9]))).toEqual({ record: record(A, T), created: true });
+    // The same bytes again, by another user with another name: nothing changes, the first record comes back.
+    expect(await s.store.putAttachment({ ...record(A, null), createdBy: 'u2', name: 'x.jpg' }, Buffer.from([1, 2, 3, 4]), null)).toEqual({ record: record(A, T), created: false });
+    expect(await s.store.attachmentCounts()).toEqual({ blobs: 2, attachments: 1, links: 0 });
+    expect(await s.store.findAttachments([A, 'c'.repeat(64), A])).toEqual([record(A, T)]);
+    expect(await s.store.findAttachments([])).toEqual([]);
+    expect(await s.store.blobSize(A)).toBe(4);
+    expect(await s.store.blobSize('c'.repeat(64))).toBeNull();
+    expect(await s.store.readBlob(A)).toEqual({ bytes: Buffer.from([1, 2, 3, 4]), total: 4 });
+    expect(await s.store.readBlob(A, { start: 1, end: 2 })).toEqual({ bytes: Buffer.from([2, 3]), total: 4 });
+    expect(await s.store.readBlob(T)).toEqual({ bytes: Buffer.from([9, 9]), total: 2 });
+    expect(await s.store.readBlob('c'.repeat(64))).toBeNull();
+    await s.store.commit({ seq: 1, at, changes: [], attachmentLinks: [{ attachmentId: A, eventId: 'E2' }, { attachmentId: A, eventId: 'E1' }] });
+    await s.store.commit({ seq: 2, at, changes: [], attachmentLinks: [{ attachmentId: A, eventId: 'E1' }] });
+    expect(await s.store.attachmentEvents(A)).toEqual(['E1', 'E2']);
+    expect(await s.store.attachmentCounts()).toEqual({ blobs: 2, attachments: 1, links: 2 });
+    // A link to an attachment that does not exist fails the whole batch: nothing of it is kept.
+    await expect(s.store.commit({ seq: 3, at, changes: [upsert(staff('S1'))], attachmentLinks: [{ attachmentId: 'c'.repeat(64), eventId: 'E1' }] })).rejects.toThrow();
+    expect((await s.store.load()).seq).toBe(2);
+    expect((await s.store.load()).state.staff.has('S1')).toBe(false);
+  });
+});
+
 describe.each(Object.keys(kinds))('backend store conformance, sign-in: %s', (kind) => {
   it("keeps a liaison's department and a field account's staff member: read back by every read, one account per staff member", async ({ dataDir, onTestFinished }) => {
     const s = await kinds[kind]!(dataDir);
@@ -382,7 +414,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(5\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(6\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
@@ -412,7 +444,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     const comment = await raw.query<{ c: string | null }>("SELECT obj_description('changes'::regclass) AS c");
     const table = await raw.query<{ n: string }>('SELECT COUNT(*) AS n FROM key_persons');
     await raw.end();
-    expect(rows[0]?.v).toBe(5);
+    expect(rows[0]?.v).toBe(PG_MIGRATIONS.at(-1)!.version);
     expect(table.rows[0]?.n).toBe('0');
     expect(comment.rows[0]?.c).toContain('write turn');
   });

@@ -1,0 +1,199 @@
+/**
+ * The attachments' HTTP routes:
+ * - `POST /attachments` (multipart/form-data, one part `file`): by a user mayUpload lets; the file sniffed,
+ *   an image re-encoded, probed and thumbnailed (media.ts), stored content-addressed (the same bytes twice: one
+ *   attachment, the same id; 201 when new, 200 when it was there). Errors as JSON `{code, message}`.
+ * - `GET /attachments/<id>` and `GET /attachments/<id>/thumb`: to a user whose area scope sees an event naming
+ *   it, or to its uploader while no event names it yet; Range requests answered (206) so players can seek.
+ *   Anyone else: 403, audited as 'attachment-refused' (at most once a minute per user and attachment).
+ * Bearer tokens only (static or a sign-in session): consoles fetch through their hub.
+ */
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inAreaScope, type CityState } from '../../domain';
+import { ATTACHMENTS_PATH, type UserRole } from '../../protocol';
+import type { AttachmentRecord, AuditEntry, BackendStore, UserRecord } from '../store/types';
+import { bearerUser, send } from '../http-answers';
+import { parseRequestTarget } from '../../web-serving/request-target';
+import { MediaError, displayName, processMedia, type MediaTools } from './media';
+import { readUpload } from './multipart';
+import { refOf } from './refs';
+
+export interface AttachmentRoutesOptions {
+  store: BackendStore;
+  state: CityState;
+  tools?: Partial<MediaTools>;
+  /** Uploads processed at once (decoding, ffmpeg); more are answered 503 with Retry-After. Default 4. */
+  concurrency?: number;
+}
+
+/** Console roles that may upload (the read-only demo role may not). */
+const UPLOAD_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['dispatcher', 'duty', 'leader', 'admin']);
+
+/**
+ * Who may upload: the one place to widen (field staff, department liaisons, a source system's API key).
+ */
+export function mayUpload(user: UserRecord): boolean {
+  return UPLOAD_ROLES.has(user.role);
+}
+
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'none'; sandbox",
+  // Content-addressed: what an id names never changes.
+  'Cache-Control': 'private, max-age=31536000, immutable',
+};
+
+const problem = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void => {
+  const body = Buffer.from(JSON.stringify({ code, message }));
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store', ...headers }).end(body);
+};
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** One `bytes=a-b` range within `total` (a-, -n too); 'none' without a header; null when unsatisfiable. */
+export function parseRange(header: string | undefined, total: number): { start: number; end: number } | 'none' | null {
+  if (header === undefined) return 'none';
+  const m = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'none'; // several ranges or another unit: the whole (allowed by RFC 9110)
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    return n === 0 || total === 0 ? null : { start: Math.max(0, total - n), end: total - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? total - 1 : Math.min(Number(m[2]), total - 1);
+  return start >= total || end < start ? null : { start, end };
+}
+
+export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const tools: MediaTools = { ffmpegPath: o.tools?.ffmpegPath ?? 'ffmpeg', ffprobePath: o.tools?.ffprobePath ?? 'ffprobe', timeoutMs: o.tools?.timeoutMs ?? 10_000 };
+  const limit = o.concurrency ?? 4;
+  let busy = 0;
+  const lastRefusal = new Map<string, number>();
+
+  const refusedNow = (key: string, now = Date.now()): boolean => {
+    if (now - (lastRefusal.get(key) ?? 0) < 60_000) return false;
+    if (lastRefusal.size >= 10_000) lastRefusal.clear();
+    lastRefusal.set(key, now);
+    return true;
+  };
+
+  /** Whether the user may read the attachment: an event naming it in their area, or theirs and not yet named. */
+  const mayRead = async (user: UserRecord, record: AttachmentRecord): Promise<boolean> => {
+    const events = await o.store.attachmentEvents(record.id);
+    if (events.length === 0) return record.createdBy === user.id;
+    return events.some((id) => {
+      const event = o.state.get('events', id);
+      return event !== undefined && inAreaScope(user.districtScope, { districtId: event.districtId, gridId: event.gridId }, o.state);
+    });
+  };
+
+  const upload = async (req: IncomingMessage, res: ServerResponse, user: UserRecord): Promise<void> => {
+    if (!mayUpload(user)) {
+      req.resume();
+      return problem(res, 403, 'forbidden', `角色 ${user.role} 不能上传附件 / role ${user.role} may not upload attachments`);
+    }
+    if (busy >= limit) {
+      req.resume();
+      return problem(res, 503, 'busy', '正在处理的上传过多，请稍后重试 / too many uploads in progress, retry shortly', { 'Retry-After': '2' });
+    }
+    busy++;
+    try {
+      const file = await readUpload(req);
+      const media = await processMedia(file.bytes, tools);
+      const id = sha256(media.bytes);
+      const record: AttachmentRecord = {
+        id,
+        kind: media.kind,
+        mime: media.mime,
+        size: media.bytes.length,
+        width: media.width,
+        height: media.height,
+        durationMs: media.durationMs,
+        name: displayName(file.filename, `${media.kind}-${id.slice(0, 8)}`),
+        thumbSha256: media.thumb ? sha256(media.thumb) : null,
+        createdAt: new Date().toISOString(),
+        createdBy: user.id,
+      };
+      const stored = await o.store.putAttachment(record, media.bytes, media.thumb);
+      send(res, stored.created ? 201 : 200, refOf(stored.record));
+    } catch (e) {
+      if (!(e instanceof MediaError)) throw e;
+      // Refused before the body was read whole: answered with Connection: close, and what the client still sends
+      // is dropped unread (never parsed nor kept) for a few seconds so that it reads the answer (closing at once
+      // would reset the connection under it), then the connection goes.
+      if (!req.complete) {
+        req.resume();
+        const linger = setTimeout(() => req.destroy(), 5000);
+        req.once('close', () => clearTimeout(linger));
+      }
+      problem(res, e.status, e.code, e.message, req.complete ? {} : { Connection: 'close' });
+    } finally {
+      busy--;
+    }
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, user: UserRecord, id: string, thumb: boolean): Promise<void> => {
+    const [record] = /^[0-9a-f]{64}$/.test(id) ? await o.store.findAttachments([id]) : [];
+    if (!record) return problem(res, 404, 'not-found', `没有这个附件：${id.slice(0, 64)} / no attachment ${id.slice(0, 64)}`);
+    if (!(await mayRead(user, record))) {
+      if (refusedNow(`${user.id}\u0000${record.id}`)) {
+        const entry: AuditEntry = { at: new Date().toISOString(), userId: user.id, kind: 'attachment-refused', detail: { attachmentId: record.id, thumb } };
+        void o.store.audit([entry]).catch(() => undefined);
+      }
+      return problem(res, 403, 'forbidden', '该附件不属于您辖区内的事件 / the attachment belongs to no event in your area');
+    }
+    const sha = thumb ? record.thumbSha256 : record.id;
+    if (!sha) return problem(res, 404, 'no-thumb', '该附件没有缩略图 / the attachment has no thumbnail');
+    const total = await o.store.blobSize(sha);
+    if (total === null) return problem(res, 404, 'not-found', `附件内容缺失：${id} / the attachment's bytes are missing`);
+    const range = parseRange(typeof req.headers.range === 'string' ? req.headers.range : undefined, total);
+    const name = thumb ? `${record.name}.thumb.webp` : record.name;
+    const headers = {
+      ...SECURITY_HEADERS,
+      'Content-Type': thumb ? 'image/webp' : record.mime,
+      'Content-Disposition': `inline; filename*=UTF-8''${encodeURIComponent(name)}`,
+      'Accept-Ranges': 'bytes',
+    };
+    if (range === null) return void res.writeHead(416, { ...headers, 'Content-Range': `bytes */${total}`, 'Content-Type': 'text/plain; charset=utf-8' }).end();
+    const head = req.method === 'HEAD';
+    if (range === 'none') {
+      const blob = head ? null : await o.store.readBlob(sha);
+      return void res.writeHead(200, { ...headers, 'Content-Length': total }).end(blob?.bytes);
+    }
+    const blob = head ? null : await o.store.readBlob(sha, range);
+    res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${total}` }).end(blob?.bytes);
+  };
+
+  return (req, res) => {
+    const url = parseRequestTarget(req.url);
+    const path = url?.pathname ?? '';
+    if (path !== ATTACHMENTS_PATH && !path.startsWith(`${ATTACHMENTS_PATH}/`)) return false;
+    const parts = path.slice(ATTACHMENTS_PATH.length + 1).split('/');
+    const isUpload = path === ATTACHMENTS_PATH;
+    const isRead = !isUpload && parts[0] !== '' && (parts.length === 1 || (parts.length === 2 && parts[1] === 'thumb'));
+    if (!isUpload && !isRead) {
+      problem(res, 404, 'not-found', '没有这个地址 / no such path');
+      return true;
+    }
+    const allowed = isUpload ? ['POST'] : ['GET', 'HEAD'];
+    if (!allowed.includes(req.method ?? '')) {
+      req.resume();
+      problem(res, 405, 'method', `只接受 ${allowed.join('、')} / only ${allowed.join(', ')}`, { Allow: allowed.join(', ') });
+      return true;
+    }
+    void (async () => {
+      const user = await bearerUser(o.store, req);
+      if (!user) {
+        req.resume();
+        return problem(res, 401, 'unauthorized', '需要有效的令牌 / a valid bearer token is required');
+      }
+      if (isUpload) await upload(req, res, user);
+      else await serve(req, res, user, parts[0]!, parts.length === 2);
+    })().catch(() => {
+      if (!res.headersSent) problem(res, 500, 'internal', '附件读写失败 / the attachment could not be read or stored');
+      req.destroy();
+    });
+    return true;
+  };
+}
