@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ADMIN_API_KEYS_PATH, API_KEY_ID_PATTERN, CreateApiKeyRequest, validate, type ApiKeyList, type CreatedApiKey } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
-import { bearerUser, readBody, send } from './http-answers';
+import { bearerUser, decodedSegment, readBody, send } from './http-answers';
 import { cityAdminRefusal, type Refusal } from './admin-users';
 import { apiKeyRow, newApiKey } from './auth/api-keys';
 import type { BackendStore, UserRecord } from './store/types';
@@ -32,7 +32,12 @@ export function adminApiKeysRoutes(store: BackendStore): (req: IncomingMessage, 
     const url = parseRequestTarget(req.url);
     if (!url || (url.pathname !== ADMIN_API_KEYS_PATH && !url.pathname.startsWith(`${ADMIN_API_KEYS_PATH}/`))) return false;
     const revokeOf = /^\/([^/]{1,64})\/revoke$/.exec(url.pathname.slice(ADMIN_API_KEYS_PATH.length));
-    const itemId = revokeOf ? decodeURIComponent(revokeOf[1]!) : null;
+    const itemId = revokeOf ? decodedSegment(revokeOf[1]!) : null;
+    if (revokeOf && itemId === null) {
+      req.resume();
+      send(res, 400, { code: 'invalid', message: '地址中的密钥编号无法解码 / the key id in the path is not valid percent-encoding' });
+      return true;
+    }
     const allowed = url.pathname === ADMIN_API_KEYS_PATH ? ['GET', 'POST'] : revokeOf ? ['POST'] : [];
     if (allowed.length === 0) {
       req.resume();

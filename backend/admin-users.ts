@@ -30,7 +30,7 @@ import {
   type UserRole,
 } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
-import { bearerUser, readBody, send } from './http-answers';
+import { bearerUser, decodedSegment, readBody, send } from './http-answers';
 import { hashPassword } from './auth/password';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
@@ -188,7 +188,12 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
   return (req, res) => {
     const url = parseRequestTarget(req.url);
     if (!url || (url.pathname !== ADMIN_USERS_PATH && !url.pathname.startsWith(`${ADMIN_USERS_PATH}/`))) return false;
-    const itemId = url.pathname === ADMIN_USERS_PATH ? null : decodeURIComponent(url.pathname.slice(ADMIN_USERS_PATH.length + 1));
+    const itemId = url.pathname === ADMIN_USERS_PATH ? null : decodedSegment(url.pathname.slice(ADMIN_USERS_PATH.length + 1));
+    if (itemId === null && url.pathname !== ADMIN_USERS_PATH) {
+      req.resume();
+      send(res, 400, { code: 'invalid', message: `地址中的用户名无法解码 / the user id in the path is not valid percent-encoding` });
+      return true;
+    }
     const allowed = itemId === null ? ['GET', 'POST'] : ['PATCH'];
     if (!allowed.includes(req.method ?? '')) {
       req.resume();

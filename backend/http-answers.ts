@@ -16,6 +16,15 @@ export function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The bearer token of a request, if it carries one of a sane length. */
+/** A path segment decoded (`%xx`), or null when its escapes are malformed (`%Z`): the route answers 400, never 500. */
+export function decodedSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
 export function bearerToken(req: IncomingMessage): string | null {
   return /^Bearer (\S{1,512})$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
 }
