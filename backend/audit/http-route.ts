@@ -6,7 +6,7 @@
  * ones too, is itself written to the audit as an 'audit-read' before it is answered: reading the log is audited.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AUDIT_READ_ROLES } from '../../domain';
+import { AUDIT_READ_ROLES, MASKED_ROLES, maskDigits, maskPayload } from '../../domain';
 import { AUDIT_CSV_MAX_ROWS, AUDIT_PAGE_DEFAULT, AuditQuery, describeIssues, validate, type AuditPage, type AuditRow } from '../../protocol';
 import type { AuditFilter, AuditRecord, BackendStore, UserRecord } from '../store/types';
 import { bearerUser, send } from '../http-answers';
@@ -21,9 +21,22 @@ const CSV_CHUNK = 1000;
 
 const text = (v: unknown, max: number): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
 
-/** A stored line as read: who (by name), which console, which event. */
-export function auditRowOf(record: AuditRecord, names: ReadonlyMap<string, string>): AuditRow {
-  const d = record.detail;
+/**
+ * A line's detail as a masked reader (督查, demo) is shown it: a command's payload as the console masks a queued
+ * one (the reporter's surname only, no phone, phone-like digit runs blanked), and every other text the same way.
+ */
+export function maskedDetail(detail: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(detail)) {
+    if (k === 'payload' && typeof v === 'object' && v !== null && !Array.isArray(v)) out[k] = maskPayload(v as Record<string, unknown>);
+    else out[k] = typeof v === 'string' ? maskDigits(v) : v;
+  }
+  return out;
+}
+
+/** A stored line as read: who (by name), which console, which event; masked for a masked reader. */
+export function auditRowOf(record: AuditRecord, names: ReadonlyMap<string, string>, masked = false): AuditRow {
+  const d = masked ? maskedDetail(record.detail) : record.detail;
   const payload = typeof d.payload === 'object' && d.payload !== null ? (d.payload as Record<string, unknown>) : {};
   return {
     id: record.id,
@@ -75,7 +88,7 @@ export function auditRoutes(store: BackendStore): (req: IncomingMessage, res: Se
       }
       if (!AUDIT_READ_ROLES.has(user.role)) {
         await audit({ refused: 403, rows: 0, role: user.role });
-        send(res, 403, `您的角色（${user.role}）无权查阅审计日志，仅领导和系统管理员可查阅 / your role (${user.role}) may not read the audit log: leaders and administrators only`);
+        send(res, 403, `您的角色（${user.role}）无权查阅审计日志，仅领导、督查和系统管理员可查阅 / your role (${user.role}) may not read the audit log: leaders, inspectors and administrators only`);
         return;
       }
       if (user.districtScope !== null) {
@@ -90,13 +103,20 @@ export function auditRoutes(store: BackendStore): (req: IncomingMessage, res: Se
         return;
       }
       const query = checked.value;
+      const masked = MASKED_ROLES.has(user.role);
+      // A masked reader sees no phone numbers, so may not look for one either (a match would say it is there).
+      if (masked && query.q !== undefined && /\d[\d\s-]{5,}\d/.test(query.q)) {
+        await audit({ refused: 403, rows: 0, reason: 'masked-digit-search' });
+        send(res, 403, '您的角色看不到电话号码，不能按号码检索 / your role sees no phone numbers and may not search by one');
+        return;
+      }
       const names = new Map((await store.listUsers()).map((u) => [u.id, u.name]));
       if (format === 'page') {
         const limit = query.limit ?? AUDIT_PAGE_DEFAULT;
         const records = await store.readAudit(filterOf(query, limit + 1));
         const shown = records.slice(0, limit);
         const last = shown.at(-1);
-        const page: AuditPage = { entries: shown.map((r) => auditRowOf(r, names)), nextCursor: records.length > limit && last ? `${last.at}|${last.id}` : null };
+        const page: AuditPage = { entries: shown.map((r) => auditRowOf(r, names, masked)), nextCursor: records.length > limit && last ? `${last.at}|${last.id}` : null };
         // Audited before it is sent: a read that cannot be audited is not answered.
         await audit({ rows: page.entries.length });
         send(res, 200, page);
@@ -114,7 +134,7 @@ export function auditRoutes(store: BackendStore): (req: IncomingMessage, res: Se
             truncated = true;
             break;
           }
-          lines.push(csvLine(auditRowOf(r, names)) + '\r\n');
+          lines.push(csvLine(auditRowOf(r, names, masked)) + '\r\n');
           rows++;
         }
         const last = chunk.at(-1);

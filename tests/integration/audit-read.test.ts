@@ -121,6 +121,26 @@ describe('audit you can read', () => {
     expect(reads[0]).toMatchObject({ detail: { format: 'csv', query: { event: eventId } } });
   });
 
+  it('an inspector (督查) reads the audit masked: the reporter by surname only, no phone, and cannot search by a number', async () => {
+    await backend.store.upsertUsers([{ id: 'inspector-1', name: '督查 周文', role: 'inspector', districtScope: null, tokenHash: hashToken('tok-inspector-1'), departmentId: null, staffId: null }]);
+    const leaderView = (await page('kind=command&q=HYPERLINK')).entries.find((e) => (e.detail as { type?: string }).type === 'event.report')!;
+    expect(JSON.stringify(leaderView.detail)).toContain('13912345678');
+    const inspectorView = (await page('kind=command&q=HYPERLINK', 'tok-inspector-1')).entries.find((e) => (e.detail as { type?: string }).type === 'event.report')!;
+    const text = JSON.stringify(inspectorView.detail);
+    expect(text).not.toContain('13912345678');
+    expect(text).not.toContain('王小明');
+    expect((inspectorView.detail as { payload: { reporter: { name: string } } }).payload.reporter.name).toBe('王**');
+    const csv = await get('/audit.csv?kind=command&q=HYPERLINK', 'tok-inspector-1');
+    expect(csv.status).toBe(200);
+    const body = await csv.text();
+    expect(body).not.toContain('13912345678');
+    expect(body).toContain('王**');
+    const search = await get('/audit?q=13912345678', 'tok-inspector-1');
+    expect(search.status).toBe(403);
+    expect(await search.text()).toContain('不能按号码检索');
+    expect((await page('kind=audit-read&user=inspector-1')).entries.some((e) => (e.detail as { reason?: string }).reason === 'masked-digit-search')).toBe(true);
+  });
+
   it('refuses a dispatcher (403), no token (401), a district leader (403) and a bad query (400); each audited', async () => {
     const refused = await get('/audit', TEST_TOKENS.dispatcher);
     expect(refused.status).toBe(403);
