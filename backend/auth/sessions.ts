@@ -62,10 +62,15 @@ export interface AuthOptions {
   closeSession?: (tokenHash: string, why: string) => number;
   /** The sessions open connections use now (renewed at each sweep). */
   liveSessions?: () => Iterable<string>;
-  /** The users of open connections now (static tokens too): each checked at every sweep to be still enabled. */
-  liveUsers?: () => Iterable<string>;
+  /**
+   * The users of open connections now (static tokens too), as each connection acts: checked at every sweep to be
+   * still enabled and still of that role and area.
+   */
+  liveUsers?: () => Iterable<{ id: string; role: string; districtScope: readonly string[] | null }>;
   /** Closes every open connection of a user disabled (or removed) behind this instance's back; answers how many. */
   closeDisabledUser?: (userId: string) => number;
+  /** Closes every open connection of a user whose role or area changed behind this instance's back (4012). */
+  closeChangedUser?: (userId: string) => number;
   now?: () => number;
 }
 
@@ -229,13 +234,23 @@ export class Auth {
       const why = session.endedWhy;
       this.o.closeSession?.(hash, why === 'sign-out' ? 'signed out' : why === 'disabled' ? 'disabled' : 'session expired');
     }
-    // A user disabled elsewhere (the command line writes the store directly; another instance): their static-token
-    // connections close too, not only their sessions'.
-    for (const userId of new Set(this.o.liveUsers?.() ?? [])) {
-      const login = await this.o.store.findLogin(userId);
-      if (login && !login.disabled) continue;
-      const closed = this.o.closeDisabledUser?.(userId) ?? 0;
-      if (closed > 0) this.o.log.info('connections of a disabled user closed', { user: userId, closed });
+    // A user disabled, or given another role or area, elsewhere (the command line writes the store directly; a
+    // change announced while this instance was not listening): their connections close too, static-token ones
+    // included — disabled with 4011, changed with 4012 (the console resyncs to the new area).
+    const key = (scope: readonly string[] | null): string => (scope === null ? '*' : [...scope].sort().join(','));
+    const seen = new Set<string>();
+    for (const live of this.o.liveUsers?.() ?? []) {
+      const actingAs = `${live.id}|${live.role}|${key(live.districtScope)}`;
+      if (seen.has(actingAs)) continue;
+      seen.add(actingAs);
+      const login = await this.o.store.findLogin(live.id);
+      if (!login || login.disabled) {
+        const closed = this.o.closeDisabledUser?.(live.id) ?? 0;
+        if (closed > 0) this.o.log.info('connections of a disabled user closed', { user: live.id, closed });
+      } else if (login.user.role !== live.role || key(login.user.districtScope) !== key(live.districtScope)) {
+        const closed = this.o.closeChangedUser?.(live.id) ?? 0;
+        if (closed > 0) this.o.log.info('connections of a user whose role or area changed closed', { user: live.id, closed });
+      }
     }
     // Names that are no user, unlocked and not tried for a day, are forgotten (a bounded number per sweep).
     await this.o.store.pruneNameFailures(new Date(nowMs - NAME_FAILURES_KEPT_MS).toISOString(), now, NAME_FAILURES_PRUNED_PER_SWEEP);

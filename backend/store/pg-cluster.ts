@@ -133,8 +133,8 @@ export function watchCommits(url: string, onCommit: (seq?: number) => void, onLi
 
 /**
  * Announces users' changes made by any writer (an instance's user administration, the command line). A change
- * missed while the connection was lost is caught by the session sweep (a disabled user) or at the user's next
- * hello (rights: wire/sync.ts reads the store's mark).
+ * missed while the connection was lost is caught by the session sweep, which compares each open connection's
+ * user with the store (disabled, another role or area), and at the user's next hello (the sync stamp).
  */
 export function watchUsers(url: string, onChange: (change: UserChange) => void): Watch {
   const connection = new DedicatedConnection(

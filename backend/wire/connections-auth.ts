@@ -31,30 +31,34 @@ export function closeDisabled(sessions: ReadonlySet<Session>, out: Pick<ClientOu
 /** What a user's connections are told as they close after their role or area scope changed (4012). */
 export const RIGHTS_MESSAGE = '角色或辖区已由管理员更改，正在重新同步 / your role or area was changed: syncing again';
 
+/** Closes every open connection of a user whose role or area changed with 4012 (the console resyncs); how many. */
+export function closeRightsChanged(sessions: ReadonlySet<Session>, out: Pick<ClientOutput, 'closeSession'>, userId: string): number {
+  let closed = 0;
+  for (const s of sessions) {
+    if (s.actor?.id !== userId || s.phase === 'closed' || s.closing) continue;
+    out.closeSession(s, WireCloseCode.rightsChanged, RIGHTS_MESSAGE);
+    closed++;
+  }
+  return closed;
+}
+
 /** Closes this instance's connections of every user the store says changed (until the watch is closed). */
 export function followUserChanges(o: { store: BackendStore; log: Logger; sessions: ReadonlySet<Session>; out: Pick<ClientOutput, 'refuse' | 'closeSession'> }): Watch {
   return o.store.watchUsers((change) => {
-    let closed = 0;
-    if (change.what === 'disabled') closed = closeDisabled(o.sessions, o.out, change.id);
-    else if (change.what === 'rights') {
-      for (const s of o.sessions) {
-        if (s.actor?.id !== change.id || s.phase === 'closed' || s.closing) continue;
-        o.out.closeSession(s, WireCloseCode.rightsChanged, RIGHTS_MESSAGE);
-        closed++;
-      }
-    }
+    const closed = change.what === 'disabled' ? closeDisabled(o.sessions, o.out, change.id) : change.what === 'rights' ? closeRightsChanged(o.sessions, o.out, change.id) : 0;
     if (closed > 0) o.log.info('connections closed: the user changed', { user: change.id, what: change.what, closed });
   });
 }
 
-export function connectionsAuth(o: { store: BackendStore; log: Logger; sessions: ReadonlySet<Session>; out: Pick<ClientOutput, 'refuse'>; limits?: Partial<AuthLimits>; sessionEnded?: (tokenHash: string) => void }): Auth {
+export function connectionsAuth(o: { store: BackendStore; log: Logger; sessions: ReadonlySet<Session>; out: Pick<ClientOutput, 'refuse' | 'closeSession'>; limits?: Partial<AuthLimits>; sessionEnded?: (tokenHash: string) => void }): Auth {
   return new Auth({
     store: o.store,
     log: o.log,
     ...(o.limits ? { limits: o.limits } : {}),
     liveSessions: () => [...o.sessions].flatMap((s) => (s.signInSession && s.phase !== 'closed' ? [s.signInSession] : [])),
-    liveUsers: () => [...o.sessions].flatMap((s) => (s.actor && s.phase !== 'closed' && !s.closing ? [s.actor.id] : [])),
+    liveUsers: () => [...o.sessions].flatMap((s) => (s.actor && s.phase !== 'closed' && !s.closing ? [{ id: s.actor.id, role: s.actor.role, districtScope: s.actor.districtScope }] : [])),
     closeDisabledUser: (userId) => closeDisabled(o.sessions, o.out, userId),
+    closeChangedUser: (userId) => closeRightsChanged(o.sessions, o.out, userId),
     closeSession: (hash, why) => {
       o.sessionEnded?.(hash);
       let closed = 0;

@@ -6,7 +6,8 @@
  * - an administrator narrowing a user's area on instance A closes the user's console on instance B at once (4012),
  *   which reconnects to a fresh snapshot of the new area;
  * - `users disable` from the command line closes the user's connections on every instance (static tokens too,
- *   4011 'disabled'): on PostgreSQL at once (the store announces it), on SQLite at the next session sweep.
+ *   4011 'disabled'): on PostgreSQL at once (the store announces it), on SQLite at the next session sweep; so does
+ *   `users scope` (4012: the console resyncs to the new area).
  */
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -144,7 +145,7 @@ describe('sign-in on two instances of one PostgreSQL', () => {
   }, 90_000);
 });
 
-describe('a user disabled from the command line beside one SQLite backend', () => {
+describe('a user disabled or moved from the command line beside one SQLite backend', () => {
   it('has every connection closed at the next sweep, the static-token ones too (4011 disabled)', async ({ startBackend }) => {
     const backend = await startBackend({ auth: { sweepMs: 200 } });
     const viaToken = new WireClient({ url: backend.url, token: TEST_TOKENS.viewer });
@@ -161,6 +162,19 @@ describe('a user disabled from the command line beside one SQLite backend', () =
     expect(other.closed).toBeNull();
     const refused = new WireClient({ url: backend.url, token: TEST_TOKENS.viewer });
     expect((await refused.waitClosed(5000)).code).toBe(WireCloseCode.unauthorized);
+
+    // `users scope` from the command line: nothing is announced on SQLite, the sweep finds the console acting on
+    // the old area (a static token: no session) and closes it with 4012; it comes back to a snapshot of d02 only.
+    const scoped = new WireClient({ url: backend.url, token: TEST_TOKENS['dispatcher-d01'] });
+    await scoped.waitSynced();
+    expect((await usersCli(['scope', 'dispatcher-d01', 'd02'], join(backend.dir, 'backend.sqlite'))).code).toBe(0);
+    expect((await scoped.waitClosed(5000)).code).toBe(WireCloseCode.rightsChanged);
+    const again = new WireClient({ url: backend.url, token: TEST_TOKENS['dispatcher-d01'], lastSeq: scoped.seq, syncStamp: scoped.welcome!.syncStamp! });
+    await again.waitSynced();
+    expect(again.welcome?.sync).toBe('snapshot');
+    expect(new Set(again.all<GovEvent>('events').map((e) => e.districtId))).toEqual(new Set(['d02']));
+    expect(other.closed).toBeNull();
+    again.close();
     other.close();
   }, 60_000);
 });
