@@ -16,7 +16,7 @@
  * video platform (absolute ones) are left as they are: that platform checks its viewers itself.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { inAreaScope, type GridReader } from '../../domain';
+import { APP_OF_ROLE, inAreaScope, type GridReader } from '../../domain';
 import { STREAM_TICKET_PARAM, withStreamTicket, type Camera } from '../../protocol';
 import type { RunningStore } from '../store/open';
 import type { AuditEntry, BackendStore, UserRecord } from '../store/types';
@@ -28,7 +28,7 @@ const TICKET_PATTERN = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{22})$/;
 export const TICKET_CACHE_MS = 5000;
 const MAX_CACHED = 10_000;
 
-export type StreamRefusal = 'bad-ticket' | 'session-ended' | 'out-of-scope' | 'disabled';
+export type StreamRefusal = 'bad-ticket' | 'session-ended' | 'out-of-scope' | 'disabled' | 'wrong-app';
 
 /** Whether a ticket opens a camera now: the user it stands for, or why not (and whose it was, when known). */
 export type StreamVerdict = { ok: true; userId: string } | { ok: false; reason: StreamRefusal; userId: string | null };
@@ -95,6 +95,8 @@ export class ViewerTickets {
     const holder = await this.holder(ticket);
     if (!('user' in holder)) return { ok: false, reason: holder.reason, userId: holder.userId };
     const { user } = holder;
+    // Only console accounts watch the city's cameras: a user made a 网格员 or 部门联络员 since keeps no stream.
+    if (APP_OF_ROLE[user.role] !== 'console') return { ok: false, reason: 'wrong-app', userId: user.id };
     const camera = this.o.cameraById(cameraId);
     // An unknown camera is left to the route (404 / its close code) for whoever may see the whole city.
     const inScope = camera ? inAreaScope(user.districtScope, { districtId: camera.districtId, gridId: camera.gridId }, this.o.grids) : user.districtScope === null;

@@ -112,7 +112,7 @@ describe('viewer tickets', () => {
     await eventually(async () => (await refusals('street-viewer')).some((r) => r.cameraId === here.id && r.reason === 'session-ended'), 'session-ended audited', 5_000);
   }, 60_000);
 
-  it('the administrator narrows the scope: the camera now outside is refused; disabling refuses every camera', async () => {
+  it('the administrator narrows the scope: the camera now outside is refused; a liaison account watches none; disabling refuses every camera', async () => {
     const { ticket } = await signIn();
     expect((await fetch(`${http}/video/${here.id}/index.m3u8${q(ticket)}`)).status).toBe(200);
     const admin = (body: object): Promise<Response> => fetch(`${http}/admin/users/street-viewer`, { method: 'PATCH', headers: { Authorization: `Bearer ${TEST_TOKENS.admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -120,9 +120,14 @@ describe('viewer tickets', () => {
     // Within the ticket cache's 5 s: the camera now outside the scope is refused, the one now inside opens.
     await eventually(async () => (await fetch(`${http}/video/${here.id}/index.m3u8${q(ticket)}`)).status === 403, 'the camera now outside refused', 8_000);
     expect((await fetch(`${http}/video/${there.id}/index.m3u8${q(ticket)}`)).status).toBe(200);
+    // Made a 部门联络员: that account watches no camera, whatever its area.
+    const department = [...backend.state.collections.departments.values()][0]!;
+    expect((await admin({ role: 'liaison', departmentId: department.id })).status).toBe(200);
+    await eventually(async () => (await fetch(`${http}/video/${there.id}/index.m3u8${q(ticket)}`)).status === 403, 'the liaison refused', 8_000);
+    await eventually(async () => (await refusals('street-viewer')).some((r) => r.cameraId === there.id && r.reason === 'wrong-app'), 'wrong-app audited', 5_000);
     expect((await admin({ disabled: true })).status).toBe(200);
     await eventually(async () => (await fetch(`${http}/video/${there.id}/index.m3u8${q(ticket)}`)).status === 403, 'the disabled user refused', 8_000);
-    await eventually(async () => (await refusals('street-viewer')).some((r) => r.cameraId === there.id && r.reason === 'disabled'), 'disabled audited', 5_000);
+    await eventually(async () => (await fetch(`${http}/video/${there.id}/index.m3u8${q(ticket)}`)).status === 403 && (await refusals('street-viewer')).some((r) => r.cameraId === there.id && r.reason === 'disabled'), 'disabled audited', 10_000);
     expect((await refusals('street-viewer')).some((r) => r.cameraId === here.id && r.reason === 'out-of-scope')).toBe(true);
   }, 60_000);
 
