@@ -6,7 +6,7 @@
  * console says the staff member is not online.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnOwned, stopChild } from '../../node-util/child-process';
@@ -21,9 +21,15 @@ interface Log {
   warn(message: string, detail?: Record<string, unknown>): void;
 }
 
-/** Starts the headless simulated staff against `pageUrl` (credentials in the fragment, never sent). */
+/**
+ * Starts the headless simulated staff against `pageUrl` (credentials in the fragment, never sent to the server).
+ * The URL is never on Chromium's command line (which every local user can read with `ps`): a launcher page in
+ * the throwaway profile (a directory only this user can enter, the file mode 600) moves on to it.
+ */
 export function startFieldSimulator(options: { chromium: string; pageUrl: string; log: Log }): FieldSimulator {
   const profile = mkdtempSync(join(tmpdir(), 'zongzhi-field-sim-'));
+  const launcher = join(profile, 'launch.html');
+  writeFileSync(launcher, `<!doctype html><meta charset="utf-8"><script>location.replace(${JSON.stringify(options.pageUrl).replace(/</g, '\\u003c')});</script>`, { mode: 0o600 });
   let child: ChildProcess | null = null;
   let stopped = false;
   let restarts = 0;
@@ -39,7 +45,7 @@ export function startFieldSimulator(options: { chromium: string; pageUrl: string
       '--autoplay-policy=no-user-gesture-required',
       `--user-data-dir=${profile}`,
       ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-      options.pageUrl,
+      `file://${launcher}`,
     ];
     // SIGKILL when the backend dies: a throwaway profile, nothing to save, and Chromium's own helper processes
     // (zygotes, renderers, GPU) end with its browser process however it ends.
