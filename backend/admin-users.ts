@@ -69,6 +69,25 @@ function refuse(status: number, code: string, message: string): never {
   throw new Refused({ status, code, message });
 }
 
+/** A unique index refused the write (SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's 23505). */
+const uniqueViolation = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+};
+
+/**
+ * A write that another administrator's (or the command line's) may have beaten to a staff member: the one account
+ * per staff member the database keeps (users_staff) is a 409, as checkLinks would have said a moment earlier.
+ */
+async function linkedWrite<T>(write: () => Promise<T>, staffId: string | null): Promise<T> {
+  try {
+    return await write();
+  } catch (e) {
+    if (staffId !== null && uniqueViolation(e)) refuse(409, 'staff-taken', `网格员 ${staffId} 已有账号 / staff member ${staffId} already has an account`);
+    throw e;
+  }
+}
+
 export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { store, state } = o;
   /** One change at a time (the checks and the writes of one request are not interleaved with another's). */
@@ -145,7 +164,7 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     // No static token: a random one no one is told (the column requires one); the user signs in with the password.
     const record: UserRecord = { id: body.id, name: body.name, role: body.role, districtScope: scope, tokenHash: hashToken(randomBytes(32).toString('base64url')), ...links };
     // One write: the user and their password together (never a user without one), none when the id was just taken.
-    if (!(await store.createUser(record, passwordHash))) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
+    if (!(await linkedWrite(() => store.createUser(record, passwordHash), record.staffId))) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
     const after: Shape = { name: body.name, role: body.role, scope, disabled: false, ...links };
     await audit(actor.id, { action: 'create', target: body.id, after, passwordSet: true });
     return rowOf(record);
@@ -174,7 +193,7 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     if (rightsChange && !(await adminLeft(id, after))) refuse(409, 'last-admin', '不能停用或降级最后一位全市系统管理员 / the last enabled city-wide administrator cannot be demoted, narrowed or disabled');
     if (rightsChange && id === actor.id) refuse(403, 'own-rights', '不能更改自己的角色、辖区或停用状态，请由另一位系统管理员操作 / you cannot change your own role, area or disabled flag: another administrator must');
     if (after.name !== before.name || after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope) || linksChange) {
-      await store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope, departmentId: after.departmentId, staffId: after.staffId }]);
+      await linkedWrite(() => store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope, departmentId: after.departmentId, staffId: after.staffId }]), after.staffId);
     }
     if (after.disabled !== before.disabled) await store.setUserDisabled(id, after.disabled, new Date().toISOString());
     if (body.password !== undefined) await store.setPassword(id, await hashPassword(body.password));

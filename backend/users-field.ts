@@ -5,7 +5,7 @@
  * writes `login,name,grid,password` to the file (mode 600; an existing file is refused before anything is made).
  * The passwords are never printed; each account is audited as 'user-admin' by the command line.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync, fsyncSync } from 'node:fs';
 import { randomInt, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Staff } from '../protocol';
@@ -81,13 +81,21 @@ export async function fieldAccountsMain(argv: string[]): Promise<number> {
       for (let i = 0; i < todo.length; i += 4) {
         made.push(...(await Promise.all(todo.slice(i, i + 4).map(async (s) => { const password = initialPassword(); return { staff: s, password, hash: await hashPassword(password) }; }))));
       }
-      await store.upsertUsers(made.map((m) => fieldAccountRecord(m.staff)));
-      for (const m of made) await store.setPassword(m.staff.id, m.hash);
-      const at = new Date().toISOString();
-      if (made.length > 0) await store.audit(made.map((m) => ({ at, userId: null, kind: 'user-admin' as const, detail: { action: 'create', by: 'cli', target: m.staff.id, after: { name: m.staff.name, role: 'field', staffId: m.staff.id }, passwordSet: true } })));
+      // The passwords are on disk before any account exists (never an account whose password nobody has); then
+      // each account is one write with its password (a crash leaves whole accounts, and rows in the file for
+      // those not made yet: running it again makes them, with new passwords in a new file).
       const lines = ['login,name,grid,password', ...made.map((m) => [m.staff.id, m.staff.name, state.grids.get(m.staff.gridId)?.name ?? m.staff.gridId, m.password].map(csvField).join(','))];
       writeSync(fd, lines.join('\n') + '\n');
-      process.stdout.write(`已为 ${made.length} 名网格员创建外勤端账号，初始密码写入 ${out}（仅本人可读，分发后请删除） / ${made.length} field accounts made; their initial passwords are in ${out} (mode 600: hand them out, then delete it)\n`);
+      fsyncSync(fd);
+      const at = new Date().toISOString();
+      let created = 0;
+      for (const m of made) {
+        if (!(await store.createUser(fieldAccountRecord(m.staff), m.hash))) continue;
+        created++;
+        await store.audit([{ at, userId: null, kind: 'user-admin', detail: { action: 'create', by: 'cli', target: m.staff.id, after: { name: m.staff.name, role: 'field', staffId: m.staff.id }, passwordSet: true } }]);
+      }
+      if (created < made.length) process.stderr.write(`${made.length - created} 个登录名刚被占用，未创建（文件中这些行无效） / ${made.length - created} logins were taken meanwhile: not made (their rows in the file do not apply)\n`);
+      process.stdout.write(`已为 ${created} 名网格员创建外勤端账号，初始密码写入 ${out}（仅本人可读，分发后请删除） / ${created} field accounts made; their initial passwords are in ${out} (mode 600: hand them out, then delete it)\n`);
       if (clash.length > 0) process.stderr.write(`${clash.length} 名网格员的工号已被其他账号用作登录名，未创建：${clash.map((s) => s.id).join('、')} / ${clash.length} staff ids are another account's login: not made\n`);
       return 0;
     } finally {
