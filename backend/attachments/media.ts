@@ -5,7 +5,7 @@
  * with a thumbnail from a frame (ffmpeg); voice notes probed for their duration. Anything else is refused with
  * what was found. No path ever comes from the client: a probed file is a temporary file of our own naming.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileTypeFromBuffer } from 'file-type';
@@ -86,6 +86,8 @@ async function processImage(bytes: Buffer, mime: string): Promise<ProcessedMedia
   }
 }
 
+const WHAT_EN: Readonly<Record<string, string>> = { 读取媒体信息: 'probing', 生成视频缩略图: 'making a thumbnail', 去除媒体元数据: 'removing the metadata' };
+
 /** Runs a tool on a file with a time limit; its standard output, or a 422 naming what failed. */
 function runTool(path: string, args: string[], timeoutMs: number, what: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -93,7 +95,8 @@ function runTool(path: string, args: string[], timeoutMs: number, what: string):
     const out: Buffer[] = [];
     let err = '';
     let outBytes = 0;
-    const fail = (why: string): void => reject(new MediaError(422, 'undecodable', `${what}失败（${why.slice(0, 160)}） / ${what === '读取媒体信息' ? 'probing' : 'making a thumbnail'} failed`));
+    // The tool's last words name our temporary file, never the client's: its path is left out of what is answered.
+    const fail = (why: string): void => reject(new MediaError(422, 'undecodable', `${what}失败（${why.replace(/\/\S*zongzhi-attachment-[^/\s]*\/\w+:?\s*/g, '').slice(0, 160)}） / ${WHAT_EN[what] ?? what} failed`));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       fail(`超过 ${Math.round(timeoutMs / 1000)} 秒`);
@@ -115,14 +118,32 @@ function runTool(path: string, args: string[], timeoutMs: number, what: string):
   });
 }
 
+/**
+ * The demuxer (read) and muxer (write) of each sniffed type. ffprobe and ffmpeg are told the format instead of
+ * guessing it from the content — a file sniffed as MP3 whose ID3 tag hides an HLS playlist is read as MP3, never
+ * as a playlist — and may open local files only (-protocol_whitelist file): no URL inside a file is ever fetched.
+ */
+const FORMATS: Readonly<Record<string, { demuxer: string; muxer: string }>> = {
+  'video/mp4': { demuxer: 'mov', muxer: 'mp4' },
+  'video/quicktime': { demuxer: 'mov', muxer: 'mov' },
+  'video/webm': { demuxer: 'matroska', muxer: 'webm' },
+  'audio/mp4': { demuxer: 'mov', muxer: 'ipod' },
+  'audio/aac': { demuxer: 'aac', muxer: 'adts' },
+  'audio/mpeg': { demuxer: 'mp3', muxer: 'mp3' },
+  'audio/ogg': { demuxer: 'ogg', muxer: 'ogg' },
+  'audio/webm': { demuxer: 'matroska', muxer: 'webm' },
+  'audio/wav': { demuxer: 'wav', muxer: 'wav' },
+};
+const input = (mime: string, file: string): string[] => ['-protocol_whitelist', 'file', '-f', FORMATS[mime]!.demuxer, '-i', file];
+
 interface Probe {
   durationMs: number | null;
   video: { width: number; height: number } | null;
   audio: boolean;
 }
 
-async function probe(tools: MediaTools, file: string): Promise<Probe> {
-  const out = await runTool(tools.ffprobePath, ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,width,height', '-of', 'json', file], tools.timeoutMs, '读取媒体信息');
+async function probe(tools: MediaTools, file: string, mime: string): Promise<Probe> {
+  const out = await runTool(tools.ffprobePath, ['-v', 'error', '-show_entries', 'format=duration:stream=codec_type,width,height', '-of', 'json', ...input(mime, file)], tools.timeoutMs, '读取媒体信息');
   let parsed: { format?: { duration?: string }; streams?: Array<{ codec_type?: string; width?: number; height?: number }> };
   try {
     parsed = JSON.parse(out.toString('utf8')) as typeof parsed;
@@ -138,19 +159,26 @@ async function probe(tools: MediaTools, file: string): Promise<Probe> {
   };
 }
 
-/** A video or a voice note: stored as uploaded; probed, and a video gets a thumbnail from a frame. */
-async function processAv(bytes: Buffer, kind: 'video' | 'audio', mime: string, tools: MediaTools): Promise<ProcessedMedia> {
+/**
+ * A video or a voice note: its streams copied as they are into a fresh container without the file's metadata (a
+ * phone writes the place it was taken there, as EXIF does for photos); probed, and a video gets a thumbnail from a
+ * frame.
+ */
+async function processAv(uploaded: Buffer, kind: 'video' | 'audio', mime: string, tools: MediaTools): Promise<ProcessedMedia> {
   const dir = await mkdtemp(join(tmpdir(), 'zongzhi-attachment-'));
   try {
-    const file = join(dir, 'upload');
-    await writeFile(file, bytes);
-    const info = await probe(tools, file);
+    const original = join(dir, 'upload');
+    await writeFile(original, uploaded);
+    const file = join(dir, 'stripped');
+    await runTool(tools.ffmpegPath, ['-v', 'error', ...input(mime, original), '-map', '0', '-map_metadata', '-1', '-map_chapters', '-1', '-c', 'copy', '-f', FORMATS[mime]!.muxer, file], tools.timeoutMs, '去除媒体元数据');
+    const bytes = await readFile(file);
+    const info = await probe(tools, file, mime);
     // An MP4 or WebM container without a picture is a voice note (a phone's recorder writes those).
     const actual: AttachmentKind = kind === 'video' && !info.video ? 'audio' : kind;
     if (actual === 'video') {
       if (info.durationMs === null) throw new MediaError(422, 'undecodable', '视频没有可读的时长 / the video has no readable duration');
       const at = info.durationMs > 2000 ? '1' : '0';
-      const frame = await runTool(tools.ffmpegPath, ['-v', 'error', '-ss', at, '-i', file, '-frames:v', '1', '-vf', `scale=${ATTACHMENT_THUMB_SIDE}:${ATTACHMENT_THUMB_SIDE}:force_original_aspect_ratio=decrease`, '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'], tools.timeoutMs, '生成视频缩略图');
+      const frame = await runTool(tools.ffmpegPath, ['-v', 'error', '-ss', at, ...input(mime, file), '-frames:v', '1', '-vf', `scale=${ATTACHMENT_THUMB_SIDE}:${ATTACHMENT_THUMB_SIDE}:force_original_aspect_ratio=decrease`, '-f', 'image2pipe', '-c:v', 'png', 'pipe:1'], tools.timeoutMs, '生成视频缩略图');
       if (frame.length === 0) throw new MediaError(422, 'undecodable', '生成视频缩略图失败（没有画面） / the video has no frame');
       const thumb = await sharp(frame).webp({ quality: 75 }).toBuffer();
       return { kind: 'video', mime, bytes, thumb, width: info.video!.width, height: info.video!.height, durationMs: info.durationMs };

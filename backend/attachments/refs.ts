@@ -26,11 +26,21 @@ export function namedIds(payload: unknown): string[] {
   return Array.isArray(ids) ? ids.slice(0, 9).filter((id): id is string => typeof id === 'string' && /^[0-9a-f]{64}$/.test(id)) : [];
 }
 
-/** The refs of the ids a payload names that the store holds, by id (empty without any: no store read). */
-export async function refsNamed(store: Pick<BackendStore, 'findAttachments'>, payload: unknown): Promise<Map<string, AttachmentRef>> {
+/**
+ * The refs of the ids a payload names that the store holds and the actor may attach, by id (empty without any:
+ * no store read). May attach: an attachment no event names yet (just uploaded — knowing its id is having had its
+ * bytes), or one an event the actor can see already names. Never one that only events outside the actor's area
+ * name: an id seen elsewhere cannot bring another area's photo into one's own event (and so be read).
+ */
+export async function refsNamed(store: Pick<BackendStore, 'findAttachments' | 'attachmentEvents'>, payload: unknown, sees: (eventId: string) => boolean): Promise<Map<string, AttachmentRef>> {
   const ids = namedIds(payload);
   if (ids.length === 0) return new Map();
-  return new Map((await store.findAttachments(ids)).map((r) => [r.id, refOf(r)]));
+  const refs = new Map<string, AttachmentRef>();
+  for (const record of await store.findAttachments(ids)) {
+    const events = await store.attachmentEvents(record.id);
+    if (events.length === 0 || events.some(sees)) refs.set(record.id, refOf(record));
+  }
+  return refs;
 }
 
 /** What an applied command links: each attachment its checked payload names, to the event it acted on. */

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { inAreaScope, type CityState } from '../../domain';
+import { MASKED_ROLES, inAreaScope, type CityState } from '../../domain';
 import { ATTACHMENTS_PATH, type UserRole } from '../../protocol';
 import type { AttachmentRecord, AuditEntry, BackendStore, UserRecord } from '../store/types';
 import { bearerUser, send } from '../http-answers';
@@ -49,6 +49,24 @@ const problem = (res: ServerResponse, status: number, code: string, message: str
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length, 'Cache-Control': 'no-store', ...headers }).end(body);
 };
 
+/** Bytes read from the store per piece of a whole download. */
+const DOWNLOAD_PIECE = 1024 * 1024;
+
+/**
+ * A refusal of an upload whose body is not read: answered with Connection: close, and what the client still sends
+ * is dropped unread (never parsed nor kept) for a few seconds, then the connection goes — a refused sender cannot
+ * keep streaming forever. A client still sending as the connection closes may see it reset before it reads the
+ * answer (nothing is stored either way).
+ */
+function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  if (!req.complete) {
+    req.resume();
+    const linger = setTimeout(() => req.destroy(), 5000);
+    req.once('close', () => clearTimeout(linger));
+  }
+  problem(res, status, code, message, req.complete ? headers : { ...headers, Connection: 'close' });
+}
+
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /** One `bytes=a-b` range within `total` (a-, -n too); 'none' without a header; null when unsatisfiable. */
@@ -78,8 +96,12 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
     return true;
   };
 
-  /** Whether the user may read the attachment: an event naming it in their area, or theirs and not yet named. */
+  /**
+   * Whether the user may read the attachment: an event naming it in their area, or theirs and not yet named.
+   * Never a masked reader (demo screens, 督查): photos show faces and voices, which they are not shown.
+   */
   const mayRead = async (user: UserRecord, record: AttachmentRecord): Promise<boolean> => {
+    if (MASKED_ROLES.has(user.role)) return false;
     const events = await o.store.attachmentEvents(record.id);
     if (events.length === 0) return record.createdBy === user.id;
     return events.some((id) => {
@@ -90,13 +112,10 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
 
   const upload = async (req: IncomingMessage, res: ServerResponse, user: UserRecord): Promise<void> => {
     if (!mayUpload(user)) {
-      req.resume();
-      return problem(res, 403, 'forbidden', `角色 ${user.role} 不能上传附件 / role ${user.role} may not upload attachments`);
+      if (refusedNow(`${user.id}\u0000upload`)) void o.store.audit([{ at: new Date().toISOString(), userId: user.id, kind: 'attachment-refused', detail: { upload: true, role: user.role } }]).catch(() => undefined);
+      return refuseUnread(req, res, 403, 'forbidden', `角色 ${user.role} 不能上传附件 / role ${user.role} may not upload attachments`);
     }
-    if (busy >= limit) {
-      req.resume();
-      return problem(res, 503, 'busy', '正在处理的上传过多，请稍后重试 / too many uploads in progress, retry shortly', { 'Retry-After': '2' });
-    }
+    if (busy >= limit) return refuseUnread(req, res, 503, 'busy', '正在处理的上传过多，请稍后重试 / too many uploads in progress, retry shortly', { 'Retry-After': '2' });
     busy++;
     try {
       const file = await readUpload(req);
@@ -116,18 +135,11 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
         createdBy: user.id,
       };
       const stored = await o.store.putAttachment(record, media.bytes, media.thumb);
-      send(res, stored.created ? 201 : 200, refOf(stored.record));
+      // The same bytes uploaded before (by anyone): the same attachment, named as this upload names it.
+      send(res, stored.created ? 201 : 200, { ...refOf(stored.record), name: record.name });
     } catch (e) {
       if (!(e instanceof MediaError)) throw e;
-      // Refused before the body was read whole: answered with Connection: close, and what the client still sends
-      // is dropped unread (never parsed nor kept) for a few seconds so that it reads the answer (closing at once
-      // would reset the connection under it), then the connection goes.
-      if (!req.complete) {
-        req.resume();
-        const linger = setTimeout(() => req.destroy(), 5000);
-        req.once('close', () => clearTimeout(linger));
-      }
-      problem(res, e.status, e.code, e.message, req.complete ? {} : { Connection: 'close' });
+      refuseUnread(req, res, e.status, e.code, e.message);
     } finally {
       busy--;
     }
@@ -158,8 +170,15 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
     if (range === null) return void res.writeHead(416, { ...headers, 'Content-Range': `bytes */${total}`, 'Content-Type': 'text/plain; charset=utf-8' }).end();
     const head = req.method === 'HEAD';
     if (range === 'none') {
-      const blob = head ? null : await o.store.readBlob(sha);
-      return void res.writeHead(200, { ...headers, 'Content-Length': total }).end(blob?.bytes);
+      res.writeHead(200, { ...headers, 'Content-Length': total });
+      if (head) return void res.end();
+      // In pieces, each read when the last has gone out: a 50 MB video never sits whole in memory per download.
+      for (let start = 0; start < total && !res.destroyed; start += DOWNLOAD_PIECE) {
+        const piece = await o.store.readBlob(sha, { start, end: Math.min(total, start + DOWNLOAD_PIECE) - 1 });
+        if (!piece) return void res.destroy();
+        if (!res.write(piece.bytes)) await new Promise<void>((r) => { res.once('drain', r); res.once('close', r); });
+      }
+      return void res.end();
     }
     const blob = head ? null : await o.store.readBlob(sha, range);
     res.writeHead(206, { ...headers, 'Content-Length': range.end - range.start + 1, 'Content-Range': `bytes ${range.start}-${range.end}/${total}` }).end(blob?.bytes);
@@ -184,10 +203,7 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
     }
     void (async () => {
       const user = await bearerUser(o.store, req);
-      if (!user) {
-        req.resume();
-        return problem(res, 401, 'unauthorized', '需要有效的令牌 / a valid bearer token is required');
-      }
+      if (!user) return refuseUnread(req, res, 401, 'unauthorized', '需要有效的令牌 / a valid bearer token is required');
       if (isUpload) await upload(req, res, user);
       else await serve(req, res, user, parts[0]!, parts.length === 2);
     })().catch(() => {

@@ -6,7 +6,7 @@
  * after what the others committed meanwhile has been applied: one global order, exactly once by command id.
  */
 import { encodeFrame, errorFrame, type Change, type CommandAck, type WireErrorPayload } from '../../protocol';
-import { CommandError, executeCommand, type Actor, type CityState, type CommandContext } from '../../domain';
+import { CommandError, executeCommand, inAreaScope, type Actor, type CityState, type CommandContext } from '../../domain';
 import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
 import type { BackendStore, ChangeBatch, CommandRecord } from '../store/types';
@@ -56,7 +56,10 @@ export class CommandPipeline {
     const { store, state } = this.o;
     let made: { seq: number; at: string; changes: Change[] } | null = null;
     // The attachments the command names (uploaded before; never changed once stored), read before its turn.
-    const attachments = await refsNamed(store, payload);
+    const attachments = await refsNamed(store, payload, (eventId) => {
+      const event = state.get('events', eventId);
+      return event !== undefined && inAreaScope(actor.districtScope, { districtId: event.districtId, gridId: event.gridId }, state);
+    });
     // Decided in the city's write turn, on the state as every instance committed it (see catchUp).
     const answer = await store.writeTurn(state.seq, async (turn): Promise<CommandAnswer> => {
       this.catchUp(turn.missed);
