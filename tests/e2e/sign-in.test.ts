@@ -126,6 +126,8 @@ describe('sign-in at the console (登录)', () => {
 
     const signOuts = (): number => (backend.store as SqliteStore).auditLog(500).filter((e) => e.kind === 'sign-out' && e.userId === 'duty').length;
     const outBefore = signOuts();
+    // The hand-over sent and acknowledged by the backend first: a seat never switches over the outgoing officer's queued commands.
+    await page.locator('[data-testid="pending-commands"]', { hasText: '待发送指令 0 条' }).waitFor({ timeout: 15_000 });
     await page.getByTestId('seat-switch').click();
     const form = page.getByTestId('handover-panel').getByTestId('sign-in');
     await signIn(page, 'duty-2', PASSWORDS['duty-2'], form);
@@ -168,6 +170,7 @@ describe('sign-in at the console (登录)', () => {
     await a.getByTestId('handover-pending').waitFor({ timeout: 15_000 });
 
     // The first console's seat switches: only its session ends; the desk's other console stays 李强's, online.
+    await a.locator('[data-testid="pending-commands"]', { hasText: '待发送指令 0 条' }).waitFor({ timeout: 15_000 });
     await a.getByTestId('seat-switch').click();
     await signIn(a, 'duty-2', PASSWORDS['duty-2'], a.getByTestId('handover-panel').getByTestId('sign-in'));
     await a.getByTestId('seat-switched').waitFor({ timeout: 15_000 });

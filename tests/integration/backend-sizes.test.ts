@@ -29,6 +29,14 @@ function toSchemaOne(file: string, hugeEventId: string): number {
             ORDER BY json_extract(t.data, '$.index')) t)))
     WHERE collection = 'events';
     DELETE FROM entities WHERE collection = 'timeline';
+    DROP TABLE attachment_links;
+    DROP TABLE attachments;
+    DROP TABLE blobs;
+    DROP TABLE api_keys;
+    DROP TABLE sign_in_failures;
+    DROP INDEX users_staff;
+    ALTER TABLE users DROP COLUMN department_id;
+    ALTER TABLE users DROP COLUMN staff_id;
     DROP TABLE key_persons;
     DROP TABLE sessions;
     ALTER TABLE users DROP COLUMN password_hash;
