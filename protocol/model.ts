@@ -226,6 +226,8 @@ export const GovEvent = z.object({
   title: z.string(),
   description: z.string(),
   location: LonLat,
+  /** The location's accuracy in metres when a phone reported it (GPS); absent otherwise. */
+  locationAccuracy: z.number().nonnegative().optional(),
   address: z.string(),
   gridId: z.string(),
   districtId: z.string(),

@@ -59,6 +59,8 @@ export const commandPayloads = {
     title: Text(200),
     description: z.string().max(4000),
     location: LonLat,
+    /** How sure the location is, in metres (a phone's GPS fix). */
+    accuracy: z.number().nonnegative().max(100_000).optional(),
     address: z.string().max(200).optional(),
     reporter: z.object({ name: z.string().max(50), phone: z.string().max(30) }).optional(),
     cameraId: z.string().max(64).optional(),
