@@ -18,7 +18,7 @@ export const fieldWorkHandlers: Pick<Handlers, FieldWorkCommand> = {
     const event = eventFor(ctx, p);
     requireAssigned(ctx, event);
     if (event.status !== 'handling') {
-      throw new CommandError('conflict', `事件 ${event.id} 当前为 ${event.status}，签收后才能登记到场 / cannot record arrival at event ${event.id}: it is ${event.status} (needs handling)`);
+      throw new CommandError('conflict', `事件 ${event.id} 当前为 ${event.status}，只有处置中（已签收、未反馈）才能登记到场 / cannot record arrival at event ${event.id}: it is ${event.status} (needs handling)`);
     }
     const position: [number, number] = [round6(p.position[0]), round6(p.position[1])];
     const accuracy = Math.round(p.accuracy);

@@ -74,7 +74,7 @@ describe('grid staff (field) on their own tasks', () => {
     expect(refusal(state, FIELD, 'event.cohandle.request', { eventId: 'E-dept', departmentId: 'dept-police', reason: '需要' }).code).toBe('forbidden');
     const early = refusal(state, FIELD, 'event.arrive', { eventId: 'E-staff', position: [118, 24], accuracy: 5 });
     expect(early.code).toBe('conflict');
-    expect(early.message).toMatch(/签收后才能登记到场/);
+    expect(early.message).toMatch(/只有处置中（已签收、未反馈）才能登记到场/);
     for (const type of ['event.accept', 'event.dispatch', 'event.return', 'event.extension.request', 'event.close']) {
       expect(refusal(state, FIELD, type, { eventId: 'E-staff' }).code, type).toBe('forbidden');
     }
