@@ -143,6 +143,7 @@ export function newEvent(ctx: CommandContext, input: {
   title: string;
   description: string;
   location: LonLat;
+  accuracy?: number;
   address?: string;
   reporter?: { name: string; phone: string };
   cameraId?: string;
@@ -162,6 +163,7 @@ export function newEvent(ctx: CommandContext, input: {
     title: input.title,
     description: input.description,
     location: input.location,
+    ...(input.accuracy !== undefined ? { locationAccuracy: Math.round(input.accuracy) } : {}),
     address: input.address ?? place.address,
     gridId: place.gridId,
     districtId: place.districtId,
