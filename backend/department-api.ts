@@ -12,7 +12,7 @@
  * 401 / 403 as for the field route (backend/auth/app-bearer.ts); refusals `{code, message}`, Chinese first.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Actor, CityState } from '../domain';
+import { timelineId, type Actor, type CityState } from '../domain';
 import { DEPARTMENT_ACTION_BODIES, DEPARTMENT_ME_PATH, DEPARTMENT_QUEUE_MAX, DepartmentAction, type Department, type DepartmentEvent, type DepartmentMe, type FieldActionAnswer, type GovEvent } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
 import { sessionBearer } from './auth/app-bearer';
@@ -57,10 +57,10 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
       .map((e) => ({ id: e.id, title: e.title, address: e.address, status: e.status, severity: e.severity, reportedAt: e.reportedAt, stepDeadline: e.stepDeadline, districtId: e.districtId }));
 
   const detail = (event: GovEvent): DepartmentEvent => {
-    const timeline = [...o.state.collections.timeline.values()]
-      .filter((r) => r.eventId === event.id)
-      .sort((a, b) => a.index - b.index)
-      .slice(-TIMELINE_MAX)
+    // The entries' ids are `${eventId}.${index}` (domain timelineId): read by id, the last TIMELINE_MAX.
+    const first = Math.max(0, event.timelineCount - TIMELINE_MAX);
+    const timeline = Array.from({ length: event.timelineCount - first }, (_, i) => o.state.get('timeline', timelineId(event.id, first + i)))
+      .filter((r) => r !== undefined)
       .map(({ at, actor, actorName, action, note, attachments, position, accuracy }) => ({ at, actor, actorName, action, ...(note !== undefined ? { note } : {}), ...(attachments ? { attachments } : {}), ...(position ? { position } : {}), ...(accuracy !== undefined ? { accuracy } : {}) }));
     return {
       id: event.id,
