@@ -17,7 +17,7 @@ import { whepPath } from './video/webrtc-streams';
 import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
 
 /** Event ids people can read out on the phone: E + local date + 5-digit counter (E2026112200042). */
-export function eventIdFactory(state: CityState, clock: () => number): (kind: 'event' | 'cohandle' | 'handover') => string {
+export function eventIdFactory(state: CityState, clock: () => number): (kind: 'event' | 'cohandle' | 'handover' | 'extension') => string {
   const counters = new Map<string, number>();
   for (const id of state.collections.events.keys()) {
     const m = /^E(\d{8})(\d{5})$/.exec(id);
@@ -28,7 +28,7 @@ export function eventIdFactory(state: CityState, clock: () => number): (kind: 'e
   const tag = randomBytes(3).toString('hex');
   return (kind) => {
     const day = new Date(clock() + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
-    if (kind !== 'event') return `${kind === 'cohandle' ? 'CH' : 'HO'}${day}${Date.now().toString(36)}${tag}${(other++).toString(36)}`;
+    if (kind !== 'event') return `${kind === 'cohandle' ? 'CH' : kind === 'extension' ? 'EX' : 'HO'}${day}${Date.now().toString(36)}${tag}${(other++).toString(36)}`;
     for (;;) {
       const next = (counters.get(day) ?? 0) + 1;
       counters.set(day, next);

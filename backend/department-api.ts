@@ -1,39 +1,148 @@
 /**
- * The department page's sign-in route (protocol/department.ts; the page itself is issue 20): GET
- * /department/api/me with a 部门联络员 (liaison) session as bearer → the user, their department and its queue
- * (open events whose current assignee is the department, newest first, at most DEPARTMENT_QUEUE_MAX). 401 / 403
- * as for the field route (backend/auth/app-bearer.ts); 404 when the account's department is gone from the city.
+ * The department page's routes (protocol/department.ts), with a 部门联络员 (liaison) session as bearer:
+ *
+ *   GET  /department/api/me                         the user, their department and its queue (open events whose
+ *                                                   current assignee is the department, newest first, at most
+ *                                                   DEPARTMENT_QUEUE_MAX); 404 when the department is gone
+ *   GET  /department/api/events/<eventId>           one event of the department's in detail (403 another's)
+ *   POST /department/api/events/<eventId>/<action>  sign | feedback | return | extension, run as the liaison through
+ *                                                   the command pipeline (the domain checks the event is the
+ *                                                   department's), the command id derived from the page's clientId
+ *
+ * 401 / 403 as for the field route (backend/auth/app-bearer.ts); refusals `{code, message}`, Chinese first.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CityState } from '../domain';
-import { DEPARTMENT_ME_PATH, DEPARTMENT_QUEUE_MAX, type DepartmentMe } from '../protocol';
+import { timelineId, type Actor, type CityState } from '../domain';
+import { DEPARTMENT_ACTION_BODIES, DEPARTMENT_ME_PATH, DEPARTMENT_QUEUE_MAX, DepartmentAction, type Department, type DepartmentEvent, type DepartmentMe, type FieldActionAnswer, type GovEvent } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
 import { sessionBearer } from './auth/app-bearer';
 import type { Auth } from './auth/sessions';
-import { send } from './http-answers';
-import type { BackendStore } from './store/types';
+import { decodedSegment, send } from './http-answers';
+import type { BackendStore, UserRecord } from './store/types';
+import { derivedCommandId, EVENT_ID_SEGMENT, readJson, runCommand, type SubmitCommand } from './field/http-command';
 
-export function departmentRoutes(o: { auth: Pick<Auth, 'check'>; store: Pick<BackendStore, 'audit'>; state: CityState }): (req: IncomingMessage, res: ServerResponse) => boolean {
+export interface DepartmentRoutesOptions {
+  auth: Pick<Auth, 'check'>;
+  store: Pick<BackendStore, 'audit'>;
+  state: CityState;
+  /** The command pipeline (absent: GET /department/api/me only). */
+  submit?: SubmitCommand;
+}
+
+const COMMAND_OF: Record<DepartmentAction, 'event.sign' | 'event.feedback' | 'event.return' | 'event.extension.request'> = {
+  sign: 'event.sign',
+  feedback: 'event.feedback',
+  return: 'event.return',
+  extension: 'event.extension.request',
+};
+const EVENT_PATH = /^\/department\/api\/events\/([^/]+)(?:\/([^/]+))?$/;
+const TIMELINE_MAX = 200;
+
+/** What a liaison may do on an event of their department now. */
+export function departmentActions(event: GovEvent): DepartmentAction[] {
+  const pending = (event.extensionRequests ?? []).some((r) => r.state === 'pending');
+  if (event.status === 'dispatched') return ['sign', 'return', ...(pending ? [] : ['extension' as const])];
+  if (event.status === 'handling') return ['feedback', 'return', ...(pending ? [] : ['extension' as const])];
+  return [];
+}
+
+export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const actorOf = (user: UserRecord, department: Department): Actor => ({ id: user.id, name: `${user.name}（${department.name}）`, role: 'liaison', districtScope: user.districtScope, departmentId: department.id });
+
+  const queue = (department: Department): DepartmentMe['queue'] =>
+    [...o.state.collections.events.values()]
+      .filter((e) => e.assignee?.departmentId === department.id && e.status !== 'closed' && e.status !== 'merged')
+      .sort((a, b) => b.reportedAt.localeCompare(a.reportedAt))
+      .slice(0, DEPARTMENT_QUEUE_MAX)
+      .map((e) => ({ id: e.id, title: e.title, address: e.address, status: e.status, severity: e.severity, reportedAt: e.reportedAt, stepDeadline: e.stepDeadline, districtId: e.districtId }));
+
+  const detail = (event: GovEvent): DepartmentEvent => {
+    // The entries' ids are `${eventId}.${index}` (domain timelineId): read by id, the last TIMELINE_MAX.
+    const first = Math.max(0, event.timelineCount - TIMELINE_MAX);
+    const timeline = Array.from({ length: event.timelineCount - first }, (_, i) => o.state.get('timeline', timelineId(event.id, first + i)))
+      .filter((r) => r !== undefined)
+      .map(({ at, actor, actorName, action, note, attachments, position, accuracy }) => ({ at, actor, actorName, action, ...(note !== undefined ? { note } : {}), ...(attachments ? { attachments } : {}), ...(position ? { position } : {}), ...(accuracy !== undefined ? { accuracy } : {}) }));
+    return {
+      id: event.id,
+      title: event.title,
+      description: event.description,
+      category: event.category,
+      categoryName: o.state.get('rules', event.category)?.categoryName ?? event.category,
+      severity: event.severity,
+      address: event.address,
+      location: event.location,
+      status: event.status,
+      reportedAt: event.reportedAt,
+      stepDeadline: event.stepDeadline,
+      finalDeadline: event.finalDeadline,
+      supervised: event.supervised,
+      version: event.version,
+      attachments: event.attachments ?? [],
+      extensionRequests: event.extensionRequests ?? [],
+      actions: departmentActions(event),
+      timeline,
+    };
+  };
+
+  const act = async (req: IncomingMessage, res: ServerResponse, actor: Actor, eventId: string, action: DepartmentAction, submit: SubmitCommand): Promise<void> => {
+    const body = await readJson(req, res, DEPARTMENT_ACTION_BODIES[action]);
+    if (!body) return;
+    if (!o.state.get('events', eventId)) return send(res, 404, { code: 'no-event', message: `事件 ${eventId} 不存在 / event ${eventId} does not exist` });
+    const { clientId, ...rest } = body;
+    const done = await runCommand(submit, actor, derivedCommandId(actor.id, `${action}:${eventId}`, clientId), COMMAND_OF[action], { eventId, ...rest });
+    if (!done.ok) return send(res, done.status, { code: done.code, message: done.message });
+    const event = o.state.get('events', eventId)!;
+    const answer: FieldActionAnswer = { eventId, status: event.status, version: event.version, duplicate: done.duplicate };
+    send(res, 200, answer);
+  };
+
   return (req, res) => {
     const path = parseRequestTarget(req.url)?.pathname;
-    if (path !== DEPARTMENT_ME_PATH) return false;
-    req.resume();
-    if (req.method !== 'GET') {
-      res.writeHead(405, { Allow: 'GET' }).end();
+    if (path === undefined) return false;
+    const eventRoute = EVENT_PATH.exec(path);
+    if (path !== DEPARTMENT_ME_PATH && !eventRoute) return false;
+    const method = eventRoute?.[2] !== undefined ? 'POST' : 'GET';
+    if (req.method !== method) {
+      req.resume();
+      res.writeHead(405, { Allow: method }).end();
       return true;
     }
+    let eventId: string | null = null;
+    let action: DepartmentAction | null = null;
+    if (eventRoute) {
+      eventId = decodedSegment(eventRoute[1]!);
+      const parsed = eventRoute[2] === undefined ? null : DepartmentAction.safeParse(eventRoute[2]);
+      if (!eventId || !EVENT_ID_SEGMENT.test(eventId) || (parsed && !parsed.success) || (parsed && !o.submit)) {
+        req.resume();
+        send(res, 404, { code: 'not-found', message: `没有这个操作（可用：${DepartmentAction.options.join('、')}） / no such action` });
+        return true;
+      }
+      action = parsed?.data ?? null;
+    }
+    if (!action) req.resume();
     void (async () => {
       const who = await sessionBearer(o.auth, o.store, req, 'department');
-      if ('code' in who) return send(res, who.status, { code: who.code, message: who.message });
+      if ('code' in who) {
+        req.resume();
+        return send(res, who.status, { code: who.code, message: who.message });
+      }
       const department = who.user.departmentId === null ? undefined : o.state.get('departments', who.user.departmentId);
-      if (!department) return send(res, 404, { code: 'no-department', message: `账号 ${who.user.id} 所属的部门不存在，请联系系统管理员 / the account's department does not exist` });
-      const queue = [...o.state.collections.events.values()]
-        .filter((e) => e.assignee?.departmentId === department.id && e.status !== 'closed' && e.status !== 'merged')
-        .sort((a, b) => b.reportedAt.localeCompare(a.reportedAt))
-        .slice(0, DEPARTMENT_QUEUE_MAX)
-        .map((e) => ({ id: e.id, title: e.title, address: e.address, status: e.status, severity: e.severity, reportedAt: e.reportedAt, stepDeadline: e.stepDeadline, districtId: e.districtId }));
-      const answer: DepartmentMe = { user: { id: who.user.id, name: who.user.name }, department: { id: department.id, name: department.name }, queue };
-      send(res, 200, answer);
+      if (!department) {
+        req.resume();
+        return send(res, 404, { code: 'no-department', message: `账号 ${who.user.id} 所属的部门不存在，请联系系统管理员 / the account's department does not exist` });
+      }
+      if (!eventId) {
+        const answer: DepartmentMe = { user: { id: who.user.id, name: who.user.name }, department: { id: department.id, name: department.name }, queue: queue(department) };
+        return send(res, 200, answer);
+      }
+      if (action) return act(req, res, actorOf(who.user, department), eventId, action, o.submit!);
+      const event = o.state.get('events', eventId);
+      if (!event) return send(res, 404, { code: 'no-event', message: `事件 ${eventId} 不存在 / event ${eventId} does not exist` });
+      // Its own events, and those it co-handles (协同): what it reads; acting is the domain's check.
+      if (event.assignee?.departmentId !== department.id && !event.coHandlers.includes(department.id)) {
+        return send(res, 403, { code: 'forbidden', message: `事件 ${eventId} 不属于 ${department.name} / event ${eventId} is not your department's` });
+      }
+      send(res, 200, detail(event));
     })().catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, { code: 'internal', message: `部门页服务出错 / the department route failed: ${(e as Error).message.slice(0, 200)}` });
     });

@@ -36,6 +36,7 @@ import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKam
 import { ensureSimulatedStaffAccount, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
 import { consoleAppGate } from './auth/apps';
 import { departmentRoutes } from './department-api';
+import { fieldApiRoutes } from './field/api';
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
 import { findChromium } from '../node-util/chromium';
 import type { SimulationEngine } from './live-simulator/engine';
@@ -183,6 +184,17 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     openEventsOf: (staffId) => [...state.collections.events.values()].filter((e) => e.assignee?.staffId === staffId && e.status !== 'closed' && e.status !== 'merged'),
     signedInUsers: () => server.signedInUsers(),
     assetsDir: fieldAssetsDir,
+    api: fieldApiRoutes({
+      auth: sessions,
+      store,
+      state,
+      submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload),
+      locate: stateLocator(state),
+      commitSystemChanges: (build) => server.commitSystemChanges(build),
+      // The phones' positions go the simulator's way: this instance's consoles, and the others through the broker.
+      positions: (at, items) => relay.made(at, items),
+      now: () => clock.now(),
+    }),
   });
   // Who answers, in every welcome: a fresh id per start, and a name (host:port unless given, once listening).
   const instance = { id: `${hostname().slice(0, 40)}-${randomBytes(8).toString('hex')}`, name: config.instanceName ?? hostname().slice(0, 120) };
@@ -207,7 +219,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     sessionEnded: (tokenHash) => tickets.forget(tokenHash),
   });
   const signIn = authRoutes(server.auth, store);
-  const department = departmentRoutes({ auth: sessions, store, state });
+  const department = departmentRoutes({ auth: sessions, store, state, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
   const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).

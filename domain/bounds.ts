@@ -16,3 +16,5 @@ export const MAX_TIMELINE_ENTRIES = 2000;
 export const MAX_COHANDLING_REQUESTS = 50;
 /** User ids kept in an event's `actors` (who acted on it, newest last). */
 export const MAX_ACTORS = 50;
+/** Extension requests (申请延期) kept on one event. */
+export const MAX_EXTENSION_REQUESTS = 20;

@@ -8,6 +8,7 @@ const EVENT_WORK: CommandType[] = [
   'event.reassign',
   'event.cohandle.request',
   'event.cohandle.decide',
+  'event.extension.decide',
   'event.supervise',
   'event.escalate',
   'event.sign',
@@ -28,16 +29,17 @@ export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
   // The duty officer runs the loop at night, switches the level and writes the hand-over log.
   duty: new Set([...EVENT_WORK, 'level.set', 'plan.tick', 'duty.handover', 'duty.acknowledge']),
   // Leaders steer: assign (交办), supervise (督办), escalate, comment, switch the command level.
-  leader: new Set(['event.assign', 'event.supervise', 'event.escalate', 'event.comment', 'level.set', 'plan.tick', 'duty.acknowledge']),
+  leader: new Set(['event.assign', 'event.supervise', 'event.extension.decide', 'event.escalate', 'event.comment', 'level.set', 'plan.tick', 'duty.acknowledge']),
   viewer: new Set(),
   // System administrators (系统管理员) keep the base data; they do no event work.
   admin: new Set(BASE_DATA_COMMANDS),
   // 督查: reads (masked, like the viewer) and the audit; commands nothing.
   inspector: new Set(),
   // Department liaisons and grid staff work through their own pages (the department routes, the field app), never
-  // through console commands.
-  liaison: new Set(),
-  field: new Set(),
+  // through the console; there they act only on events assigned to their department or staff record
+  // (domain/commands/helpers.ts requireAssigned). Grid staff report in their own district (the field route's actor scope).
+  liaison: new Set(['event.sign', 'event.feedback', 'event.return', 'event.extension.request']),
+  field: new Set(['event.report', 'event.sign', 'event.arrive', 'event.feedback', 'event.cohandle.request']),
 };
 
 /** The apps an account signs in to: the console, the field app (外勤端), the department page (部门页). */

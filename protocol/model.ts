@@ -176,6 +176,9 @@ export const TimelineEntry = z.object({
   note: z.string().optional(),
   /** What a feedback (处置反馈) attached: photos, video, voice notes. */
   attachments: z.array(AttachmentRef).optional(),
+  /** Where the actor was (到场 'arrive': the phone's position, WGS84) and how sure (metres). */
+  position: LonLat.optional(),
+  accuracy: z.number().nonnegative().optional(),
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 
@@ -201,6 +204,20 @@ export const CoHandlingRequest = z.object({
   requestedAt: IsoTime,
 });
 
+/** 申请延期: a department or grid staff member asks for more time on the current step; the dispatcher decides. */
+export const ExtensionRequest = z.object({
+  id: z.string(),
+  minutes: z.number().int().positive(),
+  reason: z.string(),
+  /** Who asked (user id) and for whom (their department, or null for a grid staff member). */
+  requestedBy: z.string(),
+  departmentId: z.string().nullable(),
+  /** cancelled: the event was returned (退回) or moved on before a decision. */
+  state: z.enum(['pending', 'approved', 'refused', 'cancelled']),
+  requestedAt: IsoTime,
+});
+export type ExtensionRequest = z.infer<typeof ExtensionRequest>;
+
 export const GovEvent = z.object({
   id: z.string(),
   source: EventSource,
@@ -209,6 +226,8 @@ export const GovEvent = z.object({
   title: z.string(),
   description: z.string(),
   location: LonLat,
+  /** The location's accuracy in metres when a phone reported it (GPS); absent otherwise. */
+  locationAccuracy: z.number().nonnegative().optional(),
   address: z.string(),
   gridId: z.string(),
   districtId: z.string(),
@@ -222,6 +241,8 @@ export const GovEvent = z.object({
   assignee: z.object({ departmentId: z.string().nullable(), staffId: z.string().nullable() }).nullable(),
   coHandlers: z.array(z.string()),
   coHandlingRequests: z.array(CoHandlingRequest),
+  /** 申请延期 requests (absent on events from before they existed: none). */
+  extensionRequests: z.array(ExtensionRequest).optional(),
   supervised: z.boolean(),
   escalation: EscalationLevel,
   mergedInto: z.string().nullable(),

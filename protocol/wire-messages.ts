@@ -59,6 +59,8 @@ export const commandPayloads = {
     title: Text(200),
     description: z.string().max(4000),
     location: LonLat,
+    /** How sure the location is, in metres (a phone's GPS fix). */
+    accuracy: z.number().nonnegative().max(100_000).optional(),
     address: z.string().max(200).optional(),
     reporter: z.object({ name: z.string().max(50), phone: z.string().max(30) }).optional(),
     cameraId: z.string().max(64).optional(),
@@ -78,6 +80,13 @@ export const commandPayloads = {
   'event.escalate': z.object({ ...EventRef, reason: Text(2000) }),
   'event.sign': z.object({ ...EventRef }),
   'event.feedback': z.object({ ...EventRef, note: Text(4000), attachments: AttachmentIds.optional() }),
+  /** 到场: the grid staff member is at the place (their phone's position and its accuracy in metres); may be repeated. */
+  'event.arrive': z.object({ ...EventRef, position: LonLat, accuracy: z.number().nonnegative().max(100_000) }),
+  /** 退回: the department says the event is not theirs (before feedback); it goes back to the dispatcher to re-dispatch. */
+  'event.return': z.object({ ...EventRef, reason: Text(2000) }),
+  /** 申请延期: more minutes for the current step (at most 30 days), with a reason; the dispatcher decides. */
+  'event.extension.request': z.object({ ...EventRef, minutes: z.number().int().positive().max(30 * 24 * 60), reason: Text(2000) }),
+  'event.extension.decide': z.object({ ...EventRef, requestId: z.string().max(64), approve: z.boolean(), note: z.string().max(2000).optional() }),
   'event.followup': z.object({ ...EventRef, note: Text(2000), reached: z.boolean() }),
   'event.close': z.object({ ...EventRef, satisfaction: Satisfaction, comment: z.string().max(2000) }),
   'event.reopen': z.object({ ...EventRef, reason: Text(2000) }),

@@ -27,8 +27,12 @@ export interface AttachmentRoutesOptions {
   concurrency?: number;
 }
 
-/** Console roles that may upload (the read-only demo role may not). */
-const UPLOAD_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['dispatcher', 'duty', 'leader', 'admin']);
+/**
+ * Who uploads: the console's working roles (the read-only demo role may not), grid staff (their reports' and
+ * feedbacks' photos, from the field app) and department liaisons (their feedbacks'). Until a command names an
+ * attachment, only its uploader reads it.
+ */
+const UPLOAD_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['dispatcher', 'duty', 'leader', 'admin', 'field', 'liaison']);
 
 /**
  * Who may upload: the one place to widen (field staff, department liaisons, a source system's API key).

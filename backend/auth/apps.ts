@@ -59,7 +59,8 @@ export function consoleAppGate(
   return (req, res) => {
     const path = parseRequestTarget(req.url)?.pathname ?? '';
     const token = bearerToken(req);
-    if (!token || NOT_CONSOLE.test(path)) return routes(req, res);
+    // An upload (POST /attachments) is every app's: who may upload is the attachments route's rule (mayUpload).
+    if (!token || NOT_CONSOLE.test(path) || (req.method === 'POST' && path === '/attachments')) return routes(req, res);
     void (async () => {
       const user: UserRecord | null = await store.findUserByTokenHash(hashToken(token));
       const refusal = user ? wrongApp(user.role, 'console') : null;

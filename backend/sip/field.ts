@@ -5,7 +5,10 @@
  * and its small JSON API:
  *
  *   GET /field/api/me    Authorization: Bearer <session token of a 网格员 (field) account>
- *     → { staff, sip, center, tasks }   (401 no or an ended session, 403 another app's account, 503 calls off)
+ *     → { staff, sip, center, tasks }   (401 no or an ended session, 403 another app's account, 503 calls off);
+ *     each task with its deadlines, 督办 and the actions the staff member may take now
+ *
+ * and hands reports, task actions and positions to the work routes (backend/field/api.ts).
  *
  * The page signs in with the user name and password of a field account (POST /auth/login {app: 'field'}, the
  * same lockout, expiry and disabling as the console: backend/auth) — the account names its staff member
@@ -22,6 +25,7 @@ import { hashPassword } from '../auth/password';
 import { sessionBearer } from '../auth/app-bearer';
 import type { BackendStore } from '../store/types';
 import { hashToken } from '../users';
+import { fieldActions } from '../field/api';
 
 /** The SIP user the simulated field staff register as; Kamailio sends calls for absent staff there (demo). */
 export const SIMULATED_STAFF_USER = 'sim-field';
@@ -51,6 +55,8 @@ export interface FieldRoutesOptions {
   signedInUsers: () => { id: string; name: string; role: string }[];
   /** Where the built field page is (out/renderer); null: not built. */
   assetsDir: string | null;
+  /** The work routes (reports, tasks, position: backend/field/api.ts); absent: only /field/api/me. */
+  api?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 const MIME: Record<string, string> = {
@@ -92,7 +98,19 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
           .openEventsOf(staff.id)
           .sort((a, b) => b.reportedAt.localeCompare(a.reportedAt))
           .slice(0, 20)
-          .map((e) => ({ id: e.id, title: e.title, address: e.address, status: e.status, severity: e.severity, stepDeadline: e.stepDeadline, location: e.location as [number, number] }))
+          .map((e) => ({
+            id: e.id,
+            title: e.title,
+            address: e.address,
+            status: e.status,
+            severity: e.severity,
+            stepDeadline: e.stepDeadline,
+            location: e.location as [number, number],
+            category: e.category,
+            finalDeadline: e.finalDeadline,
+            supervised: e.supervised,
+            actions: fieldActions(e),
+          }))
       : [];
     return {
       staff: staff
@@ -141,6 +159,7 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
         .catch((e: unknown) => json(res, 500, { code: 'internal', message: `外勤端服务出错 / the field route failed: ${(e as Error).message.slice(0, 200)}` }));
       return true;
     }
+    if (options.api?.(req, res)) return true;
     if (req.method !== 'GET') return (json(res, 405, { error: 'GET only' }), true);
     const dir = options.assetsDir;
     if (!dir) {

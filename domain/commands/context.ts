@@ -9,6 +9,10 @@ export interface Actor {
   name: string;
   role: UserRole | 'system';
   districtScope: string[] | null;
+  /** A 网格员 (field) account's staff member: they act only on events assigned to them (helpers.requireAssigned). */
+  staffId?: string | null;
+  /** A 部门联络员 (liaison) account's department: they act only on events assigned to it. */
+  departmentId?: string | null;
 }
 
 export class CommandError extends Error {
@@ -34,7 +38,7 @@ export interface CommandContext {
   /** Simulated time (the backend's clock). */
   now: Date;
   /** New unique ids (event ids are human-readable). */
-  newId(kind: 'event' | 'cohandle' | 'handover'): string;
+  newId(kind: 'event' | 'cohandle' | 'handover' | 'extension'): string;
   /** Grid and district of a location, or null outside the city. */
   locate(location: LonLat): { gridId: string; districtId: string; address: string } | null;
   /**

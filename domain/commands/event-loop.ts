@@ -5,9 +5,9 @@
 import type { CommandType, GovEvent } from '../../protocol';
 import { MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from '../bounds';
 import { CommandError, type Handlers } from './context';
-import { attachmentsOf, OPEN, ESCALATION_ORDER, iso, plusMinutes, ruleFor, eventFor, requireStatus, entry, evolve, born, eventChanges, departmentExists, loadChange, resolveAssignee, newEvent } from './helpers';
+import { attachmentsOf, OPEN, ESCALATION_ORDER, iso, plusMinutes, ruleFor, eventFor, requireStatus, entry, evolve, born, eventChanges, departmentExists, loadChange, resolveAssignee, newEvent, requireAssigned } from './helpers';
 
-type EventCommand = Extract<CommandType, `event.${string}`>;
+type EventCommand = Exclude<Extract<CommandType, `event.${string}`>, 'event.arrive' | 'event.return' | 'event.extension.request' | 'event.extension.decide'>;
 
 export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.report'(ctx, p) {
@@ -56,6 +56,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
 
   'event.sign'(ctx, p) {
     const event = eventFor(ctx, p);
+    requireAssigned(ctx, event);
     requireStatus(event, ['dispatched'], 'sign for');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'handling' }, [entry(ctx, 'sign')], plusMinutes(ctx.now, rule.limits.handle));
@@ -64,6 +65,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
 
   'event.cohandle.request'(ctx, p) {
     const event = eventFor(ctx, p);
+    requireAssigned(ctx, event);
     requireStatus(event, ['dispatched', 'handling'], 'request co-handling for');
     const departmentName = departmentExists(ctx, p.departmentId);
     if (event.coHandlers.includes(p.departmentId) || event.assignee?.departmentId === p.departmentId) {
@@ -111,6 +113,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
 
   'event.feedback'(ctx, p) {
     const event = eventFor(ctx, p);
+    requireAssigned(ctx, event);
     requireStatus(event, ['handling'], 'record handling feedback for');
     const rule = ruleFor(ctx, event.category);
     const attachments = attachmentsOf(ctx, p.attachments);

@@ -34,6 +34,24 @@ export function eventFor(ctx: CommandContext, payload: { eventId: string; baseVe
   return event;
 }
 
+/**
+ * The one check that a grid staff member (field) or a department liaison acts only on what is theirs: an event
+ * assigned to their staff record, or to their department. Every handler they may run calls it, so the wire and the
+ * HTTP routes cannot differ. Other roles (the console's, the simulator's 'system') pass.
+ */
+export function requireAssigned(ctx: CommandContext, event: GovEvent): void {
+  const { actor } = ctx;
+  if (actor.role === 'field') {
+    if (!actor.staffId || event.assignee?.staffId !== actor.staffId) {
+      throw new CommandError('forbidden', `事件 ${event.id} 没有派给你（网格员 ${actor.staffId ?? '未绑定'}），不能操作 / event ${event.id} is not assigned to you`);
+    }
+  } else if (actor.role === 'liaison') {
+    if (!actor.departmentId || event.assignee?.departmentId !== actor.departmentId) {
+      throw new CommandError('forbidden', `事件 ${event.id} 没有派给你的部门（${actor.departmentId ?? '未绑定'}），不能操作 / event ${event.id} is not assigned to your department`);
+    }
+  }
+}
+
 export function requireStatus(event: GovEvent, allowed: readonly EventStatus[], action: string): void {
   if (!allowed.includes(event.status)) {
     throw new CommandError('conflict', `cannot ${action} event ${event.id}: it is ${event.status} (needs ${allowed.join(' or ')})`);
@@ -125,6 +143,7 @@ export function newEvent(ctx: CommandContext, input: {
   title: string;
   description: string;
   location: LonLat;
+  accuracy?: number;
   address?: string;
   reporter?: { name: string; phone: string };
   cameraId?: string;
@@ -144,6 +163,7 @@ export function newEvent(ctx: CommandContext, input: {
     title: input.title,
     description: input.description,
     location: input.location,
+    ...(input.accuracy !== undefined ? { locationAccuracy: Math.round(input.accuracy) } : {}),
     address: input.address ?? place.address,
     gridId: place.gridId,
     districtId: place.districtId,

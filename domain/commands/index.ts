@@ -11,11 +11,12 @@ import { CommandError, type CommandContext, type CommandOutcome, type Handlers }
 import { eventLoopHandlers } from './event-loop';
 import { commandCenterHandlers } from './command-center';
 import { baseDataHandlers } from './base-data';
+import { fieldWorkHandlers } from './field-work';
 
 export { CommandError, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './context';
 export { timelineId } from './helpers';
 
-const handlers: Handlers = { ...eventLoopHandlers, ...commandCenterHandlers, ...baseDataHandlers };
+const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...commandCenterHandlers, ...baseDataHandlers };
 
 export function isCommandType(type: string): type is CommandType {
   return Object.prototype.hasOwnProperty.call(commandPayloads, type);

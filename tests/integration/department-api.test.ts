@@ -1,0 +1,150 @@
+/**
+ * The department page's work routes on one real backend (SQLite file, real HTTP and WebSocket), as a 部门联络员
+ * uses them: 签收 and 处置反馈 with an attachment on an event dispatched to the department (the desk sees each),
+ * 退回 with a reason (back at the desk to re-dispatch), 申请延期 approved by a dispatcher over the wire (the deadline
+ * moves), the event's detail; another department's event refused (403), bad bodies 400.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import sharp from 'sharp';
+import { AttachmentRef, DepartmentEvent, DepartmentMe, LoginAnswer, type Department, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
+import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
+import { WireClient, until } from '../../harness/wire-client';
+
+let backend: Awaited<ReturnType<typeof startTestBackend>>;
+let http: string;
+let desk: WireClient;
+let mine: Department;
+let theirs: Department;
+let session: string;
+let category: string;
+let grid: Grid;
+const PASSWORD = 'department-api-test-secret';
+
+const post = (path: string, body: unknown, token = session): Promise<Response> =>
+  fetch(`${http}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+const get = (path: string, token = session): Promise<Response> => fetch(`${http}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+const act = (eventId: string, action: string, body: Record<string, unknown> = {}): Promise<Response> => post(`/department/api/events/${eventId}/${action}`, { clientId: randomUUID(), ...body });
+/** A new event at the desk, dispatched to a department. */
+const dispatched = async (departmentId: string, title: string): Promise<string> => {
+  const report = await desk.command('event.report', { source: 'hotline', category, severity: 2, title, description: title, location: grid.center });
+  const eventId = String(report.result['eventId']);
+  await desk.command('event.dispatch', { eventId, departmentId });
+  return eventId;
+};
+const seen = (eventId: string): GovEvent | undefined => desk.get<GovEvent>('events', eventId);
+const entries = (eventId: string): TimelineRecord[] => desk.all<TimelineRecord>('timeline').filter((r) => r.eventId === eventId).sort((a, b) => a.index - b.index);
+
+beforeAll(async () => {
+  backend = await startTestBackend();
+  http = `http://127.0.0.1:${backend.port}`;
+  [mine, theirs] = [...backend.state.collections.departments.values()] as [Department, Department];
+  category = [...backend.state.collections.rules.values()][0]!.category;
+  grid = [...backend.state.collections.grids.values()][0]!;
+  const made = await fetch(`${http}/admin/users`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${TEST_TOKENS.admin}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ id: 'liaison-zhou', name: '周红', role: 'liaison', scope: null, password: PASSWORD, departmentId: mine.id }),
+  });
+  expect(made.status).toBe(201);
+  const login = await fetch(`${http}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'liaison-zhou', password: PASSWORD, client: { id: 'browser-1' }, app: 'department' }) });
+  session = LoginAnswer.parse(await login.json()).sessionToken;
+  desk = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+  await desk.waitSynced();
+}, 60_000);
+afterAll(async () => {
+  desk?.close();
+  await backend?.close();
+  backend?.cleanup();
+});
+
+describe('the department page on the real backend', () => {
+  it('signs and feeds back with an attachment; the desk sees each step; the detail shows the history and the attachment', async () => {
+    const eventId = await dispatched(mine.id, '道路塌陷');
+    const queue = DepartmentMe.parse(await (await get('/department/api/me')).json()).queue;
+    expect(queue.some((e) => e.id === eventId)).toBe(true);
+    const signId = randomUUID();
+    const signed = await post(`/department/api/events/${eventId}/sign`, { clientId: signId });
+    expect(signed.status, await signed.clone().text()).toBe(200);
+    expect(await signed.json()).toMatchObject({ eventId, status: 'handling', duplicate: false });
+    await until(() => seen(eventId)?.status === 'handling', 'the desk sees the sign-for', 2000);
+    expect(await (await post(`/department/api/events/${eventId}/sign`, { clientId: signId })).json()).toMatchObject({ status: 'handling', duplicate: true });
+
+    const form = new FormData();
+    const png = await sharp({ create: { width: 30, height: 20, channels: 3, background: { r: 0, g: 120, b: 200 } } }).png().toBuffer();
+    form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), '修复后.png');
+    const uploaded = await fetch(`${http}/attachments`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${session}` } });
+    expect(uploaded.status, await uploaded.clone().text()).toBe(201);
+    const photo = AttachmentRef.parse(await uploaded.json());
+    const fed = await act(eventId, 'feedback', { note: '已回填修复', attachments: [photo.id] });
+    expect(fed.status, await fed.clone().text()).toBe(200);
+    await until(() => seen(eventId)?.status === 'handled', 'the desk sees the feedback', 2000);
+    const feedback = entries(eventId).find((r) => r.action === 'feedback')!;
+    expect(feedback).toMatchObject({ actor: 'liaison-zhou', note: '已回填修复' });
+    expect(feedback.attachments?.map((a) => a.id)).toEqual([photo.id]);
+
+    const detail = DepartmentEvent.parse(await (await get(`/department/api/events/${eventId}`)).json());
+    expect(detail).toMatchObject({ id: eventId, status: 'handled', supervised: false, actions: [] });
+    expect(detail.timeline.map((e) => e.action)).toEqual(['report', 'accept', 'dispatch', 'sign', 'feedback']);
+    expect(detail.timeline.at(-1)!.attachments?.[0]?.id).toBe(photo.id);
+    // Done: no more return.
+    expect((await act(eventId, 'return', { reason: '太晚了' })).status).toBe(409);
+  });
+
+  it('returns an event with a reason: the desk has it back to re-dispatch, the history names the department', async () => {
+    const eventId = await dispatched(mine.id, '非本部门事项');
+    const res = await act(eventId, 'return', { reason: '属于水务部门职责' });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await until(() => seen(eventId)?.status === 'accepted', 'the desk sees it back', 2000);
+    expect(seen(eventId)!.assignee).toBeNull();
+    expect(entries(eventId).at(-1)).toMatchObject({ action: 'return', note: `${mine.name} 退回：属于水务部门职责` });
+    // Not the department's any more; the desk dispatches it again.
+    expect((await get(`/department/api/events/${eventId}`)).status).toBe(403);
+    await desk.command('event.dispatch', { eventId, departmentId: theirs.id });
+    await until(() => seen(eventId)?.status === 'dispatched', 'dispatched again', 2000);
+  });
+
+  it('asks for an extension; a dispatcher approves it over the wire and the step deadline moves', async () => {
+    const eventId = await dispatched(mine.id, '需采购材料');
+    const before = backend.state.get('events', eventId)!.stepDeadline!;
+    const res = await act(eventId, 'extension', { minutes: 120, reason: '需采购材料' });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await until(() => seen(eventId)?.extensionRequests?.[0]?.state === 'pending', 'the desk sees the request', 2000);
+    const request = seen(eventId)!.extensionRequests![0]!;
+    expect(request).toMatchObject({ minutes: 120, reason: '需采购材料', departmentId: mine.id, requestedBy: 'liaison-zhou' });
+    expect(DepartmentEvent.parse(await (await get(`/department/api/events/${eventId}`)).json()).actions).toEqual(['sign', 'return']);
+    expect((await act(eventId, 'extension', { minutes: 30, reason: '再要' })).status).toBe(409);
+    await desk.command('event.extension.decide', { eventId, requestId: request.id, approve: true });
+    await until(() => seen(eventId)?.extensionRequests?.[0]?.state === 'approved', 'approved', 2000);
+    expect(Date.parse(seen(eventId)!.stepDeadline!) - Date.parse(before)).toBe(120 * 60_000);
+    expect(entries(eventId).at(-1)).toMatchObject({ action: 'extension-approve' });
+  });
+
+  it("refuses another department's event (403) and bad bodies (400 naming the field); nothing changes", async () => {
+    const eventId = await dispatched(theirs.id, '别的部门');
+    const version = backend.state.get('events', eventId)!.version;
+    for (const action of ['sign', 'return']) {
+      const res = await act(eventId, action, { reason: '试试' });
+      expect(res.status, action).toBe(403);
+      expect(await res.json()).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/没有派给你的部门/) });
+    }
+    expect((await get(`/department/api/events/${eventId}`)).status).toBe(403);
+    const ours = await dispatched(mine.id, '坏请求');
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['return', { reason: '' }, 'reason'],
+      ['extension', { minutes: 0, reason: 'x' }, 'minutes'],
+      ['extension', { minutes: 60 }, 'reason'],
+      ['feedback', { note: 'x', attachments: ['nope'] }, 'attachments.0'],
+    ];
+    for (const [action, body, field] of cases) {
+      const res = await act(ours, action, body);
+      expect(res.status, `${action} ${JSON.stringify(body)}`).toBe(400);
+      expect(((await res.json()) as { path: string }).path).toBe(field);
+    }
+    expect((await post(`/department/api/events/${ours}/sign`, { clientId: 'x' })).status).toBe(400);
+    expect((await act(ours, 'arrive')).status).toBe(404);
+    expect((await act('E-none', 'sign')).status).toBe(404);
+    expect((await act(ours, 'sign', {}).then(() => get(`/department/api/events/${ours}`, TEST_TOKENS.dispatcher))).status).toBe(403);
+    expect(backend.state.get('events', eventId)!.version).toBe(version);
+  });
+});
