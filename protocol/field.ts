@@ -41,7 +41,8 @@ export type FieldTask = z.infer<typeof FieldTask>;
 
 export const FieldMe = z.object({
   staff: z.object({ id: z.string(), name: z.string(), gridId: z.string(), districtId: z.string(), sipUser: z.string(), simulated: z.boolean() }),
-  sip: SipAccount,
+  /** Null: the backend has no SIP server (calls are off; reports and tasks work as usual). */
+  sip: SipAccount.nullable(),
   /** Signed-in console users the staff member can call (指挥中心), dispatchers first. */
   center: z.array(z.object({ user: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), name: z.string() })),
   /** Open events assigned to this staff member, newest first. */
