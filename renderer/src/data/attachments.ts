@@ -21,9 +21,9 @@ async function failure(response: Response): Promise<HubError> {
   return shape.ok ? HubError.from(shape.value) : new HubError(response.status === 404 ? 'not-found' : 'unavailable', `HTTP ${response.status}`);
 }
 
-/** Loads an attachment's bytes (for a check before showing, or a download); throws a HubError. */
+/** Asks the hub for an attachment's first byte: why a media element could not load it, as a HubError (none: it can). */
 export async function probeAttachment(id: string, variant: 'full' | 'thumb'): Promise<void> {
-  const response = await fetch(attachmentUrl(id, variant), { method: 'HEAD' }).catch((e: unknown) => {
+  const response = await fetch(attachmentUrl(id, variant), { headers: { Range: 'bytes=0-0' } }).catch((e: unknown) => {
     throw new HubError('unavailable', (e as Error).message);
   });
   if (!response.ok) throw await failure(response);
