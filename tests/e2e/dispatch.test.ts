@@ -268,6 +268,7 @@ describe('dispatch desk', () => {
 
     // The intake form: a file picked is uploaded through the hub and the report names it.
     await page.getByTestId('dispatch-search').fill('');
+    await page.keyboard.press('Escape');
     await page.keyboard.press('n');
     await page.getByTestId('new-event-form').waitFor();
     await page.getByTestId('attachment-input').setInputFiles({ name: '现场.jpg', mimeType: 'image/jpeg', buffer: await sharp(photo).flop().jpeg().toBuffer() });
