@@ -192,7 +192,7 @@ export class AttachmentCache {
       response = await fetch(`${httpBase(backend)}/attachments`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${backend.token}`, 'Content-Type': contentType },
-        body: new Uint8Array(body.buffer, body.byteOffset, body.length),
+        body: new Uint8Array(body),
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 120_000),
       });
     } catch (e) {

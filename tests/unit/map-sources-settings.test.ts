@@ -3,7 +3,7 @@
  * origins the CSP allows), the tileset's offset, and files written before either existed.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAP_SOURCES, MapSources, Settings, imageryTemplates, mapSourceOrigins, tiandituTemplates, validate, type TiandituSource } from '../../protocol';
+import { DEFAULT_MAP_SOURCES, DEFAULT_SETTINGS, MapSources, Settings, imageryTemplates, mapSourceOrigins, tiandituTemplates, validate, type TiandituSource } from '../../protocol';
 import { deadSource, sampleTileUrl } from '../../renderer/src/map/source-check';
 
 const KEY = '0123456789abcdef0123456789ABCDEF';
