@@ -266,6 +266,19 @@ describe('dispatch desk', () => {
     await page.keyboard.press('Escape');
     await page.getByTestId('attachment-viewer').waitFor({ state: 'detached' });
 
+    // A demo screen (迎检演示) shows no attachment, only the placeholder, and loads none.
+    const demoContext = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const demo = await demoContext.newPage();
+    const asked: string[] = [];
+    demo.on('request', (r) => void (r.url().includes('/hub/attachments') && asked.push(r.url())));
+    await demo.goto(`${host.url}&demo=1#/dispatch`);
+    await demo.getByTestId('dispatch-search').fill('附件测试');
+    await demo.locator('[data-testid="queue-row"]').first().click();
+    await demo.getByTestId('attachments-hidden').waitFor({ timeout: 15_000 });
+    expect(await demo.getByTestId('attachment-gallery').count()).toBe(0);
+    expect(asked).toEqual([]);
+    await demoContext.close();
+
     // The intake form: a file picked is uploaded through the hub and the report names it.
     await page.getByTestId('dispatch-search').fill('');
     await page.keyboard.press('Escape');
