@@ -95,7 +95,7 @@ describe.each([
     const seenByB: Settings[] = [];
     await b.api.subscribe({ topic: 'settings' }, (s) => seenByB.push(s));
     const updated = await a.api.updateSettings({ locale: 'en', backendUrl: 'wss://backend.example:8443/ws' });
-    expect(updated).toEqual({ locale: 'en', theme: 'day', backendUrl: 'wss://backend.example:8443/ws', map: DEFAULT_MAP_SOURCES });
+    expect(updated).toEqual({ locale: 'en', theme: 'day', backendUrl: 'wss://backend.example:8443/ws', map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512 });
     await waitFor(() => seenByB.some((s) => s.locale === 'en'), 'the settings update in the other window');
     expect(JSON.parse(readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8'))).toEqual(updated);
     // A restarted hub reads the same settings back.
