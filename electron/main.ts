@@ -10,7 +10,7 @@ import { buildContentSecurityPolicy } from '../web-serving/csp';
 import { Hub, linkConfigured, consoleMediaOrigins, createLogger, runEmbeddedBackend } from '../hub';
 import { safeStorageKeeper } from './session-keeper';
 import { bindHubIpc } from './ipc';
-import { respondFromRendererDir } from './app-protocol';
+import { isAttachmentUrl, respondFromRendererDir, respondWithAttachment } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
 import { loadLayout, planForNewDisplay, restorePlans, roleFromUrl, saveLayout, type DisplayInfo, type SavedWindow, type WindowPlan } from './display-layout';
 
@@ -124,9 +124,11 @@ if (!app.requestSingleInstanceLock()) {
       } else startEmbedded(hub);
       const hubForCsp = hub;
       protocol.handle(APP_SCHEME, (request) =>
-        respondFromRendererDir(rendererDir, request.url, () =>
-          buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map), mediaOrigins: consoleMediaOrigins(hubForCsp) }),
-        ),
+        isAttachmentUrl(request.url)
+          ? respondWithAttachment(hubForCsp.attachments, request)
+          : respondFromRendererDir(rendererDir, request.url, () =>
+              buildContentSecurityPolicy({ mapOrigins: mapSourceOrigins(hubForCsp.settings.settings.value.map), mediaOrigins: consoleMediaOrigins(hubForCsp) }),
+            ),
       );
       session.defaultSession.setPermissionRequestHandler((contents, permission, callback) => {
         callback(ALLOWED_PERMISSIONS.has(permission) && isAppUrl(contents.getURL()));

@@ -18,7 +18,8 @@ import {
   validate,
   type SubscriptionUpdate,
 } from '../protocol';
-import { consoleMediaOrigins, type Hub } from '../hub';
+import { answerAttachmentRequest, consoleMediaOrigins, isAttachmentPath, type Hub } from '../hub';
+import { serveAttachment } from './attachments';
 import { buildContentSecurityPolicy } from '../web-serving/csp';
 import { serveStatic } from '../web-serving/static-files';
 import { GUARDED_HTTP_OPTIONS, closeSilentConnections, describeError, guardHttp, guardUpgrade } from '../web-serving/http-guard';
@@ -83,6 +84,16 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       if (target.pathname === '/healthz') {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ ok: true, sessions: hub.sessionCount, subscriptions: hub.subscriptionCount, refused: refusals.counts }));
         return;
+      }
+      if (isAttachmentPath(target.pathname)) {
+        // The page's token (as on its WebSocket), and a browser's request only from the host's own origin.
+        const requestOrigin = req.headers.origin;
+        if ((requestOrigin !== undefined && requestOrigin !== origin) || !tokensMatch(token, target.searchParams.get('token'))) {
+          req.resume();
+          res.writeHead(401, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ code: 'unauthorized', message: '需要页面的访问令牌 / the page token is required' }));
+          return;
+        }
+        return serveAttachment(req, res, target.pathname, (request) => answerAttachmentRequest(hub.attachments, request));
       }
       return serveStatic(rendererDir, req, target.pathname, res, securityHeaders());
     }),

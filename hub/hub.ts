@@ -45,6 +45,7 @@ import { Subscriptions } from './subscriptions';
 import { CityLayers, type LayerSource } from './city-layers';
 import { fetchKeyPersons } from './key-persons';
 import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
+import { AttachmentCache } from './attachments';
 import { createUser, listUsers, updateUser } from './users-admin';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys-admin';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
@@ -80,6 +81,8 @@ export class Hub {
   readonly log: Logger;
   readonly cache: HubCache;
   readonly clientId: string;
+  /** Attachments for the windows, fetched from the backend and kept for offline viewing (attachments.ts). */
+  readonly attachments: AttachmentCache;
   private readonly replica: Replica;
   private readonly outbox: Outbox;
   private readonly status: Connection;
@@ -144,6 +147,12 @@ export class Hub {
       viewerSignedIn: () => { const role = this.connection.value.user?.role; return role !== undefined && MASKED_ROLES.has(role); },
     });
     this.layers = new CityLayers(this.replica, () => this.backendSource());
+    this.attachments = new AttachmentCache({
+      db: this.cache.db,
+      backend: () => this.backendSource(),
+      maxBytes: () => this.settings.settings.value.attachmentCacheMiB * 1024 * 1024,
+      log: this.log,
+    });
     this.views = new PendingViews((view) => this.access.link?.sendView(view) ?? false, this.log, () => this.connection.value.user?.id ?? null);
     this.access = new BackendAccess({
       clientId,

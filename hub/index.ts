@@ -12,3 +12,5 @@ export { superviseEmbeddedBackend, runEmbeddedBackend, retryDelayMs, DEFAULT_BAC
 export { configuredCredentials, embeddedCredentials, linkConfigured, CREDENTIALS_FILE_NAME } from './credentials';
 export type { SessionKeeper } from './sign-in';
 export { consoleMediaOrigins } from './media-origins';
+export { AttachmentCache, type AttachmentBody, type AttachmentVariant } from './attachments';
+export { answerAttachmentRequest, isAttachmentPath, type AttachmentHttpAnswer, type AttachmentHttpRequest } from './attachments-http';

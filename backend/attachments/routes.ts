@@ -17,6 +17,7 @@ import { bearerUser, send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { MediaError, displayName, processMedia, type MediaTools } from './media';
 import { readUpload } from './multipart';
+import { parseByteRange } from '../../node-util/byte-range';
 import { refOf } from './refs';
 
 export interface AttachmentRoutesOptions {
@@ -72,20 +73,6 @@ function refuseUnread(req: IncomingMessage, res: ServerResponse, status: number,
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-
-/** One `bytes=a-b` range within `total` (a-, -n too); 'none' without a header; null when unsatisfiable. */
-export function parseRange(header: string | undefined, total: number): { start: number; end: number } | 'none' | null {
-  if (header === undefined) return 'none';
-  const m = /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return 'none'; // several ranges or another unit: the whole (allowed by RFC 9110)
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    return n === 0 || total === 0 ? null : { start: Math.max(0, total - n), end: total - 1 };
-  }
-  const start = Number(m[1]);
-  const end = m[2] === '' ? total - 1 : Math.min(Number(m[2]), total - 1);
-  return start >= total || end < start ? null : { start, end };
-}
 
 export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   const tools: MediaTools = { ffmpegPath: o.tools?.ffmpegPath ?? 'ffmpeg', ffprobePath: o.tools?.ffprobePath ?? 'ffprobe', timeoutMs: o.tools?.timeoutMs ?? 10_000 };
@@ -163,7 +150,7 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
     if (!sha) return problem(res, 404, 'no-thumb', '该附件没有缩略图 / the attachment has no thumbnail');
     const total = await o.store.blobSize(sha);
     if (total === null) return problem(res, 404, 'not-found', `附件内容缺失：${id} / the attachment's bytes are missing`);
-    const range = parseRange(typeof req.headers.range === 'string' ? req.headers.range : undefined, total);
+    const range = parseByteRange(typeof req.headers.range === 'string' ? req.headers.range : undefined, total);
     const name = thumb ? `${record.name}.thumb.webp` : record.name;
     const headers = {
       ...SECURITY_HEADERS,

@@ -57,4 +57,21 @@ export const CACHE_MIGRATIONS: readonly Migration[] = [
       UPDATE meta SET value = '' WHERE key = 'stagingSnapshot';
     `,
   },
+  {
+    version: 5,
+    description: 'attachments kept for offline viewing: the bytes of an attachment or its thumbnail, with when they were last used (least recently used evicted)',
+    sql: `
+      CREATE TABLE attachment_blobs (
+        id TEXT NOT NULL,
+        variant TEXT NOT NULL CHECK (variant IN ('full', 'thumb')),
+        mime TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        last_used INTEGER NOT NULL,
+        PRIMARY KEY (id, variant)
+      );
+      CREATE INDEX attachment_blobs_used ON attachment_blobs(last_used);
+    `,
+  },
 ];

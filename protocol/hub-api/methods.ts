@@ -171,6 +171,14 @@ export const HubWsServerMessage = z.union([
   z.object({ update: SubscriptionUpdate }),
 ]);
 export type HubWsServerMessage = z.infer<typeof HubWsServerMessage>;
+/**
+ * Attachments reach windows over HTTP, not the Hub API's frames (media elements load them by URL, with Range
+ * requests to seek): `GET <path>/<id>` and `GET <path>/<id>/thumb`, served by the hub from its cache (fetched
+ * from the backend once), and `POST <path>` (multipart/form-data, one part `file`) uploads through the hub,
+ * answering an AttachmentRef. The browser host serves it on its origin (with `?token=`, as the WebSocket), the
+ * Electron main process on app://console; errors answer JSON `{code, message}` with a HubErrorCode.
+ */
+export const HUB_ATTACHMENTS_PATH = '/hub/attachments';
 /** The hub refuses browser-host frames above this size (they carry calls, not bulk data). */
 export const HUB_WS_MAX_FRAME_BYTES = 256 * 1024;
 

@@ -197,10 +197,16 @@ export const Settings = z.object({
   /** null: use the embedded backend started by the console itself; a list: instances tried in turn (failover). */
   backendUrl: BackendUrlSetting.nullable(),
   map: MapSources,
+  /**
+   * The most MiB of attachments (photos, videos, voice notes) the hub keeps for offline viewing; the least
+   * recently used go first, and one larger than a quarter of it is shown but not kept.
+   */
+  attachmentCacheMiB: z.number().int().min(16).max(65_536),
 });
 export type Settings = z.infer<typeof Settings>;
 
-export const DEFAULT_SETTINGS: Settings = { locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES };
+export const DEFAULT_ATTACHMENT_CACHE_MIB = 512;
+export const DEFAULT_SETTINGS: Settings = { locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: DEFAULT_ATTACHMENT_CACHE_MIB };
 
 export const SettingsPatch = Settings.partial().strict();
 export type SettingsPatch = z.infer<typeof SettingsPatch>;

@@ -15,6 +15,19 @@ import { it } from '../../harness/fixtures';
 import { WireClient } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
 import { waitFor } from '../../harness/temp';
+import { TEST_TOKENS } from '../../harness/backend';
+import sharp from 'sharp';
+import { AttachmentRef } from '../../protocol';
+
+/** A street photo stand-in: sky, road, a dark pothole (drawn as SVG, encoded as JPEG). */
+const scenePhoto = (): Promise<Buffer> =>
+  sharp(
+    Buffer.from(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="640"><rect width="960" height="300" fill="#8ec5ff"/><rect y="300" width="960" height="340" fill="#6d6d6d"/><rect x="470" y="300" width="20" height="340" fill="#f5f5f5"/><ellipse cx="300" cy="470" rx="140" ry="55" fill="#2a2118"/><circle cx="800" cy="120" r="60" fill="#ffd54a"/></svg>`,
+    ),
+  )
+    .jpeg()
+    .toBuffer();
 
 async function openDesk(browser: Browser, host: HostProcess): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
@@ -225,6 +238,63 @@ describe('dispatch desk', () => {
     await row.waitFor({ timeout: 15_000 });
     // Once the backend confirms, the row carries its real event id.
     await page.waitForFunction(() => /^E\d{13}$/.test(document.querySelector('[data-testid="queue-row"]')?.getAttribute('data-event-id') ?? ''), undefined, { timeout: 15_000 });
+    await page.context().close();
+  }, 120_000);
+
+  it('an event with a photo shows its thumbnail in the detail, the full view on a click; the intake form uploads through the hub', async ({ browser, backend, startHost }) => {
+    const host = await startHost({ backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
+    const photo = await scenePhoto();
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), '路面塌陷.jpg');
+    const uploaded = await fetch(`http://127.0.0.1:${backend.port}/attachments`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${TEST_TOKENS.dispatcher}` } });
+    expect(uploaded.status, await uploaded.clone().text()).toBeLessThan(300);
+    const ref = AttachmentRef.parse(await uploaded.json());
+    const page = await openDesk(browser, host);
+    const api = await hubBridge(host);
+    const grid = await anyGrid(api);
+    await api.submitCommand({ commandId: 'e2e-attachment-report', type: 'event.report', payload: { source: 'grid-app', category: 'sanitation', severity: 2, title: '附件测试：路面塌陷', description: '网格员拍照上报', location: grid.center, attachments: [ref.id] } });
+    await page.getByTestId('dispatch-search').fill('附件测试');
+    await page.locator('[data-testid="queue-row"][data-status="new"]').first().click();
+    const thumb = page.locator(`[data-testid="attachment-gallery"] [data-attachment="${ref.id}"] img`);
+    await thumb.waitFor({ timeout: 15_000 });
+    await page.waitForFunction((id) => ((document.querySelector(`[data-attachment="${id}"] img`) as HTMLImageElement | null)?.naturalWidth ?? 0) > 0, ref.id, { timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'dispatch-attachments.png') });
+    await page.getByTestId('attachment-thumb').first().click();
+    await page.getByTestId('attachment-viewer').waitFor();
+    await page.waitForFunction(() => ((document.querySelector('[data-testid="attachment-full"]') as HTMLImageElement | null)?.naturalWidth ?? 0) === 960, undefined, { timeout: 15_000 });
+    await page.screenshot({ path: join(SHOTS, 'dispatch-attachment-viewer.png') });
+    await page.keyboard.press('Escape');
+    await page.getByTestId('attachment-viewer').waitFor({ state: 'detached' });
+
+    // A demo screen (迎检演示) shows no attachment, only the placeholder, and loads none.
+    const demoContext = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const demo = await demoContext.newPage();
+    const asked: string[] = [];
+    demo.on('request', (r) => void (r.url().includes('/hub/attachments') && asked.push(r.url())));
+    await demo.goto(`${host.url}&demo=1#/dispatch`);
+    await demo.getByTestId('dispatch-search').fill('附件测试');
+    await demo.locator('[data-testid="queue-row"]').first().click();
+    await demo.getByTestId('attachments-hidden').waitFor({ timeout: 15_000 });
+    expect(await demo.getByTestId('attachment-gallery').count()).toBe(0);
+    expect(asked).toEqual([]);
+    await demoContext.close();
+
+    // The intake form: a file picked is uploaded through the hub and the report names it.
+    await page.getByTestId('dispatch-search').fill('');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('n');
+    await page.getByTestId('new-event-form').waitFor();
+    await page.getByTestId('attachment-input').setInputFiles({ name: '现场.jpg', mimeType: 'image/jpeg', buffer: await sharp(photo).flop().jpeg().toBuffer() });
+    await page.getByTestId('attachment-attached').waitFor({ timeout: 15_000 });
+    await page.getByTestId('intake-category').selectOption({ index: 1 });
+    await page.getByTestId('intake-grid').fill((await page.locator('#intake-grids option').first().getAttribute('value'))!);
+    await page.getByTestId('intake-title').fill('附件表单：井盖缺失');
+    await page.getByTestId('intake-submit').click();
+    await page.getByTestId('new-event-form').waitFor({ state: 'detached' });
+    await page.getByTestId('dispatch-search').fill('附件表单');
+    await page.locator('[data-testid="queue-row"]').first().click();
+    await page.locator('[data-testid="attachment-gallery"] img').waitFor({ timeout: 15_000 });
+    api.close();
     await page.context().close();
   }, 120_000);
 });

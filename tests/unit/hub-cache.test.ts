@@ -74,6 +74,21 @@ describe('hub cache migrations (one test each)', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 1 });
   });
 
+  it('5: attachments kept for offline viewing, one row per attachment and variant; what versions 1–4 wrote is kept', () => {
+    const db = new Database(':memory:');
+    migrate(db, CACHE_MIGRATIONS.slice(0, 4));
+    db.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at) VALUES ('a', 't', '{}', 'pending', 'x')").run();
+    migrate(db, CACHE_MIGRATIONS.slice(0, 5));
+    expect(db.pragma('user_version', { simple: true })).toBe(5);
+    const put = db.prepare('INSERT INTO attachment_blobs (id, variant, mime, name, size, bytes, last_used) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    put.run('a'.repeat(64), 'full', 'image/jpeg', 'a.jpg', 3, Buffer.from([1, 2, 3]), 1);
+    put.run('a'.repeat(64), 'thumb', 'image/webp', 'a.jpg.thumb.webp', 1, Buffer.from([9]), 2);
+    expect(() => put.run('a'.repeat(64), 'full', 'image/jpeg', 'a.jpg', 3, Buffer.from([1, 2, 3]), 3)).toThrow(/UNIQUE/);
+    expect(() => put.run('b'.repeat(64), 'poster', 'image/jpeg', 'b.jpg', 1, Buffer.from([1]), 3)).toThrow(/CHECK/);
+    expect(db.prepare('SELECT substr(bytes, 2, 2) AS part FROM attachment_blobs WHERE variant = ?').get('full')).toEqual({ part: Buffer.from([2, 3]) });
+    expect(db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 1 });
+  });
+
   it('refuses a cache written by a newer program, and leaves it alone', () => {
     const temp = makeTempDir();
     const file = join(temp.dir, CACHE_FILE_NAME);

@@ -3,7 +3,7 @@
  * origins the CSP allows), the tileset's offset, and files written before either existed.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAP_SOURCES, MapSources, Settings, imageryTemplates, mapSourceOrigins, tiandituTemplates, validate, type TiandituSource } from '../../protocol';
+import { DEFAULT_MAP_SOURCES, DEFAULT_SETTINGS, MapSources, Settings, imageryTemplates, mapSourceOrigins, tiandituTemplates, validate, type TiandituSource } from '../../protocol';
 import { deadSource, sampleTileUrl } from '../../renderer/src/map/source-check';
 
 const KEY = '0123456789abcdef0123456789ABCDEF';
@@ -77,7 +77,8 @@ describe('天地图 preset', () => {
 describe('tileset offset and older settings files', () => {
   it('a file written before the offset existed (tilesetUrl a string, no tilesetOffset) still loads, with no offset', () => {
     const old = { locale: 'zh-CN', theme: 'day', backendUrl: null, map: { imagery: { type: 'xyz', url: 'https://tiles.example/{z}/{x}/{y}.png' }, terrainUrl: null, tilesetUrl: 'https://gis.city.example/tileset.json', gridsGeoJsonUrl: null, home: null } };
-    const checked = validate(Settings, old);
+    // Top-level keys added since (attachmentCacheMiB) are filled from the defaults by the settings store.
+    const checked = validate(Settings, { ...DEFAULT_SETTINGS, ...old });
     expect(checked.ok && checked.value.map.tilesetOffset).toEqual({ height: 0, east: 0, north: 0 });
   });
 

@@ -8,6 +8,10 @@ import { connectWsTransport } from './ws-transport';
 
 const TOKEN_KEY = 'zongzhi.hubToken';
 
+/** The browser host's page token, which its HTTP routes (attachments) ask for too; null under Electron (app:// needs none). */
+let httpToken: string | null = null;
+export const hubHttpToken = (): string | null => httpToken;
+
 export interface PageLocation {
   readonly origin: string;
   readonly search: string;
@@ -31,6 +35,7 @@ export async function connectHub(onLinkLost: (detail: string) => void): Promise<
     window.history.replaceState(null, '', clean.toString());
   }
   if (!token) throw new HubError('unauthorized', 'the page address has no access token (open the URL printed by the host)');
+  httpToken = token;
   const transport = await connectWsTransport({ origin: window.location.origin, token, role: role ?? undefined, demo, onClosed: onLinkLost });
   return createHubClient(transport, 'websocket');
 }
