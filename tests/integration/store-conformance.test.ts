@@ -387,7 +387,7 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
   it('keeps source systems’ keys by hash: created once, listed oldest first, revoked once, last use written', async ({ dataDir, onTestFinished }) => {
     const s = await kinds[kind]!(dataDir);
     onTestFinished(() => s.close());
-    const key = { id: 'abcdEFGH', name: '12345 热线平台', source: 'hotline', keyHash: 'a'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null };
+    const key = { id: 'abcdEFGH', name: '12345 热线平台', source: 'hotline', keyHash: 'a'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null, webhookUrl: null, webhookSecret: null };
     await s.store.createApiKey(key);
     await s.store.createApiKey({ ...key, id: 'zz_-0001', name: '物联感知', source: 'sensor', keyHash: 'b'.repeat(64), ratePerMinute: 1, createdAt: '2030-01-01T09:00:00.000Z', createdBy: 'cli' });
     await expect(s.store.createApiKey({ ...key, id: 'other123' })).rejects.toThrow(); // the same hash
