@@ -219,6 +219,16 @@ describe('the webhook when the event closes', () => {
     expect(received).toHaveLength(1);
   });
 
+  it('refuses a key whose webhook is not an http(s) URL (400 naming the field), nothing made', async () => {
+    const before = (await backend.store.listApiKeys()).length;
+    for (const webhookUrl of ['ftp://12345.example/hook', 'not a url', 'https://user:pw@12345.example/hook']) {
+      const res = await fetch(`${http}/admin/api-keys`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_TOKENS.admin}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: '坏回调', source: 'hotline', webhookUrl }) });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: 'invalid', path: 'webhookUrl', message: expect.stringContaining('http(s)') });
+    }
+    expect((await backend.store.listApiKeys()).length).toBe(before);
+  });
+
   it('retries a failing receiver, then gives up and audits it', async () => {
     const { key, apiKey } = await createKey('hotline', { webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/fail` });
     const { eventId } = IngestAnswer.parse(await (await report(key, base('w-2'))).json());
