@@ -36,12 +36,20 @@ export interface WebhookOptions {
 /** The signature header's value for a body sent at `timestamp` (Unix seconds). */
 export const webhookSignature = (secret: string, timestamp: number, body: string): string => `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 
+/** Due deliveries tried a round (8 at a time). */
 const BATCH = 200;
+/**
+ * Waiting deliveries looked at a round: one page, the next page the next round (an event's closing is noticed
+ * within a round when fewer are waiting; within pages × pollMs when many are, e.g. 100,000 open: ~100 s at 2 s).
+ */
+const WAITING_PAGE = 2000;
 
 export class Webhooks {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private readonly delays: readonly number[];
+  /** Where the look at waiting deliveries goes on next round (a page a round, round and round). */
+  private waitingAfter = '';
 
   constructor(private readonly o: WebhookOptions) {
     this.delays = o.retryDelaysMs ?? WEBHOOK_RETRY_DELAYS_MS;
@@ -69,11 +77,13 @@ export class Webhooks {
   private async round(): Promise<void> {
     const { store } = this.o;
     const now = new Date().toISOString();
-    for (const d of await store.webhooksIn('waiting', 10 * BATCH)) {
+    const waiting = await store.webhooksIn('waiting', WAITING_PAGE, { afterId: this.waitingAfter });
+    this.waitingAfter = waiting.length < WAITING_PAGE ? '' : waiting.at(-1)!.id;
+    for (const d of waiting) {
       const body = this.closing(d);
       if (body) await store.updateWebhook({ ...d, state: 'due', payload: body, nextAt: now });
     }
-    const due = await store.webhooksIn('due', BATCH, new Date().toISOString());
+    const due = await store.webhooksIn('due', BATCH, { dueBy: new Date().toISOString() });
     if (due.length === 0) return;
     const keys = new Map((await store.listApiKeys()).map((k) => [k.id, k]));
     for (let i = 0; i < due.length; i += 8) await Promise.all(due.slice(i, i + 8).map((d) => this.deliver(d, keys.get(d.keyId))));

@@ -340,7 +340,7 @@ export class SqliteStore implements BackendStore {
   revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
   touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
   queueWebhook: BackendStore['queueWebhook'] = (d) => this.webhooks.queueWebhook(d);
-  webhooksIn: BackendStore['webhooksIn'] = (state, limit, dueBy) => this.webhooks.webhooksIn(state, limit, dueBy);
+  webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
   updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
 
   async upsertUsers(users: UserRecord[]): Promise<void> {

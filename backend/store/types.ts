@@ -312,8 +312,11 @@ export interface BackendStore {
   touchApiKey(id: string, at: string): Promise<void>;
   /** Webhook deliveries (backend/ingest/webhooks.ts): a new one (the same id again: nothing changes). */
   queueWebhook(d: WebhookDelivery): Promise<void>;
-  /** Deliveries in a state, oldest first (`dueBy`: 'due' ones whose nextAt is at or before it). */
-  webhooksIn(state: WebhookDelivery['state'], limit: number, dueBy?: string): Promise<WebhookDelivery[]>;
+  /**
+   * Deliveries in a state: by id after `afterId` (paging), or with `dueBy` those whose nextAt is at or before it,
+   * soonest first.
+   */
+  webhooksIn(state: WebhookDelivery['state'], limit: number, from?: { dueBy?: string; afterId?: string }): Promise<WebhookDelivery[]>;
   /** Changes a delivery's state, payload, attempts, times and error. */
   updateWebhook(d: WebhookDelivery): Promise<void>;
   upsertUsers(users: UserRecord[]): Promise<void>;

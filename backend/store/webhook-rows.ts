@@ -32,7 +32,7 @@ const deliveryOf = (r: Row): WebhookDelivery => ({
 
 const SQL = {
   insert: 'INSERT INTO webhook_deliveries (id, key_id, event_id, state, payload, attempts, next_at, delivered_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING',
-  inState: 'SELECT * FROM webhook_deliveries WHERE state = $1 ORDER BY next_at, id LIMIT $2',
+  inState: 'SELECT * FROM webhook_deliveries WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3',
   due: 'SELECT * FROM webhook_deliveries WHERE state = $1 AND next_at <= $2 ORDER BY next_at, id LIMIT $3',
   update: 'UPDATE webhook_deliveries SET state = $1, payload = $2, attempts = $3, next_at = $4, delivered_at = $5, last_error = $6 WHERE id = $7',
 };
@@ -45,13 +45,13 @@ const updateArgs = (d: WebhookDelivery): Array<string | number | null> => [d.sta
 export function sqliteWebhooks(db: Database.Database): Methods {
   const s = {
     insert: db.prepare<Array<string | number | null>>(lite(SQL.insert)),
-    inState: db.prepare<[string, number], Row>(lite(SQL.inState)),
+    inState: db.prepare<[string, string, number], Row>(lite(SQL.inState)),
     due: db.prepare<[string, string, number], Row>(lite(SQL.due)),
     update: db.prepare<Array<string | number | null>>(lite(SQL.update)),
   };
   return {
     queueWebhook: async (d) => void s.insert.run(...insertArgs(d)),
-    webhooksIn: async (state, limit, dueBy) => (dueBy === undefined ? s.inState.all(state, limit) : s.due.all(state, dueBy, limit)).map(deliveryOf),
+    webhooksIn: async (state, limit, from = {}) => (from.dueBy === undefined ? s.inState.all(state, from.afterId ?? '', limit) : s.due.all(state, from.dueBy, limit)).map(deliveryOf),
     updateWebhook: async (d) => void s.update.run(...updateArgs(d)),
   };
 }
@@ -59,7 +59,7 @@ export function sqliteWebhooks(db: Database.Database): Methods {
 export function pgWebhooks(pool: pg.Pool): Methods {
   return {
     queueWebhook: async (d) => void (await pool.query(SQL.insert, insertArgs(d))),
-    webhooksIn: async (state, limit, dueBy) => (await (dueBy === undefined ? pool.query<Row>(SQL.inState, [state, limit]) : pool.query<Row>(SQL.due, [state, dueBy, limit]))).rows.map(deliveryOf),
+    webhooksIn: async (state, limit, from = {}) => (await (from.dueBy === undefined ? pool.query<Row>(SQL.inState, [state, from.afterId ?? '', limit]) : pool.query<Row>(SQL.due, [state, from.dueBy, limit]))).rows.map(deliveryOf),
     updateWebhook: async (d) => void (await pool.query(SQL.update, updateArgs(d))),
   };
 }

@@ -414,9 +414,10 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
     await s.store.queueWebhook({ ...waiting, payload: { sourceId: 'another' } }); // the same id: nothing changes
     await s.store.queueWebhook({ ...waiting, id: 'hookKEY1:E2', eventId: 'E2' });
     expect(await s.store.webhooksIn('waiting', 10)).toEqual([waiting, { ...waiting, id: 'hookKEY1:E2', eventId: 'E2' }]);
+    expect((await s.store.webhooksIn('waiting', 10, { afterId: 'hookKEY1:E1' })).map((d) => d.id)).toEqual(['hookKEY1:E2']);
     await s.store.updateWebhook({ ...waiting, state: 'due', payload: { eventId: 'E1', status: 'closed' }, nextAt: '2030-01-01T09:00:00.000Z' });
-    expect(await s.store.webhooksIn('due', 10, '2030-01-01T08:59:59.000Z')).toEqual([]);
-    const [due] = await s.store.webhooksIn('due', 10, '2030-01-01T09:00:00.000Z');
+    expect(await s.store.webhooksIn('due', 10, { dueBy: '2030-01-01T08:59:59.000Z' })).toEqual([]);
+    const [due] = await s.store.webhooksIn('due', 10, { dueBy: '2030-01-01T09:00:00.000Z' });
     expect(due).toMatchObject({ id: 'hookKEY1:E1', payload: { eventId: 'E1', status: 'closed' } });
     await s.store.updateWebhook({ ...due!, state: 'failed', attempts: 6, nextAt: null, lastError: 'HTTP 500' });
     expect(await s.store.webhooksIn('failed', 10)).toEqual([{ ...due!, state: 'failed', attempts: 6, nextAt: null, lastError: 'HTTP 500' }]);
