@@ -89,11 +89,11 @@ export function adminApiKeysRoutes(store: BackendStore): (req: IncomingMessage, 
         const path = issue.path || '(body)';
         return refuse(400, 'invalid', `接入密钥的资料有误：${path} ${issue.message} / invalid API key: ${path}: ${issue.message}`, path);
       }
-      const { key, record } = newApiKey({ ...body.value, createdBy: by, at: new Date().toISOString() });
+      const { key, record, webhookSecret } = newApiKey({ ...body.value, createdBy: by, at: new Date().toISOString() });
       target = record.id;
       await store.createApiKey(record);
-      await store.audit([apiKeyAudit(by, { action, target: record.id, name: record.name, source: record.source, ratePerMinute: record.ratePerMinute })]);
-      const created: CreatedApiKey = { key, apiKey: apiKeyRow(record) };
+      await store.audit([apiKeyAudit(by, { action, target: record.id, name: record.name, source: record.source, ratePerMinute: record.ratePerMinute, webhookUrl: record.webhookUrl })]);
+      const created: CreatedApiKey = { key, apiKey: apiKeyRow(record), ...(webhookSecret ? { webhookSecret } : {}) };
       return send(res, 201, created);
     })().catch(async (e: unknown) => {
       const refusal = e instanceof Refused ? e.refusal : { status: 500, code: 'internal', message: `接入密钥管理出错 / API key administration failed: ${(e as Error).message.slice(0, 200)}` };

@@ -28,6 +28,8 @@ import { adminApiKeysRoutes } from './admin-api-keys';
 import { ApiKeys } from './auth/api-keys';
 import { apiV1Routes } from './auth/api-keys-route';
 import { attachmentRoutes } from './attachments/routes';
+import { ingestRoutes } from './ingest/routes';
+import { Webhooks } from './ingest/webhooks';
 import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
@@ -110,6 +112,8 @@ export interface BackendConfig {
   importWorker?: string;
   /** Sign-in sessions' idle and absolute limits, lockout and its back-off (backend/auth/sessions.ts). */
   auth?: Partial<AuthLimits>;
+  /** The ingest API's webhooks (backend/ingest/webhooks.ts): how often the outbox is looked at, the retry delays, a try's timeout. */
+  webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number };
 }
 
 export interface RunningBackend {
@@ -161,8 +165,10 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const auditRead = auditRoutes(store);
   const usersAdmin = adminUsersRoutes({ store, state, closeUser: (id, code, why) => server.closeUser(id, code, why) });
   const apiKeysAdmin = adminApiKeysRoutes(store);
-  const apiV1 = apiV1Routes(new ApiKeys(store));
-  const attachments = attachmentRoutes({ store, state, tools: { ffmpegPath: config.ffmpegPath ?? 'ffmpeg', ffprobePath: config.ffprobePath ?? 'ffprobe' } });
+  const apiKeys = new ApiKeys(store);
+  // The ingest API (backend/ingest/): reports from source systems run through the command pipeline.
+  const apiV1 = apiV1Routes(apiKeys, ingestRoutes({ keys: apiKeys, store, state, locate: stateLocator(state), submit: (actor, id, type, payload) => server.submit(actor, id, type, payload) }));
+  const attachments = attachmentRoutes({ store, state, apiKeys, tools: { ffmpegPath: config.ffmpegPath ?? 'ffmpeg', ffprobePath: config.ffprobePath ?? 'ffprobe' } });
   const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
   let kamailio: RunningKamailio | null = null;
   let sip: { url: string; secret: string; fieldUrl?: string } | null = config.sip === 'auto' || config.sip === undefined ? null : config.sip;
@@ -237,6 +243,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     kpiIntervalMs: config.kpiIntervalMs ?? 10_000,
   });
   const { engine } = life;
+  // Only the instance that runs the city life (holds the store's lead) delivers webhooks.
+  const webhooks = new Webhooks({ store, state, log, leading: () => life.leading, ...config.webhooks });
 
   let simulator: FieldSimulator | null = null;
   // Started in this order, stopped in reverse (backend/services.ts).
@@ -318,6 +326,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       stop: async () => simulator?.stop(),
     },
     life.service(),
+    { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
   ];
   let stopServices: () => Promise<void>;
   try {

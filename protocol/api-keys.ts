@@ -38,23 +38,45 @@ export const ApiKeyRow = z.object({
   revokedBy: z.string().nullable(),
   /** Updated at most once a minute per key. */
   lastUsedAt: IsoTime.nullable(),
+  /** Where the key's source system hears that an event it reported was closed (signed POST); null: not told. */
+  webhookUrl: z.string().nullable().default(null),
 });
 export type ApiKeyRow = z.infer<typeof ApiKeyRow>;
 
 export const ApiKeyList = z.object({ keys: z.array(ApiKeyRow) });
 export type ApiKeyList = z.infer<typeof ApiKeyList>;
 
+/** A webhook's address: http(s), at most 500 characters, no credentials in it. */
+export const WebhookUrl = z
+  .string()
+  .trim()
+  .max(500, '至多 500 个字符 / at most 500 characters')
+  .refine((u) => {
+    try {
+      const url = new URL(u);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+    } catch {
+      return false;
+    }
+  }, '须是 http(s) 地址，不含用户名密码 / an http(s) URL without credentials');
+
 export const CreateApiKeyRequest = z
   .object({
     name: z.string().trim().min(1, 'name: 1–100 characters').max(100),
     source: ApiKeySource,
     ratePerMinute: z.number().int().min(1).max(API_KEY_RATE_MAX).optional(),
+    webhookUrl: WebhookUrl.optional(),
   })
   .strict();
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequest>;
 
 /** The answer to a creation: the key, shown this once, and its row. */
-export const CreatedApiKey = z.object({ key: z.string().regex(API_KEY_PATTERN), apiKey: ApiKeyRow });
+export const CreatedApiKey = z.object({
+  key: z.string().regex(API_KEY_PATTERN),
+  apiKey: ApiKeyRow,
+  /** The webhook's signing secret (with a webhookUrl only), shown this once like the key. */
+  webhookSecret: z.string().optional(),
+});
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
 /** GET /api/v1/source: the source system the key belongs to. */

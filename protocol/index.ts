@@ -16,4 +16,5 @@ export * from './auth';
 export * from './audit';
 export * from './users-admin';
 export * from './api-keys';
+export * from './ingest';
 export * from './attachments';

@@ -261,6 +261,11 @@ export const GovEvent = z.object({
   cameraId: z.string().nullable(),
   /** What the report attached (photos, video, voice notes); absent when none. */
   attachments: z.array(AttachmentRef).optional(),
+  /**
+   * 位置待核实: a source system's report whose address could not be placed (the ingest API): the event stands at the
+   * city's centre and `address` is the text as sent; the dispatcher checks where it is. Absent: placed.
+   */
+  locationUnresolved: z.literal(true).optional(),
   /** Bumped on every change: the base for optimistic concurrency. */
   version: z.number().int().positive(),
 });

@@ -66,6 +66,8 @@ export const commandPayloads = {
     cameraId: z.string().max(64).optional(),
     /** Attachments uploaded before (POST /attachments), by id: photos, a short video, a voice note. */
     attachments: AttachmentIds.optional(),
+    /** 位置待核实: the address could not be placed (the ingest API places such a report at the city's centre). */
+    locationUnresolved: z.literal(true).optional(),
   }),
   'event.accept': z.object({ ...EventRef }),
   'event.dispatch': z

@@ -6,13 +6,16 @@
  * - `GET /attachments/<id>` and `GET /attachments/<id>/thumb`: to a user whose area scope sees an event naming
  *   it, or to its uploader while no event names it yet; Range requests answered (206) so players can seek.
  *   Anyone else: 403, audited as 'attachment-refused' (at most once a minute per user and attachment).
- * Bearer tokens only (static or a sign-in session): consoles fetch through their hub.
+ * Bearer tokens (static or a sign-in session): consoles fetch through their hub. A source system's API key
+ * (the ingest API) may upload, as `api:<keyId>`, for its reports to name; it reads nothing.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MASKED_ROLES, inAreaScope, type CityState } from '../../domain';
 import { ATTACHMENTS_PATH, type UserRole } from '../../protocol';
-import type { AttachmentRecord, AuditEntry, BackendStore, UserRecord } from '../store/types';
+import type { ApiKeyRecord, AttachmentRecord, AuditEntry, BackendStore, UserRecord } from '../store/types';
+import { looksLikeApiKey, presentedKey, type ApiKeys } from '../auth/api-keys';
+import { sendRefusal } from '../auth/api-keys-route';
 import { bearerUser, send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { MediaError, displayName, processMedia, type MediaTools } from './media';
@@ -24,6 +27,8 @@ export interface AttachmentRoutesOptions {
   store: BackendStore;
   state: CityState;
   tools?: Partial<MediaTools>;
+  /** Source systems' keys (the ingest API): a key may upload. */
+  apiKeys?: ApiKeys;
   /** Uploads processed at once (decoding, ffmpeg); more are answered 503 with Retry-After. Default 4. */
   concurrency?: number;
 }
@@ -38,9 +43,14 @@ const UPLOAD_ROLES: ReadonlySet<UserRole> = new Set<UserRole>(['dispatcher', 'du
 /**
  * Who may upload: the one place to widen (field staff, department liaisons, a source system's API key).
  */
-export function mayUpload(user: UserRecord): boolean {
+export function mayUpload(user: UserRecord | ApiKeyRecord): boolean {
+  // A source system's key (checked by ApiKeys.sourceOf: known, not revoked, within its rate) uploads for its reports.
+  if ('keyHash' in user) return user.revokedAt === null;
   return UPLOAD_ROLES.has(user.role);
 }
+
+/** Who an upload is recorded as: a user's id, or `api:<keyId>` (the actor of the key's reports). */
+const uploaderId = (who: UserRecord | ApiKeyRecord): string => ('keyHash' in who ? `api:${who.id}` : who.id);
 
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
@@ -101,10 +111,11 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
     });
   };
 
-  const upload = async (req: IncomingMessage, res: ServerResponse, user: UserRecord): Promise<void> => {
+  const upload = async (req: IncomingMessage, res: ServerResponse, user: UserRecord | ApiKeyRecord): Promise<void> => {
     if (!mayUpload(user)) {
-      if (refusedNow(`${user.id}\u0000upload`)) void o.store.audit([{ at: new Date().toISOString(), userId: user.id, kind: 'attachment-refused', detail: { upload: true, role: user.role } }]).catch(() => undefined);
-      return refuseUnread(req, res, 403, 'forbidden', `角色 ${user.role} 不能上传附件 / role ${user.role} may not upload attachments`);
+      const role = 'keyHash' in user ? 'api-key' : user.role;
+      if (refusedNow(`${uploaderId(user)}\u0000upload`)) void o.store.audit([{ at: new Date().toISOString(), userId: 'keyHash' in user ? null : user.id, kind: 'attachment-refused', detail: { upload: true, role, ...('keyHash' in user ? { keyId: user.id } : {}) } }]).catch(() => undefined);
+      return refuseUnread(req, res, 403, 'forbidden', `角色 ${role} 不能上传附件 / role ${role} may not upload attachments`);
     }
     if (busy >= limit) return refuseUnread(req, res, 503, 'busy', '正在处理的上传过多，请稍后重试 / too many uploads in progress, retry shortly', { 'Retry-After': '2' });
     busy++;
@@ -123,7 +134,7 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
         name: displayName(file.filename, `${media.kind}-${id.slice(0, 8)}`),
         thumbSha256: media.thumb ? sha256(media.thumb) : null,
         createdAt: new Date().toISOString(),
-        createdBy: user.id,
+        createdBy: uploaderId(user),
       };
       const stored = await o.store.putAttachment(record, media.bytes, media.thumb);
       // The same bytes uploaded before (by anyone): the same attachment, named as this upload names it.
@@ -193,6 +204,19 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
       return true;
     }
     void (async () => {
+      const key = presentedKey(req);
+      if (o.apiKeys && key !== null && looksLikeApiKey(key)) {
+        if (!isUpload) {
+          req.resume();
+          return problem(res, 403, 'forbidden', '接入密钥只能上传附件，不能读取 / an API key may upload attachments, not read them');
+        }
+        const check = await o.apiKeys.sourceOf(req);
+        if (!check.ok) {
+          req.resume();
+          return sendRefusal(res, check);
+        }
+        return upload(req, res, check.key);
+      }
       const user = await bearerUser(o.store, req);
       if (!user) return refuseUnread(req, res, 401, 'unauthorized', '需要有效的令牌 / a valid bearer token is required');
       if (isUpload) await upload(req, res, user);

@@ -10,11 +10,12 @@ import { withStore } from '../import/with-store';
 import { apiKeyAudit } from '../admin-api-keys';
 import { apiKeyRow, newApiKey } from './api-keys';
 
-export const apiKeysUsage = `usage: backend api-keys create --name NAME --source SOURCE [--rate N] [--db FILE|URL]
+export const apiKeysUsage = `usage: backend api-keys create --name NAME --source SOURCE [--rate N] [--webhook URL] [--db FILE|URL]
        backend api-keys list [--db FILE|URL]
        backend api-keys revoke <id> [--db FILE|URL]
   create            a key for a source system; the key is printed once, alone on standard output
-                    (sources: ${ApiKeySource.options.join(', ')}; --rate: requests a minute, 1–${API_KEY_RATE_MAX}, default ${API_KEY_RATE_DEFAULT})
+                    (sources: ${ApiKeySource.options.join(', ')}; --rate: requests a minute, 1–${API_KEY_RATE_MAX}, default ${API_KEY_RATE_DEFAULT};
+                    --webhook: an http(s) URL told when an event the key reported is closed; its signing secret is printed once on standard error)
   list              every key: id, prefix, name, source, rate, created, last used, revoked (never a key)
   revoke            the key is refused from now on (403 revoked)
   --db FILE|URL     the backend's database (default ./data/backend.sqlite, or ZONGZHI_DATABASE_URL)
@@ -23,23 +24,24 @@ exit codes: 0 done, 4 an unknown or revoked key, or a bad name/source/rate (noth
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
 export async function apiKeysMain(argv: string[]): Promise<number> {
-  const cli = parseCli({ db: { type: 'string' }, name: { type: 'string' }, source: { type: 'string' }, rate: { type: 'string' } }, apiKeysUsage, argv, true);
+  const cli = parseCli({ db: { type: 'string' }, name: { type: 'string' }, source: { type: 'string' }, rate: { type: 'string' }, webhook: { type: 'string' } }, apiKeysUsage, argv, true);
   const [what, id, ...rest] = cli.positionals;
   if (what !== 'create' && what !== 'list' && what !== 'revoke') return cli.fail(what === undefined ? 'api-keys what? (create, list or revoke)' : `unknown api-keys command ${JSON.stringify(what)}: create, list or revoke`);
   if (rest.length > 0 || (what !== 'revoke' && id !== undefined)) cli.fail(`api-keys ${what}: too many arguments`);
   if (what === 'revoke' && id === undefined) cli.fail('api-keys revoke <id>');
   if (what === 'create') {
     const rate = cli.values.rate === undefined ? undefined : Number(cli.values.rate);
-    const body = validate(CreateApiKeyRequest, { name: cli.values.name ?? '', source: cli.values.source, ...(rate !== undefined ? { ratePerMinute: rate } : {}) });
+    const body = validate(CreateApiKeyRequest, { name: cli.values.name ?? '', source: cli.values.source, ...(rate !== undefined ? { ratePerMinute: rate } : {}), ...(cli.values.webhook !== undefined ? { webhookUrl: cli.values.webhook } : {}) });
     if (!body.ok) {
-      say(`接入密钥未创建：${body.issues.map((i) => `${i.path === 'ratePerMinute' ? '--rate' : `--${i.path}`} ${i.message}`).join('；')} / not created`);
+      say(`接入密钥未创建：${body.issues.map((i) => `${i.path === 'ratePerMinute' ? '--rate' : i.path === 'webhookUrl' ? '--webhook' : `--${i.path}`} ${i.message}`).join('；')} / not created`);
       return 4;
     }
     return withStore(cli.values.db, async (store) => {
-      const { key, record } = newApiKey({ ...body.value, createdBy: 'cli', at: new Date().toISOString() });
+      const { key, record, webhookSecret } = newApiKey({ ...body.value, createdBy: 'cli', at: new Date().toISOString() });
       await store.createApiKey(record);
-      await store.audit([apiKeyAudit(null, { action: 'create', target: record.id, name: record.name, source: record.source, ratePerMinute: record.ratePerMinute, by: 'cli' })]);
+      await store.audit([apiKeyAudit(null, { action: 'create', target: record.id, name: record.name, source: record.source, ratePerMinute: record.ratePerMinute, webhookUrl: record.webhookUrl, by: 'cli' })]);
       say(`接入密钥 ${record.id}（${record.name}，${record.source}，每分钟 ${record.ratePerMinute} 次）已创建；密钥只显示这一次 / created; the key is shown this once:`);
+      if (webhookSecret) say(`回调 ${record.webhookUrl} 的签名密钥（只显示这一次） / the webhook's signing secret, shown once: ${webhookSecret}`);
       process.stdout.write(`${key}\n`);
       return 0;
     });

@@ -1,6 +1,7 @@
 /**
- * The versioned routes for source systems (/api/v1/…): today GET /api/v1/source, who the key's holder is (name,
- * source, rate). Every route checks the key with ApiKeys.sourceOf (401 unknown, 403 revoked, 429 with
+ * The versioned routes for source systems (/api/v1/…): GET /api/v1/source, who the key's holder is (name,
+ * source, rate), and the ingest API's routes handed in (`more`: POST /api/v1/reports, GET /api/v1/openapi.json,
+ * backend/ingest/). Every route checks the key with ApiKeys.sourceOf (401 unknown, 403 revoked, 429 with
  * Retry-After over the key's rate); every answer is JSON, a refusal {code, message} with a Chinese message.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,10 +16,17 @@ export function sendRefusal(res: ServerResponse, check: Extract<SourceCheck, { o
   send(res, check.status, { code: check.code, message: check.message });
 }
 
-export function apiV1Routes(keys: ApiKeys): (req: IncomingMessage, res: ServerResponse) => boolean {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function apiV1Routes(keys: ApiKeys, more: Readonly<Record<string, Handler>> = {}): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const path = parseRequestTarget(req.url)?.pathname;
     if (path === undefined || !(path === API_V1_PREFIX.slice(0, -1) || path.startsWith(API_V1_PREFIX))) return false;
+    const handler = Object.hasOwn(more, path) ? more[path] : undefined;
+    if (handler) {
+      handler(req, res);
+      return true;
+    }
     req.resume();
     if (path !== API_V1_SOURCE_PATH) {
       send(res, 404, { code: 'not-found', message: `没有这个接口 / no such route: ${path.slice(0, 100)}` });

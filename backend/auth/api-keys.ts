@@ -26,7 +26,7 @@ export const hashApiKey = hashToken;
 export const looksLikeApiKey = (token: string): boolean => API_KEY_PATTERN.test(token);
 
 /** A new key (the only time it exists in the clear) and its record. */
-export function newApiKey(spec: { name: string; source: string; ratePerMinute?: number | undefined; createdBy: string; at: string }): { key: string; record: ApiKeyRecord } {
+export function newApiKey(spec: { name: string; source: string; ratePerMinute?: number | undefined; webhookUrl?: string | undefined; createdBy: string; at: string }): { key: string; record: ApiKeyRecord; webhookSecret?: string } {
   const id = randomBytes(6).toString('base64url');
   const key = `zk_${id}_${randomBytes(32).toString('base64url')}`;
   const record: ApiKeyRecord = {
@@ -40,8 +40,11 @@ export function newApiKey(spec: { name: string; source: string; ratePerMinute?: 
     revokedAt: null,
     revokedBy: null,
     lastUsedAt: null,
+    // The webhook's signing secret (backend/ingest/webhooks.ts) is kept as is: signing needs it.
+    webhookUrl: spec.webhookUrl ?? null,
+    webhookSecret: spec.webhookUrl ? `whsec_${randomBytes(24).toString('base64url')}` : null,
   };
-  return { key, record };
+  return { key, record, ...(record.webhookSecret ? { webhookSecret: record.webhookSecret } : {}) };
 }
 
 /** A key as lists show it: never the key nor its hash. */
@@ -57,6 +60,7 @@ export function apiKeyRow(k: ApiKeyRecord): ApiKeyRow {
     revokedAt: k.revokedAt,
     revokedBy: k.revokedBy,
     lastUsedAt: k.lastUsedAt,
+    webhookUrl: k.webhookUrl,
   };
 }
 

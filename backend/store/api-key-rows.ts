@@ -17,6 +17,8 @@ interface ApiKeyRow {
   revoked_at: string | null;
   revoked_by: string | null;
   last_used_at: string | null;
+  webhook_url: string | null;
+  webhook_secret: string | null;
 }
 
 const apiKeyOf = (r: ApiKeyRow): ApiKeyRecord => ({
@@ -30,24 +32,26 @@ const apiKeyOf = (r: ApiKeyRow): ApiKeyRecord => ({
   revokedAt: r.revoked_at,
   revokedBy: r.revoked_by,
   lastUsedAt: r.last_used_at,
+  webhookUrl: r.webhook_url ?? null,
+  webhookSecret: r.webhook_secret ?? null,
 });
 
 const SQL = {
-  insert: 'INSERT INTO api_keys (id, name, source, key_hash, rate_per_minute, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+  insert: 'INSERT INTO api_keys (id, name, source, key_hash, rate_per_minute, created_at, created_by, webhook_url, webhook_secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
   list: 'SELECT * FROM api_keys ORDER BY created_at, id',
   byHash: 'SELECT * FROM api_keys WHERE key_hash = $1',
   revoke: 'UPDATE api_keys SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL',
   touch: 'UPDATE api_keys SET last_used_at = $1 WHERE id = $2',
 };
 /** SQLite's placeholders (each statement above takes its values in order). */
-const lite = (sql: string): string => sql.replace(/\$\d/g, '?');
+const lite = (sql: string): string => sql.replace(/\$\d+/g, '?');
 
 type ApiKeyMethods = Pick<BackendStore, 'createApiKey' | 'listApiKeys' | 'findApiKeyByHash' | 'revokeApiKey' | 'touchApiKey'>;
-const insertArgs = (k: ApiKeyRecord): Array<string | number> => [k.id, k.name, k.source, k.keyHash, k.ratePerMinute, k.createdAt, k.createdBy];
+const insertArgs = (k: ApiKeyRecord): Array<string | number | null> => [k.id, k.name, k.source, k.keyHash, k.ratePerMinute, k.createdAt, k.createdBy, k.webhookUrl, k.webhookSecret];
 
 export function sqliteApiKeys(db: Database.Database): ApiKeyMethods {
   const s = {
-    insert: db.prepare<Array<string | number>>(lite(SQL.insert)),
+    insert: db.prepare<Array<string | number | null>>(lite(SQL.insert)),
     list: db.prepare<[], ApiKeyRow>(SQL.list),
     byHash: db.prepare<[string], ApiKeyRow>(lite(SQL.byHash)),
     revoke: db.prepare<[string, string, string]>(lite(SQL.revoke)),

@@ -142,4 +142,24 @@ export const BACKEND_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX attachment_links_event ON attachment_links(event_id);
     `,
   },
+  {
+    version: 7,
+    description: 'ingest API: a webhook per API key, and the outbox of webhook deliveries (an event a key reported, told when closed)',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN webhook_url TEXT;
+      ALTER TABLE api_keys ADD COLUMN webhook_secret TEXT;
+      CREATE TABLE webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES api_keys(id),
+        event_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at TEXT,
+        delivered_at TEXT,
+        last_error TEXT
+      );
+      CREATE INDEX webhook_deliveries_state ON webhook_deliveries(state, next_at);
+    `,
+  },
 ];

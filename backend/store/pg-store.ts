@@ -11,6 +11,7 @@ import { migrate } from './pg-migrations';
 import { PgAuth, notifyUserChange, userOf, type UserRow } from './pg-auth';
 import { rightsChanged, type UserChange } from './user-changes';
 import { pgApiKeys } from './api-key-rows';
+import { pgWebhooks } from './webhook-rows';
 import { PgAttachments } from './pg-attachments';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
@@ -53,6 +54,7 @@ export class PgStore implements BackendStore {
   private readonly auth: PgAuth;
   /** Source systems' API keys (api-key-rows.ts). */
   private readonly apiKeys: ReturnType<typeof pgApiKeys>;
+  private readonly webhooks: ReturnType<typeof pgWebhooks>;
   /** Attachments: blobs, records, links (pg-attachments.ts). */
   private readonly attachments: PgAttachments;
 
@@ -63,6 +65,7 @@ export class PgStore implements BackendStore {
   ) {
     this.auth = new PgAuth(pool);
     this.apiKeys = pgApiKeys(pool);
+    this.webhooks = pgWebhooks(pool);
     this.attachments = new PgAttachments(pool);
   }
 
@@ -278,6 +281,9 @@ export class PgStore implements BackendStore {
   findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
   revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
   touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
+  queueWebhook: BackendStore['queueWebhook'] = (d) => this.webhooks.queueWebhook(d);
+  webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
+  updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
   putAttachment: BackendStore['putAttachment'] = (record, bytes, thumb) => this.attachments.put(record, bytes, thumb);
   findAttachments: BackendStore['findAttachments'] = (ids) => this.attachments.find(ids);
   attachmentEvents: BackendStore['attachmentEvents'] = (id) => this.attachments.events(id);

@@ -7,6 +7,7 @@ import { sessionOf, type SessionRow } from './session-rows';
 import { SqliteLogins } from './sqlite-logins';
 import { LocalUserChanges, rightsChanged, type UserChange } from './user-changes';
 import { sqliteApiKeys } from './api-key-rows';
+import { sqliteWebhooks } from './webhook-rows';
 import { SqliteAttachments } from './sqlite-attachments';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
 
@@ -42,6 +43,7 @@ export class SqliteStore implements BackendStore {
   private readonly userChanges = new LocalUserChanges();
   /** Source systems' API keys (api-key-rows.ts). */
   private readonly apiKeys: ReturnType<typeof sqliteApiKeys>;
+  private readonly webhooks: ReturnType<typeof sqliteWebhooks>;
   /** Attachments: blobs, records, links (sqlite-attachments.ts). */
   private readonly attachments: SqliteAttachments;
 
@@ -77,6 +79,7 @@ export class SqliteStore implements BackendStore {
     const db = this.db;
     this.logins = new SqliteLogins(db);
     this.apiKeys = sqliteApiKeys(db);
+    this.webhooks = sqliteWebhooks(db);
     this.attachments = new SqliteAttachments(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
@@ -336,6 +339,9 @@ export class SqliteStore implements BackendStore {
   findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
   revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
   touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
+  queueWebhook: BackendStore['queueWebhook'] = (d) => this.webhooks.queueWebhook(d);
+  webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
+  updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     const changes = this.db.transaction(() =>

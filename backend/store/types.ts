@@ -54,7 +54,8 @@ export interface AuditEntry {
     // an administrator (or the command line) created or revoked a source system's API key, or was refused
     // (backend/admin-api-keys.ts); an API key presented where a console token goes (backend/auth/api-keys.ts)
     | 'api-key-admin'
-    | 'api-key-misuse';
+    | 'api-key-misuse'
+    | 'webhook-failed';
   detail: Record<string, unknown>;
 }
 
@@ -120,6 +121,27 @@ export interface ApiKeyRecord {
   revokedAt: string | null;
   revokedBy: string | null;
   lastUsedAt: string | null;
+  /** Where closed events it reported are told (migration 7), and the secret that signs them; null: none. */
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+}
+
+/**
+ * One webhook delivery (migration 7, backend/store/webhook-rows.ts): an event a key reported, 'waiting' until it is
+ * closed, then 'due' (payload the closing, tried at nextAt), 'delivered' or 'failed' (given up after the last try).
+ */
+export interface WebhookDelivery {
+  /** `${keyId}:${eventId}`: one delivery per event and key. */
+  id: string;
+  keyId: string;
+  eventId: string;
+  state: 'waiting' | 'due' | 'delivered' | 'failed';
+  /** While waiting: {sourceId}; once due: the body POSTed (protocol/ingest.ts IngestWebhook). */
+  payload: Record<string, unknown>;
+  attempts: number;
+  nextAt: string | null;
+  deliveredAt: string | null;
+  lastError: string | null;
 }
 
 /** One line of the audit as read back, with its number in the log. */
@@ -288,6 +310,15 @@ export interface BackendStore {
   /** Revokes a key not revoked yet; false when it was (or does not exist). */
   revokeApiKey(id: string, at: string, by: string): Promise<boolean>;
   touchApiKey(id: string, at: string): Promise<void>;
+  /** Webhook deliveries (backend/ingest/webhooks.ts): a new one (the same id again: nothing changes). */
+  queueWebhook(d: WebhookDelivery): Promise<void>;
+  /**
+   * Deliveries in a state: by id after `afterId` (paging), or with `dueBy` those whose nextAt is at or before it,
+   * soonest first.
+   */
+  webhooksIn(state: WebhookDelivery['state'], limit: number, from?: { dueBy?: string; afterId?: string }): Promise<WebhookDelivery[]>;
+  /** Changes a delivery's state, payload, attempts, times and error. */
+  updateWebhook(d: WebhookDelivery): Promise<void>;
   upsertUsers(users: UserRecord[]): Promise<void>;
   /**
    * Calls `onChange` whenever a user's role or area scope changed, or they were disabled or enabled (upsertUsers,

@@ -11,9 +11,9 @@ type EventCommand = Exclude<Extract<CommandType, `event.${string}`>, 'event.arri
 
 export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.report'(ctx, p) {
-    const { attachments: ids, ...input } = p;
+    const { attachments: ids, locationUnresolved, ...input } = p;
     const attachments = attachmentsOf(ctx, ids);
-    const made = born(ctx, { ...newEvent(ctx, input), ...(attachments ? { attachments } : {}) }, entry(ctx, 'report'));
+    const made = born(ctx, { ...newEvent(ctx, input), ...(attachments ? { attachments } : {}), ...(locationUnresolved ? { locationUnresolved } : {}) }, entry(ctx, 'report'));
     return { changes: eventChanges(made), result: { eventId: made.event.id } };
   },
 

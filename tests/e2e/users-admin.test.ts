@@ -4,13 +4,15 @@
  * with its reason); a second console signs in as that user and its status bar says 「辖区：<street>」 and its
  * desk lists only the street's events. The administrator's own row cannot be disabled. 接入密钥: the administrator
  * creates a source system's key (a blank name refused inline), sees it once (「只显示这一次」), the key works at
- * /api/v1/source; closed, it is gone from the page; revoked after a confirmation, the key is refused (403).
+ * /api/v1/source; closed, it is gone from the page; revoked after a confirmation, the key is refused (403). A key
+ * with a webhook: a bad URL refused inline, then its signing secret shown once; a report through the key whose
+ * address cannot be placed carries 「位置待核实」 on the desk (queue and detail).
  */
 import { SHOTS } from '../../harness/e2e';
 import { describe, expect } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SourceIdentity, type GovEvent, type Grid } from '../../protocol';
+import { IngestAnswer, SourceIdentity, type GovEvent, type Grid } from '../../protocol';
 import { TEST_TOKENS } from '../../harness/backend';
 import { it } from '../../harness/fixtures';
 import { WireClient } from '../../harness/wire-client';
@@ -142,5 +144,29 @@ describe('用户 (administrator)', () => {
     await row.locator('[data-testid="api-keys-status"]', { hasText: '已吊销' }).waitFor({ timeout: 15_000 });
     expect((await fetch(`${http}/api/v1/source`, { headers: { 'X-Api-Key': key } })).status).toBe(403);
     await page.screenshot({ path: join(SHOTS, 'api-keys-revoked.png') });
+
+    // A key with a webhook; its report with an address nothing matches is flagged on the desk.
+    await page.getByTestId('api-keys-new').click();
+    await page.getByTestId('api-keys-name').fill('12345 回调');
+    await page.getByTestId('api-keys-webhook').fill('ftp://12345.example/hook');
+    await page.getByTestId('api-keys-create').click();
+    await expect(page.getByTestId('api-keys-form-error').textContent()).resolves.toContain('回调地址');
+    await page.getByTestId('api-keys-webhook').fill('https://12345.example/hook');
+    await page.getByTestId('api-keys-create').click();
+    await page.getByTestId('api-keys-webhook-secret').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('api-keys-webhook-secret').textContent()).resolves.toMatch(/^whsec_/);
+    const hookKey = (await page.getByTestId('api-keys-secret').textContent())!.trim();
+    await page.getByTestId('api-keys-done').click();
+    const category = backend.state.collections.rules.keys().next().value!;
+    const made = await fetch(`${http}/api/v1/reports`, { method: 'POST', headers: { 'X-Api-Key': hookKey, 'Content-Type': 'application/json' }, body: JSON.stringify({ sourceId: 'e2e-1', category, title: '地址不明的来电', description: '市民来电', address: '不存在的路 999 号' }) });
+    const { eventId, locationResolved } = IngestAnswer.parse(await made.json());
+    expect(locationResolved).toBe(false);
+    await page.goto(`${admin.url}#/dispatch`);
+    const queued = page.locator(`[data-testid="queue-row"][data-event-id="${eventId}"]`);
+    await queued.waitFor({ timeout: 20_000 });
+    await expect(queued.getByTestId('location-unresolved').textContent()).resolves.toBe('位置待核实');
+    await queued.click();
+    await expect(page.getByTestId('detail-location-unresolved').textContent()).resolves.toBe('位置待核实');
+    await page.screenshot({ path: join(SHOTS, 'ingest-location-unresolved.png') });
   });
 });

@@ -387,7 +387,7 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
   it('keeps source systems’ keys by hash: created once, listed oldest first, revoked once, last use written', async ({ dataDir, onTestFinished }) => {
     const s = await kinds[kind]!(dataDir);
     onTestFinished(() => s.close());
-    const key = { id: 'abcdEFGH', name: '12345 热线平台', source: 'hotline', keyHash: 'a'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null };
+    const key = { id: 'abcdEFGH', name: '12345 热线平台', source: 'hotline', keyHash: 'a'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null, webhookUrl: null, webhookSecret: null };
     await s.store.createApiKey(key);
     await s.store.createApiKey({ ...key, id: 'zz_-0001', name: '物联感知', source: 'sensor', keyHash: 'b'.repeat(64), ratePerMinute: 1, createdAt: '2030-01-01T09:00:00.000Z', createdBy: 'cli' });
     await expect(s.store.createApiKey({ ...key, id: 'other123' })).rejects.toThrow(); // the same hash
@@ -402,6 +402,27 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
     expect(await s.store.findApiKeyByHash('a'.repeat(64))).toEqual({ ...key, lastUsedAt: '2030-01-01T10:00:00.000Z', revokedAt: '2030-01-01T11:00:00.000Z', revokedBy: 'admin' });
     expect((await s.store.listApiKeys())[1]).toMatchObject({ revokedAt: null, ratePerMinute: 1, createdBy: 'cli' });
   });
+
+  it('keeps a key’s webhook and its deliveries (migration 7): queued once, read by state and due time, updated', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    const key = { id: 'hookKEY1', name: '12345 热线平台', source: 'hotline', keyHash: 'e'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null, webhookUrl: 'https://12345.example/hook', webhookSecret: 'whsec_x' };
+    await s.store.createApiKey(key);
+    expect(await s.store.findApiKeyByHash('e'.repeat(64))).toEqual(key);
+    const waiting = { id: 'hookKEY1:E1', keyId: 'hookKEY1', eventId: 'E1', state: 'waiting' as const, payload: { sourceId: 's-1' }, attempts: 0, nextAt: null, deliveredAt: null, lastError: null };
+    await s.store.queueWebhook(waiting);
+    await s.store.queueWebhook({ ...waiting, payload: { sourceId: 'another' } }); // the same id: nothing changes
+    await s.store.queueWebhook({ ...waiting, id: 'hookKEY1:E2', eventId: 'E2' });
+    expect(await s.store.webhooksIn('waiting', 10)).toEqual([waiting, { ...waiting, id: 'hookKEY1:E2', eventId: 'E2' }]);
+    expect((await s.store.webhooksIn('waiting', 10, { afterId: 'hookKEY1:E1' })).map((d) => d.id)).toEqual(['hookKEY1:E2']);
+    await s.store.updateWebhook({ ...waiting, state: 'due', payload: { eventId: 'E1', status: 'closed' }, nextAt: '2030-01-01T09:00:00.000Z' });
+    expect(await s.store.webhooksIn('due', 10, { dueBy: '2030-01-01T08:59:59.000Z' })).toEqual([]);
+    const [due] = await s.store.webhooksIn('due', 10, { dueBy: '2030-01-01T09:00:00.000Z' });
+    expect(due).toMatchObject({ id: 'hookKEY1:E1', payload: { eventId: 'E1', status: 'closed' } });
+    await s.store.updateWebhook({ ...due!, state: 'failed', attempts: 6, nextAt: null, lastError: 'HTTP 500' });
+    expect(await s.store.webhooksIn('failed', 10)).toEqual([{ ...due!, state: 'failed', attempts: 6, nextAt: null, lastError: 'HTTP 500' }]);
+    expect(await s.store.webhooksIn('waiting', 10)).toHaveLength(1);
+  });
 });
 
 describe('PostgreSQL store: databases it must not use', () => {
@@ -414,7 +435,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(6\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(7\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });

@@ -1,0 +1,134 @@
+/**
+ * Webhooks of the ingest API: a source system whose key has a webhook URL is told when an event it reported is
+ * closed (the 12345 platform needs the result).
+ *
+ * The outbox is the store's webhook_deliveries (migration 7): the report route queues one per event ('waiting',
+ * with the sourceId) right after the report is committed. Every `pollMs`, on the instance that holds the store's
+ * lead only (the one that runs the city life; another takes over when it goes, and finds the outbox as it was),
+ * this looks at the waiting ones: an event now closed makes its delivery 'due' with the body of
+ * protocol/ingest.ts IngestWebhook. Due ones are POSTed, signed: `X-Zongzhi-Timestamp` (Unix seconds) and
+ * `X-Zongzhi-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`, each try cut at `timeoutMs`.
+ * A 2xx answer delivers it; anything else is tried again after the next delay (10 s, 1 min, 5 min, 30 min, 2 h);
+ * after the last it is given up ('failed'), audited as 'webhook-failed'. A revoked key's deliveries are given up.
+ * Delivery is at least once (a lead moving during a try may send it twice): receivers dedupe by eventId.
+ * An event reopened after it was told is not told again.
+ */
+import { createHmac } from 'node:crypto';
+import { timelineId, type CityState } from '../../domain';
+import type { IngestWebhook } from '../../protocol';
+import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../protocol';
+import type { Logger } from '../../node-util/logger';
+import type { ApiKeyRecord, BackendStore, WebhookDelivery } from '../store/types';
+
+export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
+
+export interface WebhookOptions {
+  store: Pick<BackendStore, 'webhooksIn' | 'updateWebhook' | 'listApiKeys' | 'audit'>;
+  state: CityState;
+  log: Logger;
+  /** Whether this instance holds the store's lead now (only it delivers). */
+  leading(): boolean;
+  pollMs?: number;
+  retryDelaysMs?: readonly number[];
+  timeoutMs?: number;
+}
+
+/** The signature header's value for a body sent at `timestamp` (Unix seconds). */
+export const webhookSignature = (secret: string, timestamp: number, body: string): string => `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+
+/** Due deliveries tried a round (8 at a time). */
+const BATCH = 200;
+/**
+ * Waiting deliveries looked at a round: one page, the next page the next round (an event's closing is noticed
+ * within a round when fewer are waiting; within pages × pollMs when many are, e.g. 100,000 open: ~100 s at 2 s).
+ */
+const WAITING_PAGE = 2000;
+
+export class Webhooks {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly delays: readonly number[];
+  /** Where the look at waiting deliveries goes on next round (a page a round, round and round). */
+  private waitingAfter = '';
+
+  constructor(private readonly o: WebhookOptions) {
+    this.delays = o.retryDelaysMs ?? WEBHOOK_RETRY_DELAYS_MS;
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.poll(), this.o.pollMs ?? 2000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One round (not re-entered): waiting deliveries of closed events made due, due ones tried. */
+  poll(): Promise<void> {
+    if (this.running || !this.o.leading()) return this.running ?? Promise.resolve();
+    this.running = this.round()
+      .catch((e: unknown) => this.o.log.error('webhook round failed', { error: (e as Error).stack }))
+      .finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    const { store } = this.o;
+    const now = new Date().toISOString();
+    const waiting = await store.webhooksIn('waiting', WAITING_PAGE, { afterId: this.waitingAfter });
+    this.waitingAfter = waiting.length < WAITING_PAGE ? '' : waiting.at(-1)!.id;
+    for (const d of waiting) {
+      const body = this.closing(d);
+      if (body) await store.updateWebhook({ ...d, state: 'due', payload: body, nextAt: now });
+    }
+    const due = await store.webhooksIn('due', BATCH, { dueBy: new Date().toISOString() });
+    if (due.length === 0) return;
+    const keys = new Map((await store.listApiKeys()).map((k) => [k.id, k]));
+    for (let i = 0; i < due.length; i += 8) await Promise.all(due.slice(i, i + 8).map((d) => this.deliver(d, keys.get(d.keyId))));
+  }
+
+  /** The webhook's body when the delivery's event is closed, else null. */
+  private closing(d: WebhookDelivery): IngestWebhook | null {
+    const event = this.o.state.get('events', d.eventId);
+    if (!event || event.status !== 'closed' || !event.closedAt) return null;
+    let result = '';
+    for (let i = event.timelineCount - 1; i >= 0 && !result; i--) {
+      const entry = this.o.state.get('timeline', timelineId(event.id, i));
+      if (entry?.action === 'feedback') result = entry.note ?? '';
+    }
+    const comment = event.evaluation?.comment ?? '';
+    return { eventId: event.id, sourceId: String(d.payload.sourceId ?? ''), status: 'closed', closedAt: event.closedAt, satisfaction: event.evaluation?.satisfaction ?? null, result: result || comment, comment };
+  }
+
+  private async deliver(d: WebhookDelivery, key: ApiKeyRecord | undefined): Promise<void> {
+    const attempts = d.attempts + 1;
+    let error: string | null = null;
+    if (!key || key.revokedAt || !key.webhookUrl || !key.webhookSecret) error = key?.revokedAt ? '接入密钥已吊销 / the key was revoked' : '密钥没有回调地址 / the key has no webhook';
+    else {
+      const body = JSON.stringify(d.payload);
+      const timestamp = Math.floor(Date.now() / 1000);
+      try {
+        const res = await fetch(key.webhookUrl, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp), [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(key.webhookSecret, timestamp, body) },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
+        });
+        await res.body?.cancel();
+        if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
+      } catch (e) {
+        error = `${(e as Error).name}: ${(e as Error).message}`.slice(0, 300);
+      }
+    }
+    const at = new Date().toISOString();
+    if (error === null) return this.o.store.updateWebhook({ ...d, state: 'delivered', attempts, nextAt: null, deliveredAt: at, lastError: null });
+    const giveUp = !key || key.revokedAt !== null || !key.webhookUrl || attempts > this.delays.length;
+    if (!giveUp) return this.o.store.updateWebhook({ ...d, attempts, nextAt: new Date(Date.now() + this.delays[attempts - 1]!).toISOString(), lastError: error });
+    await this.o.store.updateWebhook({ ...d, state: 'failed', attempts, nextAt: null, lastError: error });
+    await this.o.store.audit([{ at, userId: null, kind: 'webhook-failed', detail: { keyId: d.keyId, eventId: d.eventId, attempts, lastError: error, url: key?.webhookUrl ?? null } }]);
+    this.o.log.warn('webhook given up', { keyId: d.keyId, eventId: d.eventId, attempts, error });
+  }
+}
