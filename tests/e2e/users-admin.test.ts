@@ -2,7 +2,7 @@
  * 用户 in Chromium against a real backend: the administrator creates a street-scoped user in the 用户 workspace
  * (a short password and a missing area refused inline first, nothing sent; a login taken refused by the backend
  * with its reason); a second console signs in as that user and its status bar says 「辖区：<street>」 and its
- * desk lists only the street's events. The administrator's own row cannot be disabled. 接入密钥: the administrator
+ * desk, map and KPI wall show only the street's events and figures. The administrator's own row cannot be disabled. 接入密钥: the administrator
  * creates a source system's key (a blank name refused inline), sees it once (「只显示这一次」), the key works at
  * /api/v1/source; closed, it is gone from the page; revoked after a confirmation, the key is refused (403). A key
  * with a webhook: a bad URL refused inline, then its signing secret shown once; a report through the key whose
@@ -107,6 +107,26 @@ describe('用户 (administrator)', () => {
     expect(ids).not.toContain(far);
     const streetOf = (id: string | null): string | undefined => backend.state.get('grids', (backend.state.get('events', id ?? '') as GovEvent | undefined)?.gridId ?? '')?.streetId;
     expect(ids.every((id) => streetOf(id) === street.id)).toBe(true);
+
+    // The map draws the street's events only.
+    await other.goto(`${streetHost.url}#/map`);
+    await other.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 60_000 });
+    const eventIds = (): Promise<string[]> => other.evaluate(() => (window as unknown as { zongzhiMap: { eventIds(): string[] } }).zongzhiMap.eventIds());
+    await expect.poll(async () => (await eventIds()).includes(here), { timeout: 20_000 }).toBe(true);
+    const drawn = await eventIds();
+    expect(drawn).not.toContain(far);
+    expect(drawn.every((id) => streetOf(id) === street.id)).toBe(true);
+    await other.screenshot({ path: join(SHOTS, 'users-street-map.png') });
+
+    // The KPI wall counts the street: its staff on-line ratio is over the street's staff, not the city's.
+    await other.goto(`${streetHost.url}#/kpi`);
+    const tile = other.getByTestId('kpi-staffOnlineRate');
+    await tile.waitFor({ timeout: 20_000 });
+    const denominator = Number(/分母：\d+ \/ (\d+)/.exec((await tile.getAttribute('title')) ?? '')?.[1]);
+    const streetStaff = [...backend.state.collections.staff.values()].filter((s) => backend.state.get('grids', s.gridId)?.streetId === street.id).length;
+    expect(denominator).toBe(streetStaff);
+    expect(denominator).toBeLessThan(backend.state.collections.staff.size);
+    await other.screenshot({ path: join(SHOTS, 'users-street-kpi.png') });
     reporter.close();
   });
 

@@ -15,6 +15,7 @@ export function installMapProbe(map: () => CityMap | null, selected: () => Picke
     toScreen: (lon: number, lat: number) => map()?.toScreen([lon, lat]) ?? null,
     camera: () => map()?.cameraState() ?? null,
     staffCount: () => map()?.layers.staff.count ?? 0,
+    eventIds: () => map()?.layers.events.ids ?? [],
     gridsReady: () => map()?.layers.grids.ready ?? false,
     selected,
     path,

@@ -55,8 +55,10 @@ export const useAlarmStore = defineStore('alarms', () => {
     }
     for (const event of events.values()) {
       if (!seen.has(event.id)) {
+        // A report this console made shows first as pending: it is news once the backend has taken it.
+        if (event.pending) continue;
         seen.add(event.id);
-        if (event.severity >= SEVERE && !event.pending) raise(event, 'severe');
+        if (event.severity >= SEVERE) raise(event, 'severe');
       }
     }
     for (const id of overdueNow) if (!overdue!.has(id)) raise(events.get(id)!, 'overdue');

@@ -25,6 +25,11 @@ export class EventLayer implements Layer {
   private readonly known = new Set<string>();
   private first = true;
 
+  /** The ids of the events drawn now (tests read the map through its probe). */
+  get ids(): string[] {
+    return [...this.byId.keys()];
+  }
+
   constructor(private readonly scene: Scene) {
     this.icons = scene.primitives.add(new BillboardCollection({ scene })) as BillboardCollection;
     this.clusters = scene.primitives.add(new BillboardCollection({ scene })) as BillboardCollection;
