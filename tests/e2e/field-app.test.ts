@@ -151,6 +151,7 @@ describe('网格通 (the field app)', () => {
     await signIn(page, http, 'e2e-grid-2');
     await page.getByTestId('duty').click();
     await page.getByTestId('duty-line').filter({ hasText: '定位权限被拒绝' }).waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="duty"][data-on="false"]').waitFor(); // no duty without a position
     await page.locator('[data-tab="report"]').click();
     await page.getByTestId('report-text').fill('无定位上报');
     await page.getByTestId('report-submit').click();

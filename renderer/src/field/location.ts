@@ -93,6 +93,18 @@ export class Locator {
 
   private failed(e: GeolocationPositionError): void {
     this.state.value = e.code === e.PERMISSION_DENIED ? 'denied' : 'unavailable';
+    // Refused: no duty without a position (the app says why; 上班 again once allowed).
+    if (e.code === e.PERMISSION_DENIED && this.onDuty.value) {
+      this.pause();
+      localStorage.removeItem(DUTY_KEY);
+    }
+  }
+
+  /** Back online: the position now (not at the next minute), so the console sees the phone again at once. */
+  nudge(): void {
+    if (!this.onDuty.value || !this.fix.value) return;
+    this.lastSent = null;
+    void this.maybeSend(this.fix.value);
   }
 
   /** One fresh fix (null when refused or none within 15 s: `state` says why; `fix` keeps the last known one). */

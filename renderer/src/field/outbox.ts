@@ -7,7 +7,7 @@
  * restart: the queue lives in IndexedDB until the backend has answered. A refusal (400/403/404/409…) stays in the
  * queue, marked, with the backend's Chinese message, until the user drops it or tries again.
  */
-import { ref } from 'vue';
+import { shallowRef } from 'vue';
 import { AttachmentRef } from '../../../protocol/attachments';
 import { validate } from '../../../protocol/validate';
 import { answerError, FieldApiError } from './field-api';
@@ -85,10 +85,10 @@ export interface OutboxOptions {
 }
 
 export class Outbox {
-  /** This user's items, in queue order (what the 待发送 list shows). */
-  readonly items = ref<OutboxItem[]>([]);
+  /** This user's items, in queue order (what the 待发送 list shows); shallow: the items stay plain objects for IndexedDB. */
+  readonly items = shallowRef<OutboxItem[]>([]);
   /** The last few sent (shown under the queue for a while). */
-  readonly sent = ref<SentItem[]>([]);
+  readonly sent = shallowRef<SentItem[]>([]);
   private running = false;
   private again = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
