@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
 import { cesiumStatic } from './scripts/cesium-static';
+import { fieldPwa } from './scripts/field-pwa';
 
 const { version } = JSON.parse(readFileSync(resolve(import.meta.dirname, 'package.json'), 'utf8')) as { version: string };
 const define = { __APP_VERSION__: JSON.stringify(version) };
@@ -34,6 +35,6 @@ export default defineConfig({
       rolldownOptions: { input: { index: resolve('renderer/index.html'), field: resolve('renderer/field.html') } },
       chunkSizeWarningLimit: 2048,
     },
-    plugins: [vue(), cesiumStatic()],
+    plugins: [vue(), cesiumStatic(), fieldPwa()],
   },
 });

@@ -189,6 +189,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     staffById: (id) => state.get('staff', id),
     openEventsOf: (staffId) => [...state.collections.events.values()].filter((e) => e.assignee?.staffId === staffId && e.status !== 'closed' && e.status !== 'merged'),
     signedInUsers: () => server.signedInUsers(),
+    categories: () => [...state.collections.rules.values()].map((r) => ({ id: r.category, name: r.categoryName })),
+    departments: () => [...state.collections.departments.values()].map((d) => ({ id: d.id, name: d.name })),
     assetsDir: fieldAssetsDir,
     api: fieldApiRoutes({
       auth: sessions,

@@ -47,6 +47,10 @@ export const FieldMe = z.object({
   center: z.array(z.object({ user: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), name: z.string() })),
   /** Open events assigned to this staff member, newest first. */
   tasks: z.array(FieldTask),
+  /** The event categories the backend knows (the rules'): 一键上报 picks one. Absent from older backends. */
+  categories: z.array(z.object({ id: z.string(), name: z.string() })).optional(),
+  /** The departments a task's 申请协同 may name. Absent from older backends. */
+  departments: z.array(z.object({ id: z.string(), name: z.string() })).optional(),
 });
 export type FieldMe = z.infer<typeof FieldMe>;
 

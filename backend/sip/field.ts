@@ -53,6 +53,9 @@ export interface FieldRoutesOptions {
   staffById: (id: string) => Staff | undefined;
   openEventsOf: (staffId: string) => GovEvent[];
   signedInUsers: () => { id: string; name: string; role: string }[];
+  /** The event categories (the rules') and the departments, for 一键上报 and 申请协同; absent: none. */
+  categories?: () => { id: string; name: string }[];
+  departments?: () => { id: string; name: string }[];
   /** Where the built field page is (out/renderer); null: not built. */
   assetsDir: string | null;
   /** The work routes (reports, tasks, position: backend/field/api.ts); absent: only /field/api/me. */
@@ -66,7 +69,19 @@ const MIME: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.woff2': 'font/woff2',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
 };
+/**
+ * The installable app's files the build writes beside field.html (scripts/field-pwa.ts), by their path under
+ * /field/: the service worker at /field/sw.js (its scope /field/ covers the page), the manifest and its icons.
+ */
+const PWA_FILES: ReadonlyMap<string, string> = new Map([
+  ['sw.js', 'field-sw.js'],
+  ['manifest.webmanifest', 'field.webmanifest'],
+  ['icon.svg', 'field-icon.svg'],
+  ['icon-192.png', 'field-icon-192.png'],
+  ['icon-512.png', 'field-icon-512.png'],
+]);
 const ASSET_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /** Where the console's build put the field page, whether this runs from source (tsx) or from out/main. */
@@ -119,12 +134,19 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
       sip,
       center,
       tasks,
+      categories: options.categories?.() ?? [],
+      departments: options.departments?.() ?? [],
     };
   };
 
   const serveAsset = (res: ServerResponse, file: string): void => {
     const headers: Record<string, string | number> = { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': statSync(file).size };
-    if (file.endsWith('.html')) {
+    if (file.endsWith('field-sw.js')) {
+      // The worker is checked for updates on every start: never kept by the HTTP cache; its scope is the page's.
+      headers['Cache-Control'] = 'no-cache';
+      headers['Service-Worker-Allowed'] = '/field/';
+    } else if (file.endsWith('.webmanifest') || /field-icon/.test(file)) headers['Cache-Control'] = 'no-cache';
+    else if (file.endsWith('.html')) {
       const sipOrigins = [options.sipAccountFor(SIMULATED_STAFF_USER)?.url].filter(Boolean).join(' ');
       headers['Cache-Control'] = 'no-cache';
       headers['Content-Security-Policy'] = [
@@ -133,6 +155,9 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob: mediastream:",
+        // The installable app: its service worker (/field/sw.js) and manifest are the page's own.
+        "worker-src 'self'",
+        "manifest-src 'self'",
         `connect-src 'self' ${sipOrigins}`.trim(),
         "object-src 'none'",
         "base-uri 'none'",
@@ -170,6 +195,7 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
     let file: string | null = null;
     if (rest === '' || rest === 'index.html') file = join(dir, 'field.html');
     else if (rest === 'favicon.svg') file = join(dir, 'favicon.svg');
+    else if (PWA_FILES.has(rest)) file = join(dir, PWA_FILES.get(rest)!);
     else if (rest.startsWith('assets/') && ASSET_NAME.test(rest.slice('assets/'.length))) file = join(dir, 'assets', rest.slice('assets/'.length));
     if (!file || !existsSync(file)) return (json(res, 404, { error: 'not found' }), true);
     serveAsset(res, file);

@@ -97,6 +97,9 @@ describe('the field app on the real backend', () => {
     const eventId = String(report.result['eventId']);
     await console_.command('event.dispatch', { eventId, staffId: me.id });
     const mine = FieldMe.parse(await (await fetch(`${http}/field/api/me`, { headers: { Authorization: `Bearer ${session}` } })).json());
+    // What 一键上报 and 申请协同 pick from: the rules' categories and the departments.
+    expect(mine.categories).toContainEqual({ id: category, name: backend.state.get('rules', category)!.categoryName });
+    expect(mine.departments?.length).toBe(backend.state.collections.departments.size);
     expect(mine.tasks.find((t) => t.id === eventId)).toMatchObject({ status: 'dispatched', actions: ['sign', 'cohandle'], category, supervised: false, stepDeadline: expect.any(String), finalDeadline: expect.any(String) });
     const step = async (action: string, body: Record<string, unknown>, status: string): Promise<void> => {
       const res = await post(`/field/api/tasks/${eventId}/${action}`, { clientId: randomUUID(), ...body });

@@ -1,7 +1,9 @@
 /**
  * The field page's calls to the backend, checked: sign-in with a 网格员 (field) account (POST /auth/login {app:
  * 'field'}), who I am / my tasks / the center's dispatchers (GET /field/api/me with the session as bearer), and
- * sign-out. The session is kept in sessionStorage: a reload keeps the sign-in, closing the tab ends it.
+ * sign-out, and the authorised calls the offline queue makes (outbox.ts). The session is kept in localStorage: the
+ * installed app (网格通) keeps its sign-in across restarts and opens offline; the backend's session expiry still
+ * ends it (401 → the form), and 退出登录 forgets it. The last /me is kept too, so an offline start shows the tasks.
  */
 import { FieldMe } from '../../../protocol/field';
 import { LoginAnswer, LoginRefusal } from '../../../protocol/auth';
@@ -9,6 +11,7 @@ import { validate } from '../../../protocol/validate';
 
 const SESSION_KEY = 'zongzhi.field.session';
 const CLIENT_KEY = 'zongzhi.field.client';
+const ME_KEY = 'zongzhi.field.me';
 
 export interface FieldSession {
   token: string;
@@ -51,9 +54,9 @@ export function refusalText(status: number, body: unknown): FieldApiError {
 }
 
 function clientId(): string {
-  let id = sessionStorage.getItem(CLIENT_KEY);
+  let id = localStorage.getItem(CLIENT_KEY);
   // getRandomValues works on plain http too (a phone on the LAN); randomUUID needs a secure context.
-  if (!id) sessionStorage.setItem(CLIENT_KEY, (id = `field-${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')}`));
+  if (!id) localStorage.setItem(CLIENT_KEY, (id = `field-${Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')}`));
   return id;
 }
 
@@ -68,13 +71,13 @@ export async function signIn(user: string, password: string): Promise<FieldSessi
   const checked = validate(LoginAnswer, body);
   if (!checked.ok) throw new FieldApiError('后台返回的数据无法识别', 0, 'invalid');
   const session = { token: checked.value.sessionToken, user: checked.value.user.id };
-  sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  localStorage.setItem(SESSION_KEY, JSON.stringify(session));
   return session;
 }
 
 export function savedSession(): FieldSession | null {
   try {
-    const value = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? 'null') as FieldSession | null;
+    const value = JSON.parse(localStorage.getItem(SESSION_KEY) ?? 'null') as FieldSession | null;
     return value && typeof value.token === 'string' && typeof value.user === 'string' ? value : null;
   } catch {
     return null;
@@ -82,7 +85,36 @@ export function savedSession(): FieldSession | null {
 }
 
 export function forgetSession(): void {
-  sessionStorage.removeItem(SESSION_KEY);
+  localStorage.removeItem(SESSION_KEY);
+  localStorage.removeItem(ME_KEY);
+}
+
+/** The last /me of this user (an offline start shows it); null when none or another user's. */
+export function cachedMe(user: string): FieldMe | null {
+  try {
+    const saved = JSON.parse(localStorage.getItem(ME_KEY) ?? 'null') as { user: string; me: unknown } | null;
+    if (!saved || saved.user !== user) return null;
+    const checked = validate(FieldMe, saved.me);
+    return checked.ok ? checked.value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A v4 UUID (the clientId of a report or an action); getRandomValues works outside a secure context too. */
+export function newClientId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** A refusal's Chinese message from any of the backend's JSON answers ({code, message}). */
+export async function answerError(response: Response, what: string): Promise<FieldApiError> {
+  const body = (await response.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+  const message = typeof body.message === 'string' ? chinese(body.message) : '';
+  return new FieldApiError(message || `${what}失败（HTTP ${response.status}）`, response.status, typeof body.code === 'string' ? body.code : `http-${response.status}`);
 }
 
 export async function fetchMe(session: FieldSession): Promise<FieldMe> {
@@ -91,6 +123,7 @@ export async function fetchMe(session: FieldSession): Promise<FieldMe> {
   if (!response.ok) throw refusalText(response.status, body);
   const checked = validate(FieldMe, body);
   if (!checked.ok) throw new FieldApiError('后台返回的数据无法识别', 0, 'invalid');
+  localStorage.setItem(ME_KEY, JSON.stringify({ user: session.user, me: checked.value }));
   return checked.value;
 }
 
