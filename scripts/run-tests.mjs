@@ -42,8 +42,9 @@ if (!existsSync(report)) {
   totals.passed += json.numPassedTests;
   totals.failed += json.numFailedTests;
   totals.skipped += json.numPendingTests + json.numTodoTests;
-  // A file that fails to load has no tests to count: count it as a failure so it can never pass silently.
-  const brokenFiles = json.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0);
+  // A file that fails to load, or whose set-up hook fails (its tests then show as skipped), has no failed test to
+  // count: count the file as a failure so it can never pass silently.
+  const brokenFiles = json.testResults.filter((f) => f.status === 'failed' && !f.assertionResults.some((t) => t.status === 'failed'));
   for (const f of brokenFiles) process.stdout.write(`test file failed to run: ${f.name}\n${f.message ?? ''}\n`);
   totals.failed += brokenFiles.length;
   const electronSkipped = json.testResults
