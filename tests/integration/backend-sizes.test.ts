@@ -29,6 +29,7 @@ function toSchemaOne(file: string, hugeEventId: string): number {
             ORDER BY json_extract(t.data, '$.index')) t)))
     WHERE collection = 'events';
     DELETE FROM entities WHERE collection = 'timeline';
+    DROP TABLE webhook_deliveries;
     DROP TABLE attachment_links;
     DROP TABLE attachments;
     DROP TABLE blobs;
