@@ -120,6 +120,51 @@ describe('the department page on the real backend', () => {
     expect(entries(eventId).at(-1)).toMatchObject({ action: 'extension-approve' });
   });
 
+  it("reads its own department's attachments (thumbnail and whole), not another's (403); the queue marks 督办 and 协办", async () => {
+    const upload = async (colour: number): Promise<AttachmentRef> => {
+      const form = new FormData();
+      const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: colour, g: 80, b: 40 } } }).png().toBuffer();
+      form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), `现场${colour}.png`);
+      const res = await fetch(`${http}/attachments`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${TEST_TOKENS.dispatcher}` } });
+      expect(res.status, await res.clone().text()).toBe(201);
+      return AttachmentRef.parse(await res.json());
+    };
+    const [ours, others] = [await upload(11), await upload(222)];
+    const reported = async (photo: AttachmentRef, departmentId: string): Promise<string> => {
+      const report = await desk.command('event.report', { source: 'hotline', category, severity: 3, title: '占道经营', description: '现场照片', location: grid.center, attachments: [photo.id] });
+      const eventId = String(report.result['eventId']);
+      await desk.command('event.dispatch', { eventId, departmentId });
+      return eventId;
+    };
+    const mineId = await reported(ours, mine.id);
+    const theirsId = await reported(others, theirs.id);
+    const thumb = await get(`/attachments/${ours.id}/thumb`);
+    expect(thumb.status, await thumb.clone().text()).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    expect((await get(`/attachments/${ours.id}`)).status).toBe(200);
+    for (const path of [`/attachments/${others.id}/thumb`, `/attachments/${others.id}`]) {
+      const refused = await get(path);
+      expect(refused.status, path).toBe(403);
+      expect(await refused.json()).toMatchObject({ code: 'forbidden' });
+    }
+    // A liaison's token still opens none of the console's other routes.
+    expect((await get('/audit')).status).toBe(403);
+    // Their event, with this department asked to help (协办) and approved: in the queue, marked, readable, not actable.
+    const leader = new WireClient({ url: backend.url, token: TEST_TOKENS.leader });
+    await leader.waitSynced();
+    await leader.command('event.supervise', { eventId: mineId, note: '领导督办' });
+    leader.close();
+    const asked = await desk.command('event.cohandle.request', { eventId: theirsId, departmentId: mine.id, reason: '需配合' });
+    await desk.command('event.cohandle.decide', { eventId: theirsId, requestId: String(asked.result['requestId']), approve: true });
+    await until(() => backend.state.get('events', theirsId)?.coHandlers.includes(mine.id) === true, 'co-handling', 2000);
+    const queue = DepartmentMe.parse(await (await get('/department/api/me')).json()).queue;
+    expect(queue.find((e) => e.id === theirsId)).toMatchObject({ coHandling: true });
+    expect(queue.find((e) => e.id === mineId)).toMatchObject({ coHandling: false, supervised: true, extensionPending: false });
+    const helping = DepartmentEvent.parse(await (await get(`/department/api/events/${theirsId}`)).json());
+    expect(helping).toMatchObject({ lead: false, actions: [], coHandling: [{ department: mine.name, state: 'approved', reason: '需配合' }] });
+    expect((await get(`/attachments/${others.id}/thumb`)).status).toBe(200);
+  });
+
   it("refuses another department's event (403) and bad bodies (400 naming the field); nothing changes", async () => {
     const eventId = await dispatched(theirs.id, '别的部门');
     const version = backend.state.get('events', eventId)!.version;
