@@ -149,12 +149,47 @@ describe('the department page (部门联络员端)', () => {
     expect(await giveBack.isDisabled()).toBe(true);
     await page.locator('[data-testid="return-form"] textarea[name="reason"]').fill('属于水务部门职责，请改派');
     await giveBack.click();
-    await expect(page.getByTestId('department-notice').textContent()).resolves.toContain('已退回');
+    await page.waitForFunction(() => document.querySelector('[data-testid="department-notice"]')?.textContent?.includes('已退回'), undefined, { timeout: 10_000 });
     await page.locator(`[data-testid="department-queue"] [data-event="${second}"]`).waitFor({ state: 'detached', timeout: 15_000 });
     await deskOpen(desk, second);
     await deskStatus(desk, 'accepted');
     await desk.waitForFunction(() => document.querySelector('[data-testid="timeline"]')?.textContent?.includes('属于水务部门职责'), undefined, { timeout: 15_000 });
     await desk.screenshot({ path: join(SHOTS, 'department-page-desk-returned.png') });
+
+    // A third, 督办 by a leader: 申请延期 from the page; then the desk gives it to another department while the page
+    // still shows it: 签收 is refused in Chinese, the detail one click away, and the event leaves the queue.
+    const third = await report('小区消防通道被占用');
+    const other = [...backend.state.collections.departments.values()].find((d) => d.id !== department.id)!;
+    const leader = new WireClient({ url: backend.url, token: TEST_TOKENS.leader });
+    const dispatcher = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await Promise.all([leader.waitSynced(), dispatcher.waitSynced()]);
+    await dispatcher.command('event.accept', { eventId: third });
+    await dispatcher.command('event.dispatch', { eventId: third, departmentId: department.id });
+    await leader.command('event.supervise', { eventId: third, note: '限期办结' });
+    await page.getByTestId('refresh').click();
+    const thirdItem = page.locator(`[data-testid="department-queue"] [data-event="${third}"]`);
+    await thirdItem.getByTestId('supervised').waitFor({ timeout: 15_000 });
+    await thirdItem.click();
+    await pageStatus(page, 'dispatched');
+    await page.locator('[data-action="extension"]').click();
+    await page.locator('[data-testid="extension-form"] input[name="minutes"]').fill('90');
+    await page.locator('[data-testid="extension-form"] textarea[name="extensionReason"]').fill('需协调物业清理');
+    await page.locator('[data-testid="extension-form"] button[type="submit"]').click();
+    await page.getByTestId('extension-request').waitFor({ timeout: 15_000 });
+    await expect(thirdItem.textContent()).resolves.toContain('延期审批中');
+    expect(backend.state.get('events', third)!.extensionRequests?.[0]).toMatchObject({ minutes: 90, reason: '需协调物业清理', requestedBy: LIAISON.user, state: 'pending' });
+    await page.screenshot({ path: join(SHOTS, 'department-page-extension-1366x768.png') });
+    await dispatcher.command('event.reassign', { eventId: third, departmentId: other.id, reason: '改由属地处理' });
+    leader.close();
+    dispatcher.close();
+    await page.locator('[data-action="sign"]').click();
+    const failure = page.getByTestId('department-error');
+    await page.waitForFunction(() => /派给|部门/.test(document.querySelector('[data-testid="department-error"]')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await failure.locator('summary').click();
+    await expect(failure.locator('pre').textContent()).resolves.toMatch(/签收 .*HTTP 403 forbidden/s);
+    await thirdItem.waitFor({ state: 'detached', timeout: 15_000 });
+    await expect(page.getByTestId('detail-placeholder').textContent()).resolves.toContain(`事件 ${third} 已不由本部门办理`);
+    await page.screenshot({ path: join(SHOTS, 'department-page-refused-1366x768.png') });
 
     // 退出登录: back to the form; the ended session opens nothing.
     await page.getByRole('button', { name: '退出登录' }).click();
