@@ -174,8 +174,22 @@ describe('the department page (部门联络员端)', () => {
     await page.locator('[data-action="extension"]').click();
     await page.locator('[data-testid="extension-form"] input[name="minutes"]').fill('90');
     await page.locator('[data-testid="extension-form"] textarea[name="extensionReason"]').fill('需协调物业清理');
-    await page.locator('[data-testid="extension-form"] button[type="submit"]').click();
+    // The first answer is lost on the way back (the backend acted): the page says so and keeps the action's
+    // clientId, so sending again is the same action (a new one would be refused: one pending request at a time).
+    let cut = true;
+    await page.route('**/department/api/events/*/extension', async (route) => {
+      if (!cut) return route.continue();
+      cut = false;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    const submit = page.locator('[data-testid="extension-form"] button[type="submit"]');
+    await submit.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="department-error"]')?.textContent?.includes('连接不上后台'), undefined, { timeout: 10_000 });
+    await submit.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="department-notice"]')?.textContent?.includes('已提交延期申请'), undefined, { timeout: 10_000 });
     await page.getByTestId('extension-request').waitFor({ timeout: 15_000 });
+    expect(backend.state.get('events', third)!.extensionRequests).toHaveLength(1);
     await expect(thirdItem.textContent()).resolves.toContain('延期审批中');
     expect(backend.state.get('events', third)!.extensionRequests?.[0]).toMatchObject({ minutes: 90, reason: '需协调物业清理', requestedBy: LIAISON.user, state: 'pending' });
     await page.screenshot({ path: join(SHOTS, 'department-page-extension-1366x768.png') });
