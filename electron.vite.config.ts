@@ -31,8 +31,9 @@ export default defineConfig({
       __INTLIFY_PROD_DEVTOOLS__: 'false',
     },
     build: {
-      // The console, and the field client page the backend serves at /field/ (backend/sip/field.ts).
-      rolldownOptions: { input: { index: resolve('renderer/index.html'), field: resolve('renderer/field.html') } },
+      // The console, and the pages the backend serves: the field client at /field/ (backend/sip/field.ts), the
+      // department liaison page at /department/ (backend/department-api.ts).
+      rolldownOptions: { input: { index: resolve('renderer/index.html'), field: resolve('renderer/field.html'), department: resolve('renderer/department.html') } },
       chunkSizeWarningLimit: 2048,
     },
     plugins: [vue(), cesiumStatic(), fieldPwa()],

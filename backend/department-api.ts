@@ -1,5 +1,7 @@
 /**
- * The department page's routes (protocol/department.ts), with a 部门联络员 (liaison) session as bearer:
+ * The department page (部门联络员端, renderer/department.html, built into out/renderer) at /department/, served
+ * like the field app (backend/pages/page-assets.ts), and its routes (protocol/department.ts), with a 部门联络员
+ * (liaison) session as bearer:
  *
  *   GET  /department/api/me                         the user, their department and its queue (open events whose
  *                                                   current assignee is the department, newest first, at most
@@ -19,7 +21,11 @@ import { sessionBearer } from './auth/app-bearer';
 import type { Auth } from './auth/sessions';
 import { decodedSegment, send } from './http-answers';
 import type { BackendStore, UserRecord } from './store/types';
+import { findPageAssets, pageCsp, servePageAsset } from './pages/page-assets';
 import { derivedCommandId, EVENT_ID_SEGMENT, readJson, runCommand, type SubmitCommand } from './field/http-command';
+
+/** Where the console's build put the department page (out/renderer), or null when it is not built. */
+export const findDepartmentAssets = (from?: string): string | null => findPageAssets('department.html', from);
 
 export interface DepartmentRoutesOptions {
   auth: Pick<Auth, 'check'>;
@@ -27,7 +33,11 @@ export interface DepartmentRoutesOptions {
   state: CityState;
   /** The command pipeline (absent: GET /department/api/me only). */
   submit?: SubmitCommand;
+  /** Where the built page is (out/renderer, holding department.html); null: not built (503); absent: the API only. */
+  assetsDir?: string | null;
 }
+
+const PAGE_NOT_BUILT = '部门联络页尚未构建：请先运行 npm run build（the department page is not built）';
 
 const COMMAND_OF: Record<DepartmentAction, 'event.sign' | 'event.feedback' | 'event.return' | 'event.extension.request'> = {
   sign: 'event.sign',
@@ -38,8 +48,9 @@ const COMMAND_OF: Record<DepartmentAction, 'event.sign' | 'event.feedback' | 'ev
 const EVENT_PATH = /^\/department\/api\/events\/([^/]+)(?:\/([^/]+))?$/;
 const TIMELINE_MAX = 200;
 
-/** What a liaison may do on an event of their department now. */
-export function departmentActions(event: GovEvent): DepartmentAction[] {
+/** What a liaison of `departmentId` may do on the event now (nothing on one it only co-handles). */
+export function departmentActions(event: GovEvent, departmentId: string | null = event.assignee?.departmentId ?? null): DepartmentAction[] {
+  if (departmentId === null || event.assignee?.departmentId !== departmentId) return [];
   const pending = (event.extensionRequests ?? []).some((r) => r.state === 'pending');
   if (event.status === 'dispatched') return ['sign', 'return', ...(pending ? [] : ['extension' as const])];
   if (event.status === 'handling') return ['feedback', 'return', ...(pending ? [] : ['extension' as const])];
@@ -51,12 +62,32 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
 
   const queue = (department: Department): DepartmentMe['queue'] =>
     [...o.state.collections.events.values()]
-      .filter((e) => e.assignee?.departmentId === department.id && e.status !== 'closed' && e.status !== 'merged')
+      .filter((e) => (e.assignee?.departmentId === department.id || e.coHandlers.includes(department.id)) && e.status !== 'closed' && e.status !== 'merged')
       .sort((a, b) => b.reportedAt.localeCompare(a.reportedAt))
       .slice(0, DEPARTMENT_QUEUE_MAX)
-      .map((e) => ({ id: e.id, title: e.title, address: e.address, status: e.status, severity: e.severity, reportedAt: e.reportedAt, stepDeadline: e.stepDeadline, districtId: e.districtId }));
+      .map((e) => ({
+        id: e.id,
+        title: e.title,
+        address: e.address,
+        status: e.status,
+        severity: e.severity,
+        reportedAt: e.reportedAt,
+        stepDeadline: e.stepDeadline,
+        districtId: e.districtId,
+        supervised: e.supervised,
+        coHandling: e.assignee?.departmentId !== department.id,
+        extensionPending: (e.extensionRequests ?? []).some((r) => r.state === 'pending'),
+      }));
 
-  const detail = (event: GovEvent): DepartmentEvent => {
+  const departmentName = (id: string): string => o.state.get('departments', id)?.name ?? id;
+  const coHandling = (event: GovEvent): DepartmentEvent['coHandling'] => {
+    const asked = event.coHandlingRequests.map((r) => ({ department: departmentName(r.departmentId), state: r.state, reason: r.reason }));
+    const requested = new Set(event.coHandlingRequests.map((r) => r.departmentId));
+    // Co-handlers named without a request (older events): helping all the same.
+    return [...asked, ...event.coHandlers.filter((id) => !requested.has(id)).map((id) => ({ department: departmentName(id), state: 'approved' as const, reason: '' }))];
+  };
+
+  const detail = (event: GovEvent, department: Department): DepartmentEvent => {
     // The entries' ids are `${eventId}.${index}` (domain timelineId): read by id, the last TIMELINE_MAX.
     const first = Math.max(0, event.timelineCount - TIMELINE_MAX);
     const timeline = Array.from({ length: event.timelineCount - first }, (_, i) => o.state.get('timeline', timelineId(event.id, first + i)))
@@ -79,7 +110,9 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
       version: event.version,
       attachments: event.attachments ?? [],
       extensionRequests: event.extensionRequests ?? [],
-      actions: departmentActions(event),
+      coHandling: coHandling(event),
+      lead: event.assignee?.departmentId === department.id,
+      actions: departmentActions(event, department.id),
       timeline,
     };
   };
@@ -100,7 +133,13 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
     const path = parseRequestTarget(req.url)?.pathname;
     if (path === undefined) return false;
     const eventRoute = EVENT_PATH.exec(path);
-    if (path !== DEPARTMENT_ME_PATH && !eventRoute) return false;
+    if (path !== DEPARTMENT_ME_PATH && !eventRoute) {
+      if (o.assetsDir === undefined || (path !== '/department' && !path.startsWith('/department/'))) return false;
+      if (path === '/department') return (req.resume(), res.writeHead(301, { Location: '/department/' }).end(), true);
+      req.resume();
+      servePageAsset(req, res, path, { base: '/department', html: 'department.html', dir: o.assetsDir, notBuilt: PAGE_NOT_BUILT, csp: () => pageCsp() });
+      return true;
+    }
     const method = eventRoute?.[2] !== undefined ? 'POST' : 'GET';
     if (req.method !== method) {
       req.resume();
@@ -142,7 +181,7 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
       if (event.assignee?.departmentId !== department.id && !event.coHandlers.includes(department.id)) {
         return send(res, 403, { code: 'forbidden', message: `事件 ${eventId} 不属于 ${department.name} / event ${eventId} is not your department's` });
       }
-      send(res, 200, detail(event));
+      send(res, 200, detail(event, department));
     })().catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, { code: 'internal', message: `部门页服务出错 / the department route failed: ${(e as Error).message.slice(0, 200)}` });
     });

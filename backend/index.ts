@@ -37,7 +37,7 @@ import { WebRtcStreams } from './video/webrtc-streams';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { ensureSimulatedStaffAccount, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
 import { consoleAppGate } from './auth/apps';
-import { departmentRoutes } from './department-api';
+import { departmentRoutes, findDepartmentAssets } from './department-api';
 import { fieldApiRoutes } from './field/api';
 import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator';
 import { findChromium } from '../node-util/chromium';
@@ -101,7 +101,7 @@ export interface BackendConfig {
    * field page; demo). 'auto' (default with sip 'auto'): when Chromium is installed and the page is built.
    */
   simulatedStaff?: 'auto' | false;
-  /** Where the built field page is (default: found next to the build, see backend/sip/field.ts). */
+  /** Where the built pages are: field.html, department.html (default: found next to the build, backend/pages/page-assets.ts). */
   fieldAssetsDir?: string | null;
   kpiIntervalMs?: number;
   /**
@@ -227,7 +227,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     sessionEnded: (tokenHash) => tickets.forget(tokenHash),
   });
   const signIn = authRoutes(server.auth, store);
-  const department = departmentRoutes({ auth: sessions, store, state, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
+  const department = departmentRoutes({ auth: sessions, store, state, assetsDir: config.fieldAssetsDir === undefined ? findDepartmentAssets() : config.fieldAssetsDir, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
   const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).

@@ -7,6 +7,7 @@
  *   GET  /department/api/events/<eventId>            → DepartmentEvent (an event of the department's: its detail)
  *   POST /department/api/events/<eventId>/<action>   DEPARTMENT_ACTION_BODIES[action] → FieldActionAnswer
  *
+ * The queue holds the events it co-handles (协办) too, marked; only the lead department acts on an event.
  * Refusals are `{code, message}` (Chinese first); 400 names the field path of a bad body; 403 an event that is not
  * the department's. A clientId (a UUID of the page's) makes a retry of the same action run once.
  */
@@ -31,6 +32,12 @@ export const DepartmentMe = z.object({
         reportedAt: IsoTime,
         stepDeadline: IsoTime.nullable(),
         districtId: z.string(),
+        /** 督办: supervised by a leader. */
+        supervised: z.boolean(),
+        /** 协办: the department helps on an event another department leads (it reads it, the lead acts). */
+        coHandling: z.boolean(),
+        /** A 申请延期 of the event waits for the dispatcher. */
+        extensionPending: z.boolean(),
       }),
     )
     .max(DEPARTMENT_QUEUE_MAX),
@@ -70,6 +77,10 @@ export const DepartmentEvent = z.object({
   version: z.number().int(),
   attachments: z.array(AttachmentRef),
   extensionRequests: z.array(ExtensionRequest),
+  /** 协办: the departments asked to help (pending, refused) or helping (approved), by name. */
+  coHandling: z.array(z.object({ department: z.string(), state: z.enum(['pending', 'approved', 'refused']), reason: z.string() })),
+  /** Whether the department leads the event (false: it co-handles, 协办). */
+  lead: z.boolean(),
   actions: z.array(DepartmentAction),
   /** Its history, oldest first (at most the last 200 entries). */
   timeline: z.array(TimelineEntry),

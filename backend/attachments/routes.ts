@@ -4,7 +4,8 @@
  *   an image re-encoded, probed and thumbnailed (media.ts), stored content-addressed (the same bytes twice: one
  *   attachment, the same id; 201 when new, 200 when it was there). Errors as JSON `{code, message}`.
  * - `GET /attachments/<id>` and `GET /attachments/<id>/thumb`: to a user whose area scope sees an event naming
- *   it, or to its uploader while no event names it yet; Range requests answered (206) so players can seek.
+ *   it (a department liaison: an event of its department's; grid staff: an event dispatched to them), or to its
+ *   uploader while no event names it yet; Range requests answered (206) so players can seek.
  *   Anyone else: 403, audited as 'attachment-refused' (at most once a minute per user and attachment).
  * Bearer tokens (static or a sign-in session): consoles fetch through their hub. A source system's API key
  * (the ingest API) may upload, as `api:<keyId>`, for its reports to name; it reads nothing.
@@ -107,7 +108,11 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
     if (events.length === 0) return record.createdBy === user.id;
     return events.some((id) => {
       const event = o.state.get('events', id);
-      return event !== undefined && inAreaScope(user.districtScope, { districtId: event.districtId, gridId: event.gridId }, o.state);
+      if (event === undefined) return false;
+      // A liaison reads what its department's events (assigned or co-handled) name; grid staff what their tasks name.
+      if (user.role === 'liaison') return user.departmentId !== null && (event.assignee?.departmentId === user.departmentId || event.coHandlers.includes(user.departmentId));
+      if (user.role === 'field') return user.staffId !== null && event.assignee?.staffId === user.staffId;
+      return inAreaScope(user.districtScope, { districtId: event.districtId, gridId: event.gridId }, o.state);
     });
   };
 

@@ -45,6 +45,7 @@ export function wrongAppAudit(userId: string, asked: SignInApp, own: SignInApp, 
 
 /** Paths that are not the console's: their own routes check their own app (the field app, the department page). */
 const NOT_CONSOLE = /^\/(auth|field|department)(\/|$)/;
+const ATTACHMENTS = /^\/attachments(\/|$)/;
 
 /**
  * The console's HTTP routes behind a gate: a bearer token of a field or liaison account is refused there (403
@@ -59,8 +60,8 @@ export function consoleAppGate(
   return (req, res) => {
     const path = parseRequestTarget(req.url)?.pathname ?? '';
     const token = bearerToken(req);
-    // An upload (POST /attachments) is every app's: who may upload is the attachments route's rule (mayUpload).
-    if (!token || NOT_CONSOLE.test(path) || (req.method === 'POST' && path === '/attachments')) return routes(req, res);
+    // Attachments are every app's: who may upload or read is the attachments route's rule (mayUpload, mayRead).
+    if (!token || NOT_CONSOLE.test(path) || ATTACHMENTS.test(path)) return routes(req, res);
     void (async () => {
       const user: UserRecord | null = await store.findUserByTokenHash(hashToken(token));
       const refusal = user ? wrongApp(user.role, 'console') : null;

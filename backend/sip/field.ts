@@ -16,9 +16,7 @@
  * start with a password only it knows (ensureSimulatedStaffAccount).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve } from 'node:path';
 import type { FieldMe, GovEvent, SipAccount, Staff } from '../../protocol';
 import type { Auth } from '../auth/sessions';
 import { hashPassword } from '../auth/password';
@@ -26,6 +24,7 @@ import { sessionBearer } from '../auth/app-bearer';
 import type { BackendStore } from '../store/types';
 import { hashToken } from '../users';
 import { fieldActions } from '../field/api';
+import { findPageAssets, pageCsp, servePageAsset, type PageAssets } from '../pages/page-assets';
 
 /** The SIP user the simulated field staff register as; Kamailio sends calls for absent staff there (demo). */
 export const SIMULATED_STAFF_USER = 'sim-field';
@@ -62,15 +61,6 @@ export interface FieldRoutesOptions {
   api?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-  '.webmanifest': 'application/manifest+json; charset=utf-8',
-};
 /**
  * The installable app's files the build writes beside field.html (scripts/field-pwa.ts), by their path under
  * /field/: the service worker at /field/sw.js (its scope /field/ covers the page), the manifest and its icons.
@@ -82,14 +72,10 @@ const PWA_FILES: ReadonlyMap<string, string> = new Map([
   ['icon-192.png', 'field-icon-192.png'],
   ['icon-512.png', 'field-icon-512.png'],
 ]);
-const ASSET_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /** Where the console's build put the field page, whether this runs from source (tsx) or from out/main. */
-export function findFieldAssets(from: string = import.meta.dirname): string | null {
-  for (const dir of [resolve(from, '../renderer'), resolve(from, '../../out/renderer'), resolve(from, '../out/renderer')]) {
-    if (existsSync(join(dir, 'field.html'))) return dir;
-  }
-  return null;
+export function findFieldAssets(from?: string): string | null {
+  return findPageAssets('field.html', from);
 }
 
 export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
@@ -139,33 +125,16 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
     };
   };
 
-  const serveAsset = (res: ServerResponse, file: string): void => {
-    const headers: Record<string, string | number> = { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': statSync(file).size };
-    if (file.endsWith('field-sw.js')) {
-      // The worker is checked for updates on every start: never kept by the HTTP cache; its scope is the page's.
-      headers['Cache-Control'] = 'no-cache';
-      headers['Service-Worker-Allowed'] = '/field/';
-    } else if (file.endsWith('.webmanifest') || /field-icon/.test(file)) headers['Cache-Control'] = 'no-cache';
-    else if (file.endsWith('.html')) {
-      const sipOrigins = [options.sipAccountFor(SIMULATED_STAFF_USER)?.url].filter(Boolean).join(' ');
-      headers['Cache-Control'] = 'no-cache';
-      headers['Content-Security-Policy'] = [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob: mediastream:",
-        // The installable app: its service worker (/field/sw.js) and manifest are the page's own.
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        `connect-src 'self' ${sipOrigins}`.trim(),
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-      ].join('; ');
-    } else headers['Cache-Control'] = 'public, max-age=31536000, immutable';
-    res.writeHead(200, headers);
-    createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  const page: PageAssets = {
+    base: '/field',
+    html: 'field.html',
+    dir: options.assetsDir,
+    notBuilt: '外勤端页面尚未构建：请先运行 npm run build（the field page is not built）',
+    // The page connects to the SIP server too; the installable app's service worker and manifest are its own.
+    csp: () => pageCsp([options.sipAccountFor(SIMULATED_STAFF_USER)?.url].filter((u) => u !== undefined), ["worker-src 'self'", "manifest-src 'self'"]),
+    aliases: PWA_FILES,
+    // The worker is checked for updates on every start: never kept by the HTTP cache; its scope is the page's.
+    headersOf: (file) => (file.endsWith('field-sw.js') ? { 'Cache-Control': 'no-cache', 'Service-Worker-Allowed': '/field/' } : file.endsWith('.webmanifest') || /field-icon/.test(file) ? { 'Cache-Control': 'no-cache' } : null),
   };
 
   return (req, res) => {
@@ -185,20 +154,7 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
       return true;
     }
     if (options.api?.(req, res)) return true;
-    if (req.method !== 'GET') return (json(res, 405, { error: 'GET only' }), true);
-    const dir = options.assetsDir;
-    if (!dir) {
-      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' }).end('外勤端页面尚未构建：请先运行 npm run build（the field page is not built）');
-      return true;
-    }
-    const rest = path.slice('/field/'.length);
-    let file: string | null = null;
-    if (rest === '' || rest === 'index.html') file = join(dir, 'field.html');
-    else if (rest === 'favicon.svg') file = join(dir, 'favicon.svg');
-    else if (PWA_FILES.has(rest)) file = join(dir, PWA_FILES.get(rest)!);
-    else if (rest.startsWith('assets/') && ASSET_NAME.test(rest.slice('assets/'.length))) file = join(dir, 'assets', rest.slice('assets/'.length));
-    if (!file || !existsSync(file)) return (json(res, 404, { error: 'not found' }), true);
-    serveAsset(res, file);
+    servePageAsset(req, res, path, page);
     return true;
   };
 }

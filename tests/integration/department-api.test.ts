@@ -6,6 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { AttachmentRef, DepartmentEvent, DepartmentMe, LoginAnswer, type Department, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
@@ -120,6 +123,67 @@ describe('the department page on the real backend', () => {
     expect(entries(eventId).at(-1)).toMatchObject({ action: 'extension-approve' });
   });
 
+  it("reads its own department's attachments (thumbnail and whole), not another's (403); the queue marks 督办 and 协办", async () => {
+    const upload = async (colour: number): Promise<AttachmentRef> => {
+      const form = new FormData();
+      const png = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: colour, g: 80, b: 40 } } }).png().toBuffer();
+      form.append('file', new Blob([new Uint8Array(png)], { type: 'image/png' }), `现场${colour}.png`);
+      const res = await fetch(`${http}/attachments`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${TEST_TOKENS.dispatcher}` } });
+      expect(res.status, await res.clone().text()).toBe(201);
+      return AttachmentRef.parse(await res.json());
+    };
+    const [ours, others] = [await upload(11), await upload(222)];
+    const reported = async (photo: AttachmentRef, departmentId: string): Promise<string> => {
+      const report = await desk.command('event.report', { source: 'hotline', category, severity: 3, title: '占道经营', description: '现场照片', location: grid.center, attachments: [photo.id] });
+      const eventId = String(report.result['eventId']);
+      await desk.command('event.dispatch', { eventId, departmentId });
+      return eventId;
+    };
+    const mineId = await reported(ours, mine.id);
+    const theirsId = await reported(others, theirs.id);
+    const thumb = await get(`/attachments/${ours.id}/thumb`);
+    expect(thumb.status, await thumb.clone().text()).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    expect((await get(`/attachments/${ours.id}`)).status).toBe(200);
+    for (const path of [`/attachments/${others.id}/thumb`, `/attachments/${others.id}`]) {
+      const refused = await get(path);
+      expect(refused.status, path).toBe(403);
+      expect(await refused.json()).toMatchObject({ code: 'forbidden' });
+    }
+    // A liaison's token still opens none of the console's other routes.
+    expect((await get('/audit')).status).toBe(403);
+    // Their event, with this department asked to help (协办) and approved: in the queue, marked, readable, not actable.
+    const leader = new WireClient({ url: backend.url, token: TEST_TOKENS.leader });
+    await leader.waitSynced();
+    await leader.command('event.supervise', { eventId: mineId, note: '领导督办' });
+    leader.close();
+    const asked = await desk.command('event.cohandle.request', { eventId: theirsId, departmentId: mine.id, reason: '需配合' });
+    await desk.command('event.cohandle.decide', { eventId: theirsId, requestId: String(asked.result['requestId']), approve: true });
+    await until(() => backend.state.get('events', theirsId)?.coHandlers.includes(mine.id) === true, 'co-handling', 2000);
+    const queue = DepartmentMe.parse(await (await get('/department/api/me')).json()).queue;
+    expect(queue.find((e) => e.id === theirsId)).toMatchObject({ coHandling: true });
+    expect(queue.find((e) => e.id === mineId)).toMatchObject({ coHandling: false, supervised: true, extensionPending: false });
+    const helping = DepartmentEvent.parse(await (await get(`/department/api/events/${theirsId}`)).json());
+    expect(helping).toMatchObject({ lead: false, actions: [], coHandling: [{ department: mine.name, state: 'approved', reason: '需配合' }] });
+    expect((await get(`/attachments/${others.id}/thumb`)).status).toBe(200);
+
+    // Grid staff read what their tasks name, nothing else.
+    const staff = [...backend.state.collections.staff.values()].find((s) => s.status !== 'offline')!;
+    const made = await fetch(`${http}/admin/users`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${TEST_TOKENS.admin}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ id: 'grid-wu', name: staff.name, role: 'field', scope: null, password: PASSWORD, staffId: staff.id }),
+    });
+    expect(made.status).toBe(201);
+    const login = await fetch(`${http}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: 'grid-wu', password: PASSWORD, client: { id: 'phone-9' }, app: 'field' }) });
+    const field = LoginAnswer.parse(await login.json()).sessionToken;
+    const task = await upload(90);
+    const report = await desk.command('event.report', { source: 'hotline', category, severity: 2, title: '路灯不亮', description: '照片', location: grid.center, attachments: [task.id] });
+    await desk.command('event.dispatch', { eventId: String(report.result['eventId']), staffId: staff.id });
+    expect((await get(`/attachments/${task.id}/thumb`, field)).status).toBe(200);
+    expect((await get(`/attachments/${ours.id}/thumb`, field)).status).toBe(403);
+  });
+
   it("refuses another department's event (403) and bad bodies (400 naming the field); nothing changes", async () => {
     const eventId = await dispatched(theirs.id, '别的部门');
     const version = backend.state.get('events', eventId)!.version;
@@ -147,4 +211,42 @@ describe('the department page on the real backend', () => {
     expect((await act(ours, 'sign', {}).then(() => get(`/department/api/events/${ours}`, TEST_TOKENS.dispatcher))).status).toBe(403);
     expect(backend.state.get('events', eventId)!.version).toBe(version);
   });
+
+  it('serves the page at /department/ with a strict CSP and its assets only; 503 while not built', async () => {
+    const assets = mkdtempSync(join(tmpdir(), 'department-page-'));
+    mkdirSync(join(assets, 'assets'));
+    writeFileSync(join(assets, 'department.html'), '<!doctype html><title>部门联络员端</title><script type="module" src="./assets/department-x.js"></script>');
+    writeFileSync(join(assets, 'assets', 'department-x.js'), 'export {};');
+    const served = await startTestBackend({ fieldAssetsDir: assets });
+    const bare = await startTestBackend({ fieldAssetsDir: null });
+    try {
+      const at = `http://127.0.0.1:${served.port}`;
+      expect((await fetch(`${at}/department`, { redirect: 'manual' })).headers.get('location')).toBe('/department/');
+      const page = await fetch(`${at}/department/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('部门联络员端');
+      const csp = page.headers.get('content-security-policy')!;
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).toContain("connect-src 'self';");
+      expect(page.headers.get('cache-control')).toBe('no-cache');
+      const script = await fetch(`${at}/department/assets/department-x.js`);
+      expect(script.headers.get('content-type')).toContain('javascript');
+      expect(script.headers.get('cache-control')).toContain('immutable');
+      for (const path of ['/department/assets/..%2F..%2Fbackend.sqlite', '/department/assets/../department.html', '/department/../tokens.json', '/department/nothing.js', '/department/api/nothing']) {
+        expect((await fetch(`${at}${path}`)).status, path).toBe(404);
+      }
+      expect((await fetch(`${at}/department/`, { method: 'POST' })).status).toBe(405);
+      // The API still answers as before.
+      expect((await fetch(`${at}/department/api/me`)).status).toBe(401);
+      const missing = await fetch(`http://127.0.0.1:${bare.port}/department/`);
+      expect(missing.status).toBe(503);
+      expect(await missing.text()).toContain('npm run build');
+    } finally {
+      await served.close();
+      await bare.close();
+      served.cleanup();
+      bare.cleanup();
+      rmSync(assets, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
