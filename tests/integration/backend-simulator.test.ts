@@ -11,6 +11,8 @@ import { hashToken } from '../../backend/users';
 import { SIM_KEY_CREATOR } from '../../backend/live-simulator/live-people';
 import { SIM_SOURCE_NAMES } from '../../backend/live-simulator/people';
 import type { AuditEntry } from '../../backend/store/types';
+import { openStore } from '../../backend/store/open';
+import { join } from 'node:path';
 import type { Staff, TimelineRecord } from '../../protocol';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
@@ -175,6 +177,40 @@ describe('the simulated people act through the real paths', () => {
     expect(backend.state.get('staff', staff.id)!.position).toEqual([Math.round(lon * 1e6) / 1e6, Math.round(lat * 1e6) / 1e6]);
     c.close();
   });
+});
+
+describe('the simulated accounts', () => {
+  it('nobody signs in as one; they let go of their staff and keys when the simulator stops and on a start without it', async ({ startBackend }) => {
+    const b = await startBackend({ simulate: true, speed: 600, tickMs: 100, startAtMs: lastBeijingTime(10, 0, Date.now()) }, 'sim-accounts');
+    const simStaff = async () => (await b.store.listUsers()).filter((u) => u.id.startsWith('sim-staff-') && u.staffId !== null);
+    const deadline = Date.now() + 30_000;
+    while ((await simStaff()).length === 0 || (await b.store.listApiKeys()).every((k) => k.createdBy !== SIM_KEY_CREATOR)) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the simulated accounts and keys');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [account] = await simStaff();
+    // No password: a sign-in as one is refused like any wrong password (and says nothing more).
+    const login = await fetch(`http://127.0.0.1:${b.port}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: account!.id, password: 'guess-1234', client: { id: 'probe' }, app: 'field' }) });
+    expect(login.status).toBe(401);
+    const staffId = account!.staffId!;
+    await b.close();
+    // What the stop left, read from the file itself (a start would let go too).
+    const stored = await openStore(join(b.dir, 'backend.sqlite'));
+    expect((await stored.listUsers()).filter((u) => u.id.startsWith('sim-') && u.staffId !== null)).toEqual([]);
+    expect((await stored.listApiKeys()).filter((k) => k.createdBy === SIM_KEY_CREATOR && !k.revokedAt)).toEqual([]);
+    await stored.close();
+    const again = await startBackend({ simulate: false }, 'sim-accounts');
+    // The staff member is free for a real account now (one account per staff member).
+    await again.store.upsertUsers([{ id: 'grid-real', name: 'real', role: 'field', districtScope: null, tokenHash: hashToken('grid-real-token'), departmentId: null, staffId }]);
+    expect((await again.store.listUsers()).find((u) => u.id === 'grid-real')?.staffId).toBe(staffId);
+    await again.close();
+    // A crash's leftover (a sim account holding a staff member) is let go on the next start without the simulator.
+    const third = await startBackend({ simulate: false }, 'sim-accounts');
+    await third.store.upsertUsers([{ ...account!, tokenHash: hashToken('leftover'), staffId: [...third.state.all('staff')].find((s) => s.id !== staffId)!.id }]);
+    await third.close();
+    const fourth = await startBackend({ simulate: false }, 'sim-accounts');
+    expect((await fourth.store.listUsers()).filter((u) => u.id.startsWith('sim-') && u.staffId !== null)).toEqual([]);
+  }, 90_000);
 });
 
 describe('a chosen start time (--start-at)', () => {
