@@ -16,6 +16,7 @@ import { newWalker, nextLeg, type Walker } from './patrol';
 import { EVENTS_PER_GRID_PER_DAY, SOURCE_MIX, drawSatisfaction, hourlyFactor, nextActionDelay, onDutyShare, poisson } from './timing';
 import type { Change } from '../../protocol';
 import type { Outcome, SimPeople, SimSource } from './people';
+import { AssigneeSteps } from './assignee';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -67,10 +68,8 @@ export class SimulationEngine {
   private readonly agenda = new MinHeap<Agenda>();
   /** Events the simulation handles at grid level by the reporting staff (即报即办). */
   private readonly selfHandled = new Set<string>();
-  /** Events whose simulated staff member registered 到场 (arrival comes before the feedback). */
-  private readonly arrived = new Set<string>();
-  /** Events a simulated department returned once (退回: it does not do it twice). */
-  private readonly returned = new Set<string>();
+  /** What the assignees of dispatched events do next (assignee.ts). */
+  private readonly steps: AssigneeSteps;
   private readonly scheduled = new Map<string, number>();
   private gridIndexById = new Map<string, number>();
   private readonly staffByGrid = new Map<number, string[]>();
@@ -86,6 +85,7 @@ export class SimulationEngine {
 
   constructor(private readonly options: EngineOptions) {
     this.rng = new Rng(`engine:${options.seed}`);
+    this.steps = new AssigneeSteps(this.rng, options.people, options.apply, DUTY);
     this.reindex();
   }
 
@@ -162,7 +162,7 @@ export class SimulationEngine {
     let delay = nextActionDelay(this.rng, event, rule, this.selfHandled.has(event.id));
     if (delay === null) return;
     // A staff member's 到场 comes a while into the handling, the feedback after it.
-    if (event.status === 'handling' && event.assignee?.staffId && !this.arrived.has(event.id)) delay *= 0.25;
+    if (event.status === 'handling' && event.assignee?.staffId && !this.steps.arrived.has(event.id)) delay *= 0.25;
     else if (event.status === 'handling' && (event.extensionRequests ?? []).some((r) => r.state === 'pending')) delay = Math.min(delay, 30 * MINUTE);
     this.scheduled.set(event.id, event.version);
     this.agenda.push({ at: fromMs + delay, kind: 'progress', eventId: event.id, version: event.version });
@@ -276,7 +276,7 @@ export class SimulationEngine {
         break;
       case 'dispatched':
       case 'handling': {
-        const step = this.assigneeStep(event, staff, departmentId, at);
+        const step = this.steps.next(event, staff, departmentId, at);
         if (!step) return; // someone the simulator does not play (their own account) has it
         done = await step;
         break;
@@ -295,41 +295,6 @@ export class SimulationEngine {
         return;
     }
     this.after(done, at);
-  }
-
-  /**
-   * The assignee's next step on a dispatched or handling event: the staff member's (签收, 到场, 处置反馈) through the
-   * field app, or the department liaison's (签收, sometimes 退回 or 申请延期, 处置反馈) through the department page; an
-   * extension asked for is decided by the duty chief. Null when the simulator does not play the assignee.
-   */
-  private assigneeStep(event: GovEvent, staff: Staff | undefined, departmentId: string | null, at: number): Promise<Outcome> | null {
-    const baseVersion = event.version;
-    const note = (): string => this.rng.pick(['已到现场处置完毕', '已协调相关方解决', '问题已整改到位', '已清理完毕并拍照留存', '已调解，双方达成一致']);
-    const { people } = this.options;
-    if (staff) {
-      if (!people.plays(staff.id)) return null;
-      if (event.status === 'dispatched') return people.fieldAction(staff, event.id, 'sign', { baseVersion }, at);
-      if (!this.arrived.has(event.id)) {
-        this.arrived.add(event.id);
-        const jitter = (): number => this.rng.float(-0.0002, 0.0002);
-        return people.fieldAction(staff, event.id, 'arrive', { baseVersion, position: [Math.round((event.location[0] + jitter()) * 1e6) / 1e6, Math.round((event.location[1] + jitter()) * 1e6) / 1e6], accuracy: this.rng.int(5, 25) }, at);
-      }
-      return people.fieldAction(staff, event.id, 'feedback', { baseVersion, note: note() }, at);
-    }
-    if (!departmentId) return null;
-    const pending = (event.extensionRequests ?? []).find((r) => r.state === 'pending');
-    if (pending) return this.options.apply(DUTY, 'event.extension.decide', { eventId: event.id, baseVersion, requestId: pending.id, approve: this.rng.chance(0.85) }, at);
-    if (event.status === 'dispatched') {
-      if (!this.returned.has(event.id) && this.rng.chance(0.03)) {
-        this.returned.add(event.id);
-        return people.departmentAction(departmentId, event.id, 'return', { baseVersion, reason: '经核实不属于本部门职责范围，请重新派遣' }, at);
-      }
-      return people.departmentAction(departmentId, event.id, 'sign', { baseVersion }, at);
-    }
-    if ((event.extensionRequests ?? []).length === 0 && this.rng.chance(0.05)) {
-      return people.departmentAction(departmentId, event.id, 'extension', { baseVersion, minutes: this.rng.pick([120, 240, 1440]), reason: '需协调施工队伍及材料，申请延长办理时限' }, at);
-    }
-    return people.departmentAction(departmentId, event.id, 'feedback', { baseVersion, note: note() }, at);
   }
 
   /** 督办: overdue events get supervised by the duty chief after a while. */
