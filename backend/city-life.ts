@@ -17,6 +17,7 @@ import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
 import { storedSimCity } from './live-simulator/stored-city';
 import type { PositionsRelay } from './cluster/positions-relay';
 import type { BackendService } from './services';
+import { LivePeople } from './live-simulator/live-people';
 
 const PERIODS = KpiPeriod.options;
 
@@ -33,12 +34,16 @@ export interface CityLifeOptions {
   relay: () => PositionsRelay;
   /** Run the simulator (false: KPIs only). */
   simulate: boolean;
+  /** Staff whose phone reported a position lately (the simulator leaves them where their phone says). */
+  ownPhone?: (staffId: string) => boolean;
   tickMs: number;
   kpiIntervalMs: number;
 }
 
 export class CityLife {
   readonly engine: SimulationEngine;
+  /** The simulated staff, liaisons and platforms, acting over HTTP on the real routes (live-simulator/live-people.ts). */
+  readonly people: LivePeople;
   private kpiSeq = -1;
   private lastTick: number;
   private ticks = 0;
@@ -55,7 +60,8 @@ export class CityLife {
       return ack ? { ok: true, result: ack.result } : { ok: false, reason: frame };
     };
     // The city the store holds: the generated one, or an imported one (stored-city.ts), followed as it changes.
-    this.engine = new SimulationEngine({ city: storedSimCity(state, city), state, seed: `live:${o.seed}:${simRun}`, apply });
+    this.people = new LivePeople({ store: o.store, state, port: () => server.port, log: o.log });
+    this.engine = new SimulationEngine({ city: storedSimCity(state, city), state, seed: `live:${o.seed}:${simRun}`, apply, people: this.people, ...(o.ownPhone ? { ownPhone: o.ownPhone } : {}) });
     this.lastTick = o.clock.nowMs();
   }
 
@@ -84,6 +90,7 @@ export class CityLife {
     try {
       const now = clock.nowMs();
       if (this.ticks % 10 === 0) {
+        await this.people.refresh();
         engine.adoptOpenEvents(now);
         await engine.superviseOverdue(now);
       }
@@ -150,6 +157,8 @@ export class CityLife {
         const leading = this.timers.length > 0;
         this.end(true);
         await this.lead?.close();
+        // The simulated accounts' staff and keys let go (by the instance that ran them).
+        if (leading && this.o.simulate) await this.people.close();
         if (leading) await this.o.store.setMeta('simTime', String(this.o.clock.nowMs()));
       },
     };

@@ -15,6 +15,7 @@ import { ensureUsers } from './users';
 import type { BackendConfig } from './index';
 import { whepPath } from './video/webrtc-streams';
 import { SimulationEngine, type ApplyCommand } from './live-simulator/engine';
+import { commandPeople } from './live-simulator/people';
 
 /** Event ids people can read out on the phone: E + local date + 5-digit counter (E2026112200042). */
 export function eventIdFactory(state: CityState, clock: () => number): (kind: 'event' | 'cohandle' | 'handover' | 'extension') => string {
@@ -97,7 +98,8 @@ export async function backfillHistory(state: CityState, city: City, seed: number
       throw e;
     }
   };
-  const engine = new SimulationEngine({ city, state, seed: `history:${seed}`, apply });
+  // Staff, departments and platforms act as the routes would run them (live-simulator/people.ts).
+  const engine = new SimulationEngine({ city, state, seed: `history:${seed}`, apply, people: commandPeople(state, apply) });
   engine.adoptOpenEvents(fromMs);
   // Hour by hour so staff duty follows the clock and overdue events get supervised as they would live.
   for (let t = fromMs; t < toMs; t += 3_600_000) {

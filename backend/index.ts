@@ -43,6 +43,7 @@ import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator'
 import { findChromium } from '../node-util/chromium';
 import type { SimulationEngine } from './live-simulator/engine';
 import { CityLife } from './city-life';
+import { releaseSimulatedAccounts } from './live-simulator/live-people';
 import { startServices, type BackendService } from './services';
 import { openPositionBus, type PositionBus } from './cluster/position-bus';
 import { PositionsRelay } from './cluster/positions-relay';
@@ -116,6 +117,9 @@ export interface BackendConfig {
   webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number };
 }
 
+/** A staff member whose phone sent a position within this long is not moved by the simulator. */
+export const PHONE_POSITION_KEEPS_MS = 60_000;
+
 export interface RunningBackend {
   url: string;
   port: number;
@@ -148,6 +152,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const store = await openStore(config.databaseUrl ?? config.dbFile);
   // Set up once, whichever instance of a city starts first: the others wait, then find the city there.
   const { tokens, storedCity, cityParams, city } = await store.exclusively(() => setUpCity(store, config, log));
+  // Without the simulator, its accounts (from a demo run) hold no staff member and its keys are revoked.
+  if (config.simulate === false) await releaseSimulatedAccounts(store);
 
   const loaded = await store.load();
   const state = new CityState(loaded.state, loaded.seq);
@@ -180,6 +186,15 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     return { url, username: userId, password: sipPassword(sip.secret, userId), realm: SIP_REALM, domain: new URL(sip.url).hostname };
   };
   const fieldAssetsDir = config.fieldAssetsDir === undefined ? findFieldAssets() : config.fieldAssetsDir;
+  /** When each staff member's phone last sent a position (wall clock): the simulator leaves them to it for a while. */
+  const phones = new Map<string, number>();
+  const ownPhone = (staffId: string): boolean => {
+    const at = phones.get(staffId);
+    if (at === undefined) return false;
+    if (Date.now() - at < PHONE_POSITION_KEEPS_MS) return true;
+    phones.delete(staffId);
+    return false;
+  };
   // The server (and its Auth) is made below: read when a request comes.
   const sessions = { check: (token: string) => server.auth.check(token) };
   const field = fieldRoutes({
@@ -200,7 +215,10 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       locate: stateLocator(state),
       commitSystemChanges: (build) => server.commitSystemChanges(build),
       // The phones' positions go the simulator's way: this instance's consoles, and the others through the broker.
-      positions: (at, items) => relay.made(at, items),
+      positions: (at, items) => {
+        for (const p of items) phones.set(p.id, Date.now());
+        relay.made(at, items);
+      },
       now: () => clock.now(),
     }),
   });
@@ -241,6 +259,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     seed: cityParams.seed,
     relay: () => relay,
     simulate: config.simulate !== false,
+    ownPhone,
     tickMs: config.tickMs ?? 1000,
     kpiIntervalMs: config.kpiIntervalMs ?? 10_000,
   });

@@ -15,6 +15,8 @@ import { chooseCategory, randomPointIn, storedCategory } from './stored-city';
 import { newWalker, nextLeg, type Walker } from './patrol';
 import { EVENTS_PER_GRID_PER_DAY, SOURCE_MIX, drawSatisfaction, hourlyFactor, nextActionDelay, onDutyShare, poisson } from './timing';
 import type { Change } from '../../protocol';
+import type { Outcome, SimPeople, SimSource } from './people';
+import { AssigneeSteps } from './assignee';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -46,7 +48,15 @@ export interface EngineOptions {
   city: SimCity;
   state: CityState;
   seed: number | string;
+  /** The console users' commands (seats, duty chief, leader). */
   apply: ApplyCommand;
+  /** Grid staff, department liaisons and source systems, through their own paths (people.ts). */
+  people: SimPeople;
+  /**
+   * Staff the simulator leaves where they are now (their phone reports positions): not moved, status untouched.
+   * Absent: everyone is moved.
+   */
+  ownPhone?: (staffId: string) => boolean;
 }
 
 export const SEAT: Actor = { id: 'sim:seat', name: '其他坐席（模拟）', role: 'system', districtScope: null };
@@ -58,6 +68,8 @@ export class SimulationEngine {
   private readonly agenda = new MinHeap<Agenda>();
   /** Events the simulation handles at grid level by the reporting staff (即报即办). */
   private readonly selfHandled = new Set<string>();
+  /** What the assignees of dispatched events do next (assignee.ts). */
+  private readonly steps: AssigneeSteps;
   private readonly scheduled = new Map<string, number>();
   private gridIndexById = new Map<string, number>();
   private readonly staffByGrid = new Map<number, string[]>();
@@ -73,6 +85,7 @@ export class SimulationEngine {
 
   constructor(private readonly options: EngineOptions) {
     this.rng = new Rng(`engine:${options.seed}`);
+    this.steps = new AssigneeSteps(this.rng, options.people, options.apply, DUTY);
     this.reindex();
   }
 
@@ -146,8 +159,11 @@ export class SimulationEngine {
   private schedule(event: GovEvent, fromMs: number): void {
     const rule = this.options.state.get('rules', event.category);
     if (!rule) return;
-    const delay = nextActionDelay(this.rng, event, rule, this.selfHandled.has(event.id));
+    let delay = nextActionDelay(this.rng, event, rule, this.selfHandled.has(event.id));
     if (delay === null) return;
+    // A staff member's 到场 comes a while into the handling, the feedback after it.
+    if (event.status === 'handling' && event.assignee?.staffId && !this.steps.arrived.has(event.id)) delay *= 0.25;
+    else if (event.status === 'handling' && (event.extensionRequests ?? []).some((r) => r.state === 'pending')) delay = Math.min(delay, 30 * MINUTE);
     this.scheduled.set(event.id, event.version);
     this.agenda.push({ at: fromMs + delay, kind: 'progress', eventId: event.id, version: event.version });
   }
@@ -166,8 +182,16 @@ export class SimulationEngine {
     return [Math.round(p[0] * 1e6) / 1e6, Math.round(p[1] * 1e6) / 1e6];
   }
 
+  /** On-duty staff of the grid the simulator plays (not those with an account of their own). */
   private onDutyStaffOf(gridIndex: number): Staff[] {
-    return (this.staffByGrid.get(gridIndex) ?? []).map((id) => this.options.state.get('staff', id)).filter((s): s is Staff => !!s && s.status !== 'offline');
+    return this.staffOf(gridIndex).filter((s) => s.status !== 'offline');
+  }
+
+  /** A staff member of the grid to report: one on duty when there is one. */
+  private pickStaff(gridIndex: number): Staff | undefined {
+    const all = this.staffOf(gridIndex);
+    if (all.length === 0) return undefined;
+    return this.rng.pick(this.onDutyStaffOf(gridIndex).concat(all));
   }
 
   private async report(source: EventSource, gridIndex: number, at: number): Promise<void> {
@@ -186,29 +210,29 @@ export class SimulationEngine {
       this.after(done, at);
       return;
     }
-    const staff = chosenSource === 'grid-app' ? this.rng.pick(this.onDutyStaffOf(gridIndex).concat(this.staffOf(gridIndex))) : undefined;
-    const reporter =
-      chosenSource === 'hotline' || chosenSource === 'citizen-app'
-        ? { name: personName(this.rng), phone: mobilePhone(this.rng) }
-        : staff
-          ? { name: staff.name, phone: staff.phone }
-          : undefined;
-    const actor: Actor = staff ? { id: `sim:${staff.id}`, name: staff.name, role: 'system', districtScope: null } : SEAT;
-    const done = await this.options.apply(
-      actor,
-      'event.report',
-      { source: chosenSource, category: category.id, severity, title: content.title, description: content.description, location, address: content.address, ...(reporter ? { reporter } : {}), ...(cameraId ? { cameraId } : {}) },
-      at,
-    );
-    if (done.ok && chosenSource === 'grid-app' && category.handlingLevel === 'grid' && this.rng.chance(0.6)) this.selfHandled.add(String(done.result.eventId));
+    const staff = chosenSource === 'grid-app' ? this.pickStaff(gridIndex) : undefined;
+    let done: Outcome;
+    if (staff) {
+      // The staff member's 一键上报 from the field app (the route names them the reporter).
+      done = await this.options.people.fieldReport(staff, { category: category.id, severity, title: content.title, description: content.description, location, accuracy: this.rng.int(5, 30), address: content.address }, at);
+      if (done.ok && category.handlingLevel === 'grid' && this.rng.chance(0.6)) this.selfHandled.add(String(done.result.eventId));
+    } else {
+      // A platform's report through the ingest API (a grid nobody plays: the citizens' 随手拍).
+      const system: SimSource = chosenSource === 'grid-app' ? 'citizen-app' : chosenSource;
+      const reporter = system === 'hotline' || system === 'citizen-app' ? { name: personName(this.rng), phone: mobilePhone(this.rng) } : undefined;
+      const cameraName = cameraId ? this.options.state.get('cameras', cameraId)?.name : undefined;
+      const description = cameraName ? `${content.description}（${cameraName}）` : content.description;
+      done = await this.options.people.sourceReport(system, { category: category.id, severity, title: content.title, description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(reporter ? { reporter } : {}) }, at);
+    }
     this.after(done, at);
   }
 
+  /** Staff of the grid the simulator plays. */
   private staffOf(gridIndex: number): Staff[] {
-    return (this.staffByGrid.get(gridIndex) ?? []).map((id) => this.options.state.get('staff', id)).filter((s): s is Staff => !!s);
+    return (this.staffByGrid.get(gridIndex) ?? []).map((id) => this.options.state.get('staff', id)).filter((s): s is Staff => !!s && this.options.people.plays(s.id));
   }
 
-  private after(done: Awaited<ReturnType<ApplyCommand>>, at: number): void {
+  private after(done: Outcome, at: number): void {
     if (!done.ok) {
       this.actionsRefused++;
       return;
@@ -241,24 +265,22 @@ export class SimulationEngine {
     }
     const rule = this.options.state.get('rules', event.category);
     if (!rule) return;
-    const department = this.options.state.get('departments', event.assignee?.departmentId ?? rule.departmentId);
-    const assigneeStaff = event.assignee?.staffId ? this.options.state.get('staff', event.assignee.staffId) : undefined;
-    const field: Actor = assigneeStaff
-      ? { id: `sim:${assigneeStaff.id}`, name: assigneeStaff.name, role: 'system', districtScope: null }
-      : { id: `sim:${department?.id ?? 'dept'}`, name: `${department?.name ?? '职能部门'}（模拟）`, role: 'system', districtScope: null };
+    const staff = event.assignee?.staffId ? this.options.state.get('staff', event.assignee.staffId) : undefined;
+    const departmentId = event.assignee?.departmentId ?? null;
     const base = { eventId, baseVersion: event.version };
-    let done: Awaited<ReturnType<ApplyCommand>>;
+    let done: Outcome;
     switch (event.status) {
       case 'new':
       case 'accepted':
         done = await this.options.apply(SEAT, 'event.dispatch', { ...base, ...this.dispatchTarget(event, rule), note: '按权责清单派遣' }, at);
         break;
       case 'dispatched':
-        done = await this.options.apply(field, 'event.sign', base, at);
+      case 'handling': {
+        const step = this.steps.next(event, staff, departmentId, at);
+        if (!step) return; // someone the simulator does not play (their own account) has it
+        done = await step;
         break;
-      case 'handling':
-        done = await this.options.apply(field, 'event.feedback', { ...base, note: this.rng.pick(['已到现场处置完毕', '已协调相关方解决', '问题已整改到位', '已清理完毕并拍照留存', '已调解，双方达成一致']) }, at);
-        break;
+      }
       case 'handled': {
         const reached = event.reporter !== null && this.rng.chance(0.9);
         done = await this.options.apply(SEAT, 'event.followup', { ...base, reached, note: reached ? '电话回访，群众反映问题已解决' : '无报事群众或未能联系上，现场核实已处置' }, at);
@@ -315,8 +337,10 @@ export class SimulationEngine {
     const at = new Date(nowMs).toISOString();
     // Cap movement per tick so a fast clock does not teleport people across the city.
     const seconds = Math.min(dtMs, 120_000) / 1000;
+    const ownPhone = this.options.ownPhone;
     for (const staff of this.options.state.all('staff')) {
       if (!this.gridIndexById.has(staff.gridId) && !this.options.city.roads) continue; // in no grid of this city
+      if (ownPhone?.(staff.id)) continue; // their phone says where they are (POST /field/api/position)
       const w = this.walker(staff);
       const onDuty = w.roster < share || staff.openTasks > 0;
       const status: StaffStatus = !onDuty ? 'offline' : staff.openTasks > 0 ? 'handling' : w.roster > share * 0.9 ? 'idle' : 'patrolling';
@@ -374,23 +398,17 @@ export class SimulationEngine {
       const category = storedCategory(this.rng, this.options.state, categoryId, source);
       if (!category) continue;
       const content = eventContent(this.rng, category, this.options.city.placeOfGrid(gridIndex));
-      const cameraId = source === 'video-ai' ? this.cameraByGrid.get(grid.id) : undefined;
-      const done = await this.options.apply(
-        SEAT,
-        'event.report',
-        {
-          source: source === 'video-ai' && !cameraId ? 'hotline' : source,
-          category: category.id,
-          severity,
-          title: content.title,
-          description: content.description,
-          location: this.pointInGrid(grid),
-          address: content.address,
-          ...(source === 'hotline' ? { reporter: { name: personName(this.rng), phone: mobilePhone(this.rng) } } : {}),
-          ...(cameraId ? { cameraId } : {}),
-        },
-        nowMs + ids.length * 20_000,
-      );
+      const at = nowMs + ids.length * 20_000;
+      const location = this.pointInGrid(grid);
+      const staff = source === 'grid-app' ? this.pickStaff(gridIndex) : undefined;
+      const system: SimSource = source === 'grid-app' ? 'citizen-app' : source === 'video-ai' && !this.cameraByGrid.get(grid.id) ? 'hotline' : (source as SimSource);
+      const done = staff
+        ? await this.options.people.fieldReport(staff, { category: category.id, severity, title: content.title, description: content.description, location, accuracy: 10, address: content.address }, at)
+        : await this.options.people.sourceReport(
+            system,
+            { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(system === 'hotline' ? { reporter: { name: personName(this.rng), phone: mobilePhone(this.rng) } } : {}) },
+            at,
+          );
       if (done.ok) ids.push(String(done.result.eventId));
       this.after(done, nowMs);
     }

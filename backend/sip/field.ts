@@ -134,7 +134,7 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
     csp: () => pageCsp([options.sipAccountFor(SIMULATED_STAFF_USER)?.url].filter((u) => u !== undefined), ["worker-src 'self'", "manifest-src 'self'"]),
     aliases: PWA_FILES,
     // The worker is checked for updates on every start: never kept by the HTTP cache; its scope is the page's.
-    headersOf: (file) => (file.endsWith('field-sw.js') ? { 'Cache-Control': 'no-cache', 'Service-Worker-Allowed': '/field/' } : file.endsWith('.webmanifest') || /field-icon/.test(file) ? { 'Cache-Control': 'no-cache' } : null),
+    headersOf: (file): Record<string, string> | null => (file.endsWith('field-sw.js') ? { 'Cache-Control': 'no-cache', 'Service-Worker-Allowed': '/field/' } : file.endsWith('.webmanifest') || /field-icon/.test(file) ? { 'Cache-Control': 'no-cache' } : null),
   };
 
   return (req, res) => {

@@ -7,6 +7,13 @@ import { WireClient, until } from '../../harness/wire-client';
 import { historyOf } from '../../harness/history';
 import { it } from '../../harness/fixtures';
 import type { SqliteStore } from '../../backend/store/sqlite-store';
+import { hashToken } from '../../backend/users';
+import { SIM_KEY_CREATOR } from '../../backend/live-simulator/live-people';
+import { SIM_SOURCE_NAMES } from '../../backend/live-simulator/people';
+import type { AuditEntry } from '../../backend/store/types';
+import { openStore } from '../../backend/store/open';
+import { join } from 'node:path';
+import type { Staff, TimelineRecord } from '../../protocol';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
@@ -96,6 +103,114 @@ describe('simulated city', () => {
     await until(() => c.frames.some((f) => f.type === 'notice'), 'the scenario notice');
     c.close();
   });
+});
+
+describe('the simulated people act through the real paths', () => {
+  it('staff report and work their tasks with field accounts, platforms report with API keys, departments act as liaisons', async () => {
+    const commands = (): AuditEntry[] => (backend.store as SqliteStore).auditLog(20_000).filter((l) => l.kind === 'command');
+    const by = (prefix: string, type: string) => (l: AuditEntry) => (l.userId ?? '').startsWith(prefix) && l.detail.type === type;
+    // Derived command ids tell the route that ran them: the field and department routes' `h…` (from the client's id), the ingest route's `api:<key>:…`.
+    const viaRoute = (l: AuditEntry, prefix: string) => String(l.detail.commandId).startsWith(prefix);
+    await until(() => {
+      const lines = commands();
+      return (
+        lines.some(by('sim-staff-', 'event.report')) &&
+        lines.some(by('sim-staff-', 'event.sign')) &&
+        lines.some(by('sim-staff-', 'event.arrive')) &&
+        lines.some(by('sim-staff-', 'event.feedback')) &&
+        lines.some(by('api:', 'event.report')) &&
+        lines.some(by('sim-dept-', 'event.sign')) &&
+        lines.some(by('sim-dept-', 'event.feedback'))
+      );
+    }, 'field, ingest and department commands by the simulated people', 60_000);
+    const lines = commands();
+    for (const l of lines.filter((l) => (l.userId ?? '').startsWith('sim-staff-') || (l.userId ?? '').startsWith('sim-dept-'))) expect(viaRoute(l, 'h')).toBe(true);
+    const keys = await backend.store.listApiKeys();
+    const simKeys = keys.filter((k) => k.createdBy === SIM_KEY_CREATOR && !k.revokedAt);
+    for (const l of lines.filter(by('api:', 'event.report'))) {
+      const keyId = l.userId!.slice(4);
+      expect(simKeys.map((k) => k.id)).toContain(keyId);
+      expect(viaRoute(l, `api:${keyId}:`)).toBe(true);
+    }
+    // No console-side shortcut for them any more: reports, 签收 and 反馈 come only from the seats' own commands.
+    expect(lines.some((l) => /^sim:(?!seat|duty|leader)/.test(l.userId ?? ''))).toBe(false);
+    // The accounts: sim-, field with their staff member / liaison with their department, no password to sign in with.
+    const users = await backend.store.listUsers();
+    const staffUser = users.find((u) => u.id.startsWith('sim-staff-'))!;
+    expect(staffUser.role).toBe('field');
+    expect(backend.state.get('staff', staffUser.staffId!)).toBeDefined();
+    const liaison = users.find((u) => u.id.startsWith('sim-dept-'))!;
+    expect(liaison.role).toBe('liaison');
+    expect(backend.state.get('departments', liaison.departmentId!)).toBeDefined();
+    expect((await backend.store.findLogin(staffUser.id))?.passwordHash ?? null).toBeNull();
+    // The history says who did what: the staff member's name, the department's, the platform's.
+    const timeline = [...backend.state.all('timeline')] as TimelineRecord[];
+    const staffEntry = timeline.find((t) => t.actor.startsWith('sim-staff-') && t.action === 'feedback')!;
+    expect(staffEntry.actorName).toBe(backend.state.get('staff', staffEntry.actor.slice('sim-staff-'.length))!.name);
+    const deptEntry = timeline.find((t) => t.actor.startsWith('sim-dept-'))!;
+    expect(deptEntry.actorName).toContain(backend.state.get('departments', deptEntry.actor.slice('sim-dept-'.length))!.name);
+    const apiEntry = timeline.find((t) => t.actor.startsWith('api:') && t.action === 'report')!;
+    expect(Object.values(SIM_SOURCE_NAMES)).toContain(apiEntry.actorName);
+  }, 90_000);
+
+  it('a staff member whose phone sends positions is not moved by the simulator', async () => {
+    const users = await backend.store.listUsers();
+    const taken = new Set(users.map((u) => u.staffId));
+    const staff = [...backend.state.all('staff')].find((s) => !taken.has(s.id) && s.status !== 'offline') as Staff;
+    const grid = backend.state.get('grids', staff.gridId)!;
+    await backend.store.upsertUsers([{ id: 'phone-owner', name: staff.name, role: 'field', districtScope: null, tokenHash: hashToken('phone-owner-token'), departmentId: null, staffId: staff.id }]);
+    const c = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await c.waitSynced();
+    await until(() => c.positions.some((f) => f.items.some(([id]) => id === staff.id)), 'the staff member moved by the simulator first', 10_000);
+    const [lon, lat] = grid.center;
+    const res = await fetch(`http://127.0.0.1:${backend.port}/field/api/position`, { method: 'POST', headers: { Authorization: 'Bearer phone-owner-token', 'Content-Type': 'application/json' }, body: JSON.stringify({ lon, lat, accuracy: 8, at: new Date().toISOString(), onDuty: true }) });
+    expect(res.status).toBe(200);
+    // Frames of ticks before the phone's position may still be on their way: from a moment later on.
+    await new Promise((r) => setTimeout(r, 300));
+    c.positions.splice(0);
+    // Two seconds of ticks (four a second; 150 s of city time each): everyone else moves, they stay where the phone said.
+    await new Promise((r) => setTimeout(r, 2000));
+    const frames = [...c.positions];
+    const theirs = frames.flatMap((f) => f.items.filter(([id]) => id === staff.id));
+    for (const [, l1, l2] of theirs) expect([l1, l2]).toEqual([Math.round(lon * 1e6) / 1e6, Math.round(lat * 1e6) / 1e6]);
+    expect(frames.length).toBeGreaterThan(3);
+    expect(backend.state.get('staff', staff.id)!.position).toEqual([Math.round(lon * 1e6) / 1e6, Math.round(lat * 1e6) / 1e6]);
+    c.close();
+  });
+});
+
+describe('the simulated accounts', () => {
+  it('nobody signs in as one; they let go of their staff and keys when the simulator stops and on a start without it', async ({ startBackend }) => {
+    const b = await startBackend({ simulate: true, speed: 600, tickMs: 100, startAtMs: lastBeijingTime(10, 0, Date.now()) }, 'sim-accounts');
+    const simStaff = async () => (await b.store.listUsers()).filter((u) => u.id.startsWith('sim-staff-') && u.staffId !== null);
+    const deadline = Date.now() + 30_000;
+    while ((await simStaff()).length === 0 || (await b.store.listApiKeys()).every((k) => k.createdBy !== SIM_KEY_CREATOR)) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the simulated accounts and keys');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [account] = await simStaff();
+    // No password: a sign-in as one is refused like any wrong password (and says nothing more).
+    const login = await fetch(`http://127.0.0.1:${b.port}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: account!.id, password: 'guess-1234', client: { id: 'probe' }, app: 'field' }) });
+    expect(login.status).toBe(401);
+    const staffId = account!.staffId!;
+    await b.close();
+    // What the stop left, read from the file itself (a start would let go too).
+    const stored = await openStore(join(b.dir, 'backend.sqlite'));
+    expect((await stored.listUsers()).filter((u) => u.id.startsWith('sim-') && u.staffId !== null)).toEqual([]);
+    expect((await stored.listApiKeys()).filter((k) => k.createdBy === SIM_KEY_CREATOR && !k.revokedAt)).toEqual([]);
+    await stored.close();
+    const again = await startBackend({ simulate: false }, 'sim-accounts');
+    // The staff member is free for a real account now (one account per staff member).
+    await again.store.upsertUsers([{ id: 'grid-real', name: 'real', role: 'field', districtScope: null, tokenHash: hashToken('grid-real-token'), departmentId: null, staffId }]);
+    expect((await again.store.listUsers()).find((u) => u.id === 'grid-real')?.staffId).toBe(staffId);
+    await again.close();
+    // A crash's leftover (a sim account holding a staff member) is let go on the next start without the simulator.
+    const third = await startBackend({ simulate: false }, 'sim-accounts');
+    await third.store.upsertUsers([{ ...account!, tokenHash: hashToken('leftover'), staffId: [...third.state.all('staff')].find((s) => s.id !== staffId)!.id }]);
+    await third.close();
+    const fourth = await startBackend({ simulate: false }, 'sim-accounts');
+    expect((await fourth.store.listUsers()).filter((u) => u.id.startsWith('sim-') && u.staffId !== null)).toEqual([]);
+  }, 90_000);
 });
 
 describe('a chosen start time (--start-at)', () => {
