@@ -34,6 +34,7 @@ import { bearerUser, decodedSegment, readBody, send } from './http-answers';
 import { hashPassword } from './auth/password';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
+import { SIM_ACCOUNT_PREFIX } from './live-simulator/people';
 import { RIGHTS_MESSAGE } from './wire/connections-auth';
 import { ROLE_TEXT, checkLinks, rowLinks, type Links } from './users-links';
 
@@ -158,6 +159,8 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
 
   async function create(actor: UserRecord, body: CreateUserRequest): Promise<AdminUserRow> {
     const scope = checkedScope(body.scope);
+    // The simulator's people (`sim-…`) are made and let go by the simulator: a person's login never starts so.
+    if (body.id.toLowerCase().startsWith(SIM_ACCOUNT_PREFIX)) refuse(400, 'reserved', `登录名不能以 ${SIM_ACCOUNT_PREFIX} 开头（留给模拟人员） / logins starting ${SIM_ACCOUNT_PREFIX} are the simulator's`);
     if (await store.findLogin(body.id)) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
     const links = await checkedLinks(body.role, { departmentId: body.departmentId ?? null, staffId: body.staffId ?? null }, null);
     const passwordHash = await hashPassword(body.password);

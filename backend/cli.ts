@@ -17,7 +17,7 @@ import { apiKeysMain } from './auth/api-keys-cli';
 import { sampleCityMain } from './import/sample-city';
 import { runReadWorker } from './import/read-worker';
 
-const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--init] [--json]
+const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--webhooks-to-private] [--init] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --instance-name NAME  this instance's name, shown in the consoles' status bar (default host:port; 1-128
                     characters); several instances may serve one PostgreSQL database
@@ -27,6 +27,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --scale X         city size: 1 ≈ 708 grids, 8.5 ≈ 6,000 grids (fresh database only)
   --staff-per-grid  grid staff per grid (default 3)
   --speed X         simulated clock rate (60 = one hour a minute)
+  --webhooks-to-private  let source systems' webhooks reach loopback and private addresses (platforms on the
+                    city's own network); without it such a webhook is refused and nothing is sent
   --no-sim          serve the city without simulating (no new events, no movement); the simulator runs on an
                     imported city too (events in its grids, staff patrolling inside them)
   --history-days N  days of history generated on a fresh database (default 30)
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
       'staff-per-grid': { type: 'string' },
       speed: { type: 'string' },
       'no-sim': { type: 'boolean', default: false },
+      'webhooks-to-private': { type: 'boolean', default: false },
       'history-days': { type: 'string' },
       'start-at': { type: 'string' },
       scenario: { type: 'string' },
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
     staffPerGrid: numberOption('staff-per-grid', args['staff-per-grid'], 3, (n) => n >= 0 && n <= 20),
     speed: numberOption('speed', args.speed, 1, (n) => n > 0 && n <= 10_000),
     simulate: !args['no-sim'] && !args.init,
+    ...(args['webhooks-to-private'] ? { webhooks: { allowPrivate: true } } : {}),
     ...(startAt ? { startAtMs: lastBeijingTime(Number(startAt[1]), Number(startAt[2]), Date.now()) } : {}),
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
     ...(sip && !args.init ? { sip } : {}),

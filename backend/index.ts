@@ -114,7 +114,7 @@ export interface BackendConfig {
   /** Sign-in sessions' idle and absolute limits, lockout and its back-off (backend/auth/sessions.ts). */
   auth?: Partial<AuthLimits>;
   /** The ingest API's webhooks (backend/ingest/webhooks.ts): how often the outbox is looked at, the retry delays, a try's timeout. */
-  webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number };
+  webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; allowPrivate?: boolean };
 }
 
 /** A staff member whose phone sent a position within this long is not moved by the simulator. */

@@ -30,6 +30,12 @@ export interface AttachmentCacheOptions {
   backend: () => LayerSource | null;
   /** The bound in bytes, read at each store (the setting may change). */
   maxBytes: () => number;
+  /**
+   * Who the console is signed in as now, and whether that role is masked (demo, 督查). The cache belongs to one
+   * user: another user (a seat switch, a new sign-in) starts from an empty one, so nobody is served what only the
+   * previous user was let see; a masked role is served nothing (the backend refuses it attachments too).
+   */
+  viewer?: () => { userId: string | null; masked: boolean };
   log: Logger;
   now?: () => number;
   timeoutMs?: number;
@@ -94,6 +100,9 @@ export class AttachmentCache {
         'SELECT id, variant, size FROM attachment_blobs WHERE NOT (id = ? AND variant = ?) ORDER BY last_used, id LIMIT 1',
       ),
       drop: db.prepare<[string, string]>('DELETE FROM attachment_blobs WHERE id = ? AND variant = ?'),
+      wipe: db.prepare('DELETE FROM attachment_blobs'),
+      owner: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'attachmentsOwner'"),
+      setOwner: db.prepare<[string]>("INSERT INTO meta (key, value) VALUES ('attachmentsOwner', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
     };
   }
 
@@ -110,6 +119,11 @@ export class AttachmentCache {
   /** The bytes of an attachment or its thumbnail: from the cache, else fetched from the backend (once for concurrent asks). */
   get(id: string, variant: AttachmentVariant): Promise<AttachmentBody> {
     if (!validate(AttachmentId, id).ok) return Promise.reject(new HubError('invalid-params', `附件编号无效：${id.slice(0, 80)} / an attachment id is 64 hex digits`));
+    const viewer = this.o.viewer?.();
+    if (viewer) {
+      if (viewer.masked || viewer.userId === null) return Promise.reject(new HubError('unauthorized', viewer.masked ? '此账号不显示附件（演示/督查） / this account is shown no attachments' : '未登录，不能查看附件 / sign in to see attachments'));
+      this.belongTo(viewer.userId);
+    }
     const kept = this.fromCache(id, variant);
     if (kept) return Promise.resolve(kept);
     const key = `${id}/${variant}`;
@@ -118,6 +132,17 @@ export class AttachmentCache {
     const job = this.fetchAndKeep(id, variant).finally(() => this.fetches.delete(key));
     this.fetches.set(key, job);
     return job;
+  }
+
+  /** Empties the cache when it was filled for another user (kept in the cache's meta, so across restarts too). */
+  private belongTo(userId: string): void {
+    const owner = this.s.owner.get()?.value ?? null;
+    if (owner === userId) return;
+    this.o.db.transaction(() => {
+      this.s.wipe.run();
+      this.s.setOwner.run(userId);
+    })();
+    if (owner !== null) this.o.log.info('attachment cache emptied: another user signed in', { from: owner, to: userId });
   }
 
   private fromCache(id: string, variant: AttachmentVariant): AttachmentBody | null {

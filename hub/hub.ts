@@ -151,6 +151,10 @@ export class Hub {
       db: this.cache.db,
       backend: () => this.backendSource(),
       maxBytes: () => this.settings.settings.value.attachmentCacheMiB * 1024 * 1024,
+      viewer: () => {
+        const user = this.connection.value.user;
+        return { userId: user?.id ?? null, masked: user !== null && user !== undefined && MASKED_ROLES.has(user.role) };
+      },
       log: this.log,
     });
     this.views = new PendingViews((view) => this.access.link?.sendView(view) ?? false, this.log, () => this.connection.value.user?.id ?? null);

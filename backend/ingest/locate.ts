@@ -7,9 +7,10 @@
  * letters become half-width; lower case; whitespace and punctuation dropped). A candidate matches when the text
  * contains it (建设路12号XX小区门口 contains the place 建设路12号) or it starts with the text (the text 建设路12 is the
  * start of the place's address); its score is the length of the part the two share. The best is the longest such
- * match (more characters in common: more precise); on a tie a place beats a grid (a point beats an area) and then
- * the lower id (the same answer every time). Candidates shorter than 2 characters are never matched. Linear in the
- * city's places and grids, over lists rebuilt only when those collections change.
+ * match (more characters in common: more precise); on a tie a place beats a grid (a point beats an area). A match
+ * must cover at least 4 characters, and two different places (or grids) matching equally well is no match: a bare
+ * street name or an ambiguous address is left to the dispatcher (位置待核实), never placed at an arbitrary one.
+ * Linear in the city's places and grids, over lists rebuilt only when those collections change.
  */
 import type { CityState } from '../../domain';
 import type { LonLat } from '../../protocol';
@@ -35,6 +36,9 @@ export const normaliseAddress = (text: string): string =>
     .toLowerCase()
     .replace(/[\s\p{P}\p{S}]+/gu, '');
 
+/** The fewest characters a match must cover to place an event (shorter ones are left to the dispatcher). */
+const MIN_MATCH_CHARS = 4;
+
 export class AddressPlacer {
   private built = '';
   private candidates: Candidate[] = [];
@@ -56,12 +60,19 @@ export class AddressPlacer {
     const text = normaliseAddress(address);
     if (text.length < 2) return null;
     let best: { c: Candidate; score: number } | null = null;
+    let tied = false;
     for (const c of this.candidates) {
       const score = text.includes(c.key) ? c.key.length : c.key.startsWith(text) ? text.length : 0;
-      if (score === 0) continue;
-      if (!best || score > best.score || (score === best.score && (c.kind < best.c.kind || (c.kind === best.c.kind && c.id < best.c.id)))) best = { c, score };
+      // A match of a few characters (「中山路」, a bare street name) says too little to place an event by.
+      if (score < MIN_MATCH_CHARS) continue;
+      if (best && score === best.score && c.kind === best.c.kind && c.at[0] === best.c.at[0] && c.at[1] === best.c.at[1]) continue;
+      if (!best || score > best.score || (score === best.score && c.kind < best.c.kind)) {
+        best = { c, score };
+        tied = false;
+      } else if (score === best.score && c.kind === best.c.kind) tied = true;
     }
-    return best ? { at: best.c.at, by: `${best.c.kind === 0 ? 'place' : 'grid'}:${best.c.id}` } : null;
+    // Two different places (or grids) match equally well: the address does not say which, the dispatcher decides.
+    return best && !tied ? { at: best.c.at, by: `${best.c.kind === 0 ? 'place' : 'grid'}:${best.c.id}` } : null;
   }
 
   /**

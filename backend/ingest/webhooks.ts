@@ -19,6 +19,7 @@ import type { IngestWebhook } from '../../protocol';
 import { WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 import type { ApiKeyRecord, BackendStore, WebhookDelivery } from '../store/types';
+import { postWebhook } from './webhook-post';
 
 export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [10_000, 60_000, 300_000, 1_800_000, 7_200_000];
 
@@ -31,6 +32,8 @@ export interface WebhookOptions {
   pollMs?: number;
   retryDelaysMs?: readonly number[];
   timeoutMs?: number;
+  /** Let webhooks reach loopback and private addresses (platforms on the city's own network; tests). Default no. */
+  allowPrivate?: boolean;
 }
 
 /** The signature header's value for a body sent at `timestamp` (Unix seconds). */
@@ -110,15 +113,9 @@ export class Webhooks {
       const body = JSON.stringify(d.payload);
       const timestamp = Math.floor(Date.now() / 1000);
       try {
-        const res = await fetch(key.webhookUrl, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp), [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(key.webhookSecret, timestamp, body) },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000),
-        });
-        await res.body?.cancel();
-        if (res.status < 200 || res.status > 299) error = `HTTP ${res.status}`;
+        const headers = { 'Content-Type': 'application/json', [WEBHOOK_TIMESTAMP_HEADER]: String(timestamp), [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(key.webhookSecret, timestamp, body) };
+        const status = await postWebhook(key.webhookUrl, headers, body, this.o.timeoutMs ?? 10_000, this.o.allowPrivate === true);
+        if (status < 200 || status > 299) error = `HTTP ${status}`;
       } catch (e) {
         error = `${(e as Error).name}: ${(e as Error).message}`.slice(0, 300);
       }

@@ -56,8 +56,11 @@ export class CommandPipeline {
     const { store, state } = this.o;
     let made: { seq: number; at: string; changes: Change[] } | null = null;
     // The attachments the command names (uploaded before; never changed once stored), read before its turn.
+    // A field or liaison account reads attachments by assignment, not by area: it may name only what no event
+    // names yet (just uploaded). A console user may also name what an event in their area names.
+    const byArea = actor.role !== 'field' && actor.role !== 'liaison';
     const attachments = await refsNamed(store, payload, (eventId) => {
-      const event = state.get('events', eventId);
+      const event = byArea ? state.get('events', eventId) : undefined;
       return event !== undefined && inAreaScope(actor.districtScope, { districtId: event.districtId, gridId: event.gridId }, state);
     });
     // Decided in the city's write turn, on the state as every instance committed it (see catchUp).

@@ -172,6 +172,8 @@ describe('the simulated people act through the real paths', () => {
     await new Promise((r) => setTimeout(r, 2000));
     const frames = [...c.positions];
     const theirs = frames.flatMap((f) => f.items.filter(([id]) => id === staff.id));
+    // Position frames carry who moved: the phone's staff member shows up at most at the phone's point (and the
+    // state below says where they are, after two seconds of ticks that moved everyone else).
     for (const [, l1, l2] of theirs) expect([l1, l2]).toEqual([Math.round(lon * 1e6) / 1e6, Math.round(lat * 1e6) / 1e6]);
     expect(frames.length).toBeGreaterThan(3);
     expect(backend.state.get('staff', staff.id)!.position).toEqual([Math.round(lon * 1e6) / 1e6, Math.round(lat * 1e6) / 1e6]);
@@ -192,6 +194,7 @@ describe('the simulated accounts', () => {
     // No password: a sign-in as one is refused like any wrong password (and says nothing more).
     const login = await fetch(`http://127.0.0.1:${b.port}/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: account!.id, password: 'guess-1234', client: { id: 'probe' }, app: 'field' }) });
     expect(login.status).toBe(401);
+    expect((await b.store.findLogin(account!.id))?.passwordHash).toBeNull();
     const staffId = account!.staffId!;
     await b.close();
     // What the stop left, read from the file itself (a start would let go too).

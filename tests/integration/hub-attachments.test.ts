@@ -148,6 +148,24 @@ describe('hub attachment cache', () => {
       const again = new AttachmentCache({ db: reopened.db, backend: () => null, maxBytes: () => bound, log: silentLogger });
       expect((await again.get(small[4]!.id, 'full')).read().length).toBe(small[4]!.size);
       await expect(again.get(small[1]!.id, 'full')).rejects.toMatchObject({ code: 'unavailable' });
+      // The cache belongs to one user: a masked role (督查, demo) is served nothing; another user starts empty
+      // (offline, so nothing the previous user was let see reaches them); the owner is kept across a reopen.
+      let viewer = { userId: 'dispatcher' as string | null, masked: false };
+      let online = true;
+      const owned = new AttachmentCache({ db: reopened.db, backend: () => (online ? { url: backend.url, urls: [backend.url], token: TEST_TOKENS.dispatcher } : null), maxBytes: () => bound, log: silentLogger, viewer: () => viewer });
+      // A cache with no owner yet (filled before owners were kept) starts over for its first user.
+      expect((await owned.get(small[4]!.id, 'full')).read().length).toBe(small[4]!.size);
+      expect(owned.has(small[4]!.id, 'full')).toBe(true);
+      online = false;
+      expect((await owned.get(small[4]!.id, 'full')).kept).toBe(true);
+      viewer = { userId: 'inspector-1', masked: true };
+      await expect(owned.get(small[4]!.id, 'full')).rejects.toMatchObject({ code: 'unauthorized' });
+      expect(owned.has(small[4]!.id, 'full')).toBe(true);
+      viewer = { userId: 'street-user', masked: false };
+      await expect(owned.get(small[4]!.id, 'full')).rejects.toMatchObject({ code: 'unavailable' });
+      expect(owned.usedBytes()).toBe(0);
+      viewer = { userId: null, masked: false };
+      await expect(owned.get(small[4]!.id, 'full')).rejects.toMatchObject({ code: 'unauthorized' });
       reopened.close();
     } finally {
       if (cacheFile.db.open) cacheFile.close();

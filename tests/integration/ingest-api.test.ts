@@ -39,7 +39,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
-  backend = await startTestBackend({ webhooks: { pollMs: 100, retryDelaysMs: [100, 100], timeoutMs: 2000 } });
+  backend = await startTestBackend({ webhooks: { pollMs: 100, retryDelaysMs: [100, 100], timeoutMs: 2000, allowPrivate: true } });
   http = `http://127.0.0.1:${backend.port}`;
   grid = [...backend.state.collections.grids.values()][3]!;
   category = [...backend.state.collections.rules.keys()][0]!;

@@ -37,7 +37,7 @@ afterAll(async () => {
 describe('the ingest API on two instances', () => {
   it('makes one event of a report sent to both at once, and the leading instance alone tells the webhook', async ({ startBackend }) => {
     const databaseUrl = postgres.createDatabase('ingest_two');
-    const webhooks = { pollMs: 100, retryDelaysMs: [100], timeoutMs: 2000 };
+    const webhooks = { pollMs: 100, retryDelaysMs: [100], timeoutMs: 2000, allowPrivate: true };
     const a = await startBackend({ databaseUrl, webhooks }, 'a');
     const b = await startBackend({ databaseUrl, webhooks }, 'b');
     await until(() => a.leading() !== b.leading(), 'one instance leads');

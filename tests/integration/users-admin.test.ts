@@ -166,6 +166,9 @@ describe('refusals, each audited', () => {
     const dup = await call('POST', '/admin/users', { id: 'dispatcher', name: '重名', role: 'viewer', scope: null, password: 'long-enough-pw' });
     expect(dup.status).toBe(409);
     expect((await dup.json()).message).toMatch(/登录名 dispatcher 已被占用/);
+    const reserved = await call('POST', '/admin/users', { id: 'sim-zhang', name: '张三', role: 'dispatcher', scope: null, password: 'long-enough-pw' });
+    expect(reserved.status).toBe(400);
+    expect((await reserved.json()).message).toContain('留给模拟人员');
     const bad: Array<[string, string, unknown, string?]> = [
       ['POST', '/admin/users', '{not json'],
       ['POST', '/admin/users', { id: 'short-pw', name: 'x', role: 'dispatcher', scope: null, password: 'short' }],

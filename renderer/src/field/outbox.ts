@@ -10,7 +10,7 @@
 import { shallowRef } from 'vue';
 import { AttachmentRef } from '../../../protocol/attachments';
 import { validate } from '../../../protocol/validate';
-import { answerError, FieldApiError } from './field-api';
+import { answerError, FieldApiError, newClientId } from './field-api';
 
 export type OutboxState = 'waiting' | 'sending' | 'retrying' | 'rejected';
 
@@ -131,10 +131,13 @@ export class Outbox {
     await this.load();
   }
 
-  /** Sends a refused item again (after the user fixed what was wrong elsewhere, e.g. signed in again). */
+  /**
+   * Sends a refused item again (after the user fixed what was wrong elsewhere). As a new action: the backend keeps
+   * its answer to the old clientId (a refusal), so the same id would only hear that refusal again.
+   */
   async retry(seq: number): Promise<void> {
     const item = this.items.value.find((i) => i.seq === seq);
-    if (item) await this.save({ ...item, state: 'waiting', error: '' });
+    if (item) await this.save({ ...item, clientId: newClientId(), state: 'waiting', error: '' });
     this.kick();
   }
 
@@ -155,9 +158,11 @@ export class Outbox {
     }
     this.running = true;
     try {
-      for (const item of [...this.items.value]) {
+      for (const listed of [...this.items.value]) {
         if (this.stopped) return;
-        if (item.state === 'rejected') continue;
+        // Read again: the user may have removed it (or another tab sent it) since the list was taken.
+        const item = (await request((await store('readonly')).get(listed.seq!))) as OutboxItem | undefined;
+        if (!item || item.state === 'rejected') continue;
         if ((await this.send(item)) === 'later') {
           // Kept in order: nothing after it goes before it. The `online` event sends at once; else back-off.
           this.timer = setTimeout(() => void this.flush(), this.backoff);
