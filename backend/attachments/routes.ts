@@ -58,6 +58,8 @@ const SECURITY_HEADERS = {
   'Content-Security-Policy': "default-src 'none'; sandbox",
   // Content-addressed: what an id names never changes.
   'Cache-Control': 'private, max-age=31536000, immutable',
+  // Answered per bearer: a browser's cache shared by two users must not hand one the other's copy unchecked.
+  Vary: 'Authorization',
 };
 
 const problem = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void => {

@@ -86,6 +86,7 @@ describe('attachments', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
     expect(res.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    expect(res.headers.get('vary')).toBe('Authorization');
     expect(res.headers.get('content-disposition')).toBe(`inline; filename*=UTF-8''${encodeURIComponent('现场照片.jpg')}`);
     const served = Buffer.from(await res.arrayBuffer());
     expect(served.equals(original)).toBe(false);
