@@ -69,7 +69,8 @@ export function fieldApiRoutes(o: FieldApiOptions): (req: IncomingMessage, res: 
       source: 'grid-app',
       category: body.category,
       severity: body.severity ?? 2,
-      title: body.title ?? `${rule.categoryName}（${staff.name}上报）`,
+      // Never the person's name in the title: titles are shown whole on demo screens (the reporter is masked there).
+      title: body.title ?? `${rule.categoryName}（网格员上报）`,
       description: body.description,
       location: body.location,
       accuracy: body.accuracy,
