@@ -13,6 +13,7 @@ import type { AuditEntry, BackendStore, SessionRecord, UserRecord } from '../sto
 import { hashToken } from '../users';
 import { dummyHash, verifyPassword } from './password';
 import { wrongApp, wrongAppAudit, type SignInApp } from './apps';
+import { scopeKeyOf } from '../wire/scopes';
 
 export interface AuthLimits {
   /** A session unused this long ends (renewed while the console is linked). */
@@ -237,17 +238,16 @@ export class Auth {
     // A user disabled, or given another role or area, elsewhere (the command line writes the store directly; a
     // change announced while this instance was not listening): their connections close too, static-token ones
     // included — disabled with 4011, changed with 4012 (the console resyncs to the new area).
-    const key = (scope: readonly string[] | null): string => (scope === null ? '*' : [...scope].sort().join(','));
     const seen = new Set<string>();
     for (const live of this.o.liveUsers?.() ?? []) {
-      const actingAs = `${live.id}|${live.role}|${key(live.districtScope)}`;
+      const actingAs = `${live.id}|${live.role}|${scopeKeyOf(live.districtScope)}`;
       if (seen.has(actingAs)) continue;
       seen.add(actingAs);
       const login = await this.o.store.findLogin(live.id);
       if (!login || login.disabled) {
         const closed = this.o.closeDisabledUser?.(live.id) ?? 0;
         if (closed > 0) this.o.log.info('connections of a disabled user closed', { user: live.id, closed });
-      } else if (login.user.role !== live.role || key(login.user.districtScope) !== key(live.districtScope)) {
+      } else if (login.user.role !== live.role || scopeKeyOf(login.user.districtScope) !== scopeKeyOf(live.districtScope)) {
         const closed = this.o.closeChangedUser?.(live.id) ?? 0;
         if (closed > 0) this.o.log.info('connections of a user whose role or area changed closed', { user: live.id, closed });
       }
