@@ -17,7 +17,8 @@ export const apiKeysUsage = `usage: backend api-keys create --name NAME --source
                     (sources: ${ApiKeySource.options.join(', ')}; --rate: requests a minute, 1–${API_KEY_RATE_MAX}, default ${API_KEY_RATE_DEFAULT};
                     --webhook: an http(s) URL told when an event the key reported is closed; its signing secret is printed once on standard error)
   list              every key: id, prefix, name, source, rate, created, last used, revoked (never a key)
-  revoke            the key is refused from now on (403 revoked)
+  revoke            the key is refused from now on (403 revoked); an id made before ids were letters and digits
+                    only may start with -: give it after --, as in revoke -- -Ab3xY9q
   --db FILE|URL     the backend's database (default ./data/backend.sqlite, or ZONGZHI_DATABASE_URL)
 exit codes: 0 done, 4 an unknown or revoked key, or a bad name/source/rate (nothing changed), 2 bad usage, 3 the database needs a person, 1 other failures`;
 

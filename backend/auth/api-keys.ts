@@ -1,7 +1,8 @@
 /**
  * API keys of source systems (protocol/api-keys.ts): made, recognised and rate-limited here.
  *
- * A key is `zk_<id>_<secret>`: the id (8 url-safe characters) names the key in lists and the audit, the secret is
+ * A key is `zk_<id>_<secret>`: the id (8 letters and digits, never a leading `-` that a command line would read as an
+ * option) names the key in lists and the audit, the secret is
  * 32 random bytes. Only the SHA-256 of the whole key is stored and a key is found by that hash. A fast hash is the
  * standard choice for a secret of 256 random bits (unlike a password, it cannot be guessed from a dictionary, so a
  * slow hash would add cost to every request and no safety); the same hash as the console tokens (users.ts).
@@ -23,11 +24,24 @@ const TOUCH_EVERY_MS = 60_000;
 const MISUSE_AUDIT_EVERY_MS = 60_000;
 
 export const hashApiKey = hashToken;
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** 8 letters and digits, uniform (bytes of 248 and over are drawn again so that 62 divides evenly). */
+export function newApiKeyId(): string {
+  let id = '';
+  while (id.length < 8) {
+    for (const b of randomBytes(16)) {
+      if (b < 248 && id.length < 8) id += ID_ALPHABET[b % 62];
+    }
+  }
+  return id;
+}
 export const looksLikeApiKey = (token: string): boolean => API_KEY_PATTERN.test(token);
 
 /** A new key (the only time it exists in the clear) and its record. */
 export function newApiKey(spec: { name: string; source: string; ratePerMinute?: number | undefined; webhookUrl?: string | undefined; createdBy: string; at: string }): { key: string; record: ApiKeyRecord; webhookSecret?: string } {
-  const id = randomBytes(6).toString('base64url');
+  const id = newApiKeyId();
   const key = `zk_${id}_${randomBytes(32).toString('base64url')}`;
   const record: ApiKeyRecord = {
     id,
