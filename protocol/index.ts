@@ -6,6 +6,8 @@ export * from './hub-client';
 export * from './preload-api';
 export * from './ipc-channels';
 export * from './model';
+export * from './duty';
+export * from './kpi';
 export * from './wire-messages';
 export * from './video';
 export * from './field';

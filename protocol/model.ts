@@ -1,16 +1,17 @@
 /**
  * The domain model carried by wire protocol v1: the administrative hierarchy and grids, staff, departments and
- * the responsibility list, cameras, events with their five-step loop, command level, duty hand-over, KPIs.
+ * the responsibility list, cameras, events with their five-step loop, places, and the collections a client holds
+ * (the command room's level, plans and hand-overs are in duty.ts, the KPIs in kpi.ts).
  * Fields holding personal data are listed in PRIVATE_FIELDS so demo screens can mask them.
  */
 import { z } from 'zod';
-import { CommandLevel } from './vocabulary';
 import { AttachmentRef } from './attachments';
+import { IsoTime, LonLat } from './primitives';
+import { CommandLevelState, DutyHandover } from './duty';
+import { KpiSnapshot } from './kpi';
 
-export const IsoTime = z.iso.datetime({ offset: true });
-/** [longitude, latitude] in WGS84 degrees. */
-export const LonLat = z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]);
-export type LonLat = z.infer<typeof LonLat>;
+export { IsoTime, LonLat } from './primitives';
+
 /** A closed ring (first point not repeated). */
 export const Ring = z.array(LonLat).min(3).max(10_000);
 
@@ -270,82 +271,6 @@ export const GovEvent = z.object({
   version: z.number().int().positive(),
 });
 export type GovEvent = z.infer<typeof GovEvent>;
-
-/** One step of an emergency plan (预案): what to do, which department owns it, and whether it is done. */
-export const PlanItem = z.object({
-  id: z.string(),
-  text: z.string(),
-  ownerDepartmentId: z.string(),
-  doneAt: IsoTime.nullable(),
-  doneBy: z.string().nullable(),
-});
-export type PlanItem = z.infer<typeof PlanItem>;
-
-export const CommandLevelState = z.object({
-  id: z.literal('current'),
-  level: CommandLevel,
-  since: IsoTime,
-  by: z.string(),
-  reason: z.string(),
-  /** The event the raised level is about (应急: what every wall shows first); null when none was named. */
-  incidentId: z.string().nullable().default(null),
-  /** The plan (预案) opened for the emergency, with owners and ticks; empty below the emergency level. */
-  planTitle: z.string().default(''),
-  plan: z.array(PlanItem).default([]),
-});
-export type CommandLevelState = z.infer<typeof CommandLevelState>;
-
-export const DutyHandover = z.object({
-  id: z.string(),
-  at: IsoTime,
-  fromUserId: z.string(),
-  fromName: z.string(),
-  toUserId: z.string().nullable(),
-  notes: z.string(),
-  openItems: z.array(z.object({ text: z.string(), eventId: z.string().nullable() })),
-  acknowledgedAt: IsoTime.nullable(),
-  acknowledgedBy: z.string().nullable(),
-});
-export type DutyHandover = z.infer<typeof DutyHandover>;
-
-/** A ratio that explains itself: the value and what it was computed from. */
-export const Ratio = z.object({ numerator: z.number(), denominator: z.number(), value: z.number().nullable() });
-export type Ratio = z.infer<typeof Ratio>;
-
-export const KpiPeriod = z.enum(['today', '7d', '30d']);
-export type KpiPeriod = z.infer<typeof KpiPeriod>;
-
-export const KpiSnapshot = z.object({
-  id: KpiPeriod,
-  computedAt: IsoTime,
-  from: IsoTime,
-  to: IsoTime,
-  reportingCoverage: Ratio, // 信息上报覆盖率
-  dispatchInTimeRate: Ratio, // 实时派单率
-  closureRate: Ratio, // 处置办结率
-  onTimeClosureRate: Ratio, // 按时办结率
-  satisfactionRate: Ratio, // 满意率
-  overdueCount: z.number().int().nonnegative(),
-  staffOnlineRate: Ratio,
-  cameraOnlineRate: Ratio,
-  hotlineVolume: z.number().int().nonnegative(),
-  bySource: z.record(z.string(), z.number().int()),
-  byCategory: z.record(z.string(), z.number().int()),
-  byDistrict: z.array(
-    z.object({
-      districtId: z.string(),
-      reported: z.number().int(),
-      closed: z.number().int(),
-      overdue: z.number().int(),
-      closureRate: Ratio,
-      satisfactionRate: Ratio,
-      /** Composite score for the district ranking (一周一统计, 一月一通报); higher is better. */
-      score: z.number(),
-    }),
-  ),
-  trend: z.array(z.object({ date: z.string(), reported: z.number().int(), closed: z.number().int() })),
-});
-export type KpiSnapshot = z.infer<typeof KpiSnapshot>;
 
 /**
  * 地、物、组织: the city's places and organisations (schools, hospitals, markets, hazardous-goods sites, crowded
