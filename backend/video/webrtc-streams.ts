@@ -15,7 +15,8 @@ import { CAMERA_ID_PATTERN, type Camera } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 // RTP encoders end with the backend however it ends (SIGKILL: nothing to save, no children).
 import { spawnOwned } from '../../node-util/child-process';
-import { RECHECK_MS, defaultFontFile, ffmpegArgs } from './camera-streams';
+import { RECHECK_MS } from './camera-streams';
+import { defaultFontFile, ffmpegArgs } from './test-picture';
 import { ticketIn, type StreamGate } from './viewer-tickets';
 import { JanusClient } from './janus';
 import { decodeSegment } from '../../web-serving/request-target';
