@@ -46,7 +46,6 @@ export interface CameraStreamsOptions {
 }
 
 export type { StreamGate } from './viewer-tickets';
-export { defaultFontFile, ffmpegArgs, type EncoderOutput } from './test-picture';
 
 /** How often open viewers' tickets are checked again (their answers are cached up to TICKET_CACHE_MS). */
 export const RECHECK_MS = 1000;
