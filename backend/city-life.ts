@@ -1,11 +1,12 @@
 /**
- * The city's life on one backend instance: the live simulator (events, staff moving, overdue supervision) run
- * through the real command pipeline, and the KPIs recomputed and committed as sequenced changes. Only the
+ * The city's life on one backend instance: the live simulator (events, staff moving, the duty officer's alarm
+ * acknowledgements) run through the real command pipeline, and the KPIs recomputed and committed as sequenced
+ * changes. Only the
  * instance holding the store's lead runs it (several would each move the staff and make events; SQLite: the
  * only one); another takes over when it goes. backend/index.ts starts it as its last service.
  */
 import { KpiPeriod, type Change, type KpiSnapshot, type Staff } from '../protocol';
-import { upsert, type CityState } from '../domain';
+import { upsert, type Actor, type CityState } from '../domain';
 import type { Logger } from '../node-util/logger';
 import type { SimClock } from './clock';
 import { computeKpis } from './kpi';
@@ -18,6 +19,9 @@ import { storedSimCity } from './live-simulator/stored-city';
 import type { PositionsRelay } from './cluster/positions-relay';
 import type { BackendService } from './services';
 import { LivePeople } from './live-simulator/live-people';
+import { SimulatedDutyOfficer } from './live-simulator/duty-officer';
+
+const DUTY_OFFICER: Actor = { id: 'sim:duty-officer', name: '值班员（模拟）', role: 'system', districtScope: null };
 
 const PERIODS = KpiPeriod.options;
 
@@ -50,6 +54,7 @@ export class CityLife {
   private ticking = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private lead: Watch | null = null;
+  private readonly dutyOfficer: SimulatedDutyOfficer;
 
   constructor(private readonly o: CityLifeOptions) {
     const { server, state, city } = o;
@@ -62,6 +67,7 @@ export class CityLife {
     // The city the store holds: the generated one, or an imported one (stored-city.ts), followed as it changes.
     this.people = new LivePeople({ store: o.store, state, port: () => server.port, log: o.log });
     this.engine = new SimulationEngine({ city: storedSimCity(state, city), state, seed: `live:${o.seed}:${simRun}`, apply, people: this.people, ...(o.ownPhone ? { ownPhone: o.ownPhone } : {}) });
+    this.dutyOfficer = new SimulatedDutyOfficer(state, apply, DUTY_OFFICER, `${o.seed}:${simRun}`);
     this.lastTick = o.clock.nowMs();
   }
 
@@ -92,8 +98,10 @@ export class CityLife {
       if (this.ticks % 10 === 0) {
         await this.people.refresh();
         engine.adoptOpenEvents(now);
-        await engine.superviseOverdue(now);
       }
+      // 督办 of what is overdue comes from the alarm system's escalation now (backend/duty/alarm-service.ts), once
+      // per rung; the simulated duty officer acknowledges alarms in time, or not quite.
+      await this.dutyOfficer.act(now);
       await engine.advance(now);
       // Positions carry the time they are computed at (the events above may have taken a while: a burst through
       // the write turn) and leave before this tick's own commit, which must not hold them up.

@@ -30,6 +30,7 @@ import { apiV1Routes } from './auth/api-keys-route';
 import { attachmentRoutes } from './attachments/routes';
 import { ingestRoutes } from './ingest/routes';
 import { Webhooks } from './ingest/webhooks';
+import { AlarmService } from './duty/alarm-service';
 import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
@@ -66,6 +67,10 @@ export interface BackendConfig {
   staffPerGrid?: number;
   /** Simulated clock rate: 1 = real time, 60 = an hour a minute. */
   speed?: number;
+  /** The wall clock the simulated clock runs on (tests: a fake one they move on; default Date.now). */
+  wallClock?: () => number;
+  /** The alarm system (backend/duty/alarm-service.ts): how often it looks (default every second). */
+  alarms?: { pollMs?: number };
   /** Run the living city (events, staff, departments). Off for tests that drive everything themselves. */
   simulate?: boolean;
   /** Days of history generated on a fresh database. */
@@ -136,6 +141,8 @@ export interface RunningBackend {
   sipAccountFor(userId: string): SipAccount | null;
   /** The viewer tickets of camera streams (what each welcome carries; video/viewer-tickets.ts). */
   tickets: ViewerTickets;
+  /** The alarm system (its `run()` does a round now: tests). */
+  alarms: AlarmService;
   /** Whether this instance runs the city life now (it holds the store's lead). */
   leading(): boolean;
   /** Runs one simulator tick now (tests). */
@@ -159,7 +166,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const state = new CityState(loaded.state, loaded.seq);
   const storedSim = Number(await store.getMeta('simTime'));
   // A fresh city starts at the chosen start; a known one at the later of where it stopped and now (never backwards).
-  const clock = new SimClock(config.speed ?? 1, !storedCity && config.startAtMs !== undefined ? config.startAtMs : Math.max(storedSim > 0 ? storedSim : 0, Date.now()));
+  const wallNow = config.wallClock ?? Date.now;
+  const clock = new SimClock(config.speed ?? 1, !storedCity && config.startAtMs !== undefined ? config.startAtMs : Math.max(storedSim > 0 ? storedSim : 0, wallNow()), wallNow);
   const newId = eventIdFactory(state, () => clock.nowMs());
   // A stream opens with the viewer's ticket (its welcome's): a live sign-in, the camera in the user's scope.
   const tickets = await ViewerTickets.load(store, { grids: state, cameraById: (id) => state.get('cameras', id) });
@@ -266,6 +274,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const { engine } = life;
   // Only the instance that runs the city life (holds the store's lead) delivers webhooks.
   const webhooks = new Webhooks({ store, state, log, leading: () => life.leading, ...config.webhooks });
+  // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
+  const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...config.alarms });
 
   let simulator: FieldSimulator | null = null;
   // Started in this order, stopped in reverse (backend/services.ts).
@@ -348,6 +358,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     },
     life.service(),
     { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
+    { name: 'alarms', start: async () => alarms.start(), stop: () => alarms.stop() },
   ];
   let stopServices: () => Promise<void>;
   try {
@@ -370,6 +381,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     video,
     sipAccountFor,
     tickets,
+    alarms,
     leading: () => life.leading,
     tick: () => life.tick(),
     refreshKpis: () => life.refreshKpis(),

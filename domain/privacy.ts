@@ -55,6 +55,10 @@ export function maskRow<T>(collection: CollectionName, row: T): T {
     const p = row as Place;
     return { ...p, contact: p.contact ? { name: maskName(p.contact.name), phone: HIDDEN } : null, note: maskDigits(p.note) } as T;
   }
+  if (collection === 'alarms') {
+    const a = row as { ackedBy: string | null };
+    return { ...row, ackedBy: a.ackedBy ? maskName(a.ackedBy) : null } as T;
+  }
   if (collection === 'handovers') {
     const h = row as { fromName: string; notes: string; acknowledgedBy: string | null };
     return { ...row, fromName: maskName(h.fromName), notes: maskDigits(h.notes), acknowledgedBy: h.acknowledgedBy ? maskName(h.acknowledgedBy) : null } as T;

@@ -7,6 +7,7 @@
  * Anything invalid from the backend — a bad frame, a sequence going backwards, a gap, an oversized frame — is
  * refused, logged, and the link is reset; the replica is only ever handed valid, in-order data.
  */
+import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import {
@@ -115,7 +116,7 @@ export class BackendLink {
           lastSeq,
           ...(syncStamp ? { syncStamp } : {}),
           ...(staged && staged.nextIndex > 0 ? { resumeSnapshot: staged } : {}),
-          clientName: '综治指挥调度台',
+          clientName: `综治指挥调度台 · ${this.o.consoleName ?? hostname()}`.slice(0, 100),
           accept: [POSITIONS_BINARY],
         }),
       );

@@ -1,10 +1,11 @@
 /**
- * The command room's state on the wire: the command level (日常 / 加强 / 应急) with its plan (预案), and the duty
- * hand-over (交接班).
+ * The command room's state on the wire: the command level (日常 / 加强 / 应急) with its plan (预案), what each
+ * level means (its profile: alarm thresholds and the escalation chain), the alarms (告警) the backend raises and
+ * escalates and a person acknowledges, and the duty hand-over (交接班).
  */
 import { z } from 'zod';
-import { IsoTime } from './primitives';
-import { CommandLevel } from './vocabulary';
+import { EventSource, IsoTime, Severity } from './primitives';
+import { CommandLevel, UserRole } from './vocabulary';
 
 /** One step of an emergency plan (预案): what to do, which department owns it, and whether it is done. */
 export const PlanItem = z.object({
@@ -38,7 +39,90 @@ export const DutyHandover = z.object({
   toUserId: z.string().nullable(),
   notes: z.string(),
   openItems: z.array(z.object({ text: z.string(), eventId: z.string().nullable() })),
+  /** The alarms still unacknowledged at the hand-over, each handed over by name (none may be left out silently). */
+  alarms: z.array(z.object({ alarmId: z.string(), eventId: z.string(), title: z.string(), rung: z.number().int() })).default([]),
   acknowledgedAt: IsoTime.nullable(),
   acknowledgedBy: z.string().nullable(),
 });
 export type DutyHandover = z.infer<typeof DutyHandover>;
+
+/**
+ * Why an event alarms: it is serious (severity at or above the level's threshold), its step ran past its deadline
+ * (once per step), someone put it under 督办, or a video-AI or sensor platform reported it at or above the level's
+ * device threshold.
+ */
+export const AlarmKind = z.enum(['severe', 'overdue', 'supervised', 'device']);
+export type AlarmKind = z.infer<typeof AlarmKind>;
+
+export const AlarmReason = z.object({
+  kind: AlarmKind,
+  /** What makes the reason one of a kind on this event: the kind, or `overdue:<step>`. */
+  key: z.string().max(40),
+  at: IsoTime,
+  detail: z.string().max(500),
+});
+export type AlarmReason = z.infer<typeof AlarmReason>;
+
+/**
+ * An event's alarm (one per open event at most; removed when the event closes or is merged). It rings from
+ * `raisedAt` until someone acknowledges it; each new reason after an acknowledgement rings it again. Left ringing
+ * past its rung's time limit it goes one rung up the level's chain (值班员 → 值班长 → 中心领导), once per rung.
+ */
+export const Alarm = z.object({
+  id: z.string(),
+  eventId: z.string(),
+  /** The event's place when the alarm last changed (the area scopes read the event's own place first). */
+  districtId: z.string(),
+  gridId: z.string(),
+  title: z.string(),
+  severity: Severity,
+  source: EventSource,
+  cameraId: z.string().nullable(),
+  reasons: z.array(AlarmReason).max(20),
+  createdAt: IsoTime,
+  /** When it last started ringing. */
+  raisedAt: IsoTime,
+  /** The rung of the chain it has reached (1: the first), and since when. */
+  rung: z.number().int().min(1).max(5),
+  rungAt: IsoTime,
+  ackedAt: IsoTime.nullable(),
+  ackedBy: z.string().nullable(),
+  ackedById: z.string().nullable(),
+  /** The console it was acknowledged at (the hub's name for itself). */
+  ackedConsole: z.string().nullable(),
+  version: z.number().int().positive(),
+});
+export type Alarm = z.infer<typeof Alarm>;
+
+/** One rung of the escalation chain: who is called, how long they have to acknowledge, and how it sounds. */
+export const AlarmRung = z.object({
+  name: z.string().trim().min(1).max(40),
+  roles: z.array(UserRole).min(1).max(8),
+  /** Minutes to acknowledge before the next rung is called; null: the last rung (it rings until acknowledged). */
+  ackWithinMinutes: z.number().positive().max(24 * 60).nullable(),
+  /** 0–1 of the console's volume. */
+  volume: z.number().min(0).max(1),
+  /** The tone repeats this often while the alarm rings. */
+  repeatSeconds: z.number().int().min(2).max(120),
+});
+export type AlarmRung = z.infer<typeof AlarmRung>;
+
+export const AlarmPolicy = z.object({
+  /** Events of this severity or more alarm when reported (or raised to it). */
+  severeFrom: Severity,
+  /** Video-AI and sensor reports of this severity or more alarm (device alarms). */
+  deviceFrom: Severity,
+  overdue: z.boolean(),
+  supervised: z.boolean(),
+  chain: z.array(AlarmRung).min(1).max(5),
+});
+export type AlarmPolicy = z.infer<typeof AlarmPolicy>;
+
+/** What a command level means, one record per level (absent: the built-in defaults, domain/level-profiles.ts). */
+export const LevelProfile = z.object({
+  id: CommandLevel,
+  alarms: AlarmPolicy,
+  updatedAt: IsoTime.nullable(),
+  updatedBy: z.string().nullable(),
+});
+export type LevelProfile = z.infer<typeof LevelProfile>;

@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import { AttachmentRef } from './attachments';
-import { IsoTime, LonLat } from './primitives';
-import { CommandLevelState, DutyHandover } from './duty';
+import { EventSource, IsoTime, LonLat, Severity } from './primitives';
+import { Alarm, CommandLevelState, DutyHandover, LevelProfile } from './duty';
 import { KpiSnapshot } from './kpi';
 
-export { IsoTime, LonLat } from './primitives';
+export { EventSource, IsoTime, LonLat, Severity } from './primitives';
 
 /** A closed ring (first point not repeated). */
 export const Ring = z.array(LonLat).min(3).max(10_000);
@@ -141,9 +141,6 @@ export const Resource = z.object({
 });
 export type Resource = z.infer<typeof Resource>;
 
-export const EventSource = z.enum(['grid-app', 'hotline', 'video-ai', 'sensor', 'citizen-app', 'leader']);
-export type EventSource = z.infer<typeof EventSource>;
-
 /**
  * Where an event stands, and the step whose time limit runs: new (report: awaiting 受理); accepted and
  * dispatched (dispatch: awaiting 派遣, then the department's sign-for); handling (handle); handled (followup:
@@ -163,7 +160,6 @@ export const STEP_OF_STATUS: Record<EventStatus, EventStep> = {
   merged: 'close',
 };
 
-export const Severity = z.number().int().min(1).max(4); // 1 general … 4 critical
 export const EscalationLevel = z.enum(['grid', 'street', 'district', 'city']);
 export type EscalationLevel = z.infer<typeof EscalationLevel>;
 export const Satisfaction = z.enum(['satisfied', 'basic', 'unsatisfied']); // 满意 / 基本满意 / 不满意
@@ -309,7 +305,9 @@ export const COLLECTIONS = [
   'places',
   'events',
   'timeline',
+  'alarms',
   'commandLevel',
+  'levelProfiles',
   'handovers',
   'kpis',
 ] as const;
@@ -326,7 +324,9 @@ export const collectionSchemas = {
   places: Place,
   events: GovEvent,
   timeline: TimelineRecord,
+  alarms: Alarm,
   commandLevel: CommandLevelState,
+  levelProfiles: LevelProfile,
   handovers: DutyHandover,
   kpis: KpiSnapshot,
 } as const satisfies Record<CollectionName, z.ZodType>;
@@ -342,7 +342,9 @@ export interface CollectionTypes {
   places: Place;
   events: GovEvent;
   timeline: TimelineRecord;
+  alarms: Alarm;
   commandLevel: CommandLevelState;
+  levelProfiles: LevelProfile;
   handovers: DutyHandover;
   kpis: KpiSnapshot;
 }

@@ -5,6 +5,11 @@ import { z } from 'zod';
 export const CommandLevel = z.enum(['daily', 'reinforced', 'emergency']);
 export type CommandLevel = z.infer<typeof CommandLevel>;
 
+// 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员 / 督查 (read-only, reads the audit) / 部门联络员 (the department
+// page) / 网格员 (the field app). The last two never use the console (domain/permissions.ts APP_OF_ROLE).
+export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer', 'admin', 'inspector', 'liaison', 'field']);
+export type UserRole = z.infer<typeof UserRole>;
+
 /** What one window (one display) shows. "combined" is the single-monitor layout with all four workspaces. */
 export const DisplayRole = z.enum(['combined', 'map', 'kpi', 'video', 'dispatch']);
 export type DisplayRole = z.infer<typeof DisplayRole>;

@@ -4,15 +4,13 @@
  * Documented in docs/protocol.md; JSON Schema in protocol/schema/wire-v1.schema.json.
  */
 import { z } from 'zod';
-import { CommandLevel } from './vocabulary';
+import { CommandLevel, UserRole } from './vocabulary';
 import { ViewPayload } from './audit';
 import { AttachmentIds } from './attachments';
+import { AlarmKind } from './duty';
 import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
-// 调度员 / 领导 / 值班员 / 演示(只读) / 系统管理员 / 督查 (read-only, reads the audit) / 部门联络员 (the department
-// page) / 网格员 (the field app). The last two never use the console (domain/permissions.ts APP_OF_ROLE).
-export const UserRole = z.enum(['dispatcher', 'leader', 'duty', 'viewer', 'admin', 'inspector', 'liaison', 'field']);
-export type UserRole = z.infer<typeof UserRole>;
+export { UserRole } from './vocabulary';
 
 export const ClientId = z.string().regex(/^[0-9A-Za-z_-]{8,64}$/);
 const Seq = z.number().int().nonnegative();
@@ -108,8 +106,15 @@ export const commandPayloads = {
     notes: z.string().max(8000),
     openItems: z.array(z.object({ text: Text(500), eventId: z.string().max(64).nullable() })).max(200),
     toUserId: z.string().max(64).nullable(),
+    /** Every alarm still unacknowledged in the officer's area, handed over by id (one left out: refused). */
+    alarmIds: z.array(z.string().max(80)).max(1000).default([]),
   }),
   'duty.acknowledge': z.object({ handoverId: z.string().max(64) }),
+  // 告警: raised, escalated and cleared by the backend (the system actor only); acknowledged by a person.
+  'alarm.raise': z.object({ eventId: z.string().min(1).max(64), kind: AlarmKind, key: z.string().min(1).max(40), detail: z.string().max(500) }),
+  'alarm.escalate': z.object({ alarmId: z.string().min(1).max(80), toRung: z.number().int().min(2).max(5) }),
+  'alarm.clear': z.object({ alarmId: z.string().min(1).max(80) }),
+  'alarm.acknowledge': z.object({ alarmId: z.string().min(1).max(80), note: z.string().max(500).optional() }),
   // 基础数据 (administrators): departments and the responsibility list, the same checks as their import.
   /** A new department (no id) or an edit of the department with this id. */
   'department.save': z.object({ id: z.string().min(1).max(64).optional(), code: Code, name: Text(100), liaison: Code.optional() }),

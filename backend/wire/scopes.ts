@@ -3,9 +3,9 @@
  * streets or communities (admin unit ids, see domain/permissions.ts inAreaScope) is sent — in its snapshot, its
  * catch-up deltas and the live fan-out alike.
  *
- * - The records of SCOPED collections (staff, cameras, resources, places, events, timeline) only where they lie in
- *   the scope: by their grid (a grid carries its district, street and community), the history of an event by the
- *   event's grid. A record known only by its district is seen by a district scope only.
+ * - The records of SCOPED collections (staff, cameras, resources, places, events, timeline, alarms) only where they
+ *   lie in the scope: by their grid (a grid carries its district, street and community), the history and the alarm
+ *   of an event by the event's grid. A record known only by its district is seen by a district scope only.
  * - The map's context — admin units, grids, rules, departments, the command level — whole: a street user still
  *   sees the city's outline and its neighbours' boundaries on the map (geography, no one's data).
  * - KPIs computed for the scope: the stored `kpis` rows are the city's (one per period, refreshed by the leading
@@ -20,7 +20,7 @@ import { inAreaScope, type CityState, type ScopePlace } from '../../domain';
 import { computeKpis } from '../kpi';
 
 /** Collections filtered by the user's area scope. */
-export const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'places', 'events', 'timeline']);
+export const SCOPED: ReadonlySet<CollectionName> = new Set(['staff', 'cameras', 'resources', 'places', 'events', 'timeline', 'alarms']);
 
 /** One key per distinct scope: what is encoded once and sent to every client of that scope. */
 export const scopeKeyOf = (scope: readonly string[] | null): string => (scope === null ? '*' : [...scope].sort().join(','));
@@ -55,10 +55,10 @@ export class AreaScopes {
     };
   }
 
-  /** Where a record of a scoped collection lies: its district and grid; a history entry's, its event's. */
+  /** Where a record of a scoped collection lies: its district and grid; a history entry's or an alarm's, its event's. */
   placeOf(collection: CollectionName, data: unknown): ScopePlace {
     const record = data as { districtId: string; gridId?: string; eventId?: string };
-    if (collection === 'timeline' && record.eventId !== undefined) {
+    if ((collection === 'timeline' || collection === 'alarms') && record.eventId !== undefined) {
       const event = this.state.get('events', record.eventId);
       return event ? { districtId: event.districtId, gridId: event.gridId } : { districtId: record.districtId };
     }

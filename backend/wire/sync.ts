@@ -119,7 +119,7 @@ export class SessionSync {
     }
     session.clientId = h.clientId;
     session.binaryPositions = h.accept?.includes(POSITIONS_BINARY) ?? false;
-    session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope };
+    session.actor = { id: user.id, name: user.name, role: user.role, districtScope: user.districtScope, console: h.clientName ?? h.clientId };
     session.phase = 'syncing';
     let refusals = this.refusalAudits.get(user.id);
     if (!refusals) this.refusalAudits.set(user.id, (refusals = new RefusalAudit((entries) => out.auditLater(entries), () => ({ realMs: Date.now(), at: new Date().toISOString() }), user.id)));

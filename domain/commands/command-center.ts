@@ -5,6 +5,8 @@
 import type { Change } from '../../protocol';
 import { upsert } from '../state';
 import { openPlan, planTemplateFor } from '../plans';
+import { inAreaScope } from '../permissions';
+import { isRinging } from '../alarms';
 import { CommandError, type Handlers } from './context';
 import { OPEN, iso, eventFor, entry, evolve, eventChanges } from './helpers';
 
@@ -47,6 +49,13 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'plan.tick' | '
     for (const item of p.openItems) {
       if (item.eventId && !ctx.state.get('events', item.eventId)) throw new CommandError('invalid', `open item names event ${item.eventId}, which does not exist`);
     }
+    // 交接班 never completes silently over alarms still ringing in the officer's area: each is handed over by name.
+    const ringing = [...ctx.state.all('alarms')].filter((a) => isRinging(a) && inAreaScope(ctx.actor.districtScope, ctx.state.get('events', a.eventId) ?? a, ctx.state));
+    const listed = new Set(p.alarmIds);
+    const left = ringing.filter((a) => !listed.has(a.id));
+    if (left.length > 0) {
+      throw new CommandError('conflict', `还有 ${left.length} 条未确认告警没有列入交接：${left.slice(0, 5).map((a) => `${a.eventId} ${a.title}`).join('；')}${left.length > 5 ? ' 等' : ''} / ${left.length} unacknowledged alarm(s) not handed over`);
+    }
     const handover = {
       id: ctx.newId('handover'),
       at: iso(ctx.now),
@@ -55,6 +64,7 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'plan.tick' | '
       toUserId: p.toUserId,
       notes: p.notes,
       openItems: p.openItems,
+      alarms: ringing.map((a) => ({ alarmId: a.id, eventId: a.eventId, title: a.title, rung: a.rung })),
       acknowledgedAt: null,
       acknowledgedBy: null,
     };

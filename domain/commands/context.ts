@@ -13,6 +13,8 @@ export interface Actor {
   staffId?: string | null;
   /** A 部门联络员 (liaison) account's department: they act only on events assigned to it. */
   departmentId?: string | null;
+  /** The console the command came from (the name its hub gave itself at hello): kept with an alarm's acknowledgement. */
+  console?: string | null;
 }
 
 export class CommandError extends Error {
