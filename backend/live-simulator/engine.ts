@@ -21,6 +21,9 @@ import { SimReports } from './reports';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** A refused step is tried again this long after (simulated time, times the tries so far), at most MAX_RETRIES times. */
+const RETRY_AFTER_MS = 5 * MINUTE;
+export const MAX_RETRIES = 3;
 
 /**
  * What the engine needs to know of the city: the generated one (staff walk its roads), or an imported one
@@ -71,6 +74,8 @@ export class SimulationEngine {
   /** What the assignees of dispatched events do next (assignee.ts). */
   private readonly steps: AssigneeSteps;
   private readonly scheduled = new Map<string, number>();
+  /** The refused tries of an event's next step at a version (a new version starts again from none). */
+  private readonly refusals = new Map<string, { version: number; tries: number }>();
   private readonly index: CityIndex;
   private readonly moves: StaffMoves;
   private readonly reports: SimReports;
@@ -204,7 +209,21 @@ export class SimulationEngine {
       default:
         return;
     }
+    if (!done.ok) this.retry(event, at);
+    else this.refusals.delete(eventId);
     this.after(done, at);
+  }
+
+  /**
+   * A refused step (a route said no: a token being replaced, the database away, a conflict) is not lost: it is tried
+   * again later at the same version, at most MAX_RETRIES times; then the event waits for someone else to change it.
+   */
+  private retry(event: GovEvent, at: number): void {
+    const last = this.refusals.get(event.id);
+    const tries = last?.version === event.version ? last.tries + 1 : 1;
+    this.refusals.set(event.id, { version: event.version, tries });
+    if (tries > MAX_RETRIES) return;
+    this.agenda.push({ at: at + RETRY_AFTER_MS * tries, kind: 'progress', eventId: event.id, version: event.version });
   }
 
   /** 督办: overdue events get supervised by the duty chief after a while. */
