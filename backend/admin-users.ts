@@ -35,6 +35,7 @@ import { hashPassword } from './auth/password';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
 import { SIM_ACCOUNT_PREFIX } from './live-simulator/people';
+import { letSimulatorGo } from './live-simulator/live-people';
 import { RIGHTS_MESSAGE } from './wire/connections-auth';
 import { ROLE_TEXT, checkLinks, rowLinks, type Links } from './users-links';
 
@@ -78,14 +79,23 @@ const uniqueViolation = (e: unknown): boolean => {
 
 /**
  * A write that another administrator's (or the command line's) may have beaten to a staff member: the one account
- * per staff member the database keeps (users_staff) is a 409, as checkLinks would have said a moment earlier.
+ * per staff member the database keeps (users_staff) is a 409, as checkLinks would have said a moment earlier. The
+ * simulator never holds a staff member against it: its account lets go first (letSimulatorGo), and again should the
+ * simulator have taken the staff member back between that and the write (a few tries, then the 409).
  */
-async function linkedWrite<T>(write: () => Promise<T>, staffId: string | null): Promise<T> {
-  try {
-    return await write();
-  } catch (e) {
-    if (staffId !== null && uniqueViolation(e)) refuse(409, 'staff-taken', `网格员 ${staffId} 已有账号 / staff member ${staffId} already has an account`);
-    throw e;
+async function linkedWrite<T>(store: Pick<BackendStore, 'listUsers' | 'upsertUsers'>, write: () => Promise<T>, staffId: string | null): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    if (staffId !== null) await letSimulatorGo(store, staffId);
+    try {
+      return await write();
+    } catch (e) {
+      if (staffId !== null && uniqueViolation(e)) {
+        const holder = (await store.listUsers()).find((u) => u.staffId === staffId);
+        if (tries < 3 && holder?.id.startsWith(SIM_ACCOUNT_PREFIX)) continue;
+        refuse(409, 'staff-taken', `网格员 ${staffId} 已有账号 / staff member ${staffId} already has an account`);
+      }
+      throw e;
+    }
   }
 }
 
@@ -118,7 +128,8 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
 
   /** The links (department, staff member) a user of `role` is stored with, or the refusal (users-links.ts). */
   async function checkedLinks(role: UserRole, links: Links, self: string | null): Promise<Links> {
-    const checked = checkLinks(role, links, state, await store.listUsers(), self);
+    // The simulator's accounts hold no staff member against an administrator (linkedWrite lets them go).
+    const checked = checkLinks(role, links, state, (await store.listUsers()).filter((u) => !u.id.startsWith(SIM_ACCOUNT_PREFIX)), self);
     if ('code' in checked) refuse(checked.status, checked.code, checked.message);
     return checked;
   }
@@ -167,7 +178,7 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     // No static token: a random one no one is told (the column requires one); the user signs in with the password.
     const record: UserRecord = { id: body.id, name: body.name, role: body.role, districtScope: scope, tokenHash: hashToken(randomBytes(32).toString('base64url')), ...links };
     // One write: the user and their password together (never a user without one), none when the id was just taken.
-    if (!(await linkedWrite(() => store.createUser(record, passwordHash), record.staffId))) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
+    if (!(await linkedWrite(store, () => store.createUser(record, passwordHash), record.staffId))) refuse(409, 'duplicate', `登录名 ${body.id} 已被占用 / the login ${body.id} is taken`);
     const after: Shape = { name: body.name, role: body.role, scope, disabled: false, ...links };
     await audit(actor.id, { action: 'create', target: body.id, after, passwordSet: true });
     return rowOf(record);
@@ -196,7 +207,7 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
     if (rightsChange && !(await adminLeft(id, after))) refuse(409, 'last-admin', '不能停用或降级最后一位全市系统管理员 / the last enabled city-wide administrator cannot be demoted, narrowed or disabled');
     if (rightsChange && id === actor.id) refuse(403, 'own-rights', '不能更改自己的角色、辖区或停用状态，请由另一位系统管理员操作 / you cannot change your own role, area or disabled flag: another administrator must');
     if (after.name !== before.name || after.role !== before.role || JSON.stringify(after.scope) !== JSON.stringify(before.scope) || linksChange) {
-      await linkedWrite(() => store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope, departmentId: after.departmentId, staffId: after.staffId }]), after.staffId);
+      await linkedWrite(store, () => store.upsertUsers([{ ...user, name: after.name, role: after.role, districtScope: after.scope, departmentId: after.departmentId, staffId: after.staffId }]), after.staffId);
     }
     if (after.disabled !== before.disabled) await store.setUserDisabled(id, after.disabled, new Date().toISOString());
     if (body.password !== undefined) await store.setPassword(id, await hashPassword(body.password));

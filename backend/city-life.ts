@@ -51,10 +51,12 @@ export class CityLife {
   private kpiSeq = -1;
   private lastTick: number;
   private ticks = 0;
-  private ticking = false;
+  private ticking: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private lead: Watch | null = null;
   private readonly dutyOfficer: SimulatedDutyOfficer;
+  /** Stopping: a lead heard now is not taken up. */
+  private stopped = false;
 
   constructor(private readonly o: CityLifeOptions) {
     const { server, state, city } = o;
@@ -90,9 +92,13 @@ export class CityLife {
   /** One simulator tick (also run directly by tests). */
   async tick(): Promise<void> {
     if (this.ticking) return;
+    this.ticking = this.tickOnce().finally(() => (this.ticking = null));
+    return this.ticking;
+  }
+
+  private async tickOnce(): Promise<void> {
     const { engine } = this;
     const { clock, server, state, store, log } = this.o;
-    this.ticking = true;
     try {
       const now = clock.nowMs();
       if (this.ticks % 10 === 0) {
@@ -129,15 +135,16 @@ export class CityLife {
       this.ticks++;
     } catch (e) {
       log.error('simulator tick failed', { error: (e as Error).stack });
-    } finally {
-      this.ticking = false;
     }
   }
 
   private begin(): void {
-    if (this.timers.length > 0) return;
+    if (this.timers.length > 0 || this.stopped) return;
     const { log, clock } = this.o;
     log.info('this instance runs the city life (simulation, KPIs)');
+    // Whatever simulated accounts and keys another instance (or this one before) used are replaced first, with the
+    // simulator or without (live-people.ts); the simulator's people wait for that before they act.
+    void this.people.takeLead();
     if (this.o.simulate) {
       this.engine.adoptOpenEvents(clock.nowMs());
       this.lastTick = clock.nowMs();
@@ -149,6 +156,8 @@ export class CityLife {
   private end(stopping = false): void {
     if (this.timers.length === 0) return;
     for (const t of this.timers.splice(0)) clearInterval(t);
+    // Another instance leads now and replaces the simulated accounts' tokens and keys: nothing written here.
+    if (!stopping) this.people.loseLead();
     if (!stopping) this.o.log.warn('this instance lost the lead (its database connection went): another instance runs the city life');
   }
 
@@ -160,14 +169,19 @@ export class CityLife {
       name: 'city life (simulator, KPIs)',
       start: async () => {
         this.lead = this.o.store.lead((leading) => (leading ? this.begin() : this.end()));
+        // A lead taken at once (SQLite: always) releases the simulated accounts before the start is done.
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.people.settled();
       },
       stop: async () => {
         const leading = this.timers.length > 0;
+        this.stopped = true;
         this.end(true);
-        await this.lead?.close();
-        // The simulated accounts' staff and keys let go (by the instance that ran them).
-        if (leading && this.o.simulate) await this.people.close();
+        await this.ticking;
+        // While the lead is still held: the simulated accounts' staff and keys this instance made let go.
+        await this.people.close(leading).catch((e: unknown) => this.o.log.warn('simulated accounts not released on stopping', { error: (e as Error).message.slice(0, 200) }));
         if (leading) await this.o.store.setMeta('simTime', String(this.o.clock.nowMs()));
+        await this.lead?.close();
       },
     };
   }

@@ -44,7 +44,6 @@ import { startFieldSimulator, type FieldSimulator } from './sip/field-simulator'
 import { findChromium } from '../node-util/chromium';
 import type { SimulationEngine } from './live-simulator/engine';
 import { CityLife } from './city-life';
-import { releaseSimulatedAccounts } from './live-simulator/live-people';
 import { startServices, type BackendService } from './services';
 import { openPositionBus, type PositionBus } from './cluster/position-bus';
 import { PositionsRelay } from './cluster/positions-relay';
@@ -159,8 +158,6 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const store = await openStore(config.databaseUrl ?? config.dbFile);
   // Set up once, whichever instance of a city starts first: the others wait, then find the city there.
   const { tokens, storedCity, cityParams, city } = await store.exclusively(() => setUpCity(store, config, log));
-  // Without the simulator, its accounts (from a demo run) hold no staff member and its keys are revoked.
-  if (config.simulate === false) await releaseSimulatedAccounts(store);
 
   const loaded = await store.load();
   const state = new CityState(loaded.state, loaded.seq);
@@ -223,10 +220,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       locate: stateLocator(state),
       commitSystemChanges: (build) => server.commitSystemChanges(build),
       // The phones' positions go the simulator's way: this instance's consoles, and the others through the broker.
-      positions: (at, items) => {
-        for (const p of items) phones.set(p.id, Date.now());
-        relay.made(at, items);
-      },
+      // A phone's staff member is left alone by the simulator wherever it posted (the relay says so on every instance).
+      positions: (at, items) => relay.made(at, items, 'phones'),
       now: () => clock.now(),
     }),
   });
@@ -280,7 +275,10 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   let simulator: FieldSimulator | null = null;
   // Started in this order, stopped in reverse (backend/services.ts).
   const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1], whole?: Buffer): void => server.broadcastPositions(at, items, whole);
-  let relay = new PositionsRelay({ bus: null, state, log, broadcast });
+  const phonesSeen = (ids: readonly string[]): void => {
+    for (const id of ids) phones.set(id, Date.now());
+  };
+  let relay = new PositionsRelay({ bus: null, state, log, broadcast, phones: phonesSeen });
   let bus: PositionBus | null = null;
   const services: BackendService[] = [
     {
@@ -291,7 +289,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
           return;
         }
         bus = await openPositionBus({ url: config.brokerUrl, instanceId: instance.id.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64), log });
-        relay = new PositionsRelay({ bus, state, log, broadcast });
+        relay = new PositionsRelay({ bus, state, log, broadcast, phones: phonesSeen });
       },
       async stop() {
         relay.close();

@@ -8,6 +8,10 @@
  * goes and one when it is back. Opening fails with one clear Error naming the URL (never its password): a
  * malformed URL, a broker that cannot be reached, one that refuses the credentials.
  *
+ * Positions from phones (POST /field/api/position) travel on a subject of their own, `<subject>.phones`, in the
+ * same frames: a receiver then knows a phone says where that staff member is, so the instance running the simulator
+ * leaves them alone wherever the phone posted.
+ *
  * Each message is a frame: 'Z' 'P', version 1, the sender's instance id (length byte, then ASCII), then the
  * caller's bytes (opaque here, at most `maxBytes`). An instance does not hear its own (the connection asks the
  * broker for no echo, and frames carrying its id are dropped). What comes off the wire is checked — size, magic,
@@ -18,6 +22,8 @@ import type { Logger } from '../../node-util/logger';
 import { BackendRefusal } from '../../node-util/backend-refusal';
 
 export type BusState = 'up' | 'down';
+/** Who made the positions: the simulator (or anything not a phone), or phones. */
+export type PositionKind = 'made' | 'phones';
 
 export interface PositionBusOptions {
   /** nats://[user:password@]host[:port] (port 4222 by default); a user without a password is a token. */
@@ -52,9 +58,9 @@ export interface PositionBusStats {
 
 export interface PositionBus {
   /** Sends to every other instance; dropped (never thrown) while the broker is away. */
-  publish(bytes: Uint8Array): void;
+  publish(bytes: Uint8Array, kind?: PositionKind): void;
   /** `bytes` is a view into the received message: read it in the callback or copy it. Returns the unsubscribe. */
-  onPositions(cb: (bytes: Uint8Array, from: string) => void): () => void;
+  onPositions(cb: (bytes: Uint8Array, from: string, kind: PositionKind) => void): () => void;
   readonly state: BusState;
   onState(cb: (state: BusState) => void): () => void;
   readonly stats: Readonly<PositionBusStats>;
@@ -138,7 +144,7 @@ class NatsPositionBus implements PositionBus {
   private attempts = 0;
   private downSince = 0;
   private wake: (() => void) | null = null;
-  private readonly positionListeners = new Set<(bytes: Uint8Array, from: string) => void>();
+  private readonly positionListeners = new Set<(bytes: Uint8Array, from: string, kind: PositionKind) => void>();
   private readonly stateListeners = new Set<(state: BusState) => void>();
   private readonly warnedAt = new Map<string, number>();
   private readonly subject: string;
@@ -179,7 +185,7 @@ class NatsPositionBus implements PositionBus {
     this.current = 'up';
   }
 
-  publish(bytes: Uint8Array): void {
+  publish(bytes: Uint8Array, kind: PositionKind = 'made'): void {
     if (bytes.byteLength > this.maxBytes) {
       this.stats.droppedTooLarge++;
       this.warn('too-large', 'position message larger than the bus takes dropped', { bytes: bytes.byteLength, maxBytes: this.maxBytes });
@@ -194,7 +200,7 @@ class NatsPositionBus implements PositionBus {
     frame.set(this.prefix);
     frame.set(bytes, this.prefix.byteLength);
     try {
-      nc.publish(this.subject, frame);
+      nc.publish(kind === 'phones' ? `${this.subject}.phones` : this.subject, frame);
       this.stats.published++;
     } catch {
       // Closed or draining between the check and here: the same as down.
@@ -202,7 +208,7 @@ class NatsPositionBus implements PositionBus {
     }
   }
 
-  onPositions(cb: (bytes: Uint8Array, from: string) => void): () => void {
+  onPositions(cb: (bytes: Uint8Array, from: string, kind: PositionKind) => void): () => void {
     this.positionListeners.add(cb);
     return () => void this.positionListeners.delete(cb);
   }
@@ -256,7 +262,12 @@ class NatsPositionBus implements PositionBus {
     this.nc = nc;
     nc.subscribe(this.subject, {
       callback: (err, msg) => {
-        if (!err) this.receive(msg.data);
+        if (!err) this.receive(msg.data, 'made');
+      },
+    });
+    nc.subscribe(`${this.subject}.phones`, {
+      callback: (err, msg) => {
+        if (!err) this.receive(msg.data, 'phones');
       },
     });
     void (async () => {
@@ -266,7 +277,7 @@ class NatsPositionBus implements PositionBus {
     await nc.flush();
   }
 
-  private receive(data: Uint8Array): void {
+  private receive(data: Uint8Array, kind: PositionKind): void {
     const frame = decodeFrame(data, this.maxBytes);
     if (!frame) {
       this.stats.malformed++;
@@ -280,7 +291,7 @@ class NatsPositionBus implements PositionBus {
     this.stats.received++;
     for (const cb of this.positionListeners) {
       try {
-        cb(frame.bytes, frame.from);
+        cb(frame.bytes, frame.from, kind);
       } catch (e) {
         this.stats.listenerErrors++;
         this.warn('listener', 'a position listener threw', { error: e instanceof Error ? e.message : String(e) });

@@ -10,7 +10,7 @@
 import { STAFF_STATUS_CODES, decodePositionsBinary, encodePositionsBinary, type StaffStatus } from '../../protocol';
 import type { CityState } from '../../domain';
 import type { Logger } from '../../node-util/logger';
-import { POSITION_MESSAGE_MAX_BYTES, type PositionBus } from './position-bus';
+import { POSITION_MESSAGE_MAX_BYTES, type PositionBus, type PositionKind } from './position-bus';
 
 export interface LivePosition {
   id: string;
@@ -30,6 +30,8 @@ export interface PositionsRelayOptions {
    * binary positions frame, as the maker encoded it (sent on to city-wide consoles as it is).
    */
   broadcast(at: string, items: LivePosition[], whole?: Buffer): void;
+  /** Staff whose phone sent these positions, on this instance or another (the simulator leaves them alone). */
+  phones?(staffIds: readonly string[]): void;
 }
 
 export class PositionsRelay {
@@ -39,20 +41,21 @@ export class PositionsRelay {
   unknown = 0;
 
   constructor(private readonly o: PositionsRelayOptions) {
-    this.stopListening = o.bus?.onPositions((bytes, from) => this.received(bytes, from)) ?? (() => {});
+    this.stopListening = o.bus?.onPositions((bytes, from, kind) => this.received(bytes, from, kind)) ?? (() => {});
   }
 
-  /** Positions made here: to this instance's consoles, and to the other instances. */
-  made(at: string, items: LivePosition[]): void {
+  /** Positions made here (`phones`: sent by phones): to this instance's consoles, and to the other instances. */
+  made(at: string, items: LivePosition[], kind: PositionKind = 'made'): void {
+    if (kind === 'phones') this.o.phones?.(items.map((i) => i.id));
     this.o.broadcast(at, items);
     const bus = this.o.bus;
     if (!bus || bus.state !== 'up' || items.length === 0) return;
     const encoded = encodePositionsBinary({ at, items: items.map((i) => [i.id, i.lon, i.lat, STAFF_STATUS_CODES.indexOf(i.status)] as [string, number, number, number]) }, POSITION_MESSAGE_MAX_BYTES);
     if (!encoded.ok) return this.warn('positions could not be encoded for the other instances', encoded.error.message);
-    for (const frame of encoded.frames) bus.publish(frame);
+    for (const frame of encoded.frames) bus.publish(frame, kind);
   }
 
-  private received(bytes: Uint8Array, from: string): void {
+  private received(bytes: Uint8Array, from: string, kind: PositionKind): void {
     const decoded = decodePositionsBinary(bytes, POSITION_MESSAGE_MAX_BYTES);
     if (!decoded.ok) return this.warn(`positions from instance ${from} refused`, decoded.error.message);
     const items: LivePosition[] = [];
@@ -66,6 +69,7 @@ export class PositionsRelay {
       staff.position = [lon, lat]; // volatile, as on the instance that made it
       items.push({ id, lon, lat, status, districtId: staff.districtId });
     }
+    if (kind === 'phones' && items.length > 0) this.o.phones?.(items.map((i) => i.id));
     // Every row known here: the maker's frame is exactly what city-wide binary consoles get (one copy, the bus
     // lends its bytes).
     if (items.length > 0) this.o.broadcast(decoded.payload.at, items, items.length === decoded.payload.items.length ? Buffer.from(bytes) : undefined);

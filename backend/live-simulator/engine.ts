@@ -3,23 +3,27 @@
  * who act on dispatched events, grid staff on duty moving along the roads, and scripted scenarios.
  * Every state change goes through the real command handlers: live through the server's pipeline (sequenced,
  * audited), and for the history backfill directly on an in-memory state with a virtual clock.
+ *
+ * This file is the agenda and the dispatch desk's side (dispatch, 回访, 结案, 督办); the reports are reports.ts,
+ * the assignees' steps assignee.ts, the staff on the move staff-moves.ts, the city's indexes city-index.ts.
  */
-import type { CommandInput, CommandType, EventSource, GovEvent, Grid, LonLat, ResponsibilityRule, Staff, StaffStatus } from '../../protocol';
-import type { Actor } from '../../domain';
-import { upsert, type CityState } from '../../domain';
+import type { Change, CommandInput, CommandType, EventSource, GovEvent, Grid, ResponsibilityRule } from '../../protocol';
+import type { Actor, CityState } from '../../domain';
 import { Rng } from '../city-generator/random';
-import { eventContent, pickSeverity, type EventPlace } from '../city-generator/catalog';
-import { mobilePhone, personName } from '../city-generator/names';
+import type { EventPlace } from '../city-generator/catalog';
 import { MinHeap } from './heap';
-import { chooseCategory, randomPointIn, storedCategory } from './stored-city';
-import { newWalker, nextLeg, type Walker } from './patrol';
-import { EVENTS_PER_GRID_PER_DAY, SOURCE_MIX, drawSatisfaction, hourlyFactor, nextActionDelay, onDutyShare, poisson } from './timing';
-import type { Change } from '../../protocol';
-import type { Outcome, SimPeople, SimSource } from './people';
+import { EVENTS_PER_GRID_PER_DAY, SOURCE_MIX, drawSatisfaction, hourlyFactor, nextActionDelay, poisson } from './timing';
+import type { Outcome, SimPeople } from './people';
 import { AssigneeSteps } from './assignee';
+import { CityIndex } from './city-index';
+import { StaffMoves, type MovedPosition } from './staff-moves';
+import { SimReports } from './reports';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
+/** A refused step is tried again this long after (simulated time, times the tries so far), at most MAX_RETRIES times. */
+const RETRY_AFTER_MS = 5 * MINUTE;
+export const MAX_RETRIES = 3;
 
 /**
  * What the engine needs to know of the city: the generated one (staff walk its roads), or an imported one
@@ -61,7 +65,6 @@ export interface EngineOptions {
 
 export const SEAT: Actor = { id: 'sim:seat', name: '其他坐席（模拟）', role: 'system', districtScope: null };
 const DUTY: Actor = { id: 'sim:duty', name: '值班长（模拟）', role: 'system', districtScope: null };
-const LEADER: Actor = { id: 'sim:leader', name: '分管领导（模拟）', role: 'system', districtScope: null };
 
 export class SimulationEngine {
   private readonly rng: Rng;
@@ -71,14 +74,11 @@ export class SimulationEngine {
   /** What the assignees of dispatched events do next (assignee.ts). */
   private readonly steps: AssigneeSteps;
   private readonly scheduled = new Map<string, number>();
-  private gridIndexById = new Map<string, number>();
-  private readonly staffByGrid = new Map<number, string[]>();
-  private readonly walkers = new Map<string, Walker>();
-  private readonly cameraByGrid = new Map<string, string>();
-  private nodeXY: Array<[number, number]> = [];
-  private mPerDegLon = 111_320;
-  /** What the indexes above were built from: the grids array and the staff and camera versions. */
-  private indexed: { grids: readonly Grid[] | null; staff: number; cameras: number } = { grids: null, staff: -1, cameras: -1 };
+  /** The refused tries of an event's next step at a version (a new version starts again from none). */
+  private readonly refusals = new Map<string, { version: number; tries: number }>();
+  private readonly index: CityIndex;
+  private readonly moves: StaffMoves;
+  private readonly reports: SimReports;
   private generatedUntil = 0;
   actionsApplied = 0;
   actionsRefused = 0;
@@ -86,36 +86,15 @@ export class SimulationEngine {
   constructor(private readonly options: EngineOptions) {
     this.rng = new Rng(`engine:${options.seed}`);
     this.steps = new AssigneeSteps(this.rng, options.people, options.apply, DUTY);
+    this.index = new CityIndex(options.city, options.state);
+    this.moves = new StaffMoves(this.rng, options.city, options.state, this.index, options.ownPhone);
+    this.reports = new SimReports({ rng: this.rng, city: options.city, state: options.state, index: this.index, people: options.people, apply: options.apply, selfHandled: this.selfHandled, after: (done, at) => this.after(done, at) });
     this.reindex();
   }
 
   /** Rebuilds the indexes when the city's grids, staff or cameras changed (an import while running). */
   private reindex(): void {
-    const { city, state } = this.options;
-    const grids = city.grids;
-    const gridsChanged = grids !== this.indexed.grids;
-    if (gridsChanged) {
-      this.gridIndexById = new Map(grids.map((g, i) => [g.id, i]));
-      const lat0 = grids[0]?.center[1] ?? 36;
-      this.mPerDegLon = 111_320 * Math.cos((lat0 * Math.PI) / 180);
-      this.nodeXY = (city.roads?.nodes ?? []).map(([lon, lat]) => [lon * this.mPerDegLon, lat * 110_574]);
-      this.walkers.clear();
-    }
-    if (gridsChanged || state.versions.staff !== this.indexed.staff) {
-      this.staffByGrid.clear();
-      for (const staff of state.all('staff')) {
-        const gi = this.gridIndexById.get(staff.gridId);
-        if (gi === undefined) continue;
-        const list = this.staffByGrid.get(gi) ?? [];
-        list.push(staff.id);
-        this.staffByGrid.set(gi, list);
-      }
-    }
-    if (gridsChanged || state.versions.cameras !== this.indexed.cameras) {
-      this.cameraByGrid.clear();
-      for (const camera of state.all('cameras')) if (camera.online && !this.cameraByGrid.has(camera.gridId)) this.cameraByGrid.set(camera.gridId, camera.id);
-    }
-    this.indexed = { grids, staff: state.versions.staff, cameras: state.versions.cameras };
+    if (this.index.refresh()) this.moves.reset();
   }
 
   private get totalPerDay(): number {
@@ -142,7 +121,7 @@ export class SimulationEngine {
     this.planReports(nowMs);
     for (let item = this.agenda.peek(); item && item.at <= nowMs; item = this.agenda.peek()) {
       this.agenda.pop();
-      if (item.kind === 'report') await this.report(item.source, item.gridIndex, item.at);
+      if (item.kind === 'report') await this.reports.report(item.source, item.gridIndex, item.at);
       else await this.progress(item.eventId, item.version, item.at);
     }
   }
@@ -168,70 +147,6 @@ export class SimulationEngine {
     this.agenda.push({ at: fromMs + delay, kind: 'progress', eventId: event.id, version: event.version });
   }
 
-  private pointInGrid(grid: Grid): LonLat {
-    if (!this.options.city.roads) return randomPointIn(this.rng, grid.polygon, grid.center);
-    const [a, b, c, d] = grid.polygon;
-    if (!a || !b || !c || !d || grid.polygon.length !== 4) return grid.center;
-    // Bilinear point inside the (convex) quad, away from its edges (the roads).
-    const u = this.rng.float(0.15, 0.85);
-    const v = this.rng.float(0.15, 0.85);
-    const lerp = (p: LonLat, q: LonLat, t: number): [number, number] => [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t];
-    const top = lerp(a, b, u);
-    const bottom = lerp(d, c, u);
-    const p = lerp(top, bottom, v);
-    return [Math.round(p[0] * 1e6) / 1e6, Math.round(p[1] * 1e6) / 1e6];
-  }
-
-  /** On-duty staff of the grid the simulator plays (not those with an account of their own). */
-  private onDutyStaffOf(gridIndex: number): Staff[] {
-    return this.staffOf(gridIndex).filter((s) => s.status !== 'offline');
-  }
-
-  /** A staff member of the grid to report: one on duty when there is one. */
-  private pickStaff(gridIndex: number): Staff | undefined {
-    const all = this.staffOf(gridIndex);
-    if (all.length === 0) return undefined;
-    return this.rng.pick(this.onDutyStaffOf(gridIndex).concat(all));
-  }
-
-  private async report(source: EventSource, gridIndex: number, at: number): Promise<void> {
-    const grid = this.options.city.grids[gridIndex];
-    if (!grid) return; // the grids changed since it was planned
-    let chosenSource = source;
-    const cameraId = source === 'video-ai' ? this.cameraByGrid.get(grid.id) : undefined;
-    if (source === 'video-ai' && !cameraId) chosenSource = 'grid-app';
-    const category = chooseCategory(this.rng, this.options.state, chosenSource);
-    if (!category) return;
-    const content = eventContent(this.rng, category, this.options.city.placeOfGrid(gridIndex));
-    const location = this.pointInGrid(grid);
-    const severity = pickSeverity(this.rng, category);
-    if (chosenSource === 'leader') {
-      const done = await this.options.apply(LEADER, 'event.assign', { title: content.title, instructions: content.description, category: category.id, severity, location }, at);
-      this.after(done, at);
-      return;
-    }
-    const staff = chosenSource === 'grid-app' ? this.pickStaff(gridIndex) : undefined;
-    let done: Outcome;
-    if (staff) {
-      // The staff member's 一键上报 from the field app (the route names them the reporter).
-      done = await this.options.people.fieldReport(staff, { category: category.id, severity, title: content.title, description: content.description, location, accuracy: this.rng.int(5, 30), address: content.address }, at);
-      if (done.ok && category.handlingLevel === 'grid' && this.rng.chance(0.6)) this.selfHandled.add(String(done.result.eventId));
-    } else {
-      // A platform's report through the ingest API (a grid nobody plays: the citizens' 随手拍).
-      const system: SimSource = chosenSource === 'grid-app' ? 'citizen-app' : chosenSource;
-      const reporter = system === 'hotline' || system === 'citizen-app' ? { name: personName(this.rng), phone: mobilePhone(this.rng) } : undefined;
-      const cameraName = cameraId ? this.options.state.get('cameras', cameraId)?.name : undefined;
-      const description = cameraName ? `${content.description}（${cameraName}）` : content.description;
-      done = await this.options.people.sourceReport(system, { category: category.id, severity, title: content.title, description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(reporter ? { reporter } : {}) }, at);
-    }
-    this.after(done, at);
-  }
-
-  /** Staff of the grid the simulator plays. */
-  private staffOf(gridIndex: number): Staff[] {
-    return (this.staffByGrid.get(gridIndex) ?? []).map((id) => this.options.state.get('staff', id)).filter((s): s is Staff => !!s && this.options.people.plays(s.id));
-  }
-
   private after(done: Outcome, at: number): void {
     if (!done.ok) {
       this.actionsRefused++;
@@ -245,8 +160,8 @@ export class SimulationEngine {
   }
 
   private dispatchTarget(event: GovEvent, rule: ResponsibilityRule): Record<string, unknown> {
-    const gi = this.gridIndexById.get(event.gridId);
-    const onDuty = gi === undefined ? [] : this.onDutyStaffOf(gi);
+    const gi = this.index.gridIndexById.get(event.gridId);
+    const onDuty = gi === undefined ? [] : this.reports.onDutyStaffOf(gi);
     if ((this.selfHandled.has(event.id) || rule.handlingLevel === 'grid') && onDuty.length > 0) {
       // The least-loaded staff member of the grid takes it.
       const staff = onDuty.reduce((best, s) => (s.openTasks < best.openTasks ? s : best));
@@ -294,7 +209,21 @@ export class SimulationEngine {
       default:
         return;
     }
+    if (!done.ok) this.retry(event, at);
+    else this.refusals.delete(eventId);
     this.after(done, at);
+  }
+
+  /**
+   * A refused step (a route said no: a token being replaced, the database away, a conflict) is not lost: it is tried
+   * again later at the same version, at most MAX_RETRIES times; then the event waits for someone else to change it.
+   */
+  private retry(event: GovEvent, at: number): void {
+    const last = this.refusals.get(event.id);
+    const tries = last?.version === event.version ? last.tries + 1 : 1;
+    this.refusals.set(event.id, { version: event.version, tries });
+    if (tries > MAX_RETRIES) return;
+    this.agenda.push({ at: at + RETRY_AFTER_MS * tries, kind: 'progress', eventId: event.id, version: event.version });
   }
 
   /** 督办: overdue events get supervised by the duty chief after a while. */
@@ -310,108 +239,18 @@ export class SimulationEngine {
     return count;
   }
 
-  // ── staff on duty ───────────────────────────────────────────────────────────────────────────────────
-
-  private walker(staff: Staff): Walker {
-    let w = this.walkers.get(staff.id);
-    if (!w || w.gridId !== staff.gridId) {
-      const gridIndex = this.gridIndexById.get(staff.gridId) ?? 0;
-      w = newWalker(this.rng, staff, gridIndex, this.options.city);
-      this.walkers.set(staff.id, w);
-    }
-    return w;
-  }
-
-  private chooseNext = (w: Walker): void => nextLeg(this.rng, w, this.options.city, this.nodeXY, this.mPerDegLon);
-
   /**
-   * Moves staff on duty by `dtMs` of simulated time and brings statuses in line with the duty roster.
+   * Moves staff on duty by `dtMs` of simulated time and brings statuses in line with the duty roster (staff-moves.ts).
    * Returns the status changes to commit and every on-duty position.
    */
-  moveStaff(nowMs: number, dtMs: number): { changes: Change[]; positions: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }> } {
+  moveStaff(nowMs: number, dtMs: number): { changes: Change[]; positions: MovedPosition[] } {
     this.reindex();
-    const share = onDutyShare(nowMs);
-    const nodes = this.options.city.roads?.nodes ?? [];
-    const changes: Change[] = [];
-    const positions: Array<{ id: string; lon: number; lat: number; status: StaffStatus; districtId: string }> = [];
-    const at = new Date(nowMs).toISOString();
-    // Cap movement per tick so a fast clock does not teleport people across the city.
-    const seconds = Math.min(dtMs, 120_000) / 1000;
-    const ownPhone = this.options.ownPhone;
-    for (const staff of this.options.state.all('staff')) {
-      if (!this.gridIndexById.has(staff.gridId) && !this.options.city.roads) continue; // in no grid of this city
-      if (ownPhone?.(staff.id)) continue; // their phone says where they are (POST /field/api/position)
-      const w = this.walker(staff);
-      const onDuty = w.roster < share || staff.openTasks > 0;
-      const status: StaffStatus = !onDuty ? 'offline' : staff.openTasks > 0 ? 'handling' : w.roster > share * 0.9 ? 'idle' : 'patrolling';
-      let position = staff.position;
-      if (status === 'patrolling' || status === 'handling') {
-        let metres = w.speed * seconds * (status === 'handling' ? 0.4 : 1);
-        if (w.length === 0) this.chooseNext(w);
-        while (metres > 0) {
-          const left = w.length - w.done;
-          if (metres < left) {
-            w.done += metres;
-            metres = 0;
-          } else {
-            metres -= left;
-            w.done = w.length;
-            this.chooseNext(w);
-          }
-        }
-        const [alon, alat] = w.leg?.from ?? nodes[w.from]!;
-        const [blon, blat] = w.leg?.to ?? nodes[w.to]!;
-        const t = w.length === 0 ? 0 : w.done / w.length;
-        position = [Math.round((alon + (blon - alon) * t) * 1e6) / 1e6, Math.round((alat + (blat - alat) * t) * 1e6) / 1e6];
-      }
-      if (status !== staff.status) changes.push(upsert('staff', { ...staff, status, position, updatedAt: at }));
-      else if (position !== staff.position) staff.position = position; // volatile: broadcast, persisted now and then
-      if (status !== 'offline' && position) positions.push({ id: staff.id, lon: position[0], lat: position[1], status, districtId: staff.districtId });
-    }
-    return { changes, positions };
+    return this.moves.move(nowMs, dtMs);
   }
 
-  // ── scenarios ───────────────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * A scripted burst: "flood" (暴雨内涝: hotline calls, water-level sensors, video alarms in one district) or
-   * "crowd" (大型活动人员聚集). Returns the ids of the events it reported.
-   */
-  async injectScenario(kind: 'flood' | 'crowd', nowMs: number, districtId?: string): Promise<string[]> {
+  /** A scripted burst (reports.ts): "flood" or "crowd". Returns the ids of the events it reported. */
+  injectScenario(kind: 'flood' | 'crowd', nowMs: number, districtId?: string): Promise<string[]> {
     this.reindex();
-    const grids = this.options.city.grids.map((g, i) => [g, i] as const).filter(([g]) => !districtId || g.districtId === districtId);
-    if (grids.length === 0) throw new Error(`no grids in district ${districtId}`);
-    const [centre] = this.rng.pick(grids);
-    const nearby = grids
-      .map(([g, i]) => [i, Math.hypot(g.center[0] - centre.center[0], g.center[1] - centre.center[1])] as const)
-      .sort((a, b) => a[1] - b[1])
-      .slice(0, 6)
-      .map(([i]) => i);
-    const plan: Array<[EventSource, string, number]> =
-      kind === 'flood'
-        ? [...Array<[EventSource, string, number]>(14).fill(['hotline', 'flood', 3]), ...Array<[EventSource, string, number]>(5).fill(['sensor', 'flood', 4]), ...Array<[EventSource, string, number]>(3).fill(['video-ai', 'flood', 3])]
-        : [...Array<[EventSource, string, number]>(8).fill(['video-ai', 'public-security', 3]), ...Array<[EventSource, string, number]>(6).fill(['hotline', 'traffic', 2]), ...Array<[EventSource, string, number]>(2).fill(['grid-app', 'public-security', 4])];
-    const ids: string[] = [];
-    for (const [source, categoryId, severity] of plan) {
-      const gridIndex = this.rng.pick(nearby);
-      const grid = this.options.city.grids[gridIndex]!;
-      const category = storedCategory(this.rng, this.options.state, categoryId, source);
-      if (!category) continue;
-      const content = eventContent(this.rng, category, this.options.city.placeOfGrid(gridIndex));
-      const at = nowMs + ids.length * 20_000;
-      const location = this.pointInGrid(grid);
-      const staff = source === 'grid-app' ? this.pickStaff(gridIndex) : undefined;
-      const system: SimSource = source === 'grid-app' ? 'citizen-app' : source === 'video-ai' && !this.cameraByGrid.get(grid.id) ? 'hotline' : (source as SimSource);
-      const done = staff
-        ? await this.options.people.fieldReport(staff, { category: category.id, severity, title: content.title, description: content.description, location, accuracy: 10, address: content.address }, at)
-        : await this.options.people.sourceReport(
-            system,
-            { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(system === 'hotline' ? { reporter: { name: personName(this.rng), phone: mobilePhone(this.rng) } } : {}) },
-            at,
-          );
-      if (done.ok) ids.push(String(done.result.eventId));
-      this.after(done, nowMs);
-    }
-    return ids;
+    return this.reports.scenario(kind, nowMs, districtId);
   }
 }
