@@ -35,6 +35,8 @@ export interface WireClientOptions {
   record?: boolean;
   /** Ask for live positions as binary frames (hello `accept: ["positions-binary"]`). */
   binaryPositions?: boolean;
+  /** The console's name at hello (kept with what it acknowledges). */
+  clientName?: string;
 }
 
 export class WireClient {
@@ -76,6 +78,7 @@ export class WireClient {
           ...(options.lastSeq !== undefined && options.lastSeq !== null ? { syncStamp: options.syncStamp ?? syncStampOf(scopeKeyOf(null)) } : {}),
           ...(options.resumeSnapshot ? { resumeSnapshot: options.resumeSnapshot } : {}),
           ...(options.binaryPositions ? { accept: [POSITIONS_BINARY] } : {}),
+          ...(options.clientName ? { clientName: options.clientName } : {}),
         }),
       );
     });

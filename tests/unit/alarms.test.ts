@@ -1,99 +1,100 @@
 /**
- * The alarm store with a fake Hub API: serious new events and events turning overdue raise alarms, the
- * picture at start does not, acknowledging clears, and an alarm left alone escalates to supervision once.
+ * The console's alarm store with a fake Hub API: it shows the backend's alarm records — every unacknowledged one
+ * rings, those raised before the console started included — sounds at the volume and repetition of the highest
+ * rung calling the user's role (a leader only from the rung that calls leaders), acknowledges by command (never
+ * escalating on its own), and lets only roles with the right acknowledge.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import type { CommandRequest, HubApi, RowsChange, ViewRow } from '../../protocol';
+import type { CommandRequest, ConnectionState, HubApi, RowsChange, UserRole, ViewRow } from '../../protocol';
+import { DEFAULT_LEVEL_PROFILES } from '../../domain';
 import { useHubStore } from '../../renderer/src/stores/hub';
-import { ESCALATE_AFTER_MS, useAlarmStore } from '../../renderer/src/stores/alarms';
+import { useAlarmStore } from '../../renderer/src/stores/alarms';
 
-type Row = ViewRow<'events'>;
-const event = (id: string, extra: Partial<Row> = {}): Row =>
-  ({ id, title: `事件 ${id}`, severity: 1, stepDeadline: new Date(Date.now() + 3_600_000).toISOString(), status: 'new', ...extra }) as Row;
+type Row = ViewRow<'alarms'>;
+const T = '2026-11-30T08:00:00.000Z';
+const alarm = (id: string, extra: Partial<Row> = {}): Row => ({
+  id: `alarm-${id}`, eventId: id, districtId: 'd1', gridId: 'g1', title: `事件 ${id}`, severity: 3, source: 'hotline', cameraId: null,
+  reasons: [{ kind: 'severe', key: 'severe', at: T, detail: '严重程度 3 级' }], createdAt: T, raisedAt: T, rung: 1, rungAt: T,
+  ackedAt: null, ackedBy: null, ackedById: null, ackedConsole: null, version: 1, ...extra,
+});
 
-describe('alarms', () => {
-  let push: (rows: Map<string, Row>, change: RowsChange<Row>) => void = () => {};
+describe('the console alarm store', () => {
+  const listeners = new Map<string, (rows: Map<string, unknown>, change: RowsChange<unknown>) => void>();
   const sent: CommandRequest[] = [];
 
-  beforeEach(() => {
-    vi.useFakeTimers();
-    setActivePinia(createPinia());
+  function signIn(role: UserRole, level: 'daily' | 'emergency' = 'daily'): void {
     const hub = useHubStore();
-    hub.api = {
-      subscribeRows: async (_q: unknown, listener: typeof push) => {
-        push = listener;
+    hub.connection = { user: { id: 'u', name: '某人', role }, commandLevel: level } as unknown as ConnectionState;
+  }
+  function push(rows: Row[]): void {
+    const map = new Map(rows.map((r) => [r.id, r]));
+    listeners.get('alarms')!(map, { upserts: rows, removes: [], reset: true });
+  }
+
+  beforeEach(() => {
+    setActivePinia(createPinia());
+    listeners.clear();
+    sent.length = 0;
+    useHubStore().api = {
+      subscribeRows: async (q: { collection: string }, listener: (rows: Map<string, unknown>, change: RowsChange<unknown>) => void) => {
+        listeners.set(q.collection, listener);
+        listener(new Map(), { upserts: [], removes: [], reset: true });
         return async () => {};
       },
       submitCommand: async (c: CommandRequest) => {
         sent.push(c);
-        return { commandId: c.commandId, status: 'pending', queuedAt: new Date().toISOString(), predicted: true };
+        return { commandId: c.commandId, status: 'pending', queuedAt: T, predicted: true };
       },
     } as unknown as HubApi;
-    sent.length = 0;
-  });
-  afterEach(() => vi.useRealTimers());
-
-  it('rings for serious new events and newly overdue ones, not for the picture at start', async () => {
-    const alarms = useAlarmStore();
-    await alarms.start();
-    const rows = new Map([['a', event('a', { severity: 4 })], ['b', event('b', { stepDeadline: new Date(Date.now() - 1000).toISOString() })]]);
-    push(rows, { upserts: [...rows.values()], removes: [], reset: true });
-    expect(alarms.active).toEqual([]);
-    rows.set('c', event('c', { severity: 3 }));
-    rows.set('d', event('d', { severity: 1 }));
-    rows.set('e', event('e', { severity: 4, pending: true })); // my own guess: not news
-    push(rows, { upserts: [rows.get('c')!, rows.get('d')!, rows.get('e')!], removes: [], reset: false });
-    expect(alarms.active.map((a) => `${a.kind}:${a.eventId}`)).toEqual(['severe:c']);
-    rows.set('d', event('d', { stepDeadline: new Date(Date.now() + 500).toISOString() }));
-    vi.advanceTimersByTime(2000);
-    expect(alarms.active.map((a) => `${a.kind}:${a.eventId}`)).toEqual(['severe:c', 'overdue:d']);
-    alarms.acknowledge();
-    expect(alarms.active.map((a) => a.eventId)).toEqual(['d']);
-    await alarms.dispose();
   });
 
-  it('a fresh whole result is a new baseline (no storm when the hub swaps in a snapshot)', async () => {
+  it('rings for every unacknowledged alarm at start, highest rung first, and sounds as that rung says', async () => {
+    signIn('dispatcher');
     const alarms = useAlarmStore();
     await alarms.start();
-    push(new Map(), { upserts: [], removes: [], reset: true });
-    const rows = new Map(Array.from({ length: 50 }, (_, i) => [`x${i}`, event(`x${i}`, { severity: 4 })] as const));
-    push(rows, { upserts: [...rows.values()], removes: [], reset: true });
-    expect(alarms.active).toEqual([]);
-    await alarms.dispose();
+    push([alarm('A'), alarm('B', { rung: 2, raisedAt: '2026-11-30T08:01:00.000Z' }), alarm('C', { ackedAt: T, ackedBy: '值班员' })]);
+    expect(alarms.active.map((a) => a.eventId)).toEqual(['B', 'A']);
+    expect(alarms.sound).toEqual(DEFAULT_LEVEL_PROFILES.daily.alarms.chain[1]);
+    expect(alarms.rungName(alarms.active[0]!)).toBe('值班长');
+    push([alarm('A'), alarm('B', { ackedAt: T })]);
+    expect(alarms.sound).toEqual(DEFAULT_LEVEL_PROFILES.daily.alarms.chain[0]);
+    push([]);
+    expect(alarms.sound).toBeNull();
   });
 
-  it('an alarm nobody acknowledges escalates once, as supervision of the event', async () => {
+  it("a leader sees alarms but hears them only from the leader's rung; the level's own profile is used when stored", async () => {
+    signIn('leader');
     const alarms = useAlarmStore();
     await alarms.start();
-    const rows = new Map<string, Row>();
-    push(rows, { upserts: [], removes: [], reset: true });
-    rows.set('f', event('f', { severity: 4 }));
-    push(rows, { upserts: [rows.get('f')!], removes: [], reset: false });
-    vi.advanceTimersByTime(ESCALATE_AFTER_MS - 2000);
-    expect(sent).toEqual([]);
-    vi.advanceTimersByTime(4000);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ type: 'event.supervise', payload: { eventId: 'f' } });
-    expect(alarms.active[0]!.escalated).toBe(true);
-    vi.advanceTimersByTime(ESCALATE_AFTER_MS);
-    expect(sent).toHaveLength(1);
-    await alarms.dispose();
+    push([alarm('A', { rung: 2 })]);
+    expect(alarms.active).toHaveLength(1);
+    expect(alarms.sound).toBeNull();
+    push([alarm('A', { rung: 3 })]);
+    expect(alarms.sound?.name).toBe('中心领导');
+    const stored = { ...DEFAULT_LEVEL_PROFILES.daily, alarms: { ...DEFAULT_LEVEL_PROFILES.daily.alarms, chain: [{ name: '领导值班', roles: ['leader' as const], ackWithinMinutes: null, volume: 0.2, repeatSeconds: 10 }] } };
+    listeners.get('levelProfiles')!(new Map([['daily', stored]]), { upserts: [stored], removes: [], reset: true });
+    expect(alarms.sound).toMatchObject({ name: '领导值班', volume: 0.2 });
   });
 
-  it('drops alarms whose event is closed, so an unattended wall does not collect them forever', async () => {
+  it('acknowledges by command (the first ringing one by default) and never escalates by itself', async () => {
+    signIn('duty');
     const alarms = useAlarmStore();
     await alarms.start();
-    const rows = new Map<string, Row>();
-    push(rows, { upserts: [], removes: [], reset: true });
-    for (let i = 0; i < 500; i++) {
-      rows.set(`s${i}`, event(`s${i}`, { severity: 4 }));
-      push(rows, { upserts: [rows.get(`s${i}`)!], removes: [], reset: false });
-      if (i >= 10) rows.delete(`s${i - 10}`); // closed ten events later
-    }
-    push(rows, { upserts: [], removes: ['s489'], reset: false });
-    expect(alarms.active.length).toBeLessThanOrEqual(11);
-    expect(alarms.active.every((a) => rows.has(a.eventId))).toBe(true);
-    await alarms.dispose();
+    push([alarm('A'), alarm('B', { rung: 2 })]);
+    expect(alarms.mayAcknowledge).toBe(true);
+    expect(await alarms.acknowledge()).toBe(true);
+    expect(await alarms.acknowledge('alarm-A')).toBe(true);
+    expect(sent.map((c) => [c.type, c.payload])).toEqual([['alarm.acknowledge', { alarmId: 'alarm-B' }], ['alarm.acknowledge', { alarmId: 'alarm-A' }]]);
+    expect(sent.some((c) => c.type !== 'alarm.acknowledge')).toBe(false);
+  });
+
+  it('a viewer may not acknowledge, and hears nothing', async () => {
+    signIn('viewer');
+    const alarms = useAlarmStore();
+    await alarms.start();
+    push([alarm('A', { rung: 3 })]);
+    expect(alarms.mayAcknowledge).toBe(false);
+    expect(alarms.sound).toBeNull();
   });
 });

@@ -1,104 +1,69 @@
 /**
- * Alarms (告警): a new serious event (severity 3–4) or an event that just ran past its step deadline raises
- * an alarm that sounds until someone acknowledges it. One left unacknowledged for ESCALATE_AFTER_MS is
- * escalated: the console asks for supervision (督办) of the event through the hub, which is audited and shows
- * on every console, so the duty officer sees it. Events in a whole result (start, a fresh snapshot) do not
- * ring: only changes after it do (no alarm storm on boot).
+ * Alarms (告警) as this console shows them: the `alarms` records the backend raises, escalates and clears for the
+ * whole center (backend/duty/alarm-service.ts), in the user's area. Every unacknowledged one rings — also those
+ * raised before this console started — until someone acknowledges it at any console: the acknowledgement is a
+ * command (who, when, which console; audited), so every console of the area falls silent together. Escalation is
+ * the backend's, once per rung; a window never escalates on its own.
+ *
+ * How it sounds follows the command level's profile (domain/level-profiles.ts): the highest rung ringing that
+ * calls this user's role sets the volume and how often the tone repeats. Roles not (yet) called see the alarm,
+ * silently.
  */
 import { defineStore } from 'pinia';
-import { computed, markRaw, ref } from 'vue';
-import { serverNowMs, type ViewRow } from '../../../protocol';
+import { computed, shallowRef } from 'vue';
+import { DEFAULT_LEVEL_PROFILES, mayRun, rungOf } from '../../../domain';
+import type { AlarmRung, LevelProfile, UserRole, ViewRow } from '../../../protocol';
 import { useHubStore } from './hub';
 import { send, useRowsStore } from '../data';
 
-export const ESCALATE_AFTER_MS = 3 * 60_000;
-const SEVERE = 3;
-
-export interface Alarm {
-  key: string;
-  eventId: string;
-  title: string;
-  kind: 'severe' | 'overdue';
-  severity: number;
-  raisedAt: number;
-  escalated: boolean;
-}
+export type AlarmRow = ViewRow<'alarms'>;
 
 export const useAlarmStore = defineStore('alarms', () => {
   const hub = useHubStore();
   const data = useRowsStore();
-  const alarms = ref<Alarm[]>([]);
-  let seen: Set<string> | null = null;
-  let overdue: Set<string> | null = null;
-  let events: ReadonlyMap<string, ViewRow<'events'>> = markRaw(new Map());
-  let stop: (() => Promise<void>) | null = null;
-  let timer: ReturnType<typeof setInterval> | null = null;
+  const rows = shallowRef<AlarmRow[]>([]);
+  const profiles = shallowRef<ReadonlyMap<string, LevelProfile>>(new Map());
+  const stops: Array<() => Promise<void>> = [];
 
+  const profile = computed((): LevelProfile => {
+    const level = hub.commandLevel ?? 'daily';
+    return profiles.value.get(level) ?? DEFAULT_LEVEL_PROFILES[level];
+  });
+  const role = computed((): UserRole | null => hub.connection?.user?.role ?? null);
 
-  function raise(event: ViewRow<'events'>, kind: Alarm['kind']): void {
-    const key = `${kind}:${event.id}`;
-    if (alarms.value.some((a) => a.key === key)) return;
-    alarms.value = [...alarms.value, { key, eventId: event.id, title: event.title, kind, severity: event.severity, raisedAt: Date.now(), escalated: false }];
+  /** Ringing first by rung (highest first), then oldest first. */
+  const active = computed(() => rows.value.filter((a) => a.ackedAt === null).sort((a, b) => b.rung - a.rung || a.raisedAt.localeCompare(b.raisedAt)));
+  /** Whether this user is called by an alarm at its rung: their role is on that rung or one below it. */
+  function calls(alarm: AlarmRow): boolean {
+    const me = role.value;
+    if (me === null) return true;
+    return profile.value.alarms.chain.slice(0, alarm.rung).some((r) => r.roles.includes(me));
   }
-
-  function check(): void {
-    const now = serverNowMs(hub.connection?.serverClock ?? null);
-    const overdueNow = new Set<string>();
-    for (const event of events.values()) {
-      if (event.stepDeadline && Date.parse(event.stepDeadline) < now) overdueNow.add(event.id);
-    }
-    if (seen === null) {
-      // The first result is the picture at start: remember it, ring for nothing in it.
-      seen = new Set(events.keys());
-      overdue = overdueNow;
-      return;
-    }
-    for (const event of events.values()) {
-      if (!seen.has(event.id)) {
-        // A report this console made shows first as pending: it is news once the backend has taken it.
-        if (event.pending) continue;
-        seen.add(event.id);
-        if (event.severity >= SEVERE) raise(event, 'severe');
-      }
-    }
-    for (const id of overdueNow) if (!overdue!.has(id)) raise(events.get(id)!, 'overdue');
-    overdue = overdueNow;
-    // An alarm about an event that is no longer open (closed, merged) has nothing left to act on; and the ids
-    // seen only need to cover the open events. Both stay bounded on a wall that runs unattended for days.
-    if (alarms.value.some((a) => !events.has(a.eventId))) alarms.value = alarms.value.filter((a) => events.has(a.eventId));
-    if (seen.size > events.size * 2 + 1000) seen = new Set([...seen].filter((id) => events.has(id)));
-    // Escalate what nobody acknowledged in time.
-    for (const alarm of alarms.value) {
-      if (alarm.escalated || Date.now() - alarm.raisedAt < ESCALATE_AFTER_MS) continue;
-      alarm.escalated = true;
-      alarms.value = [...alarms.value];
-      void send('event.supervise', { eventId: alarm.eventId, note: `告警 ${Math.round(ESCALATE_AFTER_MS / 60_000)} 分钟未确认，升级值班员督办` });
-    }
-  }
+  /** How the tone sounds now (null: silent): the highest rung ringing that calls this user. */
+  const sound = computed((): AlarmRung | null => {
+    const calling = active.value.filter(calls);
+    return calling.length === 0 ? null : rungOf(profile.value, Math.max(...calling.map((a) => a.rung)));
+  });
+  const mayAcknowledge = computed(() => role.value !== null && mayRun(role.value, 'alarm.acknowledge'));
+  const rungName = (alarm: AlarmRow): string => rungOf(profile.value, alarm.rung).name;
 
   async function start(): Promise<void> {
-    if (stop || !hub.api) return;
-    stop = await data.read({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows, change) => {
-      events = rows;
-      // A whole new result (start, or the hub swapped in a fresh snapshot) is a new baseline, not news.
-      if (change.reset) seen = null;
-      check();
-    });
-    timer = setInterval(check, 1000);
+    if (stops.length > 0 || !hub.api) return;
+    stops.push(await data.read({ topic: 'collection', collection: 'alarms' }, (all) => (rows.value = [...all.values()])));
+    stops.push(await data.read({ topic: 'collection', collection: 'levelProfiles' }, (all) => (profiles.value = new Map([...all.values()].map((p) => [p.id, p])))));
   }
 
   async function dispose(): Promise<void> {
-    if (timer) clearInterval(timer);
-    timer = null;
-    await stop?.();
-    stop = null;
+    const all = stops.splice(0);
+    await Promise.allSettled(all.map((s) => s()));
   }
 
-  function acknowledge(key?: string): void {
-    const target = key ?? alarms.value[0]?.key;
-    alarms.value = alarms.value.filter((a) => a.key !== target);
+  /** Acknowledges one alarm (default: the first ringing); the hub predicts it at once, the backend decides. */
+  async function acknowledge(alarmId?: string): Promise<boolean> {
+    const target = alarmId ?? active.value.find((a) => !a.pending)?.id;
+    if (!target) return false;
+    return send('alarm.acknowledge', { alarmId: target });
   }
 
-  const active = computed(() => alarms.value);
-  return { active, start, dispose, acknowledge };
+  return { active, sound, mayAcknowledge, calls, rungName, start, dispose, acknowledge };
 });
