@@ -61,8 +61,8 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
   const actorOf = (user: UserRecord, department: Department): Actor => ({ id: user.id, name: `${user.name}（${department.name}）`, role: 'liaison', districtScope: user.districtScope, departmentId: department.id });
 
   const queue = (department: Department): DepartmentMe['queue'] =>
-    [...o.state.collections.events.values()]
-      .filter((e) => (e.assignee?.departmentId === department.id || e.coHandlers.includes(department.id)) && e.status !== 'closed' && e.status !== 'merged')
+    o.state.openEvents
+      .ofDepartment(department.id)
       .sort((a, b) => b.reportedAt.localeCompare(a.reportedAt))
       .slice(0, DEPARTMENT_QUEUE_MAX)
       .map((e) => ({
