@@ -20,7 +20,7 @@ for (let i = 0; i < EVENTS; i++) {
   const status = i % 5 === 0 ? (i % 2 === 0 ? 'dispatched' : 'handling') : 'closed';
   const event: GovEvent = {
     id: `E${i}`, source: 'hotline', category: 'road', severity: 2, title: `事件 ${i}`, description: '', location: [118, 24], address: '', gridId: 'g1', districtId: 'd1',
-    status, step: status === 'closed' ? 'closed' : 'handle', reportedAt: at, stepDeadline: at, finalDeadline: at,
+    status, step: status === 'closed' ? 'close' : 'handle', reportedAt: at, stepDeadline: at, finalDeadline: at,
     assignee: i % 3 === 0 ? { staffId: `s${i % STAFF}`, departmentId: null } : { staffId: null, departmentId: `dept-${i % DEPARTMENTS}` },
     coHandlers: i % 11 === 0 ? [`dept-${(i + 1) % DEPARTMENTS}`] : [], coHandlingRequests: [], supervised: false, escalation: 'grid', mergedInto: null,
     reporter: null, evaluation: null, closedAt: null, acceptedAt: null, dispatchedAt: null, handledAt: null, timelineCount: 0, actors: [], cameraId: null, version: 1,

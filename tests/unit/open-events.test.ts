@@ -33,14 +33,14 @@ describe('the open events index', () => {
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
     const STAFF = ['s1', 's2', 's3'];
     const DEPTS = ['d-a', 'd-b', 'd-c'];
-    const STATUSES: EventStatus[] = ['reported', 'dispatched', 'handling', 'closed', 'merged'];
+    const STATUSES: EventStatus[] = ['new', 'dispatched', 'handling', 'closed', 'merged'];
     // Read once first: the index is built, then kept in step change by change.
     expect(state.openEvents.ofStaff('s1')).toEqual([]);
     for (let i = 0; i < 2000; i++) {
       const id = `E${Math.floor(next() * 60)}`;
       const change: Change =
         next() < 0.1
-          ? { op: 'delete', collection: 'events', id }
+          ? { op: 'remove', collection: 'events', id }
           : upsert('events', event(id, {
               status: pick(STATUSES),
               assignee: next() < 0.2 ? null : { staffId: next() < 0.5 ? pick(STAFF) : null, departmentId: next() < 0.6 ? pick(DEPTS) : null },
