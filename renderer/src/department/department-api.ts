@@ -1,15 +1,13 @@
 /**
  * The department page's calls to the backend, each answer checked with its zod schema: sign-in with a 部门联络员
  * (liaison) account (POST /auth/login {app: 'department'}), the department and its queue (GET /department/api/me),
- * one event (GET /department/api/events/<id>), the actions (POST …/<id>/<action>, each with the page's clientId so
- * a retry runs once), uploads (POST /attachments) and attachments read with the session as bearer (as blobs: an
- * <img> cannot send it). The session is kept in sessionStorage: a reload
+ * one event (GET /department/api/events/<id>), and attachments read with the session as bearer (as blobs: an <img>
+ * cannot send it). The actions (POST …/<id>/<action>, each with the page's clientId so a retry runs once) and their
+ * uploads go through the offline queue (../page-apps/outbox.ts): actionRequest checks them first. The session is kept in sessionStorage: a reload
  * keeps the sign-in, closing the tab ends it. The shared page-app calls: ../page-apps/app-api.ts.
  */
 import type { z } from 'zod';
 import { DEPARTMENT_ACTION_BODIES, DEPARTMENT_ME_PATH, DepartmentEvent, DepartmentMe, type DepartmentAction } from '../../../protocol/department';
-import { AttachmentRef } from '../../../protocol/attachments';
-import { FieldActionAnswer } from '../../../protocol/field';
 import { validate } from '../../../protocol/validate';
 import { bearer, call, offlineError, PageApiError, pageSessions, refusal, say, type PageSession } from '../page-apps/app-api';
 
@@ -28,22 +26,14 @@ export const fetchEvent = (session: DepartmentSession, id: string): Promise<Depa
 
 export type ActionBody<A extends DepartmentAction> = z.input<(typeof DEPARTMENT_ACTION_BODIES)[A]>;
 
-const ACTION_TEXT: Record<DepartmentAction, string> = { sign: '签收', feedback: '处置反馈', return: '退回', extension: '申请延期' };
-
-/** One action on an event (the body checked here first, as the backend will). */
-export async function act<A extends DepartmentAction>(session: DepartmentSession, eventId: string, action: A, body: ActionBody<A>): Promise<void> {
+/** An action's route, and its body checked here first, as the backend will (without clientId and attachments: the queue adds them). */
+export function actionRequest<A extends DepartmentAction>(eventId: string, action: A, body: ActionBody<A>): { path: string; body: Record<string, unknown> } {
   const checked = validate(DEPARTMENT_ACTION_BODIES[action], body);
-  const doing = `${ACTION_TEXT[action]} ${eventId}`;
-  if (!checked.ok) throw new PageApiError(`请检查填写的内容：${checked.issues[0]!.path}`, 0, 'invalid', `${doing}：${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
-  const url = `/department/api/events/${encodeURIComponent(eventId)}/${action}`;
-  await call(doing, url, { method: 'POST', headers: { ...bearer(session), 'Content-Type': 'application/json' }, body: JSON.stringify(checked.value) }, FieldActionAnswer);
+  if (!checked.ok) throw new PageApiError(say(`请检查填写的内容：${checked.issues[0]!.path}`, `Check what was filled in: ${checked.issues[0]!.path}`), 0, 'invalid', checked.issues.map((i) => `${i.path} ${i.message}`).join('; '));
+  const { clientId: _clientId, ...rest } = checked.value as Record<string, unknown>;
+  const { attachments: _attachments, ...plain } = rest;
+  return { path: `/department/api/events/${encodeURIComponent(eventId)}/${action}`, body: plain };
 }
-
-export const upload = (session: DepartmentSession, file: File): Promise<AttachmentRef> => {
-  const form = new FormData();
-  form.append('file', file, file.name);
-  return call(`上传 ${file.name}`, '/attachments', { method: 'POST', headers: bearer(session), body: form }, AttachmentRef);
-};
 
 /** An attachment (or its thumbnail) as a blob URL for <img>/<video>; the caller revokes it. `signal` aborts the read. */
 export async function attachmentUrl(session: DepartmentSession, id: string, thumb: boolean, signal?: AbortSignal): Promise<string> {

@@ -45,6 +45,8 @@ export interface OutboxItem {
 
 export interface SentItem {
   label: string;
+  path: string;
+  eventId: string | null;
   at: string;
   answer: Record<string, unknown>;
 }
@@ -84,6 +86,11 @@ export interface OutboxOptions {
   onSent?: (item: OutboxItem, answer: Record<string, unknown>) => void;
   /** The session ended (401): the page asks for the sign-in again; the queue keeps its items. */
   onAuthLost?: (error: PageApiError) => void;
+  /**
+   * The backend refused an item for good (400/403/404/409…): the item stays, marked, unless this drops it (the
+   * department page shows the refusal and lets the user act anew; the phone keeps it for 重试 or 移除).
+   */
+  onRejected?: (item: OutboxItem, error: PageApiError) => 'keep' | 'drop';
 }
 
 export class Outbox {
@@ -216,11 +223,11 @@ export class Outbox {
       const attachments = files.map((f) => f.attachmentId!);
       const body = { ...current.body, clientId: current.clientId, ...(attachments.length > 0 ? { attachments } : {}) };
       const response = await fetch(current.path, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-      if (!response.ok) throw await refusal(response, say('发送', 'Sending'));
+      if (!response.ok) throw await refusal(response, current.label);
       const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
       await request((await this.store('readwrite')).delete(current.seq!));
       await this.load();
-      this.sent.value = [{ label: current.label, at: new Date().toISOString(), answer }, ...this.sent.value].slice(0, 5);
+      this.sent.value = [{ label: current.label, path: current.path, eventId: current.eventId, at: new Date().toISOString(), answer }, ...this.sent.value].slice(0, 5);
       this.o.onSent?.(current, answer);
       return 'done';
     } catch (e) {
@@ -238,7 +245,10 @@ export class Outbox {
         await this.save({ ...current, state: 'retrying', error: say(`${e.message}，稍后自动重发`, `${e.message}: sent again shortly`) });
         return 'later';
       }
-      await this.save({ ...current, state: 'rejected', error: e.message });
+      if (this.o.onRejected?.(current, e) === 'drop') {
+        await request((await this.store('readwrite')).delete(current.seq!));
+        await this.load();
+      } else await this.save({ ...current, state: 'rejected', error: e.message });
       return 'done';
     }
   }
