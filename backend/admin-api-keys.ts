@@ -8,21 +8,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ADMIN_API_KEYS_PATH, API_KEY_ID_PATTERN, CreateApiKeyRequest, validate, type ApiKeyList, type CreatedApiKey } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
-import { bearerUser, decodedSegment, readBody, send } from './http-answers';
-import { cityAdminRefusal, type Refusal } from './admin-users';
+import { decodedSegment, send } from './http-answers';
+import { adminJsonBody, adminRoute, refuse } from './admin-route';
 import { apiKeyRow, newApiKey } from './auth/api-keys';
-import type { BackendStore, UserRecord } from './store/types';
+import type { BackendStore } from './store/types';
 
 const MAX_BODY_BYTES = 4096;
-
-class Refused extends Error {
-  constructor(readonly refusal: Refusal & { path?: string }) {
-    super(refusal.message);
-  }
-}
-const refuse = (status: number, code: string, message: string, path?: string): never => {
-  throw new Refused({ status, code, message, ...(path !== undefined ? { path } : {}) });
-};
 
 /** The audit line of a creation or revocation (by an administrator's id, or 'cli' from the command line). */
 export const apiKeyAudit = (by: string | null, detail: Record<string, unknown>): Parameters<BackendStore['audit']>[0][number] => ({ at: new Date().toISOString(), userId: by, kind: 'api-key-admin', detail });
@@ -50,13 +41,11 @@ export function adminApiKeysRoutes(store: BackendStore): (req: IncomingMessage, 
       return true;
     }
     const action = req.method === 'GET' ? 'list' : itemId === null ? 'create' : 'revoke';
-    let actor: UserRecord | null = null;
     let target: string | null = itemId?.slice(0, 64) ?? null;
-    void (async () => {
-      actor = await bearerUser(store, req);
-      const refusal = cityAdminRefusal(actor, '接入密钥管理', 'API key administration');
-      if (refusal) refuse(refusal.status, refusal.code, refusal.message);
-      const by = actor!.id;
+    // Every refusal is audited (who tried what; null: no valid token).
+    const audit = (by: string | null, detail: { refused: number; code: string }): Promise<void> => store.audit([apiKeyAudit(by, { action, target, ...detail })]);
+    adminRoute(req, res, { store, what: ['接入密钥管理', 'API key administration'], audit }, async (actor) => {
+      const by = actor.id;
       if (action === 'list') {
         req.resume();
         const list: ApiKeyList = { keys: (await store.listApiKeys()).map(apiKeyRow) };
@@ -71,18 +60,8 @@ export function adminApiKeysRoutes(store: BackendStore): (req: IncomingMessage, 
         const row = (await store.listApiKeys()).find((k) => k.id === key.id)!;
         return send(res, 200, apiKeyRow(row));
       }
-      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
-        req.resume();
-        refuse(415, 'unsupported-media-type', '请以 JSON 提交 / send application/json');
-      }
-      const text = await readBody(req, res, MAX_BODY_BYTES);
-      if (text === null) return;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        refuse(400, 'invalid', '请求不是有效的 JSON / the body is not valid JSON');
-      }
+      const json = await adminJsonBody(req, res, MAX_BODY_BYTES);
+      if (json === null) return;
       const body = validate(CreateApiKeyRequest, json);
       if (!body.ok) {
         const issue = body.issues[0]!;
@@ -95,15 +74,6 @@ export function adminApiKeysRoutes(store: BackendStore): (req: IncomingMessage, 
       await store.audit([apiKeyAudit(by, { action, target: record.id, name: record.name, source: record.source, ratePerMinute: record.ratePerMinute, webhookUrl: record.webhookUrl })]);
       const created: CreatedApiKey = { key, apiKey: apiKeyRow(record), ...(webhookSecret ? { webhookSecret } : {}) };
       return send(res, 201, created);
-    })().catch(async (e: unknown) => {
-      const refusal = e instanceof Refused ? e.refusal : { status: 500, code: 'internal', message: `接入密钥管理出错 / API key administration failed: ${(e as Error).message.slice(0, 200)}` };
-      req.resume();
-      try {
-        // Every refusal is audited (who tried what; null: no valid token).
-        await store.audit([apiKeyAudit(actor?.id ?? null, { action, target, refused: refusal.status, code: refusal.code })]);
-      } finally {
-        if (!res.headersSent) send(res, refusal.status, { code: refusal.code, message: refusal.message, ...('path' in refusal ? { path: refusal.path } : {}) });
-      }
     });
     return true;
   };

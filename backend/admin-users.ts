@@ -30,14 +30,15 @@ import {
   type UserRole,
 } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
-import { bearerUser, decodedSegment, readBody, send } from './http-answers';
+import { decodedSegment, send } from './http-answers';
+import { adminJsonBody, adminRoute, refuse } from './admin-route';
 import { hashPassword } from './auth/password';
 import type { BackendStore, UserRecord } from './store/types';
 import { hashToken } from './users';
 import { SIM_ACCOUNT_PREFIX } from './live-simulator/people';
 import { letSimulatorGo } from './live-simulator/live-people';
 import { RIGHTS_MESSAGE } from './wire/connections-auth';
-import { ROLE_TEXT, checkLinks, rowLinks, type Links } from './users-links';
+import { checkLinks, rowLinks, type Links } from './users-links';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
@@ -48,28 +49,8 @@ export interface AdminUsersOptions {
   closeUser: (userId: string, code: number, reason: string) => number;
 }
 
-export type Refusal = { status: number; code: string; message: string };
 type Shape = { name: string; role: UserRole; scope: string[] | null; disabled: boolean; departmentId: string | null; staffId: string | null };
 const LEVELS = new Set(['district', 'street', 'community']);
-
-/**
- * The rule of every administration route (users, API keys): a signed-in administrator of the whole city. The
- * refusal otherwise (401 without a valid token, 403 another role or a narrower scope), `what` naming the work.
- */
-export function cityAdminRefusal(actor: UserRecord | null, what: string, whatEn: string): Refusal | null {
-  if (!actor) return { status: 401, code: 'unauthorized', message: '需要有效的令牌 / a valid bearer token is required' };
-  if (actor.role === 'admin' && actor.districtScope === null) return null;
-  return { status: 403, code: 'forbidden', message: `${what}仅限全市范围的系统管理员，您的角色为${ROLE_TEXT[actor.role]}${actor.districtScope !== null ? '（限于部分辖区）' : ''} / ${whatEn} is for city-wide administrators only` };
-}
-
-class Refused extends Error {
-  constructor(readonly refusal: Refusal) {
-    super(refusal.message);
-  }
-}
-function refuse(status: number, code: string, message: string): never {
-  throw new Refused({ status, code, message });
-}
 
 /** A unique index refused the write (SQLite's SQLITE_CONSTRAINT_UNIQUE, PostgreSQL's 23505). */
 const uniqueViolation = (e: unknown): boolean => {
@@ -234,50 +215,29 @@ export function adminUsersRoutes(o: AdminUsersOptions): (req: IncomingMessage, r
       return true;
     }
     const action = req.method === 'GET' ? 'list' : req.method === 'POST' ? 'create' : 'update';
-    let actor: UserRecord | null = null;
     let target: string | null = itemId?.slice(0, 64) ?? null;
-    void (async () => {
-      actor = await bearerUser(store, req);
-      const refusal = cityAdminRefusal(actor, '用户管理', 'user administration');
-      if (refusal) refuse(refusal.status, refusal.code, refusal.message);
+    // Every refusal is audited (who tried what; null: no valid token).
+    const refused = (by: string | null, detail: { refused: number; code: string }): Promise<void> => audit(by, { action, target, ...detail });
+    adminRoute(req, res, { store, what: ['用户管理', 'user administration'], audit: refused }, async (actor) => {
       if (action === 'list') {
         req.resume();
         const list: AdminUserList = { users: await Promise.all((await store.listUsers()).map(rowOf)) };
         return send(res, 200, list);
       }
       if (itemId !== null && !USER_ID_PATTERN.test(itemId)) refuse(404, 'not-found', `没有用户 ${target} / no user ${target}`);
-      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
-        req.resume();
-        refuse(415, 'unsupported-media-type', '请以 JSON 提交 / send application/json');
-      }
-      const text = await readBody(req, res, MAX_BODY_BYTES);
-      if (text === null) return;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        refuse(400, 'invalid', '请求不是有效的 JSON / the body is not valid JSON');
-      }
+      const json = await adminJsonBody(req, res, MAX_BODY_BYTES);
+      if (json === null) return;
       if (action === 'create') {
         const body = validate(CreateUserRequest, json);
         if (!body.ok) return refuse(400, 'invalid', `新用户的资料有误 / invalid new user: ${describeIssues(body.issues)}`);
         target = body.value.id;
-        const row = await serial(() => create(actor!, body.value));
+        const row = await serial(() => create(actor, body.value));
         return send(res, 201, row);
       }
       const body = validate(UpdateUserRequest, json);
       if (!body.ok) return refuse(400, 'invalid', `修改内容有误 / invalid change: ${describeIssues(body.issues)}`);
-      const row = await serial(() => update(actor!, itemId!, body.value));
+      const row = await serial(() => update(actor, itemId!, body.value));
       return send(res, 200, row);
-    })().catch(async (e: unknown) => {
-      const refusal: Refusal = e instanceof Refused ? e.refusal : { status: 500, code: 'internal', message: `用户管理出错 / user administration failed: ${(e as Error).message.slice(0, 200)}` };
-      req.resume();
-      try {
-        // Every refusal is audited (who tried what; null: no valid token).
-        await audit(actor?.id ?? null, { action, target, refused: refusal.status, code: refusal.code });
-      } finally {
-        if (!res.headersSent) send(res, refusal.status, { code: refusal.code, message: refusal.message });
-      }
     });
     return true;
   };

@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timelineId, type Actor, type CityState } from '../domain';
 import { DEPARTMENT_ACTION_BODIES, DEPARTMENT_ME_PATH, DEPARTMENT_QUEUE_MAX, DepartmentAction, type Department, type DepartmentEvent, type DepartmentMe, type FieldActionAnswer, type GovEvent } from '../protocol';
 import { parseRequestTarget } from '../web-serving/request-target';
-import { sessionBearer } from './auth/app-bearer';
+import { withAppBearer } from './auth/app-bearer';
 import type { Auth } from './auth/sessions';
 import { decodedSegment, send } from './http-answers';
 import type { BackendStore, UserRecord } from './store/types';
@@ -61,8 +61,8 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
   const actorOf = (user: UserRecord, department: Department): Actor => ({ id: user.id, name: `${user.name}（${department.name}）`, role: 'liaison', districtScope: user.districtScope, departmentId: department.id });
 
   const queue = (department: Department): DepartmentMe['queue'] =>
-    [...o.state.collections.events.values()]
-      .filter((e) => (e.assignee?.departmentId === department.id || e.coHandlers.includes(department.id)) && e.status !== 'closed' && e.status !== 'merged')
+    o.state.openEvents
+      .ofDepartment(department.id)
       .sort((a, b) => b.reportedAt.localeCompare(a.reportedAt))
       .slice(0, DEPARTMENT_QUEUE_MAX)
       .map((e) => ({
@@ -159,22 +159,17 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
       action = parsed?.data ?? null;
     }
     if (!action) req.resume();
-    void (async () => {
-      const who = await sessionBearer(o.auth, o.store, req, 'department');
-      if ('code' in who) {
-        req.resume();
-        return send(res, who.status, { code: who.code, message: who.message });
-      }
-      const department = who.user.departmentId === null ? undefined : o.state.get('departments', who.user.departmentId);
+    withAppBearer(o, req, res, 'department', '部门页服务出错 / the department route failed', async (user) => {
+      const department = user.departmentId === null ? undefined : o.state.get('departments', user.departmentId);
       if (!department) {
         req.resume();
-        return send(res, 404, { code: 'no-department', message: `账号 ${who.user.id} 所属的部门不存在，请联系系统管理员 / the account's department does not exist` });
+        return send(res, 404, { code: 'no-department', message: `账号 ${user.id} 所属的部门不存在，请联系系统管理员 / the account's department does not exist` });
       }
       if (!eventId) {
-        const answer: DepartmentMe = { user: { id: who.user.id, name: who.user.name }, department: { id: department.id, name: department.name }, queue: queue(department) };
+        const answer: DepartmentMe = { user: { id: user.id, name: user.name }, department: { id: department.id, name: department.name }, queue: queue(department) };
         return send(res, 200, answer);
       }
-      if (action) return act(req, res, actorOf(who.user, department), eventId, action, o.submit!);
+      if (action) return act(req, res, actorOf(user, department), eventId, action, o.submit!);
       const event = o.state.get('events', eventId);
       if (!event) return send(res, 404, { code: 'no-event', message: `事件 ${eventId} 不存在 / event ${eventId} does not exist` });
       // Its own events, and those it co-handles (协同): what it reads; acting is the domain's check.
@@ -182,8 +177,6 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
         return send(res, 403, { code: 'forbidden', message: `事件 ${eventId} 不属于 ${department.name} / event ${eventId} is not your department's` });
       }
       send(res, 200, detail(event, department));
-    })().catch((e: unknown) => {
-      if (!res.headersSent) send(res, 500, { code: 'internal', message: `部门页服务出错 / the department route failed: ${(e as Error).message.slice(0, 200)}` });
     });
     return true;
   };

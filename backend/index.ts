@@ -207,7 +207,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     store,
     sipAccountFor: (user) => sipAccountFor(user, 'field'),
     staffById: (id) => state.get('staff', id),
-    openEventsOf: (staffId) => [...state.collections.events.values()].filter((e) => e.assignee?.staffId === staffId && e.status !== 'closed' && e.status !== 'merged'),
+    openEventsOf: (staffId) => state.openEvents.ofStaff(staffId),
     signedInUsers: () => server.signedInUsers(),
     categories: () => [...state.collections.rules.values()].map((r) => ({ id: r.category, name: r.categoryName })),
     departments: () => [...state.collections.departments.values()].map((d) => ({ id: d.id, name: d.name })),

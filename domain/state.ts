@@ -1,6 +1,7 @@
 /** A city's state in memory: every collection by id, and the seq it reflects (backend and hub alike). */
 export type LoadedState = { [C in CollectionName]: Map<string, CollectionTypes[C]> };
-import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../protocol';
+import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type GovEvent } from '../protocol';
+import { OpenEventsIndex } from './open-events';
 
 export class CityState {
   readonly collections: LoadedState;
@@ -8,9 +9,13 @@ export class CityState {
   /** How many times each collection was changed through apply(): what derived indexes (a grid locator) check. */
   readonly versions: Record<CollectionName, number> = Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<CollectionName, number>;
 
+  /** The open events of each staff member and department, kept in step by apply() (built on first read). */
+  readonly openEvents: OpenEventsIndex;
+
   constructor(collections?: LoadedState, seq = 0) {
     this.collections = collections ?? (Object.fromEntries(COLLECTIONS.map((c) => [c, new Map()])) as LoadedState);
     this.seq = seq;
+    this.openEvents = new OpenEventsIndex(this.collections.events, () => this.versions.events);
   }
 
   get<C extends CollectionName>(collection: C, id: string): CollectionTypes[C] | undefined {
@@ -27,6 +32,7 @@ export class CityState {
       const map = this.collections[change.collection] as Map<string, unknown>;
       if (change.op === 'upsert') map.set(change.id, change.data);
       else map.delete(change.id);
+      if (change.collection === 'events') this.openEvents.changed(change.id, change.op === 'upsert' ? (change.data as GovEvent) : undefined, this.versions.events - 1);
     }
   }
 }

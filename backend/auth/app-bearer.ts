@@ -4,9 +4,9 @@
  * one, 401 `session-expired` for a session that ended (signed out, expired, disabled: the page goes back to its
  * sign-in form), 403 `wrong-app` (audited) for another app's account. Every message in Chinese and English.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditEntry, UserRecord } from '../store/types';
-import { bearerToken } from '../http-answers';
+import { bearerToken, send } from '../http-answers';
 import type { Auth } from './sessions';
 import { wrongApp, wrongAppAudit, type SignInApp } from './apps';
 
@@ -27,4 +27,28 @@ export async function sessionBearer(auth: Pick<Auth, 'check'>, store: { audit(en
     return { status: 403, code: 'wrong-app', message: wrong.message };
   }
   return { user: checked.user };
+}
+
+/**
+ * Runs `work` for the user of a request to an app's route (the field app's, the department page's); answers the
+ * bearer's refusal otherwise (the body left unread is drained), and a failure of the work as 500 `failed: <why>`.
+ */
+export function withAppBearer(
+  o: { auth: Pick<Auth, 'check'>; store: { audit(entries: AuditEntry[]): Promise<void> } },
+  req: IncomingMessage,
+  res: ServerResponse,
+  app: SignInApp,
+  failed: string,
+  work: (user: UserRecord) => Promise<void>,
+): void {
+  void (async () => {
+    const who = await sessionBearer(o.auth, o.store, req, app);
+    if ('code' in who) {
+      req.resume();
+      return send(res, who.status, { code: who.code, message: who.message });
+    }
+    await work(who.user);
+  })().catch((e: unknown) => {
+    if (!res.headersSent) send(res, 500, { code: 'internal', message: `${failed}: ${(e as Error).message.slice(0, 200)}` });
+  });
 }

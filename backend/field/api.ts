@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FIELD_POSITION_MIN_INTERVAL_MS, FIELD_TASK_BODIES, FieldAction, FieldPosition, FieldReport, type Change, type FieldActionAnswer, type FieldReportAnswer, type GovEvent, type LonLat, type Staff, type StaffStatus } from '../../protocol';
 import { upsert, type Actor, type CityState } from '../../domain';
 import type { Auth } from '../auth/sessions';
-import { sessionBearer } from '../auth/app-bearer';
+import { withAppBearer } from '../auth/app-bearer';
 import type { BackendStore, UserRecord } from '../store/types';
 import { decodedSegment, send } from '../http-answers';
 import type { LivePosition } from '../cluster/positions-relay';
@@ -147,23 +147,16 @@ export function fieldApiRoutes(o: FieldApiOptions): (req: IncomingMessage, res: 
       }
       action = parsed.data;
     }
-    void (async () => {
-      const who = await sessionBearer(o.auth, o.store, req, 'field');
-      if ('code' in who) {
-        req.resume();
-        return send(res, who.status, { code: who.code, message: who.message });
-      }
-      const staff = who.user.staffId === null ? undefined : o.state.get('staff', who.user.staffId);
+    withAppBearer(o, req, res, 'field', '外勤端服务出错 / the field route failed', async (user) => {
+      const staff = user.staffId === null ? undefined : o.state.get('staff', user.staffId);
       if (!staff) {
         req.resume();
-        return send(res, 404, { code: 'no-staff', message: `账号 ${who.user.id} 没有对应的网格员，不能上报或处置 / the account names no staff member` });
+        return send(res, 404, { code: 'no-staff', message: `账号 ${user.id} 没有对应的网格员，不能上报或处置 / the account names no staff member` });
       }
-      const actor = fieldActor(who.user, staff);
+      const actor = fieldActor(user, staff);
       if (route[1] === 'reports') await report(req, res, actor, staff);
       else if (route[1] === 'position') await position(req, res, staff);
       else await task(req, res, actor, eventId!, action!);
-    })().catch((e: unknown) => {
-      if (!res.headersSent) send(res, 500, { code: 'internal', message: `外勤端服务出错 / the field route failed: ${(e as Error).message.slice(0, 200)}` });
     });
     return true;
   };

@@ -20,7 +20,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FieldMe, GovEvent, SipAccount, Staff } from '../../protocol';
 import type { Auth } from '../auth/sessions';
 import { hashPassword } from '../auth/password';
-import { sessionBearer } from '../auth/app-bearer';
+import { withAppBearer } from '../auth/app-bearer';
+import { send } from '../http-answers';
 import type { BackendStore } from '../store/types';
 import { hashToken } from '../users';
 import { fieldActions } from '../field/api';
@@ -79,9 +80,6 @@ export function findFieldAssets(from?: string): string | null {
 }
 
 export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const json = (res: ServerResponse, status: number, body: unknown): void =>
-    void res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
-
   const me = (user: { id: string; staffId: string | null }): FieldMe | { status: number; code: string; message: string } => {
     // Only the simulated staff's account has no staff member (ensureSimulatedStaffAccount).
     const simulated = user.staffId === null && user.id === SIMULATED_STAFF_USER;
@@ -142,15 +140,12 @@ export function fieldRoutes(options: FieldRoutesOptions): (req: IncomingMessage,
     if (path !== '/field' && !path.startsWith('/field/')) return false;
     if (path === '/field') return (res.writeHead(301, { Location: '/field/' }).end(), true);
     if (path === '/field/api/me') {
-      if (req.method !== 'GET') return (json(res, 405, { code: 'method', message: '只支持 GET / GET only' }), true);
-      void sessionBearer(options.auth, options.store, req, 'field')
-        .then((who) => {
-          if ('code' in who) return json(res, who.status, { code: who.code, message: who.message });
-          const result = me(who.user);
-          if ('code' in result) return json(res, result.status, { code: result.code, message: result.message });
-          json(res, 200, result);
-        })
-        .catch((e: unknown) => json(res, 500, { code: 'internal', message: `外勤端服务出错 / the field route failed: ${(e as Error).message.slice(0, 200)}` }));
+      if (req.method !== 'GET') return (send(res, 405, { code: 'method', message: '只支持 GET / GET only' }), true);
+      withAppBearer(options, req, res, 'field', '外勤端服务出错 / the field route failed', async (user) => {
+        const result = me(user);
+        if ('code' in result) return send(res, result.status, { code: result.code, message: result.message });
+        send(res, 200, result);
+      });
       return true;
     }
     if (options.api?.(req, res)) return true;

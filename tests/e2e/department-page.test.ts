@@ -4,7 +4,9 @@
  * to the department the 权责清单 names → that department's liaison, on the department page (/department/, Chromium
  * at 1366x768), sees it in the queue, 签收, 处置反馈 with a photo → the desk sees it handled with the photo → the
  * dispatcher follows up and closes it. A second event is 退回 with a reason and is back at the desk for dispatch.
- * The page's sign-in refuses a wrong password and another app's account with the field app's words.
+ * The page's sign-in refuses a wrong password and another app's account with the field app's words. An action made
+ * offline waits in 待发送 and is sent when the network returns; a cut answer is sent again by the queue as the
+ * same action; a thumbnail closed mid-read leaks no blob URL; the page speaks English when chosen (kept on reload).
  */
 import { describe, expect } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -78,6 +80,16 @@ describe('the department page (部门联络员端)', () => {
 
     // The liaison's page: a wrong password and a field account are refused in the field app's words.
     const page = await newPage({ viewport: { width: 1366, height: 768 } });
+    // Blob URLs made and revoked (the attachments' thumbnails): none may outlive its component.
+    await page.addInitScript(() => {
+      const counts = { made: 0, revoked: 0 };
+      (window as unknown as { blobs: typeof counts }).blobs = counts;
+      const make = URL.createObjectURL.bind(URL);
+      const revoke = URL.revokeObjectURL.bind(URL);
+      URL.createObjectURL = (o: Blob | MediaSource) => (counts.made++, make(o));
+      URL.revokeObjectURL = (u: string) => (counts.revoked++, revoke(u));
+    });
+    const blobs = (): Promise<{ made: number; revoked: number }> => page.evaluate(() => (window as unknown as { blobs: { made: number; revoked: number } }).blobs);
     await page.goto(`${http}/department/`);
     await signInAt(page, LIAISON.user, 'wrong-password');
     await expect(page.getByTestId('department-error').textContent()).resolves.toContain('用户名或密码错误');
@@ -108,6 +120,23 @@ describe('the department page (部门联络员端)', () => {
       return img !== null && img.complete && img.naturalWidth > 0;
     }, undefined, { timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'department-page-1366x768.png') });
+    // The thumbnail read slowly, and the detail switched away mid-read: the read is dropped, no blob URL is left.
+    const secondItem = page.locator(`[data-testid="department-queue"] [data-event="${second}"]`);
+    await page.route('**/attachments/*/thumb', async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue().catch(() => undefined);
+    });
+    await secondItem.click();
+    await page.locator(`[data-testid="department-detail"][data-event="${second}"]`).waitFor();
+    await item.click();
+    await page.locator('[data-testid="timeline"] li[data-action="feedback"] [data-attachment]').waitFor();
+    await secondItem.click();
+    await page.locator(`[data-testid="department-detail"][data-event="${second}"]`).waitFor();
+    await new Promise((r) => setTimeout(r, 2500));
+    await page.unroute('**/attachments/*/thumb');
+    const counted = await blobs();
+    expect(counted.made).toBeGreaterThan(0);
+    expect(counted.revoked).toBe(counted.made);
     const entries = (): TimelineRecord[] => [...backend.state.collections.timeline.values()].filter((r) => r.eventId === first).sort((a, b) => a.index - b.index);
     expect(entries().filter((r) => r.action === 'sign')).toHaveLength(1);
     const photo = AttachmentRef.parse(entries().find((r) => r.action === 'feedback')!.attachments![0]);
@@ -140,15 +169,25 @@ describe('the department page (部门联络员端)', () => {
       'close:dispatcher',
     ]);
 
-    // 退回 with a reason: the event leaves the queue and is back at the desk to dispatch again.
+    // 退回 with a reason, made offline: it waits in 待发送 and goes when the network returns; the event leaves the
+    // queue and is back at the desk to dispatch again.
     await page.getByTestId('refresh').click();
-    await page.locator(`[data-testid="department-queue"] [data-event="${second}"]`).click();
+    await secondItem.click();
     await pageStatus(page, 'dispatched');
     await page.locator('[data-action="return"]').click();
     const giveBack = page.locator('[data-testid="return-form"] button[type="submit"]');
     expect(await giveBack.isDisabled()).toBe(true);
     await page.locator('[data-testid="return-form"] textarea[name="reason"]').fill('属于水务部门职责，请改派');
+    await page.context().setOffline(true);
+    await page.getByTestId('offline-note').waitFor();
     await giveBack.click();
+    await page.locator('[data-testid="department-outbox"][data-count="1"] [data-testid="outbox-item"][data-state="waiting"]').waitFor();
+    await expect(page.getByTestId('department-outbox').textContent()).resolves.toContain('无网络，联网后自动发送');
+    expect(await page.locator('[data-action="return"]').isDisabled()).toBe(true);
+    await page.screenshot({ path: join(SHOTS, 'department-page-offline-1366x768.png') });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(backend.state.get('events', second)!.status).toBe('dispatched');
+    await page.context().setOffline(false);
     await page.waitForFunction(() => document.querySelector('[data-testid="department-notice"]')?.textContent?.includes('已退回'), undefined, { timeout: 10_000 });
     await page.locator(`[data-testid="department-queue"] [data-event="${second}"]`).waitFor({ state: 'detached', timeout: 15_000 });
     await deskOpen(desk, second);
@@ -174,8 +213,8 @@ describe('the department page (部门联络员端)', () => {
     await page.locator('[data-action="extension"]').click();
     await page.locator('[data-testid="extension-form"] input[name="minutes"]').fill('90');
     await page.locator('[data-testid="extension-form"] textarea[name="extensionReason"]').fill('需协调物业清理');
-    // The first answer is lost on the way back (the backend acted): the page says so and keeps the action's
-    // clientId, so sending again is the same action (a new one would be refused: one pending request at a time).
+    // The first answer is lost on the way back (the backend acted): the queue sends it again with the same clientId,
+    // so it is the same action (a new one would be refused: one pending request at a time).
     let cut = true;
     await page.route('**/department/api/events/*/extension', async (route) => {
       if (!cut) return route.continue();
@@ -185,8 +224,7 @@ describe('the department page (部门联络员端)', () => {
     });
     const submit = page.locator('[data-testid="extension-form"] button[type="submit"]');
     await submit.click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="department-error"]')?.textContent?.includes('连接不上后台'), undefined, { timeout: 10_000 });
-    await submit.click();
+    await page.locator('[data-testid="outbox-item"][data-state="retrying"]').waitFor({ timeout: 10_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid="department-notice"]')?.textContent?.includes('已提交延期申请'), undefined, { timeout: 10_000 });
     await page.getByTestId('extension-request').waitFor({ timeout: 15_000 });
     expect(backend.state.get('events', third)!.extensionRequests).toHaveLength(1);
@@ -204,6 +242,18 @@ describe('the department page (部门联络员端)', () => {
     await thirdItem.waitFor({ state: 'detached', timeout: 15_000 });
     await expect(page.getByTestId('detail-placeholder').textContent()).resolves.toContain(`事件 ${third} 已不由本部门办理`);
     await page.screenshot({ path: join(SHOTS, 'department-page-refused-1366x768.png') });
+
+    // English, chosen in the bar and kept on a reload; Chinese again.
+    await page.getByTestId('toggle-locale').click();
+    await expect(page.locator('.bar strong').textContent()).resolves.toBe('Department liaison');
+    await expect(page.getByTestId('refresh').textContent()).resolves.toBe('Refresh');
+    await page.reload();
+    await page.getByTestId('department-name').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('sign-out').textContent()).resolves.toBe('Sign out');
+    await expect(page.locator('aside h2').textContent()).resolves.toMatch(/^Our queue \(\d+\)$/);
+    await page.screenshot({ path: join(SHOTS, 'department-page-english-1366x768.png') });
+    await page.getByTestId('toggle-locale').click();
+    await expect(page.locator('.bar strong').textContent()).resolves.toBe('部门联络员端');
 
     // 退出登录: back to the form; the ended session opens nothing.
     await page.getByRole('button', { name: '退出登录' }).click();
