@@ -7,6 +7,7 @@ import { parseCli } from '../node-util/cli';
 import { createLogger } from '../node-util/logger';
 import { startBackend } from './index';
 import { lastBeijingTime } from './live-simulator/timing';
+import type { ScenarioKind } from './live-simulator/reports';
 import { BackendInstance, SipAccount, validate } from '../protocol';
 import { describeRefusal } from '../node-util/backend-refusal';
 import { isDatabaseUrl } from './store/open';
@@ -17,7 +18,7 @@ import { apiKeysMain } from './auth/api-keys-cli';
 import { sampleCityMain } from './import/sample-city';
 import { runReadWorker } from './import/read-worker';
 
-const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd[@SECONDS]] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--webhooks-to-private] [--init] [--json]
+const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd|fire|traffic[@SECONDS]] [--demo-loop MINUTES] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--webhooks-to-private] [--init] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --instance-name NAME  this instance's name, shown in the consoles' status bar (default host:port; 1-128
                     characters); several instances may serve one PostgreSQL database
@@ -34,7 +35,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --history-days N  days of history generated on a fresh database (default 30)
   --start-at HH:MM  fresh database only: the simulated clock starts at the last HH:MM Beijing time (UTC+8)
                     instead of now (e.g. show the day shift in an evening demo)
-  --scenario K@S    inject a scripted scenario (flood or crowd) S seconds after start (default 10)
+  --scenario K@S    inject a scripted scenario (flood, crowd, fire or traffic) S seconds after start (default 10)
+  --demo-loop M     迎检: a scripted incident every M minutes (wall clock; kinds and districts in turn), while simulating
   --sip MODE        calls: auto (start Kamailio from resources/sip when installed; default), off, or the
                     ws(s):// URL of your SIP server (its secret in ZONGZHI_SIP_SECRET)
   --sip-field-url URL  the SIP server's address as field staff's phones reach it (e.g. a public wss://
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
       'history-days': { type: 'string' },
       'start-at': { type: 'string' },
       scenario: { type: 'string' },
+      'demo-loop': { type: 'string' },
       sip: { type: 'string', default: 'auto' },
       'sip-field-url': { type: 'string' },
       janus: { type: 'string' },
@@ -99,8 +102,10 @@ async function main(): Promise<void> {
   };
   const instanceName = args['instance-name'];
   if (instanceName !== undefined && !validate(BackendInstance.shape.name, instanceName).ok) fail('--instance-name must be 1-128 characters');
-  const scenario = args.scenario ? /^(flood|crowd)(?:@(\d+))?$/.exec(args.scenario) : null;
-  if (args.scenario && !scenario) fail('--scenario must be flood or crowd, optionally @SECONDS');
+  const scenario = args.scenario ? /^(flood|crowd|fire|traffic)(?:@(\d+))?$/.exec(args.scenario) : null;
+  if (args.scenario && !scenario) fail('--scenario must be flood, crowd, fire or traffic, optionally @SECONDS');
+  const demoLoopMinutes = args['demo-loop'] === undefined ? undefined : Number(args['demo-loop']);
+  if (demoLoopMinutes !== undefined && !(demoLoopMinutes >= 0.5 && demoLoopMinutes <= 24 * 60)) fail('--demo-loop must be minutes between 0.5 and 1440');
   const databaseUrl = args.db !== undefined && isDatabaseUrl(args.db) ? args.db : args.db === undefined ? process.env.ZONGZHI_DATABASE_URL || undefined : undefined;
   if (databaseUrl !== undefined && !isDatabaseUrl(databaseUrl)) fail('ZONGZHI_DATABASE_URL must be a postgres:// URL');
   const dbFile = resolve(args.db === undefined || databaseUrl !== undefined ? 'data/backend.sqlite' : args.db);
@@ -138,6 +143,7 @@ async function main(): Promise<void> {
   if (process.send) process.on('disconnect', () => (stop ? stop() : process.exit(0)));
   const backend = await startBackend({
     ...(webrtc ? { webrtc } : {}),
+    ...(demoLoopMinutes !== undefined ? { demoLoopMs: Math.round(demoLoopMinutes * 60_000) } : {}),
     dbFile,
     ...(databaseUrl ? { databaseUrl } : {}),
     rotateTokens: args['new-tokens'],
@@ -174,7 +180,7 @@ async function main(): Promise<void> {
   if (args.json) process.stdout.write(JSON.stringify({ url: backend.url, port: backend.port, tokensFile }) + '\n');
   else process.stdout.write(`综治 reference backend: ${backend.url}  (tokens: ${tokensFile})\n`);
   if (scenario) {
-    setTimeout(() => backend.injectScenario(scenario[1] as 'flood' | 'crowd').catch((e: unknown) => process.stderr.write(`scenario failed: ${(e as Error).message}\n`)), Number(scenario[2] ?? 10) * 1000);
+    setTimeout(() => backend.injectScenario(scenario[1] as ScenarioKind).catch((e: unknown) => process.stderr.write(`scenario failed: ${(e as Error).message}\n`)), Number(scenario[2] ?? 10) * 1000);
   }
   let stopping = false;
   stop = (): void => {

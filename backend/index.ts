@@ -31,6 +31,8 @@ import { attachmentRoutes } from './attachments/routes';
 import { ingestRoutes } from './ingest/routes';
 import { Webhooks } from './ingest/webhooks';
 import { AlarmService } from './duty/alarm-service';
+import { SCENARIO_NAMES, type ScenarioKind } from './live-simulator/reports';
+import { DemoLoop } from './live-simulator/demo-loop';
 import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
@@ -68,6 +70,8 @@ export interface BackendConfig {
   speed?: number;
   /** The wall clock the simulated clock runs on (tests: a fake one they move on; default Date.now). */
   wallClock?: () => number;
+  /** 迎检: a scripted incident this often (wall-clock ms, at least 10 s; with the simulator only). Default none. */
+  demoLoopMs?: number;
   /** The alarm system (backend/duty/alarm-service.ts): how often it looks (default every second). */
   alarms?: { pollMs?: number };
   /** Run the living city (events, staff, departments). Off for tests that drive everything themselves. */
@@ -140,6 +144,8 @@ export interface RunningBackend {
   sipAccountFor(userId: string): SipAccount | null;
   /** The viewer tickets of camera streams (what each welcome carries; video/viewer-tickets.ts). */
   tickets: ViewerTickets;
+  /** 迎检's loop when configured (its `next()` injects the next incident now: tests). */
+  demoLoop: DemoLoop | null;
   /** The alarm system (its `run()` does a round now: tests). */
   alarms: AlarmService;
   /** Whether this instance runs the city life now (it holds the store's lead). */
@@ -147,7 +153,7 @@ export interface RunningBackend {
   /** Runs one simulator tick now (tests). */
   tick(): Promise<void>;
   refreshKpis(): Promise<void>;
-  injectScenario(kind: 'flood' | 'crowd', districtId?: string): Promise<string[]>;
+  injectScenario(kind: ScenarioKind, districtId?: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -269,6 +275,22 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const { engine } = life;
   // Only the instance that runs the city life (holds the store's lead) delivers webhooks.
   const webhooks = new Webhooks({ store, state, log, leading: () => life.leading, ...config.webhooks });
+  const injectScenario = async (kind: ScenarioKind, districtId?: string): Promise<string[]> => {
+    const ids = await engine.injectScenario(kind, clock.nowMs(), districtId);
+    server.notice('warning', `模拟场景：${SCENARIO_NAMES[kind]}，已生成 ${ids.length} 条事件`);
+    return ids;
+  };
+  // 迎检: a scripted incident every few minutes, on the leading instance (live-simulator/demo-loop.ts).
+  const demoLoop =
+    config.demoLoopMs && config.simulate !== false
+      ? new DemoLoop({
+          everyMs: config.demoLoopMs,
+          districts: () => [...state.all('adminUnits')].filter((u) => u.level === 'district').map((u) => u.id).sort(),
+          leading: () => life.leading,
+          inject: injectScenario,
+          onError: (e) => log.error('demo loop incident failed', { error: (e as Error).stack }),
+        })
+      : null;
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
   const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...config.alarms });
 
@@ -357,6 +379,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     life.service(),
     { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
     { name: 'alarms', start: async () => alarms.start(), stop: () => alarms.stop() },
+    { name: 'demo loop', start: async () => demoLoop?.start(), stop: async () => demoLoop?.stop() },
   ];
   let stopServices: () => Promise<void>;
   try {
@@ -380,14 +403,11 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     sipAccountFor,
     tickets,
     alarms,
+    demoLoop,
     leading: () => life.leading,
     tick: () => life.tick(),
     refreshKpis: () => life.refreshKpis(),
-    async injectScenario(kind, districtId) {
-      const ids = await engine.injectScenario(kind, clock.nowMs(), districtId);
-      server.notice('warning', kind === 'flood' ? `模拟场景：暴雨内涝，已生成 ${ids.length} 条事件` : `模拟场景：大型活动人员聚集，已生成 ${ids.length} 条事件`);
-      return ids;
-    },
+    injectScenario,
     async close() {
       await stopServices();
       await store.close();

@@ -22,6 +22,7 @@ const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--r
   --json            print {"url":...} as one JSON line when ready (for scripts and tests)
   --no-backend      do not start the embedded backend (when no backend URL is configured)
   --speed X         simulated clock rate of the embedded backend (demos)
+  --demo-loop M     迎检: the embedded backend runs a scripted incident every M minutes (with --demo: a show that runs itself)
   --demo            open as a demo / inspection screen: names and phone numbers masked (迎检演示),
                     rotating through the workspaces every 30 s (a touch pauses it for two minutes)`;
 
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       'no-backend': { type: 'boolean', default: false },
       speed: { type: 'string' },
+      'demo-loop': { type: 'string' },
       demo: { type: 'boolean', default: false },
     },
     usage,
@@ -58,12 +60,14 @@ async function main(): Promise<void> {
   if (hub.settings.startupNotice) log.warn('settings file unusable, defaults in use', { ...hub.settings.startupNotice });
   const speed = args.speed === undefined ? undefined : Number(args.speed);
   if (speed !== undefined && !(speed > 0 && speed <= 10_000)) fail('--speed must be a number in (0, 10000]');
+  const demoLoopMinutes = args['demo-loop'] === undefined ? undefined : Number(args['demo-loop']);
+  if (demoLoopMinutes !== undefined && !(demoLoopMinutes >= 0.5 && demoLoopMinutes <= 1440)) fail('--demo-loop must be minutes between 0.5 and 1440');
   let embedded: { stop(): Promise<void> } | null = null;
   const configured = hub.settings.settings.value.backendUrl;
   if (configured) {
     linkConfigured(hub, dataDir, configured);
   } else if (!args['no-backend']) {
-    embedded = runEmbeddedBackend(hub, { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}) });
+    embedded = runEmbeddedBackend(hub, { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}), ...(demoLoopMinutes ? { demoLoopMinutes } : {}) });
   }
   const host = await startBrowserHost({ hub, rendererDir, port });
   const url = host.urlFor(role.value, args.demo);

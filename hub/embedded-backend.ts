@@ -23,6 +23,8 @@ export interface EmbeddedBackendOptions {
   env?: NodeJS.ProcessEnv;
   /** Simulated clock rate for demos. */
   speed?: number;
+  /** 迎检: the backend injects a scripted incident this often (minutes; backend --demo-loop). */
+  demoLoopMinutes?: number;
   startTimeoutMs?: number;
 }
 
@@ -64,7 +66,7 @@ export function refusalPath(code: string, dataDir: string): string | null {
 export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
   if (!existsSync(options.script)) throw new EmbeddedBackendError('not-built', `embedded backend not built: ${options.script} is missing (run npm run build)`, true);
   const dbFile = join(options.dataDir, BACKEND_DB_FILE);
-  const args = [options.script, '--port', '0', '--db', dbFile, '--json', ...(options.speed ? ['--speed', String(options.speed)] : [])];
+  const args = [options.script, '--port', '0', '--db', dbFile, '--json', ...(options.speed ? ['--speed', String(options.speed)] : []), ...(options.demoLoopMinutes ? ['--demo-loop', String(options.demoLoopMinutes)] : [])];
   // Ends with the console however the console ends: SIGTERM on Linux (the backend then stops its Kamailio,
   // encoders and simulated staff itself), and on every platform the IPC channel, whose end the backend
   // watches (backend/cli.ts). Nothing is sent over it.

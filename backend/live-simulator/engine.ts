@@ -17,7 +17,7 @@ import type { Outcome, SimPeople } from './people';
 import { AssigneeSteps } from './assignee';
 import { CityIndex } from './city-index';
 import { StaffMoves, type MovedPosition } from './staff-moves';
-import { SimReports } from './reports';
+import { SimReports, type ScenarioKind } from './reports';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -249,7 +249,7 @@ export class SimulationEngine {
   }
 
   /** A scripted burst (reports.ts): "flood" or "crowd". Returns the ids of the events it reported. */
-  injectScenario(kind: 'flood' | 'crowd', nowMs: number, districtId?: string): Promise<string[]> {
+  injectScenario(kind: ScenarioKind, nowMs: number, districtId?: string): Promise<string[]> {
     this.reindex();
     return this.reports.scenario(kind, nowMs, districtId);
   }

@@ -28,6 +28,21 @@ export interface SimReportsOptions {
   after(done: Outcome, at: number): void;
 }
 
+/** The scripted bursts: what reports come, from which sources, how serious, how many. */
+export const SCENARIO_PLANS = {
+  // 暴雨内涝: calls, water-level sensors and video alarms in one place.
+  flood: [['hotline', 'flood', 3, 14], ['sensor', 'flood', 4, 5], ['video-ai', 'flood', 3, 3]],
+  // 大型活动人员聚集: crowd alarms, traffic calls, grid staff on the spot.
+  crowd: [['video-ai', 'public-security', 3, 8], ['hotline', 'traffic', 2, 6], ['grid-app', 'public-security', 4, 2]],
+  // 火灾隐患: smoke on camera, calls, a sensor.
+  fire: [['video-ai', 'fire-hazard', 4, 3], ['hotline', 'fire-hazard', 3, 4], ['sensor', 'fire-hazard', 3, 1]],
+  // 交通事故: a crash seen by cameras and callers, a jam behind it.
+  traffic: [['video-ai', 'traffic', 3, 3], ['hotline', 'traffic', 3, 5], ['grid-app', 'traffic', 2, 1]],
+} as const satisfies Record<string, ReadonlyArray<readonly [EventSource, string, number, number]>>;
+export type ScenarioKind = keyof typeof SCENARIO_PLANS;
+export const SCENARIO_KINDS = Object.keys(SCENARIO_PLANS) as ScenarioKind[];
+export const SCENARIO_NAMES: Readonly<Record<ScenarioKind, string>> = { flood: '暴雨内涝', crowd: '大型活动人员聚集', fire: '火灾隐患', traffic: '交通事故' };
+
 export class SimReports {
   constructor(private readonly o: SimReportsOptions) {}
 
@@ -84,7 +99,7 @@ export class SimReports {
   }
 
   /** A scripted burst around a random grid (of the district when given); the ids of the events it reported. */
-  async scenario(kind: 'flood' | 'crowd', nowMs: number, districtId?: string): Promise<string[]> {
+  async scenario(kind: ScenarioKind, nowMs: number, districtId?: string): Promise<string[]> {
     const { rng, city, state, index, people } = this.o;
     const grids = city.grids.map((g, i) => [g, i] as const).filter(([g]) => !districtId || g.districtId === districtId);
     if (grids.length === 0) throw new Error(`no grids in district ${districtId}`);
@@ -94,10 +109,7 @@ export class SimReports {
       .sort((a, b) => a[1] - b[1])
       .slice(0, 6)
       .map(([i]) => i);
-    const plan: Array<[EventSource, string, number]> =
-      kind === 'flood'
-        ? [...Array<[EventSource, string, number]>(14).fill(['hotline', 'flood', 3]), ...Array<[EventSource, string, number]>(5).fill(['sensor', 'flood', 4]), ...Array<[EventSource, string, number]>(3).fill(['video-ai', 'flood', 3])]
-        : [...Array<[EventSource, string, number]>(8).fill(['video-ai', 'public-security', 3]), ...Array<[EventSource, string, number]>(6).fill(['hotline', 'traffic', 2]), ...Array<[EventSource, string, number]>(2).fill(['grid-app', 'public-security', 4])];
+    const plan = SCENARIO_PLANS[kind].flatMap(([source, category, severity, count]) => Array<[EventSource, string, number]>(count).fill([source, category, severity]));
     const ids: string[] = [];
     for (const [source, categoryId, severity] of plan) {
       const gridIndex = rng.pick(nearby);
