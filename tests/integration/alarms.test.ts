@@ -53,7 +53,7 @@ describe('alarms owned by the center', () => {
     expect(b.get<Alarm>('alarms', `alarm-${one}`)).toMatchObject({ rung: 1, ackedAt: null, reasons: [expect.objectContaining({ kind: 'severe' })] });
 
     await a.command('alarm.acknowledge', { alarmId: `alarm-${one}` });
-    await until(() => b.get<Alarm>('alarms', `alarm-${one}`)?.ackedAt != null, 'the acknowledgement at console B');
+    await until(() => Boolean(b.get<Alarm>('alarms', `alarm-${one}`)?.ackedAt), 'the acknowledgement at console B');
     expect(b.get<Alarm>('alarms', `alarm-${one}`)).toMatchObject({ ackedBy: '调度员 张敏', ackedById: 'dispatcher', ackedConsole: '综治指挥调度台 · 坐席 A' });
     const audit = (backend.store as SqliteStore).auditLog(1000).filter((l) => l.kind === 'command' && l.detail.type === 'alarm.acknowledge');
     expect(audit.map((l) => [l.userId, l.detail.console, (l.detail.payload as { alarmId: string }).alarmId])).toContainEqual(['dispatcher', '综治指挥调度台 · 坐席 A', `alarm-${one}`]);
