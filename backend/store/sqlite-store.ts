@@ -264,6 +264,7 @@ export class SqliteStore implements BackendStore {
   queueWebhook: BackendStore['queueWebhook'] = (d) => this.webhooks.queueWebhook(d);
   webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
   updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
+  pruneWebhooks: BackendStore['pruneWebhooks'] = (before, limit) => this.webhooks.pruneWebhooks(before, limit);
 
   async getMeta(key: string): Promise<string | null> {
     return this.statements.getMeta.get(key)?.value ?? null;
@@ -287,6 +288,8 @@ export class SqliteStore implements BackendStore {
   async putAttachment(record: AttachmentRecord, bytes: Buffer, thumb: Buffer | null): Promise<{ record: AttachmentRecord; created: boolean }> {
     return this.attachments.put(record, bytes, thumb);
   }
+
+  attachmentUploadedBy: BackendStore['attachmentUploadedBy'] = async (id, uploader) => this.attachments.uploadedBy(id, uploader);
 
   async findAttachments(ids: readonly string[]): Promise<AttachmentRecord[]> {
     return this.attachments.find(ids);

@@ -261,6 +261,8 @@ describe.each(Object.keys(kinds))('backend store conformance, attachments: %s', 
     // The same bytes again, by another user with another name: nothing changes, the first record comes back.
     expect(await s.store.putAttachment({ ...record(A, null), createdBy: 'u2', name: 'x.jpg' }, Buffer.from([1, 2, 3, 4]), null)).toEqual({ record: record(A, T), created: false });
     expect(await s.store.attachmentCounts()).toEqual({ blobs: 2, attachments: 1, links: 0 });
+    // Migration 8: each uploader of the same bytes is linked (the first stays the record's createdBy); no one else.
+    expect([await s.store.attachmentUploadedBy(A, 'u1'), await s.store.attachmentUploadedBy(A, 'u2'), await s.store.attachmentUploadedBy(A, 'u3'), await s.store.attachmentUploadedBy(T, 'u1')]).toEqual([true, true, false, false]);
     expect(await s.store.findAttachments([A, 'c'.repeat(64), A])).toEqual([record(A, T)]);
     expect(await s.store.findAttachments([])).toEqual([]);
     expect(await s.store.blobSize(A)).toBe(4);
@@ -409,7 +411,7 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
     const key = { id: 'hookKEY1', name: '12345 热线平台', source: 'hotline', keyHash: 'e'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null, webhookUrl: 'https://12345.example/hook', webhookSecret: 'whsec_x' };
     await s.store.createApiKey(key);
     expect(await s.store.findApiKeyByHash('e'.repeat(64))).toEqual(key);
-    const waiting = { id: 'hookKEY1:E1', keyId: 'hookKEY1', eventId: 'E1', state: 'waiting' as const, payload: { sourceId: 's-1' }, attempts: 0, nextAt: null, deliveredAt: null, lastError: null };
+    const waiting = { id: 'hookKEY1:E1', keyId: 'hookKEY1', eventId: 'E1', state: 'waiting' as const, payload: { sourceId: 's-1' }, attempts: 0, nextAt: null, deliveredAt: null, lastError: null, url: null, endedAt: null };
     await s.store.queueWebhook(waiting);
     await s.store.queueWebhook({ ...waiting, payload: { sourceId: 'another' } }); // the same id: nothing changes
     await s.store.queueWebhook({ ...waiting, id: 'hookKEY1:E2', eventId: 'E2' });
@@ -423,6 +425,23 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
     expect(await s.store.webhooksIn('failed', 10)).toEqual([{ ...due!, state: 'failed', attempts: 6, nextAt: null, lastError: 'HTTP 500' }]);
     expect(await s.store.webhooksIn('waiting', 10)).toHaveLength(1);
   });
+
+  it('keeps a report’s own callback URL and prunes ended deliveries by when they ended (migration 8)', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    await s.store.createApiKey({ id: 'pruneKEY', name: '12345', source: 'hotline', keyHash: 'f'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null, webhookUrl: null, webhookSecret: 'whsec_y' });
+    const d = (id: string, state: 'waiting' | 'due' | 'delivered' | 'failed', endedAt: string | null) => ({ id, keyId: 'pruneKEY', eventId: id, state, payload: {}, attempts: 1, nextAt: null, deliveredAt: state === 'delivered' ? endedAt : null, lastError: null, url: 'https://12345.example/cb/1', endedAt });
+    for (const x of [d('old-delivered', 'delivered', '2030-01-01T00:00:00.000Z'), d('old-failed', 'failed', '2030-01-02T00:00:00.000Z'), d('new-delivered', 'delivered', '2030-02-01T00:00:00.000Z'), d('waiting', 'waiting', null), d('due', 'due', null)]) await s.store.queueWebhook(x);
+    expect((await s.store.webhooksIn('waiting', 10))[0]).toEqual(d('waiting', 'waiting', null));
+    expect(await s.store.pruneWebhooks('2030-01-15T00:00:00.000Z', 1)).toBe(1);
+    expect(await s.store.pruneWebhooks('2030-01-15T00:00:00.000Z', 100)).toBe(1);
+    expect(await s.store.pruneWebhooks('2030-01-15T00:00:00.000Z', 100)).toBe(0);
+    const left = [...(await s.store.webhooksIn('delivered', 10)), ...(await s.store.webhooksIn('failed', 10)), ...(await s.store.webhooksIn('waiting', 10)), ...(await s.store.webhooksIn('due', 10))];
+    expect(left.map((x) => x.id).sort()).toEqual(['due', 'new-delivered', 'waiting']);
+    // Never a waiting or due one, however old the cut.
+    expect(await s.store.pruneWebhooks('2099-01-01T00:00:00.000Z', 100)).toBe(1);
+    expect((await s.store.webhooksIn('waiting', 10)).length + (await s.store.webhooksIn('due', 10)).length).toBe(2);
+  });
 });
 
 describe('PostgreSQL store: databases it must not use', () => {
@@ -435,7 +454,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(7\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(8\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
