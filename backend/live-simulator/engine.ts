@@ -220,9 +220,7 @@ export class SimulationEngine {
       // A platform's report through the ingest API (a grid nobody plays: the citizens' 随手拍).
       const system: SimSource = chosenSource === 'grid-app' ? 'citizen-app' : chosenSource;
       const reporter = system === 'hotline' || system === 'citizen-app' ? { name: personName(this.rng), phone: mobilePhone(this.rng) } : undefined;
-      const cameraName = cameraId ? this.options.state.get('cameras', cameraId)?.name : undefined;
-      const description = cameraName ? `${content.description}（${cameraName}）` : content.description;
-      done = await this.options.people.sourceReport(system, { category: category.id, severity, title: content.title, description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(reporter ? { reporter } : {}) }, at);
+      done = await this.options.people.sourceReport(system, { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(reporter ? { reporter } : {}), ...(cameraId ? { cameraId } : {}) }, at);
     }
     this.after(done, at);
   }
@@ -406,7 +404,7 @@ export class SimulationEngine {
         ? await this.options.people.fieldReport(staff, { category: category.id, severity, title: content.title, description: content.description, location, accuracy: 10, address: content.address }, at)
         : await this.options.people.sourceReport(
             system,
-            { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(system === 'hotline' ? { reporter: { name: personName(this.rng), phone: mobilePhone(this.rng) } } : {}) },
+            { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(system === 'hotline' ? { reporter: { name: personName(this.rng), phone: mobilePhone(this.rng) } } : {}), ...(system === 'video-ai' ? { cameraId: this.cameraByGrid.get(grid.id)! } : {}) },
             at,
           );
       if (done.ok) ids.push(String(done.result.eventId));
