@@ -12,11 +12,12 @@ import { eventLoopHandlers } from './event-loop';
 import { commandCenterHandlers } from './command-center';
 import { baseDataHandlers } from './base-data';
 import { fieldWorkHandlers } from './field-work';
+import { locateHandlers } from './locate';
 
 export { CommandError, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './context';
 export { timelineId } from './helpers';
 
-const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...commandCenterHandlers, ...baseDataHandlers };
+const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...locateHandlers, ...commandCenterHandlers, ...baseDataHandlers };
 
 export function isCommandType(type: string): type is CommandType {
   return Object.prototype.hasOwnProperty.call(commandPayloads, type);

@@ -159,6 +159,26 @@ describe('POST /api/v1/reports', () => {
     expect(await (await report(key, { ...base('a-2'), location: undefined, address: '火星基地 1 号' })).json()).toMatchObject({ duplicate: true, locationResolved: false });
   });
 
+  it('lets the desk place an event flagged 位置待核实 over the wire (核实位置): a place of the city, the grid resolved, the flag gone', async () => {
+    const { key } = await createKey('hotline');
+    const { eventId } = IngestAnswer.parse(await (await report(key, { ...base('l-1'), location: undefined, address: '无名小区后门' })).json());
+    expect((await eventAt(eventId)).locationUnresolved).toBe(true);
+    const d = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await d.waitSynced();
+    // Refused first, nothing changed: a point outside the city, an unknown place.
+    await expect(d.command('event.locate', { eventId, location: [0, 0] })).rejects.toMatchObject({ wire: { code: 'invalid', message: expect.stringContaining('不在本市网格内') } });
+    await expect(d.command('event.locate', { eventId, placeId: 'place-nowhere' })).rejects.toMatchObject({ wire: { code: 'invalid', message: expect.stringContaining('没有这个地点') } });
+    expect(backend.state.get('events', eventId)!.locationUnresolved).toBe(true);
+    const ack = await d.command('event.locate', { eventId, placeId: 'place-test-1' });
+    expect(ack.result).toMatchObject({ eventId, gridId: grid.id });
+    await until(() => (console_.collections.get('events')!.get(eventId) as GovEvent).gridId === grid.id, 'the placed event at the console');
+    const placed = console_.collections.get('events')!.get(eventId) as GovEvent;
+    expect(placed).toMatchObject({ location: grid.center, districtId: grid.districtId, address: '青石街第一小学（青石街 88 号）' });
+    expect(placed.locationUnresolved).toBeUndefined();
+    await expect(d.command('event.locate', { eventId, location: grid.center })).rejects.toMatchObject({ wire: { code: 'conflict' } });
+    d.ws.close();
+  });
+
   it('takes an attachment uploaded with the key and named in the report', async () => {
     const { key, apiKey } = await createKey('video-ai');
     const form = new FormData();
