@@ -42,7 +42,7 @@ export interface ReportRouteOptions {
 
 const zh = z.locales.zhCN();
 
-class Refused extends Error {
+export class Refused extends Error {
   constructor(
     readonly status: number,
     readonly body: ApiRefusal & { issues?: Array<{ path: string; message: string }> },
@@ -76,7 +76,7 @@ function parseReport(json: unknown): IngestReport {
  * refused, rather than sent unsigned), https unless private webhooks are allowed, never a literal internal
  * address (a host name is resolved and checked at each try, webhook-post.ts).
  */
-function checkCallback(callbackUrl: string, key: ApiKeyRecord, allowPrivate: boolean): void {
+export function checkCallback(callbackUrl: string, key: ApiKeyRecord, allowPrivate: boolean): void {
   if (!key.webhookSecret) refuse(400, 'invalid', `callbackUrl 需要签名：接入密钥 ${key.id} 没有 webhook 签名密钥，请管理员为来源系统登记 webhook 后重新发放密钥 / the key has no webhook secret to sign the callback`, 'callbackUrl');
   const url = new URL(callbackUrl);
   if (!allowPrivate && url.protocol !== 'https:') refuse(400, 'invalid', 'callbackUrl 须为 https 地址 / callbackUrl must be https', 'callbackUrl');

@@ -489,6 +489,34 @@ describe('PostgreSQL store: databases it must not use', () => {
     expect(comment.rows[0]?.c).toContain('write turn');
   });
 
+  it('migrates a database of schema 7 to 8: ended deliveries get when they ended, each attachment its uploader', async () => {
+    const url = postgres.createDatabase('schema_seven');
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    await raw.query('BEGIN');
+    await raw.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    for (const m of PG_MIGRATIONS.filter((x) => x.version <= 7)) {
+      await raw.query(m.sql);
+      await raw.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+    }
+    await raw.query("INSERT INTO api_keys (id, name, source, key_hash, rate_per_minute, created_at, created_by, webhook_url, webhook_secret) VALUES ('k1', '12345', 'hotline', 'kh', 600, 't', 'admin', 'https://12345.example/hook', 'whsec_x')");
+    await raw.query("INSERT INTO webhook_deliveries (id, key_id, event_id, state, payload, delivered_at) VALUES ('d1', 'k1', 'E1', 'delivered', '{}', '2030-01-01T00:00:00.000Z'), ('d2', 'k1', 'E2', 'failed', '{}', NULL), ('d3', 'k1', 'E3', 'waiting', '{}', NULL)");
+    await raw.query("INSERT INTO blobs (sha256, bytes) VALUES ('h1', '\\x01')");
+    await raw.query("INSERT INTO attachments (id, kind, mime, size, name, created_at, created_by) VALUES ('h1', 'image', 'image/jpeg', 1, 'a.jpg', 't0', 'u1')");
+    await raw.query('COMMIT');
+    const store = await PgStore.open(url);
+    expect(await store.attachmentUploadedBy('h1', 'u1')).toBe(true);
+    expect(await store.attachmentUploadedBy('h1', 'u2')).toBe(false);
+    const [delivered] = await store.webhooksIn('delivered', 10);
+    const [failed] = await store.webhooksIn('failed', 10);
+    const [waiting] = await store.webhooksIn('waiting', 10);
+    expect(delivered).toMatchObject({ endedAt: '2030-01-01T00:00:00.000Z', url: null });
+    expect(failed!.endedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/); // given up before: ended at the migration
+    expect(waiting).toMatchObject({ endedAt: null, url: null });
+    await store.close();
+    await raw.end();
+  });
+
   it('refuses another tool’s schema_migrations', async () => {
     const rails = postgres.createDatabase('rails');
     const other = new pg.Client({ connectionString: rails });
