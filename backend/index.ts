@@ -121,8 +121,8 @@ export interface BackendConfig {
   importWorker?: string;
   /** Sign-in sessions' idle and absolute limits, lockout and its back-off (backend/auth/sessions.ts). */
   auth?: Partial<AuthLimits>;
-  /** The ingest API's webhooks (backend/ingest/webhooks.ts): how often the outbox is looked at, the retry delays, a try's timeout. */
-  webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; allowPrivate?: boolean };
+  /** The ingest API's webhooks (backend/ingest/webhooks.ts): how often the outbox is looked at, the retry delays, a try's timeout, the days ended deliveries are kept (30), the clock (tests). */
+  webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; allowPrivate?: boolean; keepDays?: number; now?: () => number };
 }
 
 /** A staff member whose phone sent a position within this long is not moved by the simulator. */
@@ -184,7 +184,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const apiKeysAdmin = adminApiKeysRoutes(store);
   const apiKeys = new ApiKeys(store);
   // The ingest API (backend/ingest/): reports from source systems run through the command pipeline.
-  const apiV1 = apiV1Routes(apiKeys, ingestRoutes({ keys: apiKeys, store, state, locate: stateLocator(state), submit: (actor, id, type, payload) => server.submit(actor, id, type, payload) }));
+  const apiV1 = apiV1Routes(apiKeys, ingestRoutes({ keys: apiKeys, store, state, allowPrivate: config.webhooks?.allowPrivate === true, locate: stateLocator(state), submit: (actor, id, type, payload) => server.submit(actor, id, type, payload) }));
   const attachments = attachmentRoutes({ store, state, apiKeys, tools: { ffmpegPath: config.ffmpegPath ?? 'ffmpeg', ffprobePath: config.ffprobePath ?? 'ffprobe' } });
   const imports = importRoutes({ store, commitPlanned: (work) => server.commitPlanned(work), log, ...(config.importWorker ? { read: workerReader(config.importWorker) } : {}) });
   let kamailio: RunningKamailio | null = null;

@@ -18,6 +18,7 @@ const EVENT_WORK: CommandType[] = [
   'event.reopen',
   'event.merge',
   'event.comment',
+  'event.locate',
 ];
 
 /** 基础数据: the departments and the responsibility list (权责清单), edited by administrators only. */

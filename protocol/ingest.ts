@@ -2,12 +2,12 @@
  * The ingest API (接入 API) for source systems (12345 hotline platform, video-AI platform, IoT sensors, the citizen
  * app, 110 linkage, 数字城管): `POST /api/v1/reports` hands the city one event, idempotent by the source's own id;
  * `GET /api/v1/openapi.json` is the OpenAPI 3.1 document generated from these schemas (backend/ingest/openapi.ts).
- * When an event a key reported is closed, the key's webhook gets a signed POST (IngestWebhook). See
+ * When an event a key reported is closed or merged into another, the key's webhook gets a signed POST (IngestWebhook). See
  * docs/protocol.md 接入 API and README 接入 API.
  */
 import { z } from 'zod';
 import { AttachmentIds } from './attachments';
-import { ApiKeySource } from './api-keys';
+import { ApiKeySource, WebhookUrl } from './api-keys';
 import { EventSource, IsoTime, Satisfaction } from './model';
 
 export const API_V1_REPORTS_PATH = '/api/v1/reports';
@@ -46,7 +46,13 @@ export const IngestReport = z
     location: z.object({ lon: Lon, lat: Lat }).strict().optional().meta({ description: 'WGS84 坐标，须在城市范围内 / a WGS84 point inside the city' }),
     address: z.string().trim().min(1).max(200).optional().meta({ description: '地址文字：没有坐标时按城市的地点与网格名称解析 / address text, resolved against the city\'s places and grids when no point is given', examples: ['建设路 12 号'] }),
     reporter: z.object({ name: z.string().max(50), phone: z.string().max(30) }).strict().optional().meta({ description: '报告人（隐私数据） / the reporting citizen (private)' }),
-    attachments: AttachmentIds.optional().meta({ description: '先用同一密钥 POST /attachments 上传的附件编号 / ids of attachments uploaded before with the same key' }),
+    attachments: AttachmentIds.optional().meta({ description: '先用同一密钥 POST /attachments 上传的附件编号（同样的内容别人先传过也可：以本密钥再传一次） / ids of attachments uploaded before with the same key' }),
+    cameraId: z.string().min(1).max(64).optional().meta({ description: '视频智能分析上报：发现事件的摄像头编号（须是城市登记的摄像头），事件详情可直接看该摄像头 / video-AI reports: the id of the city camera that saw it', examples: ['cam-0012'] }),
+    callbackUrl: WebhookUrl.optional().meta({
+      description:
+        '本条上报的回调地址：事件结案或被合并时回调这里，而不是密钥登记的 webhook。须为 https（后端以 --webhooks-to-private 启动时也可 http）；用密钥的 webhook 签名密钥签名，所以密钥须登记过 webhook（有签名密钥），否则 400。每次发送前检查地址，不发往内网。重放同一 sourceId 不改变第一次的回调地址。 / this report\'s own callback URL, instead of the key\'s webhook; https (http too when the backend allows private webhooks); signed with the key\'s webhook secret, so the key must have been registered with a webhook (400 otherwise); checked before every try; a replay keeps the first report\'s',
+      examples: ['https://12345.example/callback/000123'],
+    }),
   })
   .strict()
   .refine((r) => r.location !== undefined || r.address !== undefined, { message: '需要坐标 location 或地址 address 之一 / a location or an address is required', path: ['location'] })
@@ -65,7 +71,7 @@ export const IngestAnswer = z
 export type IngestAnswer = z.infer<typeof IngestAnswer>;
 
 /** The body of the webhook POST when an event a key reported is closed (评价结案). */
-export const IngestWebhook = z
+export const IngestWebhookClosed = z
   .object({
     eventId: z.string(),
     sourceId: z.string(),
@@ -77,5 +83,23 @@ export const IngestWebhook = z
     /** The closing comment (评价意见). */
     comment: z.string(),
   })
-  .meta({ description: '事件结案回调的请求体 / the body of the closing webhook' });
+  .meta({ description: '事件结案 / the event was closed' });
+
+/**
+ * The body when the dispatcher merged the reported event into another (a duplicate of it): the reported event
+ * leaves the loop and will not be closed; `intoEventId` is the event that carries on (it is not told again).
+ */
+export const IngestWebhookMerged = z
+  .object({
+    eventId: z.string(),
+    sourceId: z.string(),
+    status: z.literal('merged'),
+    /** The event it was merged into. */
+    intoEventId: z.string(),
+    mergedAt: IsoTime,
+  })
+  .meta({ description: '事件被合并到另一事件（重复上报），不会再结案 / merged into another event; it will not be closed' });
+
+/** A webhook's body: once per reported event, when it is closed or merged (the first of the two). */
+export const IngestWebhook = z.discriminatedUnion('status', [IngestWebhookClosed, IngestWebhookMerged]).meta({ description: '事件结案或被合并时回调的请求体 / the body of the webhook when the event is closed or merged' });
 export type IngestWebhook = z.infer<typeof IngestWebhook>;

@@ -84,6 +84,13 @@ export const commandPayloads = {
   'event.arrive': z.object({ ...EventRef, position: LonLat, accuracy: z.number().nonnegative().max(100_000) }),
   /** 退回: the department says the event is not theirs (before feedback); it goes back to the dispatcher to re-dispatch. */
   'event.return': z.object({ ...EventRef, reason: Text(2000) }),
+  /**
+   * 核实位置: the desk sets where an event flagged 位置待核实 is — a WGS84 point (its current one: confirmed), or one
+   * of the city's places (its position and address). The grid is resolved again and the flag cleared.
+   */
+  'event.locate': z
+    .object({ ...EventRef, location: LonLat.optional(), placeId: z.string().min(1).max(64).optional(), address: z.string().trim().max(200).optional() })
+    .refine((p) => (p.location === undefined) !== (p.placeId === undefined), { message: 'locate needs a location or a placeId (one of them)' }),
   /** 申请延期: more minutes for the current step (at most 30 days), with a reason; the dispatcher decides. */
   'event.extension.request': z.object({ ...EventRef, minutes: z.number().int().positive().max(30 * 24 * 60), reason: Text(2000) }),
   'event.extension.decide': z.object({ ...EventRef, requestId: z.string().max(64), approve: z.boolean(), note: z.string().max(2000).optional() }),

@@ -5,7 +5,7 @@
  *   attachment, the same id; 201 when new, 200 when it was there). Errors as JSON `{code, message}`.
  * - `GET /attachments/<id>` and `GET /attachments/<id>/thumb`: to a user whose area scope sees an event naming
  *   it (a department liaison: an event of its department's; grid staff: an event dispatched to them), or to its
- *   uploader while no event names it yet; Range requests answered (206) so players can seek.
+ *   uploaders (each who uploaded the same bytes) while no event names it yet; Range requests answered (206) so players can seek.
  *   Anyone else: 403, audited as 'attachment-refused' (at most once a minute per user and attachment).
  * Bearer tokens (static or a sign-in session): consoles fetch through their hub. A source system's API key
  * (the ingest API) may upload, as `api:<keyId>`, for its reports to name; it reads nothing.
@@ -107,7 +107,7 @@ export function attachmentRoutes(o: AttachmentRoutesOptions): (req: IncomingMess
   const mayRead = async (user: UserRecord, record: AttachmentRecord): Promise<boolean> => {
     if (MASKED_ROLES.has(user.role)) return false;
     const events = await o.store.attachmentEvents(record.id);
-    if (events.length === 0) return record.createdBy === user.id;
+    if (events.length === 0) return o.store.attachmentUploadedBy(record.id, user.id);
     return events.some((id) => {
       const event = o.state.get('events', id);
       if (event === undefined) return false;

@@ -47,7 +47,7 @@ function build(): Record<string, unknown> {
     info: {
       title: '综治指挥调度台 接入 API',
       version: '1.0.0',
-      description: '来源系统（12345 热线平台、视频智能分析平台、物联感知平台、随手拍、110 联动、数字城管）上报事件。每个来源系统一个接入密钥；同一密钥同一 sourceId 只建一个事件；事件结案时回调密钥登记的 webhook（签名见 IngestWebhook）。',
+      description: '来源系统（12345 热线平台、视频智能分析平台、物联感知平台、随手拍、110 联动、数字城管）上报事件。每个来源系统一个接入密钥；同一密钥同一 sourceId 只建一个事件；事件结案或被合并到另一事件时回调一次（签名见 IngestWebhook）：回调到本条上报的 callbackUrl，没有时到密钥登记的 webhook；callbackUrl 用密钥的 webhook 签名密钥签名，所以只有登记过 webhook 的密钥可以用。',
     },
     servers: [{ url: '/' }],
     security: [{ bearerKey: [] }, { headerKey: [] }],
@@ -95,8 +95,16 @@ function build(): Record<string, unknown> {
       eventClosed: {
         post: {
           summary: '事件结案回调 / an event a key reported was closed',
-          description: 'POST 到密钥登记的 webhook 地址。X-Zongzhi-Timestamp: Unix 秒；X-Zongzhi-Signature: sha256=<hex(HMAC-SHA256(webhook 密钥, `${timestamp}.${body}`))>。回答 2xx 即送达；否则按 10 秒、1 分钟、5 分钟、30 分钟、2 小时重试，之后放弃（审计）。',
+          description: 'POST 到上报的 callbackUrl，没有时到密钥登记的 webhook 地址（每次发送前解析并检查地址，不发往内网）。X-Zongzhi-Timestamp: Unix 秒；X-Zongzhi-Signature: sha256=<hex(HMAC-SHA256(webhook 密钥, `${timestamp}.${body}`))>。回答 2xx 即送达；否则按 10 秒、1 分钟、5 分钟、30 分钟、2 小时重试，之后放弃（审计）。',
           requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestWebhook' }, example: { eventId: 'E-20260301-0042', sourceId: '12345-20260301-000123', status: 'closed', closedAt: '2026-03-02T10:00:00.000Z', satisfaction: 'satisfied', result: '已补装井盖', comment: '市民满意' } } } },
+          responses: { '200': { description: '已收到 / received' } },
+        },
+      },
+      eventMerged: {
+        post: {
+          summary: '事件被合并回调 / an event a key reported was merged into another',
+          description: '调度员把上报的事件合并到另一事件（重复上报）：该事件不会再结案，只回调这一次（status merged，intoEventId 为继续处置的事件）。地址、签名与重试同结案回调。',
+          requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestWebhook' }, example: { eventId: 'E-20260301-0043', sourceId: '12345-20260301-000124', status: 'merged', intoEventId: 'E-20260301-0042', mergedAt: '2026-03-01T09:30:00.000Z' } } } },
           responses: { '200': { description: '已收到 / received' } },
         },
       },

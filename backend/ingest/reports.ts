@@ -11,9 +11,14 @@
  * - Runs `event.report` through the command pipeline as the key's own actor (`api:<keyId>`, the key's name). Its
  *   role is 'system' because no user role fits a machine; this route only ever submits event.report, so the key
  *   can do nothing else. The command is audited like every other.
- * - A key with a webhook gets a delivery queued, waiting for the event's closing (backend/ingest/webhooks.ts).
+ * - A key with a webhook gets a delivery queued, waiting for the event's closing or merging
+ *   (backend/ingest/webhooks.ts); a report's own `callbackUrl` is where its delivery goes instead (https, or
+ *   http when private webhooks are allowed; the key must have a webhook secret to sign it: 400 otherwise).
+ * - Attachments: each must have been uploaded with this key (the same bytes uploaded first by someone else too:
+ *   every uploader is linked, migration 8). A `cameraId` must be one of the city's cameras (400 with the path).
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { API_V1_REPORTS_PATH, EVENT_SOURCE_OF_KEY, INGEST_MAX_BODY_BYTES, IngestReport, type ApiKeySource, type ApiRefusal, type CommandAck, type IngestAnswer } from '../../protocol';
@@ -23,10 +28,13 @@ import type { ApiKeys } from '../auth/api-keys';
 import { sendRefusal } from '../auth/api-keys-route';
 import { readBody, send } from '../http-answers';
 import type { AddressPlacer } from './locate';
+import { blockedAddress } from './webhook-post';
 
 export interface ReportRouteOptions {
   keys: ApiKeys;
-  store: Pick<BackendStore, 'findAttachments' | 'queueWebhook'>;
+  store: Pick<BackendStore, 'attachmentUploadedBy' | 'queueWebhook'>;
+  /** Private webhooks allowed (--webhooks-to-private): a report's callbackUrl may then be http. */
+  allowPrivate?: boolean;
   state: CityState;
   placer: AddressPlacer;
   submit(actor: Actor, commandId: string, type: string, payload: unknown): Promise<{ frame: string; ack?: CommandAck }>;
@@ -34,7 +42,7 @@ export interface ReportRouteOptions {
 
 const zh = z.locales.zhCN();
 
-class Refused extends Error {
+export class Refused extends Error {
   constructor(
     readonly status: number,
     readonly body: ApiRefusal & { issues?: Array<{ path: string; message: string }> },
@@ -61,6 +69,19 @@ function parseReport(json: unknown): IngestReport {
   }));
   const first = issues[0]!;
   throw new Refused(400, { code: 'invalid', message: `上报内容有误：${issues.map((i) => `${i.path} ${i.message}`).join('；')}`.slice(0, 2000), path: first.path.slice(0, 200), issues });
+}
+
+/**
+ * A report's callbackUrl: signed with the key's webhook secret (a key registered without a webhook has none:
+ * refused, rather than sent unsigned), https unless private webhooks are allowed, never a literal internal
+ * address (a host name is resolved and checked at each try, webhook-post.ts).
+ */
+export function checkCallback(callbackUrl: string, key: ApiKeyRecord, allowPrivate: boolean): void {
+  if (!key.webhookSecret) refuse(400, 'invalid', `callbackUrl 需要签名：接入密钥 ${key.id} 没有 webhook 签名密钥，请管理员为来源系统登记 webhook 后重新发放密钥 / the key has no webhook secret to sign the callback`, 'callbackUrl');
+  const url = new URL(callbackUrl);
+  if (!allowPrivate && url.protocol !== 'https:') refuse(400, 'invalid', 'callbackUrl 须为 https 地址 / callbackUrl must be https', 'callbackUrl');
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && isIP(literal) !== 0 && blockedAddress(literal)) refuse(400, 'invalid', `callbackUrl 是内部地址 ${literal} / callbackUrl is an internal address`, 'callbackUrl');
 }
 
 export function reportRoute(o: ReportRouteOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -92,12 +113,11 @@ export function reportRoute(o: ReportRouteOptions): (req: IncomingMessage, res: 
       const report = parseReport(json);
       if (!o.state.get('rules', report.category)) refuse(400, 'invalid', `没有这个事件类别：${report.category} / unknown event category`, 'category');
       const actor = keyActor(key);
-      if (report.attachments?.length) {
-        const found = new Map((await o.store.findAttachments(report.attachments)).map((a) => [a.id, a]));
-        report.attachments.forEach((id, i) => {
-          if (found.get(id)?.createdBy !== actor.id) refuse(400, 'invalid', `附件 ${id.slice(0, 64)} 不存在或不是用此密钥上传的 / no attachment ${id.slice(0, 64)} uploaded with this key`, `attachments.${i}`);
-        });
+      for (const [i, id] of (report.attachments ?? []).entries()) {
+        if (!(await o.store.attachmentUploadedBy(id, actor.id))) refuse(400, 'invalid', `附件 ${id.slice(0, 64)} 不存在或不是用此密钥上传的 / no attachment ${id.slice(0, 64)} uploaded with this key`, `attachments.${i}`);
       }
+      if (report.cameraId !== undefined && !o.state.get('cameras', report.cameraId)) refuse(400, 'invalid', `没有这个摄像头：${report.cameraId} / no camera ${report.cameraId} in this city`, 'cameraId');
+      if (report.callbackUrl !== undefined) checkCallback(report.callbackUrl, key, o.allowPrivate === true);
       const placed = o.placer.place(report.location ? [report.location.lon, report.location.lat] : undefined, report.address);
       if (!placed) refuse(422, 'location-outside', report.location ? `坐标 ${report.location.lon},${report.location.lat} 不在本市范围内 / the point is outside the city` : '城市没有网格，无法定位 / the city has no grids', 'location');
       const { location, resolved } = placed!;
@@ -113,6 +133,7 @@ export function reportRoute(o: ReportRouteOptions): (req: IncomingMessage, res: 
         ...(report.reporter ? { reporter: report.reporter } : {}),
         ...(report.attachments?.length ? { attachments: report.attachments } : {}),
         ...(resolved ? {} : { locationUnresolved: true as const }),
+        ...(report.cameraId !== undefined ? { cameraId: report.cameraId } : {}),
       };
       const answer = await o.submit(actor, reportCommandId(key.id, report.sourceId), 'event.report', payload);
       if (!answer.ack) {
@@ -121,8 +142,9 @@ export function reportRoute(o: ReportRouteOptions): (req: IncomingMessage, res: 
       }
       const eventId = String((answer.ack.result as { eventId?: unknown } | undefined)?.eventId ?? '');
       // Queued (again: the same id changes nothing) on a replay too, in case the first answer was cut short before it.
-      if (key.webhookUrl) {
-        await o.store.queueWebhook({ id: `${key.id}:${eventId}`, keyId: key.id, eventId, state: 'waiting', payload: { sourceId: report.sourceId }, attempts: 0, nextAt: null, deliveredAt: null, lastError: null });
+      if (key.webhookUrl || report.callbackUrl) {
+        const url = report.callbackUrl ?? null;
+        await o.store.queueWebhook({ id: `${key.id}:${eventId}`, keyId: key.id, eventId, state: 'waiting', payload: { sourceId: report.sourceId }, attempts: 0, nextAt: null, deliveredAt: null, lastError: null, url, endedAt: null });
       }
       const event = o.state.get('events', eventId);
       const body: IngestAnswer = { eventId, duplicate: answer.ack.duplicate, locationResolved: answer.ack.duplicate ? event?.locationUnresolved !== true : resolved };

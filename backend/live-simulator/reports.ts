@@ -91,9 +91,7 @@ export class SimReports {
       // A platform's report through the ingest API (a grid nobody plays: the citizens' 随手拍).
       const system: SimSource = chosenSource === 'grid-app' ? 'citizen-app' : chosenSource;
       const reporter = system === 'hotline' || system === 'citizen-app' ? { name: personName(rng), phone: mobilePhone(rng) } : undefined;
-      const cameraName = cameraId ? state.get('cameras', cameraId)?.name : undefined;
-      const description = cameraName ? `${content.description}（${cameraName}）` : content.description;
-      done = await people.sourceReport(system, { category: category.id, severity, title: content.title, description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(reporter ? { reporter } : {}) }, at);
+      done = await people.sourceReport(system, { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(reporter ? { reporter } : {}), ...(cameraId ? { cameraId } : {}) }, at);
     }
     this.o.after(done, at);
   }
@@ -125,7 +123,7 @@ export class SimReports {
         ? await people.fieldReport(staff, { category: category.id, severity, title: content.title, description: content.description, location, accuracy: 10, address: content.address }, at)
         : await people.sourceReport(
             system,
-            { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(system === 'hotline' ? { reporter: { name: personName(rng), phone: mobilePhone(rng) } } : {}) },
+            { category: category.id, severity, title: content.title, description: content.description, location: { lon: location[0], lat: location[1] }, address: content.address, ...(system === 'hotline' ? { reporter: { name: personName(rng), phone: mobilePhone(rng) } } : {}), ...(system === 'video-ai' ? { cameraId: index.cameraByGrid.get(grid.id)! } : {}) },
             at,
           );
       if (done.ok) ids.push(String(done.result.eventId));

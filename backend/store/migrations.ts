@@ -162,4 +162,21 @@ export const BACKEND_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_state ON webhook_deliveries(state, next_at);
     `,
   },
+  {
+    version: 8,
+    description: 'a report\'s own callback URL and when a delivery ended (the outbox is pruned); who uploaded each attachment (the same bytes by two uploaders)',
+    sql: `
+      ALTER TABLE webhook_deliveries ADD COLUMN url TEXT;
+      ALTER TABLE webhook_deliveries ADD COLUMN ended_at TEXT;
+      UPDATE webhook_deliveries SET ended_at = COALESCE(delivered_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE state IN ('delivered', 'failed');
+      CREATE INDEX webhook_deliveries_ended ON webhook_deliveries(ended_at) WHERE ended_at IS NOT NULL;
+      CREATE TABLE attachment_uploads (
+        attachment_id TEXT NOT NULL REFERENCES attachments(id),
+        uploader TEXT NOT NULL,
+        uploaded_at TEXT NOT NULL,
+        PRIMARY KEY (attachment_id, uploader)
+      );
+      INSERT INTO attachment_uploads (attachment_id, uploader, uploaded_at) SELECT id, created_by, created_at FROM attachments;
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL store's attachments (migration 6): the same tables and meaning as the SQLite store's
+ * The PostgreSQL store's attachments (migrations 6 and 8): the same tables and meaning as the SQLite store's
  * (sqlite-attachments.ts). Bytes are bytea in the shared database, so every instance of a city serves them.
  */
 import type pg from 'pg';
@@ -27,6 +27,7 @@ export class PgAttachments {
         const { rows } = await client.query<AttachmentRow>('SELECT * FROM attachments WHERE id = $1', [r.id]);
         result = { record: attachmentOf(rows[0]!), created: false };
       }
+      await client.query('INSERT INTO attachment_uploads (attachment_id, uploader, uploaded_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [r.id, r.createdBy, r.createdAt]);
       await client.query('COMMIT');
       return result;
     } catch (e) {
@@ -42,6 +43,11 @@ export class PgAttachments {
     if (ids.length === 0) return [];
     const { rows } = await this.pool.query<AttachmentRow>('SELECT * FROM attachments WHERE id = ANY($1::text[])', [[...new Set(ids)]]);
     return rows.map(attachmentOf);
+  }
+
+  async uploadedBy(id: string, uploader: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM attachment_uploads WHERE attachment_id = $1 AND uploader = $2', [id, uploader]);
+    return (rowCount ?? 0) > 0;
   }
 
   async events(id: string): Promise<string[]> {

@@ -284,8 +284,10 @@ export class PgStore implements BackendStore {
   queueWebhook: BackendStore['queueWebhook'] = (d) => this.webhooks.queueWebhook(d);
   webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
   updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
+  pruneWebhooks: BackendStore['pruneWebhooks'] = (before, limit) => this.webhooks.pruneWebhooks(before, limit);
   putAttachment: BackendStore['putAttachment'] = (record, bytes, thumb) => this.attachments.put(record, bytes, thumb);
   findAttachments: BackendStore['findAttachments'] = (ids) => this.attachments.find(ids);
+  attachmentUploadedBy: BackendStore['attachmentUploadedBy'] = (id, uploader) => this.attachments.uploadedBy(id, uploader);
   attachmentEvents: BackendStore['attachmentEvents'] = (id) => this.attachments.events(id);
   readBlob: BackendStore['readBlob'] = (sha256, range) => this.attachments.read(sha256, range);
   blobSize: BackendStore['blobSize'] = (sha256) => this.attachments.size(sha256);

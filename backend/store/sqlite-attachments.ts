@@ -1,6 +1,6 @@
 /**
- * The SQLite store's attachments (migration 6): blobs by SHA-256, the attachment records, the events naming
- * them. SqliteStore delegates here; the PostgreSQL store's twin is pg-attachments.ts (same tables and meaning).
+ * The SQLite store's attachments (migrations 6 and 8): blobs by SHA-256, the attachment records, who uploaded
+ * each (every uploader of the same bytes), the events naming them. SqliteStore delegates here; the PostgreSQL store's twin is pg-attachments.ts (same tables and meaning).
  */
 import type Database from 'better-sqlite3';
 import type { AttachmentLink, AttachmentRecord, BlobRead } from './types';
@@ -43,6 +43,8 @@ export class SqliteAttachments {
         'INSERT INTO attachments (id, kind, mime, size, width, height, duration_ms, name, thumb_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
       ),
       find: db.prepare<[string], AttachmentRow>('SELECT * FROM attachments WHERE id = ?'),
+      upload: db.prepare<[string, string, string]>('INSERT INTO attachment_uploads (attachment_id, uploader, uploaded_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      uploadedBy: db.prepare<[string, string], { n: number }>('SELECT 1 AS n FROM attachment_uploads WHERE attachment_id = ? AND uploader = ?'),
       events: db.prepare<[string], { event_id: string }>('SELECT event_id FROM attachment_links WHERE attachment_id = ? ORDER BY event_id'),
       link: db.prepare<[string, string]>('INSERT INTO attachment_links (attachment_id, event_id) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       size: db.prepare<[string], { n: number }>('SELECT length(bytes) AS n FROM blobs WHERE sha256 = ?'),
@@ -57,11 +59,13 @@ export class SqliteAttachments {
   put(r: AttachmentRecord, bytes: Buffer, thumb: Buffer | null): { record: AttachmentRecord; created: boolean } {
     return this.db.transaction(() => {
       const known = this.s.find.get(r.id);
-      if (known) return { record: attachmentOf(known), created: false };
-      this.s.putBlob.run(r.id, bytes);
-      if (thumb && r.thumbSha256) this.s.putBlob.run(r.thumbSha256, thumb);
-      this.s.putAttachment.run(r.id, r.kind, r.mime, r.size, r.width, r.height, r.durationMs, r.name, r.thumbSha256, r.createdAt, r.createdBy);
-      return { record: r, created: true };
+      if (!known) {
+        this.s.putBlob.run(r.id, bytes);
+        if (thumb && r.thumbSha256) this.s.putBlob.run(r.thumbSha256, thumb);
+        this.s.putAttachment.run(r.id, r.kind, r.mime, r.size, r.width, r.height, r.durationMs, r.name, r.thumbSha256, r.createdAt, r.createdBy);
+      }
+      this.s.upload.run(r.id, r.createdBy, r.createdAt);
+      return known ? { record: attachmentOf(known), created: false } : { record: r, created: true };
     })();
   }
 
@@ -70,6 +74,10 @@ export class SqliteAttachments {
       const row = this.s.find.get(id);
       return row ? [attachmentOf(row)] : [];
     });
+  }
+
+  uploadedBy(id: string, uploader: string): boolean {
+    return this.s.uploadedBy.get(id, uploader) !== undefined;
   }
 
   events(id: string): string[] {

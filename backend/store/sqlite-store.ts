@@ -3,35 +3,14 @@ import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, ty
 import { BACKEND_MIGRATIONS } from './migrations';
 import { StoreVersionError, migrate } from '../../node-util/sqlite';
 import { APPLICATION_ID, StoreOpenError, checkDatabaseFile, storeErrorOf } from './open-check';
-import { sessionOf, type SessionRow } from './session-rows';
 import { SqliteLogins } from './sqlite-logins';
-import { LocalUserChanges, rightsChanged, type UserChange } from './user-changes';
+import { SqliteAccounts } from './sqlite-accounts';
 import { sqliteApiKeys } from './api-key-rows';
 import { sqliteWebhooks } from './webhook-rows';
 import { SqliteAttachments } from './sqlite-attachments';
-import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type LoginRecord, type SessionRecord, type UserRecord, type Watch, type WriteTurn } from './types';
+import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type Watch, type WriteTurn } from './types';
 
 export { StoreVersionError, migrate };
-
-interface UserRow {
-  id: string;
-  name: string;
-  role: string;
-  district_scope: string | null;
-  token_hash: string;
-  department_id: string | null;
-  staff_id: string | null;
-}
-
-const userOf = (row: UserRow): UserRecord => ({
-  id: row.id,
-  name: row.name,
-  role: row.role as UserRecord['role'],
-  districtScope: row.district_scope === null ? null : (JSON.parse(row.district_scope) as string[]),
-  tokenHash: row.token_hash,
-  departmentId: row.department_id,
-  staffId: row.staff_id,
-});
 
 /** The reference backend's store: one SQLite file in WAL mode. */
 export class SqliteStore implements BackendStore {
@@ -39,8 +18,8 @@ export class SqliteStore implements BackendStore {
   private readonly statements;
   /** Failed sign-ins (users' and unknown names') and user creation (sqlite-logins.ts). */
   private readonly logins: SqliteLogins;
-  /** Users' rights changed by this process (the only writer): told to the instance's connections. */
-  private readonly userChanges = new LocalUserChanges();
+  /** Users and sessions (sqlite-accounts.ts). */
+  private readonly accounts: SqliteAccounts;
   /** Source systems' API keys (api-key-rows.ts). */
   private readonly apiKeys: ReturnType<typeof sqliteApiKeys>;
   private readonly webhooks: ReturnType<typeof sqliteWebhooks>;
@@ -78,6 +57,7 @@ export class SqliteStore implements BackendStore {
     this.db = opened;
     const db = this.db;
     this.logins = new SqliteLogins(db);
+    this.accounts = new SqliteAccounts(db);
     this.apiKeys = sqliteApiKeys(db);
     this.webhooks = sqliteWebhooks(db);
     this.attachments = new SqliteAttachments(db);
@@ -93,26 +73,6 @@ export class SqliteStore implements BackendStore {
       findCommand: db.prepare<[string], { command_id: string; user_id: string; type: string; outcome: string; at: string }>('SELECT * FROM commands WHERE command_id = ?'),
       insertAudit: db.prepare<[string, string | null, string, string]>('INSERT INTO audit (at, user_id, kind, detail) VALUES (?, ?, ?, ?)'),
       getStaff: db.prepare<[string], { data: string }>("SELECT data FROM entities WHERE collection = 'staff' AND id = ?"),
-      userByToken: db.prepare<[string], UserRow>('SELECT id, name, role, district_scope, token_hash, department_id, staff_id FROM users WHERE token_hash = ? AND disabled = 0'),
-      userBySession: db.prepare<[string, string, string], UserRow>(
-        'SELECT u.id, u.name, u.role, u.district_scope, u.token_hash, u.department_id, u.staff_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? AND s.idle_expires_at > ? AND u.disabled = 0',
-      ),
-      login: db.prepare<[string], UserRow & { password_hash: string | null; failed_logins: number; locked_until: string | null; disabled: number }>('SELECT * FROM users WHERE id = ?'),
-      setPassword: db.prepare<[string | null, string]>('UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE id = ?'),
-      setFailures: db.prepare<[number, string | null, string]>('UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?'),
-      setDisabled: db.prepare<[number, string]>('UPDATE users SET disabled = ? WHERE id = ?'),
-      endUserSessions: db.prepare<[string, string, string]>('UPDATE sessions SET ended_at = ?, ended_why = ? WHERE user_id = ? AND ended_at IS NULL'),
-      insertSession: db.prepare<[string, string, string, string | null, string, string, string, string]>(
-        'INSERT INTO sessions (token_hash, user_id, client_id, client_name, created_at, expires_at, idle_expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      findSession: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token_hash = ?'),
-      touchSession: db.prepare<[string, string, string]>('UPDATE sessions SET last_used_at = ?, idle_expires_at = ? WHERE token_hash = ? AND ended_at IS NULL'),
-      endSession: db.prepare<[string, string, string]>('UPDATE sessions SET ended_at = ?, ended_why = ? WHERE token_hash = ? AND ended_at IS NULL'),
-      upsertUser: db.prepare<[string, string, string, string | null, string, string | null, string | null]>(
-        'INSERT INTO users (id, name, role, district_scope, token_hash, department_id, staff_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, role = excluded.role, district_scope = excluded.district_scope, token_hash = excluded.token_hash, department_id = excluded.department_id, staff_id = excluded.staff_id',
-      ),
-      countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
-      listUsers: db.prepare<[], UserRow>('SELECT id, name, role, district_scope, token_hash, department_id, staff_id FROM users ORDER BY id'),
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       pruneChanges: db.prepare<[number]>('DELETE FROM changes WHERE seq <= ?'),
@@ -278,62 +238,24 @@ export class SqliteStore implements BackendStore {
     })();
   }
 
-  async findUserByTokenHash(tokenHash: string, now = new Date().toISOString()): Promise<UserRecord | null> {
-    const row = this.statements.userByToken.get(tokenHash) ?? this.statements.userBySession.get(tokenHash, now, now);
-    return row ? userOf(row) : null;
-  }
-
-  async findLogin(userId: string): Promise<LoginRecord | null> {
-    const row = this.statements.login.get(userId);
-    if (!row) return null;
-    return { user: userOf(row), passwordHash: row.password_hash, failedLogins: row.failed_logins, lockedUntil: row.locked_until, disabled: row.disabled !== 0 };
-  }
-
-  async setPassword(userId: string, passwordHash: string | null): Promise<boolean> {
-    return this.statements.setPassword.run(passwordHash, userId).changes > 0;
-  }
-
-  async setLoginFailures(userId: string, failedLogins: number, lockedUntil: string | null): Promise<void> {
-    this.statements.setFailures.run(failedLogins, lockedUntil, userId);
-  }
-
+  findUserByTokenHash: BackendStore['findUserByTokenHash'] = async (tokenHash, now) => this.accounts.findUserByTokenHash(tokenHash, now);
+  findLogin: BackendStore['findLogin'] = async (userId) => this.accounts.findLogin(userId);
+  setPassword: BackendStore['setPassword'] = async (userId, passwordHash) => this.accounts.setPassword(userId, passwordHash);
+  setLoginFailures: BackendStore['setLoginFailures'] = async (userId, failed, lockedUntil) => this.accounts.setLoginFailures(userId, failed, lockedUntil);
   countLoginFailure: BackendStore['countLoginFailure'] = async (userId, lockFor) => this.logins.countLoginFailure(userId, lockFor);
   countNameFailure: BackendStore['countNameFailure'] = async (login, at, lockFor) => this.logins.countNameFailure(login, at, lockFor);
   findNameFailures: BackendStore['findNameFailures'] = async (login) => this.logins.findNameFailures(login);
   pruneNameFailures: BackendStore['pruneNameFailures'] = async (before, now, limit) => this.logins.pruneNameFailures(before, now, limit);
   createUser: BackendStore['createUser'] = async (user, passwordHash) => this.logins.createUser(user, passwordHash);
-
-  async setUserDisabled(userId: string, disabled: boolean, at: string): Promise<boolean> {
-    const changed = this.db.transaction(() => {
-      const changed = this.statements.setDisabled.run(disabled ? 1 : 0, userId).changes > 0;
-      if (changed && disabled) this.statements.endUserSessions.run(at, 'disabled', userId);
-      return changed;
-    })();
-    if (changed) this.userChanges.tell([{ id: userId, what: disabled ? 'disabled' : 'enabled' }]);
-    return changed;
-  }
-
-  watchUsers(onChange: (change: UserChange) => void): Watch {
-    return this.userChanges.watch(onChange);
-  }
-
-  async createSession(s: SessionRecord): Promise<void> {
-    this.statements.insertSession.run(s.tokenHash, s.userId, s.clientId, s.clientName, s.createdAt, s.expiresAt, s.idleExpiresAt, s.lastUsedAt);
-  }
-
-  async findSession(tokenHash: string): Promise<SessionRecord | null> {
-    const row = this.statements.findSession.get(tokenHash);
-    return row ? sessionOf(row) : null;
-  }
-
-  async touchSession(tokenHash: string, at: string, idleExpiresAt: string): Promise<void> {
-    this.statements.touchSession.run(at, idleExpiresAt, tokenHash);
-  }
-
-  async endSession(tokenHash: string, at: string, why: string): Promise<boolean> {
-    return this.statements.endSession.run(at, why, tokenHash).changes > 0;
-  }
-
+  setUserDisabled: BackendStore['setUserDisabled'] = async (userId, disabled, at) => this.accounts.setUserDisabled(userId, disabled, at);
+  watchUsers: BackendStore['watchUsers'] = (onChange) => this.accounts.watchUsers(onChange);
+  createSession: BackendStore['createSession'] = async (s) => this.accounts.createSession(s);
+  findSession: BackendStore['findSession'] = async (tokenHash) => this.accounts.findSession(tokenHash);
+  touchSession: BackendStore['touchSession'] = async (tokenHash, at, idle) => this.accounts.touchSession(tokenHash, at, idle);
+  endSession: BackendStore['endSession'] = async (tokenHash, at, why) => this.accounts.endSession(tokenHash, at, why);
+  upsertUsers: BackendStore['upsertUsers'] = async (users) => this.accounts.upsertUsers(users);
+  countUsers: BackendStore['countUsers'] = async () => this.accounts.countUsers();
+  listUsers: BackendStore['listUsers'] = async () => this.accounts.listUsers();
   createApiKey: BackendStore['createApiKey'] = (key) => this.apiKeys.createApiKey(key);
   listApiKeys: BackendStore['listApiKeys'] = () => this.apiKeys.listApiKeys();
   findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
@@ -342,25 +264,7 @@ export class SqliteStore implements BackendStore {
   queueWebhook: BackendStore['queueWebhook'] = (d) => this.webhooks.queueWebhook(d);
   webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
   updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
-
-  async upsertUsers(users: UserRecord[]): Promise<void> {
-    const changes = this.db.transaction(() =>
-      users.flatMap((u): UserChange[] => {
-        const before = this.statements.login.get(u.id);
-        this.statements.upsertUser.run(u.id, u.name, u.role, u.districtScope === null ? null : JSON.stringify(u.districtScope), u.tokenHash, u.departmentId, u.staffId);
-        return rightsChanged(before && userOf(before), u) ? [{ id: u.id, what: 'rights' }] : [];
-      }),
-    )();
-    this.userChanges.tell(changes);
-  }
-
-  async countUsers(): Promise<number> {
-    return this.statements.countUsers.get()?.n ?? 0;
-  }
-
-  async listUsers(): Promise<UserRecord[]> {
-    return this.statements.listUsers.all().map(userOf);
-  }
+  pruneWebhooks: BackendStore['pruneWebhooks'] = (before, limit) => this.webhooks.pruneWebhooks(before, limit);
 
   async getMeta(key: string): Promise<string | null> {
     return this.statements.getMeta.get(key)?.value ?? null;
@@ -384,6 +288,8 @@ export class SqliteStore implements BackendStore {
   async putAttachment(record: AttachmentRecord, bytes: Buffer, thumb: Buffer | null): Promise<{ record: AttachmentRecord; created: boolean }> {
     return this.attachments.put(record, bytes, thumb);
   }
+
+  attachmentUploadedBy: BackendStore['attachmentUploadedBy'] = async (id, uploader) => this.attachments.uploadedBy(id, uploader);
 
   async findAttachments(ids: readonly string[]): Promise<AttachmentRecord[]> {
     return this.attachments.find(ids);

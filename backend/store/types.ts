@@ -128,7 +128,8 @@ export interface ApiKeyRecord {
 
 /**
  * One webhook delivery (migration 7, backend/store/webhook-rows.ts): an event a key reported, 'waiting' until it is
- * closed, then 'due' (payload the closing, tried at nextAt), 'delivered' or 'failed' (given up after the last try).
+ * closed or merged, then 'due' (payload the body, tried at nextAt), 'delivered' or 'failed' (given up after the
+ * last try); ended ones are pruned after some days (migration 8: `url`, `endedAt`).
  */
 export interface WebhookDelivery {
   /** `${keyId}:${eventId}`: one delivery per event and key. */
@@ -142,6 +143,10 @@ export interface WebhookDelivery {
   nextAt: string | null;
   deliveredAt: string | null;
   lastError: string | null;
+  /** The report's own callbackUrl (migration 8); null: the key's webhook. */
+  url: string | null;
+  /** When it was delivered or given up (null while waiting or due): pruned some days after. */
+  endedAt: string | null;
 }
 
 /** One line of the audit as read back, with its number in the log. */
@@ -319,6 +324,8 @@ export interface BackendStore {
   webhooksIn(state: WebhookDelivery['state'], limit: number, from?: { dueBy?: string; afterId?: string }): Promise<WebhookDelivery[]>;
   /** Changes a delivery's state, payload, attempts, times and error. */
   updateWebhook(d: WebhookDelivery): Promise<void>;
+  /** Deletes up to `limit` deliveries that ended (delivered or given up) before `before`; how many. */
+  pruneWebhooks(before: string, limit: number): Promise<number>;
   upsertUsers(users: UserRecord[]): Promise<void>;
   /**
    * Calls `onChange` whenever a user's role or area scope changed, or they were disabled or enabled (upsertUsers,
@@ -339,10 +346,16 @@ export interface BackendStore {
   /** The register's rows in these grids, ordered by grid then id. */
   keyPersonsIn(gridIds: readonly string[]): Promise<KeyPerson[]>;
   /**
-   * Stores an attachment: its bytes and thumbnail as blobs, and its record, in one transaction. The same id again
-   * changes nothing and hands back the record stored first (`created` false).
+   * Stores an attachment: its bytes and thumbnail as blobs, its record, and its uploader's link, in one
+   * transaction. The same id again links this uploader (record.createdBy) and hands back the record stored first
+   * (`created` false).
    */
   putAttachment(record: AttachmentRecord, bytes: Buffer, thumb: Buffer | null): Promise<{ record: AttachmentRecord; created: boolean }>;
+  /**
+   * Whether `uploader` uploaded the attachment (migration 8): every uploader of the same bytes is linked by
+   * putAttachment, the first one stays the record's createdBy.
+   */
+  attachmentUploadedBy(id: string, uploader: string): Promise<boolean>;
   /** The records of these ids that exist (any order). */
   findAttachments(ids: readonly string[]): Promise<AttachmentRecord[]>;
   /** The events that name an attachment. */

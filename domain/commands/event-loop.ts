@@ -7,7 +7,7 @@ import { MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from '../bounds';
 import { CommandError, type Handlers } from './context';
 import { attachmentsOf, OPEN, ESCALATION_ORDER, iso, plusMinutes, ruleFor, eventFor, requireStatus, entry, evolve, born, eventChanges, departmentExists, loadChange, resolveAssignee, newEvent, requireAssigned } from './helpers';
 
-type EventCommand = Exclude<Extract<CommandType, `event.${string}`>, 'event.arrive' | 'event.return' | 'event.extension.request' | 'event.extension.decide'>;
+type EventCommand = Exclude<Extract<CommandType, `event.${string}`>, 'event.arrive' | 'event.return' | 'event.extension.request' | 'event.extension.decide' | 'event.locate'>;
 
 export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.report'(ctx, p) {

@@ -1,9 +1,10 @@
 /**
  * The dispatch desk (调度台) in Chromium against the real browser host, hub and embedded backend: events from
  * every source run through the five-step loop from the UI; a dispatch made while the backend is down shows as
- * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason.
+ * pending, survives a console restart and lands once; a forbidden action is refused with a Chinese reason; an
+ * event flagged 位置待核实 is moved to a place of the city from the detail (核实位置).
  */
-import { SHOTS, anyGrid, hubBridge } from '../../harness/e2e';
+import { SHOTS, anyGrid, hubBridge, syncedRows } from '../../harness/e2e';
 import { backendArgs } from '../../harness/backend-process';
 import { describe, expect } from 'vitest';
 import { join } from 'node:path';
@@ -244,6 +245,23 @@ describe('dispatch desk', () => {
     await row.waitFor({ timeout: 15_000 });
     // Once the backend confirms, the row carries its real event id.
     await page.waitForFunction(() => /^E\d{13}$/.test(document.querySelector('[data-testid="queue-row"]')?.getAttribute('data-event-id') ?? ''), undefined, { timeout: 15_000 });
+
+    // 核实位置: an event whose address could not be placed is moved to typed coordinates (a bad pair refused inline).
+    const api = await hubBridge(host);
+    const [grid, other] = await syncedRows(api, 'grids');
+    await api.submitCommand({ commandId: 'e2e-locate-report', type: 'event.report', payload: { source: 'hotline', category: 'noise', severity: 2, title: '核实测试：地址不明', description: '市民来电', location: grid!.center, address: '不存在的路 999 号', locationUnresolved: true } });
+    await page.getByTestId('dispatch-search').fill('核实测试');
+    await page.locator('[data-testid="queue-row"]').first().click();
+    await page.getByTestId('locate-event').waitFor({ timeout: 15_000 });
+    await page.getByTestId('locate-coords').fill('东经 120');
+    expect(await page.getByTestId('locate-to-coords').isDisabled()).toBe(true);
+    await page.getByTestId('locate-coords').fill(`${other!.center[0]},${other!.center[1]}`);
+    await page.screenshot({ path: join(SHOTS, 'dispatch-locate.png') });
+    await page.getByTestId('locate-to-coords').click();
+    await page.getByTestId('detail-location-unresolved').waitFor({ state: 'detached', timeout: 15_000 });
+    expect(await page.getByTestId('locate-event').count()).toBe(0);
+    await expect(page.getByTestId('event-detail').textContent()).resolves.toContain(other!.name);
+    api.close();
     await page.context().close();
   }, 120_000);
 

@@ -148,6 +148,13 @@ describe('attachments', () => {
     // Before a report names it: its uploader only.
     expect((await get(`/attachments/${photo.id}`, STREET_A)).status).toBe(200);
     expect((await get(`/attachments/${photo.id}`, TEST_TOKENS.dispatcher)).status).toBe(403);
+    // The dispatcher sends the same bytes: the same attachment (the first uploader kept), and theirs to read too.
+    const again = await upload(await png(1), 'again.png', TEST_TOKENS.dispatcher);
+    expect(again.status).toBe(200);
+    expect(AttachmentRef.parse(await again.json()).id).toBe(photo.id);
+    expect((await backend.store.findAttachments([photo.id]))[0]!.createdBy).toBe('street-a');
+    expect((await get(`/attachments/${photo.id}`, TEST_TOKENS.dispatcher)).status).toBe(200);
+    expect((await get(`/attachments/${photo.id}`, STREET_B)).status).toBe(403);
 
     const a = await connect(STREET_A);
     const unknown = 'f'.repeat(64);

@@ -100,6 +100,11 @@ describe('simulated city', () => {
     const events = ids.map((id) => backend.state.get('events', id)!);
     expect(events.every((e) => e.category === 'flood' && e.districtId === 'd02')).toBe(true);
     expect(new Set(events.map((e) => e.source))).toEqual(new Set(['hotline', 'sensor', 'video-ai']));
+    // Video-AI reports name the camera that saw them (the ingest API's cameraId), not its name in the text.
+    for (const e of events.filter((x) => x.source === 'video-ai')) {
+      expect(e.cameraId && backend.state.get('cameras', e.cameraId)?.gridId, e.id).toBe(e.gridId);
+      expect(e.description).not.toContain(`（${backend.state.get('cameras', e.cameraId!)!.name}）`);
+    }
     await until(() => c.frames.some((f) => f.type === 'notice'), 'the scenario notice');
     c.close();
   });

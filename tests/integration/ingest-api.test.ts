@@ -4,7 +4,9 @@
  * revoked and over-rate keys; bad bodies (400 with the path, 413, 415, 422); an address placed by a place, one not
  * placed (flagged 位置待核实); an attachment uploaded with the key and named in the report; the OpenAPI document
  * (valid OpenAPI 3.1, listing every route served); the webhook after the event is closed over the wire (signature
- * checked), and a failing receiver retried, then given up and audited.
+ * checked), one merged into another (status merged), a report's own callbackUrl (and its refusals), the outbox
+ * pruned 30 days after a delivery ended (the webhooks' clock moved), and a failing receiver retried, then given
+ * up and audited; a photo another key uploaded first; a video-AI report's camera.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +27,9 @@ let http: string;
 let grid: Grid;
 let category: string;
 let receiver: Server;
-const received: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
+const received: Array<{ url: string; headers: IncomingMessage['headers']; body: string }> = [];
+/** The webhooks' clock, moved by the pruning test (days ahead of the real one). */
+let clockAhead = 0;
 let failing = 0;
 
 beforeAll(async () => {
@@ -34,12 +38,12 @@ beforeAll(async () => {
     req.on('data', (d: Buffer) => (body += d));
     req.on('end', () => {
       if (req.url === '/fail') return void res.writeHead(500).end(String(++failing));
-      received.push({ headers: req.headers, body });
+      received.push({ url: req.url ?? '', headers: req.headers, body });
       res.writeHead(204).end();
     });
   });
   await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
-  backend = await startTestBackend({ webhooks: { pollMs: 100, retryDelaysMs: [100, 100], timeoutMs: 2000, allowPrivate: true } });
+  backend = await startTestBackend({ webhooks: { pollMs: 100, retryDelaysMs: [100, 100], timeoutMs: 2000, allowPrivate: true, keepDays: 30, now: () => Date.now() + clockAhead } });
   http = `http://127.0.0.1:${backend.port}`;
   grid = [...backend.state.collections.grids.values()][3]!;
   category = [...backend.state.collections.rules.keys()][0]!;
@@ -155,6 +159,26 @@ describe('POST /api/v1/reports', () => {
     expect(await (await report(key, { ...base('a-2'), location: undefined, address: '火星基地 1 号' })).json()).toMatchObject({ duplicate: true, locationResolved: false });
   });
 
+  it('lets the desk place an event flagged 位置待核实 over the wire (核实位置): a place of the city, the grid resolved, the flag gone', async () => {
+    const { key } = await createKey('hotline');
+    const { eventId } = IngestAnswer.parse(await (await report(key, { ...base('l-1'), location: undefined, address: '无名小区后门' })).json());
+    expect((await eventAt(eventId)).locationUnresolved).toBe(true);
+    const d = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await d.waitSynced();
+    // Refused first, nothing changed: a point outside the city, an unknown place.
+    await expect(d.command('event.locate', { eventId, location: [0, 0] })).rejects.toMatchObject({ wire: { code: 'invalid', message: expect.stringContaining('不在本市网格内') } });
+    await expect(d.command('event.locate', { eventId, placeId: 'place-nowhere' })).rejects.toMatchObject({ wire: { code: 'invalid', message: expect.stringContaining('没有这个地点') } });
+    expect(backend.state.get('events', eventId)!.locationUnresolved).toBe(true);
+    const ack = await d.command('event.locate', { eventId, placeId: 'place-test-1' });
+    expect(ack.result).toMatchObject({ eventId, gridId: grid.id });
+    await until(() => (console_.collections.get('events')!.get(eventId) as GovEvent).gridId === grid.id, 'the placed event at the console');
+    const placed = console_.collections.get('events')!.get(eventId) as GovEvent;
+    expect(placed).toMatchObject({ location: grid.center, districtId: grid.districtId, address: '青石街第一小学（青石街 88 号）' });
+    expect(placed.locationUnresolved).toBeUndefined();
+    await expect(d.command('event.locate', { eventId, location: grid.center })).rejects.toMatchObject({ wire: { code: 'conflict' } });
+    d.ws.close();
+  });
+
   it('takes an attachment uploaded with the key and named in the report', async () => {
     const { key, apiKey } = await createKey('video-ai');
     const form = new FormData();
@@ -170,6 +194,42 @@ describe('POST /api/v1/reports', () => {
     // Another key cannot name it.
     const other = await createKey('video-ai');
     expect((await report(other.key, { ...base('v-2'), attachments: [ref.id] })).status).toBe(400);
+  });
+
+  it('takes a photo another key uploaded first once this key has uploaded the same bytes too (the first uploader kept)', async () => {
+    const first = await createKey('video-ai');
+    const second = await createKey('citizen-app');
+    const jpeg = await sharp({ create: { width: 30, height: 20, channels: 3, background: { r: 200, g: 20, b: 90 } } }).jpeg().toBuffer();
+    const upload = async (key: string): Promise<Response> => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(jpeg)]), '同一张.jpg');
+      return fetch(`${http}/attachments`, { method: 'POST', body: form, headers: { 'X-Api-Key': key } });
+    };
+    const a = await upload(first.key);
+    expect(a.status).toBe(201);
+    const { id } = AttachmentRef.parse(await a.json());
+    // Not uploaded with the second key yet: refused, nothing made.
+    const refused = await report(second.key, { ...base('r-0'), attachments: [id] });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ path: 'attachments.0' });
+    const b = await upload(second.key);
+    expect(b.status).toBe(200);
+    expect(AttachmentRef.parse(await b.json()).id).toBe(id);
+    const answer = IngestAnswer.parse(await (await report(second.key, { ...base('r-1'), attachments: [id] })).json());
+    expect((await eventAt(answer.eventId)).attachments?.map((x) => x.id)).toEqual([id]);
+    expect((await backend.store.findAttachments([id]))[0]!.createdBy).toBe(`api:${first.apiKey.id}`);
+  });
+
+  it('keeps a video-AI report’s camera on the event; an unknown camera is 400 with the path, nothing made', async () => {
+    const { key } = await createKey('video-ai');
+    const camera = [...backend.state.collections.cameras.values()][0]!;
+    const answer = IngestAnswer.parse(await (await report(key, { ...base('c-1'), cameraId: camera.id })).json());
+    expect((await eventAt(answer.eventId)).cameraId).toBe(camera.id);
+    const events = backend.state.collections.events.size;
+    const bad = await report(key, { ...base('c-2'), cameraId: 'cam-nowhere' });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'invalid', path: 'cameraId', message: expect.stringContaining('没有这个摄像头') });
+    expect(backend.state.collections.events.size).toBe(events);
   });
 });
 
@@ -217,6 +277,71 @@ describe('the webhook when the event closes', () => {
     expect(IngestWebhook.parse(JSON.parse(body))).toMatchObject({ eventId, sourceId: 'w-1', status: 'closed', satisfaction: 'satisfied', result: '已补装井盖', comment: '市民满意' });
     await until(() => false, 'settle', 300).catch(() => undefined);
     expect(received).toHaveLength(1);
+  });
+
+  it('tells the source when its event is merged into another (status merged, the event it went into), signed, once', async () => {
+    const { key, webhookSecret } = await createKey('hotline', { webhookUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/merged` });
+    const { eventId } = IngestAnswer.parse(await (await report(key, base('m-1'))).json());
+    const { eventId: intoEventId } = IngestAnswer.parse(await (await report(key, base('m-2'))).json());
+    const d = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await d.waitSynced();
+    await d.command('event.merge', { eventId, intoEventId });
+    d.ws.close();
+    await until(() => received.some((r) => r.url === '/merged'), 'the merged webhook');
+    const hooks = received.filter((r) => r.url === '/merged');
+    const { headers, body } = hooks[0]!;
+    expect(headers['x-zongzhi-signature']).toBe(webhookSignature(webhookSecret!, Number(headers['x-zongzhi-timestamp']), body));
+    const told = IngestWebhook.parse(JSON.parse(body));
+    expect(told).toMatchObject({ eventId, sourceId: 'm-1', status: 'merged', intoEventId });
+    expect(Date.parse((told as { mergedAt: string }).mergedAt)).toBeGreaterThan(Date.now() - 60_000);
+    await until(() => false, 'settle', 300).catch(() => undefined);
+    expect(received.filter((r) => r.url === '/merged')).toHaveLength(1); // the event it went into is still open
+  });
+
+  it('sends a report’s own callbackUrl there (not to the key’s webhook), signed with the key’s secret', async () => {
+    const port = (receiver.address() as AddressInfo).port;
+    const { key, webhookSecret } = await createKey('hotline', { webhookUrl: `http://127.0.0.1:${port}/key-hook` });
+    const { eventId } = IngestAnswer.parse(await (await report(key, { ...base('cb-1'), callbackUrl: `http://127.0.0.1:${port}/per-report?case=000123` })).json());
+    await closeOverWire(eventId);
+    await until(() => received.some((r) => r.url === '/per-report?case=000123'), 'the per-report callback');
+    const { headers, body } = received.find((r) => r.url === '/per-report?case=000123')!;
+    expect(headers['x-zongzhi-signature']).toBe(webhookSignature(webhookSecret!, Number(headers['x-zongzhi-timestamp']), body));
+    expect(JSON.parse(body)).toMatchObject({ eventId, sourceId: 'cb-1', status: 'closed' });
+    expect(received.some((r) => r.url === '/key-hook')).toBe(false);
+  });
+
+  it('refuses a callbackUrl from a key with no webhook secret, or not http(s), with the path; nothing made', async () => {
+    const plain = await createKey('hotline');
+    const events = backend.state.collections.events.size;
+    const noSecret = await report(plain.key, { ...base('cb-2'), callbackUrl: 'https://12345.example/cb' });
+    expect(noSecret.status).toBe(400);
+    expect(await noSecret.json()).toMatchObject({ code: 'invalid', path: 'callbackUrl', message: expect.stringContaining('没有 webhook 签名密钥') });
+    const hooked = await createKey('hotline', { webhookUrl: 'https://12345.example/hook' });
+    for (const callbackUrl of ['ftp://12345.example/cb', 'https://u:p@12345.example/cb', 'not a url']) {
+      const bad = await report(hooked.key, { ...base('cb-3'), callbackUrl });
+      expect(bad.status, callbackUrl).toBe(400);
+      expect(await bad.json()).toMatchObject({ path: 'callbackUrl' });
+    }
+    expect(backend.state.collections.events.size).toBe(events);
+    expect((await backend.store.webhooksIn('waiting', 10_000)).some((d) => d.keyId === plain.apiKey.id || d.keyId === hooked.apiKey.id)).toBe(false);
+  });
+
+  it('prunes delivered and given-up deliveries 30 days after they ended (the webhooks’ clock moved, no waiting)', async () => {
+    const ended = async (): Promise<number> => (await backend.store.webhooksIn('delivered', 10_000)).length + (await backend.store.webhooksIn('failed', 10_000)).length;
+    expect(await ended()).toBeGreaterThan(0);
+    const waitingBefore = (await backend.store.webhooksIn('waiting', 10_000)).length;
+    expect(waitingBefore).toBeGreaterThan(0);
+    clockAhead = 29 * 86_400_000 + 3_600_000; // an hour after the last prune, but younger than 30 days: kept
+    const before = await ended();
+    await until(() => false, 'a few rounds', 400).catch(() => undefined);
+    expect(await ended()).toBe(before);
+    clockAhead = 31 * 86_400_000 + 2 * 3_600_000;
+    for (const started = Date.now(); (await ended()) > 0; ) {
+      if (Date.now() - started > 5000) throw new Error('not pruned');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await backend.store.webhooksIn('waiting', 10_000)).length).toBe(waitingBefore);
+    clockAhead = 0;
   });
 
   it('refuses a key whose webhook is not an http(s) URL (400 naming the field), nothing made', async () => {

@@ -261,6 +261,8 @@ describe.each(Object.keys(kinds))('backend store conformance, attachments: %s', 
     // The same bytes again, by another user with another name: nothing changes, the first record comes back.
     expect(await s.store.putAttachment({ ...record(A, null), createdBy: 'u2', name: 'x.jpg' }, Buffer.from([1, 2, 3, 4]), null)).toEqual({ record: record(A, T), created: false });
     expect(await s.store.attachmentCounts()).toEqual({ blobs: 2, attachments: 1, links: 0 });
+    // Migration 8: each uploader of the same bytes is linked (the first stays the record's createdBy); no one else.
+    expect([await s.store.attachmentUploadedBy(A, 'u1'), await s.store.attachmentUploadedBy(A, 'u2'), await s.store.attachmentUploadedBy(A, 'u3'), await s.store.attachmentUploadedBy(T, 'u1')]).toEqual([true, true, false, false]);
     expect(await s.store.findAttachments([A, 'c'.repeat(64), A])).toEqual([record(A, T)]);
     expect(await s.store.findAttachments([])).toEqual([]);
     expect(await s.store.blobSize(A)).toBe(4);
@@ -409,7 +411,7 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
     const key = { id: 'hookKEY1', name: '12345 热线平台', source: 'hotline', keyHash: 'e'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null, webhookUrl: 'https://12345.example/hook', webhookSecret: 'whsec_x' };
     await s.store.createApiKey(key);
     expect(await s.store.findApiKeyByHash('e'.repeat(64))).toEqual(key);
-    const waiting = { id: 'hookKEY1:E1', keyId: 'hookKEY1', eventId: 'E1', state: 'waiting' as const, payload: { sourceId: 's-1' }, attempts: 0, nextAt: null, deliveredAt: null, lastError: null };
+    const waiting = { id: 'hookKEY1:E1', keyId: 'hookKEY1', eventId: 'E1', state: 'waiting' as const, payload: { sourceId: 's-1' }, attempts: 0, nextAt: null, deliveredAt: null, lastError: null, url: null, endedAt: null };
     await s.store.queueWebhook(waiting);
     await s.store.queueWebhook({ ...waiting, payload: { sourceId: 'another' } }); // the same id: nothing changes
     await s.store.queueWebhook({ ...waiting, id: 'hookKEY1:E2', eventId: 'E2' });
@@ -423,6 +425,23 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
     expect(await s.store.webhooksIn('failed', 10)).toEqual([{ ...due!, state: 'failed', attempts: 6, nextAt: null, lastError: 'HTTP 500' }]);
     expect(await s.store.webhooksIn('waiting', 10)).toHaveLength(1);
   });
+
+  it('keeps a report’s own callback URL and prunes ended deliveries by when they ended (migration 8)', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    await s.store.createApiKey({ id: 'pruneKEY', name: '12345', source: 'hotline', keyHash: 'f'.repeat(64), ratePerMinute: 600, createdAt: '2030-01-01T08:00:00.000Z', createdBy: 'admin', revokedAt: null, revokedBy: null, lastUsedAt: null, webhookUrl: null, webhookSecret: 'whsec_y' });
+    const d = (id: string, state: 'waiting' | 'due' | 'delivered' | 'failed', endedAt: string | null) => ({ id, keyId: 'pruneKEY', eventId: id, state, payload: {}, attempts: 1, nextAt: null, deliveredAt: state === 'delivered' ? endedAt : null, lastError: null, url: 'https://12345.example/cb/1', endedAt });
+    for (const x of [d('old-delivered', 'delivered', '2030-01-01T00:00:00.000Z'), d('old-failed', 'failed', '2030-01-02T00:00:00.000Z'), d('new-delivered', 'delivered', '2030-02-01T00:00:00.000Z'), d('waiting', 'waiting', null), d('due', 'due', null)]) await s.store.queueWebhook(x);
+    expect((await s.store.webhooksIn('waiting', 10))[0]).toEqual(d('waiting', 'waiting', null));
+    expect(await s.store.pruneWebhooks('2030-01-15T00:00:00.000Z', 1)).toBe(1);
+    expect(await s.store.pruneWebhooks('2030-01-15T00:00:00.000Z', 100)).toBe(1);
+    expect(await s.store.pruneWebhooks('2030-01-15T00:00:00.000Z', 100)).toBe(0);
+    const left = [...(await s.store.webhooksIn('delivered', 10)), ...(await s.store.webhooksIn('failed', 10)), ...(await s.store.webhooksIn('waiting', 10)), ...(await s.store.webhooksIn('due', 10))];
+    expect(left.map((x) => x.id).sort()).toEqual(['due', 'new-delivered', 'waiting']);
+    // Never a waiting or due one, however old the cut.
+    expect(await s.store.pruneWebhooks('2099-01-01T00:00:00.000Z', 100)).toBe(1);
+    expect((await s.store.webhooksIn('waiting', 10)).length + (await s.store.webhooksIn('due', 10)).length).toBe(2);
+  });
 });
 
 describe('PostgreSQL store: databases it must not use', () => {
@@ -435,7 +454,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(7\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(8\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
@@ -468,6 +487,34 @@ describe('PostgreSQL store: databases it must not use', () => {
     expect(rows[0]?.v).toBe(PG_MIGRATIONS.at(-1)!.version);
     expect(table.rows[0]?.n).toBe('0');
     expect(comment.rows[0]?.c).toContain('write turn');
+  });
+
+  it('migrates a database of schema 7 to 8: ended deliveries get when they ended, each attachment its uploader', async () => {
+    const url = postgres.createDatabase('schema_seven');
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    await raw.query('BEGIN');
+    await raw.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    for (const m of PG_MIGRATIONS.filter((x) => x.version <= 7)) {
+      await raw.query(m.sql);
+      await raw.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+    }
+    await raw.query("INSERT INTO api_keys (id, name, source, key_hash, rate_per_minute, created_at, created_by, webhook_url, webhook_secret) VALUES ('k1', '12345', 'hotline', 'kh', 600, 't', 'admin', 'https://12345.example/hook', 'whsec_x')");
+    await raw.query("INSERT INTO webhook_deliveries (id, key_id, event_id, state, payload, delivered_at) VALUES ('d1', 'k1', 'E1', 'delivered', '{}', '2030-01-01T00:00:00.000Z'), ('d2', 'k1', 'E2', 'failed', '{}', NULL), ('d3', 'k1', 'E3', 'waiting', '{}', NULL)");
+    await raw.query("INSERT INTO blobs (sha256, bytes) VALUES ('h1', '\\x01')");
+    await raw.query("INSERT INTO attachments (id, kind, mime, size, name, created_at, created_by) VALUES ('h1', 'image', 'image/jpeg', 1, 'a.jpg', 't0', 'u1')");
+    await raw.query('COMMIT');
+    const store = await PgStore.open(url);
+    expect(await store.attachmentUploadedBy('h1', 'u1')).toBe(true);
+    expect(await store.attachmentUploadedBy('h1', 'u2')).toBe(false);
+    const [delivered] = await store.webhooksIn('delivered', 10);
+    const [failed] = await store.webhooksIn('failed', 10);
+    const [waiting] = await store.webhooksIn('waiting', 10);
+    expect(delivered).toMatchObject({ endedAt: '2030-01-01T00:00:00.000Z', url: null });
+    expect(failed!.endedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/); // given up before: ended at the migration
+    expect(waiting).toMatchObject({ endedAt: null, url: null });
+    await store.close();
+    await raw.end();
   });
 
   it('refuses another tool’s schema_migrations', async () => {

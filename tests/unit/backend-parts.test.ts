@@ -104,6 +104,29 @@ describe('backend store migrations', () => {
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'attachment_links_event'").get()).toEqual({ name: 'attachment_links_event' });
   });
 
+  it('migration 8 keeps a delivery\'s callback URL and end, links every uploader, and carries the rows before it', () => {
+    const db = new Database(':memory:');
+    migrate(db, BACKEND_MIGRATIONS.slice(0, 7));
+    db.pragma('foreign_keys = ON');
+    db.prepare("INSERT INTO api_keys (id, name, source, key_hash, rate_per_minute, created_at, created_by) VALUES ('k1', '12345', 'hotline', 'kh', 600, 't', 'admin')").run();
+    const delivery = db.prepare("INSERT INTO webhook_deliveries (id, key_id, event_id, state, payload, delivered_at) VALUES (?, 'k1', ?, ?, '{}', ?)");
+    delivery.run('d1', 'E1', 'delivered', '2030-01-01T00:00:00.000Z');
+    delivery.run('d2', 'E2', 'failed', null);
+    delivery.run('d3', 'E3', 'waiting', null);
+    db.prepare('INSERT INTO blobs (sha256, bytes) VALUES (?, ?)').run('h1', Buffer.from([1]));
+    db.prepare("INSERT INTO attachments (id, kind, mime, size, name, created_at, created_by) VALUES ('h1', 'image', 'image/jpeg', 1, 'a.jpg', 't0', 'u1')").run();
+    expect(migrate(db, BACKEND_MIGRATIONS.slice(0, 8))).toBe(8);
+    const ended = db.prepare<[], { id: string; ended_at: string | null; url: string | null }>('SELECT id, ended_at, url FROM webhook_deliveries ORDER BY id').all();
+    expect(ended[0]).toEqual({ id: 'd1', ended_at: '2030-01-01T00:00:00.000Z', url: null });
+    expect(ended[1]!.ended_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/); // given up before: ended at the migration
+    expect(ended[2]).toEqual({ id: 'd3', ended_at: null, url: null });
+    expect(db.prepare('SELECT * FROM attachment_uploads').all()).toEqual([{ attachment_id: 'h1', uploader: 'u1', uploaded_at: 't0' }]);
+    const upload = db.prepare("INSERT INTO attachment_uploads (attachment_id, uploader, uploaded_at) VALUES (?, ?, 't1')");
+    upload.run('h1', 'u2');
+    expect(() => upload.run('h1', 'u2')).toThrow(/UNIQUE|PRIMARY/);
+    expect(() => upload.run('h9', 'u2')).toThrow(/FOREIGN KEY/);
+  });
+
   it('refuses a database from a newer program, clearly, without touching it', () => {
     const temp = makeTempDir();
     const file = join(temp.dir, 'future.sqlite');
@@ -111,7 +134,7 @@ describe('backend store migrations', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => new SqliteStore(file)).toThrow(StoreOpenError);
-    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(7\)/);
+    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(8\)/);
     const check = new Database(file);
     expect(check.pragma('user_version', { simple: true })).toBe(99);
     check.close();

@@ -283,6 +283,19 @@ const en: typeof zh = {
     supervised: 'supervised',
     locationUnresolved: 'location to verify',
     locationUnresolvedHint: 'The source system’s address could not be placed: the event stands at the city centre until its location is checked',
+    locate: {
+      title: 'Verify location',
+      hint: 'The source system’s address could not be placed; the event stands at {point}. Confirm this point, choose a place of the city, or type coordinates.',
+      confirm: 'Confirm current point',
+      placeSearch: 'Search places by name or address',
+      place: 'Place',
+      choosePlace: 'Choose a place ({n})',
+      noPlace: 'Type a name, then choose',
+      toPlace: 'Move to the place',
+      coords: 'longitude,latitude (WGS84)',
+      toCoords: 'Move to the coordinates',
+      badCoords: 'Coordinates as longitude,latitude',
+    },
     severity: { 1: 'general', 2: 'major', 3: 'serious', 4: 'critical' },
     sources: { 'grid-app': 'Grid staff', hotline: '12345 hotline', 'video-ai': 'Video alarm', sensor: 'Sensor', 'citizen-app': 'Citizen app', leader: 'Leader' },
     steps: { report: 'Report', dispatch: 'Dispatch', handle: 'Handle', followup: 'Follow up', close: 'Evaluate' },
@@ -333,7 +346,7 @@ const en: typeof zh = {
     timelineActions: {
       report: 'Reported', accept: 'Accepted', dispatch: 'Dispatched', reassign: 'Reassigned', sign: 'Signed for', 'cohandle-request': 'Co-handling requested', 'cohandle-approve': 'Co-handling approved',
       'cohandle-refuse': 'Co-handling refused', arrive: 'Arrived on site', return: 'Returned', 'extension-request': 'Extension requested', 'extension-approve': 'Extension approved', 'extension-refuse': 'Extension refused', supervise: 'Supervised', escalate: 'Escalated', feedback: 'Handling feedback', followup: 'Followed up', 'followup-unreached': 'Follow-up (not reached)',
-      close: 'Closed', reopen: 'Reopened', merge: 'Merged', 'merged-in': 'Merged in', comment: 'Comment', assign: 'Leader assignment', 'level-emergency': 'Emergency response started', 'level-reinforced': 'Reinforced level started', 'level-daily': 'Back to daily'
+      close: 'Closed', reopen: 'Reopened', merge: 'Merged', 'merged-in': 'Merged in', locate: 'Location verified', comment: 'Comment', assign: 'Leader assignment', 'level-emergency': 'Emergency response started', 'level-reinforced': 'Reinforced level started', 'level-daily': 'Back to daily'
     },
   },
   kpi: {
@@ -503,6 +516,7 @@ const en: typeof zh = {
       event_close: 'Evaluate & close',
       event_reopen: 'Reopen',
       event_merge: 'Merge',
+      event_locate: 'Verify location',
       event_comment: 'Comment',
       event_assign: 'Leader assignment',
       level_set: 'Command level',

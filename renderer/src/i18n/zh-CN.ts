@@ -289,6 +289,19 @@ export default {
     supervised: '督办',
     locationUnresolved: '位置待核实',
     locationUnresolvedHint: '来源系统给出的地址未能定位，事件暂放在城市中心，请核实位置',
+    locate: {
+      title: '核实位置',
+      hint: '来源系统的地址未能定位，事件暂放在 {point}。确认此处，或选择本市地点，或输入坐标。',
+      confirm: '确认当前位置',
+      placeSearch: '按名称或地址搜索地点',
+      place: '地点',
+      choosePlace: '选择地点（{n} 个）',
+      noPlace: '输入名称后选择',
+      toPlace: '定位到所选地点',
+      coords: '经度,纬度（WGS84）',
+      toCoords: '定位到坐标',
+      badCoords: '坐标格式：经度,纬度',
+    },
     severity: { 1: '一般', 2: '较大', 3: '重大', 4: '特别重大' },
     sources: { 'grid-app': '网格员上报', hotline: '12345热线', 'video-ai': '视频告警', sensor: '传感告警', 'citizen-app': '随手拍', leader: '领导交办' },
     steps: { report: '发现报告', dispatch: '调度派遣', handle: '协调处置', followup: '跟踪回访', close: '评价结案' },
@@ -339,7 +352,7 @@ export default {
     timelineActions: {
       report: '上报', accept: '受理', dispatch: '派遣', reassign: '改派', sign: '签收', 'cohandle-request': '申请协同', 'cohandle-approve': '同意协同',
       'cohandle-refuse': '不同意协同', arrive: '到场', return: '退回', 'extension-request': '申请延期', 'extension-approve': '批准延期', 'extension-refuse': '驳回延期', supervise: '督办', escalate: '上报升级', feedback: '处置反馈', followup: '回访', 'followup-unreached': '回访（未联系上）',
-      close: '评价结案', reopen: '重新处置', merge: '合并', 'merged-in': '并入', comment: '备注', assign: '领导交办', 'level-emergency': '启动应急响应', 'level-reinforced': '启动加强等级', 'level-daily': '恢复日常'
+      close: '评价结案', reopen: '重新处置', merge: '合并', 'merged-in': '并入', locate: '核实位置', comment: '备注', assign: '领导交办', 'level-emergency': '启动应急响应', 'level-reinforced': '启动加强等级', 'level-daily': '恢复日常'
     },
   },
   kpi: {
@@ -514,6 +527,7 @@ export default {
       event_close: '评价结案',
       event_reopen: '重新处置',
       event_merge: '合并',
+      event_locate: '核实位置',
       event_comment: '备注',
       event_assign: '领导交办',
       level_set: '平急转换',

@@ -1,0 +1,42 @@
+/**
+ * 核实位置 (event.locate): a source system's report whose address could not be placed stands at the city's centre,
+ * flagged 位置待核实 (locationUnresolved). The desk confirms its point or moves it — to a point, or to one of the
+ * city's places — and the event takes the grid and district of where it now is, loses the flag, and gets a 核实位置
+ * entry in its history. Refused: an unknown place, a point outside the city's grids or the actor's area, an
+ * event that is closed or merged, or one not flagged (its location is what its reporter gave).
+ */
+import type { CommandType, LonLat } from '../../protocol';
+import { inAreaScope } from '../permissions';
+import { upsert } from '../state';
+import { CommandError, type Handlers } from './context';
+import { entry, eventChanges, eventFor, evolve, timelineId, timelineRecord } from './helpers';
+
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+export const locateHandlers: Pick<Handlers, Extract<CommandType, 'event.locate'>> = {
+  'event.locate'(ctx, p) {
+    const event = eventFor(ctx, p);
+    if (event.status === 'closed' || event.status === 'merged') {
+      throw new CommandError('conflict', `事件 ${event.id} 已${event.status === 'closed' ? '结案' : '合并'}，不能核实位置 / cannot locate event ${event.id}: it is ${event.status}`);
+    }
+    if (!event.locationUnresolved) throw new CommandError('conflict', `事件 ${event.id} 的位置不是待核实 / event ${event.id} is not flagged 位置待核实`);
+    let location: LonLat;
+    let address: string | undefined = p.address || undefined;
+    if (p.placeId !== undefined) {
+      const place = ctx.state.get('places', p.placeId);
+      if (!place) throw new CommandError('invalid', `没有这个地点：${p.placeId} / no place ${p.placeId}`);
+      location = place.position;
+      address ??= place.address ? `${place.name}（${place.address}）` : place.name;
+    } else location = [round6(p.location![0]), round6(p.location![1])];
+    const where = ctx.locate(location);
+    if (!where) throw new CommandError('invalid', `位置 ${location.join(',')} 不在本市网格内 / the point ${location.join(',')} is outside the city's grids`);
+    if (!inAreaScope(ctx.actor.districtScope, where, ctx.state)) throw new CommandError('forbidden', `位置在 ${where.districtId}（网格 ${where.gridId}），不在您的辖区 / the point is outside your area`);
+    const { locationUnresolved: _flag, ...rest } = event;
+    const moved = { ...rest, location, address: address ?? (p.location && location.join(',') === event.location.join(',') ? event.address : where.address), gridId: where.gridId, districtId: where.districtId };
+    const note = `${moved.address}（${location[0]},${location[1]}，网格 ${where.gridId}）`;
+    const next = evolve(ctx, moved, {}, [entry(ctx, 'locate', note)]);
+    // The history moves with the event: its records carry the district they are seen in.
+    const history = where.districtId === event.districtId ? [] : Array.from({ length: event.timelineCount }, (_, i) => ctx.state.get('timeline', timelineId(event.id, i))).flatMap((r) => (r ? [upsert('timeline', timelineRecord(next.event, r.index, r))] : []));
+    return { changes: [...eventChanges(next), ...history], result: { eventId: event.id, gridId: where.gridId, version: next.event.version } };
+  },
+};
