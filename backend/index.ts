@@ -72,8 +72,11 @@ export interface BackendConfig {
   wallClock?: () => number;
   /** 迎检: a scripted incident this often (wall-clock ms, at least 10 s; with the simulator only). Default none. */
   demoLoopMs?: number;
-  /** The alarm system (backend/duty/alarm-service.ts): how often it looks (default every second). */
-  alarms?: { pollMs?: number };
+  /**
+   * The alarm system (backend/duty/alarm-service.ts): how often it looks (default every second); false: it does
+   * not look by itself (tests that drive everything themselves call `alarms.run()`).
+   */
+  alarms?: { pollMs?: number } | false;
   /** Run the living city (events, staff, departments). Off for tests that drive everything themselves. */
   simulate?: boolean;
   /** Days of history generated on a fresh database. */
@@ -292,7 +295,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
         })
       : null;
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
-  const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...config.alarms });
+  const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...(config.alarms || {}) });
 
   let simulator: FieldSimulator | null = null;
   // Started in this order, stopped in reverse (backend/services.ts).
@@ -378,7 +381,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     },
     life.service(),
     { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
-    { name: 'alarms', start: async () => alarms.start(), stop: () => alarms.stop() },
+    { name: 'alarms', start: async () => (config.alarms === false ? undefined : alarms.start()), stop: () => alarms.stop() },
     { name: 'demo loop', start: async () => demoLoop?.start(), stop: async () => demoLoop?.stop() },
   ];
   let stopServices: () => Promise<void>;

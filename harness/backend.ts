@@ -1,4 +1,4 @@
-/** Starts a real reference backend on a temp SQLite file with known tokens. */
+/** Starts a real reference backend on a temp SQLite file with known tokens (no simulator, no alarm rounds of its own unless asked). */
 import { join } from 'node:path';
 import { startBackend, type BackendConfig, type RunningBackend } from '../backend/index';
 import { makeTempDir } from './temp';
@@ -21,6 +21,8 @@ export async function startTestBackend(config: Partial<BackendConfig> = {}, dir?
     historyDays: 1,
     tokens: { ...TEST_TOKENS },
     tokensFile: null,
+    // Like the simulator, the alarm system waits to be driven (backend.alarms.run()) unless a test starts it.
+    alarms: false,
     ...config,
   });
   return Object.assign(backend, { dir: temp.dir, cleanup: temp.cleanup });

@@ -30,7 +30,7 @@ const alarmsShown = (page: Page) => page.getByTestId('alarm').count();
 describe('值守: alarms that cannot be missed', () => {
   it('rings at start, climbs once per rung whatever the windows, hands over, and one acknowledgement silences every console', async ({ browser, startBackend, startHost }) => {
     let wall = Date.parse('2026-11-30T13:00:00Z');
-    const backend = await startBackend({ wallClock: () => wall, startAtMs: wall, historyDays: 0, alarms: { pollMs: 3_600_000 } });
+    const backend = await startBackend({ wallClock: () => wall, startAtMs: wall, historyDays: 0 });
     const wire = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
     await wire.waitSynced();
     const grid = wire.all<Grid>('grids')[0]!;

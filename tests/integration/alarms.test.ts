@@ -25,7 +25,7 @@ const ringing = (c: WireClient) => c.all<Alarm>('alarms').filter((a) => a.ackedA
 const OPEN = new Set(['new', 'accepted', 'dispatched', 'handling', 'handled', 'followed-up']);
 
 beforeAll(async () => {
-  backend = await startTestBackend({ wallClock: () => wall, startAtMs: wall, alarms: { pollMs: 3_600_000 } });
+  backend = await startTestBackend({ wallClock: () => wall, startAtMs: wall });
 });
 afterAll(async () => {
   for (const c of clients) c.close();

@@ -30,6 +30,7 @@ function toSchemaOne(file: string, hugeEventId: string): number {
     WHERE collection = 'events';
     DELETE FROM entities WHERE collection = 'timeline';
     DROP TABLE webhook_deliveries;
+    DROP TABLE attachment_uploads;
     DROP TABLE attachment_links;
     DROP TABLE attachments;
     DROP TABLE blobs;

@@ -11,7 +11,7 @@ describe('command lines', () => {
   it.each([
     ['backend/cli.ts', ['--speed', 'fast'], /--speed: invalid value "fast"/],
     ['backend/cli.ts', ['--scale', '99'], /--scale: invalid value "99"/],
-    ['backend/cli.ts', ['--scenario', 'earthquake'], /--scenario must be flood or crowd/],
+    ['backend/cli.ts', ['--scenario', 'earthquake'], /--scenario must be flood, crowd, fire or traffic/],
     ['backend/cli.ts', ['--start-at', '25:00'], /--start-at must be a time of day HH:MM/],
     ['backend/cli.ts', ['--bogus'], /Unknown option '--bogus'/],
     ['host/cli.ts', ['--port', '70000'], /--port must be 0-65535/],
