@@ -13,11 +13,12 @@ import { commandCenterHandlers } from './command-center';
 import { baseDataHandlers } from './base-data';
 import { fieldWorkHandlers } from './field-work';
 import { alarmHandlers } from './alarms';
+import { planHandlers } from './plans';
 
 export { CommandError, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './context';
 export { timelineId } from './helpers';
 
-const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...commandCenterHandlers, ...baseDataHandlers, ...alarmHandlers };
+const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...commandCenterHandlers, ...baseDataHandlers, ...alarmHandlers, ...planHandlers };
 
 export function isCommandType(type: string): type is CommandType {
   return Object.prototype.hasOwnProperty.call(commandPayloads, type);
