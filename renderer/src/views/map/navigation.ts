@@ -141,11 +141,19 @@ export function useMapNavigation(map: ShallowRef<CityMap | null>) {
     else goHome();
   }
 
-  // Focus requests from other workspaces (the desk's "show on map", the emergency board).
+  // Focus requests from other workspaces (the desk's "show on map", the emergency board, the KPI wall).
   function applyFocus(): void {
     const f = mapState.focus;
     const m = map.value;
     if (!f || !m) return;
+    // A district or the whole city (the KPI wall's drill-down): drill there, once its unit is known.
+    if (f.kind === 'city' || f.kind === 'district') {
+      if (f.kind === 'district' && !src.units.has(f.id)) return;
+      mapState.focus = null;
+      if (f.kind === 'city') drill({ units: [], gridId: null });
+      else drillToUnit(f.id);
+      return;
+    }
     const p: Picked = { layer: f.kind === 'event' ? 'events' : f.kind === 'grid' ? 'grids' : f.kind === 'staff' ? 'staff' : 'cameras', id: f.id };
     const at = positionOfPicked(p, src);
     if (!at) return; // data not there yet: tried again when it arrives
