@@ -71,13 +71,10 @@ const axisCommon = (theme: ChartTheme) => ({
   splitLine: { lineStyle: { color: theme.grid } },
 });
 
-/** The city's local time (China Standard Time, as the backend's buckets): HH:mm of an instant. */
-const CITY_OFFSET_MS = 8 * 3_600_000;
-export const cityClock = (iso: string): string => new Date(Date.parse(iso) + CITY_OFFSET_MS).toISOString().slice(11, 16);
-
 /**
  * The trend's last bucket when it is still running (today, or this hour for 今日): its index, how much of it has
- * passed (0..1) and whether buckets are hours. Null when the last bucket is complete or the trend is empty.
+ * passed (0..1), whether buckets are hours, and until when it counts (the snapshot's end, an ISO time). Null when
+ * the last bucket is complete or the trend is empty.
  */
 export function partialBucket(kpi: Pick<KpiSnapshot, 'id' | 'from' | 'to' | 'trend'>): { index: number; fraction: number; hourly: boolean; until: string } | null {
   const n = kpi.trend.length;
@@ -87,13 +84,13 @@ export function partialBucket(kpi: Pick<KpiSnapshot, 'id' | 'from' | 'to' | 'tre
   const lastStart = Date.parse(kpi.from) + (n - 1) * bucketMs;
   const fraction = (Date.parse(kpi.to) - lastStart) / bucketMs;
   if (!(fraction > 0 && fraction < 1)) return null;
-  return { index: n - 1, fraction, hourly, until: cityClock(kpi.to) };
+  return { index: n - 1, fraction, hourly, until: kpi.to };
 }
 
 export interface TrendLabels {
   reported: string;
   closed: string;
-  /** The running bucket's axis label: 「今日（截至 HH:mm）」 (hourly: this hour). */
+  /** The running bucket's axis label from its end (ISO): 「今日（截至 HH:mm）」 in the window's clock (hourly: this hour). */
   partial: (until: string, hourly: boolean) => string;
 }
 
