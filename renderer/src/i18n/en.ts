@@ -43,6 +43,7 @@ const en: typeof zh = {
       noData: 'no data',
       asOf: 'KPIs computed at {time}',
       waiting: 'Waiting for the KPIs…',
+      replacing: 'Coloured by a KPI now (legend at the bottom right)',
       keys: { closureRate: 'Closure rate', satisfactionRate: 'Satisfaction', overdue: 'Overdue events', score: 'Score' },
     },
     metricTitle: 'Colour grids by',

@@ -49,6 +49,7 @@ export default {
       noData: '无数据',
       asOf: '指标计算于 {time}',
       waiting: '正在获取指标…',
+      replacing: '正按考核指标着色（见右下角图例）',
       keys: { closureRate: '处置办结率', satisfactionRate: '群众满意率', overdue: '超期事件数', score: '综合得分' },
     },
     metricTitle: '网格着色',
