@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
-import { CityState, CommandError, GridLocator, executeCommand, upsert, type Actor } from '../domain';
+import { CityState, CommandError, GridLocator, defaultPlans, executeCommand, upsert, type Actor } from '../domain';
 import type { RunningStore } from './store/open';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -79,7 +79,8 @@ export async function seedCity(store: RunningStore, city: City, at: string): Pro
   await put('staff', city.staff);
   await put('cameras', city.cameras);
   await put('resources', city.resources);
-  await put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', plan: [] }]);
+  await put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', planId: null, plan: [] }]);
+  await put('plans', defaultPlans(at));
 }
 
 /** Runs `days` of city life through the real command handlers on an in-memory state (no seqs, no deltas). */
@@ -167,6 +168,11 @@ export async function setUpCity(
       log.info('history generated', { days, events: history.collections.events.size, ...counts, ms: Math.round(performance.now() - t0) });
     }
     await store.setMeta('city', JSON.stringify(cityParams));
+    await store.setMeta('plans', 'seeded');
+  } else if ((await store.getMeta('plans')) === null) {
+    // A city made before plans were records: its first start with them seeds the built-in ones, once.
+    await store.seedEntities('plans', defaultPlans(new Date().toISOString()));
+    await store.setMeta('plans', 'seeded');
   }
   return { tokens, storedCity, cityParams, city };
 }

@@ -115,6 +115,8 @@ export interface DepartmentUses {
   rules: string[];
   events: string[];
   planSteps: string[];
+  /** The plan records (应急预案) with a step this department owns. */
+  plans: string[];
 }
 
 /**
@@ -131,7 +133,9 @@ export function departmentUses(rows: RowSource, departmentId: string, rules: Ite
   }
   const planSteps: string[] = [];
   for (const level of rows.all('commandLevel')) for (const step of level.plan) if (step.ownerDepartmentId === departmentId && step.doneAt === null) planSteps.push(step.id);
-  return { rules: ruleIds.sort(), events: events.sort(), planSteps: planSteps.sort() };
+  const plans: string[] = [];
+  for (const plan of rows.all('plans')) if (plan.steps.some((step) => step.ownerDepartmentId === departmentId)) plans.push(plan.id);
+  return { rules: ruleIds.sort(), events: events.sort(), planSteps: planSteps.sort(), plans: plans.sort() };
 }
 
 /** The open events of one event category, by id. */
@@ -161,6 +165,10 @@ export function describeUses(uses: DepartmentUses): Problem | null {
   if (uses.planSteps.length > 0) {
     zh.push(`预案未完成步骤 ${listed(uses.planSteps, '、')}`);
     en.push(`open emergency plan steps ${listed(uses.planSteps, ', ')}`);
+  }
+  if (uses.plans.length > 0) {
+    zh.push(`应急预案 ${listed(uses.plans, '、')} 的步骤`);
+    en.push(`steps of the emergency plans ${listed(uses.plans, ', ')}`);
   }
   return zh.length === 0 ? null : { zh: zh.join('，'), en: en.join('; ') };
 }

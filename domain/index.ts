@@ -8,7 +8,7 @@ export { APP_OF_ROLE, AUDIT_READ_ROLES, BASE_DATA_COMMANDS, KEY_PERSON_REVEAL_RO
 export { GridLocator, boxOf, distanceMetres, pointInRing, type Box } from './geometry';
 export { nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, type StaffSuggestion } from './suggest';
 export { MAX_ACTORS, MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from './bounds';
-export { openPlan, planTemplateFor, type PlanTemplate } from './plans';
+export { defaultPlans, openPlan, planFor, planTemplateFor, type PlanTemplate } from './plans';
 export { STEP_NAMES, alarmActions, alarmIdOf, isRinging, reasonsDue, type AlarmAction } from './alarms';
 export { DEFAULT_LEVEL_PROFILES, currentLevel, levelProfileOf, rungOf } from './level-profiles';
 export { HIDDEN, maskDigits, maskKeyPerson, maskName, maskPayload, maskRow } from './privacy';

@@ -22,7 +22,7 @@ const EVENT_WORK: CommandType[] = [
 ];
 
 /** 基础数据: the departments and the responsibility list (权责清单), edited by administrators only. */
-export const BASE_DATA_COMMANDS: readonly CommandType[] = ['department.save', 'department.remove', 'rule.save', 'rule.remove'];
+export const BASE_DATA_COMMANDS: readonly CommandType[] = ['department.save', 'department.remove', 'rule.save', 'rule.remove', 'plan.save', 'plan.remove'];
 
 export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
   // Dispatchers also tick the plan steps they coordinate during an emergency.

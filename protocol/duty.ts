@@ -12,6 +12,8 @@ export const PlanItem = z.object({
   id: z.string(),
   text: z.string(),
   ownerDepartmentId: z.string(),
+  /** The resources the step calls on, from the plan record (teams, vehicles, supplies). */
+  resources: z.array(z.object({ name: z.string(), quantity: z.number(), unit: z.string().default('') })).optional(),
   doneAt: IsoTime.nullable(),
   doneBy: z.string().nullable(),
 });
@@ -27,6 +29,8 @@ export const CommandLevelState = z.object({
   incidentId: z.string().nullable().default(null),
   /** The plan (预案) opened for the emergency, with owners and ticks; empty below the emergency level. */
   planTitle: z.string().default(''),
+  /** The plan record (collection plans) the checklist was opened from; null when none (below 应急, or older states). */
+  planId: z.string().nullable().optional(),
   plan: z.array(PlanItem).default([]),
 });
 export type CommandLevelState = z.infer<typeof CommandLevelState>;

@@ -7,6 +7,7 @@ export * from './preload-api';
 export * from './ipc-channels';
 export * from './model';
 export * from './duty';
+export * from './plans';
 export * from './kpi';
 export * from './wire-messages';
 export * from './video';

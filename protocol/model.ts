@@ -9,6 +9,7 @@ import { AttachmentRef } from './attachments';
 import { EventSource, IsoTime, LonLat, Severity } from './primitives';
 import { Alarm, CommandLevelState, DutyHandover, LevelProfile } from './duty';
 import { KpiSnapshot } from './kpi';
+import { Plan } from './plans';
 
 export { EventSource, IsoTime, LonLat, Severity } from './primitives';
 
@@ -310,6 +311,7 @@ export const COLLECTIONS = [
   'levelProfiles',
   'handovers',
   'kpis',
+  'plans',
 ] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
@@ -329,6 +331,7 @@ export const collectionSchemas = {
   levelProfiles: LevelProfile,
   handovers: DutyHandover,
   kpis: KpiSnapshot,
+  plans: Plan,
 } as const satisfies Record<CollectionName, z.ZodType>;
 
 export interface CollectionTypes {
@@ -347,6 +350,7 @@ export interface CollectionTypes {
   levelProfiles: LevelProfile;
   handovers: DutyHandover;
   kpis: KpiSnapshot;
+  plans: Plan;
 }
 
 /** Personal data per collection: demo mode masks these everywhere. */

@@ -8,6 +8,7 @@ import { CommandLevel, UserRole } from './vocabulary';
 import { ViewPayload } from './audit';
 import { AttachmentIds } from './attachments';
 import { AlarmKind } from './duty';
+import { PlanRemovePayload, PlanSavePayload } from './plans';
 import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
 export { UserRole } from './vocabulary';
@@ -135,6 +136,9 @@ export const commandPayloads = {
     handlingLevel: ResponsibilityRule.shape.handlingLevel,
   }),
   'rule.remove': z.object({ category: z.string().min(1).max(64) }),
+  // 应急预案 (administrators): a plan, new or replaced whole; a plan removed (protocol/plans.ts).
+  'plan.save': PlanSavePayload,
+  'plan.remove': PlanRemovePayload,
 } as const;
 
 export type CommandType = keyof typeof commandPayloads;

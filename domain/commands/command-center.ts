@@ -4,7 +4,7 @@
  */
 import type { Change } from '../../protocol';
 import { upsert } from '../state';
-import { openPlan, planTemplateFor } from '../plans';
+import { openPlan, planFor } from '../plans';
 import { inAreaScope } from '../permissions';
 import { isRinging } from '../alarms';
 import { CommandError, type Handlers } from './context';
@@ -16,7 +16,7 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'plan.tick' | '
     if (current?.level === p.level) throw new CommandError('conflict', `the command level is already ${p.level}`);
     const incident = p.incidentId ? eventFor(ctx, { eventId: p.incidentId }) : null;
     if (incident && !OPEN.has(incident.status)) throw new CommandError('invalid', `event ${incident.id} is ${incident.status}; an emergency is raised for an open event`);
-    const template = planTemplateFor(incident?.category ?? null);
+    const plan = planFor(ctx.state, incident?.category ?? null);
     const emergency = p.level === 'emergency';
     const next = {
       id: 'current' as const,
@@ -25,8 +25,9 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'plan.tick' | '
       by: ctx.actor.name,
       reason: p.reason,
       incidentId: incident?.id ?? null,
-      planTitle: emergency ? template.title : '',
-      plan: emergency ? openPlan(template) : [],
+      planTitle: emergency ? plan.title : '',
+      planId: emergency ? plan.planId : null,
+      plan: emergency ? openPlan(plan.steps) : [],
     };
     const changes: Change[] = [upsert('commandLevel', next)];
     // The incident's own timeline records that the level was raised for it.

@@ -14,11 +14,12 @@ import { baseDataHandlers } from './base-data';
 import { fieldWorkHandlers } from './field-work';
 import { alarmHandlers } from './alarms';
 import { locateHandlers } from './locate';
+import { planHandlers } from './plans';
 
 export { CommandError, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './context';
 export { timelineId } from './helpers';
 
-const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...locateHandlers, ...commandCenterHandlers, ...baseDataHandlers, ...alarmHandlers };
+const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...locateHandlers, ...commandCenterHandlers, ...baseDataHandlers, ...alarmHandlers, ...planHandlers };
 
 export function isCommandType(type: string): type is CommandType {
   return Object.prototype.hasOwnProperty.call(commandPayloads, type);

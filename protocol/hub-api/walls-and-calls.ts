@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DisplayRole } from '../vocabulary';
 import { IsoTime } from '../model';
 import { SipAccount } from '../wire-messages';
+import { KpiPeriod } from '../kpi';
 
 const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
@@ -13,8 +14,19 @@ const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
  * "Show this on the wall", from any window to the windows that show that wall: the desk asks, the map wall
  * flies there. The hub keeps the latest request; windows act only on requests made after they subscribed.
  */
+/** The district KPIs the map can be coloured by (考核指标上图): the ranking's columns. */
+export const MapKpiKey = z.enum(['closureRate', 'satisfactionRate', 'overdue', 'score']);
+export type MapKpiKey = z.infer<typeof MapKpiKey>;
+/** Colour the map's districts by this KPI of this period. */
+export const MapKpiLayer = z.object({ key: MapKpiKey, period: KpiPeriod }).strict();
+export type MapKpiLayer = z.infer<typeof MapKpiLayer>;
+
 export const WallRequest = z.discriminatedUnion('wall', [
-  z.object({ wall: z.literal('map'), kind: z.enum(['event', 'grid', 'staff', 'camera']), id: z.string().min(1).max(200) }).strict(),
+  /**
+   * Fly to a thing (event, grid, staff, camera), a district (its id) or the whole city ('city'); with `kpi`, the
+   * KPI wall's drill-down: colour the districts by that KPI as well.
+   */
+  z.object({ wall: z.literal('map'), kind: z.enum(['event', 'grid', 'staff', 'camera', 'district', 'city']), id: z.string().min(1).max(200), kpi: MapKpiLayer.optional() }).strict(),
   /** Open these cameras in the video wall's tiles, first tile first. */
   z.object({ wall: z.literal('video'), cameraIds: z.array(z.string().min(1).max(64)).min(1).max(16) }).strict(),
   /** Call this person from the room's phone (a map wall has none: the desk's softphone places the call). */

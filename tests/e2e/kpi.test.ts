@@ -1,9 +1,19 @@
 /** The KPI wall (指标看板) against the real host, hub and embedded backend, in Chromium at 1920x1080. */
-import { SHOTS, hubBridge } from '../../harness/e2e';
+import { SHOTS, hubBridge, syncedRows } from '../../harness/e2e';
 import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import type { HostProcess } from '../../harness/browser';
 import { it } from '../../harness/fixtures';
+import { districtKpi, kpiLegend } from '../../renderer/src/map/kpi-choropleth';
+import { classify } from '../../renderer/src/map/model';
+
+interface MapProbe {
+  gridsReady(): boolean;
+  path(): { units: string[]; gridId: string | null };
+  gridColor(id: string): string | null;
+}
+/** '#e23a3a' and 'rgba(226,58,58,0.5)' as the same red, green and blue. */
+const rgb = (css: string): string => (css.startsWith('#') ? [1, 3, 5].map((i) => parseInt(css.slice(i, i + 2), 16)).join(',') : (/rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(css) ?? []).slice(1, 4).join(','));
 
 /** The SIP server the console's softphone uses (from the hub, as a window gets it), or null without one. */
 async function sipServerUrl(host: HostProcess): Promise<string | null> {
@@ -89,4 +99,65 @@ describe('KPI wall', () => {
     const sipDown = sipUrl ? `WebSocket connection to '${sipUrl}/' failed: ` : null;
     expect(errors.slice(errorsBeforeKill).filter((e) => sipDown === null || !e.startsWith(sipDown))).toEqual([]);
   }, 180_000);
+
+  it('a district of the ranking colours the map wall by its KPI and flies there; a tile colours the city; the legend turns it off; the trend marks today', async ({ host, newPage }) => {
+    const errors: string[] = [];
+    const wall = await newPage({ viewport: { width: 1920, height: 1080 }, deviceScaleFactor: 1 });
+    const board = await wall.context().newPage();
+    for (const page of [wall, board]) page.on('pageerror', (e) => errors.push(e.message));
+    const api = await hubBridge(host);
+    const grids = await syncedRows(api, 'grids');
+    await wall.goto(`${host.url.replace('role=combined', 'role=map')}#/map`);
+    await wall.locator('[data-testid="workspace-map"][data-phase="ready"]').waitFor({ timeout: 90_000 });
+    await wall.waitForFunction(() => (window as unknown as { zongzhiMap?: MapProbe }).zongzhiMap?.gridsReady() === true, undefined, { timeout: 90_000 });
+    await board.goto(`${host.url.replace('role=combined', 'role=kpi')}#/kpi`);
+    await board.getByTestId('kpi-closureRate').waitFor({ timeout: 30_000 });
+    await board.waitForFunction(() => document.querySelectorAll('.echart canvas').length >= 4);
+
+    // The trend's running day is named as such on its axis, not drawn as a fall.
+    const asOf = /数据时间 (\d{2}:\d{2})/.exec((await board.getByTestId('kpi-asof').textContent()) ?? '')![1]!;
+    // …until the time the wall says its figures are from (the window's clock).
+    await board.waitForFunction((hm) => [...document.querySelectorAll('.echart')].some((e) => (e.getAttribute('aria-label') ?? '').includes(`今日（截至 ${hm}）`)), asOf, { timeout: 15_000 });
+    await board.screenshot({ path: join(SHOTS, 'kpi-trend-partial.png') });
+
+    // 上图 on a district with 超期 chosen: the wall colours every grid by its district's overdue count and flies there.
+    const row = board.locator('[data-testid="district-ranking"] tbody tr').first();
+    const districtId = (await row.getAttribute('data-district'))!;
+    await board.getByTestId('kpi-map-key').selectOption('overdue');
+    await row.getByTestId('district-to-map').click();
+    await board.getByTestId('kpi-map-note').waitFor({ timeout: 10_000 });
+    expect(new URL(board.url()).hash).toBe('#/kpi'); // the KPI wall stays where it is
+    await wall.locator('[data-testid="map-kpi-legend"][data-kpi="overdue"][data-period="7d"]').waitFor({ timeout: 15_000 });
+    await wall.waitForFunction((id) => (window as unknown as { zongzhiMap: MapProbe }).zongzhiMap.path().units.join('/') === id, districtId, { timeout: 30_000 });
+    const snapshot = (await syncedRows(api, 'kpis')).find((k) => k.id === '7d')!;
+    const overdue = districtKpi(snapshot, 'overdue');
+    const inDistrict = grids.find((g) => g.districtId === districtId)!;
+    const expected = classify(overdue.get(districtId)!, kpiLegend('overdue'))!.color;
+    await wall.waitForFunction(([id, colour]) => {
+      const css = (window as unknown as { zongzhiMap: MapProbe }).zongzhiMap.gridColor(id!) ?? '';
+      return css.replace(/\s/g, '').startsWith(`rgba(${colour},`);
+    }, [inDistrict.id, rgb(expected)] as const, { timeout: 15_000 });
+    await wall.screenshot({ path: join(SHOTS, 'map-kpi-overdue-district.png') });
+
+    // A tile (办结率): the whole city coloured by it, every district by its own class.
+    await board.getByTestId('kpi-closureRate').click();
+    await wall.locator('[data-testid="map-kpi-legend"][data-kpi="closureRate"]').waitFor({ timeout: 15_000 });
+    await wall.waitForFunction(() => (window as unknown as { zongzhiMap: MapProbe }).zongzhiMap.path().units.length === 0, undefined, { timeout: 30_000 });
+    const closure = districtKpi(snapshot, 'closureRate');
+    const sample = [...new Map(grids.map((g) => [g.districtId, g])).values()];
+    await wall.waitForTimeout(1500); // the restyle after the KPI change
+    for (const g of sample) {
+      const value = closure.get(g.districtId);
+      const css = await wall.evaluate((id) => (window as unknown as { zongzhiMap: MapProbe }).zongzhiMap.gridColor(id), g.id);
+      if (value === null || value === undefined) continue; // no data: the base fill
+      expect(rgb(css!)).toBe(rgb(classify(value, kpiLegend('closureRate'))!.color));
+    }
+    await wall.screenshot({ path: join(SHOTS, 'map-kpi-closure-city.png') });
+
+    // The legend's ✕ turns it off: the grids go back to the live metric.
+    await wall.getByTestId('map-kpi-off').click();
+    await wall.getByTestId('map-kpi-legend').waitFor({ state: 'detached' });
+    api.close();
+    expect(errors).toEqual([]);
+  }, 240_000);
 });

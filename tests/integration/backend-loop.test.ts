@@ -3,7 +3,7 @@
  * five-step loop with acks, reconnect from the last seq, snapshot resume, idempotent replays, restart.
  */
 import { describe, expect } from 'vitest';
-import type { CommandLevelState, GovEvent, Grid, TimelineRecord } from '../../protocol';
+import { COLLECTIONS, type CommandLevelState, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
 import type { RunningBackend } from '../../backend/index';
@@ -257,7 +257,7 @@ describe('reconnect and resume', () => {
     expect(chunks.length).toBeGreaterThan(3);
     const snapshotId = full.snapshotId!;
     // A client that got the first two chunks before its link dropped: it keeps those and asks for the rest.
-    const staged = new Map<string, Map<string, unknown>>(['adminUnits', 'grids', 'departments', 'rules', 'staff', 'cameras', 'resources', 'places', 'events', 'timeline', 'commandLevel', 'handovers', 'kpis'].map((c) => [c, new Map()]));
+    const staged = new Map<string, Map<string, unknown>>(COLLECTIONS.map((c) => [c, new Map()]));
     for (const frame of chunks.slice(0, 2)) {
       const p = frame.payload as { collection: string; items: Array<{ id: string }> };
       for (const item of p.items) staged.get(p.collection)!.set(item.id, item);

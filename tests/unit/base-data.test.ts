@@ -76,7 +76,7 @@ describe('基础数据: departments', () => {
       upsert('events', openEvent('E3', { coHandlingRequests: [{ id: 'c1', departmentId: 'dept-spare', reason: 'x', state: 'pending', requestedAt: '2026-11-30T00:00:00Z' }] })),
       upsert('commandLevel', { id: 'current', level: 'emergency', since: '2026-11-30T00:00:00.000Z', by: 'x', reason: 'x', incidentId: null, planTitle: 'p', plan: [{ id: 'step-1', text: '封控', ownerDepartmentId: 'dept-spare', doneAt: null, doneBy: null }] }),
     ]);
-    expect(departmentUses(state, 'dept-spare', state.all('rules'))).toEqual({ rules: [], events: ['E1', 'E3'], planSteps: ['step-1'] });
+    expect(departmentUses(state, 'dept-spare', state.all('rules'))).toEqual({ rules: [], events: ['E1', 'E3'], planSteps: ['step-1'], plans: [] });
     const e = refusal(state, 'department.remove', { departmentId: 'dept-spare' });
     expect(e.code).toBe('conflict');
     expect(e.message).toBe('不能删除 市备用部门（SP）：仍被未办结事件 E1、E3，预案未完成步骤 step-1引用；请先改派或修改权责清单');

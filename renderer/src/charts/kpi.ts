@@ -71,18 +71,81 @@ const axisCommon = (theme: ChartTheme) => ({
   splitLine: { lineStyle: { color: theme.grid } },
 });
 
-export function trendOption(kpi: KpiSnapshot, labels: { reported: string; closed: string }, theme: ChartTheme = DARK) {
+/**
+ * The trend's last bucket when it is still running (today, or this hour for 今日): its index, how much of it has
+ * passed (0..1), whether buckets are hours, and until when it counts (the snapshot's end, an ISO time). Null when
+ * the last bucket is complete or the trend is empty.
+ */
+export function partialBucket(kpi: Pick<KpiSnapshot, 'id' | 'from' | 'to' | 'trend'>): { index: number; fraction: number; hourly: boolean; until: string } | null {
+  const n = kpi.trend.length;
+  if (n === 0) return null;
+  const hourly = kpi.id === 'today';
+  const bucketMs = hourly ? 3_600_000 : 86_400_000;
+  const lastStart = Date.parse(kpi.from) + (n - 1) * bucketMs;
+  const fraction = (Date.parse(kpi.to) - lastStart) / bucketMs;
+  if (!(fraction > 0 && fraction < 1)) return null;
+  return { index: n - 1, fraction, hourly, until: kpi.to };
+}
+
+export interface TrendLabels {
+  reported: string;
+  closed: string;
+  /** The running bucket's axis label from its end (ISO): 「今日（截至 HH:mm）」 in the window's clock (hourly: this hour). */
+  partial: (until: string, hourly: boolean) => string;
+}
+
+/**
+ * 事件趋势: reported and closed per bucket. The last bucket, when still running, is not drawn as a fall: its
+ * segment is dashed, its point hollow, and its axis label says it is partial (「今日（截至 HH:mm）」), so a leader
+ * does not read a plunge where the day is only partly over.
+ */
+export function trendOption(kpi: KpiSnapshot, labels: TrendLabels, theme: ChartTheme = DARK) {
+  const partial = partialBucket(kpi);
+  const axis = kpi.trend.map((p, i) => (partial && i === partial.index ? labels.partial(partial.until, partial.hourly) : p.date.length === 10 ? p.date.slice(5) : p.date));
+  const solid = (values: number[]): Array<number | null> => values.map((v, i) => (partial && i === partial.index ? null : v));
+  const running = (values: number[]): Array<number | null> => values.map((v, i) => (partial && i >= partial.index - 1 ? v : null));
+  const reported = kpi.trend.map((p) => p.reported);
+  const closed = kpi.trend.map((p) => p.closed);
+  const partialSeries = (name: string, values: number[], color: string | undefined) => ({
+    name,
+    type: 'line',
+    smooth: false,
+    symbol: 'emptyCircle',
+    symbolSize: 8,
+    showSymbol: true,
+    // Only the running point gets a marker; the last complete one is drawn by the solid line.
+    data: running(values).map((v, i) => (partial && i === partial.index ? v : v === null ? null : { value: v, symbol: 'none' })),
+    lineStyle: { type: 'dashed', width: 2, color },
+    itemStyle: { color },
+    tooltip: { show: false },
+    z: 3,
+  });
   return {
     animation: false,
     color: [theme.series[0], theme.series[1]],
-    tooltip: { trigger: 'axis' },
+    tooltip: {
+      trigger: 'axis',
+      // One line per measure (the dashed segment repeats the running point).
+      formatter: (params: Array<{ axisValueLabel?: string; seriesName?: string; value?: unknown; marker?: string }>) => {
+        const seen = new Set<string>();
+        const lines = [params[0]?.axisValueLabel ?? ''];
+        for (const p of params) {
+          const value = typeof p.value === 'object' && p.value !== null ? (p.value as { value?: unknown }).value : p.value;
+          if (value === null || value === undefined || value === '-' || seen.has(p.seriesName ?? '')) continue;
+          seen.add(p.seriesName ?? '');
+          lines.push(`${p.marker ?? ''}${p.seriesName ?? ''}：${String(value)}`);
+        }
+        return lines.join('<br/>');
+      },
+    },
     legend: { data: [labels.reported, labels.closed], textStyle: { color: theme.dim }, top: 0 },
     grid: { left: 40, right: 16, top: 32, bottom: 28 },
-    xAxis: { type: 'category', data: kpi.trend.map((p) => p.date.length === 10 ? p.date.slice(5) : p.date), ...axisCommon(theme) },
+    xAxis: { type: 'category', data: axis, ...axisCommon(theme), axisLabel: { ...axisCommon(theme).axisLabel, color: (_: unknown, i: number) => (partial && i === partial.index ? theme.text : theme.dim) } },
     yAxis: { type: 'value', minInterval: 1, ...axisCommon(theme) },
     series: [
-      { name: labels.reported, type: 'line', smooth: true, showSymbol: false, areaStyle: { opacity: 0.15 }, data: kpi.trend.map((p) => p.reported) },
-      { name: labels.closed, type: 'line', smooth: true, showSymbol: false, data: kpi.trend.map((p) => p.closed) },
+      { name: labels.reported, type: 'line', smooth: true, showSymbol: false, areaStyle: { opacity: 0.15 }, data: solid(reported) },
+      { name: labels.closed, type: 'line', smooth: true, showSymbol: false, data: solid(closed) },
+      ...(partial ? [partialSeries(labels.reported, reported, theme.series[0]), partialSeries(labels.closed, closed, theme.series[1])] : []),
     ],
   };
 }

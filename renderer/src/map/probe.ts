@@ -17,6 +17,8 @@ export function installMapProbe(map: () => CityMap | null, selected: () => Picke
     staffCount: () => map()?.layers.staff.count ?? 0,
     eventIds: () => map()?.layers.events.ids ?? [],
     gridsReady: () => map()?.layers.grids.ready ?? false,
+    /** A grid's fill now (CSS colour): the choropleth, the KPI layer, the focus fade. */
+    gridColor: (id: string) => map()?.layers.grids.colorOf(id) ?? null,
     selected,
     path,
     layerVisible: (id: LayerId) => map()?.isLayerVisible(id) ?? false,

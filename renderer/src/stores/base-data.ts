@@ -12,6 +12,7 @@ import { toUserFacingError, useHubStore } from './hub';
 
 export type DepartmentRow = ViewRow<'departments'>;
 export type RuleRow = ViewRow<'rules'>;
+export type PlanRow = ViewRow<'plans'>;
 
 export interface DepartmentForm {
   id: string | null;
@@ -72,6 +73,7 @@ export const useBaseDataStore = defineStore('base-data', () => {
   let departments: ReadonlyMap<string, DepartmentRow> = markRaw(new Map());
   let rules: ReadonlyMap<string, RuleRow> = markRaw(new Map());
   let outbox: ReadonlyMap<string, OutboxEntry> = markRaw(new Map());
+  let plans: ReadonlyMap<string, PlanRow> = markRaw(new Map());
   const stops: Array<() => Promise<void>> = [];
 
   async function start(): Promise<void> {
@@ -81,6 +83,7 @@ export const useBaseDataStore = defineStore('base-data', () => {
       stops.push(await data.read({ topic: 'collection', collection: 'departments' }, (rows) => ((departments = rows), bump())));
       stops.push(await data.read({ topic: 'collection', collection: 'rules' }, (rows) => ((rules = rows), bump())));
       stops.push(await data.read({ topic: 'outbox' }, (rows) => ((outbox = rows), bump())));
+      stops.push(await data.read({ topic: 'collection', collection: 'plans' }, (rows) => ((plans = rows), bump())));
     } catch (e) {
       hub.error = toUserFacingError(e);
     }
@@ -95,6 +98,8 @@ export const useBaseDataStore = defineStore('base-data', () => {
   const ruleList = computed(() => (version.value, [...rules.values()].sort((a, b) => a.category.localeCompare(b.category))));
   const departmentMap = computed(() => (version.value, departments));
   const ruleMap = computed(() => (version.value, rules));
+  /** 应急预案: the general plan (no categories) first, then by title. */
+  const planList = computed(() => (version.value, [...plans.values()].sort((a, b) => Number(a.categories.length > 0) - Number(b.categories.length > 0) || a.title.localeCompare(b.title, 'zh-CN'))));
   /** How many rules name each department. */
   const ruleCounts = computed(() => {
     void version.value;
@@ -114,5 +119,5 @@ export const useBaseDataStore = defineStore('base-data', () => {
     }
   }
 
-  return { loading, start, stop, departmentList, ruleList, departmentMap, ruleMap, ruleCounts, refused, pendingCount, discard };
+  return { loading, start, stop, departmentList, ruleList, departmentMap, ruleMap, planList, ruleCounts, refused, pendingCount, discard };
 });

@@ -6,8 +6,9 @@
  */
 import { defineStore } from 'pinia';
 import { markRaw, ref, watch } from 'vue';
-import type { AdminUnit, BuildingsLayer, Camera, Grid, Place, PositionRow, Resource, ResponsibilityRule, RowsChange, Staff, ViewRow } from '../../../protocol';
+import type { AdminUnit, BuildingsLayer, Camera, Grid, KpiSnapshot, Place, PositionRow, Resource, ResponsibilityRule, RowsChange, Staff, ViewRow } from '../../../protocol';
 import { GridLocator, boxOf, clusterByStreet, gridMetric, gridsInPath, legendFor, type Box } from '../map/model';
+import { districtKpi, gridValuesOfDistricts, kpiLegend } from '../map/kpi-choropleth';
 import type { GridStyle, MapPart, MapSource } from '../map/layers';
 import { useRowsStore, type Stop } from '../data';
 import { toUserFacingError, useHubStore } from './hub';
@@ -34,6 +35,8 @@ export const useMapDataStore = defineStore('mapData', () => {
   let events: ReadonlyMap<string, ViewRow<'events'>> = markRaw(new Map());
   let positions: ReadonlyMap<string, PositionRow> = markRaw(new Map());
   let buildings: BuildingsLayer | null = null;
+  /** The KPI snapshots by period (考核指标上图 colours the districts by one of them). */
+  let kpis: ReadonlyMap<string, KpiSnapshot> = markRaw(new Map());
   let locator: GridLocator | null = null;
   let cityBox: Box | null = null;
 
@@ -64,6 +67,17 @@ export const useMapDataStore = defineStore('mapData', () => {
   function gridStyle(): GridStyle {
     const metric = view.metric;
     const path = view.path;
+    const kpi = view.kpiLayer;
+    const snapshot = kpi ? kpis.get(kpi.period) : undefined;
+    // The KPI wall's drill-down replaces the live metric while it is on (its legend says which).
+    if (kpi) {
+      return {
+        values: snapshot ? gridValuesOfDistricts(grids.values(), districtKpi(snapshot, kpi.key)) : null,
+        legend: kpiLegend(kpi.key),
+        focus: path.units.length > 0 ? new Set(gridsInPath(grids.values(), path).map((g) => g.id)) : null,
+        selected: path.gridId,
+      };
+    }
     return {
       values: metric === 'none' ? null : gridMetric(metric, { events: events.values(), staff: staff.values(), nowMs: Date.now() }),
       legend: legendFor(metric),
@@ -140,7 +154,7 @@ export const useMapDataStore = defineStore('mapData', () => {
       if (status === 'online') loadBuildings();
     },
   );
-  watch([() => view.metric, () => view.path], restyle);
+  watch([() => view.metric, () => view.path, () => view.kpiLayer], restyle);
 
   const stops: Stop[] = [];
   let users = 0;
@@ -191,6 +205,13 @@ export const useMapDataStore = defineStore('mapData', () => {
     stops.push(await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => ((cameras = rows), emit('cameras'), bump())));
     stops.push(await data.read({ topic: 'collection', collection: 'resources' }, (rows) => ((resources = rows), emit('resources'), bump())));
     stops.push(await data.read({ topic: 'collection', collection: 'places' }, (rows) => ((places = rows), emit('places'), bump())));
+    stops.push(
+      await data.read({ topic: 'collection', collection: 'kpis' }, (rows) => {
+        kpis = rows;
+        bump();
+        if (view.kpiLayer) scheduleRestyle();
+      }),
+    );
     stops.push(await data.read({ topic: 'collection', collection: 'events', filter: { openOnly: true } }, (rows) => ((events = rows), bump(), scheduleRestyle())));
     stops.push(
       await data.read({ topic: 'positions' }, (rows, change) => {
@@ -212,5 +233,11 @@ export const useMapDataStore = defineStore('mapData', () => {
     await Promise.allSettled(stops.splice(0).map((s) => s()));
   }
 
-  return { version, buildingsProblem, source, restyle, start, stop };
+  /** The snapshot the KPI layer shows (for its legend's time), or null. */
+  function kpiSnapshot(): KpiSnapshot | null {
+    void version.value;
+    return view.kpiLayer ? (kpis.get(view.kpiLayer.period) ?? null) : null;
+  }
+
+  return { version, buildingsProblem, source, restyle, start, stop, kpiSnapshot };
 });

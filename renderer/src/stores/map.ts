@@ -7,9 +7,11 @@ import { defineStore } from 'pinia';
 import { ref, watch } from 'vue';
 import type { LayerId } from '../map/layers';
 import type { ChoroplethMetric, DrillPath } from '../map/model';
+import type { MapKpiLayer } from '../../../protocol';
 import { useHubStore } from './hub';
 
-export type FocusRequest = { kind: 'event' | 'grid' | 'staff' | 'camera'; id: string };
+/** What to look at: a thing on the map, a district (by id) or the whole city (id 'city'). */
+export type FocusRequest = { kind: 'event' | 'grid' | 'staff' | 'camera' | 'district' | 'city'; id: string };
 
 const STORAGE_KEY = 'zongzhi.map.layers';
 const DEFAULT_LAYERS: Record<LayerId, boolean> = { buildings: true, grids: true, staff: true, cameras: true, events: true, heat: false, resources: true, places: true };
@@ -36,6 +38,8 @@ export const useMapStore = defineStore('map', () => {
   const metric = ref<ChoroplethMetric>('openEvents');
   const path = ref<DrillPath>({ units: [], gridId: null });
   const focus = ref<FocusRequest | null>(null);
+  /** 考核指标上图: the districts coloured by a KPI of the KPI wall (instead of the metric), or null. */
+  const kpiLayer = ref<MapKpiLayer | null>(null);
   watch(layers, (value) => localStorage.setItem(STORAGE_KEY, JSON.stringify(value)), { deep: true });
 
   function show(request: FocusRequest): void {
@@ -46,17 +50,18 @@ export const useMapStore = defineStore('map', () => {
    * "Show on the map" from any window: the map walls of the room fly there. Answers 'wall' when another
    * window shows the map, 'here' when none does (the caller then opens its own map), so nothing is lost.
    */
-  async function showOnWall(request: FocusRequest): Promise<'wall' | 'here'> {
+  async function showOnWall(request: FocusRequest, kpi?: MapKpiLayer): Promise<'wall' | 'here'> {
     show(request);
+    if (kpi) kpiLayer.value = kpi;
     const api = useHubStore().api;
     if (!api) return 'here';
     try {
-      const { walls } = await api.showOnWall({ wall: 'map', kind: request.kind, id: request.id });
+      const { walls } = await api.showOnWall({ wall: 'map', kind: request.kind, id: request.id, ...(kpi ? { kpi } : {}) });
       return walls > 0 ? 'wall' : 'here';
     } catch {
       return 'here';
     }
   }
 
-  return { layers, metric, path, focus, show, showOnWall };
+  return { layers, metric, path, focus, kpiLayer, show, showOnWall };
 });

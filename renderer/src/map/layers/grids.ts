@@ -91,6 +91,11 @@ export class GridLayer implements Layer {
     this.applyColors();
   }
 
+  /** The fill a grid has now, as CSS (the map's test probe reads the choropleth through it), or null. */
+  colorOf(id: string): string | null {
+    return this.colors.get(id)?.toCssColorString() ?? null;
+  }
+
   private applyColors(): void {
     const fill = this.fill;
     if (!fill || !fill.ready) return;
