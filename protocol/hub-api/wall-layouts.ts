@@ -22,12 +22,11 @@ const Tiles = z.array(CameraId.nullable()).max(VIDEO_WALL_MAX_TILES);
 
 /**
  * A tour (轮巡) as a group, not a camera list (a city has thousands; they come and go): every online camera
- * ('online'), the cameras nearest the console's area ('nearby'), or one district's (its id).
+ * ('online'), the cameras nearest the console's area ('nearby'), or one district's (its id). Its label is worded by the window from the group.
  */
 export const WallTour = z
   .object({
     group: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-    label: z.string().max(100),
     intervalSec: z.number().int().min(5).max(3600),
     page: z.number().int().nonnegative().max(1_000_000),
   })

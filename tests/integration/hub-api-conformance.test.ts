@@ -229,7 +229,7 @@ describe.each([
     const right = await bridge.open('video');
     expect(await left.api.getWall('left')).toEqual({ state: null, problem: null, presets: [] });
     const leftState = { version: 1 as const, layout: '9' as const, tiles: ['cam-1', null, 'cam-3'], tour: null };
-    const rightState = { version: 1 as const, layout: '1+5' as const, tiles: ['cam-7'], tour: { group: 'online', label: '全部在线', intervalSec: 30, page: 4 } };
+    const rightState = { version: 1 as const, layout: '1+5' as const, tiles: ['cam-7'], tour: { group: 'online', intervalSec: 30, page: 4 } };
     await left.api.saveWall('left', leftState);
     await right.api.saveWall('right', rightState);
     expect((await right.api.getWall('left')).state).toEqual(leftState);
@@ -244,7 +244,7 @@ describe.each([
       { wall: 'left', state: { ...leftState, layout: '5' } },
       { wall: 'left', state: { ...leftState, tiles: Array.from({ length: 17 }, () => null) } },
       { wall: 'left', state: { ...leftState, version: 2 } },
-      { wall: 'left', state: { ...leftState, tour: { group: 'online', label: '', intervalSec: 0, page: 0 } } },
+      { wall: 'left', state: { ...leftState, tour: { group: 'online', intervalSec: 0, page: 0 } } },
       { wall: 'left', state: leftState, extra: 1 },
     ]) {
       expect(await left.transport.call('saveWall', bad)).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
