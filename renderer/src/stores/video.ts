@@ -23,8 +23,6 @@ export const TOUR_INTERVALS = [10, 30, 60, 120] as const;
 
 /** This window's wall (read once: switching workspace rewrites the address). */
 export const WALL_NAME = wallNameOf(typeof window === 'undefined' ? { search: '', hash: '' } : window.location);
-/** Saves wait this long for more changes (a drag, a tour page) before going to the hub. */
-const SAVE_DELAY_MS = 150;
 
 const emptyTiles = (): Array<string | null> => Array.from({ length: MAX_TILES }, () => null);
 
@@ -61,7 +59,6 @@ export const useVideoStore = defineStore('video', () => {
   let touched = false;
   /** A saved (or first-start) tour waiting for the camera list. */
   let pendingTour: { group: string; intervalSec: number; page: number } | null = null;
-  let saveTimer: ReturnType<typeof setTimeout> | null = null;
   const selected = ref(0);
   const enlarged = ref<number | null>(null);
   const tour = ref<Tour | null>(null);
@@ -80,24 +77,13 @@ export const useVideoStore = defineStore('video', () => {
     const t = tour.value;
     return { version: WALL_STATE_VERSION, layout: layout.value, tiles: [...tiles.value], tour: t ? { group: t.group, intervalSec: t.intervalSec, page: t.page } : null };
   }
+  // Saved at once (the changes of one tick together): a window closed or reloaded right after a click keeps it.
+  // Changes are few (a click, a drop, a tour page every 10 s or more), each one small row in the hub's cache.
   watch([layout, tiles, tour], () => {
     touched = true;
     if (restored !== 'yes' || !hub.api) return;
-    if (saveTimer) clearTimeout(saveTimer);
-    saveTimer = setTimeout(() => {
-      saveTimer = null;
-      hub.api?.saveWall(WALL_NAME, snapshot()).catch((e: unknown) => console.warn('video wall not saved', e));
-    }, SAVE_DELAY_MS);
+    hub.api.saveWall(WALL_NAME, snapshot()).catch((e: unknown) => console.warn('video wall not saved', e));
   });
-
-  /** What was changed last is saved now, not lost with the timer (the window leaves the wall, or the page goes). */
-  function flushSave(): void {
-    if (!saveTimer) return;
-    clearTimeout(saveTimer);
-    saveTimer = null;
-    hub.api?.saveWall(WALL_NAME, snapshot()).catch(() => undefined);
-  }
-  if (typeof window !== 'undefined') window.addEventListener('pagehide', flushSave);
 
   /** Reads this wall's saved state from the hub once: applied unless the wall was already told what to show. */
   async function restore(): Promise<void> {
@@ -307,7 +293,6 @@ export const useVideoStore = defineStore('video', () => {
     if (users > 0) return;
     if (alarmTimer) clearInterval(alarmTimer);
     alarmTimer = null;
-    flushSave();
     const pending = stops;
     stops = [];
     await Promise.allSettled(pending.map((s) => s()));
