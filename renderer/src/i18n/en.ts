@@ -255,6 +255,7 @@ const en: typeof zh = {
   },
   bridge: { ipc: 'Local hub · desktop', websocket: 'Local hub · browser' },
   status: { version: 'Version {v}', language: '中文', languageTitle: 'Switch to Chinese', night: 'Night mode', day: 'Day mode', themeTitle: 'Dim the whole console for the night shift' },
+  units: { metres: '{n} m', kilometres: '{n} km', days: '{n} d', hours: '{n} h', minutes: '{n} min', spanJoin: ' ', daysClock: '{n} d {clock}' },
   loading: { hub: 'Connecting to the local hub…' },
   errors: {
     title: 'Something went wrong',

@@ -261,6 +261,7 @@ export default {
   },
   bridge: { ipc: '本地中枢 · 桌面', websocket: '本地中枢 · 浏览器' },
   status: { version: '版本 {v}', language: 'English', languageTitle: '切换为英文界面', night: '夜间模式', day: '日间模式', themeTitle: '夜班时调暗整个界面' },
+  units: { metres: '{n} 米', kilometres: '{n} 公里', days: '{n}天', hours: '{n}小时', minutes: '{n}分', spanJoin: '', daysClock: '{n}天 {clock}' },
   loading: { hub: '正在连接本地中枢…' },
   errors: {
     title: '出错了',
