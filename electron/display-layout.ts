@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { DisplayRole, describeIssues, validate } from '../protocol';
+import { DisplayRole, WallName, describeIssues, validate } from '../protocol';
 import type { Logger } from '../node-util/logger';
 
 export interface Rect {
@@ -39,6 +39,11 @@ export const SavedWindow = z.object({
   bounds: RectSchema,
   fullscreen: z.boolean(),
   kiosk: z.boolean(),
+  /**
+   * The window's wall name (what its video wall remembers, kept by the hub): the display it was first opened on,
+   * kept when the display comes back under another id or the window moves. Absent in older files.
+   */
+  wall: WallName.optional(),
 });
 export type SavedWindow = z.infer<typeof SavedWindow>;
 
@@ -52,7 +57,12 @@ export interface WindowPlan {
   bounds: Rect;
   fullscreen: boolean;
   kiosk: boolean;
+  /** Its wall name: `display-<id>` of the display it was made for (see SavedWindow.wall). */
+  wall: string;
 }
+
+/** The wall name of a window made for this display. */
+export const wallOfDisplay = (displayId: number): string => `display-${displayId}`;
 
 /** The smallest useful console window; smaller saved sizes grow to this (never beyond the work area). */
 export const MIN_SIZE = { width: 1024, height: 640 };
@@ -76,18 +86,18 @@ const WALL_ORDER: DisplayRole[] = ['map', 'kpi', 'video'];
 export function defaultPlans(displays: readonly DisplayInfo[]): WindowPlan[] {
   if (displays.length === 0) return [];
   const primary = displays.find((d) => d.primary) ?? displays[0]!;
-  if (displays.length === 1) return [{ role: 'combined', displayId: primary.id, bounds: { ...primary.workArea }, fullscreen: false, kiosk: false }];
+  if (displays.length === 1) return [{ role: 'combined', displayId: primary.id, bounds: { ...primary.workArea }, fullscreen: false, kiosk: false, wall: wallOfDisplay(primary.id) }];
   const others = displays.filter((d) => d !== primary).sort((a, b) => a.bounds.x - b.bounds.x || a.bounds.y - b.bounds.y);
   return [
-    { role: 'dispatch', displayId: primary.id, bounds: { ...primary.workArea }, fullscreen: false, kiosk: false },
-    ...others.map((d, i) => ({ role: WALL_ORDER[i] ?? 'map', displayId: d.id, bounds: { ...d.bounds }, fullscreen: true, kiosk: false })),
+    { role: 'dispatch', displayId: primary.id, bounds: { ...primary.workArea }, fullscreen: false, kiosk: false, wall: wallOfDisplay(primary.id) },
+    ...others.map((d, i) => ({ role: WALL_ORDER[i] ?? 'map', displayId: d.id, bounds: { ...d.bounds }, fullscreen: true, kiosk: false, wall: wallOfDisplay(d.id) })),
   ];
 }
 
 /** The plan for a display that appeared while the console runs: the first wall role not yet on screen. */
 export function planForNewDisplay(display: DisplayInfo, open: readonly DisplayRole[]): WindowPlan {
   const role = WALL_ORDER.find((r) => !open.includes(r)) ?? 'map';
-  return { role, displayId: display.id, bounds: { ...display.bounds }, fullscreen: true, kiosk: false };
+  return { role, displayId: display.id, bounds: { ...display.bounds }, fullscreen: true, kiosk: false, wall: wallOfDisplay(display.id) };
 }
 
 function findDisplay(saved: SavedWindow, displays: readonly DisplayInfo[], taken: ReadonlySet<number>): DisplayInfo | undefined {
@@ -123,7 +133,7 @@ export function restorePlans(saved: WallLayout | null, displays: readonly Displa
       continue;
     }
     taken.add(display.id);
-    plans.push({ role: window.role, displayId: display.id, bounds: clampBounds(window.bounds, display.workArea), fullscreen: window.fullscreen, kiosk: window.kiosk });
+    plans.push({ role: window.role, displayId: display.id, bounds: clampBounds(window.bounds, display.workArea), fullscreen: window.fullscreen, kiosk: window.kiosk, wall: window.wall ?? wallOfDisplay(window.displayId) });
   }
   for (const window of homeless) {
     const free = displays.find((d) => !taken.has(d.id));
@@ -134,7 +144,7 @@ export function restorePlans(saved: WallLayout | null, displays: readonly Displa
     taken.add(free.id);
     // On a display it was not made for, a wall goes fullscreen (its old size means nothing here).
     const bounds = window.fullscreen ? { ...free.bounds } : clampBounds({ ...window.bounds, x: free.workArea.x, y: free.workArea.y }, free.workArea);
-    plans.push({ role: window.role, displayId: free.id, bounds, fullscreen: window.fullscreen, kiosk: window.kiosk });
+    plans.push({ role: window.role, displayId: free.id, bounds, fullscreen: window.fullscreen, kiosk: window.kiosk, wall: window.wall ?? wallOfDisplay(window.displayId) });
     notes.push(`${window.role} window moved to display "${free.label || free.id}": its display "${window.displayLabel || window.displayId}" is not connected`);
   }
   return { plans, notes };

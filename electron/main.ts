@@ -12,7 +12,7 @@ import { safeStorageKeeper } from './session-keeper';
 import { bindHubIpc } from './ipc';
 import { isAttachmentUrl, respondFromRendererDir, respondWithAttachment } from './app-protocol';
 import { APP_ORIGIN, APP_SCHEME, attachRecovery, consoleUrl, isAppUrl, lockNavigation, secureWindowOptions } from './windows';
-import { loadLayout, planForNewDisplay, restorePlans, roleFromUrl, saveLayout, type DisplayInfo, type SavedWindow, type WindowPlan } from './display-layout';
+import { loadLayout, planForNewDisplay, wallOfDisplay, restorePlans, roleFromUrl, saveLayout, type DisplayInfo, type SavedWindow, type WindowPlan } from './display-layout';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const preloadPath = join(here, '../preload/index.cjs');
@@ -32,6 +32,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   const windowRoles = new Map<number, DisplayRole>();
+  /** Each window's wall name (display-layout.ts): its video wall's memory, kept with the window across restarts. */
+  const windowWalls = new Map<number, string>();
   let hub: Hub | null = null;
   let unbindIpc: (() => void) | null = null;
   let quitting = false;
@@ -53,6 +55,7 @@ if (!app.requestSingleInstanceLock()) {
           bounds,
           fullscreen: win.isFullScreen(),
           kiosk: win.isKiosk(),
+          ...(windowWalls.has(win.webContents.id) ? { wall: windowWalls.get(win.webContents.id)! } : {}),
         };
       });
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -73,8 +76,10 @@ if (!app.requestSingleInstanceLock()) {
     const win = new BrowserWindow({ ...secureWindowOptions(preloadPath, plan.bounds), fullscreen: plan.fullscreen, kiosk: plan.kiosk });
     const contentsId = win.webContents.id;
     windowRoles.set(contentsId, plan.role);
+    windowWalls.set(contentsId, plan.wall);
     win.on('closed', () => {
       windowRoles.delete(contentsId);
+      windowWalls.delete(contentsId);
       persistLayout(); // a wall closed on purpose stays closed next time (not while quitting: see before-quit)
     });
     win.on('moved', persistLayout);
@@ -84,7 +89,7 @@ if (!app.requestSingleInstanceLock()) {
     win.webContents.on('did-navigate-in-page', persistLayout);
     attachRecovery(win, `${plan.role}#${contentsId}`, log);
     win.once('ready-to-show', () => win.show());
-    void win.loadURL(consoleUrl(plan.role));
+    void win.loadURL(consoleUrl(plan.role, plan.wall));
     return win;
   };
 
@@ -144,7 +149,7 @@ if (!app.requestSingleInstanceLock()) {
       const requested = process.env.ZONGZHI_ROLE ? validate(DisplayRole, process.env.ZONGZHI_ROLE) : null;
       const primary = displays.find((d) => d.primary) ?? displays[0];
       const restored = requested?.ok && primary
-        ? { plans: [{ role: requested.value, displayId: primary.id, bounds: primary.workArea, fullscreen: false, kiosk: false }], notes: [] }
+        ? { plans: [{ role: requested.value, displayId: primary.id, bounds: primary.workArea, fullscreen: false, kiosk: false, wall: wallOfDisplay(primary.id) }], notes: [] }
         : restorePlans(loadLayout(app.getPath('userData'), log), displays);
       for (const note of restored.notes) log.warn(note);
       for (const plan of restored.plans) createConsoleWindow(plan);

@@ -10,8 +10,9 @@ import { isSameOrigin } from '../web-serving/origin';
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://console`;
 
-export function consoleUrl(role: DisplayRole): string {
-  return `${APP_ORIGIN}/index.html?role=${role}`;
+/** A console window's address: its role, and its wall name when it has one (what its video wall remembers). */
+export function consoleUrl(role: DisplayRole, wall?: string): string {
+  return `${APP_ORIGIN}/index.html?role=${role}${wall ? `&wall=${encodeURIComponent(wall)}` : ''}`;
 }
 
 export function secureWindowOptions(preloadPath: string, bounds?: { x: number; y: number; width: number; height: number }): BrowserWindowConstructorOptions {

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DisplayRole, validate } from '../protocol';
+import { DisplayRole, WallName, validate } from '../protocol';
 import { parseCli } from '../node-util/cli';
 import { Hub, linkConfigured, createLogger, defaultDataDir, runEmbeddedBackend } from '../hub';
 import { startBrowserHost } from './server';
@@ -18,6 +18,8 @@ const usage = `usage: host [--port N] [--data-dir DIR] [--renderer-dir DIR] [--r
   --data-dir DIR    hub data (settings, cache); default: ${defaultDataDir()}
   --renderer-dir    built renderer (default: out/renderer next to this file)
   --role ROLE       display role for the opened window: ${DisplayRole.options.join(', ')}
+  --wall NAME       the opened window is the video wall NAME (letters, digits, - and _): what it shows is
+                    remembered per wall, e.g. two screens --wall left and --wall right (the address's #/video?wall=)
   --open            open the console in Chromium's app mode (closing it stops the host)
   --json            print {"url":...} as one JSON line when ready (for scripts and tests)
   --no-backend      do not start the embedded backend (when no backend URL is configured)
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       'renderer-dir': { type: 'string' },
       role: { type: 'string' },
+      wall: { type: 'string' },
       open: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'no-backend': { type: 'boolean', default: false },
@@ -49,6 +52,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0-65535, got ${args.port}`);
   const role = validate(DisplayRole, args.role ?? 'combined');
   if (!role.ok) fail(`--role must be one of ${DisplayRole.options.join(', ')}`);
+  if (args.wall !== undefined && !validate(WallName, args.wall).ok) fail(`--wall must be 1-64 letters, digits, - or _, got ${JSON.stringify(args.wall)}`);
   const here = dirname(fileURLToPath(import.meta.url));
   const rendererDir = resolve(args['renderer-dir'] ?? join(here, '../renderer'));
   if (!existsSync(join(rendererDir, 'index.html'))) fail(`no built renderer in ${rendererDir} (run: npm run build)`);
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
     embedded = runEmbeddedBackend(hub, { script: join(here, 'backend.js'), dataDir: join(dataDir, 'backend'), log, ...(speed ? { speed } : {}), ...(demoLoopMinutes ? { demoLoopMinutes } : {}) });
   }
   const host = await startBrowserHost({ hub, rendererDir, port });
-  const url = host.urlFor(role.value, args.demo);
+  const url = `${host.urlFor(role.value, args.demo)}${args.wall !== undefined ? `#/video?wall=${args.wall}` : ''}`;
 
   let browser: ChildProcess | null = null;
   const shutdown = async (code: number): Promise<void> => {

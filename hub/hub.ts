@@ -49,6 +49,7 @@ import { AttachmentCache } from './attachments';
 import { createUser, listUsers, updateUser } from './users-admin';
 import { createApiKey, listApiKeys, revokeApiKey } from './api-keys-admin';
 import { HubSession, type SessionInfo, type SessionServices } from './sessions';
+import { WallLayouts } from './wall-layouts';
 import type { OptimisticView } from './view';
 import type { SessionKeeper } from './sign-in';
 
@@ -184,6 +185,7 @@ export class Hub {
       recordView: (id, demo, summary) => this.recordView(id, demo, summary),
       showOnWall: (from, request) => this.showOnWall(from, request),
       logCall: (entry) => this.logCall(entry),
+      walls: new WallLayouts(this.cache.db, this.log),
       restartBackend: () => this.restartBackend(),
       signIn: (user, password) => this.signIn(user, password),
       signOut: () => this.signOut(),

@@ -50,6 +50,7 @@ import { ObservableValue } from './observable';
 import type { SettingsStore } from './settings-store';
 import type { Outbox } from './outbox';
 import type { RowSubscriber, Subscriptions } from './subscriptions';
+import type { WallLayouts } from './wall-layouts';
 
 export interface SessionInfo {
   bridge: HelloResult['bridge'];
@@ -82,6 +83,8 @@ export interface SessionServices {
   recordView(id: string, demo: boolean, summary: boolean): void;
   showOnWall(from: HubSession, request: WallRequest): ShowOnWallResult;
   logCall(entry: CallLogEntry): void;
+  /** What the video walls remember (wall-layouts.ts). */
+  readonly walls: WallLayouts;
   restartBackend(): void;
   signIn(user: string, password: string): Promise<SignInResult>;
   signOut(): Promise<void>;
@@ -154,6 +157,13 @@ const handlers: Handlers = {
     return {};
   }),
   showOnWall: takes(hubMethods.showOnWall.params, (s, request) => s.services.showOnWall(s, request)),
+  getWall: takes(hubMethods.getWall.params, (s, { wall }) => s.services.walls.read(wall)),
+  saveWall: takes(hubMethods.saveWall.params, (s, { wall, state }) => {
+    s.services.walls.save(wall, state);
+    return {};
+  }),
+  saveWallPreset: takes(hubMethods.saveWallPreset.params, (s, preset) => ({ presets: s.services.walls.savePreset(preset) })),
+  deleteWallPreset: takes(hubMethods.deleteWallPreset.params, (s, { name }) => ({ presets: s.services.walls.deletePreset(name) })),
   logCall: takes(hubMethods.logCall.params, (s, entry) => {
     // Demo / inspection screens make no calls; a window only logs its own user's calls.
     if (s.info.demo) throw new HubError('unauthorized', 'a demo screen makes no calls');

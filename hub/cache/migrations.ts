@@ -74,4 +74,17 @@ export const CACHE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX attachment_blobs_used ON attachment_blobs(last_used);
     `,
   },
+  {
+    version: 6,
+    description: "what the video walls remember (wall-layouts.ts): each wall's layout, tiles and tour, the named layouts (预案布局), and saved states that could not be used, kept aside",
+    sql: `
+      CREATE TABLE wall_layouts (
+        kind TEXT NOT NULL CHECK (kind IN ('wall', 'preset', 'aside')),
+        name TEXT NOT NULL,
+        data TEXT NOT NULL,
+        saved_at TEXT NOT NULL,
+        PRIMARY KEY (kind, name)
+      );
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ export * from './settings';
 export * from './connection';
 export * from './rows';
 export * from './walls-and-calls';
+export * from './wall-layouts';
 export * from './errors';
 export * from './commands';
 export * from './methods';

@@ -11,6 +11,7 @@ import { Settings, SettingsPatch } from './settings';
 import type { ConnectionState } from './connection';
 import { Query, SubscriptionId, SubscriptionUpdate, type CollectionFilter, type OutboxEntry, type PositionRow, type ViewRow } from './rows';
 import { CallLogEntry, ShowOnWallResult, WallRequest, type CallLogState, type SipState, type WallRequestState } from './walls-and-calls';
+import { WallMemory, WallName, WallPresetName, WallPresets, WallState, VideoLayout, VIDEO_WALL_MAX_TILES } from './wall-layouts';
 import { HubErrorShape } from './errors';
 import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
 import { KeyPersonsAnswer, RegisterLevel } from '../registers';
@@ -116,6 +117,18 @@ export const hubMethods = {
   recordView: { params: z.object({ what: z.literal('event'), id: z.string().min(1).max(64), summary: z.boolean().optional() }).strict(), result: Empty },
   /** Asks the windows that show a wall to show something (see WallRequest). */
   showOnWall: { params: WallRequest, result: ShowOnWallResult },
+  /**
+   * What a video wall remembers (wall-layouts.ts), kept in the hub cache: its saved layout, tiles and tour, and
+   * the console's named layouts (预案布局). saveWall replaces the wall's state; a preset saved under an existing
+   * name replaces it; both preset methods answer the whole list.
+   */
+  getWall: { params: z.object({ wall: WallName }).strict(), result: WallMemory },
+  saveWall: { params: z.object({ wall: WallName, state: WallState }).strict(), result: Empty },
+  saveWallPreset: {
+    params: z.object({ name: WallPresetName, layout: VideoLayout, tiles: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).nullable()).max(VIDEO_WALL_MAX_TILES) }).strict(),
+    result: WallPresets,
+  },
+  deleteWallPreset: { params: z.object({ name: WallPresetName }).strict(), result: WallPresets },
   /** Adds a finished call to the call log (hub cache); the same id twice is kept once. */
   logCall: { params: CallLogEntry, result: Empty },
   /**
@@ -216,6 +229,10 @@ export interface HubApi {
   recordView(view: { what: 'event'; id: string; summary?: boolean }): Promise<void>;
   showOnWall(request: WallRequest): Promise<ShowOnWallResult>;
   logCall(entry: CallLogEntry): Promise<void>;
+  getWall(wall: string): Promise<WallMemory>;
+  saveWall(wall: string, state: WallState): Promise<void>;
+  saveWallPreset(preset: HubParams<'saveWallPreset'>): Promise<WallPresets>;
+  deleteWallPreset(name: string): Promise<WallPresets>;
   restartBackend(): Promise<void>;
   signIn(credentials: { user: string; password: string }): Promise<SignInResult>;
   signOut(): Promise<void>;

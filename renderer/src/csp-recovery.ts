@@ -1,8 +1,8 @@
 /**
- * The page's CSP names the backend's and the SIP server's origins as they were when the page loaded. A window
- * that opened before the embedded backend was up (or before it restarted on another port) gets its video and
- * SIP connections refused: such a window reloads itself once per origin, and the fresh page carries a CSP that
- * allows them. Never a reload loop: each origin gets one try per window session.
+ * The page's CSP names the backend's origins as they were when the page loaded (the embedded backend's loopback
+ * on any port, from the first load: hub/media-origins.ts). A window whose configured backend moved to an address
+ * its CSP does not name gets its video connections refused: such a window reloads itself once per origin, and the
+ * fresh page carries a CSP that allows them. Never a reload loop: each origin gets one try per window session.
  */
 import { backendMediaOrigins } from '../../protocol';
 

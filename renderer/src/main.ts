@@ -15,8 +15,10 @@ app.use(pinia).use(createConsoleRouter()).use(createConsoleI18n());
 app.mount('#app');
 
 const hub = useHubStore(pinia);
-const calls = useCallsStore(pinia);
-// The SIP server is trusted like the backend: a window opened before either was known reloads once.
-installCspRecovery(() => [hub.connection?.backendUrl ?? null, ...(hub.connection?.backendUrls ?? []), calls.account?.url ?? null]);
+// A window opened before the backend was known reloads once for it (the embedded backend's loopback is named from
+// the first load, so this is for a configured backend that moved). The SIP server is not: the call bar asks
+// (stores/calls.ts), a reload by itself would throw away a dispatcher's work.
+useCallsStore(pinia);
+installCspRecovery(() => [hub.connection?.backendUrl ?? null, ...(hub.connection?.backendUrls ?? [])]);
 void hub.attach(() => connectHub((detail) => hub.linkLost(detail)));
 window.addEventListener('beforeunload', () => void hub.detach());

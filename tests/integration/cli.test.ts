@@ -16,6 +16,7 @@ describe('command lines', () => {
     ['backend/cli.ts', ['--bogus'], /Unknown option '--bogus'/],
     ['host/cli.ts', ['--port', '70000'], /--port must be 0-65535/],
     ['host/cli.ts', ['--role', 'kitchen'], /--role must be one of combined, map, kpi, video, dispatch/],
+    ['host/cli.ts', ['--wall', '../left'], /--wall must be 1-64 letters, digits, - or _, got "..\/left"/],
   ])('%s %j is refused clearly', (script, args, message) => {
     const result = run(script, args);
     expect(result.status).toBe(2);

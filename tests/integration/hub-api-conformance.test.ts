@@ -224,6 +224,36 @@ describe.each([
     expect(seen.at(-1)!.entries).toHaveLength(1);
   });
 
+  it('remembers each video wall on its own, shares named layouts, and refuses malformed ones', async () => {
+    const left = await bridge.open('video');
+    const right = await bridge.open('video');
+    expect(await left.api.getWall('left')).toEqual({ state: null, problem: null, presets: [] });
+    const leftState = { version: 1 as const, layout: '9' as const, tiles: ['cam-1', null, 'cam-3'], tour: null };
+    const rightState = { version: 1 as const, layout: '1+5' as const, tiles: ['cam-7'], tour: { group: 'online', intervalSec: 30, page: 4 } };
+    await left.api.saveWall('left', leftState);
+    await right.api.saveWall('right', rightState);
+    expect((await right.api.getWall('left')).state).toEqual(leftState);
+    expect((await left.api.getWall('right')).state).toEqual(rightState);
+    const { presets } = await left.api.saveWallPreset({ name: ' 防汛预案 ', layout: '4', tiles: ['cam-1', 'cam-2', null, null] });
+    expect(presets).toMatchObject([{ name: '防汛预案', layout: '4', tiles: ['cam-1', 'cam-2', null, null] }]);
+    expect((await right.api.getWall('right')).presets.map((p) => p.name)).toEqual(['防汛预案']);
+    expect((await right.api.deleteWallPreset('防汛预案')).presets).toEqual([]);
+    await expect(right.api.deleteWallPreset('防汛预案')).rejects.toMatchObject({ code: 'not-found' });
+    for (const bad of [
+      { wall: '../x', state: leftState },
+      { wall: 'left', state: { ...leftState, layout: '5' } },
+      { wall: 'left', state: { ...leftState, tiles: Array.from({ length: 17 }, () => null) } },
+      { wall: 'left', state: { ...leftState, version: 2 } },
+      { wall: 'left', state: { ...leftState, tour: { group: 'online', intervalSec: 0, page: 0 } } },
+      { wall: 'left', state: leftState, extra: 1 },
+    ]) {
+      expect(await left.transport.call('saveWall', bad)).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    }
+    expect(await left.transport.call('saveWallPreset', { name: '   ', layout: '4', tiles: [] })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    // Nothing half-written: the walls still hold what was saved.
+    expect((await left.api.getWall('left')).state).toEqual(leftState);
+  });
+
   it('passes "show on the wall" requests to every window and counts the windows showing that wall', async () => {
     const desk = await bridge.open('dispatch');
     const wall = await bridge.open('map');

@@ -30,7 +30,7 @@ const saved = (d: DisplayInfo, role: WallLayout['windows'][number]['role'], extr
 
 describe('first start', () => {
   it('one display: the combined console over the work area', () => {
-    expect(defaultPlans([desk])).toEqual([{ role: 'combined', displayId: 1, bounds: desk.workArea, fullscreen: false, kiosk: false }]);
+    expect(defaultPlans([desk])).toEqual([{ role: 'combined', displayId: 1, bounds: desk.workArea, fullscreen: false, kiosk: false, wall: 'display-1' }]);
   });
   it('several: dispatch desk on the primary (windowed), walls fullscreen on the others left to right', () => {
     const plans = defaultPlans([wallB, desk, wallA]);
@@ -59,11 +59,15 @@ describe('restore', () => {
     const renumbered = { ...wallA, id: 42 };
     const { plans } = restorePlans(layout([saved(desk, 'dispatch'), saved(wallA, 'map')]), [desk, renumbered]);
     expect(plans.find((p) => p.role === 'map')!.displayId).toBe(42);
+    // Its wall keeps the name it was saved under (what the video wall remembers follows the window).
+    expect(plans.find((p) => p.role === 'map')!.wall).toBe('display-2');
+    const named = restorePlans(layout([{ ...saved(wallA, 'video'), wall: 'display-7' }]), [renumbered]);
+    expect(named.plans[0]!.wall).toBe('display-7');
   });
   it('a wall whose display is gone moves to a free display, fullscreen, and says so', () => {
     const spare = display(9, 1920, 2560, 1440, { label: 'spare' });
     const { plans, notes } = restorePlans(layout([saved(desk, 'dispatch'), saved(wallA, 'map')]), [desk, spare]);
-    expect(plans[1]).toEqual({ role: 'map', displayId: 9, bounds: spare.bounds, fullscreen: true, kiosk: false });
+    expect(plans[1]).toEqual({ role: 'map', displayId: 9, bounds: spare.bounds, fullscreen: true, kiosk: false, wall: 'display-2' });
     expect(notes[0]).toMatch(/map window moved to display "spare"/);
   });
   it('more windows than displays: the extra ones are left out with a note, never stacked', () => {

@@ -142,6 +142,7 @@ describe('window factory', () => {
     });
     expect(options.show).toBe(false);
     expect(consoleUrl('video')).toBe('app://console/index.html?role=video');
+    expect(consoleUrl('video', 'display-2779098405')).toBe('app://console/index.html?role=video&wall=display-2779098405');
     expect(isAppUrl(consoleUrl('map'))).toBe(true);
   });
 

@@ -80,8 +80,6 @@ describe('video wall store', () => {
     const { vi } = await import('vitest');
     const { ALARM_MIN_INTERVAL_MS, useVideoStore } = await import('../../renderer/src/stores/video');
     vi.useFakeTimers();
-    const storage = new Map<string, string>();
-    vi.stubGlobal('localStorage', { getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => storage.set(k, v) });
     try {
       setActivePinia(createPinia());
       const wall = useVideoStore();
@@ -104,13 +102,37 @@ describe('video wall store', () => {
       expect(wall.alarmQueue).toEqual(['z', 'w']);
       wall.clearAlarmQueue();
       expect(wall.alarmQueue).toEqual([]);
-      // Layout and tiles are remembered.
-      await (await import('vue')).nextTick();
-      expect(JSON.parse(storage.get('zongzhi.video.wall')!)).toMatchObject({ layout: '1+5' });
     } finally {
-      vi.unstubAllGlobals();
       vi.useRealTimers();
     }
+  });
+});
+
+describe('video wall memory', () => {
+  it("names the window's wall from its address: the hash's query, else the page's, else the default wall", async () => {
+    const { wallNameOf } = await import('../../renderer/src/video/wall-memory');
+    expect(wallNameOf({ search: '', hash: '#/video?wall=left' })).toBe('left');
+    expect(wallNameOf({ search: '?role=video&wall=display-2779098405', hash: '#/video' })).toBe('display-2779098405');
+    expect(wallNameOf({ search: '?wall=display-1', hash: '#/video?wall=right' })).toBe('right');
+    expect(wallNameOf({ search: '', hash: '#/video' })).toBe('default');
+    expect(wallNameOf({ search: '', hash: '#/video?wall=../etc' })).toBe('default');
+    expect(wallNameOf({ search: '?wall=', hash: '' })).toBe('default');
+  });
+
+  it("tours the online cameras nearest the console's area: the map's home, else the scope's cameras, else the city's", async () => {
+    const { areaCentre, tourGroupCameras, NEARBY_TOUR_SIZE } = await import('../../renderer/src/video/wall-memory');
+    const cam = (id: string, lon: number, districtId: string, online = true) => ({ id, name: id, kind: 'tianwang' as const, position: [lon, 30] as [number, number], heading: 0, fov: 60, gridId: 'g', districtId, online, streams: [] });
+    const cameras = [cam('a', 120.0, 'd1'), cam('b', 120.01, 'd1', false), cam('c', 120.02, 'd1'), cam('d', 121.0, 'd2'), cam('e', 121.01, 'd2')];
+    expect(areaCentre(cameras, null, [100, 20])).toEqual([100, 20]);
+    expect(areaCentre(cameras, ['d2'], null)![0]).toBeCloseTo(121.005);
+    expect(areaCentre(cameras, ['elsewhere'], null)![0]).toBeCloseTo(120.406);
+    expect(areaCentre([], null, null)).toBeNull();
+    expect(tourGroupCameras('nearby', cameras, [121.02, 30])).toEqual(['e', 'd', 'c', 'a']); // nearest first, online only
+    expect(tourGroupCameras('online', cameras, null)).toEqual(['a', 'c', 'd', 'e']);
+    expect(tourGroupCameras('d1', cameras, null)).toEqual(['a', 'c']);
+    expect(tourGroupCameras('nearby', cameras, null)).toEqual([]);
+    const many = Array.from({ length: 40 }, (_, i) => cam(`m${String(i).padStart(2, '0')}`, 120 + i * 0.001, 'd1'));
+    expect(tourGroupCameras('nearby', many, [120, 30])).toHaveLength(NEARBY_TOUR_SIZE);
   });
 });
 

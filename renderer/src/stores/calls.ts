@@ -13,7 +13,10 @@ import { ConferenceMixer, GROUP_CALL_LIMIT } from '../sip/conference';
 import { CallWallSender } from '../sip/wall-relay';
 import { useHubStore } from './hub';
 
-/** reload: the SIP server appeared after this page loaded; its security policy needs a reload to allow it. */
+/**
+ * reload: the page's security policy does not name the SIP server (a configured one that moved while the page
+ * was open): one click reloads. The embedded backend's is named from the first load (hub/media-origins.ts).
+ */
 export type SoftphoneStatus = PhoneStatus | 'unavailable' | 'disabled' | 'reload';
 export interface CallTarget {
   sipUser: string;
@@ -21,6 +24,14 @@ export interface CallTarget {
 }
 /** Ended calls stay on the call bar this long, with how they ended. */
 const ENDED_LINGER_MS = 4000;
+
+function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).host === new URL(b).host && new URL(a).protocol === new URL(b).protocol;
+  } catch {
+    return false;
+  }
+}
 
 export const useCallsStore = defineStore('calls', () => {
   const hub = useHubStore();
@@ -123,25 +134,30 @@ export const useCallsStore = defineStore('calls', () => {
   async function subscribeToHub(): Promise<void> {
     if (!hub.api || stops.length > 0) return;
     stops.push(await hub.api.subscribe({ topic: 'calls' }, (value) => (log.value = value.entries)));
-    // The SIP server known when this page loaded is in its CSP; one that appeared later (the embedded backend
-    // came up after the window, or moved) is not: reload once rather than have the connection refused.
-    let loadedWith: string | null | undefined;
+    // A SIP server that comes up after this page (the embedded backend's, at first start) is connected to as
+    // soon as the hub has its account: the page's security policy names it from the first load.
     stops.push(
       await hub.api.subscribe({ topic: 'sip' }, (value) => {
         const next = value.account;
-        if (loadedWith === undefined) loadedWith = next?.url ?? null;
         if (JSON.stringify(next) === JSON.stringify(account.value)) return;
-        // Reloading by itself would throw away the dispatcher's work: ask instead (one click, in the bar).
-        if (next && enabled.value && next.url !== loadedWith) {
-          account.value = next;
-          status.value = 'reload';
-          return;
-        }
         account.value = next;
         void connect();
       }),
     );
     statsTimer = setInterval(() => void updateStats(), 1000);
+  }
+
+  // A SIP server the page's policy does not name refuses the connection: say so with one click to reload
+  // (reloading by itself would throw away the dispatcher's work).
+  if (typeof document !== 'undefined') {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const url = account.value?.url;
+      if (e.effectiveDirective !== 'connect-src' || !url || !enabled.value || !sameOrigin(e.blockedURI, url)) return;
+      const old = phone;
+      phone = null;
+      void old?.stop();
+      status.value = 'reload';
+    });
   }
 
   async function connect(): Promise<void> {

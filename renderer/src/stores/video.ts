@@ -1,44 +1,30 @@
 /**
  * The video wall (视频墙) of this window: layout, which camera is in which tile, the tour (轮巡), and video
- * alarms waiting for a tile. Layout and tiles are remembered per window (localStorage). Cameras come from the
- * hub; video-AI alarms open their camera, rate-limited so a burst never takes over the wall.
+ * alarms waiting for a tile. Layout, tiles and tour are remembered per wall by the hub (its cache: a wall per
+ * Electron display, per `?wall=` name in the browser host), restored at start; a first-time wall (or one whose
+ * saved state could not be used, said in a notice) tours the online cameras nearest the console's area.
+ * Cameras come from the hub; video-AI alarms open their camera, rate-limited so a burst never takes over the wall.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
-import type { Camera, GovEvent, LonLat } from '../../../protocol';
+import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, type Camera, type GovEvent, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
 import { useRowsStore } from '../data';
+import { FIRST_TOUR_INTERVAL_S, areaCentre, tourGroupCameras, wallNameOf } from '../video/wall-memory';
 
-export const LAYOUTS = ['1', '4', '9', '16', '1+5', '1+7'] as const;
+export const LAYOUTS = VIDEO_LAYOUTS;
 export type WallLayout = (typeof LAYOUTS)[number];
 export const LAYOUT_SLOTS: Record<WallLayout, number> = { '1': 1, '4': 4, '9': 9, '16': 16, '1+5': 6, '1+7': 8 };
-export const MAX_TILES = 16;
+export const MAX_TILES = VIDEO_WALL_MAX_TILES;
 /** At most one alarm takes a tile per this many ms; the rest wait in line. */
 export const ALARM_MIN_INTERVAL_MS = 10_000;
 export const TOUR_INTERVALS = [10, 30, 60, 120] as const;
 
-const STORAGE_KEY = 'zongzhi.video.wall';
+/** This window's wall (read once: switching workspace rewrites the address). */
+export const WALL_NAME = wallNameOf(typeof window === 'undefined' ? { search: '', hash: '' } : window.location);
 
-interface Saved {
-  layout: WallLayout;
-  tiles: Array<string | null>;
-}
-
-function load(): Saved {
-  const empty: Saved = { layout: '4', tiles: Array.from({ length: MAX_TILES }, () => null) };
-  try {
-    const raw: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? 'null');
-    if (!raw || typeof raw !== 'object') return empty;
-    const { layout, tiles } = raw as Partial<Saved>;
-    return {
-      layout: LAYOUTS.includes(layout as WallLayout) ? (layout as WallLayout) : empty.layout,
-      tiles: Array.from({ length: MAX_TILES }, (_, i) => (Array.isArray(tiles) && typeof tiles[i] === 'string' ? tiles[i] : null)),
-    };
-  } catch {
-    return empty;
-  }
-}
+const emptyTiles = (): Array<string | null> => Array.from({ length: MAX_TILES }, () => null);
 
 /** The smallest layout with room for n tiles. */
 export function layoutFor(n: number): WallLayout {
@@ -53,7 +39,8 @@ export function tourPage(cameraIds: readonly string[], page: number, size: numbe
 }
 
 export interface Tour {
-  label: string;
+  /** 'online', 'nearby' or a district id (the view words it). */
+  group: string;
   cameraIds: string[];
   intervalSec: number;
   page: number;
@@ -62,9 +49,16 @@ export interface Tour {
 export const useVideoStore = defineStore('video', () => {
   const hub = useHubStore();
   const data = useRowsStore();
-  const saved = load();
-  const layout = ref<WallLayout>(saved.layout);
-  const tiles = ref<Array<string | null>>(saved.tiles);
+  const layout = ref<WallLayout>('4');
+  const tiles = ref<Array<string | null>>(emptyTiles());
+  /** Why this wall's saved state was not used (shown once), and the console's named layouts. */
+  const problem = ref<WallMemory['problem']>(null);
+  const presets = ref<WallPreset[]>([]);
+  /** 'no': not read yet; 'reading'; 'yes': read (and saving). A request before that wins over the saved state. */
+  let restored: 'no' | 'reading' | 'yes' = 'no';
+  let touched = false;
+  /** A saved (or first-start) tour waiting for the camera list. */
+  let pendingTour: { group: string; intervalSec: number; page: number } | null = null;
   const selected = ref(0);
   const enlarged = ref<number | null>(null);
   const tour = ref<Tour | null>(null);
@@ -79,7 +73,92 @@ export const useVideoStore = defineStore('video', () => {
   let stops: Array<() => Promise<void>> = [];
   let knownAlarms: Set<string> | null = null;
 
-  watch([layout, tiles], () => localStorage.setItem(STORAGE_KEY, JSON.stringify({ layout: layout.value, tiles: tiles.value } satisfies Saved)), { deep: true });
+  function snapshot(): WallState {
+    const t = tour.value;
+    return { version: WALL_STATE_VERSION, layout: layout.value, tiles: [...tiles.value], tour: t ? { group: t.group, intervalSec: t.intervalSec, page: t.page } : null };
+  }
+  // Saved at once (the changes of one tick together): a window closed or reloaded right after a click keeps it.
+  // Changes are few (a click, a drop, a tour page every 10 s or more), each one small row in the hub's cache.
+  watch([layout, tiles, tour], () => {
+    touched = true;
+    if (restored !== 'yes' || !hub.api) return;
+    hub.api.saveWall(WALL_NAME, snapshot()).catch((e: unknown) => console.warn('video wall not saved', e));
+  });
+
+  /** Reads this wall's saved state from the hub once: applied unless the wall was already told what to show. */
+  async function restore(): Promise<void> {
+    if (restored !== 'no' || !hub.api) return;
+    restored = 'reading';
+    touched = false;
+    let memory: WallMemory;
+    try {
+      memory = await hub.api.getWall(WALL_NAME);
+    } catch (e) {
+      console.warn('video wall state not read', e);
+      memory = { state: null, problem: null, presets: [] };
+    }
+    presets.value = memory.presets;
+    problem.value = memory.problem;
+    const saved = memory.state;
+    if (!touched) {
+      if (saved) {
+        layout.value = saved.layout;
+        tiles.value = Array.from({ length: MAX_TILES }, (_, i) => saved.tiles[i] ?? null);
+        pendingTour = saved.tour;
+      } else {
+        // A first-time wall: the cameras around the console's area, in turn, rather than empty tiles.
+        pendingTour = { group: 'nearby', intervalSec: FIRST_TOUR_INTERVAL_S, page: 0 };
+      }
+    }
+    restored = 'yes';
+    resumeTour();
+  }
+
+  /** Starts the waiting tour once cameras are known (its group's cameras now; the saved page). */
+  function resumeTour(): void {
+    if (!pendingTour || cameras.value.size === 0) return;
+    const { group, intervalSec, page } = pendingTour;
+    pendingTour = null;
+    startTour(group, groupCameras(group), intervalSec, page);
+  }
+
+  function groupCameras(group: string): string[] {
+    const home = hub.settings?.map.home ?? null;
+    const list = [...cameras.value.values()];
+    return tourGroupCameras(group, list, areaCentre(list, hub.connection?.districtScope ?? null, home ? [home.lon, home.lat] : null));
+  }
+
+  function dismissProblem(): void {
+    problem.value = null;
+  }
+
+  /** 保存为预案布局: this wall's layout and tiles under a name, for every window of the console. */
+  async function savePreset(name: string): Promise<void> {
+    if (!hub.api) return;
+    presets.value = (await hub.api.saveWallPreset({ name, layout: layout.value, tiles: tiles.value.slice(0, MAX_TILES) })).presets;
+  }
+
+  async function deletePreset(name: string): Promise<void> {
+    if (!hub.api) return;
+    presets.value = (await hub.api.deleteWallPreset(name)).presets;
+  }
+
+  /** Shows a named layout (the tour stops: the layout is what was asked for). */
+  function applyPreset(preset: WallPreset): void {
+    stopTour();
+    setLayout(preset.layout);
+    tiles.value = Array.from({ length: MAX_TILES }, (_, i) => preset.tiles[i] ?? null);
+    selected.value = 0;
+  }
+
+  async function refreshPresets(): Promise<void> {
+    if (!hub.api) return;
+    try {
+      presets.value = (await hub.api.getWall(WALL_NAME)).presets;
+    } catch {
+      /* the list stays as it was */
+    }
+  }
 
   const slotCount = computed(() => LAYOUT_SLOTS[layout.value]);
 
@@ -108,10 +187,10 @@ export const useVideoStore = defineStore('video', () => {
     selected.value = 0;
   }
 
-  function startTour(label: string, cameraIds: string[], intervalSec: number): void {
+  function startTour(group: string, cameraIds: string[], intervalSec: number, page = 0): void {
     stopTour();
     if (cameraIds.length === 0) return;
-    tour.value = { label, cameraIds, intervalSec, page: 0 };
+    tour.value = { group, cameraIds, intervalSec, page };
     showTourPage();
     tourTimer = setInterval(() => {
       if (!tour.value) return;
@@ -186,7 +265,13 @@ export const useVideoStore = defineStore('video', () => {
     users++;
     if (users > 1 || !hub.api) return;
     knownAlarms = null;
-    stops.push(await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => (cameras.value = markRaw(new Map(rows)))));
+    stops.push(
+      await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => {
+        cameras.value = markRaw(new Map(rows));
+        resumeTour();
+      }),
+    );
+    await restore();
     stops.push(
       await data.read({ topic: 'collection', collection: 'adminUnits' }, (rows) => {
         districts.value = markRaw(new Map([...rows.values()].filter((u) => u.level === 'district').map((u) => [u.id, u.name])));
@@ -213,5 +298,36 @@ export const useVideoStore = defineStore('video', () => {
     await Promise.allSettled(pending.map((s) => s()));
   }
 
-  return { layout, tiles, selected, enlarged, tour, cameras, districts, alarmQueue, slotCount, alarmSlot, setLayout, assign, open, startTour, stopTour, alarm, clearAlarmQueue, showOnWall, camerasNear, start, stop };
+  return {
+    wallName: WALL_NAME,
+    layout,
+    tiles,
+    selected,
+    enlarged,
+    tour,
+    cameras,
+    districts,
+    alarmQueue,
+    slotCount,
+    alarmSlot,
+    problem,
+    presets,
+    setLayout,
+    assign,
+    open,
+    startTour,
+    stopTour,
+    groupCameras,
+    alarm,
+    clearAlarmQueue,
+    showOnWall,
+    camerasNear,
+    dismissProblem,
+    savePreset,
+    deletePreset,
+    applyPreset,
+    refreshPresets,
+    start,
+    stop,
+  };
 });
