@@ -13,7 +13,7 @@ import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
 import { DEFAULT_LEVEL_PROFILES, mayRun, rungOf } from '../../../domain';
 import type { AlarmRung, LevelProfile, UserRole, ViewRow } from '../../../protocol';
-import { useHubStore } from './hub';
+import { toUserFacingError, useHubStore } from './hub';
 import { send, useRowsStore } from '../data';
 
 export type AlarmRow = ViewRow<'alarms'>;
@@ -49,8 +49,13 @@ export const useAlarmStore = defineStore('alarms', () => {
 
   async function start(): Promise<void> {
     if (stops.length > 0 || !hub.api) return;
-    stops.push(await data.read({ topic: 'collection', collection: 'alarms' }, (all) => (rows.value = [...all.values()])));
-    stops.push(await data.read({ topic: 'collection', collection: 'levelProfiles' }, (all) => (profiles.value = new Map([...all.values()].map((p) => [p.id, p])))));
+    try {
+      stops.push(await data.read({ topic: 'collection', collection: 'alarms' }, (all) => (rows.value = [...all.values()])));
+      stops.push(await data.read({ topic: 'collection', collection: 'levelProfiles' }, (all) => (profiles.value = new Map([...all.values()].map((p) => [p.id, p])))));
+    } catch (e) {
+      // The hub went away meanwhile: the shell says so (link lost) and starts the bar again with the hub.
+      if (hub.phase === 'ready') hub.error = toUserFacingError(e);
+    }
   }
 
   async function dispose(): Promise<void> {
