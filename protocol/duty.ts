@@ -128,11 +128,10 @@ const StepFactor = z.number().min(0.1).max(2);
 export const StepFactors = z.object({ report: StepFactor, dispatch: StepFactor, handle: StepFactor, followup: StepFactor, close: StepFactor });
 export type StepFactors = z.infer<typeof StepFactors>;
 
-/** What each wall shows first at a level: the map (the incident or the whole city), the video wall, the KPI wall. */
+/** What the walls show first at a level: the map (the whole city, or flown to the incident), the video wall (its tour, or the incident's cameras). */
 export const WallsFirst = z.object({
   map: z.enum(['city', 'incident']),
   video: z.enum(['tour', 'incident-cameras']),
-  kpi: z.enum(['city', 'incident-district']),
 });
 export type WallsFirst = z.infer<typeof WallsFirst>;
 
@@ -142,7 +141,7 @@ export const LevelProfile = z.object({
   alarms: AlarmPolicy,
   /** Records stored before these fields existed read as the daily meaning (limits as listed, no 下沉干部). */
   stepFactors: StepFactors.default({ report: 1, dispatch: 1, handle: 1, followup: 1, close: 1 }),
-  walls: WallsFirst.default({ map: 'city', video: 'tour', kpi: 'city' }),
+  walls: WallsFirst.default({ map: 'city', video: 'tour' }),
   /** Whether the level calls the 下沉干部 (part-time cadres) to their pre-assigned grids. */
   callsCadres: z.boolean().default(false),
   updatedAt: IsoTime.nullable(),
