@@ -3,11 +3,12 @@
  * five-step loop with acks, reconnect from the last seq, snapshot resume, idempotent replays, restart.
  */
 import { describe, expect } from 'vitest';
-import type { CommandLevelState, GovEvent, Grid, TimelineRecord } from '../../protocol';
+import { COLLECTIONS, type CommandLevelState, type GovEvent, type Grid, type TimelineRecord } from '../../protocol';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
 import type { RunningBackend } from '../../backend/index';
 import { historyOf } from '../../harness/history';
+import { DEFAULT_LEVEL_PROFILES } from '../../domain';
 import { it } from '../../harness/fixtures';
 
 let backend: RunningBackend;
@@ -193,6 +194,35 @@ describe('the emergency level opens the incident\'s plan (预案)', () => {
   });
 });
 
+describe('command levels act (平急转换)', () => {
+  it('加强 re-times an open step for every client, an administrator saves a level\'s profile (others refused), 日常 restores', async () => {
+    const leader = await connect(TEST_TOKENS.leader);
+    const duty = await connect(TEST_TOKENS.duty);
+    const admin = await connect(TEST_TOKENS.admin);
+    const eventId = await report(duty, someGrid(duty));
+    await until(() => leader.get<GovEvent>('events', eventId) !== undefined, 'the report');
+    const deadline = (): number => Date.parse(leader.get<GovEvent>('events', eventId)!.stepDeadline!);
+    const before = deadline();
+    const limit = backend.state.get('rules', 'sanitation')!.limits.report;
+    const raised = await leader.command('level.set', { level: 'reinforced', reason: '节日保障' });
+    expect(raised.result.retimed).toBeGreaterThanOrEqual(1);
+    await until(() => deadline() < before, 'the tightened deadline');
+    expect(before - deadline()).toBe(Math.min(limit * 0.25 * 60_000, before - deadline()));
+    await until(() => duty.get<CommandLevelState>('commandLevel', 'current')?.level === 'reinforced', 'the level at another console');
+    expect(duty.get<CommandLevelState>('commandLevel', 'current')?.retimed).toBe(raised.result.retimed);
+
+    const { updatedAt: _a, updatedBy: _b, ...profile } = DEFAULT_LEVEL_PROFILES.reinforced;
+    await expect(leader.command('level.profile.save', profile)).rejects.toMatchObject({ wire: { code: 'forbidden' } });
+    await expect(admin.command('level.profile.save', { ...profile, stepFactors: { ...profile.stepFactors, handle: 1.2 } })).rejects.toMatchObject({ wire: { code: 'invalid', message: '处置时限系数 1.2 大于 1：加强和应急只能收紧时限，不能放宽' } });
+    await admin.command('level.profile.save', { ...profile, stepFactors: { ...profile.stepFactors, handle: 0.6 } });
+    await until(() => duty.get<{ stepFactors: { handle: number } }>('levelProfiles', 'reinforced')?.stepFactors.handle === 0.6, 'the saved profile');
+
+    await leader.command('level.set', { level: 'daily', reason: '保障结束' });
+    await until(() => deadline() === before, 'the daily limit restored');
+    for (const c of [leader, duty, admin]) c.close();
+  });
+});
+
 describe('commands are idempotent and time-sensitive', () => {
   it('a repeated command id returns the first answer and changes nothing', async () => {
     const c = await connect();
@@ -257,7 +287,7 @@ describe('reconnect and resume', () => {
     expect(chunks.length).toBeGreaterThan(3);
     const snapshotId = full.snapshotId!;
     // A client that got the first two chunks before its link dropped: it keeps those and asks for the rest.
-    const staged = new Map<string, Map<string, unknown>>(['adminUnits', 'grids', 'departments', 'rules', 'staff', 'cameras', 'resources', 'places', 'events', 'timeline', 'commandLevel', 'handovers', 'kpis'].map((c) => [c, new Map()]));
+    const staged = new Map<string, Map<string, unknown>>(COLLECTIONS.map((c) => [c, new Map()]));
     for (const frame of chunks.slice(0, 2)) {
       const p = frame.payload as { collection: string; items: Array<{ id: string }> };
       for (const item of p.items) staged.get(p.collection)!.set(item.id, item);

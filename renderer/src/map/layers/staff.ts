@@ -10,7 +10,7 @@ import type { MapSource } from './source';
 export const STAFF_COLORS: Record<string, string> = { patrolling: '#2fd37a', handling: '#ffb020', idle: '#3fb4ff', offline: '#5d6f8a' };
 /** The ring that marks a 下沉干部. */
 export const CADRE_RING = '#ffd24a';
-const CADRE = { pixelSize: 11, outlineColor: Color.fromCssColorString(CADRE_RING), outlineWidth: 3 };
+const CADRE = { pixelSize: 12, outlineColor: Color.fromCssColorString(CADRE_RING), outlineWidth: 3 };
 const GRID_STAFF = { pixelSize: 7, outlineColor: Color.BLACK.withAlpha(0.6), outlineWidth: 1 };
 
 export class StaffLayer implements Layer {
