@@ -100,6 +100,10 @@ describe('基础数据 (administrator)', () => {
     await until(() => backend.state.get('levelProfiles', 'reinforced')?.stepFactors.handle === 0.6, 'the saved profile at the backend');
     expect(backend.state.get('levelProfiles', 'reinforced')).toMatchObject({ callsCadres: false, updatedBy: expect.stringContaining('管理员') });
     await page.getByTestId('level-profile-saved').waitFor();
+    // The window reads the stored profile back through the hub: who changed it, and the form keeps the values.
+    await page.locator('[data-testid="level-profile-updated-reinforced"]', { hasText: '系统管理员 赵磊' }).waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('level-factor-reinforced-handle').inputValue()).resolves.toBe('0.6');
+    expect(await page.getByTestId('level-cadres-reinforced').isChecked()).toBe(false);
     await page.getByTestId('level-profiles').screenshot({ path: join(SHOTS, 'base-data-levels.png') });
   }, 120_000);
 
