@@ -5,7 +5,7 @@
  * events, staff, cameras and grids in the scope count, and the district ranking lists the scope's districts.
  */
 import type { GovEvent, KpiPeriod, KpiSnapshot, Ratio } from '../protocol';
-import { inAreaScope, type CityState } from '../domain';
+import { cadresCalled, inAreaScope, type CityState } from '../domain';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -122,10 +122,18 @@ export function computeKpis(state: CityState, period: KpiPeriod, now: Date, scop
     }
   }
 
+  // Grid staff on the roster count for 在线率; the 下沉干部 count apart, for 到岗率 while the level calls them.
   let staffOnline = 0;
   let staffTotal = 0;
+  let cadresCalledCount = 0;
+  let cadresArrived = 0;
   for (const staff of state.all('staff')) {
     if (!inArea(staff)) continue;
+    if (staff.role === 'cadre') {
+      cadresCalledCount++;
+      if (staff.status !== 'offline') cadresArrived++;
+      continue;
+    }
     staffTotal++;
     if (staff.status !== 'offline') staffOnline++;
   }
@@ -158,6 +166,7 @@ export function computeKpis(state: CityState, period: KpiPeriod, now: Date, scop
     satisfactionRate: ratio(satisfied, evaluated),
     overdueCount: overdue,
     staffOnlineRate: ratio(staffOnline, staffTotal),
+    cadreArrivalRate: cadresCalled(state) ? ratio(cadresArrived, cadresCalledCount) : null,
     cameraOnlineRate: ratio(camerasOnline, camerasTotal),
     hotlineVolume: hotline,
     bySource,

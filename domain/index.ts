@@ -10,7 +10,8 @@ export { nearest, suggestDepartment, suggestStaff, type DepartmentSuggestion, ty
 export { MAX_ACTORS, MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from './bounds';
 export { defaultPlans, openPlan, planFor, planTemplateFor, type PlanTemplate } from './plans';
 export { STEP_NAMES, alarmActions, alarmIdOf, isRinging, reasonsDue, type AlarmAction } from './alarms';
-export { DEFAULT_LEVEL_PROFILES, currentLevel, levelProfileOf, rungOf } from './level-profiles';
+export { DEFAULT_LEVEL_PROFILES, cadresCalled, currentLevel, levelProfileOf, rungOf, stepLimitMinutes } from './level-profiles';
+export { RETIME_GRACE_MINUTES, retimeOpenEvents, retimedDeadline } from './level-timing';
 export { HIDDEN, maskDigits, maskKeyPerson, maskName, maskPayload, maskRow } from './privacy';
 export { idCheckChar, idNumberProblem, maskIdNumber } from './id-number';
 export {

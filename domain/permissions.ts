@@ -21,8 +21,8 @@ const EVENT_WORK: CommandType[] = [
   'event.locate',
 ];
 
-/** 基础数据: the departments and the responsibility list (权责清单), edited by administrators only. */
-export const BASE_DATA_COMMANDS: readonly CommandType[] = ['department.save', 'department.remove', 'rule.save', 'rule.remove', 'plan.save', 'plan.remove'];
+/** 基础数据: the departments, the responsibility list (权责清单), the plans (预案) and the command levels' profiles, edited by administrators only. */
+export const BASE_DATA_COMMANDS: readonly CommandType[] = ['department.save', 'department.remove', 'rule.save', 'rule.remove', 'plan.save', 'plan.remove', 'level.profile.save'];
 
 export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
   // Dispatchers also tick the plan steps they coordinate during an emergency.

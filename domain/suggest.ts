@@ -39,12 +39,14 @@ export interface StaffSuggestion {
  * The nearest staff who can take the event now: on duty (not offline), with a known position, inside the
  * dispatcher's area scope (null: anywhere; a street or community scope reads the staff's grid from `grids`). Ordered by distance, with each 5 open tasks counting like a
  * kilometre more, so a free colleague a little further away comes before an overloaded one next door.
- * District borders do not matter: staff of the neighbouring district are suggested when nearer.
+ * District borders do not matter: staff of the neighbouring district are suggested when nearer. 下沉干部 (role
+ * `cadre`) are suggested only while the level in force calls them (`cadresCalled`), and once on duty.
  */
-export function suggestStaff(event: Pick<GovEvent, 'location' | 'gridId'>, staff: Iterable<Staff>, scope: readonly string[] | null, limit = 3, grids: GridReader = NO_GRIDS): StaffSuggestion[] {
+export function suggestStaff(event: Pick<GovEvent, 'location' | 'gridId'>, staff: Iterable<Staff>, scope: readonly string[] | null, limit = 3, grids: GridReader = NO_GRIDS, cadresCalled = false): StaffSuggestion[] {
   const candidates: Array<StaffSuggestion & { score: number }> = [];
   for (const s of staff) {
     if (s.status === 'offline' || !s.position) continue;
+    if (s.role === 'cadre' && !cadresCalled) continue;
     if (!inAreaScope(scope, s, grids)) continue;
     const distance = distanceMetres(event.location, s.position);
     candidates.push({ staff: s, distance, load: s.openTasks, ownGrid: s.gridId === event.gridId, score: distance + s.openTasks * 200 });

@@ -32,6 +32,8 @@ export const CommandLevelState = z.object({
   /** The plan record (collection plans) the checklist was opened from; null when none (below 应急, or older states). */
   planId: z.string().nullable().optional(),
   plan: z.array(PlanItem).default([]),
+  /** How many open events had their current step re-timed by the switch (the level's step limits). */
+  retimed: z.number().int().nonnegative().optional(),
 });
 export type CommandLevelState = z.infer<typeof CommandLevelState>;
 
@@ -122,10 +124,30 @@ export const AlarmPolicy = z.object({
 });
 export type AlarmPolicy = z.infer<typeof AlarmPolicy>;
 
+/**
+ * Each step's time limit at a level as a factor of the 权责清单's limit (1: as listed; 0.5: half the time). New steps
+ * take rule × factor; switching the level re-times the current step of every open event.
+ */
+const StepFactor = z.number().min(0.1).max(2);
+export const StepFactors = z.object({ report: StepFactor, dispatch: StepFactor, handle: StepFactor, followup: StepFactor, close: StepFactor });
+export type StepFactors = z.infer<typeof StepFactors>;
+
+/** What the walls show first at a level: the map (the whole city, or flown to the incident), the video wall (its tour, or the incident's cameras). */
+export const WallsFirst = z.object({
+  map: z.enum(['city', 'incident']),
+  video: z.enum(['tour', 'incident-cameras']),
+});
+export type WallsFirst = z.infer<typeof WallsFirst>;
+
 /** What a command level means, one record per level (absent: the built-in defaults, domain/level-profiles.ts). */
 export const LevelProfile = z.object({
   id: CommandLevel,
   alarms: AlarmPolicy,
+  /** Records stored before these fields existed read as the daily meaning (limits as listed, no 下沉干部). */
+  stepFactors: StepFactors.default({ report: 1, dispatch: 1, handle: 1, followup: 1, close: 1 }),
+  walls: WallsFirst.default({ map: 'city', video: 'tour' }),
+  /** Whether the level calls the 下沉干部 (part-time cadres) to their pre-assigned grids. */
+  callsCadres: z.boolean().default(false),
   updatedAt: IsoTime.nullable(),
   updatedBy: z.string().nullable(),
 });

@@ -21,6 +21,8 @@ export const KpiSnapshot = z.object({
   satisfactionRate: Ratio, // 满意率
   overdueCount: z.number().int().nonnegative(),
   staffOnlineRate: Ratio,
+  /** 到岗率: 下沉干部 on duty / called, while the level in force calls them; null when it does not. */
+  cadreArrivalRate: Ratio.nullable().optional(),
   cameraOnlineRate: Ratio,
   hotlineVolume: z.number().int().nonnegative(),
   bySource: z.record(z.string(), z.number().int()),

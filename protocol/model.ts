@@ -45,7 +45,7 @@ export const Grid = z.object({
 });
 export type Grid = z.infer<typeof Grid>;
 
-export const StaffRole = z.enum(['grid-leader', 'full-time', 'part-time']); // 网格长 / 专职 / 兼职
+export const StaffRole = z.enum(['grid-leader', 'full-time', 'part-time', 'cadre']); // 网格长 / 专职 / 兼职 / 下沉干部 (called to their grid by a level)
 export const StaffStatus = z.enum(['patrolling', 'handling', 'idle', 'offline']);
 export type StaffStatus = z.infer<typeof StaffStatus>;
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CommandLevel, UserRole } from './vocabulary';
 import { ViewPayload } from './audit';
 import { AttachmentIds } from './attachments';
-import { AlarmKind } from './duty';
+import { AlarmKind, LevelProfile } from './duty';
 import { PlanRemovePayload, PlanSavePayload } from './plans';
 import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
@@ -109,6 +109,8 @@ export const commandPayloads = {
     departmentId: z.string().max(64).optional(),
   }),
   'level.set': z.object({ level: CommandLevel, reason: Text(500), incidentId: z.string().min(1).max(64).nullable().optional() }),
+  /** What a level means (administrators): alarm policy, step-limit factors, walls first, 下沉干部 called. */
+  'level.profile.save': LevelProfile.omit({ updatedAt: true, updatedBy: true }),
   'plan.tick': z.object({ itemId: z.string().min(1).max(64), done: z.boolean() }),
   'duty.handover': z.object({
     notes: z.string().max(8000),

@@ -101,6 +101,19 @@ export function generateStaff(rng: Rng, ctx: AssetContext, perGrid: number, epoc
       });
     }
   });
+  // 下沉干部: one per three grids, pre-assigned to a grid, off duty (standby) until a level calls them. Drawn from a
+  // stream of their own after everyone else, so the rest of the city is the same with or without them.
+  const cadreRng = rng.fork('cadres');
+  ctx.hierarchy.grids.forEach((grid, g) => {
+    if (g % 3 !== 0 || perGrid === 0) return;
+    const id = `s${pad(staff.length + 1, 5)}`;
+    const node = cadreRng.pick(corners(ctx, g));
+    nodes.push(node);
+    let phone = mobilePhone(cadreRng);
+    while (phones.has(phone)) phone = mobilePhone(cadreRng);
+    phones.add(phone);
+    staff.push({ id, name: personName(cadreRng), phone, role: 'cadre', gridId: grid.id, districtId: grid.districtId, status: 'offline', position: nodeCopy(ctx, node), sipUser: id, openTasks: 0, updatedAt: epoch });
+  });
   return { staff, staffNode: Uint32Array.from(nodes) };
 }
 

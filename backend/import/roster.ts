@@ -32,6 +32,8 @@ const ROLES: Record<string, Staff['role']> = {
   fulltime: 'full-time',
   'part-time': 'part-time',
   parttime: 'part-time',
+  下沉干部: 'cadre',
+  cadre: 'cadre',
 };
 
 /** A mobile (1 + 10 digits) or a landline (area code 010, 02x or 0xxx + 7–8 digits, an extension allowed), after removing spaces, dashes and +86. */
@@ -106,7 +108,7 @@ export function buildStaff(table: Table, state: CityState, file: string, now: Da
     const roleText = cell('role');
     const role = ROLES[roleText] ?? ROLES[roleText.toLowerCase()];
     if (!role) {
-      error(row, id, 'bad-role', `角色“${roleText}”不是 网格长 / 专职 / 兼职`, `role "${roleText}" is not 网格长 / 专职 / 兼职 (grid leader / full-time / part-time)`);
+      error(row, id, 'bad-role', `角色“${roleText}”不是 网格长 / 专职 / 兼职 / 下沉干部`, `role "${roleText}" is not 网格长 / 专职 / 兼职 / 下沉干部 (grid leader / full-time / part-time / cadre)`);
       ok = false;
     }
     const code = cell('grid');
@@ -124,7 +126,8 @@ export function buildStaff(table: Table, state: CityState, file: string, now: Da
       role,
       gridId: grid.id,
       districtId: grid.districtId,
-      status: current?.status ?? 'idle',
+      // A new 下沉干部 stands by (off duty) until a level calls them.
+      status: current?.status ?? (role === 'cadre' ? 'offline' : 'idle'),
       position: current ? current.position : [...grid.center],
       sipUser: current?.sipUser ?? id,
       openTasks: current?.openTasks ?? loadOf(state, id),

@@ -1,10 +1,12 @@
 /**
  * Grid staff on duty, moved by the simulator: each along their walker's legs (patrol.ts) at their own speed, slower
  * while handling a task, and their status brought in line with the hour's duty roster. Staff whose phone says where
- * they are (POST /field/api/position) are left alone.
+ * they are (POST /field/api/position) are left alone. 下沉干部 (role cadre) ignore the roster: they come on duty at
+ * their pre-assigned grid a while (10–40 simulated minutes, their own) after a level that calls them was set, and
+ * stand down when the level no longer calls them (unless still holding a task).
  */
 import type { Change, Staff, StaffStatus } from '../../protocol';
-import { upsert, type CityState } from '../../domain';
+import { levelProfileOf, upsert, type CityState } from '../../domain';
 import type { Rng } from '../city-generator/random';
 import type { CityIndex } from './city-index';
 import type { SimCity } from './engine';
@@ -12,6 +14,15 @@ import { newWalker, nextLeg, type Walker } from './patrol';
 import { onDutyShare } from './timing';
 
 export type MovedPosition = { id: string; lon: number; lat: number; status: StaffStatus; districtId: string };
+
+const MINUTE = 60_000;
+
+/** A cadre's own time to reach their grid once called: 10–40 minutes, the same for them every time. */
+export function cadreArrivalMs(staffId: string): number {
+  let h = 0;
+  for (const c of staffId) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return (10 + (h % 31)) * MINUTE;
+}
 
 export class StaffMoves {
   private readonly walkers = new Map<string, Walker>();
@@ -54,12 +65,15 @@ export class StaffMoves {
     const at = new Date(nowMs).toISOString();
     // Cap movement per tick so a fast clock does not teleport people across the city.
     const seconds = Math.min(dtMs, 120_000) / 1000;
+    const level = this.state.get('commandLevel', 'current');
+    const calledSince = level && levelProfileOf(this.state).callsCadres ? Date.parse(level.since) : null;
     for (const staff of this.state.all('staff')) {
       if (!this.index.gridIndexById.has(staff.gridId) && !this.city.roads) continue; // in no grid of this city
       if (this.ownPhone?.(staff.id)) continue; // their phone says where they are (POST /field/api/position)
       const w = this.walker(staff);
-      const onDuty = w.roster < share || staff.openTasks > 0;
-      const status: StaffStatus = !onDuty ? 'offline' : staff.openTasks > 0 ? 'handling' : w.roster > share * 0.9 ? 'idle' : 'patrolling';
+      const cadre = staff.role === 'cadre';
+      const onDuty = cadre ? (calledSince !== null && nowMs >= calledSince + cadreArrivalMs(staff.id)) || staff.openTasks > 0 : w.roster < share || staff.openTasks > 0;
+      const status: StaffStatus = !onDuty ? 'offline' : staff.openTasks > 0 ? 'handling' : !cadre && w.roster > share * 0.9 ? 'idle' : 'patrolling';
       let position = staff.position;
       if (status === 'patrolling' || status === 'handling') {
         let metres = w.speed * seconds * (status === 'handling' ? 0.4 : 1);

@@ -2,15 +2,33 @@
  * The command center's own actions: the command level (平急转换) with its emergency plan, and the duty
  * hand-over between officers. Same rules as the loop's handlers: check, return changes, never mutate.
  */
-import type { Change } from '../../protocol';
+import type { Change, GovEvent, LevelProfile } from '../../protocol';
 import { upsert } from '../state';
 import { openPlan, planFor } from '../plans';
 import { inAreaScope } from '../permissions';
 import { isRinging } from '../alarms';
+import { currentLevel, levelProfileOf } from '../level-profiles';
+import { retimeOpenEvents } from '../level-timing';
 import { CommandError, type Handlers } from './context';
 import { OPEN, iso, eventFor, entry, evolve, eventChanges } from './helpers';
 
-export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'plan.tick' | 'duty.handover' | 'duty.acknowledge'> = {
+const STEP_NAMES = { report: '受理', dispatch: '派遣', handle: '处置', followup: '回访', close: '结案' } as const;
+
+/** What the payload's schema cannot say: a chain that climbs (each rung but the last has a time limit, the last none). */
+function profileProblem(p: Omit<LevelProfile, 'updatedAt' | 'updatedBy'>): string | null {
+  const rungs = p.alarms.chain;
+  for (const [i, rung] of rungs.entries()) {
+    const last = i === rungs.length - 1;
+    if (!last && rung.ackWithinMinutes === null) return `告警升级链第 ${i + 1} 级（${rung.name}）不是最后一级，需要填写确认时限（分钟）`;
+    if (last && rung.ackWithinMinutes !== null) return `告警升级链最后一级（${rung.name}）一直响到有人确认，不能有确认时限`;
+  }
+  for (const step of Object.keys(STEP_NAMES) as Array<keyof typeof STEP_NAMES>) {
+    if (p.stepFactors[step] > 1 && p.id !== 'daily') return `${STEP_NAMES[step]}时限系数 ${p.stepFactors[step]} 大于 1：加强和应急只能收紧时限，不能放宽`;
+  }
+  return null;
+}
+
+export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.save' | 'plan.tick' | 'duty.handover' | 'duty.acknowledge'> = {
   'level.set'(ctx, p) {
     const current = ctx.state.get('commandLevel', 'current');
     if (current?.level === p.level) throw new CommandError('conflict', `the command level is already ${p.level}`);
@@ -29,10 +47,29 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'plan.tick' | '
       planId: emergency ? plan.planId : null,
       plan: emergency ? openPlan(plan.steps) : [],
     };
-    const changes: Change[] = [upsert('commandLevel', next)];
-    // The incident's own timeline records that the level was raised for it.
-    if (incident) changes.push(...eventChanges(evolve(ctx, incident, {}, [entry(ctx, `level-${p.level}`, p.reason)])));
-    return { changes, result: { level: p.level, previous: current?.level ?? null } };
+    // Every open event's current step takes the new level's limits (back to daily: the listed ones again).
+    const retimed = retimeOpenEvents(ctx.state, levelProfileOf(ctx.state, currentLevel(ctx.state)).stepFactors, levelProfileOf(ctx.state, p.level).stepFactors, ctx.now);
+    const count = retimed.length;
+    const changes: Change[] = [upsert('commandLevel', { ...next, retimed: count })];
+    // The incident's own timeline records that the level was raised for it, with its re-timed deadline if any.
+    const own = incident ? retimed.findIndex((c) => c.id === incident.id) : -1;
+    const ownDeadline = own >= 0 ? (retimed.splice(own, 1)[0] as { data: GovEvent }).data.stepDeadline : undefined;
+    changes.push(...retimed);
+    if (incident) changes.push(...eventChanges(evolve(ctx, incident, {}, [entry(ctx, `level-${p.level}`, `${p.reason}（${count} 件在办事件按新时限重算）`)], ownDeadline)));
+    return { changes, result: { level: p.level, previous: current?.level ?? null, retimed: count } };
+  },
+
+  'level.profile.save'(ctx, p) {
+    if (ctx.actor.districtScope !== null) throw new CommandError('forbidden', `指挥等级的含义是全市共用的，只有不限辖区的管理员可以修改（你的辖区：${ctx.actor.districtScope.join('、')}）`);
+    const problem = profileProblem(p);
+    if (problem) throw new CommandError('invalid', problem);
+    const before = levelProfileOf(ctx.state, p.id);
+    const profile: LevelProfile = { ...p, updatedAt: iso(ctx.now), updatedBy: ctx.actor.name };
+    // The level in force: its open events take the new limits at once, as a switch would.
+    const retimed = currentLevel(ctx.state) === p.id ? retimeOpenEvents(ctx.state, before.stepFactors, p.stepFactors, ctx.now) : [];
+    const level = ctx.state.get('commandLevel', 'current');
+    const noted = level && retimed.length > 0 ? [upsert('commandLevel', { ...level, retimed: retimed.length })] : [];
+    return { changes: [upsert('levelProfiles', profile), ...retimed, ...noted], result: { level: p.id, retimed: retimed.length } };
   },
 
   'plan.tick'(ctx, p) {

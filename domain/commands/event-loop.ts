@@ -5,7 +5,7 @@
 import type { CommandType, GovEvent } from '../../protocol';
 import { MAX_COHANDLING_REQUESTS, MAX_TIMELINE_ENTRIES } from '../bounds';
 import { CommandError, type Handlers } from './context';
-import { attachmentsOf, OPEN, ESCALATION_ORDER, iso, plusMinutes, ruleFor, eventFor, requireStatus, entry, evolve, born, eventChanges, departmentExists, loadChange, resolveAssignee, newEvent, requireAssigned } from './helpers';
+import { attachmentsOf, OPEN, ESCALATION_ORDER, iso, stepDue, ruleFor, eventFor, requireStatus, entry, evolve, born, eventChanges, departmentExists, loadChange, resolveAssignee, newEvent, requireAssigned } from './helpers';
 
 type EventCommand = Exclude<Extract<CommandType, `event.${string}`>, 'event.arrive' | 'event.return' | 'event.extension.request' | 'event.extension.decide' | 'event.locate'>;
 
@@ -21,7 +21,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     const event = eventFor(ctx, p);
     requireStatus(event, ['new'], 'accept');
     const rule = ruleFor(ctx, event.category);
-    const next = evolve(ctx, event, { status: 'accepted', acceptedAt: iso(ctx.now) }, [entry(ctx, 'accept')], plusMinutes(ctx.now, rule.limits.dispatch));
+    const next = evolve(ctx, event, { status: 'accepted', acceptedAt: iso(ctx.now) }, [entry(ctx, 'accept')], stepDue(ctx, rule, 'dispatch'));
     return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
@@ -37,7 +37,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
       { status: 'dispatched', assignee, acceptedAt: event.acceptedAt ?? iso(ctx.now), dispatchedAt: iso(ctx.now) },
       timeline,
       // The sign-for must happen within the dispatch limit counted from acceptance.
-      event.status === 'new' ? plusMinutes(ctx.now, rule.limits.dispatch) : event.stepDeadline,
+      event.status === 'new' ? stepDue(ctx, rule, 'dispatch') : event.stepDeadline,
     );
     return { changes: [...eventChanges(next), ...loadChange(ctx, assignee.staffId, +1)], result: { eventId: event.id, version: next.event.version } };
   },
@@ -47,7 +47,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     requireStatus(event, ['dispatched', 'handling'], 'reassign');
     const rule = ruleFor(ctx, event.category);
     const assignee = resolveAssignee(ctx, event, p);
-    const next = evolve(ctx, event, { status: 'dispatched', assignee, dispatchedAt: iso(ctx.now) }, [entry(ctx, 'reassign', p.reason)], plusMinutes(ctx.now, rule.limits.dispatch));
+    const next = evolve(ctx, event, { status: 'dispatched', assignee, dispatchedAt: iso(ctx.now) }, [entry(ctx, 'reassign', p.reason)], stepDue(ctx, rule, 'dispatch'));
     return {
       changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, -1), ...loadChange(ctx, assignee.staffId, +1)],
       result: { eventId: event.id, version: next.event.version },
@@ -59,7 +59,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     requireAssigned(ctx, event);
     requireStatus(event, ['dispatched'], 'sign for');
     const rule = ruleFor(ctx, event.category);
-    const next = evolve(ctx, event, { status: 'handling' }, [entry(ctx, 'sign')], plusMinutes(ctx.now, rule.limits.handle));
+    const next = evolve(ctx, event, { status: 'handling' }, [entry(ctx, 'sign')], stepDue(ctx, rule, 'handle'));
     return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
@@ -118,7 +118,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     const rule = ruleFor(ctx, event.category);
     const attachments = attachmentsOf(ctx, p.attachments);
     const feedback = { ...entry(ctx, 'feedback', p.note), ...(attachments ? { attachments } : {}) };
-    const next = evolve(ctx, event, { status: 'handled', handledAt: iso(ctx.now) }, [feedback], plusMinutes(ctx.now, rule.limits.followup));
+    const next = evolve(ctx, event, { status: 'handled', handledAt: iso(ctx.now) }, [feedback], stepDue(ctx, rule, 'followup'));
     return { changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, -1)], result: { eventId: event.id, version: next.event.version } };
   },
 
@@ -126,7 +126,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     const event = eventFor(ctx, p);
     requireStatus(event, ['handled'], 'follow up');
     const rule = ruleFor(ctx, event.category);
-    const next = evolve(ctx, event, { status: 'followed-up' }, [entry(ctx, p.reached ? 'followup' : 'followup-unreached', p.note)], plusMinutes(ctx.now, rule.limits.close));
+    const next = evolve(ctx, event, { status: 'followed-up' }, [entry(ctx, p.reached ? 'followup' : 'followup-unreached', p.note)], stepDue(ctx, rule, 'close'));
     return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
   },
 
@@ -141,7 +141,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     const event = eventFor(ctx, p);
     requireStatus(event, ['closed'], 'reopen');
     const rule = ruleFor(ctx, event.category);
-    const next = evolve(ctx, event, { status: 'handling', closedAt: null, evaluation: null, handledAt: null }, [entry(ctx, 'reopen', p.reason)], plusMinutes(ctx.now, rule.limits.handle));
+    const next = evolve(ctx, event, { status: 'handling', closedAt: null, evaluation: null, handledAt: null }, [entry(ctx, 'reopen', p.reason)], stepDue(ctx, rule, 'handle'));
     return { changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, +1)], result: { eventId: event.id, version: next.event.version } };
   },
 
@@ -178,7 +178,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
       dispatchedAt: p.departmentId ? base.reportedAt : null,
       assignee: p.departmentId ? { departmentId: p.departmentId, staffId: null } : null,
       supervised: true, // 交办 items are supervised from the start
-      stepDeadline: plusMinutes(ctx.now, rule.limits.dispatch),
+      stepDeadline: stepDue(ctx, rule, 'dispatch'),
     };
     return { changes: eventChanges(born(ctx, event, entry(ctx, 'assign', p.instructions))), result: { eventId: event.id } };
   },

@@ -7,7 +7,7 @@
 import type { CommandType } from '../../protocol';
 import { MAX_EXTENSION_REQUESTS } from '../bounds';
 import { CommandError, type Handlers } from './context';
-import { entry, eventChanges, eventFor, evolve, iso, loadChange, MINUTE, plusMinutes, requireAssigned, requireStatus, ruleFor } from './helpers';
+import { entry, eventChanges, eventFor, evolve, iso, loadChange, MINUTE, stepDue, requireAssigned, requireStatus, ruleFor } from './helpers';
 
 type FieldWorkCommand = Extract<CommandType, 'event.arrive' | 'event.return' | 'event.extension.request' | 'event.extension.decide'>;
 
@@ -44,7 +44,7 @@ export const fieldWorkHandlers: Pick<Handlers, FieldWorkCommand> = {
       { status: 'accepted', assignee: null, dispatchedAt: null, ...(event.extensionRequests ? { extensionRequests } : {}) },
       [entry(ctx, 'return', `${who} 退回：${p.reason}`)],
       // Back to the dispatcher: the dispatch limit runs again from now.
-      plusMinutes(ctx.now, rule.limits.dispatch),
+      stepDue(ctx, rule, 'dispatch'),
     );
     return { changes: [...eventChanges(next), ...loadChange(ctx, event.assignee?.staffId, -1)], result: { eventId: event.id, version: next.event.version } };
   },

@@ -2,10 +2,11 @@
  * What the handlers share: loading an event the actor may act on, evolving it (status, step, deadline,
  * history records, version), assignees and staff load. Kept apart from the handlers so each family reads short.
  */
-import { STEP_OF_STATUS, type AttachmentRef, type Change, type EscalationLevel, type EventStatus, type GovEvent, type LonLat, type ResponsibilityRule, type Staff, type TimelineEntry, type TimelineRecord } from '../../protocol';
+import { STEP_OF_STATUS, type AttachmentRef, type Change, type EscalationLevel, type EventStatus, type EventStep, type GovEvent, type LonLat, type ResponsibilityRule, type Staff, type TimelineEntry, type TimelineRecord } from '../../protocol';
 import { upsert } from '../state';
 import { inAreaScope } from '../permissions';
 import { MAX_ACTORS } from '../bounds';
+import { levelProfileOf, stepLimitMinutes } from '../level-profiles';
 import { CommandError, type CommandContext } from './context';
 
 export const OPEN: ReadonlySet<EventStatus> = new Set(['new', 'accepted', 'dispatched', 'handling', 'handled', 'followed-up']);
@@ -19,6 +20,11 @@ export function ruleFor(ctx: CommandContext, category: string): ResponsibilityRu
   const rule = ctx.state.get('rules', category);
   if (!rule) throw new CommandError('invalid', `unknown event category ${JSON.stringify(category)}`);
   return rule;
+}
+
+/** A new step's deadline: from now, the rule's limit for the step × the factor of the level in force (平急转换). */
+export function stepDue(ctx: CommandContext, rule: ResponsibilityRule, step: EventStep): string {
+  return plusMinutes(ctx.now, stepLimitMinutes(levelProfileOf(ctx.state), rule, step));
 }
 
 /** Loads an event the actor may act on, checking its optimistic version when given. */
@@ -170,7 +176,7 @@ export function newEvent(ctx: CommandContext, input: {
     status: 'new',
     step: 'report',
     reportedAt: iso(ctx.now),
-    stepDeadline: plusMinutes(ctx.now, limits.report),
+    stepDeadline: stepDue(ctx, rule, 'report'),
     finalDeadline: plusMinutes(ctx.now, total),
     assignee: null,
     coHandlers: [],

@@ -85,6 +85,28 @@ describe('基础数据 (administrator)', () => {
     await page.getByTestId('base-data-refusals').waitFor({ state: 'detached' });
   }, 120_000);
 
+  it('the administrator tightens 加强\'s 处置 limit and stops it calling the 下沉干部: a looser factor is refused inline first', async ({ backend, newPage, startHost }) => {
+    const host = await startHost({ name: 'admin-levels', backend: { url: backend.url, token: TEST_TOKENS.admin } });
+    const page = await newPage();
+    await open(page, host, '/base-data');
+    await page.getByTestId('level-profile-row-reinforced').waitFor({ timeout: 30_000 });
+    await expect(page.getByTestId('level-factor-reinforced-handle').inputValue()).resolves.toBe('0.75');
+    await page.getByTestId('level-factor-reinforced-handle').fill('1.5');
+    await expect(page.getByTestId('level-factor-problem-reinforced-handle').textContent()).resolves.toBe('时限系数 1.5 大于 1：加强和应急只能收紧时限');
+    expect(await page.getByTestId('level-profile-save-reinforced').isDisabled()).toBe(true);
+    await page.getByTestId('level-factor-reinforced-handle').fill('0.6');
+    await page.getByTestId('level-cadres-reinforced').uncheck();
+    await page.getByTestId('level-profile-save-reinforced').click();
+    await until(() => backend.state.get('levelProfiles', 'reinforced')?.stepFactors.handle === 0.6, 'the saved profile at the backend');
+    expect(backend.state.get('levelProfiles', 'reinforced')).toMatchObject({ callsCadres: false, updatedBy: expect.stringContaining('管理员') });
+    await page.getByTestId('level-profile-saved').waitFor();
+    // The window reads the stored profile back through the hub: who changed it, and the form keeps the values.
+    await page.locator('[data-testid="level-profile-updated-reinforced"]', { hasText: '系统管理员 赵磊' }).waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('level-factor-reinforced-handle').inputValue()).resolves.toBe('0.6');
+    expect(await page.getByTestId('level-cadres-reinforced').isChecked()).toBe(false);
+    await page.getByTestId('level-profiles').screenshot({ path: join(SHOTS, 'base-data-levels.png') });
+  }, 120_000);
+
   it('a dispatcher has no 基础数据 workspace; the address typed by hand says it is the administrator’s', async ({ backend, newPage, startHost }) => {
     const host = await startHost({ name: 'dispatcher', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
     const page = await newPage();

@@ -61,6 +61,54 @@ describe('command level (平急转换)', () => {
     await wall.locator('[data-testid="command-level"][data-level="daily"]').waitFor({ timeout: 15_000 });
   }, 120_000);
 
+  it('加强 tightens an open step\'s deadline and calls the 下沉干部 to their grids on the map; 日常 restores the limits', async ({ newPage, startHost }) => {
+    // ×60: a called cadre reaches their grid 10–40 simulated minutes later, 10–40 s here.
+    const host = await startHost({ args: ['--speed', '60'], env: { ZONGZHI_USER: 'leader' } });
+    const desk = await open(newPage, host.url, '#/dispatch');
+    const row = desk.locator('[data-testid="queue-row"][data-status="handling"]:not(.overdue)').first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    const deadlineOf = async (): Promise<number> => Date.parse((await desk.getByTestId('detail-deadline').getAttribute('data-deadline')) ?? '');
+    await desk.getByTestId('detail-deadline').waitFor();
+    const before = await deadlineOf();
+    expect(before).toBeGreaterThan(0);
+
+    await desk.getByTestId('command-level').click();
+    await expect(desk.getByTestId('level-profile-reinforced').textContent()).resolves.toContain('×0.75，召集下沉干部');
+    await expect(desk.getByTestId('level-profile-daily').textContent()).resolves.toBe('时限 ×1');
+    await desk.getByTestId('level-reinforced').click();
+    await desk.getByTestId('level-reason').fill('节日重点时段加强，下沉干部到岗');
+    await desk.getByTestId('level-apply').click();
+    await desk.locator('[data-testid="command-level"][data-level="reinforced"]').waitFor({ timeout: 15_000 });
+    // The selected event's step now ends earlier (three quarters of its limit), with no switch-made overdue.
+    await desk.waitForFunction((b) => Date.parse(document.querySelector<HTMLElement>('[data-testid="detail-deadline"]')?.dataset.deadline ?? '') < b, before, { timeout: 15_000 });
+    const tightened = await deadlineOf();
+    expect(tightened).toBeLessThan(before);
+
+    // The map: 下沉干部 come on duty at their grids (gold-ringed), listed per grid beside it.
+    const map = await open(newPage, host.url, '#/map');
+    type Probe = { gridsReady(): boolean; cadreCount(): number };
+    await map.waitForFunction(() => (window as unknown as { zongzhiMap?: Probe }).zongzhiMap?.gridsReady() === true, undefined, { timeout: 90_000 });
+    await map.waitForFunction(() => ((window as unknown as { zongzhiMap: Probe }).zongzhiMap.cadreCount() ?? 0) >= 5, undefined, { timeout: 90_000 });
+    await map.getByTestId('cadre-panel').waitFor();
+    await expect(map.getByTestId('cadre-arrival').textContent()).resolves.toMatch(/到岗 [1-9]\d* \/ \d+/);
+    await map.locator('[data-testid="cadre-row"]').first().waitFor();
+    await map.screenshot({ path: join(SHOTS, 'map-reinforced-cadres.png') });
+    // 到岗率 on the KPI wall while the level calls them.
+    const wall = await open(newPage, host.url, '#/kpi');
+    await wall.getByTestId('kpi-cadreArrivalRate').waitFor({ timeout: 30_000 });
+    await expect(wall.getByTestId('kpi-cadreArrivalRate').textContent()).resolves.toContain('下沉干部到岗率');
+
+    // Back to daily: the step's deadline is later again, the cadres stand down, the tile goes.
+    await desk.getByTestId('command-level').click();
+    await desk.getByTestId('level-daily').click();
+    await desk.getByTestId('level-reason').fill('加强结束');
+    await desk.getByTestId('level-apply').click();
+    await desk.waitForFunction((b) => Date.parse(document.querySelector<HTMLElement>('[data-testid="detail-deadline"]')?.dataset.deadline ?? '') > b, tightened, { timeout: 15_000 });
+    await map.getByTestId('cadre-panel').waitFor({ state: 'detached', timeout: 15_000 });
+    await wall.getByTestId('kpi-cadreArrivalRate').waitFor({ state: 'detached', timeout: 30_000 });
+  }, 240_000);
+
   it('a dispatcher sees why the levels are locked; the night theme dims the console and is remembered', async ({ newPage, startHost }) => {
     const host = await startHost();
     const page = await open(newPage, host.url, '#/kpi');

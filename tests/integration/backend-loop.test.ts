@@ -8,6 +8,7 @@ import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
 import type { RunningBackend } from '../../backend/index';
 import { historyOf } from '../../harness/history';
+import { DEFAULT_LEVEL_PROFILES } from '../../domain';
 import { it } from '../../harness/fixtures';
 
 let backend: RunningBackend;
@@ -190,6 +191,35 @@ describe('the emergency level opens the incident\'s plan (预案)', () => {
     await expect(duty.command('plan.tick', { itemId: 'step-1', done: true })).rejects.toMatchObject({ wire: { code: 'conflict' } });
     await expect(leader.command('level.set', { level: 'emergency', reason: 'x', incidentId: 'no-such-event' })).rejects.toMatchObject({ wire: { code: 'invalid' } });
     for (const c of [leader, duty, viewer]) c.close();
+  });
+});
+
+describe('command levels act (平急转换)', () => {
+  it('加强 re-times an open step for every client, an administrator saves a level\'s profile (others refused), 日常 restores', async () => {
+    const leader = await connect(TEST_TOKENS.leader);
+    const duty = await connect(TEST_TOKENS.duty);
+    const admin = await connect(TEST_TOKENS.admin);
+    const eventId = await report(duty, someGrid(duty));
+    await until(() => leader.get<GovEvent>('events', eventId) !== undefined, 'the report');
+    const deadline = (): number => Date.parse(leader.get<GovEvent>('events', eventId)!.stepDeadline!);
+    const before = deadline();
+    const limit = backend.state.get('rules', 'sanitation')!.limits.report;
+    const raised = await leader.command('level.set', { level: 'reinforced', reason: '节日保障' });
+    expect(raised.result.retimed).toBeGreaterThanOrEqual(1);
+    await until(() => deadline() < before, 'the tightened deadline');
+    expect(before - deadline()).toBe(Math.min(limit * 0.25 * 60_000, before - deadline()));
+    await until(() => duty.get<CommandLevelState>('commandLevel', 'current')?.level === 'reinforced', 'the level at another console');
+    expect(duty.get<CommandLevelState>('commandLevel', 'current')?.retimed).toBe(raised.result.retimed);
+
+    const { updatedAt: _a, updatedBy: _b, ...profile } = DEFAULT_LEVEL_PROFILES.reinforced;
+    await expect(leader.command('level.profile.save', profile)).rejects.toMatchObject({ wire: { code: 'forbidden' } });
+    await expect(admin.command('level.profile.save', { ...profile, stepFactors: { ...profile.stepFactors, handle: 1.2 } })).rejects.toMatchObject({ wire: { code: 'invalid', message: '处置时限系数 1.2 大于 1：加强和应急只能收紧时限，不能放宽' } });
+    await admin.command('level.profile.save', { ...profile, stepFactors: { ...profile.stepFactors, handle: 0.6 } });
+    await until(() => duty.get<{ stepFactors: { handle: number } }>('levelProfiles', 'reinforced')?.stepFactors.handle === 0.6, 'the saved profile');
+
+    await leader.command('level.set', { level: 'daily', reason: '保障结束' });
+    await until(() => deadline() === before, 'the daily limit restored');
+    for (const c of [leader, duty, admin]) c.close();
   });
 });
 

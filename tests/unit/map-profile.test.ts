@@ -92,7 +92,7 @@ describe('一表通 profile', () => {
       population: 1200,
       households: 400,
       staff: { total: 2, on: 1 },
-      staffByRole: { 'grid-leader': { total: 1, on: 1 }, 'full-time': { total: 1, on: 0 }, 'part-time': { total: 0, on: 0 } },
+      staffByRole: { 'grid-leader': { total: 1, on: 1 }, 'full-time': { total: 1, on: 0 }, 'part-time': { total: 0, on: 0 }, cadre: { total: 0, on: 0 } },
     });
     expect(p.land).toEqual({ grids: 1, places: 2, placesByKind: { school: 1, enterprise: 1 } });
     // closed and merged are not open; the overdue one's step deadline passed.

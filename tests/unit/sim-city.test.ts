@@ -66,7 +66,11 @@ describe('generateCity at scale 1', () => {
   it('has the seed-document proportions', () => {
     expect(city.grids.length).toBeGreaterThanOrEqual(650);
     expect(city.grids.length).toBeLessThanOrEqual(760);
-    expect(city.staff.length / city.grids.length).toBeCloseTo(3, 5);
+    expect(city.staff.filter((s) => s.role !== 'cadre').length / city.grids.length).toBeCloseTo(3, 5);
+    // 下沉干部: one per three grids, standing by (offline) until a level calls them.
+    const cadres = city.staff.filter((s) => s.role === 'cadre');
+    expect(cadres.length).toBe(Math.ceil(city.grids.length / 3));
+    expect(cadres.every((s) => s.status === 'offline' && s.position !== null)).toBe(true);
     expect(city.cameras.length).toBeGreaterThanOrEqual(1100);
     expect(city.cameras.length).toBeLessThanOrEqual(1500);
     expect(city.buildings.count).toBeGreaterThanOrEqual(20_000);
@@ -292,9 +296,10 @@ describe('generateCity options', () => {
     );
     expect(city.grids.length).toBeGreaterThan(5700);
     expect(city.grids.length).toBeLessThan(6300);
-    expect(Math.abs(city.staff.length - Math.round(city.grids.length * 1.7))).toBeLessThanOrEqual(1);
+    const gridStaff = city.staff.filter((s) => s.role !== 'cadre');
+    expect(Math.abs(gridStaff.length - Math.round(city.grids.length * 1.7))).toBeLessThanOrEqual(1);
     const perGrid = new Map<string, number>();
-    for (const s of city.staff) perGrid.set(s.gridId, (perGrid.get(s.gridId) ?? 0) + 1);
+    for (const s of gridStaff) perGrid.set(s.gridId, (perGrid.get(s.gridId) ?? 0) + 1);
     expect(perGrid.size).toBe(city.grids.length); // every grid has someone
     expect(new Set(perGrid.values())).toEqual(new Set([1, 2]));
     expect(ms).toBeLessThan(3000);

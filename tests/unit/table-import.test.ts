@@ -114,6 +114,11 @@ describe('the staff roster', () => {
     const pinyin = await readTable(file('gonghao,xingming,shouji,WGBM,JS\nB1,Li Lei,13800138001,379901001001001,兼职\n'));
     expect(buildStaff(pinyin, city, 'r.csv', now).report.issues).toEqual([]);
   });
+  it('takes 下沉干部 (cadres) pre-assigned to a grid, standing by (offline) until a level calls them', async () => {
+    const { report, changes } = buildStaff(await readTable(file('工号,姓名,手机,网格编码,角色\nC1,刘洋,13800138009,379901001001001,下沉干部\n')), city, 'r.csv', now);
+    expect(report.issues).toEqual([]);
+    expect(changes![0]).toMatchObject({ op: 'upsert', data: { id: 'C1', role: 'cadre', gridId: 'g379901001001001', status: 'offline' } });
+  });
   it('refuses the whole file and names every bad row with its line and reason', async () => {
     const bad = ROSTER + 'A001,赵六,13800138002,379901001001001,专职\nA005,,13800138003,379901001001001,专职\nA006,钱七,12345,379901001001001,专职\nA007,孙八,13800138004,379901001001001,组长\nA008,周九,13800138005,379999001001001,专职\nA009,吴十,13800138006,3799,专职\n';
     const { report, changes } = buildStaff(await readTable(file(bad)), city, 'bad.csv', now);

@@ -21,6 +21,7 @@ export const THRESHOLDS: Record<string, Threshold> = {
   satisfactionRate: { good: 0.9, warn: 0.8 },
   staffOnlineRate: { good: 0.6, warn: 0.4 },
   cameraOnlineRate: { good: 0.95, warn: 0.9 },
+  cadreArrivalRate: { good: 0.9, warn: 0.7 },
 };
 
 export function levelOf(value: number | null, threshold: Threshold | undefined): Level {
@@ -52,6 +53,8 @@ export function tiles(kpi: KpiSnapshot): Tile[] {
     // Overdue: any is a warning, more than 5 % of the period's reports is bad.
     { key: 'overdueCount', text: String(kpi.overdueCount), level: kpi.overdueCount === 0 ? 'good' : kpi.overdueCount > kpi.closureRate.denominator * 0.05 ? 'bad' : 'warn', ratio: null },
     { key: 'hotlineVolume', text: String(kpi.hotlineVolume), level: 'none', ratio: null },
+    // 到岗率 only while the level in force calls the 下沉干部.
+    ...(kpi.cadreArrivalRate ? [{ key: 'cadreArrivalRate', text: percent(kpi.cadreArrivalRate.value), level: levelOf(kpi.cadreArrivalRate.value, THRESHOLDS.cadreArrivalRate), ratio: kpi.cadreArrivalRate }] : []),
   ];
 }
 

@@ -15,6 +15,8 @@ export function installMapProbe(map: () => CityMap | null, selected: () => Picke
     toScreen: (lon: number, lat: number) => map()?.toScreen([lon, lat]) ?? null,
     camera: () => map()?.cameraState() ?? null,
     staffCount: () => map()?.layers.staff.count ?? 0,
+    /** 下沉干部 drawn now (on duty at their grid while the level calls them). */
+    cadreCount: () => map()?.layers.staff.cadreCount ?? 0,
     eventIds: () => map()?.layers.events.ids ?? [],
     gridsReady: () => map()?.layers.grids.ready ?? false,
     /** A grid's fill now (CSS colour): the choropleth, the KPI layer, the focus fade. */

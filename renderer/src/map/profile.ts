@@ -84,7 +84,7 @@ export function areaProfile(level: ProfileLevel, id: string, rows: ProfileRows, 
     households += g.households;
   }
   const staff = count();
-  const staffByRole: Record<StaffRole, Count> = { 'grid-leader': count(), 'full-time': count(), 'part-time': count() };
+  const staffByRole: Record<StaffRole, Count> = { 'grid-leader': count(), 'full-time': count(), 'part-time': count(), cadre: count() };
   for (const s of rows.staff) {
     if (!gridIds.has(s.gridId)) continue;
     const on = s.status !== 'offline' ? 1 : 0;

@@ -8,6 +8,7 @@ import { computed, markRaw, ref, watch } from 'vue';
 import { serverNowMs, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
 import { nearest, suggestDepartment, suggestStaff } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
+import { useLevelsStore } from './levels';
 import { send, useRowsStore } from '../data';
 import { GROUP_CALL_LIMIT } from '../sip/conference';
 import { followKey } from './follow-key';
@@ -34,6 +35,7 @@ export const NEARBY_STAFF_RADIUS_M = 1000;
 
 export const useDispatchStore = defineStore('dispatch', () => {
   const hub = useHubStore();
+  const levels = useLevelsStore();
   const data = useRowsStore();
   const version = ref(0);
   const loading = ref(true);
@@ -155,7 +157,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
 
   const staffSuggestions = computed(() => {
     void version.value;
-    return selected.value ? suggestStaff(selected.value, maps.staff.values(), hub.connection?.districtScope ?? null, 3, { get: (_c, id) => maps.grids.get(id) }) : [];
+    return selected.value ? suggestStaff(selected.value, maps.staff.values(), hub.connection?.districtScope ?? null, 3, { get: (_c, id) => maps.grids.get(id) }, levels.cadresCalled) : [];
   });
 
   /** Possible duplicates: open, same category, within 500 m and 24 h of the selected event. */

@@ -201,7 +201,7 @@ export const useMapDataStore = defineStore('mapData', () => {
         restyle();
       }),
     );
-    stops.push(await data.read({ topic: 'collection', collection: 'staff' }, (rows) => ((staff = rows), bump(), scheduleRestyle())));
+    stops.push(await data.read({ topic: 'collection', collection: 'staff' }, (rows) => ((staff = rows), emit('staff'), bump(), scheduleRestyle())));
     stops.push(await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => ((cameras = rows), emit('cameras'), bump())));
     stops.push(await data.read({ topic: 'collection', collection: 'resources' }, (rows) => ((resources = rows), emit('resources'), bump())));
     stops.push(await data.read({ topic: 'collection', collection: 'places' }, (rows) => ((places = rows), emit('places'), bump())));

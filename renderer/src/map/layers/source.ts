@@ -3,11 +3,11 @@
  * binds to a source (bind) — it draws what is there when it starts, then redraws on the parts it reads —
  * so nobody pushes arrays into layers by hand, and a map rebuilt after a lost context draws the same city.
  */
-import type { BuildingsLayer, Camera, GovEvent, Grid, Place, PositionRow, Resource, RowsChange } from '../../../../protocol';
+import type { BuildingsLayer, Camera, GovEvent, Grid, Place, PositionRow, Resource, RowsChange, Staff } from '../../../../protocol';
 import type { Box, Cluster, LegendClass } from '../model';
 
 /** The parts of the model a layer can follow. 'style' is the throttled restyle: events, choropleth, focus. */
-export type MapPart = 'grids' | 'cameras' | 'resources' | 'places' | 'buildings' | 'style';
+export type MapPart = 'grids' | 'staff' | 'cameras' | 'resources' | 'places' | 'buildings' | 'style';
 
 /** The grids' colours: the metric per grid and its classes, the drilled-down grids, the selected grid. */
 export interface GridStyle {
@@ -25,6 +25,8 @@ export interface MapSource {
   readonly places: ReadonlyMap<string, Place>;
   readonly events: ReadonlyMap<string, GovEvent>;
   readonly positions: ReadonlyMap<string, PositionRow>;
+  /** The staff records (their role: 下沉干部 are drawn apart from grid staff). */
+  readonly staff: ReadonlyMap<string, Staff>;
   readonly buildings: BuildingsLayer | null;
   /** The city's extent, from the grids. */
   readonly cityBox: Box | null;

@@ -1,10 +1,17 @@
-/** Staff: 10,000 live points updated in place from the positions feed, a trail for the selected one. */
+/**
+ * Staff: 10,000 live points updated in place from the positions feed, a trail for the selected one. 下沉干部 (role
+ * cadre, on duty only while a level calls them) are larger, ringed in gold, so the reinforcement reads at a glance.
+ */
 import { Cartesian3, Color, Material, NearFarScalar, PointPrimitiveCollection, PolylineCollection, type PointPrimitive, type Polyline, type Scene } from 'cesium';
 import { STAFF_STATUS_CODES, type PositionRow } from '../../../../protocol';
 import { degrees, type Layer, type Picked } from './shared';
 import type { MapSource } from './source';
 
 export const STAFF_COLORS: Record<string, string> = { patrolling: '#2fd37a', handling: '#ffb020', idle: '#3fb4ff', offline: '#5d6f8a' };
+/** The ring that marks a 下沉干部. */
+export const CADRE_RING = '#ffd24a';
+const CADRE = { pixelSize: 12, outlineColor: Color.fromCssColorString(CADRE_RING), outlineWidth: 3 };
+const GRID_STAFF = { pixelSize: 7, outlineColor: Color.BLACK.withAlpha(0.6), outlineWidth: 1 };
 
 export class StaffLayer implements Layer {
   readonly id = 'staff';
@@ -16,6 +23,7 @@ export class StaffLayer implements Layer {
   /** Rows waiting for the next frame: the hub sends patches every 100 ms, the scene draws when asked. */
   private pending = new Map<string, PositionRow>();
   private frame = 0;
+  private source: MapSource | null = null;
   visible = true;
 
   constructor(private readonly scene: Scene) {
@@ -25,8 +33,32 @@ export class StaffLayer implements Layer {
 
   /** Shows the model's live positions: those there now, then each patch of the feed. */
   bind(source: MapSource): () => void {
+    this.source = source;
     if (source.positions.size > 0) this.update(source.positions.values());
-    return source.onPositions((change) => this.update(change.upserts, change.removes));
+    const stopPositions = source.onPositions((change) => this.update(change.upserts, change.removes));
+    const stopStaff = source.on('staff', () => this.restyleRoles());
+    return () => {
+      stopPositions();
+      stopStaff();
+      this.source = null;
+    };
+  }
+
+  /** How many 下沉干部 are drawn now (on duty). */
+  get cadreCount(): number {
+    let n = 0;
+    for (const id of this.byId.keys()) if (this.isCadre(id)) n++;
+    return n;
+  }
+
+  private isCadre(id: string): boolean {
+    return this.source?.staff.get(id)?.role === 'cadre';
+  }
+
+  /** The staff records changed (a role): every point takes its role's style. */
+  private restyleRoles(): void {
+    for (const [id, point] of this.byId) Object.assign(point, this.isCadre(id) ? CADRE : GRID_STAFF);
+    this.scene.requestRender();
   }
 
   /** Queue rows; they are applied together on the next animation frame. */
@@ -51,7 +83,7 @@ export class StaffLayer implements Layer {
       } else {
         this.byId.set(
           row.id,
-          this.points.add({ id: { layer: 'staff', id: row.id } satisfies Picked, position: degrees(row.p, 3), color: this.colors[row.s], pixelSize: 7, outlineColor: Color.BLACK.withAlpha(0.6), outlineWidth: 1, scaleByDistance: STAFF_SCALE }),
+          this.points.add({ id: { layer: 'staff', id: row.id } satisfies Picked, position: degrees(row.p, 3), color: this.colors[row.s], ...(this.isCadre(row.id) ? CADRE : GRID_STAFF), scaleByDistance: STAFF_SCALE }),
         );
       }
       if (this.trail?.id === row.id) {
