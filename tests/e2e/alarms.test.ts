@@ -2,8 +2,8 @@
  * 值守 in Chromium, two consoles (two browser hosts, each with its hub) on one backend whose wall clock is a fake
  * one the test moves: a console started over three overdue events rings for them; two windows open on a console
  * and on the other, the chain climbs once per rung (one 督办 each, by the backend); 交接班 lists the alarms still
- * ringing and will not be written until each is handed over; an acknowledgement at console A silences console B
- * and is in the audit.
+ * ringing and will not be written until each is handed over; a serious video-AI alarm opens its camera on a video
+ * wall; an acknowledgement at console A silences console B and is in the audit.
  */
 import { describe, expect } from 'vitest';
 import { join } from 'node:path';
@@ -76,6 +76,19 @@ describe('值守: alarms that cannot be missed', () => {
     await expect(b.getByTestId('handover-alarms').first().textContent()).resolves.toContain('移交未确认告警 3 条');
     await b.keyboard.press('Escape');
 
+    // A serious video-AI report: its alarm opens the camera on the video wall of a console that has one.
+    const wallPage = await openConsole(browser, hostA, '#/video?wall=alarm-test');
+    await wallPage.getByTestId('video-tile').first().waitFor({ timeout: 20_000 });
+    const camera = wire.all<{ id: string; online: boolean; position: [number, number] }>('cameras').find((c) => c.online)!;
+    await wire.command('event.report', { source: 'video-ai', category: 'fire-hazard', severity: 4, title: '值守测试：仓库冒烟', description: '视频分析发现浓烟', location: camera.position, cameraId: camera.id });
+    await backend.alarms.run();
+    await wallPage.locator(`[data-testid="video-tile"][data-camera-id="${camera.id}"]`).waitFor({ timeout: 15_000 });
+    await wallPage.context().close();
+    await until(() => wire.all<Alarm>('alarms').filter((x) => x.ackedAt === null).length === 4, 'four ringing');
+    await a1.waitForFunction(() => document.querySelectorAll('[data-testid="alarm"]').length === 3, undefined, { timeout: 10_000 });
+    const videoAlarm = wire.all<Alarm>('alarms').find((x) => x.title === '值守测试：仓库冒烟')!.id;
+    await wire.command('alarm.acknowledge', { alarmId: videoAlarm });
+
     // Console A acknowledges all three (the button, then F2): console B falls silent.
     await a1.getByTestId('alarm-ack').first().click();
     await b.waitForFunction(() => document.querySelectorAll('[data-testid="alarm"]').length === 2, undefined, { timeout: 10_000 });
@@ -86,8 +99,8 @@ describe('值守: alarms that cannot be missed', () => {
     await a2.getByTestId('alarm-bar').waitFor({ state: 'detached', timeout: 10_000 });
     expect(await alarmsShown(b)).toBe(0);
     const acks = (backend.store as SqliteStore).auditLog(1000).filter((l) => l.kind === 'command' && l.detail.type === 'alarm.acknowledge');
-    expect(acks.map((l) => l.userId)).toEqual(['dispatcher', 'dispatcher', 'dispatcher']);
-    for (const l of acks) expect(String(l.detail.console)).toMatch(/^综治指挥调度台 · /);
+    expect(acks.map((l) => l.userId)).toEqual(['dispatcher', 'dispatcher', 'dispatcher', 'dispatcher']);
+    for (const l of acks.filter((x) => (x.detail.payload as { alarmId: string }).alarmId !== videoAlarm)) expect(String(l.detail.console)).toMatch(/^综治指挥调度台 · /);
     wire.close();
   }, 180_000);
 });

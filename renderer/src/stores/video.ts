@@ -3,11 +3,12 @@
  * alarms waiting for a tile. Layout, tiles and tour are remembered per wall by the hub (its cache: a wall per
  * Electron display, per `?wall=` name in the browser host), restored at start; a first-time wall (or one whose
  * saved state could not be used, said in a notice) tours the online cameras nearest the console's area.
- * Cameras come from the hub; video-AI alarms open their camera, rate-limited so a burst never takes over the wall.
+ * Cameras come from the hub; an alarm of the center's whose event has a camera opens it, rate-limited so a burst
+ * never takes over the wall.
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
-import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, type Camera, type GovEvent, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
+import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, type Camera, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
 import { useRowsStore } from '../data';
@@ -278,11 +279,14 @@ export const useVideoStore = defineStore('video', () => {
       }),
     );
     stops.push(
-      await data.read({ topic: 'collection', collection: 'events', filter: { sources: ['video-ai'], openOnly: true } }, (rows) => {
-        // Alarms present when the wall opened are old news; new ones open their camera.
-        const fresh = [...rows.values()].filter((e: GovEvent) => knownAlarms !== null && !knownAlarms.has(e.id));
-        knownAlarms = new Set(rows.keys());
-        for (const e of fresh) if (e.cameraId) alarm(e.cameraId);
+      await data.read({ topic: 'collection', collection: 'alarms' }, (rows) => {
+        // The center's alarms (backend/duty/alarm-service.ts) whose event has a camera: one that starts ringing
+        // (raised, or ringing again after an acknowledgement) opens it. Those ringing when the wall opened are old
+        // news (the alarm bar has them); this runs on every console with a wall, each wall rate-limited.
+        const ringing = [...rows.values()].filter((a) => a.ackedAt === null && a.cameraId !== null);
+        const keys = new Set(ringing.map((a) => `${a.id}@${a.raisedAt}`));
+        if (knownAlarms !== null) for (const a of ringing) if (!knownAlarms.has(`${a.id}@${a.raisedAt}`)) alarm(a.cameraId!);
+        knownAlarms = keys;
       }),
     );
     alarmTimer = setInterval(drainAlarms, 1000);
