@@ -26,6 +26,11 @@ describe('shift hand-over (交接班)', () => {
     const a = await openPanel(await newPage(), outgoing);
     await a.getByTestId('handover-notes').fill('夜班总体平稳；滨河区积水点需持续关注。');
     await a.getByTestId('handover-item').first().check();
+    // The backend's alarms ringing over the two days of history: the hand-over is written only once each is ticked.
+    const alarms = a.getByTestId('handover-alarm');
+    await alarms.first().waitFor({ timeout: 15_000 });
+    await expect(a.getByTestId('handover-submit').isDisabled()).resolves.toBe(true);
+    for (const box of await alarms.all()) await box.check();
     await a.getByTestId('handover-submit').click();
     await a.getByTestId('handover-pending').waitFor({ timeout: 15_000 });
     await expect(a.getByTestId('handover-pending').textContent()).resolves.toContain('等待接班人确认');
@@ -34,6 +39,7 @@ describe('shift hand-over (交接班)', () => {
     const pending = b.getByTestId('handover-pending');
     await pending.waitFor({ timeout: 15_000 });
     await expect(pending.textContent()).resolves.toContain('滨河区积水点需持续关注');
+    await expect(b.getByTestId('handover-alarms').textContent()).resolves.toMatch(/移交未确认告警 \d+ 条/);
     await expect(pending.locator('li').count()).resolves.toBe(1);
     await b.screenshot({ path: join(SHOTS, 'handover-night.png') });
     await b.getByTestId('handover-ack').click();
