@@ -4,10 +4,13 @@
  * what it returns as commands of the system actor (backend/duty/alarm-service.ts); every console receives the
  * `alarms` records and rings for the unacknowledged ones, so a console started late rings too, and an
  * acknowledgement at one console silences all of them. Pure: the same state and time give the same actions, and
- * each action's command id is fixed by what it does (a repeat, by another instance after the lead moved, is
- * answered from the first and changes nothing): one 督办 per event per rung.
+ * each action's command id is fixed by what it acts on — a repeat, by another instance after the lead moved, is
+ * answered from the first and changes nothing — and new whenever that changed (the pipeline keeps every id, the
+ * refused ones too): a clear names the event's version (closed, reopened, closed again: a new id), an escalation
+ * the time its rung began (refused because someone acknowledged first, rung again later: a new id). The handlers
+ * keep it to one 督办 per event per rung.
  */
-import { STEP_OF_STATUS, type Alarm, type AlarmKind, type GovEvent } from '../protocol';
+import { STEP_OF_STATUS, type Alarm, type AlarmKind, type AlarmPolicy, type GovEvent } from '../protocol';
 import type { StateReader } from './commands/context';
 import { OPEN } from './commands/helpers';
 import { levelProfileOf, rungOf } from './level-profiles';
@@ -36,8 +39,7 @@ function commandIdOf(readable: string): string {
 }
 
 /** The reasons an open event alarms now, under the level's policy. */
-export function reasonsDue(event: GovEvent, state: StateReader, nowMs: number): Array<{ kind: AlarmKind; key: string; detail: string }> {
-  const policy = levelProfileOf(state).alarms;
+export function reasonsDue(event: GovEvent, policy: AlarmPolicy, nowMs: number): Array<{ kind: AlarmKind; key: string; detail: string }> {
   const due: Array<{ kind: AlarmKind; key: string; detail: string }> = [];
   if (event.severity >= policy.severeFrom) due.push({ kind: 'severe', key: 'severe', detail: `严重程度 ${event.severity} 级` });
   else if ((event.source === 'video-ai' || event.source === 'sensor') && event.severity >= policy.deviceFrom) {
@@ -59,21 +61,22 @@ export function alarmActions(state: StateReader, nowMs: number, limit = 200): Al
     if (actions.length >= limit) return actions;
     const event = state.get('events', alarm.eventId);
     if (!event || !OPEN.has(event.status)) {
-      actions.push({ commandId: commandIdOf(`alarm-clear-${alarm.id}-${alarm.version}`), type: 'alarm.clear', payload: { alarmId: alarm.id } });
+      const gone = event ? `${event.status}-v${event.version}` : 'gone';
+      actions.push({ commandId: commandIdOf(`alarm-clear-${alarm.id}-${Date.parse(alarm.createdAt).toString(36)}-${gone}`), type: 'alarm.clear', payload: { alarmId: alarm.id } });
       continue;
     }
     if (!isRinging(alarm) || alarm.rung >= profile.alarms.chain.length) continue;
     const limitMinutes = rungOf(profile, alarm.rung).ackWithinMinutes;
     if (limitMinutes === null || Date.parse(alarm.rungAt) + limitMinutes * 60_000 > nowMs) continue;
     const toRung = alarm.rung + 1;
-    actions.push({ commandId: commandIdOf(`alarm-esc-${alarm.eventId}-${toRung}-${Date.parse(alarm.createdAt).toString(36)}`), type: 'alarm.escalate', payload: { alarmId: alarm.id, toRung } });
+    actions.push({ commandId: commandIdOf(`alarm-esc-${alarm.eventId}-${toRung}-${Date.parse(alarm.rungAt).toString(36)}`), type: 'alarm.escalate', payload: { alarmId: alarm.id, toRung } });
   }
   for (const event of state.all('events')) {
     if (actions.length >= limit) break;
     if (!OPEN.has(event.status)) continue;
     const alarm = state.get('alarms', alarmIdOf(event.id));
     const epoch = alarm ? Date.parse(alarm.createdAt).toString(36) : `v${event.version}`;
-    for (const reason of reasonsDue(event, state, nowMs)) {
+    for (const reason of reasonsDue(event, profile.alarms, nowMs)) {
       if (alarm?.reasons.some((r) => r.key === reason.key)) continue;
       actions.push({ commandId: commandIdOf(`alarm-raise-${event.id}-${reason.key.replace(':', '-')}-${epoch}`), type: 'alarm.raise', payload: { eventId: event.id, ...reason } });
     }

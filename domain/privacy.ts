@@ -56,12 +56,19 @@ export function maskRow<T>(collection: CollectionName, row: T): T {
     return { ...p, contact: p.contact ? { name: maskName(p.contact.name), phone: HIDDEN } : null, note: maskDigits(p.note) } as T;
   }
   if (collection === 'alarms') {
-    const a = row as { ackedBy: string | null };
-    return { ...row, ackedBy: a.ackedBy ? maskName(a.ackedBy) : null } as T;
+    const a = row as { title: string; ackedBy: string | null; ackNote?: string | null };
+    return { ...row, title: maskDigits(a.title), ackedBy: a.ackedBy ? maskName(a.ackedBy) : null, ...(a.ackNote ? { ackNote: maskDigits(a.ackNote) } : {}) } as T;
   }
   if (collection === 'handovers') {
-    const h = row as { fromName: string; notes: string; acknowledgedBy: string | null };
-    return { ...row, fromName: maskName(h.fromName), notes: maskDigits(h.notes), acknowledgedBy: h.acknowledgedBy ? maskName(h.acknowledgedBy) : null } as T;
+    const h = row as { fromName: string; notes: string; acknowledgedBy: string | null; openItems?: Array<{ text: string }>; alarms?: Array<{ title: string }> };
+    return {
+      ...row,
+      fromName: maskName(h.fromName),
+      notes: maskDigits(h.notes),
+      acknowledgedBy: h.acknowledgedBy ? maskName(h.acknowledgedBy) : null,
+      ...(h.openItems ? { openItems: h.openItems.map((item) => ({ ...item, text: maskDigits(item.text) })) } : {}),
+      ...(h.alarms ? { alarms: h.alarms.map((a) => ({ ...a, title: maskDigits(a.title) })) } : {}),
+    } as T;
   }
   return row;
 }

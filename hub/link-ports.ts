@@ -58,6 +58,4 @@ export interface LinkOptions {
   backoffMaxMs?: number;
   /** How long the backend may stay silent before the link counts as dead. */
   silenceLimitMs?: number;
-  /** The name this console gives itself at hello (kept with what it acknowledges, e.g. an alarm); default the host name. */
-  consoleName?: string;
 }

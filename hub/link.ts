@@ -35,6 +35,15 @@ import { AddressRotation, DeltaParts, ProtocolViolation, binaryPositions, explai
 import { CommandSender } from './link-commands';
 import type { LinkOptions } from './link-ports';
 
+/**
+ * The name this console gives itself at hello, kept with what it acknowledges (an alarm) and in the audit's 控制台
+ * column: `ZONGZHI_CONSOLE_NAME` (a seat's name, e.g. 坐席 3), else the machine's host name.
+ */
+function consoleName(): string {
+  const seat = process.env.ZONGZHI_CONSOLE_NAME?.trim();
+  return `综治指挥调度台 · ${seat || hostname()}`.slice(0, 100);
+}
+
 export class BackendLink {
   private ws: WebSocket | null = null;
   private stopped = false;
@@ -116,7 +125,7 @@ export class BackendLink {
           lastSeq,
           ...(syncStamp ? { syncStamp } : {}),
           ...(staged && staged.nextIndex > 0 ? { resumeSnapshot: staged } : {}),
-          clientName: `综治指挥调度台 · ${this.o.consoleName ?? hostname()}`.slice(0, 100),
+          clientName: consoleName(),
           accept: [POSITIONS_BINARY],
         }),
       );

@@ -84,6 +84,8 @@ export const Alarm = z.object({
   severity: Severity,
   source: EventSource,
   cameraId: z.string().nullable(),
+  /** When the event was reported (a video wall opens the camera of a fresh incident's alarm, not of an old one's). */
+  reportedAt: IsoTime,
   reasons: z.array(AlarmReason).max(20),
   createdAt: IsoTime,
   /** When it last started ringing. */
@@ -96,6 +98,8 @@ export const Alarm = z.object({
   ackedById: z.string().nullable(),
   /** The console it was acknowledged at (the hub's name for itself). */
   ackedConsole: z.string().nullable(),
+  /** What the person who acknowledged it wrote, if anything. */
+  ackNote: z.string().nullable().default(null),
   version: z.number().int().positive(),
 });
 export type Alarm = z.infer<typeof Alarm>;

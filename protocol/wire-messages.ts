@@ -117,7 +117,7 @@ export const commandPayloads = {
     openItems: z.array(z.object({ text: Text(500), eventId: z.string().max(64).nullable() })).max(200),
     toUserId: z.string().max(64).nullable(),
     /** Every alarm still unacknowledged in the officer's area, handed over by id (one left out: refused). */
-    alarmIds: z.array(z.string().max(80)).max(1000).default([]),
+    alarmIds: z.array(z.string().max(80)).max(10_000).default([]),
   }),
   'duty.acknowledge': z.object({ handoverId: z.string().max(64) }),
   // 告警: raised, escalated and cleared by the backend (the system actor only); acknowledged by a person.

@@ -26,6 +26,8 @@ export interface AlarmServiceOptions {
 export class AlarmService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<number> | null = null;
+  /** Command ids refused in this process (said once, not every second); bounded. */
+  private readonly refused = new Set<string>();
 
   constructor(private readonly o: AlarmServiceOptions) {}
 
@@ -50,10 +52,17 @@ export class AlarmService {
     let applied = 0;
     try {
       for (const action of alarmActions(this.o.state, this.o.clock.nowMs())) {
+        // The lead may go mid-round: the next leader carries on from the records.
+        if (!this.o.leading()) break;
+        if (this.refused.has(action.commandId)) continue;
         const { ack, frame } = await this.o.submit(ALARM_ACTOR, action.commandId, action.type, action.payload);
         if (ack) applied += ack.duplicate ? 0 : 1;
-        // A refusal is a race the next round settles (the event closed meanwhile, a person acknowledged first).
-        else this.o.log.info('alarm action refused', { type: action.type, payload: action.payload, frame: frame.slice(0, 300) });
+        else {
+          // A race the next round settles with a new id (the event closed meanwhile, a person acknowledged first).
+          if (this.refused.size > 10_000) this.refused.clear();
+          this.refused.add(action.commandId);
+          this.o.log.warn('alarm action refused', { type: action.type, commandId: action.commandId, frame: frame.slice(0, 300) });
+        }
       }
     } catch (e) {
       this.o.log.error('alarm round failed', { error: (e as Error).stack });

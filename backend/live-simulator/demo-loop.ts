@@ -17,11 +17,13 @@ export interface DemoLoopOptions {
 
 export class DemoLoop {
   private timer: NodeJS.Timeout | null = null;
-  private turn = 0;
+  /** Carries on roughly where it was when the lead moves to another instance (the wall clock's turn). */
+  private turn: number;
   private running = false;
 
   constructor(private readonly o: DemoLoopOptions) {
     if (!(o.everyMs >= 10_000)) throw new Error('the demo loop needs at least 10 s between incidents');
+    this.turn = Math.floor(Date.now() / o.everyMs);
   }
 
   start(): void {
@@ -40,7 +42,8 @@ export class DemoLoop {
     try {
       const kind = SCENARIO_KINDS[this.turn % SCENARIO_KINDS.length]!;
       const districts = this.o.districts();
-      const districtId = districts.length > 0 ? districts[this.turn % districts.length] : undefined;
+      // The district moves on one more every round of kinds, so no kind keeps to the same districts.
+      const districtId = districts.length > 0 ? districts[(this.turn + Math.floor(this.turn / SCENARIO_KINDS.length)) % districts.length] : undefined;
       this.turn++;
       const ids = await this.o.inject(kind, districtId);
       return { kind, districtId, ids };

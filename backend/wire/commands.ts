@@ -103,7 +103,7 @@ export class CommandPipeline {
         // The validated payload (unknown keys stripped, every field within its schema's limits), never the raw one.
         // The audit's time is the wall clock, like every other audit line (sign-ins, views, HTTP routes); the
         // city's own time is kept beside it when the clock is simulated (a demo running faster than real time).
-        audit: [{ at: new Date().toISOString(), userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq, ...(actor.console ? { console: actor.console } : {}), ...(this.o.clock.rate !== 1 || Math.abs(now.getTime() - Date.now()) > 1000 ? { cityAt: at } : {}) } }],
+        audit: [{ at: new Date().toISOString(), userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq, ...(actor.console ? { clientName: actor.console } : {}), ...(this.o.clock.rate !== 1 || Math.abs(now.getTime() - Date.now()) > 1000 ? { cityAt: at } : {}) } }],
         attachmentLinks: linksOf(outcome.payload, outcome.result),
       });
       made = { seq, at, changes: outcome.changes };

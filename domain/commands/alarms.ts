@@ -30,7 +30,7 @@ function openEvent(ctx: CommandContext, eventId: string): GovEvent {
 }
 
 /** The event's own fields an alarm shows, as they are now. */
-const eventFields = (event: GovEvent): Pick<Alarm, 'eventId' | 'districtId' | 'gridId' | 'title' | 'severity' | 'source' | 'cameraId'> => ({
+const eventFields = (event: GovEvent): Pick<Alarm, 'eventId' | 'districtId' | 'gridId' | 'title' | 'severity' | 'source' | 'cameraId' | 'reportedAt'> => ({
   eventId: event.id,
   districtId: event.districtId,
   gridId: event.gridId,
@@ -38,6 +38,7 @@ const eventFields = (event: GovEvent): Pick<Alarm, 'eventId' | 'districtId' | 'g
   severity: event.severity,
   source: event.source,
   cameraId: event.cameraId ?? null,
+  reportedAt: event.reportedAt,
 });
 
 export const alarmHandlers: Pick<Handlers, 'alarm.raise' | 'alarm.escalate' | 'alarm.clear' | 'alarm.acknowledge'> = {
@@ -53,10 +54,10 @@ export const alarmHandlers: Pick<Handlers, 'alarm.raise' | 'alarm.escalate' | 'a
           ...eventFields(event),
           reasons: [...current.reasons, reason].slice(-MAX_REASONS),
           // A new reason after an acknowledgement rings again, on the rung reached (its time limit starts over).
-          ...(isRinging(current) ? {} : { raisedAt: now, rungAt: now, ackedAt: null, ackedBy: null, ackedById: null, ackedConsole: null }),
+          ...(isRinging(current) ? {} : { raisedAt: now, rungAt: now, ackedAt: null, ackedBy: null, ackedById: null, ackedConsole: null, ackNote: null }),
           version: current.version + 1,
         }
-      : { id: alarmIdOf(event.id), ...eventFields(event), reasons: [reason], createdAt: now, raisedAt: now, rung: 1, rungAt: now, ackedAt: null, ackedBy: null, ackedById: null, ackedConsole: null, version: 1 };
+      : { id: alarmIdOf(event.id), ...eventFields(event), reasons: [reason], createdAt: now, raisedAt: now, rung: 1, rungAt: now, ackedAt: null, ackedBy: null, ackedById: null, ackedConsole: null, ackNote: null, version: 1 };
     return { changes: [upsert('alarms', next)], result: { alarmId: next.id, rung: next.rung } };
   },
 
@@ -88,7 +89,7 @@ export const alarmHandlers: Pick<Handlers, 'alarm.raise' | 'alarm.escalate' | 'a
   'alarm.acknowledge'(ctx, p) {
     const alarm = alarmFor(ctx, p.alarmId);
     if (!isRinging(alarm)) throw new CommandError('conflict', `告警已由 ${alarm.ackedBy ?? '他人'} 于 ${alarm.ackedAt} 确认${alarm.ackedConsole ? `（${alarm.ackedConsole}）` : ''} / already acknowledged`);
-    const next: Alarm = { ...alarm, ackedAt: iso(ctx.now), ackedBy: ctx.actor.name, ackedById: ctx.actor.id, ackedConsole: ctx.actor.console ?? null, version: alarm.version + 1 };
+    const next: Alarm = { ...alarm, ackedAt: iso(ctx.now), ackedBy: ctx.actor.name, ackedById: ctx.actor.id, ackedConsole: ctx.actor.console ?? null, ackNote: p.note?.trim() || null, version: alarm.version + 1 };
     return { changes: [upsert('alarms', next)], result: { alarmId: alarm.id, rung: alarm.rung } };
   },
 };

@@ -7,6 +7,7 @@
  */
 import type { CommandType, LonLat } from '../../protocol';
 import { inAreaScope } from '../permissions';
+import { alarmIdOf } from '../alarms';
 import { upsert } from '../state';
 import { CommandError, type Handlers } from './context';
 import { entry, eventChanges, eventFor, evolve, timelineId, timelineRecord } from './helpers';
@@ -37,6 +38,9 @@ export const locateHandlers: Pick<Handlers, Extract<CommandType, 'event.locate'>
     const next = evolve(ctx, moved, {}, [entry(ctx, 'locate', note)]);
     // The history moves with the event: its records carry the district they are seen in.
     const history = where.districtId === event.districtId ? [] : Array.from({ length: event.timelineCount }, (_, i) => ctx.state.get('timeline', timelineId(event.id, i))).flatMap((r) => (r ? [upsert('timeline', timelineRecord(next.event, r.index, r))] : []));
-    return { changes: [...eventChanges(next), ...history], result: { eventId: event.id, gridId: where.gridId, version: next.event.version } };
+    // So does its alarm: the old area's consoles are sent its removal, the new area's the alarm.
+    const alarm = ctx.state.get('alarms', alarmIdOf(event.id));
+    const alarmMoved = alarm ? [upsert('alarms', { ...alarm, districtId: where.districtId, gridId: where.gridId, version: alarm.version + 1 })] : [];
+    return { changes: [...eventChanges(next), ...history, ...alarmMoved], result: { eventId: event.id, gridId: where.gridId, version: next.event.version } };
   },
 };

@@ -46,7 +46,7 @@ describe('值守: alarms that cannot be missed', () => {
     const hostA = await startHost({ name: 'console-a', backend: { url: backend.url, token: TEST_TOKENS.dispatcher } });
     const hostB = await startHost({ name: 'console-b', backend: { url: backend.url, token: TEST_TOKENS.duty } });
     const [a1, a2, b] = [await openConsole(browser, hostA), await openConsole(browser, hostA, '#/map'), await openConsole(browser, hostB)];
-    for (const page of [a1, a2, b]) await page.waitForFunction(() => document.querySelectorAll('[data-testid="alarm"]').length === 3, undefined, { timeout: 20_000 });
+    for (const page of [a1, a2, b]) await page.locator('[data-testid="alarm-bar"][data-count="3"]').waitFor({ timeout: 20_000 });
     await expect(a1.getByTestId('alarm').first().textContent()).resolves.toContain('超期告警');
     await b.locator('[data-testid="alarm-bar"][data-sound="playing"]').waitFor({ timeout: 5000 });
     await b.screenshot({ path: join(SHOTS, 'alarms-at-start.png') });
@@ -85,22 +85,23 @@ describe('值守: alarms that cannot be missed', () => {
     await wallPage.locator(`[data-testid="video-tile"][data-camera-id="${camera.id}"]`).waitFor({ timeout: 15_000 });
     await wallPage.context().close();
     await until(() => wire.all<Alarm>('alarms').filter((x) => x.ackedAt === null).length === 4, 'four ringing');
-    await a1.waitForFunction(() => document.querySelectorAll('[data-testid="alarm"]').length === 3, undefined, { timeout: 10_000 });
+    await a1.locator('[data-testid="alarm-bar"][data-count="4"]').waitFor({ timeout: 10_000 });
     const videoAlarm = wire.all<Alarm>('alarms').find((x) => x.title === '值守测试：仓库冒烟')!.id;
     await wire.command('alarm.acknowledge', { alarmId: videoAlarm });
+    for (const page of [a1, b]) await page.locator('[data-testid="alarm-bar"][data-count="3"]').waitFor({ timeout: 10_000 });
 
     // Console A acknowledges all three (the button, then F2): console B falls silent.
     await a1.getByTestId('alarm-ack').first().click();
-    await b.waitForFunction(() => document.querySelectorAll('[data-testid="alarm"]').length === 2, undefined, { timeout: 10_000 });
+    await b.locator('[data-testid="alarm-bar"][data-count="2"]').waitFor({ timeout: 10_000 });
     await a1.keyboard.press('F2');
-    await a1.waitForFunction(() => document.querySelectorAll('[data-testid="alarm"]').length === 1, undefined, { timeout: 10_000 });
+    await a1.locator('[data-testid="alarm-bar"][data-count="1"]').waitFor({ timeout: 10_000 });
     await a1.keyboard.press('F2');
-    await b.getByTestId('alarm-bar').waitFor({ state: 'detached', timeout: 10_000 });
-    await a2.getByTestId('alarm-bar').waitFor({ state: 'detached', timeout: 10_000 });
+    for (const page of [b, a2]) await page.locator('[data-testid="alarm-bar"][data-count="0"][data-sound="silent"]').waitFor({ timeout: 10_000 });
     expect(await alarmsShown(b)).toBe(0);
+    await expect(b.getByTestId('alarm-none').textContent()).resolves.toBe('无未确认告警');
     const acks = (backend.store as SqliteStore).auditLog(1000).filter((l) => l.kind === 'command' && l.detail.type === 'alarm.acknowledge');
     expect(acks.map((l) => l.userId)).toEqual(['dispatcher', 'dispatcher', 'dispatcher', 'dispatcher']);
-    for (const l of acks.filter((x) => (x.detail.payload as { alarmId: string }).alarmId !== videoAlarm)) expect(String(l.detail.console)).toMatch(/^综治指挥调度台 · /);
+    for (const l of acks.filter((x) => (x.detail.payload as { alarmId: string }).alarmId !== videoAlarm)) expect(String(l.detail.clientName)).toMatch(/^综治指挥调度台 · /);
     wire.close();
   }, 180_000);
 });

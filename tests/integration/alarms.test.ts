@@ -56,7 +56,7 @@ describe('alarms owned by the center', () => {
     await until(() => Boolean(b.get<Alarm>('alarms', `alarm-${one}`)?.ackedAt), 'the acknowledgement at console B');
     expect(b.get<Alarm>('alarms', `alarm-${one}`)).toMatchObject({ ackedBy: '调度员 张敏', ackedById: 'dispatcher', ackedConsole: '综治指挥调度台 · 坐席 A' });
     const audit = (backend.store as SqliteStore).auditLog(1000).filter((l) => l.kind === 'command' && l.detail.type === 'alarm.acknowledge');
-    expect(audit.map((l) => [l.userId, l.detail.console, (l.detail.payload as { alarmId: string }).alarmId])).toContainEqual(['dispatcher', '综治指挥调度台 · 坐席 A', `alarm-${one}`]);
+    expect(audit.map((l) => [l.userId, l.detail.clientName, (l.detail.payload as { alarmId: string }).alarmId])).toContainEqual(['dispatcher', '综治指挥调度台 · 坐席 A', `alarm-${one}`]);
     // Acknowledged twice: refused, saying by whom.
     await expect(b.command('alarm.acknowledge', { alarmId: `alarm-${one}` })).rejects.toThrow(/告警已由 调度员 张敏 于 .* 确认（综治指挥调度台 · 坐席 A）/);
 

@@ -26,7 +26,7 @@ describe('迎检: the demo loop', () => {
     await until(() => backend.leading(), 'the lead');
     const turns = [];
     for (let i = 0; i < SCENARIO_KINDS.length; i++) turns.push(await backend.demoLoop!.next());
-    expect(turns.map((t) => t?.kind)).toEqual(['flood', 'crowd', 'fire', 'traffic']);
+    expect(new Set(turns.map((t) => t?.kind))).toEqual(new Set(['flood', 'crowd', 'fire', 'traffic']));
     const districts = turns.map((t) => t!.districtId);
     expect(new Set(districts).size).toBe(Math.min(4, [...backend.state.all('adminUnits')].filter((u) => u.level === 'district').length));
     const ids = turns.flatMap((t) => t!.ids);

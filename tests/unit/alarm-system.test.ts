@@ -34,8 +34,10 @@ function city(...events: GovEvent[]): CityState {
   return state;
 }
 
+/** Where a point is (event.locate): every point is in grid g9 of district d2 here. */
+const locate = (): { gridId: string; districtId: string; address: string } => ({ gridId: 'g9', districtId: 'd2', address: '某路 1 号' });
 function run(state: CityState, actor: Actor, type: string, payload: unknown, atMs: number): ReturnType<typeof executeCommand> {
-  const outcome = executeCommand({ state, actor, now: new Date(atMs), newId: (kind) => `${kind}-${atMs}`, locate: () => null }, type, payload);
+  const outcome = executeCommand({ state, actor, now: new Date(atMs), newId: (kind) => `${kind}-${atMs}`, locate }, type, payload);
   state.apply(outcome.changes);
   return outcome;
 }
@@ -130,6 +132,51 @@ describe('the alarm system', () => {
     expect(state.collections.alarms.size).toBe(0);
     state.apply([upsert('events', { ...state.get('events', 'E1')!, status: 'handling', version: 9 })]);
     expect(round(state, T0 + 2000)).toEqual(['alarm.raise:E1/severe']);
+  });
+
+  it("never reuses a command id for a new act (the pipeline answers a used id from its record, refused ones too)", () => {
+    const used = new Set<string>();
+    /** A round as the pipeline runs it: an id used before changes nothing; a refusal is kept like an answer. */
+    const pipelineRound = (state: CityState, atMs: number, before?: () => void): string[] => {
+      const actions = alarmActions(state, atMs);
+      before?.();
+      return actions.flatMap((a) => {
+        if (used.has(a.commandId)) return [];
+        used.add(a.commandId);
+        try {
+          run(state, SYSTEM, a.type, a.payload, atMs);
+          return [a.type];
+        } catch (e) {
+          if (e instanceof CommandError) return [`refused ${a.type}`];
+          throw e;
+        }
+      });
+    };
+    const state = city(event('E1', { severity: 4 }));
+    const setStatus = (status: GovEvent['status']) => state.apply([upsert('events', { ...state.get('events', 'E1')!, status, version: state.get('events', 'E1')!.version + 1 })]);
+    expect(pipelineRound(state, T0)).toEqual(['alarm.raise']);
+    setStatus('closed');
+    expect(pipelineRound(state, T0 + 1000)).toEqual(['alarm.clear']);
+    setStatus('handling'); // reopened: a new alarm
+    expect(pipelineRound(state, T0 + 2000)).toEqual(['alarm.raise']);
+    setStatus('closed'); // closed again: cleared again
+    expect(pipelineRound(state, T0 + 3000)).toEqual(['alarm.clear']);
+    expect(state.collections.alarms.size).toBe(0);
+
+    // A person acknowledges between the round's look and its write: the escalation is refused; rung again later, it climbs.
+    const two = city(event('E2', { severity: 4 }));
+    pipelineRound(two, T0);
+    expect(pipelineRound(two, T0 + 3 * MIN + 1, () => run(two, DUTY, 'alarm.acknowledge', { alarmId: 'alarm-E2' }, T0 + 3 * MIN))).toEqual(['refused alarm.escalate']);
+    expect(pipelineRound(two, T0 + 121 * MIN)).toEqual(['alarm.raise']); // overdue: rings again on rung 1
+    expect(pipelineRound(two, T0 + 124 * MIN + 1)).toEqual(['alarm.escalate']);
+    expect(two.get('alarms', 'alarm-E2')!.rung).toBe(2);
+  });
+
+  it('moves with its event when the desk places an unplaced report (核实位置)', () => {
+    const state = city(event('E1', { severity: 4, locationUnresolved: true }));
+    round(state, T0);
+    run(state, DISPATCHER, 'event.locate', { eventId: 'E1', location: [118.1, 24.1] }, T0 + 1000);
+    expect(state.get('alarms', 'alarm-E1')).toMatchObject({ districtId: 'd2', gridId: 'g9', version: 2 });
   });
 
   it('the hand-over names every alarm still ringing in the area, or is refused with what was left out', () => {

@@ -16,7 +16,7 @@ const T = '2026-11-30T08:00:00.000Z';
 const alarm = (id: string, extra: Partial<Row> = {}): Row => ({
   id: `alarm-${id}`, eventId: id, districtId: 'd1', gridId: 'g1', title: `事件 ${id}`, severity: 3, source: 'hotline', cameraId: null,
   reasons: [{ kind: 'severe', key: 'severe', at: T, detail: '严重程度 3 级' }], createdAt: T, raisedAt: T, rung: 1, rungAt: T,
-  ackedAt: null, ackedBy: null, ackedById: null, ackedConsole: null, version: 1, ...extra,
+  ackedAt: null, ackedBy: null, ackedById: null, ackedConsole: null, ackNote: null, reportedAt: T, version: 1, ...extra,
 });
 
 describe('the console alarm store', () => {

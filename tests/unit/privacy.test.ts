@@ -38,6 +38,15 @@ describe('privacy masking (迎检演示)', () => {
     expect(maskRow('departments', { id: 'd', code: 'x', name: '市公安局' })).toEqual({ id: 'd', code: 'x', name: '市公安局' });
     expect(event.reporter!.phone).toBe('15721956415'); // the original is untouched
   });
+  it('masks alarms (phone-like digits in the title, who acknowledged) and the alarms and items of a hand-over', () => {
+    const alarm = { id: 'alarm-E1', title: '来电 13912345678 反映漏水', ackedBy: '调度员 张敏', ackNote: '已联系 13912345678' };
+    expect(maskRow('alarms', alarm)).toMatchObject({ title: maskDigits(alarm.title), ackedBy: maskName('调度员 张敏'), ackNote: maskDigits('已联系 13912345678') });
+    expect(maskRow('alarms', alarm).title).not.toContain('13912345678');
+    const handover = { id: 'h1', fromName: '值班员 李强', notes: '', acknowledgedBy: null, openItems: [{ text: '回电 13912345678', eventId: null }], alarms: [{ alarmId: 'a', eventId: 'E1', title: '来电 13912345678', rung: 1 }] };
+    const masked = maskRow('handovers', handover);
+    expect(JSON.stringify(masked)).not.toContain('13912345678');
+  });
+
   it('masks reporters in queued command payloads', () => {
     expect(maskPayload({ title: 'x 13800001234', reporter: { name: '赵六', phone: '13800001234' }, severity: 2 })).toEqual({ title: 'x ***', reporter: { name: '赵*', phone: HIDDEN }, severity: 2 });
   });

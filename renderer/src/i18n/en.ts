@@ -286,7 +286,7 @@ const en: typeof zh = {
   },
   bridge: { ipc: 'Local hub · desktop', websocket: 'Local hub · browser' },
   status: { version: 'Version {v}', language: '中文', languageTitle: 'Switch to Chinese', night: 'Night mode', day: 'Day mode', themeTitle: 'Dim the whole console for the night shift' },
-  units: { metres: '{n} m', kilometres: '{n} km', days: '{n} d', hours: '{n} h', minutes: '{n} min', spanJoin: ' ', daysClock: '{n} d {clock}' },
+  units: { metres: '{n} m', kilometres: '{n} km', days: '{n} d', hours: '{n} h', minutes: '{n} min', span2: '{a} {b}', span3: '{a} {b} {c}', daysClock: '{n} d {clock}' },
   loading: { hub: 'Connecting to the local hub…' },
   errors: {
     title: 'Something went wrong',
@@ -626,7 +626,10 @@ const en: typeof zh = {
     kinds: { severe: 'Serious event', overdue: 'Overdue', supervised: 'Under supervision', device: 'Device alarm' },
     acknowledge: 'Acknowledge (F2)',
     escalated: 'not acknowledged in time: escalated to {rung}',
-    more: '{n} more alarms',
+    more: '{n} more alarms ▾',
+    less: 'Hide the other {n} ▴',
+    none: 'No unacknowledged alarms',
+    beyond: '{n} more not listed (acknowledge those above first)',
   },
   signIn: {
     title: 'Sign in',
@@ -658,7 +661,7 @@ const en: typeof zh = {
     signOut: 'Sign out',
     confirmSignOut: 'Every window of this console will ask for a sign-in. Sure?',
   },
-  handover: { alarmsHint: '{n} alarm(s) still unacknowledged: tick each to hand it over to the next shift:', alarmsLeft: '{n} unacknowledged alarm(s) not ticked: the hand-over cannot be written yet', alarmsHanded: '{n} unacknowledged alarm(s) handed over', open: 'Hand-over', title: 'Shift hand-over', pending: 'Awaiting acknowledgement', nonePending: 'No hand-over awaiting acknowledgement.', acknowledge: 'Take over', waiting: 'waiting for the next officer', write: 'Write the hand-over', notesHint: 'How the shift went, what to watch…', itemsHint: 'Tick what the next shift must follow up (overdue or supervised events):', submit: 'Hand over', recent: 'Recent hand-overs', items: '{n} items', seatSwitch: 'Switch user', seatSwitchCancel: 'Cancel', switched: '{name} is signed in at this seat: acknowledge the hand-over.' },
+  handover: { alarmsAll: 'Tick all', alarmsHint: '{n} alarm(s) still unacknowledged: tick each to hand it over to the next shift:', alarmsLeft: '{n} unacknowledged alarm(s) not ticked: the hand-over cannot be written yet', alarmsHanded: '{n} unacknowledged alarm(s) handed over', open: 'Hand-over', title: 'Shift hand-over', pending: 'Awaiting acknowledgement', nonePending: 'No hand-over awaiting acknowledgement.', acknowledge: 'Take over', waiting: 'waiting for the next officer', write: 'Write the hand-over', notesHint: 'How the shift went, what to watch…', itemsHint: 'Tick what the next shift must follow up (overdue or supervised events):', submit: 'Hand over', recent: 'Recent hand-overs', items: '{n} items', seatSwitch: 'Switch user', seatSwitchCancel: 'Cancel', switched: '{name} is signed in at this seat: acknowledge the hand-over.' },
   notice: {
     title: 'Notice',
     dismiss: 'OK',

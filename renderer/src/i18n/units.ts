@@ -14,8 +14,11 @@ export function formatMinutes(t: Translate, minutes: number): string {
   const d = Math.floor(minutes / 1440);
   const h = Math.floor((minutes % 1440) / 60);
   const m = minutes % 60;
-  const parts = [d ? t('units.days', { n: d }) : '', h ? t('units.hours', { n: h }) : '', m ? t('units.minutes', { n: m }) : ''];
-  return parts.filter(Boolean).join(t('units.spanJoin'));
+  const parts = [d ? t('units.days', { n: d }) : '', h ? t('units.hours', { n: h }) : '', m ? t('units.minutes', { n: m }) : ''].filter(Boolean);
+  // Joined by the catalog's pattern (zh: nothing between, en: a space), never by an empty text of its own.
+  if (parts.length === 3) return t('units.span3', { a: parts[0], b: parts[1], c: parts[2] });
+  if (parts.length === 2) return t('units.span2', { a: parts[0], b: parts[1] });
+  return parts[0] ?? t('units.minutes', { n: 0 });
 }
 
 /** A countdown as hh:mm:ss, with whole days before it ("2天 03:04:05"); the sign is the caller's. */

@@ -292,7 +292,7 @@ export default {
   },
   bridge: { ipc: '本地中枢 · 桌面', websocket: '本地中枢 · 浏览器' },
   status: { version: '版本 {v}', language: 'English', languageTitle: '切换为英文界面', night: '夜间模式', day: '日间模式', themeTitle: '夜班时调暗整个界面' },
-  units: { metres: '{n} 米', kilometres: '{n} 公里', days: '{n}天', hours: '{n}小时', minutes: '{n}分', spanJoin: '', daysClock: '{n}天 {clock}' },
+  units: { metres: '{n} 米', kilometres: '{n} 公里', days: '{n}天', hours: '{n}小时', minutes: '{n}分', span2: '{a}{b}', span3: '{a}{b}{c}', daysClock: '{n}天 {clock}' },
   loading: { hub: '正在连接本地中枢…' },
   errors: {
     title: '出错了',
@@ -637,7 +637,10 @@ export default {
     kinds: { severe: '重大事件告警', overdue: '超期告警', supervised: '督办告警', device: '设备告警' },
     acknowledge: '确认 (F2)',
     escalated: '超时未确认，已升级至{rung}',
-    more: '另有 {n} 条告警',
+    more: '另有 {n} 条告警 ▾',
+    less: '收起其余 {n} 条 ▴',
+    none: '无未确认告警',
+    beyond: '另有 {n} 条未列出（先确认以上告警）',
   },
   signIn: {
     title: '登录',
@@ -669,7 +672,7 @@ export default {
     signOut: '退出登录',
     confirmSignOut: '退出后本机各窗口都需重新登录，确定？',
   },
-  handover: { alarmsHint: '仍有 {n} 条告警未确认，须逐条勾选移交给下一班：', alarmsLeft: '还有 {n} 条未确认告警未勾选，不能交班', alarmsHanded: '移交未确认告警 {n} 条', open: '交接班', title: '交接班', pending: '待接班确认', nonePending: '没有待确认的交班。', acknowledge: '确认接班', waiting: '等待接班人确认', write: '写交班记录', notesHint: '本班情况、注意事项…', itemsHint: '勾选移交下一班跟进的事项（超期或督办中的事件）：', submit: '交班', recent: '最近交接', items: '{n} 项移交', seatSwitch: '换班登录', seatSwitchCancel: '取消', switched: '{name} 已在本席位登录，请确认接班。' },
+  handover: { alarmsAll: '全部勾选', alarmsHint: '仍有 {n} 条告警未确认，须逐条勾选移交给下一班：', alarmsLeft: '还有 {n} 条未确认告警未勾选，不能交班', alarmsHanded: '移交未确认告警 {n} 条', open: '交接班', title: '交接班', pending: '待接班确认', nonePending: '没有待确认的交班。', acknowledge: '确认接班', waiting: '等待接班人确认', write: '写交班记录', notesHint: '本班情况、注意事项…', itemsHint: '勾选移交下一班跟进的事项（超期或督办中的事件）：', submit: '交班', recent: '最近交接', items: '{n} 项移交', seatSwitch: '换班登录', seatSwitchCancel: '取消', switched: '{name} 已在本席位登录，请确认接班。' },
   notice: {
     title: '提示',
     dismiss: '知道了',

@@ -8,7 +8,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
-import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, type Camera, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
+import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, serverNowMs, type Camera, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
 import { useRowsStore } from '../data';
@@ -18,6 +18,8 @@ export const LAYOUTS = VIDEO_LAYOUTS;
 export type WallLayout = (typeof LAYOUTS)[number];
 export const LAYOUT_SLOTS: Record<WallLayout, number> = { '1': 1, '4': 4, '9': 9, '16': 16, '1+5': 6, '1+7': 8 };
 export const MAX_TILES = VIDEO_WALL_MAX_TILES;
+/** An alarm raised this long after its event's report (the backend's clock) is an old incident's: no camera popup. */
+const FRESH_INCIDENT_MS = 10 * 60_000;
 /** At most one alarm takes a tile per this many ms; the rest wait in line. */
 export const ALARM_MIN_INTERVAL_MS = 10_000;
 export const TOUR_INTERVALS = [10, 30, 60, 120] as const;
@@ -72,7 +74,9 @@ export const useVideoStore = defineStore('video', () => {
   let alarmTimer: ReturnType<typeof setInterval> | null = null;
   let users = 0;
   let stops: Array<() => Promise<void>> = [];
-  let knownAlarms: Set<string> | null = null;
+  /** The alarms (id@raisedAt) whose camera this wall opened already, and when it opened (the backend's clock). */
+  let knownAlarms = new Set<string>();
+  let openedAt = 0;
 
   function snapshot(): WallState {
     const t = tour.value;
@@ -265,7 +269,8 @@ export const useVideoStore = defineStore('video', () => {
   async function start(): Promise<void> {
     users++;
     if (users > 1 || !hub.api) return;
-    knownAlarms = null;
+    knownAlarms = new Set();
+    openedAt = serverNowMs(hub.connection?.serverClock ?? null);
     stops.push(
       await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => {
         cameras.value = markRaw(new Map(rows));
@@ -280,13 +285,22 @@ export const useVideoStore = defineStore('video', () => {
     );
     stops.push(
       await data.read({ topic: 'collection', collection: 'alarms' }, (rows) => {
-        // The center's alarms (backend/duty/alarm-service.ts) whose event has a camera: one that starts ringing
-        // (raised, or ringing again after an acknowledgement) opens it. Those ringing when the wall opened are old
-        // news (the alarm bar has them); this runs on every console with a wall, each wall rate-limited.
+        // The center's alarms (backend/duty/alarm-service.ts) of a fresh incident with a camera — raised within
+        // minutes of its report, after this wall opened — open that camera, once per ringing; old incidents turning
+        // overdue, and the alarms a first start raises over the city's history, stay on the alarm bar. Every
+        // console with a wall does this, each wall rate-limited.
         const ringing = [...rows.values()].filter((a) => a.ackedAt === null && a.cameraId !== null);
-        const keys = new Set(ringing.map((a) => `${a.id}@${a.raisedAt}`));
-        if (knownAlarms !== null) for (const a of ringing) if (!knownAlarms.has(`${a.id}@${a.raisedAt}`)) alarm(a.cameraId!);
-        knownAlarms = keys;
+        for (const a of ringing) {
+          const key = `${a.id}@${a.raisedAt}`;
+          const raised = Date.parse(a.raisedAt);
+          if (knownAlarms.has(key) || raised < openedAt || raised - Date.parse(a.reportedAt) > FRESH_INCIDENT_MS) continue;
+          knownAlarms.add(key);
+          alarm(a.cameraId!);
+        }
+        if (knownAlarms.size > 4 * ringing.length + 100) {
+          const now = new Set(ringing.map((a) => `${a.id}@${a.raisedAt}`));
+          knownAlarms = new Set([...knownAlarms].filter((k) => now.has(k)));
+        }
       }),
     );
     alarmTimer = setInterval(drainAlarms, 1000);
