@@ -36,6 +36,9 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
     if (incident && !OPEN.has(incident.status)) throw new CommandError('invalid', `event ${incident.id} is ${incident.status}; an emergency is raised for an open event`);
     const plan = planFor(ctx.state, incident?.category ?? null);
     const emergency = p.level === 'emergency';
+    // The 下沉干部 stay called across a switch between two levels that both call them (when they were first called).
+    const calls = levelProfileOf(ctx.state, p.level).callsCadres;
+    const calledBefore = current && levelProfileOf(ctx.state, current.level).callsCadres ? (current.cadresCalledSince ?? current.since) : null;
     const next = {
       id: 'current' as const,
       level: p.level,
@@ -46,6 +49,7 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
       planTitle: emergency ? plan.title : '',
       planId: emergency ? plan.planId : null,
       plan: emergency ? openPlan(plan.steps) : [],
+      cadresCalledSince: calls ? (calledBefore ?? iso(ctx.now)) : null,
     };
     // Every open event's current step takes the new level's limits (back to daily: the listed ones again).
     const retimed = retimeOpenEvents(ctx.state, levelProfileOf(ctx.state, currentLevel(ctx.state)).stepFactors, levelProfileOf(ctx.state, p.level).stepFactors, ctx.now);
@@ -68,7 +72,10 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
     // The level in force: its open events take the new limits at once, as a switch would.
     const retimed = currentLevel(ctx.state) === p.id ? retimeOpenEvents(ctx.state, before.stepFactors, p.stepFactors, ctx.now) : [];
     const level = ctx.state.get('commandLevel', 'current');
-    const noted = level && retimed.length > 0 ? [upsert('commandLevel', { ...level, retimed: retimed.length })] : [];
+    // The level in force starts (or stops) calling the 下沉干部: they are called from now (or sent home).
+    const inForce = level?.level === p.id;
+    const calledSince = inForce && before.callsCadres !== p.callsCadres ? { cadresCalledSince: p.callsCadres ? iso(ctx.now) : null } : {};
+    const noted = level && (retimed.length > 0 || 'cadresCalledSince' in calledSince) ? [upsert('commandLevel', { ...level, ...(retimed.length > 0 ? { retimed: retimed.length } : {}), ...calledSince })] : [];
     return { changes: [upsert('levelProfiles', profile), ...retimed, ...noted], result: { level: p.id, retimed: retimed.length } };
   },
 
