@@ -183,6 +183,18 @@ describe('level.profile.save (administrators)', () => {
     expect(refusal(state, 'level.profile.save', profile(), LEADER).code).toBe('forbidden');
     expect(state.get('levelProfiles', 'reinforced')).toBeUndefined();
   });
+
+  it('refuses a 加强 or 应急 factor looser than the 日常 profile\'s for the step, naming the step and both values', () => {
+    const state = city();
+    const { updatedAt: _a, updatedBy: _b, ...daily } = DEFAULT_LEVEL_PROFILES.daily;
+    run(state, 'level.profile.save', { ...daily, stepFactors: { report: 1, dispatch: 1, handle: 0.6, followup: 1, close: 1 } }, ADMIN);
+    expect(refusal(state, 'level.profile.save', profile()).message).toBe('处置时限系数 0.75 大于日常的 0.6：加强和应急只能收紧时限，不能比日常宽');
+    const { updatedAt: _c, updatedBy: _d, ...emergency } = DEFAULT_LEVEL_PROFILES.emergency;
+    expect(refusal(state, 'level.profile.save', { ...emergency, stepFactors: { report: 0.5, dispatch: 0.5, handle: 0.7, followup: 0.5, close: 0.5 } }).message).toBe('处置时限系数 0.7 大于日常的 0.6：加强和应急只能收紧时限，不能比日常宽');
+    expect(state.get('levelProfiles', 'reinforced')).toBeUndefined();
+    run(state, 'level.profile.save', profile({ stepFactors: { report: 0.75, dispatch: 0.75, handle: 0.6, followup: 0.75, close: 0.75 } }), ADMIN);
+    expect(state.get('levelProfiles', 'reinforced')!.stepFactors.handle).toBe(0.6);
+  });
 });
 
 const staff = (id: string, extra: Partial<Staff>): Staff => ({ id, name: id, phone: '13800000000', role: 'full-time', gridId: 'g1', districtId: 'd01', status: 'patrolling', position: [117.001, 36.6], sipUser: id, openTasks: 0, updatedAt: at(NOW.getTime()), ...extra });
