@@ -34,6 +34,11 @@ export const CommandLevelState = z.object({
   plan: z.array(PlanItem).default([]),
   /** How many open events had their current step re-timed by the switch (the level's step limits). */
   retimed: z.number().int().nonnegative().optional(),
+  /**
+   * When the 下沉干部 were called while they still are (a level that calls them, kept across a switch between two
+   * such levels: 加强→应急 sends nobody home); null or absent when the level in force does not call them.
+   */
+  cadresCalledSince: IsoTime.nullable().optional(),
 });
 export type CommandLevelState = z.infer<typeof CommandLevelState>;
 

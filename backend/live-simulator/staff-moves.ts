@@ -2,7 +2,8 @@
  * Grid staff on duty, moved by the simulator: each along their walker's legs (patrol.ts) at their own speed, slower
  * while handling a task, and their status brought in line with the hour's duty roster. Staff whose phone says where
  * they are (POST /field/api/position) are left alone. 下沉干部 (role cadre) ignore the roster: they come on duty at
- * their pre-assigned grid a while (10–40 simulated minutes, their own) after a level that calls them was set, and
+ * their pre-assigned grid a while (10–40 simulated minutes, their own) after they were first called (a level that
+ * calls them set, or a switch between two such levels: the time is kept, cadresCalledSince), and
  * stand down when the level no longer calls them (unless still holding a task).
  */
 import type { Change, Staff, StaffStatus } from '../../protocol';
@@ -66,7 +67,8 @@ export class StaffMoves {
     // Cap movement per tick so a fast clock does not teleport people across the city.
     const seconds = Math.min(dtMs, 120_000) / 1000;
     const level = this.state.get('commandLevel', 'current');
-    const calledSince = level && levelProfileOf(this.state).callsCadres ? Date.parse(level.since) : null;
+    // Since they were first called: a switch between two levels that both call them sends nobody home.
+    const calledSince = level && levelProfileOf(this.state).callsCadres ? Date.parse(level.cadresCalledSince ?? level.since) : null;
     for (const staff of this.state.all('staff')) {
       if (!this.index.gridIndexById.has(staff.gridId) && !this.city.roads) continue; // in no grid of this city
       if (this.ownPhone?.(staff.id)) continue; // their phone says where they are (POST /field/api/position)

@@ -14,8 +14,11 @@ import { OPEN, iso, eventFor, entry, evolve, eventChanges } from './helpers';
 
 const STEP_NAMES = { report: '受理', dispatch: '派遣', handle: '处置', followup: '回访', close: '结案' } as const;
 
-/** What the payload's schema cannot say: a chain that climbs (each rung but the last has a time limit, the last none). */
-function profileProblem(p: Omit<LevelProfile, 'updatedAt' | 'updatedBy'>): string | null {
+/**
+ * What the payload's schema cannot say: a chain that climbs (each rung but the last has a time limit, the last none),
+ * and 加强/应急 limits no looser than 1 nor than the 日常 profile's (`daily`: its factors) for any step.
+ */
+function profileProblem(p: Omit<LevelProfile, 'updatedAt' | 'updatedBy'>, daily: LevelProfile['stepFactors']): string | null {
   const rungs = p.alarms.chain;
   for (const [i, rung] of rungs.entries()) {
     const last = i === rungs.length - 1;
@@ -23,7 +26,9 @@ function profileProblem(p: Omit<LevelProfile, 'updatedAt' | 'updatedBy'>): strin
     if (last && rung.ackWithinMinutes !== null) return `告警升级链最后一级（${rung.name}）一直响到有人确认，不能有确认时限`;
   }
   for (const step of Object.keys(STEP_NAMES) as Array<keyof typeof STEP_NAMES>) {
-    if (p.stepFactors[step] > 1 && p.id !== 'daily') return `${STEP_NAMES[step]}时限系数 ${p.stepFactors[step]} 大于 1：加强和应急只能收紧时限，不能放宽`;
+    if (p.id === 'daily') continue;
+    if (p.stepFactors[step] > 1) return `${STEP_NAMES[step]}时限系数 ${p.stepFactors[step]} 大于 1：加强和应急只能收紧时限，不能放宽`;
+    if (p.stepFactors[step] > daily[step]) return `${STEP_NAMES[step]}时限系数 ${p.stepFactors[step]} 大于日常的 ${daily[step]}：加强和应急只能收紧时限，不能比日常宽`;
   }
   return null;
 }
@@ -36,6 +41,9 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
     if (incident && !OPEN.has(incident.status)) throw new CommandError('invalid', `event ${incident.id} is ${incident.status}; an emergency is raised for an open event`);
     const plan = planFor(ctx.state, incident?.category ?? null);
     const emergency = p.level === 'emergency';
+    // The 下沉干部 stay called across a switch between two levels that both call them (when they were first called).
+    const calls = levelProfileOf(ctx.state, p.level).callsCadres;
+    const calledBefore = current && levelProfileOf(ctx.state, current.level).callsCadres ? (current.cadresCalledSince ?? current.since) : null;
     const next = {
       id: 'current' as const,
       level: p.level,
@@ -46,6 +54,7 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
       planTitle: emergency ? plan.title : '',
       planId: emergency ? plan.planId : null,
       plan: emergency ? openPlan(plan.steps) : [],
+      cadresCalledSince: calls ? (calledBefore ?? iso(ctx.now)) : null,
     };
     // Every open event's current step takes the new level's limits (back to daily: the listed ones again).
     const retimed = retimeOpenEvents(ctx.state, levelProfileOf(ctx.state, currentLevel(ctx.state)).stepFactors, levelProfileOf(ctx.state, p.level).stepFactors, ctx.now);
@@ -61,14 +70,17 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
 
   'level.profile.save'(ctx, p) {
     if (ctx.actor.districtScope !== null) throw new CommandError('forbidden', `指挥等级的含义是全市共用的，只有不限辖区的管理员可以修改（你的辖区：${ctx.actor.districtScope.join('、')}）`);
-    const problem = profileProblem(p);
+    const problem = profileProblem(p, levelProfileOf(ctx.state, 'daily').stepFactors);
     if (problem) throw new CommandError('invalid', problem);
     const before = levelProfileOf(ctx.state, p.id);
     const profile: LevelProfile = { ...p, updatedAt: iso(ctx.now), updatedBy: ctx.actor.name };
     // The level in force: its open events take the new limits at once, as a switch would.
     const retimed = currentLevel(ctx.state) === p.id ? retimeOpenEvents(ctx.state, before.stepFactors, p.stepFactors, ctx.now) : [];
     const level = ctx.state.get('commandLevel', 'current');
-    const noted = level && retimed.length > 0 ? [upsert('commandLevel', { ...level, retimed: retimed.length })] : [];
+    // The level in force starts (or stops) calling the 下沉干部: they are called from now (or sent home).
+    const inForce = level?.level === p.id;
+    const calledSince = inForce && before.callsCadres !== p.callsCadres ? { cadresCalledSince: p.callsCadres ? iso(ctx.now) : null } : {};
+    const noted = level && (retimed.length > 0 || 'cadresCalledSince' in calledSince) ? [upsert('commandLevel', { ...level, ...(retimed.length > 0 ? { retimed: retimed.length } : {}), ...calledSince })] : [];
     return { changes: [upsert('levelProfiles', profile), ...retimed, ...noted], result: { level: p.id, retimed: retimed.length } };
   },
 

@@ -10,6 +10,7 @@ import { computeKpis } from '../../backend/kpi';
 
 const LEADER: Actor = { id: 'leader', name: '中心领导 王强', role: 'leader', districtScope: null };
 const DUTY: Actor = { id: 'duty', name: '值班员 陈静', role: 'duty', districtScope: null };
+const LIAISON: Actor = { id: 'liaison', name: '市公安局联络员', role: 'liaison', districtScope: null, departmentId: 'dept-police' };
 const ADMIN: Actor = { id: 'admin', name: '系统管理员 赵磊', role: 'admin', districtScope: null };
 const NOW = new Date('2026-11-30T08:00:00Z');
 const MIN = 60_000;
@@ -26,11 +27,15 @@ function event(id: string, extra: Partial<GovEvent>): GovEvent {
 }
 function city(): CityState {
   const state = new CityState(undefined, 0);
-  state.apply([upsert('rules', { id: 'noise', category: 'noise', categoryName: '噪声扰民', departmentId: 'dept-police', limits, handlingLevel: 'street' })]);
+  state.apply([
+    upsert('rules', { id: 'noise', category: 'noise', categoryName: '噪声扰民', departmentId: 'dept-police', limits, handlingLevel: 'street' }),
+    upsert('departments', { id: 'dept-police', code: 'GA', name: '市公安局' }),
+  ]);
   return state;
 }
+let ids = 0;
 function run(state: CityState, type: string, payload: unknown, actor: Actor = LEADER, now = NOW): ReturnType<typeof executeCommand> {
-  const outcome = executeCommand({ state, actor, now, newId: () => 'x', locate: () => ({ gridId: 'g1', districtId: 'd01', address: '一区' }) }, type, payload);
+  const outcome = executeCommand({ state, actor, now, newId: (kind) => `${kind}-${++ids}`, locate: () => ({ gridId: 'g1', districtId: 'd01', address: '一区' }) }, type, payload);
   state.apply(outcome.changes);
   return outcome;
 }
@@ -46,35 +51,79 @@ function refusal(state: CityState, type: string, payload: unknown, actor: Actor 
 const deadline = (state: CityState, id: string): number => Date.parse(state.get('events', id)!.stepDeadline!);
 
 describe('a level\'s step limits', () => {
-  it('加强 re-times the current step of open events by 0.75 of the listed limit, 日常 restores them; one entry, not one per event', () => {
+  /** An event reported, dispatched and signed for (处置 starts) at `signedAt`, through the loop's own commands. */
+  function signed(state: CityState, signedAt: number): string {
+    const when = new Date(signedAt);
+    const id = String(run(state, 'event.report', { source: 'hotline', category: 'noise', severity: 2, title: '噪声', description: '夜间施工', location: [117, 36.6] }, DUTY, when).result.eventId);
+    run(state, 'event.dispatch', { eventId: id, departmentId: 'dept-police' }, DUTY, when);
+    run(state, 'event.sign', { eventId: id }, DUTY, when);
+    return id;
+  }
+
+  it('加强 re-times the current step of open events by 0.75 of the listed limit, 日常 restores the daily deadlines exactly; one entry, not one per event', () => {
     const state = city();
-    const signed = NOW.getTime() - 100 * MIN; // 处置 started 100 min ago: due at +1340 min under 日常
-    state.apply([
-      upsert('events', event('E-handle', { stepDeadline: at(signed + 1440 * MIN) })),
-      upsert('events', event('E-soon', { stepDeadline: at(NOW.getTime() + 10 * MIN) })), // would turn overdue: held at now + 5 min
-      upsert('events', event('E-late', { stepDeadline: at(NOW.getTime() - 30 * MIN) })), // already overdue: stays as it is
-      upsert('events', event('E-closed', { status: 'closed', stepDeadline: null })),
-    ]);
+    const handle = signed(state, NOW.getTime() - 100 * MIN); // 处置 started 100 min ago: due at +1340 min under 日常
+    const soon = signed(state, NOW.getTime() - 1430 * MIN); // due in 10 min: would turn overdue, held at now + 5 min
+    const late = signed(state, NOW.getTime() - 1470 * MIN); // overdue 30 min already: stays overdue, by the new limit
+    state.apply([upsert('events', event('E-closed', { status: 'closed', stepDeadline: null }))]);
+    const before = [...state.all('timeline')].length;
+    expect(deadline(state, soon)).toBe(NOW.getTime() + 10 * MIN);
+    expect(deadline(state, late)).toBe(NOW.getTime() - 30 * MIN);
+    const version = state.get('events', handle)!.version;
+
     const out = run(state, 'level.set', { level: 'reinforced', reason: '节日保障' });
-    expect(out.result).toMatchObject({ level: 'reinforced', previous: null, retimed: 2 });
-    expect(deadline(state, 'E-handle')).toBe(signed + 1080 * MIN);
-    expect(deadline(state, 'E-soon')).toBe(NOW.getTime() + 5 * MIN);
-    expect(deadline(state, 'E-late')).toBe(NOW.getTime() - 30 * MIN);
-    expect(state.get('events', 'E-handle')!.version).toBe(4);
-    expect(state.get('events', 'E-late')!.version).toBe(3);
+    expect(out.result).toMatchObject({ level: 'reinforced', previous: null, retimed: 3 });
+    expect(deadline(state, handle)).toBe(NOW.getTime() - 100 * MIN + 1080 * MIN);
+    expect(deadline(state, soon)).toBe(NOW.getTime() + 5 * MIN);
+    expect(deadline(state, late)).toBe(NOW.getTime() - 1470 * MIN + 1080 * MIN);
+    expect(state.get('events', handle)!.version).toBe(version + 1);
     expect(state.get('events', 'E-closed')!.stepDeadline).toBeNull();
-    expect(state.get('commandLevel', 'current')).toMatchObject({ level: 'reinforced', retimed: 2 });
-    expect([...state.all('timeline')]).toHaveLength(0);
+    expect(state.get('commandLevel', 'current')).toMatchObject({ level: 'reinforced', retimed: 3 });
+    expect([...state.all('timeline')]).toHaveLength(before);
 
     // A step started at 加强 gets rule × 0.75.
     const report = run(state, 'event.report', { source: 'hotline', category: 'noise', severity: 2, title: '噪声', description: '夜间施工', location: [117, 36.6] }, DUTY);
     expect(deadline(state, String(report.result.eventId))).toBe(NOW.getTime() + 45 * MIN);
 
-    const later = new Date(NOW.getTime() + 20 * MIN);
-    run(state, 'level.set', { level: 'daily', reason: '保障结束' }, LEADER, later);
-    expect(deadline(state, 'E-handle')).toBe(signed + 1440 * MIN);
-    expect(deadline(state, 'E-late')).toBe(NOW.getTime() - 30 * MIN + 360 * MIN); // daily limits restored, overdue no more
+    // Back to 日常 one minute later: every daily deadline as it was; what was overdue under 日常 still is.
+    run(state, 'level.set', { level: 'daily', reason: '保障结束' }, LEADER, new Date(NOW.getTime() + MIN));
+    expect(deadline(state, handle)).toBe(NOW.getTime() + 1340 * MIN);
+    expect(deadline(state, soon)).toBe(NOW.getTime() + 10 * MIN);
+    expect(deadline(state, late)).toBe(NOW.getTime() - 30 * MIN);
     expect(deadline(state, String(report.result.eventId))).toBe(NOW.getTime() + 60 * MIN);
+  });
+
+  it('a round trip through 应急 keeps the step\'s approved extensions, not those of an earlier step', () => {
+    const state = city();
+    const when = new Date(NOW.getTime() - 30 * MIN);
+    const id = String(run(state, 'event.report', { source: 'hotline', category: 'noise', severity: 2, title: '噪声', description: '', location: [117, 36.6] }, DUTY, when).result.eventId);
+    run(state, 'event.dispatch', { eventId: id, departmentId: 'dept-police' }, DUTY, when);
+    // 派遣 step (from `when`, 120 min): extended by 20 min; then 签收 starts 处置 (1440 min), extended by 45 min.
+    const first = run(state, 'event.extension.request', { eventId: id, minutes: 20, reason: '人手不足' }, LIAISON, when);
+    run(state, 'event.extension.decide', { eventId: id, requestId: first.result.requestId, approve: true }, DUTY, when);
+    run(state, 'event.sign', { eventId: id }, DUTY, when);
+    const second = run(state, 'event.extension.request', { eventId: id, minutes: 45, reason: '需要协调' }, LIAISON, when);
+    run(state, 'event.extension.decide', { eventId: id, requestId: second.result.requestId, approve: true, note: '同意' }, DUTY, when);
+    run(state, 'event.comment', { eventId: id, text: '已联系' }, DUTY, when);
+    const daily = when.getTime() + (1440 + 45) * MIN;
+    expect(deadline(state, id)).toBe(daily);
+    run(state, 'level.set', { level: 'emergency', reason: '暴雨', incidentId: id });
+    expect(deadline(state, id)).toBe(when.getTime() + (720 + 45) * MIN);
+    run(state, 'level.set', { level: 'reinforced', reason: '降级' }, LEADER, new Date(NOW.getTime() + 5 * MIN));
+    expect(deadline(state, id)).toBe(when.getTime() + (1080 + 45) * MIN);
+    run(state, 'level.set', { level: 'daily', reason: '结束' }, LEADER, new Date(NOW.getTime() + 10 * MIN));
+    expect(deadline(state, id)).toBe(daily);
+  });
+
+  it('an event whose history does not say when its step began moves by the change of the limit, as before', () => {
+    const state = city();
+    state.apply([
+      upsert('events', event('E-soon', { stepDeadline: at(NOW.getTime() + 10 * MIN) })),
+      upsert('events', event('E-late', { stepDeadline: at(NOW.getTime() - 30 * MIN) })),
+    ]);
+    run(state, 'level.set', { level: 'reinforced', reason: '节日保障' });
+    expect(deadline(state, 'E-soon')).toBe(NOW.getTime() + 5 * MIN);
+    expect(deadline(state, 'E-late')).toBe(NOW.getTime() - 30 * MIN);
   });
 
   it('应急 halves the limits and keeps an approved extension; the incident\'s own entry says how many were re-timed', () => {
@@ -133,6 +182,18 @@ describe('level.profile.save (administrators)', () => {
     expect(refusal(state, 'level.profile.save', profile({ stepFactors: { report: 5, dispatch: 1, handle: 1, followup: 1, close: 1 } })).code).toBe('invalid');
     expect(refusal(state, 'level.profile.save', profile(), LEADER).code).toBe('forbidden');
     expect(state.get('levelProfiles', 'reinforced')).toBeUndefined();
+  });
+
+  it('refuses a 加强 or 应急 factor looser than the 日常 profile\'s for the step, naming the step and both values', () => {
+    const state = city();
+    const { updatedAt: _a, updatedBy: _b, ...daily } = DEFAULT_LEVEL_PROFILES.daily;
+    run(state, 'level.profile.save', { ...daily, stepFactors: { report: 1, dispatch: 1, handle: 0.6, followup: 1, close: 1 } }, ADMIN);
+    expect(refusal(state, 'level.profile.save', profile()).message).toBe('处置时限系数 0.75 大于日常的 0.6：加强和应急只能收紧时限，不能比日常宽');
+    const { updatedAt: _c, updatedBy: _d, ...emergency } = DEFAULT_LEVEL_PROFILES.emergency;
+    expect(refusal(state, 'level.profile.save', { ...emergency, stepFactors: { report: 0.5, dispatch: 0.5, handle: 0.7, followup: 0.5, close: 0.5 } }).message).toBe('处置时限系数 0.7 大于日常的 0.6：加强和应急只能收紧时限，不能比日常宽');
+    expect(state.get('levelProfiles', 'reinforced')).toBeUndefined();
+    run(state, 'level.profile.save', profile({ stepFactors: { report: 0.75, dispatch: 0.75, handle: 0.6, followup: 0.75, close: 0.75 } }), ADMIN);
+    expect(state.get('levelProfiles', 'reinforced')!.stepFactors.handle).toBe(0.6);
   });
 });
 

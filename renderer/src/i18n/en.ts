@@ -30,6 +30,7 @@ const en: typeof zh = {
     cadre: 'Cadre',
     cadresTitle: 'Cadres sent down (by grid)',
     arrivedOf: 'arrived {arrived} / {called}',
+    cadresMore: 'first {shown} of {called} listed',
     arrived: 'arrived',
     onTheWay: 'not yet',
     retimed: '{n} open events re-timed to this level\'s limits',
@@ -47,6 +48,7 @@ const en: typeof zh = {
     saved: 'Saved ({level})',
     updated: 'changed by {by} at {at}',
     builtIn: 'built-in default',
+    changedByOthers: 'changed by someone else (your edits are not saved yet; saving overwrites theirs)',
   },
   map: {
     loadingEngine: 'Starting the 3D engine…',

@@ -36,6 +36,7 @@ export default {
     cadre: '下沉干部',
     cadresTitle: '下沉干部（按包保网格）',
     arrivedOf: '到岗 {arrived} / {called}',
+    cadresMore: '只列出前 {shown} 名，共 {called} 名',
     arrived: '已到岗',
     onTheWay: '未到岗',
     retimed: '{n} 件在办事件已按本等级时限重算',
@@ -53,6 +54,7 @@ export default {
     saved: '已保存（{level}）',
     updated: '{by} 于 {at} 修改',
     builtIn: '内置默认',
+    changedByOthers: '已被他人修改（你的修改尚未保存，保存将覆盖）',
   },
   map: {
     loadingEngine: '正在启动三维引擎…',
