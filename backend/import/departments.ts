@@ -192,9 +192,21 @@ export function planDepartments(files: DepartmentFiles, state: CityState): { rep
     const keep = new Set(departments.map((d) => d.id));
     for (const existing of state.collections.departments.values()) {
       if (keep.has(existing.id)) continue;
-      const uses = describeUses(departmentUses(state, existing.id, rules));
+      // Plans do not hold an import up (a city's first import replaces the generated departments the seeded plans
+      // name): their steps are said, to be given owners in 基础数据 → 应急预案 (plan.save refuses a missing one).
+      const all = departmentUses(state, existing.id, rules);
+      const uses = describeUses({ ...all, plans: [] });
       if (!uses) {
         changes.push({ op: 'remove', collection: 'departments', id: existing.id });
+        if (all.plans.length > 0) {
+          deptReport.issues.push({
+            severity: 'warning',
+            kind: 'plan-owner-removed',
+            id: existing.code,
+            zh: `${existing.name}（${existing.code}）已删除；应急预案 ${listed(all.plans, '、')} 仍有步骤由它负责，请在 基础数据 → 应急预案 中改派`,
+            en: `${existing.name} (${existing.code}) is removed; steps of the emergency plans ${listed(all.plans, ', ')} still name it: give them owners in 基础数据 → 应急预案`,
+          });
+        }
         continue;
       }
       deptReport.issues.push({

@@ -48,6 +48,7 @@ export type IssueKind =
   | 'bad-limit'
   | 'bad-level'
   | 'in-use'
+  | 'plan-owner-removed'
   // registers (population, places, persons)
   | 'duplicate-grid'
   | 'not-in-file'

@@ -64,6 +64,8 @@ describe('import departments and rules (SQLite)', () => {
     expect(run.stdout).toMatch(/导入职能部门 importing departments: departments.csv \(CSV, 编码 encoding gb18030\)/);
     expect(run.stdout).toMatch(/导入权责清单 importing responsibility rules: rules.xlsx \(XLSX\)/);
     expect(run.stdout).toMatch(/3 行 rows → 新增 2 added, 更新 1 updated, 删除 \d+ removed/);
+    // The generated departments the seeded plans name are removed all the same; the plans' steps are said.
+    expect(run.stdout).toMatch(/已删除；应急预案 .+ 仍有步骤由它负责，请在 基础数据 → 应急预案 中改派/);
     const store = await openStore(db);
     const { state, seq } = await store.load();
     expect(seq).toBe(before + 1);

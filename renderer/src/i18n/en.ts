@@ -549,7 +549,7 @@ const en: typeof zh = {
       general: 'General plan (other categories)',
       generalHint: 'The general plan answers categories no special plan answers; it has no categories',
       categoriesHint: 'A category answers to one plan; categories another plan answers cannot be chosen',
-      takenBy: 'Answered by "{title}"',
+      takenBy: 'Answered by “{title}”',
       stepCount: '{n} steps',
       none: 'No plan records yet: an emergency uses the built-in plans.',
       newTitle: 'New plan',
