@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_BITS, CLOCK_STRIP, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, type Camera } from '../../protocol';
+import { CLOCK_BITS, CLOCK_STRIP, HubError, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, type Camera, type HubApi, type RowsChange, type WallMemory, type WallState } from '../../protocol';
 import { layoutFor, tourPage } from '../../renderer/src/stores/video';
 import { playableStreams } from '../../renderer/src/video/streams';
 import { buildContentSecurityPolicy } from '../../web-serving/csp';
@@ -102,6 +102,85 @@ describe('video wall store', () => {
       expect(wall.alarmQueue).toEqual(['z', 'w']);
       wall.clearAlarmQueue();
       expect(wall.alarmQueue).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('video wall restore', () => {
+  const cam = (id: string): Camera => ({ ...camera([]), id, position: [117 + Number(id.slice(1)) * 0.001, 36] });
+
+  async function wallWithHub(getWall: () => Promise<WallMemory>) {
+    const { createPinia, setActivePinia } = await import('pinia');
+    const { useHubStore } = await import('../../renderer/src/stores/hub');
+    const { useVideoStore } = await import('../../renderer/src/stores/video');
+    setActivePinia(createPinia());
+    const saves: WallState[] = [];
+    let reads = 0;
+    const cameras = new Map(['c1', 'c2', 'c3'].map((id) => [id, cam(id)]));
+    useHubStore().api = {
+      subscribeRows: async (q: { collection?: string }, listener: (rows: Map<string, unknown>, change: RowsChange<unknown>) => void) => {
+        const rows = q.collection === 'cameras' ? cameras : new Map();
+        listener(rows, { upserts: [...rows.values()], removes: [], reset: true });
+        return async () => {};
+      },
+      getWall: async () => {
+        reads++;
+        return getWall();
+      },
+      saveWall: async (_wall: string, state: WallState) => {
+        saves.push(state);
+        return {};
+      },
+    } as unknown as HubApi;
+    return { wall: useVideoStore(), saves, reads: () => reads };
+  }
+
+  it('a failed read of the saved wall saves nothing and starts no tour; it asks again and then uses the saved state', async () => {
+    const { vi } = await import('vitest');
+    const { RESTORE_RETRY_MS } = await import('../../renderer/src/stores/video');
+    vi.useFakeTimers();
+    try {
+      const saved: WallState = { version: 1, layout: '9', tiles: ['c2', null, 'c3'], tour: null };
+      let fail = true;
+      const { wall, saves, reads } = await wallWithHub(async () => {
+        if (fail) {
+          fail = false;
+          throw new HubError('unavailable', 'the hub is reconnecting');
+        }
+        return { state: saved, problem: null, presets: [] };
+      });
+      await wall.start();
+      await vi.advanceTimersByTimeAsync(RESTORE_RETRY_MS[0] - 1);
+      expect(reads()).toBe(1);
+      expect(wall.tour).toBeNull(); // no first-start tour over a wall that has a saved layout
+      expect(wall.tiles.every((t) => t === null)).toBe(true);
+      expect(saves).toEqual([]); // and nothing written over it
+      await vi.advanceTimersByTimeAsync(1);
+      expect(reads()).toBe(2);
+      expect(wall.layout).toBe('9');
+      expect(wall.tiles.slice(0, 3)).toEqual(['c2', null, 'c3']);
+      expect(wall.tour).toBeNull();
+      for (const s of saves) expect(s).toMatchObject({ layout: '9', tiles: expect.arrayContaining(['c2', 'c3']) });
+      await wall.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a wall that stops while its read keeps failing asks no more', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers();
+    try {
+      const { wall, saves, reads } = await wallWithHub(() => Promise.reject(new HubError('unavailable', 'busy')));
+      await wall.start();
+      await vi.advanceTimersByTimeAsync(3_500); // 1 s, then 2 s
+      expect(reads()).toBe(3);
+      await wall.stop();
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(reads()).toBe(3);
+      expect(saves).toEqual([]);
     } finally {
       vi.useRealTimers();
     }

@@ -18,6 +18,8 @@ export const LAYOUTS = VIDEO_LAYOUTS;
 export type WallLayout = (typeof LAYOUTS)[number];
 export const LAYOUT_SLOTS: Record<WallLayout, number> = { '1': 1, '4': 4, '9': 9, '16': 16, '1+5': 6, '1+7': 8 };
 export const MAX_TILES = VIDEO_WALL_MAX_TILES;
+/** A wall whose saved state could not be read (the hub busy, a reconnect) asks again after these delays (ms), the last repeated. */
+export const RESTORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
 /** At most one alarm takes a tile per this many ms; the rest wait in line. */
 export const ALARM_MIN_INTERVAL_MS = 10_000;
 export const TOUR_INTERVALS = [10, 30, 60, 120] as const;
@@ -55,9 +57,15 @@ export const useVideoStore = defineStore('video', () => {
   /** Why this wall's saved state was not used (shown once), and the console's named layouts. */
   const problem = ref<WallMemory['problem']>(null);
   const presets = ref<WallPreset[]>([]);
-  /** 'no': not read yet; 'reading'; 'yes': read (and saving). A request before that wins over the saved state. */
+  /**
+   * 'no': not read yet (or the read failed: asked again later); 'reading'; 'yes': read (and saving). Nothing is
+   * saved before 'yes', so a wall that could not read its state never overwrites it. A request before that wins
+   * over the saved state.
+   */
   let restored: 'no' | 'reading' | 'yes' = 'no';
   let touched = false;
+  let restoreFailures = 0;
+  let restoreTimer: ReturnType<typeof setTimeout> | null = null;
   /** A saved (or first-start) tour waiting for the camera list. */
   let pendingTour: { group: string; intervalSec: number; page: number } | null = null;
   const selected = ref(0);
@@ -86,22 +94,38 @@ export const useVideoStore = defineStore('video', () => {
     hub.api.saveWall(WALL_NAME, snapshot()).catch((e: unknown) => console.warn('video wall not saved', e));
   });
 
-  /** Reads this wall's saved state from the hub once: applied unless the wall was already told what to show. */
+  /**
+   * Reads this wall's saved state from the hub once: applied unless the wall was already told what to show. A
+   * read that fails (the hub busy or reconnecting) is not "nothing saved": the wall neither saves nor starts the
+   * first-start tour, and asks again with back-off while it is on screen.
+   */
   async function restore(): Promise<void> {
     if (restored !== 'no' || !hub.api) return;
     restored = 'reading';
-    touched = false;
+    // From the first try on: a choice made while the reads fail is kept over the saved state.
+    if (restoreFailures === 0) touched = false;
     let memory: WallMemory;
     try {
       memory = await hub.api.getWall(WALL_NAME);
     } catch (e) {
-      console.warn('video wall state not read', e);
-      memory = { state: null, problem: null, presets: [] };
+      restored = 'no';
+      const delay = RESTORE_RETRY_MS[Math.min(restoreFailures, RESTORE_RETRY_MS.length - 1)]!;
+      restoreFailures++;
+      console.warn(`video wall state not read; asking again in ${delay / 1000} s`, e);
+      if (users > 0 && !restoreTimer) {
+        restoreTimer = setTimeout(() => {
+          restoreTimer = null;
+          if (users > 0) void restore();
+        }, delay);
+      }
+      return;
     }
+    restoreFailures = 0;
     presets.value = memory.presets;
     problem.value = memory.problem;
     const saved = memory.state;
-    if (!touched) {
+    const keepChoice = touched;
+    if (!keepChoice) {
       if (saved) {
         layout.value = saved.layout;
         tiles.value = Array.from({ length: MAX_TILES }, (_, i) => saved.tiles[i] ?? null);
@@ -112,6 +136,8 @@ export const useVideoStore = defineStore('video', () => {
       }
     }
     restored = 'yes';
+    // Told what to show while the state could not be read: that choice is what the wall keeps now.
+    if (keepChoice) hub.api.saveWall(WALL_NAME, snapshot()).catch((e: unknown) => console.warn('video wall not saved', e));
     resumeTour();
   }
 
@@ -297,6 +323,8 @@ export const useVideoStore = defineStore('video', () => {
     if (users > 0) return;
     if (alarmTimer) clearInterval(alarmTimer);
     alarmTimer = null;
+    if (restoreTimer) clearTimeout(restoreTimer);
+    restoreTimer = null;
     const pending = stops;
     stops = [];
     await Promise.allSettled(pending.map((s) => s()));
