@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_BITS, CLOCK_STRIP, HubError, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, type Camera, type HubApi, type RowsChange, type WallMemory, type WallState } from '../../protocol';
+import { CLOCK_BITS, CLOCK_STRIP, HubError, WallTour, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, validate, type Camera, type HubApi, type RowsChange, type WallMemory, type WallState } from '../../protocol';
 import { layoutFor, tourPage } from '../../renderer/src/stores/video';
 import { playableStreams } from '../../renderer/src/video/streams';
 import { buildContentSecurityPolicy } from '../../web-serving/csp';
@@ -108,7 +108,7 @@ describe('video wall store', () => {
   });
 });
 
-describe('video wall restore', () => {
+describe('video wall restore and tour pages', () => {
   const cam = (id: string): Camera => ({ ...camera([]), id, position: [117 + Number(id.slice(1)) * 0.001, 36] });
 
   async function wallWithHub(getWall: () => Promise<WallMemory>) {
@@ -181,6 +181,35 @@ describe('video wall restore', () => {
       await vi.advanceTimersByTimeAsync(120_000);
       expect(reads()).toBe(3);
       expect(saves).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a tour counts its pages modulo the pages it has, showing the same turn as counting on', async () => {
+    const { nextTourPage, tourPageCount } = await import('../../renderer/src/stores/video');
+    expect(tourPageCount(5, 4)).toBe(5);
+    expect(tourPageCount(8, 4)).toBe(2);
+    expect(tourPageCount(0, 4)).toBe(1);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    let page = 0;
+    for (let n = 1; n < 500; n++) {
+      page = nextTourPage(page, ids.length, 4);
+      expect(page).toBeLessThan(tourPageCount(ids.length, 4));
+      expect(tourPage(ids, page, 4)).toEqual(tourPage(ids, n, 4));
+    }
+    // On the wall: months of a 10 s tour leave a page a saved state accepts.
+    const { vi } = await import('vitest');
+    vi.useFakeTimers();
+    try {
+      const { wall } = await wallWithHub(async () => ({ state: null, problem: null, presets: [] }));
+      wall.setLayout('4');
+      wall.startTour('online', ['c1', 'c2', 'c3'], 10, 999_999);
+      expect(wall.tour!.page).toBe(999_999 % 3);
+      await vi.advanceTimersByTimeAsync(10_000 * 1_000);
+      expect(wall.tour!.page).toBeLessThan(3);
+      expect(validate(WallTour, { group: 'online', intervalSec: 10, page: wall.tour!.page }).ok).toBe(true);
+      wall.stopTour();
     } finally {
       vi.useRealTimers();
     }

@@ -41,6 +41,25 @@ export function tourPage(cameraIds: readonly string[], page: number, size: numbe
   return Array.from({ length: Math.min(size, cameraIds.length) }, (_, i) => cameraIds[(start + i) % cameraIds.length]!);
 }
 
+/**
+ * How many pages a tour has before its pages repeat: tourPage starts page p at p × size modulo the cameras, so
+ * the pages come round again after cameras / gcd(cameras, size) (a multiple of size that is one of the cameras).
+ */
+export function tourPageCount(cameraCount: number, size: number): number {
+  if (cameraCount <= 0 || size <= 0) return 1;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return cameraCount / gcd(cameraCount, size);
+}
+
+/**
+ * The page after `page`, modulo the tour's page count: a tour running for months keeps a small number (the saved
+ * state's page has a maximum, and a wall that could not save its tour would come back on its first page) and
+ * shows the same cameras in the same turn as counting on would.
+ */
+export function nextTourPage(page: number, cameraCount: number, size: number): number {
+  return (page + 1) % tourPageCount(cameraCount, size);
+}
+
 export interface Tour {
   /** 'online', 'nearby' or a district id (the view words it). */
   group: string;
@@ -217,11 +236,11 @@ export const useVideoStore = defineStore('video', () => {
   function startTour(group: string, cameraIds: string[], intervalSec: number, page = 0): void {
     stopTour();
     if (cameraIds.length === 0) return;
-    tour.value = { group, cameraIds, intervalSec, page };
+    tour.value = { group, cameraIds, intervalSec, page: page % tourPageCount(cameraIds.length, slotCount.value) };
     showTourPage();
     tourTimer = setInterval(() => {
       if (!tour.value) return;
-      tour.value = { ...tour.value, page: tour.value.page + 1 };
+      tour.value = { ...tour.value, page: nextTourPage(tour.value.page, tour.value.cameraIds.length, slotCount.value) };
       showTourPage();
     }, intervalSec * 1000);
   }
