@@ -158,12 +158,20 @@ const handlers: Handlers = {
   }),
   showOnWall: takes(hubMethods.showOnWall.params, (s, request) => s.services.showOnWall(s, request)),
   getWall: takes(hubMethods.getWall.params, (s, { wall }) => s.services.walls.read(wall)),
+  // A demo / inspection screen's own wall remembers its layout (camera ids, no personal data: it is that screen's
+  // state); the named layouts (预案布局) are the console's, shared by every window: a demo screen only reads them.
   saveWall: takes(hubMethods.saveWall.params, (s, { wall, state }) => {
     s.services.walls.save(wall, state);
     return {};
   }),
-  saveWallPreset: takes(hubMethods.saveWallPreset.params, (s, preset) => ({ presets: s.services.walls.savePreset(preset) })),
-  deleteWallPreset: takes(hubMethods.deleteWallPreset.params, (s, { name }) => ({ presets: s.services.walls.deletePreset(name) })),
+  saveWallPreset: takes(hubMethods.saveWallPreset.params, (s, preset) => {
+    if (s.info.demo) throw new HubError('unauthorized', '演示屏不能保存预案布局 / a demo screen does not save named layouts');
+    return { presets: s.services.walls.savePreset(preset) };
+  }),
+  deleteWallPreset: takes(hubMethods.deleteWallPreset.params, (s, { name }) => {
+    if (s.info.demo) throw new HubError('unauthorized', '演示屏不能删除预案布局 / a demo screen does not delete named layouts');
+    return { presets: s.services.walls.deletePreset(name) };
+  }),
   logCall: takes(hubMethods.logCall.params, (s, entry) => {
     // Demo / inspection screens make no calls; a window only logs its own user's calls.
     if (s.info.demo) throw new HubError('unauthorized', 'a demo screen makes no calls');

@@ -6,7 +6,7 @@
  * blank and the newer program's data is not lost.
  */
 import type Database from 'better-sqlite3';
-import { HubError, WALL_PRESET_LIMIT, WALL_STATE_VERSION, WallPreset, WallState, describeIssues, validate, type VideoLayout, type WallMemory } from '../protocol';
+import { HubError, WALL_LIMIT, WALL_PRESET_LIMIT, WALL_STATE_VERSION, WallPreset, WallState, describeIssues, validate, type VideoLayout, type WallMemory } from '../protocol';
 import type { Logger } from '../node-util/logger';
 
 export class WallLayouts {
@@ -19,12 +19,26 @@ export class WallLayouts {
   ) {
     const put = db.prepare<[string, string, string, string]>('INSERT INTO wall_layouts (kind, name, data, saved_at) VALUES (?, ?, ?, ?) ON CONFLICT(kind, name) DO UPDATE SET data = excluded.data, saved_at = excluded.saved_at');
     const remove = db.prepare<[string, string]>('DELETE FROM wall_layouts WHERE kind = ? AND name = ?');
+    const get = db.prepare<[string, string], { data: string }>('SELECT data FROM wall_layouts WHERE kind = ? AND name = ?');
+    const wallCount = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM wall_layouts WHERE kind = 'wall'");
+    const oldestWalls = db.prepare<[string, number], { name: string }>("SELECT name FROM wall_layouts WHERE kind = 'wall' AND name <> ? ORDER BY saved_at, name LIMIT ?");
     this.s = {
-      get: db.prepare<[string, string], { data: string }>('SELECT data FROM wall_layouts WHERE kind = ? AND name = ?'),
+      get,
       put,
       remove,
       presets: db.prepare<[], { name: string; data: string }>("SELECT name, data FROM wall_layouts WHERE kind = 'preset' ORDER BY name"),
       presetCount: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM wall_layouts WHERE kind = 'preset'"),
+      // A new wall beyond WALL_LIMIT: the walls saved longest ago go (a wall on screen saves on every change).
+      saveWall: db.transaction((wall: string, data: string, at: string): string[] => {
+        const isNew = get.get('wall', wall) === undefined;
+        put.run('wall', wall, data, at);
+        if (!isNew) return [];
+        const excess = (wallCount.get()?.n ?? 0) - WALL_LIMIT;
+        if (excess <= 0) return [];
+        const dropped = oldestWalls.all(wall, excess).map((row) => row.name);
+        for (const name of dropped) remove.run('wall', name);
+        return dropped;
+      }),
       moveAside: db.transaction((name: string, data: string, at: string) => {
         put.run('aside', `${name}#${at}`, data, at);
         remove.run('wall', name);
@@ -57,8 +71,10 @@ export class WallLayouts {
     return { state: null, problem, presets };
   }
 
+  /** Saves a wall's state; a new wall beyond WALL_LIMIT pushes out the walls saved longest ago (logged). */
   save(wall: string, state: WallState): void {
-    this.s.put.run('wall', wall, JSON.stringify(state), this.now().toISOString());
+    const dropped = this.s.saveWall(wall, JSON.stringify(state), this.now().toISOString());
+    if (dropped.length > 0) this.log.info('video walls not used for longest forgotten: at most WALL_LIMIT are kept', { walls: dropped, limit: WALL_LIMIT });
   }
 
   /** The named layouts, by name; a row that does not parse is left out (and logged). */

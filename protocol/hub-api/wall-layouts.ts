@@ -16,6 +16,11 @@ export const VIDEO_WALL_MAX_TILES = 16;
 export const WallName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 export type WallName = z.infer<typeof WallName>;
 export const DEFAULT_WALL_NAME = 'default';
+/**
+ * The hub remembers at most this many walls (a console has a few displays; `?wall=` names are the page's to
+ * choose): saving a new one beyond it forgets the walls saved longest ago.
+ */
+export const WALL_LIMIT = 64;
 
 const CameraId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
 const Tiles = z.array(CameraId.nullable()).max(VIDEO_WALL_MAX_TILES);

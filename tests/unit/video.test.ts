@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOCK_BITS, CLOCK_STRIP, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, type Camera } from '../../protocol';
+import { CLOCK_BITS, CLOCK_STRIP, HubError, WallTour, backendMediaOrigins, videoPlatformOrigins, clockLatencyMs, decodeClockStrip, resolveStreamUrl, validate, type Camera, type HubApi, type RowsChange, type WallMemory, type WallState } from '../../protocol';
 import { layoutFor, tourPage } from '../../renderer/src/stores/video';
 import { playableStreams } from '../../renderer/src/video/streams';
 import { buildContentSecurityPolicy } from '../../web-serving/csp';
@@ -102,6 +102,114 @@ describe('video wall store', () => {
       expect(wall.alarmQueue).toEqual(['z', 'w']);
       wall.clearAlarmQueue();
       expect(wall.alarmQueue).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('video wall restore and tour pages', () => {
+  const cam = (id: string): Camera => ({ ...camera([]), id, position: [117 + Number(id.slice(1)) * 0.001, 36] });
+
+  async function wallWithHub(getWall: () => Promise<WallMemory>) {
+    const { createPinia, setActivePinia } = await import('pinia');
+    const { useHubStore } = await import('../../renderer/src/stores/hub');
+    const { useVideoStore } = await import('../../renderer/src/stores/video');
+    setActivePinia(createPinia());
+    const saves: WallState[] = [];
+    let reads = 0;
+    const cameras = new Map(['c1', 'c2', 'c3'].map((id) => [id, cam(id)]));
+    useHubStore().api = {
+      subscribeRows: async (q: { collection?: string }, listener: (rows: Map<string, unknown>, change: RowsChange<unknown>) => void) => {
+        const rows = q.collection === 'cameras' ? cameras : new Map();
+        listener(rows, { upserts: [...rows.values()], removes: [], reset: true });
+        return async () => {};
+      },
+      getWall: async () => {
+        reads++;
+        return getWall();
+      },
+      saveWall: async (_wall: string, state: WallState) => {
+        saves.push(state);
+        return {};
+      },
+    } as unknown as HubApi;
+    return { wall: useVideoStore(), saves, reads: () => reads };
+  }
+
+  it('a failed read of the saved wall saves nothing and starts no tour; it asks again and then uses the saved state', async () => {
+    const { vi } = await import('vitest');
+    const { RESTORE_RETRY_MS } = await import('../../renderer/src/stores/video');
+    vi.useFakeTimers();
+    try {
+      const saved: WallState = { version: 1, layout: '9', tiles: ['c2', null, 'c3'], tour: null };
+      let fail = true;
+      const { wall, saves, reads } = await wallWithHub(async () => {
+        if (fail) {
+          fail = false;
+          throw new HubError('unavailable', 'the hub is reconnecting');
+        }
+        return { state: saved, problem: null, presets: [] };
+      });
+      await wall.start();
+      await vi.advanceTimersByTimeAsync(RESTORE_RETRY_MS[0] - 1);
+      expect(reads()).toBe(1);
+      expect(wall.tour).toBeNull(); // no first-start tour over a wall that has a saved layout
+      expect(wall.tiles.every((t) => t === null)).toBe(true);
+      expect(saves).toEqual([]); // and nothing written over it
+      await vi.advanceTimersByTimeAsync(1);
+      expect(reads()).toBe(2);
+      expect(wall.layout).toBe('9');
+      expect(wall.tiles.slice(0, 3)).toEqual(['c2', null, 'c3']);
+      expect(wall.tour).toBeNull();
+      for (const s of saves) expect(s).toMatchObject({ layout: '9', tiles: expect.arrayContaining(['c2', 'c3']) });
+      await wall.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a wall that stops while its read keeps failing asks no more', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers();
+    try {
+      const { wall, saves, reads } = await wallWithHub(() => Promise.reject(new HubError('unavailable', 'busy')));
+      await wall.start();
+      await vi.advanceTimersByTimeAsync(3_500); // 1 s, then 2 s
+      expect(reads()).toBe(3);
+      await wall.stop();
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(reads()).toBe(3);
+      expect(saves).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a tour counts its pages modulo the pages it has, showing the same turn as counting on', async () => {
+    const { nextTourPage, tourPageCount } = await import('../../renderer/src/stores/video');
+    expect(tourPageCount(5, 4)).toBe(5);
+    expect(tourPageCount(8, 4)).toBe(2);
+    expect(tourPageCount(0, 4)).toBe(1);
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+    let page = 0;
+    for (let n = 1; n < 500; n++) {
+      page = nextTourPage(page, ids.length, 4);
+      expect(page).toBeLessThan(tourPageCount(ids.length, 4));
+      expect(tourPage(ids, page, 4)).toEqual(tourPage(ids, n, 4));
+    }
+    // On the wall: months of a 10 s tour leave a page a saved state accepts.
+    const { vi } = await import('vitest');
+    vi.useFakeTimers();
+    try {
+      const { wall } = await wallWithHub(async () => ({ state: null, problem: null, presets: [] }));
+      wall.setLayout('4');
+      wall.startTour('online', ['c1', 'c2', 'c3'], 10, 999_999);
+      expect(wall.tour!.page).toBe(999_999 % 3);
+      await vi.advanceTimersByTimeAsync(10_000 * 1_000);
+      expect(wall.tour!.page).toBeLessThan(3);
+      expect(validate(WallTour, { group: 'online', intervalSec: 10, page: wall.tour!.page }).ok).toBe(true);
+      wall.stopTour();
     } finally {
       vi.useRealTimers();
     }

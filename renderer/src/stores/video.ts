@@ -20,6 +20,8 @@ export const LAYOUT_SLOTS: Record<WallLayout, number> = { '1': 1, '4': 4, '9': 9
 export const MAX_TILES = VIDEO_WALL_MAX_TILES;
 /** An alarm raised this long after its event's report (the backend's clock) is an old incident's: no camera popup. */
 const FRESH_INCIDENT_MS = 10 * 60_000;
+/** A wall whose saved state could not be read (the hub busy, a reconnect) asks again after these delays (ms), the last repeated. */
+export const RESTORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
 /** At most one alarm takes a tile per this many ms; the rest wait in line. */
 export const ALARM_MIN_INTERVAL_MS = 10_000;
 export const TOUR_INTERVALS = [10, 30, 60, 120] as const;
@@ -41,6 +43,25 @@ export function tourPage(cameraIds: readonly string[], page: number, size: numbe
   return Array.from({ length: Math.min(size, cameraIds.length) }, (_, i) => cameraIds[(start + i) % cameraIds.length]!);
 }
 
+/**
+ * How many pages a tour has before its pages repeat: tourPage starts page p at p × size modulo the cameras, so
+ * the pages come round again after cameras / gcd(cameras, size) (a multiple of size that is one of the cameras).
+ */
+export function tourPageCount(cameraCount: number, size: number): number {
+  if (cameraCount <= 0 || size <= 0) return 1;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  return cameraCount / gcd(cameraCount, size);
+}
+
+/**
+ * The page after `page`, modulo the tour's page count: a tour running for months keeps a small number (the saved
+ * state's page has a maximum, and a wall that could not save its tour would come back on its first page) and
+ * shows the same cameras in the same turn as counting on would.
+ */
+export function nextTourPage(page: number, cameraCount: number, size: number): number {
+  return (page + 1) % tourPageCount(cameraCount, size);
+}
+
 export interface Tour {
   /** 'online', 'nearby' or a district id (the view words it). */
   group: string;
@@ -57,9 +78,15 @@ export const useVideoStore = defineStore('video', () => {
   /** Why this wall's saved state was not used (shown once), and the console's named layouts. */
   const problem = ref<WallMemory['problem']>(null);
   const presets = ref<WallPreset[]>([]);
-  /** 'no': not read yet; 'reading'; 'yes': read (and saving). A request before that wins over the saved state. */
+  /**
+   * 'no': not read yet (or the read failed: asked again later); 'reading'; 'yes': read (and saving). Nothing is
+   * saved before 'yes', so a wall that could not read its state never overwrites it. A request before that wins
+   * over the saved state.
+   */
   let restored: 'no' | 'reading' | 'yes' = 'no';
   let touched = false;
+  let restoreFailures = 0;
+  let restoreTimer: ReturnType<typeof setTimeout> | null = null;
   /** A saved (or first-start) tour waiting for the camera list. */
   let pendingTour: { group: string; intervalSec: number; page: number } | null = null;
   const selected = ref(0);
@@ -90,22 +117,38 @@ export const useVideoStore = defineStore('video', () => {
     hub.api.saveWall(WALL_NAME, snapshot()).catch((e: unknown) => console.warn('video wall not saved', e));
   });
 
-  /** Reads this wall's saved state from the hub once: applied unless the wall was already told what to show. */
+  /**
+   * Reads this wall's saved state from the hub once: applied unless the wall was already told what to show. A
+   * read that fails (the hub busy or reconnecting) is not "nothing saved": the wall neither saves nor starts the
+   * first-start tour, and asks again with back-off while it is on screen.
+   */
   async function restore(): Promise<void> {
     if (restored !== 'no' || !hub.api) return;
     restored = 'reading';
-    touched = false;
+    // From the first try on: a choice made while the reads fail is kept over the saved state.
+    if (restoreFailures === 0) touched = false;
     let memory: WallMemory;
     try {
       memory = await hub.api.getWall(WALL_NAME);
     } catch (e) {
-      console.warn('video wall state not read', e);
-      memory = { state: null, problem: null, presets: [] };
+      restored = 'no';
+      const delay = RESTORE_RETRY_MS[Math.min(restoreFailures, RESTORE_RETRY_MS.length - 1)]!;
+      restoreFailures++;
+      console.warn(`video wall state not read; asking again in ${delay / 1000} s`, e);
+      if (users > 0 && !restoreTimer) {
+        restoreTimer = setTimeout(() => {
+          restoreTimer = null;
+          if (users > 0) void restore();
+        }, delay);
+      }
+      return;
     }
+    restoreFailures = 0;
     presets.value = memory.presets;
     problem.value = memory.problem;
     const saved = memory.state;
-    if (!touched) {
+    const keepChoice = touched;
+    if (!keepChoice) {
       if (saved) {
         layout.value = saved.layout;
         tiles.value = Array.from({ length: MAX_TILES }, (_, i) => saved.tiles[i] ?? null);
@@ -116,6 +159,8 @@ export const useVideoStore = defineStore('video', () => {
       }
     }
     restored = 'yes';
+    // Told what to show while the state could not be read: that choice is what the wall keeps now.
+    if (keepChoice) hub.api.saveWall(WALL_NAME, snapshot()).catch((e: unknown) => console.warn('video wall not saved', e));
     resumeTour();
   }
 
@@ -195,11 +240,11 @@ export const useVideoStore = defineStore('video', () => {
   function startTour(group: string, cameraIds: string[], intervalSec: number, page = 0): void {
     stopTour();
     if (cameraIds.length === 0) return;
-    tour.value = { group, cameraIds, intervalSec, page };
+    tour.value = { group, cameraIds, intervalSec, page: page % tourPageCount(cameraIds.length, slotCount.value) };
     showTourPage();
     tourTimer = setInterval(() => {
       if (!tour.value) return;
-      tour.value = { ...tour.value, page: tour.value.page + 1 };
+      tour.value = { ...tour.value, page: nextTourPage(tour.value.page, tour.value.cameraIds.length, slotCount.value) };
       showTourPage();
     }, intervalSec * 1000);
   }
@@ -311,6 +356,8 @@ export const useVideoStore = defineStore('video', () => {
     if (users > 0) return;
     if (alarmTimer) clearInterval(alarmTimer);
     alarmTimer = null;
+    if (restoreTimer) clearTimeout(restoreTimer);
+    restoreTimer = null;
     const pending = stops;
     stops = [];
     await Promise.allSettled(pending.map((s) => s()));
