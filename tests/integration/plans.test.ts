@@ -81,7 +81,7 @@ describe('应急预案 through the backend', () => {
   it('plans seeded into an existing city reach a console resuming by deltas', async ({ startBackend }) => {
     const first = await startBackend({ historyDays: 0 });
     // A city of before plans were records: none stored (removed through the log, as a console saw it) …
-    await first.server.commitSystemChanges(() => first.state.all('plans').map((p) => ({ op: 'remove' as const, collection: 'plans' as const, id: p.id })));
+    await first.server.commitSystemChanges(() => [...first.state.all('plans')].map((p) => ({ op: 'remove' as const, collection: 'plans' as const, id: p.id })));
     const before = new WireClient({ url: first.url, token: TEST_TOKENS.duty });
     clients.push(before);
     await before.waitSynced();
