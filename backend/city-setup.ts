@@ -4,7 +4,7 @@
  * readable event ids, and which cameras offer WebRTC: startBackend's set-up, kept apart from its services.
  */
 import { randomBytes } from 'node:crypto';
-import { type Change, type CollectionName, type CollectionTypes, type LonLat } from '../protocol';
+import { type Change, type CollectionName, type CollectionTypes, type LonLat, type Plan } from '../protocol';
 import { CityState, CommandError, GridLocator, defaultPlans, executeCommand, upsert, type Actor } from '../domain';
 import type { RunningStore } from './store/open';
 import { mkdirSync } from 'node:fs';
@@ -70,6 +70,25 @@ export function locator(city: City): (location: LonLat) => { gridId: string; dis
   };
 }
 
+/**
+ * The built-in plans a city starts with, fitted to its 权责清单: a category the city has no rule for (an imported
+ * list) is left out — plan.save would refuse it and the editor could not untick it — and a special plan left with
+ * no category is not seeded (it would be a second general plan). Plans the store holds already are kept as they
+ * are: one with the same id, the general plan, or a category a stored plan answers is not seeded again.
+ */
+export function seedablePlans(hasRule: (category: string) => boolean, at: string, stored: readonly Plan[] = []): Plan[] {
+  const answered = new Set(stored.flatMap((plan) => plan.categories));
+  const hasGeneral = stored.some((plan) => plan.categories.length === 0);
+  const plans: Plan[] = [];
+  for (const plan of defaultPlans(at)) {
+    if (stored.some((x) => x.id === plan.id) || (plan.categories.length === 0 && hasGeneral)) continue;
+    const categories = plan.categories.filter((category) => hasRule(category) && !answered.has(category));
+    if (plan.categories.length > 0 && categories.length === 0) continue;
+    plans.push({ ...plan, categories });
+  }
+  return plans;
+}
+
 export async function seedCity(store: RunningStore, city: City, at: string): Promise<void> {
   const put = async <C extends CollectionName>(collection: C, items: Iterable<CollectionTypes[C]>): Promise<void> => store.seedEntities(collection, items);
   await put('adminUnits', city.adminUnits);
@@ -80,7 +99,23 @@ export async function seedCity(store: RunningStore, city: City, at: string): Pro
   await put('cameras', city.cameras);
   await put('resources', city.resources);
   await put('commandLevel', [{ id: 'current', level: 'daily', since: at, by: '系统', reason: '系统初始化：日常全域覆盖', incidentId: null, planTitle: '', planId: null, plan: [] }]);
-  await put('plans', defaultPlans(at));
+  const rules = new Set(city.rules.map((r) => r.category));
+  await put('plans', seedablePlans((category) => rules.has(category), at));
+}
+
+/** Commits the built-in plans (fitted to the stored 权责清单) to a city that has a change log: one batch, in the write turn. */
+async function seedPlansInto(store: RunningStore): Promise<void> {
+  const loaded = await store.load();
+  const state = new CityState(loaded.state, loaded.seq);
+  await store.writeTurn(loaded.seq, async (turn) => {
+    for (const batch of turn.missed) {
+      state.apply(batch.changes);
+      state.seq = batch.seq;
+    }
+    const at = new Date().toISOString();
+    const plans = seedablePlans((category) => state.get('rules', category) !== undefined, at, [...state.all('plans')]);
+    if (plans.length > 0) await turn.commit({ seq: state.seq + 1, at, changes: plans.map((plan) => upsert('plans', plan)) });
+  });
 }
 
 /** Runs `days` of city life through the real command handlers on an in-memory state (no seqs, no deltas). */
@@ -170,8 +205,9 @@ export async function setUpCity(
     await store.setMeta('city', JSON.stringify(cityParams));
     await store.setMeta('plans', 'seeded');
   } else if ((await store.getMeta('plans')) === null) {
-    // A city made before plans were records: its first start with them seeds the built-in ones, once.
-    await store.seedEntities('plans', defaultPlans(new Date().toISOString()));
+    // A city made before plans were records: its first start with them seeds the built-in ones, once, as a
+    // sequenced batch so that consoles resuming by deltas get them.
+    await seedPlansInto(store);
     await store.setMeta('plans', 'seeded');
   }
   return { tokens, storedCity, cityParams, city };

@@ -21,15 +21,16 @@ export const PlanResource = z.object({
 });
 export type PlanResource = z.infer<typeof PlanResource>;
 
+/** The most steps a plan has, the most resources a step calls on, and the most categories a plan answers. */
+export const PLAN_LIMITS = { steps: 40, resourcesPerStep: 12, categories: 50 } as const;
+
 export const PlanStep = z.object({
   text: Text(300),
   ownerDepartmentId: z.string().trim().min(1).max(64),
-  resources: z.array(PlanResource).max(12).default([]),
+  resources: z.array(PlanResource).max(PLAN_LIMITS.resourcesPerStep).default([]),
 });
 export type PlanStep = z.infer<typeof PlanStep>;
 
-/** The most steps a plan has, and the most categories it answers. */
-export const PLAN_LIMITS = { steps: 40, categories: 50 } as const;
 
 export const Plan = z.object({
   id: PlanId,

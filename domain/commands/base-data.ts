@@ -1,7 +1,8 @@
 /**
  * 基础数据: an administrator edits the departments and the responsibility list (权责清单) in the console. The
  * checks are the import's (../base-data.ts): codes unique and well formed, rules name a department that exists,
- * and nothing still named (by a rule, an open event, a co-handling request, an open plan step) is removed. New
+ * and nothing still named (by a rule, an open event, a co-handling request, an open plan step, a plan answering a
+ * category) is removed. New
  * limits apply to events reported and steps started after the change (an event keeps the deadlines it has).
  * Refusals are in Chinese, naming the detail.
  */
@@ -58,6 +59,8 @@ export const baseDataHandlers: Pick<Handlers, 'department.save' | 'department.re
     if (!rule) throw new CommandError('invalid', `权责清单中没有事件类别 ${p.category}`);
     const open = openEventsOfCategory(ctx.state, rule.category);
     if (open.length > 0) throw new CommandError('conflict', `不能删除事件类别 ${rule.categoryName}（${rule.category}）：仍有未办结事件 ${listed(open, '、')}；请先办结再删除`);
+    const plans = [...ctx.state.all('plans')].filter((x) => x.categories.includes(rule.category));
+    if (plans.length > 0) throw new CommandError('conflict', `不能删除事件类别 ${rule.categoryName}（${rule.category}）：仍由应急预案${plans.map((x) => `「${x.title}」（${x.id}）`).join('、')}应对；请先在预案中取消该类别或删除预案`);
     return { changes: [{ op: 'remove', collection: 'rules', id: rule.id }], result: { category: rule.category } };
   },
 };

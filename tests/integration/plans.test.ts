@@ -2,8 +2,11 @@
  * 应急预案 as records over a real WebSocket with a real SQLite file: a new city is seeded with the built-in plans
  * (every console gets them); the administrator edits the flood plan and the duty officer's 应急 for a flood opens
  * it as edited; the running plan is not removed; a bad plan is refused in Chinese and nothing is written; only an
- * administrator edits plans; every command is in the audit.
+ * administrator edits plans; every command is in the audit. A city made before plans were records gets them at its
+ * next start as a sequenced batch: a console synced before resumes by deltas and has them.
  */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import type { CommandLevelState, Grid, Plan } from '../../protocol';
 import { TEST_TOKENS } from '../../harness/backend';
@@ -73,5 +76,32 @@ describe('应急预案 through the backend', () => {
     expect(backend.state.get('plans', 'plan-flood')).toBeUndefined();
     const audit = (await backend.store.auditLog(200)).filter((a) => a.kind === 'command' && a.userId === 'admin');
     expect(audit.map((a) => (a.detail as { type: string }).type)).toEqual(expect.arrayContaining(['plan.save', 'plan.remove']));
+  });
+
+  it('plans seeded into an existing city reach a console resuming by deltas', async ({ startBackend }) => {
+    const first = await startBackend({ historyDays: 0 });
+    // A city of before plans were records: none stored (removed through the log, as a console saw it) …
+    await first.server.commitSystemChanges(() => [...first.state.all('plans')].map((p) => ({ op: 'remove' as const, collection: 'plans' as const, id: p.id })));
+    const before = new WireClient({ url: first.url, token: TEST_TOKENS.duty });
+    clients.push(before);
+    await before.waitSynced();
+    expect(before.all<Plan>('plans')).toEqual([]);
+    const seq = before.seq;
+    before.close();
+    await first.close();
+    // … and no mark of their seeding.
+    const db = new Database(join(first.dir, 'backend.sqlite'));
+    db.prepare("DELETE FROM meta WHERE key = 'plans'").run();
+    db.close();
+
+    const second = await startBackend({ historyDays: 0 });
+    expect(second.state.seq).toBeGreaterThan(seq);
+    const resumed = new WireClient({ url: second.url, token: TEST_TOKENS.duty, lastSeq: seq });
+    clients.push(resumed);
+    await resumed.waitSynced();
+    expect(resumed.welcome?.sync).toBe('deltas');
+    expect(resumed.gaps).toEqual([]);
+    expect(resumed.all<Plan>('plans').map((p) => p.id)).toEqual(expect.arrayContaining(['plan-general', 'plan-flood']));
+    await second.close();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandLevelState, TimelineEntry } from '../../protocol';
-import { emergencyTimeline } from '../../renderer/src/stores/emergency';
+import { emergencyTimeline, markWallsShown, wallsShownFor } from '../../renderer/src/stores/emergency';
 
 const level: CommandLevelState = {
   id: 'current',
@@ -38,5 +38,35 @@ describe('the emergency timeline', () => {
     const items = emergencyTimeline(level, many, 10);
     expect(items).toHaveLength(10);
     expect(items[0]!.at > items[9]!.at).toBe(true);
+  });
+});
+
+describe('the walls are shown an emergency once per raise, whatever remounts the board', () => {
+  function memoryStorage(): Pick<Storage, 'getItem' | 'setItem'> {
+    const items = new Map<string, string>();
+    return { getItem: (k) => items.get(k) ?? null, setItem: (k, v) => void items.set(k, v) };
+  }
+
+  it('a raise shown in this window is not shown again; the next raise (or another incident) is', () => {
+    const storage = memoryStorage();
+    const raise = `${level.since}|ev-1`;
+    expect(wallsShownFor(storage, raise)).toBe(false);
+    markWallsShown(storage, raise);
+    // A reconnect or a reload mounts the board again: the same window's storage says it was shown.
+    expect(wallsShownFor(storage, raise)).toBe(true);
+    expect(wallsShownFor(storage, `${level.since}|ev-2`)).toBe(false);
+    expect(wallsShownFor(storage, `2026-11-22T12:00:00.000Z|ev-1`)).toBe(false);
+    // Another window (its own sessionStorage) shows it itself.
+    expect(wallsShownFor(memoryStorage(), raise)).toBe(false);
+  });
+
+  it('a storage that fails counts as not shown and never throws', () => {
+    const broken: Pick<Storage, 'getItem' | 'setItem'> = {
+      getItem: () => { throw new Error('denied'); },
+      setItem: () => { throw new Error('quota'); },
+    };
+    expect(() => markWallsShown(broken, 'x')).not.toThrow();
+    expect(wallsShownFor(broken, 'x')).toBe(false);
+    expect(wallsShownFor(undefined, 'x')).toBe(false);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CityState, CommandError, defaultPlans, executeCommand, upsert, type Actor } from '../../domain';
+import { seedablePlans } from '../../backend/city-setup';
 
 const ADMIN: Actor = { id: 'admin', name: '系统管理员 赵磊', role: 'admin', districtScope: null };
 const DUTY: Actor = { id: 'duty', name: '值班员 王芳', role: 'duty', districtScope: null };
@@ -116,5 +117,36 @@ describe('应急预案: plan.save and plan.remove', () => {
   it('a department owning a plan step is not removed', () => {
     const state = city();
     expect(refusal(state, 'department.remove', { departmentId: 'dept-petition' }).message).toMatch(/应急预案 plan-general、plan-public-security 的步骤/);
+  });
+
+  it('a category a plan answers is not removed from the 权责清单 (the plan would be left impossible to save)', () => {
+    const state = city();
+    run(state, 'rule.save', { category: 'hazmat', categoryName: '危化品泄漏', departmentId: 'dept-environment', limits, handlingLevel: 'district' });
+    run(state, 'rule.save', { category: 'gas', categoryName: '燃气泄漏', departmentId: 'dept-housing', limits, handlingLevel: 'district' });
+    run(state, 'plan.save', { title: '危化品预案', categories: ['hazmat', 'gas'], steps: [step('疏散', 'dept-police')] });
+    const before = JSON.stringify(state.get('rules', 'hazmat'));
+    expect(refusal(state, 'rule.remove', { category: 'hazmat' }).message).toBe('不能删除事件类别 危化品泄漏（hazmat）：仍由应急预案「危化品预案」（plan-hazmat）应对；请先在预案中取消该类别或删除预案');
+    expect(JSON.stringify(state.get('rules', 'hazmat'))).toBe(before);
+    // Unticked in the plan, the category goes; the plan still saves.
+    run(state, 'plan.save', { id: 'plan-hazmat', title: '危化品预案', categories: ['gas'], steps: [step('疏散', 'dept-police')] });
+    run(state, 'rule.remove', { category: 'hazmat' });
+    expect(state.get('rules', 'hazmat')).toBeUndefined();
+    run(state, 'plan.save', { id: 'plan-hazmat', title: '燃气预案', categories: ['gas'], steps: [step('关阀', 'dept-housing')] });
+    expect(state.get('plans', 'plan-hazmat')!.title).toBe('燃气预案');
+  });
+
+  it('the built-in plans are seeded fitted to the city\'s 权责清单 (an imported list)', () => {
+    const rules = new Set(['flood', 'noise']);
+    const plans = seedablePlans((c) => rules.has(c), AT);
+    // The general plan always; a special plan only for a category the city has.
+    expect(plans.map((p) => [p.id, p.categories])).toEqual([['plan-general', []], ['plan-flood', ['flood']]]);
+    // Plans the store holds already are left as they are.
+    const general = { ...plans[0]!, id: 'plan-main' };
+    const flood = { ...plans[1]!, id: 'plan-rain' };
+    expect(seedablePlans((c) => rules.has(c), AT, [plans[1]!]).map((p) => p.id)).toEqual(['plan-general']);
+    expect(seedablePlans((c) => rules.has(c), AT, [general, flood])).toEqual([]);
+    // Every seeded plan saves as is (plan.save's checks).
+    const state = city();
+    for (const p of plans) run(state, 'plan.save', { id: p.id, title: p.title, categories: p.categories, steps: p.steps });
   });
 });

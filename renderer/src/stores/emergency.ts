@@ -43,6 +43,31 @@ export function emergencyTimeline(level: CommandLevelState | null, history: Iter
   return items.sort((a, b) => b.at.localeCompare(a.at) || a.kind.localeCompare(b.kind)).slice(0, limit);
 }
 
+/** Where a window keeps the raise its walls were last shown for (sessionStorage: this window's, kept over a reload). */
+export const WALLS_SHOWN_KEY = 'zongzhi.emergency.wallsShownFor';
+type KeyStore = Pick<Storage, 'getItem' | 'setItem'>;
+
+/**
+ * Whether this window's walls were already shown the incident for this raise of the level (`since|incidentId`):
+ * kept outside the board, so a reconnect or reload that mounts it again does not fly the map and resend cameras.
+ * A storage that cannot be read or written counts as not shown (at worst the walls are shown once more).
+ */
+export function wallsShownFor(storage: KeyStore | undefined, key: string): boolean {
+  try {
+    return storage?.getItem(WALLS_SHOWN_KEY) === key;
+  } catch {
+    return false;
+  }
+}
+
+export function markWallsShown(storage: KeyStore | undefined, key: string): void {
+  try {
+    storage?.setItem(WALLS_SHOWN_KEY, key);
+  } catch {
+    // Private mode or full: shown again after a reload at worst.
+  }
+}
+
 export const useEmergencyStore = defineStore('emergency', () => {
   const hub = useHubStore();
   const data = useRowsStore();

@@ -2,7 +2,7 @@
  * The plan editor's form (应急预案): a plan as the administrator edits it (quantities as typed), checked before it
  * is sent with the same rules the backend applies (domain/commands/plans.ts), turned into plan.save's payload.
  */
-import type { Plan } from '../../../../protocol';
+import { PLAN_LIMITS, type Plan } from '../../../../protocol';
 import type { Problem } from '../../../../domain';
 
 export interface ResourceForm {
@@ -54,6 +54,7 @@ export function checkPlanForm(form: PlanForm, departments: ReadonlyMap<string, u
   const out: Record<string, Problem> = {};
   if (form.title.trim() === '') out.title = { zh: '预案名称为空', en: 'empty plan title' };
   if (form.steps.length === 0) out.steps = { zh: '至少要有一个步骤', en: 'a plan has at least one step' };
+  else if (form.steps.length > PLAN_LIMITS.steps) out.steps = { zh: `预案至多 ${PLAN_LIMITS.steps} 个步骤（现有 ${form.steps.length} 个），请合并或删除步骤`, en: `a plan has at most ${PLAN_LIMITS.steps} steps (this one has ${form.steps.length})` };
   form.steps.forEach((step, i) => {
     if (step.text.trim() === '') out[`step-${i}`] = { zh: `第 ${i + 1} 步没有内容`, en: `step ${i + 1} is empty` };
     if (!departments.has(step.ownerDepartmentId)) out[`owner-${i}`] = { zh: `请为第 ${i + 1} 步选择责任部门`, en: `choose the department owning step ${i + 1}` };
@@ -66,6 +67,7 @@ export function checkPlanForm(form: PlanForm, departments: ReadonlyMap<string, u
       else if (names.has(name)) out[`resource-${i}`] = { zh: `第 ${i + 1} 步的资源「${name}」重复列出，请合并数量`, en: `${name} is listed twice in step ${i + 1}` };
       names.add(name);
     }
+    if (step.resources.length > PLAN_LIMITS.resourcesPerStep && !out[`resource-${i}`]) out[`resource-${i}`] = { zh: `第 ${i + 1} 步至多列 ${PLAN_LIMITS.resourcesPerStep} 项资源（现有 ${step.resources.length} 项），请合并或删除`, en: `step ${i + 1} lists at most ${PLAN_LIMITS.resourcesPerStep} resources (it has ${step.resources.length})` };
   });
   return out;
 }
