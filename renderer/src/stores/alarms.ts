@@ -31,8 +31,8 @@ export const useAlarmStore = defineStore('alarms', () => {
   });
   const role = computed((): UserRole | null => hub.connection?.user?.role ?? null);
 
-  /** Ringing first by rung (highest first), then oldest first. */
-  const active = computed(() => rows.value.filter((a) => a.ackedAt === null).sort((a, b) => b.rung - a.rung || a.raisedAt.localeCompare(b.raisedAt)));
+  /** Ringing, by rung (highest first), then severity (most serious first), then oldest first. */
+  const active = computed(() => rows.value.filter((a) => a.ackedAt === null).sort((a, b) => b.rung - a.rung || b.severity - a.severity || a.raisedAt.localeCompare(b.raisedAt)));
   /** Whether this user is called by an alarm at its rung: their role is on that rung or one below it. */
   function calls(alarm: AlarmRow): boolean {
     const me = role.value;
