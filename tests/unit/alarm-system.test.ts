@@ -4,6 +4,7 @@
  * reason ringing again on the rung reached, alarms removed with their event, the hand-over refused while an alarm
  * is left out, and refusals in Chinese. The actions' command ids are fixed by what they do (run twice: the same).
  */
+import { refusalOf } from '../../harness/commands';
 import { describe, expect, it } from 'vitest';
 import { CityState, CommandError, alarmActions, executeCommand, upsert, type Actor } from '../../domain';
 import type { GovEvent } from '../../protocol';
@@ -49,13 +50,7 @@ function round(state: CityState, atMs: number): string[] {
   });
 }
 function refusal(state: CityState, actor: Actor, type: string, payload: unknown, atMs: number): CommandError {
-  try {
-    run(state, actor, type, payload, atMs);
-  } catch (e) {
-    if (e instanceof CommandError) return e;
-    throw e;
-  }
-  throw new Error(`${type} was not refused`);
+  return refusalOf(() => run(state, actor, type, payload, atMs), type);
 }
 const supervises = (state: CityState, id: string) => [...state.collections.timeline.values()].filter((r) => r.eventId === id && r.action === 'supervise').map((r) => r.note);
 

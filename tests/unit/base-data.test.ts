@@ -3,6 +3,7 @@
  * removes departments and rules with the import's checks — unique and well-formed codes, a rule's department must
  * exist, nothing still named is removed (the refusal names what names it, in Chinese) — and nobody else may.
  */
+import { refusalOf } from '../../harness/commands';
 import { describe, expect, it } from 'vitest';
 import { CityState, CommandError, departmentUses, executeCommand, newDepartmentId, openEventsOfCategory, upsert, type Actor } from '../../domain';
 import type { GovEvent } from '../../protocol';
@@ -29,13 +30,7 @@ function run(state: CityState, type: string, payload: unknown, actor: Actor = AD
 }
 
 function refusal(state: CityState, type: string, payload: unknown, actor: Actor = ADMIN): CommandError {
-  try {
-    run(state, type, payload, actor);
-  } catch (e) {
-    if (e instanceof CommandError) return e;
-    throw e;
-  }
-  throw new Error(`${type} was not refused`);
+  return refusalOf(() => run(state, type, payload, actor), type);
 }
 
 const openEvent = (id: string, extra: Partial<GovEvent>): GovEvent => ({ id, category: 'noise', status: 'handling', assignee: null, coHandlers: [], coHandlingRequests: [], ...extra }) as unknown as GovEvent;

@@ -3,6 +3,7 @@
  * current step of every open event, in one pass, and switching back restores), the administrator's level.profile.save
  * (refusals in Chinese), 下沉干部 in dispatch suggestions only while called, and 到岗率 on the KPI wall.
  */
+import { refusalOf } from '../../harness/commands';
 import { describe, expect, it } from 'vitest';
 import { CityState, CommandError, DEFAULT_LEVEL_PROFILES, executeCommand, suggestStaff, upsert, type Actor } from '../../domain';
 import type { GovEvent, Staff } from '../../protocol';
@@ -40,13 +41,7 @@ function run(state: CityState, type: string, payload: unknown, actor: Actor = LE
   return outcome;
 }
 function refusal(state: CityState, type: string, payload: unknown, actor: Actor = ADMIN): CommandError {
-  try {
-    run(state, type, payload, actor);
-  } catch (e) {
-    if (e instanceof CommandError) return e;
-    throw e;
-  }
-  throw new Error(`${type} was not refused`);
+  return refusalOf(() => run(state, type, payload, actor), type);
 }
 const deadline = (state: CityState, id: string): number => Date.parse(state.get('events', id)!.stepDeadline!);
 

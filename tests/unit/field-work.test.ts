@@ -3,6 +3,7 @@
  * or department (requireAssigned: refused 'forbidden' in Chinese otherwise), only with their role's commands;
  * 到场 (arrive) with a position, 退回 (return) back to the dispatcher, 申请延期 and the dispatcher's decision.
  */
+import { refusalOf } from '../../harness/commands';
 import { describe, expect, it } from 'vitest';
 import { CityState, CommandError, executeCommand, upsert, type Actor } from '../../domain';
 import type { GovEvent } from '../../protocol';
@@ -43,13 +44,7 @@ function run(state: CityState, actor: Actor, type: string, payload: unknown): Re
   return outcome;
 }
 function refusal(state: CityState, actor: Actor, type: string, payload: unknown): CommandError {
-  try {
-    run(state, actor, type, payload);
-  } catch (e) {
-    if (e instanceof CommandError) return e;
-    throw e;
-  }
-  throw new Error(`${type} was not refused`);
+  return refusalOf(() => run(state, actor, type, payload), type);
 }
 const timeline = (state: CityState, id: string) => [...state.collections.timeline.values()].filter((r) => r.eventId === id).sort((a, b) => a.index - b.index);
 

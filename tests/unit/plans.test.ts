@@ -3,6 +3,7 @@
  * person can act on (in Chinese, naming the detail), nobody else may, and 应急 opens the stored plan for the
  * incident's category — an edited one as edited — or the general plan.
  */
+import { refusalOf } from '../../harness/commands';
 import { describe, expect, it } from 'vitest';
 import { CityState, CommandError, defaultPlans, executeCommand, upsert, type Actor } from '../../domain';
 import { seedablePlans } from '../../backend/city-setup';
@@ -34,13 +35,7 @@ function run(state: CityState, type: string, payload: unknown, actor: Actor = AD
 }
 
 function refusal(state: CityState, type: string, payload: unknown, actor: Actor = ADMIN): CommandError {
-  try {
-    run(state, type, payload, actor);
-  } catch (e) {
-    if (e instanceof CommandError) return e;
-    throw e;
-  }
-  throw new Error(`${type} was not refused`);
+  return refusalOf(() => run(state, type, payload, actor), type);
 }
 
 const step = (text: string, owner = 'dept-water', resources: unknown[] = []) => ({ text, ownerDepartmentId: owner, resources });

@@ -42,8 +42,9 @@ export function reInvite(record: CallRecord, hooks: DialogHooks): void {
         onReject: (r) => {
           const code = r.message.statusCode ?? 0;
           if (code === 491) return retry(500 + Math.random() * 1500);
-          // Not registered again yet, or its connection not up yet: try again shortly.
-          if (code === 404 || code === 408 || code === 480 || code === 477 || code === 503) return retry(1000);
+          // Not registered again yet, its connection not up yet, or a server just restarted and still finding its
+          // feet (a 500 while the far end's registration is missing): try again shortly, until the recovery limit.
+          if (code === 404 || code === 408 || code === 480 || code === 477 || code === 500 || code === 503) return retry(1000);
           hooks.end(record.info.id, 'failed', `re-INVITE refused: ${code} ${r.message.reasonPhrase}`);
           record.session.bye().catch(() => undefined);
         },
