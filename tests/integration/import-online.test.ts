@@ -45,7 +45,7 @@ function audit(): Array<{ user_id: string | null; kind: string; detail: Record<s
 
 beforeAll(async () => {
   // A generated city with no staff and no history: nothing of it holds on to what the files replace.
-  backend = await startTestBackend({ historyDays: 0, staffPerGrid: 0, scale: 0.05 });
+  backend = await startTestBackend({ historyDays: 0, staffPerGrid: 0, scale: 0.05, kpiIntervalMs: 3_600_000 });
   files = await writeSampleCity(join(temp.dir, 'city'));
   // The backend's tokens.json as an administrator has it (the "admin" entry is used); a dispatcher's token alone.
   writeFileSync(adminTokens, JSON.stringify(TEST_TOKENS));
