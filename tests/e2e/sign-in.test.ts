@@ -131,7 +131,7 @@ describe('sign-in at the console (登录)', () => {
     await page.getByTestId('seat-switch').click();
     const form = page.getByTestId('handover-panel').getByTestId('sign-in');
     await signIn(page, 'duty-2', PASSWORDS['duty-2'], form);
-    await page.getByTestId('seat-switched').waitFor({ timeout: 15_000 });
+    await page.getByTestId('seat-switched').waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('seat-switched').textContent()).resolves.toContain('值班员 陈静');
     await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('值班员 陈静');
     expect(signOuts()).toBe(outBefore + 1);
