@@ -244,3 +244,19 @@ export async function until(predicate: () => boolean, what: string, timeoutMs = 
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** The clients a test file opens on its backend, each synced before use, all closed at the end (`closeAll` in afterAll). */
+export function clientPool(url: () => string): { connect(token: string, options?: Omit<WireClientOptions, 'url' | 'token'>): Promise<WireClient>; closeAll(): void } {
+  const clients: WireClient[] = [];
+  return {
+    async connect(token, options = {}) {
+      const client = new WireClient({ url: url(), token, ...options });
+      clients.push(client);
+      await client.waitSynced();
+      return client;
+    },
+    closeAll() {
+      for (const c of clients.splice(0)) c.close();
+    },
+  };
+}

@@ -7,18 +7,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKENS, startTestBackend } from '../../harness/backend';
-import { WireClient, until } from '../../harness/wire-client';
+import { WireClient, clientPool, until } from '../../harness/wire-client';
 import type { SqliteStore } from '../../backend/store/sqlite-store';
 import type { Alarm, GovEvent, TimelineRecord } from '../../protocol';
 
 const MIN = 60_000;
 let wall = Date.parse('2026-11-30T09:00:00Z');
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
+const pool = clientPool(() => backend.url);
 const clients: WireClient[] = [];
 async function connect(token: string, clientName?: string): Promise<WireClient> {
-  const client = new WireClient({ url: backend.url, token, ...(clientName ? { clientName } : {}) });
+  const client = await pool.connect(token, clientName ? { clientName } : {});
   clients.push(client);
-  await client.waitSynced();
   return client;
 }
 const ringing = (c: WireClient) => c.all<Alarm>('alarms').filter((a) => a.ackedAt === null);
@@ -28,7 +28,7 @@ beforeAll(async () => {
   backend = await startTestBackend({ wallClock: () => wall, startAtMs: wall });
 });
 afterAll(async () => {
-  for (const c of clients) c.close();
+  pool.closeAll();
   await backend?.close();
   backend?.cleanup();
 });

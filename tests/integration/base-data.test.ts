@@ -7,7 +7,7 @@
 import { describe, expect } from 'vitest';
 import type { GovEvent, Grid, ResponsibilityRule } from '../../protocol';
 import { TEST_TOKENS } from '../../harness/backend';
-import { WireClient, until } from '../../harness/wire-client';
+import { WireClient, clientPool, until } from '../../harness/wire-client';
 import type { RunningBackend } from '../../backend/index';
 import { it } from '../../harness/fixtures';
 
@@ -16,16 +16,9 @@ it.beforeAll(async ({ backend: fileBackend }) => {
   backend = fileBackend;
 }, 60_000);
 
-const clients: WireClient[] = [];
-async function connect(token: string): Promise<WireClient> {
-  const client = new WireClient({ url: backend.url, token });
-  clients.push(client);
-  await client.waitSynced();
-  return client;
-}
-it.afterAll(() => {
-  for (const c of clients) c.close();
-});
+const pool = clientPool(() => backend.url);
+const connect = (token: string): Promise<WireClient> => pool.connect(token);
+it.afterAll(() => pool.closeAll());
 
 const MINUTE = 60_000;
 

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { describe, expect } from 'vitest';
 import type { CommandLevelState, Grid, Plan } from '../../protocol';
 import { TEST_TOKENS } from '../../harness/backend';
-import { WireClient, until } from '../../harness/wire-client';
+import { WireClient, clientPool, until } from '../../harness/wire-client';
 import type { RunningBackend } from '../../backend/index';
 import { it } from '../../harness/fixtures';
 
@@ -19,15 +19,13 @@ it.beforeAll(async ({ backend: fileBackend }) => {
   backend = fileBackend;
 }, 60_000);
 
-const clients: WireClient[] = [];
-async function connect(token: string): Promise<WireClient> {
-  const client = new WireClient({ url: backend.url, token });
-  clients.push(client);
-  await client.waitSynced();
-  return client;
-}
+const pool = clientPool(() => backend.url);
+const connect = (token: string): Promise<WireClient> => pool.connect(token);
+/** Clients of the test's own backends (not the file's). */
+const others: WireClient[] = [];
 it.afterAll(() => {
-  for (const c of clients) c.close();
+  pool.closeAll();
+  for (const c of others) c.close();
 });
 
 describe('应急预案 through the backend', () => {
@@ -83,7 +81,7 @@ describe('应急预案 through the backend', () => {
     // A city of before plans were records: none stored (removed through the log, as a console saw it) …
     await first.server.commitSystemChanges(() => [...first.state.all('plans')].map((p) => ({ op: 'remove' as const, collection: 'plans' as const, id: p.id })));
     const before = new WireClient({ url: first.url, token: TEST_TOKENS.duty });
-    clients.push(before);
+    others.push(before);
     await before.waitSynced();
     expect(before.all<Plan>('plans')).toEqual([]);
     const seq = before.seq;
@@ -97,7 +95,7 @@ describe('应急预案 through the backend', () => {
     const second = await startBackend({ historyDays: 0 });
     expect(second.state.seq).toBeGreaterThan(seq);
     const resumed = new WireClient({ url: second.url, token: TEST_TOKENS.duty, lastSeq: seq });
-    clients.push(resumed);
+    others.push(resumed);
     await resumed.waitSynced();
     expect(resumed.welcome?.sync).toBe('deltas');
     expect(resumed.gaps).toEqual([]);
