@@ -20,16 +20,27 @@ export function nextWorkspacePath(current: string): string {
   return WORKSPACES[(index + 1) % WORKSPACES.length]!.path;
 }
 
-export function startPlaylist(router: Router, seconds: number, target: Pick<Window, 'addEventListener' | 'removeEventListener'> = window): () => void {
-  let lastInput = 0;
+/** Whether someone touched the screen in the last PAUSE_AFTER_INPUT_MS (the playlist and the map tour wait). */
+export function inputPause(target: Pick<Window, 'addEventListener' | 'removeEventListener'>): { paused: () => boolean; stop: () => void } {
+  let lastInput = -Infinity;
   const onInput = (): void => void (lastInput = Date.now());
   for (const type of ['keydown', 'pointerdown', 'wheel'] as const) target.addEventListener(type, onInput, { passive: true });
+  return {
+    paused: () => Date.now() - lastInput < PAUSE_AFTER_INPUT_MS,
+    stop: () => {
+      for (const type of ['keydown', 'pointerdown', 'wheel'] as const) target.removeEventListener(type, onInput);
+    },
+  };
+}
+
+export function startPlaylist(router: Router, seconds: number, target: Pick<Window, 'addEventListener' | 'removeEventListener'> = window): () => void {
+  const pause = inputPause(target);
   const timer = setInterval(() => {
-    if (Date.now() - lastInput < PAUSE_AFTER_INPUT_MS) return;
+    if (pause.paused()) return;
     void router.push(nextWorkspacePath(router.currentRoute.value.path));
   }, seconds * 1000);
   return () => {
     clearInterval(timer);
-    for (const type of ['keydown', 'pointerdown', 'wheel'] as const) target.removeEventListener(type, onInput);
+    pause.stop();
   };
 }

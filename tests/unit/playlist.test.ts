@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import { PAUSE_AFTER_INPUT_MS, nextWorkspacePath, playlistSeconds, startPlaylist } from '../../renderer/src/playlist';
+import { IncidentTour, TOUR_MAX, startIncidentTour, tourSeconds } from '../../renderer/src/show-tour';
 
 describe('demo playlist', () => {
   it('reads its interval from the address, with sane bounds', () => {
@@ -30,6 +31,75 @@ describe('demo playlist', () => {
     await vi.advanceTimersByTimeAsync(PAUSE_AFTER_INPUT_MS);
     expect(router.currentRoute.value.path).not.toBe('/kpi');
     stop();
+    expect(listeners.size).toBe(0);
+    vi.useRealTimers();
+  });
+});
+
+describe('the show map tour', () => {
+  const at = (min: number): string => new Date(Date.UTC(2026, 10, 30, 8, min)).toISOString();
+  const alarm = (eventId: string, reported: number, raised = reported) => ({ eventId, reportedAt: at(reported), raisedAt: at(raised) });
+
+  it('reads its dwell from the address; a playlist screen tours too', () => {
+    expect(tourSeconds('?tour=30')).toBe(30);
+    expect(tourSeconds('?tour=1')).toBe(20);
+    expect(tourSeconds('?playlist=45')).toBe(20);
+    expect(tourSeconds('?demo=1')).toBeNull();
+  });
+
+  it('visits each incident newest first, one per event, at most TOUR_MAX, and starts over', () => {
+    const alarms = [alarm('E1', 1), alarm('E2', 5), alarm('E3', 3), alarm('E2', 5)];
+    const tour = new IncidentTour(() => Date.parse(at(0)));
+    expect([1, 2, 3, 4].map(() => tour.next(alarms))).toEqual(['E2', 'E3', 'E1', 'E2']);
+    // The current one closed: the round goes on from the start.
+    expect(tour.next([alarm('E1', 1), alarm('E3', 3)])).toBe('E3');
+    expect(tour.next([])).toBeNull();
+    const many = Array.from({ length: 30 }, (_, i) => alarm(`M${String(i).padStart(2, '0')}`, i));
+    expect(IncidentTour.order(many)).toHaveLength(TOUR_MAX);
+    expect(IncidentTour.order(many)[0]).toBe('M29');
+  });
+
+  it('shows a fresh incident at once, once; old incidents and alarms from before the start never jump the queue', () => {
+    const tour = new IncidentTour(() => Date.parse(at(10)));
+    // Raised before the tour started: not fresh.
+    expect(tour.fresh([alarm('OLD', 9)])).toBeNull();
+    // Raised now, but reported 11 minutes ago (an old incident turning overdue): not fresh.
+    expect(tour.fresh([alarm('OLD', 9), alarm('LATE', 0, 11)])).toBeNull();
+    expect(tour.fresh([alarm('OLD', 9), alarm('NEW', 12)])).toBe('NEW');
+    expect(tour.fresh([alarm('OLD', 9), alarm('NEW', 12, 14)])).toBeNull();
+    // The round continues after the fresh one.
+    expect(tour.next([alarm('OLD', 9), alarm('NEW', 12)])).toBe('OLD');
+  });
+
+  it('flies the map on a timer while the map shows, jumps a playlist screen to the map for a fresh incident, pauses on input', async () => {
+    vi.useFakeTimers({ now: Date.parse(at(10)) });
+    const router = createRouter({ history: createMemoryHistory(), routes: ['/map', '/kpi', '/video', '/dispatch'].map((path) => ({ path, component: {} })) });
+    await router.push('/kpi');
+    const listeners = new Map<string, () => void>();
+    const input = { addEventListener: (t: string, fn: () => void) => listeners.set(t, fn), removeEventListener: (t: string) => listeners.delete(t) };
+    let alarms = [alarm('E1', 1)];
+    const shown: Array<string | null> = [];
+    const tour = startIncidentTour(router, 10, { alarms: () => alarms, show: (id) => shown.push(id), now: () => Date.now() }, { playlist: true, input: input as never });
+    tour.alarmsChanged();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(shown).toEqual([]); // not on the map
+    alarms = [alarm('E1', 1), alarm('NEW', 10)];
+    tour.alarmsChanged();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(router.currentRoute.value.path).toBe('/map');
+    expect(shown).toEqual(['NEW']);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(shown).toEqual(['NEW', 'E1']);
+    listeners.get('keydown')!();
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(shown).toHaveLength(2);
+    alarms = [];
+    await vi.advanceTimersByTimeAsync(PAUSE_AFTER_INPUT_MS);
+    expect(shown.at(-1)).toBeNull(); // nothing left: back to the whole city, once
+    const n = shown.length;
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(shown).toHaveLength(n);
+    tour.stop();
     expect(listeners.size).toBe(0);
     vi.useRealTimers();
   });

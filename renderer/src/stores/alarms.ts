@@ -31,6 +31,8 @@ export const useAlarmStore = defineStore('alarms', () => {
   });
   const role = computed((): UserRole | null => hub.connection?.user?.role ?? null);
 
+  /** Every alarm of the area, acknowledged ones too (removed when their events close). */
+  const all = computed((): readonly AlarmRow[] => rows.value);
   /** Ringing, by rung (highest first), then severity (most serious first), then oldest first. */
   const active = computed(() => rows.value.filter((a) => a.ackedAt === null).sort((a, b) => b.rung - a.rung || b.severity - a.severity || a.raisedAt.localeCompare(b.raisedAt)));
   /** Whether this user is called by an alarm at its rung: their role is on that rung or one below it. */
@@ -70,5 +72,5 @@ export const useAlarmStore = defineStore('alarms', () => {
     return send('alarm.acknowledge', { alarmId: target });
   }
 
-  return { active, sound, mayAcknowledge, calls, rungName, start, dispose, acknowledge };
+  return { all, active, sound, mayAcknowledge, calls, rungName, start, dispose, acknowledge };
 });

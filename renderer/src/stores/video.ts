@@ -13,13 +13,12 @@ import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
 import { useRowsStore } from '../data';
 import { FIRST_TOUR_INTERVAL_S, areaCentre, tourGroupCameras, wallNameOf } from '../video/wall-memory';
+import { FRESH_INCIDENT_MS } from '../show-tour';
 
 export const LAYOUTS = VIDEO_LAYOUTS;
 export type WallLayout = (typeof LAYOUTS)[number];
 export const LAYOUT_SLOTS: Record<WallLayout, number> = { '1': 1, '4': 4, '9': 9, '16': 16, '1+5': 6, '1+7': 8 };
 export const MAX_TILES = VIDEO_WALL_MAX_TILES;
-/** An alarm raised this long after its event's report (the backend's clock) is an old incident's: no camera popup. */
-const FRESH_INCIDENT_MS = 10 * 60_000;
 /** A wall whose saved state could not be read (the hub busy, a reconnect) asks again after these delays (ms), the last repeated. */
 export const RESTORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
 /** At most one alarm takes a tile per this many ms; the rest wait in line. */
