@@ -53,6 +53,9 @@ import { WallLayouts } from './wall-layouts';
 import type { OptimisticView } from './view';
 import type { SessionKeeper } from './sign-in';
 
+/** Which window sounds the alarms: the first kind open, in this order (hub.electVoice). */
+const VOICE_ORDER: readonly DisplayRole[] = ['dispatch', 'combined', 'map', 'kpi', 'video'];
+
 export type { BackendCredentials };
 
 export interface HubOptions {
@@ -78,6 +81,8 @@ export class Hub {
   /** The call log, newest first (from the cache; calls are logged by the window that made or took them). */
   readonly callLog: ObservableValue<CallLogState>;
   /** The latest "show this on the wall" request, for the windows that show that wall. */
+  /** The window that sounds the alarms (electVoice). */
+  private readonly alarmVoice = new ObservableValue<{ session: HubSession | null; windows: number }>({ session: null, windows: 0 });
   readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null, actBy: null });
   readonly log: Logger;
   readonly cache: HubCache;
@@ -176,6 +181,7 @@ export class Hub {
       log: this.log,
       settings: this.settings,
       topics: { connection: this.connection, settings: this.settings.settings, wall: this.wallRequest, sip: this.sipAccount, calls: this.callLog },
+      voice: this.alarmVoice,
       rows: this.rows,
       outbox: this.outbox,
       cityLayer: (layer) => this.cityLayer(layer),
@@ -195,7 +201,10 @@ export class Hub {
       listApiKeys: () => listApiKeys(this.backendSource()),
       createApiKey: (key) => createApiKey(this.backendSource(), key),
       revokeApiKey: (id) => revokeApiKey(this.backendSource(), id),
-      forget: (session) => void this.sessions.delete(session),
+      forget: (session) => {
+        this.sessions.delete(session);
+        this.electVoice();
+      },
     };
     if (options.backend) this.connectTo(options.backend);
   }
@@ -310,8 +319,21 @@ export class Hub {
   openSession(info: SessionInfo, push: (update: SubscriptionUpdate) => void): HubSession {
     const session = new HubSession(this.services, info, push);
     this.sessions.add(session);
+    this.electVoice();
     this.log.info('session opened', { bridge: info.bridge, label: info.label, displayRole: info.displayRole });
     return session;
+  }
+
+  /**
+   * One window sounds the console's alarms: the desk, else a single-window console, else a map, KPI or video wall
+   * (a demo screen only when nothing else is open); the oldest of its kind. Elected again as windows come and go.
+   */
+  private electVoice(): void {
+    const rank = (s: HubSession): number => (s.info.demo ? VOICE_ORDER.length : 0) + VOICE_ORDER.indexOf(s.info.displayRole);
+    let best: HubSession | null = null;
+    for (const s of this.sessions) if (best === null || rank(s) < rank(best)) best = s;
+    const now = this.alarmVoice.value;
+    if (now.session !== best || now.windows !== this.sessions.size) this.alarmVoice.set({ session: best, windows: this.sessions.size });
   }
 
   /** Passes a wall request to every window; answers how many other windows show that wall. */

@@ -70,7 +70,9 @@ export interface SessionServices {
   readonly startedAt: Date;
   readonly log: Logger;
   readonly settings: SettingsStore;
-  readonly topics: { readonly [T in Topic]: ObservableValue<TopicData[T]> };
+  readonly topics: { readonly [T in Exclude<Topic, 'voice'>]: ObservableValue<TopicData[T]> };
+  /** The window that sounds the console's alarms (hub.ts elects it as windows come and go), and how many there are. */
+  readonly voice: ObservableValue<{ session: HubSession | null; windows: number }>;
   readonly rows: Subscriptions;
   readonly outbox: Outbox;
   cityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
@@ -257,6 +259,7 @@ export class HubSession implements RowSubscriber {
       // Demo / inspection screens never get credentials (nobody calls from them).
       if (topic === 'sip' && this.info.demo) return new ObservableValue<SipState>({ account: null }).subscribe(listener);
       if (topic === 'calls' && this.info.demo) return new ObservableValue<CallLogState>({ entries: [] }).subscribe(listener);
+      if (topic === 'voice') return this.services.voice.subscribe(({ session, windows }) => listener({ voice: session === this, windows }));
       return this.services.topics[topic].subscribe(listener);
     };
     // Deliver after the reply has been sent, so the client knows the id before the first snapshot arrives.

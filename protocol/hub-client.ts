@@ -22,10 +22,11 @@ import {
   WallRequestState,
   SipState,
   CallLogState,
+  AlarmVoiceState,
 } from './hub-api/index';
 import { describeIssues, validate } from './validate';
 
-const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState, calls: CallLogState } as const;
+const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState, calls: CallLogState, voice: AlarmVoiceState } as const;
 
 export function createHubClient(transport: HubTransport, bridge: HubApi['bridge']): HubApi {
   type Entry = {

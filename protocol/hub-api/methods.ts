@@ -10,7 +10,7 @@ import type { HubMethodName } from '../ipc-channels';
 import { Settings, SettingsPatch } from './settings';
 import type { ConnectionState } from './connection';
 import { Query, SubscriptionId, SubscriptionUpdate, type CollectionFilter, type OutboxEntry, type PositionRow, type ViewRow } from './rows';
-import { CallLogEntry, ShowOnWallResult, WallRequest, type CallLogState, type SipState, type WallRequestState } from './walls-and-calls';
+import { CallLogEntry, ShowOnWallResult, WallRequest, type AlarmVoiceState, type CallLogState, type SipState, type WallRequestState } from './walls-and-calls';
 import { WallMemory, WallName, WallPresetName, WallPresets, WallState, VideoLayout, VIDEO_WALL_MAX_TILES } from './wall-layouts';
 import { HubErrorShape } from './errors';
 import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
@@ -28,6 +28,7 @@ export interface TopicData {
   wall: WallRequestState;
   sip: SipState;
   calls: CallLogState;
+  voice: AlarmVoiceState;
 }
 export type Topic = keyof TopicData;
 

@@ -34,6 +34,7 @@ export const Query = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('wall') }).strict(),
   z.object({ topic: z.literal('sip') }).strict(),
   z.object({ topic: z.literal('calls') }).strict(),
+  z.object({ topic: z.literal('voice') }).strict(),
 ]);
 export type Query = z.infer<typeof Query>;
 

@@ -93,6 +93,13 @@ export const CALL_LOG_LIMIT = 500;
 export const CallLogState = z.object({ entries: z.array(CallLogEntry) });
 export type CallLogState = z.infer<typeof CallLogState>;
 
+/**
+ * Whether this window sounds the console's alarms: one window per console does (the desk, else a single-window
+ * console, else a wall; a demo screen last), so several windows never ring the same alarm at once.
+ */
+export const AlarmVoiceState = z.object({ voice: z.boolean(), windows: z.number().int().min(0) });
+export type AlarmVoiceState = z.infer<typeof AlarmVoiceState>;
+
 /** The window's SIP account for calls, from the backend via the hub (memory only). */
 export const SipState = z.object({ account: SipAccount.nullable() });
 export type SipState = z.infer<typeof SipState>;

@@ -49,6 +49,9 @@ describe('值守: alarms that cannot be missed', () => {
     for (const page of [a1, a2, b]) await page.locator('[data-testid="alarm-bar"][data-count="3"]').waitFor({ timeout: 20_000 });
     await expect(a1.getByTestId('alarm').first().textContent()).resolves.toContain('超期告警');
     await b.locator('[data-testid="alarm-bar"][data-sound="playing"]').waitFor({ timeout: 5000 });
+    // Console A has two windows: its desk rings, its map wall shows the alarms silently (one tone per console).
+    await a1.locator('[data-testid="alarm-bar"][data-sound="playing"]').waitFor({ timeout: 5000 });
+    expect(await a2.getByTestId('alarm-bar').getAttribute('data-sound')).toBe('silent');
     await b.screenshot({ path: join(SHOTS, 'alarms-at-start.png') });
 
     // Three windows watch, the backend climbs: one 督办 per event per rung, whatever the windows.

@@ -19,7 +19,8 @@ import { it } from '../../harness/fixtures';
 
 interface BridgeFixture {
   /** A new window/page connected to the shared hub: its API and the raw transport under it. */
-  open(role?: DisplayRole): Promise<{ api: HubApi; transport: HubTransport }>;
+  /** A window of the console; closeWindow closes it like its user would (the socket, the Electron window). */
+  open(role?: DisplayRole): Promise<{ api: HubApi; transport: HubTransport; closeWindow: () => void }>;
   close(): Promise<void>;
 }
 
@@ -33,7 +34,7 @@ const websocketBridge: BridgeFactory = async (hub, rendererDir) => {
       const transport = await connectWsTransport({ origin: host.origin, token: host.token, role });
       const api = createHubClient(transport, 'websocket');
       opened.push(api);
-      return { api, transport };
+      return { api, transport, closeWindow: () => api.close() };
     },
     async close() {
       for (const api of opened) api.close();
@@ -54,7 +55,7 @@ const ipcBridge: BridgeFactory = async (hub) => {
       const transport = createIpcTransport(buildPreloadApi(new FakeIpcRenderer(ipcMain, contents)));
       const api = createHubClient(transport, 'ipc');
       opened.push(api);
-      return { api, transport };
+      return { api, transport, closeWindow: () => contents.destroy() };
     },
     async close() {
       for (const api of opened) api.close();
@@ -277,6 +278,28 @@ describe.each([
     expect(await desk.api.showOnWall({ wall: 'video', cameraIds: ['cam0001', 'cam0002'] })).toEqual({ walls: 0 });
     await waitFor(() => seen.at(-1)!.seq === before + 3, 'the video request');
     expect(seen.at(-1)!.request).toEqual({ wall: 'video', cameraIds: ['cam0001', 'cam0002'] });
+  });
+
+  it('one window per console sounds the alarms: the desk first, then a single-window console, a wall, a demo screen last', async () => {
+    const voiceOf = async (api: HubApi): Promise<{ voice: boolean; windows: number }[]> => {
+      const seen: { voice: boolean; windows: number }[] = [];
+      await api.subscribe({ topic: 'voice' }, (v) => seen.push(v));
+      return seen;
+    };
+    const map = await bridge.open('map');
+    const mapVoice = await voiceOf(map.api);
+    await waitFor(() => mapVoice.at(-1)?.voice === true, 'the only window rings');
+    const desk = await bridge.open('dispatch');
+    const deskVoice = await voiceOf(desk.api);
+    await waitFor(() => deskVoice.at(-1)?.voice === true && mapVoice.at(-1)?.voice === false, 'the desk rings, the wall not');
+    expect(deskVoice.at(-1)!.windows).toBe(2);
+    const kpi = await bridge.open('kpi');
+    const kpiVoice = await voiceOf(kpi.api);
+    await waitFor(() => kpiVoice.at(-1)?.windows === 3, 'three windows');
+    expect([deskVoice.at(-1)!.voice, mapVoice.at(-1)!.voice, kpiVoice.at(-1)!.voice]).toEqual([true, false, false]);
+    // The desk closes: the oldest wall rings instead.
+    desk.closeWindow();
+    await waitFor(() => mapVoice.at(-1)?.voice === true && mapVoice.at(-1)?.windows === 2, 'the map wall takes over');
   });
 
   it('a call asked for from a map wall goes to the desk\'s phone, or to a single-window console when no desk is open', async () => {
