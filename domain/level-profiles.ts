@@ -18,8 +18,9 @@ const chain = (minutes: readonly [number, number]): AlarmRung[] => [
 const factors = (f: number): StepFactors => ({ report: f, dispatch: f, handle: f, followup: f, close: f });
 
 /**
- * 日常: the 权责清单's limits, walls on the city and the tour, no 下沉干部. 加强: three quarters of each limit and
- * the 下沉干部 called to their grids. 应急: half of each limit, every wall on the incident first, 下沉干部 called.
+ * 日常: the 权责清单's limits, walls on the city and the tour, no 下沉干部. 加强: three quarters of each limit, the
+ * 下沉干部 called to their grids, the map walls touring the incidents the center alarms for and the video walls
+ * opening their cameras. 应急: half of each limit, every wall on the incident first, 下沉干部 called.
  */
 export const DEFAULT_LEVEL_PROFILES: Readonly<Record<CommandLevel, LevelProfile>> = {
   daily: {
@@ -35,7 +36,7 @@ export const DEFAULT_LEVEL_PROFILES: Readonly<Record<CommandLevel, LevelProfile>
     id: 'reinforced',
     alarms: { severeFrom: 3, deviceFrom: 2, overdue: true, supervised: true, chain: chain([2, 3]) },
     stepFactors: factors(0.75),
-    walls: { map: 'city', video: 'tour' },
+    walls: { map: 'incident', video: 'incident-cameras' },
     callsCadres: true,
     updatedAt: null,
     updatedBy: null,

@@ -141,7 +141,11 @@ const StepFactor = z.number().min(0.1).max(2);
 export const StepFactors = z.object({ report: StepFactor, dispatch: StepFactor, handle: StepFactor, followup: StepFactor, close: StepFactor });
 export type StepFactors = z.infer<typeof StepFactors>;
 
-/** What the walls show first at a level: the map (the whole city, or flown to the incident), the video wall (its tour, or the incident's cameras). */
+/**
+ * What the walls show first at a level: the map (the whole city, or the incident: flown to the 应急 incident, else
+ * touring the incidents the center alarms for), the video wall (its tour, or the incidents' cameras: the 应急
+ * incident's, else each alarm's camera as it rings, old incidents' too).
+ */
 export const WallsFirst = z.object({
   map: z.enum(['city', 'incident']),
   video: z.enum(['tour', 'incident-cameras']),

@@ -85,15 +85,19 @@ describe('command level (平急转换)', () => {
     const tightened = await deadlineOf();
     expect(tightened).toBeLessThan(before);
 
-    // The map: 下沉干部 come on duty at their grids (gold-ringed), listed per grid beside it.
-    const map = await open(newPage, host.url, '#/map');
-    type Probe = { gridsReady(): boolean; cadreCount(): number };
+    // The map wall: 下沉干部 come on duty at their grids (gold-ringed), listed per grid beside it.
+    const map = await open(newPage, host.url.replace('role=combined', 'role=map'), '#/map');
+    type Probe = { gridsReady(): boolean; cadreCount(): number; selected(): { layer: string; id: string } | null };
     await map.waitForFunction(() => (window as unknown as { zongzhiMap?: Probe }).zongzhiMap?.gridsReady() === true, undefined, { timeout: 90_000 });
     await map.waitForFunction(() => ((window as unknown as { zongzhiMap: Probe }).zongzhiMap.cadreCount() ?? 0) >= 5, undefined, { timeout: 90_000 });
     await map.getByTestId('cadre-panel').waitFor();
     await expect(map.getByTestId('cadre-arrival').textContent()).resolves.toMatch(/到岗 [1-9]\d* \/ \d+/);
     await map.locator('[data-testid="cadre-row"]').first().waitFor();
     await map.screenshot({ path: join(SHOTS, 'map-reinforced-cadres.png') });
+    // 加强 puts the incidents first: the map wall tours the events the center alarms for (30 s on each).
+    await map.waitForFunction(() => (window as unknown as { zongzhiMap: Probe }).zongzhiMap.selected()?.layer === 'events', undefined, { timeout: 45_000 });
+    await map.getByTestId('map-detail').waitFor();
+    await map.screenshot({ path: join(SHOTS, 'map-reinforced-tour.png') });
     // 到岗率 on the KPI wall while the level calls them.
     const wall = await open(newPage, host.url, '#/kpi');
     await wall.getByTestId('kpi-cadreArrivalRate').waitFor({ timeout: 30_000 });

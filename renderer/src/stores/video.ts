@@ -11,6 +11,7 @@ import { computed, markRaw, ref, shallowRef, watch } from 'vue';
 import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, serverNowMs, type Camera, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
+import { useLevelsStore } from './levels';
 import { useRowsStore } from '../data';
 import { FIRST_TOUR_INTERVAL_S, areaCentre, tourGroupCameras, wallNameOf } from '../video/wall-memory';
 import { FRESH_INCIDENT_MS } from '../show-tour';
@@ -70,6 +71,7 @@ export interface Tour {
 }
 
 export const useVideoStore = defineStore('video', () => {
+  const levels = useLevelsStore();
   const hub = useHubStore();
   const data = useRowsStore();
   const layout = ref<WallLayout>('4');
@@ -331,13 +333,15 @@ export const useVideoStore = defineStore('video', () => {
       await data.read({ topic: 'collection', collection: 'alarms' }, (rows) => {
         // The center's alarms (backend/duty/alarm-service.ts) of a fresh incident with a camera — raised within
         // minutes of its report, after this wall opened — open that camera, once per ringing; old incidents turning
-        // overdue, and the alarms a first start raises over the city's history, stay on the alarm bar. Every
-        // console with a wall does this, each wall rate-limited.
+        // overdue, and the alarms a first start raises over the city's history, stay on the alarm bar — unless the
+        // level's profile puts the incidents' cameras first (加强, 应急): then every alarm raised after the wall
+        // opened does. Every console with a wall does this, each wall rate-limited.
+        const anyIncident = levels.current.walls.video === 'incident-cameras';
         const ringing = [...rows.values()].filter((a) => a.ackedAt === null && a.cameraId !== null);
         for (const a of ringing) {
           const key = `${a.id}@${a.raisedAt}`;
           const raised = Date.parse(a.raisedAt);
-          if (knownAlarms.has(key) || raised < openedAt || raised - Date.parse(a.reportedAt) > FRESH_INCIDENT_MS) continue;
+          if (knownAlarms.has(key) || raised < openedAt || (!anyIncident && raised - Date.parse(a.reportedAt) > FRESH_INCIDENT_MS)) continue;
           knownAlarms.add(key);
           alarm(a.cameraId!);
         }
