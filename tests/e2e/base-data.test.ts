@@ -96,9 +96,18 @@ describe('基础数据 (administrator)', () => {
     expect(await page.getByTestId('level-profile-save-reinforced').isDisabled()).toBe(true);
     await page.getByTestId('level-factor-reinforced-handle').fill('0.6');
     await page.getByTestId('level-cadres-reinforced').uncheck();
+    // The alarm policy: the shift leader's rung gets 4 minutes and a louder tone; a volume of 150 % is refused inline.
+    await expect(page.getByTestId('level-rung-minutes-reinforced-1').inputValue()).resolves.toBe('3');
+    await page.getByTestId('level-rung-volume-reinforced-1').fill('150');
+    await expect(page.getByTestId('level-rung-problem-reinforced-1-volume').textContent()).resolves.toBe('第 2 级（值班长）音量“150”应为 0 到 100 的整数（%）');
+    expect(await page.getByTestId('level-alarms-save-reinforced').isDisabled()).toBe(true);
+    await page.getByTestId('level-rung-volume-reinforced-1').fill('90');
+    await page.getByTestId('level-rung-minutes-reinforced-1').fill('4');
+    await page.getByTestId('level-severe-from-reinforced').selectOption('2');
     await page.getByTestId('level-profile-save-reinforced').click();
     await until(() => backend.state.get('levelProfiles', 'reinforced')?.stepFactors.handle === 0.6, 'the saved profile at the backend');
     expect(backend.state.get('levelProfiles', 'reinforced')).toMatchObject({ callsCadres: false, updatedBy: expect.stringContaining('管理员') });
+    expect(backend.state.get('levelProfiles', 'reinforced')!.alarms).toMatchObject({ severeFrom: 2, chain: [{ name: '值班员', ackWithinMinutes: 2 }, { name: '值班长', ackWithinMinutes: 4, volume: 0.9 }, { name: '中心领导', ackWithinMinutes: null }] });
     await page.getByTestId('level-profile-saved').waitFor();
     // The window reads the stored profile back through the hub: who changed it, and the form keeps the values.
     await page.locator('[data-testid="level-profile-updated-reinforced"]', { hasText: '系统管理员 赵磊' }).waitFor({ timeout: 15_000 });

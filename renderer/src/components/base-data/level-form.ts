@@ -3,14 +3,32 @@
  * the forms follow the stored profiles: a form nobody is typing in takes the stored values; one with unsaved typing
  * keeps it, and is marked changed by someone else when the stored profile moved under it (「已被他人修改」).
  */
-import { STEPS } from '../../../../domain';
-import type { CommandLevel, LevelProfile, WallsFirst } from '../../../../protocol';
+import { STEPS, type Problem } from '../../../../domain';
+import type { AlarmPolicy, CommandLevel, LevelProfile, UserRole, WallsFirst } from '../../../../protocol';
+
+/** One rung of the escalation chain as typed: minutes to acknowledge (empty on the last), volume in %, repeat in s. */
+export interface RungForm {
+  name: string;
+  roles: UserRole[];
+  minutes: string;
+  volume: string;
+  repeat: string;
+}
+
+export interface AlarmForm {
+  severeFrom: number;
+  deviceFrom: number;
+  overdue: boolean;
+  supervised: boolean;
+  chain: RungForm[];
+}
 
 export interface LevelForm {
   factors: Record<(typeof STEPS)[number], string>;
   map: WallsFirst['map'];
   video: WallsFirst['video'];
   callsCadres: boolean;
+  alarms: AlarmForm;
 }
 export type LevelForms = Record<CommandLevel, LevelForm>;
 
@@ -21,7 +39,44 @@ export const formOf = (p: LevelProfile): LevelForm => ({
   map: p.walls.map,
   video: p.walls.video,
   callsCadres: p.callsCadres,
+  alarms: {
+    severeFrom: p.alarms.severeFrom,
+    deviceFrom: p.alarms.deviceFrom,
+    overdue: p.alarms.overdue,
+    supervised: p.alarms.supervised,
+    chain: p.alarms.chain.map((r) => ({ name: r.name, roles: [...r.roles], minutes: r.ackWithinMinutes === null ? '' : String(r.ackWithinMinutes), volume: String(Math.round(r.volume * 100)), repeat: String(r.repeatSeconds) })),
+  },
 });
+
+const numberIn = (text: string, min: number, max: number, integer: boolean): number | null => {
+  const value = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value)) ? value : null;
+};
+
+/** What is wrong with a typed alarm policy, by field (`chain.<i>.<field>`), with the backend's own bounds. */
+export function alarmProblems(form: AlarmForm): Record<string, Problem> {
+  const out: Record<string, Problem> = {};
+  form.chain.forEach((r, i) => {
+    const rung = `第 ${i + 1} 级（${r.name || '未命名'}）`;
+    const en = `rung ${i + 1} (${r.name || 'unnamed'})`;
+    if (r.name.trim() === '' || r.name.trim().length > 40) out[`chain.${i}.name`] = { zh: `${rung}名称应为 1 到 40 个字`, en: `${en}: the name must be 1 to 40 characters` };
+    if (i < form.chain.length - 1 && numberIn(r.minutes, 0.1, 24 * 60, false) === null) out[`chain.${i}.minutes`] = { zh: `${rung}确认时限“${r.minutes}”应为 0.1 到 1440 分钟`, en: `${en}: time to acknowledge "${r.minutes}" must be 0.1 to 1440 minutes` };
+    if (numberIn(r.volume, 0, 100, true) === null) out[`chain.${i}.volume`] = { zh: `${rung}音量“${r.volume}”应为 0 到 100 的整数（%）`, en: `${en}: volume "${r.volume}" must be a whole number from 0 to 100 (%)` };
+    if (numberIn(r.repeat, 2, 120, true) === null) out[`chain.${i}.repeat`] = { zh: `${rung}重复间隔“${r.repeat}”应为 2 到 120 秒的整数`, en: `${en}: repeat "${r.repeat}" must be a whole number of seconds from 2 to 120` };
+  });
+  return out;
+}
+
+/** The policy to send (only once alarmProblems finds nothing): the last rung rings until acknowledged. */
+export function alarmPolicyOf(form: AlarmForm): AlarmPolicy {
+  return {
+    severeFrom: form.severeFrom,
+    deviceFrom: form.deviceFrom,
+    overdue: form.overdue,
+    supervised: form.supervised,
+    chain: form.chain.map((r, i) => ({ name: r.name.trim(), roles: [...r.roles], ackWithinMinutes: i === form.chain.length - 1 ? null : Number(r.minutes), volume: Number(r.volume) / 100, repeatSeconds: Number(r.repeat) })),
+  };
+}
 
 const same = (a: LevelForm, b: LevelForm): boolean => JSON.stringify(a) === JSON.stringify(b);
 
