@@ -223,8 +223,18 @@ export function planDepartments(files: DepartmentFiles, state: CityState): { rep
     for (const existing of state.collections.rules.values()) {
       if (keep.has(existing.id)) continue;
       const open = openEventsOfCategory(state, existing.category);
-      if (open.length === 0) changes.push({ op: 'remove', collection: 'rules', id: existing.id });
-      else
+      // A plan answering the category keeps it (as rule.remove does): the plan is changed first, in 基础数据.
+      const plans = [...state.collections.plans.values()].filter((p) => p.categories.includes(existing.category));
+      if (plans.length > 0)
+        ruleReport.issues.push({
+          severity: 'error',
+          kind: 'answered-by-plan',
+          id: existing.category,
+          zh: `事件类别 ${existing.categoryName}（${existing.category}）不在文件中，但仍由应急预案${plans.map((p) => `「${p.title}」`).join('、')}应对：请先在 基础数据 → 应急预案 中取消该类别或删除预案`,
+          en: `event category ${existing.categoryName} (${existing.category}) is not in the file but the emergency plans ${plans.map((p) => `"${p.title}"`).join(', ')} answer it: take it out of them (or remove them) in 基础数据 → 应急预案 first`,
+        });
+      if (open.length === 0 && plans.length === 0) changes.push({ op: 'remove', collection: 'rules', id: existing.id });
+      else if (open.length > 0)
         ruleReport.issues.push({
           severity: 'error',
           kind: 'has-open-events',

@@ -49,6 +49,7 @@ export type IssueKind =
   | 'bad-level'
   | 'in-use'
   | 'plan-owner-removed'
+  | 'answered-by-plan'
   // registers (population, places, persons)
   | 'duplicate-grid'
   | 'not-in-file'

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CityState, upsert } from '../../domain';
-import type { GovEvent } from '../../protocol/model';
+import type { GovEvent, Plan } from '../../protocol';
 import { readTable } from '../../backend/import/table';
 import { parseLevel, parseLimit, planDepartments } from '../../backend/import/departments';
 import { formatTableReport } from '../../backend/import/report';
@@ -147,6 +147,15 @@ describe('departments and the 权责清单: row checks', () => {
     expect(report[1]!.issues[0]!.zh).toContain('E2026113000009');
     // noise (no open events) is not reported; the departments file itself is clean.
     expect(report[0]!.issues).toEqual([]);
+  });
+
+  it('does not remove a rule whose category an emergency plan answers (the plan is changed first, as rule.remove says)', async () => {
+    const state = stored();
+    state.apply([upsert('plans', { id: 'plan-old', title: '旧事项预案', categories: ['old-thing'], steps: [{ text: '处置', departmentId: 'dept-police', resources: [] }], updatedAt: '2026-11-30T00:00:00.000Z', updatedBy: '管理员' } as unknown as Plan)]);
+    const { report, changes } = planDepartments({ departments: await table(DEPARTMENTS + 'OLD,市旧部门,\n'), rules: await table(RULES) }, state);
+    expect(changes).toBeNull();
+    expect(report[1]!.issues.map((i) => [i.kind, i.id])).toEqual([['answered-by-plan', 'old-thing']]);
+    expect(report[1]!.issues[0]!.zh).toContain('仍由应急预案「旧事项预案」应对');
   });
 
   it('refuses files missing a column', async () => {

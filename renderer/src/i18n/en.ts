@@ -565,6 +565,7 @@ const en: typeof zh = {
       categoriesHint: 'A category answers to one plan; categories another plan answers cannot be chosen',
       takenBy: 'Answered by “{title}”',
       stepCount: '{n} steps',
+      unowned: '{n} step(s) without an owning department (choose one)',
       none: 'No plan records yet: an emergency uses the built-in plans.',
       newTitle: 'New plan',
       editTitle: 'Edit plan: {title}',

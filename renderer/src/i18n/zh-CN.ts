@@ -571,6 +571,7 @@ export default {
       categoriesHint: '一个类别只对应一个预案；已被其他预案应对的类别不可选',
       takenBy: '已由「{title}」应对',
       stepCount: '{n} 步',
+      unowned: '{n} 步缺少责任部门（请指定）',
       none: '尚无预案记录：应急时使用内置预案。',
       newTitle: '新增预案',
       editTitle: '编辑预案：{title}',
