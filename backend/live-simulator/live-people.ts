@@ -37,7 +37,7 @@ const LINKS_REFRESH_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 
 export interface LivePeopleOptions {
-  store: Pick<BackendStore, 'listUsers' | 'upsertUsers' | 'listApiKeys' | 'createApiKey' | 'revokeApiKey'>;
+  store: Pick<BackendStore, 'listUsers' | 'upsertUsers' | 'listApiKeys' | 'createApiKey' | 'revokeApiKey' | 'removeRevokedApiKeys'>;
   state: CityState;
   /** This backend's HTTP port (known once it listens). */
   port: () => number;
@@ -272,13 +272,16 @@ export class LivePeople implements SimPeople {
  * Lets the simulator's field accounts go of their staff members, replaces its accounts' tokens by ones nobody has
  * and revokes its keys: by the instance taking the lead (before it makes its own), and when the simulator stops
  * (`only`: what that lead made, still as it made it). The accounts then hold nothing a real account may need, and
- * no token or key another instance cached works.
+ * no token or key another instance cached works. Keys revoked over a week ago are deleted (a new set is made at
+ * every lead take and every start: kept, they would pile up), unless a webhook delivery still names one.
  */
-export async function releaseSimulatedAccounts(store: Pick<BackendStore, 'listUsers' | 'upsertUsers' | 'listApiKeys' | 'revokeApiKey'>, only?: { hashes: ReadonlyMap<string, string>; keyIds: ReadonlySet<string> }): Promise<void> {
+export const SIM_KEY_KEEP_REVOKED_MS = 7 * 24 * 3600_000;
+export async function releaseSimulatedAccounts(store: Pick<BackendStore, 'listUsers' | 'upsertUsers' | 'listApiKeys' | 'revokeApiKey' | 'removeRevokedApiKeys'>, only?: { hashes: ReadonlyMap<string, string>; keyIds: ReadonlySet<string> }): Promise<void> {
   const accounts = (await store.listUsers()).filter((u) => u.id.startsWith(SIM_ACCOUNT_PREFIX) && (!only || only.hashes.get(u.id) === u.tokenHash));
   if (accounts.length > 0) await store.upsertUsers(accounts.map((u) => ({ ...u, staffId: null, tokenHash: hashToken(randomBytes(32).toString('base64url')) })));
   const at = new Date().toISOString();
   for (const k of await store.listApiKeys()) if (k.createdBy === SIM_KEY_CREATOR && !k.revokedAt && (!only || only.keyIds.has(k.id))) await store.revokeApiKey(k.id, at, SIM_KEY_CREATOR);
+  await store.removeRevokedApiKeys(SIM_KEY_CREATOR, new Date(Date.parse(at) - SIM_KEY_KEEP_REVOKED_MS).toISOString());
 }
 
 /**

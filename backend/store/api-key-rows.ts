@@ -42,11 +42,13 @@ const SQL = {
   byHash: 'SELECT * FROM api_keys WHERE key_hash = $1',
   revoke: 'UPDATE api_keys SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL',
   touch: 'UPDATE api_keys SET last_used_at = $1 WHERE id = $2',
+  // A webhook delivery names its key: such a key stays (the deliveries are pruned first, then the key goes).
+  removeRevoked: 'DELETE FROM api_keys WHERE created_by = $1 AND revoked_at IS NOT NULL AND revoked_at < $2 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries w WHERE w.key_id = api_keys.id)',
 };
 /** SQLite's placeholders (each statement above takes its values in order). */
 const lite = (sql: string): string => sql.replace(/\$\d+/g, '?');
 
-type ApiKeyMethods = Pick<BackendStore, 'createApiKey' | 'listApiKeys' | 'findApiKeyByHash' | 'revokeApiKey' | 'touchApiKey'>;
+type ApiKeyMethods = Pick<BackendStore, 'createApiKey' | 'listApiKeys' | 'findApiKeyByHash' | 'revokeApiKey' | 'touchApiKey' | 'removeRevokedApiKeys'>;
 const insertArgs = (k: ApiKeyRecord): Array<string | number | null> => [k.id, k.name, k.source, k.keyHash, k.ratePerMinute, k.createdAt, k.createdBy, k.webhookUrl, k.webhookSecret];
 
 export function sqliteApiKeys(db: Database.Database): ApiKeyMethods {
@@ -56,6 +58,7 @@ export function sqliteApiKeys(db: Database.Database): ApiKeyMethods {
     byHash: db.prepare<[string], ApiKeyRow>(lite(SQL.byHash)),
     revoke: db.prepare<[string, string, string]>(lite(SQL.revoke)),
     touch: db.prepare<[string, string]>(lite(SQL.touch)),
+    removeRevoked: db.prepare<[string, string]>(lite(SQL.removeRevoked)),
   };
   return {
     createApiKey: async (k) => void s.insert.run(...insertArgs(k)),
@@ -66,6 +69,7 @@ export function sqliteApiKeys(db: Database.Database): ApiKeyMethods {
     },
     revokeApiKey: async (id, at, by) => s.revoke.run(at, by, id).changes > 0,
     touchApiKey: async (id, at) => void s.touch.run(at, id),
+    removeRevokedApiKeys: async (createdBy, before) => s.removeRevoked.run(createdBy, before).changes,
   };
 }
 
@@ -79,5 +83,6 @@ export function pgApiKeys(pool: pg.Pool): ApiKeyMethods {
     },
     revokeApiKey: async (id, at, by) => ((await pool.query(SQL.revoke, [at, by, id])).rowCount ?? 0) > 0,
     touchApiKey: async (id, at) => void (await pool.query(SQL.touch, [at, id])),
+    removeRevokedApiKeys: async (createdBy, before) => (await pool.query(SQL.removeRevoked, [createdBy, before])).rowCount ?? 0,
   };
 }

@@ -280,6 +280,7 @@ export class PgStore implements BackendStore {
   listApiKeys: BackendStore['listApiKeys'] = () => this.apiKeys.listApiKeys();
   findApiKeyByHash: BackendStore['findApiKeyByHash'] = (hash) => this.apiKeys.findApiKeyByHash(hash);
   revokeApiKey: BackendStore['revokeApiKey'] = (id, at, by) => this.apiKeys.revokeApiKey(id, at, by);
+  removeRevokedApiKeys: BackendStore['removeRevokedApiKeys'] = (createdBy, before) => this.apiKeys.removeRevokedApiKeys(createdBy, before);
   touchApiKey: BackendStore['touchApiKey'] = (id, at) => this.apiKeys.touchApiKey(id, at);
   queueWebhook: BackendStore['queueWebhook'] = (d) => this.webhooks.queueWebhook(d);
   webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);

@@ -315,6 +315,8 @@ export interface BackendStore {
   /** Revokes a key not revoked yet; false when it was (or does not exist). */
   revokeApiKey(id: string, at: string, by: string): Promise<boolean>;
   touchApiKey(id: string, at: string): Promise<void>;
+  /** Deletes the keys `createdBy` made that were revoked before `before` and no webhook delivery names; how many. */
+  removeRevokedApiKeys(createdBy: string, before: string): Promise<number>;
   /** Webhook deliveries (backend/ingest/webhooks.ts): a new one (the same id again: nothing changes). */
   queueWebhook(d: WebhookDelivery): Promise<void>;
   /**

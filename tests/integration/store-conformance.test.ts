@@ -403,6 +403,15 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
     expect(await s.store.revokeApiKey('nosuchid', '2030-01-01T12:00:00.000Z', 'cli')).toBe(false);
     expect(await s.store.findApiKeyByHash('a'.repeat(64))).toEqual({ ...key, lastUsedAt: '2030-01-01T10:00:00.000Z', revokedAt: '2030-01-01T11:00:00.000Z', revokedBy: 'admin' });
     expect((await s.store.listApiKeys())[1]).toMatchObject({ revokedAt: null, ratePerMinute: 1, createdBy: 'cli' });
+    // Revoked keys of one maker go after a while (the simulator's), unless a webhook delivery still names one.
+    await s.store.createApiKey({ ...key, id: 'simKEY01', keyHash: 'f'.repeat(64), createdBy: 'simulator' });
+    await s.store.createApiKey({ ...key, id: 'simKEY02', keyHash: '0'.repeat(64), createdBy: 'simulator' });
+    await s.store.createApiKey({ ...key, id: 'simKEY03', keyHash: '1'.repeat(64), createdBy: 'simulator' });
+    for (const id of ['simKEY01', 'simKEY02']) await s.store.revokeApiKey(id, '2030-01-01T11:00:00.000Z', 'simulator');
+    await s.store.queueWebhook({ id: 'simKEY02:E1', keyId: 'simKEY02', eventId: 'E1', state: 'waiting', payload: {}, attempts: 0, nextAt: null, deliveredAt: null, lastError: null, url: null, endedAt: null });
+    expect(await s.store.removeRevokedApiKeys('simulator', '2030-01-01T11:00:00.000Z')).toBe(0); // not before
+    expect(await s.store.removeRevokedApiKeys('simulator', '2030-01-08T11:00:00.000Z')).toBe(1);
+    expect((await s.store.listApiKeys()).map((k) => k.id)).toEqual(['abcdEFGH', 'simKEY02', 'simKEY03', 'zz_-0001']);
   });
 
   it('keeps a key’s webhook and its deliveries (migration 7): queued once, read by state and due time, updated', async ({ dataDir, onTestFinished }) => {
