@@ -5,7 +5,8 @@
  * offline: the service worker serves the shell, IndexedDB keeps the queue), comes back online (the console sees the
  * event with the photo and the right grid within 2 s), then signs, arrives at and feeds back with a photo on a task
  * dispatched to it (the console sees each), and goes off duty. The app's files are served with their types; a phone
- * refused location says so and refuses a report without a position. Screenshots into test-results/e2e.
+ * refused location says so and refuses a report without a position; in English (the bar's button, kept on a reload)
+ * the tasks tab, that refusal and a refused sign-in are English. Screenshots into test-results/e2e.
  */
 import { describe, expect } from 'vitest';
 import { join } from 'node:path';
@@ -159,5 +160,46 @@ describe('网格通 (the field app)', () => {
     await page.getByTestId('tab-queue').click();
     await page.locator('[data-testid="outbox"][data-count="0"]').waitFor();
     await page.screenshot({ path: join(SHOTS, 'field-app-location-refused-390x844.png') });
-  }, 60_000);
+
+    // English, chosen in the bar: the tasks tab (a task dispatched to me: its actions, deadline), kept on a reload;
+    // the app's own refusal and the backend's (a wrong password, through the shared page-app calls) in English too.
+    const desk = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
+    await desk.waitSynced();
+    const category = [...backend.state.collections.rules.values()][0]!.category;
+    const center = backend.state.get('grids', staff.gridId)!.center as [number, number];
+    const report = await desk.command('event.report', { source: 'hotline', category, severity: 2, title: '路灯不亮', description: '路灯不亮', location: center });
+    const taskId = String(report.result['eventId']);
+    // On duty for the dispatch (this phone has no position: its session sends one, as another phone's would).
+    const onDuty = await page.evaluate(async (at) => {
+      const { token } = JSON.parse(localStorage.getItem('zongzhi.field.session')!) as { token: string };
+      const body = JSON.stringify({ lon: at[0], lat: at[1], accuracy: 10, at: new Date().toISOString(), onDuty: true });
+      return (await fetch('/field/api/position', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body })).status;
+    }, center);
+    expect(onDuty).toBeLessThan(300);
+    await until(() => desk.get<Staff>('staff', staff.id)?.status !== 'offline', 'on duty at the console', 5000);
+    await desk.command('event.dispatch', { eventId: taskId, staffId: staff.id });
+    desk.close();
+    await page.locator('[data-tab="tasks"]').click();
+    const task = page.locator(`[data-testid="task"][data-event="${taskId}"]`);
+    await task.locator('[data-action="sign"]').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(SHOTS, 'field-app-tasks-chinese-390x844.png') });
+    await page.getByTestId('toggle-locale').click();
+    await page.getByRole('heading', { name: /^My tasks \(\d+\)$/ }).waitFor();
+    await expect(task.locator('[data-action="sign"]').textContent()).resolves.toBe('Sign for');
+    await expect(task.getByTestId('task-deadline').textContent()).resolves.toMatch(/ left \(due /);
+    await expect(page.locator('[data-tab="report"]').textContent()).resolves.toBe('Report');
+    await page.screenshot({ path: join(SHOTS, 'field-app-tasks-english-390x844.png') });
+    await page.reload();
+    await page.getByRole('heading', { name: /^My tasks/ }).waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('toggle-locale').textContent()).resolves.toBe('中文');
+    await page.locator('[data-tab="report"]').click();
+    await page.getByTestId('report-text').fill('no position');
+    await page.getByTestId('report-submit').click();
+    await expect(page.getByTestId('report-error').textContent()).resolves.toMatch(/^Cannot report: no position\. Location permission refused/);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('input[name="user"]').fill('e2e-grid-2');
+    await page.locator('input[name="password"]').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page.getByTestId('field-error').textContent()).resolves.toContain('Wrong user name or password');
+  }, 90_000);
 });

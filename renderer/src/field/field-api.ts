@@ -8,11 +8,13 @@
 import { FieldMe } from '../../../protocol/field';
 import { validate } from '../../../protocol/validate';
 import { bearer, call, pageSessions, type PageSession } from '../page-apps/app-api';
+import { i18n } from './i18n';
 
 export { PageApiError as FieldApiError, newClientId } from '../page-apps/app-api';
 export type FieldSession = PageSession;
 
 const ME_KEY = 'zongzhi.field.me';
+// The client's name as the administrators' session list shows it (the console's words, not the app's language).
 const sessions = pageSessions({ app: 'field', storage: localStorage, clientName: '网格员外勤端', alsoForget: [ME_KEY] });
 export const { signIn, signOut } = sessions;
 export const savedSession = sessions.saved;
@@ -31,7 +33,7 @@ export function cachedMe(user: string): FieldMe | null {
 }
 
 export async function fetchMe(session: FieldSession): Promise<FieldMe> {
-  const me = await call('读取任务', '/field/api/me', { headers: bearer(session) }, FieldMe);
+  const me = await call(i18n.global.t('api.readTasks'), '/field/api/me', { headers: bearer(session) }, FieldMe);
   localStorage.setItem(ME_KEY, JSON.stringify({ user: session.user, me }));
   return me;
 }

@@ -1,11 +1,12 @@
 /**
  * Where the phone is (Geolocation API): one fix for a report or 到场, and while on duty (上班) a watch that sends
  * the position to the backend (POST /field/api/position) sparingly — at most every 10 s while moving more than
- * 20 m, every 60 s when still — and 下班 sends onDuty:false and stops. It says what is wrong in Chinese: permission
- * refused, no fix, a poor fix (accuracy worse than 100 m). The last fix is kept (localStorage) so a report without a
- * fresh one can go with the last known position, marked as such.
+ * 20 m, every 60 s when still — and 下班 sends onDuty:false and stops. It says what is wrong in the app's language
+ * (stateText): permission refused, no fix, a poor fix (accuracy worse than 100 m). The last fix is kept (localStorage)
+ * so a report without a fresh one can go with the last known position, marked as such.
  */
 import { ref } from 'vue';
+import { i18n } from './i18n';
 
 export interface Fix {
   lon: number;
@@ -26,15 +27,8 @@ export const MOVED_M = 20;
 const LAST_KEY = 'zongzhi.field.lastFix';
 const DUTY_KEY = 'zongzhi.field.onDuty';
 
-export const STATE_TEXT: Record<LocationState, string> = {
-  idle: '尚未定位',
-  locating: '正在定位…',
-  ok: '定位成功',
-  poor: '定位精度较差',
-  denied: '定位权限被拒绝：请在浏览器或系统设置中允许「网格通」使用位置',
-  unavailable: '暂时无法获取位置（无卫星信号或定位服务关闭）',
-  unsupported: '此浏览器不支持定位',
-};
+/** What a location state means, in the app's language. */
+export const stateText = (state: LocationState): string => i18n.global.t(`location.${state}`);
 
 /** Metres between two fixes (equirectangular: fine for tens of metres). */
 export function distanceM(a: Fix, b: Fix): number {

@@ -2,9 +2,11 @@
 import { createApp } from 'vue';
 import FieldApp from './FieldApp.vue';
 import { registerWorker } from './app-update';
+import { i18n, savedLocale, setLocale } from './i18n';
 import './field.css';
 
-createApp(FieldApp).mount('#field');
+setLocale(savedLocale());
+createApp(FieldApp).use(i18n).mount('#field');
 
 // The service worker (built by scripts/field-pwa.ts) keeps the app shell for offline starts from the home screen;
 // a new build is offered in the app, never forced on a running page (app-update.ts).

@@ -3,6 +3,7 @@
  * so frames visibly change) and a quiet tone, as real MediaStream tracks (canvas capture, WebAudio), so calls
  * to simulated staff carry real audio and video.
  */
+import { clock, i18n } from './i18n';
 export function simulatedMedia(name: string, constraints: MediaStreamConstraints): MediaStream {
   const stream = new MediaStream();
   if (constraints.audio) {
@@ -35,7 +36,7 @@ export function simulatedMedia(name: string, constraints: MediaStreamConstraints
       context.font = 'bold 40px "Noto Sans CJK SC", sans-serif';
       context.fillText(name, 32, 90);
       context.font = '28px "Noto Sans CJK SC", sans-serif';
-      context.fillText(`模拟网格员 · ${new Date().toLocaleTimeString('zh-CN', { hour12: false })}`, 32, 150);
+      context.fillText(i18n.global.t('simulated.caption', { time: clock(Date.now()) }), 32, 150);
     }, 1000 / 15);
     onStop(track, () => clearInterval(timer));
     stream.addTrack(track);

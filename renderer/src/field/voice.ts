@@ -1,8 +1,12 @@
 /**
  * A voice note: hold the button to record (MediaRecorder on the microphone), release to stop; at most 60 s (it
  * stops by itself). The note is a Blob (webm/opus where the browser has it, else what it records) for the report.
+ * What went wrong is said in the app's language.
  */
 import { ref } from 'vue';
+import { i18n } from './i18n';
+
+const t = i18n.global.t;
 
 export const VOICE_MAX_MS = 60_000;
 
@@ -23,13 +27,13 @@ export class VoiceRecorder {
     this.error.value = '';
     this.releasedEarly = false;
     if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === 'undefined') {
-      this.error.value = '此浏览器不能录音（需要 HTTPS 或本机地址）';
+      this.error.value = t('voice.unsupported');
       return;
     }
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
     } catch (e) {
-      this.error.value = (e as DOMException).name === 'NotAllowedError' ? '麦克风权限被拒绝：请在设置中允许「网格通」使用麦克风' : `无法打开麦克风：${(e as Error).message}`;
+      this.error.value = (e as DOMException).name === 'NotAllowedError' ? t('voice.denied') : t('voice.failed', { why: (e as Error).message });
       return;
     }
     if (this.releasedEarly) return this.release();
@@ -41,7 +45,7 @@ export class VoiceRecorder {
     recorder.onstop = () => {
       const ms = Date.now() - started;
       this.release();
-      if (ms < 800) this.error.value = '录音太短，请按住按钮说话';
+      if (ms < 800) this.error.value = t('voice.tooShort');
       else this.done(new Blob(chunks, { type: recorder.mimeType || 'audio/webm' }), ms);
     };
     this.recorder = recorder;
