@@ -151,7 +151,7 @@ describe('dispatch desk', () => {
     await page.keyboard.press('s');
     await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
     await page.getByTestId('pending-commands').click();
-    await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/无权执行：role viewer may not run event.supervise/);
+    await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/无权执行：演示（只读）账号不能执行 event.supervise/);
     await page.context().close();
   }, 120_000);
 

@@ -122,7 +122,7 @@ describe('the field app on the real backend', () => {
     expect(feedback.attachments?.map((a) => a.id)).toEqual([photo.id]);
     const done = await post(`/field/api/tasks/${eventId}/arrive`, { clientId: randomUUID(), position: centerOf(me), accuracy: 5 });
     expect(done.status).toBe(409);
-    expect(((await done.json()) as { message: string }).message).toMatch(/^事件 .* 当前为 handled，只有处置中（已签收、未反馈）才能登记到场/);
+    expect(((await done.json()) as { message: string }).message).toMatch(/^事件 .* 当前为「待回访」，只有处置中（已签收、未反馈）才能登记到场/);
   });
 
   it("refuses another staff member's task (403), in Chinese; nothing changes, and it is not in their list", async () => {
