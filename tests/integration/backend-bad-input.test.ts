@@ -227,7 +227,7 @@ describe('roles and area scopes', () => {
     if (!offline) backend.state.collections.staff.set(staff.id, { ...staff, status: 'offline' });
     const grid = backend.state.get('grids', staff.gridId)!;
     const eventId = String((await d.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '派给离线人员', description: '', location: grid.center })).result.eventId);
-    await expect(d.command('event.dispatch', { eventId, staffId: staff.id })).rejects.toThrow(/offline/);
+    await expect(d.command('event.dispatch', { eventId, staffId: staff.id })).rejects.toThrow(/已离线，不能接收事件/);
     d.close();
   });
 });

@@ -175,7 +175,7 @@ describe('the field app on the real backend', () => {
     expect(notJson.status).toBe(400);
     const outside = await post('/field/api/reports', { clientId: randomUUID(), category, description: '城外', location: [0, 0], accuracy: 5 });
     expect(outside.status).toBe(400);
-    expect(((await outside.json()) as { message: string }).message).toMatch(/^请求无效：location 0,0 is outside/);
+    expect(((await outside.json()) as { message: string }).message).toMatch(/^位置 0,0 不在本市网格内/);
     const unknown = await post('/field/api/reports', { clientId: randomUUID(), category: 'no-such', description: 'x', location: centerOf(me), accuracy: 5 });
     expect(unknown.status).toBe(400);
     await sleep(2100);
