@@ -3,6 +3,7 @@
  * container, the command handlers and the role table. Pure TypeScript: imports protocol/ only.
  */
 export { CityState, upsert, type LoadedState } from './state';
+export { MAX_REFUSAL_PARAM_CHARS, REFUSALS, WORDS_ZH, fillTemplate, isRefusalKey, refusalReason, refusalWordList, refusalZh, type Refusal, type RefusalAction, type RefusalKey, type RefusalParams, type WordList } from './refusals';
 export { CommandError, executeCommand, isCommandType, parseCommand, timelineId, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './commands/index';
 export { APP_OF_ROLE, AUDIT_READ_ROLES, BASE_DATA_COMMANDS, KEY_PERSON_REVEAL_ROLES, MASKED_ROLES, ROLE_COMMANDS, inAreaScope, inScope, mayRun, type GridReader, type ScopePlace, type SignInApp } from './permissions';
 export { GridLocator, boxOf, distanceMetres, pointInRing, type Box } from './geometry';

@@ -98,9 +98,9 @@ export class Outbox implements LinkOutbox {
   }
 
   refused(commandId: string, error: WireErrorPayload): void {
-    this.o.cache.markCommand(commandId, error.code === 'expired' ? 'expired' : 'rejected', { code: error.code, message: error.message });
+    this.o.cache.markCommand(commandId, error.code === 'expired' ? 'expired' : 'rejected', { code: error.code, message: error.message, ...(error.reason ? { reason: error.reason } : {}) });
     this.queue.delete(commandId);
-    this.o.log.warn('command refused by the backend', { commandId, code: error.code, message: error.message });
+    this.o.log.warn('command refused by the backend', { commandId, code: error.code, message: error.message, ...(error.reason ? { reason: error.reason.key } : {}) });
     this.o.changed(true);
   }
 

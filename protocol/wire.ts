@@ -41,9 +41,26 @@ export const WireErrorCode = z.enum([
 ]);
 export type WireErrorCode = z.infer<typeof WireErrorCode>;
 
+/**
+ * Why a command was refused, as a key of domain/refusals.ts and its parameters: a console shows its own text
+ * for the key in the window's language (the message, in Chinese, stays beside it for logs and older consoles).
+ */
+export const RefusalReason = z.object({
+  key: z.string().max(64).regex(/^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/, 'a refusal key looks like "word.word"'),
+  params: z
+    .record(z.string().max(32).regex(/^[a-zA-Z][a-zA-Z0-9]*$/, 'a parameter name is a word'), z.union([z.string().max(500), z.number().finite()]))
+    .refine((params) => Object.keys(params).length <= 10, 'at most 10 parameters'),
+});
+export type RefusalReason = z.infer<typeof RefusalReason>;
+
 export const WireErrorPayload = z.object({
   code: WireErrorCode,
   message: z.string().max(2000),
+  /**
+   * A refused command's reason, for the console to show in its own words (absent from older backends). One that
+   * does not fit (a newer backend's) is dropped on reading, not the error: the message still says why.
+   */
+  reason: RefusalReason.optional().catch(undefined),
   /** Type of the frame that caused the error, when known. */
   inReplyTo: z.string().max(64).optional(),
   issues: z.array(z.object({ path: z.string(), message: z.string() })).max(50).optional(),
@@ -157,6 +174,7 @@ export function errorFrame(error: WireErrorPayload, id?: string): string {
     message: clip(String(error.message), 2000),
     retryable: error.retryable === true,
     ...(error.inReplyTo !== undefined ? { inReplyTo: clip(String(error.inReplyTo), 64) } : {}),
+    ...(error.reason && RefusalReason.safeParse(error.reason).success ? { reason: error.reason } : {}),
     ...(error.issues ? { issues: error.issues.slice(0, 50).map((i) => ({ path: clip(String(i.path), 200), message: clip(String(i.message), 300) })) } : {}),
   };
   return encodeFrame('error', safe, id !== undefined && FRAME_ID.test(id) ? id : undefined);

@@ -3,7 +3,7 @@
  * the store makes each change durable before it is acknowledged or broadcast. Async on purpose: a PostgreSQL
  * store implements the same interface; the SQLite store answers synchronously inside resolved promises.
  */
-import type { Change, KeyPerson, UserRole } from '../../protocol';
+import type { Change, KeyPerson, RefusalReason, UserRole } from '../../protocol';
 import type { UserChange } from './user-changes';
 import type { LoadedState } from '../../domain';
 
@@ -18,7 +18,7 @@ export interface CommandRecord {
   userId: string;
   type: string;
   /** 'applied' with the ack's seq and result, or 'rejected' with the error that was sent. */
-  outcome: { status: 'applied'; seq: number; result: Record<string, unknown> } | { status: 'rejected'; code: string; message: string };
+  outcome: { status: 'applied'; seq: number; result: Record<string, unknown> } | { status: 'rejected'; code: string; message: string; reason?: RefusalReason };
   at: string;
 }
 

@@ -5,7 +5,7 @@
  * one store, each command is decided in the store's write turn (one writer at a time across the instances),
  * after what the others committed meanwhile has been applied: one global order, exactly once by command id.
  */
-import { encodeFrame, errorFrame, type Change, type CommandAck, type WireErrorPayload } from '../../protocol';
+import { RefusalReason, encodeFrame, errorFrame, type Change, type CommandAck, type WireErrorPayload } from '../../protocol';
 import { CommandError, executeCommand, inAreaScope, type Actor, type CityState, type CommandContext } from '../../domain';
 import type { Logger } from '../../node-util/logger';
 import type { SimClock } from '../clock';
@@ -75,14 +75,16 @@ export class CommandPipeline {
           const ack: CommandAck = { commandId, seq: previous.outcome.seq, result: previous.outcome.result, duplicate: true };
           return { frame: encodeFrame('command.ack', ack, commandId), ack };
         }
-        return { frame: errorFrame({ code: previous.outcome.code as WireErrorPayload['code'], message: previous.outcome.message, inReplyTo: 'command', retryable: false }, commandId) };
+        // The record is read back from the store (a boundary): a reason kept with it is checked before it is sent.
+        const kept = RefusalReason.safeParse(previous.outcome.reason);
+        return { frame: errorFrame({ code: previous.outcome.code as WireErrorPayload['code'], message: previous.outcome.message, ...(kept.success ? { reason: kept.data } : {}), inReplyTo: 'command', retryable: false }, commandId) };
       }
       const now = this.o.clock.now();
       const at = now.toISOString();
-      const reject = async (code: 'invalid' | 'forbidden' | 'conflict' | 'expired', message: string): Promise<CommandAnswer> => {
-        const record: CommandRecord = { commandId, userId: actor.id, type, outcome: { status: 'rejected', code, message }, at };
-        await turn.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message: message.slice(0, 2000) } });
-        return { frame: errorFrame({ code, message, inReplyTo: 'command', retryable: false }, commandId) };
+      const reject = async (code: 'invalid' | 'forbidden' | 'conflict' | 'expired', message: string, reason?: RefusalReason): Promise<CommandAnswer> => {
+        const record: CommandRecord = { commandId, userId: actor.id, type, outcome: { status: 'rejected', code, message, ...(reason ? { reason } : {}) }, at };
+        await turn.recordRejected(record, { at, userId: actor.id, kind: 'command-rejected', detail: { commandId, type, code, message: message.slice(0, 2000), ...(reason ? { reason: reason.key } : {}) } });
+        return { frame: errorFrame({ code, message, ...(reason ? { reason } : {}), inReplyTo: 'command', retryable: false }, commandId) };
       };
       // Expiry is judged on real time: it protects decisions made on stale screens, whatever the sim speed.
       if (expiresAt && Date.parse(expiresAt) < Date.now()) return reject('expired', `command expired at ${expiresAt}`);
@@ -90,7 +92,7 @@ export class CommandPipeline {
       try {
         outcome = executeCommand({ state, actor, now, newId: this.o.newId, locate: this.o.locate, attachment: (id) => attachments.get(id) }, type, payload);
       } catch (e) {
-        if (e instanceof CommandError) return reject(e.code, e.message);
+        if (e instanceof CommandError) return reject(e.code, e.message, e.reason);
         this.o.log.error('command handler crashed', { commandId, type, error: (e as Error).stack });
         return { frame: errorFrame({ code: 'internal', message: 'internal error while running the command', inReplyTo: 'command', retryable: true }, commandId) };
       }

@@ -16,17 +16,23 @@ const MAX_REASONS = 20;
 
 function alarmFor(ctx: CommandContext, alarmId: string): Alarm {
   const alarm = ctx.state.get('alarms', alarmId);
-  if (!alarm) throw new CommandError('invalid', `告警 ${alarmId} 不存在（可能已随事件办结而解除） / alarm ${alarmId} does not exist`);
+  if (!alarm) throw new CommandError('invalid', { key: 'alarm.notFound', params: { id: alarmId } });
   const event = ctx.state.get('events', alarm.eventId);
-  if (!inAreaScope(ctx.actor.districtScope, event ?? alarm, ctx.state)) throw new CommandError('forbidden', `告警 ${alarmId} 的事件不在您的辖区内 / alarm ${alarmId} is outside your area`);
+  if (!inAreaScope(ctx.actor.districtScope, event ?? alarm, ctx.state)) throw new CommandError('forbidden', { key: 'alarm.outsideArea', params: { id: alarmId } });
   return alarm;
 }
 
 function openEvent(ctx: CommandContext, eventId: string): GovEvent {
   const event = ctx.state.get('events', eventId);
-  if (!event) throw new CommandError('invalid', `事件 ${eventId} 不存在 / event ${eventId} does not exist`);
-  if (!OPEN.has(event.status)) throw new CommandError('conflict', `事件 ${eventId} 已${event.status === 'merged' ? '合并' : '办结'}，不再告警 / event ${eventId} is ${event.status}`);
+  if (!event) throw new CommandError('invalid', { key: 'event.notFound', params: { id: eventId } });
+  if (!OPEN.has(event.status)) throw new CommandError('conflict', { key: 'alarm.eventEnded', params: { id: eventId, status: event.status } });
   return event;
+}
+
+/** An acknowledged alarm's refusal: who acknowledged it, when, and at which console when known. */
+function alreadyAcked(alarm: Alarm): CommandError {
+  const base = { id: alarm.id, by: alarm.ackedBy ?? '—', at: alarm.ackedAt ?? '—' };
+  return new CommandError('conflict', alarm.ackedConsole ? { key: 'alarm.alreadyAckedOnConsole', params: { ...base, console: alarm.ackedConsole } } : { key: 'alarm.alreadyAcked', params: base });
 }
 
 /** The event's own fields an alarm shows, as they are now. */
@@ -47,7 +53,7 @@ export const alarmHandlers: Pick<Handlers, 'alarm.raise' | 'alarm.escalate' | 'a
     const now = iso(ctx.now);
     const reason = { kind: p.kind, key: p.key, at: now, detail: p.detail };
     const current = ctx.state.get('alarms', alarmIdOf(event.id));
-    if (current?.reasons.some((r) => r.key === p.key)) throw new CommandError('conflict', `事件 ${event.id} 已因 ${p.key} 告警 / already alarmed for ${p.key}`);
+    if (current?.reasons.some((r) => r.key === p.key)) throw new CommandError('conflict', { key: 'alarm.alreadyRaised', params: { id: event.id, reason: p.key } });
     const next: Alarm = current
       ? {
           ...current,
@@ -63,8 +69,8 @@ export const alarmHandlers: Pick<Handlers, 'alarm.raise' | 'alarm.escalate' | 'a
 
   'alarm.escalate'(ctx, p) {
     const alarm = alarmFor(ctx, p.alarmId);
-    if (!isRinging(alarm)) throw new CommandError('conflict', `告警 ${alarm.id} 已由 ${alarm.ackedBy} 确认 / already acknowledged`);
-    if (alarm.rung !== p.toRung - 1) throw new CommandError('conflict', `告警 ${alarm.id} 已在第 ${alarm.rung} 级 / alarm is at rung ${alarm.rung}`);
+    if (!isRinging(alarm)) throw alreadyAcked(alarm);
+    if (alarm.rung !== p.toRung - 1) throw new CommandError('conflict', { key: 'alarm.atRung', params: { id: alarm.id, rung: alarm.rung } });
     const event = openEvent(ctx, alarm.eventId);
     const profile = levelProfileOf(ctx.state);
     const from = rungOf(profile, alarm.rung);
@@ -82,13 +88,13 @@ export const alarmHandlers: Pick<Handlers, 'alarm.raise' | 'alarm.escalate' | 'a
   'alarm.clear'(ctx, p) {
     const alarm = alarmFor(ctx, p.alarmId);
     const event = ctx.state.get('events', alarm.eventId);
-    if (event && OPEN.has(event.status)) throw new CommandError('conflict', `事件 ${event.id} 仍在办理，告警不能解除（请确认告警） / the event is still open: acknowledge the alarm instead`);
+    if (event && OPEN.has(event.status)) throw new CommandError('conflict', { key: 'alarm.eventStillOpen', params: { id: event.id } });
     return { changes: [{ op: 'remove', collection: 'alarms', id: alarm.id }], result: { alarmId: alarm.id } };
   },
 
   'alarm.acknowledge'(ctx, p) {
     const alarm = alarmFor(ctx, p.alarmId);
-    if (!isRinging(alarm)) throw new CommandError('conflict', `告警已由 ${alarm.ackedBy ?? '他人'} 于 ${alarm.ackedAt} 确认${alarm.ackedConsole ? `（${alarm.ackedConsole}）` : ''} / already acknowledged`);
+    if (!isRinging(alarm)) throw alreadyAcked(alarm);
     const next: Alarm = { ...alarm, ackedAt: iso(ctx.now), ackedBy: ctx.actor.name, ackedById: ctx.actor.id, ackedConsole: ctx.actor.console ?? null, ackNote: p.note?.trim() || null, version: alarm.version + 1 };
     return { changes: [upsert('alarms', next)], result: { alarmId: alarm.id, rung: alarm.rung } };
   },

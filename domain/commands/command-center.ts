@@ -9,26 +9,27 @@ import { inAreaScope } from '../permissions';
 import { isRinging } from '../alarms';
 import { currentLevel, levelProfileOf } from '../level-profiles';
 import { retimeOpenEvents } from '../level-timing';
+import type { Refusal } from '../refusals';
 import { CommandError, type Handlers } from './context';
 import { OPEN, iso, eventFor, entry, evolve, eventChanges } from './helpers';
 
-const STEP_NAMES = { report: '受理', dispatch: '派遣', handle: '处置', followup: '回访', close: '结案' } as const;
+const STEPS = ['report', 'dispatch', 'handle', 'followup', 'close'] as const;
 
 /**
  * What the payload's schema cannot say: a chain that climbs (each rung but the last has a time limit, the last none),
  * and 加强/应急 limits no looser than 1 nor than the 日常 profile's (`daily`: its factors) for any step.
  */
-function profileProblem(p: Omit<LevelProfile, 'updatedAt' | 'updatedBy'>, daily: LevelProfile['stepFactors']): string | null {
+function profileProblem(p: Omit<LevelProfile, 'updatedAt' | 'updatedBy'>, daily: LevelProfile['stepFactors']): Refusal | null {
   const rungs = p.alarms.chain;
   for (const [i, rung] of rungs.entries()) {
     const last = i === rungs.length - 1;
-    if (!last && rung.ackWithinMinutes === null) return `告警升级链第 ${i + 1} 级（${rung.name}）不是最后一级，需要填写确认时限（分钟）`;
-    if (last && rung.ackWithinMinutes !== null) return `告警升级链最后一级（${rung.name}）一直响到有人确认，不能有确认时限`;
+    if (!last && rung.ackWithinMinutes === null) return { key: 'level.chainNeedsLimit', params: { rung: i + 1, name: rung.name } };
+    if (last && rung.ackWithinMinutes !== null) return { key: 'level.chainLastHasLimit', params: { name: rung.name } };
   }
-  for (const step of Object.keys(STEP_NAMES) as Array<keyof typeof STEP_NAMES>) {
+  for (const step of STEPS) {
     if (p.id === 'daily') continue;
-    if (p.stepFactors[step] > 1) return `${STEP_NAMES[step]}时限系数 ${p.stepFactors[step]} 大于 1：加强和应急只能收紧时限，不能放宽`;
-    if (p.stepFactors[step] > daily[step]) return `${STEP_NAMES[step]}时限系数 ${p.stepFactors[step]} 大于日常的 ${daily[step]}：加强和应急只能收紧时限，不能比日常宽`;
+    if (p.stepFactors[step] > 1) return { key: 'level.factorAboveOne', params: { step, factor: p.stepFactors[step] } };
+    if (p.stepFactors[step] > daily[step]) return { key: 'level.factorAboveDaily', params: { step, factor: p.stepFactors[step], daily: daily[step] } };
   }
   return null;
 }
@@ -36,9 +37,9 @@ function profileProblem(p: Omit<LevelProfile, 'updatedAt' | 'updatedBy'>, daily:
 export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.save' | 'plan.tick' | 'duty.handover' | 'duty.acknowledge'> = {
   'level.set'(ctx, p) {
     const current = ctx.state.get('commandLevel', 'current');
-    if (current?.level === p.level) throw new CommandError('conflict', `the command level is already ${p.level}`);
+    if (current?.level === p.level) throw new CommandError('conflict', { key: 'level.alreadySet', params: { level: p.level } });
     const incident = p.incidentId ? eventFor(ctx, { eventId: p.incidentId }) : null;
-    if (incident && !OPEN.has(incident.status)) throw new CommandError('invalid', `event ${incident.id} is ${incident.status}; an emergency is raised for an open event`);
+    if (incident && !OPEN.has(incident.status)) throw new CommandError('invalid', { key: 'level.incidentEnded', params: { id: incident.id, status: incident.status } });
     const plan = planFor(ctx.state, incident?.category ?? null);
     const emergency = p.level === 'emergency';
     // The 下沉干部 stay called across a switch between two levels that both call them (when they were first called).
@@ -69,7 +70,7 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
   },
 
   'level.profile.save'(ctx, p) {
-    if (ctx.actor.districtScope !== null) throw new CommandError('forbidden', `指挥等级的含义是全市共用的，只有不限辖区的管理员可以修改（你的辖区：${ctx.actor.districtScope.join('、')}）`);
+    if (ctx.actor.districtScope !== null) throw new CommandError('forbidden', { key: 'level.cityWide', params: { scope: ctx.actor.districtScope.join('、') } });
     const problem = profileProblem(p, levelProfileOf(ctx.state, 'daily').stepFactors);
     if (problem) throw new CommandError('invalid', problem);
     const before = levelProfileOf(ctx.state, p.id);
@@ -86,10 +87,10 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
 
   'plan.tick'(ctx, p) {
     const current = ctx.state.get('commandLevel', 'current');
-    if (!current || current.level !== 'emergency') throw new CommandError('conflict', 'no emergency plan is open (the command level is not emergency)');
+    if (!current || current.level !== 'emergency') throw new CommandError('conflict', { key: 'emergency.notOpen', params: {} });
     const item = current.plan.find((x) => x.id === p.itemId);
-    if (!item) throw new CommandError('invalid', `plan step ${p.itemId} does not exist`);
-    if ((item.doneAt !== null) === p.done) throw new CommandError('conflict', `plan step ${p.itemId} is already ${p.done ? 'done' : 'open'}`);
+    if (!item) throw new CommandError('invalid', { key: 'emergency.stepNotFound', params: { step: p.itemId } });
+    if ((item.doneAt !== null) === p.done) throw new CommandError('conflict', { key: p.done ? 'emergency.stepAlreadyDone' : 'emergency.stepAlreadyOpen', params: { step: p.itemId } });
     const ticked = { ...item, doneAt: p.done ? iso(ctx.now) : null, doneBy: p.done ? ctx.actor.name : null };
     const next = { ...current, plan: current.plan.map((x) => (x.id === item.id ? ticked : x)) };
     return { changes: [upsert('commandLevel', next)], result: { itemId: item.id, done: p.done } };
@@ -97,14 +98,14 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
 
   'duty.handover'(ctx, p) {
     for (const item of p.openItems) {
-      if (item.eventId && !ctx.state.get('events', item.eventId)) throw new CommandError('invalid', `open item names event ${item.eventId}, which does not exist`);
+      if (item.eventId && !ctx.state.get('events', item.eventId)) throw new CommandError('invalid', { key: 'handover.eventNotFound', params: { id: item.eventId } });
     }
     // 交接班 never completes silently over alarms still ringing in the officer's area: each is handed over by name.
     const ringing = [...ctx.state.all('alarms')].filter((a) => isRinging(a) && inAreaScope(ctx.actor.districtScope, ctx.state.get('events', a.eventId) ?? a, ctx.state));
     const listed = new Set(p.alarmIds);
     const left = ringing.filter((a) => !listed.has(a.id));
     if (left.length > 0) {
-      throw new CommandError('conflict', `还有 ${left.length} 条未确认告警没有列入交接：${left.slice(0, 5).map((a) => `${a.eventId} ${a.title}`).join('；')}${left.length > 5 ? ' 等' : ''} / ${left.length} unacknowledged alarm(s) not handed over`);
+      throw new CommandError('conflict', { key: 'handover.alarmsLeft', params: { count: left.length, list: `${left.slice(0, 5).map((a) => `${a.eventId} ${a.title}`).join('；')}${left.length > 5 ? ' …' : ''}` } });
     }
     const handover = {
       id: ctx.newId('handover'),
@@ -123,10 +124,10 @@ export const commandCenterHandlers: Pick<Handlers, 'level.set' | 'level.profile.
 
   'duty.acknowledge'(ctx, p) {
     const handover = ctx.state.get('handovers', p.handoverId);
-    if (!handover) throw new CommandError('invalid', `hand-over ${p.handoverId} does not exist`);
-    if (handover.acknowledgedAt) throw new CommandError('conflict', `hand-over ${p.handoverId} was already acknowledged by ${handover.acknowledgedBy}`);
-    if (handover.fromUserId === ctx.actor.id) throw new CommandError('conflict', 'the incoming officer acknowledges a hand-over, not the one who wrote it');
-    if (handover.toUserId && handover.toUserId !== ctx.actor.id) throw new CommandError('forbidden', `hand-over ${p.handoverId} is addressed to ${handover.toUserId}`);
+    if (!handover) throw new CommandError('invalid', { key: 'handover.notFound', params: { id: p.handoverId } });
+    if (handover.acknowledgedAt) throw new CommandError('conflict', { key: 'handover.alreadyAcked', params: { id: p.handoverId, by: handover.acknowledgedBy ?? '—' } });
+    if (handover.fromUserId === ctx.actor.id) throw new CommandError('conflict', { key: 'handover.ownHandover', params: {} });
+    if (handover.toUserId && handover.toUserId !== ctx.actor.id) throw new CommandError('forbidden', { key: 'handover.notAddressed', params: { id: p.handoverId, to: handover.toUserId } });
     const next = { ...handover, acknowledgedAt: iso(ctx.now), acknowledgedBy: ctx.actor.name };
     return { changes: [upsert('handovers', next)], result: { handoverId: handover.id } };
   },

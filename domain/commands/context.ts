@@ -2,7 +2,8 @@
  * What a command handler works with and what it may throw: the actor, the state it reads, the clock, new ids,
  * the grid locator, and the one error a dispatcher reads. Shared by every family of handlers.
  */
-import type { AttachmentRef, Change, CollectionName, CollectionTypes, CommandPayload, CommandType, LonLat, UserRole, WireErrorCode } from '../../protocol';
+import type { AttachmentRef, Change, CollectionName, CollectionTypes, CommandPayload, CommandType, LonLat, RefusalReason, UserRole, WireErrorCode } from '../../protocol';
+import { refusalReason, refusalZh, type Refusal } from '../refusals';
 
 export interface Actor {
   id: string;
@@ -17,12 +18,19 @@ export interface Actor {
   console?: string | null;
 }
 
+/**
+ * A refused command: the wire's code, the reason as a key of domain/refusals.ts with its parameters (a console
+ * shows it in its window's language), and the message, the reason in Chinese (logs, the audit, older consoles).
+ */
 export class CommandError extends Error {
+  readonly reason: RefusalReason;
   constructor(
     readonly code: Extract<WireErrorCode, 'invalid' | 'forbidden' | 'conflict' | 'expired'>,
-    message: string,
+    refusal: Refusal,
   ) {
-    super(message);
+    const reason = refusalReason(refusal);
+    super(refusalZh(reason));
+    this.reason = reason;
     this.name = 'CommandError';
   }
 }

@@ -57,7 +57,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.sign'(ctx, p) {
     const event = eventFor(ctx, p);
     requireAssigned(ctx, event);
-    requireStatus(event, ['dispatched'], 'sign for');
+    requireStatus(event, ['dispatched'], 'sign');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'handling' }, [entry(ctx, 'sign')], stepDue(ctx, rule, 'handle'));
     return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
@@ -66,16 +66,16 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.cohandle.request'(ctx, p) {
     const event = eventFor(ctx, p);
     requireAssigned(ctx, event);
-    requireStatus(event, ['dispatched', 'handling'], 'request co-handling for');
+    requireStatus(event, ['dispatched', 'handling'], 'cohandleRequest');
     const departmentName = departmentExists(ctx, p.departmentId);
     if (event.coHandlers.includes(p.departmentId) || event.assignee?.departmentId === p.departmentId) {
-      throw new CommandError('conflict', `${p.departmentId} already handles event ${event.id}`);
+      throw new CommandError('conflict', { key: 'cohandle.alreadyHandles', params: { id: event.id, department: p.departmentId } });
     }
     if (event.coHandlingRequests.some((r) => r.departmentId === p.departmentId && r.state === 'pending')) {
-      throw new CommandError('conflict', `a co-handling request for ${p.departmentId} is already pending`);
+      throw new CommandError('conflict', { key: 'cohandle.alreadyPending', params: { department: p.departmentId } });
     }
     if (event.coHandlingRequests.length >= MAX_COHANDLING_REQUESTS) {
-      throw new CommandError('conflict', `event ${event.id} already has ${MAX_COHANDLING_REQUESTS} co-handling requests`);
+      throw new CommandError('conflict', { key: 'cohandle.tooMany', params: { id: event.id, max: MAX_COHANDLING_REQUESTS } });
     }
     const request = { id: ctx.newId('cohandle'), departmentId: p.departmentId, reason: p.reason, state: 'pending' as const, requestedAt: iso(ctx.now) };
     const next = evolve(ctx, event, { coHandlingRequests: [...event.coHandlingRequests, request] }, [entry(ctx, 'cohandle-request', `${departmentName}：${p.reason}`)]);
@@ -85,9 +85,9 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.cohandle.decide'(ctx, p) {
     const event = eventFor(ctx, p);
     const request = event.coHandlingRequests.find((r) => r.id === p.requestId);
-    if (!request) throw new CommandError('invalid', `no co-handling request ${p.requestId} on event ${event.id}`);
-    if (request.state !== 'pending') throw new CommandError('conflict', `co-handling request ${p.requestId} was already ${request.state}`);
-    requireStatus(event, ['dispatched', 'handling'], 'decide co-handling for');
+    if (!request) throw new CommandError('invalid', { key: 'cohandle.notFound', params: { id: event.id, request: p.requestId } });
+    if (request.state !== 'pending') throw new CommandError('conflict', { key: 'cohandle.alreadyDecided', params: { request: p.requestId, state: request.state } });
+    requireStatus(event, ['dispatched', 'handling'], 'cohandleDecide');
     const requests = event.coHandlingRequests.map((r) => (r.id === p.requestId ? { ...r, state: p.approve ? ('approved' as const) : ('refused' as const) } : r));
     const coHandlers = p.approve ? [...event.coHandlers, request.departmentId] : event.coHandlers;
     const next = evolve(ctx, event, { coHandlingRequests: requests, coHandlers }, [entry(ctx, p.approve ? 'cohandle-approve' : 'cohandle-refuse', p.note ?? ctx.state.get('departments', request.departmentId)?.name ?? request.departmentId)]);
@@ -106,7 +106,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
     requireStatus(event, [...OPEN], 'escalate');
     const level = ESCALATION_ORDER.indexOf(event.escalation);
     const up = ESCALATION_ORDER[level + 1];
-    if (!up) throw new CommandError('conflict', `event ${event.id} is already handled at city level`);
+    if (!up) throw new CommandError('conflict', { key: 'event.atCityLevel', params: { id: event.id } });
     const next = evolve(ctx, event, { escalation: up }, [entry(ctx, 'escalate', `${event.escalation} → ${up}: ${p.reason}`)]);
     return { changes: eventChanges(next), result: { eventId: event.id, escalation: up, version: next.event.version } };
   },
@@ -114,7 +114,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.feedback'(ctx, p) {
     const event = eventFor(ctx, p);
     requireAssigned(ctx, event);
-    requireStatus(event, ['handling'], 'record handling feedback for');
+    requireStatus(event, ['handling'], 'feedback');
     const rule = ruleFor(ctx, event.category);
     const attachments = attachmentsOf(ctx, p.attachments);
     const feedback = { ...entry(ctx, 'feedback', p.note), ...(attachments ? { attachments } : {}) };
@@ -124,7 +124,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
 
   'event.followup'(ctx, p) {
     const event = eventFor(ctx, p);
-    requireStatus(event, ['handled'], 'follow up');
+    requireStatus(event, ['handled'], 'followUp');
     const rule = ruleFor(ctx, event.category);
     const next = evolve(ctx, event, { status: 'followed-up' }, [entry(ctx, p.reached ? 'followup' : 'followup-unreached', p.note)], stepDue(ctx, rule, 'close'));
     return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };
@@ -147,10 +147,10 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
 
   'event.merge'(ctx, p) {
     const event = eventFor(ctx, p);
-    if (p.intoEventId === event.id) throw new CommandError('invalid', 'an event cannot be merged into itself');
+    if (p.intoEventId === event.id) throw new CommandError('invalid', { key: 'event.mergeIntoItself', params: {} });
     requireStatus(event, [...OPEN], 'merge');
     const target = eventFor(ctx, { eventId: p.intoEventId });
-    requireStatus(target, [...OPEN], 'merge into');
+    requireStatus(target, [...OPEN], 'mergeInto');
     const merged = evolve(ctx, event, { status: 'merged', mergedInto: target.id }, [entry(ctx, 'merge', `→ ${target.id}`)], null);
     const grown = evolve(ctx, target, {}, [entry(ctx, 'merged-in', event.id)]);
     const releases = event.status === 'dispatched' || event.status === 'handling' ? loadChange(ctx, event.assignee?.staffId, -1) : [];
@@ -160,7 +160,7 @@ export const eventLoopHandlers: Pick<Handlers, EventCommand> = {
   'event.comment'(ctx, p) {
     const event = eventFor(ctx, p);
     if (event.timelineCount >= MAX_TIMELINE_ENTRIES) {
-      throw new CommandError('conflict', `event ${event.id} has reached its limit of ${MAX_TIMELINE_ENTRIES} history entries for comments; its steps can still be taken`);
+      throw new CommandError('conflict', { key: 'event.commentLimit', params: { id: event.id, max: MAX_TIMELINE_ENTRIES } });
     }
     const next = evolve(ctx, event, {}, [entry(ctx, 'comment', p.text)]);
     return { changes: eventChanges(next), result: { eventId: event.id, version: next.event.version } };

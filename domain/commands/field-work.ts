@@ -18,7 +18,7 @@ export const fieldWorkHandlers: Pick<Handlers, FieldWorkCommand> = {
     const event = eventFor(ctx, p);
     requireAssigned(ctx, event);
     if (event.status !== 'handling') {
-      throw new CommandError('conflict', `事件 ${event.id} 当前为 ${event.status}，只有处置中（已签收、未反馈）才能登记到场 / cannot record arrival at event ${event.id}: it is ${event.status} (needs handling)`);
+      throw new CommandError('conflict', { key: 'field.arriveNotHandling', params: { id: event.id, status: event.status } });
     }
     const position: [number, number] = [round6(p.position[0]), round6(p.position[1])];
     const accuracy = Math.round(p.accuracy);
@@ -31,7 +31,7 @@ export const fieldWorkHandlers: Pick<Handlers, FieldWorkCommand> = {
     const event = eventFor(ctx, p);
     requireAssigned(ctx, event);
     if (event.status !== 'dispatched' && event.status !== 'handling') {
-      throw new CommandError('conflict', `事件 ${event.id} 当前为 ${event.status}，只能在反馈前退回 / cannot return event ${event.id}: it is ${event.status} (needs dispatched or handling)`);
+      throw new CommandError('conflict', { key: 'field.returnTooLate', params: { id: event.id, status: event.status } });
     }
     const rule = ruleFor(ctx, event.category);
     const departmentId = event.assignee?.departmentId ?? null;
@@ -53,11 +53,11 @@ export const fieldWorkHandlers: Pick<Handlers, FieldWorkCommand> = {
     const event = eventFor(ctx, p);
     requireAssigned(ctx, event);
     if (event.status !== 'dispatched' && event.status !== 'handling') {
-      throw new CommandError('conflict', `事件 ${event.id} 当前为 ${event.status}，不能申请延期 / cannot request an extension for event ${event.id}: it is ${event.status} (needs dispatched or handling)`);
+      throw new CommandError('conflict', { key: 'extension.wrongStatus', params: { id: event.id, status: event.status } });
     }
     const requests = event.extensionRequests ?? [];
-    if (requests.some((r) => r.state === 'pending')) throw new CommandError('conflict', `事件 ${event.id} 已有待审批的延期申请 / an extension request for event ${event.id} is already pending`);
-    if (requests.length >= MAX_EXTENSION_REQUESTS) throw new CommandError('conflict', `事件 ${event.id} 的延期申请已达 ${MAX_EXTENSION_REQUESTS} 次 / event ${event.id} already has ${MAX_EXTENSION_REQUESTS} extension requests`);
+    if (requests.some((r) => r.state === 'pending')) throw new CommandError('conflict', { key: 'extension.alreadyPending', params: { id: event.id } });
+    if (requests.length >= MAX_EXTENSION_REQUESTS) throw new CommandError('conflict', { key: 'extension.tooMany', params: { id: event.id, max: MAX_EXTENSION_REQUESTS } });
     const request = {
       id: ctx.newId('extension'),
       minutes: p.minutes,
@@ -75,9 +75,9 @@ export const fieldWorkHandlers: Pick<Handlers, FieldWorkCommand> = {
     const event = eventFor(ctx, p);
     const requests = event.extensionRequests ?? [];
     const request = requests.find((r) => r.id === p.requestId);
-    if (!request) throw new CommandError('invalid', `事件 ${event.id} 没有延期申请 ${p.requestId} / no extension request ${p.requestId} on event ${event.id}`);
-    if (request.state !== 'pending') throw new CommandError('conflict', `延期申请 ${p.requestId} 已处理（${request.state}） / extension request ${p.requestId} was already ${request.state}`);
-    requireStatus(event, ['dispatched', 'handling'], 'decide an extension for');
+    if (!request) throw new CommandError('invalid', { key: 'extension.notFound', params: { id: event.id, request: p.requestId } });
+    if (request.state !== 'pending') throw new CommandError('conflict', { key: 'extension.alreadyDecided', params: { request: p.requestId, state: request.state } });
+    requireStatus(event, ['dispatched', 'handling'], 'extensionDecide');
     const decided = requests.map((r) => (r.id === p.requestId ? { ...r, state: p.approve ? ('approved' as const) : ('refused' as const) } : r));
     // Approved: the current step's deadline moves by the minutes asked for.
     const deadline = p.approve && event.stepDeadline ? new Date(Date.parse(event.stepDeadline) + request.minutes * MINUTE).toISOString() : event.stepDeadline;

@@ -7,6 +7,7 @@ import { upsert } from '../state';
 import { inAreaScope } from '../permissions';
 import { MAX_ACTORS } from '../bounds';
 import { levelProfileOf, stepLimitMinutes } from '../level-profiles';
+import type { RefusalAction } from '../refusals';
 import { CommandError, type CommandContext } from './context';
 
 export const OPEN: ReadonlySet<EventStatus> = new Set(['new', 'accepted', 'dispatched', 'handling', 'handled', 'followed-up']);
@@ -18,7 +19,7 @@ export const plusMinutes = (d: Date, minutes: number): string => new Date(d.getT
 
 export function ruleFor(ctx: CommandContext, category: string): ResponsibilityRule {
   const rule = ctx.state.get('rules', category);
-  if (!rule) throw new CommandError('invalid', `unknown event category ${JSON.stringify(category)}`);
+  if (!rule) throw new CommandError('invalid', { key: 'category.unknown', params: { category: JSON.stringify(category) ?? String(category) } });
   return rule;
 }
 
@@ -30,12 +31,12 @@ export function stepDue(ctx: CommandContext, rule: ResponsibilityRule, step: Eve
 /** Loads an event the actor may act on, checking its optimistic version when given. */
 export function eventFor(ctx: CommandContext, payload: { eventId: string; baseVersion?: number }): GovEvent {
   const event = ctx.state.get('events', payload.eventId);
-  if (!event) throw new CommandError('invalid', `event ${payload.eventId} does not exist`);
+  if (!event) throw new CommandError('invalid', { key: 'event.notFound', params: { id: payload.eventId } });
   if (!inAreaScope(ctx.actor.districtScope, event, ctx.state)) {
-    throw new CommandError('forbidden', `event ${event.id} is in district ${event.districtId} (grid ${event.gridId}), outside your area`);
+    throw new CommandError('forbidden', { key: 'event.outsideArea', params: { id: event.id, district: event.districtId, grid: event.gridId } });
   }
   if (payload.baseVersion !== undefined && payload.baseVersion !== event.version) {
-    throw new CommandError('conflict', `event ${event.id} changed since you saw it (version ${payload.baseVersion} → ${event.version}); review it and try again`);
+    throw new CommandError('conflict', { key: 'event.changed', params: { id: event.id, from: payload.baseVersion, to: event.version } });
   }
   return event;
 }
@@ -49,18 +50,18 @@ export function requireAssigned(ctx: CommandContext, event: GovEvent): void {
   const { actor } = ctx;
   if (actor.role === 'field') {
     if (!actor.staffId || event.assignee?.staffId !== actor.staffId) {
-      throw new CommandError('forbidden', `事件 ${event.id} 没有派给你（网格员 ${actor.staffId ?? '未绑定'}），不能操作 / event ${event.id} is not assigned to you`);
+      throw new CommandError('forbidden', { key: 'event.notAssignedToYou', params: { id: event.id, staff: actor.staffId ?? '—' } });
     }
   } else if (actor.role === 'liaison') {
     if (!actor.departmentId || event.assignee?.departmentId !== actor.departmentId) {
-      throw new CommandError('forbidden', `事件 ${event.id} 没有派给你的部门（${actor.departmentId ?? '未绑定'}），不能操作 / event ${event.id} is not assigned to your department`);
+      throw new CommandError('forbidden', { key: 'event.notAssignedToDepartment', params: { id: event.id, department: actor.departmentId ?? '—' } });
     }
   }
 }
 
-export function requireStatus(event: GovEvent, allowed: readonly EventStatus[], action: string): void {
+export function requireStatus(event: GovEvent, allowed: readonly EventStatus[], action: RefusalAction): void {
   if (!allowed.includes(event.status)) {
-    throw new CommandError('conflict', `cannot ${action} event ${event.id}: it is ${event.status} (needs ${allowed.join(' or ')})`);
+    throw new CommandError('conflict', { key: 'event.wrongStatus', params: { id: event.id, action, status: event.status, needs: allowed.join(',') } });
   }
 }
 
@@ -114,13 +115,13 @@ export function eventChanges(...evolved: Evolved[]): Change[] {
 
 export function staffFor(ctx: CommandContext, staffId: string): Staff {
   const staff = ctx.state.get('staff', staffId);
-  if (!staff) throw new CommandError('invalid', `staff member ${staffId} does not exist`);
+  if (!staff) throw new CommandError('invalid', { key: 'staff.notFound', params: { id: staffId } });
   return staff;
 }
 
 export function departmentExists(ctx: CommandContext, departmentId: string): string {
   const department = ctx.state.get('departments', departmentId);
-  if (!department) throw new CommandError('invalid', `department ${departmentId} does not exist`);
+  if (!department) throw new CommandError('invalid', { key: 'department.notFound', params: { id: departmentId } });
   return department.name;
 }
 
@@ -136,8 +137,8 @@ export function resolveAssignee(ctx: CommandContext, event: GovEvent, p: { depar
   if (p.departmentId) departmentExists(ctx, p.departmentId);
   if (p.staffId) {
     const staff = staffFor(ctx, p.staffId);
-    if (staff.status === 'offline') throw new CommandError('conflict', `${staff.name} (${staff.id}) is offline and cannot take the event; choose someone on duty`);
-    if (!inAreaScope(ctx.actor.districtScope, staff, ctx.state)) throw new CommandError('forbidden', `${staff.id} works outside your area`);
+    if (staff.status === 'offline') throw new CommandError('conflict', { key: 'staff.offline', params: { id: staff.id, name: staff.name } });
+    if (!inAreaScope(ctx.actor.districtScope, staff, ctx.state)) throw new CommandError('forbidden', { key: 'staff.outsideArea', params: { id: staff.id } });
   }
   return { departmentId: p.departmentId ?? (p.staffId ? null : ruleFor(ctx, event.category).departmentId), staffId: p.staffId ?? null };
 }
@@ -156,9 +157,9 @@ export function newEvent(ctx: CommandContext, input: {
 }): GovEvent {
   const rule = ruleFor(ctx, input.category);
   const place = ctx.locate(input.location);
-  if (!place) throw new CommandError('invalid', `location ${input.location.join(',')} is outside the city's grids`);
-  if (!inAreaScope(ctx.actor.districtScope, place, ctx.state)) throw new CommandError('forbidden', `location is in district ${place.districtId} (grid ${place.gridId}), outside your area`);
-  if (input.cameraId && !ctx.state.get('cameras', input.cameraId)) throw new CommandError('invalid', `camera ${input.cameraId} does not exist`);
+  if (!place) throw new CommandError('invalid', { key: 'location.outsideCity', params: { point: input.location.join(',') } });
+  if (!inAreaScope(ctx.actor.districtScope, place, ctx.state)) throw new CommandError('forbidden', { key: 'location.outsideArea', params: { district: place.districtId, grid: place.gridId } });
+  if (input.cameraId && !ctx.state.get('cameras', input.cameraId)) throw new CommandError('invalid', { key: 'camera.notFound', params: { id: input.cameraId } });
   const limits = rule.limits;
   const total = limits.report + limits.dispatch + limits.handle + limits.followup + limits.close;
   return {
@@ -205,7 +206,7 @@ export function attachmentsOf(ctx: CommandContext, ids: readonly string[] | unde
   if (!ids || ids.length === 0 || !ctx.attachment) return undefined;
   return ids.map((id) => {
     const ref = ctx.attachment!(id);
-    if (!ref) throw new CommandError('invalid', `附件 ${id.slice(0, 64)} 不存在（请先上传） / attachment ${id.slice(0, 64)} does not exist (upload it first)`);
+    if (!ref) throw new CommandError('invalid', { key: 'attachment.notFound', params: { id: id.slice(0, 64) } });
     return ref;
   });
 }

@@ -54,9 +54,9 @@ function run<T extends CommandType>(ctx: CommandContext, command: { type: T; pay
  * validated payload too (unknown keys stripped, every field within its limits): what the audit keeps.
  */
 export function executeCommand(ctx: CommandContext, type: string, rawPayload: unknown): CommandOutcome & { payload: Record<string, unknown> } {
-  if (!isCommandType(type)) throw new CommandError('invalid', `unknown command type ${JSON.stringify(type)}`);
-  if (!mayRun(ctx.actor.role, type)) throw new CommandError('forbidden', `role ${ctx.actor.role} may not run ${type}`);
+  if (!isCommandType(type)) throw new CommandError('invalid', { key: 'command.unknownType', params: { type: JSON.stringify(type) ?? String(type) } });
+  if (!mayRun(ctx.actor.role, type)) throw new CommandError('forbidden', { key: 'command.notAllowed', params: { role: ctx.actor.role, type } });
   const parsed = checkPayload(type, rawPayload);
-  if (!parsed.ok) throw new CommandError('invalid', `invalid ${type} payload: ${parsed.problem}`);
+  if (!parsed.ok) throw new CommandError('invalid', { key: 'command.invalidPayload', params: { type, problem: parsed.problem } });
   return { ...run(ctx, parsed.command), payload: parsed.command.payload };
 }

@@ -18,20 +18,20 @@ export const locateHandlers: Pick<Handlers, Extract<CommandType, 'event.locate'>
   'event.locate'(ctx, p) {
     const event = eventFor(ctx, p);
     if (event.status === 'closed' || event.status === 'merged') {
-      throw new CommandError('conflict', `事件 ${event.id} 已${event.status === 'closed' ? '结案' : '合并'}，不能核实位置 / cannot locate event ${event.id}: it is ${event.status}`);
+      throw new CommandError('conflict', { key: 'locate.eventEnded', params: { id: event.id, status: event.status } });
     }
-    if (!event.locationUnresolved) throw new CommandError('conflict', `事件 ${event.id} 的位置不是待核实 / event ${event.id} is not flagged 位置待核实`);
+    if (!event.locationUnresolved) throw new CommandError('conflict', { key: 'locate.notUnresolved', params: { id: event.id } });
     let location: LonLat;
     let address: string | undefined = p.address || undefined;
     if (p.placeId !== undefined) {
       const place = ctx.state.get('places', p.placeId);
-      if (!place) throw new CommandError('invalid', `没有这个地点：${p.placeId} / no place ${p.placeId}`);
+      if (!place) throw new CommandError('invalid', { key: 'place.notFound', params: { id: p.placeId } });
       location = place.position;
       address ??= place.address ? `${place.name}（${place.address}）` : place.name;
     } else location = [round6(p.location![0]), round6(p.location![1])];
     const where = ctx.locate(location);
-    if (!where) throw new CommandError('invalid', `位置 ${location.join(',')} 不在本市网格内 / the point ${location.join(',')} is outside the city's grids`);
-    if (!inAreaScope(ctx.actor.districtScope, where, ctx.state)) throw new CommandError('forbidden', `位置在 ${where.districtId}（网格 ${where.gridId}），不在您的辖区 / the point is outside your area`);
+    if (!where) throw new CommandError('invalid', { key: 'location.outsideCity', params: { point: location.join(',') } });
+    if (!inAreaScope(ctx.actor.districtScope, where, ctx.state)) throw new CommandError('forbidden', { key: 'location.outsideArea', params: { district: where.districtId, grid: where.gridId } });
     const { locationUnresolved: _flag, ...rest } = event;
     const moved = { ...rest, location, address: address ?? (p.location && location.join(',') === event.location.join(',') ? event.address : where.address), gridId: where.gridId, districtId: where.districtId };
     const note = `${moved.address}（${location[0]},${location[1]}，网格 ${where.gridId}）`;

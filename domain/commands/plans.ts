@@ -12,12 +12,12 @@ import { iso } from './helpers';
 import { CommandError, type CommandContext, type Handlers } from './context';
 
 function cityWide(ctx: CommandContext): void {
-  if (ctx.actor.districtScope !== null) throw new CommandError('forbidden', `应急预案是全市共用的，只有不限辖区的管理员可以修改（你的辖区：${ctx.actor.districtScope.join('、')}）`);
+  if (ctx.actor.districtScope !== null) throw new CommandError('forbidden', { key: 'plan.cityWide', params: { scope: ctx.actor.districtScope.join('、') } });
 }
 
 function planFor(ctx: CommandContext, id: string): Plan {
   const plan = ctx.state.get('plans', id);
-  if (!plan) throw new CommandError('invalid', `预案 ${id} 不存在（可能已被删除）`);
+  if (!plan) throw new CommandError('invalid', { key: 'plan.notFound', params: { id } });
   return plan;
 }
 
@@ -32,25 +32,25 @@ export const planHandlers: Pick<Handlers, 'plan.save' | 'plan.remove'> = {
   'plan.save'(ctx, p) {
     cityWide(ctx);
     const existing = p.id === undefined ? undefined : planFor(ctx, p.id);
-    if (p.steps.length === 0) throw new CommandError('invalid', `预案「${p.title}」没有步骤：至少要有一个步骤`);
+    if (p.steps.length === 0) throw new CommandError('invalid', { key: 'plan.noSteps', params: { title: p.title } });
     p.steps.forEach((step, i) => {
-      if (!ctx.state.get('departments', step.ownerDepartmentId)) throw new CommandError('invalid', `第 ${i + 1} 步的责任部门 ${step.ownerDepartmentId} 不存在，请选择已有的部门`);
+      if (!ctx.state.get('departments', step.ownerDepartmentId)) throw new CommandError('invalid', { key: 'plan.stepDepartmentNotFound', params: { step: i + 1, id: step.ownerDepartmentId } });
       const names = step.resources.map((r) => r.name);
       const twice = names.find((n, j) => names.indexOf(n) !== j);
-      if (twice) throw new CommandError('invalid', `第 ${i + 1} 步的资源「${twice}」重复列出，请合并数量`);
+      if (twice) throw new CommandError('invalid', { key: 'plan.duplicateResource', params: { step: i + 1, name: twice } });
     });
     const categories = [...new Set(p.categories)];
     const others = [...ctx.state.all('plans')].filter((x) => x.id !== existing?.id);
     for (const category of categories) {
-      if (!ctx.state.get('rules', category)) throw new CommandError('invalid', `事件类别 ${category} 不在权责清单中，预案只能应对已有的事件类别`);
+      if (!ctx.state.get('rules', category)) throw new CommandError('invalid', { key: 'plan.unknownCategory', params: { category } });
       const taken = others.find((x) => x.categories.includes(category));
-      if (taken) throw new CommandError('conflict', `事件类别 ${category} 已由预案「${taken.title}」（${taken.id}）应对，一个类别只对应一个预案`);
+      if (taken) throw new CommandError('conflict', { key: 'plan.categoryTaken', params: { category, title: taken.title, id: taken.id } });
     }
     if (categories.length === 0) {
       const general = others.find((x) => x.categories.length === 0);
-      if (general) throw new CommandError('conflict', `已有总体预案「${general.title}」（${general.id}）：不选事件类别的预案只能有一个，请为本预案选择事件类别`);
+      if (general) throw new CommandError('conflict', { key: 'plan.generalExists', params: { title: general.title, id: general.id } });
     } else if (existing && existing.categories.length === 0) {
-      throw new CommandError('conflict', `「${existing.title}」是总体预案，应对没有专项预案的事件，不能改为专项预案；请新建专项预案`);
+      throw new CommandError('conflict', { key: 'plan.generalStaysGeneral', params: { title: existing.title } });
     }
     const id = existing?.id ?? newPlanId(ctx, categories);
     const plan: Plan = { id, title: p.title, categories, steps: p.steps.map((s) => ({ text: s.text, ownerDepartmentId: s.ownerDepartmentId, resources: s.resources.map((r) => ({ ...r })) })), updatedAt: iso(ctx.now), updatedBy: ctx.actor.name };
@@ -60,9 +60,9 @@ export const planHandlers: Pick<Handlers, 'plan.save' | 'plan.remove'> = {
   'plan.remove'(ctx, p) {
     cityWide(ctx);
     const plan = planFor(ctx, p.planId);
-    if (plan.categories.length === 0) throw new CommandError('conflict', `不能删除总体预案「${plan.title}」：没有专项预案的事件都按它处置；可以修改它的步骤`);
+    if (plan.categories.length === 0) throw new CommandError('conflict', { key: 'plan.generalUndeletable', params: { title: plan.title } });
     const level = ctx.state.get('commandLevel', 'current');
-    if (level?.level === 'emergency' && level.planId === plan.id) throw new CommandError('conflict', `不能删除预案「${plan.title}」：当前应急响应正在执行它；可以修改，应急结束后再删除`);
+    if (level?.level === 'emergency' && level.planId === plan.id) throw new CommandError('conflict', { key: 'plan.inEmergency', params: { title: plan.title } });
     return { changes: [{ op: 'remove', collection: 'plans', id: plan.id }], result: { planId: plan.id } };
   },
 };

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { existsSync, renameSync } from 'node:fs';
-import { COLLECTIONS, type Change, type CollectionName, type CallLogEntry, type OutboxEntry, type HubNotice } from '../../protocol';
+import { COLLECTIONS, RefusalReason, type Change, type CollectionName, type CallLogEntry, type OutboxEntry, type HubNotice } from '../../protocol';
 import { CityState, type LoadedState } from '../../domain';
 import { StoreVersionError, migrate, timed } from '../../node-util/sqlite';
 import type { Logger } from '../../node-util/logger';
@@ -24,6 +24,18 @@ interface OutboxRow {
   attempts: number;
   error_code: string | null;
   error_message: string | null;
+  error_reason: string | null;
+}
+
+/** A reason kept with a refused command, read back from the file: checked again, dropped when it does not fit. */
+function reasonOf(text: string | null): { reason: RefusalReason } | Record<string, never> {
+  if (!text) return {};
+  try {
+    const checked = RefusalReason.safeParse(JSON.parse(text));
+    return checked.success ? { reason: checked.data } : {};
+  } catch {
+    return {};
+  }
 }
 
 function toEntry(row: OutboxRow): OutboxEntry {
@@ -35,7 +47,7 @@ function toEntry(row: OutboxRow): OutboxEntry {
     queuedAt: row.queued_at,
     expiresAt: row.expires_at,
     attempts: row.attempts,
-    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? '', ...reasonOf(row.error_reason) } : null,
   };
 }
 
@@ -93,7 +105,7 @@ export class HubCache {
       outboxGet: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE command_id = ?'),
       outboxAdd: db.prepare<[string, string, string, string, string | null]>("INSERT INTO outbox (command_id, type, payload, status, queued_at, expires_at) VALUES (?, ?, ?, 'pending', ?, ?)"),
       outboxRemove: db.prepare<[string]>('DELETE FROM outbox WHERE command_id = ?'),
-      outboxSetStatus: db.prepare<[string, string | null, string | null, string]>('UPDATE outbox SET status = ?, error_code = ?, error_message = ? WHERE command_id = ?'),
+      outboxSetStatus: db.prepare<[string, string | null, string | null, string | null, string]>('UPDATE outbox SET status = ?, error_code = ?, error_message = ?, error_reason = ? WHERE command_id = ?'),
       outboxAttempt: db.prepare<[string]>('UPDATE outbox SET attempts = attempts + 1 WHERE command_id = ?'),
       outboxCounts: db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status'),
       chunkPut: db.prepare<[string, number, string, string]>('INSERT OR REPLACE INTO snapshot_chunks (snapshot_id, idx, collection, items) VALUES (?, ?, ?, ?)'),
@@ -234,8 +246,8 @@ export class HubCache {
     this.s.outboxRemove.run(commandId);
   }
 
-  markCommand(commandId: string, status: 'rejected' | 'expired' | 'pending', error: { code: string; message: string } | null): void {
-    this.s.outboxSetStatus.run(status, error?.code ?? null, error?.message ?? null, commandId);
+  markCommand(commandId: string, status: 'rejected' | 'expired' | 'pending', error: { code: string; message: string; reason?: RefusalReason } | null): void {
+    this.s.outboxSetStatus.run(status, error?.code ?? null, error?.message ?? null, error?.reason ? JSON.stringify(error.reason) : null, commandId);
   }
 
   countAttempt(commandId: string): void {

@@ -87,4 +87,9 @@ export const CACHE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    description: "a refused command's reason as a key and parameters (JSON), shown in the window's language; rows refused before keep their message",
+    sql: `ALTER TABLE outbox ADD COLUMN error_reason TEXT;`,
+  },
 ];

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { EventSource, EventStatus, IsoTime, type CollectionName, type CollectionTypes } from '../model';
 import { Collection } from '../wire-messages';
 import { HubErrorShape } from './errors';
+import { RefusalReason } from '../wire';
 
 /** Which rows of a collection a window wants. Every condition given must hold. */
 export const CollectionFilter = z
@@ -47,7 +48,8 @@ export const OutboxEntry = z.object({
   queuedAt: IsoTime,
   expiresAt: IsoTime.nullable(),
   attempts: z.number().int().nonnegative(),
-  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Why the backend refused it: its code and message, and the reason's key when the backend sent one. */
+  error: z.object({ code: z.string(), message: z.string(), reason: RefusalReason.optional() }).nullable(),
 });
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 

@@ -143,7 +143,7 @@ describe('dispatch desk', () => {
     await page.context().close();
   }, 180_000);
 
-  it('a viewer (demo screen) is refused, with the reason in Chinese', async ({ browser, startHost }) => {
+  it('a viewer (demo screen) is refused, with the reason in Chinese (in English after switching)', async ({ browser, startHost }) => {
     const host = await startHost({ env: { ZONGZHI_USER: 'viewer' } });
     const page = await openDesk(browser, host);
     await expect(page.getByTestId('backend-user').textContent()).resolves.toContain('演示大屏');
@@ -151,7 +151,14 @@ describe('dispatch desk', () => {
     await page.keyboard.press('s');
     await page.getByTestId('rejected-commands').waitFor({ timeout: 15_000 });
     await page.getByTestId('pending-commands').click();
-    await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/无权执行：role viewer may not run event.supervise/);
+    const reason = page.getByTestId('outbox-reason').first();
+    await expect(reason.textContent()).resolves.toMatch(/无权执行：演示（只读）账号不能执行 event.supervise/);
+    await expect(reason.getByTestId('refusal-text').getAttribute('data-key')).resolves.toBe('command.notAllowed');
+    // In English after switching the window's language: the catalog's text for the same key.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('toggle-locale').click();
+    await page.getByTestId('pending-commands').click();
+    await expect(page.getByTestId('refusal-text').first().textContent()).resolves.toBe('a demo (read-only) account may not run event.supervise');
     await page.context().close();
   }, 120_000);
 

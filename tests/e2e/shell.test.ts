@@ -179,7 +179,7 @@ describe('embedded backend and the hub link (npm start with no backend configure
     await page.getByTestId('pending-commands').click();
     await page.getByTestId('outbox-panel').waitFor();
     await expect(page.getByTestId('outbox-row').first().textContent()).resolves.toContain('受理');
-    await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/与当前状态冲突：cannot accept event .* it is closed/);
+    await expect(page.getByTestId('outbox-reason').first().textContent()).resolves.toMatch(/与当前状态冲突：事件 .* 当前为「已结案」，不能受理（需要「待受理」）/);
     await page.screenshot({ path: join(SHOTS, 'outbox-rejected.png') });
     await page.getByTestId('outbox-discard').first().click();
     await page.getByTestId('outbox-empty').waitFor();

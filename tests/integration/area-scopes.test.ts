@@ -104,7 +104,7 @@ describe('a street-scoped user', () => {
       await expect(user.command('event.accept', { eventId: e.id })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
       expect(backend.state.get('events', e.id)!.status).toBe('new');
     }
-    await expect(user.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: 'x', description: '', location: nextStreet.center })).rejects.toThrow(/outside your area/);
+    await expect(user.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: 'x', description: '', location: nextStreet.center })).rejects.toThrow(/不在您的辖区/);
     const refused = (await backend.store.auditLog(100)).filter((a) => a.kind === 'command-rejected' && a.userId === 'street-user');
     expect(refused.length).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(refused)).toContain(far.id);

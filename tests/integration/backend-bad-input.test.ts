@@ -120,7 +120,7 @@ describe('malformed frames after the handshake', () => {
       const error = await c.command('event.report', payload).catch((e: { wire: { code: string; message: string } }) => e.wire);
       expect(error).toMatchObject({ code: 'invalid' });
     }
-    await expect(c.command('event.teleport', {})).rejects.toThrow(/unknown command type/);
+    await expect(c.command('event.teleport', {})).rejects.toThrow(/未知的指令类型/);
     expect(backend.state.seq).toBe(seq);
     expect(backend.state.collections.events.size).toBe(events);
     c.close();
@@ -169,7 +169,7 @@ describe('roles and area scopes', () => {
     const eventId = String((await d.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '角色测试', description: '', location: grid.center })).result.eventId);
     const viewer = await connect(TEST_TOKENS.viewer);
     await expect(viewer.command('event.dispatch', { eventId, departmentId: 'dept-urban' })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
-    await expect(viewer.command('level.set', { level: 'emergency', reason: 'x' })).rejects.toThrow(/role viewer may not run level.set/);
+    await expect(viewer.command('level.set', { level: 'emergency', reason: 'x' })).rejects.toThrow(/演示（只读）账号不能执行 level.set/);
     const leader = await connect(TEST_TOKENS.leader);
     await expect(leader.command('event.dispatch', { eventId, departmentId: 'dept-urban' })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
     await expect(d.command('level.set', { level: 'emergency', reason: 'x' })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
@@ -190,7 +190,7 @@ describe('roles and area scopes', () => {
     const outside = cityWide.all<Grid>('grids').find((g) => g.districtId === 'd02')!;
     const inside = cityWide.all<Grid>('grids').find((g) => g.districtId === 'd01')!;
     const foreign = String((await cityWide.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '二区事件', description: '', location: outside.center })).result.eventId);
-    await expect(scoped.command('event.accept', { eventId: foreign })).rejects.toThrow(/outside your area/);
+    await expect(scoped.command('event.accept', { eventId: foreign })).rejects.toThrow(/不在您的辖区/);
     await expect(scoped.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: 'x', description: '', location: outside.center })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
     const own = String((await scoped.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '一区事件', description: '', location: inside.center })).result.eventId);
     await until(() => scoped.get('events', own) !== undefined, 'own event');
@@ -227,7 +227,7 @@ describe('roles and area scopes', () => {
     if (!offline) backend.state.collections.staff.set(staff.id, { ...staff, status: 'offline' });
     const grid = backend.state.get('grids', staff.gridId)!;
     const eventId = String((await d.command('event.report', { source: 'hotline', category: 'noise', severity: 1, title: '派给离线人员', description: '', location: grid.center })).result.eventId);
-    await expect(d.command('event.dispatch', { eventId, staffId: staff.id })).rejects.toThrow(/offline/);
+    await expect(d.command('event.dispatch', { eventId, staffId: staff.id })).rejects.toThrow(/已离线，不能接收事件/);
     d.close();
   });
 });

@@ -54,7 +54,7 @@ describe('several instances on one PostgreSQL', () => {
     ]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
-    expect(refused.reason).toMatchObject({ wire: { code: 'conflict', message: expect.stringMatching(/changed since you saw it|cannot dispatch/) } });
+    expect(refused.reason).toMatchObject({ wire: { code: 'conflict', message: expect.stringMatching(/在您查看之后有了变化|不能派遣/) } });
     await until(() => onA.seq === onB.seq && onA.seq === Math.max(a.state.seq, b.state.seq), 'both clients at the same seq');
     expect(a.state.get('events', eventId)).toEqual(b.state.get('events', eventId));
 

@@ -105,10 +105,10 @@ describe('the five-step closed loop', () => {
     const before = structuredClone(backend.state.get('events', eventId));
     const seq = backend.state.seq;
     await expect(c.command('event.close', { eventId, satisfaction: 'satisfied', comment: '' })).rejects.toMatchObject({ wire: { code: 'conflict' } });
-    await expect(c.command('event.feedback', { eventId, note: 'x' })).rejects.toThrow(/cannot record handling feedback for event .* it is new/);
+    await expect(c.command('event.feedback', { eventId, note: 'x' })).rejects.toThrow(/事件 .* 当前为「待受理」，不能反馈处置结果（需要「处置中」）/);
     await expect(c.command('event.merge', { eventId, intoEventId: eventId })).rejects.toMatchObject({ wire: { code: 'invalid' } });
     await expect(c.command('event.dispatch', { eventId })).rejects.toMatchObject({ wire: { code: 'invalid' } });
-    await expect(c.command('event.accept', { eventId: 'E2099010100001' })).rejects.toThrow(/does not exist/);
+    await expect(c.command('event.accept', { eventId: 'E2099010100001' })).rejects.toThrow(/事件 E2099010100001 不存在/);
     expect(backend.state.get('events', eventId)).toEqual(before);
     expect(backend.state.seq).toBe(seq);
     c.close();
@@ -244,7 +244,7 @@ describe('commands are idempotent and time-sensitive', () => {
     const eventId = await report(c, someGrid(c));
     await expect(c.command('event.accept', { eventId }, undefined, new Date(Date.now() - 1000).toISOString())).rejects.toMatchObject({ wire: { code: 'expired' } });
     await c.command('event.comment', { eventId, text: 'bump' });
-    await expect(c.command('event.accept', { eventId, baseVersion: 1 })).rejects.toThrow(/changed since you saw it/);
+    await expect(c.command('event.accept', { eventId, baseVersion: 1 })).rejects.toThrow(/在您查看之后有了变化（版本 1 → /);
     c.close();
   });
 });

@@ -145,7 +145,7 @@ describe('the history cap', () => {
     const full: StateReader = { get: (collection, id) => (collection === 'events' && id === event.id ? { ...event, timelineCount: MAX_TIMELINE_ENTRIES } : backend.state.get(collection, id)) as never, all: (collection) => backend.state.all(collection) };
     const ctx = { state: full, actor: { id: 'dispatcher', name: '调度员', role: 'dispatcher' as const, districtScope: null }, now: new Date(), newId: () => 'x', locate: () => null };
     expect(() => executeCommand(ctx, 'event.comment', { eventId: event.id, text: '再加一条' })).toThrow(CommandError);
-    expect(() => executeCommand(ctx, 'event.comment', { eventId: event.id, text: '再加一条' })).toThrow(/limit of 2000 history entries/);
+    expect(() => executeCommand(ctx, 'event.comment', { eventId: event.id, text: '再加一条' })).toThrow(/的历史记录已达 2000 条，不能再添加备注/);
     const accepted = executeCommand(ctx, 'event.accept', { eventId: event.id });
     expect(accepted.changes.find((c) => c.collection === 'timeline')).toMatchObject({ op: 'upsert', id: `${event.id}.${String(MAX_TIMELINE_ENTRIES).padStart(4, '0')}` });
   });

@@ -67,7 +67,7 @@ describe('基础数据 through the backend', () => {
 
   it('a dispatcher (or any other role) may not change the base data; the administrator does no event work', async () => {
     const dispatcher = await connect(TEST_TOKENS.dispatcher);
-    await expect(dispatcher.command('department.save', { code: 'HACK', name: '越权部门' })).rejects.toMatchObject({ wire: { code: 'forbidden', message: 'role dispatcher may not run department.save' } });
+    await expect(dispatcher.command('department.save', { code: 'HACK', name: '越权部门' })).rejects.toMatchObject({ wire: { code: 'forbidden', message: '调度员账号不能执行 department.save', reason: { key: 'command.notAllowed', params: { role: 'dispatcher', type: 'department.save' } } } });
     const leader = await connect(TEST_TOKENS.leader);
     await expect(leader.command('rule.remove', { category: 'sanitation' })).rejects.toMatchObject({ wire: { code: 'forbidden' } });
     const admin = await connect(TEST_TOKENS.admin);

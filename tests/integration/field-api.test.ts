@@ -122,7 +122,7 @@ describe('the field app on the real backend', () => {
     expect(feedback.attachments?.map((a) => a.id)).toEqual([photo.id]);
     const done = await post(`/field/api/tasks/${eventId}/arrive`, { clientId: randomUUID(), position: centerOf(me), accuracy: 5 });
     expect(done.status).toBe(409);
-    expect(((await done.json()) as { message: string }).message).toMatch(/^事件 .* 当前为 handled，只有处置中（已签收、未反馈）才能登记到场/);
+    expect(((await done.json()) as { message: string }).message).toMatch(/^事件 .* 当前为「待回访」，只有处置中（已签收、未反馈）才能登记到场/);
   });
 
   it("refuses another staff member's task (403), in Chinese; nothing changes, and it is not in their list", async () => {
@@ -175,7 +175,7 @@ describe('the field app on the real backend', () => {
     expect(notJson.status).toBe(400);
     const outside = await post('/field/api/reports', { clientId: randomUUID(), category, description: '城外', location: [0, 0], accuracy: 5 });
     expect(outside.status).toBe(400);
-    expect(((await outside.json()) as { message: string }).message).toMatch(/^请求无效：location 0,0 is outside/);
+    expect(((await outside.json()) as { message: string }).message).toMatch(/^位置 0,0 不在本市网格内/);
     const unknown = await post('/field/api/reports', { clientId: randomUUID(), category: 'no-such', description: 'x', location: centerOf(me), accuracy: 5 });
     expect(unknown.status).toBe(400);
     await sleep(2100);

@@ -7,10 +7,11 @@ import { afterEach, describe, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hub, SETTINGS_FILE_NAME } from '../../hub';
+import type { LinkOutbox } from '../../hub/link-ports';
 import { startBrowserHost, type BrowserHost } from '../../host/server';
 import { bindHubIpc } from '../../electron/ipc';
 import { buildPreloadApi } from '../../preload/api';
-import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES, type DisplayRole, type WallRequestState } from '../../protocol';
+import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES, type DisplayRole, type OutboxEntry, type WallRequestState } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 import { createIpcTransport } from '../../renderer/src/transports/ipc-transport';
 import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../../harness/fake-electron';
@@ -338,7 +339,7 @@ describe.each([
     expect(await transport.call('submitCommand', { commandId: 'x', type: 'event.dispatch', payload: {} })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     const bad = await api.submitCommand({ commandId: 'cmd-bad-0001', type: 'event.dispatch', payload: { eventId: 'e1' } }).catch((e: unknown) => e);
     expect((bad as HubError).code).toBe('invalid-params'); // neither department nor staff: never valid
-    const outbox: Array<{ id: string; status: string }> = [];
+    const outbox: OutboxEntry[] = [];
     await api.subscribeRows({ topic: 'outbox' }, (rows) => {
       outbox.splice(0, outbox.length, ...rows.values());
     });
@@ -350,6 +351,11 @@ describe.each([
     expect(outbox[0]).toMatchObject({ id: 'cmd-0001-abcd', status: 'pending' });
     expect(hub.connection.value.pendingCommands).toBe(1);
     await expect(api.retryCommand('cmd-0001-abcd')).rejects.toMatchObject({ code: 'invalid-params' }); // still pending
+    // The backend's refusal as the link reports it (LinkOutbox.refused): the window gets its reason (key, parameters).
+    const reason = { key: 'event.notFound', params: { id: 'E2026010100001' } };
+    (hub as unknown as { outbox: LinkOutbox }).outbox.refused('cmd-0001-abcd', { code: 'invalid', message: '事件 E2026010100001 不存在', reason, retryable: false });
+    await waitFor(() => outbox[0]?.status === 'rejected', 'the refusal');
+    expect(outbox[0]).toMatchObject({ status: 'rejected', error: { code: 'invalid', message: '事件 E2026010100001 不存在', reason } });
     await api.discardCommand('cmd-0001-abcd');
     await waitFor(() => outbox.length === 0, 'the discard');
     await expect(api.discardCommand('cmd-0001-abcd')).rejects.toMatchObject({ code: 'not-found' });

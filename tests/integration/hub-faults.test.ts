@@ -190,7 +190,7 @@ describe('hub sync', () => {
     for (const event of open) expect(backend.state.get('events', event.id)!.status).toBe('accepted');
     const rejected: OutboxEntry[] = hub.cache.outbox();
     expect(rejected).toHaveLength(20);
-    expect(rejected.every((r) => r.status === 'rejected' && r.error?.code === 'conflict' && /cannot accept event .* it is accepted/.test(r.error.message))).toBe(true);
+    expect(rejected.every((r) => r.status === 'rejected' && r.error?.code === 'conflict' && /事件 .* 当前为「已受理」，不能受理/.test(r.error.message) && r.error.reason?.key === 'event.wrongStatus')).toBe(true);
     expect(hub.connection.value.rejectedCommands).toBe(20);
     expectInStep(hub, backend);
   }, 90_000);

@@ -97,7 +97,7 @@ describe('the alarm system', () => {
     round(state, T0 + 4 * MIN);
     run(state, DISPATCHER, 'alarm.acknowledge', { alarmId: 'alarm-E1' }, T0 + 5 * MIN);
     expect(state.get('alarms', 'alarm-E1')).toMatchObject({ rung: 2, ackedBy: '调度员 张敏', ackedById: 'disp', ackedConsole: '综治指挥调度台 · 坐席 3', ackedAt: new Date(T0 + 5 * MIN).toISOString() });
-    expect(refusal(state, DUTY, 'alarm.acknowledge', { alarmId: 'alarm-E1' }, T0 + 6 * MIN).message).toMatch(/告警已由 调度员 张敏 于 .* 确认（综治指挥调度台 · 坐席 3）/);
+    expect(refusal(state, DUTY, 'alarm.acknowledge', { alarmId: 'alarm-E1' }, T0 + 6 * MIN).message).toMatch(/告警 alarm-E1 已由 调度员 张敏 于 .* 确认（综治指挥调度台 · 坐席 3）/);
     // Acknowledged: it does not climb.
     expect(round(state, T0 + 60 * MIN)).toEqual([]);
     // The step runs past its deadline (120 min): rings again, on rung 2, its time counted from now.

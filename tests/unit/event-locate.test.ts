@@ -87,11 +87,11 @@ describe('event.locate (核实位置)', () => {
       [DISPATCHER, { eventId: 'E-closed', location: [118, 24] }, 'conflict', /已结案/],
       [DISPATCHER, { eventId: 'E-merged', location: [118, 24] }, 'conflict', /已合并/],
       [DISPATCHER, { eventId: 'E-placed', location: [118, 24] }, 'conflict', /不是待核实/],
-      [DISPATCHER, { eventId: 'E-nope', location: [118, 24] }, 'invalid', /E-nope does not exist/],
+      [DISPATCHER, { eventId: 'E-nope', location: [118, 24] }, 'invalid', /事件 E-nope 不存在/],
       [DISPATCHER, { eventId: 'E-lost' }, 'invalid', /a location or a placeId/],
       [DISPATCHER, { eventId: 'E-lost', location: [118, 24], placeId: 'pl-school' }, 'invalid', /a location or a placeId/],
-      [VIEWER, { eventId: 'E-lost', location: [118, 24] }, 'forbidden', /may not run event.locate/],
-      [LEADER, { eventId: 'E-lost', location: [118, 24] }, 'forbidden', /may not run event.locate/],
+      [VIEWER, { eventId: 'E-lost', location: [118, 24] }, 'forbidden', /账号不能执行 event.locate/],
+      [LEADER, { eventId: 'E-lost', location: [118, 24] }, 'forbidden', /账号不能执行 event.locate/],
     ];
     for (const [actor, payload, code, message] of cases) {
       const e = refusal(state, actor, payload);

@@ -89,6 +89,28 @@ describe('hub cache migrations (one test each)', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM outbox').get()).toEqual({ n: 1 });
   });
 
+  it("7: a refused command's reason (key and parameters); a row refused under version 6 keeps its message, without a reason", () => {
+    const temp = makeTempDir();
+    const file = join(temp.dir, CACHE_FILE_NAME);
+    const old = new Database(file);
+    migrate(old, CACHE_MIGRATIONS.slice(0, 6));
+    old.prepare("INSERT INTO outbox (command_id, type, payload, status, queued_at, error_code, error_message) VALUES ('old', 'event.accept', '{}', 'rejected', 'x', 'conflict', '旧的原因')").run();
+    old.close();
+    const cache = new HubCache(file, silentLogger);
+    expect(cache.db.pragma('user_version', { simple: true })).toBe(7);
+    expect(cache.command('old')!.error).toEqual({ code: 'conflict', message: '旧的原因' });
+    cache.addCommand({ id: 'new', type: 'event.accept', payload: {}, queuedAt: 'x', expiresAt: null });
+    cache.markCommand('new', 'rejected', { code: 'invalid', message: '事件 E9 不存在', reason: { key: 'event.notFound', params: { id: 'E9' } } });
+    expect(cache.command('new')!.error).toEqual({ code: 'invalid', message: '事件 E9 不存在', reason: { key: 'event.notFound', params: { id: 'E9' } } });
+    // A reason the file holds that does not fit (hand-edited, or from another build) is dropped, not the row.
+    cache.db.prepare("UPDATE outbox SET error_reason = ? WHERE command_id = 'new'").run('{"key":"Not A Key","params":{}}');
+    expect(cache.command('new')!.error).toEqual({ code: 'invalid', message: '事件 E9 不存在' });
+    cache.db.prepare("UPDATE outbox SET error_reason = ? WHERE command_id = 'new'").run('not json');
+    expect(cache.outbox().map((e) => e.id)).toEqual(['old', 'new']);
+    cache.close();
+    temp.cleanup();
+  });
+
   it('refuses a cache written by a newer program, and leaves it alone', () => {
     const temp = makeTempDir();
     const file = join(temp.dir, CACHE_FILE_NAME);

@@ -1,7 +1,7 @@
 /** The window's view of the hub: bridge, connection truth, settings. Everything else reads from here. */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { HubError, type ConnectionState, type HelloResult, type HubApi, type Settings, type SettingsPatch, type WallRequestState } from '../../../protocol';
+import { HubError, type RefusalReason, type ConnectionState, type HelloResult, type HubApi, type Settings, type SettingsPatch, type WallRequestState } from '../../../protocol';
 
 export type HubPhase = 'connecting' | 'ready' | 'failed';
 
@@ -9,10 +9,12 @@ export type HubPhase = 'connecting' | 'ready' | 'failed';
 export interface UserFacingError {
   code: string;
   detail: string;
+  /** A refused command's reason: shown in the window's language when its key is known (ErrorNotice). */
+  reason?: RefusalReason;
 }
 
 export function toUserFacingError(e: unknown): UserFacingError {
-  if (e instanceof HubError) return { code: e.code, detail: e.message };
+  if (e instanceof HubError) return e.reason ? { code: e.code, detail: e.message, reason: e.reason } : { code: e.code, detail: e.message };
   return { code: 'internal', detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
 }
 
