@@ -123,7 +123,7 @@ describe("the console's text for a reason", () => {
     g.locale.value = 'zh-CN';
     expect(text(wrong)).toBe('事件 E1 当前为「已结案」，不能并入（需要「待受理/已受理」）');
     g.locale.value = 'en';
-    expect(text(wrong)).toBe('cannot merge into event E1: it is "closed" (needs "new/accepted")');
+    expect(text(wrong)).toBe('cannot merge into event E1: it is “closed” (needs “new/accepted”)');
     expect(text({ key: 'input.problem', params: { zh: '部门编码为空', en: 'empty department code' } })).toBe('empty department code');
     expect(text({ key: 'event.teleported', params: { id: 'E1' } })).toBeNull();
     expect(text({ key: 'event.changed', params: { id: 'E1' } })).toBeNull();
