@@ -22,7 +22,7 @@ import type { Auth } from './auth/sessions';
 import { decodedSegment, send } from './http-answers';
 import type { BackendStore, UserRecord } from './store/types';
 import { findPageAssets, pageCsp, servePageAsset } from './pages/page-assets';
-import { derivedCommandId, EVENT_ID_SEGMENT, readJson, runCommand, type SubmitCommand } from './field/http-command';
+import { derivedCommandId, EVENT_ID_SEGMENT, readJson, refusalBody, runCommand, type SubmitCommand } from './field/http-command';
 
 /** Where the console's build put the department page (out/renderer), or null when it is not built. */
 export const findDepartmentAssets = (from?: string): string | null => findPageAssets('department.html', from);
@@ -123,7 +123,7 @@ export function departmentRoutes(o: DepartmentRoutesOptions): (req: IncomingMess
     if (!o.state.get('events', eventId)) return send(res, 404, { code: 'no-event', message: `事件 ${eventId} 不存在 / event ${eventId} does not exist` });
     const { clientId, ...rest } = body;
     const done = await runCommand(submit, actor, derivedCommandId(actor.id, `${action}:${eventId}`, clientId), COMMAND_OF[action], { eventId, ...rest });
-    if (!done.ok) return send(res, done.status, { code: done.code, message: done.message });
+    if (!done.ok) return send(res, done.status, refusalBody(done));
     const event = o.state.get('events', eventId)!;
     const answer: FieldActionAnswer = { eventId, status: event.status, version: event.version, duplicate: done.duplicate };
     send(res, 200, answer);

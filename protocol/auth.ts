@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { IsoTime } from './model';
 import { UserRole } from './wire-messages';
+import { RefusalReason } from './wire';
 
 export const AUTH_LOGIN_PATH = '/auth/login';
 export const AUTH_LOGOUT_PATH = '/auth/logout';
@@ -40,5 +41,7 @@ export const LoginRefusal = z.object({
   code: z.string().max(64),
   message: z.string().max(2000),
   lockedUntil: IsoTime.optional(),
+  /** A refused command's reason by key (domain/refusals.ts): the page shows it in its language. One that does not fit is dropped. */
+  reason: RefusalReason.optional().catch(undefined),
 });
 export type LoginRefusal = z.infer<typeof LoginRefusal>;

@@ -20,7 +20,7 @@ import { withAppBearer } from '../auth/app-bearer';
 import type { BackendStore, UserRecord } from '../store/types';
 import { decodedSegment, send } from '../http-answers';
 import type { LivePosition } from '../cluster/positions-relay';
-import { derivedCommandId, EVENT_ID_SEGMENT, readJson, runCommand, type SubmitCommand } from './http-command';
+import { derivedCommandId, EVENT_ID_SEGMENT, readJson, refusalBody, runCommand, type SubmitCommand } from './http-command';
 
 export interface FieldApiOptions {
   auth: Pick<Auth, 'check'>;
@@ -80,7 +80,7 @@ export function fieldApiRoutes(o: FieldApiOptions): (req: IncomingMessage, res: 
       ...(body.attachments.length > 0 ? { attachments: body.attachments } : {}),
     };
     const done = await runCommand(o.submit, actor, derivedCommandId(actor.id, 'report', body.clientId), 'event.report', payload);
-    if (!done.ok) return send(res, done.status, { code: done.code, message: done.message });
+    if (!done.ok) return send(res, done.status, refusalBody(done));
     const answer: FieldReportAnswer = { eventId: String(done.result['eventId']), duplicate: done.duplicate };
     send(res, done.duplicate ? 200 : 201, answer);
   };
@@ -91,7 +91,7 @@ export function fieldApiRoutes(o: FieldApiOptions): (req: IncomingMessage, res: 
     if (!o.state.get('events', eventId)) return send(res, 404, { code: 'no-event', message: `事件 ${eventId} 不存在 / event ${eventId} does not exist` });
     const { clientId, ...rest } = body;
     const done = await runCommand(o.submit, actor, derivedCommandId(actor.id, `${action}:${eventId}`, clientId), COMMAND_OF[action], { eventId, ...rest });
-    if (!done.ok) return send(res, done.status, { code: done.code, message: done.message });
+    if (!done.ok) return send(res, done.status, refusalBody(done));
     const event = o.state.get('events', eventId)!;
     const answer: FieldActionAnswer = { eventId, status: event.status, version: event.version, duplicate: done.duplicate };
     send(res, 200, answer);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { validate, type WireErrorPayload } from '../../protocol';
+import { validate, type RefusalReason, type WireErrorPayload } from '../../protocol';
 import type { Actor } from '../../domain';
 import type { CommandAnswer } from '../wire/commands';
 import { readBody, send } from '../http-answers';
@@ -47,7 +47,7 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, res: S
 const STATUS_OF: Record<string, number> = { invalid: 400, forbidden: 403, conflict: 409, expired: 410 };
 const ZH_OF: Record<string, string> = { invalid: '请求无效', forbidden: '无权操作', conflict: '与事件当前状态冲突', expired: '已过期' };
 
-export type CommandResult = { ok: true; result: Record<string, unknown>; duplicate: boolean } | { ok: false; status: number; code: string; message: string };
+export type CommandResult = { ok: true; result: Record<string, unknown>; duplicate: boolean } | { ok: false; status: number; code: string; message: string; reason?: RefusalReason };
 
 /** Runs a command as the account and says how it went (a refusal with its HTTP status and a Chinese-first message). */
 export async function runCommand(submit: SubmitCommand, actor: Actor, commandId: string, type: string, payload: unknown): Promise<CommandResult> {
@@ -55,8 +55,11 @@ export async function runCommand(submit: SubmitCommand, actor: Actor, commandId:
   if (answer.ack) return { ok: true, result: answer.ack.result, duplicate: answer.ack.duplicate };
   const error = (JSON.parse(answer.frame) as { payload: WireErrorPayload }).payload;
   const message = /^[\u4e00-\u9fff]/.test(error.message) ? error.message : `${ZH_OF[error.code] ?? '操作失败'}：${error.message}`;
-  return { ok: false, status: STATUS_OF[error.code] ?? 500, code: error.code, message };
+  return { ok: false, status: STATUS_OF[error.code] ?? 500, code: error.code, message, ...(error.reason ? { reason: error.reason } : {}) };
 }
+
+/** A refused command's JSON answer: the code, the Chinese-first message, and the reason by key for the page's language. */
+export const refusalBody = (done: Extract<CommandResult, { ok: false }>): { code: string; message: string; reason?: RefusalReason } => ({ code: done.code, message: done.message, ...(done.reason ? { reason: done.reason } : {}) });
 
 /** A path segment that names an event (ids are letters, digits and - _ .). */
 export const EVENT_ID_SEGMENT = /^[A-Za-z0-9_.-]{1,64}$/;

@@ -12,6 +12,7 @@ import { AttachmentRef, FieldMe, FieldReportAnswer, LoginAnswer, type GovEvent, 
 import { upsert } from '../../domain';
 import { startTestBackend, TEST_TOKENS } from '../../harness/backend';
 import { WireClient, until } from '../../harness/wire-client';
+import { refusalOf, setApiLanguage } from '../../renderer/src/page-apps/app-api';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let http: string;
@@ -122,7 +123,16 @@ describe('the field app on the real backend', () => {
     expect(feedback.attachments?.map((a) => a.id)).toEqual([photo.id]);
     const done = await post(`/field/api/tasks/${eventId}/arrive`, { clientId: randomUUID(), position: centerOf(me), accuracy: 5 });
     expect(done.status).toBe(409);
-    expect(((await done.json()) as { message: string }).message).toMatch(/^事件 .* 当前为「待回访」，只有处置中（已签收、未反馈）才能登记到场/);
+    const refused = (await done.json()) as { message: string; reason?: { key: string; params: Record<string, string> } };
+    expect(refused.message).toMatch(/^事件 .* 当前为「待回访」，只有处置中（已签收、未反馈）才能登记到场/);
+    // The reason by key: an English page says it in English (page-apps/app-api.ts refusalOf).
+    expect(refused.reason).toEqual({ key: 'field.arriveNotHandling', params: { id: eventId, status: 'handled' } });
+    setApiLanguage('en');
+    expect(refusalOf(409, refused, '到场').message).toBe(`cannot record arrival at event ${eventId}: it is “awaiting follow-up” (arrival is recorded while handling: signed for, no feedback yet)`);
+    setApiLanguage('zh-CN');
+    expect(refusalOf(409, refused, '到场').message).toBe(refused.message);
+    // A reason the page does not know (a newer backend) falls back to the message's own half.
+    expect(refusalOf(409, { ...refused, reason: { key: 'future.thing', params: {} } }, '到场').message).toBe(refused.message);
   });
 
   it("refuses another staff member's task (403), in Chinese; nothing changes, and it is not in their list", async () => {

@@ -5,12 +5,16 @@
  * show, and checked calls with the session as bearer. Each app keeps its own routes (field/field-api.ts,
  * department/department-api.ts).
  *
- * The words are Chinese, or English for a page showing English (setApiLanguage): a backend message is
+ * The words are Chinese, or English for a page showing English (setApiLanguage): a refused command's reason by key
+ * is said from the console's catalogs (`refusals`, as the console says it); otherwise a backend message is
  * "中文 / English", and the half shown is the page's language.
  */
 import type { z } from 'zod';
 import { LoginAnswer, LoginRefusal } from '../../../protocol/auth';
 import { validate } from '../../../protocol/validate';
+import consoleZh from '../i18n/zh-CN';
+import consoleEn from '../i18n/en';
+import { refusalText, type Translator } from '../i18n/refusals';
 
 export type ApiLanguage = 'zh-CN' | 'en';
 let language: ApiLanguage = 'zh-CN';
@@ -44,13 +48,20 @@ export function ownHalf(message: string): string {
   return (language === 'en' && en ? en : zh!).trim();
 }
 
+/** The console's catalogs in the page's language, for the refusal texts (the same words as the console's). */
+const lookup = (key: string): unknown => key.split('.').reduce<unknown>((node, part) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), language === 'en' ? consoleEn : consoleZh);
+const catalog: Translator = {
+  te: (key) => typeof lookup(key) === 'string',
+  t: (key, named) => String(lookup(key)).replace(/\{(\w+)\}/g, (whole, name: string) => (name in named ? String(named[name]) : whole)),
+};
+
 const clock = (iso: string): string => new Date(iso).toLocaleTimeString(language, { hour12: false });
 
 /** What the page says for a refused answer (`body` its JSON, `doing` the work for the fallback), per reason. */
 export function refusalOf(status: number, body: unknown, doing: string): PageApiError {
   const checked = validate(LoginRefusal, body);
   const code = checked.ok ? checked.value.code : '';
-  const said = checked.ok ? ownHalf(checked.value.message) : '';
+  const said = checked.ok ? (refusalText(checked.value.reason, catalog) ?? ownHalf(checked.value.message)) : '';
   const until = checked.ok && checked.value.lockedUntil ? clock(checked.value.lockedUntil) : say('稍后', 'later');
   const text =
     code === 'wrong-password'
