@@ -33,14 +33,29 @@ export function inputPause(target: Pick<Window, 'addEventListener' | 'removeEven
   };
 }
 
-export function startPlaylist(router: Router, seconds: number, target: Pick<Window, 'addEventListener' | 'removeEventListener'> = window): () => void {
+/** The playlist's handle: stop it, or hold the current workspace for `ms` (its slot starts again after). */
+export interface PlaylistHandle {
+  stop(): void;
+  hold(ms: number): void;
+}
+
+export function startPlaylist(router: Router, seconds: number, target: Pick<Window, 'addEventListener' | 'removeEventListener'> = window): PlaylistHandle {
   const pause = inputPause(target);
-  const timer = setInterval(() => {
-    if (pause.paused()) return;
+  let heldUntil = 0;
+  const tick = (): void => {
+    if (pause.paused() || Date.now() < heldUntil) return;
     void router.push(nextWorkspacePath(router.currentRoute.value.path));
-  }, seconds * 1000);
-  return () => {
-    clearInterval(timer);
-    pause.stop();
+  };
+  let timer = setInterval(tick, seconds * 1000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      pause.stop();
+    },
+    hold: (ms) => {
+      heldUntil = Date.now() + ms;
+      clearInterval(timer);
+      timer = setInterval(tick, seconds * 1000);
+    },
   };
 }

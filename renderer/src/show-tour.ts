@@ -30,14 +30,15 @@ export interface TourAlarm {
   raisedAt: string;
 }
 
-/** Which incident comes next: the order of the round, and the fresh ones shown at once (each once). */
+/** Which incident comes next: the order of the round, and the fresh ones shown at once (each once, when shown). */
 export class IncidentTour {
   private current: string | null = null;
   private announced = new Set<string>();
   /** When the tour first saw the alarms, on the backend's clock: alarms raised before are never "fresh". */
   private startedAt: number | null = null;
 
-  constructor(private readonly now: () => number) {}
+  /** now: the backend's clock, null while it is not known yet (nothing is "fresh" before it is). */
+  constructor(private readonly now: () => number | null) {}
 
   /** The incidents of one round: one per event, newest report first, at most TOUR_MAX. */
   static order(alarms: readonly TourAlarm[]): string[] {
@@ -45,20 +46,24 @@ export class IncidentTour {
     return [...new Set(newest.map((a) => a.eventId))].slice(0, TOUR_MAX);
   }
 
-  /** A fresh incident not shown at once yet (it becomes the current one), or null. */
+  /** The newest fresh incident not shown yet, or null (shown() marks it shown; until then it stays fresh). */
   fresh(alarms: readonly TourAlarm[]): string | null {
-    const startedAt = (this.startedAt ??= this.now());
+    this.startedAt ??= this.now();
+    const startedAt = this.startedAt;
+    if (startedAt === null) return null;
     const present = new Set(alarms.map((a) => a.eventId));
     for (const id of this.announced) if (!present.has(id)) this.announced.delete(id);
     const candidates = alarms.filter((a) => {
       const raised = Date.parse(a.raisedAt);
       return !this.announced.has(a.eventId) && raised >= startedAt && raised - Date.parse(a.reportedAt) <= FRESH_INCIDENT_MS;
     });
-    if (candidates.length === 0) return null;
-    for (const a of candidates) this.announced.add(a.eventId);
-    const newest = IncidentTour.order(candidates)[0]!;
-    this.current = newest;
-    return newest;
+    return candidates.length === 0 ? null : IncidentTour.order(candidates)[0]!;
+  }
+
+  /** A fresh incident was shown: it is the current one, and never fresh again. */
+  shown(eventId: string): void {
+    this.announced.add(eventId);
+    this.current = eventId;
   }
 
   /** The incident after the current one in the round (from the start when the current one is gone), or null. */
@@ -79,27 +84,46 @@ export interface TourTarget {
   alarms(): readonly TourAlarm[];
   /** Flies the map to an event (a focus request), or back to the whole city (null). */
   show(eventId: string | null): void;
-  /** The backend's clock now (ms). */
-  now(): number;
+  /** The backend's clock now (ms); null while the window does not know it yet. */
+  now(): number | null;
+}
+
+export interface IncidentTourHandle {
+  /** The alarms changed: a fresh incident is shown at once (or as soon as the tour may). */
+  alarmsChanged(): void;
+  /** Someone else told the map what to show (a desk's 「在大屏显示」, the KPI wall): the tour waits `ms`. */
+  hold(ms: number): void;
+  stop(): void;
 }
 
 /**
- * Runs the tour: a step every `seconds` while the map is on screen and nobody touched the screen lately, and at
- * once for a fresh incident (`alarmsChanged` is called by the owner when the alarms change). Returns the stop.
+ * Runs the tour: a step every `seconds` while the map is on screen and nobody touched the screen (or held the tour)
+ * lately; a fresh incident is shown at once, or at the first step the tour may take (never skipped). `jumped` is
+ * told when a playlist screen was switched to the map for one (the playlist then gives the map its full slot).
  */
 export function startIncidentTour(
   router: Router,
   seconds: number,
   target: TourTarget,
-  opts: { playlist: boolean; input?: Pick<Window, 'addEventListener' | 'removeEventListener'> },
-): { alarmsChanged: () => void; stop: () => void } {
+  opts: { playlist: boolean; input?: Pick<Window, 'addEventListener' | 'removeEventListener'>; jumped?: () => void },
+): IncidentTourHandle {
   const tour = new IncidentTour(target.now);
   const pause = inputPause(opts.input ?? window);
+  let heldUntil = 0;
   let atHome = true;
   const onMap = (): boolean => router.currentRoute.value.path === '/map';
+  const blocked = (): boolean => pause.paused() || Date.now() < heldUntil;
+  const showFresh = (id: string): void => {
+    tour.shown(id);
+    atHome = false;
+    target.show(id);
+  };
   const step = (): void => {
-    if (pause.paused() || !onMap()) return;
-    const next = tour.next(target.alarms());
+    if (blocked() || !onMap()) return;
+    const alarms = target.alarms();
+    const fresh = tour.fresh(alarms);
+    if (fresh !== null) return showFresh(fresh);
+    const next = tour.next(alarms);
     if (next !== null) {
       atHome = false;
       target.show(next);
@@ -109,21 +133,26 @@ export function startIncidentTour(
     }
   };
   let timer = setInterval(step, seconds * 1000);
-  const alarmsChanged = (): void => {
-    const fresh = tour.fresh(target.alarms());
-    if (fresh === null || pause.paused()) return;
-    if (!onMap()) {
-      if (!opts.playlist) return;
-      void router.push('/map');
-    }
-    atHome = false;
-    target.show(fresh);
-    // The fresh incident gets its full dwell.
+  const restart = (): void => {
     clearInterval(timer);
     timer = setInterval(step, seconds * 1000);
   };
   return {
-    alarmsChanged,
+    alarmsChanged: () => {
+      const fresh = tour.fresh(target.alarms());
+      // Not now (a touch, a hold, another workspace on a tour-only screen): the first step that may shows it.
+      if (fresh === null || blocked() || (!onMap() && !opts.playlist)) return;
+      if (!onMap()) {
+        void router.push('/map');
+        opts.jumped?.();
+      }
+      showFresh(fresh);
+      restart(); // the fresh incident gets its full dwell
+    },
+    hold: (ms) => {
+      heldUntil = Math.max(heldUntil, Date.now() + ms);
+      restart();
+    },
     stop: () => {
       clearInterval(timer);
       pause.stop();

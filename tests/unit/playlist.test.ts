@@ -22,7 +22,7 @@ describe('demo playlist', () => {
     await router.push('/map');
     const listeners = new Map<string, () => void>();
     const target = { addEventListener: (t: string, fn: () => void) => listeners.set(t, fn), removeEventListener: (t: string) => listeners.delete(t) };
-    const stop = startPlaylist(router, 5, target as never);
+    const playlist = startPlaylist(router, 5, target as never);
     await vi.advanceTimersByTimeAsync(5000);
     expect(router.currentRoute.value.path).toBe('/kpi');
     listeners.get('pointerdown')!();
@@ -30,7 +30,7 @@ describe('demo playlist', () => {
     expect(router.currentRoute.value.path).toBe('/kpi');
     await vi.advanceTimersByTimeAsync(PAUSE_AFTER_INPUT_MS);
     expect(router.currentRoute.value.path).not.toBe('/kpi');
-    stop();
+    playlist.stop();
     expect(listeners.size).toBe(0);
     vi.useRealTimers();
   });
@@ -60,12 +60,19 @@ describe('the show map tour', () => {
   });
 
   it('shows a fresh incident at once, once; old incidents and alarms from before the start never jump the queue', () => {
-    const tour = new IncidentTour(() => Date.parse(at(10)));
+    let clock: number | null = null;
+    const tour = new IncidentTour(() => clock);
+    // The backend's clock is not known yet: nothing is fresh (and the start is not taken from the local clock).
+    expect(tour.fresh([alarm('NEW', 12)])).toBeNull();
+    clock = Date.parse(at(10));
     // Raised before the tour started: not fresh.
     expect(tour.fresh([alarm('OLD', 9)])).toBeNull();
     // Raised now, but reported 11 minutes ago (an old incident turning overdue): not fresh.
     expect(tour.fresh([alarm('OLD', 9), alarm('LATE', 0, 11)])).toBeNull();
     expect(tour.fresh([alarm('OLD', 9), alarm('NEW', 12)])).toBe('NEW');
+    // Fresh until shown (a paused screen shows it later), then never again.
+    expect(tour.fresh([alarm('OLD', 9), alarm('NEW', 12)])).toBe('NEW');
+    tour.shown('NEW');
     expect(tour.fresh([alarm('OLD', 9), alarm('NEW', 12, 14)])).toBeNull();
     // The round continues after the fresh one.
     expect(tour.next([alarm('OLD', 9), alarm('NEW', 12)])).toBe('OLD');
@@ -79,7 +86,8 @@ describe('the show map tour', () => {
     const input = { addEventListener: (t: string, fn: () => void) => listeners.set(t, fn), removeEventListener: (t: string) => listeners.delete(t) };
     let alarms = [alarm('E1', 1)];
     const shown: Array<string | null> = [];
-    const tour = startIncidentTour(router, 10, { alarms: () => alarms, show: (id) => shown.push(id), now: () => Date.now() }, { playlist: true, input: input as never });
+    let jumps = 0;
+    const tour = startIncidentTour(router, 10, { alarms: () => alarms, show: (id) => shown.push(id), now: () => Date.now() }, { playlist: true, input: input as never, jumped: () => jumps++ });
     tour.alarmsChanged();
     await vi.advanceTimersByTimeAsync(10_000);
     expect(shown).toEqual([]); // not on the map
@@ -88,11 +96,25 @@ describe('the show map tour', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(router.currentRoute.value.path).toBe('/map');
     expect(shown).toEqual(['NEW']);
+    expect(jumps).toBe(1);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(shown).toEqual(['NEW', 'E1']);
     listeners.get('keydown')!();
     await vi.advanceTimersByTimeAsync(30_000);
     expect(shown).toHaveLength(2);
+    // A fresh incident during the pause is not lost: the first step after the pause shows it.
+    alarms = [alarm('E1', 1), alarm('NEW', 10), alarm('NEW2', 13, 13)];
+    tour.alarmsChanged();
+    expect(shown).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(PAUSE_AFTER_INPUT_MS);
+    expect(shown.at(-1)).toBe('NEW2');
+    // Another window asked the map to show something: the tour holds for as long as asked.
+    tour.hold(60_000);
+    const held = shown.length;
+    await vi.advanceTimersByTimeAsync(50_000);
+    expect(shown).toHaveLength(held);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(shown.length).toBeGreaterThan(held);
     alarms = [];
     await vi.advanceTimersByTimeAsync(PAUSE_AFTER_INPUT_MS);
     expect(shown.at(-1)).toBeNull(); // nothing left: back to the whole city, once
