@@ -24,6 +24,8 @@ export const MAX_TILES = VIDEO_WALL_MAX_TILES;
 export const RESTORE_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000] as const;
 /** At most one alarm takes a tile per this many ms; the rest wait in line. */
 export const ALARM_MIN_INTERVAL_MS = 10_000;
+/** At most this many alarm cameras wait for a tile. */
+const ALARM_QUEUE_MAX = 16;
 export const TOUR_INTERVALS = [10, 30, 60, 120] as const;
 
 /** This window's wall (read once: switching workspace rewrites the address). */
@@ -267,7 +269,8 @@ export const useVideoStore = defineStore('video', () => {
   const alarmSlot = computed(() => (layout.value.startsWith('1+') || layout.value === '1' ? 0 : slotCount.value - 1));
 
   function alarm(cameraId: string): void {
-    if (!tiles.value.slice(0, slotCount.value).includes(cameraId) && !alarmQueue.value.includes(cameraId)) alarmQueue.value = [...alarmQueue.value, cameraId];
+    // The newest ALARM_QUEUE_MAX wait (a burst of alarms cannot keep the wall busy for long after it).
+    if (!tiles.value.slice(0, slotCount.value).includes(cameraId) && !alarmQueue.value.includes(cameraId)) alarmQueue.value = [...alarmQueue.value, cameraId].slice(-ALARM_QUEUE_MAX);
     drainAlarms();
   }
 
@@ -334,10 +337,13 @@ export const useVideoStore = defineStore('video', () => {
         // The center's alarms (backend/duty/alarm-service.ts) of a fresh incident with a camera — raised within
         // minutes of its report, after this wall opened — open that camera, once per ringing; old incidents turning
         // overdue, and the alarms a first start raises over the city's history, stay on the alarm bar — unless the
-        // level's profile puts the incidents' cameras first (加强, 应急): then every alarm raised after the wall
-        // opened does. Every console with a wall does this, each wall rate-limited.
-        const anyIncident = levels.current.walls.video === 'incident-cameras';
+        // level's profile puts the incidents' cameras first (加强): then every alarm raised after the wall opened
+        // does. At 应急 the wall keeps the incident's cameras: fresh incidents only. Every console with a wall does
+        // this, each wall rate-limited; a camera waiting in line goes when its alarm stops ringing.
+        const anyIncident = levels.current.walls.video === 'incident-cameras' && hub.commandLevel !== 'emergency';
         const ringing = [...rows.values()].filter((a) => a.ackedAt === null && a.cameraId !== null);
+        const ringingCameras = new Set(ringing.map((a) => a.cameraId!));
+        if (alarmQueue.value.some((id) => !ringingCameras.has(id))) alarmQueue.value = alarmQueue.value.filter((id) => ringingCameras.has(id));
         for (const a of ringing) {
           const key = `${a.id}@${a.raisedAt}`;
           const raised = Date.parse(a.raisedAt);
