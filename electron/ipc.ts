@@ -12,7 +12,7 @@ export interface WebContentsLike {
   isDestroyed(): boolean;
   send(channel: string, ...args: unknown[]): void;
   readonly mainFrame: unknown;
-  once(event: 'destroyed', listener: () => void): unknown;
+  once(event: 'destroyed' | 'render-process-gone', listener: () => void): unknown;
   on(event: 'did-start-navigation', listener: (details: { isMainFrame: boolean; isSameDocument: boolean }) => void): unknown;
 }
 
@@ -57,6 +57,8 @@ export function bindHubIpc(options: HubIpcOptions): () => void {
       session.close();
     };
     contents.once('destroyed', end);
+    // A crashed page holds nothing (its reload, if any, starts a new session): e.g. the alarm voice moves on.
+    contents.once('render-process-gone', end);
     // A reload or navigation starts a new page: the old page's subscriptions must not follow it.
     contents.on('did-start-navigation', (details) => {
       if (details.isMainFrame && !details.isSameDocument) end();

@@ -83,6 +83,8 @@ export class Hub {
   /** The latest "show this on the wall" request, for the windows that show that wall. */
   /** The window that sounds the alarms (electVoice). */
   private readonly alarmVoice = new ObservableValue<{ session: HubSession | null; windows: number }>({ session: null, windows: 0 });
+  /** The windows listening for the voice (their alarm bar is up), with how many subscriptions each holds. */
+  private readonly voiceListeners = new Map<HubSession, number>();
   readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null, actBy: null });
   readonly log: Logger;
   readonly cache: HubCache;
@@ -182,6 +184,12 @@ export class Hub {
       settings: this.settings,
       topics: { connection: this.connection, settings: this.settings.settings, wall: this.wallRequest, sip: this.sipAccount, calls: this.callLog },
       voice: this.alarmVoice,
+      voiceListening: (session, on) => {
+        const n = (this.voiceListeners.get(session) ?? 0) + (on ? 1 : -1);
+        if (n > 0) this.voiceListeners.set(session, n);
+        else this.voiceListeners.delete(session);
+        this.electVoice();
+      },
       rows: this.rows,
       outbox: this.outbox,
       cityLayer: (layer) => this.cityLayer(layer),
@@ -203,6 +211,7 @@ export class Hub {
       revokeApiKey: (id) => revokeApiKey(this.backendSource(), id),
       forget: (session) => {
         this.sessions.delete(session);
+        this.voiceListeners.delete(session);
         this.electVoice();
       },
     };
@@ -319,21 +328,21 @@ export class Hub {
   openSession(info: SessionInfo, push: (update: SubscriptionUpdate) => void): HubSession {
     const session = new HubSession(this.services, info, push);
     this.sessions.add(session);
-    this.electVoice();
     this.log.info('session opened', { bridge: info.bridge, label: info.label, displayRole: info.displayRole });
     return session;
   }
 
   /**
-   * One window sounds the console's alarms: the desk, else a single-window console, else a map, KPI or video wall
-   * (a demo screen only when nothing else is open); the oldest of its kind. Elected again as windows come and go.
+   * One window sounds the console's alarms: of the windows whose alarm bar listens (a bridge or a window that failed
+   * to start never does), the desk, else a single-window console, else a map, KPI or video wall (a demo screen only
+   * when nothing else listens); the oldest of its kind. Elected again as windows come, go or crash.
    */
   private electVoice(): void {
     const rank = (s: HubSession): number => (s.info.demo ? VOICE_ORDER.length : 0) + VOICE_ORDER.indexOf(s.info.displayRole);
     let best: HubSession | null = null;
-    for (const s of this.sessions) if (best === null || rank(s) < rank(best)) best = s;
+    for (const s of this.sessions) if (this.voiceListeners.has(s) && (best === null || rank(s) < rank(best))) best = s;
     const now = this.alarmVoice.value;
-    if (now.session !== best || now.windows !== this.sessions.size) this.alarmVoice.set({ session: best, windows: this.sessions.size });
+    if (now.session !== best || now.windows !== this.voiceListeners.size) this.alarmVoice.set({ session: best, windows: this.voiceListeners.size });
   }
 
   /** Passes a wall request to every window; answers how many other windows show that wall. */

@@ -71,8 +71,10 @@ export interface SessionServices {
   readonly log: Logger;
   readonly settings: SettingsStore;
   readonly topics: { readonly [T in Exclude<Topic, 'voice'>]: ObservableValue<TopicData[T]> };
-  /** The window that sounds the console's alarms (hub.ts elects it as windows come and go), and how many there are. */
+  /** The window that sounds the console's alarms (hub.ts elects it as windows come and go), and how many could. */
   readonly voice: ObservableValue<{ session: HubSession | null; windows: number }>;
+  /** A window started (true) or stopped listening for the voice: only windows that listen (an alarm bar) are elected. */
+  voiceListening(session: HubSession, on: boolean): void;
   readonly rows: Subscriptions;
   readonly outbox: Outbox;
   cityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
@@ -259,7 +261,14 @@ export class HubSession implements RowSubscriber {
       // Demo / inspection screens never get credentials (nobody calls from them).
       if (topic === 'sip' && this.info.demo) return new ObservableValue<SipState>({ account: null }).subscribe(listener);
       if (topic === 'calls' && this.info.demo) return new ObservableValue<CallLogState>({ entries: [] }).subscribe(listener);
-      if (topic === 'voice') return this.services.voice.subscribe(({ session, windows }) => listener({ voice: session === this, windows }));
+      if (topic === 'voice') {
+        this.services.voiceListening(this, true);
+        const off = this.services.voice.subscribe(({ session, windows }) => listener({ voice: session === this, windows }));
+        return () => {
+          off();
+          this.services.voiceListening(this, false);
+        };
+      }
       return this.services.topics[topic].subscribe(listener);
     };
     // Deliver after the reply has been sent, so the client knows the id before the first snapshot arrives.

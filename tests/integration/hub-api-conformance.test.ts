@@ -290,6 +290,8 @@ describe.each([
     const map = await bridge.open('map');
     const mapVoice = await voiceOf(map.api);
     await waitFor(() => mapVoice.at(-1)?.voice === true, 'the only window rings');
+    // A client that does not listen (a bridge, a window whose alarm bar is not up) is never elected.
+    await (await bridge.open('dispatch')).api.hello();
     const desk = await bridge.open('dispatch');
     const deskVoice = await voiceOf(desk.api);
     await waitFor(() => deskVoice.at(-1)?.voice === true && mapVoice.at(-1)?.voice === false, 'the desk rings, the wall not');

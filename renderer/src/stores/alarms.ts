@@ -24,6 +24,8 @@ export const useAlarmStore = defineStore('alarms', () => {
   const rows = shallowRef<AlarmRow[]>([]);
   const profiles = shallowRef<ReadonlyMap<string, LevelProfile>>(new Map());
   const stops: Array<() => Promise<void>> = [];
+  /** Whether this window sounds the console's alarms: the hub elects one window of those whose alarm bar is up. */
+  const voice = shallowRef(false);
 
   const profile = computed((): LevelProfile => {
     const level = hub.commandLevel ?? 'daily';
@@ -54,6 +56,7 @@ export const useAlarmStore = defineStore('alarms', () => {
     try {
       stops.push(await data.read({ topic: 'collection', collection: 'alarms' }, (all) => (rows.value = [...all.values()])));
       stops.push(await data.read({ topic: 'collection', collection: 'levelProfiles' }, (all) => (profiles.value = new Map([...all.values()].map((p) => [p.id, p])))));
+      stops.push(await hub.api.subscribe({ topic: 'voice' }, (value) => (voice.value = value.voice)));
     } catch (e) {
       // The hub went away meanwhile: the shell says so (link lost) and starts the bar again with the hub.
       if (hub.phase === 'ready') hub.error = toUserFacingError(e);
@@ -62,6 +65,7 @@ export const useAlarmStore = defineStore('alarms', () => {
 
   async function dispose(): Promise<void> {
     const all = stops.splice(0);
+    voice.value = false;
     await Promise.allSettled(all.map((s) => s()));
   }
 
@@ -72,5 +76,5 @@ export const useAlarmStore = defineStore('alarms', () => {
     return send('alarm.acknowledge', { alarmId: target });
   }
 
-  return { all, active, sound, mayAcknowledge, calls, rungName, start, dispose, acknowledge };
+  return { all, active, voice, sound, mayAcknowledge, calls, rungName, start, dispose, acknowledge };
 });

@@ -29,8 +29,6 @@ export const useHubStore = defineStore('hub', () => {
   /** The latest wall request made after this window opened (older ones were for the walls of that time). */
   const wallRequest = shallowRef<WallRequestState | null>(null);
   let wallSeqSeen = -1;
-  /** Whether this window sounds the console's alarms (one window per console does: the hub elects it). */
-  const alarmVoice = ref(true);
 
   const commandLevel = computed(() => connection.value?.commandLevel ?? null);
 
@@ -48,7 +46,6 @@ export const useHubStore = defineStore('hub', () => {
           wallSeqSeen = value.seq;
         }),
       );
-      stops.push(await hub.subscribe({ topic: 'voice' }, (value) => (alarmVoice.value = value.voice)));
       phase.value = 'ready';
     } catch (e) {
       error.value = toUserFacingError(e);
@@ -90,5 +87,5 @@ export const useHubStore = defineStore('hub', () => {
     api.value = null;
   }
 
-  return { api, phase, hello, connection, settings, error, commandLevel, wallRequest, alarmVoice, attach, linkLost, updateSettings, restartBackend, dismissError, detach };
+  return { api, phase, hello, connection, settings, error, commandLevel, wallRequest, attach, linkLost, updateSettings, restartBackend, dismissError, detach };
 });
