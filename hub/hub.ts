@@ -80,11 +80,11 @@ export class Hub {
   readonly sipAccount: ObservableValue<SipState>;
   /** The call log, newest first (from the cache; calls are logged by the window that made or took them). */
   readonly callLog: ObservableValue<CallLogState>;
-  /** The latest "show this on the wall" request, for the windows that show that wall. */
   /** The window that sounds the alarms (electVoice). */
   private readonly alarmVoice = new ObservableValue<{ session: HubSession | null; windows: number }>({ session: null, windows: 0 });
   /** The windows listening for the voice (their alarm bar is up), with how many subscriptions each holds. */
   private readonly voiceListeners = new Map<HubSession, number>();
+  /** The latest "show this on the wall" request, for the windows that show that wall. */
   readonly wallRequest = new ObservableValue<WallRequestState>({ seq: 0, at: this.startedAt.toISOString(), request: null, from: null, actBy: null });
   readonly log: Logger;
   readonly cache: HubCache;

@@ -223,15 +223,15 @@ export function planDepartments(files: DepartmentFiles, state: CityState): { rep
     for (const existing of state.collections.rules.values()) {
       if (keep.has(existing.id)) continue;
       const open = openEventsOfCategory(state, existing.category);
-      // A plan answering the category keeps it (as rule.remove does): the plan is changed first, in 基础数据.
+      // A category a plan answers is kept (as rule.remove keeps it), said as a warning: the import goes on.
       const plans = [...state.collections.plans.values()].filter((p) => p.categories.includes(existing.category));
       if (plans.length > 0)
         ruleReport.issues.push({
-          severity: 'error',
+          severity: 'warning',
           kind: 'answered-by-plan',
           id: existing.category,
-          zh: `事件类别 ${existing.categoryName}（${existing.category}）不在文件中，但仍由应急预案${plans.map((p) => `「${p.title}」`).join('、')}应对：请先在 基础数据 → 应急预案 中取消该类别或删除预案`,
-          en: `event category ${existing.categoryName} (${existing.category}) is not in the file but the emergency plans ${plans.map((p) => `"${p.title}"`).join(', ')} answer it: take it out of them (or remove them) in 基础数据 → 应急预案 first`,
+          zh: `事件类别 ${existing.categoryName}（${existing.category}）不在文件中，但仍由应急预案${plans.map((p) => `「${p.title}」`).join('、')}应对，已保留；如需删除，请先在 基础数据 → 应急预案 中删除该预案或为其改选其他类别，再导入`,
+          en: `event category ${existing.categoryName} (${existing.category}) is not in the file but the emergency plans ${plans.map((p) => `"${p.title}"`).join(', ')} answer it: it is kept; to remove it, delete those plans or give them other categories in 基础数据 → 应急预案, then import again`,
         });
       if (open.length === 0 && plans.length === 0) changes.push({ op: 'remove', collection: 'rules', id: existing.id });
       else if (open.length > 0)

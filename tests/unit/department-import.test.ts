@@ -149,13 +149,15 @@ describe('departments and the 权责清单: row checks', () => {
     expect(report[0]!.issues).toEqual([]);
   });
 
-  it('does not remove a rule whose category an emergency plan answers (the plan is changed first, as rule.remove says)', async () => {
+  it('keeps a rule whose category an emergency plan answers (as rule.remove does), with a warning; the import goes on', async () => {
     const state = stored();
-    state.apply([upsert('plans', { id: 'plan-old', title: '旧事项预案', categories: ['old-thing'], steps: [{ text: '处置', departmentId: 'dept-police', resources: [] }], updatedAt: '2026-11-30T00:00:00.000Z', updatedBy: '管理员' } as unknown as Plan)]);
+    const plan: Plan = { id: 'plan-old', title: '旧事项预案', categories: ['old-thing'], steps: [{ text: '处置', ownerDepartmentId: 'dept-police', resources: [] }], updatedAt: '2026-11-30T00:00:00.000Z', updatedBy: '管理员' };
+    state.apply([upsert('plans', plan)]);
     const { report, changes } = planDepartments({ departments: await table(DEPARTMENTS + 'OLD,市旧部门,\n'), rules: await table(RULES) }, state);
-    expect(changes).toBeNull();
-    expect(report[1]!.issues.map((i) => [i.kind, i.id])).toEqual([['answered-by-plan', 'old-thing']]);
-    expect(report[1]!.issues[0]!.zh).toContain('仍由应急预案「旧事项预案」应对');
+    expect(report[1]!.issues.map((i) => [i.severity, i.kind, i.id])).toEqual([['warning', 'answered-by-plan', 'old-thing']]);
+    expect(report[1]!.issues[0]!.zh).toContain('仍由应急预案「旧事项预案」应对，已保留');
+    expect(changes!.some((c) => c.op === 'remove' && c.collection === 'rules' && c.id === 'old-thing')).toBe(false);
+    expect(changes!.some((c) => c.op === 'remove' && c.collection === 'rules' && c.id === 'noise')).toBe(true);
   });
 
   it('refuses files missing a column', async () => {
