@@ -15,6 +15,7 @@ import { upsert, type CityState } from '../../domain';
 import { STEPS, categoryCodeProblem, departmentCodeProblem, departmentUses, describeUses, levelProblem, limitProblem, liaisonProblem, listed, newDepartmentId, openEventsOfCategory, parseLevel, parseLimit } from '../../domain';
 import type { Change } from '../../protocol';
 import type { Department, ResponsibilityRule, StepLimits } from '../../protocol/model';
+import type { Plan } from '../../protocol/plans';
 import type { ImportIssue, TableReport } from './report';
 import { columnOf, type Table } from './table';
 
@@ -220,21 +221,12 @@ export function planDepartments(files: DepartmentFiles, state: CityState): { rep
   }
   if (ruleReport) {
     const keep = new Set(rules.map((r) => r.category));
+    // Plans answering a removed category stop answering it (in the same batch), as the departments' plans keep going.
+    const replanned = new Map<string, Plan>();
     for (const existing of state.collections.rules.values()) {
       if (keep.has(existing.id)) continue;
       const open = openEventsOfCategory(state, existing.category);
-      // A category a plan answers is kept (as rule.remove keeps it), said as a warning: the import goes on.
-      const plans = [...state.collections.plans.values()].filter((p) => p.categories.includes(existing.category));
-      if (plans.length > 0)
-        ruleReport.issues.push({
-          severity: 'warning',
-          kind: 'answered-by-plan',
-          id: existing.category,
-          zh: `事件类别 ${existing.categoryName}（${existing.category}）不在文件中，但仍由应急预案${plans.map((p) => `「${p.title}」`).join('、')}应对，已保留；如需删除，请先在 基础数据 → 应急预案 中删除该预案或为其改选其他类别，再导入`,
-          en: `event category ${existing.categoryName} (${existing.category}) is not in the file but the emergency plans ${plans.map((p) => `"${p.title}"`).join(', ')} answer it: it is kept; to remove it, delete those plans or give them other categories in 基础数据 → 应急预案, then import again`,
-        });
-      if (open.length === 0 && plans.length === 0) changes.push({ op: 'remove', collection: 'rules', id: existing.id });
-      else if (open.length > 0)
+      if (open.length > 0) {
         ruleReport.issues.push({
           severity: 'error',
           kind: 'has-open-events',
@@ -242,6 +234,27 @@ export function planDepartments(files: DepartmentFiles, state: CityState): { rep
           zh: `事件类别 ${existing.categoryName}（${existing.category}）不在文件中，但仍有未办结事件 ${listed(open, '、')}：请先办结再删除`,
           en: `event category ${existing.categoryName} (${existing.category}) is not in the file but open events still have it: ${listed(open, ', ')}; close them first`,
         });
+        continue;
+      }
+      changes.push({ op: 'remove', collection: 'rules', id: existing.id });
+      for (const plan of state.collections.plans.values()) {
+        const now = replanned.get(plan.id) ?? plan;
+        if (now.categories.includes(existing.category)) replanned.set(plan.id, { ...now, categories: now.categories.filter((c) => c !== existing.category) });
+      }
+    }
+    for (const plan of replanned.values()) {
+      const before = state.collections.plans.get(plan.id)!;
+      const gone = before.categories.filter((c) => !plan.categories.includes(c));
+      // A special plan left with no category would become a second general plan: it goes (it answers nothing here).
+      const removed = plan.categories.length === 0;
+      changes.push(removed ? { op: 'remove', collection: 'plans', id: plan.id } : upsert('plans', plan));
+      ruleReport.issues.push({
+        severity: 'warning',
+        kind: 'answered-by-plan',
+        id: plan.id,
+        zh: removed ? `应急预案「${plan.title}」只应对已删除的事件类别 ${gone.join('、')}，已一并删除` : `应急预案「${plan.title}」不再应对已删除的事件类别 ${gone.join('、')}`,
+        en: removed ? `emergency plan "${plan.title}" answered only the removed categories ${gone.join(', ')}: it is removed too` : `emergency plan "${plan.title}" no longer answers the removed categories ${gone.join(', ')}`,
+      });
     }
   }
   if (reports.some(hasErrors)) return { report: reports, changes: null };

@@ -149,15 +149,17 @@ describe('departments and the 权责清单: row checks', () => {
     expect(report[0]!.issues).toEqual([]);
   });
 
-  it('keeps a rule whose category an emergency plan answers (as rule.remove does), with a warning; the import goes on', async () => {
+  it('a removed category leaves the plans that answered it (a plan answering nothing else goes), said as warnings', async () => {
     const state = stored();
-    const plan: Plan = { id: 'plan-old', title: '旧事项预案', categories: ['old-thing'], steps: [{ text: '处置', ownerDepartmentId: 'dept-police', resources: [] }], updatedAt: '2026-11-30T00:00:00.000Z', updatedBy: '管理员' };
-    state.apply([upsert('plans', plan)]);
+    const step = { text: '处置', ownerDepartmentId: 'dept-police', resources: [] };
+    const only: Plan = { id: 'plan-old', title: '旧事项预案', categories: ['old-thing'], steps: [step], updatedAt: '2026-11-30T00:00:00.000Z', updatedBy: '管理员' };
+    const both: Plan = { ...only, id: 'plan-both', title: '综合预案', categories: ['old-thing', 'road-damage'] };
+    state.apply([upsert('plans', only), upsert('plans', both)]);
     const { report, changes } = planDepartments({ departments: await table(DEPARTMENTS + 'OLD,市旧部门,\n'), rules: await table(RULES) }, state);
-    expect(report[1]!.issues.map((i) => [i.severity, i.kind, i.id])).toEqual([['warning', 'answered-by-plan', 'old-thing']]);
-    expect(report[1]!.issues[0]!.zh).toContain('仍由应急预案「旧事项预案」应对，已保留');
-    expect(changes!.some((c) => c.op === 'remove' && c.collection === 'rules' && c.id === 'old-thing')).toBe(false);
-    expect(changes!.some((c) => c.op === 'remove' && c.collection === 'rules' && c.id === 'noise')).toBe(true);
+    expect(report[1]!.issues.map((i) => [i.severity, i.kind, i.id])).toEqual([['warning', 'answered-by-plan', 'plan-old'], ['warning', 'answered-by-plan', 'plan-both']]);
+    expect(report[1]!.issues[0]!.zh).toBe('应急预案「旧事项预案」只应对已删除的事件类别 old-thing，已一并删除');
+    expect(report[1]!.issues[1]!.zh).toBe('应急预案「综合预案」不再应对已删除的事件类别 old-thing');
+    expect(changes!.filter((c) => c.collection === 'plans')).toEqual([{ op: 'remove', collection: 'plans', id: 'plan-old' }, upsert('plans', { ...both, categories: ['road-damage'] })]);
   });
 
   it('refuses files missing a column', async () => {
