@@ -89,6 +89,7 @@ describe('基础数据 (administrator)', () => {
     const host = await startHost({ name: 'admin-levels', backend: { url: backend.url, token: TEST_TOKENS.admin } });
     const page = await newPage();
     await open(page, host, '/base-data');
+    await page.getByTestId('base-data-tab-levels').click();
     await page.getByTestId('level-profile-row-reinforced').waitFor({ timeout: 30_000 });
     await expect(page.getByTestId('level-factor-reinforced-handle').inputValue()).resolves.toBe('0.75');
     await page.getByTestId('level-factor-reinforced-handle').fill('1.5');

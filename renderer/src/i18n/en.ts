@@ -584,7 +584,7 @@ const en: typeof zh = {
       updated: 'Last changed by {by} at {at}',
       removeHint: 'Click "Confirm" again to remove the plan; the backend refuses to remove the plan the open emergency runs. The general plan cannot be removed.',
     },
-    tabs: { lists: 'Departments and responsibilities', plans: 'Emergency plans' },
+    tabs: { lists: 'Departments and responsibilities', plans: 'Emergency plans', levels: 'Command levels and alarms' },
     steps: { report: 'Accept', dispatch: 'Dispatch', handle: 'Handle', followup: 'Follow-up', close: 'Close' },
     levels: { grid: 'Grid', street: 'Street', district: 'District', city: 'City' },
   },

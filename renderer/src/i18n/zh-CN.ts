@@ -590,7 +590,7 @@ export default {
       updated: '最后修改：{by} {at}',
       removeHint: '再次点击「确认删除」删除该预案；当前应急正在执行的预案后台会拒绝删除。总体预案不能删除。',
     },
-    tabs: { lists: '部门与权责清单', plans: '应急预案' },
+    tabs: { lists: '部门与权责清单', plans: '应急预案', levels: '指挥等级与告警' },
     steps: { report: '受理', dispatch: '派遣', handle: '处置', followup: '回访', close: '结案' },
     levels: { grid: '网格', street: '街道', district: '区县', city: '市' },
   },
