@@ -140,7 +140,9 @@ describe('every frame fits', () => {
 
 describe('the history cap', () => {
   it('refuses comments past it with the reason; steps of the loop still go', () => {
-    const event = [...backend.state.collections.events.values()].find((e) => e.status === 'new')!;
+    // A new event (the seeded history may hold none at this hour: one of its events, as if just reported).
+    const any = [...backend.state.collections.events.values()].find((e) => e.status === 'new') ?? [...backend.state.collections.events.values()][0]!;
+    const event: GovEvent = { ...any, status: 'new', step: 'report', assignee: null };
     // The backend's state, with this one event's history at the cap (read-only: nothing is applied).
     const full: StateReader = { get: (collection, id) => (collection === 'events' && id === event.id ? { ...event, timelineCount: MAX_TIMELINE_ENTRIES } : backend.state.get(collection, id)) as never, all: (collection) => backend.state.all(collection) };
     const ctx = { state: full, actor: { id: 'dispatcher', name: '调度员', role: 'dispatcher' as const, districtScope: null }, now: new Date(), newId: () => 'x', locate: () => null };
