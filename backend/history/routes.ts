@@ -19,7 +19,7 @@ import { bearerUser, send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { AreaScopes } from '../wire/scopes';
 import { TokenBucket } from '../rate-limit';
-import { HistoryUnavailable } from './state-at';
+import { HistoryUnavailable, type RebuiltState } from './state-at';
 import type { HistoryService } from './service';
 import { DAY_MS } from './retention';
 
@@ -69,7 +69,7 @@ export function historyRoutes(o: { store: BackendStore; clock: SimClock; history
       if (!checked.ok) return refuse(400, { code: 'bad-query', message: `查询参数有误：at 为时间（ISO 8601 含时区，或毫秒数），collections 可列出要读的数据集（逗号分隔）/ bad query: at is a time (ISO 8601 with an offset, or epoch ms), collections optionally a comma-separated list (${describeIssues(checked.issues).slice(0, 300)})` });
       const { at: atMs, collections } = checked.value;
       if (atMs > nowMs) return refuse(400, { code: 'future', message: `所选时间（${stamp(atMs)}）晚于当前时间（${stamp(nowMs)}）/ the time asked is after the city's time now` });
-      let rebuilt;
+      let rebuilt: RebuiltState;
       try {
         rebuilt = await history.reader.stateAt(atMs);
       } catch (e) {
@@ -82,7 +82,8 @@ export function historyRoutes(o: { store: BackendStore; clock: SimClock; history
       const scopes = new AreaScopes(rebuilt.state);
       const out: HistoryState['collections'] = {};
       let rows = 0;
-      for (const c of (collections ?? COLLECTIONS) as CollectionName[]) {
+      const names: readonly CollectionName[] = collections ?? COLLECTIONS;
+      for (const c of names) {
         const records: unknown[] = [];
         for (const record of rebuilt.state.collections[c].values()) if (scopes.visible(scope, c, record)) records.push(scopes.outgoing(scope, c, record));
         out[c] = records;

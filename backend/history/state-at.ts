@@ -127,5 +127,5 @@ export class HistoryReader {
 
 /** A state's Maps copied (the records shared: never changed in place). */
 function copyOf(state: CityState): CityState {
-  return new CityState(Object.fromEntries(COLLECTIONS.map((c) => [c, new Map(state.collections[c])])) as unknown as LoadedState, state.seq);
+  return new CityState(Object.fromEntries(COLLECTIONS.map((c) => [c, new Map(state.collections[c] as Map<string, unknown>)])) as unknown as LoadedState, state.seq);
 }
