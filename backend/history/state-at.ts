@@ -9,7 +9,7 @@
  */
 import { CityState, type LoadedState } from '../../domain';
 import { COLLECTIONS, type CollectionName } from '../../protocol';
-import type { BackendStore, CheckpointRecord } from '../store/types';
+import type { BackendStore, ChangeBatch, CheckpointRecord } from '../store/types';
 import { decodeChunk } from './chunks';
 
 /** Batches read from the log a round while a state is brought forward. */
@@ -58,22 +58,28 @@ export class HistoryReader {
       const range = await this.o.store.checkpointRange();
       throw new HistoryUnavailable(range ? 'before-history' : 'no-data', range?.first.at ?? null);
     }
-    // A state rebuilt lately from the same checkpoint at or before T: brought forward from there.
+    // A state rebuilt lately from the same checkpoint at or before T: brought forward from there (the same T
+    // again is that state, unless a batch of that time was committed since it was rebuilt).
     const from = this.states.filter((s) => s.checkpoint.seq === checkpoint.seq && s.at <= at).sort((a, b) => (a.at < b.at ? 1 : -1))[0];
     let state: CityState;
+    let batches: ChangeBatch[];
     if (from) {
       this.stats.statesReused++;
-      if (from.at === at) return from;
+      batches = await this.o.store.changesBetween(from.state.seq, at, PAGE);
+      if (batches.length === 0 && from.at === at) return from;
       state = copyOf(from.state);
-    } else state = await this.rebuild(checkpoint);
+    } else {
+      state = await this.rebuild(checkpoint);
+      batches = await this.o.store.changesBetween(state.seq, at, PAGE);
+    }
     for (;;) {
-      const batches = await this.o.store.changesBetween(state.seq, at, PAGE);
       for (const b of batches) {
         state.apply(b.changes);
         state.seq = b.seq;
       }
       this.stats.batchesApplied += batches.length;
       if (batches.length < PAGE) break;
+      batches = await this.o.store.changesBetween(state.seq, at, PAGE);
     }
     const rebuilt: RebuiltState = { state, at, checkpoint: { seq: checkpoint.seq, at: checkpoint.at } };
     this.states.push(rebuilt);
