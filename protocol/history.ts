@@ -22,6 +22,10 @@ export const HistoryRefusalCode = z.enum([
   'beyond-retention',
   // no history at all yet (no checkpoint written): 404
   'no-data',
+  // no valid console token: 401
+  'unauthorized',
+  // too many reads of past states in a moment: 429
+  'too-many',
 ]);
 export type HistoryRefusalCode = z.infer<typeof HistoryRefusalCode>;
 export const HistoryRefusal = z.object({ code: z.union([HistoryRefusalCode, z.string().max(40)]), message: z.string().max(500) });
