@@ -41,9 +41,12 @@ const ms = (xs: number[]): string => {
 };
 try {
   const { store, state, history, clock } = backend;
+  const c0 = performance.now();
+  await history.run();
+  const firstMs = performance.now() - c0;
   const first = await store.historySize();
   console.log(`city: ${state.collections.grids.size} grids, ${state.collections.staff.size} staff, ${state.collections.events.size} events, ${state.collections.timeline.size} timeline records (${historyDays} days generated) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  console.log(`first checkpoint (at start): ${mb(first.chunkBytes)} gz in ${first.chunks} chunks`);
+  console.log(`first checkpoint (at start): ${mb(first.chunkBytes)} gz in ${first.chunks} chunks, written in ${firstMs.toFixed(0)} ms`);
   const dayStartSeq = state.seq;
   const dayStartAt = clock.nowMs();
   const checkpointMs: number[] = [];
@@ -85,9 +88,9 @@ try {
 
   const randomT = (): number => dayStartAt + Math.random() * (dayEndAt - dayStartAt);
   const cold = new HistoryReader({ store });
-  const c0 = performance.now();
+  const s0 = performance.now();
   await cold.stateAt(randomT());
-  console.log(`first seek, cold reader: ${(performance.now() - c0).toFixed(0)} ms`);
+  console.log(`first seek, cold reader: ${(performance.now() - s0).toFixed(0)} ms`);
   const times: number[] = [];
   for (let i = 0; i < seeks; i++) {
     const s = performance.now();

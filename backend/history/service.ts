@@ -48,9 +48,12 @@ export class HistoryService {
     this.writer = new CheckpointWriter({ store: o.store, state: o.state, clock: o.clock, ...(o.everyCityMs ? { everyCityMs: o.everyCityMs } : {}), ...(o.everyBatches ? { everyBatches: o.everyBatches } : {}) });
   }
 
-  /** The first checkpoint (when none is stored) before the start is done; then the rounds. */
+  /**
+   * The first round at once (the first start's checkpoint; after a restart, one when due), not waited for: a
+   * checkpoint of a big city takes a second of encoding the start need not wait on (`run()` resolves when it is done).
+   */
   async start(): Promise<void> {
-    await this.run();
+    void this.run();
     const pollMs = this.o.pollMs ?? 5000;
     if (pollMs > 0) this.timer ??= setInterval(() => void this.run(), pollMs);
   }

@@ -73,7 +73,8 @@ let midCheckpoint: CheckpointRecord;
 
 describe('history kept for replay', () => {
   it('rebuilds the state at T exactly as it stood live, before and after a checkpoint, seeking back and forth', async () => {
-    // The first start wrote a checkpoint; the state then is the first one captured.
+    // The first start writes a checkpoint (in the background: run() is its round); the state then is the first one captured.
+    await backend.history.run();
     const range = await backend.store.checkpointRange();
     expect(range?.count).toBe(1);
     firstCheckpoint = range!.first;
