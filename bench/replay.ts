@@ -71,8 +71,8 @@ try {
   const byCollection = new Map<string, number>();
   let kpiBatches = 0;
   let kpiBytes = 0;
-  for (let after = dayStartSeq; ; ) {
-    const page = await store.changesBetween(after, new Date(dayEndAt).toISOString(), 5000);
+  for (let cursor = dayStartSeq; ; ) {
+    const page = await store.changesBetween(cursor, new Date(dayEndAt).toISOString(), 5000);
     for (const b of page) {
       for (const c of b.changes) byCollection.set(c.collection, (byCollection.get(c.collection) ?? 0) + JSON.stringify(c).length);
       if (b.changes.length > 0 && b.changes.every((c) => c.collection === 'kpis')) {
@@ -81,7 +81,7 @@ try {
       }
     }
     if (page.length < 5000) break;
-    after = page.at(-1)!.seq;
+    cursor = page.at(-1)!.seq;
   }
   console.log(`log by collection: ${[...byCollection].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${mb(n)}`).join(', ')}`);
   if (kpiBatches > 0) console.log(`KPI batches: ${kpiBatches}, ${(kpiBytes / kpiBatches / 1024).toFixed(1)} KB each; at ×1 (one every 10 s) that is ${mb((kpiBytes / kpiBatches) * 8640)} per city day`);
