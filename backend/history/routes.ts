@@ -29,7 +29,8 @@ const STATE_PATH = '/history/state';
 const READS_PER_SECOND = 2;
 const READS_BURST = 10;
 
-const stamp = (ms: number): string => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+/** A city time as people read it: Beijing time (UTC+8), to the second. */
+const stamp = (ms: number): string => `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')} 北京时间`;
 
 export function historyRoutes(o: { store: BackendStore; clock: SimClock; history: HistoryService }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const buckets = new Map<string, TokenBucket>();
