@@ -131,7 +131,6 @@ export class CityLife {
         await store.savePositions(moved.positions.map((p) => [p.id, p.lon, p.lat]));
         await store.setMeta('simTime', String(movedAt));
       }
-      if (this.ticks % 600 === 599) await store.pruneChanges(50_000);
       this.ticks++;
     } catch (e) {
       log.error('simulator tick failed', { error: (e as Error).stack });

@@ -18,7 +18,7 @@ import { apiKeysMain } from './auth/api-keys-cli';
 import { sampleCityMain } from './import/sample-city';
 import { runReadWorker } from './import/read-worker';
 
-const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--start-at HH:MM] [--scenario flood|crowd|fire|traffic[@SECONDS]] [--demo-loop MINUTES] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--webhooks-to-private] [--init] [--json]
+const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--replay-days N] [--start-at HH:MM] [--scenario flood|crowd|fire|traffic[@SECONDS]] [--demo-loop MINUTES] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--webhooks-to-private] [--init] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --instance-name NAME  this instance's name, shown in the consoles' status bar (default host:port; 1-128
                     characters); several instances may serve one PostgreSQL database
@@ -33,6 +33,8 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --no-sim          serve the city without simulating (no new events, no movement); the simulator runs on an
                     imported city too (events in its grids, staff patrolling inside them)
   --history-days N  days of history generated on a fresh database (default 30)
+  --replay-days N   days of city time kept for replay (复盘回放: the change log and its checkpoints; default 30);
+                    older ones are pruned hourly. The generated history above has no log: replay starts at the first start
   --start-at HH:MM  fresh database only: the simulated clock starts at the last HH:MM Beijing time (UTC+8)
                     instead of now (e.g. show the day shift in an evening demo)
   --scenario K@S    inject a scripted scenario (flood, crowd, fire or traffic) S seconds after start (default 10)
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
       'no-sim': { type: 'boolean', default: false },
       'webhooks-to-private': { type: 'boolean', default: false },
       'history-days': { type: 'string' },
+      'replay-days': { type: 'string' },
       'start-at': { type: 'string' },
       scenario: { type: 'string' },
       'demo-loop': { type: 'string' },
@@ -161,6 +164,7 @@ async function main(): Promise<void> {
     ...(args['webhooks-to-private'] ? { webhooks: { allowPrivate: true } } : {}),
     ...(startAt ? { startAtMs: lastBeijingTime(Number(startAt[1]), Number(startAt[2]), Date.now()) } : {}),
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
+    history: { keepDays: numberOption('replay-days', args['replay-days'], 30, (n) => Number.isInteger(n) && n >= 1 && n <= 3650) },
     ...(sip && !args.init ? { sip } : {}),
     // The demo's simulated field staff run a headless Chromium: ZONGZHI_SIMULATED_STAFF=off saves it (tests).
     ...(process.env.ZONGZHI_SIMULATED_STAFF === 'off' ? { simulatedStaff: false as const } : {}),

@@ -8,6 +8,7 @@ import type { BackendServer, ServerLimits } from './wire/server';
 import type { City } from './city-generator/city';
 import type { AuthLimits } from './auth/sessions';
 import type { AlarmService } from './duty/alarm-service';
+import type { HistoryOptions, HistoryService } from './history/service';
 import type { ScenarioKind } from './live-simulator/reports';
 import type { DemoLoop } from './live-simulator/demo-loop';
 import type { ViewerTickets } from './video/viewer-tickets';
@@ -89,6 +90,11 @@ export interface BackendConfig {
   /** Sign-in sessions' idle and absolute limits, lockout and its back-off (backend/auth/sessions.ts). */
   auth?: Partial<AuthLimits>;
   /** The ingest API's webhooks (backend/ingest/webhooks.ts): how often the outbox is looked at, the retry delays, a try's timeout, the days ended deliveries are kept (30), the clock (tests). */
+  /**
+   * The history kept for replay (backend/history/service.ts): days of city time kept (30), how often the leader
+   * looks (5 s; 0: only when `history.run()` is called, tests), the checkpoint cadence (an hour of city time, 2,000 batches).
+   */
+  history?: HistoryOptions;
   webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; allowPrivate?: boolean; keepDays?: number; now?: () => number };
 }
 
@@ -113,6 +119,8 @@ export interface RunningBackend {
   demoLoop: DemoLoop | null;
   /** The alarm system (its `run()` does a round now: tests). */
   alarms: AlarmService;
+  /** The history kept for replay: `reader.stateAt(T)`, `checkpoint()`, `prune()`, `run()` (tests, the bench). */
+  history: HistoryService;
   /** Whether this instance runs the city life now (it holds the store's lead). */
   leading(): boolean;
   /** Runs one simulator tick now (tests). */

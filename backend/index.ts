@@ -29,6 +29,8 @@ import { attachmentRoutes } from './attachments/routes';
 import { ingestRoutes } from './ingest/routes';
 import { Webhooks } from './ingest/webhooks';
 import { AlarmService } from './duty/alarm-service';
+import { HistoryService } from './history/service';
+import { historyRoutes } from './history/routes';
 import { SCENARIO_NAMES, type ScenarioKind } from './live-simulator/reports';
 import { DemoLoop } from './live-simulator/demo-loop';
 import { workerReader } from './import/read-worker';
@@ -151,7 +153,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   });
   const signIn = authRoutes(server.auth, store);
   const department = departmentRoutes({ auth: sessions, store, state, assetsDir: config.fieldAssetsDir === undefined ? findDepartmentAssets() : config.fieldAssetsDir, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
-  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({
@@ -187,6 +189,9 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
           onError: (e) => log.error('demo loop incident failed', { error: (e as Error).stack }),
         })
       : null;
+  // The history kept for replay (backend/history/): checkpoints and retention on the leader, past states read anywhere.
+  const history = new HistoryService({ store, state, clock, log, leading: () => life.leading, ...config.history });
+  const historyRead = historyRoutes({ store, clock, history });
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
   const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...(config.alarms || {}) });
 
@@ -273,6 +278,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       stop: async () => simulator?.stop(),
     },
     life.service(),
+    { name: 'replay history', start: () => history.start(), stop: () => history.stop() },
     { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
     { name: 'alarms', start: async () => (config.alarms === false ? undefined : alarms.start()), stop: () => alarms.stop() },
     { name: 'demo loop', start: async () => demoLoop?.start(), stop: async () => demoLoop?.stop() },
@@ -299,6 +305,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     sipAccountFor,
     tickets,
     alarms,
+    history,
     demoLoop,
     leading: () => life.leading,
     tick: () => life.tick(),

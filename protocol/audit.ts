@@ -14,7 +14,7 @@ export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_CSV_MAX_ROWS = 10_000;
 
 /** What the backend writes today; a kind the console does not know is shown as it is. */
-export const AUDIT_KINDS = ['login', 'login-refused', 'command', 'command-rejected', 'command-refused', 'disconnect', 'sensitive-read', 'import', 'view', 'audit-read', 'sign-in', 'sign-in-refused', 'lockout', 'sign-out', 'session-expired', 'password-set', 'stream-refused', 'attachment-refused', 'user-admin', 'api-key-admin', 'api-key-misuse', 'webhook-failed'] as const;
+export const AUDIT_KINDS = ['login', 'login-refused', 'command', 'command-rejected', 'command-refused', 'disconnect', 'sensitive-read', 'import', 'view', 'audit-read', 'sign-in', 'sign-in-refused', 'lockout', 'sign-out', 'session-expired', 'password-set', 'stream-refused', 'attachment-refused', 'user-admin', 'api-key-admin', 'api-key-misuse', 'webhook-failed', 'history-read'] as const;
 
 /** A kind as a filter: a known one, or any word of the same shape (a newer backend may write more). */
 const KindWord = z.string().regex(/^[a-z][a-z-]{0,39}$/, 'kind: a word such as view, command, login');

@@ -21,3 +21,4 @@ export * from './users-admin';
 export * from './api-keys';
 export * from './ingest';
 export * from './attachments';
+export * from './history';

@@ -29,6 +29,7 @@ const KIND_ZH: Record<string, string> = {
   'stream-refused': '视频流被拒',
   'attachment-refused': '附件访问被拒',
   'user-admin': '用户管理',
+  'history-read': '复盘回放查询',
 };
 
 /** One cell, neutralised and quoted. */

@@ -179,4 +179,30 @@ export const BACKEND_MIGRATIONS: readonly Migration[] = [
       INSERT INTO attachment_uploads (attachment_id, uploader, uploaded_at) SELECT id, created_by, created_at FROM attachments;
     `,
   },
+  {
+    version: 9,
+    description: 'history for replay (复盘回放): the change log by time, checkpoints of the whole state as content-addressed gzip\'d chunks, staff tracks by hour, calls',
+    sql: `
+      CREATE INDEX changes_at ON changes(at, seq);
+      CREATE TABLE checkpoint_chunks (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
+      CREATE TABLE checkpoints (seq INTEGER PRIMARY KEY, at TEXT NOT NULL, manifest TEXT NOT NULL);
+      CREATE INDEX checkpoints_at ON checkpoints(at);
+      CREATE TABLE tracks (
+        hour INTEGER NOT NULL,
+        staff_id TEXT NOT NULL,
+        points BLOB NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (hour, staff_id)
+      );
+      CREATE TABLE calls (
+        id TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        event_id TEXT,
+        user_id TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX calls_at ON calls(at);
+      CREATE INDEX calls_event ON calls(event_id) WHERE event_id IS NOT NULL;
+    `,
+  },
 ];

@@ -191,6 +191,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       INSERT INTO attachment_uploads (attachment_id, uploader, uploaded_at) SELECT id, created_by, created_at FROM attachments;
     `,
   },
+  {
+    version: 9,
+    description: 'history for replay (复盘回放): the change log by time, checkpoints of the whole state as content-addressed gzip\'d chunks, staff tracks by hour, calls',
+    sql: `
+      CREATE INDEX changes_at ON changes (at, seq);
+      CREATE TABLE checkpoint_chunks (hash TEXT PRIMARY KEY, data BYTEA NOT NULL);
+      CREATE TABLE checkpoints (seq BIGINT PRIMARY KEY, at TEXT NOT NULL, manifest JSON NOT NULL);
+      CREATE INDEX checkpoints_at ON checkpoints (at);
+      CREATE TABLE tracks (
+        hour INTEGER NOT NULL,
+        staff_id TEXT NOT NULL,
+        points BYTEA NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (hour, staff_id)
+      );
+      CREATE TABLE calls (
+        id TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        event_id TEXT,
+        user_id TEXT NOT NULL,
+        data JSON NOT NULL
+      );
+      CREATE INDEX calls_at ON calls (at);
+      CREATE INDEX calls_event ON calls (event_id) WHERE event_id IS NOT NULL;
+    `,
+  },
 ];
 
 /** Applies the numbered migrations not yet applied, each in its transaction, under an advisory lock. */

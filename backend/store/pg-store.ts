@@ -12,6 +12,7 @@ import { PgAuth, notifyUserChange, userOf, type UserRow } from './pg-auth';
 import { rightsChanged, type UserChange } from './user-changes';
 import { pgApiKeys } from './api-key-rows';
 import { pgWebhooks } from './webhook-rows';
+import { pgHistory } from './history-rows';
 import { PgAttachments } from './pg-attachments';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
@@ -55,6 +56,8 @@ export class PgStore implements BackendStore {
   /** Source systems' API keys (api-key-rows.ts). */
   private readonly apiKeys: ReturnType<typeof pgApiKeys>;
   private readonly webhooks: ReturnType<typeof pgWebhooks>;
+  /** Checkpoints and the log by time, for replay (history-rows.ts). */
+  private readonly history: ReturnType<typeof pgHistory>;
   /** Attachments: blobs, records, links (pg-attachments.ts). */
   private readonly attachments: PgAttachments;
 
@@ -66,6 +69,7 @@ export class PgStore implements BackendStore {
     this.auth = new PgAuth(pool);
     this.apiKeys = pgApiKeys(pool);
     this.webhooks = pgWebhooks(pool);
+    this.history = pgHistory(pool, (work) => this.tx(work, BEGIN_WRITE_TURN), (work) => this.tx(work));
     this.attachments = new PgAttachments(pool);
   }
 
@@ -286,6 +290,13 @@ export class PgStore implements BackendStore {
   webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
   updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
   pruneWebhooks: BackendStore['pruneWebhooks'] = (before, limit) => this.webhooks.pruneWebhooks(before, limit);
+  putCheckpoint: BackendStore['putCheckpoint'] = (checkpoint, chunks) => this.history.putCheckpoint(checkpoint, chunks);
+  checkpointAtOrBefore: BackendStore['checkpointAtOrBefore'] = (at) => this.history.checkpointAtOrBefore(at);
+  checkpointRange: BackendStore['checkpointRange'] = () => this.history.checkpointRange();
+  readChunks: BackendStore['readChunks'] = (hashes) => this.history.readChunks(hashes);
+  changesBetween: BackendStore['changesBetween'] = (afterSeq, uptoAt, limit) => this.history.changesBetween(afterSeq, uptoAt, limit);
+  pruneHistory: BackendStore['pruneHistory'] = (beforeAt, limit) => this.history.pruneHistory(beforeAt, limit);
+  historySize: BackendStore['historySize'] = () => this.history.historySize();
   putAttachment: BackendStore['putAttachment'] = (record, bytes, thumb) => this.attachments.put(record, bytes, thumb);
   findAttachments: BackendStore['findAttachments'] = (ids) => this.attachments.find(ids);
   attachmentUploadedBy: BackendStore['attachmentUploadedBy'] = (id, uploader) => this.attachments.uploadedBy(id, uploader);

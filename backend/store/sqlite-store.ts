@@ -7,6 +7,7 @@ import { SqliteLogins } from './sqlite-logins';
 import { SqliteAccounts } from './sqlite-accounts';
 import { sqliteApiKeys } from './api-key-rows';
 import { sqliteWebhooks } from './webhook-rows';
+import { sqliteHistory } from './history-rows';
 import { SqliteAttachments } from './sqlite-attachments';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type Watch, type WriteTurn } from './types';
 
@@ -23,6 +24,8 @@ export class SqliteStore implements BackendStore {
   /** Source systems' API keys (api-key-rows.ts). */
   private readonly apiKeys: ReturnType<typeof sqliteApiKeys>;
   private readonly webhooks: ReturnType<typeof sqliteWebhooks>;
+  /** Checkpoints and the log by time, for replay (history-rows.ts). */
+  private readonly history: ReturnType<typeof sqliteHistory>;
   /** Attachments: blobs, records, links (sqlite-attachments.ts). */
   private readonly attachments: SqliteAttachments;
 
@@ -60,6 +63,7 @@ export class SqliteStore implements BackendStore {
     this.accounts = new SqliteAccounts(db);
     this.apiKeys = sqliteApiKeys(db);
     this.webhooks = sqliteWebhooks(db);
+    this.history = sqliteHistory(db);
     this.attachments = new SqliteAttachments(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
@@ -266,6 +270,13 @@ export class SqliteStore implements BackendStore {
   webhooksIn: BackendStore['webhooksIn'] = (state, limit, from) => this.webhooks.webhooksIn(state, limit, from);
   updateWebhook: BackendStore['updateWebhook'] = (d) => this.webhooks.updateWebhook(d);
   pruneWebhooks: BackendStore['pruneWebhooks'] = (before, limit) => this.webhooks.pruneWebhooks(before, limit);
+  putCheckpoint: BackendStore['putCheckpoint'] = (checkpoint, chunks) => this.history.putCheckpoint(checkpoint, chunks);
+  checkpointAtOrBefore: BackendStore['checkpointAtOrBefore'] = (at) => this.history.checkpointAtOrBefore(at);
+  checkpointRange: BackendStore['checkpointRange'] = () => this.history.checkpointRange();
+  readChunks: BackendStore['readChunks'] = (hashes) => this.history.readChunks(hashes);
+  changesBetween: BackendStore['changesBetween'] = (afterSeq, uptoAt, limit) => this.history.changesBetween(afterSeq, uptoAt, limit);
+  pruneHistory: BackendStore['pruneHistory'] = (beforeAt, limit) => this.history.pruneHistory(beforeAt, limit);
+  historySize: BackendStore['historySize'] = () => this.history.historySize();
 
   async getMeta(key: string): Promise<string | null> {
     return this.statements.getMeta.get(key)?.value ?? null;

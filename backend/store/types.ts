@@ -3,7 +3,7 @@
  * the store makes each change durable before it is acknowledged or broadcast. Async on purpose: a PostgreSQL
  * store implements the same interface; the SQLite store answers synchronously inside resolved promises.
  */
-import type { Change, KeyPerson, RefusalReason, UserRole } from '../../protocol';
+import type { Change, CollectionName, KeyPerson, RefusalReason, UserRole } from '../../protocol';
 import type { UserChange } from './user-changes';
 import type { LoadedState } from '../../domain';
 
@@ -55,7 +55,9 @@ export interface AuditEntry {
     // (backend/admin-api-keys.ts); an API key presented where a console token goes (backend/auth/api-keys.ts)
     | 'api-key-admin'
     | 'api-key-misuse'
-    | 'webhook-failed';
+    | 'webhook-failed'
+    // a read of the city as it stood at a past time (backend/history/routes.ts), refused ones too
+    | 'history-read';
   detail: Record<string, unknown>;
 }
 
@@ -214,6 +216,38 @@ export interface BlobRead {
 export type { LoadedState } from '../../domain';
 
 /**
+ * A checkpoint (migration 9, backend/history/): the whole city as it stood after batch `seq`, taken at city time
+ * `at`, as the hashes of the chunks each collection was cut into (each chunk a gzip'd JSON array of records,
+ * stored once by its hash and shared by every checkpoint holding the same records).
+ */
+export interface CheckpointRecord {
+  seq: number;
+  at: string;
+  manifest: CheckpointManifest;
+}
+export type CheckpointManifest = Partial<Record<CollectionName, string[]>>;
+export interface CheckpointChunk {
+  /** The SHA-256 (hex) of the chunk's JSON before it was gzip'd. */
+  hash: string;
+  data: Buffer;
+}
+/** What the kept history holds (operators, the bench): rows and bytes as stored. */
+export interface HistorySize {
+  checkpoints: number;
+  chunks: number;
+  chunkBytes: number;
+  batches: number;
+  changeBytes: number;
+  first: { seq: number; at: string } | null;
+  last: { seq: number; at: string } | null;
+}
+export interface HistoryPruned {
+  checkpoints: number;
+  batches: number;
+  chunks: number;
+}
+
+/**
  * One writer's turn on the city. Every instance sharing a store writes in turns, one at a time across all of
  * them, so that commands have one global order: the turn first hands over what the other instances committed
  * since the caller's seq (to apply before deciding anything), then takes the caller's writes.
@@ -368,6 +402,27 @@ export interface BackendStore {
   blobSize(sha256: string): Promise<number | null>;
   /** How many blobs and attachments are stored (operators, tests: nothing left behind by a refused upload). */
   attachmentCounts(): Promise<{ blobs: number; attachments: number; links: number }>;
+  /**
+   * Stores a checkpoint with the chunks it names that may not be stored yet (a chunk already stored is kept as
+   * it is), in one transaction; throws (nothing written) when a hash of the manifest is neither given nor stored.
+   */
+  putCheckpoint(checkpoint: CheckpointRecord, chunks: readonly CheckpointChunk[]): Promise<void>;
+  /** The newest checkpoint taken at or before `at`, null when none is. */
+  checkpointAtOrBefore(at: string): Promise<CheckpointRecord | null>;
+  /** The oldest and newest checkpoint (seq, at) and how many are kept; null when there is none. */
+  checkpointRange(): Promise<{ first: { seq: number; at: string }; last: { seq: number; at: string }; count: number } | null>;
+  /** The stored chunks of these hashes (those that exist). */
+  readChunks(hashes: readonly string[]): Promise<Map<string, Buffer>>;
+  /** Batches after `afterSeq` committed at or before `uptoAt` (city time, ISO), in seq order, at most `limit`. */
+  changesBetween(afterSeq: number, uptoAt: string, limit: number): Promise<ChangeBatch[]>;
+  /**
+   * Time-based retention of the history: keeps the newest checkpoint taken at or before `beforeAt` (replay starts
+   * there) and drops, at most `limit` rows of each a call, the checkpoints before it, the batches up to its seq
+   * (oldest first: the log stays gapless, and a client behind it gets a snapshot, as after pruneChanges) and the
+   * chunks no checkpoint names any more. Nothing when no checkpoint is that old.
+   */
+  pruneHistory(beforeAt: string, limit: number): Promise<HistoryPruned>;
+  historySize(): Promise<HistorySize>;
   /** Drops change batches beyond the newest `keep` (clients older than that get a snapshot). */
   pruneChanges(keep: number): Promise<number>;
   close(): void | Promise<void>;

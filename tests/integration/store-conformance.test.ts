@@ -453,6 +453,72 @@ describe.each(Object.keys(kinds))('backend store conformance, API keys: %s', (ki
   });
 });
 
+describe.each(Object.keys(kinds))('backend store conformance, history for replay (migration 9): %s', (kind) => {
+  const t = (minute: number): string => new Date(Date.parse(at) + minute * 60_000).toISOString();
+  const bytes = (text: string): Buffer => Buffer.from(text);
+  const hash = (c: string): string => c.repeat(64);
+
+  it('keeps checkpoints with their chunks once by hash, finds the newest at or before a time, and reads the log by time', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    expect(await s.store.checkpointRange()).toBeNull();
+    expect(await s.store.checkpointAtOrBefore(t(100))).toBeNull();
+    for (let seq = 1; seq <= 6; seq++) await s.store.commit({ seq, at: t(seq), changes: [upsert({ ...staff('S1'), openTasks: seq })] });
+    await s.store.putCheckpoint({ seq: 2, at: t(2), manifest: { staff: [hash('a')], events: [hash('b'), hash('c')] } }, [
+      { hash: hash('a'), data: bytes('A') },
+      { hash: hash('b'), data: bytes('B') },
+      { hash: hash('c'), data: bytes('C') },
+    ]);
+    // The same chunk again is kept as it was; a chunk already stored need not be sent.
+    await s.store.putCheckpoint({ seq: 4, at: t(4), manifest: { staff: [hash('a')], events: [hash('b'), hash('d')] } }, [{ hash: hash('a'), data: bytes('other') }, { hash: hash('d'), data: bytes('D') }]);
+    // A manifest naming a chunk neither given nor stored: refused, nothing written.
+    await expect(s.store.putCheckpoint({ seq: 5, at: t(5), manifest: { staff: [hash('e')] } }, [{ hash: hash('f'), data: bytes('F') }])).rejects.toThrow(/1 of its 1 chunks are neither given nor stored/);
+    expect(await s.store.checkpointAtOrBefore(t(5))).toEqual({ seq: 4, at: t(4), manifest: { staff: [hash('a')], events: [hash('b'), hash('d')] } });
+    expect((await s.store.checkpointAtOrBefore(t(3)))?.seq).toBe(2);
+    expect(await s.store.checkpointAtOrBefore(t(1))).toBeNull();
+    expect(await s.store.checkpointRange()).toEqual({ first: { seq: 2, at: t(2) }, last: { seq: 4, at: t(4) }, count: 2 });
+    const chunks = await s.store.readChunks([hash('a'), hash('d'), hash('f'), hash('z')]);
+    expect([...chunks.keys()].sort()).toEqual([hash('a'), hash('d')]);
+    expect(chunks.get(hash('a'))!.toString()).toBe('A');
+
+    expect((await s.store.changesBetween(2, t(4), 100)).map((b) => b.seq)).toEqual([3, 4]);
+    expect((await s.store.changesBetween(2, t(4), 1)).map((b) => b.seq)).toEqual([3]);
+    expect((await s.store.changesBetween(0, t(4), 100))[2]).toEqual({ seq: 3, at: t(3), changes: [upsert({ ...staff('S1'), openTasks: 3 })] });
+    expect(await s.store.changesBetween(4, t(4), 100)).toEqual([]);
+    expect(await s.store.changesBetween(0, t(0), 100)).toEqual([]);
+    expect((await s.store.changesBetween(5, t(99), 100)).map((b) => b.seq)).toEqual([6]);
+    const size = await s.store.historySize();
+    expect(size).toMatchObject({ checkpoints: 2, chunks: 4, chunkBytes: 4, batches: 6, first: { seq: 2 }, last: { seq: 4 } });
+    expect(size.changeBytes).toBeGreaterThan(6 * 100);
+  });
+
+  it('prunes by time: keeps the newest checkpoint at or before the bound and the log after it; a client behind it gets null (a snapshot)', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    for (let seq = 1; seq <= 6; seq++) await s.store.commit({ seq, at: t(seq), changes: [upsert({ ...staff('S1'), openTasks: seq })] });
+    expect(await s.store.pruneHistory(t(9), 100)).toEqual({ checkpoints: 0, batches: 0, chunks: 0 }); // no checkpoint: nothing goes
+    for (const [seq, own] of [[2, 'b'], [4, 'c'], [6, 'd']] as const) {
+      await s.store.putCheckpoint({ seq, at: t(seq), manifest: { rules: [hash('a')], staff: [hash(own)] } }, [{ hash: hash('a'), data: bytes('A') }, { hash: hash(own), data: bytes(own) }]);
+    }
+    // Limited to one row of each a call: the oldest first.
+    expect(await s.store.pruneHistory(t(5), 1)).toEqual({ checkpoints: 1, batches: 1, chunks: 1 });
+    expect(await s.store.changesSince(1, 100)).not.toBeNull();
+    expect(await s.store.pruneHistory(t(5), 100)).toEqual({ checkpoints: 0, batches: 3, chunks: 0 });
+    expect(await s.store.checkpointRange()).toEqual({ first: { seq: 4, at: t(4) }, last: { seq: 6, at: t(6) }, count: 2 });
+    expect(await s.store.changesSince(3, 100)).toBeNull();
+    expect((await s.store.changesSince(4, 100))?.map((b) => b.seq)).toEqual([5, 6]);
+    expect([...(await s.store.readChunks([hash('a'), hash('b'), hash('c')])).keys()].sort()).toEqual([hash('a'), hash('c')]);
+    // Everything before the last checkpoint pruned: the seq stays, the next batch follows it.
+    expect(await s.store.pruneHistory(t(60), 100)).toEqual({ checkpoints: 1, batches: 2, chunks: 1 });
+    expect((await s.store.load()).seq).toBe(6);
+    expect(await s.store.changesSince(6, 100)).toEqual([]);
+    expect(await s.store.changesSince(5, 100)).toBeNull();
+    await s.store.commit({ seq: 7, at: t(7), changes: [] });
+    expect((await s.store.changesSince(6, 100))?.map((b) => b.seq)).toEqual([7]);
+    expect(await s.store.historySize()).toMatchObject({ checkpoints: 1, chunks: 2, batches: 1 });
+  });
+});
+
 describe('PostgreSQL store: databases it must not use', () => {
   it('refuses a database of a newer schema, and one holding another program’s tables, with the reason', async () => {
     const newer = postgres.createDatabase('newer');
@@ -463,7 +529,7 @@ describe('PostgreSQL store: databases it must not use', () => {
     await client.end();
     const refusal = await PgStore.open(newer).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(StoreOpenError);
-    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(8\)/) });
+    expect(refusal).toMatchObject({ code: 'database-newer', message: expect.stringMatching(/schema version 99, newer than this backend knows \(9\)/) });
 
     const foreign = postgres.createDatabase('foreign');
     const other = new pg.Client({ connectionString: foreign });
@@ -524,6 +590,30 @@ describe('PostgreSQL store: databases it must not use', () => {
     expect(waiting).toMatchObject({ endedAt: null, url: null });
     await store.close();
     await raw.end();
+  });
+
+  it('migrates a database of schema 8 to 9: the log it holds is read by time, no checkpoint yet', async () => {
+    const url = postgres.createDatabase('schema_eight');
+    const raw = new pg.Client({ connectionString: url });
+    await raw.connect();
+    await raw.query('BEGIN');
+    await raw.query('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    for (const m of PG_MIGRATIONS.filter((x) => x.version <= 8)) {
+      await raw.query(m.sql);
+      await raw.query('INSERT INTO schema_migrations (version, description) VALUES ($1, $2)', [m.version, m.description]);
+    }
+    await raw.query(`INSERT INTO changes (seq, at, changes) VALUES (1, '${at}', '[]'), (2, '2026-11-30T09:00:00.000Z', '[]')`);
+    await raw.query('COMMIT');
+    const store = await PgStore.open(url);
+    expect((await store.changesBetween(0, at, 10)).map((b) => b.seq)).toEqual([1]);
+    expect(await store.checkpointRange()).toBeNull();
+    expect((await store.load()).seq).toBe(2);
+    await store.close();
+    const { rows } = await raw.query<{ name: string }>("SELECT indexname AS name FROM pg_indexes WHERE indexname IN ('changes_at', 'checkpoints_at', 'calls_at', 'calls_event') ORDER BY indexname");
+    const tables = await raw.query<{ n: string }>("SELECT COUNT(*)::text AS n FROM information_schema.tables WHERE table_name IN ('checkpoints', 'checkpoint_chunks', 'tracks', 'calls')");
+    await raw.end();
+    expect(rows.map((r) => r.name)).toEqual(['calls_at', 'calls_event', 'changes_at', 'checkpoints_at']);
+    expect(tables.rows[0]?.n).toBe('4');
   });
 
   it('refuses another tool’s schema_migrations', async () => {

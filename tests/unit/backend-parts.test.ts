@@ -127,6 +127,24 @@ describe('backend store migrations', () => {
     expect(() => upload.run('h9', 'u2')).toThrow(/FOREIGN KEY/);
   });
 
+  it('migration 9 adds the history for replay: the log by time, checkpoints and their chunks, tracks, calls; the log before it stays', () => {
+    const db = new Database(':memory:');
+    migrate(db, BACKEND_MIGRATIONS.slice(0, 8));
+    db.prepare("INSERT INTO changes (seq, at, changes) VALUES (1, '2026-11-30T08:00:00.000Z', '[]')").run();
+    expect(migrate(db, BACKEND_MIGRATIONS.slice(0, 9))).toBe(9);
+    expect(db.prepare('SELECT seq FROM changes').all()).toEqual([{ seq: 1 }]);
+    const indexes = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('changes_at', 'checkpoints_at', 'calls_at', 'calls_event') ORDER BY name").all();
+    expect(indexes.map((i) => i.name)).toEqual(['calls_at', 'calls_event', 'changes_at', 'checkpoints_at']);
+    const plan = db.prepare<[], { detail: string }>("EXPLAIN QUERY PLAN SELECT seq FROM changes WHERE at <= 'x' ORDER BY at DESC, seq DESC LIMIT 1").all();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING COVERING INDEX changes_at/);
+    db.prepare("INSERT INTO checkpoint_chunks (hash, data) VALUES ('h', x'00')").run();
+    expect(() => db.prepare("INSERT INTO checkpoint_chunks (hash, data) VALUES ('h', x'01')").run()).toThrow(/UNIQUE|PRIMARY/);
+    db.prepare("INSERT INTO checkpoints (seq, at, manifest) VALUES (1, 't', '{}')").run();
+    db.prepare("INSERT INTO tracks (hour, staff_id, points, n) VALUES (1, 's1', x'00', 1)").run();
+    expect(() => db.prepare("INSERT INTO tracks (hour, staff_id, points, n) VALUES (1, 's1', x'00', 1)").run()).toThrow(/UNIQUE|PRIMARY/);
+    db.prepare("INSERT INTO calls (id, at, event_id, user_id, data) VALUES ('c1', 't', NULL, 'u1', '{}')").run();
+  });
+
   it('refuses a database from a newer program, clearly, without touching it', () => {
     const temp = makeTempDir();
     const file = join(temp.dir, 'future.sqlite');
@@ -134,7 +152,7 @@ describe('backend store migrations', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => new SqliteStore(file)).toThrow(StoreOpenError);
-    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(8\)/);
+    expect(() => new SqliteStore(file)).toThrow(/version 99 is newer than this program knows \(9\)/);
     const check = new Database(file);
     expect(check.pragma('user_version', { simple: true })).toBe(99);
     check.close();

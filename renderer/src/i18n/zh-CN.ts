@@ -470,7 +470,7 @@ export default {
     exported: '已导出 {n} 条', truncated: '（仅最新 {n} 条）', more: '加载更多', loading: '正在读取…', empty: '没有符合条件的记录',
     cols: { at: '时间', user: '人员', client: '控制台', kind: '操作', what: '对象', detail: '详情' },
     personalShown: '个人信息已显示', personalMasked: '个人信息未显示', refused: '被拒 {code}',
-    kinds: { login: '登录', 'login-refused': '登录被拒', command: '操作', 'command-rejected': '操作被驳回', 'command-refused': '操作被拒', disconnect: '断开', 'sensitive-read': '敏感数据查询', import: '导入', view: '查看事件', 'audit-read': '查阅审计', 'sign-in': '密码登录', 'sign-in-refused': '密码登录被拒', lockout: '账号锁定', 'sign-out': '退出登录', 'session-expired': '登录过期', 'password-set': '设置密码', 'stream-refused': '视频流被拒', 'attachment-refused': '附件访问被拒', 'user-admin': '用户管理', 'api-key-admin': '接入密钥管理', 'api-key-misuse': '接入密钥被冒用', 'webhook-failed': '回调放弃' },
+    kinds: { login: '登录', 'login-refused': '登录被拒', command: '操作', 'command-rejected': '操作被驳回', 'command-refused': '操作被拒', disconnect: '断开', 'sensitive-read': '敏感数据查询', import: '导入', view: '查看事件', 'audit-read': '查阅审计', 'sign-in': '密码登录', 'sign-in-refused': '密码登录被拒', lockout: '账号锁定', 'sign-out': '退出登录', 'session-expired': '登录过期', 'password-set': '设置密码', 'stream-refused': '视频流被拒', 'attachment-refused': '附件访问被拒', 'user-admin': '用户管理', 'api-key-admin': '接入密钥管理', 'api-key-misuse': '接入密钥被冒用', 'webhook-failed': '回调放弃', 'history-read': '复盘回放查询' },
     showDetail: '详情', hideDetail: '收起',
   },
   users: {

@@ -1,0 +1,76 @@
+/**
+ * History kept for replay (复盘回放): the city as it stood at a past time, read from the backend's checkpoints
+ * and change log (backend/history/). GET /history/range says what can be replayed; GET /history/state?at=T
+ * answers the records at T, filtered by the reader's area scope as the live sync is. A refusal is a
+ * HistoryRefusal: a code and a message in Chinese and English.
+ */
+import { z } from 'zod';
+import { IsoTime } from './primitives';
+import { COLLECTIONS } from './model';
+
+/** Days of history kept by default (the backend's --replay-days). */
+export const HISTORY_DAYS_DEFAULT = 30;
+
+export const HistoryRefusalCode = z.enum([
+  // the query is malformed (a time that is no time, an unknown collection): 400
+  'bad-query',
+  // T is after the city's current time: 400
+  'future',
+  // T is before the first checkpoint (nothing was kept from then: the generated history has no log): 410
+  'before-history',
+  // T is older than the retention (its history was pruned): 410
+  'beyond-retention',
+  // no history at all yet (no checkpoint written): 404
+  'no-data',
+  // no valid console token: 401
+  'unauthorized',
+  // too many reads of past states in a moment: 429
+  'too-many',
+]);
+export type HistoryRefusalCode = z.infer<typeof HistoryRefusalCode>;
+export const HistoryRefusal = z.object({ code: z.union([HistoryRefusalCode, z.string().max(40)]), message: z.string().max(500) });
+export type HistoryRefusal = z.infer<typeof HistoryRefusal>;
+
+/** GET /history/range: what can be replayed now. */
+export const HistoryRange = z.object({
+  /** The first time a state can be rebuilt for (the oldest checkpoint); null: none yet. */
+  earliest: IsoTime.nullable(),
+  /** The city's time now (the latest state). */
+  latest: IsoTime,
+  retentionDays: z.number().int().positive(),
+  checkpoints: z.number().int().nonnegative(),
+});
+export type HistoryRange = z.infer<typeof HistoryRange>;
+
+const HistoryCollection = z.enum(COLLECTIONS);
+
+/** A time as a query parameter: ISO 8601 with an offset, or epoch milliseconds. */
+const QueryTime = z
+  .string()
+  .max(40)
+  .refine((v) => /^\d{1,15}$/.test(v) || IsoTime.safeParse(v).success, 'a time: ISO 8601 with an offset (2026-11-30T08:00:00Z) or epoch milliseconds')
+  .transform((v) => (/^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v)));
+
+/** GET /history/state?at=T[&collections=events,timeline]: all collections unless some are named. */
+export const HistoryStateQuery = z
+  .object({
+    at: QueryTime,
+    collections: z
+      .string()
+      .max(400)
+      .transform((v) => v.split(',').filter(Boolean))
+      .pipe(z.array(HistoryCollection).min(1))
+      .optional(),
+  })
+  .strict();
+export type HistoryStateQuery = z.infer<typeof HistoryStateQuery>;
+
+/** The records as they stood at `at` (the state after batch `seq`), the reader's scope applied. */
+export const HistoryState = z.object({
+  at: IsoTime,
+  seq: z.number().int().nonnegative(),
+  /** The checkpoint the state was rebuilt from. */
+  checkpoint: z.object({ seq: z.number().int().nonnegative(), at: IsoTime }),
+  collections: z.partialRecord(HistoryCollection, z.array(z.unknown())),
+});
+export type HistoryState = z.infer<typeof HistoryState>;
