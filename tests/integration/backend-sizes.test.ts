@@ -29,6 +29,11 @@ function toSchemaOne(file: string, hugeEventId: string): number {
             ORDER BY json_extract(t.data, '$.index')) t)))
     WHERE collection = 'events';
     DELETE FROM entities WHERE collection = 'timeline';
+    DROP INDEX changes_at;
+    DROP TABLE checkpoint_chunks;
+    DROP TABLE checkpoints;
+    DROP TABLE tracks;
+    DROP TABLE calls;
     DROP TABLE webhook_deliveries;
     DROP TABLE attachment_uploads;
     DROP TABLE attachment_links;
