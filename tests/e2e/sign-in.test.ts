@@ -173,7 +173,7 @@ describe('sign-in at the console (登录)', () => {
     await a.locator('[data-testid="pending-commands"]', { hasText: '待发送指令 0 条' }).waitFor({ timeout: 15_000 });
     await a.getByTestId('seat-switch').click();
     await signIn(a, 'duty-2', PASSWORDS['duty-2'], a.getByTestId('handover-panel').getByTestId('sign-in'));
-    await a.getByTestId('seat-switched').waitFor({ timeout: 15_000 });
+    await a.getByTestId('seat-switched').waitFor({ timeout: 30_000 });
     await expect(a.getByTestId('backend-user').textContent()).resolves.toContain('值班员 陈静');
     await online(a);
     expect(signOuts()).toBe(outBefore + 1);
@@ -186,7 +186,7 @@ describe('sign-in at the console (登录)', () => {
     // Then the second; the incoming officer acknowledges there, and both consoles show the record naming both.
     await b.getByTestId('seat-switch').click();
     await signIn(b, 'duty-2', PASSWORDS['duty-2'], b.getByTestId('handover-panel').getByTestId('sign-in'));
-    await b.getByTestId('seat-switched').waitFor({ timeout: 15_000 });
+    await b.getByTestId('seat-switched').waitFor({ timeout: 30_000 });
     await expect(b.getByTestId('backend-user').textContent()).resolves.toContain('值班员 陈静');
     await online(b);
     expect(signOuts()).toBe(outBefore + 2);
