@@ -7,7 +7,7 @@ import { createI18n } from 'vue-i18n';
 import type { Locale } from '../../../protocol';
 import consoleZh from '../i18n/zh-CN';
 import consoleEn from '../i18n/en';
-import { setApiLanguage } from '../page-apps/app-api';
+import { applyPageLocale, savedPageLocale } from '../page-apps/locale';
 import { MESSAGES } from './messages';
 
 const KEY = 'zongzhi.department.locale';
@@ -23,21 +23,8 @@ export const i18n = createI18n<[(typeof MESSAGES)['zh-CN']], Locale, false>({
 export const consoleWords = (): typeof consoleZh.dispatch => (i18n.global.locale.value === 'en' ? consoleEn : consoleZh).dispatch;
 
 export function setLocale(locale: Locale): void {
-  i18n.global.locale.value = locale;
-  setApiLanguage(locale);
-  document.documentElement.lang = locale;
-  try {
-    localStorage.setItem(KEY, locale);
-  } catch {
-    // A browser that keeps nothing: the choice lasts this page.
-  }
+  applyPageLocale(KEY, locale, i18n.global.locale);
 }
 
 /** The language this browser chose last time (zh-CN when none). */
-export function savedLocale(): Locale {
-  try {
-    return localStorage.getItem(KEY) === 'en' ? 'en' : 'zh-CN';
-  } catch {
-    return 'zh-CN';
-  }
-}
+export const savedLocale = (): Locale => savedPageLocale(KEY);

@@ -7,7 +7,7 @@ import { createI18n } from 'vue-i18n';
 import type { Locale } from '../../../protocol';
 import consoleZh from '../i18n/zh-CN';
 import consoleEn from '../i18n/en';
-import { setApiLanguage } from '../page-apps/app-api';
+import { applyPageLocale, savedPageLocale } from '../page-apps/locale';
 import { MESSAGES } from './messages';
 
 const KEY = 'zongzhi.field.locale';
@@ -33,22 +33,9 @@ export const clock = (at: string | number): string => new Date(at).toLocaleTimeS
 export const dateTime = (at: string | number): string => new Date(at).toLocaleString(i18n.global.locale.value, { hour12: false });
 
 export function setLocale(locale: Locale): void {
-  i18n.global.locale.value = locale;
-  setApiLanguage(locale);
-  document.documentElement.lang = locale;
+  applyPageLocale(KEY, locale, i18n.global.locale);
   document.title = i18n.global.t('app.pageTitle');
-  try {
-    localStorage.setItem(KEY, locale);
-  } catch {
-    // A browser that keeps nothing: the choice lasts this page.
-  }
 }
 
 /** The language this phone chose last time (zh-CN when none). */
-export function savedLocale(): Locale {
-  try {
-    return localStorage.getItem(KEY) === 'en' ? 'en' : 'zh-CN';
-  } catch {
-    return 'zh-CN';
-  }
-}
+export const savedLocale = (): Locale => savedPageLocale(KEY);
