@@ -5,7 +5,8 @@
  * embedded backend runs its demo loop (an incident every BENCH_DEMO_LOOP wall minutes, worked to closure by the
  * simulated people), every screen is a masked demo screen, the map wall tours the incidents, and a fifth screen
  * rotates through the workspaces (playlist). Samples each page's JS heap (after a forced GC) every minute and
- * prints the growth after the warm-up, with what the show did. Not a test: prints figures.
+ * prints the growth after the warm-up, with what the show did. Heap snapshots at the end of the warm-up, half-way
+ * and at the end split each wall's heap into compiled code, strings and objects. Not a test: prints figures.
  * Run: npm run bench -- soak   (BENCH_MINUTES, BENCH_WARMUP_MINUTES, BENCH_SPEED, BENCH_SHOW, BENCH_DEMO_LOOP)
  */
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import type { Page } from 'playwright-core';
 import type { Camera } from '../protocol';
 import { launchChromium, startHostProcess } from '../harness/browser';
 import { hubBridge, syncedRows } from '../harness/e2e';
+import { heapSplit, type HeapSplit } from './support/heap-split';
 
 const minutes = Number(process.env.BENCH_MINUTES ?? 30);
 const warmup = Number(process.env.BENCH_WARMUP_MINUTES ?? 5);
@@ -68,12 +70,20 @@ const heap = async (): Promise<number[]> =>
   );
 console.log(`soak: ${walls.length} walls, simulated clock ×${speed}, ${minutes} min (warm-up ${warmup} min)${show ? `, the 迎检 show (an incident every ${demoLoop} min, masked, map touring, one screen rotating)` : ''}`);
 const samples: Array<{ minute: number; mb: number[] }> = [];
+/** At the end of the warm-up, half-way and at the end: each wall's heap split into compiled code and objects. */
+const middle = Math.round((warmup + minutes) / 2);
+const splits = new Map<number, HeapSplit[]>();
 for (let minute = 0; minute <= minutes; minute++) {
   if (minute > 0) await new Promise((r) => setTimeout(r, 60_000));
   const mb = (await heap()).map((b) => Math.round((b / 1024 / 1024) * 10) / 10);
   samples.push({ minute, mb });
   const tiles = await pages[2]!.locator('[data-testid="video-tile"][data-state="playing"]').count();
   console.log(`  min ${String(minute).padStart(3)}: ${walls.map((w, i) => `${w} ${mb[i]} MiB`).join(' · ')} · ${tiles} tiles playing${await showState()}`);
+  if (minute === warmup || minute === middle || minute === minutes) {
+    const split: HeapSplit[] = [];
+    for (const page of pages) split.push(await heapSplit(page));
+    splits.set(minute, split);
+  }
 }
 const base = samples.find((s) => s.minute === warmup) ?? samples[0]!;
 const last = samples.at(-1)!;
@@ -89,6 +99,25 @@ walls.forEach((w, i) => {
   const b = mean3(last.minute - 2, i);
   console.log(`  ${w}: ${base.mb[i]} → ${last.mb[i]} MiB (${(((last.mb[i]! - base.mb[i]!) / base.mb[i]!) * 100).toFixed(1)} %); 3-sample means ${a.toFixed(1)} → ${b.toFixed(1)} MiB (${(((b - a) / a) * 100).toFixed(1)} %)`);
 });
+console.log(`the second half (3-sample means, minute ${middle} → ${last.minute}):`);
+walls.forEach((w, i) => {
+  const a = mean3(middle, i);
+  const b = mean3(last.minute - 2, i);
+  console.log(`  ${w}: ${a.toFixed(1)} → ${b.toFixed(1)} MiB (${(((b - a) / a) * 100).toFixed(1)} %)`);
+});
+const mib = (b: number): string => (b / 1024 / 1024).toFixed(2);
+const pct = (a: number, b: number): string => `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)} %`;
+for (const from of [warmup, middle]) {
+  const a = splits.get(from);
+  const b = splits.get(minutes);
+  if (!a || !b || from === minutes) continue;
+  console.log('');
+  console.log(`heap snapshots, minute ${from} → ${minutes}: compiled code (V8's JIT warming up) apart from the page's objects and strings:`);
+  walls.forEach((w, i) => {
+    const [x, y] = [a[i]!, b[i]!];
+    console.log(`  ${w}: code ${mib(x.code)} → ${mib(y.code)} MiB (${pct(x.code, y.code)}); objects ${mib(x.objects)} → ${mib(y.objects)} MiB (${pct(x.objects, y.objects)}); strings ${mib(x.strings)} → ${mib(y.strings)} MiB (${pct(x.strings, y.strings)})`);
+  });
+}
 api.close();
 await browser.close();
 await host.stop();
