@@ -4,10 +4,13 @@
  * led by the latest PAT and PMT so that it plays alone, written to `<dir>/<cameraId>/<YYYYMMDD>/<startWallMs>.ts`
  * and indexed (recording-index.ts) with its wall and city start. Nothing is written before the first keyframe.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TS_PACKET, packetInfo, pmtPidFromPat, videoFromPmt } from './ts-gop';
 import { segmentFile, type RecordingIndex } from './recording-index';
+
+/** A segment shorter than this (an encoder that ended right after a keyframe) is dropped. */
+const MIN_SEGMENT_MS = 200;
 
 export interface SegmenterOptions {
   dir: string;
@@ -119,6 +122,12 @@ export class Segmenter {
       closeSync(segment.fd);
     } catch {
       /* already gone: the index still says what was written */
+    }
+    if (now - segment.startWallMs < MIN_SEGMENT_MS) {
+      // The encoder ended just after a keyframe: a picture with no length to play is not kept.
+      this.o.index.remove(this.o.cameraId, segment.startWallMs);
+      rmSync(segmentFile(this.o.dir, this.o.cameraId, segment.startWallMs), { force: true });
+      return;
     }
     this.o.index.finish(this.o.cameraId, segment.startWallMs, { endWallMs: now, bytes: segment.bytes, status: segment.bytes > 0 ? 'ok' : 'corrupt', note: segment.bytes > 0 ? null : '录像为空 / empty segment' });
     this.o.closed?.(this.o.cameraId, segment.startWallMs, segment.bytes);
