@@ -35,7 +35,7 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --history-days N  days of history generated on a fresh database (default 30)
   --replay-days N   days of city time kept for replay (复盘回放: the change log and its checkpoints; default 30);
                     older ones are pruned hourly. The generated history above has no log: replay starts at the first start
-  --no-record       record no camera (by default the synthetic cameras being watched are recorded, and on the
+  --no-record       record no camera (also ZONGZHI_RECORDING=off; by default the synthetic cameras being watched are recorded, and on the
                     instance running the city those near serious open events and --record-cameras)
   --recordings-dir DIR  where the recordings and their index.sqlite are (default: recordings/ beside the SQLite file)
   --record-cameras ID,…  cameras always recorded (with nobody watching)
@@ -194,7 +194,8 @@ async function main(): Promise<void> {
     ...(startAt ? { startAtMs: lastBeijingTime(Number(startAt[1]), Number(startAt[2]), Date.now()) } : {}),
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
     history: { keepDays: numberOption('replay-days', args['replay-days'], 30, (n) => Number.isInteger(n) && n >= 1 && n <= 3650) },
-    ...(args['no-record'] || args.init ? {} : { recording }),
+    // ZONGZHI_RECORDING=off: as --no-record (the test harness's consoles and backends, unless a test asks).
+    ...(args['no-record'] || args.init || process.env.ZONGZHI_RECORDING === 'off' ? {} : { recording }),
     ...(sip && !args.init ? { sip } : {}),
     // The demo's simulated field staff run a headless Chromium: ZONGZHI_SIMULATED_STAFF=off saves it (tests).
     ...(process.env.ZONGZHI_SIMULATED_STAFF === 'off' ? { simulatedStaff: false as const } : {}),
