@@ -170,7 +170,59 @@ describe('camera recording and playback', () => {
     expect(starts.map((s) => existsSync(segmentFile(quota.index.dir, camera.id, s)))).toEqual([false, false, false, true, true, true]);
     // 02:02 UTC is 10:02 Beijing time: the third segment's end.
     expect(notices).toEqual(['录像空间不足：已删除最早的录像（至 10:02）']);
+    // Over the quota again within the hour: deleted, not said again.
+    const extra = Date.now();
+    quota.index.open({ cameraId: camera.id, startWallMs: extra, startCityMs: Date.UTC(2026, 0, 1, 3), rate: 1 });
+    quota.index.finish(camera.id, extra, { endWallMs: extra + 2000, bytes: source.bytes, status: 'ok' });
+    expect(quota.retention().forSpace).toBe(1);
+    expect(notices).toHaveLength(1);
     quota.stop();
+
+    // Below the free-space floor (2 segments' worth, nothing free): the two oldest go, whatever the quota.
+    const floor = new Recorder(
+      { dir: join(dataDir, 'quota'), quotaBytes: 1024 ** 3, floorBytes: source.bytes * 2 },
+      { streams: backend.video, cameras: () => [], cameraById: () => undefined, events: () => [], cityNow: () => 0, rate: () => 1, leading: () => false, notice: (_level, message) => notices.push(message), log: silentLogger, freeBytes: () => 0 },
+    );
+    expect(floor.retention().forSpace).toBe(2);
+    expect(floor.index.oldest(10).map((s) => s.startWallMs)).toEqual([extra]);
+    floor.stop();
+  });
+
+  it('pins, on the leading instance, the configured cameras and those near open serious events, at most max', () => {
+    const [a, b, c, d] = [...backend.state.collections.cameras.values()].filter((x) => x.online && x.streams.some((s) => s.url.startsWith('/video/')));
+    const at = (cam: Camera, metresNorth: number): Camera => ({ ...cam, position: [116.4, 39.9 + metresNorth / 111_000] });
+    const cameras = [at(a!, 100), at(b!, 250), at(c!, 500), at(d!, 5000)];
+    const event = { ...[...backend.state.collections.events.values()][0]!, location: [116.4, 39.9] as [number, number], severity: 3, status: 'dispatched' as const, reportedAt: new Date().toISOString() };
+    const calls: string[] = [];
+    let leading = true;
+    let max = 16;
+    const make = (): Recorder =>
+      new Recorder(
+        { dir: join(backend.dir, 'pick'), radiusM: 300, severity: 3, cameras: [d!.id], get max() { return max; } },
+        {
+          streams: { pin: (id, owner) => (calls.push(`pin ${id} ${owner}`), { ok: true }), unpin: (id, owner) => void calls.push(`unpin ${id} ${owner}`), onPackets: () => () => {} },
+          cameras: () => cameras,
+          cameraById: (id) => cameras.find((x) => x.id === id),
+          events: () => [event, { ...event, id: 'minor', severity: 2, location: [116.4, 39.9 + 500 / 111_000] as [number, number] }],
+          cityNow: () => 0,
+          rate: () => 1,
+          leading: () => leading,
+          notice: () => {},
+          log: silentLogger,
+        },
+      );
+    const recorder = make();
+    recorder.pick();
+    // The configured one first, then those within 300 m of the severity-3 event; the severity-2 one's camera not.
+    expect(recorder.pinned).toEqual([d!.id, a!.id, b!.id]);
+    max = 2;
+    recorder.pick();
+    expect(recorder.pinned).toEqual([d!.id, a!.id]);
+    expect(calls.at(-1)).toBe(`unpin ${b!.id} recorder`);
+    leading = false;
+    recorder.pick();
+    expect(recorder.pinned).toEqual([]);
+    recorder.stop();
   });
 
   it('refuses a request without a ticket, out of scope, or with a bad query, with clear codes', async () => {
