@@ -75,6 +75,8 @@ export class Recorder {
   private readonly timers: NodeJS.Timeout[] = [];
   private stopTap: (() => void) | null = null;
   private lastWarnAt = -Infinity;
+  /** The recordings' bytes (the index's sum, kept up to date here; read again at each periodic round). */
+  private total: number;
   private readonly wallNow: () => number;
   private readonly freeBytes: (dir: string) => number;
 
@@ -88,7 +90,8 @@ export class Recorder {
     this.freeBytes = d.freeBytes ?? statfsFree;
     const recovered = this.index.recoverOpen();
     if (recovered.ok + recovered.corrupt > 0) d.log.warn('recordings left open by the last run checked', recovered);
-    this.quotaBytes = o.quotaBytes ?? Math.min(20 * GIB, 0.25 * (this.freeBytes(o.dir) + this.index.totalBytes()));
+    this.total = this.index.totalBytes();
+    this.quotaBytes = o.quotaBytes ?? Math.min(20 * GIB, 0.25 * (this.freeBytes(o.dir) + this.total));
   }
 
   start(): void {
@@ -118,7 +121,7 @@ export class Recorder {
         rate: this.d.rate,
         wallNow: this.wallNow,
         ...(this.o.segmentMs ? { segmentMs: this.o.segmentMs } : {}),
-        closed: () => this.afterSegment(),
+        closed: (_camera, _start, bytes) => this.afterSegment(bytes),
         failed: (e) => this.d.log.warn('recording write failed', { camera: cameraId, error: e.message }),
       });
       this.segmenters.set(cameraId, segmenter);
@@ -126,9 +129,10 @@ export class Recorder {
     segmenter.push(packets);
   }
 
-  /** Cheap enough after every segment: the quota is checked on the index's sum. */
-  private afterSegment(): void {
-    if (this.index.totalBytes() > this.quotaBytes) this.retention();
+  /** After every segment: over the quota, the oldest go now rather than at the next round. */
+  private afterSegment(bytes: number): void {
+    this.total += bytes;
+    if (this.total > this.quotaBytes) this.retention();
   }
 
   /** The cameras to keep recording with nobody watching (on the leading instance), pinned; the rest unpinned. */
@@ -189,7 +193,7 @@ export class Recorder {
       aged += old.length;
       if (old.length < batch.length) break;
     }
-    let total = this.index.totalBytes();
+    let total = (this.total = this.index.totalBytes());
     let free: number;
     try {
       free = this.freeBytes(this.o.dir);
@@ -212,6 +216,7 @@ export class Recorder {
         upTo = s;
       }
     }
+    this.total = total;
     if (aged > 0) this.d.log.info('old recordings deleted', { segments: aged, days: this.o.days ?? 7 });
     if (upTo) this.warnSpace(upTo, forSpace, total, free);
     return { aged, forSpace };
