@@ -4,7 +4,7 @@
  * readable event ids, and which cameras offer WebRTC: startBackend's set-up, kept apart from its services.
  */
 import { randomBytes } from 'node:crypto';
-import { type Change, type CollectionName, type CollectionTypes, type LonLat, type Plan } from '../protocol';
+import { OWN_PLAYBACK_TEMPLATE, VIDEO_PATH_PREFIX, type Camera, type Change, type CollectionName, type CollectionTypes, type LonLat, type Plan } from '../protocol';
 import { CityState, CommandError, GridLocator, defaultPlans, executeCommand, upsert, type Actor } from '../domain';
 import type { RunningStore } from './store/open';
 import { mkdirSync } from 'node:fs';
@@ -148,16 +148,25 @@ export async function backfillHistory(state: CityState, city: City, seed: number
   return { applied: engine.actionsApplied, refused: engine.actionsRefused };
 }
 
-/** Camera records changed so that their own WebRTC stream is listed first when served, and absent when not. */
-export function advertiseWebRtc(state: CityState, served: boolean): Change[] {
+/**
+ * Camera records changed so that their own WebRTC stream is listed first when served, and absent when not; and,
+ * with `recorded`, the backend's own cameras (their streams are its test pictures) name its recordings as their
+ * playback (复盘回放), taken away again when this backend does not record.
+ */
+export function advertiseWebRtc(state: CityState, served: boolean, recorded = false): Change[] {
   const changes: Change[] = [];
-  for (const camera of state.all('cameras')) {
+  for (const original of state.all('cameras')) {
+    const { playback, ...rest } = original;
+    const recordedHere = recorded && original.streams.some((s) => s.url.startsWith(VIDEO_PATH_PREFIX));
+    const codec265 = original.streams.length > 0 && original.streams.every((s) => s.codec === 'h265');
+    // A platform's playback (imported) stays; the backend's own is set or taken away.
+    const camera: Camera = recordedHere ? { ...rest, playback: { kind: 'hls-range', urlTemplate: OWN_PLAYBACK_TEMPLATE, codec: codec265 ? 'h265' : 'h264' } } : playback?.urlTemplate === OWN_PLAYBACK_TEMPLATE ? rest : original;
     const own = whepPath(camera.id);
     const others = camera.streams.filter((s) => !(s.protocol === 'webrtc' && s.url === own));
     // Browsers' WebRTC has no H.265: an H.265-only camera keeps its other streams (and its clear message).
     const codec = camera.streams.find((s) => s.codec === 'h264')?.codec;
     const streams = served && codec ? [{ protocol: 'webrtc' as const, url: own, codec, offer: 'server' as const }, ...others] : others;
-    if (JSON.stringify(streams) !== JSON.stringify(camera.streams)) changes.push(upsert('cameras', { ...camera, streams }));
+    if (JSON.stringify({ ...camera, streams }) !== JSON.stringify(original)) changes.push(upsert('cameras', { ...camera, streams }));
   }
   return changes;
 }

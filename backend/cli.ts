@@ -8,7 +8,7 @@ import { createLogger } from '../node-util/logger';
 import { startBackend } from './index';
 import { lastBeijingTime } from './live-simulator/timing';
 import type { ScenarioKind } from './live-simulator/reports';
-import { BackendInstance, SipAccount, validate } from '../protocol';
+import { BackendInstance, CAMERA_ID_PATTERN, SipAccount, validate } from '../protocol';
 import { describeRefusal } from '../node-util/backend-refusal';
 import { isDatabaseUrl } from './store/open';
 import { DEFAULT_LIMITS, type ServerLimits } from './wire/limits';
@@ -18,7 +18,7 @@ import { apiKeysMain } from './auth/api-keys-cli';
 import { sampleCityMain } from './import/sample-city';
 import { runReadWorker } from './import/read-worker';
 
-const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--replay-days N] [--start-at HH:MM] [--scenario flood|crowd|fire|traffic[@SECONDS]] [--demo-loop MINUTES] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--webhooks-to-private] [--init] [--json]
+const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] [--seed N] [--scale X] [--speed X] [--no-sim] [--history-days N] [--replay-days N] [--no-record] [--recordings-dir DIR] [--record-cameras ID,…] [--record-radius M] [--record-severity N] [--record-max N] [--recording-days N] [--recording-quota-gib X] [--start-at HH:MM] [--scenario flood|crowd|fire|traffic[@SECONDS]] [--demo-loop MINUTES] [--sip auto|off|URL] [--sip-field-url URL] [--janus URL] [--broker URL] [--limit NAME=N] [--tokens-file FILE] [--new-tokens] [--webhooks-to-private] [--init] [--json]
   --port N          listen on 127.0.0.1:N (default 7700; 0 picks a free port)
   --instance-name NAME  this instance's name, shown in the consoles' status bar (default host:port; 1-128
                     characters); several instances may serve one PostgreSQL database
@@ -35,6 +35,16 @@ const usage = `usage: backend [--port N] [--instance-name NAME] [--db FILE|URL] 
   --history-days N  days of history generated on a fresh database (default 30)
   --replay-days N   days of city time kept for replay (复盘回放: the change log and its checkpoints; default 30);
                     older ones are pruned hourly. The generated history above has no log: replay starts at the first start
+  --no-record       record no camera (also ZONGZHI_RECORDING=off; by default the synthetic cameras being watched are recorded, and on the
+                    instance running the city those near serious open events and --record-cameras)
+  --recordings-dir DIR  where the recordings and their index.sqlite are (default: recordings/ beside the SQLite file)
+  --record-cameras ID,…  cameras always recorded (with nobody watching)
+  --record-radius M     cameras within M metres of an open serious event are recorded (default 300)
+  --record-severity N   what is serious: severity N (1–4) and above (default 3)
+  --record-max N        at most N cameras recorded with nobody watching (default 16; each is an encoder)
+  --recording-days N    recordings kept N days (default 7)
+  --recording-quota-gib X  recordings kept within X GiB (default min(20, 25 % of the free space)); the oldest
+                    go first, and below 2 GiB free too, with a warning to the consoles
   --start-at HH:MM  fresh database only: the simulated clock starts at the last HH:MM Beijing time (UTC+8)
                     instead of now (e.g. show the day shift in an evening demo)
   --scenario K@S    inject a scripted scenario (flood, crowd, fire or traffic) S seconds after start (default 10)
@@ -79,6 +89,14 @@ async function main(): Promise<void> {
       'webhooks-to-private': { type: 'boolean', default: false },
       'history-days': { type: 'string' },
       'replay-days': { type: 'string' },
+      'no-record': { type: 'boolean', default: false },
+      'recordings-dir': { type: 'string' },
+      'record-cameras': { type: 'string' },
+      'record-radius': { type: 'string' },
+      'record-severity': { type: 'string' },
+      'record-max': { type: 'string' },
+      'recording-days': { type: 'string' },
+      'recording-quota-gib': { type: 'string' },
       'start-at': { type: 'string' },
       scenario: { type: 'string' },
       'demo-loop': { type: 'string' },
@@ -120,6 +138,17 @@ async function main(): Promise<void> {
     if (!m || !(m[1]! in DEFAULT_LIMITS) || Number(m[2]) <= 0) fail(`--limit ${entry}: expected NAME=N with NAME one of ${Object.keys(DEFAULT_LIMITS).join(', ')} and N a positive whole number`);
     limits[m[1] as keyof ServerLimits] = Number(m[2]);
   }
+  const recordCameras = args['record-cameras']?.split(',').map((id) => id.trim()).filter(Boolean);
+  if (recordCameras?.some((id) => !CAMERA_ID_PATTERN.test(id))) fail('--record-cameras must be camera ids separated by commas');
+  const recording = {
+    ...(args['recordings-dir'] !== undefined ? { dir: resolve(args['recordings-dir']) } : {}),
+    ...(recordCameras ? { cameras: recordCameras } : {}),
+    radiusM: numberOption('record-radius', args['record-radius'], 300, (n) => n >= 0 && n <= 10_000),
+    severity: numberOption('record-severity', args['record-severity'], 3, (n) => Number.isInteger(n) && n >= 1 && n <= 4),
+    max: numberOption('record-max', args['record-max'], 16, (n) => Number.isInteger(n) && n >= 0 && n <= 48),
+    days: numberOption('recording-days', args['recording-days'], 7, (n) => n > 0 && n <= 3650),
+    ...(args['recording-quota-gib'] !== undefined ? { quotaBytes: numberOption('recording-quota-gib', args['recording-quota-gib'], 20, (n) => n > 0 && n <= 1_000_000) * 1024 ** 3 } : {}),
+  };
   const startAt = args['start-at'] === undefined ? undefined : /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(args['start-at']);
   if (startAt === null) fail('--start-at must be a time of day HH:MM (Beijing time), e.g. 10:00');
   const sipMode = args.sip ?? 'auto';
@@ -165,6 +194,8 @@ async function main(): Promise<void> {
     ...(startAt ? { startAtMs: lastBeijingTime(Number(startAt[1]), Number(startAt[2]), Date.now()) } : {}),
     historyDays: numberOption('history-days', args['history-days'], 30, (n) => Number.isInteger(n) && n >= 0 && n <= 400),
     history: { keepDays: numberOption('replay-days', args['replay-days'], 30, (n) => Number.isInteger(n) && n >= 1 && n <= 3650) },
+    // ZONGZHI_RECORDING=off: as --no-record (the test harness's consoles and backends, unless a test asks).
+    ...(args['no-record'] || args.init || process.env.ZONGZHI_RECORDING === 'off' ? {} : { recording }),
     ...(sip && !args.init ? { sip } : {}),
     // The demo's simulated field staff run a headless Chromium: ZONGZHI_SIMULATED_STAFF=off saves it (tests).
     ...(process.env.ZONGZHI_SIMULATED_STAFF === 'off' ? { simulatedStaff: false as const } : {}),

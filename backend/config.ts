@@ -13,6 +13,7 @@ import type { ScenarioKind } from './live-simulator/reports';
 import type { DemoLoop } from './live-simulator/demo-loop';
 import type { ViewerTickets } from './video/viewer-tickets';
 import type { CameraStreams } from './video/camera-streams';
+import type { Recorder, RecorderOptions } from './video/recorder';
 import type { SimulationEngine } from './live-simulator/engine';
 
 export interface BackendConfig {
@@ -96,6 +97,11 @@ export interface BackendConfig {
    */
   history?: HistoryOptions;
   webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; allowPrivate?: boolean; keepDays?: number; now?: () => number };
+  /**
+   * Camera recording for replay (backend/video/recorder.ts): the segments' folder (default `recordings` beside the
+   * SQLite file), which cameras, retention. Absent: nothing is recorded (the CLI records by default).
+   */
+  recording?: Omit<RecorderOptions, 'dir'> & { dir?: string };
 }
 
 
@@ -121,6 +127,8 @@ export interface RunningBackend {
   alarms: AlarmService;
   /** The history kept for replay: `reader.stateAt(T)`, `checkpoint()`, `prune()`, `run()` (tests, the bench). */
   history: HistoryService;
+  /** The camera recorder when recording (its index, `pick()`, `retention()`: tests, the bench). */
+  recorder: Recorder | null;
   /** Whether this instance runs the city life now (it holds the store's lead). */
   leading(): boolean;
   /** Runs one simulator tick now (tests). */

@@ -5,7 +5,7 @@
  * by close().
  * Used by the CLI, the console's embedded mode and the tests.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +37,8 @@ import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
+import { Recorder } from './video/recorder';
+import { recordingRoutes } from './video/recordings-http';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { ensureSimulatedStaffAccount, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
 import { consoleAppGate } from './auth/apps';
@@ -75,6 +77,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const gate = tickets.gate((entries) => store.audit(entries));
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
+  const recorder = openRecorder();
+  const recordings = recordingRoutes({ index: () => recorder?.index ?? null, cameraById: (id) => state.get('cameras', id), gate, log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   const keyPersons = keyPersonRoutes(store, state);
   const auditRead = auditRoutes(store);
@@ -153,7 +157,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   });
   const signIn = authRoutes(server.auth, store);
   const department = departmentRoutes({ auth: sessions, store, state, assetsDir: config.fieldAssetsDir === undefined ? findDepartmentAssets() : config.fieldAssetsDir, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
-  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || recordings(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({
@@ -252,7 +256,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       async start() {
         await life.refreshKpis();
         // Cameras offer WebRTC exactly when this backend can serve it (a Janus is configured), best first.
-        await server.commitSystemChanges(() => advertiseWebRtc(state, webrtc !== null));
+        // And name their recordings (复盘回放) when this backend records them.
+        await server.commitSystemChanges(() => advertiseWebRtc(state, webrtc !== null, recorder !== null));
         await server.start();
         if (config.instanceName === undefined) instance.name = `${hostname().slice(0, 120)}:${server.port}`;
         log.info('backend listening', { url: server.url, seq: state.seq, speed: clock.rate, instance });
@@ -277,6 +282,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       },
       stop: async () => simulator?.stop(),
     },
+    // After the camera streams: stopped before them (the open segments closed while the encoders still run).
+    { name: 'camera recording', start: async () => recorder?.start(), stop: async () => recorder?.stop() },
     life.service(),
     { name: 'replay history', start: () => history.start(), stop: () => history.stop() },
     { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
@@ -306,6 +313,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     tickets,
     alarms,
     history,
+    recorder,
     demoLoop,
     leading: () => life.leading,
     tick: () => life.tick(),
@@ -316,6 +324,35 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       await store.close();
     },
   };
+
+  /**
+   * The camera recorder (backend/video/recorder.ts) when configured: the watched cameras, and on the leading
+   * instance those near serious open events and the configured ones. A folder that cannot be used leaves
+   * recording off, said in the log.
+   */
+  function openRecorder(): Recorder | null {
+    if (!config.recording) return null;
+    const dir = config.recording.dir ?? join(dirname(config.dbFile), 'recordings');
+    try {
+      return new Recorder(
+        { ...config.recording, dir },
+        {
+          streams: video,
+          cameras: () => state.all('cameras'),
+          cameraById: (id) => state.get('cameras', id),
+          events: () => state.all('events'),
+          cityNow: () => clock.nowMs(),
+          rate: () => clock.rate,
+          leading: () => life.leading,
+          notice: (level, message) => server.notice(level, message),
+          log,
+        },
+      );
+    } catch (e) {
+      log.warn('camera recording is off: its folder cannot be used', { dir, error: (e as Error).message });
+      return null;
+    }
+  }
 }
 
 export { createLogger };

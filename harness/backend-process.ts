@@ -41,6 +41,8 @@ export async function startBackendProcess(dir: string, extra: string[] = [], db?
   const child = spawn(process.execPath, backendArgs(db ?? join(dir, 'backend.sqlite'), ['--history-days', '1', '--no-sim', '--sip', 'off', ...where, ...extra]), {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // No camera recording (its pinned encoders) unless a test asks for it (ZONGZHI_RECORDING=on in its environment).
+    env: { ZONGZHI_RECORDING: 'off', ...process.env },
   });
   const log: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => {

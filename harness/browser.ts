@@ -42,7 +42,7 @@ export async function startHostProcess(dataDir: string, extraArgs: string[] = []
   const hostJs = join(PROJECT_ROOT, 'out/main/host.js');
   if (!existsSync(hostJs)) throw new Error('out/main/host.js missing: the e2e global setup builds it');
   // The embedded backend's simulated field staff (a headless Chromium) only where a test asks for them.
-  const child = spawn(process.execPath, [hostJs, '--json', '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZONGZHI_SIMULATED_STAFF: 'off', ...env } });
+  const child = spawn(process.execPath, [hostJs, '--json', '--data-dir', dataDir, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZONGZHI_SIMULATED_STAFF: 'off', ZONGZHI_RECORDING: 'off', ...env } });
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
   const url = await new Promise<string>((resolve, reject) => {

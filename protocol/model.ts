@@ -114,6 +114,19 @@ export const CameraStream = z.object({
 });
 export type CameraStream = z.infer<typeof CameraStream>;
 
+/**
+ * Where a camera's recordings are played from (复盘回放), a URL template with {cameraId} {from} {to} (ISO 8601)
+ * {fromMs} {toMs} (epoch ms) {fromUnix} {toUnix} (s): `hls-range` an HLS VOD playlist of the range (the reference
+ * backend's own `/recordings/…/index.m3u8`; a platform's), `mp4-range` an MP4 of the range, `gb28181-http` a
+ * GB/T 28181 platform's HTTP 回放 API answering JSON with the URL to play.
+ */
+export const CameraPlayback = z.object({
+  kind: z.enum(['hls-range', 'mp4-range', 'gb28181-http']),
+  urlTemplate: z.string().max(1000),
+  codec: z.enum(['h264', 'h265']).optional(),
+});
+export type CameraPlayback = z.infer<typeof CameraPlayback>;
+
 export const Camera = z.object({
   id: z.string(),
   name: z.string(),
@@ -127,6 +140,8 @@ export const Camera = z.object({
   online: z.boolean(),
   /** Stream URLs per protocol, best first; empty until the video platform provides them. */
   streams: z.array(CameraStream),
+  /** Its recordings, when kept (absent: none; older hubs drop the key). */
+  playback: CameraPlayback.optional(),
 });
 export type Camera = z.infer<typeof Camera>;
 

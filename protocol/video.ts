@@ -118,3 +118,21 @@ export function videoPlatformOrigins(cameras: Iterable<{ streams: ReadonlyArray<
   }
   return [...origins];
 }
+
+/** The path of the reference backend's recordings of a camera (复盘回放; backend/video/recordings-http.ts). */
+export const RECORDINGS_PATH_PREFIX = '/recordings/';
+/** The playback template the reference backend gives its own recorded cameras. */
+export const OWN_PLAYBACK_TEMPLATE = `${RECORDINGS_PATH_PREFIX}{cameraId}/index.m3u8?from={fromMs}&to={toMs}`;
+
+/** A camera's playback URL for a city-time range, from its template (Camera.playback.urlTemplate). */
+export function playbackUrl(template: string, cameraId: string, fromMs: number, toMs: number): string {
+  const iso = (ms: number): string => encodeURIComponent(new Date(ms).toISOString());
+  return template
+    .replaceAll('{cameraId}', encodeURIComponent(cameraId))
+    .replaceAll('{fromMs}', String(Math.floor(fromMs)))
+    .replaceAll('{toMs}', String(Math.ceil(toMs)))
+    .replaceAll('{fromUnix}', String(Math.floor(fromMs / 1000)))
+    .replaceAll('{toUnix}', String(Math.ceil(toMs / 1000)))
+    .replaceAll('{from}', iso(fromMs))
+    .replaceAll('{to}', iso(toMs));
+}

@@ -7,7 +7,7 @@
  */
 import { GridLocator, upsert, type CityState } from '../../domain';
 import type { Change } from '../../protocol';
-import type { Camera, CameraStream } from '../../protocol/model';
+import type { Camera, CameraPlayback, CameraStream } from '../../protocol/model';
 import { toWgs84, type Crs } from './crs';
 import type { ImportIssue, TableReport } from './report';
 import { columnOf, type Table, type TableRow } from './table';
@@ -53,6 +53,21 @@ export interface CameraOptions {
   crs: Crs;
   /** A URL with {id} for the cameras whose row has none. */
   streamTemplate?: string;
+  /** The platform's playback (回放) URL for a time range, {id} or {cameraId} and {from}/{fromMs}/{fromUnix}… (playbackOf). */
+  playbackTemplate?: string;
+}
+
+/**
+ * A camera's playback from a platform's URL template (复盘回放): an HLS playlist (.m3u8) or an MP4 (.mp4) of the
+ * range, otherwise a GB/T 28181 platform's HTTP 回放 API; the camera's id as {id} or {cameraId}, the range as
+ * {from} {to} (ISO 8601), {fromMs} {toMs} or {fromUnix} {toUnix}. Null when it is not such a template.
+ */
+export function playbackOf(template: string): CameraPlayback | null {
+  const urlTemplate = template.replaceAll('{id}', '{cameraId}');
+  if (!urlTemplate.includes('{cameraId}') || !/\{(from|fromMs|fromUnix)\}/.test(urlTemplate) || urlTemplate.length > 1000) return null;
+  if (!/^(https?:\/\/[^/\s]+)?\/\S*$/i.test(urlTemplate)) return null;
+  const path = urlTemplate.split('?')[0]!.toLowerCase();
+  return { kind: path.endsWith('.m3u8') ? 'hls-range' : path.endsWith('.mp4') ? 'mp4-range' : 'gb28181-http', urlTemplate };
 }
 
 export function buildCameras(table: Table, state: CityState, file: string, options: CameraOptions): { report: TableReport; changes: Change[] | null } {
@@ -66,6 +81,11 @@ export function buildCameras(table: Table, state: CityState, file: string, optio
   if (issues.length > 0) return { report, changes: null };
   if (table.rows.length === 0) {
     issues.push({ severity: 'error', kind: 'no-rows', zh: '文件中没有摄像头', en: 'the file has no rows' });
+    return { report, changes: null };
+  }
+  const playback = options.playbackTemplate === undefined ? undefined : playbackOf(options.playbackTemplate);
+  if (playback === null) {
+    issues.push({ severity: 'error', kind: 'bad-url', zh: `回放地址模板“${options.playbackTemplate}”无效：须为 http(s) 地址，含 {id} 和 {from}/{fromMs}/{fromUnix}`, en: `playback template "${options.playbackTemplate}" is not usable: an http(s) URL holding {id} and {from}/{fromMs}/{fromUnix} is needed` });
     return { report, changes: null };
   }
   const convert = toWgs84(options.crs);
@@ -139,6 +159,7 @@ export function buildCameras(table: Table, state: CityState, file: string, optio
       districtId: grid.districtId,
       online,
       streams,
+      ...(playback ? { playback: { ...playback, codec } } : {}),
     });
   }
   if (noStream > 0) issues.push({ severity: 'warning', kind: 'bad-url', zh: `${noStream} 个摄像头没有视频流地址（可用 --stream-template 给出模板），视频墙上无法播放`, en: `${noStream} camera(s) have no stream URL (give --stream-template): the video wall cannot play them` });

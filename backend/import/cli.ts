@@ -14,12 +14,13 @@ import { storeTarget } from './write';
 import { IMPORT_EXIT, withStore } from './with-store';
 import { IMPORT_KINDS, defaultMaxBytes, formatAnswer, importAudit, isImportKind, prepareImport, type ImportAnswer, type ImportFiles, type ImportOptions } from './prepare';
 import { importIntoServer, readAdminToken } from './upload';
+import { playbackOf } from './cameras';
 
 export { IMPORT_EXIT };
 
 export const importUsage = `usage: backend import grids <file.geojson|file.shp> [--parents <boundaries.geojson|.shp>] [--crs wgs84|cgcs2000|gcj02|bd09] [--code-property NAME] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import staff <roster.csv|roster.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
-       backend import cameras <cameras.csv|cameras.xlsx> [--crs C] [--stream-template URL] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
+       backend import cameras <cameras.csv|cameras.xlsx> [--crs C] [--stream-template URL] [--playback-template URL] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import departments <departments.csv|.xlsx> [--rules <rules.csv|.xlsx>] [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import rules <rules.csv|rules.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
        backend import population <population.csv|.xlsx> [--encoding E] [--max-mb N] [--db FILE|URL] [--dry-run] [--json]
@@ -42,6 +43,9 @@ export const importUsage = `usage: backend import grids <file.geojson|file.shp> 
                     it is neither UTF-8 nor GB18030/GBK (detected otherwise)
   --stream-template URL  cameras: the stream URL for rows without one, {id} replaced by the camera's id
                     (e.g. 'https://vms.example/live/{id}.flv')
+  --playback-template URL  cameras: the platform's playback (回放) URL of a time range, for 复盘回放: {id}, and
+                    {from} {to} (ISO 8601), {fromMs} {toMs} or {fromUnix} {toUnix}; .m3u8: an HLS playlist, .mp4: an
+                    MP4, anything else: a GB/T 28181 platform's HTTP 回放 API answering JSON with the URL to play
   --rules FILE      departments: the 权责清单 too, checked against the file's departments and written in the same
                     change batch (replacing the departments and the rules together)
   --max-mb N        refuse a larger file before reading it (default ${DEFAULT_MAX_BYTES / 1024 / 1024} for grids, ${DEFAULT_TABLE_MAX_BYTES / 1024 / 1024} for tables)
@@ -65,6 +69,7 @@ export async function importMain(argv: string[]): Promise<number> {
       'code-property': { type: 'string' },
       encoding: { type: 'string' },
       'stream-template': { type: 'string' },
+      'playback-template': { type: 'string' },
       rules: { type: 'string' },
       parents: { type: 'string' },
       'max-mb': { type: 'string' },
@@ -91,6 +96,8 @@ export async function importMain(argv: string[]): Promise<number> {
   if (values.rules !== undefined && !existsSync(values.rules)) fail(`${values.rules}: no such file`);
   if (values['stream-template'] !== undefined && what !== 'cameras') fail('--stream-template is for cameras');
   if (values['stream-template'] !== undefined && !values['stream-template'].includes('{id}')) fail('--stream-template must hold {id}');
+  if (values['playback-template'] !== undefined && what !== 'cameras') fail('--playback-template is for cameras');
+  if (values['playback-template'] !== undefined && !playbackOf(values['playback-template'])) fail('--playback-template must be an http(s) URL holding {id} and {from}, {fromMs} or {fromUnix}');
   if (values['code-property'] !== undefined && what !== 'grids') fail('--code-property is for grids');
   if (values.parents !== undefined && what !== 'grids') fail('--parents is for grids');
   if (values.parents !== undefined && !existsSync(values.parents)) fail(`${values.parents}: no such file`);
@@ -107,6 +114,7 @@ export async function importMain(argv: string[]): Promise<number> {
     ...(values['code-property'] ? { codeProperty: values['code-property'] } : {}),
     ...(values.encoding ? { encoding: values.encoding } : {}),
     ...(values['stream-template'] ? { streamTemplate: values['stream-template'] } : {}),
+    ...(values['playback-template'] ? { playbackTemplate: values['playback-template'] } : {}),
   };
   const print = (answer: ImportAnswer): number => {
     process.stdout.write(values.json ? JSON.stringify(answer) + '\n' : formatAnswer(answer).join('\n') + '\n');

@@ -2,7 +2,7 @@
  * POST /admin/import/<what>: an administrator's import into the running city (`npm run backend -- import …
  * --server URL`, upload.ts). multipart/form-data: `file` (with `file.sidecar` parts for a Shapefile's .dbf/.shx/
  * .prj/.cpg), `rules` (departments), `parents` (grids, with `parents.sidecar`), `options` (JSON: crs,
- * codeProperty, encoding, streamTemplate, maxMb, dryRun); the body may be gzip-compressed (Content-Encoding: gzip,
+ * codeProperty, encoding, streamTemplate, playbackTemplate, maxMb, dryRun); the body may be gzip-compressed (Content-Encoding: gzip,
  * as the command line sends it: the server takes a request whole within 30 s). The files are read and checked as
  * the command line does (prepare.ts) — in a worker thread when the backend has one (read-worker.ts), so the
  * serving thread keeps answering — and written through this instance's command pipeline, so its consoles get the
@@ -49,6 +49,7 @@ const Options = z
     codeProperty: z.string().trim().min(1).max(64).optional(),
     encoding: z.string().max(32).optional(),
     streamTemplate: z.string().max(500).includes('{id}').optional(),
+    playbackTemplate: z.string().max(1000).optional(),
     maxMb: z.number().positive().max(4096).optional(),
     dryRun: z.boolean().default(false),
   })

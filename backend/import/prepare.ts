@@ -51,6 +51,7 @@ export interface ImportOptions {
   codeProperty?: string;
   encoding?: string;
   streamTemplate?: string;
+  playbackTemplate?: string;
   /** Per file; default 200 MB for grids, 50 MB for tables. */
   maxBytes?: number;
 }
@@ -79,7 +80,7 @@ export const defaultMaxBytes = (what: ImportKind): number => (what === 'grids' ?
 export type ReadImport =
   | { what: 'grids'; source: string; report: ImportReport; city: ImportedCity | null }
   | { what: 'departments' | 'rules'; source: string; files: DepartmentFiles }
-  | { what: 'staff' | 'cameras' | 'population' | 'places' | 'persons'; source: string; name: string; table: Table; crs: Crs; streamTemplate?: string };
+  | { what: 'staff' | 'cameras' | 'population' | 'places' | 'persons'; source: string; name: string; table: Table; crs: Crs; streamTemplate?: string; playbackTemplate?: string };
 
 export async function readImport(what: ImportKind, files: ImportFiles, options: ImportOptions = {}): Promise<ReadImport> {
   const maxBytes = options.maxBytes ?? defaultMaxBytes(what);
@@ -107,7 +108,7 @@ export async function readImport(what: ImportKind, files: ImportFiles, options: 
     const first = { table, file: name };
     return { what, source, files: what === 'rules' ? { rules: first } : { departments: first, ...(files.rules !== undefined ? { rules: { table: await readTable(files.rules, readOptions), file: nameOf('rules') } } : {}) } };
   }
-  return { what, source, name, table, crs, ...(options.streamTemplate ? { streamTemplate: options.streamTemplate } : {}) };
+  return { what, source, name, table, crs, ...(options.streamTemplate ? { streamTemplate: options.streamTemplate } : {}), ...(options.playbackTemplate ? { playbackTemplate: options.playbackTemplate } : {}) };
 }
 
 export async function prepareImport(what: ImportKind, files: ImportFiles, options: ImportOptions = {}): Promise<PreparedImport> {
@@ -180,7 +181,7 @@ export function planImport(read: ReadImport): PreparedImport {
     };
   }
 
-  const { table: main, name, crs, streamTemplate: template } = read;
+  const { table: main, name, crs, streamTemplate: template, playbackTemplate } = read;
   if (read.what === 'persons') {
     const plan = (state: CityState): { report: TableReport; rows: KeyPerson[] | null } => buildPersons(main, state, name);
     const refused: ImportAnswer | null = hasErrors([main]) ? { what: 'persons', outcome: 'refused', report: plan(new CityState()).report } : null;
@@ -201,7 +202,7 @@ export function planImport(read: ReadImport): PreparedImport {
   const kind = read.what;
   const plan = (state: CityState): { report: TableReport; changes: Change[] | null } => {
     if (kind === 'staff') return buildStaff(main, state, name, new Date());
-    if (kind === 'cameras') return buildCameras(main, state, name, { crs, ...(template ? { streamTemplate: template } : {}) });
+    if (kind === 'cameras') return buildCameras(main, state, name, { crs, ...(template ? { streamTemplate: template } : {}), ...(playbackTemplate ? { playbackTemplate } : {}) });
     if (kind === 'population') return buildPopulation(main, state, name);
     return buildPlaces(main, state, name, crs);
   };

@@ -6,12 +6,12 @@
  * leaves. A watchdog restarts an encoder that stops producing; a slow viewer is dropped without holding up
  * the others. Each viewer opens with its ticket (viewer-tickets.ts), checked again every second while it
  * watches: a viewer whose sign-in ended or whose scope no longer holds the camera is closed (4008).
+ * The recorder pins the cameras it records (kept running with nobody watching, restarted with back-off when
+ * their encoder exits) and taps every encoder's packets (source-pins.ts): recording costs no second encoder.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { ticketIn, ticketPlaylist, type StreamGate, type StreamVerdict } from './viewer-tickets';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -21,6 +21,8 @@ import type { Logger } from '../../node-util/logger';
 // Encoders end with the backend however it ends (SIGKILL: an encoder has nothing to save and no children).
 import { spawnOwned } from '../../node-util/child-process';
 import { TsGopCache } from './ts-gop';
+import { HlsEncoders } from './hls-encoders';
+import { SourcePins, type PacketListener } from './source-pins';
 import { decodeSegment } from '../../web-serving/request-target';
 
 
@@ -51,17 +53,6 @@ export type { StreamGate } from './viewer-tickets';
 export const RECHECK_MS = 1000;
 const FORBIDDEN_TEXT = '无权打开该摄像头的视频（登录已结束或不在您的辖区内）/ this stream needs a viewer ticket that opens this camera';
 
-/** An HLS encoder: segments in a temp dir, stopped when nobody asked for its playlist for a while. */
-interface HlsSource {
-  cameraId: string;
-  process: ChildProcess;
-  dir: string;
-  lastRequestAt: number;
-  stderr: string[];
-}
-
-/** HLS players poll the playlist every ~0.5 s: this long without a request means nobody watches. */
-const HLS_IDLE_MS = 10_000;
 const HLS_PATH = /^\/video\/([^/]+)\/(index\.m3u8|seg\d{5}\.ts)$/;
 
 interface Source {
@@ -70,6 +61,7 @@ interface Source {
   cache: TsGopCache;
   viewers: Set<WebSocket>;
   lastDataAt: number;
+  startedAt: number;
   linger: NodeJS.Timeout | null;
   stopping: boolean;
   stderr: string[];
@@ -77,8 +69,7 @@ interface Source {
 
 export class CameraStreams {
   private readonly sources = new Map<string, Source>();
-  private readonly hls = new Map<string, HlsSource>();
-  private hlsRoot: string | null = null;
+  private readonly hls: HlsEncoders;
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false });
   private readonly watchdog: NodeJS.Timeout;
   private readonly recheck: NodeJS.Timeout;
@@ -90,11 +81,13 @@ export class CameraStreams {
   private readonly lingerMs: number;
   private readonly stallMs: number;
   private closed = false;
+  private readonly pins = new SourcePins();
 
   constructor(private readonly options: CameraStreamsOptions) {
     this.fontFile = options.fontFile === undefined ? defaultFontFile() : options.fontFile;
     this.lingerMs = options.lingerMs ?? 3000;
     this.stallMs = options.stallMs ?? 3000;
+    this.hls = new HlsEncoders({ log: options.log, fontFile: this.fontFile, ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}), ...(options.hlsIdleMs ? { idleMs: options.hlsIdleMs } : {}) });
     this.watchdog = setInterval(() => this.checkStalls(), 500);
     this.watchdog.unref();
     this.recheck = setInterval(() => void this.recheckViewers(), RECHECK_MS);
@@ -167,19 +160,14 @@ export class CameraStreams {
     const camera = CAMERA_ID_PATTERN.test(cameraId) ? this.options.cameraById(cameraId) : undefined;
     if (!camera) return fail(404, `no camera ${cameraId}`);
     if (!camera.online) return fail(404, `camera ${cameraId} is offline`);
-    if (this.encoderMissing || this.closed) return fail(503, this.closed ? 'server stopping' : 'ffmpeg is not installed on the backend machine');
-    let source = this.hls.get(cameraId);
-    if (!source) {
-      if (this.sources.size + this.hls.size >= (this.options.maxSources ?? 48)) return fail(503, 'too many live cameras');
-      source = this.startHls(camera);
-    }
-    source.lastRequestAt = Date.now();
-    const file = join(source.dir, name);
+    if (this.encoderMissing || this.hls.missing || this.closed) return fail(503, this.closed ? 'server stopping' : 'ffmpeg is not installed on the backend machine');
     const isPlaylist = name === 'index.m3u8';
+    let full = false;
+    const mayStart = (): boolean => !(full = this.sources.size + this.hls.size >= (this.options.maxSources ?? 48));
     void (async () => {
-      const deadline = Date.now() + (isPlaylist ? 8000 : 0);
-      while (!existsSync(file) && Date.now() < deadline && this.hls.get(cameraId) === source) await new Promise((r) => setTimeout(r, 100));
-      if (!existsSync(file)) return fail(404, isPlaylist ? 'the stream did not start' : 'segment gone');
+      const file = await this.hls.file(camera, name, mayStart);
+      if (full) return fail(503, 'too many live cameras');
+      if (!file) return fail(404, isPlaylist ? 'the stream did not start' : 'segment gone');
       if (isPlaylist && ticket !== null) {
         // The segments are fetched by URIs relative to the playlist, without its query: each carries the ticket.
         const body = Buffer.from(ticketPlaylist(readFileSync(file, 'utf8'), ticket));
@@ -191,44 +179,49 @@ export class CameraStreams {
     })().catch(() => res.destroy());
   }
 
-  private startHls(camera: Camera): HlsSource {
-    this.hlsRoot ??= mkdtempSync(join(tmpdir(), 'zongzhi-hls-'));
-    const dir = join(this.hlsRoot, camera.id);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    const offset = -new Date().getTimezoneOffset() * 60;
-    const ffmpeg = spawnOwned(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset, { kind: 'hls', dir }), { stdio: ['ignore', 'ignore', 'pipe'] });
-    const source: HlsSource = { cameraId: camera.id, process: ffmpeg, dir, lastRequestAt: Date.now(), stderr: [] };
-    this.hls.set(camera.id, source);
-    this.options.log.info('camera HLS stream started', { camera: camera.id, pid: ffmpeg.pid });
-    ffmpeg.stderr!.on('data', (chunk: Buffer) => {
-      source.stderr.push(chunk.toString('utf8'));
-      if (source.stderr.length > 20) source.stderr.shift();
-    });
-    ffmpeg.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') this.encoderMissing = true;
-      this.stopHls(source);
-    });
-    ffmpeg.on('exit', (code, signal) => {
-      if (this.hls.get(camera.id) === source) {
-        this.options.log.warn('camera HLS encoder exited', { camera: camera.id, code, signal, stderr: source.stderr.join('').slice(-500) });
-        this.stopHls(source);
-      }
-    });
-    return source;
+  /**
+   * Keeps a camera's encoder running for `owner` with nobody watching (the recorder); an encoder of a pinned
+   * camera that exits is started again with back-off. Refused (with why) for an unknown or offline camera, with
+   * no ffmpeg, or when the live sources are at their limit.
+   */
+  pin(cameraId: string, owner: string): { ok: true } | { ok: false; reason: string } {
+    const camera = CAMERA_ID_PATTERN.test(cameraId) ? this.options.cameraById(cameraId) : undefined;
+    if (!camera) return { ok: false, reason: `no camera ${cameraId}` };
+    if (!camera.online) return { ok: false, reason: `camera ${cameraId} is offline` };
+    if (this.encoderMissing || this.closed) return { ok: false, reason: this.closed ? 'server stopping' : 'ffmpeg is not installed on the backend machine' };
+    let source = this.sources.get(cameraId);
+    if (!source) {
+      if (this.sources.size >= (this.options.maxSources ?? 48)) return { ok: false, reason: 'too many live cameras' };
+      source = this.start(camera);
+    }
+    if (source.linger) clearTimeout(source.linger);
+    source.linger = null;
+    this.pins.pin(cameraId, owner);
+    return { ok: true };
   }
 
-  private stopHls(source: HlsSource): void {
-    if (this.hls.get(source.cameraId) === source) this.hls.delete(source.cameraId);
-    if (source.process.exitCode === null && source.process.signalCode === null) source.process.kill('SIGKILL');
-    rmSync(source.dir, { recursive: true, force: true });
+  /** An owner's pin taken away: the encoder lingers and stops as usual once nobody watches or pins it. */
+  unpin(cameraId: string, owner: string): void {
+    if (!this.pins.unpin(cameraId, owner)) return;
+    const source = this.sources.get(cameraId);
+    if (source) this.detachLast(source);
+  }
+
+  /** Every packet of a camera's encoders ('*': of every camera), across restarts; null when an encoder ends. */
+  onPackets(cameraId: string, listener: PacketListener): () => void {
+    return this.pins.listen(cameraId, listener);
+  }
+
+  /** The pinned cameras and who pins them (tests, health). */
+  get pinned(): Array<{ cameraId: string; owners: string[] }> {
+    return this.pins.list();
   }
 
   /** Live encoders (for tests and the health line). */
   get running(): Array<{ cameraId: string; viewers: number; pid: number | undefined; kind: 'ws' | 'hls' }> {
     return [
       ...[...this.sources.values()].map((s) => ({ cameraId: s.cameraId, viewers: s.viewers.size, pid: s.process.pid, kind: 'ws' as const })),
-      ...[...this.hls.values()].map((s) => ({ cameraId: s.cameraId, viewers: 0, pid: s.process.pid, kind: 'hls' as const })),
+      ...this.hls.running().map((s) => ({ cameraId: s.cameraId, viewers: 0, pid: s.pid, kind: 'hls' as const })),
     ];
   }
 
@@ -287,7 +280,7 @@ export class CameraStreams {
 
   /** A viewer left: the encoder lingers a moment when it was the last. */
   private detachLast(source: Source): void {
-    if (source.viewers.size > 0 || source.stopping || source.linger) return;
+    if (source.viewers.size > 0 || source.stopping || source.linger || this.pins.pinned(source.cameraId)) return;
     // Kept a moment: a tour or a re-layout often reopens the same camera at once.
     source.linger = setTimeout(() => this.stop(source), this.lingerMs);
   }
@@ -296,13 +289,14 @@ export class CameraStreams {
     const offset = -new Date().getTimezoneOffset() * 60;
     const ffmpeg = spawnOwned(this.options.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.fontFile, offset), { stdio: ['ignore', 'pipe', 'pipe'] });
     const now = Date.now();
-    const source: Source = { cameraId: camera.id, process: ffmpeg, cache: new TsGopCache(), viewers: new Set(), lastDataAt: now, linger: null, stopping: false, stderr: [] };
+    const source: Source = { cameraId: camera.id, process: ffmpeg, cache: new TsGopCache(), viewers: new Set(), lastDataAt: now, startedAt: now, linger: null, stopping: false, stderr: [] };
     this.sources.set(camera.id, source);
     this.options.log.info('camera stream started', { camera: camera.id, pid: ffmpeg.pid });
     ffmpeg.stdout!.on('data', (chunk: Buffer) => {
       source.lastDataAt = Date.now();
       const packets = source.cache.push(chunk);
       if (packets.length === 0) return;
+      this.pins.emit(source.cameraId, packets);
       for (const ws of source.viewers) {
         if (ws.bufferedAmount > (this.options.maxBufferedBytes ?? 2 * 1024 * 1024)) {
           ws.close(VideoCloseCode.tooSlow, 'viewer too slow');
@@ -337,7 +331,12 @@ export class CameraStreams {
 
   /** Ends a source: its viewers are told why (their players reconnect), the process is gone or killed. */
   private end(source: Source, code: number, reason: string): void {
-    if (this.sources.get(source.cameraId) === source) this.sources.delete(source.cameraId);
+    if (this.sources.get(source.cameraId) === source) {
+      this.sources.delete(source.cameraId);
+      this.pins.emit(source.cameraId, null);
+      // A pinned camera (being recorded) gets a new encoder, later each time it keeps failing.
+      if (!this.closed && !this.encoderMissing) this.pins.restartLater(source.cameraId, Date.now() - source.startedAt, () => this.restartPinned(source.cameraId));
+    }
     if (source.linger) clearTimeout(source.linger);
     for (const ws of source.viewers) ws.close(code, reason);
     source.viewers.clear();
@@ -345,6 +344,13 @@ export class CameraStreams {
       source.stopping = true;
       source.process.kill('SIGKILL');
     }
+  }
+
+  private restartPinned(cameraId: string): void {
+    const camera = this.options.cameraById(cameraId);
+    if (this.closed || this.encoderMissing || this.sources.has(cameraId) || !camera?.online) return;
+    this.options.log.info('pinned camera encoder restarted', { camera: cameraId });
+    this.start(camera);
   }
 
   private stop(source: Source): void {
@@ -355,9 +361,9 @@ export class CameraStreams {
 
   private checkStalls(): void {
     const now = Date.now();
-    for (const source of [...this.hls.values()]) if (now - source.lastRequestAt > (this.options.hlsIdleMs ?? HLS_IDLE_MS)) this.stopHls(source);
+    this.hls.stopIdle(now);
     for (const source of [...this.sources.values()]) {
-      if (source.viewers.size === 0 || now - source.lastDataAt <= this.stallMs) continue;
+      if ((source.viewers.size === 0 && !this.pins.pinned(source.cameraId)) || now - source.lastDataAt <= this.stallMs) continue;
       this.options.log.warn('camera encoder stalled: restarting', { camera: source.cameraId, silentMs: now - source.lastDataAt });
       source.stopping = true;
       this.end(source, VideoCloseCode.sourceStalled, 'encoder stalled');
@@ -368,14 +374,14 @@ export class CameraStreams {
     this.closed = true;
     clearInterval(this.watchdog);
     clearInterval(this.recheck);
+    this.pins.close();
     const exits = [...this.sources.values()].map((s) => new Promise<void>((resolve) => (s.process.exitCode !== null || s.process.signalCode !== null ? resolve() : s.process.once('exit', () => resolve()))));
     for (const source of [...this.sources.values()]) {
       source.stopping = true;
       this.end(source, 1001, 'server stopping');
     }
-    for (const source of [...this.hls.values()]) this.stopHls(source);
+    this.hls.close();
     await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 2000))]);
     this.wss.close();
-    if (this.hlsRoot) rmSync(this.hlsRoot, { recursive: true, force: true });
   }
 }

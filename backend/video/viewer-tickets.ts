@@ -157,7 +157,7 @@ export class ViewerTickets {
 export interface StreamGate {
   allows(cameraId: string, ticket: string | null): Promise<StreamVerdict>;
   /** A refusal (of a request, or of an open stream now closed): audited. `how`: which route. */
-  refused(cameraId: string, how: 'mpegts' | 'hls' | 'whep', verdict: StreamVerdict & { ok: false }): void;
+  refused(cameraId: string, how: 'mpegts' | 'hls' | 'whep' | 'recording', verdict: StreamVerdict & { ok: false }): void;
 }
 
 /** The ticket in a request target's query, if any (never throws on what a client sends). */

@@ -182,6 +182,25 @@ describe('the camera list', () => {
     expect(cams[0]).toEqual({ id: id(1), name: '东城一号', kind: 'tianwang', position: [116.3825, 39.9025], heading: 90, fov: 60, gridId: 'g379901001001001', districtId: 'd379901', online: true, streams: [{ protocol: 'flv', url: `https://vms.example/live/${id(1)}.flv`, codec: 'h264' }] });
     expect(cams[1]).toMatchObject({ gridId: 'g379902002002002', districtId: 'd379902', online: false, heading: 0, fov: 360, streams: [{ protocol: 'hls' }] });
   });
+  it('gives every camera the platform\'s playback template (复盘回放), its kind from the URL; refuses one that is not a template', async () => {
+    const csv = HEAD + `${id(1)},东城一号,116.3825,39.9025,90,60,在线,https://vms.example/live/${id(1)}.flv\n`;
+    const table = await readTable(file(csv));
+    const kinds = [
+      ['https://vms.example/record/{id}.m3u8?start={fromUnix}&end={toUnix}', 'hls-range'],
+      ['https://vms.example/record/{id}.mp4?from={from}&to={to}', 'mp4-range'],
+      ['https://wvp.example/api/playback/start/{id}?startTime={from}&endTime={to}', 'gb28181-http'],
+    ] as const;
+    for (const [template, kind] of kinds) {
+      const { changes } = buildCameras(table, city, 'c.csv', { crs: 'wgs84', playbackTemplate: template });
+      const camera = changes!.find((c) => c.op === 'upsert')!;
+      expect(camera.op === 'upsert' && camera.data).toMatchObject({ playback: { kind, urlTemplate: template.replace('{id}', '{cameraId}'), codec: 'h264' } });
+    }
+    for (const bad of ['https://vms.example/record/all.m3u8?start={fromUnix}', 'https://vms.example/record/{id}.m3u8', 'rtsp://vms.example/{id}?t={from}']) {
+      const { report, changes } = buildCameras(table, city, 'c.csv', { crs: 'wgs84', playbackTemplate: bad });
+      expect(changes).toBeNull();
+      expect(report.issues[0]).toMatchObject({ severity: 'error', kind: 'bad-url', zh: expect.stringContaining('回放地址模板') });
+    }
+  });
   it('refuses bad ids, duplicates, positions outside every grid and unusable URLs, each with its line', async () => {
     const csv = HEAD + `${id(1)},一,116.3825,39.9025,,,在线,\n12345,二,116.3825,39.9025,,,在线,\n${id(1)},三,116.3825,39.9025,,,在线,\n${id(4)},四,117.5,39.9,,,在线,\n${id(5)},五,116.3825,39.9025,,,在线,rtsp://10.0.0.1/live\n${id(6)},六,116.3825,39.9025,400,,在线,\n${id(7)},七,116.3825,39.9025,,,不知道,\n`;
     const { report, changes } = buildCameras(await readTable(file(csv)), city, 'c.csv', { crs: 'wgs84' });
