@@ -66,7 +66,9 @@ export function refusalPath(code: string, dataDir: string): string | null {
 export async function startEmbeddedBackend(options: EmbeddedBackendOptions): Promise<EmbeddedBackend> {
   if (!existsSync(options.script)) throw new EmbeddedBackendError('not-built', `embedded backend not built: ${options.script} is missing (run npm run build)`, true);
   const dbFile = join(options.dataDir, BACKEND_DB_FILE);
-  const args = [options.script, '--port', '0', '--db', dbFile, '--json', ...(options.speed ? ['--speed', String(options.speed)] : []), ...(options.demoLoopMinutes ? ['--demo-loop', String(options.demoLoopMinutes)] : [])];
+  // A console's own machine records little for 复盘回放: at most 4 cameras nobody watches, within 4 GiB.
+  const recording = ['--record-max', '4', '--recording-quota-gib', '4'];
+  const args = [options.script, '--port', '0', '--db', dbFile, '--json', ...recording, ...(options.speed ? ['--speed', String(options.speed)] : []), ...(options.demoLoopMinutes ? ['--demo-loop', String(options.demoLoopMinutes)] : [])];
   // Ends with the console however the console ends: SIGTERM on Linux (the backend then stops its Kamailio,
   // encoders and simulated staff itself), and on every platform the IPC channel, whose end the backend
   // watches (backend/cli.ts). Nothing is sent over it.
