@@ -42,11 +42,12 @@ export class CallLog {
 
   /**
    * To the backend, with when the call began on the backend's clock (the city may run faster than real time) as
-   * this console reckons it from the last welcome. A user whose role logs no calls keeps them here only.
+   * this console reckons it from the last welcome. A call with nobody signed in (it would be sent as the next user)
+   * or of a role that logs no calls (the viewer's) is kept here only.
    */
   private send(entry: CallLogEntry): void {
     const { user, serverClock } = this.o.connection();
-    if (user && !mayRun(user.role, 'call.log')) return;
+    if (!user || !mayRun(user.role, 'call.log')) return;
     const payload: CallLogPayload = { ...entry, ...(serverClock ? { cityAt: new Date(serverNowMs(serverClock, Date.parse(entry.startedAt))).toISOString() } : {}) };
     try {
       this.o.submit({ commandId: callLogCommandId(entry.id), type: 'call.log', payload });

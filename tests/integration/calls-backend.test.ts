@@ -194,4 +194,18 @@ describe('calls to the backend', () => {
     expect(await kept(old.id)).toBe(0);
     expect((await backend.store.callsIn({ from: FAR_PAST, to: FAR_FUTURE, limit: 10_000 })).length).toBe(before - 1);
   });
+
+  it('a console whose user logs no calls (the viewer) keeps them in its own call log only', async () => {
+    const viewer = makeHub(hubDir(temp.dir, 'viewer-hub'), proxy, { backend: { url: proxy.url, token: TEST_TOKENS.viewer } });
+    try {
+      await waitOnline(viewer);
+      const call = entry();
+      viewer.logCall(call);
+      expect(viewer.callLog.value.entries.map((e) => e.id)).toEqual([call.id]);
+      expect(viewer.cache.outbox()).toEqual([]);
+      expect(await kept(call.id)).toBe(0);
+    } finally {
+      viewer.close();
+    }
+  });
 });
