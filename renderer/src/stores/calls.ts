@@ -2,7 +2,8 @@
  * The console's softphone (音视频调度): registers with the user's SIP account (from the backend through the
  * hub, memory only), calls staff from the desk, the map and the roster (a map wall asks the desk's phone),
  * takes incoming calls, blind and attended transfers, runs group calls with the
- * console as the mixing focus (see sip/conference.ts), and logs every finished call in the hub cache.
+ * console as the mixing focus (see sip/conference.ts), and logs every finished call with the hub (its cache, and
+ * the backend through its outbox: hub/call-log.ts).
  * Only the desk (dispatch) and single-window (combined) consoles carry a phone: the walls never ring.
  */
 import { defineStore } from 'pinia';
