@@ -154,6 +154,9 @@ describe('audio/video calls (音视频调度)', () => {
     // The call log: in the event's timeline.
     await desk.getByTestId('timeline-call').first().waitFor({ timeout: 10_000 });
     await expect(desk.getByTestId('timeline-call').first().textContent()).resolves.toMatch(/呼出视频通话 .+：已挂断，时长/);
+    // On the backend (call.log through the outbox): the entry names who called, and the call shows once.
+    await desk.locator('[data-testid="timeline-call"] .who', { hasText: '调度员' }).first().waitFor({ timeout: 10_000 });
+    await expect(desk.getByTestId('timeline-call').count()).resolves.toBe(1);
   }, 60_000);
 
   it('an incoming call from the field rings at the desk and is answered (Alt+A)', async () => {
