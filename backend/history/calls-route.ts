@@ -3,14 +3,14 @@
  * of city time, oldest first, for replay and the 复盘 report. Any console user (the console gate refuses field and
  * liaison accounts before this), filtered by their area scope: a call is where its event lies, else where the
  * staff member called works (domain inAreaScope over the city's grids); a call of neither place is seen city-wide
- * only, and a user always sees their own calls.
+ * only, and a user always sees their own calls. The masked roles (viewer, inspector) read people's names masked.
  *
  * A bearer token (401 without). Refusals are HistoryRefusal JSON: bad-query 400, too many reads 429. Every request,
  * refused ones too, is audited as a 'history-read' (what: 'calls') before it is answered; never cached.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CALLS_LIMIT_DEFAULT, CallRecord, CallsQuery, describeIssues, validate, type CallsAnswer, type HistoryRefusal } from '../../protocol';
-import { inAreaScope, type CityState } from '../../domain';
+import { MASKED_ROLES, inAreaScope, maskName, type CityState } from '../../domain';
 import type { BackendStore, UserRecord } from '../store/types';
 import { bearerUser, send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
@@ -29,6 +29,9 @@ export function callVisible(user: Pick<UserRecord, 'id' | 'districtScope'>, call
   if (call.districtId === null) return false;
   return inAreaScope(user.districtScope, { districtId: call.districtId, ...(call.gridId ? { gridId: call.gridId } : {}) }, state);
 }
+
+/** A call as a demo screen or an inspector sees it (domain/privacy.ts): people's names masked. */
+const masked = (call: CallRecord): CallRecord => ({ ...call, peerName: maskName(call.peerName), userName: maskName(call.userName) });
 
 export function callsRoutes(o: { store: BackendStore; state: CityState }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const buckets = new Map<string, TokenBucket>();
@@ -76,7 +79,7 @@ export function callsRoutes(o: { store: BackendStore; state: CityState }): (req:
           truncated = true;
           break;
         }
-        calls.push(call.data);
+        calls.push(MASKED_ROLES.has(user.role) ? masked(call.data) : call.data);
       }
       const answer: CallsAnswer = { calls, truncated };
       // Audited before it is sent: a read that cannot be audited is not answered.

@@ -13,7 +13,7 @@ import { clientPool, type WireClient } from '../../harness/wire-client';
 import { makeTempDir, waitFor } from '../../harness/temp';
 import { hubDir, makeHub, waitCaughtUp, waitOnline } from '../../harness/hub-fixtures';
 import { historyOf } from '../../harness/history';
-import { timelineId } from '../../domain';
+import { maskName, timelineId } from '../../domain';
 import type { SqliteStore } from '../../backend/store/sqlite-store';
 import { CallsAnswer, HistoryRefusal, type CallLogEntry, type CallLogPayload, type GovEvent, type WireErrorPayload } from '../../protocol';
 
@@ -132,6 +132,10 @@ describe('calls to the backend', () => {
     // The staff member's place: a staff call is where they work.
     expect((await calls(`${window}&eventId=${d02.id}`)).calls.map((c) => c.id)).toEqual([aboutD02.id]);
     expect((await calls(window)).calls.find((c) => c.id === staffCall.id)).toMatchObject({ peerStaffId: staffD02.id, districtId: 'd02' });
+    // The demo screen's account reads people's names masked.
+    const shown = (await calls(window, TEST_TOKENS.viewer)).calls.find((c) => c.id === staffCall.id);
+    expect(shown).toMatchObject({ peerName: maskName(staffD02.name), userName: '调度员 张*' });
+    expect(shown?.peerName).not.toBe(staffD02.name);
 
     const refusal = async (query: string, status: number, token: string | null = TEST_TOKENS.leader): Promise<HistoryRefusal> => {
       const res = await get(`/calls${query}`, token);
