@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { IsoTime } from './primitives';
+import { AttachmentId, AttachmentRef } from './attachments';
 
 const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
@@ -36,6 +37,8 @@ const callFields = {
   groupId: z.string().max(64).nullable(),
   /** Who made or took it at this console (their SIP account). */
   userId: z.string().max(64),
+  /** The recording of this console's side (the setting recordCalls), uploaded before (POST /attachments): one id. */
+  attachments: z.array(AttachmentId).max(1).optional(),
 };
 const endsAfterStart = (e: { startedAt: string; endedAt: string }): boolean => Date.parse(e.endedAt) >= Date.parse(e.startedAt);
 const END_BEFORE_START = '通话结束时间早于开始时间 / a call cannot end before it started';
@@ -66,8 +69,11 @@ export const TimelineCall = z.object({
 export type TimelineCall = z.infer<typeof TimelineCall>;
 
 /** A call as the backend keeps and serves it: the entry, on the city's clock, with who and where. */
+const { attachments: _ids, ...recordFields } = callFields;
 export const CallRecord = z.object({
-  ...callFields,
+  ...recordFields,
+  /** The recording of the console's side, when one was made. */
+  recording: AttachmentRef.nullable(),
   /** When the call began, city time (what replay and /calls go by). */
   at: IsoTime,
   /** The user who made or took it (the command's user); `sipUser`: their SIP account as the console said. */

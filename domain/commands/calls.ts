@@ -4,13 +4,14 @@
  * payload's own user field is the console's word and is only kept as the SIP account. A call about an event
  * appends an entry 'call' to its history (who, with whom, how it ended, how long), once per call: the hub sends
  * it under the command id `call-log-<call id>`, which the backend applies once. An event that does not exist or
- * lies outside the user's area refuses the whole call (nothing is written).
+ * lies outside the user's area refuses the whole call (nothing is written). A recording of the console's side
+ * (an uploaded attachment) is kept with the call and on its history entry, linked to its event.
  */
 import type { CallLogPayload, CallRecord, CallResult, Staff, TimelineEntry } from '../../protocol';
 import { inAreaScope } from '../permissions';
 import { MAX_TIMELINE_ENTRIES } from '../bounds';
 import { CommandError, type CommandContext, type Handlers } from './context';
-import { entry, evolve, eventChanges, iso } from './helpers';
+import { attachmentsOf, entry, evolve, eventChanges, iso } from './helpers';
 
 /** How a call ended, as the console's zh-CN catalog says it (calls.result). */
 export const CALL_RESULT_ZH: Record<CallResult, string> = {
@@ -42,7 +43,9 @@ function staffOfSip(ctx: CommandContext, sipUser: string): Staff | undefined {
 
 export const callHandlers: Pick<Handlers, 'call.log'> = {
   'call.log'(ctx, p) {
-    const { cityAt, userId: sipUser, ...call } = p;
+    const { cityAt, userId: sipUser, attachments, ...call } = p;
+    // The recording of the console's side, when one was uploaded (an id the store does not hold: refused).
+    const recording = attachmentsOf(ctx, attachments)?.[0];
     // When it began on the city's clock (the console's reckoning), never after now; without it, now.
     const nowMs = ctx.now.getTime();
     const at = iso(new Date(cityAt ? Math.min(Date.parse(cityAt), nowMs) : nowMs));
@@ -60,6 +63,7 @@ export const callHandlers: Pick<Handlers, 'call.log'> = {
         const record: TimelineEntry = {
           ...entry(ctx, 'call', callNoteZh(p)),
           at,
+          ...(recording ? { attachments: [recording] } : {}),
           call: { id: p.id, direction: p.direction, video: p.video, peerName: p.peerName || p.peer, result: p.result, durationS: p.durationS },
         };
         const next = evolve(ctx, event, {}, [record]);
@@ -73,10 +77,12 @@ export const callHandlers: Pick<Handlers, 'call.log'> = {
       userId: ctx.actor.id,
       userName: ctx.actor.name.slice(0, 100),
       sipUser,
+      recording: recording ?? null,
       peerStaffId: peer?.id ?? null,
       districtId: place?.districtId ?? null,
       gridId: place?.gridId ?? null,
     };
-    return { changes, result: { callId: p.id, at, ...(timelineId ? { timelineId } : {}) }, calls: [kept] };
+    // The event in the result links the recording to it (who may read it: those who see the event).
+    return { changes, result: { callId: p.id, at, ...(p.eventId !== null ? { eventId: p.eventId } : {}), ...(timelineId ? { timelineId } : {}) }, calls: [kept] };
   },
 };

@@ -6,6 +6,9 @@
  * event that does not exist, or a bad payload, is refused with a Chinese reason and leaves nothing written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Hub } from '../../hub';
 import { TEST_TOKENS, startTestBackend } from '../../harness/backend';
 import { TcpProxy } from '../../harness/tcp-proxy';
@@ -15,7 +18,7 @@ import { hubDir, makeHub, waitCaughtUp, waitOnline } from '../../harness/hub-fix
 import { historyOf } from '../../harness/history';
 import { maskName, timelineId } from '../../domain';
 import type { SqliteStore } from '../../backend/store/sqlite-store';
-import { CallsAnswer, HistoryRefusal, type CallLogEntry, type CallLogPayload, type GovEvent, type WireErrorPayload } from '../../protocol';
+import { AttachmentRef, CallsAnswer, HistoryRefusal, type CallLogEntry, type CallLogPayload, type GovEvent, type WireErrorPayload } from '../../protocol';
 
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
 let proxy: TcpProxy;
@@ -211,5 +214,25 @@ describe('calls to the backend', () => {
     } finally {
       viewer.close();
     }
+  });
+
+  it('a call with the recording of the console’s side: kept with the call, on its history entry, linked to its event', async () => {
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1.5', '-c:a', 'libopus', join(temp.dir, 'side.webm')]);
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(join(temp.dir, 'side.webm'))]), 'call-side.webm');
+    const res = await fetch(`${base()}/attachments`, { method: 'POST', body: form, headers: { Authorization: `Bearer ${TEST_TOKENS.dispatcher}` } });
+    expect(res.status).toBe(201);
+    const ref = AttachmentRef.parse(await res.json());
+    expect(ref.kind).toBe('audio');
+    const event = eventIn('d01');
+    const call = entry({ eventId: event.id, attachments: [ref.id] });
+    hub.logCall(call);
+    await waitCaughtUp(hub, backend);
+    const history = historyOf(backend.state.all('timeline'), event.id).find((r) => r.call?.id === call.id);
+    expect(history?.attachments).toEqual([ref]);
+    expect((await calls(`from=${FAR_PAST}&to=${FAR_FUTURE}&eventId=${event.id}`)).calls.find((c) => c.id === call.id)?.recording).toEqual(ref);
+    expect(await backend.store.attachmentEvents(ref.id)).toEqual([event.id]);
+    // Readable by whoever sees the event (the district's dispatcher), as a report's photos are.
+    expect((await get(`/attachments/${ref.id}`, TEST_TOKENS['dispatcher-d01'])).status).toBe(200);
   });
 });

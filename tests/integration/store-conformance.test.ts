@@ -528,7 +528,7 @@ describe.each(Object.keys(kinds))('backend store conformance, calls (migration 9
     userId: 'u1',
     data: {
       id, direction: 'outgoing', peer: 'S1', peerName: '张三', video: false, startedAt: t(minute), answeredAt: null, endedAt: t(minute), durationS: 0, result: 'no-answer', cause: '',
-      eventId, groupId: null, userId: 'u1', at: t(minute), userName: '调度员', sipUser: 'sip-u1', peerStaffId: 'S1', districtId: 'D1', gridId: 'G1',
+      eventId, groupId: null, userId: 'u1', at: t(minute), userName: '调度员', sipUser: 'sip-u1', recording: null, peerStaffId: 'S1', districtId: 'D1', gridId: 'G1',
     },
   });
 

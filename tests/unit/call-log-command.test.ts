@@ -10,7 +10,7 @@ import { CityState, MAX_TIMELINE_ENTRIES, executeCommand, upsert, type Actor } f
 import { callNoteZh } from '../../domain/commands/calls';
 import { refusalOf } from '../../harness/commands';
 import { callLogCommandId } from '../../hub/call-log';
-import { COMMAND_ID_PATTERN, type CallLogPayload, type CallRecord, type GovEvent, type Staff, type TimelineRecord } from '../../protocol';
+import { COMMAND_ID_PATTERN, type AttachmentRef, type CallLogPayload, type CallRecord, type GovEvent, type Staff, type TimelineRecord } from '../../protocol';
 
 const NOW = new Date('2026-11-30T08:00:00Z');
 const DISPATCHER: Actor = { id: 'disp', name: '调度员 张敏', role: 'dispatcher', districtScope: null };
@@ -41,8 +41,10 @@ const call = (extra: Partial<CallLogPayload> = {}): CallLogPayload => ({
   startedAt: '2026-11-30T07:58:00.000Z', answeredAt: '2026-11-30T07:58:05.000Z', endedAt: '2026-11-30T07:59:30.000Z',
   durationS: 85, result: 'answered', cause: '', eventId: 'E-1', groupId: null, userId: 'sip-console-3', cityAt: '2026-11-30T07:58:00.000Z', ...extra,
 });
+const VOICE: AttachmentRef = { id: 'a'.repeat(64), kind: 'audio', mime: 'audio/webm', size: 4000, name: 'call-lx4k2-1.webm', durationMs: 85_000, thumb: false };
 function run(state: CityState, actor: Actor, payload: unknown): ReturnType<typeof executeCommand> {
-  const outcome = executeCommand({ state, actor, now: NOW, newId: (kind) => `${kind}-1`, locate: () => null }, 'call.log', payload);
+  const attachment = (id: string): AttachmentRef | undefined => (id === VOICE.id ? VOICE : undefined);
+  const outcome = executeCommand({ state, actor, now: NOW, newId: (kind) => `${kind}-1`, locate: () => null, attachment }, 'call.log', payload);
   state.apply(outcome.changes);
   return outcome;
 }
@@ -58,13 +60,14 @@ describe('call.log (通话记录)', () => {
       userId: 'disp',
       userName: '调度员 张敏',
       sipUser: 'sip-console-3',
+      recording: null,
       peerStaffId: 'S-7',
       districtId: 'd1',
       gridId: 'g1',
     };
     delete (kept as Partial<CallLogPayload>).cityAt;
     expect(outcome.calls).toEqual([kept]);
-    expect(outcome.result).toEqual({ callId: 'call-lx4k2-1', at: '2026-11-30T07:58:00.000Z', timelineId: 'E-1.0001' });
+    expect(outcome.result).toEqual({ callId: 'call-lx4k2-1', at: '2026-11-30T07:58:00.000Z', eventId: 'E-1', timelineId: 'E-1.0001' });
     const entries = history(state, 'E-1');
     expect(entries).toHaveLength(2);
     expect(entries[1]).toEqual({
@@ -83,6 +86,17 @@ describe('call.log (通话记录)', () => {
     expect(outcome.calls?.[0]).toMatchObject({ at: NOW.toISOString(), userId: 'duty-d2', peerStaffId: 'S-7', districtId: 'd2', gridId: 'g2' });
     // Without the console's reckoning of the city's clock: now. A peer who is no staff member: no place.
     expect(run(state, DISPATCHER, call({ eventId: null, peer: 'sip-other', cityAt: undefined })).calls?.[0]).toMatchObject({ at: NOW.toISOString(), peerStaffId: null, districtId: null, gridId: null });
+  });
+
+  it('keeps the recording of the console’s side with the call and on its history entry; an unknown recording refuses it', () => {
+    const state = city();
+    const outcome = run(state, DISPATCHER, call({ attachments: [VOICE.id] }));
+    expect(outcome.calls?.[0]?.recording).toEqual(VOICE);
+    expect(history(state, 'E-1')[1]?.attachments).toEqual([VOICE]);
+    const unknown = refusalOf(() => run(state, DISPATCHER, call({ id: 'call-other', attachments: ['b'.repeat(64)] })));
+    expect(unknown.reason.key).toBe('attachment.notFound');
+    expect(refusalOf(() => run(state, DISPATCHER, call({ attachments: [VOICE.id, 'b'.repeat(64)] }))).code).toBe('invalid');
+    expect(history(state, 'E-1')).toHaveLength(2);
   });
 
   it('an event whose history is full takes no entry; the call is still kept', () => {
