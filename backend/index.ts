@@ -31,6 +31,7 @@ import { Webhooks } from './ingest/webhooks';
 import { AlarmService } from './duty/alarm-service';
 import { HistoryService } from './history/service';
 import { historyRoutes } from './history/routes';
+import { callsRoutes } from './history/calls-route';
 import { SCENARIO_NAMES, type ScenarioKind } from './live-simulator/reports';
 import { DemoLoop } from './live-simulator/demo-loop';
 import { workerReader } from './import/read-worker';
@@ -157,7 +158,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   });
   const signIn = authRoutes(server.auth, store);
   const department = departmentRoutes({ auth: sessions, store, state, assetsDir: config.fieldAssetsDir === undefined ? findDepartmentAssets() : config.fieldAssetsDir, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
-  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || recordings(req, res));
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || callsRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || recordings(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({
@@ -196,6 +197,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // The history kept for replay (backend/history/): checkpoints and retention on the leader, past states read anywhere.
   const history = new HistoryService({ store, state, clock, log, leading: () => life.leading, ...config.history });
   const historyRead = historyRoutes({ store, clock, history });
+  // The calls consoles logged (call.log), for replay and the 复盘 report: GET /calls.
+  const callsRead = callsRoutes({ store, state });
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
   const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...(config.alarms || {}) });
 

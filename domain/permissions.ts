@@ -26,11 +26,12 @@ export const BASE_DATA_COMMANDS: readonly CommandType[] = ['department.save', 'd
 
 export const ROLE_COMMANDS: Record<UserRole, ReadonlySet<CommandType>> = {
   // Dispatchers also tick the plan steps they coordinate during an emergency.
-  dispatcher: new Set([...EVENT_WORK, 'plan.tick', 'alarm.acknowledge']),
+  // Console users with a phone log their calls (call.log: the hub sends each finished call once).
+  dispatcher: new Set([...EVENT_WORK, 'plan.tick', 'alarm.acknowledge', 'call.log']),
   // The duty officer runs the loop at night, switches the level and writes the hand-over log.
-  duty: new Set([...EVENT_WORK, 'level.set', 'plan.tick', 'duty.handover', 'duty.acknowledge', 'alarm.acknowledge']),
+  duty: new Set([...EVENT_WORK, 'level.set', 'plan.tick', 'duty.handover', 'duty.acknowledge', 'alarm.acknowledge', 'call.log']),
   // Leaders steer: assign (交办), supervise (督办), escalate, comment, switch the command level.
-  leader: new Set(['event.assign', 'event.supervise', 'event.extension.decide', 'event.escalate', 'event.comment', 'level.set', 'plan.tick', 'duty.acknowledge', 'alarm.acknowledge']),
+  leader: new Set(['event.assign', 'event.supervise', 'event.extension.decide', 'event.escalate', 'event.comment', 'level.set', 'plan.tick', 'duty.acknowledge', 'alarm.acknowledge', 'call.log']),
   viewer: new Set(),
   // System administrators (系统管理员) keep the base data; they do no event work.
   admin: new Set(BASE_DATA_COMMANDS),

@@ -39,7 +39,15 @@ function maskEvent(event: GovEvent): GovEvent {
 }
 
 function maskTimeline(t: TimelineRecord): TimelineRecord {
-  return { ...t, actorName: personActor(t) ? maskName(t.actorName) : t.actorName, ...(t.note !== undefined ? { note: maskDigits(t.note) } : {}) };
+  // A call's entry (action 'call') names the person called, in its note too.
+  const peer = t.call?.peerName;
+  const note = t.note === undefined ? undefined : maskDigits(peer ? t.note.split(peer).join(maskName(peer)) : t.note);
+  return {
+    ...t,
+    actorName: personActor(t) ? maskName(t.actorName) : t.actorName,
+    ...(note !== undefined ? { note } : {}),
+    ...(t.call ? { call: { ...t.call, peerName: maskName(t.call.peerName) } } : {}),
+  };
 }
 
 function maskStaff(staff: Staff): Staff {

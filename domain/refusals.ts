@@ -86,6 +86,9 @@ export const REFUSALS = {
   'alarm.atRung': { params: ['id', 'rung'], zh: '告警 {id} 已在第 {rung} 级' },
   'alarm.eventStillOpen': { params: ID, zh: '事件 {id} 仍在办理，告警不能解除（请确认告警）' },
 
+  'call.eventNotFound': { params: ['call', 'id'], zh: '通话 {call} 关联的事件 {id} 不存在，通话记录未保存' },
+  'call.eventOutsideArea': { params: ['call', 'id', 'district'], zh: '通话 {call} 关联的事件 {id} 在 {district}，不在您的辖区，通话记录未保存' },
+
   'level.alreadySet': { params: ['level'], zh: '指挥等级已是「{level}」', words: { level: 'level' } },
   'level.incidentEnded': { params: ['id', 'status'], zh: '事件 {id} {status}：应急响应只针对未办结的事件', words: STATUS },
   'level.cityWide': { params: ['scope'], zh: '指挥等级的含义是全市共用的，只有不限辖区的管理员可以修改（你的辖区：{scope}）' },

@@ -63,9 +63,9 @@ export async function startHostProcess(dataDir: string, extraArgs: string[] = []
 }
 
 /** A console host linked to a backend of the test's own (settings and credentials written as the UI would). */
-export async function startConsoleFor(dataDir: string, backendUrl: string, token: string): Promise<HostProcess> {
+export async function startConsoleFor(dataDir: string, backendUrl: string, token: string, settings: Record<string, unknown> = {}): Promise<HostProcess> {
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(join(dataDir, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'night', backendUrl }));
+  writeFileSync(join(dataDir, 'settings.json'), JSON.stringify({ locale: 'zh-CN', theme: 'night', backendUrl, ...settings }));
   writeFileSync(join(dataDir, 'credentials.json'), JSON.stringify({ token }), { mode: 0o600 });
   return startHostProcess(dataDir);
 }

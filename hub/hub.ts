@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CALL_LOG_LIMIT,
   type BuildingsLayer,
   type CallLogEntry,
   type CallLogState,
@@ -40,6 +39,7 @@ import type { LinkOptions } from './link-ports';
 import { BackendAccess, type BackendCredentials } from './backend-access';
 import { Replica } from './replica';
 import { Outbox } from './outbox';
+import { CallLog } from './call-log';
 import { Connection } from './connection';
 import { Subscriptions } from './subscriptions';
 import { CityLayers, type LayerSource } from './city-layers';
@@ -93,6 +93,8 @@ export class Hub {
   readonly attachments: AttachmentCache;
   private readonly replica: Replica;
   private readonly outbox: Outbox;
+  /** The call log: kept here, sent to the backend (call-log.ts). */
+  private readonly calls: CallLog;
   private readonly status: Connection;
   private readonly rows: Subscriptions;
   private readonly layers: CityLayers;
@@ -109,7 +111,6 @@ export class Hub {
     mkdirSync(options.dataDir, { recursive: true });
     this.settings = new SettingsStore(options.dataDir, this.log);
     this.cache = new HubCache(join(options.dataDir, CACHE_FILE_NAME), this.log);
-    this.callLog = new ObservableValue<CallLogState>({ entries: this.cache.recentCalls(CALL_LOG_LIMIT) });
     let clientId = this.cache.getMeta('clientId');
     if (!clientId) {
       clientId = `hub-${randomBytes(9).toString('base64url')}`;
@@ -135,6 +136,8 @@ export class Hub {
       },
       wake: () => this.access.link?.sendCommands(),
     });
+    this.calls = new CallLog({ cache: this.cache, submit: (request) => this.outbox.submit(request), connection: () => this.connection.value, log: this.log });
+    this.callLog = this.calls.state;
     this.status = new Connection({
       replica: this.replica,
       startedAt: this.startedAt,
@@ -356,10 +359,9 @@ export class Hub {
     return { walls: count(actBy) };
   }
 
+  /** A finished call: in the console's call log, and on its way to the backend (call-log.ts). */
   logCall(entry: CallLogEntry): void {
-    this.cache.addCall(entry, CALL_LOG_LIMIT);
-    if (this.callLog.value.entries.some((e) => e.id === entry.id)) return;
-    this.callLog.set({ entries: [entry, ...this.callLog.value.entries].sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, CALL_LOG_LIMIT) });
+    this.calls.add(entry);
   }
 
   get sessionCount(): number {

@@ -22,3 +22,4 @@ export * from './api-keys';
 export * from './ingest';
 export * from './attachments';
 export * from './history';
+export * from './calls';

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { AttachmentRef } from './attachments';
+import { TimelineCall } from './calls';
 import { EventSource, IsoTime, LonLat, Severity } from './primitives';
 import { Alarm, CommandLevelState, DutyHandover, LevelProfile } from './duty';
 import { KpiSnapshot } from './kpi';
@@ -192,6 +193,8 @@ export const TimelineEntry = z.object({
   /** Where the actor was (到场 'arrive': the phone's position, WGS84) and how sure (metres). */
   position: LonLat.optional(),
   accuracy: z.number().nonnegative().optional(),
+  /** A call about the event (action 'call', command call.log): shown in the reader's language, one per call id. */
+  call: TimelineCall.optional(),
 });
 export type TimelineEntry = z.infer<typeof TimelineEntry>;
 

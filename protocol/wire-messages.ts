@@ -9,6 +9,7 @@ import { ViewPayload } from './audit';
 import { AttachmentIds } from './attachments';
 import { AlarmKind, LevelProfile } from './duty';
 import { PlanRemovePayload, PlanSavePayload } from './plans';
+import { CallLogPayload } from './calls';
 import { AdminLevel, COLLECTIONS, EventSource, IsoTime, LonLat, ResponsibilityRule, Satisfaction, Severity, StaffStatus } from './model';
 
 export { UserRole } from './vocabulary';
@@ -141,6 +142,11 @@ export const commandPayloads = {
   // 应急预案 (administrators): a plan, new or replaced whole; a plan removed (protocol/plans.ts).
   'plan.save': PlanSavePayload,
   'plan.remove': PlanRemovePayload,
+  /**
+   * 通话记录: a finished call of the console's softphone, to the backend (its calls, for replay and the 复盘 report);
+   * about an event, an entry 'call' in its history. Sent by the hub with command id `call-log-<call id>` (once).
+   */
+  'call.log': CallLogPayload,
 } as const;
 
 export type CommandType = keyof typeof commandPayloads;

@@ -1,7 +1,8 @@
 /**
  * How long the history for replay is kept: the change log and the checkpoints older than `keepDays` of city time
  * are pruned by the instance that holds the store's lead, at most once an hour (service.ts), a bounded batch at
- * a time. The newest checkpoint at or before the bound stays (replay starts there) with the batches after it.
+ * a time. The newest checkpoint at or before the bound stays (replay starts there) with the batches after it. The
+ * calls consoles logged (call.log, table `calls`) are kept as long.
  *
  * This replaces the old count cap on the change log (the newest 50,000 batches, kept only while simulating):
  * a console resuming by deltas is unaffected — a cursor older than the log's start still gets a snapshot
@@ -29,5 +30,19 @@ export async function pruneHistory(store: Pick<BackendStore, 'pruneHistory'>, be
     await yieldNow();
   }
   if (total.checkpoints + total.batches + total.chunks > 0) log.info('replay history pruned', { before, ...total });
+  return total;
+}
+
+/** Drops the calls (call.log) begun before `beforeMs` (city time), a bounded batch at a time; how many. */
+export async function pruneCalls(store: Pick<BackendStore, 'pruneCalls'>, beforeMs: number, log: Logger): Promise<number> {
+  const before = new Date(beforeMs).toISOString();
+  let total = 0;
+  for (let round = 0; round < PRUNE_ROUNDS; round++) {
+    const n = await store.pruneCalls(before, PRUNE_BATCH);
+    total += n;
+    if (n < PRUNE_BATCH) break;
+    await yieldNow();
+  }
+  if (total > 0) log.info('calls pruned', { before, calls: total });
   return total;
 }

@@ -10,7 +10,7 @@ import type { BackendStore, CheckpointRecord, HistoryPruned } from '../store/typ
 import { HISTORY_DAYS_DEFAULT } from '../../protocol';
 import { CheckpointWriter } from './checkpoints';
 import { HistoryReader } from './state-at';
-import { DAY_MS, pruneHistory } from './retention';
+import { DAY_MS, pruneCalls, pruneHistory } from './retention';
 
 export interface HistoryOptions {
   /** Days of city time kept (default 30). */
@@ -85,9 +85,11 @@ export class HistoryService {
     return this.writer.write();
   }
 
-  /** What is older than keepDays of city time dropped now. */
-  prune(): Promise<HistoryPruned> {
-    return pruneHistory(this.o.store, this.o.clock.nowMs() - this.keepDays * DAY_MS, this.o.log);
+  /** What is older than keepDays of city time dropped now: the history, and the calls (call.log) kept as long. */
+  async prune(): Promise<HistoryPruned & { calls: number }> {
+    const beforeMs = this.o.clock.nowMs() - this.keepDays * DAY_MS;
+    const pruned = await pruneHistory(this.o.store, beforeMs, this.o.log);
+    return { ...pruned, calls: await pruneCalls(this.o.store, beforeMs, this.o.log) };
   }
 
   /** The earliest time a state can be rebuilt for (the oldest checkpoint), null when none is stored. */

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Change } from '../../protocol';
 import type { AuditEntry, CommandRecord, CommitBatch } from './types';
 import { COMMIT_CHANNEL } from './pg-cluster';
+import { insertCallsIn } from './call-rows';
 
 type Client = pg.PoolClient;
 
@@ -41,6 +42,8 @@ export async function commitIn(client: Client, batch: CommitBatch, last: number)
      SELECT pg_notify($8, $9)`,
     [JSON.stringify(upserts), JSON.stringify(removals), batch.seq, batch.at, JSON.stringify(batch.changes), JSON.stringify(command), JSON.stringify(audit), COMMIT_CHANNEL, String(batch.seq), JSON.stringify(links)],
   );
+  // A logged call (call.log) is kept in the same transaction: the notification above is sent only when it commits.
+  if (batch.calls?.length) await insertCallsIn(client, batch.calls);
 }
 
 export async function findCommandIn(client: Client | pg.Pool, commandId: string): Promise<CommandRecord | null> {

@@ -8,6 +8,7 @@ import { SqliteAccounts } from './sqlite-accounts';
 import { sqliteApiKeys } from './api-key-rows';
 import { sqliteWebhooks } from './webhook-rows';
 import { sqliteHistory } from './history-rows';
+import { sqliteCalls } from './call-rows';
 import { SqliteAttachments } from './sqlite-attachments';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type Watch, type WriteTurn } from './types';
 
@@ -26,6 +27,8 @@ export class SqliteStore implements BackendStore {
   private readonly webhooks: ReturnType<typeof sqliteWebhooks>;
   /** Checkpoints and the log by time, for replay (history-rows.ts). */
   private readonly history: ReturnType<typeof sqliteHistory>;
+  /** Calls kept for replay (call-rows.ts). */
+  private readonly calls: ReturnType<typeof sqliteCalls>;
   /** Attachments: blobs, records, links (sqlite-attachments.ts). */
   private readonly attachments: SqliteAttachments;
 
@@ -64,6 +67,7 @@ export class SqliteStore implements BackendStore {
     this.apiKeys = sqliteApiKeys(db);
     this.webhooks = sqliteWebhooks(db);
     this.history = sqliteHistory(db);
+    this.calls = sqliteCalls(db);
     this.attachments = new SqliteAttachments(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
@@ -123,6 +127,7 @@ export class SqliteStore implements BackendStore {
     if (batch.command) this.insertCommand(batch.command);
     for (const entry of batch.audit ?? []) this.insertAudit(entry);
     if (batch.attachmentLinks?.length) this.attachments.link(batch.attachmentLinks);
+    if (batch.calls?.length) this.calls.insert(batch.calls);
   }
 
   /**
@@ -277,6 +282,8 @@ export class SqliteStore implements BackendStore {
   changesBetween: BackendStore['changesBetween'] = (afterSeq, uptoAt, limit) => this.history.changesBetween(afterSeq, uptoAt, limit);
   pruneHistory: BackendStore['pruneHistory'] = (beforeAt, limit) => this.history.pruneHistory(beforeAt, limit);
   historySize: BackendStore['historySize'] = () => this.history.historySize();
+  callsIn: BackendStore['callsIn'] = (filter) => this.calls.callsIn(filter);
+  pruneCalls: BackendStore['pruneCalls'] = (beforeAt, limit) => this.calls.pruneCalls(beforeAt, limit);
 
   async getMeta(key: string): Promise<string | null> {
     return this.statements.getMeta.get(key)?.value ?? null;

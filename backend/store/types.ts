@@ -3,7 +3,7 @@
  * the store makes each change durable before it is acknowledged or broadcast. Async on purpose: a PostgreSQL
  * store implements the same interface; the SQLite store answers synchronously inside resolved promises.
  */
-import type { Change, CollectionName, KeyPerson, RefusalReason, UserRole } from '../../protocol';
+import type { CallRecord, Change, CollectionName, KeyPerson, RefusalReason, UserRole } from '../../protocol';
 import type { UserChange } from './user-changes';
 import type { LoadedState } from '../../domain';
 
@@ -183,6 +183,24 @@ export interface CommitBatch extends ChangeBatch {
   audit?: AuditEntry[];
   /** Attachments the batch's events now name (a report's, a feedback's): linked in the same transaction. */
   attachmentLinks?: AttachmentLink[];
+  /** Calls the batch's command logged (call.log): kept in the same transaction (call-rows.ts); an id kept already stays as it was. */
+  calls?: CallRow[];
+}
+
+/** A call kept for replay and the 复盘 report (migration 9's table `calls`, call-rows.ts): city time `at`, the whole record in `data`. */
+export interface CallRow {
+  id: string;
+  at: string;
+  eventId: string | null;
+  userId: string;
+  data: CallRecord;
+}
+/** Calls begun in [from, to) (city time, ISO), about one event when `eventId` is given; oldest first, at most `limit`. */
+export interface CallFilter {
+  from: string;
+  to: string;
+  eventId?: string;
+  limit: number;
 }
 
 /** An uploaded attachment (migration 6): its bytes are the blob `id` (content-addressed), its thumbnail another. */
@@ -425,5 +443,9 @@ export interface BackendStore {
   historySize(): Promise<HistorySize>;
   /** Drops change batches beyond the newest `keep` (clients older than that get a snapshot). */
   pruneChanges(keep: number): Promise<number>;
+  /** Calls kept (CommitBatch.calls) matching `filter`, oldest first (by `at`, then id). */
+  callsIn(filter: CallFilter): Promise<CallRow[]>;
+  /** Deletes at most `limit` calls begun before `beforeAt` (city time, ISO), oldest first; how many. */
+  pruneCalls(beforeAt: string, limit: number): Promise<number>;
   close(): void | Promise<void>;
 }

@@ -107,6 +107,8 @@ export class CommandPipeline {
         // city's own time is kept beside it when the clock is simulated (a demo running faster than real time).
         audit: [{ at: new Date().toISOString(), userId: actor.id, kind: 'command', detail: { commandId, type, payload: outcome.payload, seq, ...(actor.console ? { clientName: actor.console } : {}), ...(this.o.clock.rate !== 1 || Math.abs(now.getTime() - Date.now()) > 1000 ? { cityAt: at } : {}) } }],
         attachmentLinks: linksOf(outcome.payload, outcome.result),
+        // The calls it logged (call.log), kept with the batch: both or neither.
+        ...(outcome.calls?.length ? { calls: outcome.calls.map((c) => ({ id: c.id, at: c.at, eventId: c.eventId, userId: c.userId, data: c })) } : {}),
       });
       made = { seq, at, changes: outcome.changes };
       const ack: CommandAck = { commandId, seq, result: outcome.result, duplicate: false };

@@ -2,7 +2,7 @@
  * What a command handler works with and what it may throw: the actor, the state it reads, the clock, new ids,
  * the grid locator, and the one error a dispatcher reads. Shared by every family of handlers.
  */
-import type { AttachmentRef, Change, CollectionName, CollectionTypes, CommandPayload, CommandType, LonLat, RefusalReason, UserRole, WireErrorCode } from '../../protocol';
+import type { AttachmentRef, CallRecord, Change, CollectionName, CollectionTypes, CommandPayload, CommandType, LonLat, RefusalReason, UserRole, WireErrorCode } from '../../protocol';
 import { refusalReason, refusalZh, type Refusal } from '../refusals';
 
 export interface Actor {
@@ -62,6 +62,8 @@ export interface CommandContext {
 export interface CommandOutcome {
   changes: Change[];
   result: Record<string, unknown>;
+  /** Calls the command logged (call.log): the backend keeps them in its calls, committed with the batch. */
+  calls?: CallRecord[];
 }
 
 /** One handler per command type, each taking its own payload (the table in index.ts is checked complete). */

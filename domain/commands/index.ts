@@ -15,11 +15,12 @@ import { fieldWorkHandlers } from './field-work';
 import { alarmHandlers } from './alarms';
 import { locateHandlers } from './locate';
 import { planHandlers } from './plans';
+import { callHandlers } from './calls';
 
 export { CommandError, type Actor, type CommandContext, type CommandOutcome, type StateReader } from './context';
 export { timelineId } from './helpers';
 
-const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...locateHandlers, ...commandCenterHandlers, ...baseDataHandlers, ...alarmHandlers, ...planHandlers };
+const handlers: Handlers = { ...eventLoopHandlers, ...fieldWorkHandlers, ...locateHandlers, ...commandCenterHandlers, ...baseDataHandlers, ...alarmHandlers, ...planHandlers, ...callHandlers };
 
 export function isCommandType(type: string): type is CommandType {
   return Object.prototype.hasOwnProperty.call(commandPayloads, type);

@@ -202,11 +202,16 @@ export const Settings = z.object({
    * recently used go first, and one larger than a quarter of it is shown but not kept.
    */
   attachmentCacheMiB: z.number().int().min(16).max(65_536),
+  /**
+   * Record this console's side of each call (its microphone, never the far end) and keep it with the call on
+   * the backend, as an attachment of the call's history entry; off unless set.
+   */
+  recordCalls: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 
 export const DEFAULT_ATTACHMENT_CACHE_MIB = 512;
-export const DEFAULT_SETTINGS: Settings = { locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: DEFAULT_ATTACHMENT_CACHE_MIB };
+export const DEFAULT_SETTINGS: Settings = { locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: DEFAULT_ATTACHMENT_CACHE_MIB, recordCalls: false };
 
 export const SettingsPatch = Settings.partial().strict();
 export type SettingsPatch = z.infer<typeof SettingsPatch>;

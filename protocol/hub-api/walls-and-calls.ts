@@ -7,6 +7,7 @@ import { DisplayRole } from '../vocabulary';
 import { IsoTime } from '../model';
 import { SipAccount } from '../wire-messages';
 import { KpiPeriod } from '../kpi';
+import { CallLogEntry } from '../calls';
 
 const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
@@ -58,36 +59,8 @@ export const ShowOnWallResult = z.object({
 });
 export type ShowOnWallResult = z.infer<typeof ShowOnWallResult>;
 
-/** How a call ended (音视频调度 call log). */
-export const CallResult = z.enum(['answered', 'declined', 'busy', 'no-answer', 'unreachable', 'cancelled', 'failed', 'transferred']);
-export type CallResult = z.infer<typeof CallResult>;
-
-/** One call in the console's call log (kept in the hub cache; shown in the event's timeline when about one). */
-export const CallLogEntry = z
-  .object({
-    id: z.string().regex(/^call-[0-9a-z-]{1,60}$/),
-    direction: z.enum(['outgoing', 'incoming']),
-    peer: SipUser,
-    peerName: z.string().max(100),
-    video: z.boolean(),
-    startedAt: IsoTime,
-    answeredAt: IsoTime.nullable(),
-    endedAt: IsoTime,
-    /** Talk time in seconds (answer to hang-up); 0 when never answered. */
-    durationS: z.number().nonnegative().max(7 * 86_400),
-    result: CallResult,
-    /** SIP status or reason behind a failed result. */
-    cause: z.string().max(300),
-    /** The event the call was about, when made from one. */
-    eventId: z.string().max(64).nullable(),
-    /** Set for the calls of one group call (点对多 / 多方会商). */
-    groupId: z.string().max(64).nullable(),
-    /** Who made or took it at this console. */
-    userId: z.string().max(64),
-  })
-  .strict()
-  .refine((e) => Date.parse(e.endedAt) >= Date.parse(e.startedAt), 'a call cannot end before it started');
-export type CallLogEntry = z.infer<typeof CallLogEntry>;
+// The call log's entry and how a call ends live with the calls' other contracts (protocol/calls.ts).
+export { CallResult, CallLogEntry } from '../calls';
 export const CALL_LOG_LIMIT = 500;
 /** The newest calls first (at most CALL_LOG_LIMIT). */
 export const CallLogState = z.object({ entries: z.array(CallLogEntry) });

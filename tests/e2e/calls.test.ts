@@ -35,7 +35,8 @@ const field = new Map<string, Page>();
 let staffIds: string[] = [];
 
 function startConsole(name: string, backendUrl: string, token: string): Promise<HostProcess> {
-  return startConsoleFor(join(dir, name), backendUrl, token);
+  // The desk records its own side of each call (settings.json recordCalls): kept with the call on the backend.
+  return startConsoleFor(join(dir, name), backendUrl, token, { recordCalls: true });
 }
 
 async function openDesk(console: HostProcess): Promise<{ page: Page; context: BrowserContext }> {
@@ -154,6 +155,14 @@ describe('audio/video calls (音视频调度)', () => {
     // The call log: in the event's timeline.
     await desk.getByTestId('timeline-call').first().waitFor({ timeout: 10_000 });
     await expect(desk.getByTestId('timeline-call').first().textContent()).resolves.toMatch(/呼出视频通话 .+：已挂断，时长/);
+    // On the backend (call.log through the outbox): the entry names who called, and the call shows once.
+    await desk.locator('[data-testid="timeline-call"] .who', { hasText: '调度员' }).first().waitFor({ timeout: 10_000 });
+    await expect(desk.getByTestId('timeline-call').count()).resolves.toBe(1);
+    // With the recording of the desk's side (recordCalls): an audio attachment of the entry, as the backend keeps it.
+    const recording = desk.locator('[data-testid="timeline-call"] [data-testid="attachment-thumb"]');
+    await recording.first().waitFor({ timeout: 10_000 });
+    await expect(recording.first().getAttribute('title')).resolves.toMatch(/call-[0-9a-z-]+\.(webm|ogg)/);
+    await desk.getByTestId('timeline').screenshot({ path: join(SHOTS, 'calls-timeline-recording.png') });
   }, 60_000);
 
   it('an incoming call from the field rings at the desk and is answered (Alt+A)', async () => {

@@ -93,11 +93,11 @@ describe.each([
   it('settings start at the defaults, persist to disk, and reach every subscribed window', async () => {
     const a = await bridge.open();
     const b = await bridge.open();
-    expect(await a.api.getSettings()).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512 });
+    expect(await a.api.getSettings()).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512, recordCalls: false });
     const seenByB: Settings[] = [];
     await b.api.subscribe({ topic: 'settings' }, (s) => seenByB.push(s));
     const updated = await a.api.updateSettings({ locale: 'en', backendUrl: 'wss://backend.example:8443/ws' });
-    expect(updated).toEqual({ locale: 'en', theme: 'day', backendUrl: 'wss://backend.example:8443/ws', map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512 });
+    expect(updated).toEqual({ locale: 'en', theme: 'day', backendUrl: 'wss://backend.example:8443/ws', map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512, recordCalls: false });
     await waitFor(() => seenByB.some((s) => s.locale === 'en'), 'the settings update in the other window');
     expect(JSON.parse(readFileSync(join(temp.dir, SETTINGS_FILE_NAME), 'utf8'))).toEqual(updated);
     // A restarted hub reads the same settings back.

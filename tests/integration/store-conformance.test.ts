@@ -13,7 +13,7 @@ import { SqliteStore } from '../../backend/store/sqlite-store';
 import { PgStore } from '../../backend/store/pg-store';
 import { PG_MIGRATIONS } from '../../backend/store/pg-migrations';
 import { StoreOpenError } from '../../backend/store/open-check';
-import { StaleReplicaError, type AttachmentRecord, type AuditEntry, type BackendStore, type CommandRecord, type UserRecord } from '../../backend/store/types';
+import { StaleReplicaError, type AttachmentRecord, type AuditEntry, type BackendStore, type CallFilter, type CallRow, type CommandRecord, type UserRecord } from '../../backend/store/types';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 import { it } from '../../harness/fixtures';
 
@@ -516,6 +516,41 @@ describe.each(Object.keys(kinds))('backend store conformance, history for replay
     await s.store.commit({ seq: 7, at: t(7), changes: [] });
     expect((await s.store.changesSince(6, 100))?.map((b) => b.seq)).toEqual([7]);
     expect(await s.store.historySize()).toMatchObject({ checkpoints: 1, chunks: 2, batches: 1 });
+  });
+});
+
+describe.each(Object.keys(kinds))('backend store conformance, calls (migration 9): %s', (kind) => {
+  const t = (minute: number): string => new Date(Date.parse(at) + minute * 60_000).toISOString();
+  const record = (id: string, minute: number, eventId: string | null): CallRow => ({
+    id,
+    at: t(minute),
+    eventId,
+    userId: 'u1',
+    data: {
+      id, direction: 'outgoing', peer: 'S1', peerName: '张三', video: false, startedAt: t(minute), answeredAt: null, endedAt: t(minute), durationS: 0, result: 'no-answer', cause: '',
+      eventId, groupId: null, userId: 'u1', at: t(minute), userName: '调度员', sipUser: 'sip-u1', recording: null, peerStaffId: 'S1', districtId: 'D1', gridId: 'G1',
+    },
+  });
+
+  it('keeps a batch’s calls with it (an id kept already stays), reads them by time and event, prunes the oldest first', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    await s.store.commit({ seq: 1, at: t(1), changes: [], calls: [record('call-a', 1, 'E1'), record('call-b', 2, null)] });
+    await s.store.commit({ seq: 2, at: t(3), changes: [], calls: [record('call-c', 3, 'E1'), { ...record('call-a', 9, null), userId: 'other' }] });
+    // A batch that fails leaves no call behind (the same transaction).
+    await expect(s.store.commit({ seq: 2, at: t(4), changes: [], calls: [record('call-d', 4, 'E1')] })).rejects.toThrow(/seq 2 is not after 2/);
+    const ids = async (filter: Omit<CallFilter, 'limit'>, limit = 10): Promise<string[]> => (await s.store.callsIn({ ...filter, limit })).map((c) => c.id);
+    expect(await ids({ from: t(0), to: t(60) })).toEqual(['call-a', 'call-b', 'call-c']);
+    expect(await s.store.callsIn({ from: t(0), to: t(60), limit: 1 })).toEqual([record('call-a', 1, 'E1')]);
+    expect(await ids({ from: t(2), to: t(3) })).toEqual(['call-b']); // from inclusive, to exclusive
+    expect(await ids({ from: t(0), to: t(60), eventId: 'E1' })).toEqual(['call-a', 'call-c']);
+    expect(await ids({ from: t(2), to: t(60), eventId: 'E1' })).toEqual(['call-c']);
+    expect(await ids({ from: t(0), to: t(60), eventId: "E1' OR '1'='1" })).toEqual([]);
+    expect(await s.store.pruneCalls(t(3), 1)).toBe(1);
+    expect(await ids({ from: t(0), to: t(60) })).toEqual(['call-b', 'call-c']);
+    expect(await s.store.pruneCalls(t(3), 100)).toBe(1);
+    expect(await s.store.pruneCalls(t(3), 100)).toBe(0);
+    expect(await ids({ from: t(0), to: t(60) })).toEqual(['call-c']);
   });
 });
 

@@ -31,9 +31,16 @@ describe('privacy masking (迎检演示)', () => {
       { id: 'E1.0000', eventId: 'E1', districtId: 'd01', index: 0, at: 't', actor: 'dispatcher', actorName: '调度员 张敏', action: 'accept' },
       { id: 'E1.0001', eventId: 'E1', districtId: 'd01', index: 1, at: 't', actor: 'sim:dept-urban', actorName: '市城市管理局（模拟）', action: 'sign' },
       { id: 'E1.0002', eventId: 'E1', districtId: 'd01', index: 2, at: 't', actor: 'sim:s00001', actorName: '王建', action: 'report', note: '电话 15721956415' },
+      {
+        id: 'E1.0003', eventId: 'E1', districtId: 'd01', index: 3, at: 't', actor: 'dispatcher', actorName: '调度员 张敏', action: 'call', note: '呼出视频通话 李小龙：已挂断，时长 1:05',
+        call: { id: 'call-1', direction: 'outgoing', video: true, peerName: '李小龙', result: 'answered', durationS: 65 },
+      },
     ];
     const maskedHistory = history.map((r) => maskRow('timeline', r));
-    expect(maskedHistory.map((t) => t.actorName)).toEqual(['调度员 张*', '市城市管理局（模拟）', '王*']);
+    expect(maskedHistory.map((t) => t.actorName)).toEqual(['调度员 张*', '市城市管理局（模拟）', '王*', '调度员 张*']);
+    // A call's entry: the person called, in the call and in its note.
+    expect(maskedHistory[3]).toMatchObject({ note: '呼出视频通话 李**：已挂断，时长 1:05', call: { peerName: '李**', durationS: 65 } });
+    expect(JSON.stringify(maskedHistory)).not.toContain('李小龙');
     expect(JSON.stringify(maskedHistory)).not.toMatch(/\d{7,}/);
     expect(maskRow('departments', { id: 'd', code: 'x', name: '市公安局' })).toEqual({ id: 'd', code: 'x', name: '市公安局' });
     expect(event.reporter!.phone).toBe('15721956415'); // the original is untouched

@@ -24,7 +24,7 @@ describe('settings store (a real file)', () => {
   it('keeps a corrupt file aside, uses defaults and says so', () => {
     writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), '{"locale": "zh-CN", "theme":');
     const store = new SettingsStore(temp.dir, silentLogger);
-    expect(store.settings.value).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512 });
+    expect(store.settings.value).toEqual({ locale: 'zh-CN', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512, recordCalls: false });
     expect(store.startupNotice).toMatchObject({ code: 'settings-set-aside', keptAs: expect.stringContaining(`${SETTINGS_FILE_NAME}.corrupt-`) });
     const aside = readdirSync(temp.dir).find((f) => f.startsWith(`${SETTINGS_FILE_NAME}.corrupt-`));
     expect(aside).toBeDefined();
@@ -42,7 +42,7 @@ describe('settings store (a real file)', () => {
   it('fills keys added by newer versions from the defaults', () => {
     writeFileSync(join(temp.dir, SETTINGS_FILE_NAME), JSON.stringify({ locale: 'en' }));
     const store = new SettingsStore(temp.dir, silentLogger);
-    expect(store.settings.value).toEqual({ locale: 'en', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512 });
+    expect(store.settings.value).toEqual({ locale: 'en', theme: 'day', backendUrl: null, map: DEFAULT_MAP_SOURCES, attachmentCacheMiB: 512, recordCalls: false });
     expect(store.startupNotice).toBeNull();
   });
 

@@ -410,7 +410,7 @@ const en: typeof zh = {
     timelineActions: {
       report: 'Reported', accept: 'Accepted', dispatch: 'Dispatched', reassign: 'Reassigned', sign: 'Signed for', 'cohandle-request': 'Co-handling requested', 'cohandle-approve': 'Co-handling approved',
       'cohandle-refuse': 'Co-handling refused', arrive: 'Arrived on site', return: 'Returned', 'extension-request': 'Extension requested', 'extension-approve': 'Extension approved', 'extension-refuse': 'Extension refused', supervise: 'Supervised', escalate: 'Escalated', feedback: 'Handling feedback', followup: 'Followed up', 'followup-unreached': 'Follow-up (not reached)',
-      close: 'Closed', reopen: 'Reopened', merge: 'Merged', 'merged-in': 'Merged in', locate: 'Location verified', comment: 'Comment', assign: 'Leader assignment', 'level-emergency': 'Emergency response started', 'level-reinforced': 'Reinforced level started', 'level-daily': 'Back to daily'
+      close: 'Closed', reopen: 'Reopened', merge: 'Merged', 'merged-in': 'Merged in', locate: 'Location verified', comment: 'Comment', assign: 'Leader assignment', 'level-emergency': 'Emergency response started', 'level-reinforced': 'Reinforced level started', 'level-daily': 'Back to daily', call: 'Call'
     },
   },
   kpi: {
@@ -926,6 +926,10 @@ const en: typeof zh = {
       alreadyAckedOnConsole: 'alarm {id} was already acknowledged by {by} at {at} ({console})',
       atRung: 'alarm {id} is already at rung {rung}',
       eventStillOpen: 'event {id} is still open: the alarm cannot be cleared (acknowledge it instead)',
+    },
+    call: {
+      eventNotFound: 'event {id} of call {call} does not exist: the call was not logged',
+      eventOutsideArea: 'event {id} of call {call} is in {district}, outside your area: the call was not logged',
     },
     level: {
       alreadySet: 'the command level is already “{level}”',

@@ -416,7 +416,7 @@ export default {
     timelineActions: {
       report: '上报', accept: '受理', dispatch: '派遣', reassign: '改派', sign: '签收', 'cohandle-request': '申请协同', 'cohandle-approve': '同意协同',
       'cohandle-refuse': '不同意协同', arrive: '到场', return: '退回', 'extension-request': '申请延期', 'extension-approve': '批准延期', 'extension-refuse': '驳回延期', supervise: '督办', escalate: '上报升级', feedback: '处置反馈', followup: '回访', 'followup-unreached': '回访（未联系上）',
-      close: '评价结案', reopen: '重新处置', merge: '合并', 'merged-in': '并入', locate: '核实位置', comment: '备注', assign: '领导交办', 'level-emergency': '启动应急响应', 'level-reinforced': '启动加强等级', 'level-daily': '恢复日常'
+      close: '评价结案', reopen: '重新处置', merge: '合并', 'merged-in': '并入', locate: '核实位置', comment: '备注', assign: '领导交办', 'level-emergency': '启动应急响应', 'level-reinforced': '启动加强等级', 'level-daily': '恢复日常', call: '通话'
     },
   },
   kpi: {
@@ -937,6 +937,10 @@ export default {
       alreadyAckedOnConsole: '告警 {id} 已由 {by} 于 {at} 确认（{console}）',
       atRung: '告警 {id} 已在第 {rung} 级',
       eventStillOpen: '事件 {id} 仍在办理，告警不能解除（请确认告警）',
+    },
+    call: {
+      eventNotFound: '通话 {call} 关联的事件 {id} 不存在，通话记录未保存',
+      eventOutsideArea: '通话 {call} 关联的事件 {id} 在 {district}，不在您的辖区，通话记录未保存',
     },
     level: {
       alreadySet: '指挥等级已是「{level}」',

@@ -2,7 +2,9 @@
  * The console's softphone (音视频调度): registers with the user's SIP account (from the backend through the
  * hub, memory only), calls staff from the desk, the map and the roster (a map wall asks the desk's phone),
  * takes incoming calls, blind and attended transfers, runs group calls with the
- * console as the mixing focus (see sip/conference.ts), and logs every finished call in the hub cache.
+ * console as the mixing focus (see sip/conference.ts), and logs every finished call with the hub (its cache, and
+ * the backend through its outbox: hub/call-log.ts), with the recording of this side when the setting recordCalls
+ * is on (sip/call-recorder.ts).
  * Only the desk (dispatch) and single-window (combined) consoles carry a phone: the walls never ring.
  */
 import { defineStore } from 'pinia';
@@ -11,6 +13,8 @@ import type { CallLogEntry, SipAccount } from '../../../protocol';
 import { SipPhone, type CallInfo, type PhoneFailure, type PhoneStatus } from '../sip/phone';
 import { ConferenceMixer, GROUP_CALL_LIMIT } from '../sip/conference';
 import { CallWallSender } from '../sip/wall-relay';
+import { CallRecorder } from '../sip/call-recorder';
+import { uploadAttachment } from '../data/attachments';
 import { useHubStore } from './hub';
 
 /**
@@ -60,6 +64,8 @@ export const useCallsStore = defineStore('calls', () => {
   /** Said for a few seconds after 上墙 found no video wall open. */
   const noWall = ref(false);
   const logged = new Set<string>();
+  /** This console's side of each call, while the setting recordCalls is on (sip/call-recorder.ts). */
+  const recorder = new CallRecorder();
   const stops: Array<() => Promise<void>> = [];
   let statsTimer: ReturnType<typeof setInterval> | null = null;
   let groupCounter = 0;
@@ -76,6 +82,10 @@ export const useCallsStore = defineStore('calls', () => {
     failureDetail.value = phone.failureDetail;
     const now = Date.now();
     for (const [id, call] of phone.calls) {
+      if (call.state === 'established' && hub.settings?.recordCalls && !recorder.has(id)) {
+        const local = phone.localStream(id);
+        if (local) recorder.start(id, local);
+      }
       if (call.state !== 'ended') continue;
       if (!logged.has(id)) {
         logged.add(id);
@@ -96,6 +106,9 @@ export const useCallsStore = defineStore('calls', () => {
   }
 
   async function record(call: CallInfo): Promise<void> {
+    // The recording of this side goes up first (offline or refused: the call is logged without it).
+    const file = await recorder.stop(call.id);
+    const recording = file ? await uploadAttachment(file).then((ref) => ref.id, () => null) : null;
     const entry: CallLogEntry = {
       id: call.id,
       direction: call.direction,
@@ -111,6 +124,7 @@ export const useCallsStore = defineStore('calls', () => {
       eventId: call.tags.eventId ?? null,
       groupId: call.tags.groupId ?? null,
       userId: account.value?.username ?? '',
+      ...(recording ? { attachments: [recording] } : {}),
     };
     try {
       await hub.api?.logCall(entry);
@@ -314,6 +328,7 @@ export const useCallsStore = defineStore('calls', () => {
     await Promise.allSettled(stops.splice(0).map((s) => s()));
     await phone?.stop();
     phone = null;
+    recorder.stopAll();
     mixer?.close();
     mixer = null;
     wallSender?.close();

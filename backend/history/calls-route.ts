@@ -1,0 +1,93 @@
+/**
+ * GET /calls?from&to[&eventId][&limit] (protocol/calls.ts): the calls consoles logged (call.log) begun in [from, to)
+ * of city time, oldest first, for replay and the 复盘 report. Any console user (the console gate refuses field and
+ * liaison accounts before this), filtered by their area scope: a call is where its event lies, else where the
+ * staff member called works (domain inAreaScope over the city's grids); a call of neither place is seen city-wide
+ * only, and a user always sees their own calls. The masked roles (viewer, inspector) read people's names masked.
+ *
+ * A bearer token (401 without). Refusals are HistoryRefusal JSON: bad-query 400, too many reads 429. Every request,
+ * refused ones too, is audited as a 'history-read' (what: 'calls') before it is answered; never cached.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CALLS_LIMIT_DEFAULT, CallRecord, CallsQuery, describeIssues, validate, type CallsAnswer, type HistoryRefusal } from '../../protocol';
+import { MASKED_ROLES, inAreaScope, maskName, type CityState } from '../../domain';
+import type { BackendStore, UserRecord } from '../store/types';
+import { bearerUser, send } from '../http-answers';
+import { parseRequestTarget } from '../../web-serving/request-target';
+import { TokenBucket } from '../rate-limit';
+
+const CALLS_PATH = '/calls';
+/** Reads a user may make: 5 a second, bursts of 20 (the report reads an incident's calls once; replay per seek). */
+const READS_PER_SECOND = 5;
+const READS_BURST = 20;
+/** Rows read to fill one answer after the scope filter, at most this many times the limit. */
+const OVERREAD = 4;
+
+/** Whether `user` may see the call: their own, or it lies in their area (a call of no place: city-wide users only). */
+export function callVisible(user: Pick<UserRecord, 'id' | 'districtScope'>, call: Pick<CallRecord, 'userId' | 'districtId' | 'gridId'>, state: CityState): boolean {
+  if (user.districtScope === null || call.userId === user.id) return true;
+  if (call.districtId === null) return false;
+  return inAreaScope(user.districtScope, { districtId: call.districtId, ...(call.gridId ? { gridId: call.gridId } : {}) }, state);
+}
+
+/** A call as a demo screen or an inspector sees it (domain/privacy.ts): people's names masked. */
+const masked = (call: CallRecord): CallRecord => ({ ...call, peerName: maskName(call.peerName), userName: maskName(call.userName) });
+
+export function callsRoutes(o: { store: BackendStore; state: CityState }): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const buckets = new Map<string, TokenBucket>();
+  return (req, res) => {
+    const url = parseRequestTarget(req.url);
+    if (!url || url.pathname !== CALLS_PATH) return false;
+    if (req.method !== 'GET') {
+      res.writeHead(405, { Allow: 'GET' }).end();
+      return true;
+    }
+    const asked = Object.fromEntries([...url.searchParams].slice(0, 5).map(([k, v]) => [k.slice(0, 20), v.slice(0, 100)]));
+    let user: UserRecord | null = null;
+    const audit = (detail: Record<string, unknown>): Promise<void> =>
+      o.store.audit([{ at: new Date().toISOString(), userId: user?.id ?? null, kind: 'history-read', detail: { what: 'calls', query: asked, ...detail } }]);
+    const refuse = async (status: number, refusal: HistoryRefusal): Promise<void> => {
+      await audit({ refused: status, code: refusal.code });
+      send(res, status, refusal);
+    };
+    void (async () => {
+      user = await bearerUser(o.store, req);
+      if (!user) return refuse(401, { code: 'unauthorized', message: '需要有效的令牌 / a valid bearer token is required' });
+      let bucket = buckets.get(user.id);
+      if (!bucket) {
+        if (buckets.size > 10_000) buckets.clear();
+        buckets.set(user.id, (bucket = new TokenBucket(READS_PER_SECOND, READS_BURST)));
+      }
+      if (!bucket.take()) return refuse(429, { code: 'too-many', message: '通话记录查询过于频繁，请稍后再试 / too many reads of the calls: try again in a moment' });
+      const checked = validate(CallsQuery, Object.fromEntries(url.searchParams));
+      if (!checked.ok) {
+        return refuse(400, {
+          code: 'bad-query',
+          message: `查询参数有误：from、to 为时间（ISO 8601 含时区，或毫秒数，from 早于 to），可选 eventId（事件编号）与 limit（1–2000）/ bad query: from and to are times, from before to; eventId and limit optional (${describeIssues(checked.issues).slice(0, 300)})`,
+        });
+      }
+      const { from, to, eventId } = checked.value;
+      const limit = checked.value.limit ?? CALLS_LIMIT_DEFAULT;
+      const rows = await o.store.callsIn({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: limit * OVERREAD + 1, ...(eventId ? { eventId } : {}) });
+      const calls: CallRecord[] = [];
+      let truncated = rows.length > limit * OVERREAD;
+      for (const row of rows.slice(0, limit * OVERREAD)) {
+        // The store is a boundary: a row that no longer reads as a call is left out.
+        const call = CallRecord.safeParse(row.data);
+        if (!call.success || !callVisible(user, call.data, o.state)) continue;
+        if (calls.length === limit) {
+          truncated = true;
+          break;
+        }
+        calls.push(MASKED_ROLES.has(user.role) ? masked(call.data) : call.data);
+      }
+      const answer: CallsAnswer = { calls, truncated };
+      // Audited before it is sent: a read that cannot be audited is not answered.
+      await audit({ rows: calls.length, ...(eventId ? { eventId } : {}) });
+      send(res, 200, answer);
+    })().catch(() => {
+      if (!res.headersSent) send(res, 500, { code: 'failed', message: '通话记录读取或审计失败 / the calls could not be read or the read not audited' });
+    });
+    return true;
+  };
+}
