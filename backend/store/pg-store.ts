@@ -13,6 +13,7 @@ import { rightsChanged, type UserChange } from './user-changes';
 import { pgApiKeys } from './api-key-rows';
 import { pgWebhooks } from './webhook-rows';
 import { pgHistory } from './history-rows';
+import { pgTracks } from './track-rows';
 import { PgAttachments } from './pg-attachments';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
@@ -58,6 +59,8 @@ export class PgStore implements BackendStore {
   private readonly webhooks: ReturnType<typeof pgWebhooks>;
   /** Checkpoints and the log by time, for replay (history-rows.ts). */
   private readonly history: ReturnType<typeof pgHistory>;
+  /** Staff tracks by hour, for replay (track-rows.ts). */
+  private readonly tracks: ReturnType<typeof pgTracks>;
   /** Attachments: blobs, records, links (pg-attachments.ts). */
   private readonly attachments: PgAttachments;
 
@@ -70,6 +73,7 @@ export class PgStore implements BackendStore {
     this.apiKeys = pgApiKeys(pool);
     this.webhooks = pgWebhooks(pool);
     this.history = pgHistory(pool, (work) => this.tx(work, BEGIN_WRITE_TURN), (work) => this.tx(work));
+    this.tracks = pgTracks(pool, (work) => this.tx(work));
     this.attachments = new PgAttachments(pool);
   }
 
@@ -297,6 +301,9 @@ export class PgStore implements BackendStore {
   changesBetween: BackendStore['changesBetween'] = (afterSeq, uptoAt, limit) => this.history.changesBetween(afterSeq, uptoAt, limit);
   pruneHistory: BackendStore['pruneHistory'] = (beforeAt, limit) => this.history.pruneHistory(beforeAt, limit);
   historySize: BackendStore['historySize'] = () => this.history.historySize();
+  putTracks: BackendStore['putTracks'] = (rows) => this.tracks.putTracks(rows);
+  tracksIn: BackendStore['tracksIn'] = (hourFrom, hourTo, staffIds) => this.tracks.tracksIn(hourFrom, hourTo, staffIds);
+  pruneTracks: BackendStore['pruneTracks'] = (beforeHour, limit) => this.tracks.pruneTracks(beforeHour, limit);
   putAttachment: BackendStore['putAttachment'] = (record, bytes, thumb) => this.attachments.put(record, bytes, thumb);
   findAttachments: BackendStore['findAttachments'] = (ids) => this.attachments.find(ids);
   attachmentUploadedBy: BackendStore['attachmentUploadedBy'] = (id, uploader) => this.attachments.uploadedBy(id, uploader);

@@ -8,6 +8,7 @@ import { SqliteAccounts } from './sqlite-accounts';
 import { sqliteApiKeys } from './api-key-rows';
 import { sqliteWebhooks } from './webhook-rows';
 import { sqliteHistory } from './history-rows';
+import { sqliteTracks } from './track-rows';
 import { SqliteAttachments } from './sqlite-attachments';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type Watch, type WriteTurn } from './types';
 
@@ -26,6 +27,8 @@ export class SqliteStore implements BackendStore {
   private readonly webhooks: ReturnType<typeof sqliteWebhooks>;
   /** Checkpoints and the log by time, for replay (history-rows.ts). */
   private readonly history: ReturnType<typeof sqliteHistory>;
+  /** Staff tracks by hour, for replay (track-rows.ts). */
+  private readonly tracks: ReturnType<typeof sqliteTracks>;
   /** Attachments: blobs, records, links (sqlite-attachments.ts). */
   private readonly attachments: SqliteAttachments;
 
@@ -64,6 +67,7 @@ export class SqliteStore implements BackendStore {
     this.apiKeys = sqliteApiKeys(db);
     this.webhooks = sqliteWebhooks(db);
     this.history = sqliteHistory(db);
+    this.tracks = sqliteTracks(db);
     this.attachments = new SqliteAttachments(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
@@ -277,6 +281,9 @@ export class SqliteStore implements BackendStore {
   changesBetween: BackendStore['changesBetween'] = (afterSeq, uptoAt, limit) => this.history.changesBetween(afterSeq, uptoAt, limit);
   pruneHistory: BackendStore['pruneHistory'] = (beforeAt, limit) => this.history.pruneHistory(beforeAt, limit);
   historySize: BackendStore['historySize'] = () => this.history.historySize();
+  putTracks: BackendStore['putTracks'] = (rows) => this.tracks.putTracks(rows);
+  tracksIn: BackendStore['tracksIn'] = (hourFrom, hourTo, staffIds) => this.tracks.tracksIn(hourFrom, hourTo, staffIds);
+  pruneTracks: BackendStore['pruneTracks'] = (beforeHour, limit) => this.tracks.pruneTracks(beforeHour, limit);
 
   async getMeta(key: string): Promise<string | null> {
     return this.statements.getMeta.get(key)?.value ?? null;
