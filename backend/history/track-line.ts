@@ -4,12 +4,11 @@
  *
  * Simplification is an opening window judged in time as well as space (the synchronized Euclidean distance):
  * a sampled point may be dropped only while it lies within `toleranceM` of where the straight line from the last
- * kept point to the newest one puts the walker *at that point's time* (distances by @turf/distance). So the
+ * kept point to the newest one puts the walker *at that point's time*. So the
  * position read back at any sampled time is within the tolerance of the sample, even where a walker stopped
  * on a straight line. A status change is always kept, and no line spans more than `maxSpanMs` (2 min): a longer
  * span between two kept points is a real gap (nothing was heard from them), which positionAt() leaves out.
  */
-import { distance } from '@turf/turf';
 import { STAFF_STATUS_CODES } from '../../protocol';
 import type { TrackPoint } from './track-codec';
 
@@ -24,9 +23,17 @@ export function along(a: TrackPoint, b: TrackPoint, t: number): [number, number]
   return [a.lon + (b.lon - a.lon) * f, a.lat + (b.lat - a.lat) * f];
 }
 
-/** Metres between p and where the line a→b puts the walker at p's time. */
+/** Metres per degree of latitude on the sphere @turf/turf measures on (radius 6,371,008.8 m). */
+const M_PER_DEG = (6_371_008.8 * Math.PI) / 180;
+
+/**
+ * Metres between p and where the line a→b puts the walker at p's time, on the local scale at p's latitude: the
+ * simplifier asks this for every point it holds at every position heard, and over a walker's few hundred metres it
+ * agrees with @turf/turf's distance to well under a centimetre (the unit test), at a fraction of the cost.
+ */
 export function offLineMetres(a: TrackPoint, b: TrackPoint, p: TrackPoint): number {
-  return distance(along(a, b, p.t), [p.lon, p.lat], { units: 'meters' });
+  const [lon, lat] = along(a, b, p.t);
+  return Math.hypot((lon - p.lon) * M_PER_DEG * Math.cos((p.lat * Math.PI) / 180), (lat - p.lat) * M_PER_DEG);
 }
 
 export class TrackSimplifier {

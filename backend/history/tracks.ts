@@ -3,12 +3,14 @@
  * from the positions relay's broadcast (index.ts): it sees the positions this instance makes (the simulator, its
  * phones) and, through the broker, those the other instances' phones send.
  *
- * - Sampling, per staff member: a point when at least `sampleS` (10) city seconds have passed since the last one
- *   taken, or when the status changed. Going offline is not broadcast (offline staff have no position): the
- *   recorder looks at the state now and then and ends such a track with an offline point at the status change's
- *   time, where they were last.
+ * - Sampling, per staff member: a point when at least `sampleS` city seconds have passed since the last one
+ *   taken (default 1: every position heard, the simulator's once a second), or when the status changed. Going
+ *   offline is not broadcast (offline staff have no position): the recorder looks at the state now and then and
+ *   ends such a track with an offline point at the status change's time, where they were last.
  * - Simplification (track-line.ts): points within `toleranceM` (2 m) of the line, judged at their own time, are
- *   dropped; 0 keeps every point sampled.
+ *   dropped; 0 keeps every point taken. Every position heard goes through it rather than one in 10 s: a walker's
+ *   turn between two samples 10 s apart would be cut by up to tens of metres (bench/tracks.ts), while the line test
+ *   on every position keeps the turns, drops the straight stretches and stores fewer bytes.
  * - Storage: the open hour of each staff member is held here and upserted whole (track-codec.ts) every `flushMs`
  *   (60 s wall) for those whose buffer changed, so a crash loses at most that; flushed on stop. Hours older than
  *   the replay retention (`keepDays`) are pruned hourly, a bounded batch at a time.
@@ -27,7 +29,7 @@ import { yieldNow } from './chunks';
 export interface TrackOptions {
   /** Metres a dropped point may lie off the kept line (default 2); 0 keeps every point sampled. */
   toleranceM?: number;
-  /** City seconds between two points taken of one staff member, status changes aside (default 10). */
+  /** City seconds between two points taken of one staff member, status changes aside (default 1: every position heard). */
   sampleS?: number;
   /** Wall ms between two writes of the changed buffers (default 60 s); 0: only when flush() is called (tests). */
   flushMs?: number;
@@ -100,7 +102,7 @@ export class TrackRecorder {
     if (!this.o.leading()) return;
     const t = Date.parse(at);
     if (!Number.isFinite(t)) return;
-    const sampleMs = (this.o.sampleS ?? 10) * 1000;
+    const sampleMs = (this.o.sampleS ?? 1) * 1000;
     for (const item of items) {
       this.stats.seen++;
       const code = STAFF_STATUS_CODES.indexOf(item.status);

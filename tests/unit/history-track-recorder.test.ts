@@ -100,7 +100,7 @@ describe('the staff track recorder', () => {
     await r.recorder.flush();
     const [row] = await r.store.tracksIn(hourOf(T0), hourOf(T0), ['S1']);
     const bad = Buffer.from(row!.points);
-    bad[bad.length - 6] ^= 0x01;
+    bad.writeUInt8(bad.readUInt8(bad.length - 6) ^ 0x01, bad.length - 6);
     await r.store.putTracks([{ ...row!, points: bad }]);
     const read = await r.recorder.read(hourOf(T0), hourOf(T0));
     expect(read.damaged).toBe(1);

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { distance } from '@turf/turf';
 import { STAFF_STATUS_CODES } from '../../protocol';
 import { TrackCodecError, decodeTrack, encodeTrack, hourOf, quantize, type TrackPoint } from '../../backend/history/track-codec';
-import { OFFLINE_CODE, positionAt, simplify } from '../../backend/history/track-line';
+import { OFFLINE_CODE, offLineMetres, positionAt, simplify } from '../../backend/history/track-line';
 
 const HOUR = 495_000; // an hour since the epoch (2026)
 const T0 = HOUR * 3_600_000;
@@ -71,7 +71,7 @@ describe('track blobs', () => {
     };
     const body = blob.subarray(0, blob.length - 4);
     const flipped = Buffer.from(blob);
-    flipped[5] ^= 0x10;
+    flipped.writeUInt8(flipped.readUInt8(5) ^ 0x10, 5);
     const cases: Array<[Uint8Array, RegExp, number?]> = [
       [blob.subarray(0, blob.length - 1), /checksum/],
       [flipped, /checksum/],
@@ -123,6 +123,16 @@ describe('track simplification', () => {
         expect(kept.at(-1)).toEqual(sampled.at(-1));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('measures off the line as @turf/turf does, to the centimetre over a walker’s reach', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -60, max: 60, noNaN: true }), fc.double({ min: -0.005, max: 0.005, noNaN: true }), fc.double({ min: -0.005, max: 0.005, noNaN: true }), (lat, dlon, dlat) => {
+        const a = { t: T0, lon: 118, lat, code: PATROL };
+        const p = { t: T0, lon: 118 + dlon, lat: lat + dlat, code: PATROL };
+        expect(Math.abs(offLineMetres(a, { ...a, t: T0 + 1000 }, p) - metres(a, p))).toBeLessThan(0.01);
+      }),
     );
   });
 
