@@ -31,6 +31,8 @@ import { Webhooks } from './ingest/webhooks';
 import { AlarmService } from './duty/alarm-service';
 import { HistoryService } from './history/service';
 import { historyRoutes } from './history/routes';
+import { TrackRecorder } from './history/tracks';
+import { trackRoutes } from './history/track-routes';
 import { SCENARIO_NAMES, type ScenarioKind } from './live-simulator/reports';
 import { DemoLoop } from './live-simulator/demo-loop';
 import { workerReader } from './import/read-worker';
@@ -153,7 +155,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   });
   const signIn = authRoutes(server.auth, store);
   const department = departmentRoutes({ auth: sessions, store, state, assetsDir: config.fieldAssetsDir === undefined ? findDepartmentAssets() : config.fieldAssetsDir, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
-  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || trackRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({
@@ -192,12 +194,18 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // The history kept for replay (backend/history/): checkpoints and retention on the leader, past states read anywhere.
   const history = new HistoryService({ store, state, clock, log, leading: () => life.leading, ...config.history });
   const historyRead = historyRoutes({ store, clock, history });
+  // Staff tracks (backend/history/tracks.ts): recorded on the leader from the positions relay's broadcast, read anywhere.
+  const tracks = new TrackRecorder({ store, state, clock, log, keepDays: history.keepDays, leading: () => life.leading, ...config.tracks });
+  const trackRead = trackRoutes({ store, state, clock, tracks, keepDays: () => history.keepDays });
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
   const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...(config.alarms || {}) });
 
   let simulator: FieldSimulator | null = null;
   // Started in this order, stopped in reverse (backend/services.ts).
-  const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1], whole?: Buffer): void => server.broadcastPositions(at, items, whole);
+  const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1], whole?: Buffer): void => {
+    server.broadcastPositions(at, items, whole);
+    tracks.saw(at, items);
+  };
   const phonesSeen = (ids: readonly string[]): void => {
     for (const id of ids) phones.set(id, Date.now());
   };
@@ -277,6 +285,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       },
       stop: async () => simulator?.stop(),
     },
+    // Before the city life: stopped after it, so the last tick's positions are in the last write.
+    { name: 'staff tracks', start: async () => tracks.start(), stop: () => tracks.stop() },
     life.service(),
     { name: 'replay history', start: () => history.start(), stop: () => history.stop() },
     { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
@@ -306,6 +316,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     tickets,
     alarms,
     history,
+    tracks,
     demoLoop,
     leading: () => life.leading,
     tick: () => life.tick(),
