@@ -16,6 +16,7 @@ const SQL = {
   prune: 'DELETE FROM tracks WHERE (hour, staff_id) IN (SELECT hour, staff_id FROM tracks WHERE hour < $1 ORDER BY hour LIMIT $2)',
 };
 const lite = (sql: string): string => sql.replace(/\$\d+/g, '?');
+const PG_ROWS_PER_STATEMENT = 1000;
 const checked = (rows: readonly TrackRow[]): readonly TrackRow[] => {
   for (const r of rows) if (!Number.isSafeInteger(r.hour) || r.hour < 0 || !(r.n >= 1) || r.staffId.length === 0) throw new Error(`track row refused: hour ${r.hour}, staff ${r.staffId.slice(0, 40)}, ${r.n} points`);
   return rows;
@@ -48,9 +49,18 @@ export function sqliteTracks(db: Database.Database): Methods {
 
 export function pgTracks(pool: pg.Pool, tx: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>): Methods {
   return {
+    // A minute's rows of every staff member in a few statements (the last of a key given twice wins, as on SQLite).
     putTracks: (rows) =>
       tx(async (client) => {
-        for (const r of checked(rows)) await client.query(SQL.put, [r.hour, r.staffId, r.points, r.n]);
+        const last = [...new Map(checked(rows).map((r) => [`${r.hour}\u0000${r.staffId}`, r])).values()];
+        for (let i = 0; i < last.length; i += PG_ROWS_PER_STATEMENT) {
+          const part = last.slice(i, i + PG_ROWS_PER_STATEMENT);
+          await client.query(
+            `INSERT INTO tracks (hour, staff_id, points, n) SELECT * FROM unnest($1::int[], $2::text[], $3::bytea[], $4::int[])
+             ON CONFLICT (hour, staff_id) DO UPDATE SET points = excluded.points, n = excluded.n`,
+            [part.map((r) => r.hour), part.map((r) => r.staffId), part.map((r) => r.points), part.map((r) => r.n)],
+          );
+        }
       }),
     tracksIn: async (hourFrom, hourTo, staffIds) => {
       const { rows } = staffIds

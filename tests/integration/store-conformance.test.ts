@@ -528,12 +528,13 @@ describe.each(Object.keys(kinds))('backend store conformance, staff tracks (migr
     onTestFinished(() => s.close());
     expect(await s.store.tracksIn(0, 1e9)).toEqual([]);
     await s.store.putTracks([row(495_000, 'S1', 'a'), row(495_000, 'S2', 'b'), row(495_001, 'S1', 'c'), row(495_003, 'S3', 'd')]);
-    await s.store.putTracks([row(495_000, 'S1', 'a2', 7)]);
+    await s.store.putTracks([row(495_000, 'S1', 'a1', 3), row(495_000, 'S1', 'a2', 7)]); // the last of a key given twice
     expect(keys(await s.store.tracksIn(495_000, 495_001))).toEqual(['495000:S1:a2:7', '495000:S2:b:1', '495001:S1:c:1']);
     expect(keys(await s.store.tracksIn(495_001, 495_003, ['S1', 'S3', 'nobody']))).toEqual(['495001:S1:c:1', '495003:S3:d:1']);
     expect(await s.store.tracksIn(495_002, 495_002)).toEqual([]);
     const [bytes] = await s.store.tracksIn(495_003, 495_003);
     expect(Buffer.isBuffer(bytes!.points)).toBe(true);
+
     // A bad row refuses the whole write: nothing of it is kept.
     await expect(s.store.putTracks([row(495_004, 'S1', 'e'), row(-1, 'S1', 'f')])).rejects.toThrow(/track row refused/);
     await expect(s.store.putTracks([row(495_004, 'S1', 'e'), row(495_004, 'S2', 'f', 0)])).rejects.toThrow(/track row refused/);
@@ -544,6 +545,12 @@ describe.each(Object.keys(kinds))('backend store conformance, staff tracks (migr
     expect(await s.store.pruneTracks(495_003, 2)).toBe(1);
     expect(await s.store.pruneTracks(495_003, 2)).toBe(0);
     expect(keys(await s.store.tracksIn(0, 1e9))).toEqual(['495003:S3:d:1']);
+    // Many at once (a minute's write of a whole city), then pruned in one go.
+    await s.store.putTracks(Array.from({ length: 2500 }, (_, i) => row(495_010, `M${i}`, `m${i}`, i + 1)));
+    const many = await s.store.tracksIn(495_010, 495_010);
+    expect(many).toHaveLength(2500);
+    expect(many.find((r) => r.staffId === 'M2499')).toMatchObject({ n: 2500, points: Buffer.from('m2499') });
+    expect(await s.store.pruneTracks(495_011, 5000)).toBe(2501);
   });
 });
 
