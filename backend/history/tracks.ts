@@ -51,6 +51,12 @@ interface Buffered {
   lastT: number;
   lastCode: number;
   dirty: boolean;
+  /**
+   * What the store held for this hour and staff member before this buffer's first point (written before a restart,
+   * or by the instance that led before): kept in front of it, so a write never drops the hour's start. Undefined
+   * until looked up (before the first write or read of the buffer).
+   */
+  before?: TrackPoint[];
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
@@ -158,7 +164,7 @@ export class TrackRecorder {
   private rowsOf(buffers: Iterable<Buffered>): Array<{ row: TrackRow; buffer: Buffered }> {
     const out: Array<{ row: TrackRow; buffer: Buffered }> = [];
     for (const b of buffers) {
-      const points = b.line.points();
+      const points = [...(b.before ?? []), ...b.line.points()];
       try {
         out.push({ row: { hour: b.hour, staffId: b.staffId, points: encodeTrack(b.hour, points), n: points.length }, buffer: b });
       } catch (e) {
@@ -170,30 +176,52 @@ export class TrackRecorder {
     return out;
   }
 
+  /** The stored points of each buffer's hour from before its first point, looked up once per buffer. */
+  private async lookUpBefore(buffers: readonly Buffered[]): Promise<void> {
+    const byHour = new Map<number, Buffered[]>();
+    for (const b of buffers) if (!b.before) (byHour.get(b.hour) ?? byHour.set(b.hour, []).get(b.hour)!).push(b);
+    for (const [hour, list] of byHour) {
+      const rows = new Map((await this.o.store.tracksIn(hour, hour, list.map((b) => b.staffId))).map((r) => [r.staffId, r]));
+      for (const b of list) {
+        const row = rows.get(b.staffId);
+        const first = b.line.points()[0]!.t;
+        b.before = [];
+        if (!row) continue;
+        try {
+          b.before = decodeTrack(hour, row.points, row.n).filter((p) => p.t < first);
+        } catch (e) {
+          if (!(e instanceof TrackCodecError)) throw e;
+          this.o.log.warn('a stored staff track is damaged: written anew from what is held', { staffId: b.staffId, hour, error: e.message });
+        }
+      }
+    }
+  }
+
   /** Writes the buffers changed since the last write (not re-entered); how many rows. */
   flush(): Promise<number> {
     if (this.flushing) return this.flushing.then(() => this.flush());
-    const closing = this.closing;
-    this.closing = [];
-    const rows = this.rowsOf([...closing, ...[...this.open.values()].filter((b) => b.dirty)]);
-    for (const { buffer } of rows) buffer.dirty = false;
-    if (rows.length === 0) return Promise.resolve(0);
-    this.flushing = this.o.store
-      .putTracks(rows.map((r) => r.row))
-      .then(() => {
+    const run = async (): Promise<number> => {
+      const closing = this.closing;
+      this.closing = [];
+      const changed = [...closing, ...[...this.open.values()].filter((b) => b.dirty)];
+      for (const b of changed) b.dirty = false;
+      try {
+        await this.lookUpBefore(changed);
+        const rows = this.rowsOf(changed);
+        if (rows.length > 0) await this.o.store.putTracks(rows.map((r) => r.row));
         this.stats.rowsWritten += rows.length;
         return rows.length;
-      })
-      .catch((e: unknown) => {
+      } catch (e) {
         // Kept for the next write (a closed hour goes back to the closing list).
-        for (const { buffer } of rows) {
-          buffer.dirty = true;
-          if (this.open.get(buffer.staffId) !== buffer) this.closing.push(buffer);
+        for (const b of changed) {
+          b.dirty = true;
+          if (this.open.get(b.staffId) !== b) this.closing.push(b);
         }
-        this.o.log.error('staff tracks not written: kept for the next try', { rows: rows.length, error: (e as Error).message });
+        this.o.log.error('staff tracks not written: kept for the next try', { rows: changed.length, error: (e as Error).message });
         return 0;
-      })
-      .finally(() => (this.flushing = null));
+      }
+    };
+    this.flushing = run().finally(() => (this.flushing = null));
     return this.flushing;
   }
 
@@ -230,6 +258,7 @@ export class TrackRecorder {
     for (const row of await this.o.store.tracksIn(hourFrom, hourTo, staffIds)) byKey.set(`${row.staffId}\u0000${row.hour}`, row);
     const wanted = staffIds ? new Set(staffIds) : null;
     const held = [...this.closing, ...this.open.values()].filter((b) => b.dirty && b.hour >= hourFrom && b.hour <= hourTo && (!wanted || wanted.has(b.staffId)));
+    await this.lookUpBefore(held);
     for (const { row } of this.rowsOf(held)) byKey.set(`${row.staffId}\u0000${row.hour}`, row);
     const tracks = new Map<string, TrackPoint[]>();
     let damaged = 0;

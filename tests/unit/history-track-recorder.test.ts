@@ -92,6 +92,25 @@ describe('the staff track recorder', () => {
     expect(stored.tracks.get('S1')!.filter((p) => hourOf(p.t) === hourOf(T0) + 1).length).toBeGreaterThan(0);
   });
 
+  it('keeps the hour written before a restart (or by the instance that led before) in front of what it records after', async ({ dataDir, onTestFinished }) => {
+    const first = setUp(dataDir);
+    for (let s = 0; s <= 60; s += 10) first.tick(s);
+    await first.recorder.stop();
+    first.close();
+    // Started again in the same hour: a new recorder on the same file.
+    const again = setUp(dataDir);
+    onTestFinished(again.close);
+    for (let s = 90; s <= 100; s += 10) again.tick(s);
+    const held = (await again.recorder.read(hourOf(T0), hourOf(T0))).tracks.get('S2')!;
+    expect(held.map((p) => (p.t - T0) / 1000)).toEqual([0, 60, 90, 100]);
+    expect(await again.recorder.flush()).toBe(2);
+    const stored = (await again.recorder.read(hourOf(T0), hourOf(T0))).tracks;
+    expect(stored.get('S2')!.map((p) => (p.t - T0) / 1000)).toEqual([0, 60, 90, 100]);
+    // S1 walked on at the same pace: the line from before carries on (its old open end stays a point).
+    expect(stored.get('S1')!.map((p) => (p.t - T0) / 1000)).toEqual([0, 60, 90, 100]);
+    expect(positionAt(stored.get('S2')!, T0 + 75_000)).toMatchObject({ lon: 118.5 });
+  });
+
   it('leaves a damaged stored row out with a count, and records nothing while another instance leads', async ({ dataDir, onTestFinished }) => {
     let leading = true;
     const r = setUp(dataDir, () => leading);
