@@ -5,20 +5,21 @@
  *   u8      format version (1)
  *   varint  the hour (hours since the epoch: a blob read as another hour's is refused)
  *   varint  point count n (≥ 1)
- *   first:  varint seconds into the hour (< 3600), u8 status code (index into STAFF_STATUS_CODES),
+ *   first:  varint tenths of a second into the hour (< 36000), u8 status code (index into STAFF_STATUS_CODES),
  *           zigzag varint lon, zigzag varint lat (1e-6 degrees, absolute)
- *   next:   varint (Δt seconds << 1 | status changed), [u8 status code when changed],
+ *   next:   varint (Δt in tenths of a second << 1 | status changed), [u8 status code when changed],
  *           zigzag varint Δlon, zigzag varint Δlat (1e-6 degrees)
  *   u32     CRC-32 of all the bytes before it
  *
- * A walker's point 10 s after the last is about 5 bytes. Decoding is strict: a blob that is cut, damaged (the
+ * A walker's point 10 s after the last is about 5 bytes. Tenths of a second rather than seconds: a position heard
+ * at 0.5 s past a second and filed under the whole second would be off by half a second of walking (2.5 m by bike). Decoding is strict: a blob that is cut, damaged (the
  * checksum), of another version, or that holds a point outside its hour, out of time order, off the globe or of an
  * unknown status is refused whole with a TrackCodecError naming what is wrong; nothing is half-read.
  */
 import { crc32 } from 'node:zlib';
 import { STAFF_STATUS_CODES } from '../../protocol';
 
-/** A point of a track: city time (epoch ms, whole seconds once stored), degrees, status code (STAFF_STATUS_CODES). */
+/** A point of a track: city time (epoch ms, to the tenth of a second once stored), degrees, status code (STAFF_STATUS_CODES). */
 export interface TrackPoint {
   t: number;
   lon: number;
@@ -28,8 +29,11 @@ export interface TrackPoint {
 
 export const TRACK_FORMAT_VERSION = 1;
 export const HOUR_MS = 3_600_000;
-/** At most this many points in an hour (one a second, and the status changes of that second): refused beyond. */
-export const TRACK_MAX_POINTS = 7200;
+/** At most this many points in an hour (ten a second): refused beyond. */
+export const TRACK_MAX_POINTS = 36_000;
+/** The time unit stored: a tenth of a second. */
+const TICK_MS = 100;
+const TICKS_PER_HOUR = HOUR_MS / TICK_MS;
 const E6 = 1e6;
 
 export class TrackCodecError extends Error {
@@ -38,8 +42,8 @@ export class TrackCodecError extends Error {
 
 /** The city hour a time falls in (hours since the epoch, what the `tracks` table is keyed by). */
 export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS);
-/** A point as stored: the time to the second, the position to 1e-6 degrees (about 0.1 m). */
-export const quantize = (p: TrackPoint): TrackPoint => ({ t: Math.round(p.t / 1000) * 1000, lon: Math.round(p.lon * E6) / E6, lat: Math.round(p.lat * E6) / E6, code: p.code });
+/** A point as stored: the time to the tenth of a second, the position to 1e-6 degrees (about 0.1 m). */
+export const quantize = (p: TrackPoint): TrackPoint => ({ t: Math.round(p.t / TICK_MS) * TICK_MS, lon: Math.round(p.lon * E6) / E6, lat: Math.round(p.lat * E6) / E6, code: p.code });
 
 class Writer {
   private buf = Buffer.alloc(256);
@@ -105,7 +109,7 @@ class Reader {
 const micro = (deg: number): number => Math.round(deg * E6);
 
 /**
- * The blob of one hour's points (in time order, every one within `hour`; times are rounded to the second and
+ * The blob of one hour's points (in time order, every one within `hour`; times are rounded to the tenth of a second and
  * positions to 1e-6 degrees, as quantize() does). Throws on points it cannot store faithfully.
  */
 export function encodeTrack(hour: number, points: readonly TrackPoint[]): Buffer {
@@ -116,13 +120,13 @@ export function encodeTrack(hour: number, points: readonly TrackPoint[]): Buffer
   w.byte(TRACK_FORMAT_VERSION);
   w.varint(hour);
   w.varint(points.length);
-  const start = hour * 3600;
+  const start = hour * TICKS_PER_HOUR;
   let prev: { s: number; x: number; y: number; code: number } | null = null;
   for (const [i, p] of points.entries()) {
-    const s = Math.round(p.t / 1000);
+    const s = Math.round(p.t / TICK_MS);
     const x = micro(p.lon);
     const y = micro(p.lat);
-    if (!(s >= start && s < start + 3600)) throw new TrackCodecError(`point ${i} at ${new Date(p.t).toISOString()} is not in hour ${hour}`);
+    if (!(s >= start && s < start + TICKS_PER_HOUR)) throw new TrackCodecError(`point ${i} at ${new Date(p.t).toISOString()} is not in hour ${hour}`);
     if (!(Math.abs(x) <= 180 * E6 && Math.abs(y) <= 90 * E6)) throw new TrackCodecError(`point ${i} (${p.lon}, ${p.lat}) is off the globe`);
     if (!(Number.isInteger(p.code) && p.code >= 0 && p.code < STAFF_STATUS_CODES.length)) throw new TrackCodecError(`point ${i} has status code ${p.code}, not in STAFF_STATUS_CODES`);
     if (!prev) {
@@ -160,7 +164,7 @@ export function decodeTrack(hour: number, blob: Uint8Array, expectedCount?: numb
   const n = r.varint('point count');
   if (n < 1 || n > TRACK_MAX_POINTS) throw new TrackCodecError(`track blob says ${n} points (1 to ${TRACK_MAX_POINTS})`);
   if (expectedCount !== undefined && expectedCount !== n) throw new TrackCodecError(`track blob holds ${n} points, its row says ${expectedCount}`);
-  const start = hour * 3600;
+  const start = hour * TICKS_PER_HOUR;
   const points: TrackPoint[] = [];
   let s = 0;
   let x = 0;
@@ -179,10 +183,10 @@ export function decodeTrack(hour: number, blob: Uint8Array, expectedCount?: numb
       x += r.zigzag(`point ${i} lon`);
       y += r.zigzag(`point ${i} lat`);
     }
-    if (s >= start + 3600) throw new TrackCodecError(`track blob damaged: point ${i} falls after hour ${hour}`);
+    if (s >= start + TICKS_PER_HOUR) throw new TrackCodecError(`track blob damaged: point ${i} falls after hour ${hour}`);
     if (code >= STAFF_STATUS_CODES.length) throw new TrackCodecError(`track blob damaged: point ${i} has status code ${code}`);
     if (Math.abs(x) > 180 * E6 || Math.abs(y) > 90 * E6) throw new TrackCodecError(`track blob damaged: point ${i} is off the globe`);
-    points.push({ t: s * 1000, lon: x / E6, lat: y / E6, code });
+    points.push({ t: s * TICK_MS, lon: x / E6, lat: y / E6, code });
   }
   if (r.offset !== end) throw new TrackCodecError(`track blob damaged: ${end - r.offset} bytes left over after its ${n} points`);
   return points;

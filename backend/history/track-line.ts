@@ -36,6 +36,9 @@ export function offLineMetres(a: TrackPoint, b: TrackPoint, p: TrackPoint): numb
   return Math.hypot((lon - p.lon) * M_PER_DEG * Math.cos((p.lat * Math.PI) / 180), (lat - p.lat) * M_PER_DEG);
 }
 
+/** Half a 1e-6 degree step each way, as metres (the routes answer positions to 1e-6 degrees). */
+const ANSWER_ROUNDING_M = 0.08;
+
 export class TrackSimplifier {
   private readonly kept: TrackPoint[] = [];
   /** The points since the last kept one, the newest last (the line's open end). */
@@ -58,7 +61,9 @@ export class TrackSimplifier {
       this.kept.push(p);
       return;
     }
-    const fits = this.window.length > 0 && p.t - anchor.t <= this.maxSpanMs && this.window.every((w) => offLineMetres(anchor, p, w) <= this.toleranceM);
+    // Less the rounding of a position read back to 1e-6 degrees (up to 8 cm), so what is answered stays within the tolerance.
+    const within = Math.max(0, this.toleranceM - ANSWER_ROUNDING_M);
+    const fits = this.window.length > 0 && p.t - anchor.t <= this.maxSpanMs && this.window.every((w) => offLineMetres(anchor, p, w) <= within);
     if (!fits && this.window.length > 0) this.kept.push(this.window.at(-1)!);
     if (changed) {
       this.kept.push(p);

@@ -113,9 +113,10 @@ export class TrackRecorder {
       this.stats.seen++;
       const code = STAFF_STATUS_CODES.indexOf(item.status);
       if (code < 0 || !Number.isFinite(item.lon) || !Number.isFinite(item.lat)) continue;
+      const point = quantize({ t, lon: item.lon, lat: item.lat, code });
       const last = this.open.get(item.id);
-      if (last && code === last.lastCode && t - last.lastT < sampleMs) continue;
-      this.take(item.id, { t, lon: item.lon, lat: item.lat, code });
+      if (last && code === last.lastCode && point.t - last.lastT < sampleMs) continue;
+      this.take(item.id, point);
     }
     if (t - this.offlineLookAt >= OFFLINE_LOOK_MS) {
       this.offlineLookAt = t;

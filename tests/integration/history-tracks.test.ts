@@ -11,13 +11,13 @@ import { TEST_TOKENS, startTestBackend } from '../../harness/backend';
 import { clientPool, until, type WireClient } from '../../harness/wire-client';
 import type { SqliteStore } from '../../backend/store/sqlite-store';
 import { positionAt } from '../../backend/history/track-line';
-import { HistoryPositions, HistoryRefusal, HistoryTracks, STAFF_STATUS_CODES, type PositionsPayload, type Staff } from '../../protocol';
+import { HistoryPositions, HistoryRefusal, HistoryTracks, STAFF_STATUS_CODES, type Grid, type PositionsPayload, type Staff } from '../../protocol';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-/** Three minutes before an hour: the run crosses it (and the duty roster changes there). */
-const START = Date.parse('2026-11-30T01:57:00Z');
+/** Three minutes before an hour: the run crosses it (and the duty roster changes there); ticks 0.4 s past each second. */
+const START = Date.parse('2026-11-30T01:57:00.400Z');
 const SECONDS = 300;
 const HANDLING = STAFF_STATUS_CODES.indexOf('handling');
 let wall = START;
@@ -66,9 +66,10 @@ describe('staff tracks kept for replay', () => {
       if (s === 30) {
         // A task for someone on patrol: they are handling it from the next tick.
         await until(() => live.has(wall), 'the positions of second 30');
-        const [id, lon, lat] = live.get(wall)!.items.find(([, , , code]) => code === STAFF_STATUS_CODES.indexOf('patrolling'))!;
+        const [id] = live.get(wall)!.items.find(([, , , code]) => code === STAFF_STATUS_CODES.indexOf('patrolling'))!;
         worker = desk.all<Staff>('staff').find((x) => x.id === id)!;
-        const ack = await desk.command('event.report', { source: 'hotline', category: 'sanitation', severity: 2, title: '轨迹测试', description: '', location: [lon, lat] });
+        const grid = desk.all<Grid>('grids').find((g) => g.id === worker.gridId)!;
+        const ack = await desk.command('event.report', { source: 'hotline', category: 'sanitation', severity: 2, title: '轨迹测试', description: '', location: grid.center });
         await desk.command('event.dispatch', { eventId: ack.result.eventId as string, staffId: id });
       }
       if (s === 150) expect(await backend.tracks.flush()).toBeGreaterThan(0);

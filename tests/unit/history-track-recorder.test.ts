@@ -59,7 +59,7 @@ describe('the staff track recorder', () => {
     ]);
     expect(r.recorder.stats.sampled).toBeGreaterThanOrEqual(8 + 2 + 5);
     const s2 = tracks.get('S2')!;
-    expect(s2.at(-1)).toEqual({ t: T0 + 41_000, lon: 118.5, lat: 24, code: OFFLINE_CODE });
+    expect(s2.at(-1)).toEqual({ t: T0 + 40_500, lon: 118.5, lat: 24, code: OFFLINE_CODE });
     expect(positionAt(s2, T0 + 40_000)).toMatchObject({ lon: 118.5, code: code('patrolling') });
     expect(positionAt(s2, T0 + 50_000)).toBeNull();
     // Along S1's line at any second: within the 2 m tolerance of where it was.
