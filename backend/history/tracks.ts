@@ -12,8 +12,9 @@
  *   turn between two samples 10 s apart would be cut by up to tens of metres (bench/tracks.ts), while the line test
  *   on every position keeps the turns, drops the straight stretches and stores fewer bytes.
  * - Storage: the open hour of each staff member is held here and upserted whole (track-codec.ts) every `flushMs`
- *   (60 s wall) for those whose buffer changed, so a crash loses at most that; flushed on stop. Hours older than
- *   the replay retention (`keepDays`) are pruned hourly, a bounded batch at a time.
+ *   (60 s wall) for those whose buffer changed, so a crash loses at most that; flushed on stop. What the store
+ *   already held of an hour before a buffer's first point (a restart, a new leader) stays in front of it. Hours
+ *   older than the replay retention (`keepDays`) are pruned hourly, a bounded batch at a time.
  * - Reading (read()): the stored rows with the buffers held here laid over them (newer than what is stored).
  */
 import type { CityState } from '../../domain';
@@ -36,7 +37,7 @@ export interface TrackOptions {
 }
 
 export interface TrackStats {
-  /** Positions seen, points taken (sampled), rows written, bytes of the rows written last for each hour. */
+  /** Positions seen, points taken (sampled, before simplification), rows written, rows that could not be encoded. */
   seen: number;
   sampled: number;
   rowsWritten: number;
