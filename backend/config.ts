@@ -9,6 +9,7 @@ import type { City } from './city-generator/city';
 import type { AuthLimits } from './auth/sessions';
 import type { AlarmService } from './duty/alarm-service';
 import type { HistoryOptions, HistoryService } from './history/service';
+import type { TrackOptions, TrackRecorder } from './history/tracks';
 import type { ScenarioKind } from './live-simulator/reports';
 import type { DemoLoop } from './live-simulator/demo-loop';
 import type { ViewerTickets } from './video/viewer-tickets';
@@ -96,6 +97,8 @@ export interface BackendConfig {
    * looks (5 s; 0: only when `history.run()` is called, tests), the checkpoint cadence (an hour of city time, 2,000 batches).
    */
   history?: HistoryOptions;
+  /** Staff tracks (backend/history/tracks.ts): the simplification's tolerance (2 m; 0 keeps every point), city seconds between points taken (1: every position heard), wall ms between writes (60 s; 0: only on flush(), tests). */
+  tracks?: TrackOptions;
   webhooks?: { pollMs?: number; retryDelaysMs?: number[]; timeoutMs?: number; allowPrivate?: boolean; keepDays?: number; now?: () => number };
   /**
    * Camera recording for replay (backend/video/recorder.ts): the segments' folder (default `recordings` beside the
@@ -129,6 +132,8 @@ export interface RunningBackend {
   history: HistoryService;
   /** The camera recorder when recording (its index, `pick()`, `retention()`: tests, the bench). */
   recorder: Recorder | null;
+  /** The staff tracks' recorder: `flush()`, `prune()`, `read()` (tests, the bench). */
+  tracks: TrackRecorder;
   /** Whether this instance runs the city life now (it holds the store's lead). */
   leading(): boolean;
   /** Runs one simulator tick now (tests). */

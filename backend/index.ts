@@ -32,6 +32,8 @@ import { AlarmService } from './duty/alarm-service';
 import { HistoryService } from './history/service';
 import { historyRoutes } from './history/routes';
 import { callsRoutes } from './history/calls-route';
+import { TrackRecorder } from './history/tracks';
+import { trackRoutes } from './history/track-routes';
 import { SCENARIO_NAMES, type ScenarioKind } from './live-simulator/reports';
 import { DemoLoop } from './live-simulator/demo-loop';
 import { workerReader } from './import/read-worker';
@@ -158,7 +160,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   });
   const signIn = authRoutes(server.auth, store);
   const department = departmentRoutes({ auth: sessions, store, state, assetsDir: config.fieldAssetsDir === undefined ? findDepartmentAssets() : config.fieldAssetsDir, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
-  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || callsRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || recordings(req, res));
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || trackRead(req, res) || callsRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || recordings(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({
@@ -199,12 +201,18 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const historyRead = historyRoutes({ store, clock, history });
   // The calls consoles logged (call.log), for replay and the 复盘 report: GET /calls.
   const callsRead = callsRoutes({ store, state });
+  // Staff tracks (backend/history/tracks.ts): recorded on the leader from the positions relay's broadcast, read anywhere.
+  const tracks = new TrackRecorder({ store, state, clock, log, keepDays: history.keepDays, leading: () => life.leading, ...config.tracks });
+  const trackRead = trackRoutes({ store, state, clock, tracks, keepDays: () => history.keepDays });
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
   const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...(config.alarms || {}) });
 
   let simulator: FieldSimulator | null = null;
   // Started in this order, stopped in reverse (backend/services.ts).
-  const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1], whole?: Buffer): void => server.broadcastPositions(at, items, whole);
+  const broadcast = (at: string, items: Parameters<typeof server.broadcastPositions>[1], whole?: Buffer): void => {
+    server.broadcastPositions(at, items, whole);
+    tracks.saw(at, items);
+  };
   const phonesSeen = (ids: readonly string[]): void => {
     for (const id of ids) phones.set(id, Date.now());
   };
@@ -287,6 +295,8 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     },
     // After the camera streams: stopped before them (the open segments closed while the encoders still run).
     { name: 'camera recording', start: async () => recorder?.start(), stop: async () => recorder?.stop() },
+    // Before the city life: stopped after it, so the last tick's positions are in the last write.
+    { name: 'staff tracks', start: async () => tracks.start(), stop: () => tracks.stop() },
     life.service(),
     { name: 'replay history', start: () => history.start(), stop: () => history.stop() },
     { name: 'ingest webhooks', start: async () => webhooks.start(), stop: () => webhooks.stop() },
@@ -317,6 +327,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
     alarms,
     history,
     recorder,
+    tracks,
     demoLoop,
     leading: () => life.leading,
     tick: () => life.tick(),

@@ -26,6 +26,8 @@ export const HistoryRefusalCode = z.enum([
   'unauthorized',
   // too many reads of past states in a moment: 429
   'too-many',
+  // a time range longer than a route answers at once (tracks: 24 h): 400
+  'range-too-long',
 ]);
 export type HistoryRefusalCode = z.infer<typeof HistoryRefusalCode>;
 export const HistoryRefusal = z.object({ code: z.union([HistoryRefusalCode, z.string().max(40)]), message: z.string().max(500) });
@@ -74,3 +76,52 @@ export const HistoryState = z.object({
   collections: z.partialRecord(HistoryCollection, z.array(z.unknown())),
 });
 export type HistoryState = z.infer<typeof HistoryState>;
+
+/** The longest range GET /history/tracks answers at once. */
+export const TRACKS_MAX_RANGE_MS = 24 * 3_600_000;
+/** Staff ids a tracks query may name at most. */
+export const TRACKS_MAX_STAFF = 500;
+
+/** GET /history/positions?at=T: where the staff were at T. */
+export const HistoryPositionsQuery = z.object({ at: QueryTime }).strict();
+export type HistoryPositionsQuery = z.infer<typeof HistoryPositionsQuery>;
+
+/**
+ * The staff on duty at `at`, the reader's scope applied, each [staffId, lon, lat, statusCode] (index into
+ * STAFF_STATUS_CODES), placed along their recorded track (between the points around T). Staff with no point in
+ * the 2 minutes before T, or offline then, are left out.
+ */
+export const HistoryPositions = z.object({
+  at: IsoTime,
+  items: z.array(z.tuple([z.string(), z.number(), z.number(), z.number().int().nonnegative()])),
+});
+export type HistoryPositions = z.infer<typeof HistoryPositions>;
+
+/** GET /history/tracks?from=A&to=B[&staff=a,b]: the staff's tracks over at most 24 hours. */
+export const HistoryTracksQuery = z
+  .object({
+    from: QueryTime,
+    to: QueryTime,
+    staff: z
+      .string()
+      .max(TRACKS_MAX_STAFF * 65)
+      .transform((v) => [...new Set(v.split(',').filter(Boolean))])
+      .pipe(z.array(z.string().max(64)).min(1).max(TRACKS_MAX_STAFF))
+      .optional(),
+  })
+  .strict()
+  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] });
+export type HistoryTracksQuery = z.infer<typeof HistoryTracksQuery>;
+
+/**
+ * Each staff member's track over [from, to] (the reader's scope applied): points [epoch ms, lon, lat, statusCode]
+ * in time order, with the last point before `from` and the first after `to` when there are (to draw and
+ * interpolate to the edges). A status holds from its point to the next; a line longer than 2 minutes between two
+ * points is a gap (nothing was heard).
+ */
+export const HistoryTracks = z.object({
+  from: IsoTime,
+  to: IsoTime,
+  tracks: z.array(z.object({ staffId: z.string(), points: z.array(z.tuple([z.number().int(), z.number(), z.number(), z.number().int().nonnegative()])) })),
+});
+export type HistoryTracks = z.infer<typeof HistoryTracks>;

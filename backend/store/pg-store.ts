@@ -14,6 +14,7 @@ import { pgApiKeys } from './api-key-rows';
 import { pgWebhooks } from './webhook-rows';
 import { pgHistory } from './history-rows';
 import { pgCalls } from './call-rows';
+import { pgTracks } from './track-rows';
 import { PgAttachments } from './pg-attachments';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
@@ -61,6 +62,8 @@ export class PgStore implements BackendStore {
   private readonly history: ReturnType<typeof pgHistory>;
   /** Calls kept for replay (call-rows.ts). */
   private readonly calls: ReturnType<typeof pgCalls>;
+  /** Staff tracks by hour, for replay (track-rows.ts). */
+  private readonly tracks: ReturnType<typeof pgTracks>;
   /** Attachments: blobs, records, links (pg-attachments.ts). */
   private readonly attachments: PgAttachments;
 
@@ -74,6 +77,7 @@ export class PgStore implements BackendStore {
     this.webhooks = pgWebhooks(pool);
     this.history = pgHistory(pool, (work) => this.tx(work, BEGIN_WRITE_TURN), (work) => this.tx(work));
     this.calls = pgCalls(pool);
+    this.tracks = pgTracks(pool, (work) => this.tx(work));
     this.attachments = new PgAttachments(pool);
   }
 
@@ -303,6 +307,9 @@ export class PgStore implements BackendStore {
   historySize: BackendStore['historySize'] = () => this.history.historySize();
   callsIn: BackendStore['callsIn'] = (filter) => this.calls.callsIn(filter);
   pruneCalls: BackendStore['pruneCalls'] = (beforeAt, limit) => this.calls.pruneCalls(beforeAt, limit);
+  putTracks: BackendStore['putTracks'] = (rows) => this.tracks.putTracks(rows);
+  tracksIn: BackendStore['tracksIn'] = (hourFrom, hourTo, staffIds) => this.tracks.tracksIn(hourFrom, hourTo, staffIds);
+  pruneTracks: BackendStore['pruneTracks'] = (beforeHour, limit) => this.tracks.pruneTracks(beforeHour, limit);
   putAttachment: BackendStore['putAttachment'] = (record, bytes, thumb) => this.attachments.put(record, bytes, thumb);
   findAttachments: BackendStore['findAttachments'] = (ids) => this.attachments.find(ids);
   attachmentUploadedBy: BackendStore['attachmentUploadedBy'] = (id, uploader) => this.attachments.uploadedBy(id, uploader);

@@ -9,6 +9,7 @@ import { sqliteApiKeys } from './api-key-rows';
 import { sqliteWebhooks } from './webhook-rows';
 import { sqliteHistory } from './history-rows';
 import { sqliteCalls } from './call-rows';
+import { sqliteTracks } from './track-rows';
 import { SqliteAttachments } from './sqlite-attachments';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AttachmentRecord, type AuditRecord, type BackendStore, type BlobRead, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type Watch, type WriteTurn } from './types';
 
@@ -29,6 +30,8 @@ export class SqliteStore implements BackendStore {
   private readonly history: ReturnType<typeof sqliteHistory>;
   /** Calls kept for replay (call-rows.ts). */
   private readonly calls: ReturnType<typeof sqliteCalls>;
+  /** Staff tracks by hour, for replay (track-rows.ts). */
+  private readonly tracks: ReturnType<typeof sqliteTracks>;
   /** Attachments: blobs, records, links (sqlite-attachments.ts). */
   private readonly attachments: SqliteAttachments;
 
@@ -68,6 +71,7 @@ export class SqliteStore implements BackendStore {
     this.webhooks = sqliteWebhooks(db);
     this.history = sqliteHistory(db);
     this.calls = sqliteCalls(db);
+    this.tracks = sqliteTracks(db);
     this.attachments = new SqliteAttachments(db);
     this.statements = {
       allEntities: db.prepare<[], { collection: string; id: string; data: string }>('SELECT collection, id, data FROM entities'),
@@ -284,6 +288,9 @@ export class SqliteStore implements BackendStore {
   historySize: BackendStore['historySize'] = () => this.history.historySize();
   callsIn: BackendStore['callsIn'] = (filter) => this.calls.callsIn(filter);
   pruneCalls: BackendStore['pruneCalls'] = (beforeAt, limit) => this.calls.pruneCalls(beforeAt, limit);
+  putTracks: BackendStore['putTracks'] = (rows) => this.tracks.putTracks(rows);
+  tracksIn: BackendStore['tracksIn'] = (hourFrom, hourTo, staffIds) => this.tracks.tracksIn(hourFrom, hourTo, staffIds);
+  pruneTracks: BackendStore['pruneTracks'] = (beforeHour, limit) => this.tracks.pruneTracks(beforeHour, limit);
 
   async getMeta(key: string): Promise<string | null> {
     return this.statements.getMeta.get(key)?.value ?? null;

@@ -264,6 +264,13 @@ export interface HistoryPruned {
   batches: number;
   chunks: number;
 }
+/** A staff member's track over one city hour (hours since the epoch; backend/history/track-codec.ts blob, `n` points). */
+export interface TrackRow {
+  hour: number;
+  staffId: string;
+  points: Buffer;
+  n: number;
+}
 
 /**
  * One writer's turn on the city. Every instance sharing a store writes in turns, one at a time across all of
@@ -441,6 +448,12 @@ export interface BackendStore {
    */
   pruneHistory(beforeAt: string, limit: number): Promise<HistoryPruned>;
   historySize(): Promise<HistorySize>;
+  /** Stores tracks (store/track-rows.ts), each replacing what its hour and staff member held, in one transaction. */
+  putTracks(rows: readonly TrackRow[]): Promise<void>;
+  /** The tracks of the hours `hourFrom`..`hourTo` (inclusive), of these staff only when given. */
+  tracksIn(hourFrom: number, hourTo: number, staffIds?: readonly string[]): Promise<TrackRow[]>;
+  /** Drops tracks of hours before `beforeHour`, oldest first, at most `limit`; how many went. */
+  pruneTracks(beforeHour: number, limit: number): Promise<number>;
   /** Drops change batches beyond the newest `keep` (clients older than that get a snapshot). */
   pruneChanges(keep: number): Promise<number>;
   /** Calls kept (CommitBatch.calls) matching `filter`, oldest first (by `at`, then id). */

@@ -3,7 +3,8 @@
  * file). A change made through one reaches the other's clients with the same seq; the same event changed through
  * both at once is applied once and the other command refused with the reason; one instance runs the city life,
  * and another takes it over when it goes; a console resuming from before the retained log gets a snapshot;
- * PostgreSQL restarting is survived, said in the log, and commands work again after it.
+ * PostgreSQL restarting is survived, said in the log, and commands work again after it. Positions cross the broker,
+ * and the leader keeps the tracks of those heard on the other instance.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { GovEvent, Grid } from '../../protocol';
@@ -130,6 +131,37 @@ describe('live positions between instances through the broker', () => {
     await until(() => (void maker.tick(), received() > before), 'positions flow again', 20_000);
     binary.close();
     json.close();
+  }, 90_000);
+
+  it('are kept as tracks by the leader whichever instance heard them (a phone on the other one), read on either', async ({ startBackend }) => {
+    const databaseUrl = postgres.createDatabase('tracks');
+    const a = await startBackend({ databaseUrl, brokerUrl: nats.url, tracks: { flushMs: 0 } }, 'a');
+    const b = await startBackend({ databaseUrl, brokerUrl: nats.url, tracks: { flushMs: 0 } }, 'b');
+    await until(() => a.leading() !== b.leading(), 'one instance leads');
+    const [leader, other] = a.leading() ? [a, b] : [b, a];
+    const http = `http://127.0.0.1:${other.port}`;
+    const staff = [...other.state.collections.staff.values()][0]!;
+    const json = { 'Content-Type': 'application/json' };
+    const made = await fetch(`${http}/admin/users`, { method: 'POST', headers: { ...json, Authorization: `Bearer ${TEST_TOKENS.admin}` }, body: JSON.stringify({ id: 'grid-wang', name: staff.name, role: 'field', scope: null, password: 'cluster-tracks-secret', staffId: staff.id }) });
+    expect(made.status).toBe(201);
+    const login = await fetch(`${http}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ user: 'grid-wang', password: 'cluster-tracks-secret', client: { id: 'phone-1' }, app: 'field' }) });
+    const { sessionToken } = (await login.json()) as { sessionToken: string };
+    // As the field API keeps it: to 1e-6 degrees.
+    const [lon, lat] = other.state.get('grids', staff.gridId)!.center.map((v) => Math.round(v * 1e6) / 1e6) as [number, number];
+    const posted = await fetch(`${http}/field/api/position`, { method: 'POST', headers: { ...json, Authorization: `Bearer ${sessionToken}` }, body: JSON.stringify({ lon, lat, accuracy: 5, at: new Date().toISOString(), onDuty: true }) });
+    expect(posted.status).toBe(200);
+    const hour = Math.floor(leader.clock.nowMs() / 3_600_000);
+    const heard = async (): Promise<boolean> => ((await leader.tracks.read(hour - 1, hour + 1, [staff.id])).tracks.get(staff.id) ?? []).some((p) => Math.abs(p.lon - lon) < 1e-6 && Math.abs(p.lat - lat) < 1e-6);
+    for (let i = 0; i < 100 && !(await heard()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await heard()).toBe(true);
+    expect(await other.tracks.read(hour - 1, hour + 1, [staff.id])).toMatchObject({ rows: 0 }); // not recorded where it was heard
+    // Written by the leader, answered by the other instance from the store.
+    expect(await leader.tracks.flush()).toBeGreaterThan(0);
+    const at = Math.min(leader.clock.nowMs(), other.clock.nowMs());
+    const res = await fetch(`${http}/history/positions?at=${at}`, { headers: { Authorization: `Bearer ${TEST_TOKENS.dispatcher}` } });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as { items: Array<[string, number, number, number]> };
+    expect(answer.items.find(([id]) => id === staff.id)).toEqual([staff.id, lon, lat, expect.any(Number)]);
   }, 90_000);
 
   it('refuses a broker that refuses it, or that cannot be reached, with one line and an exit code', ({ dataDir }) => {

@@ -13,7 +13,7 @@ import { SqliteStore } from '../../backend/store/sqlite-store';
 import { PgStore } from '../../backend/store/pg-store';
 import { PG_MIGRATIONS } from '../../backend/store/pg-migrations';
 import { StoreOpenError } from '../../backend/store/open-check';
-import { StaleReplicaError, type AttachmentRecord, type AuditEntry, type BackendStore, type CallFilter, type CallRow, type CommandRecord, type UserRecord } from '../../backend/store/types';
+import { StaleReplicaError, type AttachmentRecord, type AuditEntry, type BackendStore, type CallFilter, type CallRow, type CommandRecord, type TrackRow, type UserRecord } from '../../backend/store/types';
 import { startPostgres, type RunningPostgres } from '../../harness/postgres';
 import { it } from '../../harness/fixtures';
 
@@ -551,6 +551,41 @@ describe.each(Object.keys(kinds))('backend store conformance, calls (migration 9
     expect(await s.store.pruneCalls(t(3), 100)).toBe(1);
     expect(await s.store.pruneCalls(t(3), 100)).toBe(0);
     expect(await ids({ from: t(0), to: t(60) })).toEqual(['call-c']);
+  });
+});
+
+describe.each(Object.keys(kinds))('backend store conformance, staff tracks (migration 9): %s', (kind) => {
+  const row = (hour: number, staffId: string, text: string, n = 1): TrackRow => ({ hour, staffId, points: Buffer.from(text), n });
+  const keys = (rows: TrackRow[]): string[] => rows.map((r) => `${r.hour}:${r.staffId}:${r.points.toString()}:${r.n}`).sort();
+
+  it('keeps one track per hour and staff member (a write replaces it), reads a range of hours, of some staff, and prunes the oldest first', async ({ dataDir, onTestFinished }) => {
+    const s = await kinds[kind]!(dataDir);
+    onTestFinished(() => s.close());
+    expect(await s.store.tracksIn(0, 1e9)).toEqual([]);
+    await s.store.putTracks([row(495_000, 'S1', 'a'), row(495_000, 'S2', 'b'), row(495_001, 'S1', 'c'), row(495_003, 'S3', 'd')]);
+    await s.store.putTracks([row(495_000, 'S1', 'a1', 3), row(495_000, 'S1', 'a2', 7)]); // the last of a key given twice
+    expect(keys(await s.store.tracksIn(495_000, 495_001))).toEqual(['495000:S1:a2:7', '495000:S2:b:1', '495001:S1:c:1']);
+    expect(keys(await s.store.tracksIn(495_001, 495_003, ['S1', 'S3', 'nobody']))).toEqual(['495001:S1:c:1', '495003:S3:d:1']);
+    expect(await s.store.tracksIn(495_002, 495_002)).toEqual([]);
+    const [bytes] = await s.store.tracksIn(495_003, 495_003);
+    expect(Buffer.isBuffer(bytes!.points)).toBe(true);
+
+    // A bad row refuses the whole write: nothing of it is kept.
+    await expect(s.store.putTracks([row(495_004, 'S1', 'e'), row(-1, 'S1', 'f')])).rejects.toThrow(/track row refused/);
+    await expect(s.store.putTracks([row(495_004, 'S1', 'e'), row(495_004, 'S2', 'f', 0)])).rejects.toThrow(/track row refused/);
+    expect(await s.store.tracksIn(495_004, 495_004)).toEqual([]);
+    // Before hour 495_003: three rows, at most two a call, the oldest hour first.
+    expect(await s.store.pruneTracks(495_003, 2)).toBe(2);
+    expect(keys(await s.store.tracksIn(0, 1e9))).toEqual(['495001:S1:c:1', '495003:S3:d:1']);
+    expect(await s.store.pruneTracks(495_003, 2)).toBe(1);
+    expect(await s.store.pruneTracks(495_003, 2)).toBe(0);
+    expect(keys(await s.store.tracksIn(0, 1e9))).toEqual(['495003:S3:d:1']);
+    // Many at once (a minute's write of a whole city), then pruned in one go.
+    await s.store.putTracks(Array.from({ length: 2500 }, (_, i) => row(495_010, `M${i}`, `m${i}`, i + 1)));
+    const many = await s.store.tracksIn(495_010, 495_010);
+    expect(many).toHaveLength(2500);
+    expect(many.find((r) => r.staffId === 'M2499')).toMatchObject({ n: 2500, points: Buffer.from('m2499') });
+    expect(await s.store.pruneTracks(495_011, 5000)).toBe(2501);
   });
 });
 
