@@ -34,6 +34,7 @@ import { historyRoutes } from './history/routes';
 import { callsRoutes } from './history/calls-route';
 import { TrackRecorder } from './history/tracks';
 import { trackRoutes } from './history/track-routes';
+import { replayRoutes } from './history/replay-routes';
 import { SCENARIO_NAMES, type ScenarioKind } from './live-simulator/reports';
 import { DemoLoop } from './live-simulator/demo-loop';
 import { workerReader } from './import/read-worker';
@@ -160,7 +161,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   });
   const signIn = authRoutes(server.auth, store);
   const department = departmentRoutes({ auth: sessions, store, state, assetsDir: config.fieldAssetsDir === undefined ? findDepartmentAssets() : config.fieldAssetsDir, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload) });
-  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || trackRead(req, res) || callsRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || recordings(req, res));
+  const consoleRoutes = consoleAppGate(store, (req, res) => cityRoutes(req, res) || keyPersons(req, res) || auditRead(req, res) || historyRead(req, res) || replayRead(req, res) || trackRead(req, res) || callsRead(req, res) || usersAdmin(req, res) || apiKeysAdmin(req, res) || attachments(req, res) || imports(req, res) || (webrtc?.handleHttp(req, res) ?? false) || video.handleHttp(req, res) || recordings(req, res));
 
   // The city's life (simulator, KPIs) runs on the instance that holds the store's lead (city-life.ts).
   const life = new CityLife({
@@ -199,6 +200,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // The history kept for replay (backend/history/): checkpoints and retention on the leader, past states read anywhere.
   const history = new HistoryService({ store, state, clock, log, leading: () => life.leading, ...config.history });
   const historyRead = historyRoutes({ store, clock, history });
+  const replayRead = replayRoutes({ store, clock, history });
   // The calls consoles logged (call.log), for replay and the 复盘 report: GET /calls.
   const callsRead = callsRoutes({ store, state });
   // Staff tracks (backend/history/tracks.ts): recorded on the leader from the positions relay's broadcast, read anywhere.

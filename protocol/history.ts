@@ -125,3 +125,65 @@ export const HistoryTracks = z.object({
   tracks: z.array(z.object({ staffId: z.string(), points: z.array(z.tuple([z.number().int(), z.number(), z.number(), z.number().int().nonnegative()])) })),
 });
 export type HistoryTracks = z.infer<typeof HistoryTracks>;
+
+/** Batches a seek may span before the answer is the whole state instead (reset). */
+export const CHANGES_MAX_BATCHES = 20_000;
+/** Batches GET /history/batches answers at most at once (default 1,000). */
+export const BATCHES_LIMIT_MAX = 5000;
+const SeqParam = z
+  .string()
+  .regex(/^\d{1,15}$/, 'a sequence number (0 or more)')
+  .transform(Number);
+
+/**
+ * GET /history/changes?fromSeq=S&at=T: what a replaying console holding the state after batch S needs to hold the
+ * state at T, backward or forward.
+ */
+export const HistoryChangesQuery = z.object({ fromSeq: SeqParam, at: QueryTime }).strict();
+export type HistoryChangesQuery = z.infer<typeof HistoryChangesQuery>;
+
+/** One change (as on the wire): an upsert with the record, or a removal. */
+const HistoryChange = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('upsert'), collection: HistoryCollection, id: z.string(), data: z.unknown() }),
+  z.object({ op: z.literal('remove'), collection: HistoryCollection, id: z.string() }),
+]);
+
+/**
+ * The answer: the state at `at` is the state after batch `seq`. Every record touched between fromSeq and seq
+ * (either way), valued as at `at` (a removal where it did not exist then, or lay outside the reader's scope).
+ * `reset: true`: the span was too long to be worth a delta (over CHANGES_MAX_BATCHES batches, or fromSeq outside
+ * the kept log): `changes` is then the whole state at `at` (every record as an upsert), to be swapped in.
+ */
+export const HistoryChanges = z.object({
+  seq: z.number().int().nonnegative(),
+  at: IsoTime,
+  reset: z.literal(true).optional(),
+  changes: z.array(HistoryChange),
+});
+export type HistoryChanges = z.infer<typeof HistoryChanges>;
+
+/** GET /history/batches?after=B&until=T[&limit=N]: the batches after seq B committed at or before T, for playing forward. */
+export const HistoryBatchesQuery = z
+  .object({
+    after: SeqParam,
+    until: QueryTime,
+    limit: z
+      .string()
+      .regex(/^\d{1,5}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(BATCHES_LIMIT_MAX))
+      .optional(),
+  })
+  .strict();
+export type HistoryBatchesQuery = z.infer<typeof HistoryBatchesQuery>;
+
+/**
+ * The batches in seq order, the reader's scope applied (as the live sync's deltas); `more`: the limit cut the
+ * answer (ask again after the last seq). `until` is the time answered up to (the city's time now at most).
+ */
+export const HistoryBatches = z.object({
+  until: IsoTime,
+  batches: z.array(z.object({ seq: z.number().int().positive(), at: IsoTime, changes: z.array(HistoryChange) })),
+  more: z.boolean(),
+});
+export type HistoryBatches = z.infer<typeof HistoryBatches>;
