@@ -41,7 +41,9 @@ import { Replica } from './replica';
 import { Outbox } from './outbox';
 import { CallLog } from './call-log';
 import { Connection } from './connection';
-import { Subscriptions } from './subscriptions';
+import { Subscriptions, type SubscriptionsOptions } from './subscriptions';
+import { ReplaySession } from './replay/session';
+import { historyReads } from './replay/fetch';
 import { CityLayers, type LayerSource } from './city-layers';
 import { fetchKeyPersons } from './key-persons';
 import { PendingViews, fetchAuditCsv, fetchAuditPage } from './audit';
@@ -97,6 +99,8 @@ export class Hub {
   private readonly calls: CallLog;
   private readonly status: Connection;
   private readonly rows: Subscriptions;
+  /** 复盘回放: the console's one replay, every window following it (replay/session.ts). */
+  readonly replay: ReplaySession;
   private readonly layers: CityLayers;
   /** Views of events on their way to the backend's audit (audit.ts). */
   private readonly views: PendingViews;
@@ -121,6 +125,7 @@ export class Hub {
       confirmed: (change) => {
         this.status.confirmed(change.seq);
         this.rows.confirmedChanged(change);
+        this.replay.liveChanged();
       },
       positions: (payload) => this.rows.positionsArrived(payload),
     });
@@ -149,14 +154,14 @@ export class Hub {
     });
     this.connection = this.status.state;
     this.sipAccount = this.status.sip;
-    this.rows = new Subscriptions({
-      replica: this.replica,
-      outbox: this.outbox,
+    const rowsOptions: Omit<SubscriptionsOptions, 'replica' | 'outbox'> = {
       flushIntervalMs: options.flushIntervalMs,
       actor: () => this.status.actor(),
       serverNow: () => this.status.serverNow(),
       viewerSignedIn: () => { const role = this.connection.value.user?.role; return role !== undefined && MASKED_ROLES.has(role); },
-    });
+    };
+    this.rows = new Subscriptions({ ...rowsOptions, replica: this.replica, outbox: this.outbox });
+    this.replay = new ReplaySession({ live: () => this.replica.confirmed, reads: historyReads(() => this.backendSource()), cityNow: () => this.status.serverNow().getTime(), rows: rowsOptions, reroute: () => { for (const s of this.sessions) s.reroute(); }, log: this.log });
     this.layers = new CityLayers(this.replica, () => this.backendSource());
     this.attachments = new AttachmentCache({
       db: this.cache.db,
@@ -185,7 +190,7 @@ export class Hub {
       startedAt: this.startedAt,
       log: this.log,
       settings: this.settings,
-      topics: { connection: this.connection, settings: this.settings.settings, wall: this.wallRequest, sip: this.sipAccount, calls: this.callLog },
+      topics: { connection: this.connection, settings: this.settings.settings, wall: this.wallRequest, sip: this.sipAccount, calls: this.callLog, replay: this.replay.state },
       voice: this.alarmVoice,
       voiceListening: (session, on) => {
         const n = (this.voiceListeners.get(session) ?? 0) + (on ? 1 : -1);
@@ -194,6 +199,7 @@ export class Hub {
         this.electVoice();
       },
       rows: this.rows,
+      replay: this.replay,
       outbox: this.outbox,
       cityLayer: (layer) => this.cityLayer(layer),
       keyPersons: (target, demo) => this.keyPersons(target, demo),
@@ -380,6 +386,7 @@ export class Hub {
     this.closed = true;
     for (const session of [...this.sessions]) session.close();
     this.access.stop();
+    this.replay.close();
     this.rows.close();
     this.replica.close();
     this.cache.close();

@@ -44,12 +44,14 @@ import {
   type CreatedApiKey,
   type CreateUserRequest,
   type UpdateUserRequest,
+  REPLAY_REFUSAL,
 } from '../protocol';
 import type { Logger } from '../node-util/logger';
 import { ObservableValue } from './observable';
 import type { SettingsStore } from './settings-store';
 import type { Outbox } from './outbox';
-import type { RowSubscriber, Subscriptions } from './subscriptions';
+import type { RowQuery, RowSubscriber, Subscriptions } from './subscriptions';
+import type { ReplaySession } from './replay/session';
 import type { WallLayouts } from './wall-layouts';
 
 export interface SessionInfo {
@@ -76,6 +78,8 @@ export interface SessionServices {
   /** A window started (true) or stopped listening for the voice: only windows that listen (an alarm bar) are elected. */
   voiceListening(session: HubSession, on: boolean): void;
   readonly rows: Subscriptions;
+  /** The console's replay (hub/replay/): while active, row subscriptions but the outbox's are served by its rows. */
+  readonly replay: ReplaySession;
   readonly outbox: Outbox;
   cityLayer(layer: CityLayerName): Promise<BuildingsLayer>;
   /** The 重点人员 register of one area from the backend, masked for a demo window (never cached). */
@@ -139,8 +143,8 @@ const handlers: Handlers = {
     s.unsubscribe(subscriptionId);
     return {};
   }),
-  submitCommand: takes(hubMethods.submitCommand.params, (s, request) => s.services.outbox.submit(request)),
-  retryCommand: takes(hubMethods.retryCommand.params, (s, { commandId }) => s.services.outbox.retry(commandId)),
+  submitCommand: takes(hubMethods.submitCommand.params, (s, request) => live(s).outbox.submit(request)),
+  retryCommand: takes(hubMethods.retryCommand.params, (s, { commandId }) => live(s).outbox.retry(commandId)),
   discardCommand: takes(hubMethods.discardCommand.params, (s, { commandId }) => {
     s.services.outbox.discard(commandId);
     return {};
@@ -157,10 +161,10 @@ const handlers: Handlers = {
     return s.services.exportAudit(query);
   }),
   recordView: takes(hubMethods.recordView.params, (s, { id, summary }) => {
-    s.services.recordView(id, s.info.demo === true, summary === true);
+    live(s).recordView(id, s.info.demo === true, summary === true);
     return {};
   }),
-  showOnWall: takes(hubMethods.showOnWall.params, (s, request) => s.services.showOnWall(s, request)),
+  showOnWall: takes(hubMethods.showOnWall.params, (s, request) => live(s).showOnWall(s, request)),
   getWall: takes(hubMethods.getWall.params, (s, { wall }) => s.services.walls.read(wall)),
   // A demo / inspection screen's own wall remembers its layout (camera ids, no personal data: it is that screen's
   // state); the named layouts (预案布局) are the console's, shared by every window: a demo screen only reads them.
@@ -179,7 +183,7 @@ const handlers: Handlers = {
   logCall: takes(hubMethods.logCall.params, (s, entry) => {
     // Demo / inspection screens make no calls; a window only logs its own user's calls.
     if (s.info.demo) throw new HubError('unauthorized', 'a demo screen makes no calls');
-    s.services.logCall(entry);
+    live(s).logCall(entry);
     return {};
   }),
   restartBackend: takes(hubMethods.restartBackend.params, (s) => {
@@ -205,7 +209,19 @@ const handlers: Handlers = {
   listApiKeys: takes(hubMethods.listApiKeys.params, (s) => (s.info.demo ? demoRefused() : s.services.listApiKeys())),
   createApiKey: takes(hubMethods.createApiKey.params, (s, key) => (s.info.demo ? demoRefused() : s.services.createApiKey(key))),
   revokeApiKey: takes(hubMethods.revokeApiKey.params, (s, { id }) => (s.info.demo ? demoRefused() : s.services.revokeApiKey(id))),
+  // 复盘回放: one replay for the console, driven from any window (a demo screen follows it too).
+  replayStart: takes(hubMethods.replayStart.params, (s, params) => s.services.replay.start(params)),
+  replaySeek: takes(hubMethods.replaySeek.params, (s, { at }) => s.services.replay.seek(at)),
+  replayPlay: takes(hubMethods.replayPlay.params, (s, { speed }) => s.services.replay.play(speed)),
+  replayStop: takes(hubMethods.replayStop.params, (s) => s.services.replay.stop()),
+  replayTracks: takes(hubMethods.replayTracks.params, (s, { from, to, staffIds }) => s.services.replay.tracks(from, to, staffIds)),
 };
+
+/** What acts on the live city (commands, calls, wall requests, view records): refused while the console replays. */
+function live(s: HubSession): SessionServices {
+  if (s.services.replay.active) throw new HubError('unauthorized', REPLAY_REFUSAL);
+  return s.services;
+}
 
 function demoRefused(): never {
   throw new HubError('unauthorized', '演示屏不能管理用户 / a demo screen does not administer users');
@@ -213,6 +229,8 @@ function demoRefused(): never {
 
 export class HubSession implements RowSubscriber {
   private readonly subscriptions = new Map<string, () => void>();
+  /** The row subscriptions' queries, to move them between the live rows and a replay's (reroute). */
+  private readonly rowQueries = new Map<string, RowQuery>();
   private closed = false;
 
   constructor(
@@ -253,7 +271,8 @@ export class HubSession implements RowSubscriber {
     }
     const subscriptionId = `sub-${randomBytes(6).toString('hex')}`;
     if (query.topic === 'collection' || query.topic === 'positions' || query.topic === 'outbox') {
-      this.subscriptions.set(subscriptionId, this.services.rows.add(this, subscriptionId, query));
+      this.subscriptions.set(subscriptionId, this.rowsFor(query).add(this, subscriptionId, query));
+      this.rowQueries.set(subscriptionId, query);
       return subscriptionId;
     }
     const topic = query.topic;
@@ -289,6 +308,24 @@ export class HubSession implements RowSubscriber {
     if (!stop) throw new HubError('not-found', `no subscription ${subscriptionId} in this session`);
     stop();
     this.subscriptions.delete(subscriptionId);
+    this.rowQueries.delete(subscriptionId);
+  }
+
+  private rowsFor(query: RowQuery): Subscriptions {
+    return this.services.replay.rowsFor(query) ?? this.services.rows;
+  }
+
+  /**
+   * Replay started or stopped: every collection and positions subscription moves, with its id, to the rows that
+   * serve it now; its first flush there is a whole result, which the window takes as a reset.
+   */
+  reroute(): void {
+    if (this.closed) return;
+    for (const [id, query] of this.rowQueries) {
+      if (query.topic === 'outbox') continue;
+      this.subscriptions.get(id)?.();
+      this.subscriptions.set(id, this.rowsFor(query).add(this, id, query));
+    }
   }
 
   get subscriptionCount(): number {
@@ -300,6 +337,7 @@ export class HubSession implements RowSubscriber {
     this.closed = true;
     for (const stop of this.subscriptions.values()) stop();
     this.subscriptions.clear();
+    this.rowQueries.clear();
     this.services.forget(this);
     this.services.log.info('session closed', { label: this.info.label });
   }

@@ -4,13 +4,12 @@
  * outbox). Changes arrive here from the replica and the outbox; each subscription collects what concerns it
  * and sends it coalesced, the first result in pages, nothing more to a congested window until it reads.
  */
-import { STAFF_STATUS_CODES, type CollectionFilter, type CollectionName, type CommandFrame, type PositionsPayload, type Query, type SubscriptionUpdate } from '../protocol';
-import { maskPayload, maskRow, timelineId, type Actor } from '../domain';
+import { STAFF_STATUS_CODES, type CollectionFilter, type CollectionName, type CommandFrame, type OutboxEntry, type PositionsPayload, type Query, type SubscriptionUpdate } from '../protocol';
+import { maskPayload, maskRow, timelineId, type Actor, type CityState } from '../domain';
 import { OptimisticView } from './view';
 import { gridLocator } from './locate';
 import { nextPage, type SnapshotPages } from './snapshot-pages';
-import type { ConfirmedChange, Replica } from './replica';
-import type { Outbox } from './outbox';
+import type { ConfirmedChange } from './replica';
 
 /** The window side of a row subscription (a HubSession). */
 export interface RowSubscriber {
@@ -22,9 +21,28 @@ export interface RowSubscriber {
 
 export type RowQuery = Extract<Query, { topic: 'collection' | 'positions' | 'outbox' }>;
 
+/** The confirmed rows windows read (the replica live; a replay's past state, hub/replay/source.ts). */
+export interface RowSource {
+  readonly confirmed: CityState;
+  /** When a staff member's position was last reported (ms), else when the row last changed. */
+  positionTime(staffId: string, updatedAt: string): number;
+  /** The status a position was heard with, when it is not the staff record's (replay: the track's at T). */
+  positionCode?(staffId: string): number | undefined;
+}
+
+/** The commands whose guesses lie on top of the confirmed rows, and the outbox's rows (replay: none). */
+export interface PendingSource {
+  pending(): CommandFrame[];
+  entries(): OutboxEntry[];
+  readonly size: number;
+}
+
+/** What replay passes: nothing pending (its windows read the past; the outbox topic stays with the live rows). */
+export const NOTHING_PENDING: PendingSource = { pending: () => [], entries: () => [], size: 0 };
+
 export interface SubscriptionsOptions {
-  replica: Replica;
-  outbox: Outbox;
+  replica: RowSource;
+  outbox: PendingSource;
   /** How often a subscription's changes are sent to its window at most (coalescing). */
   flushIntervalMs?: number;
   /** Who the guesses are made for (null: not signed in yet: no guesses). */
@@ -113,6 +131,15 @@ export class Subscriptions {
         sub.upserts.set(id, row);
         sub.held.add(id);
       }
+      this.scheduleFlush(sub);
+    }
+  }
+
+  /** Every positions subscription gets the whole result again (a replay moved to another time: some staff left). */
+  positionsReplaced(): void {
+    for (const sub of this.rowSubs) {
+      if (sub.kind !== 'positions') continue;
+      sub.reset = true;
       this.scheduleFlush(sub);
     }
   }
@@ -252,9 +279,8 @@ export class Subscriptions {
     if (sub.kind === 'positions') {
       const rows: Array<Record<string, unknown>> = [];
       for (const staff of this.o.replica.confirmed.all('staff')) {
-        if (staff.position && staff.status !== 'offline') {
-          rows.push({ id: staff.id, p: staff.position, s: STAFF_STATUS_CODES.indexOf(staff.status), t: this.o.replica.positionTime(staff.id, staff.updatedAt) });
-        }
+        const s = this.o.replica.positionCode?.(staff.id) ?? STAFF_STATUS_CODES.indexOf(staff.status);
+        if (staff.position && STAFF_STATUS_CODES[s] !== 'offline') rows.push({ id: staff.id, p: staff.position, s, t: this.o.replica.positionTime(staff.id, staff.updatedAt) });
       }
       return rows;
     }

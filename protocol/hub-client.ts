@@ -23,10 +23,11 @@ import {
   SipState,
   CallLogState,
   AlarmVoiceState,
+  ReplayState,
 } from './hub-api/index';
 import { describeIssues, validate } from './validate';
 
-const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState, calls: CallLogState, voice: AlarmVoiceState } as const;
+const topicSchemas = { connection: ConnectionState, settings: Settings, wall: WallRequestState, sip: SipState, calls: CallLogState, voice: AlarmVoiceState, replay: ReplayState } as const;
 
 export function createHubClient(transport: HubTransport, bridge: HubApi['bridge']): HubApi {
   type Entry = {
@@ -174,6 +175,11 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     listApiKeys: () => call('listApiKeys', {}),
     createApiKey: (key) => call('createApiKey', key),
     revokeApiKey: (id) => call('revokeApiKey', { id }),
+    replayStart: (params) => call('replayStart', params),
+    replaySeek: (at) => call('replaySeek', { at }),
+    replayPlay: (speed) => call('replayPlay', { speed }),
+    replayStop: () => call('replayStop', {}),
+    replayTracks: (query) => call('replayTracks', query),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

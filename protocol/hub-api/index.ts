@@ -12,3 +12,4 @@ export * from './wall-layouts';
 export * from './errors';
 export * from './commands';
 export * from './methods';
+export * from './replay';

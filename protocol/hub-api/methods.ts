@@ -13,6 +13,8 @@ import { Query, SubscriptionId, SubscriptionUpdate, type CollectionFilter, type 
 import { CallLogEntry, ShowOnWallResult, WallRequest, type AlarmVoiceState, type CallLogState, type SipState, type WallRequestState } from './walls-and-calls';
 import { WallMemory, WallName, WallPresetName, WallPresets, WallState, VideoLayout, VIDEO_WALL_MAX_TILES } from './wall-layouts';
 import { HubErrorShape } from './errors';
+import { REPLAY_SPEED_MAX, ReplayStartParams, ReplayState } from './replay';
+import { HistoryTracks, TRACKS_MAX_STAFF } from '../history';
 import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
 import { KeyPersonsAnswer, RegisterLevel } from '../registers';
 import { UserRole } from '../wire-messages';
@@ -29,6 +31,7 @@ export interface TopicData {
   sip: SipState;
   calls: CallLogState;
   voice: AlarmVoiceState;
+  replay: ReplayState;
 }
 export type Topic = keyof TopicData;
 
@@ -158,6 +161,21 @@ export const hubMethods = {
   listApiKeys: { params: Empty, result: ApiKeyList },
   createApiKey: { params: CreateApiKeyRequest, result: CreatedApiKey },
   revokeApiKey: { params: z.object({ id: z.string().regex(API_KEY_ID_PATTERN) }).strict(), result: ApiKeyRow },
+  /**
+   * 复盘回放 (replay.ts): every window of the console moves to the city as it stood at a past time. replayStart
+   * (a range, or an event's with a margin) opens it at its start, paused; replaySeek moves T; replayPlay plays at
+   * a speed (0: pause); replayStop goes back to live. Each answers the replay topic's state after the move (a
+   * refusal of the backend's history is its `error`, in Chinese, the replay staying where it was).
+   */
+  replayStart: { params: ReplayStartParams, result: ReplayState },
+  replaySeek: { params: z.object({ at: IsoTime }).strict(), result: ReplayState },
+  replayPlay: { params: z.object({ speed: z.number().int().min(0).max(REPLAY_SPEED_MAX) }).strict(), result: ReplayState },
+  replayStop: { params: Empty, result: ReplayState },
+  /** Staff tracks over a range (the backend's GET /history/tracks, at most 24 h), for the map during replay. */
+  replayTracks: {
+    params: z.object({ from: IsoTime, to: IsoTime, staffIds: z.array(z.string().min(1).max(64)).min(1).max(TRACKS_MAX_STAFF).optional() }).strict(),
+    result: HistoryTracks,
+  },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -243,6 +261,12 @@ export interface HubApi {
   listApiKeys(): Promise<ApiKeyList>;
   createApiKey(key: CreateApiKeyRequest): Promise<CreatedApiKey>;
   revokeApiKey(id: string): Promise<ApiKeyRow>;
+  replayStart(params: ReplayStartParams): Promise<ReplayState>;
+  replaySeek(at: string): Promise<ReplayState>;
+  /** 0: pause. */
+  replayPlay(speed: number): Promise<ReplayState>;
+  replayStop(): Promise<ReplayState>;
+  replayTracks(query: HubParams<'replayTracks'>): Promise<HistoryTracks>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

@@ -36,6 +36,7 @@ export const Query = z.discriminatedUnion('topic', [
   z.object({ topic: z.literal('sip') }).strict(),
   z.object({ topic: z.literal('calls') }).strict(),
   z.object({ topic: z.literal('voice') }).strict(),
+  z.object({ topic: z.literal('replay') }).strict(),
 ]);
 export type Query = z.infer<typeof Query>;
 
