@@ -11,7 +11,7 @@ import type { LinkOutbox } from '../../hub/link-ports';
 import { startBrowserHost, type BrowserHost } from '../../host/server';
 import { bindHubIpc } from '../../electron/ipc';
 import { buildPreloadApi } from '../../preload/api';
-import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES, type DisplayRole, type OutboxEntry, type WallRequestState } from '../../protocol';
+import { createHubClient, HubError, type HubApi, type HubTransport, type ConnectionState, type Settings, DEFAULT_MAP_SOURCES, type DisplayRole, type OutboxEntry, type ReplayState, type WallRequestState } from '../../protocol';
 import { connectWsTransport } from '../../renderer/src/transports/ws-transport';
 import { createIpcTransport } from '../../renderer/src/transports/ipc-transport';
 import { FakeIpcMain, FakeIpcRenderer, FakeWebContents } from '../../harness/fake-electron';
@@ -374,6 +374,31 @@ describe.each([
     expect(resets).toBe(1);
     expect(seen.size).toBe(0); // an empty cache: offline, nothing known yet
     await expect(api.subscribeRows({ topic: 'collection', collection: 'secrets' as never }, () => {})).rejects.toMatchObject({ code: 'invalid-params' });
+  });
+
+  it('replays on every window: the replay topic, its methods, and their refusals without a backend', async () => {
+    const a = await bridge.open('dispatch');
+    const b = await bridge.open('map');
+    const seen: ReplayState[] = [];
+    await b.api.subscribe({ topic: 'replay' }, (state) => seen.push(state));
+    expect(seen.at(-1)).toMatchObject({ active: false, at: null, playing: false, marks: [], error: null });
+    // The history is the backend's: without one, a replay cannot start, and the console stays live.
+    await expect(a.api.replayStart({ from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z' })).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('未连接后端') });
+    await expect(a.api.replayStart({ eventId: 'E-none' })).rejects.toMatchObject({ code: 'not-found', message: expect.stringContaining('没有这个事件') });
+    await expect(a.api.replaySeek('2026-11-30T01:30:00Z')).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('未在回放') });
+    await expect(a.api.replayTracks({ from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z' })).rejects.toMatchObject({ code: 'unavailable' });
+    expect(await a.api.replayStop()).toMatchObject({ active: false });
+    for (const [method, params] of [
+      ['replayStart', { from: '2026-11-30T02:00:00Z', to: '2026-11-30T01:00:00Z' }],
+      ['replayStart', { eventId: 'E1', marginMin: -1 }],
+      ['replaySeek', { at: 'yesterday' }],
+      ['replayPlay', { speed: 61 }],
+      ['replayPlay', { speed: 1.5 }],
+      ['replayTracks', { from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z', staffIds: [] }],
+    ] as const) {
+      expect(await a.transport.call(method, params), method).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    }
+    expect(seen.at(-1)).toMatchObject({ active: false });
   });
 
   it('closing a window frees its session and subscriptions on the hub', async () => {
