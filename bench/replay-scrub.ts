@@ -19,7 +19,6 @@ const scale = Number(process.env.BENCH_SCALE ?? 1);
 const historyDays = Number(process.env.BENCH_HISTORY_DAYS ?? 2);
 const minutes = Number(process.env.BENCH_MINUTES ?? 60);
 const seeks = Number(process.env.BENCH_SEEKS ?? 40);
-const MIN = 60_000;
 const dir = mkdtempSync(join(tmpdir(), 'zongzhi-replay-scrub-'));
 let wall = Date.now() - 86_400_000;
 const t0 = performance.now();

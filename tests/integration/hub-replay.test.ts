@@ -105,7 +105,8 @@ describe('the hub replays the city', () => {
       if (s === 150) await backend.history.checkpoint();
       const event = backend.state.get('events', eventId);
       // The steps after the dispatch, a minute apart (the staff member's phone may take one itself first).
-      const next = s >= 100 && s % 60 === 40 ? { dispatched: 'event.sign', handling: 'event.feedback', handled: 'event.followup', 'followed-up': 'event.close' }[event?.status ?? ''] : undefined;
+      const steps: Partial<Record<string, string>> = { dispatched: 'event.sign', handling: 'event.feedback', handled: 'event.followup', 'followed-up': 'event.close' };
+      const next = s >= 100 && s % 60 === 40 ? steps[event?.status ?? ''] : undefined;
       if (next) await desk.command(next, { eventId, note: '处置完毕', reached: true, satisfaction: 'satisfied', comment: '' }).catch((e: unknown) => console.log(next, e));
       const now = backend.state.get('events', eventId);
       if (now) live.set(s, { status: now.status, staffId: now.assignee?.staffId ?? null });
@@ -153,7 +154,8 @@ describe('the hub replays the city', () => {
     await w.call('replaySeek', { at: at(90) });
     const expected = HistoryPositions.parse(await (await get(`/history/positions?at=${encodeURIComponent(at(90))}`)).json());
     expect(expected.items.length).toBeGreaterThan(10);
-    await waitFor(() => w.rows.get(positions)?.size === expected.items.length, 'the positions at second 90');
+    const heldAt90 = (): boolean => w.rows.get(positions)?.size === expected.items.length && [...w.rows.get(positions)!.values()].every((r) => r.t === START + 90_000);
+    await waitFor(heldAt90, 'the positions at second 90');
     for (const [id, lon, lat, code] of expected.items) expect(w.rows.get(positions)!.get(id), id).toMatchObject({ p: [lon, lat], s: code, t: START + 90_000 });
 
     // Commands, calls, wall requests and views are refused while replaying; the outbox stays live.
