@@ -1,12 +1,14 @@
 /**
  * Replay scrub bench (复盘回放 on the hub, hub/replay/): BENCH_MINUTES of city time (default 60) simulated at ×60
  * on a fake wall clock (a tick a city minute, the KPIs every 10 city minutes, the history's round every tick) at
- * BENCH_SCALE (default 1) with BENCH_HISTORY_DAYS of generated history (default 2); then a hub links, one window
+ * BENCH_SCALE (default 1) with BENCH_HISTORY_DAYS of generated history (default 2); a hub
+ * (linked from the start, BENCH_COMMANDS_PER_MINUTE comments a city minute through it), one window
  * subscribes to the events, timeline, staff, alarms, KPIs and positions, and the replay plays the range at 60×.
  * Prints the state-update patches per second the window was sent while playing (and their rows), how far T kept up
  * with the wall clock, and the latency of random seeks (replaySeek answered: the changes fetched and applied, the
  * positions at T read), cold and warm.
- * Run: npm run bench -- replay-scrub   (BENCH_SCALE, BENCH_HISTORY_DAYS, BENCH_MINUTES, BENCH_SEEKS default 40)
+ * Run: npm run bench -- replay-scrub   (BENCH_SCALE, BENCH_HISTORY_DAYS, BENCH_MINUTES, BENCH_SEEKS default 40,
+ *   BENCH_COMMANDS_PER_MINUTE default 20: comments on open events through the hub, on top of the city's life)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ const scale = Number(process.env.BENCH_SCALE ?? 1);
 const historyDays = Number(process.env.BENCH_HISTORY_DAYS ?? 2);
 const minutes = Number(process.env.BENCH_MINUTES ?? 60);
 const seeks = Number(process.env.BENCH_SEEKS ?? 40);
+const perMinute = Number(process.env.BENCH_COMMANDS_PER_MINUTE ?? 20);
 const dir = mkdtempSync(join(tmpdir(), 'zongzhi-replay-scrub-'));
 let wall = Date.now() - 86_400_000;
 const t0 = performance.now();
@@ -48,11 +51,18 @@ let hub: Hub | null = null;
 try {
   const { state, history, clock } = backend;
   await history.run();
+  hub = new Hub({ dataDir: join(dir, 'hub'), version: 'bench', backend: { url: backend.url, token: 'bench-token' } });
+  while (hub.connection.value.status !== 'online' || hub.cache.lastSeq !== state.seq) await sleep(50);
   const fromMs = clock.nowMs();
   const seq0 = state.seq;
+  // A busy desk on top of the city's own life: comments on open events, each minute's committed within it.
+  const open = [...state.collections.events.values()].filter((e) => e.status !== 'closed' && e.status !== 'merged').map((e) => e.id);
+  let n = 0;
   for (let minute = 1; minute <= minutes; minute++) {
     wall += 1000; // one city minute at ×60
     await backend.tick();
+    for (let i = 0; i < perMinute && open.length > 0; i++) hub.submitCommand({ commandId: `bench-${String(n++).padStart(6, '0')}-cmd`, type: 'event.comment', payload: { eventId: open[n % open.length]!, text: `复盘 #${n}` } });
+    while (hub.connection.value.pendingCommands > 0) await sleep(20);
     if (minute % 10 === 0) await backend.refreshKpis();
     await history.run();
   }
@@ -60,8 +70,7 @@ try {
   const toMs = clock.nowMs();
   console.log(`city: ${state.collections.grids.size} grids, ${state.collections.staff.size} staff, ${state.collections.events.size} events; ${minutes} city minutes simulated (${state.seq - seq0} batches) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
-  hub = new Hub({ dataDir: join(dir, 'hub'), version: 'bench', backend: { url: backend.url, token: 'bench-token' } });
-  while (hub.connection.value.status !== 'online' || hub.cache.lastSeq !== state.seq) await sleep(50);
+  while (hub.cache.lastSeq !== state.seq) await sleep(50);
   const patches: Array<{ at: number; rows: number; topic: string }> = [];
   let replay: ReplayState | null = null;
   const session = hub.openSession({ bridge: 'websocket', displayRole: 'combined', label: 'bench' }, (u: SubscriptionUpdate) => {
