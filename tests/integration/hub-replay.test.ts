@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKENS, startTestBackend } from '../../harness/backend';
 import { clientPool, until, type WireClient } from '../../harness/wire-client';
 import { makeTempDir, waitFor } from '../../harness/temp';
+import type { SqliteStore } from '../../backend/store/sqlite-store';
 import { Hub, type HubSession } from '../../hub';
 import { HistoryPositions, HistoryBatches, HistoryChanges, HistoryRefusal, STAFF_STATUS_CODES, type GovEvent, type PositionsPayload, type Grid, type HubReply, type ReplayState, type Staff, type SubscriptionUpdate } from '../../protocol';
 
@@ -222,6 +223,14 @@ describe('the hub replays the city', () => {
     const batches = HistoryBatches.parse(await (await get(`/history/batches?after=${back.seq}&until=${encodeURIComponent(at(90))}&limit=50`)).json());
     expect(batches.batches.length).toBeGreaterThan(0);
     expect(batches.batches.every((b) => b.seq > back.seq && b.at <= at(90))).toBe(true);
+    // Scoped to the reader's area as the live sync is: a district dispatcher reads their district's records only.
+    const scoped = HistoryChanges.parse(await (await get(`/history/changes?fromSeq=0&at=${encodeURIComponent(at(90))}`, TEST_TOKENS['dispatcher-d01'])).json());
+    const scopedUpserts = scoped.changes.filter((c) => c.op === 'upsert' && ['staff', 'events', 'timeline'].includes(c.collection));
+    for (const c of scopedUpserts) expect((c as { data: { districtId: string } }).data.districtId, `${c.collection} ${c.id}`).toBe('d01');
+    expect(scopedUpserts.length).toBeGreaterThan(0);
+    expect(scopedUpserts.length).toBeLessThan(forward.changes.filter((c) => c.op === 'upsert' && ['staff', 'events', 'timeline'].includes(c.collection)).length);
+    const scopedBatches = HistoryBatches.parse(await (await get(`/history/batches?after=${back.seq}&until=${encodeURIComponent(at(SECONDS))}`, TEST_TOKENS['dispatcher-d01'])).json());
+    for (const b of scopedBatches.batches) for (const c of b.changes) if (c.op === 'upsert' && ['staff', 'events', 'timeline'].includes(c.collection)) expect((c.data as { districtId: string }).districtId).toBe('d01');
     const refusal = async (path: string, status: number, token: string | null = TEST_TOKENS.dispatcher): Promise<HistoryRefusal> => {
       const res = await get(path, token);
       expect(res.status, path).toBe(status);
@@ -232,5 +241,9 @@ describe('the hub replays the city', () => {
     expect(await refusal(`/history/changes?fromSeq=0&at=${wall + 60_000}`, 400)).toMatchObject({ code: 'future' });
     expect(await refusal(`/history/changes?fromSeq=0&at=${START - 60_000}`, 410)).toMatchObject({ code: 'before-history' });
     expect(await refusal(`/history/batches?after=0&until=${wall}&limit=99999`, 400)).toMatchObject({ code: 'bad-query' });
+    // Every read audited, refused ones too.
+    const audit = (backend.store as SqliteStore).auditLog(500).filter((l) => l.kind === 'history-read' && ['changes', 'batches'].includes(l.detail.what as string));
+    expect(audit.map((l) => l.detail.refused ?? 200)).toEqual(expect.arrayContaining([200, 401, 400, 410]));
+    expect(audit.find((l) => l.userId === 'dispatcher-d01' && l.detail.what === 'changes')?.detail).toMatchObject({ changes: scoped.changes.length });
   });
 });
