@@ -162,6 +162,7 @@ async function changesTo(store: BackendStore, rebuilt: RebuiltState, fromSeq: nu
   let reset = false;
   let after = lo;
   let read = 0;
+  let reached = lo;
   while (after < hi) {
     const page = await store.changesBetween(after, FAR, PAGE);
     // The log must run on from `lo` without a gap (pruned, or a seq the backend never had: the whole state).
@@ -173,6 +174,7 @@ async function changesTo(store: BackendStore, rebuilt: RebuiltState, fromSeq: nu
       if (batch.seq > hi) break;
       for (const c of batch.changes) keys.set(`${c.collection}\u0000${c.id}`, [c.collection, c.id]);
       read++;
+      reached = batch.seq;
     }
     if (read > CHANGES_MAX_BATCHES) {
       reset = true;
@@ -181,6 +183,8 @@ async function changesTo(store: BackendStore, rebuilt: RebuiltState, fromSeq: nu
     if (page.length < PAGE) break;
     after = page.at(-1)!.seq;
   }
+  // A fromSeq past the end of the log is none the backend had: the whole state.
+  if (reached < hi) reset = true;
   const changes: Change[] = [];
   if (reset) {
     for (const c of COLLECTIONS) for (const [id, record] of state.collections[c] as Map<string, unknown>) if (scopes.visible(scope, c, record)) changes.push(scoped(scopes, scope, { collection: c, id }, record));

@@ -220,6 +220,12 @@ describe('the hub replays the city', () => {
     expect(back.changes.find((c) => c.collection === 'events' && c.id === eventId)).toMatchObject({ op: 'upsert', data: { status: 'new' } });
     const early = HistoryChanges.parse(await (await get(`/history/changes?fromSeq=${backend.state.seq}&at=${encodeURIComponent(at(5))}`)).json());
     expect(early.changes.find((c) => c.collection === 'events' && c.id === eventId)).toEqual({ op: 'remove', collection: 'events', id: eventId });
+    // A seq the log does not run on from: the whole state at T, to be swapped in.
+    const whole = HistoryChanges.parse(await (await get(`/history/changes?fromSeq=999999999&at=${encodeURIComponent(at(40))}`)).json());
+    expect(whole.reset).toBe(true);
+    expect(whole.changes.every((c) => c.op === 'upsert')).toBe(true);
+    expect(whole.changes.filter((c) => c.collection === 'staff')).toHaveLength(backend.state.collections.staff.size);
+    expect(whole.changes.find((c) => c.collection === 'events' && c.id === eventId)).toMatchObject({ data: { status: 'new' } });
     const batches = HistoryBatches.parse(await (await get(`/history/batches?after=${back.seq}&until=${encodeURIComponent(at(90))}&limit=50`)).json());
     expect(batches.batches.length).toBeGreaterThan(0);
     expect(batches.batches.every((b) => b.seq > back.seq && b.at <= at(90))).toBe(true);
