@@ -293,6 +293,9 @@ export class CameraStreams {
     this.sources.set(camera.id, source);
     this.options.log.info('camera stream started', { camera: camera.id, pid: ffmpeg.pid });
     ffmpeg.stdout!.on('data', (chunk: Buffer) => {
+      // Output still buffered when this encoder ended (stdio may come after 'exit'): it belongs to no run now, and
+      // the recorder would open a segment that never closes and mix two encoder runs in it.
+      if (this.sources.get(source.cameraId) !== source) return;
       source.lastDataAt = Date.now();
       const packets = source.cache.push(chunk);
       if (packets.length === 0) return;
