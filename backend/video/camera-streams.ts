@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { ticketIn, ticketPlaylist, type StreamGate, type StreamVerdict } from './viewer-tickets';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CAMERA_ID_PATTERN, VIDEO_PATH_PREFIX, VideoCloseCode, type Camera } from '../../protocol';
 import { defaultFontFile, ffmpegArgs } from './test-picture';
@@ -175,7 +175,7 @@ export class CameraStreams {
         return;
       }
       res.writeHead(200, { ...headers, 'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t', 'Content-Length': statSync(file).size });
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      pipeline(createReadStream(file), res, () => {}); // a client gone closes the file too
     })().catch(() => res.destroy());
   }
 

@@ -13,6 +13,7 @@
 import { execFile } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
 import { CAMERA_ID_PATTERN, type Camera } from '../../protocol';
 import { parseByteRange } from '../../node-util/byte-range';
 import type { Logger } from '../../node-util/logger';
@@ -160,7 +161,8 @@ function serveSegment(index: RecordingIndex, req: IncomingMessage, res: ServerRe
   const { start, end } = range === 'none' ? { start: 0, end: total - 1 } : range;
   res.writeHead(range === 'none' ? 200 : 206, { ...headers, 'Content-Length': Math.max(0, end - start + 1), ...(range === 'none' ? {} : { 'Content-Range': `bytes ${start}-${end}/${total}` }) });
   if (req.method === 'HEAD' || total === 0) return void res.end();
-  createReadStream(file, { start, end }).on('error', () => res.destroy()).pipe(res);
+  // pipeline, not pipe: a client that goes away (hls.js aborts on every seek) closes the file too.
+  pipeline(createReadStream(file, { start, end }), res, () => {});
 }
 
 function serveFrame(o: RecordingsHttpOptions, index: RecordingIndex, res: ServerResponse, cameraId: string, at: number): void {
