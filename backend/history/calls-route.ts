@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CALLS_LIMIT_DEFAULT, CallRecord, CallsQuery, describeIssues, validate, type CallsAnswer, type HistoryRefusal } from '../../protocol';
-import { MASKED_ROLES, inAreaScope, maskName, type CityState } from '../../domain';
+import { MASKED_ROLES, inAreaScope, maskDigits, maskName, type CityState } from '../../domain';
 import type { BackendStore, UserRecord } from '../store/types';
 import { bearerUser, send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
@@ -30,8 +30,17 @@ export function callVisible(user: Pick<UserRecord, 'id' | 'districtScope'>, call
   return inAreaScope(user.districtScope, { districtId: call.districtId, ...(call.gridId ? { gridId: call.gridId } : {}) }, state);
 }
 
-/** A call as a demo screen or an inspector sees it (domain/privacy.ts): people's names masked. */
-const masked = (call: CallRecord): CallRecord => ({ ...call, peerName: maskName(call.peerName), userName: maskName(call.userName) });
+/**
+ * A call as a demo screen or an inspector sees it (domain/privacy.ts): people's names masked, a phone number as
+ * the peer or in the cause hidden (the peer keeps a SIP account's shape: `xxx`).
+ */
+const masked = (call: CallRecord): CallRecord => ({
+  ...call,
+  peer: maskDigits(call.peer).replaceAll('*', 'x'),
+  peerName: maskName(call.peerName),
+  userName: maskName(call.userName),
+  cause: maskDigits(call.cause),
+});
 
 export function callsRoutes(o: { store: BackendStore; state: CityState }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const buckets = new Map<string, TokenBucket>();
