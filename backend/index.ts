@@ -81,7 +81,7 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const recorder = openRecorder();
-  const recordings = recordingRoutes({ index: () => recorder?.index ?? null, cameraById: (id) => state.get('cameras', id), gate, log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
+  const recordings = recordingRoutes({ index: () => recorder?.index ?? null, cameraById: (id) => state.get('cameras', id), gate, log, audit: (userId, detail) => store.audit([{ at: new Date().toISOString(), userId, kind: 'history-read', detail: { what: 'recording', ...detail } }]), ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   const keyPersons = keyPersonRoutes(store, state);
   const auditRead = auditRoutes(store);

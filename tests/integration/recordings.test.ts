@@ -16,6 +16,7 @@ import { get as httpGet } from 'node:http';
 import { dirname, join } from 'node:path';
 import { CLOCK_BITS, CLOCK_STRIP, OWN_PLAYBACK_TEMPLATE, decodeClockStrip, playbackUrl, type Camera } from '../../protocol';
 import { hashToken } from '../../backend/users';
+import type { SqliteStore } from '../../backend/store/sqlite-store';
 import { Recorder } from '../../backend/video/recorder';
 import { segmentFile, type SegmentRow } from '../../backend/video/recording-index';
 import { silentLogger } from '../../node-util/logger';
@@ -228,6 +229,23 @@ describe('camera recording and playback', () => {
     recorder.pick();
     expect(recorder.pinned).toEqual([]);
     recorder.stop();
+  });
+
+  it('cuts at most 2 frames at once and a user\'s frames at a rate (503, 429 in Chinese); audits reads once a minute', async () => {
+    const at = okSegments()[0]!.startCityMs + 500;
+    const answers = await Promise.all(Array.from({ length: 9 }, async () => {
+      const response = await get(withTicket(`/recordings/${camera.id}/frame.jpg?at=${at}`));
+      return response.status === 200 ? 'ok' : `${response.status} ${((await response.json()) as { code: string; message: string }).message.slice(0, 6)}`;
+    }));
+    expect(answers).toContain('ok');
+    expect(answers).toContain('503 正在截取的录');
+    expect(answers).toContain('429 截取录像画面');
+    const audits = (): number => (backend.store as SqliteStore).auditLog(5000).filter((l) => l.kind === 'history-read' && l.detail.what === 'recording' && l.detail.camera === camera.id).length;
+    expect(audits()).toBeGreaterThanOrEqual(1);
+    const before = audits();
+    const now = backend.clock.nowMs();
+    for (let i = 0; i < 3; i++) expect((await get(withTicket(`/recordings/${camera.id}?from=${now - 60_000}&to=${now}`))).status).toBe(200);
+    expect(audits() - before).toBeLessThanOrEqual(1);
   });
 
   it('closes a segment file when the client aborts mid-transfer', async () => {
