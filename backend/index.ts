@@ -40,7 +40,7 @@ import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
-import { Recorder } from './video/recorder';
+import { Recorder, ownCamera } from './video/recorder';
 import { recordingRoutes } from './video/recordings-http';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { ensureSimulatedStaffAccount, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
@@ -78,8 +78,14 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // A stream opens with the viewer's ticket (its welcome's): a live sign-in, the camera in the user's scope.
   const tickets = await ViewerTickets.load(store, { grids: state, cameraById: (id) => state.get('cameras', id) });
   const gate = tickets.gate((entries) => store.audit(entries));
-  const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
-  const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
+  // The recorder taps the MPEG-TS sources only: a camera watched over HLS or WHEP has its source pinned meanwhile.
+  const recorded = (id: string): boolean => {
+    const camera = state.get('cameras', id);
+    return recorder !== null && camera !== undefined && ownCamera(camera);
+  };
+  const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, pinHlsWatched: recorded, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
+  const webrtcWatched = { feedStarted: (id: string) => void (recorded(id) && video.pin(id, 'webrtc')), feedStopped: (id: string) => video.unpin(id, 'webrtc') };
+  const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...webrtcWatched, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const recorder = openRecorder();
   const recordings = recordingRoutes({ index: () => recorder?.index ?? null, cameraById: (id) => state.get('cameras', id), gate, log, audit: (userId, detail) => store.audit([{ at: new Date().toISOString(), userId, kind: 'history-read', detail: { what: 'recording', ...detail } }]), ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const cityRoutes = cityLayerRoutes(store, city.buildings);

@@ -45,6 +45,11 @@ export interface CameraStreamsOptions {
    * (audited). Without it every stream is open (tests of the encoders alone).
    */
   gate?: StreamGate;
+  /**
+   * Whether a camera watched over HLS has its MPEG-TS source pinned meanwhile (owner 'hls'), so that the recorder,
+   * which taps only those sources, records it too (a second encoder while it is watched so).
+   */
+  pinHlsWatched?: (cameraId: string) => boolean;
 }
 
 export type { StreamGate } from './viewer-tickets';
@@ -87,7 +92,14 @@ export class CameraStreams {
     this.fontFile = options.fontFile === undefined ? defaultFontFile() : options.fontFile;
     this.lingerMs = options.lingerMs ?? 3000;
     this.stallMs = options.stallMs ?? 3000;
-    this.hls = new HlsEncoders({ log: options.log, fontFile: this.fontFile, ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}), ...(options.hlsIdleMs ? { idleMs: options.hlsIdleMs } : {}) });
+    this.hls = new HlsEncoders({
+      log: options.log,
+      fontFile: this.fontFile,
+      ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+      ...(options.hlsIdleMs ? { idleMs: options.hlsIdleMs } : {}),
+      started: (id) => void (options.pinHlsWatched?.(id) && this.pin(id, 'hls')),
+      stopped: (id) => this.unpin(id, 'hls'),
+    });
     this.watchdog = setInterval(() => this.checkStalls(), 500);
     this.watchdog.unref();
     this.recheck = setInterval(() => void this.recheckViewers(), RECHECK_MS);

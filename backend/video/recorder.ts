@@ -1,7 +1,8 @@
 /**
  * Camera recording for 复盘回放 (the embedded backend's synthetic cameras): what flows through the camera streams
  * is cut into indexed segments (segmenter.ts, recording-index.ts), with no second encoder.
- * - Which cameras: every camera being watched (its encoder runs anyway: no extra cost); and, on the instance that
+ * - Which cameras: every camera being watched (over the MPEG-TS WebSocket its encoder runs anyway: no extra cost;
+ *   over HLS or WHEP its MPEG-TS source is pinned meanwhile, owners 'hls' and 'webrtc', index.ts); and, on the instance that
  *   runs the city life, every `pickEveryMs` (10 s), the configured ones (`--record-cameras`) and those within
  *   `radiusM` (300 m) of open events of severity ≥ `severity`, the most severe and newest first, at most `max`
  *   (16) pinned (camera-streams.ts pin: kept running with nobody watching).

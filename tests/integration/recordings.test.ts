@@ -248,6 +248,13 @@ describe('camera recording and playback', () => {
     expect(audits() - before).toBeLessThanOrEqual(1);
   });
 
+  it('records a camera watched over HLS: its MPEG-TS source pinned while the HLS encoder runs', async () => {
+    const other = [...backend.state.collections.cameras.values()].find((c) => c.online && c.id !== camera.id && c.streams.some((s) => s.codec === 'h264' && s.url.startsWith('/video/')))!;
+    expect((await get(withTicket(`/video/${other.id}/index.m3u8`))).status).toBe(200);
+    expect(backend.video.pinned).toContainEqual({ cameraId: other.id, owners: ['hls'] });
+    await waitFor(() => backend.recorder!.index.withStatus('open').some((s) => s.cameraId === other.id), 'a segment of the HLS-watched camera', 10_000);
+  }, 30_000);
+
   it('closes a segment file when the client aborts mid-transfer', async () => {
     const index = backend.recorder!.index;
     const start = Date.now() - DAY;
