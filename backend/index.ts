@@ -41,6 +41,7 @@ import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
 import { Recorder, ownCamera } from './video/recorder';
+import { ReadLimits } from './history/read-route';
 import { recordingRoutes } from './video/recordings-http';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { ensureSimulatedStaffAccount, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
@@ -204,12 +205,13 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       : null;
   // The history kept for replay (backend/history/): checkpoints and retention on the leader, past states read anywhere.
   const history = new HistoryService({ store, state, clock, log, leading: () => life.leading, ...config.history });
-  const historyRead = historyRoutes({ store, clock, history });
+  const readLimits = new ReadLimits();
+  const historyRead = historyRoutes({ store, clock, history, limits: readLimits });
   // The calls consoles logged (call.log), for replay and the 复盘 report: GET /calls.
-  const callsRead = callsRoutes({ store, state });
+  const callsRead = callsRoutes({ store, state, limits: readLimits });
   // Staff tracks (backend/history/tracks.ts): recorded on the leader from the positions relay's broadcast, read anywhere.
   const tracks = new TrackRecorder({ store, state, clock, log, keepDays: history.keepDays, leading: () => life.leading, ...config.tracks });
-  const trackRead = trackRoutes({ store, state, clock, tracks, keepDays: () => history.keepDays });
+  const trackRead = trackRoutes({ store, state, clock, tracks, keepDays: () => history.keepDays, limits: readLimits });
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
   const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...(config.alarms || {}) });
 

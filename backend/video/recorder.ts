@@ -16,6 +16,7 @@ import { distanceMetres } from '../../domain';
 import { VIDEO_PATH_PREFIX, type Camera, type GovEvent } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 import type { PacketListener } from './source-pins';
+import { beijingHm } from '../beijing-time';
 import { Segmenter } from './segmenter';
 import { RecordingIndex, endCityMs, segmentFile, type SegmentRow } from './recording-index';
 
@@ -65,8 +66,6 @@ const statfsFree = (dir: string): number => {
   return Number(s.bavail) * Number(s.bsize);
 };
 
-/** HH:MM of a city time in Beijing time (UTC+8). */
-const beijingHm = (ms: number): string => new Date(ms + 8 * 3_600_000).toISOString().slice(11, 16);
 
 export class Recorder {
   readonly index: RecordingIndex;
