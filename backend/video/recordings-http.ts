@@ -12,7 +12,7 @@
  * 503 (a client that goes away has its cut killed). A user's successful reads of a camera are audited
  * ('history-read', what 'recording') once a minute at most.
  */
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream';
@@ -133,7 +133,7 @@ export function recordingRoutes(o: RecordingsHttpOptions): (req: IncomingMessage
           o.gate!.refused(cameraId, 'recording', v);
           return refuse(res, 403, 'forbidden', '无权查看该摄像头的录像（需要有效的观看凭证且摄像头在您的辖区内）/ a viewer ticket that opens this camera is needed');
         }
-        const read: Read = { cameraId, userId: v.userId, limits, audit: () => auditRead(o, limits, v.userId, cameraId, match[2] ?? match[3] ?? 'list') };
+        const read: Read = { cameraId, userId: v.userId, limits, audit: () => auditRead(o, limits, v.userId, cameraId, match[3] ? 'segment' : (match[2] ?? 'list')) };
         return serve(o, req, res, read, match[2] ?? null, match[3] ?? null, target.searchParams, ticket);
       })
       .catch((e: unknown) => {
@@ -225,18 +225,19 @@ async function serveFrame(o: RecordingsHttpOptions, index: RecordingIndex, res: 
   const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-ss', offset.toFixed(3), '-i', segmentFile(index.dir, cameraId, row.startWallMs), '-frames:v', '1', '-q:v', '2', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1'];
   limits.cutting++;
   let left = false;
+  let cut: ChildProcess | null = null;
+  // The client went away: its cut is not finished for nobody.
+  const gone = (): void => {
+    left = true;
+    cut?.kill('SIGKILL');
+  };
+  res.once('close', gone);
   const stdout = await new Promise<Buffer | null>((resolve) => {
-    const cut = execFile(o.ffmpegPath ?? 'ffmpeg', args, { encoding: 'buffer', timeout: 15_000, maxBuffer: 8 << 20 }, (error, out: Buffer) => {
+    cut = execFile(o.ffmpegPath ?? 'ffmpeg', args, { encoding: 'buffer', timeout: 15_000, maxBuffer: 8 << 20 }, (error, out: Buffer) => {
       res.off('close', gone);
       if (error && !left) o.log.warn('recording frame failed', { camera: cameraId, error: error.message });
       resolve(error || out.length === 0 ? null : out);
     });
-    // The client went away: its cut is not finished for nobody.
-    const gone = (): void => {
-      left = true;
-      cut.kill('SIGKILL');
-    };
-    res.once('close', gone);
   }).finally(() => limits.cutting--);
   if (left) return;
   if (!stdout) return refuse(res, 500, 'frame-failed', '无法从录像中取帧 / the frame could not be cut from the recording');
