@@ -40,7 +40,7 @@ export function trackRoutes(o: { store: BackendStore; state: CityState; clock: S
     const what = url?.pathname === POSITIONS_PATH ? 'positions' : url?.pathname === TRACKS_PATH ? 'tracks' : null;
     if (!url || !what) return false;
     if (notGet(req, res)) return true;
-    historyRead(o.store, req, res, { what: what, route: 'tracks', url, limits: o.limits, perSecond: READS_PER_SECOND, burst: READS_BURST, tooMany: '轨迹查询过于频繁，请稍后再试 / too many track reads: try again in a moment', failed: '轨迹记录读取或审计失败 / the tracks could not be read or the read not audited' }, async ({ user, audit, refuse }) => {
+    historyRead(o.store, req, res, { what, route: 'tracks', url, limits: o.limits, perSecond: READS_PER_SECOND, burst: READS_BURST, tooMany: '轨迹查询过于频繁，请稍后再试 / too many track reads: try again in a moment', failed: '轨迹记录读取或审计失败 / the tracks could not be read or the read not audited' }, async ({ user, audit, refuse }) => {
       const nowMs = o.clock.nowMs();
       const keepDays = o.keepDays();
       const params = Object.fromEntries(url.searchParams);
