@@ -39,7 +39,7 @@ export interface ReadSpec {
   what: string;
   /** Whose rate it counts against (a route's reads share one). */
   route: string;
-  url: URL;
+  url: { searchParams: URLSearchParams };
   limits: ReadLimits;
   perSecond: number;
   burst: number;
