@@ -41,7 +41,8 @@ import { workerReader } from './import/read-worker';
 import { ViewerTickets } from './video/viewer-tickets';
 import { CameraStreams } from './video/camera-streams';
 import { WebRtcStreams } from './video/webrtc-streams';
-import { Recorder } from './video/recorder';
+import { Recorder, ownCamera } from './video/recorder';
+import { ReadLimits } from './history/read-route';
 import { recordingRoutes } from './video/recordings-http';
 import { KAMAILIO_BINARY, SIP_REALM, sipPassword, startKamailio, type RunningKamailio } from './sip/kamailio';
 import { ensureSimulatedStaffAccount, fieldRoutes, findFieldAssets, SIMULATED_STAFF_USER } from './sip/field';
@@ -79,10 +80,16 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
   // A stream opens with the viewer's ticket (its welcome's): a live sign-in, the camera in the user's scope.
   const tickets = await ViewerTickets.load(store, { grids: state, cameraById: (id) => state.get('cameras', id) });
   const gate = tickets.gate((entries) => store.audit(entries));
-  const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
-  const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
+  // The recorder taps the MPEG-TS sources only: a camera watched over HLS or WHEP has its source pinned meanwhile.
+  const recorded = (id: string): boolean => {
+    const camera = state.get('cameras', id);
+    return recorder !== null && camera !== undefined && ownCamera(camera);
+  };
+  const video = new CameraStreams({ cameraById: (id) => state.get('cameras', id), log, gate, pinHlsWatched: recorded, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
+  const webrtcWatched = { feedStarted: (id: string) => void (recorded(id) && video.pin(id, 'webrtc')), feedStopped: (id: string) => video.unpin(id, 'webrtc') };
+  const webrtc = config.webrtc ? new WebRtcStreams({ cameraById: (id) => state.get('cameras', id), log, gate, janus: { url: config.webrtc.janusUrl, apiSecret: config.webrtc.apiSecret }, ...webrtcWatched, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) }) : null;
   const recorder = openRecorder();
-  const recordings = recordingRoutes({ index: () => recorder?.index ?? null, cameraById: (id) => state.get('cameras', id), gate, log, ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
+  const recordings = recordingRoutes({ index: () => recorder?.index ?? null, cameraById: (id) => state.get('cameras', id), gate, log, audit: (userId, detail) => store.audit([{ at: new Date().toISOString(), userId, kind: 'history-read', detail: { what: 'recording', ...detail } }]), ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}) });
   const cityRoutes = cityLayerRoutes(store, city.buildings);
   const keyPersons = keyPersonRoutes(store, state);
   const auditRead = auditRoutes(store);
@@ -199,13 +206,14 @@ export async function startBackend(config: BackendConfig): Promise<RunningBacken
       : null;
   // The history kept for replay (backend/history/): checkpoints and retention on the leader, past states read anywhere.
   const history = new HistoryService({ store, state, clock, log, leading: () => life.leading, ...config.history });
-  const historyRead = historyRoutes({ store, clock, history });
-  const replayRead = replayRoutes({ store, clock, history });
+  const readLimits = new ReadLimits();
+  const historyRead = historyRoutes({ store, clock, history, limits: readLimits });
+  const replayRead = replayRoutes({ store, clock, history, limits: readLimits });
   // The calls consoles logged (call.log), for replay and the 复盘 report: GET /calls.
-  const callsRead = callsRoutes({ store, state });
+  const callsRead = callsRoutes({ store, state, limits: readLimits });
   // Staff tracks (backend/history/tracks.ts): recorded on the leader from the positions relay's broadcast, read anywhere.
   const tracks = new TrackRecorder({ store, state, clock, log, keepDays: history.keepDays, leading: () => life.leading, ...config.tracks });
-  const trackRead = trackRoutes({ store, state, clock, tracks, keepDays: () => history.keepDays });
+  const trackRead = trackRoutes({ store, state, clock, tracks, keepDays: () => history.keepDays, limits: readLimits });
   // The alarm system too: raised, escalated and cleared once for the center (backend/duty/alarm-service.ts).
   const alarms = new AlarmService({ state, clock, log, leading: () => life.leading, submit: (actor, commandId, type, payload) => server.submit(actor, commandId, type, payload), ...(config.alarms || {}) });
 

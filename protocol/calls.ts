@@ -5,10 +5,11 @@
  * replay and the 复盘 report. An answer refused is a HistoryRefusal (protocol/history.ts).
  */
 import { z } from 'zod';
-import { IsoTime } from './primitives';
+import { IsoTime, QueryTime } from './primitives';
 import { AttachmentId, AttachmentRef } from './attachments';
 
-const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
+/** A SIP account name (the peer of a call). */
+export const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
 /** How a call ended (音视频调度 call log). */
 export const CallResult = z.enum(['answered', 'declined', 'busy', 'no-answer', 'unreachable', 'cancelled', 'failed', 'transferred']);
@@ -87,13 +88,6 @@ export const CallRecord = z.object({
   gridId: z.string().max(64).nullable(),
 });
 export type CallRecord = z.infer<typeof CallRecord>;
-
-/** A time as a query parameter: ISO 8601 with an offset, or epoch milliseconds. */
-const QueryTime = z
-  .string()
-  .max(40)
-  .refine((v) => /^\d{1,15}$/.test(v) || IsoTime.safeParse(v).success, 'a time: ISO 8601 with an offset (2026-11-30T08:00:00Z) or epoch milliseconds')
-  .transform((v) => (/^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v)));
 
 export const CALLS_LIMIT_DEFAULT = 500;
 export const CALLS_LIMIT_MAX = 2000;

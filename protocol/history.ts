@@ -5,7 +5,7 @@
  * HistoryRefusal: a code and a message in Chinese and English.
  */
 import { z } from 'zod';
-import { IsoTime } from './primitives';
+import { IsoTime, QueryTime } from './primitives';
 import { COLLECTIONS } from './model';
 
 /** Days of history kept by default (the backend's --replay-days). */
@@ -45,13 +45,6 @@ export const HistoryRange = z.object({
 export type HistoryRange = z.infer<typeof HistoryRange>;
 
 const HistoryCollection = z.enum(COLLECTIONS);
-
-/** A time as a query parameter: ISO 8601 with an offset, or epoch milliseconds. */
-const QueryTime = z
-  .string()
-  .max(40)
-  .refine((v) => /^\d{1,15}$/.test(v) || IsoTime.safeParse(v).success, 'a time: ISO 8601 with an offset (2026-11-30T08:00:00Z) or epoch milliseconds')
-  .transform((v) => (/^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v)));
 
 /** GET /history/state?at=T[&collections=events,timeline]: all collections unless some are named. */
 export const HistoryStateQuery = z

@@ -10,3 +10,10 @@ export const EventSource = z.enum(['grid-app', 'hotline', 'video-ai', 'sensor', 
 export type EventSource = z.infer<typeof EventSource>;
 
 export const Severity = z.number().int().min(1).max(4); // 1 general … 4 critical
+
+/** A time as a query parameter: ISO 8601 with an offset, or epoch milliseconds. */
+export const QueryTime = z
+  .string()
+  .max(40)
+  .refine((v) => /^\d{1,15}$/.test(v) || IsoTime.safeParse(v).success, 'a time: ISO 8601 with an offset (2026-11-30T08:00:00Z) or epoch milliseconds')
+  .transform((v) => (/^\d{1,15}$/.test(v) ? Number(v) : Date.parse(v)));

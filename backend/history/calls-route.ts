@@ -9,12 +9,12 @@
  * refused ones too, is audited as a 'history-read' (what: 'calls') before it is answered; never cached.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CALLS_LIMIT_DEFAULT, CallRecord, CallsQuery, describeIssues, validate, type CallsAnswer, type HistoryRefusal } from '../../protocol';
-import { MASKED_ROLES, inAreaScope, maskName, type CityState } from '../../domain';
+import { CALLS_LIMIT_DEFAULT, CallRecord, CallsQuery, describeIssues, validate, type CallsAnswer } from '../../protocol';
+import { MASKED_ROLES, inAreaScope, maskDigits, maskName, type CityState } from '../../domain';
 import type { BackendStore, UserRecord } from '../store/types';
-import { bearerUser, send } from '../http-answers';
+import { send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
-import { TokenBucket } from '../rate-limit';
+import { historyRead, notGet, type ReadLimits } from './read-route';
 
 const CALLS_PATH = '/calls';
 /** Reads a user may make: 5 a second, bursts of 20 (the report reads an incident's calls once; replay per seek). */
@@ -30,35 +30,24 @@ export function callVisible(user: Pick<UserRecord, 'id' | 'districtScope'>, call
   return inAreaScope(user.districtScope, { districtId: call.districtId, ...(call.gridId ? { gridId: call.gridId } : {}) }, state);
 }
 
-/** A call as a demo screen or an inspector sees it (domain/privacy.ts): people's names masked. */
-const masked = (call: CallRecord): CallRecord => ({ ...call, peerName: maskName(call.peerName), userName: maskName(call.userName) });
+/**
+ * A call as a demo screen or an inspector sees it (domain/privacy.ts): people's names masked, a phone number as
+ * the peer or in the cause hidden (the peer keeps a SIP account's shape: `xxx`).
+ */
+const masked = (call: CallRecord): CallRecord => ({
+  ...call,
+  peer: maskDigits(call.peer).replaceAll('*', 'x'),
+  peerName: maskName(call.peerName),
+  userName: maskName(call.userName),
+  cause: maskDigits(call.cause),
+});
 
-export function callsRoutes(o: { store: BackendStore; state: CityState }): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const buckets = new Map<string, TokenBucket>();
+export function callsRoutes(o: { store: BackendStore; state: CityState; limits: ReadLimits }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = parseRequestTarget(req.url);
     if (!url || url.pathname !== CALLS_PATH) return false;
-    if (req.method !== 'GET') {
-      res.writeHead(405, { Allow: 'GET' }).end();
-      return true;
-    }
-    const asked = Object.fromEntries([...url.searchParams].slice(0, 5).map(([k, v]) => [k.slice(0, 20), v.slice(0, 100)]));
-    let user: UserRecord | null = null;
-    const audit = (detail: Record<string, unknown>): Promise<void> =>
-      o.store.audit([{ at: new Date().toISOString(), userId: user?.id ?? null, kind: 'history-read', detail: { what: 'calls', query: asked, ...detail } }]);
-    const refuse = async (status: number, refusal: HistoryRefusal): Promise<void> => {
-      await audit({ refused: status, code: refusal.code });
-      send(res, status, refusal);
-    };
-    void (async () => {
-      user = await bearerUser(o.store, req);
-      if (!user) return refuse(401, { code: 'unauthorized', message: '需要有效的令牌 / a valid bearer token is required' });
-      let bucket = buckets.get(user.id);
-      if (!bucket) {
-        if (buckets.size > 10_000) buckets.clear();
-        buckets.set(user.id, (bucket = new TokenBucket(READS_PER_SECOND, READS_BURST)));
-      }
-      if (!bucket.take()) return refuse(429, { code: 'too-many', message: '通话记录查询过于频繁，请稍后再试 / too many reads of the calls: try again in a moment' });
+    if (notGet(req, res)) return true;
+    historyRead(o.store, req, res, { what: 'calls', route: 'calls', url, limits: o.limits, perSecond: READS_PER_SECOND, burst: READS_BURST, keepParams: 5, tooMany: '通话记录查询过于频繁，请稍后再试 / too many reads of the calls: try again in a moment', failed: '通话记录读取或审计失败 / the calls could not be read or the read not audited' }, async ({ user, audit, refuse }) => {
       const checked = validate(CallsQuery, Object.fromEntries(url.searchParams));
       if (!checked.ok) {
         return refuse(400, {
@@ -85,8 +74,6 @@ export function callsRoutes(o: { store: BackendStore; state: CityState }): (req:
       // Audited before it is sent: a read that cannot be audited is not answered.
       await audit({ rows: calls.length, ...(eventId ? { eventId } : {}) });
       send(res, 200, answer);
-    })().catch(() => {
-      if (!res.headersSent) send(res, 500, { code: 'failed', message: '通话记录读取或审计失败 / the calls could not be read or the read not audited' });
     });
     return true;
   };

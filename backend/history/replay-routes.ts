@@ -28,17 +28,15 @@ import {
   type CollectionName,
   type HistoryBatches,
   type HistoryChanges,
-  type HistoryRefusal,
 } from '../../protocol';
-import type { BackendStore, UserRecord } from '../store/types';
+import type { BackendStore } from '../store/types';
 import type { SimClock } from '../clock';
-import { bearerUser, send } from '../http-answers';
+import { send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { AreaScopes } from '../wire/scopes';
-import { TokenBucket } from '../rate-limit';
-import { HistoryUnavailable, type RebuiltState } from './state-at';
+import type { RebuiltState } from './state-at';
 import type { HistoryService } from './service';
-import { DAY_MS } from './retention';
+import { futureRefusal, historyRead, notGet, stateAtOrRefuse, type ReadLimits } from './read-route';
 
 const CHANGES_PATH = '/history/changes';
 const BATCHES_PATH = '/history/batches';
@@ -51,38 +49,15 @@ const BATCHES_LIMIT_DEFAULT = 1000;
 /** Later than any batch: the log's batches by seq alone. */
 const FAR = '9999-12-31T23:59:59.999Z';
 
-const stamp = (ms: number): string => `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')} 北京时间`;
 const TIME_HELP = '时间为 ISO 8601（含时区）或毫秒数 / times are ISO 8601 with an offset, or epoch ms';
 
-type Refuse = (status: number, refusal: HistoryRefusal) => Promise<void>;
-
-export function replayRoutes(o: { store: BackendStore; clock: SimClock; history: HistoryService }): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const buckets = new Map<string, TokenBucket>();
+export function replayRoutes(o: { store: BackendStore; clock: SimClock; history: HistoryService; limits: ReadLimits }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = parseRequestTarget(req.url);
     const what = url?.pathname === CHANGES_PATH ? 'changes' : url?.pathname === BATCHES_PATH ? 'batches' : null;
     if (!url || !what) return false;
-    if (req.method !== 'GET') {
-      res.writeHead(405, { Allow: 'GET' }).end();
-      return true;
-    }
-    const asked = Object.fromEntries([...url.searchParams].slice(0, 4).map(([k, v]) => [k.slice(0, 20), v.slice(0, 100)]));
-    let user: UserRecord | null = null;
-    const audit = (detail: Record<string, unknown>): Promise<void> =>
-      o.store.audit([{ at: new Date().toISOString(), userId: user?.id ?? null, kind: 'history-read', detail: { what, query: asked, ...detail } }]);
-    const refuse: Refuse = async (status, refusal) => {
-      await audit({ refused: status, code: refusal.code });
-      send(res, status, refusal);
-    };
-    void (async () => {
-      user = await bearerUser(o.store, req);
-      if (!user) return refuse(401, { code: 'unauthorized', message: '需要有效的令牌 / a valid bearer token is required' });
-      let bucket = buckets.get(user.id);
-      if (!bucket) {
-        if (buckets.size > 10_000) buckets.clear();
-        buckets.set(user.id, (bucket = new TokenBucket(READS_PER_SECOND, READS_BURST)));
-      }
-      if (!bucket.take()) return refuse(429, { code: 'too-many', message: '回放查询过于频繁，请稍后再试 / too many replay reads: try again in a moment' });
+    if (notGet(req, res)) return true;
+    historyRead(o.store, req, res, { what, route: 'replay', url, limits: o.limits, perSecond: READS_PER_SECOND, burst: READS_BURST, tooMany: '回放查询过于频繁，请稍后再试 / too many replay reads: try again in a moment', failed: '回放记录读取或审计失败 / the history could not be read or the read not audited' }, async ({ user, audit, refuse }) => {
       const params = Object.fromEntries(url.searchParams);
       const nowMs = o.clock.nowMs();
       const scope = user.districtScope;
@@ -91,7 +66,7 @@ export function replayRoutes(o: { store: BackendStore; clock: SimClock; history:
         if (!checked.ok) return refuse(400, { code: 'bad-query', message: `查询参数有误：需要 fromSeq（批次序号）与 at（${TIME_HELP}）(${describeIssues(checked.issues).slice(0, 300)})` });
         const { fromSeq, at } = checked.value;
         if (at > nowMs) return refuse(400, futureRefusal(at, nowMs));
-        const rebuilt = await stateAt(o.history, at, nowMs, refuse);
+        const rebuilt = await stateAtOrRefuse(o.history, at, nowMs, refuse);
         if (!rebuilt) return;
         const answer = await changesTo(o.store, rebuilt, fromSeq, scope);
         await audit({ at: rebuilt.at, fromSeq, seq: answer.seq, changes: answer.changes.length, ...(answer.reset ? { reset: true } : {}) });
@@ -112,7 +87,7 @@ export function replayRoutes(o: { store: BackendStore; clock: SimClock; history:
       let batches = page.slice(0, limit);
       if (scope !== null && batches.length > 0) {
         // Scoped as the live sync scopes deltas: over the state at the last batch's time (where each record lay).
-        const rebuilt = await stateAt(o.history, Date.parse(batches.at(-1)!.at), nowMs, refuse);
+        const rebuilt = await stateAtOrRefuse(o.history, Date.parse(batches.at(-1)!.at), nowMs, refuse);
         if (!rebuilt) return;
         const scopes = new AreaScopes(rebuilt.state);
         batches = batches.map((b) => ({ ...b, changes: b.changes.map((c) => scoped(scopes, scope, c, c.op === 'upsert' ? c.data : undefined)) }));
@@ -120,26 +95,9 @@ export function replayRoutes(o: { store: BackendStore; clock: SimClock; history:
       const answer: HistoryBatches = { until: untilIso, batches, more };
       await audit({ after, until: untilIso, batches: batches.length, more });
       send(res, 200, answer);
-    })().catch(() => {
-      if (!res.headersSent) send(res, 500, { code: 'failed', message: '回放记录读取或审计失败 / the history could not be read or the read not audited' });
     });
     return true;
   };
-}
-
-const futureRefusal = (at: number, nowMs: number): HistoryRefusal => ({ code: 'future', message: `所选时间（${stamp(at)}）晚于当前时间（${stamp(nowMs)}）/ the time asked is after the city's time now` });
-
-/** The state at `at`, or null once the refusal is sent (no history then). */
-async function stateAt(history: HistoryService, at: number, nowMs: number, refuse: Refuse): Promise<RebuiltState | null> {
-  try {
-    return await history.reader.stateAt(at);
-  } catch (e) {
-    if (!(e instanceof HistoryUnavailable)) throw e;
-    if (e.code === 'no-data') await refuse(404, { code: 'no-data', message: '该时段没有记录：尚未保存任何回放记录 / no history is kept yet' });
-    else if (at < nowMs - history.keepDays * DAY_MS) await refuse(410, { code: 'beyond-retention', message: `超出保留期（保留 ${history.keepDays} 天），最早可回放到 ${stamp(Date.parse(e.earliest!))} / beyond the retention (${history.keepDays} days)` });
-    else await refuse(410, { code: 'before-history', message: `早于最早的回放记录（${stamp(Date.parse(e.earliest!))}）/ before the earliest replayable time (${e.earliest})` });
-    return null;
-  }
 }
 
 /** A change as a scoped reader gets it: `record` (the value then, undefined: none) upserted when visible, else removed. */

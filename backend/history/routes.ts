@@ -12,16 +12,14 @@
  * 'history-read' before it is answered; never cached.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { COLLECTIONS, HistoryStateQuery, describeIssues, validate, type CollectionName, type HistoryRange, type HistoryRefusal, type HistoryState } from '../../protocol';
-import type { BackendStore, UserRecord } from '../store/types';
+import { COLLECTIONS, HistoryStateQuery, describeIssues, validate, type CollectionName, type HistoryRange, type HistoryState } from '../../protocol';
+import type { BackendStore } from '../store/types';
 import type { SimClock } from '../clock';
-import { bearerUser, send } from '../http-answers';
+import { send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { AreaScopes } from '../wire/scopes';
-import { TokenBucket } from '../rate-limit';
-import { HistoryUnavailable, type RebuiltState } from './state-at';
+import { futureRefusal, historyRead, notGet, stateAtOrRefuse, type ReadLimits } from './read-route';
 import type { HistoryService } from './service';
-import { DAY_MS } from './retention';
 
 const RANGE_PATH = '/history/range';
 const STATE_PATH = '/history/state';
@@ -29,36 +27,13 @@ const STATE_PATH = '/history/state';
 const READS_PER_SECOND = 2;
 const READS_BURST = 10;
 
-/** A city time as people read it: Beijing time (UTC+8), to the second. */
-const stamp = (ms: number): string => `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')} 北京时间`;
-
-export function historyRoutes(o: { store: BackendStore; clock: SimClock; history: HistoryService }): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const buckets = new Map<string, TokenBucket>();
+export function historyRoutes(o: { store: BackendStore; clock: SimClock; history: HistoryService; limits: ReadLimits }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = parseRequestTarget(req.url);
     const what = url?.pathname === RANGE_PATH ? 'range' : url?.pathname === STATE_PATH ? 'state' : null;
     if (!url || !what) return false;
-    if (req.method !== 'GET') {
-      res.writeHead(405, { Allow: 'GET' }).end();
-      return true;
-    }
-    const asked = Object.fromEntries([...url.searchParams].slice(0, 4).map(([k, v]) => [k.slice(0, 20), v.slice(0, 100)]));
-    let user: UserRecord | null = null;
-    const audit = (detail: Record<string, unknown>): Promise<void> =>
-      o.store.audit([{ at: new Date().toISOString(), userId: user?.id ?? null, kind: 'history-read', detail: { what, query: asked, ...detail } }]);
-    const refuse = async (status: number, refusal: HistoryRefusal): Promise<void> => {
-      await audit({ refused: status, code: refusal.code });
-      send(res, status, refusal);
-    };
-    void (async () => {
-      user = await bearerUser(o.store, req);
-      if (!user) return refuse(401, { code: 'unauthorized', message: '需要有效的令牌 / a valid bearer token is required' });
-      let bucket = buckets.get(user.id);
-      if (!bucket) {
-        if (buckets.size > 10_000) buckets.clear();
-        buckets.set(user.id, (bucket = new TokenBucket(READS_PER_SECOND, READS_BURST)));
-      }
-      if (!bucket.take()) return refuse(429, { code: 'too-many', message: '回放查询过于频繁，请稍后再试 / too many replay reads: try again in a moment' });
+    if (notGet(req, res)) return true;
+    historyRead(o.store, req, res, { what, route: 'history', url, limits: o.limits, perSecond: READS_PER_SECOND, burst: READS_BURST, tooMany: '回放查询过于频繁，请稍后再试 / too many replay reads: try again in a moment', failed: '回放记录读取或审计失败 / the history could not be read or the read not audited' }, async ({ user, audit, refuse }) => {
       const { history, clock } = o;
       const nowMs = clock.nowMs();
       if (what === 'range') {
@@ -69,16 +44,9 @@ export function historyRoutes(o: { store: BackendStore; clock: SimClock; history
       const checked = validate(HistoryStateQuery, Object.fromEntries(url.searchParams));
       if (!checked.ok) return refuse(400, { code: 'bad-query', message: `查询参数有误：at 为时间（ISO 8601 含时区，或毫秒数），collections 可列出要读的数据集（逗号分隔）/ bad query: at is a time (ISO 8601 with an offset, or epoch ms), collections optionally a comma-separated list (${describeIssues(checked.issues).slice(0, 300)})` });
       const { at: atMs, collections } = checked.value;
-      if (atMs > nowMs) return refuse(400, { code: 'future', message: `所选时间（${stamp(atMs)}）晚于当前时间（${stamp(nowMs)}）/ the time asked is after the city's time now` });
-      let rebuilt: RebuiltState;
-      try {
-        rebuilt = await history.reader.stateAt(atMs);
-      } catch (e) {
-        if (!(e instanceof HistoryUnavailable)) throw e;
-        if (e.code === 'no-data') return refuse(404, { code: 'no-data', message: '该时段没有记录：尚未保存任何回放记录 / no history is kept yet' });
-        if (atMs < nowMs - history.keepDays * DAY_MS) return refuse(410, { code: 'beyond-retention', message: `超出保留期（保留 ${history.keepDays} 天），最早可回放到 ${stamp(Date.parse(e.earliest!))} / beyond the retention (${history.keepDays} days)` });
-        return refuse(410, { code: 'before-history', message: `早于最早的回放记录（${stamp(Date.parse(e.earliest!))}）/ before the earliest replayable time (${e.earliest})` });
-      }
+      if (atMs > nowMs) return refuse(400, futureRefusal(atMs, nowMs));
+      const rebuilt = await stateAtOrRefuse(history, atMs, nowMs, refuse);
+      if (!rebuilt) return;
       const scope = user.districtScope;
       const scopes = new AreaScopes(rebuilt.state);
       const out: HistoryState['collections'] = {};
@@ -94,8 +62,6 @@ export function historyRoutes(o: { store: BackendStore; clock: SimClock; history
       // Audited before it is sent: a read that cannot be audited is not answered.
       await audit({ at: rebuilt.at, seq: rebuilt.state.seq, rows });
       send(res, 200, answer);
-    })().catch(() => {
-      if (!res.headersSent) send(res, 500, { code: 'failed', message: '回放记录读取或审计失败 / the history could not be read or the read not audited' });
     });
     return true;
   };

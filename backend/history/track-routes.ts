@@ -12,14 +12,15 @@
  * (410 beyond-retention), no track recorded at all in those hours (404 no-data), too many reads (429 too-many).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HistoryPositionsQuery, HistoryTracksQuery, TRACKS_MAX_RANGE_MS, describeIssues, validate, type HistoryPositions, type HistoryRefusal, type HistoryTracks } from '../../protocol';
+import { HistoryPositionsQuery, HistoryTracksQuery, TRACKS_MAX_RANGE_MS, describeIssues, validate, type HistoryPositions, type HistoryTracks } from '../../protocol';
 import type { CityState } from '../../domain';
-import type { BackendStore, UserRecord } from '../store/types';
+import type { BackendStore } from '../store/types';
 import type { SimClock } from '../clock';
-import { bearerUser, send } from '../http-answers';
+import { send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
 import { AreaScopes } from '../wire/scopes';
-import { TokenBucket } from '../rate-limit';
+import { beijingStamp } from '../beijing-time';
+import { historyRead, notGet, type ReadLimits } from './read-route';
 import { DAY_MS } from './retention';
 import { hourOf, type TrackPoint } from './track-codec';
 import { TRACK_STALE_MS, positionAt } from './track-line';
@@ -31,37 +32,15 @@ const TRACKS_PATH = '/history/tracks';
 const READS_PER_SECOND = 5;
 const READS_BURST = 20;
 
-/** A city time as people read it: Beijing time (UTC+8), to the second. */
-const stamp = (ms: number): string => `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')} 北京时间`;
 const TIME_HELP = '时间为 ISO 8601（含时区）或毫秒数 / times are ISO 8601 with an offset, or epoch ms';
 
-export function trackRoutes(o: { store: BackendStore; state: CityState; clock: SimClock; tracks: TrackRecorder; keepDays: () => number }): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const buckets = new Map<string, TokenBucket>();
+export function trackRoutes(o: { store: BackendStore; state: CityState; clock: SimClock; tracks: TrackRecorder; keepDays: () => number; limits: ReadLimits }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const url = parseRequestTarget(req.url);
     const what = url?.pathname === POSITIONS_PATH ? 'positions' : url?.pathname === TRACKS_PATH ? 'tracks' : null;
     if (!url || !what) return false;
-    if (req.method !== 'GET') {
-      res.writeHead(405, { Allow: 'GET' }).end();
-      return true;
-    }
-    const asked = Object.fromEntries([...url.searchParams].slice(0, 4).map(([k, v]) => [k.slice(0, 20), v.slice(0, 100)]));
-    let user: UserRecord | null = null;
-    const audit = (detail: Record<string, unknown>): Promise<void> =>
-      o.store.audit([{ at: new Date().toISOString(), userId: user?.id ?? null, kind: 'history-read', detail: { what, query: asked, ...detail } }]);
-    const refuse = async (status: number, refusal: HistoryRefusal): Promise<void> => {
-      await audit({ refused: status, code: refusal.code });
-      send(res, status, refusal);
-    };
-    void (async () => {
-      user = await bearerUser(o.store, req);
-      if (!user) return refuse(401, { code: 'unauthorized', message: '需要有效的令牌 / a valid bearer token is required' });
-      let bucket = buckets.get(user.id);
-      if (!bucket) {
-        if (buckets.size > 10_000) buckets.clear();
-        buckets.set(user.id, (bucket = new TokenBucket(READS_PER_SECOND, READS_BURST)));
-      }
-      if (!bucket.take()) return refuse(429, { code: 'too-many', message: '轨迹查询过于频繁，请稍后再试 / too many track reads: try again in a moment' });
+    if (notGet(req, res)) return true;
+    historyRead(o.store, req, res, { what, route: 'tracks', url, limits: o.limits, perSecond: READS_PER_SECOND, burst: READS_BURST, tooMany: '轨迹查询过于频繁，请稍后再试 / too many track reads: try again in a moment', failed: '轨迹记录读取或审计失败 / the tracks could not be read or the read not audited' }, async ({ user, audit, refuse }) => {
       const nowMs = o.clock.nowMs();
       const keepDays = o.keepDays();
       const params = Object.fromEntries(url.searchParams);
@@ -79,11 +58,11 @@ export function trackRoutes(o: { store: BackendStore; state: CityState; clock: S
         staffIds = checked.value.staff;
         if (to - from > TRACKS_MAX_RANGE_MS) return refuse(400, { code: 'range-too-long', message: `时间范围过长（${((to - from) / 3_600_000).toFixed(1)} 小时）：轨迹一次最多查询 24 小时 / the range is longer than the 24 hours answered at once` });
       }
-      if (from > nowMs) return refuse(400, { code: 'future', message: `所选时间（${stamp(from)}）晚于当前时间（${stamp(nowMs)}）/ the time asked is after the city's time now` });
-      if (to < nowMs - keepDays * DAY_MS) return refuse(410, { code: 'beyond-retention', message: `超出保留期（保留 ${keepDays} 天），轨迹最早可查到 ${stamp(nowMs - keepDays * DAY_MS)} / beyond the retention (${keepDays} days)` });
+      if (from > nowMs) return refuse(400, { code: 'future', message: `所选时间（${beijingStamp(from)}）晚于当前时间（${beijingStamp(nowMs)}）/ the time asked is after the city's time now` });
+      if (to < nowMs - keepDays * DAY_MS) return refuse(410, { code: 'beyond-retention', message: `超出保留期（保留 ${keepDays} 天），轨迹最早可查到 ${beijingStamp(nowMs - keepDays * DAY_MS)} / beyond the retention (${keepDays} days)` });
       // The points around the range too: the one before it (within the 2 minutes that say where someone is) and after.
       const read = await o.tracks.read(hourOf(from - TRACK_STALE_MS), hourOf(Math.min(to + TRACK_STALE_MS, nowMs)), staffIds);
-      if (read.rows === 0) return refuse(404, { code: 'no-data', message: `该时段没有轨迹记录（${stamp(from)}${to > from ? ` 至 ${stamp(to)}` : ''}）/ no staff track was recorded then` });
+      if (read.rows === 0) return refuse(404, { code: 'no-data', message: `该时段没有轨迹记录（${beijingStamp(from)}${to > from ? ` 至 ${beijingStamp(to)}` : ''}）/ no staff track was recorded then` });
       const scope = user.districtScope;
       const scopes = new AreaScopes(o.state);
       const visible = (staffId: string): boolean => {
@@ -112,8 +91,6 @@ export function trackRoutes(o: { store: BackendStore; state: CityState; clock: S
       }
       await audit({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), staff: tracks.length, points, damaged: read.damaged });
       send(res, 200, { from: new Date(from).toISOString(), to: new Date(to).toISOString(), tracks } satisfies HistoryTracks);
-    })().catch(() => {
-      if (!res.headersSent) send(res, 500, { code: 'failed', message: '轨迹记录读取或审计失败 / the tracks could not be read or the read not audited' });
     });
     return true;
   };

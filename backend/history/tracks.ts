@@ -13,7 +13,8 @@
  *   on every position keeps the turns, drops the straight stretches and stores fewer bytes.
  * - Storage: the open hour of each staff member is held here and upserted whole (track-codec.ts) every `flushMs`
  *   (60 s wall) for those whose buffer changed, so a crash loses at most that; flushed on stop. What the store
- *   already held of an hour before a buffer's first point (a restart, a new leader) stays in front of it. Hours
+ *   already held of an hour before a buffer's first point (a restart, a new leader) stays in front of it; the lead
+ *   lost, the buffers are written once and dropped (a lead taken again looks the store up afresh). Hours
  *   older than the replay retention (`keepDays`) are pruned hourly, a bounded batch at a time.
  * - Reading (read()): the stored rows with the buffers held here laid over them (newer than what is stored).
  */
@@ -106,7 +107,7 @@ export class TrackRecorder {
 
   /** Positions broadcast at city time `at` (the relay's callback). */
   saw(at: string, items: ReadonlyArray<{ id: string; lon: number; lat: number; status: StaffStatus }>): void {
-    if (!this.o.leading()) return;
+    if (!this.o.leading()) return this.leadLost();
     const t = Date.parse(at);
     if (!Number.isFinite(t)) return;
     const sampleMs = (this.o.sampleS ?? 1) * 1000;
@@ -123,6 +124,17 @@ export class TrackRecorder {
       this.offlineLookAt = t;
       this.endOffline(t, new Set(items.map((i) => i.id)));
     }
+  }
+
+  /**
+   * Another instance leads now: what is held is written once and dropped, so that a lead taken again later starts
+   * new buffers that look up the store again (a stale buffer would overwrite what the other instance recorded).
+   */
+  private leadLost(): void {
+    if (this.open.size === 0) return;
+    for (const b of this.open.values()) if (b.dirty) this.closing.push(b);
+    this.open.clear();
+    void this.flush();
   }
 
   /**

@@ -6,7 +6,7 @@
  * The statements a write turn runs are in pg-writes.ts, the migrations and how they are applied in pg-migrations.ts.
  */
 import pg from 'pg';
-import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes, type KeyPerson } from '../../protocol';
+import { COLLECTIONS, type Change, type CollectionName, type CollectionTypes } from '../../protocol';
 import { migrate } from './pg-migrations';
 import { PgAuth, notifyUserChange, userOf, type UserRow } from './pg-auth';
 import { rightsChanged, type UserChange } from './user-changes';
@@ -15,6 +15,7 @@ import { pgWebhooks } from './webhook-rows';
 import { pgHistory } from './history-rows';
 import { pgCalls } from './call-rows';
 import { pgTracks } from './track-rows';
+import { pgMeta } from './meta-rows';
 import { PgAttachments } from './pg-attachments';
 import { readPgAudit } from './pg-audit';
 import { StaleReplicaError, type AuditEntry, type AuditFilter, type AuditRecord, type BackendStore, type ChangeBatch, type CommandRecord, type CommitBatch, type LoadedState, type StoreLinkListener, type UserRecord, type Watch, type WriteTurn } from './types';
@@ -66,6 +67,8 @@ export class PgStore implements BackendStore {
   private readonly tracks: ReturnType<typeof pgTracks>;
   /** Attachments: blobs, records, links (pg-attachments.ts). */
   private readonly attachments: PgAttachments;
+  /** The meta key/values and the key persons (meta-rows.ts). */
+  private readonly meta: ReturnType<typeof pgMeta>;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -78,6 +81,7 @@ export class PgStore implements BackendStore {
     this.history = pgHistory(pool, (work) => this.tx(work, BEGIN_WRITE_TURN), (work) => this.tx(work));
     this.calls = pgCalls(pool);
     this.tracks = pgTracks(pool, (work) => this.tx(work));
+    this.meta = pgMeta(pool, (work) => this.tx(work));
     this.attachments = new PgAttachments(pool);
   }
 
@@ -317,6 +321,10 @@ export class PgStore implements BackendStore {
   readBlob: BackendStore['readBlob'] = (sha256, range) => this.attachments.read(sha256, range);
   blobSize: BackendStore['blobSize'] = (sha256) => this.attachments.size(sha256);
   attachmentCounts: BackendStore['attachmentCounts'] = () => this.attachments.counts();
+  getMeta: BackendStore['getMeta'] = (key) => this.meta.getMeta(key);
+  setMeta: BackendStore['setMeta'] = (key, value) => this.meta.setMeta(key, value);
+  replaceKeyPersons: BackendStore['replaceKeyPersons'] = (rows) => this.meta.replaceKeyPersons(rows);
+  keyPersonsIn: BackendStore['keyPersonsIn'] = (gridIds) => this.meta.keyPersonsIn(gridIds);
 
   async upsertUsers(users: UserRecord[]): Promise<void> {
     await this.tx(async (client) => {
@@ -354,31 +362,6 @@ export class PgStore implements BackendStore {
   async countUsers(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>('SELECT COUNT(*)::text AS n FROM users');
     return Number(rows[0]?.n ?? 0);
-  }
-
-  async getMeta(key: string): Promise<string | null> {
-    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key]);
-    return rows[0]?.value ?? null;
-  }
-
-  async setMeta(key: string, value: string): Promise<void> {
-    await this.pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
-  }
-
-  async replaceKeyPersons(rows: KeyPerson[]): Promise<void> {
-    await this.tx(async (client) => {
-      await client.query('DELETE FROM key_persons');
-      // One statement per 1000 rows: the rows as one JSON parameter, unpacked by the server.
-      for (let i = 0; i < rows.length; i += 1000) {
-        const part = rows.slice(i, i + 1000);
-        await client.query('INSERT INTO key_persons (id, grid_id, id_number, data) SELECT r->>0, r->>1, r->>2, r->3 FROM json_array_elements($1::json) AS r', [JSON.stringify(part.map((r) => [r.id, r.gridId, r.idNumber, r]))]);
-      }
-    });
-  }
-
-  async keyPersonsIn(gridIds: readonly string[]): Promise<KeyPerson[]> {
-    const { rows } = await this.pool.query<{ data: KeyPerson }>('SELECT data FROM key_persons WHERE grid_id = ANY($1::text[]) ORDER BY grid_id COLLATE "C", id COLLATE "C"', [[...new Set(gridIds)]]);
-    return rows.map((r) => r.data);
   }
 
   async pruneChanges(keep: number): Promise<number> {

@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { ticketIn, ticketPlaylist, type StreamGate, type StreamVerdict } from './viewer-tickets';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { pipeline, type Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CAMERA_ID_PATTERN, VIDEO_PATH_PREFIX, VideoCloseCode, type Camera } from '../../protocol';
 import { defaultFontFile, ffmpegArgs } from './test-picture';
@@ -45,6 +45,11 @@ export interface CameraStreamsOptions {
    * (audited). Without it every stream is open (tests of the encoders alone).
    */
   gate?: StreamGate;
+  /**
+   * Whether a camera watched over HLS has its MPEG-TS source pinned meanwhile (owner 'hls'), so that the recorder,
+   * which taps only those sources, records it too (a second encoder while it is watched so).
+   */
+  pinHlsWatched?: (cameraId: string) => boolean;
 }
 
 export type { StreamGate } from './viewer-tickets';
@@ -87,7 +92,14 @@ export class CameraStreams {
     this.fontFile = options.fontFile === undefined ? defaultFontFile() : options.fontFile;
     this.lingerMs = options.lingerMs ?? 3000;
     this.stallMs = options.stallMs ?? 3000;
-    this.hls = new HlsEncoders({ log: options.log, fontFile: this.fontFile, ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}), ...(options.hlsIdleMs ? { idleMs: options.hlsIdleMs } : {}) });
+    this.hls = new HlsEncoders({
+      log: options.log,
+      fontFile: this.fontFile,
+      ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+      ...(options.hlsIdleMs ? { idleMs: options.hlsIdleMs } : {}),
+      started: (id) => void (options.pinHlsWatched?.(id) && this.pin(id, 'hls')),
+      stopped: (id) => this.unpin(id, 'hls'),
+    });
     this.watchdog = setInterval(() => this.checkStalls(), 500);
     this.watchdog.unref();
     this.recheck = setInterval(() => void this.recheckViewers(), RECHECK_MS);
@@ -175,7 +187,7 @@ export class CameraStreams {
         return;
       }
       res.writeHead(200, { ...headers, 'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t', 'Content-Length': statSync(file).size });
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      pipeline(createReadStream(file), res, () => {}); // a client gone closes the file too
     })().catch(() => res.destroy());
   }
 
@@ -293,6 +305,9 @@ export class CameraStreams {
     this.sources.set(camera.id, source);
     this.options.log.info('camera stream started', { camera: camera.id, pid: ffmpeg.pid });
     ffmpeg.stdout!.on('data', (chunk: Buffer) => {
+      // Output still buffered when this encoder ended (stdio may come after 'exit'): it belongs to no run now, and
+      // the recorder would open a segment that never closes and mix two encoder runs in it.
+      if (this.sources.get(source.cameraId) !== source) return;
       source.lastDataAt = Date.now();
       const packets = source.cache.push(chunk);
       if (packets.length === 0) return;

@@ -29,7 +29,17 @@ export class HlsEncoders {
   /** Set when ffmpeg is not there (the owner stops starting encoders). */
   missing = false;
 
-  constructor(private readonly o: { log: Logger; ffmpegPath?: string; fontFile: string | null; idleMs?: number }) {}
+  constructor(
+    private readonly o: {
+      log: Logger;
+      ffmpegPath?: string;
+      fontFile: string | null;
+      idleMs?: number;
+      /** A camera's HLS encoder started and stopped (the recorder pins its MPEG-TS source meanwhile). */
+      started?: (cameraId: string) => void;
+      stopped?: (cameraId: string) => void;
+    },
+  ) {}
 
   get size(): number {
     return this.hls.size;
@@ -65,6 +75,7 @@ export class HlsEncoders {
     const ffmpeg = spawnOwned(this.o.ffmpegPath ?? 'ffmpeg', ffmpegArgs(camera, this.o.fontFile, offset, { kind: 'hls', dir }), { stdio: ['ignore', 'ignore', 'pipe'] });
     const source: HlsSource = { cameraId: camera.id, process: ffmpeg, dir, lastRequestAt: Date.now(), stderr: [] };
     this.hls.set(camera.id, source);
+    this.o.started?.(camera.id);
     this.o.log.info('camera HLS stream started', { camera: camera.id, pid: ffmpeg.pid });
     ffmpeg.stderr!.on('data', (chunk: Buffer) => {
       source.stderr.push(chunk.toString('utf8'));
@@ -84,7 +95,10 @@ export class HlsEncoders {
   }
 
   private stop(source: HlsSource): void {
-    if (this.hls.get(source.cameraId) === source) this.hls.delete(source.cameraId);
+    if (this.hls.get(source.cameraId) === source) {
+      this.hls.delete(source.cameraId);
+      this.o.stopped?.(source.cameraId);
+    }
     if (source.process.exitCode === null && source.process.signalCode === null) source.process.kill('SIGKILL');
     rmSync(source.dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 /**
  * Camera recording for 复盘回放 (the embedded backend's synthetic cameras): what flows through the camera streams
  * is cut into indexed segments (segmenter.ts, recording-index.ts), with no second encoder.
- * - Which cameras: every camera being watched (its encoder runs anyway: no extra cost); and, on the instance that
+ * - Which cameras: every camera being watched (over the MPEG-TS WebSocket its encoder runs anyway: no extra cost;
+ *   over HLS or WHEP its MPEG-TS source is pinned meanwhile, owners 'hls' and 'webrtc', index.ts); and, on the instance that
  *   runs the city life, every `pickEveryMs` (10 s), the configured ones (`--record-cameras`) and those within
  *   `radiusM` (300 m) of open events of severity ≥ `severity`, the most severe and newest first, at most `max`
  *   (16) pinned (camera-streams.ts pin: kept running with nobody watching).
@@ -15,6 +16,7 @@ import { distanceMetres } from '../../domain';
 import { VIDEO_PATH_PREFIX, type Camera, type GovEvent } from '../../protocol';
 import type { Logger } from '../../node-util/logger';
 import type { PacketListener } from './source-pins';
+import { beijingHm } from '../beijing-time';
 import { Segmenter } from './segmenter';
 import { RecordingIndex, endCityMs, segmentFile, type SegmentRow } from './recording-index';
 
@@ -64,8 +66,6 @@ const statfsFree = (dir: string): number => {
   return Number(s.bavail) * Number(s.bsize);
 };
 
-/** HH:MM of a city time in Beijing time (UTC+8). */
-const beijingHm = (ms: number): string => new Date(ms + 8 * 3_600_000).toISOString().slice(11, 16);
 
 export class Recorder {
   readonly index: RecordingIndex;
@@ -96,18 +96,34 @@ export class Recorder {
 
   start(): void {
     this.stopTap = this.d.streams.onPackets('*', (cameraId, packets) => this.packets(cameraId, packets));
-    const every = (ms: number, work: () => void): void => {
-      const timer = setInterval(work, ms);
+    const every = (ms: number, what: string, work: () => void): void => {
+      const timer = setInterval(() => this.safely(what, work), ms);
       timer.unref();
       this.timers.push(timer);
     };
-    every(this.o.pickEveryMs ?? 10_000, () => this.pick());
-    every(this.o.retentionEveryMs ?? 60_000, () => this.retention());
-    this.pick();
-    this.retention();
+    every(this.o.pickEveryMs ?? 10_000, 'pick', () => this.pick());
+    every(this.o.retentionEveryMs ?? 60_000, 'retention', () => this.retention());
+    this.safely('pick', () => this.pick());
+    this.safely('retention', () => this.retention());
+  }
+
+  /**
+   * Work run from an encoder's stdout or a timer: an error there (the index's SQLite full, a directory gone)
+   * would end the whole backend, so it is logged and the recorder tries again at the next packets or round.
+   */
+  private safely(what: string, work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      this.d.log.warn('recorder failed: retried at the next round', { what, error: (e as Error).message });
+    }
   }
 
   private packets(cameraId: string, packets: Buffer | null): void {
+    this.safely('segment', () => this.segment(cameraId, packets));
+  }
+
+  private segment(cameraId: string, packets: Buffer | null): void {
     let segmenter = this.segmenters.get(cameraId);
     if (packets === null) return segmenter?.end();
     if (!segmenter) {
@@ -132,7 +148,7 @@ export class Recorder {
   /** After every segment: over the quota, the oldest go now rather than at the next round. */
   private afterSegment(bytes: number): void {
     this.total += bytes;
-    if (this.total > this.quotaBytes) this.retention();
+    if (this.total > this.quotaBytes) this.safely('retention', () => this.retention());
   }
 
   /** The cameras to keep recording with nobody watching (on the leading instance), pinned; the rest unpinned. */
@@ -141,10 +157,7 @@ export class Recorder {
     const keep = new Set<string>();
     for (const id of wanted) {
       if (keep.size >= (this.o.max ?? 16)) break;
-      if (this.pins.has(id)) {
-        keep.add(id);
-        continue;
-      }
+      // Pinned again each round (idempotent): an encoder whose restart gave up (offline then) is started again.
       const pinned = this.d.streams.pin(id, OWNER);
       if (pinned.ok) keep.add(id);
       else this.d.log.warn('camera not recorded', { camera: id, reason: pinned.reason });
@@ -249,9 +262,9 @@ export class Recorder {
   stop(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.stopTap?.();
-    for (const segmenter of this.segmenters.values()) segmenter.end();
+    for (const segmenter of this.segmenters.values()) this.safely('stop', () => segmenter.end());
     for (const id of this.pins) this.d.streams.unpin(id, OWNER);
     this.pins.clear();
-    this.index.close();
+    this.safely('stop', () => this.index.close());
   }
 }

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, ftruncateSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrate, type Migration } from '../../node-util/sqlite';
+import { beijingDay } from '../beijing-time';
 import { TS_PACKET, packetInfo, pmtPidFromPat, videoFromPmt } from './ts-gop';
 
 const MIGRATIONS: Migration[] = [
@@ -59,8 +60,7 @@ const fromRaw = (r: RawRow): SegmentRow => ({ cameraId: r.camera_id, startWallMs
 
 /** Where a segment's file lies (the day folder in Beijing time, so it does not move with the machine's zone). */
 export function segmentFile(dir: string, cameraId: string, startWallMs: number): string {
-  const day = new Date(startWallMs + 8 * 3_600_000).toISOString().slice(0, 10).replaceAll('-', '');
-  return join(dir, cameraId, day, `${startWallMs}.ts`);
+  return join(dir, cameraId, beijingDay(startWallMs), `${startWallMs}.ts`);
 }
 
 /** When a segment ends on the city's clock. */

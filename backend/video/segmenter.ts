@@ -88,13 +88,19 @@ export class Segmenter {
 
   private open(now: number): void {
     const file = segmentFile(this.o.dir, this.o.cameraId, now);
+    let fd: number | null = null;
     try {
       mkdirSync(dirname(file), { recursive: true });
-      const fd = openSync(file, 'w');
+      fd = openSync(file, 'w');
       this.o.index.open({ cameraId: this.o.cameraId, startWallMs: now, startCityMs: Math.round(this.o.cityNow()), rate: this.o.rate() });
       this.current = { startWallMs: now, fd, bytes: 0, lastWallMs: now };
       this.pending.push(this.pat!, this.pmt!);
     } catch (e) {
+      // Not indexed (disk full): no file left behind either, as retention only deletes what the index holds.
+      if (fd !== null) {
+        tryTo(() => closeSync(fd!));
+        tryTo(() => rmSync(file, { force: true }));
+      }
       this.o.failed?.(e as Error);
     }
   }
@@ -104,8 +110,13 @@ export class Segmenter {
     const data = Buffer.concat(this.pending);
     this.pending = [];
     try {
-      writeSync(this.current.fd, data);
-      this.current.bytes += data.length;
+      // A short write (disk nearly full) goes on from where it stopped; none at all is a failure.
+      for (let at = 0; at < data.length; ) {
+        const n = writeSync(this.current.fd, data, at);
+        if (n <= 0) throw new Error('写入中断 / short write');
+        at += n;
+        this.current.bytes += n;
+      }
       this.current.lastWallMs = now;
     } catch (e) {
       this.o.failed?.(e as Error);
@@ -123,13 +134,26 @@ export class Segmenter {
     } catch {
       /* already gone: the index still says what was written */
     }
-    if (now - segment.startWallMs < MIN_SEGMENT_MS) {
-      // The encoder ended just after a keyframe: a picture with no length to play is not kept.
-      this.o.index.remove(this.o.cameraId, segment.startWallMs);
-      rmSync(segmentFile(this.o.dir, this.o.cameraId, segment.startWallMs), { force: true });
-      return;
+    try {
+      if (now - segment.startWallMs < MIN_SEGMENT_MS) {
+        // The encoder ended just after a keyframe: a picture with no length to play is not kept.
+        this.o.index.remove(this.o.cameraId, segment.startWallMs);
+        rmSync(segmentFile(this.o.dir, this.o.cameraId, segment.startWallMs), { force: true });
+        return;
+      }
+      this.o.index.finish(this.o.cameraId, segment.startWallMs, { endWallMs: now, bytes: segment.bytes, status: segment.bytes > 0 ? 'ok' : 'corrupt', note: segment.bytes > 0 ? null : '录像为空 / empty segment' });
+    } catch (e) {
+      // The index could not be written (disk full): the row stays open, judged by recoverOpen at the next start.
+      return this.o.failed?.(e as Error);
     }
-    this.o.index.finish(this.o.cameraId, segment.startWallMs, { endWallMs: now, bytes: segment.bytes, status: segment.bytes > 0 ? 'ok' : 'corrupt', note: segment.bytes > 0 ? null : '录像为空 / empty segment' });
     this.o.closed?.(this.o.cameraId, segment.startWallMs, segment.bytes);
+  }
+}
+
+function tryTo(work: () => void): void {
+  try {
+    work();
+  } catch {
+    /* best effort: the caller reports the first failure */
   }
 }

@@ -35,6 +35,9 @@ export interface WebRtcStreamsOptions {
   answerTimeoutMs?: number;
   /** Who may open a camera's stream (see camera-streams.ts); a session's own resource URL needs no ticket. */
   gate?: StreamGate;
+  /** A camera's WebRTC feed started and stopped (the recorder pins its MPEG-TS source meanwhile: index.ts). */
+  feedStarted?: (cameraId: string) => void;
+  feedStopped?: (cameraId: string) => void;
 }
 
 /** The path of a camera's WHEP endpoint (relative: the console resolves it against the backend). */
@@ -281,6 +284,7 @@ export class WebRtcStreams {
   private startFeed(janus: JanusClient, camera: Camera): Feed {
     const feed: Feed = { cameraId: camera.id, mountpoint: this.nextMountpoint++, port: 0, process: null, viewers: new Set(), linger: null, ready: Promise.resolve(), stderr: [] };
     this.feeds.set(camera.id, feed);
+    this.options.feedStarted?.(camera.id);
     feed.ready = (async () => {
       feed.port = await freeUdpPort();
       const admin = await janus.attach();
@@ -322,7 +326,10 @@ export class WebRtcStreams {
   }
 
   private stopFeed(feed: Feed): void {
-    if (this.feeds.get(feed.cameraId) === feed) this.feeds.delete(feed.cameraId);
+    if (this.feeds.get(feed.cameraId) === feed) {
+      this.feeds.delete(feed.cameraId);
+      this.options.feedStopped?.(feed.cameraId);
+    }
     if (feed.linger) clearTimeout(feed.linger);
     feed.linger = null;
     if (feed.process && feed.process.exitCode === null && feed.process.signalCode === null) feed.process.kill('SIGKILL');

@@ -7,9 +7,8 @@ import { DisplayRole } from '../vocabulary';
 import { IsoTime } from '../model';
 import { SipAccount } from '../wire-messages';
 import { KpiPeriod } from '../kpi';
-import { CallLogEntry } from '../calls';
+import { CallLogEntry, SipUser } from '../calls';
 
-const SipUser = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
 /**
  * "Show this on the wall", from any window to the windows that show that wall: the desk asks, the map wall

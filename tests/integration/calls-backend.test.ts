@@ -115,7 +115,7 @@ describe('calls to the backend', () => {
     const aboutD01 = entry({ eventId: d01.id });
     const aboutD02 = entry({ eventId: d02.id });
     const staffCall = entry({ peer: staffD02.sipUser, peerName: staffD02.name });
-    const nowhere = entry();
+    const nowhere = entry({ peer: '13800138000', cause: '转接 138-0013-8000 失败' });
     for (const e of [aboutD01, aboutD02, staffCall, nowhere]) expect((await logOver(desk, e)).duplicate).toBe(false);
     const scoped = await pool.connect(TEST_TOKENS['dispatcher-d01']);
     const own = entry();
@@ -139,6 +139,9 @@ describe('calls to the backend', () => {
     const shown = (await calls(window, TEST_TOKENS.viewer)).calls.find((c) => c.id === staffCall.id);
     expect(shown).toMatchObject({ peerName: maskName(staffD02.name), userName: '调度员 张*' });
     expect(shown?.peerName).not.toBe(staffD02.name);
+    // A phone number as the peer or in the cause is hidden too.
+    const phoned = (await calls(window, TEST_TOKENS.viewer)).calls.find((c) => c.id === nowhere.id);
+    expect(phoned).toMatchObject({ peer: 'xxx', cause: '转接 *** 失败' });
 
     const refusal = async (query: string, status: number, token: string | null = TEST_TOKENS.leader): Promise<HistoryRefusal> => {
       const res = await get(`/calls${query}`, token);

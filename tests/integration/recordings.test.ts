@@ -11,10 +11,12 @@
 import { describe, expect } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { dirname, join } from 'node:path';
 import { CLOCK_BITS, CLOCK_STRIP, OWN_PLAYBACK_TEMPLATE, decodeClockStrip, playbackUrl, type Camera } from '../../protocol';
 import { hashToken } from '../../backend/users';
+import type { SqliteStore } from '../../backend/store/sqlite-store';
 import { Recorder } from '../../backend/video/recorder';
 import { segmentFile, type SegmentRow } from '../../backend/video/recording-index';
 import { silentLogger } from '../../node-util/logger';
@@ -215,6 +217,10 @@ describe('camera recording and playback', () => {
     recorder.pick();
     // The configured one first, then those within 300 m of the severity-3 event; the severity-2 one's camera not.
     expect(recorder.pinned).toEqual([d!.id, a!.id, b!.id]);
+    // Pinned again at every round: a kept camera whose encoder's restart gave up is started again.
+    calls.length = 0;
+    recorder.pick();
+    expect(calls).toEqual([d!, a!, b!].map((x) => `pin ${x.id} recorder`));
     max = 2;
     recorder.pick();
     expect(recorder.pinned).toEqual([d!.id, a!.id]);
@@ -223,6 +229,85 @@ describe('camera recording and playback', () => {
     recorder.pick();
     expect(recorder.pinned).toEqual([]);
     recorder.stop();
+  });
+
+  it('cuts at most 2 frames at once and a user\'s frames at a rate (503, 429 in Chinese); audits reads once a minute', async () => {
+    const at = okSegments()[0]!.startCityMs + 500;
+    const answers = await Promise.all(Array.from({ length: 9 }, async () => {
+      const response = await get(withTicket(`/recordings/${camera.id}/frame.jpg?at=${at}`));
+      return response.status === 200 ? 'ok' : `${response.status} ${((await response.json()) as { code: string; message: string }).message.slice(0, 6)}`;
+    }));
+    expect(answers).toContain('ok');
+    expect(answers).toContain('503 正在截取的录');
+    expect(answers).toContain('429 截取录像画面');
+    const audits = (): number => (backend.store as SqliteStore).auditLog(5000).filter((l) => l.kind === 'history-read' && l.detail.what === 'recording' && l.detail.camera === camera.id).length;
+    expect(audits()).toBeGreaterThanOrEqual(1);
+    const before = audits();
+    const now = backend.clock.nowMs();
+    for (let i = 0; i < 3; i++) expect((await get(withTicket(`/recordings/${camera.id}?from=${now - 60_000}&to=${now}`))).status).toBe(200);
+    expect(audits() - before).toBeLessThanOrEqual(1);
+  });
+
+  it('records a camera watched over HLS: its MPEG-TS source pinned while the HLS encoder runs', async () => {
+    const other = [...backend.state.collections.cameras.values()].find((c) => c.online && c.id !== camera.id && c.streams.some((s) => s.codec === 'h264' && s.url.startsWith('/video/')))!;
+    expect((await get(withTicket(`/video/${other.id}/index.m3u8`))).status).toBe(200);
+    expect(backend.video.pinned).toContainEqual({ cameraId: other.id, owners: ['hls'] });
+    await waitFor(() => backend.recorder!.index.withStatus('open').some((s) => s.cameraId === other.id), 'a segment of the HLS-watched camera', 10_000);
+  }, 30_000);
+
+  it('closes a segment file when the client aborts mid-transfer', async () => {
+    const index = backend.recorder!.index;
+    const start = Date.now() - DAY;
+    const file = segmentFile(index.dir, camera.id, start);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, Buffer.alloc(188 * 200_000, 0x47)); // ~37 MB: more than the sockets hold
+    index.open({ cameraId: camera.id, startWallMs: start, startCityMs: start, rate: 1 });
+    index.finish(camera.id, start, { endWallMs: start + 2000, bytes: 188 * 200_000, status: 'ok' });
+    const openOnFile = (): number => readdirSync('/proc/self/fd').filter((fd) => { try { return readlinkSync(`/proc/self/fd/${fd}`) === file; } catch { return false; } }).length;
+    await new Promise<void>((resolve) => {
+      const req = httpGet(`${base}${withTicket(`/recordings/${camera.id}/${start}.ts`)}`, (res) => res.once('data', () => (req.destroy(), resolve())));
+    });
+    await waitFor(() => openOnFile() === 0, 'the segment file closed after the abort', 5000);
+    index.remove(camera.id, start);
+    rmSync(file);
+  });
+
+  it('keeps running when the index fails (disk full): a warning, no orphan file, no escaped error', async () => {
+    const ts = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=10', '-t', '2', '-c:v', 'libx264', '-g', '5', '-f', 'mpegts', 'pipe:1'], { maxBuffer: 1 << 24 });
+    const own = [...backend.state.collections.cameras.values()].find((c) => c.streams.some((s) => s.url.startsWith('/video/')))!;
+    let listener: ((cameraId: string, packets: Buffer | null) => void) | null = null;
+    const warnings: string[] = [];
+    let wall = Date.now();
+    const recorder = new Recorder(
+      { dir: join(backend.dir, 'failing'), segmentMs: 100, floorBytes: 0, quotaBytes: 1024 ** 3, pickEveryMs: 20, retentionEveryMs: 20 },
+      {
+        streams: { pin: () => ({ ok: true }), unpin: () => {}, onPackets: (_id, l) => ((listener = l), () => {}) },
+        cameras: () => [],
+        cameraById: (id) => (id === own.id ? own : undefined),
+        events: () => [],
+        cityNow: () => wall,
+        rate: () => 1,
+        leading: () => false,
+        notice: () => {},
+        log: { ...silentLogger, warn: (m) => void warnings.push(m) },
+        wallNow: () => wall,
+      },
+    );
+    recorder.start();
+    const half = ts.subarray(0, Math.floor(ts.length / 2 / 188) * 188);
+    listener!(own.id, half); // a segment opened
+    recorder.index.close(); // every index call now throws, as SQLITE_FULL would
+    wall += 5000;
+    expect(() => listener!(own.id, ts.subarray(half.length))).not.toThrow(); // a keyframe closes the segment
+    expect(() => listener!(own.id, null)).not.toThrow();
+    wall += 5000;
+    // A segment that cannot be indexed leaves no file behind (retention, index-driven, would never delete it).
+    expect(() => listener!(own.id, ts)).not.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the timers' rounds, on a closed index
+    const files = execFileSync('find', [join(backend.dir, 'failing', own.id), '-name', '*.ts'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    expect(files).toHaveLength(1); // the first segment's, written before the index failed
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(() => recorder.stop()).not.toThrow();
   });
 
   it('refuses a request without a ticket, out of scope, or with a bad query, with clear codes', async () => {

@@ -111,6 +111,26 @@ describe('the staff track recorder', () => {
     expect(positionAt(stored.get('S2')!, T0 + 75_000)).toMatchObject({ lon: 118.5 });
   });
 
+  it('after a lead flap (A, then B, then A again) keeps what B recorded in between', async ({ dataDir, onTestFinished }) => {
+    let aLeads = true;
+    const a = setUp(dataDir, () => aLeads);
+    onTestFinished(a.close);
+    for (let s = 0; s <= 10; s += 10) a.tick(s);
+    await a.recorder.flush();
+    aLeads = false;
+    a.tick(15); // the lead lost: what A holds is written once and dropped
+    await a.recorder.flush();
+    const b = setUp(dataDir);
+    onTestFinished(b.close);
+    for (let s = 20; s <= 30; s += 10) b.tick(s);
+    await b.recorder.stop();
+    aLeads = true;
+    a.tick(40);
+    await a.recorder.flush();
+    const stored = (await b.recorder.read(hourOf(T0), hourOf(T0))).tracks;
+    expect(stored.get('S2')!.map((p) => (p.t - T0) / 1000)).toEqual([0, 10, 20, 30, 40]);
+  });
+
   it('leaves a damaged stored row out with a count, and records nothing while another instance leads', async ({ dataDir, onTestFinished }) => {
     let leading = true;
     const r = setUp(dataDir, () => leading);
