@@ -44,8 +44,12 @@ export interface JsonChild<T> {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a child that prints one JSON line when ready. A backend started this way records no camera (its pinned
+ * encoders would be extra ffmpeg processes a test does not expect) unless `env` says ZONGZHI_RECORDING=on.
+ */
 export async function startJsonChild<T>(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<JsonChild<T>> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ZONGZHI_RECORDING: 'off', ...env } });
   const errors: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (l) => errors.length < 50 && errors.push(l));
   const ready = await new Promise<T>((resolve, reject) => {
