@@ -6,7 +6,7 @@
  */
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TS_PACKET, packetInfo, pmtPidFromPat, videoFromPmt } from './ts-gop';
+import { TS_PACKET, TsTables } from './ts-gop';
 import { segmentFile, type RecordingIndex } from './recording-index';
 
 /** A segment shorter than this (an encoder that ended right after a keyframe) is dropped. */
@@ -36,10 +36,7 @@ interface OpenSegment {
 }
 
 export class Segmenter {
-  private pat: Buffer | null = null;
-  private pmt: Buffer | null = null;
-  private pmtPid: number | null = null;
-  private videoPid: number | null = null;
+  private readonly tables = new TsTables();
   private current: OpenSegment | null = null;
   private pending: Buffer[] = [];
   private readonly segmentMs: number;
@@ -61,17 +58,9 @@ export class Segmenter {
     for (let at = 0; at + TS_PACKET <= packets.length; at += TS_PACKET) {
       const packet = packets.subarray(at, at + TS_PACKET);
       if (packet[0] !== 0x47) continue;
-      const info = packetInfo(packet);
-      if (info.pid === 0 && info.payloadStart) {
-        this.pat = Buffer.from(packet);
-        this.pmtPid = pmtPidFromPat(packet) ?? this.pmtPid;
-      } else if (info.pid === this.pmtPid && info.payloadStart) {
-        this.pmt = Buffer.from(packet);
-        this.videoPid = videoFromPmt(packet)?.pid ?? this.videoPid;
-      }
-      const keyframe = info.pid === this.videoPid && info.payloadStart && info.randomAccess;
+      const keyframe = this.tables.see(packet);
       if (keyframe && this.current && now - this.current.startWallMs >= this.segmentMs) this.close(now);
-      if (keyframe && !this.current && this.pat && this.pmt) this.open(now);
+      if (keyframe && !this.current && this.tables.ready) this.open(now);
       if (this.current) this.pending.push(packet);
     }
     this.flush(now);
@@ -82,8 +71,7 @@ export class Segmenter {
     this.flush(this.wallNow());
     if (this.current) this.close(this.current.lastWallMs);
     // A new encoder starts its own tables: wait for them.
-    this.pat = this.pmt = null;
-    this.pmtPid = this.videoPid = null;
+    this.tables.reset();
   }
 
   private open(now: number): void {
@@ -94,7 +82,7 @@ export class Segmenter {
       fd = openSync(file, 'w');
       this.o.index.open({ cameraId: this.o.cameraId, startWallMs: now, startCityMs: Math.round(this.o.cityNow()), rate: this.o.rate() });
       this.current = { startWallMs: now, fd, bytes: 0, lastWallMs: now };
-      this.pending.push(this.pat!, this.pmt!);
+      this.pending.push(this.tables.pat!, this.tables.pmt!);
     } catch (e) {
       // Not indexed (disk full): no file left behind either, as retention only deletes what the index holds.
       if (fd !== null) {

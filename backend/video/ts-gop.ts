@@ -66,12 +66,43 @@ export function videoFromPmt(p: Buffer): { pid: number; streamType: number } | n
   return null;
 }
 
+/**
+ * A stream's latest PAT and PMT (what a file or a viewer must start with) and its video PID, followed packet by
+ * packet: the cache below and the recorder's segmenter both need them.
+ */
+export class TsTables {
+  pat: Buffer | null = null;
+  pmt: Buffer | null = null;
+  pmtPid: number | null = null;
+  videoPid: number | null = null;
+
+  /** Notes the packet's tables; answers whether it starts a video keyframe (a point to start from). */
+  see(packet: Buffer, info: TsPacketInfo = packetInfo(packet)): boolean {
+    if (info.pid === 0 && info.payloadStart) {
+      this.pat = Buffer.from(packet);
+      this.pmtPid = pmtPidFromPat(packet) ?? this.pmtPid;
+    } else if (info.pid === this.pmtPid && info.payloadStart) {
+      this.pmt = Buffer.from(packet);
+      this.videoPid = videoFromPmt(packet)?.pid ?? this.videoPid;
+    }
+    return info.pid === this.videoPid && info.payloadStart && info.randomAccess;
+  }
+
+  /** Both tables, once seen. */
+  get ready(): boolean {
+    return this.pat !== null && this.pmt !== null;
+  }
+
+  /** A new encoder starts its own tables: forget these. */
+  reset(): void {
+    this.pat = this.pmt = null;
+    this.pmtPid = this.videoPid = null;
+  }
+}
+
 export class TsGopCache {
   private rest: Buffer = Buffer.alloc(0);
-  private pat: Buffer | null = null;
-  private pmt: Buffer | null = null;
-  private pmtPid: number | null = null;
-  private videoPid: number | null = null;
+  private readonly tables = new TsTables();
   private gop: Buffer[] = [];
   private gopBytes = 0;
   /** Bytes skipped to find packet sync (a corrupt or truncated stream), for the logs. */
@@ -102,24 +133,18 @@ export class TsGopCache {
 
   private remember(packet: Buffer): void {
     const info = packetInfo(packet);
-    if (info.pid === 0 && info.payloadStart) {
-      this.pat = Buffer.from(packet);
-      this.pmtPid = pmtPidFromPat(packet) ?? this.pmtPid;
-    } else if (info.pid === this.pmtPid && info.payloadStart) {
-      this.pmt = Buffer.from(packet);
-      this.videoPid = videoFromPmt(packet)?.pid ?? this.videoPid;
-    }
-    if (info.pid === this.videoPid && info.payloadStart && info.randomAccess) {
+    const { tables } = this;
+    if (tables.see(packet, info)) {
       this.gop = [];
       this.gopBytes = 0;
-      if (this.pat && this.pmt) {
-        this.gop.push(this.pat, this.pmt);
+      if (tables.pat && tables.pmt) {
+        this.gop.push(tables.pat, tables.pmt);
         this.gopBytes += 2 * TS_PACKET;
       }
     } else if (this.gop.length === 0) {
       return; // no keyframe seen yet: nothing a new viewer could start from
     }
-    if (info.pid === 0 || info.pid === this.pmtPid) {
+    if (info.pid === 0 || info.pid === tables.pmtPid) {
       if (this.gop.length > 2) return; // the repeated tables are already at the head
     }
     this.gop.push(Buffer.from(packet));
