@@ -143,7 +143,7 @@ describe('audio/video calls (音视频调度)', () => {
     await phone.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await expect(phone.getByTestId('incoming').textContent()).resolves.toContain('视频来电');
     await phone.getByRole('button', { name: '接听', exact: true }).click();
-    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await mediaGrows(liveCall(a), 'console ← field');
     await mediaGrows(fieldCall(phone), 'field ← console');
     await desk.screenshot({ path: join(SHOTS, 'calls-video-1920x1080.png') });
@@ -173,7 +173,7 @@ describe('audio/video calls (音视频调度)', () => {
     await phone.locator('.person button', { hasText: '视频' }).first().click();
     await desk.getByTestId('incoming-call').waitFor({ timeout: 10_000 });
     await desk.keyboard.press('Alt+a');
-    await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await mediaGrows(liveCall(b), 'console ← field (incoming)');
     await mediaGrows(fieldCall(phone), 'field ← console (incoming)');
     await phone.getByRole('button', { name: '挂断' }).click();
@@ -233,7 +233,7 @@ describe('audio/video calls (音视频调度)', () => {
     await phone.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await phone.getByRole('button', { name: '接听', exact: true }).click();
     const call = deskCall(a).and(desk.locator('[data-state="established"]'));
-    await call.waitFor({ timeout: 10_000 });
+    await call.waitFor({ timeout: 20_000 });
 
     const cutAt = Date.now();
     proxy.block();
@@ -257,7 +257,7 @@ describe('audio/video calls (音视频调度)', () => {
     await desk.locator(`[data-staff="${b}"] [data-testid="call-video"]`).click();
     await phone.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await phone.getByRole('button', { name: '接听', exact: true }).click();
-    await liveCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await liveCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await mediaGrows(liveCall(b), 'before the restart: console ← field');
 
     // Kamailio goes away with every connection and its in-memory registrations, then starts again.
@@ -291,7 +291,7 @@ describe('audio/video calls (音视频调度)', () => {
     await desk.locator(`[data-staff="${a}"] [data-testid="call-voice"]`).click();
     await field.get(a)!.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await field.get(a)!.getByRole('button', { name: '接听', exact: true }).click();
-    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     // Transfer opens the roster; its search finds the colleague by staff id too.
     await deskCall(a).getByTestId('transfer-call').click();
     await desk.getByTestId('roster-search').fill(b);
@@ -299,7 +299,7 @@ describe('audio/video calls (音视频调度)', () => {
     await desk.locator(`[data-testid="call"][data-peer="${a}"][data-result="transferred"]`).waitFor({ timeout: 3000 });
     await field.get(b)!.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await field.get(b)!.getByRole('button', { name: '接听', exact: true }).click();
-    await fieldCall(field.get(b)!).and(field.get(b)!.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await fieldCall(field.get(b)!).and(field.get(b)!.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await mediaGrows(fieldCall(field.get(b)!), 'transferred: b ← a', false);
     await field.get(b)!.getByRole('button', { name: '挂断' }).click();
     await fieldCall(field.get(a)!).waitFor({ state: 'detached', timeout: 10_000 });
@@ -315,7 +315,7 @@ describe('audio/video calls (音视频调度)', () => {
     await expect(desk.getByTestId('call-roster').count()).resolves.toBe(0);
     await phoneA.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await phoneA.getByRole('button', { name: '接听', exact: true }).click();
-    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
 
     // 咨询转接: a is put on hold, b is called.
     await liveCall(a).getByTestId('transfer-call').click();
@@ -325,7 +325,7 @@ describe('audio/video calls (音视频调度)', () => {
     await liveCall(a).getByTestId('hold-call').and(desk.locator('[aria-pressed="true"]')).waitFor({ timeout: 10_000 });
     await phoneB.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await phoneB.getByRole('button', { name: '接听', exact: true }).click();
-    await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(b).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await liveCall(b).getByTestId('consulting').waitFor();
     await mediaGrows(liveCall(b), 'consultation: console ← b', false);
     await desk.screenshot({ path: join(SHOTS, 'calls-consult-1920x1080.png') });
@@ -348,7 +348,7 @@ describe('audio/video calls (音视频调度)', () => {
     await desk.locator(`[data-staff="${a}"] [data-testid="call-voice"]`).click();
     await phoneA.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await phoneA.getByRole('button', { name: '接听', exact: true }).click();
-    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(a).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await liveCall(a).getByTestId('transfer-call').click();
     await desk.getByTestId('roster-search').fill(b);
     await desk.keyboard.press('Escape'); // closes the roster: nothing happens
@@ -383,7 +383,7 @@ describe('audio/video calls (音视频调度)', () => {
     await wall.getByTestId('map-detail').screenshot({ path: join(SHOTS, 'calls-map-card.png') });
     await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await phoneC.getByRole('button', { name: '接听', exact: true }).click();
-    await deskCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await deskCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await mediaGrows(liveCall(c), 'called from the map wall: console ← c', false);
     await deskCall(c).getByTestId('hangup-call').click();
     await fieldCall(phoneC).waitFor({ state: 'detached', timeout: 10_000 });
@@ -395,7 +395,7 @@ describe('audio/video calls (音视频调度)', () => {
     await desk.locator(`[data-staff="${c}"] [data-testid="call-video"]`).click();
     await phoneC.getByTestId('incoming').waitFor({ timeout: 10_000 });
     await phoneC.getByRole('button', { name: '接听', exact: true }).click();
-    await liveCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 10_000 });
+    await liveCall(c).and(desk.locator('[data-state="established"]')).waitFor({ timeout: 20_000 });
     await mediaGrows(liveCall(c), 'before 上墙: console ← c');
     // No video wall open yet: said so, nothing else happens.
     await liveCall(c).getByTestId('call-to-wall').click();
