@@ -1,7 +1,7 @@
 /**
  * 复盘回放 in the console (Chromium, the browser host linked to a standalone backend whose city clock runs at ×60,
  * no simulator): an incident is scripted live (report → dispatch to a staff member → sign, feedback, follow-up,
- * close), then replayed from its detail (「复盘回放」). Jumping to its records shows it as it stood: 新 at the report,
+ * close), then replayed from its detail (「复盘回放」). Jumping to its records shows it as it stood: new (待受理) at the report,
  * dispatched to that staff member at the dispatch. A second window shows the banner too; the actions are hidden;
  * a command is refused in the window and at the hub; 返回实时 brings the live rows back on both windows.
  */
@@ -26,7 +26,7 @@ async function waitFor(ok: () => Promise<boolean>, what: string, timeoutMs: numb
 }
 
 async function command(api: HubApi, ...[type, payload]: CommandArgs): Promise<void> {
-  await api.submitCommand({ commandId: `e2e-replay-${type}-${Date.now()}`, type, payload } as TypedCommandRequest);
+  await api.submitCommand({ commandId: crypto.randomUUID(), type, payload } as TypedCommandRequest);
 }
 
 async function open(page: Page, url: string): Promise<Page> {
@@ -64,23 +64,32 @@ describe('复盘回放 in the console', () => {
 
     // Live: report, dispatch to a staff member of the grid, then the steps to its close, a few city minutes apart.
     const grid = await anyGrid(api);
-    const staff = (await syncedRows(api, 'staff')).find((s) => s.gridId === grid.id && s.status !== 'offline') ?? (await syncedRows(api, 'staff'))[0]!;
+    // On duty (an offline staff member cannot take an event), of the event's grid when there is one.
+    const onDuty = (await syncedRows(api, 'staff')).filter((s) => s.status !== 'offline');
+    const staff = onDuty.find((s) => s.gridId === grid.id) ?? onDuty[0]!;
     await command(api, 'event.report', { source: 'hotline', category: 'sanitation', severity: 2, title: TITLE, description: '复盘回放端到端测试事件', location: grid.center });
     let eventId = '';
     await waitFor(async () => Boolean((eventId = (await syncedRows(api, 'events')).find((e) => e.title === TITLE && !e.pending)?.id ?? '')), 'the reported event', 30_000);
-    await wait(3000);
-    await command(api, 'event.dispatch', { eventId, staffId: staff.id });
-    await wait(3000);
-    await command(api, 'event.sign', { eventId });
-    await command(api, 'event.feedback', { eventId, note: '积水已排除' });
-    await command(api, 'event.followup', { eventId, note: '回访群众，满意', reached: true });
-    await command(api, 'event.close', { eventId, satisfaction: 'satisfied', comment: '' });
-    await waitFor(async () => (await syncedRows(api, 'events')).find((e) => e.id === eventId)?.status === 'closed', 'the event closed live', 30_000);
-
-    // The desk: the event selected, closed, its actions shown.
+    // The desk selects it while it is open (the queue lists open events); the detail follows it to its close.
     const desk = await open(await newPage(), `${host.url}#/dispatch`);
     await desk.getByTestId('dispatch-search').fill(TITLE);
     await desk.locator(`[data-testid="queue-row"][data-event-id="${eventId}"]`).click();
+    const reached = (status: string): Promise<void> =>
+      waitFor(async () => (await syncedRows(api, 'events')).some((e) => e.id === eventId && e.status === status && !e.pending), `the event ${status} live`, 30_000);
+    await wait(3000);
+    await command(api, 'event.dispatch', { eventId, staffId: staff.id });
+    await reached('dispatched');
+    await wait(3000);
+    await command(api, 'event.sign', { eventId });
+    await reached('handling');
+    await command(api, 'event.feedback', { eventId, note: '积水已排除' });
+    await reached('handled');
+    await command(api, 'event.followup', { eventId, note: '回访群众，满意', reached: true });
+    await reached('followed-up');
+    await command(api, 'event.close', { eventId, satisfaction: 'satisfied', comment: '' });
+    await reached('closed');
+
+    // The desk: the event (selected while open) closed, its actions shown.
     await desk.locator('[data-testid="detail-status"][data-status="closed"]').waitFor({ timeout: 15_000 });
     await desk.getByTestId('actions').waitFor();
     // A second window of the console (the KPI wall).
@@ -95,7 +104,7 @@ describe('复盘回放 in the console', () => {
     // T1, its report: 新; T2, its dispatch: dispatched to that staff member.
     await jumpTo(desk, 'report');
     await desk.locator('[data-testid="detail-status"][data-status="new"]').waitFor({ timeout: 15_000 });
-    await expect(desk.getByTestId('detail-status').textContent()).resolves.toBe('新');
+    await expect(desk.getByTestId('detail-status').textContent()).resolves.toBe('待受理');
     const t2 = await jumpTo(desk, 'dispatch');
     await desk.locator('[data-testid="detail-status"][data-status="dispatched"]').waitFor({ timeout: 15_000 });
     await expect(desk.getByTestId('event-detail').textContent()).resolves.toContain(staff.name);
