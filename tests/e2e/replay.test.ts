@@ -100,6 +100,7 @@ describe('复盘回放 in the console', () => {
     for (const page of [desk, wall]) await page.locator(`[data-testid="replay-banner"][data-event-id="${eventId}"]`).waitFor({ timeout: 20_000 });
     await expect(desk.getByTestId('actions').count()).resolves.toBe(0);
     await expect(desk.getByTestId('open-handover').count()).resolves.toBe(0);
+    await expect(desk.getByTestId('new-event').count()).resolves.toBe(0);
 
     // T1, its report: 新; T2, its dispatch: dispatched to that staff member.
     await jumpTo(desk, 'report');
