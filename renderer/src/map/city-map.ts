@@ -33,6 +33,7 @@ import type { LonLat, MapHome, MapSources, TilesetOffset } from '../../../protoc
 import type { Box } from './model';
 import { SourceError, diagnose, fetchJsonChecked, type SourceProblem } from './source-check';
 import { addAnnotationLayer, baseLayerFor, superviseImagery } from './imagery';
+import { TrackLayer } from './layers/tracks';
 import { BuildingLayer, CameraLayer, EventLayer, GridLayer, HeatLayer, PlaceLayer, ResourceLayer, StaffLayer, type LayerId, type MapSource, type Picked } from './layers';
 
 // Cesium's workers and assets are served beside the renderer (copied at build time): no CDN, no Ion. Cesium
@@ -134,6 +135,8 @@ export class CityMap {
     resources: ResourceLayer;
     places: PlaceLayer;
   };
+  /** 复盘回放's staff tracks (drawn only while the console replays; not a layer of the panel). */
+  readonly tracks: TrackLayer;
   private readonly handler: ScreenSpaceEventHandler;
   private readonly onContextLost: (e: Event) => void;
   private tileset: Cesium3DTileset | null = null;
@@ -160,6 +163,8 @@ export class CityMap {
     // Credits only for configured sources that ask for them; the bundled base needs none on a wall.
     container.classList.toggle('no-credits', !sources.imagery?.credit);
 
+    // The replay's tracks first, so the staff markers are drawn over them.
+    this.tracks = new TrackLayer(scene);
     this.layers = {
       heat: new HeatLayer(scene),
       grids: new GridLayer(scene),
@@ -381,6 +386,7 @@ export class CityMap {
     this.handler.destroy();
     this.unfollow();
     for (const layer of Object.values(this.layers)) layer.destroy();
+    this.tracks.destroy();
     if (!this.viewer.isDestroyed()) this.viewer.destroy();
   }
 }

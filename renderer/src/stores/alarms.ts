@@ -15,12 +15,14 @@ import { DEFAULT_LEVEL_PROFILES, mayRun, rungOf } from '../../../domain';
 import type { AlarmRung, LevelProfile, UserRole, ViewRow } from '../../../protocol';
 import { toUserFacingError, useHubStore } from './hub';
 import { send, useRowsStore } from '../data';
+import { useReplayStore } from './replay';
 
 export type AlarmRow = ViewRow<'alarms'>;
 
 export const useAlarmStore = defineStore('alarms', () => {
   const hub = useHubStore();
   const data = useRowsStore();
+  const replay = useReplayStore();
   const rows = shallowRef<AlarmRow[]>([]);
   const profiles = shallowRef<ReadonlyMap<string, LevelProfile>>(new Map());
   const stops: Array<() => Promise<void>> = [];
@@ -45,10 +47,12 @@ export const useAlarmStore = defineStore('alarms', () => {
   }
   /** How the tone sounds now (null: silent): the highest rung ringing that calls this user. */
   const sound = computed((): AlarmRung | null => {
+    // 复盘回放: the rows are the past's; historical alarms never ring (the banner counts the live ones).
+    if (replay.active) return null;
     const calling = active.value.filter(calls);
     return calling.length === 0 ? null : rungOf(profile.value, Math.max(...calling.map((a) => a.rung)));
   });
-  const mayAcknowledge = computed(() => role.value !== null && mayRun(role.value, 'alarm.acknowledge'));
+  const mayAcknowledge = computed(() => !replay.active && role.value !== null && mayRun(role.value, 'alarm.acknowledge'));
   const rungName = (alarm: AlarmRow): string => rungOf(profile.value, alarm.rung).name;
 
   async function start(): Promise<void> {

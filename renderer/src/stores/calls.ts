@@ -15,7 +15,9 @@ import { ConferenceMixer, GROUP_CALL_LIMIT } from '../sip/conference';
 import { CallWallSender } from '../sip/wall-relay';
 import { CallRecorder } from '../sip/call-recorder';
 import { uploadAttachment } from '../data/attachments';
-import { useHubStore } from './hub';
+import { REPLAY_ERROR_CODE, useHubStore } from './hub';
+import { useReplayStore } from './replay';
+import { REPLAY_REFUSAL } from '../../../protocol';
 
 /**
  * reload: the page's security policy does not name the SIP server (a configured one that moved while the page
@@ -39,6 +41,7 @@ function sameOrigin(a: string, b: string): boolean {
 
 export const useCallsStore = defineStore('calls', () => {
   const hub = useHubStore();
+  const replay = useReplayStore();
   const account = shallowRef<SipAccount | null>(null);
   const status = ref<SoftphoneStatus>('disabled');
   const failure = ref<PhoneFailure | null>(null);
@@ -219,6 +222,7 @@ export const useCallsStore = defineStore('calls', () => {
 
   function call(target: CallTarget, options: { video: boolean; eventId?: string; tags?: Record<string, string> }): CallInfo | null {
     if (!phone) return null;
+    if (replayRefused()) return null;
     try {
       return phone.call(target.sipUser, { video: options.video, name: target.name, tags: { ...options.tags, ...(options.eventId ? { eventId: options.eventId } : {}) } });
     } catch (e) {
@@ -232,7 +236,15 @@ export const useCallsStore = defineStore('calls', () => {
    * A call from any window: here when this window has the phone (desk, single-window console), else the
    * room's desk places it (a map wall has no phone). 'none': no window with a phone is open.
    */
+  /** 复盘回放: no call is placed from the past's rows (the hub refuses them too, with the same words). */
+  function replayRefused(): boolean {
+    if (!replay.active) return false;
+    hub.error = { code: REPLAY_ERROR_CODE, detail: REPLAY_REFUSAL };
+    return true;
+  }
+
   async function placeCall(target: CallTarget, options: { video: boolean; eventId?: string }): Promise<'here' | 'desk' | 'none'> {
+    if (replayRefused()) return 'none';
     if (enabled.value) return call(target, options) ? 'here' : 'none';
     try {
       const { walls } = (await hub.api?.showOnWall({ wall: 'dispatch', call: { sipUser: target.sipUser, name: target.name.slice(0, 100), video: options.video, ...(options.eventId ? { eventId: options.eventId } : {}) } })) ?? { walls: 0 };

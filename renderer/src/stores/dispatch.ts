@@ -5,13 +5,14 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, watch } from 'vue';
-import { serverNowMs, type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
+import { type AdminUnit, type Department, type EventSource, type EventStep, type Grid, type ResponsibilityRule, type Staff, type ViewRow } from '../../../protocol';
 import { nearest, suggestDepartment, suggestStaff } from '../../../domain';
 import { toUserFacingError, useHubStore } from './hub';
 import { useLevelsStore } from './levels';
 import { send, useRowsStore } from '../data';
 import { GROUP_CALL_LIMIT } from '../sip/conference';
 import { followKey } from './follow-key';
+import { useCityNow } from './city-now';
 
 export type EventRow = ViewRow<'events'>;
 export type TimelineRow = ViewRow<'timeline'>;
@@ -35,6 +36,7 @@ export const NEARBY_STAFF_RADIUS_M = 1000;
 
 export const useDispatchStore = defineStore('dispatch', () => {
   const hub = useHubStore();
+  const cityNow = useCityNow();
   const levels = useLevelsStore();
   const data = useRowsStore();
   const version = ref(0);
@@ -108,7 +110,7 @@ export const useDispatchStore = defineStore('dispatch', () => {
   /** Server time now (the backend's clock may run faster than real time in a demo). */
   const serverNow = computed(() => {
     void tick.value;
-    return serverNowMs(hub.connection?.serverClock ?? null);
+    return cityNow();
   });
 
   const queue = computed<EventRow[]>(() => {

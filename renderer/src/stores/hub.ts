@@ -1,7 +1,7 @@
 /** The window's view of the hub: bridge, connection truth, settings. Everything else reads from here. */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { HubError, type RefusalReason, type ConnectionState, type HelloResult, type HubApi, type Settings, type SettingsPatch, type WallRequestState } from '../../../protocol';
+import { HubError, REPLAY_REFUSAL, type RefusalReason, type ConnectionState, type HelloResult, type HubApi, type Settings, type SettingsPatch, type WallRequestState } from '../../../protocol';
 
 export type HubPhase = 'connecting' | 'ready' | 'failed';
 
@@ -13,7 +13,11 @@ export interface UserFacingError {
   reason?: RefusalReason;
 }
 
+/** The code of a command (call, wall request) refused because 复盘回放 is active: 「回放中不能发送指令，请先返回实时」. */
+export const REPLAY_ERROR_CODE = 'replay-active';
+
 export function toUserFacingError(e: unknown): UserFacingError {
+  if (e instanceof HubError && e.message === REPLAY_REFUSAL) return { code: REPLAY_ERROR_CODE, detail: e.message };
   if (e instanceof HubError) return e.reason ? { code: e.code, detail: e.message, reason: e.reason } : { code: e.code, detail: e.message };
   return { code: 'internal', detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
 }

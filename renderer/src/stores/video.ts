@@ -8,13 +8,14 @@
  */
 import { defineStore } from 'pinia';
 import { computed, markRaw, ref, shallowRef, watch } from 'vue';
-import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, serverNowMs, type Camera, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
+import { VIDEO_LAYOUTS, VIDEO_WALL_MAX_TILES, WALL_STATE_VERSION, type Camera, type LonLat, type WallMemory, type WallPreset, type WallState } from '../../../protocol';
 import { nearest } from '../../../domain';
 import { useHubStore } from './hub';
 import { useLevelsStore } from './levels';
 import { useRowsStore } from '../data';
 import { FIRST_TOUR_INTERVAL_S, areaCentre, tourGroupCameras, wallNameOf } from '../video/wall-memory';
 import { FRESH_INCIDENT_MS } from '../show-tour';
+import { useCityNow } from './city-now';
 
 export const LAYOUTS = VIDEO_LAYOUTS;
 export type WallLayout = (typeof LAYOUTS)[number];
@@ -75,6 +76,7 @@ export interface Tour {
 export const useVideoStore = defineStore('video', () => {
   const levels = useLevelsStore();
   const hub = useHubStore();
+  const cityNow = useCityNow();
   const data = useRowsStore();
   const layout = ref<WallLayout>('4');
   const tiles = ref<Array<string | null>>(emptyTiles());
@@ -319,7 +321,7 @@ export const useVideoStore = defineStore('video', () => {
     users++;
     if (users > 1 || !hub.api) return;
     knownAlarms = new Set();
-    openedAt = serverNowMs(hub.connection?.serverClock ?? null);
+    openedAt = cityNow();
     stops.push(
       await data.read({ topic: 'collection', collection: 'cameras' }, (rows) => {
         cameras.value = markRaw(new Map(rows));
