@@ -8,7 +8,7 @@ const LIMITS: StepLimits = { report: 10, dispatch: 30, handle: 120, followup: 60
 
 function event(extra: Partial<GovEvent> = {}): GovEvent {
   return {
-    id: 'E1', source: 'hotline', category: 'noise', severity: 'normal', title: '噪音扰民', description: '', location: { lon: 117, lat: 36 },
+    id: 'E1', source: 'hotline', category: 'noise', severity: 'normal', title: '噪音扰民', description: '', location: [117, 36],
     address: '历下区', gridId: 'G1', districtId: 'D1', status: 'closed', step: 'close', reportedAt: at(0), stepDeadline: null,
     finalDeadline: at(280), assignee: { departmentId: 'dept-env', staffId: 's1' }, coHandlers: ['dept-police'], coHandlingRequests: [],
     supervised: false, escalation: 'grid', mergedInto: null, reporter: null, evaluation: null, closedAt: at(200), acceptedAt: at(5),
