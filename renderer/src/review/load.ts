@@ -71,7 +71,7 @@ export async function loadReview(eventId: string): Promise<ReviewData> {
   const [timeline, departments, rules, grids] = await Promise.all([
     once('timeline', { eventIds: [eventId] }),
     once('departments'),
-    once('rules', { ids: [event.category] }),
+    once('rules', { categories: [event.category] }),
     once('grids', { districtIds: [event.districtId] }),
   ]);
   const actorIds = [...new Set(timeline.map((t) => t.actor))];
