@@ -23,8 +23,8 @@ describe('复盘报告', () => {
   it('reviews an incident run live: steps with who and when, people, the call; prints to PDF', async ({ backend, newPage, startHost }) => {
     const desk = new WireClient({ url: backend.url, token: TEST_TOKENS.dispatcher });
     await desk.waitSynced();
-    const grid = desk.all<Grid>('grids')[0]!;
-    const worker = desk.all<Staff>('staff').find((s) => s.gridId === grid.id)!;
+    const worker = desk.all<Staff>('staff').find((s) => s.status !== 'offline')!;
+    const grid = desk.all<Grid>('grids').find((g) => g.id === worker.gridId)!;
     const ack = await desk.command('event.report', { source: 'hotline', category: 'noise', severity: 2, title: '复盘测试：夜间施工噪音', description: '', location: grid.center });
     const eventId = String(ack.result.eventId);
 

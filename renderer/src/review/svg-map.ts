@@ -53,7 +53,7 @@ export function reviewMap(input: { location: LonLat; gridId: string; grids: read
 
   const grids = input.grids
     .filter((g) => g.polygon.some(inside) || g.id === input.gridId)
-    .map((g) => ({ id: g.id, name: g.name, d: path(g.polygon.map(project), true), own: g.id === input.gridId, label: project(g.center) }));
+    .map((g) => ({ id: g.id, name: g.name, d: path(g.polygon.map(project), true), own: g.id === input.gridId, label: labelAt(project(g.center), g.id === input.gridId) }));
   const tracks = input.tracks
     .map((t) => {
       const pts = t.points.filter(([, lon, lat]) => inside([lon, lat]));
@@ -67,4 +67,9 @@ export function reviewMap(input: { location: LonLat; gridId: string; grids: read
 
 function round(v: number): number {
   return Math.round(v * 10) / 10;
+}
+
+/** The incident's own grid is labelled below its centre, where the event's point does not cover the name. */
+function labelAt([x, y]: [number, number], own: boolean): [number, number] {
+  return own ? [x, round(y + 24)] : [x, y];
 }
