@@ -89,6 +89,10 @@ describe('复盘报告', () => {
     const pdf = await page.pdf({ format: 'A4', printBackground: true });
     writeFileSync(join(SHOTS, 'review.pdf'), pdf);
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    // As printed: the report alone (no header, alarm strip or status bar), every section.
+    await page.emulateMedia({ media: 'print' });
+    await expect(page.getByTestId('connection-status').isVisible()).resolves.toBe(false);
+    await page.screenshot({ path: join(SHOTS, 'review-print.png'), fullPage: true });
     expect(statSync(join(SHOTS, 'review.pdf')).size).toBeGreaterThan(20_000);
   }, 240_000);
 });
