@@ -13,7 +13,7 @@ export { defaultPlans, openPlan, planFor, planTemplateFor, type PlanTemplate } f
 export { STEP_NAMES, alarmActions, alarmIdOf, isRinging, reasonsDue, type AlarmAction } from './alarms';
 export { DEFAULT_LEVEL_PROFILES, cadresCalled, currentLevel, levelProfileOf, rungOf, stepLimitMinutes } from './level-profiles';
 export { RETIME_GRACE_MINUTES, retimeOpenEvents, retimedDeadline } from './level-timing';
-export { HIDDEN, maskDigits, maskKeyPerson, maskName, maskPayload, maskRow } from './privacy';
+export { HIDDEN, maskCall, maskDigits, maskKeyPerson, maskName, maskPayload, maskRow } from './privacy';
 export { idCheckChar, idNumberProblem, maskIdNumber } from './id-number';
 export {
   CODE_PATTERN,

@@ -3,7 +3,7 @@
  * numbers disappear entirely, and any long digit run in free text (a phone typed into a note) is blanked.
  * Organisations (departments, simulated units) keep their names. Pure: applied by the hub per window.
  */
-import type { CollectionName, GovEvent, KeyPerson, Place, Staff, TimelineEntry, TimelineRecord } from '../protocol';
+import type { CallRecord, CollectionName, GovEvent, KeyPerson, Place, Staff, TimelineEntry, TimelineRecord } from '../protocol';
 import { maskIdNumber } from './id-number';
 
 export const HIDDEN = '（已隐藏）';
@@ -97,4 +97,12 @@ export function maskPayload(payload: Record<string, unknown>): Record<string, un
     else out[k] = typeof v === 'string' ? maskDigits(v) : v;
   }
   return out;
+}
+
+/**
+ * A call as a demo screen or an inspector sees it (GET /calls, the 复盘 report): people's names masked, a phone
+ * number as the peer or in the cause hidden (the peer keeps a SIP account's shape: `xxx`).
+ */
+export function maskCall(call: CallRecord): CallRecord {
+  return { ...call, peer: maskDigits(call.peer).replaceAll('*', 'x'), peerName: maskName(call.peerName), userName: maskName(call.userName), cause: maskDigits(call.cause) };
 }

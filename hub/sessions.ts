@@ -46,6 +46,7 @@ import {
   type UpdateUserRequest,
   REPLAY_REFUSAL,
 } from '../protocol';
+import { maskCall } from '../domain';
 import type { Logger } from '../node-util/logger';
 import { ObservableValue } from './observable';
 import type { SettingsStore } from './settings-store';
@@ -215,6 +216,11 @@ const handlers: Handlers = {
   replayPlay: takes(hubMethods.replayPlay.params, (s, { speed }) => s.services.replay.play(speed)),
   replayStop: takes(hubMethods.replayStop.params, (s) => s.services.replay.stop()),
   replayTracks: takes(hubMethods.replayTracks.params, (s, { from, to, staffIds }) => s.services.replay.tracks(from, to, staffIds)),
+  // The 复盘 report's calls: the backend masks them for a masked role; the hub masks them again for a demo screen.
+  eventCalls: takes(hubMethods.eventCalls.params, async (s, { eventId, from, to, limit }) => {
+    const answer = await s.services.replay.calls(eventId, from, to, limit);
+    return s.info.demo ? { ...answer, calls: answer.calls.map(maskCall) } : answer;
+  }),
 };
 
 /** What acts on the live city (commands, calls, wall requests, view records): refused while the console replays. */

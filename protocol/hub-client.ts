@@ -180,6 +180,7 @@ export function createHubClient(transport: HubTransport, bridge: HubApi['bridge'
     replayPlay: (speed) => call('replayPlay', { speed }),
     replayStop: () => call('replayStop', {}),
     replayTracks: (query) => call('replayTracks', query),
+    eventCalls: (query) => call('eventCalls', query),
     discardCommand: async (commandId) => {
       await call('discardCommand', { commandId });
     },

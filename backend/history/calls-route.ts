@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CALLS_LIMIT_DEFAULT, CallRecord, CallsQuery, describeIssues, validate, type CallsAnswer } from '../../protocol';
-import { MASKED_ROLES, inAreaScope, maskDigits, maskName, type CityState } from '../../domain';
+import { MASKED_ROLES, inAreaScope, maskCall, type CityState } from '../../domain';
 import type { BackendStore, UserRecord } from '../store/types';
 import { send } from '../http-answers';
 import { parseRequestTarget } from '../../web-serving/request-target';
@@ -29,18 +29,6 @@ export function callVisible(user: Pick<UserRecord, 'id' | 'districtScope'>, call
   if (call.districtId === null) return false;
   return inAreaScope(user.districtScope, { districtId: call.districtId, ...(call.gridId ? { gridId: call.gridId } : {}) }, state);
 }
-
-/**
- * A call as a demo screen or an inspector sees it (domain/privacy.ts): people's names masked, a phone number as
- * the peer or in the cause hidden (the peer keeps a SIP account's shape: `xxx`).
- */
-const masked = (call: CallRecord): CallRecord => ({
-  ...call,
-  peer: maskDigits(call.peer).replaceAll('*', 'x'),
-  peerName: maskName(call.peerName),
-  userName: maskName(call.userName),
-  cause: maskDigits(call.cause),
-});
 
 export function callsRoutes(o: { store: BackendStore; state: CityState; limits: ReadLimits }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
@@ -68,7 +56,7 @@ export function callsRoutes(o: { store: BackendStore; state: CityState; limits: 
           truncated = true;
           break;
         }
-        calls.push(MASKED_ROLES.has(user.role) ? masked(call.data) : call.data);
+        calls.push(MASKED_ROLES.has(user.role) ? maskCall(call.data) : call.data);
       }
       const answer: CallsAnswer = { calls, truncated };
       // Audited before it is sent: a read that cannot be audited is not answered.

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  CallsAnswer,
   HistoryBatches,
   HistoryChanges,
   HistoryPositions,
@@ -44,6 +45,8 @@ export interface HistoryReads {
   tracks(fromMs: number, toMs: number, staffIds?: readonly string[]): Promise<HistoryTracks>;
   /** The timeline records as they stood at `atMs` (the marks of a range). */
   timeline(atMs: number): Promise<HistoryState>;
+  /** The calls about one event begun in [from, to) (GET /calls, for the 复盘 report). */
+  calls(eventId: string, fromMs: number, toMs: number, limit?: number): Promise<CallsAnswer>;
 }
 
 /** Reads of the linked backend's history (null: none linked, each read refused in Chinese). */
@@ -75,5 +78,6 @@ export function historyReads(backend: () => LayerSource | null): HistoryReads {
     positions: (atMs) => get('/history/positions', { at: iso(atMs) }, HistoryPositions),
     tracks: (fromMs, toMs, staffIds) => get('/history/tracks', { from: iso(fromMs), to: iso(toMs), ...(staffIds?.length ? { staff: staffIds.join(',') } : {}) }, HistoryTracks),
     timeline: (atMs) => get('/history/state', { at: iso(atMs), collections: 'timeline,events' }, HistoryState),
+    calls: (eventId, fromMs, toMs, limit) => get('/calls', { eventId, from: iso(fromMs), to: iso(toMs), ...(limit ? { limit: String(limit) } : {}) }, CallsAnswer),
   };
 }

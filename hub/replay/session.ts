@@ -19,6 +19,7 @@ import {
   REPLAY_IDLE,
   REPLAY_MARGIN_MIN_DEFAULT,
   REPLAY_MARKS_MAX,
+  type CallsAnswer,
   type HistoryBatches,
   type HistoryTracks,
   type ReplayMark,
@@ -174,6 +175,15 @@ export class ReplaySession {
   async tracks(fromIso: string, toIso: string, staffIds?: readonly string[]): Promise<HistoryTracks> {
     try {
       return await this.o.reads.tracks(Date.parse(fromIso), Date.parse(toIso), staffIds);
+    } catch (e) {
+      throw e instanceof ReplayFailure ? e.toHubError() : e;
+    }
+  }
+
+  /** The calls about one event (for the 复盘 report): the backend's call log, refused as a Hub API error. */
+  async calls(eventId: string, fromIso: string, toIso: string, limit?: number): Promise<CallsAnswer> {
+    try {
+      return await this.o.reads.calls(eventId, Date.parse(fromIso), Date.parse(toIso), limit);
     } catch (e) {
       throw e instanceof ReplayFailure ? e.toHubError() : e;
     }

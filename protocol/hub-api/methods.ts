@@ -15,6 +15,7 @@ import { WallMemory, WallName, WallPresetName, WallPresets, WallState, VideoLayo
 import { HubErrorShape } from './errors';
 import { REPLAY_SPEED_MAX, ReplayStartParams, ReplayState } from './replay';
 import { HistoryTracks, TRACKS_MAX_STAFF } from '../history';
+import { CALLS_LIMIT_MAX, CallsAnswer } from '../calls';
 import { CommandId, CommandReceipt, CommandRequest, type TypedCommandRequest } from './commands';
 import { KeyPersonsAnswer, RegisterLevel } from '../registers';
 import { UserRole } from '../wire-messages';
@@ -176,6 +177,17 @@ export const hubMethods = {
     params: z.object({ from: IsoTime, to: IsoTime, staffIds: z.array(z.string().min(1).max(64)).min(1).max(TRACKS_MAX_STAFF).optional() }).strict(),
     result: HistoryTracks,
   },
+  /**
+   * 复盘报告: the calls about one event begun in [from, to) city time, from the backend's call log (GET /calls,
+   * scoped and audited there), masked for a demo screen. Live or in replay alike (it acts on nothing).
+   */
+  eventCalls: {
+    params: z
+      .object({ eventId: z.string().min(1).max(64), from: IsoTime, to: IsoTime, limit: z.number().int().min(1).max(CALLS_LIMIT_MAX).optional() })
+      .strict()
+      .refine((q) => Date.parse(q.from) < Date.parse(q.to), { message: 'from must be before to', path: ['to'] }),
+    result: CallsAnswer,
+  },
 } as const;
 
 export type HubMethod = keyof typeof hubMethods;
@@ -267,6 +279,7 @@ export interface HubApi {
   replayPlay(speed: number): Promise<ReplayState>;
   replayStop(): Promise<ReplayState>;
   replayTracks(query: HubParams<'replayTracks'>): Promise<HistoryTracks>;
+  eventCalls(query: HubParams<'eventCalls'>): Promise<CallsAnswer>;
   subscribe<T extends Topic>(query: Extract<Query, { topic: T }>, listener: UpdateListener<T>): Promise<() => Promise<void>>;
   /** Rows of a collection (by filter), of live positions, or of the outbox: the whole result, then patches. */
   subscribeRows<C extends CollectionName>(query: { topic: 'collection'; collection: C; filter?: CollectionFilter }, listener: RowsListener<ViewRow<C>>): Promise<() => Promise<void>>;

@@ -21,6 +21,8 @@ export function createConsoleRouter(): Router {
     history: createWebHashHistory(),
     routes: [
       ...[...WORKSPACES, ...ADMIN_WORKSPACES].map((w) => ({ path: w.path, name: w.id, component: views[w.id] })),
+      // 复盘报告 of one event (opened from the event detail; printed through the browser's print).
+      { path: '/review/:eventId', name: 'review', component: () => import('./review/ReviewReport.vue') },
       { path: '/:pathMatch(.*)*', redirect: '/map' },
     ],
   });

@@ -387,6 +387,8 @@ describe.each([
     await expect(a.api.replayStart({ eventId: 'E-none' })).rejects.toMatchObject({ code: 'not-found', message: expect.stringContaining('没有这个事件') });
     await expect(a.api.replaySeek('2026-11-30T01:30:00Z')).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('未在回放') });
     await expect(a.api.replayTracks({ from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z' })).rejects.toMatchObject({ code: 'unavailable' });
+    // The 复盘 report's calls are the backend's too.
+    await expect(a.api.eventCalls({ eventId: 'E1', from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z' })).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('未连接后端') });
     expect(await a.api.replayStop()).toMatchObject({ active: false });
     for (const [method, params] of [
       ['replayStart', { from: '2026-11-30T02:00:00Z', to: '2026-11-30T01:00:00Z' }],
@@ -395,6 +397,9 @@ describe.each([
       ['replayPlay', { speed: 61 }],
       ['replayPlay', { speed: 1.5 }],
       ['replayTracks', { from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z', staffIds: [] }],
+      ['eventCalls', { eventId: 'E1', from: '2026-11-30T02:00:00Z', to: '2026-11-30T01:00:00Z' }],
+      ['eventCalls', { eventId: '', from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z' }],
+      ['eventCalls', { eventId: 'E1', from: '2026-11-30T01:00:00Z', to: '2026-11-30T02:00:00Z', limit: 5000 }],
     ] as const) {
       expect(await a.transport.call(method, params), method).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
     }

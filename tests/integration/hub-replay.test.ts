@@ -211,6 +211,26 @@ describe('the hub replays the city', () => {
     w.session.close();
   });
 
+  it('gives the 复盘 report the event\'s calls from the backend, masked for a demo screen', async () => {
+    const cityAt = at(SECONDS - 30);
+    const started = new Date(Date.now() - 90_000).toISOString();
+    const ended = new Date(Date.now() - 30_000).toISOString();
+    await desk.command('call.log', {
+      id: 'call-review-1', direction: 'outgoing', peer: 'sip-worker', peerName: '李四光', video: true, startedAt: started, answeredAt: started, endedAt: ended,
+      durationS: 60, result: 'answered', cause: '', eventId, groupId: null, userId: 'sip-console', cityAt,
+    }, 'call-log-review-1');
+    const w = new Window();
+    const answer = await w.call<{ calls: Array<{ id: string; at: string; peerName: string; durationS: number }>; truncated: boolean }>('eventCalls', { eventId, from: at(0), to: at(SECONDS + 60) });
+    expect(answer.calls).toEqual([expect.objectContaining({ id: 'call-review-1', at: cityAt, peerName: '李四光', durationS: 60 })]);
+    expect((await w.call<{ calls: unknown[] }>('eventCalls', { eventId: 'no-such-event', from: at(0), to: at(SECONDS + 60) })).calls).toEqual([]);
+    expect(await w.session.handle('eventCalls', { eventId, from: at(60), to: at(0) })).toMatchObject({ ok: false, error: { code: 'invalid-params' } });
+    const demo = hub.openSession({ bridge: 'websocket', displayRole: 'dispatch', label: 'demo', demo: true }, () => {});
+    const masked = await demo.handle('eventCalls', { eventId, from: at(0), to: at(SECONDS + 60) });
+    expect(masked).toMatchObject({ ok: true, result: { calls: [{ id: 'call-review-1', peerName: '李**' }] } });
+    w.session.close();
+    demo.close();
+  });
+
   it('answers the replay routes scoped, and refuses bad input in Chinese', async () => {
     const forward = HistoryChanges.parse(await (await get(`/history/changes?fromSeq=0&at=${encodeURIComponent(at(90))}`)).json());
     // From seq 0 the log runs back to the first batch: a delta, or the whole state when it was pruned.
