@@ -162,6 +162,7 @@ export class Hub {
     };
     this.rows = new Subscriptions({ ...rowsOptions, replica: this.replica, outbox: this.outbox });
     this.replay = new ReplaySession({ live: () => this.replica.confirmed, reads: historyReads(() => this.backendSource()), cityNow: () => this.status.serverNow().getTime(), rows: rowsOptions, reroute: () => { for (const s of this.sessions) s.reroute(); }, log: this.log });
+    this.replay.endOnUserChange(this.connection);
     this.layers = new CityLayers(this.replica, () => this.backendSource());
     this.attachments = new AttachmentCache({
       db: this.cache.db,

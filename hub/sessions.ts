@@ -184,7 +184,8 @@ const handlers: Handlers = {
   logCall: takes(hubMethods.logCall.params, (s, entry) => {
     // Demo / inspection screens make no calls; a window only logs its own user's calls.
     if (s.info.demo) throw new HubError('unauthorized', 'a demo screen makes no calls');
-    live(s).logCall(entry);
+    // Logged during a replay too: a call that ends then (answered, or begun before) is a live fact, not a command from the past.
+    s.services.logCall(entry);
     return {};
   }),
   restartBackend: takes(hubMethods.restartBackend.params, (s) => {
@@ -211,10 +212,11 @@ const handlers: Handlers = {
   createApiKey: takes(hubMethods.createApiKey.params, (s, key) => (s.info.demo ? demoRefused() : s.services.createApiKey(key))),
   revokeApiKey: takes(hubMethods.revokeApiKey.params, (s, { id }) => (s.info.demo ? demoRefused() : s.services.revokeApiKey(id))),
   // 复盘回放: one replay for the console, driven from any window (a demo screen follows it too).
-  replayStart: takes(hubMethods.replayStart.params, (s, params) => s.services.replay.start(params)),
-  replaySeek: takes(hubMethods.replaySeek.params, (s, { at }) => s.services.replay.seek(at)),
-  replayPlay: takes(hubMethods.replayPlay.params, (s, { speed }) => s.services.replay.play(speed)),
-  replayStop: takes(hubMethods.replayStop.params, (s) => s.services.replay.stop()),
+  // A demo screen follows the replay; it does not drive the console into one (nor out of it).
+  replayStart: takes(hubMethods.replayStart.params, (s, params) => notDemo(s).replay.start(params)),
+  replaySeek: takes(hubMethods.replaySeek.params, (s, { at }) => notDemo(s).replay.seek(at)),
+  replayPlay: takes(hubMethods.replayPlay.params, (s, { speed }) => notDemo(s).replay.play(speed)),
+  replayStop: takes(hubMethods.replayStop.params, (s) => notDemo(s).replay.stop()),
   replayTracks: takes(hubMethods.replayTracks.params, (s, { from, to, staffIds }) => s.services.replay.tracks(from, to, staffIds)),
   // The 复盘 report's calls: the backend masks them for a masked role; the hub masks them again for a demo screen.
   eventCalls: takes(hubMethods.eventCalls.params, async (s, { eventId, from, to, limit }) => {
@@ -222,6 +224,11 @@ const handlers: Handlers = {
     return s.info.demo ? { ...answer, calls: answer.calls.map(maskCall) } : answer;
   }),
 };
+
+function notDemo(s: HubSession): SessionServices {
+  if (s.info.demo) throw new HubError('unauthorized', '演示屏不能操作回放 / a demo screen does not drive the replay');
+  return s.services;
+}
 
 /** What acts on the live city (commands, calls, wall requests, view records): refused while the console replays. */
 function live(s: HubSession): SessionServices {

@@ -23,6 +23,7 @@ import {
   type HistoryBatches,
   type HistoryTracks,
   type ReplayMark,
+  type ConnectionState,
   type ReplayStartParams,
   type ReplayState,
 } from '../../protocol';
@@ -85,8 +86,20 @@ export class ReplaySession {
   }
 
   /** The Subscriptions a window's row query is served by now: the replay's while active (never the outbox). */
+  /** A replay's rows were read with its user's scope: another user (or none) signed in ends it. */
+  endOnUserChange(connection: ObservableValue<ConnectionState>): void {
+    let user = connection.value.user?.id ?? null;
+    connection.subscribe((c) => {
+      if ((c.user?.id ?? null) === user) return;
+      user = c.user?.id ?? null;
+      if (this.active) void this.stop().catch((e: unknown) => this.o.log.warn('replay not stopped at the change of user', { error: String(e) }));
+    });
+  }
+
   rowsFor(query: RowQuery): Subscriptions | null {
-    return this.run && query.topic !== 'outbox' ? this.run.rows : null;
+    // The outbox and the alarms stay live: a live alarm rings on a console that replays (the past's never do).
+    const live = query.topic === 'outbox' || (query.topic === 'collection' && query.collection === 'alarms');
+    return this.run && !live ? this.run.rows : null;
   }
 
   start(params: ReplayStartParams): Promise<ReplayState> {
@@ -241,6 +254,8 @@ export class ReplaySession {
     run.bufferedUntil = atMs;
     this.error = null;
     await this.readPositions(true);
+    // Playing goes on from T, not from T plus the time the seek took.
+    this.lastTickAt = Date.now();
     return true;
   }
 

@@ -165,6 +165,10 @@ describe('the hub replays the city', () => {
     expect(await w.session.handle('recordView', { what: 'event', id: eventId })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     expect(await w.session.handle('showOnWall', { wall: 'map', kind: 'event', id: eventId })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
     expect(w.resets.get(outbox)).toBe(outboxResets);
+    // A demo screen follows the replay but does not drive it.
+    const demo = hub.openSession({ bridge: 'websocket', displayRole: 'dispatch', label: 'demo', demo: true }, () => {});
+    expect(await demo.handle('replaySeek', { at: at(30) })).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringContaining('演示屏不能操作回放') } });
+    demo.close();
 
     // A bad seek (the future, before the history) leaves its message on the topic, T where it was.
     const future = await w.call<ReplayState>('replaySeek', { at: new Date(wall + 3_600_000).toISOString() });
