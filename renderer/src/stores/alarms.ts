@@ -47,8 +47,8 @@ export const useAlarmStore = defineStore('alarms', () => {
   }
   /** How the tone sounds now (null: silent): the highest rung ringing that calls this user. */
   const sound = computed((): AlarmRung | null => {
-    // 复盘回放: the rows are the past's; historical alarms never ring (the banner counts the live ones).
-    if (replay.active) return null;
+    // 复盘回放: the alarms stay live (the hub serves them from the live city), so they ring as ever; they are
+    // acknowledged after 返回实时 (a command, refused during a replay).
     const calling = active.value.filter(calls);
     return calling.length === 0 ? null : rungOf(profile.value, Math.max(...calling.map((a) => a.rung)));
   });

@@ -8,6 +8,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { REPLAY_IDLE, REPLAY_SPEED_MAX, type HistoryTracks, type HubApi, type ReplayStartParams, type ReplayState } from '../../../protocol';
 import { toUserFacingError, useHubStore } from './hub';
+import { isDemoWindow } from './sign-in';
 
 /** The speeds the time bar offers (× city time). */
 export const REPLAY_SPEEDS = [1, 2, 5, 10, 30, REPLAY_SPEED_MAX] as const;
@@ -95,5 +96,8 @@ export const useReplayStore = defineStore('replay', () => {
     return hub.api.replayTracks(staffIds && staffIds.length > 0 ? { from, to, staffIds } : { from, to });
   }
 
-  return { state, busy, active, atMs, start, dispose, openRange, openEvent, seek, play, pause, step, backToLive, tracks };
+  /** A demo screen follows the console's replay; it does not drive it (the hub refuses it too). */
+  const mayDrive = typeof window === 'undefined' || !isDemoWindow();
+
+  return { state, busy, active, atMs, mayDrive, start, dispose, openRange, openEvent, seek, play, pause, step, backToLive, tracks };
 });
